@@ -1,0 +1,34 @@
+package odata
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// rowOf resolves paths against a flat map whose keys join path segments with
+// '/', so {"sdkmessageid/name": "Update"} answers ["sdkmessageid","name"].
+func rowOf(m map[string]any) Resolver {
+	return func(path []string) (any, bool) {
+		v, ok := m[strings.Join(path, "/")]
+		return v, ok
+	}
+}
+
+// wantError checks that err is a 400 *Error with the Dataverse query code
+// whose message contains every fragment.
+func wantError(t *testing.T, err error, fragments ...string) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error = %v (%T), want *Error", err, err)
+	}
+	if e.Status != 400 || e.Code != CodeInvalidQuery {
+		t.Errorf("error status/code = %d/%s, want 400/%s", e.Status, e.Code, CodeInvalidQuery)
+	}
+	for _, f := range fragments {
+		if !strings.Contains(e.Message, f) {
+			t.Errorf("error message %q does not contain %q", e.Message, f)
+		}
+	}
+}
