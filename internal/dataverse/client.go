@@ -1,0 +1,184 @@
+// Package dataverse is a typed client for the parts of the Microsoft Dataverse Web API that
+// register webhooks: serviceendpoint rows (contract 8), their sdkmessageprocessingstep rows and
+// step images, the sdkmessage/sdkmessagefilter catalogues, and failed asyncoperation rows.
+//
+// Every request carries the OData headers, a bearer token from a TokenSource, bounded retries with
+// back-off, and a per-client cap on requests in flight. Reads page through @odata.nextLink; creates
+// send a client-chosen primary key so that a retried create can never duplicate a row.
+package dataverse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// apiPath is the Web API root below the environment URL.
+const apiPath = "/api/data/v9.2/"
+
+const (
+	defaultMaxRetries            = 10
+	defaultMaxConcurrentRequests = 16
+	defaultRequestTimeout        = 2 * time.Minute
+	defaultPageSize              = 5000
+	defaultBaseBackoff           = 200 * time.Millisecond
+	defaultMaxBackoff            = 30 * time.Second
+)
+
+// TokenSource supplies bearer tokens for the environment.
+type TokenSource interface {
+	// Token returns a bearer access token for the environment. forceRefresh asks for a token
+	// that was not served from a cache (used once after a 401).
+	Token(ctx context.Context, forceRefresh bool) (string, error)
+}
+
+// RequestLog describes one HTTP attempt. It never carries headers or bodies.
+type RequestLog struct {
+	Method string
+	// Path is the URL path plus query string. No secret is ever put into a query.
+	Path      string
+	Status    int // 0 when no response arrived
+	Attempt   int // 1 for the first try
+	Duration  time.Duration
+	ErrorCode string // the Dataverse error code, when the response carried one
+	Err       error  // nil on success
+}
+
+// Config configures a Client.
+type Config struct {
+	EnvironmentURL        string // e.g. https://org.crm.dynamics.com ; API base becomes <url>/api/data/v9.2/
+	TokenSource           TokenSource
+	HTTPClient            *http.Client  // optional
+	MaxRetries            int           // attempts cap including the first; default 10
+	MaxConcurrentRequests int           // requests in flight per client; default 16
+	RequestTimeout        time.Duration // per attempt; default 2 minutes
+	UserAgent             string
+	OnRequest             func(ctx context.Context, l RequestLog) // optional; called once per attempt
+
+	// Seams for tests in this package.
+	sleep       func(ctx context.Context, d time.Duration) error
+	now         func() time.Time
+	jitter      func(limit time.Duration) time.Duration // a value in [0, limit)
+	baseBackoff time.Duration
+	maxBackoff  time.Duration
+	pageSize    int
+}
+
+// Client talks to one Dataverse environment. It is safe for concurrent use.
+type Client struct {
+	envURL    string   // without trailing slash
+	base      *url.URL // <envURL>/api/data/v9.2/
+	tokens    TokenSource
+	http      *http.Client
+	userAgent string
+	onRequest func(ctx context.Context, l RequestLog)
+
+	maxAttempts    int
+	requestTimeout time.Duration
+	pageSize       int
+	slots          chan struct{} // semaphore of requests in flight
+
+	sleep       func(ctx context.Context, d time.Duration) error
+	now         func() time.Time
+	jitter      func(limit time.Duration) time.Duration
+	baseBackoff time.Duration
+	maxBackoff  time.Duration
+
+	catalog catalog
+}
+
+// New validates cfg and returns a Client. It makes no request and fetches no token.
+func New(cfg Config) (*Client, error) {
+	envURL, base, err := parseEnvironmentURL(cfg.EnvironmentURL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TokenSource == nil {
+		return nil, errors.New("dataverse: a token source is required")
+	}
+	if cfg.MaxRetries < 0 {
+		return nil, fmt.Errorf("dataverse: max retries must not be negative, got %d", cfg.MaxRetries)
+	}
+	if cfg.MaxConcurrentRequests < 0 {
+		return nil, fmt.Errorf("dataverse: max concurrent requests must not be negative, got %d", cfg.MaxConcurrentRequests)
+	}
+	if cfg.RequestTimeout < 0 {
+		return nil, fmt.Errorf("dataverse: request timeout must not be negative, got %s", cfg.RequestTimeout)
+	}
+	c := &Client{
+		envURL:         envURL,
+		base:           base,
+		tokens:         cfg.TokenSource,
+		http:           cfg.HTTPClient,
+		userAgent:      cfg.UserAgent,
+		onRequest:      cfg.OnRequest,
+		maxAttempts:    orDefault(cfg.MaxRetries, defaultMaxRetries),
+		requestTimeout: orDefault(cfg.RequestTimeout, defaultRequestTimeout),
+		pageSize:       orDefault(cfg.pageSize, defaultPageSize),
+		slots:          make(chan struct{}, orDefault(cfg.MaxConcurrentRequests, defaultMaxConcurrentRequests)),
+		sleep:          cfg.sleep,
+		now:            cfg.now,
+		jitter:         cfg.jitter,
+		baseBackoff:    orDefault(cfg.baseBackoff, defaultBaseBackoff),
+		maxBackoff:     orDefault(cfg.maxBackoff, defaultMaxBackoff),
+	}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	if c.sleep == nil {
+		c.sleep = sleepContext
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.jitter == nil {
+		c.jitter = randomJitter
+	}
+	if c.pageSize > defaultPageSize {
+		c.pageSize = defaultPageSize
+	}
+	return c, nil
+}
+
+// EnvironmentURL returns the environment URL without a trailing slash.
+func (c *Client) EnvironmentURL() string { return c.envURL }
+
+func parseEnvironmentURL(raw string) (string, *url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", nil, errors.New("dataverse: the environment URL is required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", nil, fmt.Errorf("dataverse: the environment URL %q is not a URL: %w", raw, err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "", nil, fmt.Errorf("dataverse: the environment URL %q must start with https://", raw)
+	}
+	if u.Host == "" {
+		return "", nil, fmt.Errorf("dataverse: the environment URL %q has no host", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", nil, fmt.Errorf("dataverse: the environment URL %q must be scheme and host only, without user, query or fragment", u.Redacted())
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	envURL := u.String()
+	base, err := url.Parse(envURL + apiPath)
+	if err != nil {
+		return "", nil, fmt.Errorf("dataverse: building the API base from %q: %w", envURL, err)
+	}
+	return envURL, base, nil
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,146 @@
+package dataverse
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// enumName is one named value of a Dataverse choice column.
+type enumName[T ~int] struct {
+	value T
+	name  string
+}
+
+func enumString[T ~int](names []enumName[T], v T, typeName string) string {
+	for _, n := range names {
+		if n.value == v {
+			return n.name
+		}
+	}
+	return typeName + "(" + strconv.Itoa(int(v)) + ")"
+}
+
+func enumParse[T ~int](names []enumName[T], s, typeName string) (T, error) {
+	for _, n := range names {
+		if strings.EqualFold(n.name, s) {
+			return n.value, nil
+		}
+	}
+	return 0, fmt.Errorf("dataverse: %q is not a valid %s; expected one of %s", s, typeName, strings.Join(enumNames(names), ", "))
+}
+
+func enumNames[T ~int](names []enumName[T]) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n.name
+	}
+	return out
+}
+
+func enumValid[T ~int](names []enumName[T], v T) bool {
+	for _, n := range names {
+		if n.value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// AuthType is serviceendpoint.authtype for a webhook.
+type AuthType int
+
+const (
+	AuthTypeWebhookKey      AuthType = 4 // the secret is sent as ?code=<value>
+	AuthTypeHTTPHeader      AuthType = 5 // the secret is name/value pairs sent as headers
+	AuthTypeHTTPQueryString AuthType = 6 // the secret is name/value pairs sent as query parameters
+)
+
+var authTypeNames = []enumName[AuthType]{
+	{AuthTypeWebhookKey, "WebhookKey"},
+	{AuthTypeHTTPHeader, "HttpHeader"},
+	{AuthTypeHTTPQueryString, "HttpQueryString"},
+}
+
+func (t AuthType) String() string { return enumString(authTypeNames, t, "AuthType") }
+
+// ParseAuthType parses a name from AuthTypeNames, ignoring case.
+func ParseAuthType(s string) (AuthType, error) { return enumParse(authTypeNames, s, "auth type") }
+
+// AuthTypeNames lists the auth type names in value order.
+func AuthTypeNames() []string { return enumNames(authTypeNames) }
+
+func (t AuthType) valid() bool { return enumValid(authTypeNames, t) }
+
+// StepMode is sdkmessageprocessingstep.mode.
+type StepMode int
+
+const (
+	StepModeSynchronous  StepMode = 0
+	StepModeAsynchronous StepMode = 1
+)
+
+var stepModeNames = []enumName[StepMode]{
+	{StepModeSynchronous, "Synchronous"},
+	{StepModeAsynchronous, "Asynchronous"},
+}
+
+func (m StepMode) String() string { return enumString(stepModeNames, m, "StepMode") }
+
+// ParseStepMode parses a name from StepModeNames, ignoring case.
+func ParseStepMode(s string) (StepMode, error) { return enumParse(stepModeNames, s, "step mode") }
+
+// StepModeNames lists the step mode names in value order.
+func StepModeNames() []string { return enumNames(stepModeNames) }
+
+func (m StepMode) valid() bool { return enumValid(stepModeNames, m) }
+
+// StepStage is sdkmessageprocessingstep.stage; only the stages open to registered steps.
+type StepStage int
+
+const (
+	StepStagePreValidation StepStage = 10
+	StepStagePreOperation  StepStage = 20
+	StepStagePostOperation StepStage = 40
+)
+
+var stepStageNames = []enumName[StepStage]{
+	{StepStagePreValidation, "PreValidation"},
+	{StepStagePreOperation, "PreOperation"},
+	{StepStagePostOperation, "PostOperation"},
+}
+
+func (s StepStage) String() string { return enumString(stepStageNames, s, "StepStage") }
+
+// ParseStepStage parses a name from StepStageNames, ignoring case.
+func ParseStepStage(s string) (StepStage, error) { return enumParse(stepStageNames, s, "step stage") }
+
+// StepStageNames lists the step stage names in value order.
+func StepStageNames() []string { return enumNames(stepStageNames) }
+
+func (s StepStage) valid() bool { return enumValid(stepStageNames, s) }
+
+// ImageType is sdkmessageprocessingstepimage.imagetype.
+type ImageType int
+
+const (
+	ImageTypePreImage  ImageType = 0
+	ImageTypePostImage ImageType = 1
+	ImageTypeBoth      ImageType = 2
+)
+
+var imageTypeNames = []enumName[ImageType]{
+	{ImageTypePreImage, "PreImage"},
+	{ImageTypePostImage, "PostImage"},
+	{ImageTypeBoth, "Both"},
+}
+
+func (t ImageType) String() string { return enumString(imageTypeNames, t, "ImageType") }
+
+// ParseImageType parses a name from ImageTypeNames, ignoring case.
+func ParseImageType(s string) (ImageType, error) { return enumParse(imageTypeNames, s, "image type") }
+
+// ImageTypeNames lists the image type names in value order.
+func ImageTypeNames() []string { return enumNames(imageTypeNames) }
+
+func (t ImageType) valid() bool { return enumValid(imageTypeNames, t) }

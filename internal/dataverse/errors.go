@@ -1,0 +1,164 @@
+package dataverse
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Dataverse error codes the client acts on.
+const (
+	codeDuplicateRecord = "0x80040237"
+	codeObjectNotFound  = "0x80040217"
+)
+
+var (
+	// ErrNotFound matches (errors.Is) any error for a row or catalogue entry that does not exist,
+	// including every *Error with status 404.
+	ErrNotFound = errors.New("dataverse: not found")
+	// ErrNotWebhook is returned by GetWebhook when the serviceendpoint exists but is not a
+	// webhook (its contract is not 8).
+	ErrNotWebhook = errors.New("dataverse: the service endpoint is not a webhook")
+	// ErrDuplicateRecord matches (errors.Is) an *Error with code 0x80040237: a row with the same
+	// primary key already exists.
+	ErrDuplicateRecord = errors.New("dataverse: duplicate record")
+)
+
+// Error is a non-success answer from the Web API. Message is the server's message with any
+// secret the request carried removed; no request or response body or header is ever kept.
+type Error struct {
+	StatusCode int
+	Code       string // Dataverse code such as 0x80040217; often empty
+	Message    string
+	Method     string
+	Path       string // URL path without the query string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dataverse: %s %s: HTTP %d", e.Method, e.Path, e.StatusCode)
+	if text := http.StatusText(e.StatusCode); text != "" {
+		b.WriteString(" " + text)
+	}
+	if e.Code != "" {
+		b.WriteString(" (" + e.Code + ")")
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrNotFound) true for 404s and errors.Is(err, ErrDuplicateRecord)
+// true for DuplicateRecord answers.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound || strings.EqualFold(e.Code, codeObjectNotFound)
+	case ErrDuplicateRecord:
+		return strings.EqualFold(e.Code, codeDuplicateRecord)
+	}
+	return false
+}
+
+// AuthValueError reports an auth value that cannot be encoded or decoded. It names the setting,
+// never its value.
+type AuthValueError struct {
+	Key    string // the setting name; empty for a WebhookKey or for the value as a whole
+	Reason string
+}
+
+func (e *AuthValueError) Error() string {
+	if e.Key == "" {
+		return "dataverse: invalid auth value: " + e.Reason
+	}
+	return fmt.Sprintf("dataverse: invalid auth value setting %q: %s", e.Key, e.Reason)
+}
+
+// maxErrorText bounds how much of an unstructured error body is kept.
+const maxErrorText = 300
+
+// odataErrorBody is the Web API error envelope.
+type odataErrorBody struct {
+	Error *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// newResponseError builds the *Error for a non-success response. Any of secrets found in the
+// server's text is masked: Dataverse messages sometimes echo submitted values.
+func newResponseError(method, path string, status int, body []byte, secrets []string) *Error {
+	e := &Error{StatusCode: status, Method: method, Path: path}
+	var env odataErrorBody
+	if err := json.Unmarshal(body, &env); err == nil && env.Error != nil {
+		e.Code = truncate(normalizeSpace(env.Error.Code), 64)
+		e.Message = env.Error.Message
+	} else {
+		e.Message = string(body)
+	}
+	e.Message = truncate(maskSecrets(e.Message, secrets), maxErrorText)
+	return e
+}
+
+// normalizeSpace drops control characters and invalid UTF-8 and collapses runs of white space,
+// so a server message cannot forge log lines.
+func normalizeSpace(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r == utf8.RuneError || (!unicode.IsPrint(r) && !unicode.IsSpace(r)) {
+			continue
+		}
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func truncate(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	return string([]rune(s)[:limit]) + "…"
+}
+
+// minMaskable is the shortest secret masked in place; shorter ones would shred the message, so
+// a message that might hold one is withheld whole.
+const minMaskable = 4
+
+const withheldMessage = "(message withheld: the request carried a secret)"
+
+// maskSecrets replaces every occurrence of each secret in msg and returns the result with its
+// white space normalised. Masking happens before any truncation so that no cut can leave part of
+// a secret that a whole-string match would have caught.
+func maskSecrets(msg string, secrets []string) string {
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		if utf8.RuneCountInString(s) < minMaskable || utf8.RuneCountInString(normalizeSpace(s)) < minMaskable {
+			return withheldMessage
+		}
+		msg = strings.ReplaceAll(msg, s, "***")
+	}
+	msg = normalizeSpace(msg)
+	for _, s := range secrets {
+		// A secret with white space or control characters may only match after normalising.
+		if s != "" {
+			msg = strings.ReplaceAll(msg, normalizeSpace(s), "***")
+		}
+	}
+	return msg
+}

@@ -1,0 +1,189 @@
+package dataverse
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+const setStepImages = "sdkmessageprocessingstepimages"
+
+// StepImage is an sdkmessageprocessingstepimage row: a snapshot of the row passed to the step.
+type StepImage struct {
+	ID, StepID, Name, EntityAlias string
+	ImageType                     ImageType
+	Attributes                    []string // nil means all columns
+	MessagePropertyName           string   // Target for Create/Update, Id for Delete
+}
+
+// StepImageCreate describes a new step image.
+type StepImageCreate struct {
+	ID, StepID, Name, EntityAlias string // ID optional; a random v4 GUID is generated when empty
+	ImageType                     ImageType
+	Attributes                    []string
+	MessagePropertyName           string
+}
+
+// StepImageUpdate lists the columns to change; nil leaves a column unchanged. Attributes set to
+// an empty slice clears the column (all columns).
+type StepImageUpdate struct {
+	Name, EntityAlias   *string
+	ImageType           *ImageType
+	Attributes          *[]string
+	MessagePropertyName *string
+}
+
+// CreateStepImage registers an image on a step and returns it as stored.
+func (c *Client) CreateStepImage(ctx context.Context, in StepImageCreate) (*StepImage, error) {
+	id, err := idOrNew("step image id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkID("step id", in.StepID); err != nil {
+		return nil, err
+	}
+	if !in.ImageType.valid() {
+		return nil, fmt.Errorf("dataverse: %s is not an image type", in.ImageType)
+	}
+	if in.EntityAlias == "" {
+		return nil, errors.New("dataverse: a step image needs an entity alias")
+	}
+	if in.MessagePropertyName == "" {
+		return nil, errors.New("dataverse: a step image needs a message property name")
+	}
+	row := map[string]any{
+		"sdkmessageprocessingstepimageid":       id,
+		"sdkmessageprocessingstepid@odata.bind": bindPath(setSteps, in.StepID),
+		"name":                                  cmp.Or(in.Name, in.EntityAlias),
+		"entityalias":                           in.EntityAlias,
+		"imagetype":                             int(in.ImageType),
+		"messagepropertyname":                   in.MessagePropertyName,
+	}
+	if attrs := joinColumns(cleanColumns(in.Attributes)); attrs != "" {
+		row["attributes"] = attrs
+	}
+	body, err := jsonBody(row)
+	if err != nil {
+		return nil, err
+	}
+	r := &request{
+		method: http.MethodPost,
+		path:   setStepImages,
+		query:  query{}.with("$select", joinColumns(stepImageColumns)),
+		body:   body,
+		prefer: []string{"return=representation"},
+		create: true,
+	}
+	resp, err := c.do(ctx, r)
+	var landed *errCreateLanded
+	switch {
+	case errors.As(err, &landed):
+		return c.GetStepImage(ctx, id)
+	case err != nil:
+		return nil, err
+	}
+	var out stepImageRow
+	if err := decodeRow(r, resp, &out); err != nil {
+		return nil, err
+	}
+	return stepImageFromRow(out), nil
+}
+
+// GetStepImage reads one step image. A missing row gives an error matching ErrNotFound.
+func (c *Client) GetStepImage(ctx context.Context, id string) (*StepImage, error) {
+	if err := checkID("step image id", id); err != nil {
+		return nil, err
+	}
+	var row stepImageRow
+	if err := c.getEntity(ctx, entityPath(setStepImages, id), query{}.with("$select", joinColumns(stepImageColumns)), &row); err != nil {
+		return nil, err
+	}
+	return stepImageFromRow(row), nil
+}
+
+// UpdateStepImage changes the given columns of an existing step image and returns it as stored.
+func (c *Client) UpdateStepImage(ctx context.Context, id string, in StepImageUpdate) (*StepImage, error) {
+	if err := checkID("step image id", id); err != nil {
+		return nil, err
+	}
+	row := map[string]any{}
+	if in.Name != nil {
+		row["name"] = nullIfEmpty(*in.Name)
+	}
+	if in.EntityAlias != nil {
+		if *in.EntityAlias == "" {
+			return nil, errors.New("dataverse: a step image needs an entity alias")
+		}
+		row["entityalias"] = *in.EntityAlias
+	}
+	if in.ImageType != nil {
+		if !in.ImageType.valid() {
+			return nil, fmt.Errorf("dataverse: %s is not an image type", *in.ImageType)
+		}
+		row["imagetype"] = int(*in.ImageType)
+	}
+	if in.Attributes != nil {
+		row["attributes"] = nullIfEmpty(joinColumns(cleanColumns(*in.Attributes)))
+	}
+	if in.MessagePropertyName != nil {
+		if *in.MessagePropertyName == "" {
+			return nil, errors.New("dataverse: a step image needs a message property name")
+		}
+		row["messagepropertyname"] = *in.MessagePropertyName
+	}
+	if len(row) == 0 {
+		return c.GetStepImage(ctx, id)
+	}
+	var out stepImageRow
+	if err := c.patch(ctx, entityPath(setStepImages, id), row, stepImageColumns, nil, &out); err != nil {
+		return nil, err
+	}
+	return stepImageFromRow(out), nil
+}
+
+// DeleteStepImage deletes a step image. A missing row gives an error matching ErrNotFound.
+func (c *Client) DeleteStepImage(ctx context.Context, id string) error {
+	if err := checkID("step image id", id); err != nil {
+		return err
+	}
+	return c.delete(ctx, entityPath(setStepImages, id))
+}
+
+// ListStepImages returns the images of a step, sorted by name then id.
+func (c *Client) ListStepImages(ctx context.Context, stepID string) ([]StepImage, error) {
+	if err := checkID("step id", stepID); err != nil {
+		return nil, err
+	}
+	rows, err := getCollection[stepImageRow](ctx, c, &request{
+		path: setStepImages,
+		query: query{}.
+			with("$select", joinColumns(stepImageColumns)).
+			with("$filter", "_sdkmessageprocessingstepid_value eq "+stepID),
+	}, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StepImage, 0, len(rows))
+	for _, row := range rows {
+		out = append(out, *stepImageFromRow(row))
+	}
+	slices.SortFunc(out, func(a, b StepImage) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func stepImageFromRow(row stepImageRow) *StepImage {
+	return &StepImage{
+		ID:                  row.ID,
+		StepID:              row.StepID,
+		Name:                row.Name,
+		EntityAlias:         row.EntityAlias,
+		ImageType:           ImageType(row.ImageType),
+		Attributes:          splitColumns(row.Attributes),
+		MessagePropertyName: row.MessagePropertyName,
+	}
+}

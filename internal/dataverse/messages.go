@@ -1,0 +1,227 @@
+package dataverse
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/singleflight"
+)
+
+const (
+	setMessageFilters = "sdkmessagefilters"
+	setMessages       = "sdkmessages"
+	// tableNone is primaryobjecttypecode of a filter not bound to a table.
+	tableNone = "none"
+)
+
+// MessageFilter is the sdkmessagefilter row for a message and table, with the ids a step binds.
+type MessageFilter struct {
+	MessageID, FilterID string
+	Message, Table      string // Table "" is the "none" filter
+	CustomStepsAllowed  bool
+}
+
+// catalog remembers facts that never change for the life of the process: which filter id is
+// which message and table, and which serviceendpoint ids are webhooks.
+type catalog struct {
+	group singleflight.Group
+
+	mu         sync.Mutex
+	filters    map[string]MessageFilter // by message + "\x00" + table
+	filterByID map[string]MessageFilter // by lower-case filter id
+	webhooks   map[string]bool          // lower-case serviceendpoint id -> contract is 8
+}
+
+func filterKey(message, table string) string { return message + "\x00" + table }
+
+func (k *catalog) filter(message, table string) (MessageFilter, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	f, ok := k.filters[filterKey(message, table)]
+	return f, ok
+}
+
+func (k *catalog) rememberFilter(f MessageFilter) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.filters == nil {
+		k.filters = map[string]MessageFilter{}
+	}
+	k.filters[filterKey(f.Message, f.Table)] = f
+	k.rememberFilterIDLocked(f)
+}
+
+func (k *catalog) rememberFilterIDLocked(f MessageFilter) {
+	if k.filterByID == nil {
+		k.filterByID = map[string]MessageFilter{}
+	}
+	k.filterByID[strings.ToLower(f.FilterID)] = f
+}
+
+// rememberFilterNames records what a step read (with its expansions) says about a filter.
+func (k *catalog) rememberFilterNames(filterID, messageID, message, table string) {
+	if filterID == "" || message == "" {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.filterByID[strings.ToLower(filterID)]; ok {
+		return
+	}
+	k.rememberFilterIDLocked(MessageFilter{FilterID: filterID, MessageID: messageID, Message: message, Table: table})
+}
+
+func (k *catalog) filterByFilterID(id string) (MessageFilter, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	f, ok := k.filterByID[strings.ToLower(id)]
+	return f, ok
+}
+
+func (k *catalog) rememberWebhook(id string) {
+	if id == "" {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.webhooks == nil {
+		k.webhooks = map[string]bool{}
+	}
+	k.webhooks[strings.ToLower(id)] = true
+}
+
+func (k *catalog) isWebhook(id string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.webhooks[strings.ToLower(id)]
+}
+
+// ResolveMessageFilter finds the message and filter ids for a message name and table logical
+// name (table "" means the "none" filter) in one request. Answers are cached for the life of the
+// client, and concurrent callers asking for the same pair share one request. A pair with no
+// filter gives an error matching ErrNotFound.
+func (c *Client) ResolveMessageFilter(ctx context.Context, message, table string) (*MessageFilter, error) {
+	if message == "" {
+		return nil, fmt.Errorf("dataverse: a message name is required")
+	}
+	if f, ok := c.catalog.filter(message, table); ok {
+		return &f, nil
+	}
+	// The shared lookup must not fail because the first caller gave up; each caller still stops
+	// waiting when its own context ends.
+	shared := context.WithoutCancel(ctx)
+	ch := c.catalog.group.DoChan(filterKey(message, table), func() (any, error) {
+		if f, ok := c.catalog.filter(message, table); ok {
+			return f, nil
+		}
+		f, err := c.fetchMessageFilter(shared, message, table)
+		if err != nil {
+			return nil, err
+		}
+		c.catalog.rememberFilter(f)
+		return f, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		f := res.Val.(MessageFilter)
+		return &f, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("dataverse: resolving message %q on table %q: %w", message, table, ctx.Err())
+	}
+}
+
+func (c *Client) fetchMessageFilter(ctx context.Context, message, table string) (MessageFilter, error) {
+	code := table
+	if code == "" {
+		code = tableNone
+	}
+	filter := "primaryobjecttypecode eq " + QuoteString(code) + " and sdkmessageid/name eq " + QuoteString(message)
+	rows, err := getCollection[messageFilterRow](ctx, c, &request{
+		path:  setMessageFilters,
+		query: query{}.with("$filter", filter).with("$select", joinColumns(messageFilterCols)),
+	}, 0)
+	if err != nil {
+		return MessageFilter{}, err
+	}
+	if len(rows) == 0 {
+		return MessageFilter{}, fmt.Errorf("dataverse: no message filter for message %q on table %q: %w", message, displayTable(table), ErrNotFound)
+	}
+	// Several filters can share a message and table (they differ in secondary table); prefer
+	// one open to custom steps.
+	best := rows[0]
+	for _, row := range rows {
+		if row.CustomStepsAllowed {
+			best = row
+			break
+		}
+	}
+	return MessageFilter{
+		MessageID:          best.MessageID,
+		FilterID:           best.ID,
+		Message:            message,
+		Table:              table,
+		CustomStepsAllowed: best.CustomStepsAllowed,
+	}, nil
+}
+
+func displayTable(table string) string {
+	if table == "" {
+		return tableNone
+	}
+	return table
+}
+
+// ListMessageNames returns every sdkmessage name, sorted and without repeats. It serves
+// "did you mean" hints after a failed ResolveMessageFilter.
+func (c *Client) ListMessageNames(ctx context.Context) ([]string, error) {
+	rows, err := getCollection[messageRow](ctx, c, &request{
+		path:  setMessages,
+		query: query{}.with("$select", joinColumns(messageNameColumns)),
+	}, 0)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(rows))
+	for _, row := range rows {
+		if row.Name != "" {
+			names = append(names, row.Name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+// ListMessageTables returns the tables that have a filter for the message on which custom steps
+// may be registered, sorted and without repeats; "" stands for the "none" filter.
+func (c *Client) ListMessageTables(ctx context.Context, message string) ([]string, error) {
+	if message == "" {
+		return nil, fmt.Errorf("dataverse: a message name is required")
+	}
+	filter := "sdkmessageid/name eq " + QuoteString(message) + " and iscustomprocessingstepallowed eq true"
+	rows, err := getCollection[messageFilterRow](ctx, c, &request{
+		path:  setMessageFilters,
+		query: query{}.with("$filter", filter).with("$select", "primaryobjecttypecode"),
+	}, 0)
+	if err != nil {
+		return nil, err
+	}
+	tables := make([]string, 0, len(rows))
+	for _, row := range rows {
+		tables = append(tables, tableFromCode(row.PrimaryObjectTypeCode))
+	}
+	slices.Sort(tables)
+	return slices.Compact(tables), nil
+}
+
+func tableFromCode(code string) string {
+	if code == tableNone {
+		return ""
+	}
+	return code
+}

@@ -1,0 +1,304 @@
+package dataverse
+
+// The retry loop is written by hand rather than on go-retryablehttp: that library keeps one
+// context for all attempts (no per-attempt timeout), sleeps on its own timer (no injectable
+// clock), and runs all attempts inside one Do call, so a concurrency slot would be held through
+// its back-off sleeps. Each of those is a requirement here.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxResponseBytes bounds a response body read into memory (a 5000-row page is far smaller).
+const maxResponseBytes = 256 << 20
+
+// errCreateLanded wraps the DuplicateRecord *Error met by a replayed create: an earlier attempt
+// whose outcome was unknown did create the row.
+type errCreateLanded struct{ err *Error }
+
+func (e *errCreateLanded) Error() string { return e.err.Error() }
+func (e *errCreateLanded) Unwrap() error { return e.err }
+
+// attemptOutcome is what one attempt decided.
+type attemptOutcome int
+
+const (
+	outcomeDone         attemptOutcome = iota // success or permanent failure
+	outcomeRetry                              // retry after a wait
+	outcomeRefreshToken                       // retry at once with a fresh token
+)
+
+// do sends r, retrying as the Web API's failure modes call for, and returns the response of a
+// 2xx answer. Any other answer becomes an *Error.
+func (c *Client) do(ctx context.Context, r *request) (*response, error) {
+	target, err := c.requestURL(r)
+	if err != nil {
+		return nil, err
+	}
+	logPath := target.EscapedPath()
+	if target.RawQuery != "" {
+		logPath += "?" + target.RawQuery
+	}
+
+	forceRefresh := false
+	refreshed := false
+	// landedMaybe is set once an attempt of a create may have reached the server without us
+	// learning its outcome.
+	landedMaybe := false
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		token, err := c.tokens.Token(ctx, forceRefresh)
+		if err != nil {
+			return nil, fmt.Errorf("dataverse: getting an access token: %w", err)
+		}
+		forceRefresh = false
+
+		resp, retryAfter, outcome, err := c.attempt(ctx, r, target, logPath, token, attempt)
+		if err == nil {
+			return resp, nil
+		}
+		lastErr = err
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("%w (%w)", lastErr, ctxErr)
+		}
+		var apiErr *Error
+		if r.create && landedMaybe && errors.As(err, &apiErr) && errors.Is(apiErr, ErrDuplicateRecord) {
+			return nil, &errCreateLanded{err: apiErr}
+		}
+		if outcome == outcomeDone {
+			return nil, err
+		}
+		if outcome == outcomeRefreshToken {
+			if refreshed {
+				return nil, err
+			}
+			refreshed = true
+			forceRefresh = true
+		}
+		if attempt >= c.maxAttempts {
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt)
+		}
+		if outcome == outcomeRefreshToken {
+			continue
+		}
+		if r.create && mayHaveLanded(err) {
+			landedMaybe = true
+		}
+
+		wait := retryAfter
+		if wait < 0 {
+			wait = c.backoff(attempt)
+		}
+		if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
+			return nil, fmt.Errorf("%w (not retrying: waiting %s would pass the deadline: %w)", lastErr, wait.Round(time.Millisecond), context.DeadlineExceeded)
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("%w (%w)", lastErr, err)
+		}
+	}
+}
+
+// attempt performs one HTTP exchange while holding a concurrency slot. retryAfter is negative
+// when the server named no wait.
+func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, logPath, token string, attempt int) (resp *response, retryAfter time.Duration, outcome attemptOutcome, err error) {
+	retryAfter = -1
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, retryAfter, outcomeDone, ctx.Err()
+	}
+	defer func() { <-c.slots }()
+
+	start := c.now()
+	entry := RequestLog{Method: r.method, Path: logPath, Attempt: attempt}
+	defer func() {
+		if c.onRequest != nil {
+			entry.Duration = c.now().Sub(start)
+			entry.Err = err
+			c.onRequest(ctx, entry)
+		}
+	}()
+
+	attemptCtx, cancel := context.WithTimeout(ctx, c.requestTimeout)
+	defer cancel()
+	req, err := c.newHTTPRequest(attemptCtx, r, target.String(), token)
+	if err != nil {
+		return nil, retryAfter, outcomeDone, err
+	}
+	httpResp, err := c.http.Do(req)
+	if err != nil {
+		return nil, retryAfter, transportOutcome(ctx, err), &transportError{method: r.method, path: req.URL.EscapedPath(), err: err}
+	}
+	defer httpResp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(httpResp.Body, maxResponseBytes))
+	entry.Status = httpResp.StatusCode
+	if err != nil {
+		return nil, retryAfter, transportOutcome(ctx, err), &transportError{method: r.method, path: req.URL.EscapedPath(), err: err, status: httpResp.StatusCode}
+	}
+	if httpResp.StatusCode >= 200 && httpResp.StatusCode < 300 {
+		return &response{status: httpResp.StatusCode, body: body}, retryAfter, outcomeDone, nil
+	}
+
+	apiErr := newResponseError(r.method, req.URL.EscapedPath(), httpResp.StatusCode, body, r.secrets)
+	entry.ErrorCode = apiErr.Code
+	switch httpResp.StatusCode {
+	case http.StatusUnauthorized:
+		return nil, retryAfter, outcomeRefreshToken, apiErr
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		if d, ok := parseRetryAfter(httpResp.Header.Get("Retry-After"), c.now()); ok {
+			retryAfter = d
+		}
+		return nil, retryAfter, outcomeRetry, apiErr
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		// Dataverse reports transient SQL and platform time-outs as 500.
+		return nil, retryAfter, outcomeRetry, apiErr
+	}
+	return nil, retryAfter, outcomeDone, apiErr
+}
+
+func (c *Client) newHTTPRequest(ctx context.Context, r *request, target, token string) (*http.Request, error) {
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("dataverse: building %s request: %w", r.method, err)
+	}
+	if r.body != nil {
+		payload := r.body
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("OData-MaxVersion", "4.0")
+	req.Header.Set("OData-Version", "4.0")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if len(r.prefer) > 0 {
+		req.Header.Set("Prefer", strings.Join(r.prefer, ","))
+	}
+	if r.ifMatchAny {
+		req.Header.Set("If-Match", "*")
+	}
+	if r.solution != "" {
+		req.Header.Set("MSCRM.SolutionUniqueName", r.solution)
+	}
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	return req, nil
+}
+
+// transportError is a failure with no usable HTTP answer: a reset, a time-out, a TLS failure.
+type transportError struct {
+	method, path string
+	status       int // set when the failure happened while reading the body
+	err          error
+}
+
+func (e *transportError) Error() string {
+	return fmt.Sprintf("dataverse: %s %s: %v", e.method, e.path, e.err)
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+// transportOutcome decides whether a transport failure is worth another attempt. A failure the
+// caller caused (its context ended) or one that repeats identically (certificate trust) is not.
+func transportOutcome(ctx context.Context, err error) attemptOutcome {
+	if ctx.Err() != nil {
+		return outcomeDone
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostErr) || errors.As(err, &invalidCert) {
+		return outcomeDone
+	}
+	return outcomeRetry
+}
+
+// mayHaveLanded reports whether a failed attempt might nevertheless have been applied.
+func mayHaveLanded(err error) bool {
+	var tErr *transportError
+	if errors.As(err, &tErr) {
+		return true
+	}
+	var apiErr *Error
+	return errors.As(err, &apiErr) && apiErr.StatusCode >= 500
+}
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		d := at.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// backoff returns the wait before attempt+1: exponential from baseBackoff, capped at
+// maxBackoff, with the upper half jittered so that parallel clients spread out.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.maxBackoff
+	if shift := attempt - 1; shift < 31 {
+		if exp := c.baseBackoff << shift; exp > 0 && exp < c.maxBackoff {
+			d = exp
+		}
+	}
+	half := d / 2
+	return half + c.jitter(d-half)
+}
+
+func randomJitter(limit time.Duration) time.Duration {
+	if limit <= 0 {
+		return 0
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(limit)))
+	if err != nil {
+		return 0
+	}
+	return time.Duration(n.Int64())
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

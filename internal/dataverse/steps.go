@@ -1,0 +1,420 @@
+package dataverse
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+const (
+	setSteps     = "sdkmessageprocessingsteps"
+	setUsers     = "systemusers"
+	navEndpoints = "serviceendpoint_sdkmessageprocessingstep"
+)
+
+// Step state values, set together.
+const (
+	stepStateEnabled   = 0
+	stepStatusEnabled  = 1
+	stepStateDisabled  = 1
+	stepStatusDisabled = 2
+)
+
+// Step is an sdkmessageprocessingstep row.
+type Step struct {
+	ID, Name, Description string
+	EventHandlerID        string // _eventhandler_value
+	HandlerIsWebhook      bool   // the event handler is a serviceendpoint with contract 8
+	MessageID, Message    string
+	MessageFilterID       string
+	Table                 string // "" when the filter's primaryobjecttypecode is "none"
+	Mode                  StepMode
+	Stage                 StepStage
+	Rank                  int
+	AsyncAutoDelete       bool
+	FilteringAttributes   []string // order kept; nil when none
+	Enabled               bool     // statecode 0
+	ImpersonatingUserID   string   // "" runs as the calling user
+	SupportedDeployment   int
+}
+
+// StepCreate describes a new webhook step.
+type StepCreate struct {
+	ID                                    string // optional; a random v4 GUID is generated when empty
+	WebhookID, MessageID, MessageFilterID string
+	Name, Description                     string
+	Mode                                  StepMode
+	Stage                                 StepStage
+	Rank                                  int
+	AsyncAutoDelete                       bool
+	FilteringAttributes                   []string
+	ImpersonatingUserID                   string // optional systemuser id
+	Enabled                               bool
+	SolutionUniqueName                    string
+}
+
+// StepUpdate lists the columns to change; nil leaves a column unchanged.
+type StepUpdate struct {
+	Name, Description *string
+	Mode              *StepMode
+	Stage             *StepStage
+	Rank              *int
+	AsyncAutoDelete   *bool
+	// FilteringAttributes set to an empty slice clears the column.
+	FilteringAttributes *[]string
+	// ImpersonatingUserID set to "" clears the lookup, so the step runs as the calling user.
+	ImpersonatingUserID        *string
+	MessageID, MessageFilterID *string
+}
+
+// CreateStep registers a step on a webhook and returns it as stored. A step created with
+// Enabled false is disabled by a follow-up PATCH; if that PATCH fails, CreateStep returns the
+// created step together with the error, so the caller can record or remove it.
+//
+// Message, Table and HandlerIsWebhook come from what this client already knows about the filter
+// (ResolveMessageFilter) and the webhook; when it knows nothing it reads the step back.
+func (c *Client) CreateStep(ctx context.Context, in StepCreate) (*Step, error) {
+	id, err := idOrNew("step id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(
+		checkID("webhook id", in.WebhookID),
+		checkID("message id", in.MessageID),
+		checkID("message filter id", in.MessageFilterID),
+		checkStepFields(in.Name, in.Mode, in.Stage),
+	); err != nil {
+		return nil, err
+	}
+	row := map[string]any{
+		"sdkmessageprocessingstepid": id,
+		"name":                       in.Name,
+		"mode":                       int(in.Mode),
+		"stage":                      int(in.Stage),
+		"rank":                       in.Rank,
+		"asyncautodelete":            in.AsyncAutoDelete,
+		"supporteddeployment":        0,
+		"invocationsource":           0,
+		"eventhandler_serviceendpoint@odata.bind": bindPath(setServiceEndpoints, in.WebhookID),
+		"sdkmessageid@odata.bind":                 bindPath(setMessages, in.MessageID),
+		"sdkmessagefilterid@odata.bind":           bindPath(setMessageFilters, in.MessageFilterID),
+	}
+	if in.Description != "" {
+		row["description"] = in.Description
+	}
+	if attrs := joinColumns(cleanColumns(in.FilteringAttributes)); attrs != "" {
+		row["filteringattributes"] = attrs
+	}
+	if in.ImpersonatingUserID != "" {
+		if err := checkID("impersonating user id", in.ImpersonatingUserID); err != nil {
+			return nil, err
+		}
+		row["impersonatinguserid@odata.bind"] = bindPath(setUsers, in.ImpersonatingUserID)
+	}
+	body, err := jsonBody(row)
+	if err != nil {
+		return nil, err
+	}
+	r := &request{
+		method:   http.MethodPost,
+		path:     setSteps,
+		query:    query{}.with("$select", joinColumns(stepColumns)),
+		body:     body,
+		prefer:   []string{"return=representation"},
+		solution: in.SolutionUniqueName,
+		create:   true,
+	}
+	var step *Step
+	resp, err := c.do(ctx, r)
+	var landed *errCreateLanded
+	switch {
+	case errors.As(err, &landed):
+		if step, err = c.GetStep(ctx, id); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	default:
+		var out stepRow
+		if err := decodeRow(r, resp, &out); err != nil {
+			return nil, err
+		}
+		// The handler was bound through the webhook navigation property.
+		c.catalog.rememberWebhook(in.WebhookID)
+		if step, err = c.completeStep(ctx, out); err != nil {
+			return nil, err
+		}
+	}
+	if !in.Enabled && step.Enabled {
+		if err := c.SetStepEnabled(ctx, step.ID, false); err != nil {
+			return step, fmt.Errorf("dataverse: step %s was created but could not be disabled: %w", step.ID, err)
+		}
+		step.Enabled = false
+	}
+	return step, nil
+}
+
+// GetStep reads one step with its message name, table and handler kind. A missing row gives an
+// error matching ErrNotFound.
+func (c *Client) GetStep(ctx context.Context, id string) (*Step, error) {
+	if err := checkID("step id", id); err != nil {
+		return nil, err
+	}
+	var row stepRow
+	if err := c.getEntity(ctx, entityPath(setSteps, id), stepQuery(), &row); err != nil {
+		return nil, err
+	}
+	return c.stepFromExpandedRow(row), nil
+}
+
+// UpdateStep changes the given columns of an existing step and returns it as stored. A missing
+// row gives an error matching ErrNotFound.
+func (c *Client) UpdateStep(ctx context.Context, id string, in StepUpdate) (*Step, error) {
+	if err := checkID("step id", id); err != nil {
+		return nil, err
+	}
+	row := map[string]any{}
+	if in.Name != nil {
+		if *in.Name == "" {
+			return nil, errors.New("dataverse: a step needs a name")
+		}
+		row["name"] = *in.Name
+	}
+	if in.Description != nil {
+		row["description"] = nullIfEmpty(*in.Description)
+	}
+	if in.Mode != nil {
+		if !in.Mode.valid() {
+			return nil, fmt.Errorf("dataverse: %s is not a step mode", *in.Mode)
+		}
+		row["mode"] = int(*in.Mode)
+	}
+	if in.Stage != nil {
+		if !in.Stage.valid() {
+			return nil, fmt.Errorf("dataverse: %s is not a step stage", *in.Stage)
+		}
+		row["stage"] = int(*in.Stage)
+	}
+	if in.Rank != nil {
+		row["rank"] = *in.Rank
+	}
+	if in.AsyncAutoDelete != nil {
+		row["asyncautodelete"] = *in.AsyncAutoDelete
+	}
+	if in.FilteringAttributes != nil {
+		row["filteringattributes"] = nullIfEmpty(joinColumns(cleanColumns(*in.FilteringAttributes)))
+	}
+	if in.ImpersonatingUserID != nil {
+		if *in.ImpersonatingUserID == "" {
+			// Documented way to clear a single-valued navigation property within a PATCH
+			// ("Disassociate on update" in the Web API docs).
+			row["impersonatinguserid@odata.bind"] = nil
+		} else {
+			if err := checkID("impersonating user id", *in.ImpersonatingUserID); err != nil {
+				return nil, err
+			}
+			row["impersonatinguserid@odata.bind"] = bindPath(setUsers, *in.ImpersonatingUserID)
+		}
+	}
+	if in.MessageID != nil {
+		if err := checkID("message id", *in.MessageID); err != nil {
+			return nil, err
+		}
+		row["sdkmessageid@odata.bind"] = bindPath(setMessages, *in.MessageID)
+	}
+	if in.MessageFilterID != nil {
+		if err := checkID("message filter id", *in.MessageFilterID); err != nil {
+			return nil, err
+		}
+		row["sdkmessagefilterid@odata.bind"] = bindPath(setMessageFilters, *in.MessageFilterID)
+	}
+	if len(row) == 0 {
+		return c.GetStep(ctx, id)
+	}
+	var out stepRow
+	if err := c.patch(ctx, entityPath(setSteps, id), row, stepColumns, nil, &out); err != nil {
+		return nil, err
+	}
+	return c.completeStep(ctx, out)
+}
+
+// SetStepEnabled enables or disables a step by setting statecode and statuscode together.
+func (c *Client) SetStepEnabled(ctx context.Context, id string, enabled bool) error {
+	if err := checkID("step id", id); err != nil {
+		return err
+	}
+	row := map[string]any{"statecode": stepStateEnabled, "statuscode": stepStatusEnabled}
+	if !enabled {
+		row = map[string]any{"statecode": stepStateDisabled, "statuscode": stepStatusDisabled}
+	}
+	body, err := jsonBody(row)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, &request{method: http.MethodPatch, path: entityPath(setSteps, id), body: body, ifMatchAny: true})
+	return err
+}
+
+// DeleteStep deletes a step and its images. A missing row gives an error matching ErrNotFound.
+func (c *Client) DeleteStep(ctx context.Context, id string) error {
+	if err := checkID("step id", id); err != nil {
+		return err
+	}
+	return c.delete(ctx, entityPath(setSteps, id))
+}
+
+// ListWebhookSteps returns the steps registered on a webhook, sorted by name then id.
+func (c *Client) ListWebhookSteps(ctx context.Context, webhookID string) ([]Step, error) {
+	if err := checkID("webhook id", webhookID); err != nil {
+		return nil, err
+	}
+	rows, err := getCollection[stepRow](ctx, c, &request{
+		path:  entityPath(setServiceEndpoints, webhookID) + "/" + navEndpoints,
+		query: stepQuery(),
+	}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return c.stepsFromRows(rows), nil
+}
+
+// ListStepsOfWebhooks returns the steps of all the given webhooks in one paged query, sorted by
+// name then id.
+func (c *Client) ListStepsOfWebhooks(ctx context.Context, webhookIDs []string) ([]Step, error) {
+	ids := uniqueIDs(webhookIDs)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	for _, id := range ids {
+		if err := checkID("webhook id", id); err != nil {
+			return nil, err
+		}
+	}
+	filter, aliases := anyOfIDs("_eventhandler_value", "h", ids)
+	q := stepQuery().with("$filter", filter)
+	q = append(q, aliases...)
+	rows, err := getCollection[stepRow](ctx, c, &request{path: setSteps, query: q}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return c.stepsFromRows(rows), nil
+}
+
+func stepQuery() query {
+	return query{}.with("$select", joinColumns(stepColumns)).with("$expand", stepExpand)
+}
+
+func (c *Client) stepsFromRows(rows []stepRow) []Step {
+	out := make([]Step, 0, len(rows))
+	for _, row := range rows {
+		out = append(out, *c.stepFromExpandedRow(row))
+	}
+	slices.SortFunc(out, func(a, b Step) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// stepFromExpandedRow converts a row read with stepExpand and records what it reveals.
+func (c *Client) stepFromExpandedRow(row stepRow) *Step {
+	s := stepFromRow(row)
+	if row.Message != nil {
+		s.Message = row.Message.Name
+	}
+	if row.Filter != nil {
+		s.Table = tableFromCode(row.Filter.PrimaryObjectTypeCode)
+	}
+	s.HandlerIsWebhook = row.Handler != nil && row.Handler.Contract == contractWebhook
+	if s.HandlerIsWebhook {
+		c.catalog.rememberWebhook(s.EventHandlerID)
+	}
+	if row.Message != nil && row.Filter != nil {
+		c.catalog.rememberFilterNames(s.MessageFilterID, s.MessageID, s.Message, s.Table)
+	}
+	return s
+}
+
+// completeStep fills the fields a create or update answer cannot carry (the Web API ignores
+// $expand there) from the catalog, or reads the step back when the catalog lacks them.
+func (c *Client) completeStep(ctx context.Context, row stepRow) (*Step, error) {
+	s := stepFromRow(row)
+	f, knownFilter := c.catalog.filterByFilterID(s.MessageFilterID)
+	if !knownFilter || !c.catalog.isWebhook(s.EventHandlerID) || !strings.EqualFold(f.MessageID, s.MessageID) {
+		return c.GetStep(ctx, s.ID)
+	}
+	s.Message, s.Table, s.HandlerIsWebhook = f.Message, f.Table, true
+	return s, nil
+}
+
+func stepFromRow(row stepRow) *Step {
+	return &Step{
+		ID:                  row.ID,
+		Name:                row.Name,
+		Description:         row.Description,
+		EventHandlerID:      row.EventHandlerID,
+		MessageID:           row.MessageID,
+		MessageFilterID:     row.MessageFilterID,
+		Mode:                StepMode(row.Mode),
+		Stage:               StepStage(row.Stage),
+		Rank:                row.Rank,
+		AsyncAutoDelete:     row.AsyncAutoDelete,
+		FilteringAttributes: splitColumns(row.FilteringAttributes),
+		Enabled:             row.StateCode == stepStateEnabled,
+		ImpersonatingUserID: row.ImpersonatingUserID,
+		SupportedDeployment: row.SupportedDeployment,
+	}
+}
+
+func checkStepFields(name string, mode StepMode, stage StepStage) error {
+	var errs []error
+	if name == "" {
+		errs = append(errs, errors.New("dataverse: a step needs a name"))
+	}
+	if !mode.valid() {
+		errs = append(errs, fmt.Errorf("dataverse: %s is not a step mode", mode))
+	}
+	if !stage.valid() {
+		errs = append(errs, fmt.Errorf("dataverse: %s is not a step stage", stage))
+	}
+	return errors.Join(errs...)
+}
+
+// cleanColumns trims column names and drops empty ones, keeping order.
+func cleanColumns(cols []string) []string {
+	return splitColumns(strings.Join(cols, ","))
+}
+
+func uniqueIDs(ids []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range ids {
+		if key := strings.ToLower(id); !seen[key] {
+			seen[key] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// anyOfIDs builds "(col eq @p0 or col eq @p1 …)" with one parameter alias per id, so the query
+// stays one request however many ids there are.
+func anyOfIDs(column, prefix string, ids []string) (string, query) {
+	var b strings.Builder
+	var aliases query
+	b.WriteByte('(')
+	for i, id := range ids {
+		alias := "@" + prefix + strconv.Itoa(i)
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		b.WriteString(column + " eq " + alias)
+		aliases = aliases.with(alias, id)
+	}
+	b.WriteByte(')')
+	return b.String(), aliases
+}
