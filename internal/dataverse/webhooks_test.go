@@ -14,16 +14,16 @@ const webhookSelect = "serviceendpointid,name,url,description,contract,authtype,
 
 func webhookRow(id, name string) map[string]any {
 	return map[string]any{
-		"@odata.context":    "https://org/api/data/v9.2/$metadata#serviceendpoints/$entity",
-		"serviceendpointid": id,
-		"name":              name,
-		"url":               "https://hooks.example.com/in",
-		"description":       "orders",
-		"contract":          8,
-		"authtype":          5,
-		"isauthvalueset":    true,
-		"createdon":         "2024-05-01T10:00:00Z",
-		"modifiedon":        "2024-05-02T11:30:00Z",
+		"@odata.context":        "https://org/api/data/v9.2/$metadata#serviceendpoints/$entity",
+		"serviceendpointid":     id,
+		"name":                  name,
+		"url":                   "https://hooks.example.com/in",
+		"description":           "orders",
+		"contract":              8,
+		"authtype":              5,
+		"isauthvalueset":        true,
+		"createdon":             "2024-05-01T10:00:00Z",
+		"modifiedon":            "2024-05-02T11:30:00Z",
 		"_organizationid_value": "00000000-0000-0000-0000-0000000000aa",
 	}
 }
@@ -250,22 +250,37 @@ func TestBadIDMakesNoRequest(t *testing.T) {
 	ctx := context.Background()
 	bad := "x') or true or ('"
 	calls := map[string]func() error{
-		"GetWebhook":      func() error { _, err := h.client.GetWebhook(ctx, bad); return err },
-		"UpdateWebhook":   func() error { _, err := h.client.UpdateWebhook(ctx, bad, WebhookUpdate{Name: ptr("n")}); return err },
-		"DeleteWebhook":   func() error { return h.client.DeleteWebhook(ctx, bad) },
-		"CreateWebhook":   func() error { _, err := h.client.CreateWebhook(ctx, WebhookCreate{ID: bad, Name: "n", URL: "u", AuthType: AuthTypeWebhookKey}); return err },
-		"GetStep":         func() error { _, err := h.client.GetStep(ctx, bad); return err },
-		"UpdateStep":      func() error { _, err := h.client.UpdateStep(ctx, stepID, StepUpdate{ImpersonatingUserID: ptr(bad)}); return err },
-		"SetStepEnabled":  func() error { return h.client.SetStepEnabled(ctx, bad, true) },
-		"DeleteStep":      func() error { return h.client.DeleteStep(ctx, bad) },
-		"CreateStep":      func() error { _, err := h.client.CreateStep(ctx, StepCreate{WebhookID: bad, MessageID: messageID, MessageFilterID: filterID, Name: "s"}); return err },
-		"ListSteps":       func() error { _, err := h.client.ListWebhookSteps(ctx, bad); return err },
-		"ListStepsOf":     func() error { _, err := h.client.ListStepsOfWebhooks(ctx, []string{webhookID, bad}); return err },
-		"GetStepImage":    func() error { _, err := h.client.GetStepImage(ctx, bad); return err },
-		"CreateStepImage": func() error { _, err := h.client.CreateStepImage(ctx, StepImageCreate{StepID: bad, EntityAlias: "a", MessagePropertyName: "Target"}); return err },
+		"GetWebhook":    func() error { _, err := h.client.GetWebhook(ctx, bad); return err },
+		"UpdateWebhook": func() error { _, err := h.client.UpdateWebhook(ctx, bad, WebhookUpdate{Name: ptr("n")}); return err },
+		"DeleteWebhook": func() error { return h.client.DeleteWebhook(ctx, bad) },
+		"CreateWebhook": func() error {
+			_, err := h.client.CreateWebhook(ctx, WebhookCreate{ID: bad, Name: "n", URL: "u", AuthType: AuthTypeWebhookKey})
+			return err
+		},
+		"GetStep": func() error { _, err := h.client.GetStep(ctx, bad); return err },
+		"UpdateStep": func() error {
+			_, err := h.client.UpdateStep(ctx, stepID, StepUpdate{ImpersonatingUserID: ptr(bad)})
+			return err
+		},
+		"SetStepEnabled": func() error { return h.client.SetStepEnabled(ctx, bad, true) },
+		"DeleteStep":     func() error { return h.client.DeleteStep(ctx, bad) },
+		"CreateStep": func() error {
+			_, err := h.client.CreateStep(ctx, StepCreate{WebhookID: bad, MessageID: messageID, MessageFilterID: filterID, Name: "s"})
+			return err
+		},
+		"ListSteps":    func() error { _, err := h.client.ListWebhookSteps(ctx, bad); return err },
+		"ListStepsOf":  func() error { _, err := h.client.ListStepsOfWebhooks(ctx, []string{webhookID, bad}); return err },
+		"GetStepImage": func() error { _, err := h.client.GetStepImage(ctx, bad); return err },
+		"CreateStepImage": func() error {
+			_, err := h.client.CreateStepImage(ctx, StepImageCreate{StepID: bad, EntityAlias: "a", MessagePropertyName: "Target"})
+			return err
+		},
 		"ListStepImages":  func() error { _, err := h.client.ListStepImages(ctx, bad); return err },
 		"DeleteStepImage": func() error { return h.client.DeleteStepImage(ctx, bad) },
-		"ListFailedJobs":  func() error { _, err := h.client.ListFailedJobs(ctx, FailedJobsQuery{StepIDs: []string{bad}}); return err },
+		"ListFailedJobs": func() error {
+			_, err := h.client.ListFailedJobs(ctx, FailedJobsQuery{StepIDs: []string{bad}})
+			return err
+		},
 	}
 	for name, call := range calls {
 		if err := call(); err == nil || !strings.Contains(err.Error(), "not a GUID") {
