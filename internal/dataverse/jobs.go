@@ -54,8 +54,8 @@ func (c *Client) ListFailedJobs(ctx context.Context, q FailedJobsQuery) ([]Syste
 		with("$filter", filter).
 		with("$orderby", "completedon desc")
 	r := &request{path: setAsyncOperations}
-	if q.Top > 0 && q.Top <= defaultPageSize {
-		// $top returns at most one page; the page-size preference would be redundant.
+	if q.Top > 0 && q.Top <= c.pageSize {
+		// The rows fit one page: $top asks for just those, and no page-size preference is needed.
 		opts = opts.with("$top", strconv.Itoa(q.Top))
 		r.prefer = []string{}
 	}

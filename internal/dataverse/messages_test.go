@@ -1,0 +1,183 @@
+package dataverse
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"sync"
+	"testing"
+)
+
+const filterSelect = "sdkmessagefilterid,_sdkmessageid_value,iscustomprocessingstepallowed,primaryobjecttypecode"
+
+func filterRowJSON(id string, allowed bool, table string) map[string]any {
+	return map[string]any{
+		"sdkmessagefilterid":            id,
+		"_sdkmessageid_value":           messageID,
+		"iscustomprocessingstepallowed": allowed,
+		"primaryobjecttypecode":         table,
+	}
+}
+
+func TestResolveMessageFilterRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, message, table, wantFilter string
+	}{
+		{"table", "Update", "account", "primaryobjecttypecode eq 'account' and sdkmessageid/name eq 'Update'"},
+		{"none", "WhoAmI", "", "primaryobjecttypecode eq 'none' and sdkmessageid/name eq 'WhoAmI'"},
+		{"quotes", "It's", "o'brien", "primaryobjecttypecode eq 'o''brien' and sdkmessageid/name eq 'It''s'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				writeJSON(w, http.StatusOK, map[string]any{"value": []any{
+					filterRowJSON("83c9bb0b-7a1c-4e8b-a3d4-0f1e2d3c4bff", false, tt.table),
+					filterRowJSON(filterID, true, tt.table),
+				}})
+			})
+			got, err := h.client.ResolveMessageFilter(context.Background(), tt.message, tt.table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRequest(t, h.onlyRequest(), want{
+				Method: http.MethodGet, Path: "sdkmessagefilters",
+				Query:  map[string]string{"$filter": tt.wantFilter, "$select": filterSelect},
+				Header: map[string]string{"Prefer": "odata.maxpagesize=5000"},
+			})
+			w := MessageFilter{MessageID: messageID, FilterID: filterID, Message: tt.message, Table: tt.table, CustomStepsAllowed: true}
+			if *got != w {
+				t.Errorf("filter = %+v, want %+v", *got, w)
+			}
+		})
+	}
+}
+
+func TestResolveMessageFilterSharesAndCaches(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		<-release
+		writeJSON(w, http.StatusOK, map[string]any{"value": []any{filterRowJSON(filterID, true, "account")}})
+	})
+	const callers = 10
+	var started, done sync.WaitGroup
+	results := make([]*MessageFilter, callers)
+	errs := make([]error, callers)
+	for i := range callers {
+		started.Add(1)
+		done.Go(func() {
+			started.Done()
+			results[i], errs[i] = h.client.ResolveMessageFilter(context.Background(), "Update", "account")
+		})
+	}
+	started.Wait()
+	close(release)
+	done.Wait()
+	for i := range callers {
+		if errs[i] != nil || results[i] == nil || results[i].FilterID != filterID {
+			t.Errorf("caller %d: %+v, %v", i, results[i], errs[i])
+		}
+	}
+	if n := len(h.requests()); n != 1 {
+		t.Errorf("requests for 10 concurrent callers = %d, want 1", n)
+	}
+	if _, err := h.client.ResolveMessageFilter(context.Background(), "Update", "account"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.requests()); n != 1 {
+		t.Errorf("a cached pair made a request: %d requests", n)
+	}
+	// A different pair is a different lookup.
+	if _, err := h.client.ResolveMessageFilter(context.Background(), "Update", "contact"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.requests()); n != 2 {
+		t.Errorf("requests = %d, want 2", n)
+	}
+}
+
+func TestResolveMessageFilterNotFoundIsNotCached(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		writeJSON(w, http.StatusOK, map[string]any{"value": []any{}})
+	})
+	for range 2 {
+		if _, err := h.client.ResolveMessageFilter(context.Background(), "Updat", "account"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	}
+	if n := len(h.requests()); n != 2 {
+		t.Errorf("requests = %d, want 2: a miss must not be cached", n)
+	}
+}
+
+func TestResolveMessageFilterCallerContext(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		<-release
+		writeJSON(w, http.StatusOK, map[string]any{"value": []any{filterRowJSON(filterID, true, "account")}})
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.client.ResolveMessageFilter(ctx, "Update", "account"); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	close(release)
+	// The shared lookup was not tied to the cancelled caller and still fills the cache.
+	got, err := h.client.ResolveMessageFilter(context.Background(), "Update", "account")
+	if err != nil || got.FilterID != filterID {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+}
+
+func TestListMessageNamesAndTables(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		switch r.URL.Path {
+		case apiPath + "sdkmessages":
+			writeJSON(w, http.StatusOK, map[string]any{"value": []any{
+				map[string]any{"sdkmessageid": "1", "name": "Update"},
+				map[string]any{"sdkmessageid": "2", "name": "Create"},
+				map[string]any{"sdkmessageid": "3", "name": "Update"},
+			}})
+		default:
+			writeJSON(w, http.StatusOK, map[string]any{"value": []any{
+				map[string]any{"primaryobjecttypecode": "contact"},
+				map[string]any{"primaryobjecttypecode": "none"},
+				map[string]any{"primaryobjecttypecode": "account"},
+			}})
+		}
+	})
+	names, err := h.client.ListMessageNames(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(names, []string{"Create", "Update"}) {
+		t.Errorf("names = %v", names)
+	}
+	tables, err := h.client.ListMessageTables(context.Background(), "Up'date")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(tables, []string{"", "account", "contact"}) {
+		t.Errorf("tables = %q", tables)
+	}
+	reqs := h.requests()
+	checkRequest(t, reqs[0], want{
+		Method: http.MethodGet, Path: "sdkmessages",
+		Query:  map[string]string{"$select": "name"},
+		Header: map[string]string{"Prefer": "odata.maxpagesize=5000"},
+	})
+	checkRequest(t, reqs[1], want{
+		Method: http.MethodGet, Path: "sdkmessagefilters",
+		Query: map[string]string{
+			"$filter": "sdkmessageid/name eq 'Up''date' and iscustomprocessingstepallowed eq true",
+			"$select": "primaryobjecttypecode",
+		},
+		Header: map[string]string{"Prefer": "odata.maxpagesize=5000"},
+	})
+}

@@ -1,0 +1,390 @@
+package dataverse
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const (
+	stepSelect = "sdkmessageprocessingstepid,name,description,_eventhandler_value,_sdkmessageid_value," +
+		"_sdkmessagefilterid_value,mode,stage,rank,asyncautodelete,filteringattributes,statecode," +
+		"_impersonatinguserid_value,supporteddeployment"
+	stepExpandWant = "sdkmessageid($select=name),sdkmessagefilterid($select=primaryobjecttypecode),eventhandler_serviceendpoint($select=contract)"
+)
+
+// stepRowJSON is a step as the server returns it; expanded adds the navigation properties a
+// GET asks for.
+func stepRowJSON(id, name string, expanded bool) map[string]any {
+	row := map[string]any{
+		"@odata.etag":                "W/\"1234\"",
+		"sdkmessageprocessingstepid": id,
+		"name":                       name,
+		"description":                "sends orders",
+		"_eventhandler_value":        webhookID,
+		"_sdkmessageid_value":        messageID,
+		"_sdkmessagefilterid_value":  filterID,
+		"mode":                       1,
+		"stage":                      40,
+		"rank":                       2,
+		"asyncautodelete":            true,
+		"filteringattributes":        " name, ,telephone1,",
+		"statecode":                  0,
+		"_impersonatinguserid_value": nil,
+		"supporteddeployment":        0,
+	}
+	if expanded {
+		row["sdkmessageid"] = map[string]any{"sdkmessageid": messageID, "name": "Update"}
+		row["sdkmessagefilterid"] = map[string]any{"sdkmessagefilterid": filterID, "primaryobjecttypecode": "account"}
+		row["eventhandler_serviceendpoint"] = map[string]any{"serviceendpointid": webhookID, "contract": 8}
+	}
+	return row
+}
+
+func wantStep(id, name string) Step {
+	return Step{
+		ID: id, Name: name, Description: "sends orders",
+		EventHandlerID: webhookID, HandlerIsWebhook: true,
+		MessageID: messageID, Message: "Update", MessageFilterID: filterID, Table: "account",
+		Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Rank: 2, AsyncAutoDelete: true,
+		FilteringAttributes: []string{"name", "telephone1"}, Enabled: true,
+	}
+}
+
+func TestCreateStepRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		enabled       bool
+		knownCatalog  bool // the filter and webhook are already known, so no read-back is needed
+		wantFollowups []want
+	}{
+		{name: "enabled, catalog known", enabled: true, knownCatalog: true},
+		{name: "enabled, catalog unknown", enabled: true, wantFollowups: []want{{
+			Method: http.MethodGet, Path: "sdkmessageprocessingsteps(" + stepID + ")",
+			Query: map[string]string{"$select": stepSelect, "$expand": stepExpandWant},
+		}}},
+		{name: "disabled", enabled: false, knownCatalog: true, wantFollowups: []want{{
+			Method: http.MethodPatch, Path: "sdkmessageprocessingsteps(" + stepID + ")",
+			Header: map[string]string{"If-Match": "*"},
+			Absent: []string{"Prefer"},
+			Body:   `{"statecode":1,"statuscode":2}`,
+		}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				switch r.Method {
+				case http.MethodPost:
+					writeJSON(w, http.StatusCreated, stepRowJSON(stepID, "orders: Update of account", false))
+				case http.MethodGet:
+					writeJSON(w, http.StatusOK, stepRowJSON(stepID, "orders: Update of account", true))
+				default:
+					w.WriteHeader(http.StatusNoContent)
+				}
+			})
+			if tt.knownCatalog {
+				h.client.catalog.rememberFilter(MessageFilter{MessageID: messageID, FilterID: filterID, Message: "Update", Table: "account", CustomStepsAllowed: true})
+			}
+			got, err := h.client.CreateStep(context.Background(), StepCreate{
+				ID: stepID, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID,
+				Name: "orders: Update of account", Description: "sends orders",
+				Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Rank: 2, AsyncAutoDelete: true,
+				FilteringAttributes: []string{"name", " telephone1 ", ""},
+				ImpersonatingUserID: userID, Enabled: tt.enabled, SolutionUniqueName: "hooks",
+			})
+			if err != nil {
+				t.Fatalf("CreateStep: %v", err)
+			}
+			reqs := h.requests()
+			if len(reqs) != 1+len(tt.wantFollowups) {
+				t.Fatalf("requests = %d, want %d", len(reqs), 1+len(tt.wantFollowups))
+			}
+			checkRequest(t, reqs[0], want{
+				Method: http.MethodPost,
+				Path:   "sdkmessageprocessingsteps",
+				Query:  map[string]string{"$select": stepSelect},
+				Header: map[string]string{"Prefer": "return=representation", "MSCRM.SolutionUniqueName": "hooks"},
+				Body: `{"sdkmessageprocessingstepid":"` + stepID + `","name":"orders: Update of account",
+					"description":"sends orders","mode":1,"stage":40,"rank":2,"asyncautodelete":true,
+					"supporteddeployment":0,"invocationsource":0,"filteringattributes":"name,telephone1",
+					"eventhandler_serviceendpoint@odata.bind":"/serviceendpoints(` + webhookID + `)",
+					"sdkmessageid@odata.bind":"/sdkmessages(` + messageID + `)",
+					"sdkmessagefilterid@odata.bind":"/sdkmessagefilters(` + filterID + `)",
+					"impersonatinguserid@odata.bind":"/systemusers(` + userID + `)"}`,
+			})
+			if strings.Contains(reqs[0].Body, `"eventhandler@odata.bind"`) || strings.Contains(reqs[0].Body, "configuration") {
+				t.Errorf("body %s binds the polymorphic lookup or sends configuration", reqs[0].Body)
+			}
+			for i, w := range tt.wantFollowups {
+				checkRequest(t, reqs[1+i], w)
+			}
+			w := wantStep(stepID, "orders: Update of account")
+			w.Enabled = tt.enabled
+			if !reflect.DeepEqual(*got, w) {
+				t.Errorf("step =\n  %+v\nwant\n  %+v", *got, w)
+			}
+		})
+	}
+}
+
+func TestCreateStepMinimalBody(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		if r.Method == http.MethodPost {
+			writeJSON(w, http.StatusCreated, stepRowJSON(stepID, "s", false))
+			return
+		}
+		writeJSON(w, http.StatusOK, stepRowJSON(stepID, "s", true))
+	})
+	if _, err := h.client.CreateStep(context.Background(), StepCreate{
+		WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s",
+		Mode: StepModeSynchronous, Stage: StepStagePreOperation, Enabled: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	body := h.requests()[0].Body
+	for _, absent := range []string{"filteringattributes", "impersonatinguserid", "description", "configuration"} {
+		if strings.Contains(body, absent) {
+			t.Errorf("body %s carries %s", body, absent)
+		}
+	}
+	if h.requests()[0].Header.Get("MSCRM.SolutionUniqueName") != "" {
+		t.Error("solution header without a solution")
+	}
+}
+
+func TestCreateStepRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		t.Errorf("unexpected request %s %s", r.Method, r.URL)
+	})
+	base := StepCreate{WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s", Stage: StepStagePostOperation}
+	tests := map[string]func(StepCreate) StepCreate{
+		"no name":    func(s StepCreate) StepCreate { s.Name = ""; return s },
+		"bad mode":   func(s StepCreate) StepCreate { s.Mode = 7; return s },
+		"bad stage":  func(s StepCreate) StepCreate { s.Stage = 30; return s },
+		"bad filter": func(s StepCreate) StepCreate { s.MessageFilterID = "account"; return s },
+		"bad user":   func(s StepCreate) StepCreate { s.ImpersonatingUserID = "me"; return s },
+	}
+	for name, mutate := range tests {
+		if _, err := h.client.CreateStep(context.Background(), mutate(base)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestGetStep(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		mutate func(map[string]any)
+		change func(*Step)
+	}{
+		{"webhook step", func(map[string]any) {}, func(*Step) {}},
+		{"none table, disabled, impersonating", func(r map[string]any) {
+			r["sdkmessagefilterid"] = map[string]any{"primaryobjecttypecode": "none"}
+			r["statecode"] = 1
+			r["_impersonatinguserid_value"] = userID
+			r["filteringattributes"] = nil
+		}, func(s *Step) {
+			s.Table = ""
+			s.Enabled = false
+			s.ImpersonatingUserID = userID
+			s.FilteringAttributes = nil
+		}},
+		{"plug-in handler", func(r map[string]any) { r["eventhandler_serviceendpoint"] = nil }, func(s *Step) { s.HandlerIsWebhook = false }},
+		{"queue handler", func(r map[string]any) {
+			r["eventhandler_serviceendpoint"] = map[string]any{"contract": 2}
+		}, func(s *Step) { s.HandlerIsWebhook = false }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				row := stepRowJSON(stepID, "s", true)
+				tt.mutate(row)
+				writeJSON(w, http.StatusOK, row)
+			})
+			got, err := h.client.GetStep(context.Background(), stepID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRequest(t, h.onlyRequest(), want{
+				Method: http.MethodGet, Path: "sdkmessageprocessingsteps(" + stepID + ")",
+				Query: map[string]string{"$select": stepSelect, "$expand": stepExpandWant},
+			})
+			w := wantStep(stepID, "s")
+			tt.change(&w)
+			if !reflect.DeepEqual(*got, w) {
+				t.Errorf("step =\n  %+v\nwant\n  %+v", *got, w)
+			}
+		})
+	}
+}
+
+func TestUpdateStepRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		update   StepUpdate
+		wantBody string
+	}{
+		{
+			name: "columns",
+			update: StepUpdate{Name: ptr("n2"), Description: ptr(""), Mode: ptr(StepModeSynchronous), Stage: ptr(StepStagePreValidation),
+				Rank: ptr(0), AsyncAutoDelete: ptr(false), FilteringAttributes: ptr([]string{"a", "b"})},
+			wantBody: `{"name":"n2","description":null,"mode":0,"stage":10,"rank":0,"asyncautodelete":false,"filteringattributes":"a,b"}`,
+		},
+		{
+			name:     "clear filtering attributes and impersonation",
+			update:   StepUpdate{FilteringAttributes: ptr([]string{}), ImpersonatingUserID: ptr("")},
+			wantBody: `{"filteringattributes":null,"impersonatinguserid@odata.bind":null}`,
+		},
+		{
+			name:   "rebind message, filter and user",
+			update: StepUpdate{MessageID: ptr(messageID), MessageFilterID: ptr(filterID), ImpersonatingUserID: ptr(userID)},
+			wantBody: `{"sdkmessageid@odata.bind":"/sdkmessages(` + messageID + `)","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(` + filterID +
+				`)","impersonatinguserid@odata.bind":"/systemusers(` + userID + `)"}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				writeJSON(w, http.StatusOK, stepRowJSON(stepID, "n2", false))
+			})
+			h.client.catalog.rememberFilter(MessageFilter{MessageID: messageID, FilterID: filterID, Message: "Update", Table: "account"})
+			h.client.catalog.rememberWebhook(webhookID)
+			got, err := h.client.UpdateStep(context.Background(), stepID, tt.update)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRequest(t, h.onlyRequest(), want{
+				Method: http.MethodPatch, Path: "sdkmessageprocessingsteps(" + stepID + ")",
+				Query:  map[string]string{"$select": stepSelect},
+				Header: map[string]string{"If-Match": "*", "Prefer": "return=representation"},
+				Body:   tt.wantBody,
+			})
+			if w := wantStep(stepID, "n2"); !reflect.DeepEqual(*got, w) {
+				t.Errorf("step =\n  %+v\nwant\n  %+v", *got, w)
+			}
+		})
+	}
+}
+
+func TestSetStepEnabled(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		enabled bool
+		body    string
+	}{{true, `{"statecode":0,"statuscode":1}`}, {false, `{"statecode":1,"statuscode":2}`}} {
+		h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) { w.WriteHeader(http.StatusNoContent) })
+		if err := h.client.SetStepEnabled(context.Background(), stepID, tt.enabled); err != nil {
+			t.Fatal(err)
+		}
+		checkRequest(t, h.onlyRequest(), want{
+			Method: http.MethodPatch, Path: "sdkmessageprocessingsteps(" + stepID + ")",
+			Header: map[string]string{"If-Match": "*"}, Body: tt.body,
+		})
+	}
+}
+
+func TestDeleteStep(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		writeError(w, http.StatusNotFound, "0x80040217", "sdkmessageprocessingstep With Id = "+stepID+" Does Not Exist")
+	})
+	if err := h.client.DeleteStep(context.Background(), stepID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+	checkRequest(t, h.onlyRequest(), want{Method: http.MethodDelete, Path: "sdkmessageprocessingsteps(" + stepID + ")"})
+}
+
+func TestListWebhookStepsFollowsNextLinks(t *testing.T) {
+	t.Parallel()
+	var h *harness
+	nextLink := func(token string) string {
+		// A real next link carries its own, server-encoded query; it must be used unchanged.
+		return h.srv.URL + apiPath + "serviceendpoints(" + webhookID + ")/serviceendpoint_sdkmessageprocessingstep?$select=name&$skiptoken=%3Ccookie%20pagenumber=%22" + token + "%22%20/%3E"
+	}
+	h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		page := map[string]any{"value": []any{stepRowJSON([]string{stepID, stepID2, "5d2f7e10-8a3b-4c55-b1e2-7c9d0a1b2c05"}[n-1], []string{"c", "a", "b"}[n-1], true)}}
+		if n < 3 {
+			page["@odata.nextLink"] = nextLink([]string{"2", "3"}[n-1])
+		}
+		writeJSON(w, http.StatusOK, page)
+	})
+	got, err := h.client.ListWebhookSteps(context.Background(), webhookID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := h.requests()
+	if len(reqs) != 3 {
+		t.Fatalf("requests = %d, want 3", len(reqs))
+	}
+	checkRequest(t, reqs[0], want{
+		Method: http.MethodGet, Path: "serviceendpoints(" + webhookID + ")/serviceendpoint_sdkmessageprocessingstep",
+		Query:  map[string]string{"$select": stepSelect, "$expand": stepExpandWant},
+		Header: map[string]string{"Prefer": "odata.maxpagesize=5000"},
+	})
+	for i, token := range []string{"2", "3"} {
+		if got, want := h.srv.URL+reqs[i+1].URI, nextLink(token); got != want {
+			t.Errorf("page %d fetched %s, want the next link unchanged: %s", i+2, got, want)
+		}
+		if p := reqs[i+1].Header.Get("Prefer"); p != "odata.maxpagesize=5000" {
+			t.Errorf("page %d Prefer = %q", i+2, p)
+		}
+	}
+	var names []string
+	for _, s := range got {
+		names = append(names, s.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"a", "b", "c"}) {
+		t.Errorf("names = %v, want all three pages sorted", names)
+	}
+}
+
+func TestNextLinkToAnotherHostIsRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		writeJSON(w, http.StatusOK, map[string]any{"value": []any{}, "@odata.nextLink": "https://elsewhere.example/api/data/v9.2/serviceendpoints?$skiptoken=1"})
+	})
+	_, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+	if err == nil || !strings.Contains(err.Error(), "another host") {
+		t.Fatalf("err = %v, want a refusal", err)
+	}
+	if n := len(h.requests()); n != 1 {
+		t.Errorf("requests = %d, want 1", n)
+	}
+}
+
+func TestListStepsOfWebhooks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		writeJSON(w, http.StatusOK, map[string]any{"value": []any{stepRowJSON(stepID, "x", true), stepRowJSON(stepID2, "y", true)}})
+	})
+	got, err := h.client.ListStepsOfWebhooks(context.Background(), []string{webhookID, webhookID2, strings.ToUpper(webhookID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRequest(t, h.onlyRequest(), want{
+		Method: http.MethodGet, Path: "sdkmessageprocessingsteps",
+		Query: map[string]string{
+			"$select": stepSelect, "$expand": stepExpandWant,
+			"$filter": "(_eventhandler_value eq @h0 or _eventhandler_value eq @h1)",
+			"@h0":     webhookID, "@h1": webhookID2,
+		},
+		Header: map[string]string{"Prefer": "odata.maxpagesize=5000"},
+	})
+	if len(got) != 2 {
+		t.Errorf("steps = %d, want 2", len(got))
+	}
+	if none, err := h.client.ListStepsOfWebhooks(context.Background(), nil); err != nil || none != nil || len(h.requests()) != 1 {
+		t.Errorf("no ids: %v, %v, %d requests; want nothing and no request", none, err, len(h.requests()))
+	}
+}
