@@ -1,0 +1,116 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// providerDataFrom unpacks what Configure handed to a resource or data source. It returns nil
+// when the provider is not configured yet (Terraform validates before it configures).
+func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", data))
+		return nil
+	}
+	return pd
+}
+
+// requireClient reports a clear error when an operation needs the API but the provider
+// block could not be configured (for example its URL is unknown until apply).
+func requireClient(pd *providerData, diags *diag.Diagnostics) *dataverse.Client {
+	if pd == nil || pd.client == nil {
+		diags.AddError("Provider not configured",
+			"The dataverse provider has no client: its configuration was incomplete or unknown. Check the provider block and its environment variables.")
+		return nil
+	}
+	return pd.client
+}
+
+// apiErrorDetail writes a diagnostic detail that says what to do, then Dataverse's own words.
+func apiErrorDetail(action string, err error) string {
+	var apiErr *dataverse.Error
+	if errors.As(err, &apiErr) {
+		code := apiErr.Code
+		if code == "" {
+			code = "(none)"
+		}
+		return fmt.Sprintf("%s failed: Dataverse answered HTTP %d, error code %s: %s\n\nRequest: %s %s",
+			action, apiErr.StatusCode, code, apiErr.Message, apiErr.Method, apiErr.Path)
+	}
+	return fmt.Sprintf("%s failed: %v", action, err)
+}
+
+// stringOrNull maps Dataverse's empty strings to null, so an omitted optional attribute
+// never shows a diff against "".
+func stringOrNull(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// quotedList renders names for descriptions and messages: `a`, `b` or `c`.
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "`" + n + "`"
+	}
+	switch len(q) {
+	case 0:
+		return ""
+	case 1:
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// closest returns the candidate nearest to s by edit distance (case-insensitive), for
+// "did you mean" hints; "" when nothing is reasonably close.
+func closest(s string, candidates []string) string {
+	best, bestDist := "", -1
+	ls := strings.ToLower(s)
+	sorted := append([]string(nil), candidates...)
+	sort.Strings(sorted)
+	for _, c := range sorted {
+		d := editDistance(ls, strings.ToLower(c))
+		if bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	limit := len(s)/2 + 1
+	if bestDist < 0 || bestDist > limit {
+		return ""
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,196 @@
+// Package provider is the Terraform glue of the Dataverse provider: schemas,
+// plan logic and conversion between Terraform values and the Web API client.
+package provider
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// Address is the provider's registry address.
+const Address = "registry.terraform.io/dataverse-terraform/dataverse"
+
+// New returns a constructor for the provider, as providerserver expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &dataverseProvider{version: version, getenv: osGetenv}
+	}
+}
+
+type dataverseProvider struct {
+	version string
+	getenv  func(string) string
+}
+
+var _ provider.Provider = (*dataverseProvider)(nil)
+
+// providerModel mirrors the provider block.
+type providerModel struct {
+	EnvironmentURL                 types.String `tfsdk:"environment_url"`
+	TenantID                       types.String `tfsdk:"tenant_id"`
+	ClientID                       types.String `tfsdk:"client_id"`
+	ClientSecret                   types.String `tfsdk:"client_secret"`
+	ClientCertificatePath          types.String `tfsdk:"client_certificate_path"`
+	ClientCertificate              types.String `tfsdk:"client_certificate"`
+	ClientCertificatePassword      types.String `tfsdk:"client_certificate_password"`
+	UseOIDC                        types.Bool   `tfsdk:"use_oidc"`
+	OIDCToken                      types.String `tfsdk:"oidc_token"`
+	OIDCTokenFilePath              types.String `tfsdk:"oidc_token_file_path"`
+	OIDCRequestURL                 types.String `tfsdk:"oidc_request_url"`
+	OIDCRequestToken               types.String `tfsdk:"oidc_request_token"`
+	ADOPipelineServiceConnectionID types.String `tfsdk:"ado_pipeline_service_connection_id"`
+	UseMSI                         types.Bool   `tfsdk:"use_msi"`
+	UseCLI                         types.Bool   `tfsdk:"use_cli"`
+	AuthorityHost                  types.String `tfsdk:"authority_host"`
+	RequestTimeout                 types.String `tfsdk:"request_timeout"`
+	MaxRetries                     types.Int64  `tfsdk:"max_retries"`
+	MaxConcurrentRequests          types.Int64  `tfsdk:"max_concurrent_requests"`
+}
+
+func (p *dataverseProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "dataverse"
+	resp.Version = p.version
+}
+
+func (p *dataverseProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	attrs := map[string]schema.Attribute{}
+	for _, s := range providerSettings {
+		attrs[s.name] = s.schemaAttribute()
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Registers Microsoft Dataverse webhooks and the steps that fire them, and reports the " +
+			"system jobs that failed. Authenticates with Microsoft Entra ID; every setting may also come from an " +
+			"environment variable, listed with each attribute.",
+		Attributes: attrs,
+	}
+}
+
+// providerData is what resources and data sources receive from Configure.
+type providerData struct {
+	client *dataverse.Client
+	// secrets are masked in every log line written with a context from withMasks.
+	secrets []string
+	// webhookNames remembers the names of webhooks this process created or read, so a step
+	// can take its default name without another request.
+	webhookNames sync.Map
+}
+
+func (d *providerData) rememberWebhook(w *dataverse.Webhook) {
+	d.webhookNames.Store(strings.ToLower(w.ID), w.Name)
+}
+
+func (d *providerData) webhookName(id string) (string, bool) {
+	v, ok := d.webhookNames.Load(strings.ToLower(id))
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
+}
+
+// withMasks returns ctx with every known secret masked in tflog output.
+func (d *providerData) withMasks(ctx context.Context) context.Context {
+	if len(d.secrets) == 0 {
+		return ctx
+	}
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, d.secrets...)
+	return tflog.MaskMessageStrings(ctx, d.secrets...)
+}
+
+func (p *dataverseProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// Unknown values (e.g. an URL computed by another resource) cannot configure a client yet;
+	// Terraform calls Configure again at apply time with known values.
+	if anyUnknown(cfg) {
+		tflog.Debug(ctx, "provider configuration has unknown values; deferring client creation")
+		return
+	}
+
+	s, diags := resolveSettings(cfg, p.getenv)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	data := &providerData{secrets: s.secrets()}
+	ctx = data.withMasks(ctx)
+
+	tokens, method, err := auth.NewTokenSource(s.auth)
+	if err != nil {
+		resp.Diagnostics.AddError("Incomplete Dataverse authentication settings", err.Error())
+		return
+	}
+	client, err := dataverse.New(dataverse.Config{
+		EnvironmentURL:        s.auth.EnvironmentURL,
+		TokenSource:           tokens,
+		HTTPClient:            &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		MaxRetries:            s.maxRetries,
+		MaxConcurrentRequests: s.maxConcurrent,
+		RequestTimeout:        s.requestTimeout,
+		UserAgent:             "terraform-provider-dataverse/" + p.version,
+		OnRequest:             logRequest,
+	})
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("environment_url"), "Invalid Dataverse environment URL", err.Error())
+		return
+	}
+	data.client = client
+	tflog.Info(ctx, "configured Dataverse client", map[string]any{
+		"environment_url": s.auth.EnvironmentURL,
+		"auth_method":     string(method),
+	})
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+// logRequest records one Web API attempt; it never sees headers or bodies.
+func logRequest(ctx context.Context, l dataverse.RequestLog) {
+	fields := map[string]any{
+		"method":      l.Method,
+		"path":        l.Path,
+		"status":      l.Status,
+		"attempt":     l.Attempt,
+		"duration_ms": l.Duration.Milliseconds(),
+	}
+	if l.ErrorCode != "" {
+		fields["error_code"] = l.ErrorCode
+	}
+	if l.Err != nil {
+		fields["error"] = l.Err.Error()
+	}
+	tflog.Debug(ctx, "Dataverse Web API request", fields)
+}
+
+func (p *dataverseProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewWebhookResource,
+		NewWebhookStepResource,
+	}
+}
+
+func (p *dataverseProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewWebhooksDataSource,
+		NewWebhookStepsDataSource,
+		NewWebhookFailedJobsDataSource,
+	}
+}
+
+const defaultRequestTimeout = 2 * time.Minute

@@ -1,0 +1,540 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+const (
+	webhookNameMax        = 256
+	webhookURLMax         = 2000
+	webhookDescriptionMax = 2000
+	defaultTimeout        = 10 * time.Minute
+)
+
+// The write-only attribute that carries the secret for each auth type.
+var authAttributeByType = map[dataverse.AuthType]string{
+	dataverse.AuthTypeWebhookKey:      "auth_key_wo",
+	dataverse.AuthTypeHTTPHeader:      "auth_headers_wo",
+	dataverse.AuthTypeHTTPQueryString: "auth_query_parameters_wo",
+}
+
+// NewWebhookResource returns the dataverse_webhook resource.
+func NewWebhookResource() resource.Resource { return &webhookResource{} }
+
+type webhookResource struct{ data *providerData }
+
+var (
+	_ resource.ResourceWithConfigure      = (*webhookResource)(nil)
+	_ resource.ResourceWithImportState    = (*webhookResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*webhookResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*webhookResource)(nil)
+)
+
+type webhookModel struct {
+	ID                    types.String   `tfsdk:"id"`
+	Name                  types.String   `tfsdk:"name"`
+	URL                   types.String   `tfsdk:"url"`
+	Description           types.String   `tfsdk:"description"`
+	AuthType              types.String   `tfsdk:"auth_type"`
+	AuthKeyWO             types.String   `tfsdk:"auth_key_wo"`
+	AuthHeadersWO         types.Map      `tfsdk:"auth_headers_wo"`
+	AuthQueryParametersWO types.Map      `tfsdk:"auth_query_parameters_wo"`
+	AuthWOVersion         types.Int64    `tfsdk:"auth_wo_version"`
+	IsAuthValueSet        types.Bool     `tfsdk:"is_auth_value_set"`
+	SolutionUniqueName    types.String   `tfsdk:"solution_unique_name"`
+	Timeouts              timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *webhookResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_webhook"
+}
+
+func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Dataverse webhook: a `serviceendpoint` row with contract `8` (Webhook) that Dataverse " +
+			"posts the execution context of an event to. Steps (`dataverse_webhook_step`) decide which events fire it.\n\n" +
+			"The secret Dataverse sends with each request is write-only: Terraform sends it to Dataverse and never " +
+			"stores it in the plan or state (Terraform 1.11 or newer). Change `auth_wo_version` to send a new secret.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The webhook's `serviceendpointid`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: fmt.Sprintf("Name of the webhook, at most %d characters, unique among the webhooks of "+
+					"the environment (the provider refuses to create a second webhook with a name already in use). "+
+					"Changing it updates the webhook in place.", webhookNameMax),
+				Validators: []validator.String{stringvalidator.LengthBetween(1, webhookNameMax)},
+			},
+			"url": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: fmt.Sprintf("Absolute `http` or `https` URL Dataverse posts to, at most %d characters. "+
+					"Dataverse delivers only to ports 80 and 443; another port is a plan-time warning. Changing it updates in place.", webhookURLMax),
+				Validators: []validator.String{webhookURLValidator{}},
+			},
+			"description": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: fmt.Sprintf("Description, at most %d characters. Updates in place.", webhookDescriptionMax),
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, webhookDescriptionMax)},
+			},
+			"auth_type": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "How Dataverse proves itself to the endpoint: " + quotedList(dataverse.AuthTypeNames()) + ". " +
+					"`WebhookKey` sends `?code=<auth_key_wo>`; `HttpHeader` sends each pair of `auth_headers_wo` as a request header; " +
+					"`HttpQueryString` sends each pair of `auth_query_parameters_wo` as a query parameter. Changing it updates in place and sends the new secret.",
+				Validators: []validator.String{stringvalidator.OneOf(dataverse.AuthTypeNames()...)},
+			},
+			"auth_key_wo": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+				MarkdownDescription: "The key sent as `?code=` when `auth_type` is `WebhookKey`; set it only with that type. " +
+					"Write-only: never stored in plan or state.",
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"auth_headers_wo": schema.MapAttribute{
+				Optional:    true,
+				Sensitive:   true,
+				WriteOnly:   true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Header name → value pairs sent with every request when `auth_type` is `HttpHeader`; " +
+					"set it only with that type. Names must be valid HTTP header names. Write-only: never stored in plan or state.",
+			},
+			"auth_query_parameters_wo": schema.MapAttribute{
+				Optional:    true,
+				Sensitive:   true,
+				WriteOnly:   true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Query parameter → value pairs added to every request when `auth_type` is `HttpQueryString`; " +
+					"set it only with that type. Write-only: never stored in plan or state.",
+			},
+			"auth_wo_version": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Any number; change it to send the current secret again, for example after rotating it. " +
+					"Terraform cannot see a change of a write-only value by itself.",
+			},
+			"is_auth_value_set": schema.BoolAttribute{
+				Computed: true,
+				MarkdownDescription: "Whether Dataverse holds a secret for the webhook (`isauthvalueset`). When someone clears it " +
+					"outside Terraform, the next plan shows it going back to `true` and apply sends the secret again.",
+			},
+			"solution_unique_name": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Unique name of an unmanaged solution to add the webhook to when it is created " +
+					"(`MSCRM.SolutionUniqueName`). Changing it replaces the webhook.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *webhookResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig checks that exactly the secret attribute matching auth_type is set.
+func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg webhookModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.AuthType.IsUnknown() || cfg.AuthType.IsNull() {
+		return
+	}
+	t, err := dataverse.ParseAuthType(cfg.AuthType.ValueString())
+	if err != nil {
+		return // the OneOf validator reports it
+	}
+	want := authAttributeByType[t]
+	present := map[string]attr.Value{
+		"auth_key_wo":              cfg.AuthKeyWO,
+		"auth_headers_wo":          cfg.AuthHeadersWO,
+		"auth_query_parameters_wo": cfg.AuthQueryParametersWO,
+	}
+	for name, v := range present {
+		if name == want || v.IsNull() {
+			continue
+		}
+		resp.Diagnostics.AddAttributeError(path.Root(name), "Secret attribute does not match auth_type",
+			fmt.Sprintf("%s is set, but auth_type is %q, which takes its secret from %s. Remove %s, or set auth_type to %q.",
+				name, t, want, name, authTypeForAttribute(name)))
+	}
+	if v := present[want]; v.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root(want), "Missing webhook secret",
+			fmt.Sprintf("auth_type %q needs %s: %s.", t, want, secretHint(t)))
+		return
+	}
+	if present[want].IsUnknown() {
+		return
+	}
+	if t != dataverse.AuthTypeWebhookKey {
+		pairs, diags := mapValue(ctx, present[want].(types.Map))
+		resp.Diagnostics.Append(diags...)
+		if diags.HasError() || pairs == nil {
+			return
+		}
+		if len(pairs) == 0 {
+			resp.Diagnostics.AddAttributeError(path.Root(want), "Empty webhook secret",
+				fmt.Sprintf("%s needs at least one pair: %s.", want, secretHint(t)))
+			return
+		}
+		if _, err := dataverse.EncodeAuthValue(t, "", pairs); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root(want), "Invalid webhook secret", authValueErrorText(want, err))
+		}
+	}
+}
+
+func authTypeForAttribute(attribute string) dataverse.AuthType {
+	for t, a := range authAttributeByType {
+		if a == attribute {
+			return t
+		}
+	}
+	return 0
+}
+
+func secretHint(t dataverse.AuthType) string {
+	switch t {
+	case dataverse.AuthTypeWebhookKey:
+		return `the key the endpoint expects as ?code=, e.g. auth_key_wo = var.function_key`
+	case dataverse.AuthTypeHTTPHeader:
+		return `header name → value pairs, e.g. auth_headers_wo = { "x-api-key" = var.api_key }`
+	default:
+		return `parameter → value pairs, e.g. auth_query_parameters_wo = { "token" = var.token }`
+	}
+}
+
+// authValueErrorText names the offending key and never the value.
+func authValueErrorText(attribute string, err error) string {
+	var ave *dataverse.AuthValueError
+	if errors.As(err, &ave) {
+		if ave.Key == "" {
+			return fmt.Sprintf("%s: %s.", attribute, ave.Reason)
+		}
+		return fmt.Sprintf("%s: key %q: %s.", attribute, ave.Key, ave.Reason)
+	}
+	return fmt.Sprintf("%s could not be encoded: %v", attribute, err)
+}
+
+// mapValue returns nil when the map or any element is unknown.
+func mapValue(ctx context.Context, m types.Map) (map[string]string, diag.Diagnostics) {
+	if m.IsNull() || m.IsUnknown() {
+		return nil, nil
+	}
+	for _, e := range m.Elements() {
+		if e.IsUnknown() {
+			return nil, nil
+		}
+	}
+	out := map[string]string{}
+	diags := m.ElementsAs(ctx, &out, false)
+	return out, diags
+}
+
+// ModifyPlan keeps is_auth_value_set true in every plan, so a secret cleared outside
+// Terraform shows up as a change and apply sends it again.
+func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(true))...)
+}
+
+// encodedSecret reads the write-only secret from the configuration and encodes it.
+func encodedSecret(ctx context.Context, cfg webhookModel) (dataverse.AuthType, string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	t, err := dataverse.ParseAuthType(cfg.AuthType.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("auth_type"), "Invalid auth_type", err.Error())
+		return 0, "", diags
+	}
+	attribute := authAttributeByType[t]
+	var value string
+	switch t {
+	case dataverse.AuthTypeWebhookKey:
+		if cfg.AuthKeyWO.IsNull() || cfg.AuthKeyWO.IsUnknown() {
+			diags.AddAttributeError(path.Root(attribute), "Missing webhook secret", fmt.Sprintf("auth_type %q needs %s: %s.", t, attribute, secretHint(t)))
+			return 0, "", diags
+		}
+		value, err = dataverse.EncodeAuthValue(t, cfg.AuthKeyWO.ValueString(), nil)
+	default:
+		m := cfg.AuthHeadersWO
+		if t == dataverse.AuthTypeHTTPQueryString {
+			m = cfg.AuthQueryParametersWO
+		}
+		pairs, d := mapValue(ctx, m)
+		diags.Append(d...)
+		if pairs == nil {
+			diags.AddAttributeError(path.Root(attribute), "Missing webhook secret", fmt.Sprintf("auth_type %q needs %s: %s.", t, attribute, secretHint(t)))
+			return 0, "", diags
+		}
+		value, err = dataverse.EncodeAuthValue(t, "", pairs)
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root(attribute), "Invalid webhook secret", authValueErrorText(attribute, err))
+		return 0, "", diags
+	}
+	return t, value, diags
+}
+
+func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, cfg webhookModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	client := requireClient(r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.withMasks(ctx)
+	timeout, d := plan.Timeouts.Create(ctx, defaultTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	authType, secret, d := encodedSecret(ctx, cfg)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, secret)
+
+	name := plan.Name.ValueString()
+	if !r.checkNameFree(ctx, client, name, "", &resp.Diagnostics) {
+		return
+	}
+	created, err := client.CreateWebhook(ctx, dataverse.WebhookCreate{
+		Name:               name,
+		URL:                plan.URL.ValueString(),
+		Description:        plan.Description.ValueString(),
+		AuthType:           authType,
+		AuthValue:          secret,
+		SolutionUniqueName: plan.SolutionUniqueName.ValueString(),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Could not create the webhook", apiErrorDetail(fmt.Sprintf("Creating webhook %q", name), err))
+		return
+	}
+	r.data.rememberWebhook(created)
+	setWebhookState(&plan, created)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// checkNameFree refuses a name another webhook already has: registration tools treat webhook
+// names as unique and pipelines look webhooks up by name.
+func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.Client, name, selfID string, diags *diag.Diagnostics) bool {
+	existing, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{Name: name})
+	if err != nil {
+		diags.AddError("Could not check the webhook name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", name), err))
+		return false
+	}
+	for _, w := range existing {
+		if strings.EqualFold(w.ID, selfID) {
+			continue
+		}
+		diags.AddAttributeError(path.Root("name"), "Webhook name already in use",
+			fmt.Sprintf("A webhook named %q already exists with id %s. Choose another name, or bring the existing webhook "+
+				"under Terraform with:\n\n  terraform import <resource address> %s\n\nor an import block with id = %q.",
+				name, w.ID, w.ID, w.ID))
+		return false
+	}
+	return true
+}
+
+func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state webhookModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client := requireClient(r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.withMasks(ctx)
+	timeout, d := state.Timeouts.Read(ctx, defaultTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	w, err := client.GetWebhook(ctx, state.ID.ValueString())
+	switch {
+	case errors.Is(err, dataverse.ErrNotFound):
+		tflog.Warn(ctx, "webhook no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	case errors.Is(err, dataverse.ErrNotWebhook):
+		resp.Diagnostics.AddError("Not a webhook",
+			fmt.Sprintf("Service endpoint %s is not a webhook (its contract is not 8), so dataverse_webhook cannot manage it.", state.ID.ValueString()))
+		return
+	case err != nil:
+		resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail(fmt.Sprintf("Reading webhook %s", state.ID.ValueString()), err))
+		return
+	}
+	r.data.rememberWebhook(w)
+	setWebhookState(&state, w)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, cfg webhookModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	client := requireClient(r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.withMasks(ctx)
+	timeout, d := plan.Timeouts.Update(ctx, defaultTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var in dataverse.WebhookUpdate
+	if !plan.Name.Equal(state.Name) {
+		if !r.checkNameFree(ctx, client, plan.Name.ValueString(), state.ID.ValueString(), &resp.Diagnostics) {
+			return
+		}
+		in.Name = plan.Name.ValueStringPointer()
+	}
+	if !plan.URL.Equal(state.URL) {
+		in.URL = plan.URL.ValueStringPointer()
+	}
+	if !plan.Description.Equal(state.Description) {
+		desc := plan.Description.ValueString()
+		in.Description = &desc
+	}
+	sendSecret := !plan.AuthType.Equal(state.AuthType) ||
+		!plan.AuthWOVersion.Equal(state.AuthWOVersion) ||
+		!state.IsAuthValueSet.ValueBool()
+	if sendSecret {
+		authType, secret, d := encodedSecret(ctx, cfg)
+		resp.Diagnostics.Append(d...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		ctx = tflog.MaskAllFieldValuesStrings(ctx, secret)
+		in.AuthType = &authType
+		in.AuthValue = &secret
+	}
+
+	w, err := client.UpdateWebhook(ctx, state.ID.ValueString(), in)
+	if err != nil {
+		resp.Diagnostics.AddError("Could not update the webhook", apiErrorDetail(fmt.Sprintf("Updating webhook %s", state.ID.ValueString()), err))
+		return
+	}
+	r.data.rememberWebhook(w)
+	plan.ID = state.ID
+	setWebhookState(&plan, w)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state webhookModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client := requireClient(r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.withMasks(ctx)
+	timeout, d := state.Timeouts.Delete(ctx, defaultTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	err := client.DeleteWebhook(ctx, state.ID.ValueString())
+	if err != nil && !errors.Is(err, dataverse.ErrNotFound) {
+		resp.Diagnostics.AddError("Could not delete the webhook", apiErrorDetail(fmt.Sprintf("Deleting webhook %s", state.ID.ValueString()), err))
+	}
+}
+
+// ImportState accepts a serviceendpointid, or a webhook name to look up.
+func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	id := strings.TrimSpace(req.ID)
+	if !dataverse.IsGUID(id) {
+		client := requireClient(r.data, &resp.Diagnostics)
+		if client == nil {
+			return
+		}
+		found, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{Name: id})
+		if err != nil {
+			resp.Diagnostics.AddError("Could not look up the webhook by name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", id), err))
+			return
+		}
+		switch len(found) {
+		case 0:
+			resp.Diagnostics.AddError("No webhook with that name",
+				fmt.Sprintf("The import id %q is not a GUID, so it was taken as a webhook name, but no webhook has that name. "+
+					"Use the webhook's serviceendpointid, or its exact name.", id))
+			return
+		case 1:
+			id = found[0].ID
+		default:
+			ids := make([]string, len(found))
+			for i, w := range found {
+				ids[i] = w.ID
+			}
+			resp.Diagnostics.AddError("Several webhooks have that name",
+				fmt.Sprintf("%d webhooks are named %q (%s). Import one of them by its id.", len(found), id, strings.Join(ids, ", ")))
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+}
+
+func setWebhookState(m *webhookModel, w *dataverse.Webhook) {
+	m.ID = types.StringValue(w.ID)
+	m.Name = types.StringValue(w.Name)
+	m.URL = types.StringValue(w.URL)
+	m.Description = stringOrNull(w.Description)
+	m.AuthType = types.StringValue(w.AuthType.String())
+	m.IsAuthValueSet = types.BoolValue(w.IsAuthValueSet)
+	// Write-only values are never stored.
+	m.AuthKeyWO = types.StringNull()
+	m.AuthHeadersWO = types.MapNull(types.StringType)
+	m.AuthQueryParametersWO = types.MapNull(types.StringType)
+}
+
+// webhookURLValidator checks an absolute http(s) URL and warns about ports Dataverse won't use.
+type webhookURLValidator struct{}
+
+func (webhookURLValidator) Description(context.Context) string {
+	return "an absolute http or https URL of at most 2000 characters"
+}
+
+func (v webhookURLValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (webhookURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	problem, warning := checkWebhookURL(req.ConfigValue.ValueString())
+	if problem != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid webhook URL", problem)
+	}
+	if warning != "" {
+		resp.Diagnostics.AddAttributeWarning(req.Path, "Dataverse will not deliver to this port", warning)
+	}
+}
