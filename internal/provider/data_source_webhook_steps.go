@@ -1,0 +1,155 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// NewWebhookStepsDataSource returns the dataverse_webhook_steps data source.
+func NewWebhookStepsDataSource() datasource.DataSource { return &webhookStepsDataSource{} }
+
+type webhookStepsDataSource struct{ data *providerData }
+
+var _ datasource.DataSourceWithConfigure = (*webhookStepsDataSource)(nil)
+
+var stepSummaryAttrTypes = map[string]attr.Type{
+	"id":                   types.StringType,
+	"webhook_id":           types.StringType,
+	"message":              types.StringType,
+	"table":                types.StringType,
+	"stage":                types.StringType,
+	"mode":                 types.StringType,
+	"rank":                 types.Int64Type,
+	"filtering_attributes": types.SetType{ElemType: types.StringType},
+	"async_auto_delete":    types.BoolType,
+	"enabled":              types.BoolType,
+	"name":                 types.StringType,
+	"description":          types.StringType,
+	"run_as_user_id":       types.StringType,
+}
+
+type webhookStepsModel struct {
+	WebhookID types.String `tfsdk:"webhook_id"`
+	Steps     types.List   `tfsdk:"steps"`
+}
+
+func (d *webhookStepsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_webhook_steps"
+}
+
+func (d *webhookStepsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	computed := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Lists the steps registered for a webhook, with the same attributes as `dataverse_webhook_step`, " +
+			"ordered by message, table, stage and rank.",
+		Attributes: map[string]schema.Attribute{
+			"webhook_id": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "ID of the webhook (`serviceendpointid`).",
+				Validators:          []validator.String{guidValidator{}},
+			},
+			"steps": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The steps of the webhook.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"id":                   computed("The `sdkmessageprocessingstepid`."),
+					"webhook_id":           computed("ID of the webhook the step fires."),
+					"message":              computed("Message name, such as `Update`."),
+					"table":                computed("Primary table logical name; null for messages with no table."),
+					"stage":                computed("`PreValidation`, `PreOperation` or `PostOperation`."),
+					"mode":                 computed("`Synchronous` or `Asynchronous`."),
+					"rank":                 schema.Int64Attribute{Computed: true, MarkdownDescription: "Execution order within the stage."},
+					"filtering_attributes": schema.SetAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Columns whose change fires the step; null when any change does."},
+					"async_auto_delete":    schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether a succeeded system job is deleted."},
+					"enabled":              schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the step fires."},
+					"name":                 computed("Name."),
+					"description":          computed("Description; null when empty."),
+					"run_as_user_id":       computed("The `systemuser` the step runs as; null for the calling user."),
+				}},
+			},
+		},
+	}
+}
+
+func (d *webhookStepsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *webhookStepsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m webhookStepsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	client := requireClient(d.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = d.data.withMasks(ctx)
+	steps, err := client.ListWebhookSteps(ctx, m.WebhookID.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("Could not list the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the steps of webhook %s", m.WebhookID.ValueString()), err))
+		return
+	}
+	sortSteps(steps)
+	items := make([]attr.Value, 0, len(steps))
+	for i := range steps {
+		obj, diags := stepSummary(ctx, &steps[i])
+		resp.Diagnostics.Append(diags...)
+		items = append(items, obj)
+	}
+	list, diags := types.ListValue(types.ObjectType{AttrTypes: stepSummaryAttrTypes}, items)
+	resp.Diagnostics.Append(diags...)
+	m.Steps = list
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func sortSteps(steps []dataverse.Step) {
+	sort.SliceStable(steps, func(i, j int) bool {
+		a, b := steps[i], steps[j]
+		switch {
+		case a.Message != b.Message:
+			return a.Message < b.Message
+		case a.Table != b.Table:
+			return a.Table < b.Table
+		case a.Stage != b.Stage:
+			return a.Stage < b.Stage
+		default:
+			return a.Rank < b.Rank
+		}
+	})
+}
+
+func stepSummary(ctx context.Context, s *dataverse.Step) (types.Object, diag.Diagnostics) {
+	var m webhookStepModel
+	m.FilteringAttributes = types.SetNull(types.StringType)
+	m.RunAsUserID = types.StringNull()
+	diags := setStepState(ctx, &m, s)
+	obj, d := types.ObjectValue(stepSummaryAttrTypes, map[string]attr.Value{
+		"id":                   m.ID,
+		"webhook_id":           types.StringValue(strings.ToLower(s.EventHandlerID)),
+		"message":              m.Message,
+		"table":                m.Table,
+		"stage":                m.Stage,
+		"mode":                 m.Mode,
+		"rank":                 m.Rank,
+		"filtering_attributes": m.FilteringAttributes,
+		"async_auto_delete":    m.AsyncAutoDelete,
+		"enabled":              m.Enabled,
+		"name":                 m.Name,
+		"description":          m.Description,
+		"run_as_user_id":       m.RunAsUserID,
+	})
+	diags.Append(d...)
+	return obj, diags
+}

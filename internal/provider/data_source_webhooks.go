@@ -1,0 +1,136 @@
+package provider
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// NewWebhooksDataSource returns the dataverse_webhooks data source.
+func NewWebhooksDataSource() datasource.DataSource { return &webhooksDataSource{} }
+
+type webhooksDataSource struct{ data *providerData }
+
+var (
+	_ datasource.DataSourceWithConfigure        = (*webhooksDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*webhooksDataSource)(nil)
+)
+
+var webhookSummaryAttrTypes = map[string]attr.Type{
+	"id":                types.StringType,
+	"name":              types.StringType,
+	"url":               types.StringType,
+	"auth_type":         types.StringType,
+	"description":       types.StringType,
+	"is_auth_value_set": types.BoolType,
+	"created_on":        types.StringType,
+	"modified_on":       types.StringType,
+}
+
+type webhooksModel struct {
+	Name       types.String `tfsdk:"name"`
+	NamePrefix types.String `tfsdk:"name_prefix"`
+	Webhooks   types.List   `tfsdk:"webhooks"`
+}
+
+func (d *webhooksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_webhooks"
+}
+
+func (d *webhooksDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Lists the webhook registrations of the environment (service endpoints with contract `8`), " +
+			"optionally only those with an exact name or a name prefix. Secrets are never readable; `is_auth_value_set` says whether one is set.",
+		Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only the webhooks with exactly this name.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"name_prefix": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only the webhooks whose name starts with this prefix.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"webhooks": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The webhooks, ordered by name.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"id":                schema.StringAttribute{Computed: true, MarkdownDescription: "The `serviceendpointid`."},
+					"name":              schema.StringAttribute{Computed: true, MarkdownDescription: "Name."},
+					"url":               schema.StringAttribute{Computed: true, MarkdownDescription: "Endpoint URL."},
+					"auth_type":         schema.StringAttribute{Computed: true, MarkdownDescription: "`WebhookKey`, `HttpHeader` or `HttpQueryString`."},
+					"description":       schema.StringAttribute{Computed: true, MarkdownDescription: "Description; null when empty."},
+					"is_auth_value_set": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether a secret is set."},
+					"created_on":        schema.StringAttribute{Computed: true, MarkdownDescription: "Creation time, RFC 3339."},
+					"modified_on":       schema.StringAttribute{Computed: true, MarkdownDescription: "Last modification time, RFC 3339."},
+				}},
+			},
+		},
+	}
+}
+
+func (d *webhooksDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.Conflicting(path.MatchRoot("name"), path.MatchRoot("name_prefix")),
+	}
+}
+
+func (d *webhooksDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *webhooksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m webhooksModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	client := requireClient(d.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = d.data.withMasks(ctx)
+	hooks, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{Name: m.Name.ValueString(), NamePrefix: m.NamePrefix.ValueString()})
+	if err != nil {
+		resp.Diagnostics.AddError("Could not list webhooks", apiErrorDetail("Listing webhooks", err))
+		return
+	}
+	sort.SliceStable(hooks, func(i, j int) bool { return hooks[i].Name < hooks[j].Name })
+	items := make([]attr.Value, 0, len(hooks))
+	for _, w := range hooks {
+		d.data.rememberWebhook(&w)
+		obj, diags := types.ObjectValue(webhookSummaryAttrTypes, map[string]attr.Value{
+			"id":                types.StringValue(w.ID),
+			"name":              types.StringValue(w.Name),
+			"url":               types.StringValue(w.URL),
+			"auth_type":         types.StringValue(w.AuthType.String()),
+			"description":       stringOrNull(w.Description),
+			"is_auth_value_set": types.BoolValue(w.IsAuthValueSet),
+			"created_on":        timeValue(w.CreatedOn),
+			"modified_on":       timeValue(w.ModifiedOn),
+		})
+		resp.Diagnostics.Append(diags...)
+		items = append(items, obj)
+	}
+	list, diags := types.ListValue(types.ObjectType{AttrTypes: webhookSummaryAttrTypes}, items)
+	resp.Diagnostics.Append(diags...)
+	m.Webhooks = list
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// timeValue renders a Dataverse timestamp as RFC 3339 in UTC, or null when absent.
+func timeValue(t time.Time) types.String {
+	if t.IsZero() {
+		return types.StringNull()
+	}
+	return types.StringValue(t.UTC().Format(time.RFC3339))
+}
