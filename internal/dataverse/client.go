@@ -1,6 +1,6 @@
 // Package dataverse is a typed client for the parts of the Microsoft Dataverse Web API that
 // register webhooks: serviceendpoint rows (contract 8), their sdkmessageprocessingstep rows and
-// step images, the sdkmessage/sdkmessagefilter catalogues, and failed asyncoperation rows.
+// step images, the sdkmessage/sdkmessagefilter catalogs, and failed asyncoperation rows.
 //
 // Every request carries the OData headers, a bearer token from a TokenSource, bounded retries with
 // back-off, and a per-client cap on requests in flight. Reads page through @odata.nextLink; creates

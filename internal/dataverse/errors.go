@@ -17,7 +17,7 @@ const (
 )
 
 var (
-	// ErrNotFound matches (errors.Is) any error for a row or catalogue entry that does not exist,
+	// ErrNotFound matches (errors.Is) any error for a row or catalog entry that does not exist,
 	// including every *Error with status 404.
 	ErrNotFound = errors.New("dataverse: not found")
 	// ErrNotWebhook is returned by GetWebhook when the serviceendpoint exists but is not a
@@ -141,7 +141,7 @@ const minMaskable = 4
 const withheldMessage = "(message withheld: the request carried a secret)"
 
 // maskSecrets replaces every occurrence of each secret in msg and returns the result with its
-// white space normalised. Masking happens before any truncation so that no cut can leave part of
+// white space normalized. Masking happens before any truncation so that no cut can leave part of
 // a secret that a whole-string match would have caught.
 func maskSecrets(msg string, secrets []string) string {
 	for _, s := range secrets {
@@ -155,7 +155,7 @@ func maskSecrets(msg string, secrets []string) string {
 	}
 	msg = normalizeSpace(msg)
 	for _, s := range secrets {
-		// A secret with white space or control characters may only match after normalising.
+		// A secret with white space or control characters may only match after normalizing.
 		if s != "" {
 			msg = strings.ReplaceAll(msg, normalizeSpace(s), "***")
 		}

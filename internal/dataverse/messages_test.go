@@ -127,7 +127,7 @@ func TestResolveMessageFilterCallerContext(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 	close(release)
-	// The shared lookup was not tied to the cancelled caller and still fills the cache.
+	// The shared lookup was not tied to the canceled caller and still fills the cache.
 	got, err := h.client.ResolveMessageFilter(context.Background(), "Update", "account")
 	if err != nil || got.FilterID != filterID {
 		t.Fatalf("got %+v, %v", got, err)

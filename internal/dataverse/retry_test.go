@@ -231,7 +231,7 @@ func TestContextDeadlineIsNeverSleptPast(t *testing.T) {
 	}
 }
 
-func TestCancelledContextStopsWaiting(t *testing.T) {
+func TestCanceledContextStopsWaiting(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
