@@ -1,0 +1,2 @@
+# By sdkmessageprocessingstepid (the dataverse_webhook_steps data source lists them)
+terraform import dataverse_webhook_step.account_updated 0b7c5b8e-51c9-4c36-9f0f-7d8d2f6f3e21
