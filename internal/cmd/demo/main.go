@@ -1,0 +1,392 @@
+// Command demo walks through the provider end to end against the local emulator: it registers a
+// webhook and two steps with Terraform, makes Dataverse fire them at a local receiver, shows a
+// failed delivery through the failed-jobs data source, and cleans everything up.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	if err := run(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "\ndemo failed: %v\n", err)
+		os.Exit(1)
+	}
+	say("Done in %s. Nothing was left running and the temporary folder is gone.", time.Since(start).Round(100*time.Millisecond))
+}
+
+func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
+
+func detail(format string, args ...any) { fmt.Printf("    "+format+"\n", args...) }
+
+func run(ctx context.Context) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	moduleDir, err := tfcli.ModuleDir(wd)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "dataverse-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	say("Building the provider (go build)...")
+	providerDir, err := tfcli.BuildProvider(ctx, moduleDir, filepath.Join(tmp, "bin"))
+	if err != nil {
+		return err
+	}
+
+	say("Starting the Dataverse emulator (Web API + Entra ID token service) on loopback...")
+	emu, err := emulator.Start(emulator.Options{StateDir: filepath.Join(tmp, "emulator")})
+	if err != nil {
+		return fmt.Errorf("starting the emulator: %w", err)
+	}
+	defer emu.Close()
+	detail("environment URL %s", emu.URL())
+
+	apiKey := randomHex(16)
+	rcv, err := startReceiver(apiKey)
+	if err != nil {
+		return err
+	}
+	defer rcv.close()
+	say("Started a webhook receiver at %s; it accepts requests carrying the right x-api-key header.", rcv.url)
+
+	ws, err := tfcli.NewWorkspace(filepath.Join(tmp, "quickstart"), providerDir)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	if err := copyTF(filepath.Join(moduleDir, "examples", "quickstart"), ws.Dir); err != nil {
+		return err
+	}
+	for k, v := range emu.Env() {
+		ws.Env = append(ws.Env, k+"="+v)
+	}
+	ws.Env = append(ws.Env, "TF_VAR_receiver_url="+rcv.url+"/dataverse", "TF_VAR_receiver_api_key="+apiKey)
+	say("Terraform uses the provider just built through a temporary CLI configuration (TF_CLI_CONFIG_FILE); your own Terraform settings are untouched.")
+
+	say("terraform apply: registering the webhook (HttpHeader auth) and two steps from examples/quickstart...")
+	if err := terraform(ctx, ws, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
+		return err
+	}
+	destroyed := false
+	defer func() {
+		if !destroyed {
+			_ = terraform(context.Background(), ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+		}
+	}()
+
+	api, err := newAPIClient(ctx, emu)
+	if err != nil {
+		return err
+	}
+
+	say("Creating a contact: the synchronous Create step posts to the receiver before Dataverse answers...")
+	if _, err := api.create(ctx, "contacts", map[string]any{"firstname": "Ada", "lastname": "Lovelace"}); err != nil {
+		return err
+	}
+	rcv.show()
+
+	say("Creating an account, then renaming it: the asynchronous Update step (filtering on name, telephone1) fires...")
+	accountID, err := api.create(ctx, "accounts", map[string]any{"name": "Contoso"})
+	if err != nil {
+		return err
+	}
+	if err := api.update(ctx, "accounts", accountID, map[string]any{"name": "Contoso Ltd"}); err != nil {
+		return err
+	}
+	if err := emu.WaitIdle(ctx); err != nil {
+		return err
+	}
+	rcv.show()
+
+	say("Making the receiver answer HTTP 500, then renaming the account again...")
+	rcv.setFailing(true)
+	if err := api.update(ctx, "accounts", accountID, map[string]any{"name": "Contoso Group"}); err != nil {
+		return err
+	}
+	if err := emu.WaitIdle(ctx); err != nil {
+		return err
+	}
+	rcv.show()
+	say("The delivery failed, so Dataverse recorded a failed system job. terraform apply -refresh-only reads it:")
+	if err := terraform(ctx, ws, "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"); err != nil {
+		return err
+	}
+	out, err := ws.Run(ctx, "output", "-no-color", "failed_jobs")
+	if err != nil {
+		return err
+	}
+	fmt.Print(indent(out.Stdout))
+	if !strings.Contains(out.Stdout, "500") {
+		return errors.New("the failed job did not show up in the failed_jobs output")
+	}
+
+	say("terraform destroy: removing the steps and the webhook...")
+	if err := terraform(ctx, ws, "destroy", "-auto-approve", "-input=false", "-no-color"); err != nil {
+		return err
+	}
+	destroyed = true
+	if n := len(emu.Rows("serviceendpoints")) + len(emu.Rows("sdkmessageprocessingsteps")); n != 0 {
+		return fmt.Errorf("%d registrations left after destroy", n)
+	}
+	st := emu.Stats()
+	say("The emulator served %d Web API requests and %d token requests. Stopping it and the receiver...", st.Requests.Total, st.TokenRequests)
+	return nil
+}
+
+// terraform runs a command and prints its output indented, keeping only the lines a newcomer needs.
+func terraform(ctx context.Context, ws *tfcli.Workspace, args ...string) error {
+	res, err := ws.Run(ctx, args...)
+	fmt.Print(indent(keepUseful(res.Stdout)))
+	return err
+}
+
+func keepUseful(s string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasSuffix(t, "Creation complete") || strings.Contains(t, ": Creation complete") ||
+			strings.Contains(t, ": Destruction complete") || strings.HasPrefix(t, "Apply complete") ||
+			strings.HasPrefix(t, "Destroy complete") || strings.HasPrefix(t, "Outputs:") ||
+			(len(out) > 0 && strings.HasPrefix(out[len(out)-1], "Outputs:")) || strings.HasPrefix(t, "Warning") {
+			out = append(out, t)
+		}
+	}
+	if strings.Contains(s, "Outputs:") {
+		out = append(out, s[strings.Index(s, "Outputs:")+len("Outputs:"):])
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+func indent(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return ""
+	}
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ") + "\n"
+}
+
+func copyTF(from, to string) error {
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// receiver is a small webhook endpoint that records what Dataverse sent.
+type receiver struct {
+	url    string
+	srv    *http.Server
+	apiKey string
+
+	mu      sync.Mutex
+	failing bool
+	seen    []delivery
+	shown   int
+}
+
+type delivery struct {
+	status  int
+	headers http.Header
+	body    map[string]any
+}
+
+func startReceiver(apiKey string) (*receiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &receiver{url: "http://" + ln.Addr().String(), apiKey: apiKey}
+	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = r.srv.Serve(ln) }()
+	return r, nil
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	var ctx map[string]any
+	_ = json.Unmarshal(body, &ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	status := http.StatusOK
+	switch {
+	case req.Header.Get("x-api-key") != r.apiKey:
+		status = http.StatusUnauthorized
+	case r.failing:
+		status = http.StatusInternalServerError
+	}
+	r.seen = append(r.seen, delivery{status: status, headers: req.Header.Clone(), body: ctx})
+	w.WriteHeader(status)
+}
+
+func (r *receiver) setFailing(f bool) {
+	r.mu.Lock()
+	r.failing = f
+	r.mu.Unlock()
+}
+
+// show prints the deliveries received since the last call.
+func (r *receiver) show() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.shown == len(r.seen) {
+		detail("(the receiver got nothing)")
+	}
+	for _, d := range r.seen[r.shown:] {
+		owning, _ := d.body["OwningExtension"].(map[string]any)
+		detail("receiver got POST: %s of %s (stage %v, mode %v) from step %q -> answered %d",
+			d.body["MessageName"], d.body["PrimaryEntityName"], d.body["Stage"], d.body["Mode"], owning["Name"], d.status)
+		var names []string
+		for k := range d.headers {
+			if strings.HasPrefix(strings.ToLower(k), "x-ms-") {
+				names = append(names, fmt.Sprintf("%s: %s", strings.ToLower(k), d.headers.Get(k)))
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			detail("  %s", n)
+		}
+		detail("  x-api-key: (present, %d characters, matches: %v)", len(d.headers.Get("x-api-key")), d.headers.Get("x-api-key") == r.apiKey)
+	}
+	r.shown = len(r.seen)
+}
+
+func (r *receiver) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = r.srv.Shutdown(ctx)
+}
+
+// apiClient makes the business-table changes a Dataverse user would, to trigger the steps.
+type apiClient struct {
+	http  *http.Client
+	base  string
+	token string
+}
+
+func newAPIClient(ctx context.Context, emu *emulator.Emulator) (*apiClient, error) {
+	form := url.Values{
+		"grant_type":    {"client_credentials"},
+		"client_id":     {emu.ClientID()},
+		"client_secret": {emu.ClientSecret()},
+		"scope":         {emu.URL() + "/.default"},
+	}
+	tokenURL := emu.AuthorityHost() + "/" + emu.TenantID() + "/oauth2/v2.0/token"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c := emu.HTTPClient()
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		return nil, fmt.Errorf("getting a token from the emulator: HTTP %d", resp.StatusCode)
+	}
+	return &apiClient{http: c, base: emu.URL() + "/api/data/v9.2/", token: tok.AccessToken}, nil
+}
+
+func (a *apiClient) do(ctx context.Context, method, path string, body map[string]any) (*http.Response, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("OData-Version", "4.0")
+	req.Header.Set("OData-MaxVersion", "4.0")
+	if method == http.MethodPatch {
+		req.Header.Set("If-Match", "*")
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, msg)
+	}
+	return resp, nil
+}
+
+func (a *apiClient) create(ctx context.Context, set string, row map[string]any) (string, error) {
+	resp, err := a.do(ctx, http.MethodPost, set, row)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("OData-EntityId")
+	i, j := strings.LastIndex(loc, "("), strings.LastIndex(loc, ")")
+	if i < 0 || j < i {
+		return "", fmt.Errorf("create of %s returned no OData-EntityId", set)
+	}
+	return loc[i+1 : j], nil
+}
+
+func (a *apiClient) update(ctx context.Context, set, id string, cols map[string]any) error {
+	resp, err := a.do(ctx, http.MethodPatch, fmt.Sprintf("%s(%s)", set, id), cols)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
