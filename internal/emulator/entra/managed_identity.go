@@ -24,7 +24,7 @@ const (
 //     points them here through its msi_endpoint override.
 //
 // Both select a user-assigned identity by client_id or object_id (principal_id
-// is an alias); resource ids are not modelled.
+// is an alias); resource ids are not modeled.
 func (s *Service) serveManagedIdentity(w http.ResponseWriter, r *http.Request) {
 	s.tokenRequests.Add(1)
 	q := r.URL.Query()

@@ -38,7 +38,7 @@ import (
 const DefaultTenantID = "6f1f3c5e-8a2d-4b7e-9c41-2d5e7a9b0c13"
 
 // TokenExchangeAudience is the audience a federated assertion must carry.
-const TokenExchangeAudience = "api://AzureADTokenExchange"
+const TokenExchangeAudience = "api://AzureADTokenExchange" //nolint:gosec // an audience URI, not a credential
 
 // GitHubActionsSubject is the subject of the tokens the GitHub Actions endpoint issues.
 const GitHubActionsSubject = "repo:contoso/infra:ref:refs/heads/main"

@@ -20,7 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-const jwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+const jwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" //nolint:gosec // a protocol constant, not a credential
 
 // clockSkew is the tolerance applied to client assertions' validity periods,
 // as Entra tolerates a few minutes of difference between clocks.
