@@ -1,0 +1,214 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
+)
+
+// microsoftClouds are the authority hosts MSAL's instance discovery knows.
+// Any other host (a private cloud, the emulator) is used with instance
+// discovery off, which MSAL needs to accept an authority it cannot validate.
+var microsoftClouds = map[string]bool{
+	"login.microsoftonline.com":        true,
+	"login.microsoft.com":              true,
+	"login.windows.net":                true,
+	"login.microsoftonline.us":         true,
+	"login-us.microsoftonline.com":     true,
+	"login.usgovcloudapi.net":          true,
+	"login.chinacloudapi.cn":           true,
+	"login.partner.microsoftonline.cn": true,
+	"login.microsoftonline.de":         true,
+}
+
+// noTokenCache keeps MSAL's confidential client from serving cached tokens.
+// AcquireTokenByCredential answers from MSAL's in-memory cache while the
+// token has more than five minutes left, so a forced refresh after a 401
+// would get the refused token back. With this accessor MSAL's cache is
+// emptied before every read and never saved, so every call reaches the
+// token endpoint; cachingSource is the one cache.
+type noTokenCache struct{}
+
+func (noTokenCache) Replace(_ context.Context, c cache.Unmarshaler, _ cache.ReplaceHints) error {
+	return c.Unmarshal([]byte("{}"))
+}
+
+func (noTokenCache) Export(context.Context, cache.Marshaler, cache.ExportHints) error { return nil }
+
+// newConfidentialFetcher builds the MSAL confidential client for the
+// secret, certificate and OIDC methods.
+func newConfidentialFetcher(cfg Config, method Method, resource string) (fetchFunc, error) {
+	title := requirementOf(method).Title
+	authorityHost := strings.TrimRight(cfg.AuthorityHost, "/")
+	if authorityHost == "" {
+		authorityHost = DefaultAuthorityHost
+	}
+	hostURL, _ := url.Parse(authorityHost) // checked by ChooseMethod
+
+	secrets := []string{cfg.ClientSecret, cfg.ClientCertificatePassword, cfg.ClientCertificate, cfg.OIDCToken, cfg.OIDCRequestToken}
+	var cred confidential.Credential
+	switch method {
+	case MethodClientSecret:
+		c, err := confidential.NewCredFromSecret(cfg.ClientSecret)
+		if err != nil {
+			return nil, newRedactedError(fmt.Sprintf("%s authentication: %v", title, err), err, secrets...)
+		}
+		cred = c
+	case MethodClientCertificate:
+		c, err := certificateCredential(cfg)
+		if err != nil {
+			return nil, err
+		}
+		cred = c
+	case MethodOIDC:
+		assertions := newAssertionSource(cfg)
+		cred = confidential.NewCredFromAssertionCallback(func(ctx context.Context, _ confidential.AssertionRequestOptions) (string, error) {
+			return assertions.assertion(ctx)
+		})
+	}
+
+	options := []confidential.Option{confidential.WithCache(noTokenCache{})}
+	if cfg.HTTPClient != nil {
+		options = append(options, confidential.WithHTTPClient(cfg.HTTPClient))
+	}
+	if !microsoftClouds[strings.ToLower(hostURL.Hostname())] {
+		options = append(options, confidential.WithInstanceDiscovery(false))
+	}
+	client, err := confidential.New(authorityHost+"/"+cfg.TenantID, cfg.ClientID, cred, options...)
+	if err != nil {
+		return nil, newRedactedError(fmt.Sprintf("%s authentication: %v", title, err), err, secrets...)
+	}
+
+	scopes := []string{resource + "/.default"}
+	return func(ctx context.Context, _ bool) (string, time.Time, error) {
+		result, err := client.AcquireTokenByCredential(ctx, scopes)
+		if err != nil {
+			return "", time.Time{}, newRedactedError(fmt.Sprintf("%s authentication failed: %s", title, describeMSALError(err)), err, secrets...)
+		}
+		return result.AccessToken, result.ExpiresOn, nil
+	}, nil
+}
+
+// newManagedIdentityFetcher builds MSAL's managed identity client.
+//
+// What MSAL's managedidentity package (v1.10.1) does, read from its source:
+//   - it picks the protocol from the environment when the client is created:
+//     IDENTITY_ENDPOINT + IDENTITY_HEADER mean App Service (GET with
+//     X-IDENTITY-HEADER, api-version 2019-08-01), plus
+//     IDENTITY_SERVER_THUMBPRINT Service Fabric, MSI_ENDPOINT Cloud Shell or
+//     Azure ML; with none of them it calls IMDS at the fixed address
+//     http://169.254.169.254 (api-version 2018-02-01, "Metadata: true");
+//   - the App Service endpoint is read from IDENTITY_ENDPOINT on every request
+//     and may be http or https; it has no option to name another endpoint, so
+//     msi_endpoint is applied by rewriting each request's URL (endpointOverride);
+//   - its token cache is one per process, shared by all clients, and only a
+//     request with claims bypasses it: a forced refresh therefore sends a
+//     claims challenge for a token issued from now on;
+//   - it retries 408, 429 and 5xx answers twice, a second apart.
+func newManagedIdentityFetcher(cfg Config, resource string) (fetchFunc, error) {
+	id := managedidentity.SystemAssigned()
+	if cfg.ClientID != "" {
+		id = managedidentity.UserAssignedClientID(cfg.ClientID)
+	}
+	var options []managedidentity.ClientOption
+	switch {
+	case cfg.MSIEndpoint != "":
+		target, _ := url.Parse(cfg.MSIEndpoint) // checked by ChooseMethod
+		next := cfg.HTTPClient
+		if next == nil {
+			next = &http.Client{Timeout: time.Minute}
+		}
+		options = append(options, managedidentity.WithHTTPClient(endpointOverride{target: target, next: next}))
+	case cfg.HTTPClient != nil:
+		options = append(options, managedidentity.WithHTTPClient(cfg.HTTPClient))
+	}
+	client, err := managedidentity.New(id, options...)
+	if err != nil {
+		return nil, newRedactedError(fmt.Sprintf("managed identity authentication: %v", err), err)
+	}
+	return func(ctx context.Context, force bool) (string, time.Time, error) {
+		var acquireOptions []managedidentity.AcquireTokenOption
+		if force {
+			acquireOptions = append(acquireOptions, managedidentity.WithClaims(issuedAfterClaims(cfg.Now())))
+		}
+		result, err := client.AcquireToken(ctx, resource, acquireOptions...)
+		if err != nil {
+			return "", time.Time{}, newRedactedError("managed identity authentication failed: "+describeMSALError(err), err)
+		}
+		return result.AccessToken, result.ExpiresOn, nil
+	}, nil
+}
+
+// issuedAfterClaims is the claims challenge for a token issued no earlier
+// than t, the form Entra uses to ask a client for a fresh token.
+func issuedAfterClaims(t time.Time) string {
+	return fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, t.Unix())
+}
+
+// endpointOverride sends every managed identity request to one endpoint,
+// keeping the query MSAL built (api-version, resource, client_id).
+type endpointOverride struct {
+	target *url.URL
+	next   *http.Client
+}
+
+func (o endpointOverride) Do(req *http.Request) (*http.Response, error) {
+	redirected := req.Clone(req.Context())
+	u := *o.target
+	query := o.target.Query()
+	for k, v := range req.URL.Query() {
+		query[k] = v
+	}
+	u.RawQuery = query.Encode()
+	redirected.URL = &u
+	redirected.Host = u.Host
+	return o.next.Do(redirected) //nolint:gosec // the endpoint is the configured msi_endpoint
+}
+
+func (o endpointOverride) CloseIdleConnections() { o.next.CloseIdleConnections() }
+
+// describeMSALError turns an MSAL error into one line: the HTTP status and
+// the service's own error text when the answer carried one.
+func describeMSALError(err error) string {
+	message := err.Error()
+	var call msalerrors.CallErr
+	if !errors.As(err, &call) || call.Resp == nil {
+		return message
+	}
+	answer := struct {
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+		Message          string `json:"message"` // App Service identity endpoint
+	}{}
+	if i := strings.Index(message, "\n{"); i >= 0 {
+		_ = json.Unmarshal([]byte(message[i+1:]), &answer)
+	}
+	text := answer.ErrorDescription
+	if text == "" {
+		text = answer.Message
+	}
+	if text == "" {
+		return message
+	}
+	// Entra appends trace and correlation ids on further lines; keep them on one.
+	text = strings.Join(strings.Fields(text), " ")
+	endpoint := ""
+	if call.Req != nil {
+		endpoint = call.Req.URL.Scheme + "://" + call.Req.URL.Host + call.Req.URL.Path + " "
+	}
+	code := ""
+	if answer.Error != "" {
+		code = " " + answer.Error
+	}
+	return fmt.Sprintf("%sanswered %d%s: %s", endpoint, call.Resp.StatusCode, code, text)
+}

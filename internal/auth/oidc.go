@@ -1,0 +1,152 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// assertionSource produces the federated token (client assertion) for each
+// token request, from the first configured of: a fixed token, a token file,
+// GitHub Actions, or Azure DevOps.
+type assertionSource struct {
+	token         string
+	tokenFile     string
+	requestURL    string
+	requestToken  string
+	adoConnection string
+	httpClient    *http.Client
+}
+
+func newAssertionSource(cfg Config) *assertionSource {
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: time.Minute}
+	}
+	return &assertionSource{
+		token:         strings.TrimSpace(cfg.OIDCToken),
+		tokenFile:     cfg.OIDCTokenFilePath,
+		requestURL:    cfg.OIDCRequestURL,
+		requestToken:  cfg.OIDCRequestToken,
+		adoConnection: cfg.ADOServiceConnectionID,
+		httpClient:    client,
+	}
+}
+
+func (a *assertionSource) assertion(ctx context.Context) (string, error) {
+	switch {
+	case a.token != "":
+		return a.token, nil
+	case a.tokenFile != "":
+		// Read on every request: projected service account tokens rotate.
+		data, err := os.ReadFile(a.tokenFile)
+		if err != nil {
+			return "", newRedactedError(fmt.Sprintf("cannot read oidc_token_file_path: %v", err), err)
+		}
+		token := strings.TrimSpace(string(data))
+		if token == "" {
+			return "", fmt.Errorf("oidc_token_file_path %s is empty", a.tokenFile)
+		}
+		return token, nil
+	case a.adoConnection != "":
+		return a.requestAzureDevOps(ctx)
+	default:
+		return a.requestGitHubActions(ctx)
+	}
+}
+
+// requestGitHubActions asks GitHub Actions for an ID token:
+// GET <ACTIONS_ID_TOKEN_REQUEST_URL>&audience=... with
+// "Authorization: bearer <ACTIONS_ID_TOKEN_REQUEST_TOKEN>", answered by {"value": "<jwt>"}.
+func (a *assertionSource) requestGitHubActions(ctx context.Context) (string, error) {
+	target := appendQuery(a.requestURL, "audience="+url.QueryEscape(TokenExchangeAudience))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return "", newRedactedError(fmt.Sprintf("oidc_request_url is not a valid URL: %v", err), err, a.requestToken)
+	}
+	req.Header.Set("Authorization", "bearer "+a.requestToken)
+	req.Header.Set("Accept", "application/json; api-version=2.0")
+	req.Header.Set("Content-Type", "application/json")
+	var answer struct {
+		Value string `json:"value"`
+	}
+	if err := a.call(req, "GitHub Actions", &answer); err != nil {
+		return "", err
+	}
+	if answer.Value == "" {
+		return "", fmt.Errorf("the GitHub Actions ID token request to %s answered without a token", displayURL(req.URL))
+	}
+	return answer.Value, nil
+}
+
+// requestAzureDevOps asks an Azure DevOps pipeline for the service
+// connection's ID token: POST <SYSTEM_OIDCREQUESTURI>?api-version=7.1&serviceConnectionId=<id>
+// with "Authorization: Bearer <SYSTEM_ACCESSTOKEN>", answered by {"oidcToken": "<jwt>"}.
+func (a *assertionSource) requestAzureDevOps(ctx context.Context) (string, error) {
+	target := appendQuery(a.requestURL, "api-version=7.1&serviceConnectionId="+url.QueryEscape(a.adoConnection))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, nil)
+	if err != nil {
+		return "", newRedactedError(fmt.Sprintf("oidc_request_url is not a valid URL: %v", err), err, a.requestToken)
+	}
+	req.Header.Set("Authorization", "Bearer "+a.requestToken)
+	req.Header.Set("Content-Type", "application/json")
+	var answer struct {
+		OIDCToken string `json:"oidcToken"`
+	}
+	if err := a.call(req, "Azure DevOps", &answer); err != nil {
+		return "", err
+	}
+	if answer.OIDCToken == "" {
+		return "", fmt.Errorf("the Azure DevOps ID token request to %s answered without a token", displayURL(req.URL))
+	}
+	return answer.OIDCToken, nil
+}
+
+func (a *assertionSource) call(req *http.Request, platform string, answer any) error {
+	resp, err := a.httpClient.Do(req)
+	if err != nil {
+		return newRedactedError(fmt.Sprintf("the %s ID token request to %s failed: %v", platform, displayURL(req.URL), err), err, a.requestToken)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return newRedactedError(fmt.Sprintf("the %s ID token request to %s failed reading the answer: %v", platform, displayURL(req.URL), err), err, a.requestToken)
+	}
+	if resp.StatusCode != http.StatusOK {
+		detail := strings.Join(strings.Fields(string(body)), " ")
+		if len(detail) > 300 {
+			detail = detail[:300] + "..."
+		}
+		// Azure DevOps names the request in these headers; support asks for them.
+		for _, h := range []string{"X-Vss-E2eid", "X-Msedge-Ref"} {
+			if v := resp.Header.Get(h); v != "" {
+				detail += fmt.Sprintf(" (%s: %s)", h, v)
+			}
+		}
+		return newRedactedError(fmt.Sprintf("the %s ID token request to %s answered %s: %s", platform, displayURL(req.URL), resp.Status, detail), nil, a.requestToken)
+	}
+	if err := json.Unmarshal(body, answer); err != nil {
+		return fmt.Errorf("the %s ID token request to %s answered with something other than JSON: %w", platform, displayURL(req.URL), err)
+	}
+	return nil
+}
+
+// appendQuery adds parameters to a URL that may already carry a query, as
+// ACTIONS_ID_TOKEN_REQUEST_URL does.
+func appendQuery(target, params string) string {
+	if strings.Contains(target, "?") {
+		return target + "&" + params
+	}
+	return target + "?" + params
+}
+
+// displayURL shows where a request went without its query.
+func displayURL(u *url.URL) string {
+	return u.Scheme + "://" + u.Host + u.Path
+}
