@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -156,8 +157,10 @@ func parseEnvironmentURL(raw string) (string, *url.URL, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("dataverse: the environment URL %q is not a URL: %w", raw, err)
 	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", nil, fmt.Errorf("dataverse: the environment URL %q must start with https://", raw)
+	// The bearer token must not cross a network in clear text; plain http is allowed only
+	// to this machine.
+	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
+		return "", nil, fmt.Errorf("dataverse: the environment URL %q must start with https://", u.Redacted())
 	}
 	if u.Host == "" {
 		return "", nil, fmt.Errorf("dataverse: the environment URL %q has no host", raw)
@@ -181,4 +184,12 @@ func orDefault[T comparable](v, def T) T {
 		return def
 	}
 	return v
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

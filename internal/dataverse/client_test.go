@@ -17,6 +17,8 @@ func TestNew(t *testing.T) {
 		{"trailing slash trimmed", Config{EnvironmentURL: "https://org.crm.dynamics.com/", TokenSource: &staticTokens{}}, "https://org.crm.dynamics.com", ""},
 		{"missing url", Config{TokenSource: &staticTokens{}}, "", "required"},
 		{"not http", Config{EnvironmentURL: "ftp://org", TokenSource: &staticTokens{}}, "", "https://"},
+		{"plain http to loopback", Config{EnvironmentURL: "http://127.0.0.1:8443", TokenSource: &staticTokens{}}, "http://127.0.0.1:8443", ""},
+		{"plain http elsewhere", Config{EnvironmentURL: "http://org.crm.dynamics.com", TokenSource: &staticTokens{}}, "", "https://"},
 		{"no host", Config{EnvironmentURL: "https://", TokenSource: &staticTokens{}}, "", "no host"},
 		{"query", Config{EnvironmentURL: "https://org.example/?x=1", TokenSource: &staticTokens{}}, "", "scheme and host only"},
 		{"user info is not echoed", Config{EnvironmentURL: "https://user:hunter22@org.example/?x=1", TokenSource: &staticTokens{}}, "", "scheme and host only"},

@@ -84,6 +84,8 @@ func (c *Client) CreateStepImage(ctx context.Context, in StepImageCreate) (*Step
 		return c.GetStepImage(ctx, id)
 	case err != nil:
 		return nil, err
+	case !hasRow(resp):
+		return c.GetStepImage(ctx, id)
 	}
 	var out stepImageRow
 	if err := decodeRow(r, resp, &out); err != nil {
@@ -138,8 +140,11 @@ func (c *Client) UpdateStepImage(ctx context.Context, id string, in StepImageUpd
 		return c.GetStepImage(ctx, id)
 	}
 	var out stepImageRow
-	if err := c.patch(ctx, entityPath(setStepImages, id), row, stepImageColumns, nil, &out); err != nil {
-		return nil, err
+	if ok, err := c.patch(ctx, entityPath(setStepImages, id), row, stepImageColumns, nil, &out); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return c.GetStepImage(ctx, id)
 	}
 	return stepImageFromRow(out), nil
 }

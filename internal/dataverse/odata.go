@@ -1,6 +1,7 @@
 package dataverse
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -120,6 +121,12 @@ func (c *Client) getEntity(ctx context.Context, path string, q query, out any) e
 		return err
 	}
 	return decodeRow(r, resp, out)
+}
+
+// hasRow reports whether a create or update answer carries the row. A server that ignores
+// Prefer: return=representation answers 204 without one; callers then read the row back.
+func hasRow(resp *response) bool {
+	return resp.status != http.StatusNoContent && len(bytes.TrimSpace(resp.body)) > 0
 }
 
 func decodeRow(r *request, resp *response, out any) error {

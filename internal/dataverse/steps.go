@@ -139,6 +139,10 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (*Step, error) {
 		}
 	case err != nil:
 		return nil, err
+	case !hasRow(resp):
+		if step, err = c.GetStep(ctx, id); err != nil {
+			return nil, err
+		}
 	default:
 		var out stepRow
 		if err := decodeRow(r, resp, &out); err != nil {
@@ -237,8 +241,11 @@ func (c *Client) UpdateStep(ctx context.Context, id string, in StepUpdate) (*Ste
 		return c.GetStep(ctx, id)
 	}
 	var out stepRow
-	if err := c.patch(ctx, entityPath(setSteps, id), row, stepColumns, nil, &out); err != nil {
-		return nil, err
+	if ok, err := c.patch(ctx, entityPath(setSteps, id), row, stepColumns, nil, &out); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return c.GetStep(ctx, id)
 	}
 	return c.completeStep(ctx, out)
 }

@@ -388,3 +388,112 @@ func TestListStepsOfWebhooks(t *testing.T) {
 		t.Errorf("no ids: %v, %v, %d requests; want nothing and no request", none, err, len(h.requests()))
 	}
 }
+
+func TestRetriedStepCreateThatLandedIsReadBackAndDisabled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		switch n {
+		case 1:
+			writeError(w, http.StatusGatewayTimeout, "", "gateway timeout")
+		case 2:
+			writeError(w, http.StatusBadRequest, "0x80040237", "Cannot insert duplicate key.")
+		case 3:
+			writeJSON(w, http.StatusOK, stepRowJSON(stepID, "s", true))
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
+	got, err := h.client.CreateStep(context.Background(), StepCreate{
+		ID: stepID, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s",
+		Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Enabled: false,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var methods []string
+	for _, r := range h.requests() {
+		methods = append(methods, r.Method)
+	}
+	if !reflect.DeepEqual(methods, []string{"POST", "POST", "GET", "PATCH"}) {
+		t.Errorf("requests = %v, want POST, POST, GET, PATCH", methods)
+	}
+	if got.ID != stepID || got.Enabled || got.Message != "Update" {
+		t.Errorf("step = %+v", got)
+	}
+}
+
+func TestAnswersWithoutARowAreReadBack(t *testing.T) {
+	t.Parallel()
+	// A server that ignores Prefer: return=representation answers 204; the row is then read.
+	tests := map[string]func(c *Client) (string, error){
+		"create webhook": func(c *Client) (string, error) {
+			w, err := c.CreateWebhook(context.Background(), WebhookCreate{ID: webhookID, Name: "n", URL: "https://x.example", AuthType: AuthTypeWebhookKey, AuthValue: "key-value"})
+			if err != nil {
+				return "", err
+			}
+			return w.ID, nil
+		},
+		"update webhook": func(c *Client) (string, error) {
+			w, err := c.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{Name: ptr("n")})
+			if err != nil {
+				return "", err
+			}
+			return w.ID, nil
+		},
+		"create step": func(c *Client) (string, error) {
+			s, err := c.CreateStep(context.Background(), StepCreate{ID: stepID, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s", Stage: StepStagePostOperation, Enabled: true})
+			if err != nil {
+				return "", err
+			}
+			return s.ID, nil
+		},
+		"update step": func(c *Client) (string, error) {
+			s, err := c.UpdateStep(context.Background(), stepID, StepUpdate{Rank: ptr(3)})
+			if err != nil {
+				return "", err
+			}
+			return s.ID, nil
+		},
+		"create image": func(c *Client) (string, error) {
+			i, err := c.CreateStepImage(context.Background(), StepImageCreate{ID: imageID, StepID: stepID, EntityAlias: "pre", MessagePropertyName: "Target"})
+			if err != nil {
+				return "", err
+			}
+			return i.ID, nil
+		},
+		"update image": func(c *Client) (string, error) {
+			i, err := c.UpdateStepImage(context.Background(), imageID, StepImageUpdate{Name: ptr("n")})
+			if err != nil {
+				return "", err
+			}
+			return i.ID, nil
+		},
+	}
+	for name, call := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				if r.Method != http.MethodGet {
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				switch {
+				case strings.Contains(r.URL.Path, "serviceendpoints"):
+					writeJSON(w, http.StatusOK, webhookRow(webhookID, "n"))
+				case strings.Contains(r.URL.Path, "sdkmessageprocessingstepimages"):
+					writeJSON(w, http.StatusOK, imageRowJSON(imageID, "n"))
+				default:
+					writeJSON(w, http.StatusOK, stepRowJSON(stepID, "s", true))
+				}
+			})
+			id, err := call(h.client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs := h.requests()
+			if len(reqs) != 2 || reqs[1].Method != http.MethodGet || !strings.Contains(reqs[1].Path, "("+id+")") {
+				t.Errorf("requests = %+v, want the write then a GET of %s", reqs, id)
+			}
+		})
+	}
+}

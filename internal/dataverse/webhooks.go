@@ -99,6 +99,8 @@ func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (*Webhook,
 		return c.GetWebhook(ctx, id)
 	case err != nil:
 		return nil, err
+	case !hasRow(resp):
+		return c.GetWebhook(ctx, id)
 	}
 	if err := decodeRow(r, resp, &out); err != nil {
 		return nil, err
@@ -160,8 +162,11 @@ func (c *Client) UpdateWebhook(ctx context.Context, id string, in WebhookUpdate)
 		return c.GetWebhook(ctx, id)
 	}
 	var out serviceEndpointRow
-	if err := c.patch(ctx, entityPath(setServiceEndpoints, id), row, webhookColumns, secrets, &out); err != nil {
-		return nil, err
+	if ok, err := c.patch(ctx, entityPath(setServiceEndpoints, id), row, webhookColumns, secrets, &out); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return c.GetWebhook(ctx, id)
 	}
 	return c.webhookFromRow(out)
 }
@@ -223,11 +228,11 @@ func (c *Client) webhookFromRow(row serviceEndpointRow) (*Webhook, error) {
 }
 
 // patch updates an existing row (If-Match: * forbids the upsert a bare PATCH would do) and
-// decodes the row the server returns.
-func (c *Client) patch(ctx context.Context, path string, row map[string]any, columns, secrets []string, out any) error {
+// decodes the row the server returns. It reports false when the answer carried no row.
+func (c *Client) patch(ctx context.Context, path string, row map[string]any, columns, secrets []string, out any) (bool, error) {
 	body, err := jsonBody(row)
 	if err != nil {
-		return err
+		return false, err
 	}
 	r := &request{
 		method:     http.MethodPatch,
@@ -240,9 +245,12 @@ func (c *Client) patch(ctx context.Context, path string, row map[string]any, col
 	}
 	resp, err := c.do(ctx, r)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return decodeRow(r, resp, out)
+	if !hasRow(resp) {
+		return false, nil
+	}
+	return true, decodeRow(r, resp, out)
 }
 
 func (c *Client) delete(ctx context.Context, path string) error {
