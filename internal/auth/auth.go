@@ -76,7 +76,9 @@ type Config struct {
 	ADOServiceConnectionID string
 
 	// UseMSI authenticates as a managed identity: user-assigned when ClientID
-	// is set, otherwise system-assigned. MSIEndpoint overrides the endpoint.
+	// is set, otherwise system-assigned. MSIEndpoint, when set, receives every
+	// managed identity request instead of the endpoint the platform announces
+	// (IDENTITY_ENDPOINT) or the instance metadata service.
 	UseMSI      bool
 	MSIEndpoint string
 
@@ -172,8 +174,8 @@ func ChooseMethod(cfg Config) (Method, error) {
 		default:
 			missing = append(missing, "oidc_token")
 			alternatives = fmt.Sprintf("one of %s, %s, or %s with %s",
-				describeSetting("oidc_token"), describeSetting("oidc_token_file_path"),
-				describeSetting("oidc_request_url"), describeSetting("oidc_request_token"))
+				describeSetting("oidc_token", false), describeSetting("oidc_token_file_path", false),
+				describeSetting("oidc_request_url", false), describeSetting("oidc_request_token", false))
 		}
 	}
 	if len(missing) > 0 {
@@ -183,7 +185,7 @@ func ChooseMethod(cfg Config) (Method, error) {
 				parts = append(parts, alternatives)
 				continue
 			}
-			parts = append(parts, describeSetting(attribute))
+			parts = append(parts, describeSetting(attribute, cfg.ADOServiceConnectionID != ""))
 		}
 		if alternatives != "" {
 			missing = append(missing, "oidc_token_file_path", "oidc_request_url", "oidc_request_token")

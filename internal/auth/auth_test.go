@@ -592,24 +592,27 @@ func TestChooseMethod(t *testing.T) {
 		{name: "use_oidc wins over a certificate", cfg: with(func(c *auth.Config) { c.UseOIDC = true; c.OIDCToken = "t"; c.ClientCertificate = "x" }), want: auth.MethodOIDC},
 
 		{name: "secret without tenant", cfg: with(func(c *auth.Config) { c.ClientSecret = "s"; c.TenantID = "" }),
-			wantErr:     "client secret authentication needs tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID)",
+			wantErr:     "client secret authentication needs tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID / AZURE_TENANT_ID)",
 			wantMissing: []string{"tenant_id"}},
 		{name: "certificate without tenant and client", cfg: auth.Config{EnvironmentURL: env, ClientCertificatePath: "/c.pem"},
-			wantErr:     "client certificate authentication needs tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID) and client_id (or DATAVERSE_CLIENT_ID / ARM_CLIENT_ID)",
+			wantErr:     "client certificate authentication needs tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID / AZURE_TENANT_ID) and client_id (or DATAVERSE_CLIENT_ID / ARM_CLIENT_ID / AZURE_CLIENT_ID)",
 			wantMissing: []string{"tenant_id", "client_id"}},
 		{name: "certificate path and content", cfg: with(func(c *auth.Config) { c.ClientCertificatePath = "/c.pem"; c.ClientCertificate = "eA==" }),
 			wantErr: "client certificate authentication takes client_certificate_path or client_certificate, not both"},
 		{name: "use_oidc without a token", cfg: with(func(c *auth.Config) { c.UseOIDC = true }),
-			wantErr:     "OIDC authentication needs one of oidc_token (or DATAVERSE_OIDC_TOKEN / ARM_OIDC_TOKEN), oidc_token_file_path (or DATAVERSE_OIDC_TOKEN_FILE_PATH / ARM_OIDC_TOKEN_FILE_PATH / AZURE_FEDERATED_TOKEN_FILE), or oidc_request_url (or DATAVERSE_OIDC_REQUEST_URL / ARM_OIDC_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_URL / SYSTEM_OIDCREQUESTURI) with oidc_request_token (or DATAVERSE_OIDC_REQUEST_TOKEN / ARM_OIDC_REQUEST_TOKEN / ACTIONS_ID_TOKEN_REQUEST_TOKEN / SYSTEM_ACCESSTOKEN)",
+			wantErr:     "OIDC authentication needs one of oidc_token (or DATAVERSE_OIDC_TOKEN / ARM_OIDC_TOKEN), oidc_token_file_path (or DATAVERSE_OIDC_TOKEN_FILE_PATH / ARM_OIDC_TOKEN_FILE_PATH / AZURE_FEDERATED_TOKEN_FILE), or oidc_request_url (or DATAVERSE_OIDC_REQUEST_URL / ARM_OIDC_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_URL) with oidc_request_token (or DATAVERSE_OIDC_REQUEST_TOKEN / ARM_OIDC_REQUEST_TOKEN / ACTIONS_ID_TOKEN_REQUEST_TOKEN)",
 			wantMissing: []string{"oidc_token", "oidc_token_file_path", "oidc_request_url", "oidc_request_token"}},
 		{name: "request URL without its token", cfg: with(func(c *auth.Config) { c.OIDCRequestURL = "https://x" }),
-			wantErr:     "OIDC authentication needs oidc_request_token (or DATAVERSE_OIDC_REQUEST_TOKEN / ARM_OIDC_REQUEST_TOKEN / ACTIONS_ID_TOKEN_REQUEST_TOKEN / SYSTEM_ACCESSTOKEN)",
+			wantErr:     "OIDC authentication needs oidc_request_token (or DATAVERSE_OIDC_REQUEST_TOKEN / ARM_OIDC_REQUEST_TOKEN / ACTIONS_ID_TOKEN_REQUEST_TOKEN)",
 			wantMissing: []string{"oidc_request_token"}},
 		{name: "service connection without the request pair", cfg: with(func(c *auth.Config) { c.UseOIDC = true; c.ADOServiceConnectionID = "conn"; c.ClientID = "" }),
-			wantErr:     "OIDC authentication needs client_id (or DATAVERSE_CLIENT_ID / ARM_CLIENT_ID), oidc_request_url (or DATAVERSE_OIDC_REQUEST_URL / ARM_OIDC_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_URL / SYSTEM_OIDCREQUESTURI) and oidc_request_token (or DATAVERSE_OIDC_REQUEST_TOKEN / ARM_OIDC_REQUEST_TOKEN / ACTIONS_ID_TOKEN_REQUEST_TOKEN / SYSTEM_ACCESSTOKEN)",
+			wantErr:     "OIDC authentication needs client_id (or DATAVERSE_CLIENT_ID / ARM_CLIENT_ID / AZURE_CLIENT_ID), oidc_request_url (or SYSTEM_OIDCREQUESTURI) and oidc_request_token (or SYSTEM_ACCESSTOKEN)",
 			wantMissing: []string{"client_id", "oidc_request_url", "oidc_request_token"}},
 		{name: "managed identity without environment", cfg: auth.Config{UseMSI: true},
-			wantErr:     "managed identity authentication needs environment_url (or DATAVERSE_ENVIRONMENT_URL)",
+			wantErr:     "managed identity authentication needs environment_url (or DATAVERSE_URL / DATAVERSE_ENVIRONMENT_URL)",
+			wantMissing: []string{"environment_url"}},
+		{name: "Azure CLI without environment", cfg: auth.Config{UseCLI: true, TenantID: "tenant"},
+			wantErr:     "Azure CLI authentication needs environment_url (or DATAVERSE_URL / DATAVERSE_ENVIRONMENT_URL)",
 			wantMissing: []string{"environment_url"}},
 		{name: "two switches", cfg: auth.Config{EnvironmentURL: env, UseCLI: true, UseMSI: true},
 			wantErr: "use_cli and use_msi each choose an authentication method; set only one of them"},
@@ -809,7 +812,7 @@ func TestSettingsAndMethods(t *testing.T) {
 	if got, want := strings.Join(order, ","), "client_certificate,client_secret,oidc,managed_identity,azure_cli"; got != want {
 		t.Errorf("Methods() order %s, want %s", got, want)
 	}
-	if got := auth.EnvVars("tenant_id"); strings.Join(got, ",") != "DATAVERSE_TENANT_ID,ARM_TENANT_ID" {
+	if got := auth.EnvVars("tenant_id"); strings.Join(got, ",") != "DATAVERSE_TENANT_ID,ARM_TENANT_ID,AZURE_TENANT_ID" {
 		t.Errorf("EnvVars(tenant_id) = %v", got)
 	}
 }

@@ -14,22 +14,25 @@ type Setting struct {
 	EnvVars     []string
 	Sensitive   bool
 	Description string
+	// AzureDevOpsEnvVar is the Azure DevOps pipeline variable that supplies
+	// the setting when ado_pipeline_service_connection_id is set.
+	AzureDevOpsEnvVar string
 }
 
 var settings = []Setting{
-	{Attribute: "environment_url", EnvVars: []string{"DATAVERSE_ENVIRONMENT_URL"},
+	{Attribute: "environment_url", EnvVars: []string{"DATAVERSE_URL", "DATAVERSE_ENVIRONMENT_URL"},
 		Description: "URL of the Dataverse environment, such as https://contoso.crm.dynamics.com. Tokens are requested for the scope <environment_url>/.default."},
-	{Attribute: "tenant_id", EnvVars: []string{"DATAVERSE_TENANT_ID", "ARM_TENANT_ID"},
+	{Attribute: "tenant_id", EnvVars: []string{"DATAVERSE_TENANT_ID", "ARM_TENANT_ID", "AZURE_TENANT_ID"},
 		Description: "Microsoft Entra tenant (directory) ID of the application."},
-	{Attribute: "client_id", EnvVars: []string{"DATAVERSE_CLIENT_ID", "ARM_CLIENT_ID"},
+	{Attribute: "client_id", EnvVars: []string{"DATAVERSE_CLIENT_ID", "ARM_CLIENT_ID", "AZURE_CLIENT_ID"},
 		Description: "Application (client) ID; with use_msi, the client ID of a user-assigned managed identity."},
-	{Attribute: "client_secret", EnvVars: []string{"DATAVERSE_CLIENT_SECRET", "ARM_CLIENT_SECRET"}, Sensitive: true,
+	{Attribute: "client_secret", EnvVars: []string{"DATAVERSE_CLIENT_SECRET", "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"}, Sensitive: true,
 		Description: "Client secret of the application."},
-	{Attribute: "client_certificate_path", EnvVars: []string{"DATAVERSE_CLIENT_CERTIFICATE_PATH", "ARM_CLIENT_CERTIFICATE_PATH"},
+	{Attribute: "client_certificate_path", EnvVars: []string{"DATAVERSE_CLIENT_CERTIFICATE_PATH", "ARM_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PATH"},
 		Description: "Path of a PEM (certificate and unencrypted private key) or PKCS#12 file holding the application's certificate."},
 	{Attribute: "client_certificate", EnvVars: []string{"DATAVERSE_CLIENT_CERTIFICATE", "ARM_CLIENT_CERTIFICATE"}, Sensitive: true,
 		Description: "Base64 of a PEM or PKCS#12 certificate with its private key; an alternative to client_certificate_path."},
-	{Attribute: "client_certificate_password", EnvVars: []string{"DATAVERSE_CLIENT_CERTIFICATE_PASSWORD", "ARM_CLIENT_CERTIFICATE_PASSWORD"}, Sensitive: true,
+	{Attribute: "client_certificate_password", EnvVars: []string{"DATAVERSE_CLIENT_CERTIFICATE_PASSWORD", "ARM_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD"}, Sensitive: true,
 		Description: "Password of a PKCS#12 certificate; leave unset for a certificate without one."},
 	{Attribute: "use_oidc", EnvVars: []string{"DATAVERSE_USE_OIDC", "ARM_USE_OIDC"},
 		Description: "Authenticate with a federated (OIDC) token from GitHub Actions, Azure DevOps, Kubernetes or another trusted issuer."},
@@ -37,16 +40,16 @@ var settings = []Setting{
 		Description: "A federated ID token to exchange for an access token."},
 	{Attribute: "oidc_token_file_path", EnvVars: []string{"DATAVERSE_OIDC_TOKEN_FILE_PATH", "ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"},
 		Description: "Path of a file holding a federated ID token; it is read again for every token request, so it may rotate."},
-	{Attribute: "oidc_request_url", EnvVars: []string{"DATAVERSE_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL", "SYSTEM_OIDCREQUESTURI"},
-		Description: "URL to request a federated ID token from: GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL, or Azure DevOps' SYSTEM_OIDCREQUESTURI with ado_pipeline_service_connection_id."},
-	{Attribute: "oidc_request_token", EnvVars: []string{"DATAVERSE_OIDC_REQUEST_TOKEN", "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SYSTEM_ACCESSTOKEN"}, Sensitive: true,
-		Description: "Bearer token for oidc_request_url: GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_TOKEN or Azure DevOps' SYSTEM_ACCESSTOKEN."},
+	{Attribute: "oidc_request_url", EnvVars: []string{"DATAVERSE_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"},
+		AzureDevOpsEnvVar: "SYSTEM_OIDCREQUESTURI",
+		Description:       "URL to request a federated ID token from: GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL, or Azure DevOps' SYSTEM_OIDCREQUESTURI with ado_pipeline_service_connection_id."},
+	{Attribute: "oidc_request_token", EnvVars: []string{"DATAVERSE_OIDC_REQUEST_TOKEN", "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}, Sensitive: true,
+		AzureDevOpsEnvVar: "SYSTEM_ACCESSTOKEN",
+		Description:       "Bearer token for oidc_request_url: GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_TOKEN or Azure DevOps' SYSTEM_ACCESSTOKEN."},
 	{Attribute: "ado_pipeline_service_connection_id", EnvVars: []string{"DATAVERSE_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID"},
 		Description: "ID of the Azure DevOps service connection whose federated credential to use; makes oidc_request_url an Azure DevOps endpoint."},
 	{Attribute: "use_msi", EnvVars: []string{"DATAVERSE_USE_MSI", "ARM_USE_MSI"},
 		Description: "Authenticate as the managed identity of the Azure resource Terraform runs on (system-assigned, or user-assigned with client_id)."},
-	{Attribute: "msi_endpoint", EnvVars: []string{"DATAVERSE_MSI_ENDPOINT", "ARM_MSI_ENDPOINT"},
-		Description: "Managed identity endpoint to use instead of the one the platform announces (IDENTITY_ENDPOINT) or the instance metadata service."},
 	{Attribute: "use_cli", EnvVars: []string{"DATAVERSE_USE_CLI", "ARM_USE_CLI"},
 		Description: "Authenticate as the account signed in to the Azure CLI (az login)."},
 	{Attribute: "authority_host", EnvVars: []string{"DATAVERSE_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"},
@@ -76,9 +79,17 @@ func EnvVars(attribute string) []string {
 }
 
 // describeSetting names an attribute with its environment variables, as in
-// "tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID)".
-func describeSetting(attribute string) string {
+// "tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID / AZURE_TENANT_ID)";
+// for Azure DevOps, with the pipeline variable that supplies it there.
+func describeSetting(attribute string, azureDevOps bool) string {
 	vars := EnvVars(attribute)
+	if azureDevOps {
+		for _, s := range settings {
+			if s.Attribute == attribute && s.AzureDevOpsEnvVar != "" {
+				vars = []string{s.AzureDevOpsEnvVar}
+			}
+		}
+	}
 	if len(vars) == 0 {
 		return attribute
 	}
@@ -116,7 +127,7 @@ var methodRequirements = []MethodRequirement{
 		Optional: []string{"ado_pipeline_service_connection_id", "authority_host"}},
 	{Method: MethodManagedIdentity, Title: "managed identity", Switch: "use_msi",
 		Required: []string{"environment_url"},
-		Optional: []string{"client_id", "msi_endpoint"}},
+		Optional: []string{"client_id"}},
 	{Method: MethodAzureCLI, Title: "Azure CLI", Switch: "use_cli",
 		Required: []string{"environment_url"},
 		Optional: []string{"tenant_id"}},
