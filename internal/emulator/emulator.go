@@ -1,0 +1,616 @@
+// Package emulator is a local stand-in for the parts of Microsoft Dataverse
+// and Microsoft Entra ID that webhook registration touches: an HTTPS Web API
+// (serviceendpoints, sdkmessageprocessingsteps and their images, the message
+// catalogue, system jobs, a few business tables), the token service, and the
+// webhook pipeline that posts to registered endpoints when business rows
+// change.
+//
+// It follows the facts Microsoft documents (status codes, headers, error
+// shapes, query options, paging, service protection limits) closely enough
+// that a real client — MSAL for Go, an HTTP client, the Terraform CLI — runs
+// against it unchanged. Where Dataverse's behaviour is undocumented, the
+// emulator picks the conservative choice and says so next to the code.
+package emulator
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/entra"
+)
+
+// Options configures an emulator. The zero value is a usable default.
+type Options struct {
+	// Addr is the listen address; default "127.0.0.1:0" (a free port).
+	Addr string
+	// StateDir, when set, keeps the CA and server certificate, the client
+	// secret and the rows across restarts.
+	StateDir string
+	// Latency is added to every Web API request while it holds its
+	// concurrency slot, plus a seeded random share of LatencyJitter.
+	Latency, LatencyJitter time.Duration
+	// MaxConcurrent is the number of requests a user may have in flight;
+	// 0 means the Dataverse default of 52, a negative value no limit.
+	MaxConcurrent int
+	// MaxRequestsPerWindow is the number of requests a user may make in the
+	// sliding Window; 0 means 6000, a negative value no limit.
+	MaxRequestsPerWindow int
+	// Window is the sliding window of MaxRequestsPerWindow; default 5 minutes.
+	Window time.Duration
+	// FaultRate is the share of Web API requests answered 502, 503 or 504
+	// before anything else happens.
+	FaultRate float64
+	// DropAfterCommitRate is the share of writes (POST, PATCH, DELETE) that
+	// are committed and then answered by dropping the connection.
+	DropAfterCommitRate float64
+	// Seed makes faults, dropped responses and latency jitter reproducible.
+	Seed int64
+	// DeliveryTimeout bounds one webhook delivery attempt; default 60 s, as Dataverse.
+	DeliveryTimeout time.Duration
+	// Logger receives request and delivery logs; default discards.
+	Logger *slog.Logger
+	// CA, when set, issues the server certificate instead of a CA of the emulator's own, so
+	// that several emulators in one process are trusted through one SSL_CERT_FILE.
+	CA *CA
+}
+
+// Defaults of Dataverse's service protection limits (facts sheet §6).
+const (
+	DefaultMaxConcurrent        = 52
+	DefaultMaxRequestsPerWindow = 6000
+	DefaultWindow               = 5 * time.Minute
+	DefaultDeliveryTimeout      = 60 * time.Second
+)
+
+// Emulator is a running emulator. Its methods are safe for concurrent use.
+type Emulator struct {
+	opts    Options
+	log     *slog.Logger
+	baseURL string // https://127.0.0.1:PORT
+
+	listener net.Listener
+	server   *http.Server
+	certs    *certificates
+	caFile   string
+	tempDir  string // removed by Close when StateDir is empty
+
+	entra        *entra.Service
+	clientSecret string
+
+	schema   map[string]*table
+	store    *store
+	rowLocks keyedMutex
+
+	limits *limiter
+	faults *chance
+	drops  *chance
+	jitter *chance
+
+	stats statsCounters
+
+	clientOnce sync.Once
+	client     *http.Client
+
+	// clockSkew shifts the emulator's clock (tests move time forward with it).
+	clockSkew atomic.Int64
+	// audience is what bearer tokens must be issued for: the environment URL.
+	audience atomic.Pointer[string]
+	// admitted, when set, runs for every request that got a concurrency slot,
+	// while it holds the slot (tests use it to keep requests in flight).
+	admitted atomic.Pointer[func(context.Context)]
+
+	delivery *http.Client
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	async    sync.WaitGroup
+	idle     idleTracker
+	asyncSem chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+	saverStop chan struct{}
+	saverDone chan struct{}
+}
+
+// Start creates the certificates, the token service and the seeded tables,
+// and starts serving HTTPS.
+func Start(o Options) (*Emulator, error) {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	if o.MaxConcurrent == 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if o.MaxRequestsPerWindow == 0 {
+		o.MaxRequestsPerWindow = DefaultMaxRequestsPerWindow
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.DeliveryTimeout <= 0 {
+		o.DeliveryTimeout = DefaultDeliveryTimeout
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	e := &Emulator{
+		opts:      o,
+		log:       logger,
+		schema:    newSchema(),
+		limits:    newLimiter(o.MaxConcurrent, o.MaxRequestsPerWindow, o.Window),
+		faults:    newChance(o.Seed),
+		drops:     newChance(o.Seed + 1),
+		jitter:    newChance(o.Seed + 2),
+		asyncSem:  make(chan struct{}, 8),
+		saverStop: make(chan struct{}),
+		saverDone: make(chan struct{}),
+	}
+	e.stats.reset()
+	e.store = newStore(e.schema)
+	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
+
+	ok := false
+	defer func() {
+		if !ok {
+			e.bgCancel()
+			if e.listener != nil {
+				e.listener.Close()
+			}
+			if e.tempDir != "" {
+				os.RemoveAll(e.tempDir)
+			}
+		}
+	}()
+
+	dir := o.StateDir
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("emulator: state directory: %w", err)
+		}
+	} else {
+		tmp, err := os.MkdirTemp("", "dataverse-emulator-*")
+		if err != nil {
+			return nil, fmt.Errorf("emulator: temporary directory: %w", err)
+		}
+		e.tempDir = tmp
+	}
+
+	var certs *certificates
+	var err error
+	if o.CA != nil {
+		certs, err = o.CA.issue(e.now())
+	} else {
+		certs, err = loadOrCreateCertificates(dir, e.now())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("emulator: certificates: %w", err)
+	}
+	e.certs = certs
+	certDir := dir
+	if certDir == "" {
+		certDir = e.tempDir
+		if err := os.WriteFile(filepath.Join(certDir, caCertFile), certs.caPEM, 0o600); err != nil {
+			return nil, fmt.Errorf("emulator: write CA: %w", err)
+		}
+	}
+	e.caFile = filepath.Join(certDir, caCertFile)
+
+	var saved persisted
+	var haveSaved bool
+	if dir != "" {
+		if saved, haveSaved, err = loadState(dir); err != nil {
+			return nil, fmt.Errorf("emulator: %w", err)
+		}
+	}
+	e.clientSecret = saved.ClientSecret
+	if e.clientSecret == "" {
+		e.clientSecret = randomSecret()
+	}
+
+	e.listener, err = net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: listen: %w", err)
+	}
+	e.baseURL = "https://" + urlHost(e.listener.Addr())
+	e.audience.Store(&e.baseURL)
+
+	e.entra, err = entra.New(entra.Options{
+		BaseURL:       e.baseURL,
+		TenantID:      DefaultTenantID,
+		Audience:      e.baseURL,
+		TokenLifetime: time.Hour,
+		Now:           e.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("emulator: token service: %w", err)
+	}
+	e.entra.RegisterSecretClient(DefaultClientID, e.clientSecret)
+
+	e.seed(DefaultClientID)
+	if haveSaved {
+		e.store.restore(saved)
+		// A saved environment still needs the application user of this start.
+		e.ensureApplicationUser(DefaultClientID)
+	}
+
+	e.delivery = &http.Client{
+		Transport: &http.Transport{
+			Proxy:               nil,
+			DisableKeepAlives:   true, // every delivery is a fresh connection, as a remote sender's would be
+			TLSHandshakeTimeout: 10 * time.Second,
+			TLSClientConfig:     &tls.Config{RootCAs: e.deliveryRoots(), MinVersion: tls.VersionTLS12},
+		},
+		// Only the status code matters; a redirect is not followed.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+
+	e.server = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		TLSConfig: &tls.Config{
+			Certificates: []tls.Certificate{certs.server},
+			MinVersion:   tls.VersionTLS12,
+		},
+		BaseContext: func(net.Listener) context.Context { return context.Background() },
+	}
+	tlsListener := tls.NewListener(e.listener, e.server.TLSConfig)
+	go func() {
+		if err := e.server.Serve(tlsListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error("serve", "error", err)
+		}
+	}()
+	if dir != "" {
+		go e.saveLoop(dir)
+	} else {
+		close(e.saverDone)
+	}
+	ok = true
+	e.log.Info("emulator started", "url", e.baseURL)
+	return e, nil
+}
+
+// urlHost renders a listen address as the host part of a URL.
+func urlHost(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if tcp.IP == nil || tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	return net.JoinHostPort(tcp.IP.String(), strconv.Itoa(tcp.Port))
+}
+
+func randomSecret() string {
+	b := make([]byte, 30)
+	if _, err := rand.Read(b); err != nil {
+		panic("emulator: no randomness: " + err.Error())
+	}
+	// Entra secrets are ~40 characters of URL-safe text with a tilde.
+	return "emu~" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// deliveryRoots trusts the system roots (SSL_CERT_FILE included) and the
+// emulator's own CA, so a webhook receiver may also use the emulator's certificate.
+func (e *Emulator) deliveryRoots() *x509.CertPool {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pool.AddCert(e.certs.ca)
+	return pool
+}
+
+// now is the emulator's clock.
+func (e *Emulator) now() time.Time {
+	return time.Now().Add(time.Duration(e.clockSkew.Load()))
+}
+
+// seed fills the catalogue and system tables of a fresh environment.
+func (e *Emulator) seed(clientID string) {
+	rows := seedRows(clientID, e.now())
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
+	for set, list := range rows {
+		t := e.schema[set]
+		for _, cols := range list {
+			cols["versionnumber"] = e.store.nextVersion()
+			e.store.put(set, cols[t.key].(string), &record{cols: cols})
+		}
+	}
+}
+
+func (e *Emulator) ensureApplicationUser(clientID string) string {
+	id := ApplicationUserID(clientID)
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
+	if e.store.get("systemusers", id) == nil {
+		cols := applicationUser(clientID, formatTime(e.now()))
+		cols["versionnumber"] = e.store.nextVersion()
+		e.store.put("systemusers", id, &record{cols: cols})
+	}
+	return id
+}
+
+// RegisterApplication registers another secret client with the token service
+// and gives it an application user, so it can call the Web API. It returns
+// the systemuserid of that user.
+func (e *Emulator) RegisterApplication(clientID, secret string) string {
+	e.entra.RegisterSecretClient(clientID, secret)
+	return e.ensureApplicationUser(clientID)
+}
+
+// saveLoop writes the state directory shortly after changes.
+func (e *Emulator) saveLoop(dir string) {
+	defer close(e.saverDone)
+	ticker := time.NewTicker(500 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-e.saverStop:
+			return
+		case <-ticker.C:
+			e.store.mu.RLock()
+			dirty := e.store.dirty
+			e.store.mu.RUnlock()
+			if dirty {
+				if err := e.store.save(dir, e.clientSecret); err != nil {
+					e.log.Error("save state", "error", err)
+				}
+			}
+		}
+	}
+}
+
+// Close stops serving, cancels webhook deliveries still running and waits for
+// them, saves the state directory, and removes temporary files.
+func (e *Emulator) Close() error {
+	e.closeOnce.Do(func() {
+		e.bgCancel()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.server.Shutdown(ctx); err != nil {
+			e.server.Close()
+		}
+		e.async.Wait()
+		close(e.saverStop)
+		<-e.saverDone
+		if e.opts.StateDir != "" {
+			e.closeErr = e.store.save(e.opts.StateDir, e.clientSecret)
+		}
+		if e.tempDir != "" {
+			if err := os.RemoveAll(e.tempDir); err != nil && e.closeErr == nil {
+				e.closeErr = err
+			}
+		}
+		if t, ok := e.delivery.Transport.(*http.Transport); ok {
+			t.CloseIdleConnections()
+		}
+		if e.client != nil {
+			e.client.CloseIdleConnections()
+		}
+	})
+	return e.closeErr
+}
+
+// URL is the environment URL, https://127.0.0.1:PORT.
+func (e *Emulator) URL() string { return e.baseURL }
+
+// AuthorityHost is the token service's host (the same server).
+func (e *Emulator) AuthorityHost() string { return e.baseURL }
+
+// TenantID is the tenant of the token service.
+func (e *Emulator) TenantID() string { return e.entra.TenantID() }
+
+// ClientID is the pre-registered application (DefaultClientID).
+func (e *Emulator) ClientID() string { return DefaultClientID }
+
+// ClientSecret is the pre-registered application's secret.
+func (e *Emulator) ClientSecret() string { return e.clientSecret }
+
+// CAFile is the path of the PEM file holding the emulator's CA certificate.
+func (e *Emulator) CAFile() string { return e.caFile }
+
+// CACertPEM is the emulator's CA certificate in PEM form.
+func (e *Emulator) CACertPEM() []byte { return append([]byte(nil), e.certs.caPEM...) }
+
+// HTTPClient returns a client that trusts the emulator's CA.
+func (e *Emulator) HTTPClient() *http.Client {
+	e.clientOnce.Do(func() {
+		pool := x509.NewCertPool()
+		pool.AddCert(e.certs.ca)
+		e.client = &http.Client{Transport: &http.Transport{
+			Proxy:               nil,
+			ForceAttemptHTTP2:   true,
+			MaxIdleConnsPerHost: 64,
+			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		}}
+	})
+	return e.client
+}
+
+// Entra is the token service, for registering more clients.
+func (e *Emulator) Entra() *entra.Service { return e.entra }
+
+// Env returns the environment variables a client of the emulator needs.
+func (e *Emulator) Env() map[string]string {
+	return map[string]string{
+		"DATAVERSE_URL":            e.baseURL,
+		"DATAVERSE_TENANT_ID":      e.TenantID(),
+		"DATAVERSE_CLIENT_ID":      e.ClientID(),
+		"DATAVERSE_CLIENT_SECRET":  e.clientSecret,
+		"DATAVERSE_AUTHORITY_HOST": e.AuthorityHost(),
+		"SSL_CERT_FILE":            e.caFile,
+	}
+}
+
+// ServeHTTP dispatches between the Web API, the emulator's own endpoints and
+// the token service, which share one listener.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/data/"):
+		e.serveWebAPI(w, r)
+	case strings.HasPrefix(r.URL.Path, "/_emulator/"):
+		e.serveAdmin(w, r)
+	default:
+		e.entra.Handler().ServeHTTP(w, r)
+	}
+}
+
+// Stats counts what the emulator saw since start or the last reset.
+type Stats struct {
+	Requests struct {
+		Total       int64            `json:"total"`
+		ByMethod    map[string]int64 `json:"by_method"`
+		ByEntitySet map[string]int64 `json:"by_entity_set"`
+	} `json:"requests"`
+	Throttled     int64 `json:"throttled"`
+	Faults        int64 `json:"faults"`
+	TokenRequests int64 `json:"token_requests"`
+}
+
+type statsCounters struct {
+	mu        sync.Mutex
+	total     int64
+	byMethod  map[string]int64
+	bySet     map[string]int64
+	throttled int64
+	faults    int64
+}
+
+func (s *statsCounters) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total, s.throttled, s.faults = 0, 0, 0
+	s.byMethod = map[string]int64{}
+	s.bySet = map[string]int64{}
+}
+
+func (s *statsCounters) request(method, set string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total++
+	s.byMethod[method]++
+	if set != "" {
+		s.bySet[set]++
+	}
+}
+
+func (s *statsCounters) add(field *int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*field++
+}
+
+// Stats returns a copy of the counters. Web API requests are counted as they
+// arrive, whatever their outcome; token requests and the emulator's own
+// endpoints are not.
+func (e *Emulator) Stats() Stats {
+	var out Stats
+	e.stats.mu.Lock()
+	out.Requests.Total = e.stats.total
+	out.Requests.ByMethod = make(map[string]int64, len(e.stats.byMethod))
+	for k, v := range e.stats.byMethod {
+		out.Requests.ByMethod[k] = v
+	}
+	out.Requests.ByEntitySet = make(map[string]int64, len(e.stats.bySet))
+	for k, v := range e.stats.bySet {
+		out.Requests.ByEntitySet[k] = v
+	}
+	out.Throttled = e.stats.throttled
+	out.Faults = e.stats.faults
+	e.stats.mu.Unlock()
+	out.TokenRequests = e.entra.TokenRequests()
+	return out
+}
+
+// ResetStats zeroes the counters, the token service's included.
+func (e *Emulator) ResetStats() {
+	e.stats.reset()
+	e.entra.ResetCounters()
+}
+
+func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_emulator/stats":
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		writeJSON(w, http.StatusOK, e.Stats())
+	case "/_emulator/reset":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		e.ResetStats()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// idleTracker counts pending asynchronous deliveries.
+type idleTracker struct {
+	mu      sync.Mutex
+	pending int
+	waiters []chan struct{}
+}
+
+func (t *idleTracker) add() {
+	t.mu.Lock()
+	t.pending++
+	t.mu.Unlock()
+}
+
+func (t *idleTracker) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pending--
+	if t.pending == 0 {
+		for _, c := range t.waiters {
+			close(c)
+		}
+		t.waiters = nil
+	}
+}
+
+func (t *idleTracker) wait(ctx context.Context) error {
+	t.mu.Lock()
+	if t.pending == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	c := make(chan struct{})
+	t.waiters = append(t.waiters, c)
+	t.mu.Unlock()
+	select {
+	case <-c:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// WaitIdle returns once every pending asynchronous delivery has finished.
+func (e *Emulator) WaitIdle(ctx context.Context) error { return e.idle.wait(ctx) }

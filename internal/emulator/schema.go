@@ -1,0 +1,452 @@
+package emulator
+
+import (
+	"regexp"
+	"sort"
+)
+
+// kind is the type of a column as the Web API exposes it.
+type kind int
+
+const (
+	kindGUID kind = iota
+	kindString
+	kindMemo
+	kindInt
+	kindBigInt
+	kindBool
+	kindChoice
+	kindDateTime
+	kindLookup
+	kindOpen // a column of an open table nobody declared: any JSON scalar
+)
+
+// column describes one attribute of a table.
+type column struct {
+	name     string
+	kind     kind
+	maxLen   int
+	choices  []int
+	required bool // must have a value once the row exists
+	// readOnly columns are maintained by the emulator. Dataverse silently drops
+	// attributes that are not valid for create or update, so writes to them are
+	// ignored rather than rejected.
+	readOnly bool
+	// writeOnly columns are accepted on writes and never returned (authvalue).
+	writeOnly bool
+	def       any // value a create stores when the body leaves it out
+	// For lookups: the navigation properties that bind this column, by name.
+	navs []string
+}
+
+// nav is a single-valued navigation property (the bind and $expand side of a lookup).
+type nav struct {
+	name   string // e.g. eventhandler_serviceendpoint
+	column string // the lookup it sets, e.g. eventhandler
+	target string // entity set of the rows it points to
+	// bindable is false for lookups the server maintains (createdby, plugintypeid…).
+	bindable bool
+}
+
+// collectionNav is a collection-valued navigation property: the rows of another
+// table whose lookup points at this row.
+type collectionNav struct {
+	name   string
+	target string // entity set of the related rows
+	column string // lookup column on the related rows
+}
+
+// table is the schema of one entity set.
+type table struct {
+	logical  string // logical name, e.g. serviceendpoint
+	set      string // entity set name, e.g. serviceendpoints
+	key      string // primary key column
+	cols     map[string]*column
+	navs     map[string]*nav
+	collNavs map[string]*collectionNav
+	// etag says whether rows carry @odata.etag. A published serviceendpoint read
+	// carried none, so that table does not.
+	etag bool
+	// open tables take any column name with a JSON scalar value (the business
+	// tables the tests write to in order to trigger events).
+	open bool
+	// business tables run the event pipeline (registered steps) on writes.
+	business bool
+	// readOnly tables are catalogues and system tables clients cannot write.
+	readOnly bool
+	// componentType is the solution component type for solution-aware tables, 0 otherwise.
+	componentType int
+	// owned tables get an ownerid set to the caller.
+	owned bool
+}
+
+func newTable(logical, set, key string) *table {
+	t := &table{
+		logical:  logical,
+		set:      set,
+		key:      key,
+		cols:     map[string]*column{},
+		navs:     map[string]*nav{},
+		collNavs: map[string]*collectionNav{},
+		etag:     true,
+	}
+	t.add(&column{name: key, kind: kindGUID})
+	// Every table has these system columns.
+	t.add(&column{name: "createdon", kind: kindDateTime, readOnly: true})
+	t.add(&column{name: "modifiedon", kind: kindDateTime, readOnly: true})
+	t.add(&column{name: "versionnumber", kind: kindBigInt, readOnly: true})
+	t.lookup("createdby", false, readOnlyCol, "systemusers", "createdby")
+	t.lookup("modifiedby", false, readOnlyCol, "systemusers", "modifiedby")
+	return t
+}
+
+type colOpt func(*column)
+
+func readOnlyCol(c *column) { c.readOnly = true }
+func requiredCol(c *column) { c.required = true }
+func defaultVal(v any) colOpt {
+	return func(c *column) { c.def = v }
+}
+
+func (t *table) add(c *column, opts ...colOpt) *table {
+	for _, o := range opts {
+		o(c)
+	}
+	t.cols[c.name] = c
+	return t
+}
+
+func (t *table) str(name string, max int, opts ...colOpt) *table {
+	return t.add(&column{name: name, kind: kindString, maxLen: max}, opts...)
+}
+
+func (t *table) memo(name string, max int, opts ...colOpt) *table {
+	return t.add(&column{name: name, kind: kindMemo, maxLen: max}, opts...)
+}
+
+func (t *table) integer(name string, opts ...colOpt) *table {
+	return t.add(&column{name: name, kind: kindInt}, opts...)
+}
+
+func (t *table) boolean(name string, opts ...colOpt) *table {
+	return t.add(&column{name: name, kind: kindBool}, opts...)
+}
+
+func (t *table) choice(name string, values []int, opts ...colOpt) *table {
+	return t.add(&column{name: name, kind: kindChoice, choices: values}, opts...)
+}
+
+func (t *table) datetime(name string, opts ...colOpt) *table {
+	return t.add(&column{name: name, kind: kindDateTime}, opts...)
+}
+
+func (t *table) guid(name string, opts ...colOpt) *table {
+	return t.add(&column{name: name, kind: kindGUID}, opts...)
+}
+
+// lookup declares a lookup column with one navigation property per target
+// (pairs of entity set and navigation property name).
+func (t *table) lookup(name string, bindable bool, opt colOpt, targetsAndNavs ...string) *table {
+	c := &column{name: name, kind: kindLookup}
+	if opt != nil {
+		opt(c)
+	}
+	for i := 0; i+1 < len(targetsAndNavs); i += 2 {
+		n := &nav{name: targetsAndNavs[i+1], column: name, target: targetsAndNavs[i], bindable: bindable && !c.readOnly}
+		t.navs[n.name] = n
+		c.navs = append(c.navs, n.name)
+	}
+	t.cols[name] = c
+	return t
+}
+
+func (t *table) collection(name, target, column string) *table {
+	t.collNavs[name] = &collectionNav{name: name, target: target, column: column}
+	return t
+}
+
+// lookupKey is the name under which a lookup is stored and read: _<name>_value.
+func lookupKey(col string) string { return "_" + col + "_value" }
+
+// readable reports the column behind a name as it appears in $select,
+// $filter and $orderby: plain columns by name, lookups as _<name>_value.
+func (t *table) readable(name string) (*column, bool) {
+	if c, ok := t.cols[name]; ok {
+		if c.kind == kindLookup {
+			return nil, false // a lookup is read as _<name>_value
+		}
+		return c, true
+	}
+	if len(name) > 7 && name[0] == '_' && name[len(name)-6:] == "_value" {
+		if c, ok := t.cols[name[1:len(name)-6]]; ok && c.kind == kindLookup {
+			return c, true
+		}
+	}
+	if t.open && openColumnName.MatchString(name) {
+		return &column{name: name, kind: kindOpen}, true
+	}
+	return nil, false
+}
+
+// openColumnName is what an open table accepts as a new column name.
+var openColumnName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,99}$`)
+
+// outputNames lists the names a row is read with when $select is absent.
+func (t *table) outputNames() []string {
+	names := make([]string, 0, len(t.cols))
+	for _, c := range t.cols {
+		if c.writeOnly {
+			continue
+		}
+		if c.kind == kindLookup {
+			names = append(names, lookupKey(c.name))
+		} else {
+			names = append(names, c.name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Component types of the solution-aware tables (solutioncomponent.componenttype).
+const (
+	componentSDKMessageProcessingStep      = 92
+	componentSDKMessageProcessingStepImage = 93
+	componentServiceEndpoint               = 95
+)
+
+// Choice values used by the rules and the pipeline.
+const (
+	contractWebhook = 8
+
+	authTypeWebhookKey      = 4
+	authTypeHTTPHeader      = 5
+	authTypeHTTPQueryString = 6
+
+	modeSynchronous  = 0
+	modeAsynchronous = 1
+
+	stagePreValidation = 10
+	stagePreOperation  = 20
+	stagePostOperation = 40
+
+	imageTypePre  = 0
+	imageTypePost = 1
+	imageTypeBoth = 2
+)
+
+// businessTableSets are the tables that accept arbitrary columns and fire events.
+var businessTableSets = []string{"accounts", "contacts", "leads"}
+
+// newSchema builds the tables the emulator serves, keyed by entity set name.
+func newSchema() map[string]*table {
+	tables := map[string]*table{}
+	put := func(t *table) { tables[t.set] = t }
+
+	se := newTable("serviceendpoint", "serviceendpoints", "serviceendpointid")
+	// A real serviceendpoint read carried no @odata.etag (facts sheet §5).
+	se.etag = false
+	se.componentType = componentServiceEndpoint
+	se.str("name", 256, requiredCol).
+		str("url", 2000).
+		choice("contract", []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, requiredCol).
+		choice("authtype", []int{1, 2, 3, 4, 5, 6, 7, 8}).
+		add(&column{name: "authvalue", kind: kindString, maxLen: 2048, writeOnly: true}).
+		boolean("isauthvalueset", readOnlyCol).
+		memo("description", 2000).
+		choice("messageformat", []int{1, 2, 3}).
+		choice("userclaim", []int{1, 2, 3}).
+		choice("connectionmode", []int{1, 2}, defaultVal(int64(1))).
+		str("namespaceaddress", 255).
+		str("path", 160).
+		boolean("ismanaged", readOnlyCol).
+		guid("solutionid", readOnlyCol).
+		lookup("organizationid", false, readOnlyCol, "organizations", "organizationid").
+		collection("serviceendpoint_sdkmessageprocessingstep", "sdkmessageprocessingsteps", "eventhandler")
+	put(se)
+
+	step := newTable("sdkmessageprocessingstep", "sdkmessageprocessingsteps", "sdkmessageprocessingstepid")
+	step.componentType = componentSDKMessageProcessingStep
+	step.str("name", 256, requiredCol).
+		str("description", 256).
+		choice("mode", []int{0, 1}, defaultVal(int64(modeSynchronous))).
+		// The option set has internal stages too; custom steps are limited to 10/20/40 by the rules.
+		choice("stage", []int{5, 10, 15, 20, 30, 40, 45, 50}, requiredCol).
+		integer("rank", defaultVal(int64(1))).
+		boolean("asyncautodelete", defaultVal(false)).
+		memo("filteringattributes", 100000).
+		choice("supporteddeployment", []int{0, 1, 2}, defaultVal(int64(0))).
+		choice("invocationsource", []int{-1, 0, 1}, defaultVal(int64(0))).
+		choice("statecode", []int{0, 1}, defaultVal(int64(0))).
+		choice("statuscode", []int{1, 2}, defaultVal(int64(1))).
+		memo("configuration", 1073741823).
+		integer("customizationlevel", readOnlyCol).
+		boolean("ismanaged", readOnlyCol).
+		guid("solutionid", readOnlyCol).
+		lookup("eventhandler", true, requiredCol,
+			"serviceendpoints", "eventhandler_serviceendpoint",
+			"plugintypes", "eventhandler_plugintype").
+		lookup("sdkmessageid", true, requiredCol, "sdkmessages", "sdkmessageid").
+		lookup("sdkmessagefilterid", true, nil, "sdkmessagefilters", "sdkmessagefilterid").
+		lookup("impersonatinguserid", true, nil, "systemusers", "impersonatinguserid").
+		// Webhook steps carry no plug-in type; the server maintains this lookup.
+		lookup("plugintypeid", false, readOnlyCol, "plugintypes", "plugintypeid").
+		lookup("organizationid", false, readOnlyCol, "organizations", "organizationid").
+		collection("sdkmessageprocessingstepid_sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", "sdkmessageprocessingstepid")
+	put(step)
+
+	img := newTable("sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", "sdkmessageprocessingstepimageid")
+	img.componentType = componentSDKMessageProcessingStepImage
+	img.str("name", 256).
+		str("entityalias", 256, requiredCol).
+		choice("imagetype", []int{0, 1, 2}, requiredCol).
+		memo("attributes", 100000).
+		str("messagepropertyname", 256, requiredCol).
+		str("description", 256).
+		integer("customizationlevel", readOnlyCol).
+		boolean("ismanaged", readOnlyCol).
+		guid("solutionid", readOnlyCol).
+		lookup("sdkmessageprocessingstepid", true, requiredCol, "sdkmessageprocessingsteps", "sdkmessageprocessingstepid")
+	put(img)
+
+	msg := newTable("sdkmessage", "sdkmessages", "sdkmessageid")
+	msg.readOnly = true
+	msg.str("name", 256).
+		str("categoryname", 25).
+		boolean("isprivate").
+		boolean("isvalidforexecuteasync").
+		boolean("autotransact").
+		integer("customizationlevel").
+		collection("sdkmessageid_sdkmessagefilter", "sdkmessagefilters", "sdkmessageid")
+	put(msg)
+
+	flt := newTable("sdkmessagefilter", "sdkmessagefilters", "sdkmessagefilterid")
+	flt.readOnly = true
+	flt.str("name", 256).
+		str("primaryobjecttypecode", 64).
+		str("secondaryobjecttypecode", 64).
+		boolean("iscustomprocessingstepallowed").
+		boolean("isvisible").
+		integer("availability").
+		integer("customizationlevel").
+		lookup("sdkmessageid", false, nil, "sdkmessages", "sdkmessageid")
+	put(flt)
+
+	pt := newTable("plugintype", "plugintypes", "plugintypeid")
+	pt.readOnly = true
+	pt.str("name", 256).
+		str("typename", 256).
+		str("friendlyname", 256).
+		str("assemblyname", 100).
+		str("description", 256).
+		boolean("isworkflowactivity")
+	put(pt)
+
+	user := newTable("systemuser", "systemusers", "systemuserid")
+	user.readOnly = true
+	user.str("fullname", 200).
+		str("firstname", 256).
+		str("lastname", 256).
+		str("domainname", 1024).
+		str("internalemailaddress", 100).
+		guid("applicationid").
+		guid("azureactivedirectoryobjectid").
+		boolean("isdisabled").
+		choice("accessmode", []int{0, 1, 2, 3, 4, 5, 6}).
+		lookup("businessunitid", false, nil, "businessunits", "businessunitid")
+	put(user)
+
+	bu := newTable("businessunit", "businessunits", "businessunitid")
+	bu.readOnly = true
+	bu.str("name", 160)
+	put(bu)
+
+	org := newTable("organization", "organizations", "organizationid")
+	org.readOnly = true
+	org.str("name", 160)
+	put(org)
+
+	sol := newTable("solution", "solutions", "solutionid")
+	sol.readOnly = true
+	sol.str("uniquename", 65).
+		str("friendlyname", 256).
+		str("version", 256).
+		boolean("ismanaged").
+		boolean("isvisible")
+	put(sol)
+
+	comp := newTable("solutioncomponent", "solutioncomponents", "solutioncomponentid")
+	comp.readOnly = true
+	comp.guid("objectid").
+		integer("componenttype").
+		integer("rootcomponentbehavior").
+		boolean("ismetadata").
+		lookup("solutionid", false, nil, "solutions", "solutionid")
+	put(comp)
+
+	job := newTable("asyncoperation", "asyncoperations", "asyncoperationid")
+	job.owned = true
+	job.str("name", 500).
+		choice("operationtype", []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 38, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 56, 57, 58, 59, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 98, 99, 100, 101, 201, 202, 203, 204, 207, 208, 209, 210, 211, 12801, 12802}).
+		choice("statecode", []int{0, 1, 2, 3}).
+		choice("statuscode", []int{0, 10, 20, 21, 22, 30, 31, 32}).
+		memo("message", 1073741823).
+		memo("friendlymessage", 1073741823).
+		memo("data", 1073741823).
+		integer("errorcode").
+		datetime("startedon").
+		datetime("completedon").
+		datetime("postponeuntil").
+		integer("retrycount").
+		integer("depth").
+		str("messagename", 160).
+		str("primaryentitytype", 64).
+		guid("correlationid").
+		guid("requestid").
+		lookup("owningextensionid", false, nil, "sdkmessageprocessingsteps", "owningextensionid").
+		lookup("regardingobjectid", false, nil,
+			"accounts", "regardingobjectid_account",
+			"contacts", "regardingobjectid_contact",
+			"leads", "regardingobjectid_lead").
+		lookup("ownerid", false, readOnlyCol, "systemusers", "ownerid")
+	put(job)
+
+	account := newTable("account", "accounts", "accountid")
+	account.str("name", 160).
+		str("telephone1", 50).
+		str("accountnumber", 20).
+		str("emailaddress1", 100).
+		memo("description", 2000).
+		choice("statecode", []int{0, 1}, defaultVal(int64(0))).
+		choice("statuscode", []int{1, 2}, defaultVal(int64(1)))
+	put(account)
+
+	contact := newTable("contact", "contacts", "contactid")
+	contact.str("firstname", 50).
+		str("lastname", 50).
+		str("emailaddress1", 100).
+		str("telephone1", 50).
+		memo("description", 2000).
+		choice("statecode", []int{0, 1}, defaultVal(int64(0))).
+		choice("statuscode", []int{1, 2}, defaultVal(int64(1)))
+	put(contact)
+
+	lead := newTable("lead", "leads", "leadid")
+	lead.str("subject", 300).
+		str("firstname", 50).
+		str("lastname", 50).
+		str("companyname", 100).
+		memo("description", 2000).
+		choice("statecode", []int{0, 1, 2}, defaultVal(int64(0))).
+		choice("statuscode", []int{1, 2, 3, 4, 5, 6, 7}, defaultVal(int64(1)))
+	put(lead)
+
+	for _, set := range businessTableSets {
+		t := tables[set]
+		t.open = true
+		t.business = true
+		t.owned = true
+		t.lookup("ownerid", false, readOnlyCol, "systemusers", "ownerid")
+	}
+	return tables
+}

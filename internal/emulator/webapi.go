@@ -1,0 +1,358 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/entra"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/odata"
+)
+
+// webAPIVersions are the versions the Web API answers under; the seed's
+// documentation uses v9.0, current clients v9.2.
+var webAPIVersions = map[string]bool{"v9.0": true, "v9.1": true, "v9.2": true}
+
+// call is one authenticated Web API request.
+type call struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	base  string // https://host/api/data/v9.2
+	path  string // the resource path after the base, e.g. serviceendpoints(…)
+	query url.Values
+	// user is the systemuserid the request acts as; initiatingUser is the
+	// authenticated caller (they differ under CallerObjectId impersonation).
+	user           string
+	initiatingUser string
+	prefer         preferences
+	correlationID  string
+}
+
+// preferences are the parts of the Prefer header the Web API honours.
+type preferences struct {
+	representation bool
+	maxPageSize    int // 0: not given
+	annotations    bool
+}
+
+func parsePrefer(h http.Header) preferences {
+	var p preferences
+	for _, line := range h.Values("Prefer") {
+		for _, part := range strings.Split(line, ",") {
+			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "return":
+				p.representation = strings.EqualFold(strings.TrimSpace(value), "representation")
+			case "odata.maxpagesize":
+				if n, err := strconv.Atoi(strings.TrimSpace(value)); err == nil && n > 0 {
+					p.maxPageSize = n
+				}
+			case "odata.include-annotations":
+				p.annotations = strings.Trim(strings.TrimSpace(value), `"`) != ""
+			}
+		}
+	}
+	return p
+}
+
+// serveWebAPI runs the request through what Dataverse's front door does —
+// gateway faults, authentication, service protection limits, latency — and
+// then routes it.
+func (e *Emulator) serveWebAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("OData-Version", "4.0")
+	rest := strings.TrimPrefix(r.URL.Path, "/api/data/")
+	version, resource, _ := strings.Cut(rest, "/")
+	e.stats.request(r.Method, entitySetSegment(resource))
+
+	if e.opts.FaultRate > 0 && e.faults.hit(e.opts.FaultRate) {
+		status := []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}[e.faults.pick(3)]
+		e.stats.add(&e.stats.faults)
+		e.log.Debug("injected fault", "method", r.Method, "path", r.URL.Path, "status", status)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(http.StatusText(status) + "\n"))
+		return
+	}
+
+	user, initiating, authErr := e.authenticate(r)
+	if authErr != nil {
+		if authErr.Status == http.StatusUnauthorized {
+			// Dataverse answers an unauthenticated request with an empty body
+			// and a challenge naming the authority and the resource.
+			w.Header().Set("WWW-Authenticate", "Bearer authorization_uri="+e.AuthorityHost()+"/"+e.TenantID()+
+				"/oauth2/authorize, resource_id="+e.baseURL)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		writeAPIError(w, authErr)
+		return
+	}
+
+	release, code, retryAfter := e.limits.acquire(initiating, e.now())
+	if release == nil {
+		e.stats.add(&e.stats.throttled)
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		var msg string
+		if code == codeThrottleConcurrency {
+			msg = "Number of concurrent requests exceeded the limit of " + strconv.Itoa(e.opts.MaxConcurrent) + "."
+		} else {
+			msg = "Number of requests exceeded the limit of " + strconv.Itoa(e.opts.MaxRequestsPerWindow) +
+				" over time window of " + strconv.Itoa(int(e.opts.Window/time.Second)) + " seconds."
+		}
+		writeAPIError(w, newError(http.StatusTooManyRequests, code, "%s", msg))
+		return
+	}
+	defer release()
+	if hook := e.admitted.Load(); hook != nil {
+		(*hook)(r.Context())
+	}
+
+	if d := e.opts.Latency + e.jitter.duration(e.opts.LatencyJitter); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+
+	if !webAPIVersions[version] {
+		writeAPIError(w, newError(http.StatusNotFound, codeResourceNotFound, "Resource not found for the segment '%s'.", version))
+		return
+	}
+	c := &call{
+		w:              w,
+		r:              r,
+		base:           e.baseURL + "/api/data/" + version,
+		path:           resource,
+		user:           user,
+		initiatingUser: initiating,
+		prefer:         parsePrefer(r.Header),
+		correlationID:  newGUID(),
+	}
+	q, err := odata.ParseRawQuery(r.URL.RawQuery)
+	if err != nil {
+		writeAPIError(w, fromOData(err))
+		return
+	}
+	c.query = q
+	e.route(c)
+}
+
+// entitySetSegment is the first path segment without its key, for the statistics.
+func entitySetSegment(resource string) string {
+	end := strings.IndexAny(resource, "(/")
+	if end >= 0 {
+		return resource[:end]
+	}
+	return resource
+}
+
+// authenticate verifies the bearer token and finds the caller's systemuser.
+// It returns the user the request acts as and the authenticated user.
+func (e *Emulator) authenticate(r *http.Request) (user, initiating string, err *apiError) {
+	unauthorized := &apiError{Status: http.StatusUnauthorized}
+	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
+		return "", "", unauthorized
+	}
+	claims, verr := e.entra.VerifyAccessToken(strings.TrimSpace(raw), *e.audience.Load())
+	if verr != nil {
+		e.log.Debug("rejected bearer token", "reason", tokenRejection(verr))
+		return "", "", unauthorized
+	}
+	e.store.mu.RLock()
+	defer e.store.mu.RUnlock()
+	caller := e.findUser("applicationid", claims.ClientID)
+	if caller == "" {
+		return "", "", newError(http.StatusForbidden, codeNotAMember, "The user is not a member of the organization.")
+	}
+	user = caller
+	if oid := strings.TrimSpace(r.Header.Get("CallerObjectId")); oid != "" {
+		impersonated := e.findUser("azureactivedirectoryobjectid", strings.ToLower(oid))
+		if impersonated == "" {
+			return "", "", newError(http.StatusForbidden, codeNotAMember,
+				"The user with azureactivedirectoryobjectid %s is not a member of the organization.", oid)
+		}
+		user = impersonated
+	}
+	return user, caller, nil
+}
+
+// tokenRejection names why a token was refused, without the token itself.
+func tokenRejection(err error) string {
+	for _, known := range []error{entra.ErrTokenMalformed, entra.ErrTokenSignature, entra.ErrTokenExpired, entra.ErrTokenIssuer, entra.ErrTokenNotYetValid, entra.ErrTokenAudience} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return "invalid token"
+}
+
+// findUser returns the enabled systemuser whose column equals value; callers hold the store lock.
+func (e *Emulator) findUser(column, value string) string {
+	if value == "" {
+		return ""
+	}
+	for id, r := range e.store.rows["systemusers"] {
+		if v, _ := r.cols[column].(string); strings.EqualFold(v, value) {
+			if disabled, _ := r.cols["isdisabled"].(bool); disabled {
+				return ""
+			}
+			return id
+		}
+	}
+	return ""
+}
+
+// resourcePath is a parsed Web API resource path.
+type resourcePath struct {
+	t      *table
+	id     string // set when the path names one row
+	hasKey bool
+	coll   *collectionNav // a collection-valued navigation after the key
+}
+
+func (e *Emulator) parseResource(c *call) (*resourcePath, *apiError) {
+	segments := strings.Split(c.path, "/")
+	first := segments[0]
+	name, key, hasKey := first, "", false
+	if i := strings.IndexByte(first, '('); i >= 0 {
+		if !strings.HasSuffix(first, ")") {
+			return nil, newError(http.StatusBadRequest, codeQuerySyntax, "Bad Request - Error in query syntax.")
+		}
+		name, key, hasKey = first[:i], first[i+1:len(first)-1], true
+	}
+	t := e.schema[name]
+	if t == nil {
+		return nil, newError(http.StatusNotFound, codeResourceNotFound, "Resource not found for the segment '%s'.", name)
+	}
+	p := &resourcePath{t: t, hasKey: hasKey}
+	if hasKey {
+		id, err := e.parseKey(t, key, c.query)
+		if err != nil {
+			return nil, err
+		}
+		p.id = id
+	}
+	switch {
+	case len(segments) == 1:
+	case len(segments) == 2 && hasKey && segments[1] != "":
+		cn := t.collNavs[segments[1]]
+		if cn == nil {
+			return nil, newError(http.StatusNotFound, codeResourceNotFound, "Resource not found for the segment '%s'.", segments[1])
+		}
+		p.coll = cn
+	default:
+		return nil, newError(http.StatusNotFound, codeResourceNotFound, "Resource not found for the segment '%s'.", segments[len(segments)-1])
+	}
+	return p, nil
+}
+
+// parseKey reads the key in set(<key>): a GUID, a parameter alias (@id, with
+// the GUID given as @id=<guid>), or primarykey=<guid>.
+func (e *Emulator) parseKey(t *table, key string, q url.Values) (string, *apiError) {
+	raw := key
+	if name, value, ok := strings.Cut(key, "="); ok {
+		if name != t.key {
+			return "", unknownQueryProperty(t, name)
+		}
+		raw = value
+	}
+	if strings.HasPrefix(raw, "@") {
+		raw = q.Get(raw)
+	}
+	id, ok := parseGUID(raw)
+	if !ok {
+		return "", newError(http.StatusBadRequest, codeQuerySyntax,
+			"Bad Request - Error in query syntax. The key '%s' is not a valid Edm.Guid.", key)
+	}
+	return id, nil
+}
+
+func (e *Emulator) route(c *call) {
+	switch {
+	case c.path == "WhoAmI" || c.path == "WhoAmI()":
+		if c.r.Method != http.MethodGet {
+			writeAPIError(c.w, methodNotAllowed(c.r.Method))
+			return
+		}
+		e.serveWhoAmI(c)
+		return
+	case c.path == "" || c.path == "$metadata" || strings.HasPrefix(c.path, "$batch"):
+		// The service document, metadata and batches are not emulated.
+		writeAPIError(c.w, newError(http.StatusNotImplemented, codeUnexpectedServerSide, "'%s' is not supported by the emulator.", c.path))
+		return
+	}
+	p, err := e.parseResource(c)
+	if err != nil {
+		writeAPIError(c.w, err)
+		return
+	}
+	switch {
+	case p.coll != nil:
+		if c.r.Method != http.MethodGet {
+			writeAPIError(c.w, methodNotAllowed(c.r.Method))
+			return
+		}
+		e.serveList(c, p)
+	case p.hasKey:
+		switch c.r.Method {
+		case http.MethodGet:
+			e.serveRetrieve(c, p)
+		case http.MethodPatch:
+			e.serveUpdate(c, p)
+		case http.MethodDelete:
+			e.serveDelete(c, p)
+		default:
+			writeAPIError(c.w, methodNotAllowed(c.r.Method))
+		}
+	default:
+		switch c.r.Method {
+		case http.MethodGet:
+			e.serveList(c, p)
+		case http.MethodPost:
+			e.serveCreate(c, p)
+		default:
+			writeAPIError(c.w, methodNotAllowed(c.r.Method))
+		}
+	}
+}
+
+func methodNotAllowed(method string) *apiError {
+	return newError(http.StatusMethodNotAllowed, codeUnexpectedServerSide, "The HTTP method '%s' is not allowed for this resource.", method)
+}
+
+func (e *Emulator) serveWhoAmI(c *call) {
+	writeJSON(c.w, http.StatusOK, map[string]any{
+		"@odata.context": c.base + "/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
+		"BusinessUnitId": businessUnitID,
+		"UserId":         c.user,
+		"OrganizationId": organizationID,
+	})
+}
+
+// fromOData converts a query error of the odata package.
+func fromOData(err error) *apiError {
+	var oe *odata.Error
+	if errors.As(err, &oe) {
+		return &apiError{Status: oe.Status, Code: oe.Code, Message: oe.Message}
+	}
+	return newError(http.StatusBadRequest, codeQuerySyntax, "%s", err.Error())
+}
+
+// operationContext is the context a write's deliveries run under: the
+// request's, cancelled too when the emulator closes.
+func (e *Emulator) operationContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	stop := context.AfterFunc(e.bgCtx, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
