@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -436,7 +437,8 @@ func aliasError(name, raw string, err error) error {
 }
 
 func messageOf(err error) string {
-	if e, ok := err.(*Error); ok {
+	var e *Error
+	if errors.As(err, &e) {
 		return e.Message
 	}
 	return err.Error()

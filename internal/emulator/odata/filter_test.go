@@ -2,6 +2,7 @@ package odata
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -152,6 +153,8 @@ func TestFilterEval(t *testing.T) {
 		{"nested parentheses", "((contract eq 8))", nil, true},
 		{"not parenthesised", "not (contract eq 9)", nil, true},
 		{"not not", "not not (contract eq 8)", nil, true},
+		{"not without space", "not(contract eq 9)", nil, true},
+		{"not of function", "not contains(name,'xyz')", nil, true},
 		{"not binds tighter than and", "not (contract eq 9) and rank eq 2", nil, true},
 		{"comparison of comparisons", "contract eq 8 eq true", nil, true},
 		{"extra whitespace", "  contract   eq\t8   and  rank eq 2 ", nil, true},
@@ -379,8 +382,8 @@ func TestFilterEvalUnsupportedRowValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.Eval(rowOf(map[string]any{"name": []string{"x"}}))
-	e, ok := err.(*Error)
-	if !ok {
+	var e *Error
+	if !errors.As(err, &e) {
 		t.Fatalf("Eval error = %v, want *Error", err)
 	}
 	if e.Status != 500 || e.Code != CodeUnexpected {
