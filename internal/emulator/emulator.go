@@ -184,7 +184,10 @@ func Start(o Options) (*Emulator, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("emulator: state directory: %w", err)
 		}
-	} else {
+	}
+	// A given CA is written to a temporary file: the state directory's
+	// ca.pem belongs to the certificates kept there.
+	if dir == "" || o.CA != nil {
 		tmp, err := os.MkdirTemp("", "dataverse-emulator-*")
 		if err != nil {
 			return nil, fmt.Errorf("emulator: temporary directory: %w", err)
@@ -204,7 +207,7 @@ func Start(o Options) (*Emulator, error) {
 	}
 	e.certs = certs
 	certDir := dir
-	if certDir == "" {
+	if e.tempDir != "" {
 		certDir = e.tempDir
 		if err := os.WriteFile(filepath.Join(certDir, caCertFile), certs.caPEM, 0o600); err != nil {
 			return nil, fmt.Errorf("emulator: write CA: %w", err)

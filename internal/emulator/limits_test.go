@@ -3,6 +3,8 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -403,5 +405,37 @@ func TestDriftHelpers(t *testing.T) {
 	c.do("GET", "sdkmessageprocessingsteps("+step+")", nil).mustStatus(t, http.StatusNotFound)
 	if err := e.DeleteRow("nosuchset", hook); err == nil {
 		t.Fatal("DeleteRow of an unknown set succeeded")
+	}
+}
+
+// Emulators started with one CA are trusted through one CA file.
+func TestSharedCA(t *testing.T) {
+	t.Parallel()
+	ca, err := NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startEmulator(t, Options{CA: ca})
+	b := startEmulator(t, Options{CA: ca, StateDir: t.TempDir()})
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca.CertPEM()) {
+		t.Fatal("CertPEM holds no certificate")
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	for _, e := range []*Emulator{a, b} {
+		if !bytes.Equal(e.CACertPEM(), ca.CertPEM()) {
+			t.Fatal("CACertPEM is not the shared CA")
+		}
+		if file, err := os.ReadFile(e.CAFile()); err != nil || !bytes.Equal(file, ca.CertPEM()) {
+			t.Fatalf("CAFile %s does not hold the shared CA: %v", e.CAFile(), err)
+		}
+		resp, err := client.Get(e.URL() + "/api/data/v9.2/WhoAmI")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
 	}
 }
