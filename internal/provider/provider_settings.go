@@ -319,7 +319,7 @@ func normaliseEnvironmentURL(s string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("environment_url %q is not a URL: %v", s, err)
+		return "", fmt.Errorf("environment_url %q is not a URL: %w", s, err)
 	}
 	switch {
 	case u.Scheme != "https":

@@ -30,7 +30,7 @@ func TerraformPath() string {
 
 // BuildProvider compiles the provider from the module at moduleDir into outDir and returns outDir.
 func BuildProvider(ctx context.Context, moduleDir, outDir string) (string, error) {
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	if err := os.MkdirAll(outDir, 0o750); err != nil {
 		return "", err
 	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(outDir, BinaryName), ".")
@@ -66,7 +66,7 @@ type Workspace struct {
 // NewWorkspace prepares dir (created if missing) and a CLI configuration, outside dir, that
 // points Terraform at the provider binary in providerDir.
 func NewWorkspace(dir, providerDir string) (*Workspace, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
 	absProvider, err := filepath.Abs(providerDir)

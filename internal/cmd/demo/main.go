@@ -73,7 +73,7 @@ func run(ctx context.Context) error {
 	detail("environment URL %s", emu.URL())
 
 	apiKey := randomHex(16)
-	rcv, err := startReceiver(apiKey)
+	rcv, err := startReceiver(ctx, apiKey)
 	if err != nil {
 		return err
 	}
@@ -205,11 +205,11 @@ func copyTF(from, to string) error {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		b, err := os.ReadFile(filepath.Join(from, filepath.Base(e.Name()))) //nolint:gosec // the repository's own example folder
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(to, filepath.Base(e.Name())), b, 0o600); err != nil { //nolint:gosec // names come from the repository's own example folder
 			return err
 		}
 	}
@@ -240,8 +240,9 @@ type delivery struct {
 	body    map[string]any
 }
 
-func startReceiver(apiKey string) (*receiver, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startReceiver(ctx context.Context, apiKey string) (*receiver, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +364,7 @@ func (a *apiClient) do(ctx context.Context, method, path string, body map[string
 	}
 	if resp.StatusCode >= 300 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, msg)
 	}
 	return resp, nil
@@ -374,7 +375,7 @@ func (a *apiClient) create(ctx context.Context, set string, row map[string]any) 
 	if err != nil {
 		return "", err
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	loc := resp.Header.Get("OData-EntityId")
 	i, j := strings.LastIndex(loc, "("), strings.LastIndex(loc, ")")
 	if i < 0 || j < i {
