@@ -1,0 +1,118 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+)
+
+// testCA is shared by every emulator in this test binary: Go reads SSL_CERT_FILE once, so
+// all emulators must present certificates from the one CA it names.
+var testCA *emulator.CA
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "dataverse-provider-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	testCA, err = emulator.NewCA()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, testCA.CertPEM(), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// Set before any TLS connection: Go reads it once. Terraform passes it on to providers it starts.
+	os.Setenv("SSL_CERT_FILE", caFile)
+	os.Setenv("SSL_CERT_DIR", dir)
+	return m.Run()
+}
+
+// startEmulator gives a test its own emulator, so tests run in parallel and count requests alone.
+func startEmulator(t *testing.T, opts ...func(*emulator.Options)) *emulator.Emulator {
+	t.Helper()
+	o := emulator.Options{CA: testCA}
+	for _, f := range opts {
+		f(&o)
+	}
+	e, err := emulator.Start(o)
+	if err != nil {
+		t.Fatalf("starting the emulator: %v", err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+// providerBlock configures the provider for an emulator explicitly, without environment variables.
+func providerBlock(e *emulator.Emulator) string {
+	return fmt.Sprintf(`
+provider "dataverse" {
+  environment_url = %q
+  tenant_id       = %q
+  client_id       = %q
+  client_secret   = %q
+  authority_host  = %q
+}
+`, e.URL(), e.TenantID(), e.ClientID(), e.ClientSecret(), e.AuthorityHost())
+}
+
+func protoV6Providers() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"dataverse": providerserver.NewProtocol6WithError(New("test")()),
+	}
+}
+
+// checkNoRowsLeft is a CheckDestroy that fails when the emulator still holds any webhook,
+// step or image.
+func checkNoRowsLeft(e *emulator.Emulator) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		for _, set := range []string{"serviceendpoints", "sdkmessageprocessingsteps", "sdkmessageprocessingstepimages"} {
+			if rows := e.Rows(set); len(rows) > 0 {
+				return fmt.Errorf("%d %s rows left after destroy", len(rows), set)
+			}
+		}
+		return nil
+	}
+}
+
+// attrOf reads an attribute of a resource from the state.
+func attrOf(s *terraform.State, address, key string) string {
+	rs, ok := s.RootModule().Resources[address]
+	if !ok {
+		return ""
+	}
+	return rs.Primary.Attributes[key]
+}
+
+// stateHasNo fails when any attribute of any resource contains one of the strings.
+func stateHasNo(needles ...string) func(*terraform.State) error {
+	return func(s *terraform.State) error {
+		for addr, rs := range s.RootModule().Resources {
+			for k, v := range rs.Primary.Attributes {
+				for _, n := range needles {
+					if strings.Contains(v, n) {
+						return fmt.Errorf("%s.%s holds a secret", addr, k)
+					}
+				}
+			}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,248 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+)
+
+// These tests run the Terraform CLI against the provider binary exactly as a user does (a
+// separate provider process per command), which the in-process test framework cannot show:
+// per-process token requests, and what lands in state files, plan files and logs.
+
+var (
+	buildOnce   sync.Once
+	providerDir string
+	buildErr    error
+)
+
+func builtProvider(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		wd, err := os.Getwd()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		mod, err := tfcli.ModuleDir(wd)
+		if err != nil {
+			buildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "dataverse-provider-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		providerDir, buildErr = tfcli.BuildProvider(ctx, mod, dir)
+	})
+	if buildErr != nil {
+		t.Fatalf("building the provider: %v", buildErr)
+	}
+	return providerDir
+}
+
+// requiredProviders names the provider's source; the CLI tests need it, the in-process ones do not.
+const requiredProviders = `
+terraform {
+  required_providers {
+    dataverse = {
+      source = "dataverse-terraform/dataverse"
+    }
+  }
+}
+`
+
+func newWorkspace(t *testing.T) *tfcli.Workspace {
+	t.Helper()
+	ws, err := tfcli.NewWorkspace(t.TempDir(), builtProvider(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	return ws
+}
+
+func run(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := ws.Run(ctx, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestE2E_requestBudgetForOneWebhookAndFiveSteps(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	ws := newWorkspace(t)
+	var steps strings.Builder
+	for i := 1; i <= 5; i++ {
+		fmt.Fprintf(&steps, `
+resource "dataverse_webhook_step" "s%d" {
+  webhook_id = dataverse_webhook.orders.id
+  message    = "Update"
+  table      = "account"
+  rank       = %d
+}
+`, i, i)
+	}
+	if err := ws.WriteFile("main.tf", requiredProviders+providerBlock(e)+`
+resource "dataverse_webhook" "orders" {
+  name        = "orders-sync"
+  url         = "https://fn.example.net/api/orders"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "budget-key"
+}
+`+steps.String()); err != nil {
+		t.Fatal(err)
+	}
+
+	e.ResetStats()
+	run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	st := e.Stats()
+	t.Logf("apply: %d Web API requests %v, %d token requests", st.Requests.Total, st.Requests.ByMethod, st.TokenRequests)
+	// plan: one pair check; apply: one name check, one webhook create, one pair lookup, five step creates.
+	if st.Requests.Total > 9 {
+		t.Errorf("apply made %d Web API requests, want at most 9 (%v by set)", st.Requests.Total, st.Requests.ByEntitySet)
+	}
+	if got := st.Requests.ByMethod["POST"]; got != 6 {
+		t.Errorf("apply made %d creates, want 6", got)
+	}
+	// Only the plan and apply processes talk to Dataverse; each fetches one token.
+	if st.TokenRequests > 2 {
+		t.Errorf("apply made %d token requests, want at most one per provider process (2)", st.TokenRequests)
+	}
+	if n := len(e.Rows("sdkmessageprocessingsteps")); n != 5 {
+		t.Errorf("%d steps in Dataverse, want 5", n)
+	}
+
+	res := run(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if !strings.Contains(res.Stdout, "No changes") {
+		t.Errorf("second plan is not empty:\n%s", res.Stdout)
+	}
+	run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err := checkNoRowsLeft(e)(nil); err != nil {
+		t.Error(err)
+	}
+}
+
+// The secret must appear nowhere a user or a log collector can read, in any of its encodings.
+func TestE2E_writeOnlySecretsLeaveNoTrace(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		authType dataverse.AuthType
+		attr     string
+		sentinel string
+	}{
+		{dataverse.AuthTypeWebhookKey, `auth_key_wo = "%s"`, "wk-S3nt&nel<one>"},
+		{dataverse.AuthTypeHTTPHeader, `auth_headers_wo = { "x-api-key" = "%s" }`, "hh-S3nt&nel<two>"},
+		{dataverse.AuthTypeHTTPQueryString, `auth_query_parameters_wo = { "token" = "%s" }`, "qs-S3nt&nel<three>"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.authType.String(), func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			ws := newWorkspace(t)
+			logFile := filepath.Join(t.TempDir(), "terraform.log")
+			// The provider's own secret comes from the environment, as in a pipeline: Terraform
+			// itself shows literal provider arguments in plan JSON.
+			ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile, "DATAVERSE_CLIENT_SECRET="+e.ClientSecret())
+			cfg := requiredProviders + strings.Replace(providerBlock(e), fmt.Sprintf("client_secret   = %q\n", e.ClientSecret()), "", 1) + fmt.Sprintf(`
+resource "dataverse_webhook" "hook" {
+  name      = "secret-%[1]s"
+  url       = "https://fn.example.net/api/secret"
+  auth_type = "%[1]s"
+  %[2]s
+  auth_wo_version = %[3]d
+}
+`, tc.authType, fmt.Sprintf(tc.attr, tc.sentinel), 1)
+			if err := ws.WriteFile("main.tf", cfg); err != nil {
+				t.Fatal(err)
+			}
+			var output strings.Builder
+			collect := func(r tfcli.Result) { output.WriteString(r.Stdout + r.Stderr) }
+
+			collect(run(t, ws, "plan", "-out=tfplan", "-input=false", "-no-color"))
+			collect(run(t, ws, "show", "-json", "tfplan"))
+			collect(run(t, ws, "apply", "-input=false", "-no-color", "tfplan"))
+			collect(run(t, ws, "show", "-json"))
+			// rotate: a new version sends the secret again
+			if err := ws.WriteFile("main.tf", strings.Replace(cfg, "auth_wo_version = 1", "auth_wo_version = 2", 1)); err != nil {
+				t.Fatal(err)
+			}
+			collect(run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color"))
+			collect(run(t, ws, "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"))
+
+			var id string
+			for _, row := range e.Rows("serviceendpoints") {
+				id = fmt.Sprint(row["serviceendpointid"])
+			}
+			stored, _ := e.AuthValue(id)
+			var want string
+			var err error
+			if tc.authType == dataverse.AuthTypeWebhookKey {
+				want, err = dataverse.EncodeAuthValue(tc.authType, tc.sentinel, nil)
+			} else {
+				key := "x-api-key"
+				if tc.authType == dataverse.AuthTypeHTTPQueryString {
+					key = "token"
+				}
+				want, err = dataverse.EncodeAuthValue(tc.authType, "", map[string]string{key: tc.sentinel})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored != want {
+				t.Errorf("the emulator did not receive exactly the encoded secret")
+			}
+
+			collect(run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color"))
+
+			haystacks := map[string]string{"command output": output.String()}
+			for _, name := range []string{"terraform.tfstate", "terraform.tfstate.backup", "tfplan", "crash.log"} {
+				if b, err := os.ReadFile(filepath.Join(ws.Dir, name)); err == nil {
+					haystacks[name] = string(b)
+				}
+			}
+			logBytes, err := os.ReadFile(logFile)
+			if err != nil || len(logBytes) == 0 {
+				t.Fatalf("no trace log was written: %v", err)
+			}
+			haystacks["trace log"] = string(logBytes)
+
+			needles := map[string]string{
+				"secret":                 tc.sentinel,
+				"XML-escaped secret":     html.EscapeString(tc.sentinel),
+				"URL-encoded secret":     url.QueryEscape(tc.sentinel),
+				"path-escaped secret":    url.PathEscape(tc.sentinel),
+				"encoded auth value":     want,
+				"provider client secret": e.ClientSecret(),
+			}
+			for hname, hay := range haystacks {
+				for nname, needle := range needles {
+					if needle != "" && strings.Contains(hay, needle) {
+						t.Errorf("the %s holds the %s", hname, nname)
+					}
+				}
+				if strings.Contains(hay, "Bearer ey") {
+					t.Errorf("the %s holds a bearer token", hname)
+				}
+			}
+		})
+	}
+}

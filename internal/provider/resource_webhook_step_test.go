@@ -1,0 +1,284 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+)
+
+const stepAddr = "dataverse_webhook_step.test"
+
+func stepConfig(e *emulator.Emulator, body string) string {
+	return providerBlock(e) + `
+resource "dataverse_webhook" "hook" {
+  name        = "orders-sync"
+  url         = "https://fn.example.net/api/orders"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+` + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
+}
+
+func sameStepID(id *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		got := attrOf(s, stepAddr, "id")
+		if *id == "" {
+			*id = got
+			return nil
+		}
+		if got != *id {
+			return fmt.Errorf("step id changed from %s to %s: an in-place update replaced the step", *id, got)
+		}
+		return nil
+	}
+}
+
+func stepRow(e *emulator.Emulator, check func(row map[string]any) error) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		row, ok := e.Row("sdkmessageprocessingsteps", attrOf(s, stepAddr, "id"))
+		if !ok {
+			return fmt.Errorf("the emulator holds no such step")
+		}
+		return check(row)
+	}
+}
+
+func TestAccWebhookStep_lifecycle(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	var id string
+	inPlace := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)}}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: stepConfig(e, `
+  message = "Update"
+  table   = "account"
+`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("name"), knownvalue.StringExact("orders-sync: Update of account")),
+					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("stage"), knownvalue.StringExact("PostOperation")),
+					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("mode"), knownvalue.StringExact("Asynchronous")),
+					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("rank"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("enabled"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("async_auto_delete"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("filtering_attributes"), knownvalue.Null()),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameStepID(&id),
+					resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.hook", "id"),
+					stepRow(e, func(row map[string]any) error {
+						if fmt.Sprint(row["supporteddeployment"]) != "0" || fmt.Sprint(row["mode"]) != "1" || fmt.Sprint(row["stage"]) != "40" {
+							return fmt.Errorf("unexpected step columns: supporteddeployment=%v mode=%v stage=%v", row["supporteddeployment"], row["mode"], row["stage"])
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				Config: stepConfig(e, `
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["telephone1", "name"]
+  async_auto_delete    = true
+  rank                 = 5
+  name                 = "account changes"
+  description          = "Sends account changes"
+`),
+				ConfigPlanChecks: inPlace,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameStepID(&id),
+					resource.TestCheckResourceAttr(stepAddr, "filtering_attributes.#", "2"),
+					resource.TestCheckResourceAttr(stepAddr, "rank", "5"),
+					resource.TestCheckResourceAttr(stepAddr, "name", "account changes"),
+					stepRow(e, func(row map[string]any) error {
+						if row["asyncautodelete"] != true {
+							return fmt.Errorf("asyncautodelete = %v", row["asyncautodelete"])
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// a synchronous step in PreOperation, disabled
+				Config: stepConfig(e, `
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["name", "telephone1"]
+  mode                 = "Synchronous"
+  stage                = "PreOperation"
+  rank                 = 5
+  name                 = "account changes"
+  enabled              = false
+`),
+				ConfigPlanChecks: inPlace,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameStepID(&id),
+					resource.TestCheckResourceAttr(stepAddr, "enabled", "false"),
+					resource.TestCheckResourceAttr(stepAddr, "stage", "PreOperation"),
+					stepRow(e, func(row map[string]any) error {
+						if fmt.Sprint(row["statecode"]) != "1" || fmt.Sprint(row["statuscode"]) != "2" {
+							return fmt.Errorf("statecode/statuscode = %v/%v, want 1/2", row["statecode"], row["statuscode"])
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// message and table change in place; the default name follows them
+				Config: stepConfig(e, `
+  message = "Create"
+  table   = "contact"
+  enabled = true
+`),
+				ConfigPlanChecks: inPlace,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameStepID(&id),
+					resource.TestCheckResourceAttr(stepAddr, "name", "orders-sync: Create of contact"),
+					resource.TestCheckResourceAttr(stepAddr, "table", "contact"),
+					resource.TestCheckResourceAttr(stepAddr, "message", "Create"),
+				),
+			},
+			{
+				ResourceName:      stepAddr,
+				ImportState:       true,
+				ImportStateVerify: true,
+			},
+		},
+	})
+}
+
+func TestAccWebhookStep_drift(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := stepConfig(e, `
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["name", "telephone1"]
+`)
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: sameStepID(&id)},
+			{
+				// the stored list in another order and case is no change
+				PreConfig: func() {
+					if err := e.PatchRow("sdkmessageprocessingsteps", id, map[string]any{"filteringattributes": "Telephone1,NAME"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   cfg,
+				PlanOnly: true,
+			},
+			{
+				// a step disabled behind Terraform's back is planned back
+				PreConfig: func() {
+					if err := e.PatchRow("sdkmessageprocessingsteps", id, map[string]any{"statecode": 1, "statuscode": 2}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
+				},
+				Check: stepRow(e, func(row map[string]any) error {
+					if fmt.Sprint(row["statecode"]) != "0" {
+						return fmt.Errorf("step not re-enabled: statecode=%v", row["statecode"])
+					}
+					return nil
+				}),
+			},
+			{
+				// a step deleted behind Terraform's back is re-created
+				PreConfig: func() {
+					if err := e.DeleteRow("sdkmessageprocessingsteps", id); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionCreate)},
+				},
+			},
+		},
+	})
+}
+
+func TestAccWebhookStep_planTimeChecks(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, body, want string
+		apiCheck         bool // the check needs the message catalog
+	}{
+		{"async in preoperation", `
+  message = "Update"
+  table   = "account"
+  stage   = "PreOperation"
+`, `(?s)Asynchronous steps must run in PostOperation.*mode = "Synchronous"`, false},
+		{"auto delete on sync", `
+  message           = "Update"
+  table             = "account"
+  mode              = "Synchronous"
+  async_auto_delete = true
+`, `(?s)async_auto_delete needs an asynchronous step`, false},
+		{"filtering on create", `
+  message              = "Create"
+  table                = "account"
+  filtering_attributes = ["name"]
+`, `(?s)filtering_attributes work only with Update`, false},
+		{"empty filtering set", `
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = []
+`, `(?s)filtering_attributes`, false},
+		{"misspelled table", `
+  message = "Update"
+  table   = "acount"
+`, `(?s)Unknown table for this message.*Did you mean\s+"account"\?`, true},
+		{"misspelled message", `
+  message = "Updte"
+  table   = "account"
+`, `(?s)Unknown message.*Did you mean\s+"Update"\?`, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			cfg := providerBlock(e) + fmt.Sprintf(`
+resource "dataverse_webhook_step" "test" {
+  webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+%s
+}
+`, tc.body)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				Steps: []resource.TestStep{{
+					Config:      cfg,
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+			st := e.Stats()
+			if !tc.apiCheck && st.Requests.Total != 0 {
+				t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
+			}
+			if st.Requests.ByMethod["POST"]+st.Requests.ByMethod["PATCH"]+st.Requests.ByMethod["DELETE"] != 0 {
+				t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
+			}
+		})
+	}
+}

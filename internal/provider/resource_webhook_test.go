@@ -1,0 +1,384 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+)
+
+const webhookAddr = "dataverse_webhook.test"
+
+func webhookConfig(e *emulator.Emulator, body string) string {
+	return providerBlock(e) + fmt.Sprintf("resource \"dataverse_webhook\" \"test\" {\n%s\n}\n", body)
+}
+
+// storedSecret asserts what the emulator received as authvalue for the webhook in state.
+func storedSecret(e *emulator.Emulator, authType dataverse.AuthType, key string, pairs map[string]string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		id := attrOf(s, webhookAddr, "id")
+		got, ok := e.AuthValue(id)
+		if !ok {
+			return fmt.Errorf("the emulator holds no webhook %s", id)
+		}
+		want, err := dataverse.EncodeAuthValue(authType, key, pairs)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("the emulator holds another secret than the one configured")
+		}
+		return nil
+	}
+}
+
+func TestAccWebhook_lifecycle(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	var firstID string
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: webhookConfig(e, `
+  name        = "orders-sync"
+  url         = "https://fn.example.net/api/orders"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "key-sentinel-0001"
+`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("name"), knownvalue.StringExact("orders-sync")),
+					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("auth_type"), knownvalue.StringExact("WebhookKey")),
+					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("is_auth_value_set"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("auth_key_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("description"), knownvalue.Null()),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					storedSecret(e, dataverse.AuthTypeWebhookKey, "key-sentinel-0001", nil),
+					stateHasNo("key-sentinel-0001"),
+					func(s *terraform.State) error { firstID = attrOf(s, webhookAddr, "id"); return nil },
+				),
+			},
+			{
+				// name, url and description update in place
+				Config: webhookConfig(e, `
+  name        = "orders-sync-renamed"
+  url         = "https://fn.example.net/api/orders/v2"
+  description = "Order changes to the integration"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "key-sentinel-0001"
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(webhookAddr, "name", "orders-sync-renamed"),
+					resource.TestCheckResourceAttr(webhookAddr, "url", "https://fn.example.net/api/orders/v2"),
+					resource.TestCheckResourceAttr(webhookAddr, "description", "Order changes to the integration"),
+					func(s *terraform.State) error {
+						if id := attrOf(s, webhookAddr, "id"); id != firstID {
+							return fmt.Errorf("id changed from %s to %s: an in-place update replaced the webhook", firstID, id)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// a new auth type sends the new secret in place
+				Config: webhookConfig(e, `
+  name            = "orders-sync-renamed"
+  url             = "https://fn.example.net/api/orders/v2"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = { "x-api-key" = "hdr-sentinel-0002", "x-tenant" = "contoso" }
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(webhookAddr, "auth_type", "HttpHeader"),
+					resource.TestCheckNoResourceAttr(webhookAddr, "description"),
+					storedSecret(e, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0002", "x-tenant": "contoso"}),
+					stateHasNo("hdr-sentinel-0002"),
+				),
+			},
+			{
+				// a changed secret is sent only when auth_wo_version changes
+				Config: webhookConfig(e, `
+  name            = "orders-sync-renamed"
+  url             = "https://fn.example.net/api/orders/v2"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = { "x-api-key" = "hdr-sentinel-0003" }
+`),
+				PlanOnly: true,
+			},
+			{
+				Config: webhookConfig(e, `
+  name            = "orders-sync-renamed"
+  url             = "https://fn.example.net/api/orders/v2"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = { "x-api-key" = "hdr-sentinel-0003" }
+  auth_wo_version = 2
+`),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(webhookAddr, "auth_wo_version", "2"),
+					storedSecret(e, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0003"}),
+				),
+			},
+			{
+				Config: webhookConfig(e, `
+  name                     = "orders-sync-renamed"
+  url                      = "https://fn.example.net/api/orders/v2"
+  auth_type                = "HttpQueryString"
+  auth_query_parameters_wo = { "token" = "qs-sentinel-0004" }
+  auth_wo_version          = 2
+`),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					storedSecret(e, dataverse.AuthTypeHTTPQueryString, "", map[string]string{"token": "qs-sentinel-0004"}),
+					stateHasNo("qs-sentinel-0004"),
+				),
+			},
+			{
+				ResourceName:            webhookAddr,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"auth_wo_version"},
+			},
+			{
+				// import by name
+				ResourceName:            webhookAddr,
+				ImportState:             true,
+				ImportStateId:           "orders-sync-renamed",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"auth_wo_version"},
+			},
+		},
+	})
+}
+
+func TestAccWebhook_solutionRequiresReplace(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	var firstID string
+	base := `
+  name        = "in-solution"
+  url         = "https://fn.example.net/api/in-solution"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: webhookConfig(e, base),
+				Check:  func(s *terraform.State) error { firstID = attrOf(s, webhookAddr, "id"); return nil },
+			},
+			{
+				Config: webhookConfig(e, base+`  solution_unique_name = "contoso_integrations"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: func(s *terraform.State) error {
+					if attrOf(s, webhookAddr, "id") == firstID {
+						return fmt.Errorf("the webhook was not replaced")
+					}
+					if n := len(e.Rows("serviceendpoints")); n != 1 {
+						return fmt.Errorf("%d webhooks in Dataverse, want 1", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccWebhook_drift(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := webhookConfig(e, `
+  name        = "drifting"
+  url         = "https://fn.example.net/api/drift"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "drift-key"
+`)
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check:  func(s *terraform.State) error { id = attrOf(s, webhookAddr, "id"); return nil },
+			},
+			{
+				// a url changed behind Terraform's back is planned back
+				PreConfig: func() {
+					if err := e.PatchRow("serviceendpoints", id, map[string]any{"url": "https://elsewhere.example.net/"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
+				},
+				Check: func(*terraform.State) error {
+					row, _ := e.Row("serviceendpoints", id)
+					if row["url"] != "https://fn.example.net/api/drift" {
+						return fmt.Errorf("url not restored: %v", row["url"])
+					}
+					return nil
+				},
+			},
+			{
+				// a cleared secret is planned for re-send
+				PreConfig: func() {
+					if err := e.PatchRow("serviceendpoints", id, map[string]any{"authvalue": nil}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("is_auth_value_set"), knownvalue.Bool(true)),
+					},
+				},
+				Check: storedSecret(e, dataverse.AuthTypeWebhookKey, "drift-key", nil),
+			},
+			{
+				// a webhook deleted behind Terraform's back is re-created
+				PreConfig: func() {
+					if err := e.DeleteRow("serviceendpoints", id); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionCreate)},
+				},
+				Check: storedSecret(e, dataverse.AuthTypeWebhookKey, "drift-key", nil),
+			},
+		},
+	})
+}
+
+func TestAccWebhook_nameInUse(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := providerBlock(e) + `
+resource "dataverse_webhook" "first" {
+  name        = "taken"
+  url         = "https://fn.example.net/a"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k1"
+}
+resource "dataverse_webhook" "second" {
+  name        = "taken"
+  url         = "https://fn.example.net/b"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k2"
+  depends_on  = [dataverse_webhook.first]
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)Webhook name already in use.*terraform import`),
+			},
+		},
+	})
+}
+
+func TestAccWebhook_planTimeChecks(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		body string
+		want string
+	}{
+		{"key with header type", `
+  name        = "x"
+  url         = "https://fn.example.net/x"
+  auth_type   = "HttpHeader"
+  auth_key_wo = "k"
+`, `(?s)auth_key_wo is set, but auth_type is "HttpHeader"`},
+		{"missing secret", `
+  name      = "x"
+  url       = "https://fn.example.net/x"
+  auth_type = "WebhookKey"
+`, `(?s)Missing webhook secret.*auth_key_wo`},
+		{"bad header name", `
+  name            = "x"
+  url             = "https://fn.example.net/x"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = { "bad header" = "v" }
+`, `(?s)Invalid webhook secret.*bad header`},
+		{"empty headers", `
+  name            = "x"
+  url             = "https://fn.example.net/x"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = {}
+`, `(?s)Empty webhook secret`},
+		{"relative url", `
+  name        = "x"
+  url         = "/api/orders"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+`, `(?s)Invalid webhook URL`},
+		{"unknown auth type", `
+  name        = "x"
+  url         = "https://fn.example.net/x"
+  auth_type   = "Basic"
+  auth_key_wo = "k"
+`, `(?s)auth_type.*WebhookKey`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				Steps: []resource.TestStep{{
+					Config:      webhookConfig(e, tc.body),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+			if st := e.Stats(); st.Requests.Total != 0 || st.TokenRequests != 0 {
+				t.Errorf("a configuration error reached the API: %d Web API and %d token requests", st.Requests.Total, st.TokenRequests)
+			}
+		})
+	}
+}
+
+func TestAccWebhook_portWarning(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{{
+			Config: webhookConfig(e, `
+  name        = "odd-port"
+  url         = "https://fn.example.net:8443/x"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+`),
+			Check: resource.TestCheckResourceAttr(webhookAddr, "url", "https://fn.example.net:8443/x"),
+		}},
+	})
+}
