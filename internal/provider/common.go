@@ -114,3 +114,14 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// importTarget reads an import id: a GUID (any case, optionally in braces) is a row id;
+// anything else is a name to look up, with surrounding spaces removed.
+func importTarget(raw string) (id, name string) {
+	s := strings.TrimSpace(raw)
+	g := strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+	if dataverse.IsGUID(g) {
+		return strings.ToLower(g), ""
+	}
+	return "", s
+}

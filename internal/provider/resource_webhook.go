@@ -470,22 +470,26 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 
 // ImportState accepts a serviceendpointid, or a webhook name to look up.
 func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id := strings.TrimSpace(req.ID)
-	if !dataverse.IsGUID(id) {
+	id, name := importTarget(req.ID)
+	if name == "" && id == "" {
+		resp.Diagnostics.AddError("Empty import id", "Import a webhook by its serviceendpointid or by its exact name.")
+		return
+	}
+	if id == "" {
 		client := requireClient(r.data, &resp.Diagnostics)
 		if client == nil {
 			return
 		}
-		found, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{Name: id})
+		found, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{Name: name})
 		if err != nil {
-			resp.Diagnostics.AddError("Could not look up the webhook by name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", id), err))
+			resp.Diagnostics.AddError("Could not look up the webhook by name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", name), err))
 			return
 		}
 		switch len(found) {
 		case 0:
 			resp.Diagnostics.AddError("No webhook with that name",
 				fmt.Sprintf("The import id %q is not a GUID, so it was taken as a webhook name, but no webhook has that name. "+
-					"Use the webhook's serviceendpointid, or its exact name.", id))
+					"Use the webhook's serviceendpointid, or its exact name.", name))
 			return
 		case 1:
 			id = found[0].ID
@@ -495,7 +499,7 @@ func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportSt
 				ids[i] = w.ID
 			}
 			resp.Diagnostics.AddError("Several webhooks have that name",
-				fmt.Sprintf("%d webhooks are named %q (%s). Import one of them by its id.", len(found), id, strings.Join(ids, ", ")))
+				fmt.Sprintf("%d webhooks are named %q (%s). Import one of them by its id.", len(found), name, strings.Join(ids, ", ")))
 			return
 		}
 	}

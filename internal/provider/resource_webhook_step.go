@@ -374,7 +374,10 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Could not create the webhook step", apiErrorDetail(fmt.Sprintf("Creating step %q", in.Name), err))
-		return
+		if step == nil {
+			return
+		}
+		// The step exists but could not be disabled: keep it in state (tainted) rather than orphan it.
 	}
 	resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -579,8 +582,8 @@ func (r *webhookStepResource) Delete(ctx context.Context, req resource.DeleteReq
 }
 
 func (r *webhookStepResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id := strings.TrimSpace(req.ID)
-	if !dataverse.IsGUID(id) {
+	id, _ := importTarget(req.ID)
+	if id == "" {
 		resp.Diagnostics.AddError("Invalid import id",
 			fmt.Sprintf("Import a webhook step by its sdkmessageprocessingstepid, a GUID such as 00000000-0000-0000-0000-000000000001; got %q. "+
 				"The dataverse_webhook_steps data source lists the steps of a webhook with their ids.", req.ID))

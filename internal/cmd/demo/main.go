@@ -98,6 +98,10 @@ func run(ctx context.Context) error {
 	if err := terraform(ctx, ws, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
 		return err
 	}
+	say("What the data sources read back (dataverse_webhooks, dataverse_webhook_steps):")
+	if _, err := showOutputs(ctx, ws, "webhooks", "steps"); err != nil {
+		return err
+	}
 	destroyed := false
 	defer func() {
 		if !destroyed {
@@ -142,12 +146,11 @@ func run(ctx context.Context) error {
 	if err := terraform(ctx, ws, "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"); err != nil {
 		return err
 	}
-	out, err := ws.Run(ctx, "output", "-no-color", "failed_jobs")
+	out, err := showOutputs(ctx, ws, "failed_jobs")
 	if err != nil {
 		return err
 	}
-	fmt.Print(indent(out.Stdout))
-	if !strings.Contains(out.Stdout, "500") {
+	if !strings.Contains(out, "500") {
 		return errors.New("the failed job did not show up in the failed_jobs output")
 	}
 
@@ -171,21 +174,32 @@ func terraform(ctx context.Context, ws *tfcli.Workspace, args ...string) error {
 	return err
 }
 
+// keepUseful keeps the lines that say what Terraform did, not its banners and warnings.
 func keepUseful(s string) string {
 	var out []string
 	for _, line := range strings.Split(s, "\n") {
 		t := strings.TrimSpace(line)
-		if strings.HasSuffix(t, "Creation complete") || strings.Contains(t, ": Creation complete") ||
-			strings.Contains(t, ": Destruction complete") || strings.HasPrefix(t, "Apply complete") ||
-			strings.HasPrefix(t, "Destroy complete") || strings.HasPrefix(t, "Outputs:") ||
-			(len(out) > 0 && strings.HasPrefix(out[len(out)-1], "Outputs:")) || strings.HasPrefix(t, "Warning") {
+		if strings.Contains(t, ": Creation complete") || strings.Contains(t, ": Modifications complete") ||
+			strings.Contains(t, ": Destruction complete") || strings.HasPrefix(t, "Apply complete!") ||
+			strings.HasPrefix(t, "Destroy complete!") || strings.HasPrefix(t, "Error") {
 			out = append(out, t)
 		}
 	}
-	if strings.Contains(s, "Outputs:") {
-		out = append(out, s[strings.Index(s, "Outputs:")+len("Outputs:"):])
-	}
 	return strings.Join(out, "\n") + "\n"
+}
+
+// showOutputs prints the named root module outputs.
+func showOutputs(ctx context.Context, ws *tfcli.Workspace, names ...string) (string, error) {
+	var all strings.Builder
+	for _, n := range names {
+		res, err := ws.Run(ctx, "output", "-no-color", n)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&all, "%s = %s", n, res.Stdout)
+	}
+	fmt.Print(indent(all.String()))
+	return all.String(), nil
 }
 
 func indent(s string) string {

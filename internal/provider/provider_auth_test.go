@@ -1,0 +1,119 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/entra"
+)
+
+const authWebhook = `
+resource "dataverse_webhook" "test" {
+  name        = "auth-check"
+  url         = "https://fn.example.net/api/auth"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`
+
+// TestAccProvider_oidc registers a webhook with workload identity federation, the way a
+// GitHub Actions pipeline signs in: the token given directly, and fetched from the runner's
+// token endpoint.
+func TestAccProvider_oidc(t *testing.T) {
+	t.Parallel()
+	cases := map[string]func(e *emulator.Emulator, t *testing.T) string{
+		"token given directly": func(e *emulator.Emulator, t *testing.T) string {
+			tok, err := e.Entra().MintFederatedToken(entra.GitHubActionsSubject, entra.TokenExchangeAudience, 10*time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("oidc_token = %q", tok)
+		},
+		"github actions endpoint": func(e *emulator.Emulator, _ *testing.T) string {
+			u, tok := e.Entra().GitHubActionsRequest()
+			return fmt.Sprintf("oidc_request_url = %q\n  oidc_request_token = %q", u, tok)
+		},
+	}
+	for name, settings := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			clientID := "3c1f4a2e-8d1b-4b8e-9f5a-6e2d7c9b0a11"
+			e.RegisterApplication(clientID, "unused-secret-for-this-client")
+			e.Entra().RegisterFederatedClient(clientID, e.Entra().FederatedIssuer(), entra.GitHubActionsSubject)
+			cfg := fmt.Sprintf(`
+provider "dataverse" {
+  environment_url = %q
+  tenant_id       = %q
+  client_id       = %q
+  authority_host  = %q
+  use_oidc        = true
+  %s
+}
+`, e.URL(), e.TenantID(), clientID, e.AuthorityHost(), settings(e, t)) + authWebhook
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				CheckDestroy:             checkNoRowsLeft(e),
+				Steps: []resource.TestStep{{
+					Config: cfg,
+					Check:  resource.TestCheckResourceAttrSet("dataverse_webhook.test", "id"),
+				}},
+			})
+		})
+	}
+}
+
+func TestAccProvider_configurationErrors(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cases := map[string]struct{ block, want string }{
+		"secret missing": {fmt.Sprintf(`
+provider "dataverse" {
+  environment_url = %q
+  tenant_id       = %q
+  client_id       = %q
+  authority_host  = %q
+}
+`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()), `(?s)client_secret`},
+		"wrong secret": {fmt.Sprintf(`
+provider "dataverse" {
+  environment_url = %q
+  tenant_id       = %q
+  client_id       = %q
+  client_secret   = "not-the-secret"
+  authority_host  = %q
+}
+`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()), `(?s)(invalid_client|AADSTS7000215)`},
+		"url with a path": {`
+provider "dataverse" {
+  environment_url = "https://contoso.crm.dynamics.com/api/data/v9.2"
+  tenant_id       = "t"
+  client_id       = "c"
+  client_secret   = "s"
+}
+`, `(?s)environment_url must not have a path`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				Steps: []resource.TestStep{{
+					Config:      tc.block + authWebhook,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+		})
+	}
+	// Cleanups run after the parallel subtests finish.
+	t.Cleanup(func() {
+		for _, row := range e.Rows("serviceendpoints") {
+			t.Errorf("a misconfigured provider created webhook %v", row["name"])
+		}
+	})
+}
