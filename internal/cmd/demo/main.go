@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,7 +13,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -109,23 +108,23 @@ func run(ctx context.Context) error {
 		}
 	}()
 
-	api, err := newAPIClient(ctx, emu)
+	api, err := dvuser.New(ctx, emu)
 	if err != nil {
 		return err
 	}
 
 	say("Creating a contact: the synchronous Create step posts to the receiver before Dataverse answers...")
-	if _, err := api.create(ctx, "contacts", map[string]any{"firstname": "Ada", "lastname": "Lovelace"}); err != nil {
+	if _, err := api.Create(ctx, "contacts", map[string]any{"firstname": "Ada", "lastname": "Lovelace"}); err != nil {
 		return err
 	}
 	rcv.show()
 
 	say("Creating an account, then renaming it: the asynchronous Update step (filtering on name, telephone1) fires...")
-	accountID, err := api.create(ctx, "accounts", map[string]any{"name": "Contoso"})
+	accountID, err := api.Create(ctx, "accounts", map[string]any{"name": "Contoso"})
 	if err != nil {
 		return err
 	}
-	if err := api.update(ctx, "accounts", accountID, map[string]any{"name": "Contoso Ltd"}); err != nil {
+	if err := api.Update(ctx, "accounts", accountID, map[string]any{"name": "Contoso Ltd"}); err != nil {
 		return err
 	}
 	if err := emu.WaitIdle(ctx); err != nil {
@@ -135,7 +134,7 @@ func run(ctx context.Context) error {
 
 	say("Making the receiver answer HTTP 500, then renaming the account again...")
 	rcv.setFailing(true)
-	if err := api.update(ctx, "accounts", accountID, map[string]any{"name": "Contoso Group"}); err != nil {
+	if err := api.Update(ctx, "accounts", accountID, map[string]any{"name": "Contoso Group"}); err != nil {
 		return err
 	}
 	if err := emu.WaitIdle(ctx); err != nil {
@@ -319,89 +318,4 @@ func (r *receiver) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = r.srv.Shutdown(ctx)
-}
-
-// apiClient makes the business-table changes a Dataverse user would, to trigger the steps.
-type apiClient struct {
-	http  *http.Client
-	base  string
-	token string
-}
-
-func newAPIClient(ctx context.Context, emu *emulator.Emulator) (*apiClient, error) {
-	form := url.Values{
-		"grant_type":    {"client_credentials"},
-		"client_id":     {emu.ClientID()},
-		"client_secret": {emu.ClientSecret()},
-		"scope":         {emu.URL() + "/.default"},
-	}
-	tokenURL := emu.AuthorityHost() + "/" + emu.TenantID() + "/oauth2/v2.0/token"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	c := emu.HTTPClient()
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		return nil, fmt.Errorf("getting a token from the emulator: HTTP %d", resp.StatusCode)
-	}
-	return &apiClient{http: c, base: emu.URL() + "/api/data/v9.2/", token: tok.AccessToken}, nil
-}
-
-func (a *apiClient) do(ctx context.Context, method, path string, body map[string]any) (*http.Response, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("OData-Version", "4.0")
-	req.Header.Set("OData-MaxVersion", "4.0")
-	if method == http.MethodPatch {
-		req.Header.Set("If-Match", "*")
-	}
-	resp, err := a.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode >= 300 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		_ = resp.Body.Close()
-		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, msg)
-	}
-	return resp, nil
-}
-
-func (a *apiClient) create(ctx context.Context, set string, row map[string]any) (string, error) {
-	resp, err := a.do(ctx, http.MethodPost, set, row)
-	if err != nil {
-		return "", err
-	}
-	_ = resp.Body.Close()
-	loc := resp.Header.Get("OData-EntityId")
-	i, j := strings.LastIndex(loc, "("), strings.LastIndex(loc, ")")
-	if i < 0 || j < i {
-		return "", fmt.Errorf("create of %s returned no OData-EntityId", set)
-	}
-	return loc[i+1 : j], nil
-}
-
-func (a *apiClient) update(ctx context.Context, set, id string, cols map[string]any) error {
-	resp, err := a.do(ctx, http.MethodPatch, fmt.Sprintf("%s(%s)", set, id), cols)
-	if err != nil {
-		return err
-	}
-	return resp.Body.Close()
 }

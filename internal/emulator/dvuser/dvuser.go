@@ -1,0 +1,132 @@
+// Package dvuser plays a Dataverse user against the emulator: it signs in with the emulator's
+// application and changes rows of business tables, so that registered steps fire. The demo
+// and the tests use it to trigger webhooks.
+package dvuser
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+)
+
+// Client makes Web API calls as the emulator's application user.
+type Client struct {
+	http  *http.Client
+	base  string
+	token string
+}
+
+// New signs in with the client-credentials grant.
+func New(ctx context.Context, e *emulator.Emulator) (*Client, error) {
+	form := url.Values{
+		"grant_type":    {"client_credentials"},
+		"client_id":     {e.ClientID()},
+		"client_secret": {e.ClientSecret()},
+		"scope":         {e.URL() + "/.default"},
+	}
+	tokenURL := e.AuthorityHost() + "/" + e.TenantID() + "/oauth2/v2.0/token"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c := e.HTTPClient()
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		return nil, fmt.Errorf("signing in to the emulator: HTTP %d", resp.StatusCode)
+	}
+	return &Client{http: c, base: e.URL() + "/api/data/v9.2/", token: tok.AccessToken}, nil
+}
+
+// Error is a Web API answer other than success.
+type Error struct {
+	Method, Path string
+	Status       int
+	Body         string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Body)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body map[string]any) (*http.Response, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("OData-Version", "4.0")
+	req.Header.Set("OData-MaxVersion", "4.0")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if method == http.MethodPatch {
+		req.Header.Set("If-Match", "*")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		_ = resp.Body.Close()
+		return nil, &Error{Method: method, Path: path, Status: resp.StatusCode, Body: string(msg)}
+	}
+	return resp, nil
+}
+
+// Create adds a row to an entity set, such as "accounts", and returns its id.
+func (c *Client) Create(ctx context.Context, set string, row map[string]any) (string, error) {
+	resp, err := c.do(ctx, http.MethodPost, set, row)
+	if err != nil {
+		return "", err
+	}
+	_ = resp.Body.Close()
+	loc := resp.Header.Get("OData-EntityId")
+	i, j := strings.LastIndex(loc, "("), strings.LastIndex(loc, ")")
+	if i < 0 || j < i {
+		return "", fmt.Errorf("create of %s returned no OData-EntityId", set)
+	}
+	return loc[i+1 : j], nil
+}
+
+// Update changes columns of an existing row.
+func (c *Client) Update(ctx context.Context, set, id string, cols map[string]any) error {
+	resp, err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s(%s)", set, id), cols)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+// Delete removes a row.
+func (c *Client) Delete(ctx context.Context, set, id string) error {
+	resp, err := c.do(ctx, http.MethodDelete, fmt.Sprintf("%s(%s)", set, id), nil)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
