@@ -206,7 +206,7 @@ func TestFilterPrecedence(t *testing.T) {
 		{"parenthesised or", "(a or b) and c", func(a, b, c bool) bool { return (a || b) && c }},
 		{"not over and", "not a and b", func(a, b, c bool) bool { return !a && b }},
 		{"not over or", "not a or b", func(a, b, c bool) bool { return !a || b }},
-		{"not parenthesised", "not (a or b)", func(a, b, c bool) bool { return !(a || b) }},
+		{"not parenthesised", "not (a or b)", func(a, b, c bool) bool { return !a && !b }},
 		{"left associative and/or", "a or b or c and a", func(a, b, c bool) bool { return a || b || (c && a) }},
 		{"comparison over and", "a eq true and b eq false", func(a, b, c bool) bool { return a && !b }},
 		{"not over comparison", "not a eq b", func(a, b, c bool) bool { return !a == b }},
