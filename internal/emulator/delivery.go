@@ -1,0 +1,495 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxPayloadBytes is the size above which Dataverse drops the bulky parts of
+// the execution context and says so in x-ms-dynamics-msg-size-exceeded.
+const maxPayloadBytes = 256 * 1024
+
+const (
+	entityType          = "Entity:http://schemas.microsoft.com/xrm/2011/Contracts"
+	entityReferenceType = "EntityReference:http://schemas.microsoft.com/xrm/2011/Contracts"
+	optionSetValueType  = "OptionSetValue:http://schemas.microsoft.com/xrm/2011/Contracts"
+)
+
+// keyValue is how the context serialises its collections.
+type keyValue struct {
+	Key   string `json:"key"`
+	Value any    `json:"value"`
+}
+
+// entityReference is a serialised Microsoft.Xrm.Sdk.EntityReference.
+type entityReference struct {
+	Type          string     `json:"__type"`
+	ID            string     `json:"Id"`
+	KeyAttributes []keyValue `json:"KeyAttributes"`
+	LogicalName   string     `json:"LogicalName"`
+	Name          any        `json:"Name"`
+	RowVersion    any        `json:"RowVersion"`
+}
+
+func newEntityReference(logical, id string) entityReference {
+	return entityReference{Type: entityReferenceType, ID: id, KeyAttributes: []keyValue{}, LogicalName: logical}
+}
+
+// optionSetValue is a serialised choice value.
+type optionSetValue struct {
+	Type  string `json:"__type"`
+	Value int64  `json:"Value"`
+}
+
+// entity is a serialised Microsoft.Xrm.Sdk.Entity. Images carry no __type.
+type entity struct {
+	Type            string     `json:"__type,omitempty"`
+	Attributes      []keyValue `json:"Attributes"`
+	EntityState     any        `json:"EntityState"`
+	FormattedValues []keyValue `json:"FormattedValues"`
+	ID              string     `json:"Id"`
+	KeyAttributes   []keyValue `json:"KeyAttributes"`
+	LogicalName     string     `json:"LogicalName"`
+	RelatedEntities []keyValue `json:"RelatedEntities"`
+	RowVersion      any        `json:"RowVersion"`
+}
+
+// owningExtension names the step in the context.
+type owningExtension struct {
+	ID            string     `json:"Id"`
+	KeyAttributes []keyValue `json:"KeyAttributes"`
+	LogicalName   string     `json:"LogicalName"`
+	Name          string     `json:"Name"`
+	RowVersion    any        `json:"RowVersion"`
+}
+
+// executionContext is the RemoteExecutionContext a webhook receives, its
+// members in the order Dataverse serialises them.
+type executionContext struct {
+	BusinessUnitID      string          `json:"BusinessUnitId"`
+	CorrelationID       string          `json:"CorrelationId"`
+	Depth               int             `json:"Depth"`
+	InitiatingUserID    string          `json:"InitiatingUserId"`
+	InputParameters     []keyValue      `json:"InputParameters"`
+	IsExecutingOffline  bool            `json:"IsExecutingOffline"`
+	IsInTransaction     bool            `json:"IsInTransaction"`
+	IsOfflinePlayback   bool            `json:"IsOfflinePlayback"`
+	IsolationMode       int             `json:"IsolationMode"`
+	MessageName         string          `json:"MessageName"`
+	Mode                int64           `json:"Mode"`
+	OperationCreatedOn  string          `json:"OperationCreatedOn"`
+	OperationID         string          `json:"OperationId"`
+	OrganizationID      string          `json:"OrganizationId"`
+	OrganizationName    string          `json:"OrganizationName"`
+	OutputParameters    []keyValue      `json:"OutputParameters"`
+	OwningExtension     owningExtension `json:"OwningExtension"`
+	ParentContext       any             `json:"ParentContext"`
+	PostEntityImages    []keyValue      `json:"PostEntityImages"`
+	PreEntityImages     []keyValue      `json:"PreEntityImages"`
+	PrimaryEntityID     string          `json:"PrimaryEntityId"`
+	PrimaryEntityName   string          `json:"PrimaryEntityName"`
+	RequestID           any             `json:"RequestId"`
+	SecondaryEntityName string          `json:"SecondaryEntityName"`
+	SharedVariables     []keyValue      `json:"SharedVariables"`
+	Stage               int64           `json:"Stage"`
+	UserID              string          `json:"UserId"`
+}
+
+// wcfDate renders a time as the .NET JSON serializer does: /Date(ms)/.
+func wcfDate(t time.Time) string {
+	return "/Date(" + strconv.FormatInt(t.UnixMilli(), 10) + ")/"
+}
+
+// buildContext assembles what a step receives. Callers hold the store lock.
+func (e *Emulator) buildContext(op writeOp, kind opKind, run *stepRun, before, after *record, user string, now time.Time) *executionContext {
+	t := op.t
+	c := &executionContext{
+		BusinessUnitID:     businessUnitID,
+		CorrelationID:      op.correlationID,
+		Depth:              1,
+		InitiatingUserID:   op.initiatingUser,
+		InputParameters:    []keyValue{},
+		IsInTransaction:    run.step.mode == modeSynchronous,
+		IsolationMode:      2, // sandbox
+		MessageName:        kind.message(),
+		Mode:               run.step.mode,
+		OperationCreatedOn: wcfDate(now),
+		OperationID:        newGUID(),
+		OrganizationID:     organizationID,
+		OrganizationName:   organizationName,
+		OutputParameters:   []keyValue{},
+		OwningExtension: owningExtension{
+			ID: run.step.id, KeyAttributes: []keyValue{}, LogicalName: "sdkmessageprocessingstep", Name: run.step.name,
+		},
+		PostEntityImages:    []keyValue{},
+		PreEntityImages:     []keyValue{},
+		PrimaryEntityID:     op.id,
+		PrimaryEntityName:   t.logical,
+		RequestID:           op.correlationID,
+		SecondaryEntityName: "none",
+		SharedVariables:     []keyValue{},
+		Stage:               run.step.stage,
+		UserID:              user,
+	}
+	switch kind {
+	case opCreate:
+		c.InputParameters = append(c.InputParameters, keyValue{"Target", e.xrmEntity(t, after, nil, true)})
+		if run.step.stage == stagePostOperation {
+			c.OutputParameters = append(c.OutputParameters, keyValue{"id", op.id})
+		}
+	case opUpdate:
+		names := append([]string{}, op.changes.touched...)
+		names = append(names, t.key, "modifiedon", "modifiedby")
+		c.InputParameters = append(c.InputParameters, keyValue{"Target", e.xrmEntity(t, after, names, true)})
+	case opDelete:
+		c.InputParameters = append(c.InputParameters, keyValue{"Target", newEntityReference(t.logical, op.id)})
+	}
+
+	for _, img := range e.store.rows["sdkmessageprocessingstepimages"] {
+		if img.cols[lookupKey("sdkmessageprocessingstepid")] != run.step.id {
+			continue
+		}
+		imageType, _ := intOf(img.cols["imagetype"])
+		alias := stringOf(img.cols["entityalias"])
+		var columns []string
+		if list := strings.TrimSpace(stringOf(img.cols["attributes"])); list != "" {
+			for _, name := range strings.Split(list, ",") {
+				if name = strings.TrimSpace(name); name != "" {
+					columns = append(columns, name)
+				}
+			}
+		} else {
+			columns = nil // all columns
+		}
+		// A pre image needs a row before the operation (none on Create); a post
+		// image a row after it, which exists only in PostOperation (none on Delete).
+		if (imageType == imageTypePre || imageType == imageTypeBoth) && before != nil {
+			c.PreEntityImages = append(c.PreEntityImages, keyValue{alias, e.imageEntity(t, before, columns)})
+		}
+		if (imageType == imageTypePost || imageType == imageTypeBoth) && after != nil && run.step.stage == stagePostOperation {
+			c.PostEntityImages = append(c.PostEntityImages, keyValue{alias, e.imageEntity(t, after, columns)})
+		}
+	}
+	sort.SliceStable(c.PreEntityImages, func(i, j int) bool { return c.PreEntityImages[i].Key < c.PreEntityImages[j].Key })
+	sort.SliceStable(c.PostEntityImages, func(i, j int) bool { return c.PostEntityImages[i].Key < c.PostEntityImages[j].Key })
+	return c
+}
+
+// imageEntity is a row restricted to the image's columns (all when nil).
+func (e *Emulator) imageEntity(t *table, r *record, columns []string) entity {
+	if columns == nil {
+		return e.xrmEntity(t, r, nil, false)
+	}
+	// Exactly the listed columns, even those without a value.
+	return e.xrmEntityExact(t, r, columns)
+}
+
+// xrmEntity serialises a row's columns: the named ones, or every column that
+// has a value when names is nil (a Create target carries what was stored).
+func (e *Emulator) xrmEntity(t *table, r *record, names []string, typed bool) entity {
+	if names == nil {
+		for k, v := range r.cols {
+			if v == nil || k == "versionnumber" {
+				continue
+			}
+			names = append(names, logicalOf(t, k))
+		}
+	}
+	ent := e.xrmEntityExact(t, r, names)
+	if typed {
+		ent.Type = entityType
+	}
+	return ent
+}
+
+// xrmEntityExact serialises exactly the named columns (logical names).
+func (e *Emulator) xrmEntityExact(t *table, r *record, names []string) entity {
+	seen := map[string]bool{}
+	var sorted []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			sorted = append(sorted, n)
+		}
+	}
+	sort.Strings(sorted)
+	ent := entity{
+		Attributes:      []keyValue{},
+		FormattedValues: []keyValue{},
+		ID:              stringOf(r.cols[t.key]),
+		KeyAttributes:   []keyValue{},
+		LogicalName:     t.logical,
+		RelatedEntities: []keyValue{},
+	}
+	for _, name := range sorted {
+		ent.Attributes = append(ent.Attributes, keyValue{name, e.xrmValue(t, r, name)})
+	}
+	return ent
+}
+
+// logicalOf maps a stored column name to its logical name (_x_value → x).
+func logicalOf(t *table, stored string) string {
+	if strings.HasPrefix(stored, "_") && strings.HasSuffix(stored, "_value") {
+		if c, ok := t.cols[stored[1:len(stored)-6]]; ok && c.kind == kindLookup {
+			return c.name
+		}
+	}
+	return stored
+}
+
+// xrmValue serialises one attribute as the SDK types it: lookups as
+// EntityReference, choices as OptionSetValue, date-times as /Date(ms)/.
+func (e *Emulator) xrmValue(t *table, r *record, name string) any {
+	c := t.cols[name]
+	if c == nil {
+		return r.cols[name]
+	}
+	switch c.kind {
+	case kindLookup:
+		id := stringOf(r.cols[lookupKey(name)])
+		if id == "" {
+			return nil
+		}
+		return newEntityReference(e.schema[e.store.lookupTarget(t, r, name)].logical, id)
+	case kindChoice:
+		if v, ok := intOf(r.cols[name]); ok {
+			return optionSetValue{Type: optionSetValueType, Value: v}
+		}
+		return nil
+	case kindDateTime:
+		if tm, err := time.Parse(time.RFC3339, stringOf(r.cols[name])); err == nil {
+			return wcfDate(tm)
+		}
+		return nil
+	}
+	return r.cols[name]
+}
+
+// deliveryResult is the outcome of posting to one webhook.
+type deliveryResult struct {
+	err      error
+	attempts int
+	code     string // Dataverse error code on failure
+	message  string // detailed message (system job message, sync error)
+	friendly string // short message (system job friendlymessage)
+}
+
+func failed(code, message, friendly string, attempts int) deliveryResult {
+	return deliveryResult{err: errors.New(message), code: code, message: message, friendly: friendly, attempts: attempts}
+}
+
+// deliver posts the execution context to the step's endpoint with its
+// authentication. Only the status code is read; a 502, 503 or 504 gets
+// exactly one more attempt.
+func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
+	ep := run.endpoint
+	target, err := url.Parse(ep.url)
+	if err != nil || (target.Scheme != "http" && target.Scheme != "https") {
+		return failed(codeWebhookSend, fmt.Sprintf("The url of service endpoint %s (%s) is not valid.", ep.name, ep.id),
+			"The webhook url is not valid.", 0)
+	}
+	// Dataverse posts only to ports 80 and 443 of public hosts. The emulator
+	// posts to any port but only to this machine, so that it never reaches
+	// out to the network.
+	if !isLoopbackHost(target.Hostname()) {
+		return failed(codeWebhookSend, fmt.Sprintf("The emulator delivers webhooks only to loopback addresses; %s (%s) points to %s.", ep.name, ep.id, target.Host),
+			"The webhook endpoint is not on this machine.", 0)
+	}
+	headers := http.Header{}
+	switch ep.authType {
+	case authTypeWebhookKey:
+		if ep.secret != "" {
+			q := target.Query()
+			q.Set("code", ep.secret)
+			target.RawQuery = q.Encode()
+		}
+	case authTypeHTTPHeader:
+		pairs, err := parseSettings(ep.secret)
+		if err != nil {
+			return failed(codeWebhookHeaders, fmt.Sprintf("The HttpHeader auth value of service endpoint %s (%s) could not be used: %v.", ep.name, ep.id, err),
+				"The webhook's authentication headers are not valid.", 0)
+		}
+		for _, p := range pairs {
+			headers.Add(p[0], p[1])
+		}
+	case authTypeHTTPQueryString:
+		pairs, err := parseSettings(ep.secret)
+		if err != nil {
+			return failed(codeWebhookQuery, fmt.Sprintf("The HttpQueryString auth value of service endpoint %s (%s) could not be used: %v.", ep.name, ep.id, err),
+				"The webhook's authentication query parameters are not valid.", 0)
+		}
+		q := target.Query()
+		for _, p := range pairs {
+			q.Set(p[0], p[1])
+		}
+		target.RawQuery = q.Encode()
+	}
+
+	body, exceeded, err := encodeContext(run.ctx)
+	if err != nil {
+		return failed(codeWebhookSend, "The execution context could not be serialised: "+err.Error(), "Internal error.", 0)
+	}
+	headers.Set("Content-Type", "application/json")
+	headers.Set("x-ms-dynamics-organization", strings.TrimPrefix(e.baseURL, "https://"))
+	headers.Set("x-ms-dynamics-entity-name", run.ctx.PrimaryEntityName)
+	headers.Set("x-ms-dynamics-request-name", run.ctx.MessageName)
+	headers.Set("x-ms-correlation-request-id", run.ctx.CorrelationID)
+	if exceeded {
+		headers.Set("x-ms-dynamics-msg-size-exceeded", "true")
+	}
+
+	var status int
+	attempts := 0
+	for attempts < 2 {
+		attempts++
+		status, err = e.post(ctx, target.String(), headers, body)
+		if err != nil {
+			if ctx.Err() != nil {
+				return failed(codeWebhookSend, "The delivery was cancelled: "+errStopped.Error()+".", "The delivery was cancelled.", attempts)
+			}
+			var netErr net.Error
+			if errors.As(err, &netErr) && netErr.Timeout() {
+				return failed(codeWebhookTimeout, fmt.Sprintf("The webhook call to service endpoint %s (%s) timed out after %s.", ep.name, ep.id, e.opts.DeliveryTimeout),
+					"The webhook endpoint did not answer in time.", attempts)
+			}
+			return failed(codeWebhookSend, fmt.Sprintf("The webhook call to service endpoint %s (%s) failed: %v.", ep.name, ep.id, redactURL(err, target)),
+				"The webhook endpoint could not be reached.", attempts)
+		}
+		if status >= 200 && status < 300 {
+			return deliveryResult{attempts: attempts}
+		}
+		if status != http.StatusBadGateway && status != http.StatusServiceUnavailable && status != http.StatusGatewayTimeout {
+			break
+		}
+	}
+	return failed(codeWebhookStatus,
+		fmt.Sprintf("Webhook endpoint answered a non-success HTTP status code: %d (serviceEndpointId: %s, name: %s, retryCount: %d).", status, ep.id, ep.name, attempts-1),
+		fmt.Sprintf("The webhook endpoint answered %d %s.", status, http.StatusText(status)), attempts)
+}
+
+// post makes one attempt and returns the status code.
+func (e *Emulator) post(ctx context.Context, target string, headers http.Header, body []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.opts.DeliveryTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header = headers.Clone()
+	resp, err := e.delivery.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, nil
+}
+
+// redactURL removes the request URL (which may carry a key in its query)
+// from a client error.
+func redactURL(err error, target *url.URL) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), target.String(), target.Scheme+"://"+target.Host+target.Path)
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// encodeContext serialises the context as the .NET JSON serializer does
+// (every '/' escaped). Above 256 KB the bulky members are dropped.
+func encodeContext(c *executionContext) ([]byte, bool, error) {
+	b, err := marshalContext(c)
+	if err != nil || len(b) <= maxPayloadBytes {
+		return b, false, err
+	}
+	trimmed := *c
+	trimmed.ParentContext = nil
+	trimmed.InputParameters = []keyValue{}
+	trimmed.PreEntityImages = []keyValue{}
+	trimmed.PostEntityImages = []keyValue{}
+	b, err = marshalContext(&trimmed)
+	return b, true, err
+}
+
+func marshalContext(c *executionContext) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	// '/' occurs only inside JSON strings, so escaping every one is safe.
+	return bytes.ReplaceAll(bytes.TrimRight(buf.Bytes(), "\n"), []byte("/"), []byte(`\/`)), nil
+}
+
+// parseSettings reads the HttpHeader/HttpQueryString auth value:
+// <settings><setting name="NAME" value="VALUE" /></settings>. As in
+// Dataverse, there must be one settings element holding at least one
+// setting, each with exactly a non-blank name and value (trimmed).
+func parseSettings(raw string) ([][2]string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, errors.New("the auth value is empty; a <settings> element was expected")
+	}
+	var doc struct {
+		XMLName  xml.Name `xml:"settings"`
+		Settings []struct {
+			XMLName xml.Name
+			Attrs   []xml.Attr `xml:",any,attr"`
+		} `xml:",any"`
+	}
+	if err := xml.Unmarshal([]byte(raw), &doc); err != nil {
+		return nil, errors.New("the auth value is not a <settings> element")
+	}
+	if len(doc.Settings) == 0 {
+		return nil, errors.New("at least one <setting> element is expected")
+	}
+	var out [][2]string
+	for _, s := range doc.Settings {
+		if s.XMLName.Local != "setting" || len(s.Attrs) != 2 {
+			return nil, errors.New("every element must be <setting name=\"…\" value=\"…\" />")
+		}
+		var name, value string
+		for _, a := range s.Attrs {
+			switch a.Name.Local {
+			case "name":
+				name = strings.TrimSpace(a.Value)
+			case "value":
+				value = strings.TrimSpace(a.Value)
+			}
+		}
+		if name == "" || value == "" {
+			return nil, errors.New("every <setting> needs a non-blank name and value")
+		}
+		out = append(out, [2]string{name, value})
+	}
+	return out, nil
+}
+
+// errorCodeInt turns "0x80050201" into the signed integer asyncoperation.errorcode holds.
+func errorCodeInt(code string) int64 {
+	u, err := strconv.ParseUint(strings.TrimPrefix(code, "0x"), 16, 32)
+	if err != nil {
+		return 0
+	}
+	return int64(int32(uint32(u)))
+}
