@@ -1,0 +1,358 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
+)
+
+func TestAccDataSourceWebhooks(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	hooks := providerBlock(e)
+	for _, n := range []string{"ds-a-1", "ds-a-2", "ds-b-1"} {
+		hooks += fmt.Sprintf(`
+resource "dataverse_webhook" %[1]q {
+  name        = %[1]q
+  url         = "https://fn.example.net/%[1]s"
+  description = "hook %[1]s"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`, n)
+	}
+	deps := `depends_on = [dataverse_webhook.ds-a-1, dataverse_webhook.ds-a-2, dataverse_webhook.ds-b-1]`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: hooks},
+			{
+				Config: hooks + fmt.Sprintf(`
+data "dataverse_webhooks" "all" {
+  %[1]s
+}
+data "dataverse_webhooks" "prefix" {
+  name_prefix = "ds-a-"
+  %[1]s
+}
+data "dataverse_webhooks" "exact" {
+  name = "ds-b-1"
+  %[1]s
+}
+`, deps),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.all", "webhooks.#", "3"),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.#", "2"),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.0.name", "ds-a-1"),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.1.name", "ds-a-2"),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.#", "1"),
+					resource.TestCheckResourceAttrPair("data.dataverse_webhooks.exact", "webhooks.0.id", "dataverse_webhook.ds-b-1", "id"),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.url", "https://fn.example.net/ds-b-1"),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.auth_type", "WebhookKey"),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.description", "hook ds-b-1"),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.is_auth_value_set", "true"),
+					resource.TestMatchResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.created_on", regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)),
+					resource.TestCheckResourceAttrSet("data.dataverse_webhooks.exact", "webhooks.0.modified_on"),
+				),
+			},
+		},
+	})
+}
+
+func TestAccDataSourceWebhookSteps(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := providerBlock(e) + `
+resource "dataverse_webhook" "hook" {
+  name        = "steps-listed"
+  url         = "https://fn.example.net/steps"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook_step" "update_late" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  rank                 = 2
+  filtering_attributes = ["name"]
+}
+resource "dataverse_webhook_step" "update_early" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = "account"
+  rank       = 1
+  enabled    = false
+}
+resource "dataverse_webhook_step" "create" {
+  webhook_id  = dataverse_webhook.hook.id
+  message     = "Create"
+  table       = "contact"
+  mode        = "Synchronous"
+  stage       = "PreOperation"
+  description = "sync create"
+}
+`
+	list := `
+data "dataverse_webhook_steps" "all" {
+  webhook_id = dataverse_webhook.hook.id
+  depends_on = [dataverse_webhook_step.update_late, dataverse_webhook_step.update_early, dataverse_webhook_step.create]
+}
+`
+	ds := "data.dataverse_webhook_steps.all"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				Config: cfg + list,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(ds, "steps.#", "3"),
+					// ordered by message, table, stage, rank
+					resource.TestCheckResourceAttr(ds, "steps.0.message", "Create"),
+					resource.TestCheckResourceAttr(ds, "steps.0.table", "contact"),
+					resource.TestCheckResourceAttr(ds, "steps.0.mode", "Synchronous"),
+					resource.TestCheckResourceAttr(ds, "steps.0.stage", "PreOperation"),
+					resource.TestCheckResourceAttr(ds, "steps.0.description", "sync create"),
+					resource.TestCheckResourceAttrPair(ds, "steps.0.id", "dataverse_webhook_step.create", "id"),
+					resource.TestCheckResourceAttrPair(ds, "steps.0.webhook_id", "dataverse_webhook.hook", "id"),
+					resource.TestCheckResourceAttrPair(ds, "steps.1.id", "dataverse_webhook_step.update_early", "id"),
+					resource.TestCheckResourceAttr(ds, "steps.1.enabled", "false"),
+					resource.TestCheckResourceAttr(ds, "steps.1.rank", "1"),
+					resource.TestCheckResourceAttrPair(ds, "steps.2.id", "dataverse_webhook_step.update_late", "id"),
+					resource.TestCheckResourceAttr(ds, "steps.2.filtering_attributes.#", "1"),
+					resource.TestCheckResourceAttr(ds, "steps.2.filtering_attributes.0", "name"),
+					resource.TestCheckResourceAttr(ds, "steps.2.name", "steps-listed: Update of account"),
+					resource.TestCheckResourceAttr(ds, "steps.2.mode", "Asynchronous"),
+				),
+			},
+		},
+	})
+}
+
+// failingReceiver answers every delivery with HTTP 500 and counts them.
+func failingReceiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// fireAccountUpdates creates an account and renames it n times, then waits for the deliveries.
+func fireAccountUpdates(t *testing.T, e *emulator.Emulator, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	user, err := dvuser.New(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := user.Create(ctx, "accounts", map[string]any{"name": "Contoso"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if err := user.Update(ctx, "accounts", id, map[string]any{"name": fmt.Sprintf("Contoso %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		// distinct completion times, so "newest first" is observable
+		if err := e.WaitIdle(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func failedJobsConfig(e *emulator.Emulator, receiverURL string) string {
+	return providerBlock(e) + fmt.Sprintf(`
+resource "dataverse_webhook" "hook" {
+  name        = "failing"
+  url         = "%s/hook"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook_step" "updated" {
+  webhook_id        = dataverse_webhook.hook.id
+  message           = "Update"
+  table             = "account"
+  async_auto_delete = true
+}
+resource "dataverse_webhook_step" "other" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Create"
+  table      = "contact"
+}
+`, receiverURL)
+}
+
+func TestAccDataSourceFailedJobs(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	rcv, deliveries := failingReceiver(t)
+	cfg := failedJobsConfig(e, rcv.URL)
+	queries := `
+data "dataverse_webhook_failed_jobs" "by_step" {
+  step_id = dataverse_webhook_step.updated.id
+}
+data "dataverse_webhook_failed_jobs" "by_webhook_top2" {
+  webhook_id = dataverse_webhook.hook.id
+  top        = 2
+}
+data "dataverse_webhook_failed_jobs" "future" {
+  webhook_id = dataverse_webhook.hook.id
+  since      = "2999-01-01T00:00:00Z"
+}
+data "dataverse_webhook_failed_jobs" "past" {
+  webhook_id = dataverse_webhook.hook.id
+  since      = "2000-01-01T00:00:00Z"
+}
+data "dataverse_webhook_failed_jobs" "quiet_step" {
+  step_id = dataverse_webhook_step.other.id
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					fireAccountUpdates(t, e, 3)
+					if got := deliveries.Load(); got < 3 {
+						t.Fatalf("the receiver got %d deliveries, want at least 3", got)
+					}
+				},
+				Config: cfg + queries,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.#", "3"),
+					resource.TestCheckResourceAttrPair("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.step_id", "dataverse_webhook_step.updated", "id"),
+					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.friendly_message"),
+					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.message"),
+					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.completed_on"),
+					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.created_on"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.#", "2"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.future", "jobs.#", "0"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.past", "jobs.#", "3"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.quiet_step", "jobs.#", "0"),
+					newestFirst("data.dataverse_webhook_failed_jobs.by_step", 3),
+				),
+			},
+		},
+	})
+}
+
+func newestFirst(address string, n int) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		prev := ""
+		for i := 0; i < n; i++ {
+			c := attrOf(s, address, fmt.Sprintf("jobs.%d.completed_on", i))
+			if prev != "" && c > prev {
+				return fmt.Errorf("job %d completed at %s, after job %d at %s: not newest first", i, c, i-1, prev)
+			}
+			prev = c
+		}
+		return nil
+	}
+}
+
+// TestE2E_checkBlockWarnsOnFailedJobs runs the documented check block: a plan warns, and does
+// not fail, when the webhook has failed deliveries.
+func TestE2E_checkBlockWarnsOnFailedJobs(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	rcv, _ := failingReceiver(t)
+	ws := newWorkspace(t)
+	cfg := requiredProviders + failedJobsConfig(e, rcv.URL) + `
+check "webhook_healthy" {
+  data "dataverse_webhook_failed_jobs" "recent" {
+    webhook_id = dataverse_webhook.hook.id
+    since      = timeadd(plantimestamp(), "-24h")
+  }
+  assert {
+    condition     = length(data.dataverse_webhook_failed_jobs.recent.jobs) == 0
+    error_message = "Webhook failing had ${length(data.dataverse_webhook_failed_jobs.recent.jobs)} failed deliveries in the last 24 hours"
+  }
+}
+`
+	if err := ws.WriteFile("main.tf", cfg); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	res := run(t, ws, "plan", "-input=false", "-no-color")
+	if strings.Contains(res.Stdout+res.Stderr, "Check block assertion failed") {
+		t.Fatalf("a healthy webhook warned:\n%s", res.Stdout)
+	}
+	fireAccountUpdates(t, e, 2)
+	res = run(t, ws, "plan", "-input=false", "-no-color")
+	out := res.Stdout + res.Stderr
+	if !strings.Contains(out, "Check block assertion failed") || !strings.Contains(out, "had 2 failed deliveries") {
+		t.Fatalf("no warning for a failing webhook:\n%s", out)
+	}
+	run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+}
+
+func TestAccDataSources_invalidArguments(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cases := map[string]struct{ cfg, want string }{
+		"name and prefix": {`
+data "dataverse_webhooks" "both" {
+  name        = "a"
+  name_prefix = "b"
+}
+`, `(?s)name_prefix`},
+		"step and webhook": {`
+data "dataverse_webhook_failed_jobs" "both" {
+  step_id    = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+  webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a11"
+}
+`, `(?s)step_id.*webhook_id|webhook_id.*step_id`},
+		"neither step nor webhook": {`
+data "dataverse_webhook_failed_jobs" "none" {
+  top = 5
+}
+`, `(?s)step_id.*webhook_id|webhook_id.*step_id`},
+		"bad since": {`
+data "dataverse_webhook_failed_jobs" "since" {
+  step_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+  since   = "yesterday"
+}
+`, `(?s)RFC 3339`},
+		"top too large": {`
+data "dataverse_webhook_failed_jobs" "top" {
+  step_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+  top     = 6000
+}
+`, `(?s)top`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				Steps:                    []resource.TestStep{{Config: providerBlock(e) + tc.cfg, ExpectError: regexp.MustCompile(tc.want)}},
+			})
+		})
+	}
+	t.Cleanup(func() {
+		if n := e.Stats().Requests.Total; n != 0 {
+			t.Errorf("invalid arguments reached the API: %d requests", n)
+		}
+	})
+}
