@@ -17,7 +17,7 @@ const (
 	businessUnitName = "contoso"
 )
 
-// Well-known rows, derived from names like the rest of the catalogue.
+// Well-known rows, derived from names like the rest of the catalog.
 var (
 	organizationID = stableGUID("organization", organizationName)
 	businessUnitID = stableGUID("businessunit", businessUnitName)
@@ -116,7 +116,7 @@ var customStepForbidden = map[string]bool{
 	"SetStateDynamicEntity/systemuser": true,
 }
 
-// seedRows returns the catalogue and system rows of a fresh environment.
+// seedRows returns the catalog and system rows of a fresh environment.
 func seedRows(clientID string, now time.Time) map[string][]map[string]any {
 	created := formatTime(now)
 	sys := func(cols map[string]any) map[string]any {

@@ -41,7 +41,7 @@ func TestCreateResponses(t *testing.T) {
 		}
 	})
 
-	// §5 "with Prefer: return=representation → 201 with the row (honouring $select) and no OData-EntityId".
+	// §5 "with Prefer: return=representation → 201 with the row (honoring $select) and no OData-EntityId".
 	t.Run("201 with representation", func(t *testing.T) {
 		t.Parallel()
 		r := c.do("POST", "serviceendpoints?$select=name,url", map[string]any{
@@ -260,7 +260,7 @@ func TestServiceEndpointValidation(t *testing.T) {
 		{"webhook without url", func(b map[string]any) { delete(b, "url") }, 400, codeInvalidArgument},
 		{"queue endpoint needs no webhook auth", func(b map[string]any) { b["contract"] = 2; b["authtype"] = 2 }, 204, ""},
 		// §5 "Unknown column: 400." with the payload code.
-		{"unknown column", func(b map[string]any) { b["colour"] = "red" }, 400, codePayload},
+		{"unknown column", func(b map[string]any) { b["hue"] = "red" }, 400, codePayload},
 		{"lookup value written directly", func(b map[string]any) { b["_organizationid_value"] = organizationID }, 400, codePayload},
 		{"wrong type", func(b map[string]any) { b["contract"] = "eight" }, 400, codePayload},
 		// Read-only columns are dropped, as Dataverse drops attributes not valid for create.
@@ -416,7 +416,7 @@ func TestStepStateChanges(t *testing.T) {
 	}
 }
 
-// §5 "Lookups read as _<name>_value."
+// §5 "Lookups read as _<name>_value".
 func TestLookupsReadAsValue(t *testing.T) {
 	t.Parallel()
 	e := sharedEmulator(t)
@@ -497,7 +497,7 @@ func TestStepImages(t *testing.T) {
 	}
 }
 
-// §3 messages and filters are "read-only catalogues"; §4 "Clients cannot create system jobs".
+// §3 messages and filters are "read-only catalogs"; §4 "Clients cannot create system jobs".
 func TestReadOnlyTables(t *testing.T) {
 	t.Parallel()
 	e := sharedEmulator(t)
@@ -551,7 +551,7 @@ func TestAsyncOperationUpdates(t *testing.T) {
 	c.do("DELETE", "asyncoperations("+job+")", nil).mustStatus(t, http.StatusNoContent)
 }
 
-// §5 "MSCRM.SolutionUniqueName: <solution> on create adds the component to that solution."
+// §5 "MSCRM.SolutionUniqueName: <solution> on create adds the component to that solution".
 func TestSolutionHeader(t *testing.T) {
 	t.Parallel()
 	e := sharedEmulator(t)
@@ -615,7 +615,7 @@ func TestBusinessTablesAcceptAnyScalar(t *testing.T) {
 	}
 }
 
-// §5 "Names of entity sets, columns and navigation properties are case-sensitive."
+// §5 "Names of entity sets, columns and navigation properties are case-sensitive".
 func TestNamesAreCaseSensitive(t *testing.T) {
 	t.Parallel()
 	e := sharedEmulator(t)

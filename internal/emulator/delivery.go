@@ -27,13 +27,13 @@ const (
 	optionSetValueType  = "OptionSetValue:http://schemas.microsoft.com/xrm/2011/Contracts"
 )
 
-// keyValue is how the context serialises its collections.
+// keyValue is how the context serializes its collections.
 type keyValue struct {
 	Key   string `json:"key"`
 	Value any    `json:"value"`
 }
 
-// entityReference is a serialised Microsoft.Xrm.Sdk.EntityReference.
+// entityReference is a serialized Microsoft.Xrm.Sdk.EntityReference.
 type entityReference struct {
 	Type          string     `json:"__type"`
 	ID            string     `json:"Id"`
@@ -47,13 +47,13 @@ func newEntityReference(logical, id string) entityReference {
 	return entityReference{Type: entityReferenceType, ID: id, KeyAttributes: []keyValue{}, LogicalName: logical}
 }
 
-// optionSetValue is a serialised choice value.
+// optionSetValue is a serialized choice value.
 type optionSetValue struct {
 	Type  string `json:"__type"`
 	Value int64  `json:"Value"`
 }
 
-// entity is a serialised Microsoft.Xrm.Sdk.Entity. Images carry no __type.
+// entity is a serialized Microsoft.Xrm.Sdk.Entity. Images carry no __type.
 type entity struct {
 	Type            string     `json:"__type,omitempty"`
 	Attributes      []keyValue `json:"Attributes"`
@@ -76,7 +76,7 @@ type owningExtension struct {
 }
 
 // executionContext is the RemoteExecutionContext a webhook receives, its
-// members in the order Dataverse serialises them.
+// members in the order Dataverse serializes them.
 type executionContext struct {
 	BusinessUnitID      string          `json:"BusinessUnitId"`
 	CorrelationID       string          `json:"CorrelationId"`
@@ -196,7 +196,7 @@ func (e *Emulator) imageEntity(t *table, r *record, columns []string) entity {
 	return e.xrmEntityExact(t, r, columns)
 }
 
-// xrmEntity serialises a row's columns: the named ones, or every column that
+// xrmEntity serializes a row's columns: the named ones, or every column that
 // has a value when names is nil (a Create target carries what was stored).
 func (e *Emulator) xrmEntity(t *table, r *record, names []string, typed bool) entity {
 	if names == nil {
@@ -214,7 +214,7 @@ func (e *Emulator) xrmEntity(t *table, r *record, names []string, typed bool) en
 	return ent
 }
 
-// xrmEntityExact serialises exactly the named columns (logical names).
+// xrmEntityExact serializes exactly the named columns (logical names).
 func (e *Emulator) xrmEntityExact(t *table, r *record, names []string) entity {
 	seen := map[string]bool{}
 	var sorted []string
@@ -249,7 +249,7 @@ func logicalOf(t *table, stored string) string {
 	return stored
 }
 
-// xrmValue serialises one attribute as the SDK types it: lookups as
+// xrmValue serializes one attribute as the SDK types it: lookups as
 // EntityReference, choices as OptionSetValue, date-times as /Date(ms)/.
 func (e *Emulator) xrmValue(t *table, r *record, name string) any {
 	c := t.cols[name]
@@ -339,7 +339,7 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 
 	body, exceeded, err := encodeContext(run.ctx)
 	if err != nil {
-		return failed(codeWebhookSend, "The execution context could not be serialised: "+err.Error(), "Internal error.", 0)
+		return failed(codeWebhookSend, "The execution context could not be serialized: "+err.Error(), "Internal error.", 0)
 	}
 	headers.Set("Content-Type", "application/json")
 	headers.Set("x-ms-dynamics-organization", strings.TrimPrefix(e.baseURL, "https://"))
@@ -357,7 +357,7 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 		status, err = e.post(ctx, target.String(), headers, body)
 		if err != nil {
 			if ctx.Err() != nil {
-				return failed(codeWebhookSend, "The delivery was cancelled: "+errStopped.Error()+".", "The delivery was cancelled.", attempts)
+				return failed(codeWebhookSend, "The delivery was canceled: "+errStopped.Error()+".", "The delivery was canceled.", attempts)
 			}
 			var netErr net.Error
 			if errors.As(err, &netErr) && netErr.Timeout() {
@@ -415,7 +415,7 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// encodeContext serialises the context as the .NET JSON serializer does
+// encodeContext serializes the context as the .NET JSON serializer does
 // (every '/' escaped). Above 256 KB the bulky members are dropped.
 func encodeContext(c *executionContext) ([]byte, bool, error) {
 	b, err := marshalContext(c)
@@ -491,5 +491,9 @@ func errorCodeInt(code string) int64 {
 	if err != nil {
 		return 0
 	}
-	return int64(int32(uint32(u)))
+	v := int64(u)
+	if v >= 1<<31 {
+		v -= 1 << 32
+	}
+	return v
 }

@@ -218,7 +218,7 @@ func TestDeliveryAuthAndShape(t *testing.T) {
 			}
 			// Dates as "\/Date(1506409448000)\/", every '/' escaped as .NET writes it.
 			if !bytes.Contains(d.raw, []byte(`"OperationCreatedOn":"\/Date(`)) || !bytes.Contains(d.raw, []byte(`http:\/\/schemas.microsoft.com`)) {
-				t.Errorf("body not serialised as .NET does: %.300s", d.raw)
+				t.Errorf("body not serialized as .NET does: %.300s", d.raw)
 			}
 			if created := attrs["createdon"]; !strings.HasPrefix(fmt.Sprint(created), "/Date(") {
 				t.Errorf("createdon = %v", created)
@@ -227,7 +227,7 @@ func TestDeliveryAuthAndShape(t *testing.T) {
 	}
 }
 
-// §1 "A malformed value is accepted at registration and fails only when the webhook fires (error 0x80050203)."
+// §1 "A malformed value is accepted at registration and fails only when the webhook fires (error 0x80050203)".
 func TestMalformedSettingsFailAtDelivery(t *testing.T) {
 	t.Parallel()
 	e, c, rc := deliveryEnv(t, Options{})

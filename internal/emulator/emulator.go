@@ -1,14 +1,14 @@
 // Package emulator is a local stand-in for the parts of Microsoft Dataverse
 // and Microsoft Entra ID that webhook registration touches: an HTTPS Web API
 // (serviceendpoints, sdkmessageprocessingsteps and their images, the message
-// catalogue, system jobs, a few business tables), the token service, and the
+// catalog, system jobs, a few business tables), the token service, and the
 // webhook pipeline that posts to registered endpoints when business rows
 // change.
 //
 // It follows the facts Microsoft documents (status codes, headers, error
 // shapes, query options, paging, service protection limits) closely enough
 // that a real client — MSAL for Go, an HTTP client, the Terraform CLI — runs
-// against it unchanged. Where Dataverse's behaviour is undocumented, the
+// against it unchanged. Where Dataverse's behavior is undocumented, the
 // emulator picks the conservative choice and says so next to the code.
 package emulator
 
@@ -171,10 +171,10 @@ func Start(o Options) (*Emulator, error) {
 		if !ok {
 			e.bgCancel()
 			if e.listener != nil {
-				e.listener.Close()
+				_ = e.listener.Close()
 			}
 			if e.tempDir != "" {
-				os.RemoveAll(e.tempDir)
+				_ = os.RemoveAll(e.tempDir)
 			}
 		}
 	}()
@@ -227,7 +227,7 @@ func Start(o Options) (*Emulator, error) {
 		e.clientSecret = randomSecret()
 	}
 
-	e.listener, err = net.Listen("tcp", o.Addr)
+	e.listener, err = (&net.ListenConfig{}).Listen(context.Background(), "tcp", o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("emulator: listen: %w", err)
 	}
@@ -327,7 +327,7 @@ func (e *Emulator) now() time.Time {
 	return time.Now().Add(time.Duration(e.clockSkew.Load()))
 }
 
-// seed fills the catalogue and system tables of a fresh environment.
+// seed fills the catalog and system tables of a fresh environment.
 func (e *Emulator) seed(clientID string) {
 	rows := seedRows(clientID, e.now())
 	e.store.mu.Lock()
@@ -391,7 +391,7 @@ func (e *Emulator) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := e.server.Shutdown(ctx); err != nil {
-			e.server.Close()
+			_ = e.server.Close()
 		}
 		e.async.Wait()
 		close(e.saverStop)

@@ -2,7 +2,7 @@ package emulator
 
 import (
 	"crypto/rand"
-	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"strings"
 )
@@ -18,10 +18,11 @@ func newGUID() string {
 	return formatGUID(b)
 }
 
-// stableGUID derives a GUID from a name (SHA-1, version 5 layout) so that seeded
-// catalogue rows keep the same ids across runs and tests can compute them.
+// stableGUID derives a GUID from a name (a hash in the version 5 layout) so
+// that seeded catalog rows keep the same ids across runs and tests can
+// compute them.
 func stableGUID(kind, name string) string {
-	sum := sha1.Sum([]byte("dataverse-emulator/" + kind + "/" + name))
+	sum := sha256.Sum256([]byte("dataverse-emulator/" + kind + "/" + name))
 	var b [16]byte
 	copy(b[:], sum[:16])
 	b[6] = (b[6] & 0x0f) | 0x50

@@ -78,7 +78,9 @@ type chance struct {
 	rng *rand.Rand
 }
 
-func newChance(seed int64) *chance { return &chance{rng: rand.New(rand.NewSource(seed))} }
+func newChance(seed int64) *chance {
+	return &chance{rng: rand.New(rand.NewSource(seed))} //nolint:gosec // seeded on purpose: faults and jitter must be reproducible
+}
 
 // hit reports true with probability p.
 func (c *chance) hit(p float64) bool {

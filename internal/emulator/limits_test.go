@@ -352,7 +352,6 @@ func TestStateDirAndFiles(t *testing.T) {
 	if v, _ := second.AuthValue(hook); v != "persisted-key" {
 		t.Fatalf("auth value after restart = %q", v)
 	}
-	r = c2.do("GET", "sdkmessageprocessingsteps?$top=1", nil).mustStatus(t, http.StatusOK)
 
 	temp, err := Start(Options{})
 	if err != nil {

@@ -333,7 +333,7 @@ func escapeQueryPart(s string) string {
 	return b.String()
 }
 
-// preferenceApplied echoes the preferences the response honoured.
+// preferenceApplied echoes the preferences the response honored.
 func (e *Emulator) preferenceApplied(c *call, representation, pageSize bool) {
 	var applied []string
 	if representation {

@@ -200,12 +200,12 @@ func TestQueryOptions(t *testing.T) {
 
 	// On declared tables every unknown name is refused with the Dataverse message.
 	unknown := []struct{ name, query string }{
-		{"select", "$select=name,colour"},
-		{"filter", "$filter=colour eq 'red'"},
-		{"orderby", "$orderby=colour"},
-		{"navigation path", "$filter=organizationid/colour eq 'x'"},
-		{"expand", "$expand=colour"},
-		{"nested select", "$expand=organizationid($select=colour)"},
+		{"select", "$select=name,hue"},
+		{"filter", "$filter=hue eq 'red'"},
+		{"orderby", "$orderby=hue"},
+		{"navigation path", "$filter=organizationid/hue eq 'x'"},
+		{"expand", "$expand=hue"},
+		{"nested select", "$expand=organizationid($select=hue)"},
 	}
 	for _, tc := range unknown {
 		t.Run("unknown column in "+tc.name, func(t *testing.T) {
@@ -226,7 +226,7 @@ func TestQueryOptions(t *testing.T) {
 	})
 }
 
-// §5 "Paging: Prefer: odata.maxpagesize=N (≤ 5000); follow @odata.nextLink unchanged until it is absent."
+// §5 "Paging: Prefer: odata.maxpagesize=N (≤ 5000); follow @odata.nextLink unchanged until it is absent".
 func TestPaging(t *testing.T) {
 	t.Parallel()
 	e := sharedEmulator(t)
@@ -283,7 +283,7 @@ func TestPaging(t *testing.T) {
 }
 
 // §5 "Rows of most tables carry @odata.etag; a real serviceendpoint read … carried none
-// (and did carry _organizationid_value)". "The primary key is always returned."
+// (and did carry _organizationid_value)". "The primary key is always returned".
 func TestETagAndPrimaryKey(t *testing.T) {
 	t.Parallel()
 	e := sharedEmulator(t)
@@ -325,7 +325,7 @@ func TestETagAndPrimaryKey(t *testing.T) {
 	}
 }
 
-// Seeded message and filter ids derive from names, so every run sees the same catalogue.
+// Seeded message and filter ids derive from names, so every run sees the same catalog.
 func TestCatalogueIsStable(t *testing.T) {
 	t.Parallel()
 	e := sharedEmulator(t)

@@ -72,7 +72,7 @@ type table struct {
 	open bool
 	// business tables run the event pipeline (registered steps) on writes.
 	business bool
-	// readOnly tables are catalogues and system tables clients cannot write.
+	// readOnly tables are catalogs and system tables clients cannot write.
 	readOnly bool
 	// componentType is the solution component type for solution-aware tables, 0 otherwise.
 	componentType int

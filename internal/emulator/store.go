@@ -141,7 +141,9 @@ func (s *store) save(dir, clientSecret string) error {
 	p := s.snapshot(clientSecret)
 	s.dirty = false
 	s.mu.Unlock()
-	b, err := json.Marshal(p)
+	// The state directory keeps the client secret on purpose (mode 0600), so
+	// that a restarted emulator accepts the same credentials.
+	b, err := json.Marshal(p) //nolint:gosec // see above
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
@@ -151,7 +153,7 @@ func (s *store) save(dir, clientSecret string) error {
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("save state: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
@@ -165,7 +167,7 @@ func (s *store) save(dir, clientSecret string) error {
 
 // loadState reads a saved store; ok is false when dir holds none.
 func loadState(dir string) (p persisted, ok bool, err error) {
-	b, err := os.ReadFile(filepath.Join(dir, stateFileName))
+	b, err := os.ReadFile(filepath.Join(dir, stateFileName)) //nolint:gosec // the operator chose the state directory
 	if os.IsNotExist(err) {
 		return p, false, nil
 	}
@@ -233,7 +235,7 @@ func normalizeNumber(v any) any {
 	return f
 }
 
-// keyedMutex serialises work on one row (a create, update or delete and the
+// keyedMutex serializes work on one row (a create, update or delete and the
 // synchronous steps it runs) without holding the store lock meanwhile.
 type keyedMutex struct {
 	mu sync.Mutex

@@ -32,7 +32,7 @@ type call struct {
 	correlationID  string
 }
 
-// preferences are the parts of the Prefer header the Web API honours.
+// preferences are the parts of the Prefer header the Web API honors.
 type preferences struct {
 	representation bool
 	maxPageSize    int // 0: not given
@@ -347,7 +347,7 @@ func fromOData(err error) *apiError {
 }
 
 // operationContext is the context a write's deliveries run under: the
-// request's, cancelled too when the emulator closes.
+// request's, canceled too when the emulator closes.
 func (e *Emulator) operationContext(parent context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(parent)
 	stop := context.AfterFunc(e.bgCtx, cancel)

@@ -399,7 +399,7 @@ func (e *Emulator) newWriteOp(c *call, kind opKind, t *table, id string, cs *cha
 	}
 }
 
-// writable refuses writes to the catalogues and system tables. Microsoft
+// writable refuses writes to the catalogs and system tables. Microsoft
 // documents no code for this; the emulator answers the generic invalid
 // argument code with the message Dataverse uses for a message a table does
 // not support.
@@ -420,7 +420,7 @@ func (e *Emulator) maybeDrop(c *call) {
 }
 
 // respondWrite answers a create or update: 204 with OData-EntityId, or the
-// row (honouring $select) with Prefer: return=representation.
+// row (honoring $select) with Prefer: return=representation.
 func (e *Emulator) respondWrite(c *call, t *table, res *writeResult, representationStatus int) {
 	if !c.prefer.representation {
 		c.w.Header().Set("OData-EntityId", c.base+"/"+t.set+"("+res.rec.cols[t.key].(string)+")")

@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	env := em.Env()
 	// curl builds that name a CA file at compile time ignore SSL_CERT_FILE
-	// but honour CURL_CA_BUNDLE.
+	// but honor CURL_CA_BUNDLE.
 	env["CURL_CA_BUNDLE"] = env["SSL_CERT_FILE"]
 	lines := exportLines(env)
 	if envFile != "" {
