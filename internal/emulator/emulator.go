@@ -115,12 +115,14 @@ type Emulator struct {
 	// while it holds the slot (tests use it to keep requests in flight).
 	admitted atomic.Pointer[func(context.Context)]
 
-	delivery *http.Client
-	bgCtx    context.Context
-	bgCancel context.CancelFunc
-	async    sync.WaitGroup
-	idle     idleTracker
-	asyncSem chan struct{}
+	delivery    *http.Client
+	bgCtx       context.Context
+	bgCancel    context.CancelFunc
+	asyncMu     sync.Mutex // guards asyncClosed and async.Add against Close's Wait
+	asyncClosed bool
+	async       sync.WaitGroup
+	idle        idleTracker
+	asyncSem    chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -393,6 +395,9 @@ func (e *Emulator) Close() error {
 		if err := e.server.Shutdown(ctx); err != nil {
 			_ = e.server.Close()
 		}
+		e.asyncMu.Lock()
+		e.asyncClosed = true
+		e.asyncMu.Unlock()
 		e.async.Wait()
 		close(e.saverStop)
 		<-e.saverDone
@@ -407,6 +412,7 @@ func (e *Emulator) Close() error {
 		if t, ok := e.delivery.Transport.(*http.Transport); ok {
 			t.CloseIdleConnections()
 		}
+		e.clientOnce.Do(func() {}) // after this, e.client is no longer written
 		if e.client != nil {
 			e.client.CloseIdleConnections()
 		}
@@ -613,6 +619,24 @@ func (t *idleTracker) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// goAsync runs f in the background unless the emulator is closing; Close
+// waits for everything it started.
+func (e *Emulator) goAsync(f func()) bool {
+	e.asyncMu.Lock()
+	defer e.asyncMu.Unlock()
+	if e.asyncClosed {
+		return false
+	}
+	e.async.Add(1)
+	e.idle.add()
+	go func() {
+		defer e.async.Done()
+		defer e.idle.done()
+		f()
+	}()
+	return true
 }
 
 // WaitIdle returns once every pending asynchronous delivery has finished.

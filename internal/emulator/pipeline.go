@@ -205,16 +205,14 @@ func (p *eventPlan) queueAsync() {
 			rec.targets = nil
 		}
 		e.store.put("asyncoperations", jobID, rec)
-		e.async.Add(1)
-		e.idle.add()
-		go e.runAsync(jobID, run)
+		// When the emulator is closing the job stays waiting, as it would
+		// on a stopped server.
+		e.goAsync(func() { e.runAsync(jobID, run) })
 	}
 }
 
 // runAsync delivers one asynchronous step and records the outcome on its job.
 func (e *Emulator) runAsync(jobID string, run *stepRun) {
-	defer e.async.Done()
-	defer e.idle.done()
 	select {
 	case e.asyncSem <- struct{}{}:
 	case <-e.bgCtx.Done():
