@@ -66,6 +66,20 @@ func TestCreateResponses(t *testing.T) {
 		}
 	})
 
+	t.Run("representation with an unknown column writes nothing", func(t *testing.T) {
+		t.Parallel()
+		id := newGUID()
+		r := c.do("POST", "serviceendpoints?$select=name,nosuch", map[string]any{
+			"serviceendpointid": id, "name": "hook-badselect", "url": "https://r.example/", "contract": 8, "authtype": 4,
+		}, "Prefer", "return=representation")
+		if r.status != http.StatusBadRequest {
+			t.Fatalf("status %d: %s", r.status, r.raw)
+		}
+		if _, ok := e.Row("serviceendpoints", id); ok {
+			t.Fatal("the row was written")
+		}
+	})
+
 	// §5 "A client-chosen primary key in the body is kept; a second create with the same key fails (0x80040237 DuplicateRecord)."
 	t.Run("client key kept, duplicate refused", func(t *testing.T) {
 		t.Parallel()

@@ -313,6 +313,11 @@ func (e *Emulator) serveCreate(c *call, p *resourcePath) {
 		writeAPIError(c.w, apiErr)
 		return
 	}
+	o, apiErr := e.representationOptions(c, t)
+	if apiErr != nil {
+		writeAPIError(c.w, apiErr)
+		return
+	}
 	id := cs.key
 	if id == "" {
 		id = newGUID()
@@ -324,7 +329,7 @@ func (e *Emulator) serveCreate(c *call, p *resourcePath) {
 		return
 	}
 	e.maybeDrop(c)
-	e.respondWrite(c, t, res, http.StatusCreated)
+	e.respondWrite(c, t, res, o, http.StatusCreated)
 }
 
 func (e *Emulator) serveUpdate(c *call, p *resourcePath) {
@@ -356,6 +361,11 @@ func (e *Emulator) serveUpdate(c *call, p *resourcePath) {
 		writeAPIError(c.w, invalidArgument("The primary key '%s' cannot be changed.", t.key))
 		return
 	}
+	o, apiErr := e.representationOptions(c, t)
+	if apiErr != nil {
+		writeAPIError(c.w, apiErr)
+		return
+	}
 	op := e.newWriteOp(c, opUpdate, t, p.id, cs)
 	// Upsert: without If-Match a PATCH of a missing row creates it. Asynchronous
 	// jobs cannot be created by clients, so for them it is a plain update.
@@ -366,7 +376,7 @@ func (e *Emulator) serveUpdate(c *call, p *resourcePath) {
 		return
 	}
 	e.maybeDrop(c)
-	e.respondWrite(c, t, res, http.StatusOK)
+	e.respondWrite(c, t, res, o, http.StatusOK)
 }
 
 func (e *Emulator) serveDelete(c *call, p *resourcePath) {
@@ -419,22 +429,24 @@ func (e *Emulator) maybeDrop(c *call) {
 	}
 }
 
+// representationOptions checks the $select and $expand a write's
+// representation will honor, before anything is written.
+func (e *Emulator) representationOptions(c *call, t *table) (*odata.Options, *apiError) {
+	if !c.prefer.representation {
+		return nil, nil
+	}
+	return e.readOptions(c, t)
+}
+
 // respondWrite answers a create or update: 204 with OData-EntityId, or the
 // row (honoring $select) with Prefer: return=representation.
-func (e *Emulator) respondWrite(c *call, t *table, res *writeResult, representationStatus int) {
-	if !c.prefer.representation {
+func (e *Emulator) respondWrite(c *call, t *table, res *writeResult, o *odata.Options, representationStatus int) {
+	if o == nil {
 		c.w.Header().Set("OData-EntityId", c.base+"/"+t.set+"("+res.rec.cols[t.key].(string)+")")
 		c.w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	o, err := odata.ParseOptions(c.query)
-	var sel []string
-	var expand []odata.ExpandItem
-	if err == nil {
-		if _, apiErr := e.readOptions(c, t); apiErr == nil {
-			sel, expand = o.Select, o.Expand
-		}
-	}
+	sel, expand := o.Select, o.Expand
 	e.store.mu.RLock()
 	body := e.project(t, res.rec, sel, expand, c.prefer.annotations)
 	e.store.mu.RUnlock()
