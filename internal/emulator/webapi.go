@@ -62,7 +62,14 @@ func parsePrefer(h http.Header) preferences {
 // serveWebAPI runs the request through what Dataverse's front door does —
 // gateway faults, authentication, service protection limits, latency — and
 // then routes it.
-func (e *Emulator) serveWebAPI(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) serveWebAPI(rw http.ResponseWriter, r *http.Request) {
+	w := &statusRecorder{ResponseWriter: rw, status: http.StatusOK}
+	start := time.Now()
+	// The query is left out: it is not needed to follow a run, and paths
+	// and statuses never carry secrets.
+	defer func() {
+		e.log.Debug("web api", "method", r.Method, "path", r.URL.Path, "status", w.status, "duration", time.Since(start).Round(time.Millisecond))
+	}()
 	w.Header().Set("OData-Version", "4.0")
 	rest := strings.TrimPrefix(r.URL.Path, "/api/data/")
 	version, resource, _ := strings.Cut(rest, "/")
@@ -355,4 +362,15 @@ func (e *Emulator) operationContext(parent context.Context) (context.Context, co
 		stop()
 		cancel()
 	}
+}
+
+// statusRecorder remembers the status a handler answered, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }

@@ -146,4 +146,8 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	if err := run(context.Background(), []string{"extra"}, &out, &errOut); err == nil {
 		t.Fatal("positional argument accepted")
 	}
+	errOut.Reset()
+	if err := run(context.Background(), []string{"--help"}, &out, &errOut); err != nil || !strings.Contains(errOut.String(), "-drop-after-commit-rate") {
+		t.Fatalf("--help: %v; usage %q", err, errOut.String())
+	}
 }
