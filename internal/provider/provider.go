@@ -182,6 +182,7 @@ func (p *dataverseProvider) Resources(_ context.Context) []func() resource.Resou
 	return []func() resource.Resource{
 		NewWebhookResource,
 		NewWebhookStepResource,
+		NewWebhookStepImageResource,
 	}
 }
 

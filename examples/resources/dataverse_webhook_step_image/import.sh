@@ -1,0 +1,2 @@
+# By sdkmessageprocessingstepimageid (the dataverse_webhook_steps data source lists the images of each step)
+terraform import dataverse_webhook_step_image.before 5d2f8a61-0c4e-4b7a-9e13-7a6c2b9d4f08

@@ -1,0 +1,591 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+const (
+	imageAliasMax = 256
+	imageNameMax  = 256
+)
+
+// imageMessageProperties maps each message that supports images to the request parameter
+// whose row the image snapshots (sdkmessageprocessingstepimage.messagepropertyname). Create,
+// Update and Delete follow the Web API facts; the others follow Microsoft's table of messages
+// that support table images. Merge also takes SubordinateId; Target (the surviving row) is the
+// one most images want.
+var imageMessageProperties = map[string]string{
+	"Assign":                "Target",
+	"Create":                "Target",
+	"Delete":                "Id",
+	"DeliverIncoming":       "EmailId",
+	"DeliverPromote":        "EmailId",
+	"Merge":                 "Target",
+	"Route":                 "Target",
+	"SetState":              "EntityMoniker",
+	"SetStateDynamicEntity": "EntityMoniker",
+	"Update":                "Target",
+}
+
+// sendMessageProperties is the parameter of the Send message, which names its row by table.
+var sendMessageProperties = map[string]string{
+	"email":    "EmailId",
+	"fax":      "FaxId",
+	"template": "TemplateId",
+}
+
+// imageMessageProperty returns the message property an image of a step on message and table
+// is registered on; false when Dataverse offers no images for that message.
+func imageMessageProperty(message, table string) (string, bool) {
+	if message == "Send" {
+		p, ok := sendMessageProperties[table]
+		return p, ok
+	}
+	p, ok := imageMessageProperties[message]
+	return p, ok
+}
+
+// imageMessageNames lists the messages that support images, for error messages.
+func imageMessageNames() []string {
+	names := make([]string, 0, len(imageMessageProperties)+1)
+	for m := range imageMessageProperties {
+		names = append(names, m)
+	}
+	names = append(names, "Send")
+	sort.Strings(names)
+	return names
+}
+
+// imageLocks serializes the alias check and write of images on the same step within this
+// provider process, so two images created in one apply cannot both claim an alias.
+var imageLocks sync.Map // lower-case step id → *sync.Mutex
+
+func lockStepImages(stepID string) func() {
+	v, _ := imageLocks.LoadOrStore(strings.ToLower(stepID), &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// NewWebhookStepImageResource returns the dataverse_webhook_step_image resource.
+func NewWebhookStepImageResource() resource.Resource { return &webhookStepImageResource{} }
+
+type webhookStepImageResource struct{ data *providerData }
+
+var (
+	_ resource.ResourceWithConfigure      = (*webhookStepImageResource)(nil)
+	_ resource.ResourceWithImportState    = (*webhookStepImageResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*webhookStepImageResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*webhookStepImageResource)(nil)
+)
+
+type webhookStepImageModel struct {
+	ID                  types.String   `tfsdk:"id"`
+	StepID              types.String   `tfsdk:"step_id"`
+	Type                types.String   `tfsdk:"type"`
+	Alias               types.String   `tfsdk:"alias"`
+	Attributes          types.Set      `tfsdk:"attributes"`
+	Name                types.String   `tfsdk:"name"`
+	MessagePropertyName types.String   `tfsdk:"message_property_name"`
+	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *webhookStepImageResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_webhook_step_image"
+}
+
+func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An image of a `dataverse_webhook_step`: an `sdkmessageprocessingstepimage` that makes Dataverse " +
+			"send a snapshot of the row, as it was before the operation (`PreEntityImages`) or as it is after it " +
+			"(`PostEntityImages`), in the body posted to the webhook, under the image's alias.\n\n" +
+			"Dataverse offers images only for some messages, and only where the row exists: no pre-image on `Create`, " +
+			"no post-image on `Delete`, and post-images only on `PostOperation` steps. The provider checks this, and " +
+			"that the alias is unique on the step, when it plans. When the body would exceed 256 KB, Dataverse drops " +
+			"the images and sets the `x-ms-dynamics-msg-size-exceeded` header: list only the columns you need.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The image's `sdkmessageprocessingstepimageid`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"step_id": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "ID of the `dataverse_webhook_step` the image belongs to. Changing it replaces the image.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:          []validator.String{guidValidator{}},
+			},
+			"type": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Which snapshot Dataverse sends: " + quotedList(dataverse.ImageTypeNames()) + ". " +
+					"`PreImage` is the row before the operation (not on `Create`); `PostImage` the row after it (not on " +
+					"`Delete`, and only on `PostOperation` steps); `Both` sends one of each under the same alias. Updates in place.",
+				Validators: []validator.String{stringvalidator.OneOf(dataverse.ImageTypeNames()...)},
+			},
+			"alias": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: fmt.Sprintf("The key of the image in `PreEntityImages` and `PostEntityImages` "+
+					"(`entityalias`), at most %d characters, unique among the images of the step. Updates in place.", imageAliasMax),
+				Validators: []validator.String{stringvalidator.LengthBetween(1, imageAliasMax)},
+			},
+			"attributes": schema.SetAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the 256 KB " +
+					"limit on the body). Order and case do not matter. Updates in place.",
+				Validators: []validator.Set{
+					setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1), stringvalidator.RegexMatches(logicalNamePattern, "must be a column logical name (letters, digits and underscores)")),
+				},
+			},
+			"name": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: fmt.Sprintf("Name of the image, at most %d characters. Defaults to the alias, and "+
+					"follows it while unset. Updates in place.", imageNameMax),
+				Validators: []validator.String{stringvalidator.LengthBetween(1, imageNameMax)},
+			},
+			"message_property_name": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "The parameter of the step's message whose row the image snapshots " +
+					"(`messagepropertyname`), derived from the message: `Target` for `Create`, `Update`, `Assign`, " +
+					"`Merge` and `Route`, `Id` for `Delete`, `EntityMoniker` for `SetState`, `EmailId`, `FaxId` or " +
+					"`TemplateId` for `Send`, `EmailId` for `DeliverIncoming` and `DeliverPromote`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *webhookStepImageResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig catches what needs no API: an empty set of attributes.
+func (r *webhookStepImageResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg webhookStepImageModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !cfg.Attributes.IsNull() && !cfg.Attributes.IsUnknown() && len(cfg.Attributes.Elements()) == 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("attributes"), "Empty attributes",
+			"An empty set of attributes is not allowed: omit attributes to send every column, or list at least one column.")
+	}
+}
+
+// ModifyPlan checks the image against its step and the step's other images, when the provider
+// is configured and the step is known, so mistakes stop the plan before anything is written.
+// The default name follows the alias. A step created in the same apply is checked in Create.
+func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan, cfg webhookStepImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var state *webhookStepImageModel
+	if !req.State.Raw.IsNull() {
+		state = &webhookStepImageModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	if cfg.Name.IsNull() {
+		plan.Name = plan.Alias
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("name"), plan.Name)...)
+	}
+	// A new step (replacement) is checked from scratch, like a new image.
+	if state != nil && !plan.StepID.Equal(state.StepID) {
+		state = nil
+	}
+	typeChanged := state == nil || !plan.Type.Equal(state.Type)
+	aliasChanged := state == nil || !plan.Alias.Equal(state.Alias)
+	if typeChanged {
+		// Unknown until checked against the step; Create and Update check what the plan could not.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("message_property_name"), types.StringUnknown())...)
+	}
+
+	if r.data == nil || r.data.client == nil || plan.StepID.IsUnknown() {
+		return
+	}
+	ctx = r.data.withMasks(ctx)
+	client := r.data.client
+	stepID := plan.StepID.ValueString()
+
+	if typeChanged && !plan.Type.IsUnknown() {
+		step := readImageStep(ctx, client, stepID, &resp.Diagnostics)
+		if step == nil {
+			return
+		}
+		prop, ok := checkImageOnStep(step, plan.Type.ValueString(), &resp.Diagnostics)
+		if !ok {
+			return
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("message_property_name"), prop)...)
+	}
+	if aliasChanged && !plan.Alias.IsUnknown() {
+		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), &resp.Diagnostics)
+	}
+}
+
+func ownID(state *webhookStepImageModel) string {
+	if state == nil {
+		return ""
+	}
+	return state.ID.ValueString()
+}
+
+// readImageStep reads the step an image belongs to, reporting a missing step as a mistake in step_id.
+func readImageStep(ctx context.Context, client *dataverse.Client, stepID string, diags *diag.Diagnostics) *dataverse.Step {
+	step, err := client.GetStep(ctx, stepID)
+	switch {
+	case errors.Is(err, dataverse.ErrNotFound):
+		diags.AddAttributeError(path.Root("step_id"), "Step not found",
+			fmt.Sprintf("Dataverse has no step (sdkmessageprocessingstep) with id %s. Set step_id to the id of an existing "+
+				"dataverse_webhook_step, such as dataverse_webhook_step.<name>.id.", stepID))
+		return nil
+	case err != nil:
+		diags.AddError("Could not read the step of the image", apiErrorDetail(fmt.Sprintf("Reading step %s", stepID), err))
+		return nil
+	}
+	if !step.HandlerIsWebhook {
+		diags.AddAttributeError(path.Root("step_id"), "Not a webhook step",
+			fmt.Sprintf("Step %s (%q) does not fire a webhook: its event handler %s is a plug-in type or a service endpoint "+
+				"whose contract is not 8. dataverse_webhook_step_image adds images only to steps of webhooks.", step.ID, step.Name, step.EventHandlerID))
+		return nil
+	}
+	return step
+}
+
+// checkImageOnStep reports an image type the step's message and stage cannot provide, with the
+// fix, and returns the message property the image is registered on.
+func checkImageOnStep(step *dataverse.Step, imageType string, diags *diag.Diagnostics) (string, bool) {
+	prop, ok := imageMessageProperty(step.Message, step.Table)
+	if !ok {
+		detail := fmt.Sprintf("Step %s (%q) fires on message %q for %s; Dataverse offers images only for the messages %s",
+			step.ID, step.Name, step.Message, tableLabel(step.Table), quotedList(imageMessageNames()))
+		if step.Message == "Send" {
+			detail += " (Send only for the tables email, fax and template)"
+		}
+		diags.AddAttributeError(path.Root("step_id"), "Images are not supported for this message",
+			detail+". Remove the image, or attach it to a step on one of those messages.")
+		return "", false
+	}
+	t, err := dataverse.ParseImageType(imageType)
+	if err != nil {
+		diags.AddAttributeError(path.Root("type"), "Invalid image type", err.Error())
+		return "", false
+	}
+	pre := t == dataverse.ImageTypePreImage || t == dataverse.ImageTypeBoth
+	post := t == dataverse.ImageTypePostImage || t == dataverse.ImageTypeBoth
+	at := path.Root("type")
+	switch {
+	case pre && step.Message == "Create":
+		fix := `set type = "PostImage" to receive the created row`
+		if step.Stage != dataverse.StepStagePostOperation {
+			fix = `attach the image to a PostOperation step and set type = "PostImage" to receive the created row`
+		}
+		diags.AddAttributeError(at, "No pre-image on Create",
+			fmt.Sprintf("Step %s (%q) fires on Create, before which the row does not exist, so Dataverse has no pre-image to send "+
+				"(type = %q). Remove the image, or %s.", step.ID, step.Name, imageType, fix))
+	case post && step.Message == "Delete":
+		diags.AddAttributeError(at, "No post-image on Delete",
+			fmt.Sprintf("Step %s (%q) fires on Delete, after which the row no longer exists, so Dataverse has no post-image to send "+
+				"(type = %q). Set type = \"PreImage\" to receive the deleted row.", step.ID, step.Name, imageType))
+	case post && step.Stage != dataverse.StepStagePostOperation:
+		diags.AddAttributeError(at, "Post-images need a PostOperation step",
+			fmt.Sprintf("Step %s (%q) runs in %s, before the change is saved, so Dataverse has no post-image to send (type = %q). "+
+				"Set type = \"PreImage\", or set stage = \"PostOperation\" on the step.", step.ID, step.Name, step.Stage, imageType))
+	default:
+		return prop, true
+	}
+	return "", false
+}
+
+// checkAliasFree reports an alias another image of the step already uses. Aliases are the keys
+// of PreEntityImages and PostEntityImages, compared as Dataverse compares them: exactly.
+func checkAliasFree(ctx context.Context, client *dataverse.Client, stepID, alias, ownID string, diags *diag.Diagnostics) {
+	images, err := client.ListStepImages(ctx, stepID)
+	if err != nil {
+		diags.AddError("Could not check the image alias", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
+		return
+	}
+	for _, img := range images {
+		if img.EntityAlias == alias && !strings.EqualFold(img.ID, ownID) {
+			diags.AddAttributeError(path.Root("alias"), "Image alias already in use",
+				fmt.Sprintf("Step %s already has an image with alias %q (image %s, %q). The alias is the key of the image in the "+
+					"body Dataverse posts, so it must be unique per step: choose another alias, or remove the other image.",
+					stepID, alias, img.ID, img.Name))
+			return
+		}
+	}
+}
+
+func (r *webhookStepImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan webhookStepImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	client := requireClient(r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.withMasks(ctx)
+	timeout, d := plan.Timeouts.Create(ctx, defaultTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	stepID := plan.StepID.ValueString()
+	prop, ok := r.messageProperty(ctx, client, plan, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	imageType, err := dataverse.ParseImageType(plan.Type.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("type"), "Invalid image type", err.Error())
+		return
+	}
+	attrs := setStrings(ctx, plan.Attributes, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	alias := plan.Alias.ValueString()
+	name := plan.Name.ValueString()
+	if plan.Name.IsUnknown() || plan.Name.IsNull() {
+		name = alias
+	}
+
+	// The plan checked the alias against the images that existed then; images of the same step
+	// created in this apply are only visible now.
+	unlock := lockStepImages(stepID)
+	defer unlock()
+	checkAliasFree(ctx, client, stepID, alias, "", &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	img, err := client.CreateStepImage(ctx, dataverse.StepImageCreate{
+		StepID:              stepID,
+		Name:                name,
+		EntityAlias:         alias,
+		ImageType:           imageType,
+		Attributes:          attrs,
+		MessagePropertyName: prop,
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Could not create the step image", apiErrorDetail(fmt.Sprintf("Creating image %q on step %s", alias, stepID), err))
+		return
+	}
+	resp.Diagnostics.Append(setStepImageState(ctx, &plan, img)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// messageProperty returns the planned message property, or, when the plan could not check the
+// image against its step (the step was created in the same apply, or the provider was not
+// configured yet), makes that check now, with the same messages.
+func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *dataverse.Client, plan webhookStepImageModel, diags *diag.Diagnostics) (string, bool) {
+	if !plan.MessagePropertyName.IsUnknown() {
+		return plan.MessagePropertyName.ValueString(), true
+	}
+	step := readImageStep(ctx, client, plan.StepID.ValueString(), diags)
+	if step == nil {
+		return "", false
+	}
+	return checkImageOnStep(step, plan.Type.ValueString(), diags)
+}
+
+func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state webhookStepImageModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client := requireClient(r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.withMasks(ctx)
+	timeout, d := state.Timeouts.Read(ctx, defaultTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	img, err := client.GetStepImage(ctx, state.ID.ValueString())
+	switch {
+	case errors.Is(err, dataverse.ErrNotFound):
+		tflog.Warn(ctx, "step image no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	case err != nil:
+		resp.Diagnostics.AddError("Could not read the step image", apiErrorDetail(fmt.Sprintf("Reading step image %s", state.ID.ValueString()), err))
+		return
+	}
+	resp.Diagnostics.Append(setStepImageState(ctx, &state, img)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *webhookStepImageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state webhookStepImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client := requireClient(r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.withMasks(ctx)
+	timeout, d := plan.Timeouts.Update(ctx, defaultTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	id, stepID := state.ID.ValueString(), state.StepID.ValueString()
+	var in dataverse.StepImageUpdate
+	if !plan.Type.Equal(state.Type) {
+		t, err := dataverse.ParseImageType(plan.Type.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("type"), "Invalid image type", err.Error())
+			return
+		}
+		in.ImageType = &t
+	}
+	prop, ok := r.messageProperty(ctx, client, plan, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	plan.MessagePropertyName = types.StringValue(prop)
+	if !plan.MessagePropertyName.Equal(state.MessagePropertyName) {
+		in.MessagePropertyName = plan.MessagePropertyName.ValueStringPointer()
+	}
+	alias := plan.Alias.ValueString()
+	if !plan.Alias.Equal(state.Alias) {
+		in.EntityAlias = &alias
+	}
+	if plan.Name.IsUnknown() || plan.Name.IsNull() {
+		plan.Name = types.StringValue(alias)
+	}
+	if !plan.Name.Equal(state.Name) {
+		in.Name = plan.Name.ValueStringPointer()
+	}
+	if !plan.Attributes.Equal(state.Attributes) {
+		attrs := setStrings(ctx, plan.Attributes, &resp.Diagnostics)
+		if attrs == nil {
+			attrs = []string{}
+		}
+		in.Attributes = &attrs
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	plan.ID = state.ID
+	if in == (dataverse.StepImageUpdate{}) {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	if in.EntityAlias != nil {
+		unlock := lockStepImages(stepID)
+		defer unlock()
+		checkAliasFree(ctx, client, stepID, alias, id, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	img, err := client.UpdateStepImage(ctx, id, in)
+	if err != nil {
+		resp.Diagnostics.AddError("Could not update the step image", apiErrorDetail(fmt.Sprintf("Updating step image %s", id), err))
+		return
+	}
+	resp.Diagnostics.Append(setStepImageState(ctx, &plan, img)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state webhookStepImageModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client := requireClient(r.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.data.withMasks(ctx)
+	timeout, d := state.Timeouts.Delete(ctx, defaultTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	// Deleting a step (or its webhook) cascades to its images, so an image may already be gone.
+	if err := client.DeleteStepImage(ctx, state.ID.ValueString()); err != nil && !errors.Is(err, dataverse.ErrNotFound) {
+		resp.Diagnostics.AddError("Could not delete the step image", apiErrorDetail(fmt.Sprintf("Deleting step image %s", state.ID.ValueString()), err))
+	}
+}
+
+func (r *webhookStepImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	id := strings.TrimSpace(req.ID)
+	if !dataverse.IsGUID(id) {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("Import a step image by its sdkmessageprocessingstepimageid, a GUID such as 00000000-0000-0000-0000-000000000001; got %q. "+
+				"The dataverse_webhook_steps data source lists the images of each step with their ids.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+}
+
+// setStepImageState copies what Dataverse holds into the model. Attributes keep the configured
+// spelling when they match as a set, so the stored comma list's order and case never cause a diff.
+func setStepImageState(ctx context.Context, m *webhookStepImageModel, img *dataverse.StepImage) diag.Diagnostics {
+	var diags diag.Diagnostics
+	m.ID = types.StringValue(img.ID)
+	if !strings.EqualFold(m.StepID.ValueString(), img.StepID) {
+		m.StepID = types.StringValue(strings.ToLower(img.StepID))
+	}
+	m.Type = types.StringValue(img.ImageType.String())
+	m.Alias = types.StringValue(img.EntityAlias)
+	m.Name = types.StringValue(img.Name)
+	m.MessagePropertyName = types.StringValue(img.MessagePropertyName)
+	m.Attributes = columnSet(ctx, m.Attributes, img.Attributes, &diags)
+	return diags
+}
+
+// columnSet returns prior when it names the same columns as stored (ignoring order and case),
+// else the stored columns in lower case; null when none are stored.
+func columnSet(ctx context.Context, prior types.Set, stored []string, diags *diag.Diagnostics) types.Set {
+	if len(stored) == 0 {
+		return types.SetNull(types.StringType)
+	}
+	if sameFold(setStrings(ctx, prior, diags), stored) {
+		return prior
+	}
+	seen := map[string]bool{}
+	lower := make([]string, 0, len(stored))
+	for _, a := range stored {
+		if l := strings.ToLower(a); !seen[l] {
+			seen[l] = true
+			lower = append(lower, l)
+		}
+	}
+	v, d := types.SetValueFrom(ctx, types.StringType, lower)
+	diags.Append(d...)
+	return v
+}
