@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -37,7 +39,21 @@ var stepSummaryAttrTypes = map[string]attr.Type{
 	"name":                 types.StringType,
 	"description":          types.StringType,
 	"run_as_user_id":       types.StringType,
+	"images":               types.ListType{ElemType: types.ObjectType{AttrTypes: stepImageSummaryAttrTypes}},
 }
+
+var stepImageSummaryAttrTypes = map[string]attr.Type{
+	"id":                    types.StringType,
+	"name":                  types.StringType,
+	"type":                  types.StringType,
+	"alias":                 types.StringType,
+	"attributes":            types.SetType{ElemType: types.StringType},
+	"message_property_name": types.StringType,
+}
+
+// imageListConcurrency bounds the image queries in flight at once: one per step, as the client
+// has no query for the images of many steps.
+const imageListConcurrency = 4
 
 type webhookStepsModel struct {
 	WebhookID types.String `tfsdk:"webhook_id"`
@@ -54,7 +70,7 @@ func (d *webhookStepsDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the steps registered for a webhook, with the same attributes as `dataverse_webhook_step`, " +
-			"ordered by message, table, stage and rank.",
+			"ordered by message, table, stage and rank, and the images of each step (`dataverse_webhook_step_image`).",
 		Attributes: map[string]schema.Attribute{
 			"webhook_id": schema.StringAttribute{
 				Required:            true,
@@ -78,6 +94,18 @@ func (d *webhookStepsDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 					"name":                 computed("Name."),
 					"description":          computed("Description; null when empty."),
 					"run_as_user_id":       computed("The `systemuser` the step runs as; null for the calling user."),
+					"images": schema.ListNestedAttribute{
+						Computed:            true,
+						MarkdownDescription: "The images of the step, ordered by name.",
+						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+							"id":                    computed("The `sdkmessageprocessingstepimageid`."),
+							"name":                  computed("Name."),
+							"type":                  computed("`PreImage`, `PostImage` or `Both`."),
+							"alias":                 computed("Key of the image in `PreEntityImages` and `PostEntityImages`."),
+							"attributes":            schema.SetAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Columns the image carries; null when it carries every column."},
+							"message_property_name": computed("The message parameter whose row the image snapshots, such as `Target`."),
+						}},
+					},
 				}},
 			},
 		},
@@ -102,9 +130,14 @@ func (d *webhookStepsDataSource) Read(ctx context.Context, req datasource.ReadRe
 		return
 	}
 	sortSteps(steps)
+	images, err := listImagesOfSteps(ctx, client, steps)
+	if err != nil {
+		resp.Diagnostics.AddError("Could not list the images of the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the step images of webhook %s", m.WebhookID.ValueString()), err))
+		return
+	}
 	items := make([]attr.Value, 0, len(steps))
 	for i := range steps {
-		obj, diags := stepSummary(ctx, &steps[i])
+		obj, diags := stepSummary(ctx, &steps[i], images[i])
 		resp.Diagnostics.Append(diags...)
 		items = append(items, obj)
 	}
@@ -130,7 +163,31 @@ func sortSteps(steps []dataverse.Step) {
 	})
 }
 
-func stepSummary(ctx context.Context, s *dataverse.Step) (types.Object, diag.Diagnostics) {
+// listImagesOfSteps returns the images of each step, in the order of steps.
+func listImagesOfSteps(ctx context.Context, client *dataverse.Client, steps []dataverse.Step) ([][]dataverse.StepImage, error) {
+	out := make([][]dataverse.StepImage, len(steps))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(imageListConcurrency)
+	for i := range steps {
+		g.Go(func() error {
+			// Masked tflog contexts rewrite their field map on every log line, so concurrent
+			// requests each need a context of their own; SetField makes that copy.
+			ctx := tflog.SetField(ctx, "step_id", steps[i].ID)
+			images, err := client.ListStepImages(ctx, steps[i].ID)
+			if err != nil {
+				return err
+			}
+			out[i] = images
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func stepSummary(ctx context.Context, s *dataverse.Step, images []dataverse.StepImage) (types.Object, diag.Diagnostics) {
 	var m webhookStepModel
 	m.FilteringAttributes = types.SetNull(types.StringType)
 	m.RunAsUserID = types.StringNull()
@@ -149,7 +206,31 @@ func stepSummary(ctx context.Context, s *dataverse.Step) (types.Object, diag.Dia
 		"name":                 m.Name,
 		"description":          m.Description,
 		"run_as_user_id":       m.RunAsUserID,
+		"images":               stepImageSummaries(ctx, images, &diags),
 	})
 	diags.Append(d...)
 	return obj, diags
+}
+
+func stepImageSummaries(ctx context.Context, images []dataverse.StepImage, diags *diag.Diagnostics) types.List {
+	elemType := types.ObjectType{AttrTypes: stepImageSummaryAttrTypes}
+	items := make([]attr.Value, 0, len(images))
+	for i := range images {
+		var m webhookStepImageModel
+		m.Attributes = types.SetNull(types.StringType)
+		diags.Append(setStepImageState(ctx, &m, &images[i])...)
+		obj, d := types.ObjectValue(stepImageSummaryAttrTypes, map[string]attr.Value{
+			"id":                    m.ID,
+			"name":                  m.Name,
+			"type":                  m.Type,
+			"alias":                 m.Alias,
+			"attributes":            m.Attributes,
+			"message_property_name": m.MessagePropertyName,
+		})
+		diags.Append(d...)
+		items = append(items, obj)
+	}
+	list, d := types.ListValue(elemType, items)
+	diags.Append(d...)
+	return list
 }
