@@ -1,0 +1,787 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
+)
+
+const (
+	imageAddr    = "dataverse_webhook_step_image.test"
+	imageSet     = "sdkmessageprocessingstepimages"
+	imageStepSet = "sdkmessageprocessingsteps"
+)
+
+// imageConfig is a webhook, a step on it named "test" (stepBody sets message, table, …) and
+// whatever else the test adds.
+func imageConfig(e *emulator.Emulator, stepBody, rest string) string {
+	return providerBlock(e) + `
+resource "dataverse_webhook" "hook" {
+  name        = "orders-sync"
+  url         = "https://fn.example.net/api/orders"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+` + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", stepBody) + rest
+}
+
+const accountUpdated = `
+  message = "Update"
+  table   = "account"
+`
+
+// imageResource renders the dataverse_webhook_step_image "test" on the step "test".
+func imageResource(body string) string {
+	return fmt.Sprintf("resource \"dataverse_webhook_step_image\" \"test\" {\n  step_id = dataverse_webhook_step.test.id\n%s\n}\n", body)
+}
+
+// sameImageID records the image id on first use and fails when a later step replaced it.
+func sameImageID(id *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		got := attrOf(s, imageAddr, "id")
+		if *id == "" {
+			*id = got
+			return nil
+		}
+		if got != *id {
+			return fmt.Errorf("image id changed from %s to %s: an in-place update replaced the image", *id, got)
+		}
+		return nil
+	}
+}
+
+// imageRow checks the image row the emulator holds for the image in state.
+func imageRow(e *emulator.Emulator, check func(row map[string]any) error) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		row, ok := e.Row(imageSet, attrOf(s, imageAddr, "id"))
+		if !ok {
+			return fmt.Errorf("the emulator holds no such image")
+		}
+		return check(row)
+	}
+}
+
+// wantImageRow compares the columns a test cares about; attributes as a sorted list.
+func wantImageRow(imageType int, alias, name, attributes, property string) func(map[string]any) error {
+	return func(row map[string]any) error {
+		got := fmt.Sprintf("imagetype=%v alias=%v name=%v attributes=%s property=%v",
+			row["imagetype"], row["entityalias"], row["name"], sortedColumns(row["attributes"]), row["messagepropertyname"])
+		want := fmt.Sprintf("imagetype=%d alias=%s name=%s attributes=%s property=%s", imageType, alias, name, attributes, property)
+		if got != want {
+			return fmt.Errorf("image row:\n got %s\nwant %s", got, want)
+		}
+		return nil
+	}
+}
+
+func sortedColumns(v any) string {
+	s, _ := v.(string)
+	if s == "" {
+		return "(all)"
+	}
+	cols := strings.Split(s, ",")
+	sort.Strings(cols)
+	return strings.Join(cols, ",")
+}
+
+func inPlace(addr string) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}}
+}
+
+func TestAccWebhookStepImage_lifecycle(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	var id, firstStep string
+	otherStep := `
+resource "dataverse_webhook_step" "other" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = "contact"
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: imageConfig(e, accountUpdated, imageResource(`
+  type       = "PreImage"
+  alias      = "before"
+  attributes = ["name", "telephone1"]
+`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("name"), knownvalue.StringExact("before")),
+					statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("message_property_name"), knownvalue.StringExact("Target")),
+					statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("attributes"),
+						knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("name"), knownvalue.StringExact("telephone1")})),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameImageID(&id),
+					resource.TestCheckResourceAttrPair(imageAddr, "step_id", "dataverse_webhook_step.test", "id"),
+					imageRow(e, wantImageRow(0, "before", "before", "name,telephone1", "Target")),
+					imageRow(e, func(row map[string]any) error {
+						firstStep = fmt.Sprint(row["_sdkmessageprocessingstepid_value"])
+						return nil
+					}),
+				),
+			},
+			{
+				Config: imageConfig(e, accountUpdated, imageResource(`
+  type       = "Both"
+  alias      = "before"
+  attributes = ["name", "telephone1"]
+`)),
+				ConfigPlanChecks: inPlace(imageAddr),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameImageID(&id),
+					resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
+					imageRow(e, wantImageRow(2, "before", "before", "name,telephone1", "Target")),
+				),
+			},
+			{
+				// the default name follows the alias
+				Config: imageConfig(e, accountUpdated, imageResource(`
+  type       = "Both"
+  alias      = "snapshot"
+  attributes = ["name", "telephone1"]
+`)),
+				ConfigPlanChecks: inPlace(imageAddr),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameImageID(&id),
+					resource.TestCheckResourceAttr(imageAddr, "name", "snapshot"),
+					imageRow(e, wantImageRow(2, "snapshot", "snapshot", "name,telephone1", "Target")),
+				),
+			},
+			{
+				Config: imageConfig(e, accountUpdated, imageResource(`
+  type       = "Both"
+  alias      = "snapshot"
+  attributes = ["accountnumber", "name", "revenue"]
+`)),
+				ConfigPlanChecks: inPlace(imageAddr),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameImageID(&id),
+					resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
+					imageRow(e, wantImageRow(2, "snapshot", "snapshot", "accountnumber,name,revenue", "Target")),
+				),
+			},
+			{
+				Config: imageConfig(e, accountUpdated, imageResource(`
+  type       = "Both"
+  alias      = "snapshot"
+  attributes = ["accountnumber", "name", "revenue"]
+  name       = "account snapshot"
+`)),
+				ConfigPlanChecks: inPlace(imageAddr),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameImageID(&id),
+					imageRow(e, wantImageRow(2, "snapshot", "account snapshot", "accountnumber,name,revenue", "Target")),
+				),
+			},
+			{
+				// without attributes the image carries every column
+				Config: imageConfig(e, accountUpdated, imageResource(`
+  type  = "PostImage"
+  alias = "snapshot"
+  name  = "account snapshot"
+`)),
+				ConfigPlanChecks: inPlace(imageAddr),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("attributes"), knownvalue.Null()),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameImageID(&id),
+					imageRow(e, wantImageRow(1, "snapshot", "account snapshot", "(all)", "Target")),
+				),
+			},
+			{
+				ResourceName:      imageAddr,
+				ImportState:       true,
+				ImportStateVerify: true,
+			},
+			{
+				// another step replaces the image
+				Config: imageConfig(e, accountUpdated, otherStep+`
+resource "dataverse_webhook_step_image" "test" {
+  step_id = dataverse_webhook_step.other.id
+  type    = "PostImage"
+  alias   = "snapshot"
+  name    = "account snapshot"
+}
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPair(imageAddr, "step_id", "dataverse_webhook_step.other", "id"),
+					func(s *terraform.State) error {
+						if got := attrOf(s, imageAddr, "id"); got == id {
+							return fmt.Errorf("image %s was not replaced", id)
+						}
+						if _, ok := e.Row(imageSet, id); ok {
+							return fmt.Errorf("the old image %s is still there", id)
+						}
+						if n := len(e.Rows(imageSet)); n != 1 {
+							return fmt.Errorf("%d images, want 1", n)
+						}
+						return nil
+					},
+					imageRow(e, func(row map[string]any) error {
+						if got := fmt.Sprint(row["_sdkmessageprocessingstepid_value"]); got == firstStep {
+							return fmt.Errorf("the new image is still bound to the first step %s", got)
+						}
+						return nil
+					}),
+				),
+			},
+		},
+	})
+}
+
+func TestAccWebhookStepImage_messageProperty(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, step, imageType, want string
+	}{
+		{"Create", `
+  message = "Create"
+  table   = "contact"
+`, "PostImage", "Target"},
+		{"Delete", `
+  message = "Delete"
+  table   = "account"
+`, "PreImage", "Id"},
+		{"Assign", `
+  message = "Assign"
+  table   = "account"
+`, "Both", "Target"},
+		{"SetState", `
+  message = "SetState"
+  table   = "account"
+`, "PreImage", "EntityMoniker"},
+		{"Merge", `
+  message = "Merge"
+  table   = "account"
+`, "PreImage", "Target"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				CheckDestroy:             checkNoRowsLeft(e),
+				Steps: []resource.TestStep{{
+					Config: imageConfig(e, tc.step, imageResource(fmt.Sprintf(`
+  type  = %q
+  alias = "img"
+`, tc.imageType))),
+					Check: resource.ComposeAggregateTestCheckFunc(
+						resource.TestCheckResourceAttr(imageAddr, "message_property_name", tc.want),
+						imageRow(e, func(row map[string]any) error {
+							if row["messagepropertyname"] != tc.want {
+								return fmt.Errorf("messagepropertyname = %v, want %s", row["messagepropertyname"], tc.want)
+							}
+							return nil
+						}),
+					),
+				}},
+			})
+		})
+	}
+}
+
+func TestAccWebhookStepImage_drift(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := imageConfig(e, accountUpdated, imageResource(`
+  type       = "PreImage"
+  alias      = "before"
+  attributes = ["name", "telephone1"]
+`))
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: sameImageID(&id)},
+			{
+				// the stored list in another order and case is no change
+				PreConfig: func() {
+					if err := e.PatchRow(imageSet, id, map[string]any{"attributes": "Telephone1,NAME"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   cfg,
+				PlanOnly: true,
+			},
+			{
+				// columns changed behind Terraform's back are planned back
+				PreConfig: func() {
+					if err := e.PatchRow(imageSet, id, map[string]any{"attributes": "name,revenue", "entityalias": "other"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:           cfg,
+				ConfigPlanChecks: inPlace(imageAddr),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameImageID(&id),
+					imageRow(e, wantImageRow(0, "before", "before", "name,telephone1", "Target")),
+				),
+			},
+			{
+				// an image deleted behind Terraform's back is re-created
+				PreConfig: func() {
+					if err := e.DeleteRow(imageSet, id); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate)},
+				},
+				Check: imageRow(e, wantImageRow(0, "before", "before", "name,telephone1", "Target")),
+			},
+			{
+				// a step deleted behind Terraform's back takes its images with it; both come back
+				PreConfig: func() {
+					rows := e.Rows(imageStepSet)
+					if len(rows) != 1 {
+						t.Fatalf("%d steps, want 1", len(rows))
+					}
+					if err := e.DeleteRow(imageStepSet, fmt.Sprint(rows[0]["sdkmessageprocessingstepid"])); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("dataverse_webhook_step.test", plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate),
+				}},
+				Check: imageRow(e, wantImageRow(0, "before", "before", "name,telephone1", "Target")),
+			},
+		},
+	})
+}
+
+// seededStep registers, outside Terraform, a webhook and a step on message and table with the
+// given stage and mode, and returns the step id, so a configuration can name it before planning.
+func seededStep(t *testing.T, e *emulator.Emulator, message, table string, stage, mode int) (*dvuser.Client, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := dvuser.New(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook, err := c.Create(ctx, "serviceendpoints", map[string]any{
+		"name": "seeded", "url": "https://fn.example.net/api/seeded", "contract": 8, "authtype": 4, "authvalue": "k", "messageformat": 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, err := c.Create(ctx, imageStepSet, map[string]any{
+		"name": "seeded: " + message, "mode": mode, "stage": stage, "rank": 1, "supporteddeployment": 0,
+		"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + hook + ")",
+		"sdkmessageid@odata.bind":                 "/sdkmessages(" + emulator.SDKMessageID(message) + ")",
+		"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + emulator.SDKMessageFilterID(message, table) + ")",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, step
+}
+
+func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
+	t.Parallel()
+	const (
+		preOperation  = 20
+		postOperation = 40
+		synchronous   = 0
+		asynchronous  = 1
+	)
+	cases := []struct {
+		name, message string
+		stage, mode   int
+		body, want    string
+		existingAlias string // an image of the step already using this alias
+		noStep        bool   // step_id names no step
+		apiCheck      bool   // the check needs the API
+	}{
+		{name: "pre-image on Create", message: "Create", stage: postOperation, mode: asynchronous, apiCheck: true,
+			body: `type = "PreImage"`, want: `(?s)No pre-image on Create.*type\s+=\s+"PostImage"`},
+		{name: "both on Create", message: "Create", stage: postOperation, mode: asynchronous, apiCheck: true,
+			body: `type = "Both"`, want: `(?s)No pre-image on Create.*type\s+=\s+"PostImage"`},
+		{name: "post-image on Delete", message: "Delete", stage: postOperation, mode: asynchronous, apiCheck: true,
+			body: `type = "PostImage"`, want: `(?s)No post-image on Delete.*type\s+=\s+"PreImage"`},
+		{name: "both on Delete", message: "Delete", stage: preOperation, mode: synchronous, apiCheck: true,
+			body: `type = "Both"`, want: `(?s)No post-image on Delete.*type\s+=\s+"PreImage"`},
+		{name: "post-image before PostOperation", message: "Update", stage: preOperation, mode: synchronous, apiCheck: true,
+			body: `type = "PostImage"`, want: `(?s)Post-images need a PostOperation step.*stage\s+=\s+"PostOperation"`},
+		{name: "message without images", message: "Retrieve", stage: postOperation, mode: asynchronous, apiCheck: true,
+			body: `type = "PreImage"`, want: `(?s)Images are not supported for this message.*"Retrieve"`},
+		{name: "alias in use", message: "Update", stage: postOperation, mode: asynchronous, apiCheck: true, existingAlias: "before",
+			body: `type = "PreImage"`, want: `(?s)Image alias already in use.*"before"`},
+		{name: "missing step", message: "Update", stage: postOperation, mode: asynchronous, apiCheck: true, noStep: true,
+			body: `type = "PreImage"`, want: `(?s)Step not found.*step_id`},
+		{name: "empty attributes", message: "Update", stage: postOperation, mode: asynchronous,
+			body: "type = \"PreImage\"\n  attributes = []", want: `(?s)Empty attributes.*omit\s+attributes`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			c, stepID := seededStep(t, e, tc.message, "account", tc.stage, tc.mode)
+			if tc.existingAlias != "" {
+				if _, err := c.Create(context.Background(), imageSet, map[string]any{
+					"entityalias": tc.existingAlias, "name": "existing", "imagetype": 0, "messagepropertyname": "Target",
+					"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + stepID + ")",
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.noStep {
+				stepID = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+			}
+			e.ResetStats()
+			cfg := providerBlock(e) + fmt.Sprintf(`
+resource "dataverse_webhook_step_image" "test" {
+  step_id = %q
+  alias   = "before"
+  %s
+}
+`, stepID, tc.body)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				Steps: []resource.TestStep{{
+					Config:      cfg,
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+			st := e.Stats()
+			if !tc.apiCheck && st.Requests.Total != 0 {
+				t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
+			}
+			if tc.apiCheck && st.Requests.Total == 0 {
+				t.Errorf("the check made no request: it did not consult Dataverse")
+			}
+			if w := st.Requests.ByMethod["POST"] + st.Requests.ByMethod["PATCH"] + st.Requests.ByMethod["DELETE"]; w != 0 {
+				t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
+			}
+		})
+	}
+}
+
+// When the step is created in the same apply, the plan cannot check the image against it:
+// Create makes the same checks, with the same messages, before it writes the image.
+func TestAccWebhookStepImage_checksAtApply(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, step, images, want string
+	}{
+		{"pre-image on Create", `
+  message = "Create"
+  table   = "account"
+`, imageResource(`
+  type  = "PreImage"
+  alias = "before"
+`), `(?s)No pre-image on Create.*type\s+=\s+"PostImage"`},
+		{"post-image before PostOperation", `
+  message = "Update"
+  table   = "account"
+  mode    = "Synchronous"
+  stage   = "PreOperation"
+`, imageResource(`
+  type  = "PostImage"
+  alias = "after"
+`), `(?s)Post-images need a PostOperation step`},
+		{"alias twice on a new step", accountUpdated, imageResource(`
+  type  = "PreImage"
+  alias = "same"
+`) + `
+resource "dataverse_webhook_step_image" "twin" {
+  step_id = dataverse_webhook_step.test.id
+  type    = "PostImage"
+  alias   = "same"
+}
+`, `(?s)Image alias already in use.*"same"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				CheckDestroy:             checkNoRowsLeft(e),
+				Steps: []resource.TestStep{{
+					Config:      imageConfig(e, tc.step, tc.images),
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+			if tc.name == "alias twice on a new step" {
+				return // one of the twins is written before the other fails
+			}
+			if n := e.Stats().Requests.ByEntitySet[imageSet]; n != 0 {
+				t.Errorf("a rejected image reached the image table: %d requests", n)
+			}
+		})
+	}
+}
+
+func TestAccWebhookStepsDataSource_images(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := imageConfig(e, accountUpdated, `
+resource "dataverse_webhook_step" "created" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Create"
+  table      = "contact"
+}
+
+resource "dataverse_webhook_step_image" "before" {
+  step_id    = dataverse_webhook_step.test.id
+  type       = "PreImage"
+  alias      = "before"
+  attributes = ["telephone1", "name"]
+}
+
+resource "dataverse_webhook_step_image" "after" {
+  step_id = dataverse_webhook_step.test.id
+  type    = "PostImage"
+  alias   = "after"
+}
+
+data "dataverse_webhook_steps" "all" {
+  webhook_id = dataverse_webhook.hook.id
+  depends_on = [
+    dataverse_webhook_step.created,
+    dataverse_webhook_step_image.before,
+    dataverse_webhook_step_image.after,
+  ]
+}
+`)
+	const ds = "data.dataverse_webhook_steps.all"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			// Steps are ordered by message: Create of contact, then Update of account; images by name.
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(ds, "steps.#", "2"),
+				resource.TestCheckResourceAttr(ds, "steps.0.message", "Create"),
+				resource.TestCheckResourceAttr(ds, "steps.0.images.#", "0"),
+				resource.TestCheckResourceAttr(ds, "steps.1.message", "Update"),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.#", "2"),
+				resource.TestCheckResourceAttrPair(ds, "steps.1.images.0.id", "dataverse_webhook_step_image.after", "id"),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.0.alias", "after"),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.0.type", "PostImage"),
+				resource.TestCheckNoResourceAttr(ds, "steps.1.images.0.attributes.#"),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.0.message_property_name", "Target"),
+				resource.TestCheckResourceAttrPair(ds, "steps.1.images.1.id", "dataverse_webhook_step_image.before", "id"),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.1.name", "before"),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.1.type", "PreImage"),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.1.attributes.#", "2"),
+				resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "name"),
+				resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "telephone1"),
+			),
+		}},
+	})
+}
+
+// imageReceiver is a local webhook endpoint that keeps what Dataverse posts to it.
+type imageReceiver struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	calls []imageDelivery
+}
+
+type imageDelivery struct {
+	header http.Header
+	size   int
+	body   struct {
+		MessageName      string
+		PreEntityImages  []imageKeyValue
+		PostEntityImages []imageKeyValue
+	}
+}
+
+type imageKeyValue struct {
+	Key   string `json:"key"`
+	Value struct {
+		Attributes []struct {
+			Key   string `json:"key"`
+			Value any    `json:"value"`
+		}
+	} `json:"value"`
+}
+
+// columns returns an image's attributes as a map.
+func (kv imageKeyValue) columns() map[string]any {
+	out := map[string]any{}
+	for _, a := range kv.Value.Attributes {
+		out[a.Key] = a.Value
+	}
+	return out
+}
+
+func newImageReceiver(t *testing.T) *imageReceiver {
+	t.Helper()
+	rc := &imageReceiver{}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, err := io.ReadAll(r.Body)
+		d := imageDelivery{header: r.Header.Clone(), size: len(raw)}
+		if err == nil {
+			err = json.Unmarshal(raw, &d.body)
+		}
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		rc.mu.Lock()
+		rc.calls = append(rc.calls, d)
+		rc.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *imageReceiver) received() []imageDelivery {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]imageDelivery(nil), rc.calls...)
+}
+
+// imagesByAlias indexes an image collection, failing on a repeated alias.
+func imagesByAlias(list []imageKeyValue) (map[string]map[string]any, error) {
+	out := map[string]map[string]any{}
+	for _, kv := range list {
+		if _, dup := out[kv.Key]; dup {
+			return nil, fmt.Errorf("alias %q sent twice", kv.Key)
+		}
+		out[kv.Key] = kv.columns()
+	}
+	return out, nil
+}
+
+// The images Terraform registers are what the webhook receives: the listed columns, no more,
+// before and after the change; above 256 KB Dataverse drops them and says so in a header.
+func TestAccWebhookStepImage_delivery(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	rc := newImageReceiver(t)
+	cfg := providerBlock(e) + fmt.Sprintf(`
+resource "dataverse_webhook" "hook" {
+  name        = "account-audit"
+  url         = "%s/api/accounts"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+
+resource "dataverse_webhook_step" "test" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = "account"
+}
+
+resource "dataverse_webhook_step_image" "before" {
+  step_id    = dataverse_webhook_step.test.id
+  type       = "PreImage"
+  alias      = "before"
+  attributes = ["name", "telephone1"]
+}
+
+resource "dataverse_webhook_step_image" "after" {
+  step_id    = dataverse_webhook_step.test.id
+  type       = "PostImage"
+  alias      = "after"
+  attributes = ["accountnumber", "name"]
+}
+`, rc.srv.URL)
+
+	fire := func(s *terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		user, err := dvuser.New(ctx, e)
+		if err != nil {
+			return err
+		}
+		id, err := user.Create(ctx, "accounts", map[string]any{
+			"name": "Contoso", "telephone1": "555-0100", "accountnumber": "A-1", "websiteurl": "https://contoso.example",
+		})
+		if err != nil {
+			return err
+		}
+		if err := user.Update(ctx, "accounts", id, map[string]any{"name": "Contoso Ltd", "telephone1": "555-0199"}); err != nil {
+			return err
+		}
+		// A row too large to send whole: the context loses its images.
+		if err := user.Update(ctx, "accounts", id, map[string]any{"name": "Contoso Big", "notes_blob": strings.Repeat("x", 300*1024)}); err != nil {
+			return err
+		}
+		if err := e.WaitIdle(ctx); err != nil {
+			return err
+		}
+		calls := rc.received()
+		if len(calls) != 2 {
+			return fmt.Errorf("the webhook received %d posts, want 2 (one per update; the step does not fire on Create)", len(calls))
+		}
+		// Asynchronous posts may arrive in any order; the trimmed one is the one that says so.
+		small, big := calls[0], calls[1]
+		if small.header.Get("x-ms-dynamics-msg-size-exceeded") != "" {
+			small, big = big, small
+		}
+		if small.body.MessageName != "Update" || small.header.Get("x-ms-dynamics-msg-size-exceeded") != "" {
+			return fmt.Errorf("both posts say the size was exceeded, or one is not an Update: message %q", small.body.MessageName)
+		}
+		pre, err := imagesByAlias(small.body.PreEntityImages)
+		if err != nil {
+			return err
+		}
+		post, err := imagesByAlias(small.body.PostEntityImages)
+		if err != nil {
+			return err
+		}
+		if got, want := fmt.Sprint(pre), "map[before:map[name:Contoso telephone1:555-0100]]"; got != want {
+			return fmt.Errorf("PreEntityImages = %s, want %s", got, want)
+		}
+		if got, want := fmt.Sprint(post), "map[after:map[accountnumber:A-1 name:Contoso Ltd]]"; got != want {
+			return fmt.Errorf("PostEntityImages = %s, want %s", got, want)
+		}
+
+		if big.header.Get("x-ms-dynamics-msg-size-exceeded") != "true" || big.size > 256*1024 {
+			return fmt.Errorf("large post: size-exceeded header %q, %d bytes", big.header.Get("x-ms-dynamics-msg-size-exceeded"), big.size)
+		}
+		if len(big.body.PreEntityImages) != 0 || len(big.body.PostEntityImages) != 0 {
+			return fmt.Errorf("large post kept its images: %d pre, %d post", len(big.body.PreEntityImages), len(big.body.PostEntityImages))
+		}
+		return nil
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps:                    []resource.TestStep{{Config: cfg, Check: fire}},
+	})
+}
