@@ -30,10 +30,10 @@ const (
 )
 
 // imageMessageProperties maps each message that supports images to the request parameter
-// whose row the image snapshots (sdkmessageprocessingstepimage.messagepropertyname). Create,
-// Update and Delete follow the Web API facts; the others follow Microsoft's table of messages
-// that support table images. Merge also takes SubordinateId; Target (the surviving row) is the
-// one most images want.
+// whose row the image snapshots (sdkmessageprocessingstepimage.messagepropertyname), after
+// Microsoft's table of messages that support table images, except Delete: that table names
+// Target, while the Web API reference the client follows gives Id for Delete images. Merge also
+// takes SubordinateId; Target (the surviving row) is the one most images want.
 var imageMessageProperties = map[string]string{
 	"Assign":                "Target",
 	"Create":                "Target",
@@ -330,8 +330,8 @@ func checkImageOnStep(step *dataverse.Step, imageType string, diags *diag.Diagno
 	return "", false
 }
 
-// checkAliasFree reports an alias another image of the step already uses. Aliases are the keys
-// of PreEntityImages and PostEntityImages, compared as Dataverse compares them: exactly.
+// checkAliasFree reports an alias another image of the step already uses. Aliases are keys of
+// PreEntityImages and PostEntityImages in the posted JSON, so they are compared exactly.
 func checkAliasFree(ctx context.Context, client *dataverse.Client, stepID, alias, ownID string, diags *diag.Diagnostics) {
 	images, err := client.ListStepImages(ctx, stepID)
 	if err != nil {
