@@ -90,6 +90,9 @@ type Client struct {
 	maxBackoff  time.Duration
 
 	catalog catalog
+	// Snapshots behind ReadWebhook and ReadStep.
+	webhookSnap snapshot[Webhook]
+	stepSnap    snapshot[Step]
 }
 
 // New validates cfg and returns a Client. It makes no request and fetches no token.

@@ -78,11 +78,12 @@ type StepUpdate struct {
 //
 // Message, Table and HandlerIsWebhook come from what this client already knows about the filter
 // (ResolveMessageFilter) and the webhook; when it knows nothing it reads the step back.
-func (c *Client) CreateStep(ctx context.Context, in StepCreate) (*Step, error) {
+func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, err error) {
 	id, err := idOrNew("step id", in.ID)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { c.recordStep(created, err, id) }()
 	if err := errors.Join(
 		checkID("webhook id", in.WebhookID),
 		checkID("message id", in.MessageID),
@@ -171,17 +172,21 @@ func (c *Client) GetStep(ctx context.Context, id string) (*Step, error) {
 	}
 	var row stepRow
 	if err := c.getEntity(ctx, entityPath(setSteps, id), stepQuery(), &row); err != nil {
+		c.recordStep(nil, err, id)
 		return nil, err
 	}
-	return c.stepFromExpandedRow(row), nil
+	s := c.stepFromExpandedRow(row)
+	c.recordStep(s, nil, id)
+	return s, nil
 }
 
 // UpdateStep changes the given columns of an existing step and returns it as stored. A missing
 // row gives an error matching ErrNotFound.
-func (c *Client) UpdateStep(ctx context.Context, id string, in StepUpdate) (*Step, error) {
+func (c *Client) UpdateStep(ctx context.Context, id string, in StepUpdate) (updated *Step, err error) {
 	if err := checkID("step id", id); err != nil {
 		return nil, err
 	}
+	defer func() { c.recordStep(updated, err, id) }()
 	row := map[string]any{}
 	if in.Name != nil {
 		if *in.Name == "" {
@@ -255,6 +260,8 @@ func (c *Client) SetStepEnabled(ctx context.Context, id string, enabled bool) er
 	if err := checkID("step id", id); err != nil {
 		return err
 	}
+	// The answer carries no row, so the snapshot's copy is dropped rather than patched.
+	defer c.stepSnap.forget(id)
 	row := map[string]any{"statecode": stepStateEnabled, "statuscode": stepStatusEnabled}
 	if !enabled {
 		row = map[string]any{"statecode": stepStateDisabled, "statuscode": stepStatusDisabled}
@@ -272,6 +279,7 @@ func (c *Client) DeleteStep(ctx context.Context, id string) error {
 	if err := checkID("step id", id); err != nil {
 		return err
 	}
+	defer c.stepSnap.forget(id)
 	return c.delete(ctx, entityPath(setSteps, id))
 }
 
@@ -290,8 +298,8 @@ func (c *Client) ListWebhookSteps(ctx context.Context, webhookID string) ([]Step
 	return c.stepsFromRows(rows), nil
 }
 
-// ListStepsOfWebhooks returns the steps of all the given webhooks in one paged query, sorted by
-// name then id.
+// ListStepsOfWebhooks returns the steps of all the given webhooks, sorted by name then id. It
+// makes one paged query per 40 webhooks, so that no URL grows past what Dataverse accepts.
 func (c *Client) ListStepsOfWebhooks(ctx context.Context, webhookIDs []string) ([]Step, error) {
 	ids := uniqueIDs(webhookIDs)
 	if len(ids) == 0 {
@@ -302,14 +310,12 @@ func (c *Client) ListStepsOfWebhooks(ctx context.Context, webhookIDs []string) (
 			return nil, err
 		}
 	}
-	filter, aliases := anyOfIDs("_eventhandler_value", "h", ids)
-	q := stepQuery().with("$filter", filter)
-	q = append(q, aliases...)
-	rows, err := getCollection[stepRow](ctx, c, &request{path: setSteps, query: q}, 0)
+	steps, err := c.listStepsByHandlers(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	return c.stepsFromRows(rows), nil
+	sortSteps(steps)
+	return steps, nil
 }
 
 func stepQuery() query {
@@ -321,10 +327,14 @@ func (c *Client) stepsFromRows(rows []stepRow) []Step {
 	for _, row := range rows {
 		out = append(out, *c.stepFromExpandedRow(row))
 	}
-	slices.SortFunc(out, func(a, b Step) int {
+	sortSteps(out)
+	return out
+}
+
+func sortSteps(steps []Step) {
+	slices.SortFunc(steps, func(a, b Step) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
-	return out
 }
 
 // stepFromExpandedRow converts a row read with stepExpand and records what it reveals.

@@ -47,11 +47,12 @@ type WebhookFilter struct {
 
 // CreateWebhook creates the serviceendpoint row with contract 8, Json message format, no user
 // claim and normal connection mode, and returns it as stored.
-func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (*Webhook, error) {
+func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (created *Webhook, err error) {
 	id, err := idOrNew("webhook id", in.ID)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { c.recordWebhook(created, err, id) }()
 	if in.Name == "" {
 		return nil, errors.New("dataverse: a webhook needs a name")
 	}
@@ -116,17 +117,21 @@ func (c *Client) GetWebhook(ctx context.Context, id string) (*Webhook, error) {
 	}
 	var row serviceEndpointRow
 	if err := c.getEntity(ctx, entityPath(setServiceEndpoints, id), query{}.with("$select", joinColumns(webhookColumns)), &row); err != nil {
+		c.recordWebhook(nil, err, id)
 		return nil, err
 	}
-	return c.webhookFromRow(row)
+	w, err := c.webhookFromRow(row)
+	c.recordWebhook(w, err, id)
+	return w, err
 }
 
 // UpdateWebhook changes the given columns of an existing webhook (never creating one) and
 // returns the row as stored. A missing row gives an error matching ErrNotFound.
-func (c *Client) UpdateWebhook(ctx context.Context, id string, in WebhookUpdate) (*Webhook, error) {
+func (c *Client) UpdateWebhook(ctx context.Context, id string, in WebhookUpdate) (updated *Webhook, err error) {
 	if err := checkID("webhook id", id); err != nil {
 		return nil, err
 	}
+	defer func() { c.recordWebhook(updated, err, id) }()
 	row := map[string]any{}
 	if in.Name != nil {
 		if *in.Name == "" {
@@ -177,6 +182,7 @@ func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
 	if err := checkID("webhook id", id); err != nil {
 		return err
 	}
+	defer c.forgetWebhookAndSteps(id)
 	return c.delete(ctx, entityPath(setServiceEndpoints, id))
 }
 

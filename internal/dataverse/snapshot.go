@@ -1,0 +1,316 @@
+package dataverse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
+)
+
+// A refresh of W webhooks and S steps would cost W+S single-row reads. ReadWebhook and ReadStep
+// instead read every webhook registration, and every step of those webhooks, in a few paged
+// queries the first time they are called, and answer later calls from that snapshot. The
+// snapshot is only ever a shortcut: a row it lacks is read on its own before anything is reported
+// missing, and every write through the client updates or drops the rows it touches.
+
+// stepHandlerChunk is how many webhook ids one step query names. Each id costs about 80
+// characters of URL (a filter term and its parameter alias); 40 keep the URL near 4 KB, far
+// below the limits of Dataverse's front end.
+const stepHandlerChunk = 40
+
+// stepChunkConcurrency bounds the step queries of one snapshot that run at once.
+const stepChunkConcurrency = 4
+
+type snapshotState int
+
+const (
+	snapshotEmpty       snapshotState = iota // never loaded
+	snapshotLoading                          // a load is in flight
+	snapshotReady                            // rows hold every row of the kind
+	snapshotUnavailable                      // the load failed; every read goes to the server
+)
+
+// snapshot holds every row of one kind, keyed by lower-case id.
+type snapshot[T any] struct {
+	group singleflight.Group
+
+	mu    sync.Mutex
+	state snapshotState
+	rows  map[string]T
+	// dropOnLoad lists the rows changed while a load was in flight: the load may have read them
+	// before or after the change, so they are left out of its result.
+	dropOnLoad []func(id string, row T) bool
+}
+
+// ensure loads the snapshot once; concurrent callers share the load. It reports whether the
+// snapshot can answer reads. A failed load is not an error for the caller: reads then go to the
+// server row by row. Only the caller's own context ending is returned as an error.
+func (s *snapshot[T]) ensure(ctx context.Context, load func(context.Context) (map[string]T, error)) (bool, error) {
+	s.mu.Lock()
+	state := s.state
+	s.mu.Unlock()
+	switch state {
+	case snapshotReady:
+		return true, nil
+	case snapshotUnavailable:
+		return false, nil
+	}
+	// The shared load must not fail because the caller that started it gave up.
+	shared := context.WithoutCancel(ctx)
+	ch := s.group.DoChan("load", func() (any, error) {
+		s.mu.Lock()
+		if s.state == snapshotReady || s.state == snapshotUnavailable {
+			s.mu.Unlock()
+			return nil, nil
+		}
+		s.state = snapshotLoading
+		s.dropOnLoad = nil
+		s.mu.Unlock()
+
+		rows, err := load(shared)
+
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err != nil {
+			s.state = snapshotUnavailable
+			s.dropOnLoad = nil
+			return nil, nil
+		}
+		for id, row := range rows {
+			for _, changed := range s.dropOnLoad {
+				if changed(id, row) {
+					delete(rows, id)
+					break
+				}
+			}
+		}
+		s.rows = rows
+		s.dropOnLoad = nil
+		s.state = snapshotReady
+		return nil, nil
+	})
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == snapshotReady, nil
+}
+
+// lookup returns the row with id when the snapshot is ready and holds it.
+func (s *snapshot[T]) lookup(id string) (T, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var zero T
+	if s.state != snapshotReady {
+		return zero, false
+	}
+	row, ok := s.rows[strings.ToLower(id)]
+	if !ok {
+		return zero, false
+	}
+	return row, true
+}
+
+// ids returns the ids the snapshot holds.
+func (s *snapshot[T]) ids() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.rows))
+	for id := range s.rows {
+		out = append(out, id)
+	}
+	return out
+}
+
+// put records a row just written or read fresh.
+func (s *snapshot[T]) put(id string, row T) {
+	key := strings.ToLower(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.state {
+	case snapshotReady:
+		s.rows[key] = row
+	case snapshotLoading:
+		s.dropOnLoad = append(s.dropOnLoad, func(k string, _ T) bool { return k == key })
+	}
+}
+
+// forget drops the row with id: it was deleted, or a write to it failed and its state is unknown.
+func (s *snapshot[T]) forget(id string) {
+	key := strings.ToLower(id)
+	s.forgetWhere(func(k string, _ T) bool { return k == key })
+}
+
+// forgetWhere drops every row that matches.
+func (s *snapshot[T]) forgetWhere(match func(id string, row T) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.state {
+	case snapshotReady:
+		for id, row := range s.rows {
+			if match(id, row) {
+				delete(s.rows, id)
+			}
+		}
+	case snapshotLoading:
+		s.dropOnLoad = append(s.dropOnLoad, match)
+	}
+}
+
+// ReadWebhook reads one webhook like GetWebhook, but answers from a snapshot of every webhook
+// registration that the first call in the client reads in one paged query (concurrent first
+// callers share it). A webhook the snapshot lacks is read with GetWebhook, so a missing row
+// gives ErrNotFound only when the server confirms it, and a serviceendpoint that is not a
+// webhook gives ErrNotWebhook. Writes through this client keep the snapshot current.
+//
+// It suits reading many webhooks at once, as a Terraform refresh does; GetWebhook always asks
+// the server.
+func (c *Client) ReadWebhook(ctx context.Context, id string) (*Webhook, error) {
+	if err := checkID("webhook id", id); err != nil {
+		return nil, err
+	}
+	ready, err := c.webhookSnap.ensure(ctx, c.loadWebhookSnapshot)
+	if err != nil {
+		return nil, fmt.Errorf("dataverse: reading webhook %s: %w", id, err)
+	}
+	if ready {
+		if w, ok := c.webhookSnap.lookup(id); ok {
+			return &w, nil
+		}
+	}
+	return c.GetWebhook(ctx, id)
+}
+
+// ReadStep reads one step like GetStep, but answers from a snapshot of every step whose event
+// handler is a webhook of the webhook snapshot (see ReadWebhook), read the first time in one
+// paged query per 40 webhooks. A step the snapshot lacks is read with GetStep, so a missing row
+// gives ErrNotFound only when the server confirms it. Writes through this client keep the
+// snapshot current.
+func (c *Client) ReadStep(ctx context.Context, id string) (*Step, error) {
+	if err := checkID("step id", id); err != nil {
+		return nil, err
+	}
+	ready, err := c.stepSnap.ensure(ctx, c.loadStepSnapshot)
+	if err != nil {
+		return nil, fmt.Errorf("dataverse: reading step %s: %w", id, err)
+	}
+	if ready {
+		if s, ok := c.stepSnap.lookup(id); ok {
+			return s.clone(), nil
+		}
+	}
+	return c.GetStep(ctx, id)
+}
+
+func (c *Client) loadWebhookSnapshot(ctx context.Context) (map[string]Webhook, error) {
+	hooks, err := c.ListWebhooks(ctx, WebhookFilter{})
+	if err != nil {
+		return nil, err
+	}
+	rows := make(map[string]Webhook, len(hooks))
+	for _, w := range hooks {
+		rows[strings.ToLower(w.ID)] = w
+	}
+	return rows, nil
+}
+
+func (c *Client) loadStepSnapshot(ctx context.Context) (map[string]Step, error) {
+	ready, err := c.webhookSnap.ensure(ctx, c.loadWebhookSnapshot)
+	if err != nil {
+		return nil, err
+	}
+	if !ready {
+		return nil, fmt.Errorf("dataverse: the webhook snapshot is unavailable")
+	}
+	steps, err := c.listStepsByHandlers(ctx, c.webhookSnap.ids())
+	if err != nil {
+		return nil, err
+	}
+	rows := make(map[string]Step, len(steps))
+	for _, s := range steps {
+		rows[strings.ToLower(s.ID)] = s
+	}
+	return rows, nil
+}
+
+// listStepsByHandlers reads the steps of the given event handlers, one paged query per chunk of
+// stepHandlerChunk ids, a few chunks at a time. The result is in no particular order.
+func (c *Client) listStepsByHandlers(ctx context.Context, handlerIDs []string) ([]Step, error) {
+	chunks := chunkIDs(uniqueIDs(handlerIDs), stepHandlerChunk)
+	results := make([][]stepRow, len(chunks))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(stepChunkConcurrency)
+	for i, ids := range chunks {
+		g.Go(func() error {
+			filter, aliases := anyOfIDs("_eventhandler_value", "h", ids)
+			q := stepQuery().with("$filter", filter)
+			q = append(q, aliases...)
+			rows, err := getCollection[stepRow](gctx, c, &request{path: setSteps, query: q}, 0)
+			results[i] = rows
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []Step
+	for _, rows := range results {
+		for _, row := range rows {
+			out = append(out, *c.stepFromExpandedRow(row))
+		}
+	}
+	return out, nil
+}
+
+// chunkIDs splits ids into consecutive runs of at most size.
+func chunkIDs(ids []string, size int) [][]string {
+	var out [][]string
+	for len(ids) > size {
+		out = append(out, ids[:size:size])
+		ids = ids[size:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+// clone copies a step so that callers never share its slice with the snapshot.
+func (s Step) clone() *Step {
+	s.FilteringAttributes = append([]string(nil), s.FilteringAttributes...)
+	if len(s.FilteringAttributes) == 0 {
+		s.FilteringAttributes = nil
+	}
+	return &s
+}
+
+// Snapshot upkeep after each write or fresh read. A failed write may still have landed, so its
+// row is dropped rather than kept.
+
+func (c *Client) recordWebhook(w *Webhook, err error, id string) {
+	if err != nil || w == nil {
+		c.webhookSnap.forget(id)
+		return
+	}
+	c.webhookSnap.put(w.ID, *w)
+}
+
+func (c *Client) recordStep(s *Step, err error, id string) {
+	if err != nil || s == nil {
+		c.stepSnap.forget(id)
+		return
+	}
+	c.stepSnap.put(s.ID, *s.clone())
+}
+
+// forgetWebhookAndSteps drops a webhook and, as Dataverse cascades the delete, its steps.
+func (c *Client) forgetWebhookAndSteps(id string) {
+	c.webhookSnap.forget(id)
+	c.stepSnap.forgetWhere(func(_ string, s Step) bool { return strings.EqualFold(s.EventHandlerID, id) })
+}
