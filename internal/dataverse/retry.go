@@ -31,6 +31,26 @@ type errCreateLanded struct{ err *Error }
 func (e *errCreateLanded) Error() string { return e.err.Error() }
 func (e *errCreateLanded) Unwrap() error { return e.err }
 
+// landedCheckTimeout bounds the read that looks for a row whose create the caller abandoned.
+const landedCheckTimeout = 20 * time.Second
+
+// landedDespiteCancel looks for the row of a create cut short by the caller's context (Terraform
+// cancels in-flight operations on an interrupt). The request may have reached Dataverse all the
+// same; a row the caller never hears of would be orphaned, and a second apply would create it
+// again. It reads the row with a context of its own and reports whether it exists.
+func landedDespiteCancel[T any](ctx context.Context, id string, read func(context.Context, string) (*T, error)) (*T, bool) {
+	if ctx.Err() == nil {
+		return nil, false
+	}
+	checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), landedCheckTimeout)
+	defer cancel()
+	row, err := read(checkCtx, id)
+	if err != nil {
+		return nil, false
+	}
+	return row, true
+}
+
 // attemptOutcome is what one attempt decided.
 type attemptOutcome int
 

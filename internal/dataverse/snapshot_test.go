@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -551,4 +552,90 @@ func FuzzSnapshotReadsAfterWrites(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Terraform cancels operations in flight when interrupted. A create whose request reached
+// Dataverse must still come back as created, or the row would be orphaned and created again.
+func TestCreateCutShortByCancelReportsARowThatLanded(t *testing.T) {
+	t.Parallel()
+	creates := []struct {
+		name   string
+		row    func(id string) map[string]any
+		create func(ctx context.Context, c *Client, id string) (string, error)
+	}{
+		{
+			name: "webhook",
+			row:  func(id string) map[string]any { return webhookRow(id, "orders") },
+			create: func(ctx context.Context, c *Client, id string) (string, error) {
+				w, err := c.CreateWebhook(ctx, WebhookCreate{ID: id, Name: "orders", URL: "https://hooks.example.com/in", AuthType: AuthTypeWebhookKey, AuthValue: "k3y-value"})
+				if w == nil {
+					return "", err
+				}
+				return w.ID, err
+			},
+		},
+		{
+			name: "step",
+			row:  func(id string) map[string]any { return stepRowJSON(id, "on update", true) },
+			create: func(ctx context.Context, c *Client, id string) (string, error) {
+				s, err := c.CreateStep(ctx, StepCreate{ID: id, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID,
+					Name: "on update", Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Enabled: true})
+				if s == nil {
+					return "", err
+				}
+				return s.ID, err
+			},
+		},
+	}
+	for _, tc := range creates {
+		for _, committed := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s committed=%v", tc.name, committed), func(t *testing.T) {
+				t.Parallel()
+				const id = "6a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d"
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				received := make(chan struct{})
+				var mu sync.Mutex
+				stored := false
+				h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+					switch r.Method {
+					case http.MethodPost:
+						mu.Lock()
+						stored = committed
+						mu.Unlock()
+						close(received)
+						<-r.Context().Done() // the client gave up before the answer
+					case http.MethodGet:
+						mu.Lock()
+						ok := stored
+						mu.Unlock()
+						if !ok {
+							writeError(w, http.StatusNotFound, codeObjectNotFound, "Does Not Exist")
+							return
+						}
+						writeJSON(w, http.StatusOK, tc.row(id))
+					}
+				})
+				go func() {
+					<-received
+					cancel()
+				}()
+				got, err := tc.create(ctx, h.client, id)
+				if committed {
+					if err != nil || got != id {
+						t.Fatalf("create = %q, %v; want the row that landed, without error", got, err)
+					}
+				} else if !errors.Is(err, context.Canceled) || got != "" {
+					t.Fatalf("create = %q, %v; want context.Canceled", got, err)
+				}
+				var methods []string
+				for _, r := range h.requests() {
+					methods = append(methods, r.Method)
+				}
+				if !slices.Equal(methods, []string{http.MethodPost, http.MethodGet}) {
+					t.Errorf("requests = %v, want the create and one read of its id", methods)
+				}
+			})
+		}
+	}
 }

@@ -139,7 +139,10 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, 
 			return nil, err
 		}
 	case err != nil:
-		return nil, err
+		var ok bool
+		if step, ok = landedDespiteCancel(ctx, id, c.GetStep); !ok {
+			return nil, err
+		}
 	case !hasRow(resp):
 		if step, err = c.GetStep(ctx, id); err != nil {
 			return nil, err

@@ -99,6 +99,9 @@ func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (created *
 	case errors.As(err, &landed):
 		return c.GetWebhook(ctx, id)
 	case err != nil:
+		if w, ok := landedDespiteCancel(ctx, id, c.GetWebhook); ok {
+			return w, nil
+		}
 		return nil, err
 	case !hasRow(resp):
 		return c.GetWebhook(ctx, id)
