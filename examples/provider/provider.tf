@@ -27,4 +27,5 @@ variable "client_id" {
 variable "client_secret" {
   type      = string
   sensitive = true
+  ephemeral = true # provider settings may be ephemeral: kept out of saved plan files
 }

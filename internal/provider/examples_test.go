@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,20 +166,31 @@ func TestExampleStubFile(t *testing.T) {
 	}
 }
 
-// exampleFolders lists every folder the documentation and the demo read examples from.
+// exampleFolders lists every folder under examples/ that holds .tf files: the registry pages,
+// the guides and the quickstart read them, so each must validate on its own.
 func exampleFolders(t *testing.T) []string {
 	t.Helper()
 	root := filepath.Join("..", "..", "examples")
-	folders := []string{filepath.Join(root, "provider"), filepath.Join(root, "quickstart")}
-	for _, kind := range []string{"resources", "data-sources"} {
-		matches, err := filepath.Glob(filepath.Join(root, kind, "*"))
+	var folders []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if len(matches) == 0 {
-			t.Fatalf("no examples under %s", filepath.Join(root, kind))
+		if d.IsDir() {
+			if tf, _ := filepath.Glob(filepath.Join(path, "*.tf")); len(tf) > 0 {
+				folders = append(folders, path)
+			}
 		}
-		folders = append(folders, matches...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Guard against a walk that silently finds nothing the documentation depends on.
+	for _, want := range []string{"provider", "quickstart", filepath.Join("resources", "dataverse_webhook"), filepath.Join("data-sources", "dataverse_webhooks")} {
+		if !slices.Contains(folders, filepath.Join(root, want)) {
+			t.Fatalf("examples/%s was not found among %v", filepath.ToSlash(want), folders)
+		}
 	}
 	return folders
 }

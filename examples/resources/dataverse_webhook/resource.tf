@@ -20,12 +20,15 @@ resource "dataverse_webhook" "audit" {
   }
 }
 
+# Ephemeral variables never reach a saved plan file; write-only attributes never reach state.
 variable "function_key" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 variable "audit_api_key" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
