@@ -1,0 +1,510 @@
+package provider
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+)
+
+// Scale, throttling, faults and cancellation, through the Terraform CLI. Sizes suit every test
+// run; DATAVERSE_STRESS=1 (make stress) runs them at full size and adds the timing checks,
+// which would flake on a loaded 2-core machine at small sizes.
+
+func stressMode() bool { return os.Getenv("DATAVERSE_STRESS") == "1" }
+
+// fleet is a configuration of webhooks, each with the same number of steps.
+type fleet struct {
+	webhooks, stepsPerWebhook int
+}
+
+func (f fleet) steps() int { return f.webhooks * f.stepsPerWebhook }
+
+// Steps cycle through these messages and tables, so a fleet names at most six pairs.
+var (
+	fleetMessages = []string{"Create", "Update", "Delete"}
+	fleetTables   = []string{"account", "contact"}
+)
+
+func (f fleet) pair(webhook, step int) (message, table string) {
+	return fleetMessages[step%len(fleetMessages)], fleetTables[webhook%len(fleetTables)]
+}
+
+// pairs counts the distinct (message, table) pairs of the fleet.
+func (f fleet) pairs() int {
+	seen := map[string]bool{}
+	for i := range f.webhooks {
+		for j := range f.stepsPerWebhook {
+			m, tb := f.pair(i, j)
+			seen[m+"/"+tb] = true
+		}
+	}
+	return len(seen)
+}
+
+// hcl writes one resource block per webhook and step, so each step depends on its own webhook
+// only, as in a hand-written configuration.
+func (f fleet) hcl(prefix string) string {
+	var b strings.Builder
+	for i := range f.webhooks {
+		fmt.Fprintf(&b, `
+resource "dataverse_webhook" "w%[1]d" {
+  name        = "%[2]s-%03[1]d"
+  url         = "https://fn.example.net/api/%[2]s/%[1]d"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "key-%[1]d"
+}
+`, i, prefix)
+		for j := range f.stepsPerWebhook {
+			message, table := f.pair(i, j)
+			fmt.Fprintf(&b, `
+resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
+  webhook_id = dataverse_webhook.w%[1]d.id
+  message    = %[3]q
+  table      = %[4]q
+  rank       = %[5]d
+}
+`, i, j, message, table, j+1)
+		}
+	}
+	return b.String()
+}
+
+// writeFleet writes the configuration of a fleet against an emulator.
+func writeFleet(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, f fleet, prefix string) {
+	t.Helper()
+	if err := ws.WriteFile("main.tf", requiredProviders+providerBlock(e)+f.hcl(prefix)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stateIDs reads the ids of the resources of a type from `terraform show -json`.
+func stateIDs(t *testing.T, ws *tfcli.Workspace, resourceType string) []string {
+	t.Helper()
+	res := mustRun(t, ws, "show", "-json")
+	var doc struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Type   string         `json:"type"`
+					Values map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil {
+		t.Fatalf("terraform show -json: %v", err)
+	}
+	var ids []string
+	for _, r := range doc.Values.RootModule.Resources {
+		if r.Type == resourceType {
+			ids = append(ids, strings.ToLower(fmt.Sprint(r.Values["id"])))
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func emulatorIDs(e *emulator.Emulator, set, key string) []string {
+	var ids []string
+	for _, row := range e.Rows(set) {
+		ids = append(ids, strings.ToLower(fmt.Sprint(row[key])))
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// checkStateMatchesDataverse fails unless Dataverse holds exactly the webhooks and steps in state:
+// no duplicate created by a retry, no row orphaned by a lost answer. A nil want skips the counts.
+func checkStateMatchesDataverse(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, want *fleet) {
+	t.Helper()
+	wantWebhooks, wantSteps := -1, -1
+	if want != nil {
+		wantWebhooks, wantSteps = want.webhooks, want.steps()
+	}
+	for _, c := range []struct {
+		resourceType, set, key string
+		want                   int
+	}{
+		{"dataverse_webhook", "serviceendpoints", "serviceendpointid", wantWebhooks},
+		{"dataverse_webhook_step", "sdkmessageprocessingsteps", "sdkmessageprocessingstepid", wantSteps},
+	} {
+		inState := stateIDs(t, ws, c.resourceType)
+		inDataverse := emulatorIDs(e, c.set, c.key)
+		if !slices.Equal(inState, inDataverse) {
+			t.Errorf("%s: state holds %d ids, Dataverse %d rows; they differ (orphans: %v; missing: %v)",
+				c.resourceType, len(inState), len(inDataverse), missingFrom(inState, inDataverse), missingFrom(inDataverse, inState))
+		}
+		if c.want >= 0 && len(inDataverse) != c.want {
+			t.Errorf("%s: Dataverse holds %d rows, want %d", c.resourceType, len(inDataverse), c.want)
+		}
+	}
+}
+
+// missingFrom lists the ids of have that are not in list.
+func missingFrom(list, have []string) []string {
+	var out []string
+	for _, id := range have {
+		if _, found := slices.BinarySearch(list, id); !found {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// mustRun runs a Terraform command and fails the test with its diagnostics when it fails.
+// (run shows only the last lines of the output, where the diagnostics of a large apply are lost.)
+func mustRun(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	res, err := ws.Run(ctx, args...)
+	if err != nil {
+		t.Fatalf("terraform %s: exit %d\n%s\n%s", strings.Join(args, " "), res.ExitCode, tail(res.Stderr, 60), tail(res.Stdout, 10))
+	}
+	return res
+}
+
+func applyArgs(extra ...string) []string {
+	return append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, extra...)
+}
+
+// A no-change plan reads every webhook and step. Read one by one that is W+S requests; from the
+// client's snapshots it is one query for the webhooks and one per 40 webhooks for the steps.
+// Creating them costs a name check and a create per webhook, a create per step, and one
+// filter lookup per (message, table) pair in each provider process: nothing re-reads what a
+// create returned.
+func TestScale_requestBudgetsOfApplyPlanAndDestroy(t *testing.T) {
+	t.Parallel()
+	f := fleet{webhooks: 50, stepsPerWebhook: 4}
+	if stressMode() {
+		f = fleet{webhooks: 200, stepsPerWebhook: 4}
+	}
+	e := startEmulator(t)
+	ws := newWorkspace(t)
+	writeFleet(t, ws, e, f, "budget")
+
+	e.ResetStats()
+	mustRun(t, ws, applyArgs("-parallelism=20")...)
+	st := e.Stats()
+	t.Logf("apply of %d webhooks and %d steps: %d Web API requests %v %v, %d token requests",
+		f.webhooks, f.steps(), st.Requests.Total, st.Requests.ByMethod, st.Requests.ByEntitySet, st.TokenRequests)
+	// The plan and the apply run in two provider processes; each looks each pair up once.
+	lookups := 2 * f.pairs()
+	if budget := int64(f.webhooks + f.webhooks + f.steps() + lookups); st.Requests.Total > budget {
+		t.Errorf("apply made %d Web API requests, want at most %d (%d name checks, %d webhook creates, %d step creates, %d pair lookups)",
+			st.Requests.Total, budget, f.webhooks, f.webhooks, f.steps(), lookups)
+	}
+	if got, want := st.Requests.ByMethod["POST"], int64(f.webhooks+f.steps()); got != want {
+		t.Errorf("apply made %d creates, want %d", got, want)
+	}
+	if got := st.Requests.ByEntitySet["sdkmessagefilters"]; got > int64(lookups) {
+		t.Errorf("apply made %d filter lookups, want at most %d (one per pair per process)", got, lookups)
+	}
+	if got := st.Requests.ByMethod["GET"] - st.Requests.ByEntitySet["sdkmessagefilters"]; got > int64(f.webhooks) {
+		t.Errorf("apply made %d reads besides the filter lookups, want at most %d name checks: a create's answer must not be read again", got, f.webhooks)
+	}
+	if st.TokenRequests > 2 {
+		t.Errorf("apply made %d token requests, want at most one per provider process that calls Dataverse (2)", st.TokenRequests)
+	}
+	checkStateMatchesDataverse(t, ws, e, &f)
+
+	e.ResetStats()
+	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	st = e.Stats()
+	t.Logf("no-change plan: %d Web API requests %v", st.Requests.Total, st.Requests.ByEntitySet)
+	if !strings.Contains(res.Stdout, "No changes") {
+		t.Errorf("the plan after apply is not empty:\n%s", tail(res.Stdout, 30))
+	}
+	if st.Requests.Total > 10 {
+		t.Errorf("a no-change plan of %d webhooks and %d steps made %d Web API requests, want at most 10 (%v)",
+			f.webhooks, f.steps(), st.Requests.Total, st.Requests.ByEntitySet)
+	}
+
+	e.ResetStats()
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20")
+	st = e.Stats()
+	t.Logf("destroy: %d Web API requests %v", st.Requests.Total, st.Requests.ByMethod)
+	if got, most := st.Requests.ByMethod["DELETE"], int64(f.webhooks+f.steps()); got > most {
+		t.Errorf("destroy made %d deletes, want at most %d", got, most)
+	}
+	if err := checkNoRowsLeft(e)(nil); err != nil {
+		t.Error(err)
+	}
+}
+
+// throttleLimits are the emulator's service protection limits for the throttling test: the
+// documented ones at full size, and a short window with few requests at test size so that
+// throttling really happens.
+func throttleLimits(stress bool) func(*emulator.Options) {
+	return func(o *emulator.Options) {
+		o.MaxConcurrent, o.MaxRequestsPerWindow, o.Window = 8, 40, 2*time.Second
+		if stress {
+			o.MaxConcurrent, o.MaxRequestsPerWindow, o.Window = 52, 600, 10*time.Second
+		}
+	}
+}
+
+// With Terraform running more operations at once than Dataverse admits, the provider waits out
+// every 429 and the apply succeeds with exactly one row per resource.
+func TestScale_throttledApplyLosesNothing(t *testing.T) {
+	t.Parallel()
+	stress := stressMode()
+	f := fleet{webhooks: 20, stepsPerWebhook: 3}
+	if stress {
+		f = fleet{webhooks: 150, stepsPerWebhook: 4}
+	}
+	var opts emulator.Options
+	throttleLimits(stress)(&opts)
+	e := startEmulator(t, throttleLimits(stress))
+	ws := newWorkspace(t)
+	// Let the provider go up to Dataverse's own concurrency limit.
+	ws.Env = append(ws.Env, "DATAVERSE_MAX_CONCURRENT_REQUESTS=52")
+	writeFleet(t, ws, e, f, "throttled")
+
+	e.ResetStats()
+	start := time.Now()
+	mustRun(t, ws, applyArgs("-parallelism=64")...)
+	wall := time.Since(start)
+	st := e.Stats()
+	t.Logf("throttled apply of %d webhooks and %d steps: %s, %d Web API requests, %d throttled",
+		f.webhooks, f.steps(), wall.Round(time.Millisecond), st.Requests.Total, st.Throttled)
+	if st.Throttled == 0 {
+		t.Errorf("the emulator throttled no request; the test does not exercise throttling (%d requests)", st.Requests.Total)
+	}
+	checkStateMatchesDataverse(t, ws, e, &f)
+
+	if stress {
+		// The limits alone force this much time: every window admits MaxRequestsPerWindow.
+		admitted := st.Requests.Total - st.Throttled
+		bound := time.Duration((admitted-1)/int64(opts.MaxRequestsPerWindow)) * opts.Window
+		t.Logf("lower bound from the request budget: %s; ratio %.2f", bound, float64(wall)/float64(bound))
+		if bound > 0 && float64(wall) > 1.3*float64(bound) {
+			t.Errorf("throttled apply took %s, more than 1.3 times the %s its %d requests need under %d requests per %s",
+				wall.Round(time.Millisecond), bound, admitted, opts.MaxRequestsPerWindow, opts.Window)
+		}
+	}
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=64")
+	if err := checkNoRowsLeft(e)(nil); err != nil {
+		t.Error(err)
+	}
+}
+
+// Gateway faults and answers lost after the write committed are retried without creating a
+// second row or losing one.
+func TestScale_faultsAndLostAnswersLoseNothing(t *testing.T) {
+	t.Parallel()
+	f := fleet{webhooks: 20, stepsPerWebhook: 3}
+	if stressMode() {
+		f = fleet{webhooks: 100, stepsPerWebhook: 4}
+	}
+	e := startEmulator(t, func(o *emulator.Options) {
+		o.FaultRate, o.DropAfterCommitRate, o.Seed = 0.1, 0.05, 42
+	})
+	ws := newWorkspace(t)
+	writeFleet(t, ws, e, f, "faulty")
+
+	mustRun(t, ws, applyArgs("-parallelism=20")...)
+	st := e.Stats()
+	t.Logf("apply: %d Web API requests, %d faults", st.Requests.Total, st.Faults)
+	if st.Faults == 0 {
+		t.Errorf("the emulator injected no fault in %d requests", st.Requests.Total)
+	}
+	checkStateMatchesDataverse(t, ws, e, &f)
+
+	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if !strings.Contains(res.Stdout, "No changes") {
+		t.Errorf("the plan after a faulty apply is not empty:\n%s", tail(res.Stdout, 30))
+	}
+	checkStateMatchesDataverse(t, ws, e, &f)
+
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20")
+	if err := checkNoRowsLeft(e)(nil); err != nil {
+		t.Error(err)
+	}
+}
+
+// A request Dataverse refuses for good fails its resource at once, with Dataverse's code and
+// message, and is not retried.
+func TestScale_permanentErrorsFailAtOnceWithDataversesWords(t *testing.T) {
+	t.Parallel()
+	const strangerID, strangerSecret = "7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "stranger~S3cret-value"
+	tests := []struct {
+		name string
+		// arrange prepares the emulator and returns the provider block and the webhook's extra arguments.
+		arrange     func(e *emulator.Emulator) (provider, extra string)
+		wantStatus  string
+		wantCode    string
+		wantMessage string
+		wantPosts   int64
+		wantGets    int64
+	}{
+		{
+			name: "managed solution",
+			arrange: func(e *emulator.Emulator) (string, string) {
+				for _, s := range e.Rows("solutions") {
+					if s["uniquename"] == emulator.SampleSolution {
+						if err := e.PatchRow("solutions", fmt.Sprint(s["solutionid"]), map[string]any{"ismanaged": true}); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				return providerBlock(e), fmt.Sprintf("solution_unique_name = %q", emulator.SampleSolution)
+			},
+			wantStatus: "HTTP 400", wantCode: "0x80040203", wantMessage: "Cannot add a component to the managed solution",
+			wantPosts: 1, wantGets: 1,
+		},
+		{
+			name: "unknown solution",
+			arrange: func(e *emulator.Emulator) (string, string) {
+				return providerBlock(e), `solution_unique_name = "no_such_solution"`
+			},
+			wantStatus: "HTTP 404", wantCode: "0x80040217", wantMessage: "The solution with unique name 'no_such_solution' does not exist",
+			wantPosts: 1, wantGets: 1,
+		},
+		{
+			name: "application without a user in the environment",
+			arrange: func(e *emulator.Emulator) (string, string) {
+				e.Entra().RegisterSecretClient(strangerID, strangerSecret)
+				block := strings.Replace(providerBlock(e), e.ClientID(), strangerID, 1)
+				return strings.Replace(block, e.ClientSecret(), strangerSecret, 1), ""
+			},
+			wantStatus: "HTTP 403", wantMessage: "is not a member of the organization",
+			wantPosts: 0, wantGets: 1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			ws := newWorkspace(t)
+			provider, extra := tc.arrange(e)
+			if err := ws.WriteFile("main.tf", requiredProviders+provider+fmt.Sprintf(`
+resource "dataverse_webhook" "refused" {
+  name        = "refused"
+  url         = "https://fn.example.net/api/refused"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "refused-key"
+  %s
+}
+`, extra)); err != nil {
+				t.Fatal(err)
+			}
+			e.ResetStats()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			res, err := ws.Run(ctx, applyArgs()...)
+			if err == nil {
+				t.Fatalf("apply succeeded; want it refused:\n%s", res.Stdout)
+			}
+			st := e.Stats()
+			for _, want := range []string{tc.wantStatus, tc.wantCode, tc.wantMessage} {
+				if want != "" && !strings.Contains(oneLine(res.Stderr), want) {
+					t.Errorf("the diagnostic lacks %q:\n%s", want, res.Stderr)
+				}
+			}
+			if got := st.Requests.ByMethod["POST"]; got != tc.wantPosts {
+				t.Errorf("creates sent = %d, want %d: a permanent error is not retried", got, tc.wantPosts)
+			}
+			if got := st.Requests.ByMethod["GET"]; got != tc.wantGets {
+				t.Errorf("reads sent = %d, want %d (the name check)", got, tc.wantGets)
+			}
+			if n := len(e.Rows("serviceendpoints")); n != 0 {
+				t.Errorf("%d webhooks in Dataverse after a refused create", n)
+			}
+		})
+	}
+}
+
+// Interrupting an apply (Ctrl-C) leaves what was created in state and nothing outside it, and
+// the next apply finishes the job without creating anything twice.
+func TestScale_interruptedApplyConvergesWithoutDuplicates(t *testing.T) {
+	t.Parallel()
+	f := fleet{webhooks: 20, stepsPerWebhook: 3}
+	if stressMode() {
+		f = fleet{webhooks: 60, stepsPerWebhook: 4}
+	}
+	// Each request takes long enough that the apply is still creating when the signal arrives.
+	e := startEmulator(t, func(o *emulator.Options) { o.Latency = 150 * time.Millisecond })
+	ws := newWorkspace(t)
+	writeFleet(t, ws, e, f, "interrupted")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := ws.Command(ctx, applyArgs()...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	const interruptAfter = 10
+	created := 0
+	var out strings.Builder
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), "Creation complete") {
+			created++
+			if created == interruptAfter {
+				if err := cmd.Process.Signal(os.Interrupt); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	waitErr := cmd.Wait()
+	if created < interruptAfter {
+		t.Fatalf("the apply finished before %d resources were created; nothing was interrupted:\n%s%s", interruptAfter, tail(out.String(), 20), stderr.String())
+	}
+	if waitErr == nil {
+		t.Fatalf("the apply ended successfully after the interrupt; want it stopped early:\n%s", tail(out.String(), 20))
+	}
+	if !strings.Contains(out.String()+stderr.String(), "Interrupt received") {
+		t.Errorf("terraform did not report the interrupt:\n%s", tail(out.String(), 20))
+	}
+	inState := len(stateIDs(t, ws, "dataverse_webhook")) + len(stateIDs(t, ws, "dataverse_webhook_step"))
+	t.Logf("interrupted after %d creations; %d resources in state", created, inState)
+	if inState >= f.webhooks+f.steps() {
+		t.Errorf("all %d resources are in state; the interrupt stopped nothing", inState)
+	}
+	checkStateMatchesDataverse(t, ws, e, nil)
+
+	mustRun(t, ws, applyArgs()...)
+	checkStateMatchesDataverse(t, ws, e, &f)
+	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if !strings.Contains(res.Stdout, "No changes") {
+		t.Errorf("the plan after the second apply is not empty:\n%s", tail(res.Stdout, 30))
+	}
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err := checkNoRowsLeft(e)(nil); err != nil {
+		t.Error(err)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// oneLine joins Terraform's wrapped diagnostic text so that a message can be searched whole.
+func oneLine(s string) string {
+	s = strings.NewReplacer("│", " ", "\n", " ").Replace(s)
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,195 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+)
+
+// secretForms returns the forms in which a secret could leak: as given, XML-escaped (the
+// settings form of an auth value), URL-encoded (a query string), path-escaped, and JSON-escaped
+// (a log field or a state file).
+func secretForms(label, secret string) map[string]string {
+	quoted, _ := json.Marshal(secret)
+	return map[string]string{
+		label:                   secret,
+		"XML-escaped " + label:  html.EscapeString(secret),
+		"URL-encoded " + label:  url.QueryEscape(secret),
+		"path-escaped " + label: url.PathEscape(secret),
+		"JSON-escaped " + label: strings.Trim(string(quoted), `"`),
+	}
+}
+
+// workspaceHaystacks gathers what Terraform leaves in a workspace: state and its backup, plan
+// files and crash logs.
+func workspaceHaystacks(t *testing.T, ws *tfcli.Workspace) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	names := []string{"terraform.tfstate", "terraform.tfstate.backup", "tfplan"}
+	crashes, _ := filepath.Glob(filepath.Join(ws.Dir, "crash*.log"))
+	for _, c := range crashes {
+		names = append(names, filepath.Base(c))
+	}
+	for _, name := range names {
+		if b, err := os.ReadFile(filepath.Join(ws.Dir, name)); err == nil {
+			out[name] = string(b)
+		}
+	}
+	return out
+}
+
+// assertNoSecrets fails for every haystack that holds a needle or a bearer token.
+func assertNoSecrets(t *testing.T, haystacks, needles map[string]string) {
+	t.Helper()
+	for hname, hay := range haystacks {
+		for nname, needle := range needles {
+			if needle != "" && strings.Contains(hay, needle) {
+				i := strings.Index(hay, needle)
+				t.Errorf("the %s holds the %s: %s", hname, nname, hay[max(0, i-300):min(len(hay), i+100)])
+			}
+		}
+		if strings.Contains(hay, "Bearer ey") {
+			t.Errorf("the %s holds a bearer token", hname)
+		}
+	}
+}
+
+// Importing a webhook (with the CLI command and with an import block) and refreshing it read
+// the row without its secret, and send the secret again only when the configuration says so.
+// Neither may leave the secret, the provider's client secret or a token anywhere.
+func TestSecrets_importAndRefreshLeaveNoTrace(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		authType dataverse.AuthType
+		attr     string
+		key      string
+		sentinel string
+	}{
+		{dataverse.AuthTypeWebhookKey, `auth_key_wo = var.webhook_secret`, "", `wk-1mp0rt&<one>"q`},
+		{dataverse.AuthTypeHTTPHeader, `auth_headers_wo = { "x-api-key" = var.webhook_secret }`, "x-api-key", "hh-1mp0rt&<two>'q"},
+		{dataverse.AuthTypeHTTPQueryString, `auth_query_parameters_wo = { "token" = var.webhook_secret }`, "token", "qs-1mp0rt&<three> +q"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.authType.String(), func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			ws := newWorkspace(t)
+			logFile := filepath.Join(t.TempDir(), "terraform.log")
+			// Both secrets come from the environment, as in a pipeline, and the webhook's through an
+			// ephemeral variable: Terraform itself prints literals of the configuration (provider
+			// arguments and resource arguments alike) in the JSON of a plan, and keeps them in the
+			// plan file.
+			ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile,
+				"DATAVERSE_CLIENT_SECRET="+e.ClientSecret(), "TF_VAR_webhook_secret="+tc.sentinel)
+			provider := strings.Replace(providerBlock(e), fmt.Sprintf("client_secret   = %q\n", e.ClientSecret()), "", 1)
+			webhook := fmt.Sprintf(`
+variable "webhook_secret" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "dataverse_webhook" "hook" {
+  name      = "import-%[1]s"
+  url       = "https://fn.example.net/api/import"
+  auth_type = "%[1]s"
+  %[2]s
+  auth_wo_version = 1
+}
+`, tc.authType, tc.attr)
+			if err := ws.WriteFile("main.tf", requiredProviders+provider+webhook); err != nil {
+				t.Fatal(err)
+			}
+			haystacks := map[string]string{}
+			step := 0
+			collect := func(args ...string) {
+				t.Helper()
+				res := mustRun(t, ws, args...)
+				step++
+				haystacks[fmt.Sprintf("output of %d. terraform %s", step, args[0])] = res.Stdout + res.Stderr
+				for name, content := range workspaceHaystacks(t, ws) {
+					haystacks[fmt.Sprintf("%s after %d. terraform %s", name, step, args[0])] = content
+				}
+			}
+
+			collect("apply", "-auto-approve", "-input=false", "-no-color")
+			id := webhookIDInState(t, ws)
+			want := wantAuthValue(t, tc.authType, tc.key, tc.sentinel)
+			if stored, _ := e.AuthValue(id); stored != want {
+				t.Fatalf("the emulator did not receive exactly the encoded secret; the test would prove nothing")
+			}
+
+			// The CLI import, then a refresh.
+			collect("state", "rm", "dataverse_webhook.hook")
+			collect("import", "-input=false", "-no-color", "dataverse_webhook.hook", id)
+			collect("show", "-json")
+			collect("refresh", "-input=false", "-no-color")
+
+			// An import block, planned to a file, shown and applied.
+			collect("state", "rm", "dataverse_webhook.hook")
+			if err := ws.WriteFile("imports.tf", fmt.Sprintf("import {\n  to = dataverse_webhook.hook\n  id = %q\n}\n", id)); err != nil {
+				t.Fatal(err)
+			}
+			collect("plan", "-out=tfplan", "-input=false", "-no-color")
+			collect("show", "-json", "tfplan")
+			collect("apply", "-input=false", "-no-color", "tfplan")
+			collect("show", "-json")
+			collect("refresh", "-input=false", "-no-color")
+			if got := webhookIDInState(t, ws); got != id {
+				t.Fatalf("imported id = %s, want %s", got, id)
+			}
+			collect("destroy", "-auto-approve", "-input=false", "-no-color")
+
+			log, err := os.ReadFile(logFile)
+			if err != nil || len(log) == 0 {
+				t.Fatalf("no trace log was written: %v", err)
+			}
+			for _, rpc := range []string{"ImportResourceState", "ReadResource", "ApplyResourceChange"} {
+				if !strings.Contains(string(log), rpc) {
+					t.Errorf("the trace log has no %s: the commands did not run what the test searches", rpc)
+				}
+			}
+			haystacks["trace log"] = string(log)
+
+			needles := secretForms("secret", tc.sentinel)
+			needles["encoded auth value"] = want
+			for k, v := range secretForms("provider client secret", e.ClientSecret()) {
+				needles[k] = v
+			}
+			assertNoSecrets(t, haystacks, needles)
+		})
+	}
+}
+
+func webhookIDInState(t *testing.T, ws *tfcli.Workspace) string {
+	t.Helper()
+	ids := stateIDs(t, ws, "dataverse_webhook")
+	if len(ids) != 1 {
+		t.Fatalf("state holds %d webhooks, want 1", len(ids))
+	}
+	return ids[0]
+}
+
+func wantAuthValue(t *testing.T, authType dataverse.AuthType, key, secret string) string {
+	t.Helper()
+	var v string
+	var err error
+	if key == "" {
+		v, err = dataverse.EncodeAuthValue(authType, secret, nil)
+	} else {
+		v, err = dataverse.EncodeAuthValue(authType, "", map[string]string{key: secret})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
