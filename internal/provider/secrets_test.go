@@ -192,4 +192,3 @@ func wantAuthValue(t *testing.T, authType dataverse.AuthType, key, secret string
 	}
 	return v
 }
-
