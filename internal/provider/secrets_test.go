@@ -51,9 +51,9 @@ func assertNoSecrets(t *testing.T, haystacks, needles map[string]string) {
 	t.Helper()
 	for hname, hay := range haystacks {
 		for nname, needle := range needles {
+			// The report names the place and the form, never the text around it.
 			if needle != "" && strings.Contains(hay, needle) {
-				i := strings.Index(hay, needle)
-				t.Errorf("the %s holds the %s: %s", hname, nname, hay[max(0, i-300):min(len(hay), i+100)])
+				t.Errorf("the %s holds the %s at offset %d", hname, nname, strings.Index(hay, needle))
 			}
 		}
 		if strings.Contains(hay, "Bearer ey") {
