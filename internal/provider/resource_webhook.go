@@ -376,7 +376,8 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	w, err := client.GetWebhook(ctx, state.ID.ValueString())
+	// A refresh reads every webhook; the snapshot read serves them all from one query.
+	w, err := client.ReadWebhook(ctx, state.ID.ValueString())
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
 		tflog.Warn(ctx, "webhook no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})

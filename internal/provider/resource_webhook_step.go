@@ -449,7 +449,8 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	step, err := client.GetStep(ctx, state.ID.ValueString())
+	// A refresh reads every step; the snapshot read serves them all from a few queries.
+	step, err := client.ReadStep(ctx, state.ID.ValueString())
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
 		tflog.Warn(ctx, "webhook step no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
