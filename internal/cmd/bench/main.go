@@ -122,6 +122,7 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 		return err
 	}
 
+	m := describeMachine(ctx, ws.Terraform)
 	parallelism := "-parallelism=" + strconv.Itoa(o.parallelism)
 	phases := []phase{
 		{Name: "apply", Args: []string{"apply", "-auto-approve", "-input=false", "-no-color", parallelism}},
@@ -150,7 +151,6 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 		}
 	}
 
-	m := describeMachine(ctx, ws.Terraform)
 	writeTable(stdout, phases)
 	if err := os.MkdirAll(o.outDir, 0o750); err != nil {
 		return err
@@ -218,11 +218,15 @@ type machine struct {
 	OS, Arch      string
 	Go, Terraform string
 	MeasuredAt    time.Time
+	// Load is the 1-minute load average when the run began: other work on the machine slows
+	// Terraform down and shows as a higher wall / bound ratio.
+	Load string
 }
 
 func describeMachine(ctx context.Context, terraform string) machine {
 	m := machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH, Go: runtime.Version(), MeasuredAt: time.Now().UTC()}
 	m.Memory = memoryTotal()
+	m.Load = loadAverage()
 	m.Terraform = "unknown"
 	out, err := exec.CommandContext(ctx, terraform, "version", "-json").Output()
 	if err == nil {
@@ -249,6 +253,15 @@ func memoryTotal() string {
 				return fmt.Sprintf("%.1f GiB", kb/(1<<20))
 			}
 		}
+	}
+	return "unknown"
+}
+
+// loadAverage reads the 1-minute load average from /proc/loadavg (Linux); elsewhere it says unknown.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if fields := strings.Fields(string(b)); err == nil && len(fields) > 0 {
+		return fields[0]
 	}
 	return "unknown"
 }
@@ -282,8 +295,8 @@ func markdown(o options, m machine, phases []phase) string {
 		"is Terraform's own work: starting the provider (four times for an apply, three for a plan), building the graph, "+
 		"writing state.\n\n",
 		o.latency, min(o.parallelism, providerConcurrency), providerConcurrency, depths["apply"], depths["plan"], depths["destroy"])
-	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, %s of memory, Go %s, Terraform %s.\n",
-		m.MeasuredAt.Format("2006-01-02"), m.OS, m.Arch, m.CPUs, m.Memory, strings.TrimPrefix(m.Go, "go"), m.Terraform)
+	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, %s of memory, load average %s at the start, Go %s, Terraform %s.\n",
+		m.MeasuredAt.Format("2006-01-02"), m.OS, m.Arch, m.CPUs, m.Memory, m.Load, strings.TrimPrefix(m.Go, "go"), m.Terraform)
 	return b.String()
 }
 

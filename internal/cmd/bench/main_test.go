@@ -76,9 +76,9 @@ func TestChartIsWellFormedSVG(t *testing.T) {
 func TestMarkdownNamesTheMachineAndEveryPhase(t *testing.T) {
 	t.Parallel()
 	o := options{webhooks: 50, stepsPerWebhook: 4, latency: 100 * time.Millisecond, parallelism: 10}
-	m := machine{CPUs: 2, Memory: "7.8 GiB", OS: "linux", Arch: "amd64", Go: "go1.26.8", Terraform: "1.11.4", MeasuredAt: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}
+	m := machine{CPUs: 2, Memory: "7.8 GiB", OS: "linux", Arch: "amd64", Go: "go1.26.8", Terraform: "1.11.4", Load: "0.42", MeasuredAt: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}
 	md := markdown(o, m, []phase{{Name: "apply", Requests: 312, TokenRequests: 2, Wall: 9 * time.Second, Bound: 3200 * time.Millisecond}})
-	for _, want := range []string{"| `terraform apply` | 312 | 2 | 9.00 s | 3.20 s | 2.8 |", "250 resources", "2 CPUs", "7.8 GiB", "Go 1.26.8", "Terraform 1.11.4", "100ms"} {
+	for _, want := range []string{"| `terraform apply` | 312 | 2 | 9.00 s | 3.20 s | 2.8 |", "250 resources", "2 CPUs", "7.8 GiB", "Go 1.26.8", "Terraform 1.11.4", "load average 0.42", "100ms"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the markdown lacks %q:\n%s", want, md)
 		}
