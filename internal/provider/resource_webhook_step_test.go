@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -13,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
 const stepAddr = "dataverse_webhook_step.test"
@@ -249,6 +252,13 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   message = "Update"
   table   = "acount"
 `, `(?s)Unknown table for this message.*Did you mean\s+"account"\?`, true},
+		{"custom steps forbidden", `
+  message = "Create"
+  table   = "businessunit"
+`, `(?s)Custom steps are not allowed here`, true},
+		{"message without table", `
+  message = "PublishAll"
+`, `(?s)Custom steps are not allowed here`, true},
 		{"misspelled message", `
   message = "Updte"
   table   = "account"
@@ -281,4 +291,44 @@ resource "dataverse_webhook_step" "test" {
 			}
 		})
 	}
+}
+
+// A step that runs a plug-in, not a webhook, is refused on import with a clear reason.
+func TestAccWebhookStep_importOfPluginStepRefused(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	user, err := dvuser.New(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stepID, err := user.Create(ctx, "sdkmessageprocessingsteps", map[string]any{
+		"name":                               "Contoso.Plugins.AccountAudit: Update of account",
+		"mode":                               0,
+		"stage":                              40,
+		"rank":                               1,
+		"eventhandler_plugintype@odata.bind": "/plugintypes(" + emulator.SamplePluginTypeID + ")",
+		"sdkmessageid@odata.bind":            "/sdkmessages(" + emulator.SDKMessageID("Update") + ")",
+		"sdkmessagefilterid@odata.bind":      "/sdkmessagefilters(" + emulator.SDKMessageFilterID("Update", "account") + ")",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: providerBlock(e) + `
+resource "dataverse_webhook_step" "test" {
+  webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+  message    = "Update"
+  table      = "account"
+}
+`,
+			ResourceName:  stepAddr,
+			ImportState:   true,
+			ImportStateId: stepID,
+			ExpectError:   regexp.MustCompile(`(?s)Not a webhook step`),
+		}},
+	})
 }
