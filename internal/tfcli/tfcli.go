@@ -14,8 +14,18 @@ import (
 	"strings"
 )
 
-// ProviderSource is the address the CLI configuration overrides.
+// ProviderSource is the address the CLI configuration overrides under Terraform.
 const ProviderSource = "registry.terraform.io/dataverse-terraform/dataverse"
+
+// OverriddenSource is the address the CLI configuration overrides: ProviderSource on the host
+// TF_ACC_PROVIDER_HOST names, when set. OpenTofu resolves the source "dataverse-terraform/dataverse"
+// on registry.opentofu.org, where an override for registry.terraform.io does not apply.
+func OverriddenSource() string {
+	if host := os.Getenv("TF_ACC_PROVIDER_HOST"); host != "" {
+		return host + strings.TrimPrefix(ProviderSource, "registry.terraform.io")
+	}
+	return ProviderSource
+}
 
 // BinaryName is the file name Terraform looks for in a dev_overrides folder.
 const BinaryName = "terraform-provider-dataverse"
@@ -78,7 +88,7 @@ func NewWorkspace(dir, providerDir string) (*Workspace, error) {
 		return nil, err
 	}
 	cfg := filepath.Join(cfgDir, "terraform.rc")
-	body := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", ProviderSource, absProvider)
+	body := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", OverriddenSource(), absProvider)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		return nil, err
 	}
