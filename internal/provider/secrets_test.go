@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -39,8 +42,25 @@ func workspaceHaystacks(t *testing.T, ws *tfcli.Workspace) map[string]string {
 		names = append(names, filepath.Base(c))
 	}
 	for _, name := range names {
-		if b, err := os.ReadFile(filepath.Join(ws.Dir, name)); err == nil {
-			out[name] = string(b)
+		b, err := os.ReadFile(filepath.Join(ws.Dir, name))
+		if err != nil {
+			continue
+		}
+		out[name] = string(b)
+		// A plan file is a zip archive: search what it holds, not its compressed bytes.
+		if zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b))); err == nil {
+			for _, f := range zr.File {
+				rc, err := f.Open()
+				if err != nil {
+					t.Fatalf("reading %s in %s: %v", f.Name, name, err)
+				}
+				content, err := io.ReadAll(rc)
+				_ = rc.Close()
+				if err != nil {
+					t.Fatalf("reading %s in %s: %v", f.Name, name, err)
+				}
+				out[name+"/"+f.Name] = string(content)
+			}
 		}
 	}
 	return out
