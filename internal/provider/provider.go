@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -87,6 +88,15 @@ type providerData struct {
 	// webhookNames remembers the names of webhooks this process created or read, so a step
 	// can take its default name without another request.
 	webhookNames sync.Map
+}
+
+// operationContext masks secrets in logs and bounds a resource operation by its configured
+// timeout (the timeouts block), or defaultTimeout.
+func (d *providerData) operationContext(ctx context.Context, timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
+	ctx = d.withMasks(ctx)
+	t, td := timeout(ctx, defaultTimeout)
+	diags.Append(td...)
+	return context.WithTimeout(ctx, t)
 }
 
 func (d *providerData) rememberWebhook(w *dataverse.Webhook) {

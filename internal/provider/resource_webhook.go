@@ -75,11 +75,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"The secret Dataverse sends with each request is write-only: Terraform sends it to Dataverse and never " +
 			"stores it in the plan or state (Terraform 1.11 or newer). Change `auth_wo_version` to send a new secret.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The webhook's `serviceendpointid`.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": idAttribute("The webhook's `serviceendpointid`."),
 			"name": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: fmt.Sprintf("Name of the webhook, at most %d characters, unique among the webhooks of "+
@@ -148,7 +144,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx),
 		},
 	}
 }
@@ -308,10 +304,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := plan.Timeouts.Create(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Create, &resp.Diagnostics)
 	defer cancel()
 
 	authType, secret, d := encodedSecret(ctx, cfg)
@@ -370,10 +363,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := state.Timeouts.Read(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Read, &resp.Diagnostics)
 	defer cancel()
 
 	// A refresh reads every webhook; the snapshot read serves them all from one query.
@@ -405,10 +395,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := plan.Timeouts.Update(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Update, &resp.Diagnostics)
 	defer cancel()
 
 	var in dataverse.WebhookUpdate
@@ -457,10 +444,7 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := state.Timeouts.Delete(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
 
 	err := client.DeleteWebhook(ctx, state.ID.ValueString())

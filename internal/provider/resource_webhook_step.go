@@ -73,11 +73,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"`dataverse_webhook`. It names the message (such as `Update`) and table (such as `account`) that trigger it, " +
 			"where in the event pipeline it runs, and whether Dataverse waits for it.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The step's `sdkmessageprocessingstepid`.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": idAttribute("The step's `sdkmessageprocessingstepid`."),
 			"webhook_id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "ID of the `dataverse_webhook` the step fires. Changing it replaces the step.",
@@ -168,7 +164,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx),
 		},
 	}
 }
@@ -339,10 +335,7 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := plan.Timeouts.Create(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Create, &resp.Diagnostics)
 	defer cancel()
 
 	in, ok := r.stepFields(ctx, client, plan, &resp.Diagnostics)
@@ -443,10 +436,7 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := state.Timeouts.Read(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Read, &resp.Diagnostics)
 	defer cancel()
 
 	// A refresh reads every step; the snapshot read serves them all from a few queries.
@@ -478,10 +468,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := plan.Timeouts.Update(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Update, &resp.Diagnostics)
 	defer cancel()
 
 	id := state.ID.ValueString()
@@ -570,10 +557,7 @@ func (r *webhookStepResource) Delete(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := state.Timeouts.Delete(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
 
 	// Deleting the webhook cascades to its steps, so a step may already be gone.

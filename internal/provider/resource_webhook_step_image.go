@@ -124,11 +124,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"that the alias is unique on the step, when it plans. When the body would exceed 256 KB, Dataverse drops " +
 			"the images and sets the `x-ms-dynamics-msg-size-exceeded` header: list only the columns you need.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The image's `sdkmessageprocessingstepimageid`.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": idAttribute("The image's `sdkmessageprocessingstepimageid`."),
 			"step_id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "ID of the `dataverse_webhook_step` the image belongs to. Changing it replaces the image.",
@@ -174,7 +170,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx),
 		},
 	}
 }
@@ -356,10 +352,7 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := plan.Timeouts.Create(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Create, &resp.Diagnostics)
 	defer cancel()
 
 	stepID := plan.StepID.ValueString()
@@ -427,10 +420,7 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := state.Timeouts.Read(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Read, &resp.Diagnostics)
 	defer cancel()
 
 	img, err := client.GetStepImage(ctx, state.ID.ValueString())
@@ -455,10 +445,7 @@ func (r *webhookStepImageResource) Update(ctx context.Context, req resource.Upda
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := plan.Timeouts.Update(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Update, &resp.Diagnostics)
 	defer cancel()
 
 	id, stepID := state.ID.ValueString(), state.StepID.ValueString()
@@ -529,10 +516,7 @@ func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.Dele
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.withMasks(ctx)
-	timeout, d := state.Timeouts.Delete(ctx, defaultTimeout)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
 
 	// Deleting a step (or its webhook) cascades to its images, so an image may already be gone.
