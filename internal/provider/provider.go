@@ -4,6 +4,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -83,6 +84,7 @@ func (p *dataverseProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 // providerData is what resources and data sources receive from Configure.
 type providerData struct {
 	client *dataverse.Client
+	method auth.Method
 	// secrets are masked in every log line written with a context from withMasks.
 	secrets []string
 	// webhookNames remembers the names of webhooks this process created or read, so a step
@@ -139,13 +141,38 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 
-	data := &providerData{secrets: s.secrets()}
+	data, err := newProviderData(s, p.version)
+	if err != nil {
+		var authErr authSetupError
+		if errors.As(err, &authErr) {
+			resp.Diagnostics.AddError("Could not set up Dataverse authentication", err.Error())
+		} else {
+			resp.Diagnostics.AddAttributeError(path.Root("environment_url"), "Invalid Dataverse environment URL", err.Error())
+		}
+		return
+	}
 	ctx = data.withMasks(ctx)
+	tflog.Info(ctx, "configured Dataverse client", map[string]any{
+		"environment_url": s.auth.EnvironmentURL,
+		"auth_method":     string(data.method),
+	})
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
 
+// authSetupError marks a failure to set up authentication (missing settings, an unreadable
+// certificate), as opposed to a bad environment URL.
+type authSetupError struct{ err error }
+
+func (e authSetupError) Error() string { return e.err.Error() }
+func (e authSetupError) Unwrap() error { return e.err }
+
+// newProviderData builds the one client that every resource and data source of this provider
+// process shares. No request is made: the first API call fetches the token.
+func newProviderData(s resolvedSettings, version string) (*providerData, error) {
 	tokens, method, err := auth.NewTokenSource(s.auth)
 	if err != nil {
-		resp.Diagnostics.AddError("Incomplete Dataverse authentication settings", err.Error())
-		return
+		return nil, authSetupError{err}
 	}
 	client, err := dataverse.New(dataverse.Config{
 		EnvironmentURL:        s.auth.EnvironmentURL,
@@ -154,20 +181,13 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 		MaxRetries:            s.maxRetries,
 		MaxConcurrentRequests: s.maxConcurrent,
 		RequestTimeout:        s.requestTimeout,
-		UserAgent:             "terraform-provider-dataverse/" + p.version,
+		UserAgent:             "terraform-provider-dataverse/" + version,
 		OnRequest:             logRequest,
 	})
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("environment_url"), "Invalid Dataverse environment URL", err.Error())
-		return
+		return nil, err
 	}
-	data.client = client
-	tflog.Info(ctx, "configured Dataverse client", map[string]any{
-		"environment_url": s.auth.EnvironmentURL,
-		"auth_method":     string(method),
-	})
-	resp.ResourceData = data
-	resp.DataSourceData = data
+	return &providerData{client: client, method: method, secrets: s.secrets()}, nil
 }
 
 // logRequest records one Web API attempt; it never sees headers or bodies.
