@@ -70,6 +70,8 @@ type StepUpdate struct {
 	// ImpersonatingUserID set to "" clears the lookup, so the step runs as the calling user.
 	ImpersonatingUserID        *string
 	MessageID, MessageFilterID *string
+	// WebhookID moves the step to another webhook (its event handler).
+	WebhookID *string
 }
 
 // CreateStep registers a step on a webhook and returns it as stored. A step created with
@@ -244,6 +246,12 @@ func (c *Client) UpdateStep(ctx context.Context, id string, in StepUpdate) (upda
 			return nil, err
 		}
 		row["sdkmessagefilterid@odata.bind"] = bindPath(setMessageFilters, *in.MessageFilterID)
+	}
+	if in.WebhookID != nil {
+		if err := checkID("webhook id", *in.WebhookID); err != nil {
+			return nil, err
+		}
+		row["eventhandler_serviceendpoint@odata.bind"] = bindPath(setServiceEndpoints, *in.WebhookID)
 	}
 	if len(row) == 0 {
 		return c.GetStep(ctx, id)

@@ -76,8 +76,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"id": idAttribute("The step's `sdkmessageprocessingstepid`."),
 			"webhook_id": schema.StringAttribute{
 				Required:            true,
-				MarkdownDescription: "ID of the `dataverse_webhook` the step fires. Changing it replaces the step.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				MarkdownDescription: "ID of the `dataverse_webhook` the step fires. Changing it moves the step to the other webhook in place.",
 				Validators:          []validator.String{guidValidator{}},
 			},
 			"message": schema.StringAttribute{
@@ -479,6 +478,9 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 			return
 		}
 		in.MessageID, in.MessageFilterID = &f.MessageID, &f.FilterID
+	}
+	if !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString()) {
+		in.WebhookID = plan.WebhookID.ValueStringPointer()
 	}
 	if plan.Name.IsUnknown() {
 		name, err := r.defaultName(ctx, client, plan)

@@ -332,3 +332,56 @@ resource "dataverse_webhook_step" "test" {
 		}},
 	})
 }
+
+// Moving a step to another webhook updates it in place, and its default name follows.
+func TestAccWebhookStep_moveToAnotherWebhook(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := func(target string) string {
+		return providerBlock(e) + fmt.Sprintf(`
+resource "dataverse_webhook" "a" {
+  name        = "hook-a"
+  url         = "https://fn.example.net/a"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook" "b" {
+  name        = "hook-b"
+  url         = "https://fn.example.net/b"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook_step" "test" {
+  webhook_id = dataverse_webhook.%s.id
+  message    = "Update"
+  table      = "account"
+}
+`, target)
+	}
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: cfg("a"), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), resource.TestCheckResourceAttr(stepAddr, "name", "hook-a: Update of account"))},
+			{
+				Config: cfg("b"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameStepID(&id),
+					resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.b", "id"),
+					resource.TestCheckResourceAttr(stepAddr, "name", "hook-b: Update of account"),
+					func(s *terraform.State) error {
+						row, _ := e.Row("sdkmessageprocessingsteps", id)
+						if fmt.Sprint(row["_eventhandler_value"]) != attrOf(s, "dataverse_webhook.b", "id") {
+							return fmt.Errorf("the step's event handler is %v, want webhook b", row["_eventhandler_value"])
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
