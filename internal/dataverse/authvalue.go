@@ -64,8 +64,18 @@ func checkPairs(t AuthType, pairs map[string]string) error {
 			// The name may be garbage; do not echo it.
 			return &AuthValueError{Reason: "a setting name is not valid UTF-8"}
 		}
-		if name == "" {
+		if strings.TrimSpace(name) == "" {
 			return &AuthValueError{Reason: "a setting name is empty"}
+		}
+		// Dataverse fails such a setting only when the webhook fires, so refuse it up front.
+		if strings.TrimSpace(name) != name {
+			return &AuthValueError{Key: keyName, Reason: "the name starts or ends with white space"}
+		}
+		if strings.TrimSpace(value) == "" {
+			return &AuthValueError{Key: keyName, Reason: "the value is empty"}
+		}
+		if strings.TrimSpace(value) != value {
+			return &AuthValueError{Key: keyName, Reason: "the value starts or ends with white space"}
 		}
 		if !isXMLText(name) {
 			return &AuthValueError{Key: keyName, Reason: "the name contains a character that XML cannot carry"}

@@ -19,10 +19,8 @@ func TestEncodeAuthValue(t *testing.T) {
 		{"webhook key", AuthTypeWebhookKey, "00000000-0000-0000-0000-000000000001", nil, "00000000-0000-0000-0000-000000000001"},
 		{"header pairs sorted", AuthTypeHTTPHeader, "", map[string]string{"Key2": "Value2", "Key1": "Value1"},
 			`<settings><setting name="Key1" value="Value1" /><setting name="Key2" value="Value2" /></settings>`},
-		{"query string escaped", AuthTypeHTTPQueryString, "", map[string]string{"a&b": `<"x'y">`, "tab": "1\t2\n3\r"},
-			`<settings><setting name="a&amp;b" value="&lt;&quot;x'y&quot;&gt;" /><setting name="tab" value="1&#x9;2&#xA;3&#xD;" /></settings>`},
-		{"empty value allowed", AuthTypeHTTPQueryString, "", map[string]string{"flag": ""},
-			`<settings><setting name="flag" value="" /></settings>`},
+		{"query string escaped", AuthTypeHTTPQueryString, "", map[string]string{"a&b": `<"x'y">`, "tab": "1\t2\n3"},
+			`<settings><setting name="a&amp;b" value="&lt;&quot;x'y&quot;&gt;" /><setting name="tab" value="1&#x9;2&#xA;3" /></settings>`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +58,11 @@ func TestEncodeAuthValueRejects(t *testing.T) {
 		{"pairs with a key", AuthTypeHTTPHeader, secret, map[string]string{"a": secret}, ""},
 		{"no pairs", AuthTypeHTTPQueryString, "", nil, ""},
 		{"empty name", AuthTypeHTTPQueryString, "", map[string]string{"": secret}, ""},
+		{"blank name", AuthTypeHTTPQueryString, "", map[string]string{" ": secret}, ""},
+		{"name with outer space", AuthTypeHTTPQueryString, "", map[string]string{" token": secret}, " token"},
+		{"empty value", AuthTypeHTTPQueryString, "", map[string]string{"flag": ""}, "flag"},
+		{"blank value", AuthTypeHTTPHeader, "", map[string]string{"X-Key": "  "}, "X-Key"},
+		{"value with outer space", AuthTypeHTTPQueryString, "", map[string]string{"k": secret + " "}, "k"},
 		{"header name with space", AuthTypeHTTPHeader, "", map[string]string{"X Key": secret}, "X Key"},
 		{"header name with colon", AuthTypeHTTPHeader, "", map[string]string{"X-Key:": secret}, "X-Key:"},
 		{"header value with newline", AuthTypeHTTPHeader, "", map[string]string{"X-Key": secret + "\r\nInjected: 1"}, "X-Key"},

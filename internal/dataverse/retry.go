@@ -21,6 +21,9 @@ import (
 	"time"
 )
 
+// maxAttemptsOn500 caps the attempts of a request answered 500 Internal Server Error.
+const maxAttemptsOn500 = 2
+
 // maxResponseBytes bounds a response body read into memory (a 5000-row page is far smaller).
 const maxResponseBytes = 256 << 20
 
@@ -181,9 +184,14 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 			retryAfter = d
 		}
 		return nil, retryAfter, outcomeRetry, apiErr
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
-		// Dataverse reports transient SQL and platform time-outs as 500.
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		return nil, retryAfter, outcomeRetry, apiErr
+	case http.StatusInternalServerError:
+		// Dataverse reports transient SQL and platform time-outs as 500, but also lasting
+		// faults: one more attempt, not the full budget of waits.
+		if attempt < maxAttemptsOn500 {
+			return nil, retryAfter, outcomeRetry, apiErr
+		}
 	}
 	return nil, retryAfter, outcomeDone, apiErr
 }
