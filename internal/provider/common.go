@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -144,4 +145,23 @@ func idAttribute(description string) schema.StringAttribute {
 // operation not given.
 func timeoutsBlock(ctx context.Context) schema.Block {
 	return timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true})
+}
+
+// lockKey locks the mutex of key (compared without case) in m and returns its unlock.
+func lockKey(m *sync.Map, key string) func() {
+	v, _ := m.LoadOrStore(strings.ToLower(key), &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// solutionRequiresReplace replaces a row whose solution changes, since a component joins its
+// solution when it is created. A row that has no recorded solution (imported, or created
+// without one) only records the configured value: replacing it would delete the row and its
+// children for no gain.
+func solutionRequiresReplace() planmodifier.String {
+	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !req.StateValue.IsNull()
+	}, "Changing the solution replaces the resource, unless it had none recorded (for example after an import).",
+		"Changing the solution replaces the resource, unless it had none recorded (for example after an import).")
 }

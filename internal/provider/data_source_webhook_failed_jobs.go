@@ -135,6 +135,11 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		q.Since = since
 	}
 	if !m.StepID.IsNull() {
+		// A mistyped id would otherwise read as "no failures" forever.
+		if _, err := client.GetStep(ctx, m.StepID.ValueString()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("step_id"), "Could not read the step", apiErrorDetail(fmt.Sprintf("Reading step %s", m.StepID.ValueString()), err))
+			return
+		}
 		q.StepIDs = []string{m.StepID.ValueString()}
 	} else {
 		steps, err := client.ListWebhookSteps(ctx, m.WebhookID.ValueString())

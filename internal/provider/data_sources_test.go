@@ -316,30 +316,35 @@ data "dataverse_webhooks" "both" {
   name        = "a"
   name_prefix = "b"
 }
-`, `(?s)name_prefix`},
+`, `Invalid Attribute Combination`},
 		"step and webhook": {`
 data "dataverse_webhook_failed_jobs" "both" {
   step_id    = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
   webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a11"
 }
-`, `(?s)step_id.*webhook_id|webhook_id.*step_id`},
+`, `Invalid Attribute Combination`},
 		"neither step nor webhook": {`
 data "dataverse_webhook_failed_jobs" "none" {
   top = 5
 }
-`, `(?s)step_id.*webhook_id|webhook_id.*step_id`},
+`, `(?s)Missing Attribute Configuration.*Exactly one of these attributes must be configured`},
 		"bad since": {`
 data "dataverse_webhook_failed_jobs" "since" {
   step_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
   since   = "yesterday"
 }
-`, `(?s)RFC 3339`},
+`, `(?s)Invalid timestamp.*must be an RFC 3339 timestamp`},
+		"unknown step": {`
+data "dataverse_webhook_failed_jobs" "typo" {
+  step_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+}
+`, `(?s)Could not read the step.*HTTP 404`},
 		"top too large": {`
 data "dataverse_webhook_failed_jobs" "top" {
   step_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
   top     = 6000
 }
-`, `(?s)top`},
+`, `must be between 1 and 5000, got: 6000`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -351,8 +356,9 @@ data "dataverse_webhook_failed_jobs" "top" {
 		})
 	}
 	t.Cleanup(func() {
-		if n := e.Stats().Requests.Total; n != 0 {
-			t.Errorf("invalid arguments reached the API: %d requests", n)
+		// Only the unknown step is looked up: one read.
+		if n := e.Stats().Requests.Total; n != 1 {
+			t.Errorf("invalid arguments made %d requests, want only the unknown step's read", n)
 		}
 	})
 }

@@ -106,7 +106,7 @@ data "dataverse_webhook_failed_jobs" "mine" {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if _, err := liveClient(t).GetWebhook(ctx, webhookID); !errors.Is(err, dataverse.ErrNotFound) {
-				return fmt.Errorf("webhook %s still exists after destroy (%v)", webhookID, err)
+				return fmt.Errorf("webhook %s still exists after destroy (%w)", webhookID, err)
 			}
 			return nil
 		},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -15,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -29,6 +29,10 @@ const (
 	webhookDescriptionMax = 2000
 	defaultTimeout        = 10 * time.Minute
 )
+
+// webhookNameLocks serializes the name check and the write of webhooks with the same name in
+// this provider process (lower-case name → *sync.Mutex).
+var webhookNameLocks sync.Map
 
 // The write-only attribute that carries the secret for each auth type.
 var authAttributeByType = map[dataverse.AuthType]string{
@@ -81,7 +85,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: fmt.Sprintf("Name of the webhook, at most %d characters, unique among the webhooks of "+
 					"the environment (the provider refuses to create a second webhook with a name already in use). "+
 					"Changing it updates the webhook in place.", webhookNameMax),
-				Validators: []validator.String{stringvalidator.LengthBetween(1, webhookNameMax)},
+				Validators: []validator.String{stringvalidator.UTF8LengthBetween(1, webhookNameMax)},
 			},
 			"url": schema.StringAttribute{
 				Required: true,
@@ -92,7 +96,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"description": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: fmt.Sprintf("Description, at most %d characters. Updates in place.", webhookDescriptionMax),
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, webhookDescriptionMax)},
+				Validators:          []validator.String{stringvalidator.UTF8LengthBetween(1, webhookDescriptionMax)},
 			},
 			"auth_type": schema.StringAttribute{
 				Required: true,
@@ -138,8 +142,9 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"solution_unique_name": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Unique name of an unmanaged solution to add the webhook to when it is created " +
-					"(`MSCRM.SolutionUniqueName`). Changing it replaces the webhook.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					"(`MSCRM.SolutionUniqueName`). Changing it replaces the webhook; setting it where none was recorded (as after an " +
+					"import) only records it.",
+				PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
 				Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 		},
@@ -315,6 +320,8 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, secret)
 
 	name := plan.Name.ValueString()
+	// Held from the check to the create, so two webhooks of one apply cannot both take a name.
+	defer lockKey(&webhookNameLocks, name)()
 	if !r.checkNameFree(ctx, client, name, "", &resp.Diagnostics) {
 		return
 	}
@@ -400,6 +407,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 
 	var in dataverse.WebhookUpdate
 	if !plan.Name.Equal(state.Name) {
+		defer lockKey(&webhookNameLocks, plan.Name.ValueString())()
 		if !r.checkNameFree(ctx, client, plan.Name.ValueString(), state.ID.ValueString(), &resp.Diagnostics) {
 			return
 		}

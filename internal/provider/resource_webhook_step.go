@@ -19,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -120,7 +119,6 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				MarkdownDescription: "Column logical names whose change fires the step; only with the `Update` message. " +
 					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order and case do not matter. Updates in place.",
 				Validators: []validator.Set{
-					setvalidator.SizeAtLeast(1),
 					setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1), stringvalidator.RegexMatches(logicalNamePattern, "must be a column logical name (letters, digits and underscores)")),
 				},
 			},
@@ -141,12 +139,12 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed: true,
 				MarkdownDescription: fmt.Sprintf("Name of the step, at most %d characters. Defaults to "+
 					"`<webhook name>: <message> of <table>` (`of any Entity` without a table), as the Plug-in Registration Tool writes it. Updates in place.", stepNameMax),
-				Validators: []validator.String{stringvalidator.LengthBetween(1, stepNameMax)},
+				Validators: []validator.String{stringvalidator.UTF8LengthBetween(1, stepNameMax)},
 			},
 			"description": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: fmt.Sprintf("Description, at most %d characters. Updates in place.", stepDescriptionMax),
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, stepDescriptionMax)},
+				Validators:          []validator.String{stringvalidator.UTF8LengthBetween(1, stepDescriptionMax)},
 			},
 			"run_as_user_id": schema.StringAttribute{
 				Optional: true,
@@ -157,8 +155,8 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"solution_unique_name": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Unique name of an unmanaged solution to add the step to when it is created. " +
-					"Changing it replaces the step.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					"Changing it replaces the step; setting it where none was recorded (as after an import) only records it.",
+				PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
 				Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 		},
@@ -246,7 +244,10 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 
 	// The default name follows the webhook, message and table, so recompute it when they change.
 	if cfg.Name.IsNull() {
-		if state == nil || pairChanged || !plan.WebhookID.Equal(state.WebhookID) {
+		// A name that does not end like the default was set by hand: removing it from the
+		// configuration brings the default back.
+		custom := state != nil && len([]rune(state.Name.ValueString())) < stepNameMax && !strings.HasSuffix(state.Name.ValueString(), defaultStepNameSuffix(plan.Message.ValueString(), plan.Table.ValueString()))
+		if state == nil || pairChanged || custom || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString()) {
 			plan.Name = types.StringUnknown()
 		} else {
 			plan.Name = state.Name
@@ -254,11 +255,50 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("name"), plan.Name)...)
 	}
 
-	if !pairChanged || r.data == nil || r.data.client == nil || !known(plan.Message, plan.Table) {
+	stageChanged := state != nil && !plan.Stage.Equal(state.Stage)
+	if (!pairChanged && !stageChanged) || r.data == nil || r.data.client == nil || !known(plan.Message, plan.Table, plan.Stage) {
 		return
 	}
 	ctx = r.data.withMasks(ctx)
-	checkMessagePair(ctx, r.data.client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
+	if pairChanged {
+		checkMessagePair(ctx, r.data.client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
+	}
+	if state != nil && !resp.Diagnostics.HasError() {
+		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, &resp.Diagnostics)
+	}
+}
+
+// checkImagesStillFit refuses a new message, table or stage that the step's images cannot
+// follow: a pre-image on Create, a post-image on Delete or outside PostOperation, or an image
+// registered on another message property.
+func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID string, plan webhookStepModel, diags *diag.Diagnostics) {
+	images, err := client.ListStepImages(ctx, stepID)
+	if err != nil {
+		diags.AddError("Could not check the step's images", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
+		return
+	}
+	stage, err := dataverse.ParseStepStage(plan.Stage.ValueString())
+	if err != nil {
+		return // the stage validator reports it
+	}
+	after := &dataverse.Step{ID: stepID, Name: plan.Name.ValueString(), Message: plan.Message.ValueString(), Table: plan.Table.ValueString(), Stage: stage}
+	for _, img := range images {
+		var problems diag.Diagnostics
+		prop, ok := checkImageOnStep(after, img.ImageType.String(), &problems)
+		switch {
+		case !ok:
+			for _, p := range problems.Errors() {
+				diags.AddAttributeError(path.Root("message"), "The step's images would no longer fit",
+					fmt.Sprintf("Image %s (alias %q) of this step cannot follow the change: %s\n\n%s Change or remove the image in the same apply.",
+						img.ID, img.EntityAlias, p.Summary(), p.Detail()))
+			}
+		case prop != img.MessagePropertyName:
+			diags.AddAttributeError(path.Root("message"), "The step's images would no longer fit",
+				fmt.Sprintf("Image %s (alias %q) is registered on the message property %q, but message %q takes images on %q. "+
+					"Replace the image in the same apply (terraform apply -replace=<image address>), or keep the message.",
+					img.ID, img.EntityAlias, img.MessagePropertyName, plan.Message.ValueString(), prop))
+		}
+	}
 }
 
 // checkMessagePair reports, with a hint, a (message, table) pair Dataverse has no filter for or
@@ -417,15 +457,29 @@ func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse
 		r.data.rememberWebhook(w)
 		webhookName = w.Name
 	}
-	table := plan.Table.ValueString()
+	return defaultStepName(webhookName, plan.Message.ValueString(), plan.Table.ValueString()), nil
+}
+
+// defaultStepName is the name the Plug-in Registration Tool gives a step, cut to the column's
+// length in characters.
+func defaultStepName(webhookName, message, table string) string {
+	return truncateRunes(webhookName+defaultStepNameSuffix(message, table), stepNameMax)
+}
+
+// defaultStepNameSuffix is the part of a default name after the webhook's name.
+func defaultStepNameSuffix(message, table string) string {
 	if table == "" {
 		table = "any Entity"
 	}
-	name := fmt.Sprintf("%s: %s of %s", webhookName, plan.Message.ValueString(), table)
-	if len(name) > stepNameMax {
-		name = name[:stepNameMax]
+	return fmt.Sprintf(": %s of %s", message, table)
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
 	}
-	return name, nil
+	return string(r[:n])
 }
 
 func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -585,9 +639,14 @@ func (r *webhookStepResource) ImportState(ctx context.Context, req resource.Impo
 func setStepState(ctx context.Context, m *webhookStepModel, s *dataverse.Step) diag.Diagnostics {
 	var diags diag.Diagnostics
 	m.ID = types.StringValue(s.ID)
-	m.WebhookID = types.StringValue(strings.ToLower(s.EventHandlerID))
-	m.Message = types.StringValue(s.Message)
-	m.Table = stringOrNull(s.Table)
+	// Keep the configured spelling of what Dataverse compares without case.
+	m.WebhookID = keepFold(m.WebhookID, strings.ToLower(s.EventHandlerID))
+	m.Message = keepFold(m.Message, s.Message)
+	if s.Table == "" {
+		m.Table = types.StringNull()
+	} else {
+		m.Table = keepFold(m.Table, s.Table)
+	}
 	m.Stage = types.StringValue(s.Stage.String())
 	m.Mode = types.StringValue(s.Mode.String())
 	m.Rank = types.Int64Value(int64(s.Rank))
@@ -617,6 +676,14 @@ func setStepState(ctx context.Context, m *webhookStepModel, s *dataverse.Step) d
 		m.FilteringAttributes = v
 	}
 	return diags
+}
+
+// keepFold returns prior when it equals actual but for case, and actual otherwise.
+func keepFold(prior types.String, actual string) types.String {
+	if !prior.IsNull() && !prior.IsUnknown() && strings.EqualFold(prior.ValueString(), actual) {
+		return prior
+	}
+	return types.StringValue(actual)
 }
 
 // setStrings returns the elements of a known set, or nil for null/unknown.

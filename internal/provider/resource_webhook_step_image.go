@@ -80,12 +80,7 @@ func imageMessageNames() []string {
 // provider process, so two images created in one apply cannot both claim an alias.
 var imageLocks sync.Map // lower-case step id → *sync.Mutex
 
-func lockStepImages(stepID string) func() {
-	v, _ := imageLocks.LoadOrStore(strings.ToLower(stepID), &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
-}
+func lockStepImages(stepID string) func() { return lockKey(&imageLocks, stepID) }
 
 // NewWebhookStepImageResource returns the dataverse_webhook_step_image resource.
 func NewWebhookStepImageResource() resource.Resource { return &webhookStepImageResource{} }

@@ -247,7 +247,7 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   message              = "Update"
   table                = "account"
   filtering_attributes = []
-`, `(?s)filtering_attributes`, false},
+`, `(?s)Empty filtering_attributes.*omit\s+filtering_attributes to fire on any change`, false},
 		{"misspelled table", `
   message = "Update"
   table   = "acount"

@@ -181,7 +181,7 @@ func TestAccWebhook_solutionRequiresReplace(t *testing.T) {
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
 			{
-				Config: webhookConfig(e, base),
+				Config: webhookConfig(e, base+`  solution_unique_name = "Default"`),
 				Check:  func(s *terraform.State) error { firstID = attrOf(s, webhookAddr, "id"); return nil },
 			},
 			{
@@ -344,7 +344,13 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
   url         = "https://fn.example.net/x"
   auth_type   = "Basic"
   auth_key_wo = "k"
-`, `(?s)auth_type.*WebhookKey`},
+`, `auth_type value must be one of`},
+		{"blank query parameter", `
+  name                     = "x"
+  url                      = "https://fn.example.net/x"
+  auth_type                = "HttpQueryString"
+  auth_query_parameters_wo = { "token" = " " }
+`, `(?s)Invalid webhook secret.*"token": the value is empty`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
