@@ -81,7 +81,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"message": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "Name of the `sdkmessage` that fires the step, such as `Create`, `Update`, `Delete`, " +
-					"`Assign` or `SetState`. Case-sensitive, as Dataverse names it. Changing it updates in place.",
+					"`Assign` or `SetState`. Changing it updates in place.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"table": schema.StringAttribute{
@@ -327,7 +327,7 @@ func checkMessagePair(ctx context.Context, client *dataverse.Client, message, ta
 		if c := closest(message, messages); c != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", c)
 		}
-		diags.AddAttributeError(path.Root("message"), "Unknown message", detail+" Message names are case-sensitive.")
+		diags.AddAttributeError(path.Root("message"), "Unknown message", detail)
 		return nil
 	}
 	tables, terr := client.ListMessageTables(ctx, message)
@@ -360,7 +360,7 @@ func tableLabel(table string) string {
 
 func containsFold(list []string, s string) bool {
 	for _, v := range list {
-		if v == s {
+		if strings.EqualFold(v, s) {
 			return true
 		}
 	}
