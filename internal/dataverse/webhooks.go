@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -210,6 +211,11 @@ func (c *Client) ListWebhooks(ctx context.Context, f WebhookFilter) ([]Webhook, 
 		w, err := c.webhookFromRow(row)
 		if err != nil {
 			return nil, err
+		}
+		// Dataverse runs startswith as a SQL LIKE, where _ % and [ in the prefix may match
+		// other characters: keep only the rows that truly start with it.
+		if f.NamePrefix != "" && !strings.HasPrefix(strings.ToLower(w.Name), strings.ToLower(f.NamePrefix)) {
+			continue
 		}
 		out = append(out, *w)
 	}

@@ -222,8 +222,9 @@ func TestListWebhooksFilters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			p := tt.filter.NamePrefix
 			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
-				writeJSON(w, http.StatusOK, map[string]any{"value": []any{webhookRow(webhookID2, "b"), webhookRow(webhookID, "a")}})
+				writeJSON(w, http.StatusOK, map[string]any{"value": []any{webhookRow(webhookID2, p+"b"), webhookRow(webhookID, p+"a")}})
 			})
 			got, err := h.client.ListWebhooks(context.Background(), tt.filter)
 			if err != nil {
@@ -235,10 +236,26 @@ func TestListWebhooksFilters(t *testing.T) {
 				Query:  map[string]string{"$select": webhookSelect, "$filter": tt.want},
 				Header: map[string]string{"Prefer": "odata.maxpagesize=5000"},
 			})
-			if len(got) != 2 || got[0].Name != "a" || got[1].Name != "b" {
+			if len(got) != 2 || got[0].Name != p+"a" || got[1].Name != p+"b" {
 				t.Errorf("webhooks = %+v, want a then b", got)
 			}
 		})
+	}
+}
+
+// startswith runs as a SQL LIKE on the server, where "_" matches any character; rows that do
+// not truly start with the prefix are dropped.
+func TestListWebhooksPrefixIsLiteral(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		writeJSON(w, http.StatusOK, map[string]any{"value": []any{webhookRow(webhookID2, "teamXa-2"), webhookRow(webhookID, "Team_a-1")}})
+	})
+	got, err := h.client.ListWebhooks(context.Background(), WebhookFilter{NamePrefix: "team_a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != "Team_a-1" {
+		t.Errorf("webhooks = %+v, want only Team_a-1", got)
 	}
 }
 
