@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
 // Several webhooks with one name in one apply: the name check and the create are serialized,
@@ -152,6 +153,12 @@ func TestAccWebhook_solutionAfterNone(t *testing.T) {
 				Config: webhookConfig(e, base+`  solution_unique_name = "Default"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: func(*terraform.State) error {
+					if n := len(e.Rows("serviceendpoints")); n != 1 {
+						return fmt.Errorf("%d webhooks in Dataverse after the replacement, want 1", n)
+					}
+					return nil
 				},
 			},
 		},

@@ -166,43 +166,6 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 	})
 }
 
-func TestAccWebhook_solutionRequiresReplace(t *testing.T) {
-	t.Parallel()
-	e := startEmulator(t)
-	var firstID string
-	base := `
-  name        = "in-solution"
-  url         = "https://fn.example.net/api/in-solution"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-`
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
-		Steps: []resource.TestStep{
-			{
-				Config: webhookConfig(e, base+`  solution_unique_name = "Default"`),
-				Check:  func(s *terraform.State) error { firstID = attrOf(s, webhookAddr, "id"); return nil },
-			},
-			{
-				Config: webhookConfig(e, base+`  solution_unique_name = "contoso_integrations"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionDestroyBeforeCreate)},
-				},
-				Check: func(s *terraform.State) error {
-					if attrOf(s, webhookAddr, "id") == firstID {
-						return fmt.Errorf("the webhook was not replaced")
-					}
-					if n := len(e.Rows("serviceendpoints")); n != 1 {
-						return fmt.Errorf("%d webhooks in Dataverse, want 1", n)
-					}
-					return nil
-				},
-			},
-		},
-	})
-}
-
 func TestAccWebhook_drift(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
