@@ -123,6 +123,10 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		wait := retryAfter
 		if wait < 0 {
 			wait = c.backoff(attempt)
+		} else {
+			// Requests throttled together would all come back at the same instant and be
+			// throttled together again: spread them over half the wait again.
+			wait += c.jitter(wait / 2)
 		}
 		if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
 			return nil, fmt.Errorf("%w (not retrying: waiting %s would pass the deadline: %w)", lastErr, wait.Round(time.Millisecond), context.DeadlineExceeded)
