@@ -317,19 +317,27 @@ func TestAccWebhookStep_importOfPluginStepRefused(t *testing.T) {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		Steps: []resource.TestStep{{
-			Config: providerBlock(e) + `
+		Steps: []resource.TestStep{
+			// A plan-only step first: the import step then reuses its configuration, which
+			// OpenTofu needs for an import into a fresh working directory.
+			{
+				Config: providerBlock(e) + `
 resource "dataverse_webhook_step" "test" {
   webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
   message    = "Update"
   table      = "account"
 }
 `,
-			ResourceName:  stepAddr,
-			ImportState:   true,
-			ImportStateId: stepID,
-			ExpectError:   regexp.MustCompile(`(?s)Not a webhook step`),
-		}},
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				ResourceName:  stepAddr,
+				ImportState:   true,
+				ImportStateId: stepID,
+				ExpectError:   regexp.MustCompile(`(?s)Not a webhook step`),
+			},
+		},
 	})
 }
 
