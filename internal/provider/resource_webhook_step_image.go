@@ -521,8 +521,8 @@ func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.Dele
 }
 
 func (r *webhookStepImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id := strings.TrimSpace(req.ID)
-	if !dataverse.IsGUID(id) {
+	id, _ := importTarget(req.ID)
+	if id == "" {
 		resp.Diagnostics.AddError("Invalid import id",
 			fmt.Sprintf("Import a step image by its sdkmessageprocessingstepimageid, a GUID such as 00000000-0000-0000-0000-000000000001; got %q. "+
 				"The dataverse_webhook_steps data source lists the images of each step with their ids.", req.ID))
