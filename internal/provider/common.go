@@ -9,10 +9,15 @@ import (
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
@@ -164,4 +169,41 @@ func solutionRequiresReplace() planmodifier.String {
 		resp.RequiresReplace = !req.StateValue.IsNull()
 	}, "Changing the solution replaces the resource, unless it had none recorded (for example after an import).",
 		"Changing the solution replaces the resource, unless it had none recorded (for example after an import).")
+}
+
+// solutionAttribute is the solution_unique_name attribute of a resource that can join a solution.
+func solutionAttribute(what string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional: true,
+		MarkdownDescription: "Unique name of an unmanaged solution to add the " + what + " to when it is created " +
+			"(`MSCRM.SolutionUniqueName`). Changing it replaces the " + what + "; setting it where none was recorded " +
+			"(as after an import) only records it.",
+		PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
+		Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
+	}
+}
+
+// computedString is a read-only string attribute of a data source's nested objects.
+func computedString(description string) dsschema.StringAttribute {
+	return dsschema.StringAttribute{Computed: true, MarkdownDescription: description}
+}
+
+// reportDeleteError reports a failed delete. A row already gone counts as deleted: deletes
+// cascade from webhooks to steps to images.
+func reportDeleteError(err error, what, id string, diags *diag.Diagnostics) {
+	if err != nil && !errors.Is(err, dataverse.ErrNotFound) {
+		diags.AddError("Could not delete the "+what, apiErrorDetail(fmt.Sprintf("Deleting %s %s", what, id), err))
+	}
+}
+
+// importByID imports a resource by its row id (a GUID); what names the resource and column
+// its key for the error, which hint completes.
+func importByID(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse, what, column, hint string) {
+	id, _ := importTarget(req.ID)
+	if id == "" {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("Import a %s by its %s, a GUID such as 00000000-0000-0000-0000-000000000001; got %q. %s", what, column, req.ID, hint))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 }

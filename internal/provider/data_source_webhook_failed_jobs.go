@@ -56,9 +56,6 @@ func (d *failedJobsDataSource) Metadata(_ context.Context, req datasource.Metada
 }
 
 func (d *failedJobsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	computed := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the failed system jobs (`asyncoperation` rows with status reason Failed, `31`) of an " +
 			"asynchronous webhook step, or of every step of a webhook, newest first. Use it in a `check` block to " +
@@ -89,14 +86,14 @@ func (d *failedJobsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 				Computed:            true,
 				MarkdownDescription: "The failed jobs, newest first.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id":               computed("The `asyncoperationid`."),
-					"name":             computed("Name of the system job."),
-					"step_id":          computed("The step that ran (`owningextensionid`)."),
-					"friendly_message": computed("Message for people."),
-					"message":          computed("Technical message."),
+					"id":               computedString("The `asyncoperationid`."),
+					"name":             computedString("Name of the system job."),
+					"step_id":          computedString("The step that ran (`owningextensionid`)."),
+					"friendly_message": computedString("Message for people."),
+					"message":          computedString("Technical message."),
 					"error_code":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Dataverse error code."},
-					"created_on":       computed("Creation time, RFC 3339."),
-					"completed_on":     computed("Completion time, RFC 3339."),
+					"created_on":       computedString("Creation time, RFC 3339."),
+					"completed_on":     computedString("Completion time, RFC 3339."),
 				}},
 			},
 		},

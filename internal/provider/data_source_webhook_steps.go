@@ -65,9 +65,6 @@ func (d *webhookStepsDataSource) Metadata(_ context.Context, req datasource.Meta
 }
 
 func (d *webhookStepsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	computed := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the steps registered for a webhook, with the same attributes as `dataverse_webhook_step`, " +
 			"ordered by message, table, stage and rank, and the images of each step (`dataverse_webhook_step_image`).",
@@ -81,29 +78,29 @@ func (d *webhookStepsDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 				Computed:            true,
 				MarkdownDescription: "The steps of the webhook.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id":                   computed("The `sdkmessageprocessingstepid`."),
-					"webhook_id":           computed("ID of the webhook the step fires."),
-					"message":              computed("Message name, such as `Update`."),
-					"table":                computed("Primary table logical name; null for messages with no table."),
-					"stage":                computed("`PreValidation`, `PreOperation` or `PostOperation`."),
-					"mode":                 computed("`Synchronous` or `Asynchronous`."),
+					"id":                   computedString("The `sdkmessageprocessingstepid`."),
+					"webhook_id":           computedString("ID of the webhook the step fires."),
+					"message":              computedString("Message name, such as `Update`."),
+					"table":                computedString("Primary table logical name; null for messages with no table."),
+					"stage":                computedString("`PreValidation`, `PreOperation` or `PostOperation`."),
+					"mode":                 computedString("`Synchronous` or `Asynchronous`."),
 					"rank":                 schema.Int64Attribute{Computed: true, MarkdownDescription: "Execution order within the stage."},
 					"filtering_attributes": schema.SetAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Columns whose change fires the step; null when any change does."},
 					"async_auto_delete":    schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether a succeeded system job is deleted."},
 					"enabled":              schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the step fires."},
-					"name":                 computed("Name."),
-					"description":          computed("Description; null when empty."),
-					"run_as_user_id":       computed("The `systemuser` the step runs as; null for the calling user."),
+					"name":                 computedString("Name."),
+					"description":          computedString("Description; null when empty."),
+					"run_as_user_id":       computedString("The `systemuser` the step runs as; null for the calling user."),
 					"images": schema.ListNestedAttribute{
 						Computed:            true,
 						MarkdownDescription: "The images of the step, ordered by name.",
 						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-							"id":                    computed("The `sdkmessageprocessingstepimageid`."),
-							"name":                  computed("Name."),
-							"type":                  computed("`PreImage`, `PostImage` or `Both`."),
-							"alias":                 computed("Key of the image in `PreEntityImages` and `PostEntityImages`."),
+							"id":                    computedString("The `sdkmessageprocessingstepimageid`."),
+							"name":                  computedString("Name."),
+							"type":                  computedString("`PreImage`, `PostImage` or `Both`."),
+							"alias":                 computedString("Key of the image in `PreEntityImages` and `PostEntityImages`."),
 							"attributes":            schema.SetAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Columns the image carries; null when it carries every column."},
-							"message_property_name": computed("The message parameter whose row the image snapshots, such as `Target`."),
+							"message_property_name": computedString("The message parameter whose row the image snapshots, such as `Target`."),
 						}},
 					},
 				}},

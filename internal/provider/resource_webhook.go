@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -139,14 +138,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Whether Dataverse holds a secret for the webhook (`isauthvalueset`). When someone clears it " +
 					"outside Terraform, the next plan shows it going back to `true` and apply sends the secret again.",
 			},
-			"solution_unique_name": schema.StringAttribute{
-				Optional: true,
-				MarkdownDescription: "Unique name of an unmanaged solution to add the webhook to when it is created " +
-					"(`MSCRM.SolutionUniqueName`). Changing it replaces the webhook; setting it where none was recorded (as after an " +
-					"import) only records it.",
-				PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
-				Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
+			"solution_unique_name": solutionAttribute("webhook"),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeoutsBlock(ctx),
@@ -455,10 +447,7 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
 
-	err := client.DeleteWebhook(ctx, state.ID.ValueString())
-	if err != nil && !errors.Is(err, dataverse.ErrNotFound) {
-		resp.Diagnostics.AddError("Could not delete the webhook", apiErrorDetail(fmt.Sprintf("Deleting webhook %s", state.ID.ValueString()), err))
-	}
+	reportDeleteError(client.DeleteWebhook(ctx, state.ID.ValueString()), "webhook", state.ID.ValueString(), &resp.Diagnostics)
 }
 
 // ImportState accepts a serviceendpointid, or a webhook name to look up.

@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -152,13 +151,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 					"the user who made the change. Updates in place.",
 				Validators: []validator.String{guidValidator{}},
 			},
-			"solution_unique_name": schema.StringAttribute{
-				Optional: true,
-				MarkdownDescription: "Unique name of an unmanaged solution to add the step to when it is created. " +
-					"Changing it replaces the step; setting it where none was recorded (as after an import) only records it.",
-				PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
-				Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
+			"solution_unique_name": solutionAttribute("step"),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeoutsBlock(ctx),
@@ -617,20 +610,11 @@ func (r *webhookStepResource) Delete(ctx context.Context, req resource.DeleteReq
 	defer cancel()
 
 	// Deleting the webhook cascades to its steps, so a step may already be gone.
-	if err := client.DeleteStep(ctx, state.ID.ValueString()); err != nil && !errors.Is(err, dataverse.ErrNotFound) {
-		resp.Diagnostics.AddError("Could not delete the webhook step", apiErrorDetail(fmt.Sprintf("Deleting step %s", state.ID.ValueString()), err))
-	}
+	reportDeleteError(client.DeleteStep(ctx, state.ID.ValueString()), "webhook step", state.ID.ValueString(), &resp.Diagnostics)
 }
 
 func (r *webhookStepResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id, _ := importTarget(req.ID)
-	if id == "" {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("Import a webhook step by its sdkmessageprocessingstepid, a GUID such as 00000000-0000-0000-0000-000000000001; got %q. "+
-				"The dataverse_webhook_steps data source lists the steps of a webhook with their ids.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	importByID(ctx, req, resp, "webhook step", "sdkmessageprocessingstepid", "The dataverse_webhook_steps data source lists the steps of a webhook with their ids.")
 }
 
 // setStepState copies what Dataverse holds into the model. Filtering attributes keep the

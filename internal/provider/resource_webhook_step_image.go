@@ -515,20 +515,11 @@ func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.Dele
 	defer cancel()
 
 	// Deleting a step (or its webhook) cascades to its images, so an image may already be gone.
-	if err := client.DeleteStepImage(ctx, state.ID.ValueString()); err != nil && !errors.Is(err, dataverse.ErrNotFound) {
-		resp.Diagnostics.AddError("Could not delete the step image", apiErrorDetail(fmt.Sprintf("Deleting step image %s", state.ID.ValueString()), err))
-	}
+	reportDeleteError(client.DeleteStepImage(ctx, state.ID.ValueString()), "step image", state.ID.ValueString(), &resp.Diagnostics)
 }
 
 func (r *webhookStepImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id, _ := importTarget(req.ID)
-	if id == "" {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("Import a step image by its sdkmessageprocessingstepimageid, a GUID such as 00000000-0000-0000-0000-000000000001; got %q. "+
-				"The dataverse_webhook_steps data source lists the images of each step with their ids.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	importByID(ctx, req, resp, "step image", "sdkmessageprocessingstepimageid", "The dataverse_webhook_steps data source lists the images of each step with their ids.")
 }
 
 // setStepImageState copies what Dataverse holds into the model. Attributes keep the configured
