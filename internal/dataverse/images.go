@@ -77,21 +77,9 @@ func (c *Client) CreateStepImage(ctx context.Context, in StepImageCreate) (*Step
 		prefer: []string{"return=representation"},
 		create: true,
 	}
-	resp, err := c.do(ctx, r)
-	var landed *errCreateLanded
-	switch {
-	case errors.As(err, &landed):
-		return c.GetStepImage(ctx, id)
-	case err != nil:
-		return nil, err
-	case !hasRow(resp):
-		return c.GetStepImage(ctx, id)
-	}
-	var out stepImageRow
-	if err := decodeRow(r, resp, &out); err != nil {
-		return nil, err
-	}
-	return stepImageFromRow(out), nil
+	return createRow(ctx, c, r, id, c.GetStepImage, func(out stepImageRow) (*StepImage, error) {
+		return stepImageFromRow(out), nil
+	})
 }
 
 // GetStepImage reads one step image. A missing row gives an error matching ErrNotFound.

@@ -34,6 +34,31 @@ type errCreateLanded struct{ err *Error }
 func (e *errCreateLanded) Error() string { return e.err.Error() }
 func (e *errCreateLanded) Unwrap() error { return e.err }
 
+// createRow sends a create r of the row with key id and returns what Dataverse stored: the row
+// it answered with, decoded by decode, or the row read back with read when the answer carried
+// none, when a replayed attempt met DuplicateRecord (an earlier attempt landed), or when the
+// caller gave up after the row may have been written.
+func createRow[R, T any](ctx context.Context, c *Client, r *request, id string, read func(context.Context, string) (*T, error), decode func(R) (*T, error)) (*T, error) {
+	resp, err := c.do(ctx, r)
+	var landed *errCreateLanded
+	switch {
+	case errors.As(err, &landed):
+		return read(ctx, id)
+	case err != nil:
+		if v, ok := landedDespiteCancel(ctx, id, read); ok {
+			return v, nil
+		}
+		return nil, err
+	case !hasRow(resp):
+		return read(ctx, id)
+	}
+	var out R
+	if err := decodeRow(r, resp, &out); err != nil {
+		return nil, err
+	}
+	return decode(out)
+}
+
 // landedCheckTimeout bounds the read that looks for a row whose create the caller abandoned.
 const landedCheckTimeout = 20 * time.Second
 

@@ -132,33 +132,13 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, 
 		solution: in.SolutionUniqueName,
 		create:   true,
 	}
-	var step *Step
-	resp, err := c.do(ctx, r)
-	var landed *errCreateLanded
-	switch {
-	case errors.As(err, &landed):
-		if step, err = c.GetStep(ctx, id); err != nil {
-			return nil, err
-		}
-	case err != nil:
-		var ok bool
-		if step, ok = landedDespiteCancel(ctx, id, c.GetStep); !ok {
-			return nil, err
-		}
-	case !hasRow(resp):
-		if step, err = c.GetStep(ctx, id); err != nil {
-			return nil, err
-		}
-	default:
-		var out stepRow
-		if err := decodeRow(r, resp, &out); err != nil {
-			return nil, err
-		}
+	step, err := createRow(ctx, c, r, id, c.GetStep, func(out stepRow) (*Step, error) {
 		// The handler was bound through the webhook navigation property.
 		c.catalog.rememberWebhook(in.WebhookID)
-		if step, err = c.completeStep(ctx, out); err != nil {
-			return nil, err
-		}
+		return c.completeStep(ctx, out)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !in.Enabled && step.Enabled {
 		if err := c.SetStepEnabled(ctx, step.ID, false); err != nil {

@@ -93,24 +93,7 @@ func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (created *
 		secrets:  authValueSecrets(in.AuthType, in.AuthValue),
 		create:   true,
 	}
-	var out serviceEndpointRow
-	resp, err := c.do(ctx, r)
-	var landed *errCreateLanded
-	switch {
-	case errors.As(err, &landed):
-		return c.GetWebhook(ctx, id)
-	case err != nil:
-		if w, ok := landedDespiteCancel(ctx, id, c.GetWebhook); ok {
-			return w, nil
-		}
-		return nil, err
-	case !hasRow(resp):
-		return c.GetWebhook(ctx, id)
-	}
-	if err := decodeRow(r, resp, &out); err != nil {
-		return nil, err
-	}
-	return c.webhookFromRow(out)
+	return createRow(ctx, c, r, id, c.GetWebhook, c.webhookFromRow)
 }
 
 // GetWebhook reads one webhook. A missing row gives an error matching ErrNotFound; a
