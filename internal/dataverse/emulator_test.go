@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,6 +160,14 @@ func TestAgainstEmulator_everyOperation(t *testing.T) {
 	}
 	if imgs := must(c.ListStepImages(ctx, step.ID)).get(t); len(imgs) != 1 || imgs[0].StepID != step.ID {
 		t.Errorf("images = %+v", imgs)
+	}
+	e.ResetStats()
+	byStep := must(c.ListImagesOfSteps(ctx, []string{step.ID, "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"})).get(t)
+	if imgs := byStep[strings.ToLower(step.ID)]; len(imgs) != 1 || imgs[0].ID != img.ID || len(byStep) != 1 {
+		t.Errorf("images of steps = %+v", byStep)
+	}
+	if n := e.Stats().Requests.Total; n != 1 {
+		t.Errorf("the images of two steps took %d requests, want 1", n)
 	}
 
 	// failed jobs, from a real delivery to a receiver that fails

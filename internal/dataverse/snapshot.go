@@ -242,16 +242,30 @@ func (c *Client) loadStepSnapshot(ctx context.Context) (map[string]Step, error) 
 // listStepsByHandlers reads the steps of the given event handlers, one paged query per chunk of
 // stepHandlerChunk ids, a few chunks at a time. The result is in no particular order.
 func (c *Client) listStepsByHandlers(ctx context.Context, handlerIDs []string) ([]Step, error) {
-	chunks := chunkIDs(uniqueIDs(handlerIDs), stepHandlerChunk)
-	results := make([][]stepRow, len(chunks))
+	rows, err := getRowsByIDs[stepRow](ctx, c, setSteps, stepQuery(), "_eventhandler_value", "h", handlerIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Step, 0, len(rows))
+	for _, row := range rows {
+		out = append(out, *c.stepFromExpandedRow(row))
+	}
+	return out, nil
+}
+
+// getRowsByIDs reads the rows of set whose lookup column holds one of ids: one paged query per
+// chunk of stepHandlerChunk ids (parameter aliases @<alias>0, @<alias>1… keep each URL short),
+// a few at a time.
+func getRowsByIDs[R any](ctx context.Context, c *Client, set string, base query, column, alias string, ids []string) ([]R, error) {
+	chunks := chunkIDs(uniqueIDs(ids), stepHandlerChunk)
+	results := make([][]R, len(chunks))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(stepChunkConcurrency)
-	for i, ids := range chunks {
+	for i, chunk := range chunks {
 		g.Go(func() error {
-			filter, aliases := anyOfIDs("_eventhandler_value", "h", ids)
-			q := stepQuery().with("$filter", filter)
-			q = append(q, aliases...)
-			rows, err := getCollection[stepRow](gctx, c, &request{path: setSteps, query: q}, 0)
+			filter, aliases := anyOfIDs(column, alias, chunk)
+			q := append(append(query{}, base...).with("$filter", filter), aliases...)
+			rows, err := getCollection[R](gctx, c, &request{path: set, query: q}, 0)
 			results[i] = rows
 			return err
 		})
@@ -259,11 +273,9 @@ func (c *Client) listStepsByHandlers(ctx context.Context, handlerIDs []string) (
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	var out []Step
+	var out []R
 	for _, rows := range results {
-		for _, row := range rows {
-			out = append(out, *c.stepFromExpandedRow(row))
-		}
+		out = append(out, rows...)
 	}
 	return out, nil
 }
