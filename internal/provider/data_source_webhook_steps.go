@@ -12,8 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -50,10 +48,6 @@ var stepImageSummaryAttrTypes = map[string]attr.Type{
 	"attributes":            types.SetType{ElemType: types.StringType},
 	"message_property_name": types.StringType,
 }
-
-// imageListConcurrency bounds the image queries in flight at once: one per step, as the client
-// has no query for the images of many steps.
-const imageListConcurrency = 4
 
 type webhookStepsModel struct {
 	WebhookID types.String `tfsdk:"webhook_id"`
@@ -127,14 +121,18 @@ func (d *webhookStepsDataSource) Read(ctx context.Context, req datasource.ReadRe
 		return
 	}
 	sortSteps(steps)
-	images, err := listImagesOfSteps(ctx, client, steps)
+	ids := make([]string, len(steps))
+	for i, st := range steps {
+		ids[i] = st.ID
+	}
+	images, err := client.ListImagesOfSteps(ctx, ids)
 	if err != nil {
 		resp.Diagnostics.AddError("Could not list the images of the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the step images of webhook %s", m.WebhookID.ValueString()), err))
 		return
 	}
 	items := make([]attr.Value, 0, len(steps))
 	for i := range steps {
-		obj, diags := stepSummary(ctx, &steps[i], images[i])
+		obj, diags := stepSummary(ctx, &steps[i], images[strings.ToLower(steps[i].ID)])
 		resp.Diagnostics.Append(diags...)
 		items = append(items, obj)
 	}
@@ -158,30 +156,6 @@ func sortSteps(steps []dataverse.Step) {
 			return a.Rank < b.Rank
 		}
 	})
-}
-
-// listImagesOfSteps returns the images of each step, in the order of steps.
-func listImagesOfSteps(ctx context.Context, client *dataverse.Client, steps []dataverse.Step) ([][]dataverse.StepImage, error) {
-	out := make([][]dataverse.StepImage, len(steps))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(imageListConcurrency)
-	for i := range steps {
-		g.Go(func() error {
-			// Masked tflog contexts rewrite their field map on every log line, so concurrent
-			// requests each need a context of their own; SetField makes that copy.
-			ctx := tflog.SetField(ctx, "step_id", steps[i].ID)
-			images, err := client.ListStepImages(ctx, steps[i].ID)
-			if err != nil {
-				return err
-			}
-			out[i] = images
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 func stepSummary(ctx context.Context, s *dataverse.Step, images []dataverse.StepImage) (types.Object, diag.Diagnostics) {

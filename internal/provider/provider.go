@@ -192,11 +192,13 @@ func newProviderData(s resolvedSettings, version string) (*providerData, error) 
 
 // logRequest records one Web API attempt; it never sees headers or bodies.
 func logRequest(ctx context.Context, l dataverse.RequestLog) {
+	// The client logs concurrent requests with one shared context, and a masked tflog context
+	// rewrites its field map on every line: SetField gives this line a copy of its own.
+	ctx = tflog.SetField(ctx, "attempt", l.Attempt)
 	fields := map[string]any{
 		"method":      l.Method,
 		"path":        l.Path,
 		"status":      l.Status,
-		"attempt":     l.Attempt,
 		"duration_ms": l.Duration.Milliseconds(),
 	}
 	if l.ErrorCode != "" {
