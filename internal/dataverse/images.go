@@ -17,7 +17,7 @@ type StepImage struct {
 	ID, StepID, Name, EntityAlias string
 	ImageType                     ImageType
 	Attributes                    []string // nil means all columns
-	MessagePropertyName           string   // Target for Create/Update, Id for Delete
+	MessagePropertyName           string   // see ImageMessageProperties: Id for Create, Target for Update and Delete
 }
 
 // StepImageCreate describes a new step image.
@@ -128,7 +128,10 @@ func (c *Client) UpdateStepImage(ctx context.Context, id string, in StepImageUpd
 	}
 	row := map[string]any{}
 	if in.Name != nil {
-		row["name"] = nullIfEmpty(*in.Name)
+		if *in.Name == "" {
+			return nil, errors.New("dataverse: a step image needs a name")
+		}
+		row["name"] = *in.Name
 	}
 	if in.EntityAlias != nil {
 		if *in.EntityAlias == "" {

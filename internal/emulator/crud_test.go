@@ -197,7 +197,7 @@ func TestDeleteCascades(t *testing.T) {
 	// Deleting a step takes its images.
 	img2 := newGUID()
 	c.do("POST", "sdkmessageprocessingstepimages", map[string]any{
-		"sdkmessageprocessingstepimageid": img2, "entityalias": "post", "imagetype": 1, "messagepropertyname": "Target",
+		"sdkmessageprocessingstepimageid": img2, "name": "post", "entityalias": "post", "imagetype": 1, "messagepropertyname": "Target",
 		"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + other + ")",
 	}).mustStatus(t, http.StatusNoContent)
 	c.do("DELETE", "sdkmessageprocessingsteps("+other+")", nil).mustStatus(t, http.StatusNoContent)
@@ -343,9 +343,11 @@ func TestStepRegistrationRules(t *testing.T) {
 		{"supporteddeployment out of range", step("Update", "account"), func(b map[string]any) { b["supporteddeployment"] = 3 }, 400, codeValueOutOfRange},
 		// §2 "invocationsource | -1 Internal, 0 Parent, 1 Child (default 0)".
 		{"invocationsource internal", step("Update", "account"), func(b map[string]any) { b["invocationsource"] = -1 }, 204, ""},
-		// §2 "filteringattributes | … only meaningful for Update".
+		// §2: the Plug-in Registration Tool offers filtering attributes for Update, Create,
+		// CreateMultiple and UpdateMultiple.
 		{"filtering attributes on Update", step("Update", "account"), func(b map[string]any) { b["filteringattributes"] = "name,telephone1" }, 204, ""},
-		{"filtering attributes on Create", step("Create", "account"), func(b map[string]any) { b["filteringattributes"] = "name" }, 400, codeInvalidArgument},
+		{"filtering attributes on Create", step("Create", "account"), func(b map[string]any) { b["filteringattributes"] = "name" }, 204, ""},
+		{"filtering attributes on Delete", step("Delete", "account"), func(b map[string]any) { b["filteringattributes"] = "name" }, 400, codeInvalidArgument},
 		// The message/filter pair must exist, match and allow custom steps.
 		{"custom step forbidden", step("Create", "businessunit"), nil, 400, codeInvalidArgument},
 		{"filter of another message", step("Update", "account"), func(b map[string]any) {
@@ -472,6 +474,7 @@ func TestStepImages(t *testing.T) {
 	hook := c.createWebhook("hook-images", "https://r.example/i", 4, "k")
 	update := c.createStep(stepSpec{name: "image step", endpoint: hook, message: "Update", table: "account", mode: 1, stage: 40, rank: 1})
 	del := c.createStep(stepSpec{name: "delete image step", endpoint: hook, message: "Delete", table: "account", mode: 1, stage: 40, rank: 1})
+	create := c.createStep(stepSpec{name: "create image step", endpoint: hook, message: "Create", table: "account", mode: 1, stage: 40, rank: 1})
 	image := func(step string) map[string]any {
 		return map[string]any{
 			"name": "img", "entityalias": "pre", "imagetype": 0, "messagepropertyname": "Target", "attributes": "name",
@@ -491,10 +494,17 @@ func TestStepImages(t *testing.T) {
 		{"image type out of range", update, func(b map[string]any) { b["imagetype"] = 3 }, 400, codeValueOutOfRange},
 		{"alias missing", update, func(b map[string]any) { delete(b, "entityalias") }, 400, codeInvalidArgument},
 		{"no step", update, func(b map[string]any) { delete(b, "sdkmessageprocessingstepid@odata.bind") }, 400, codeInvalidArgument},
-		// §2 "messagepropertyname (Target for Create/Update, Id for Delete)".
-		{"Id on an Update step", update, func(b map[string]any) { b["messagepropertyname"] = "Id" }, 400, codeInvalidArgument},
-		{"Id on a Delete step", del, func(b map[string]any) { b["messagepropertyname"] = "Id" }, 204, ""},
-		{"all columns", update, func(b map[string]any) { b["attributes"] = "" }, 204, ""},
+		{"name missing", update, func(b map[string]any) { delete(b, "name") }, 400, codeInvalidArgument},
+		// real/image-messagepropertyname-live.md: Create takes Id and refuses Target
+		// (0x8004416b); Update and Delete take Target.
+		{"Id on an Update step", update, func(b map[string]any) { b["messagepropertyname"] = "Id" }, 400, codeInvalidMessageProperty},
+		{"Id on a Delete step", del, func(b map[string]any) { b["messagepropertyname"] = "Id" }, 400, codeInvalidMessageProperty},
+		{"Target on a Delete step", del, nil, 204, ""},
+		{"Target on a Create step", create, nil, 400, codeInvalidMessageProperty},
+		{"Id on a Create step", create, func(b map[string]any) { b["messagepropertyname"] = "Id"; b["imagetype"] = 1 }, 204, ""},
+		// An empty attribute list is refused; clients omit the column for every column.
+		{"empty attributes", update, func(b map[string]any) { b["attributes"] = "" }, 400, codeInvalidArgument},
+		{"all columns", update, func(b map[string]any) { delete(b, "attributes") }, 204, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,6 +30,8 @@ const (
 	codeWebhookQuery         = "0x80050204" // HttpQueryString settings could not be used
 	codeWebhookSend          = "0x80050205" // any other delivery failure
 	codeUnexpectedServerSide = "0x80040216"
+	// live: "Message property name 'Target' is not valid on message Create"
+	codeInvalidMessageProperty = "0x8004416b"
 )
 
 // apiError is an error the Web API reports as {"error":{"code","message"}}.

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -80,13 +81,16 @@ func stepRule(e *Emulator, op writeOp, r *record) *apiError {
 			return invalidArgument("Custom SdkMessageProcessingStep is not allowed on the specified message and entity (message '%s', entity '%s').", msgName, table)
 		}
 	}
-	// Only Update supports filtering attributes. Other messages may in
-	// Dataverse, but Microsoft documents none, so the emulator refuses them.
-	if fa, _ := r.cols["filteringattributes"].(string); strings.TrimSpace(fa) != "" && msgName != "Update" {
-		return invalidArgument("Filtering attributes are supported only for the Update message; this step is for '%s'.", msgName)
+	// The Plug-in Registration Tool (9.2 and later) offers filtering
+	// attributes for these messages; the emulator refuses them elsewhere.
+	if fa, _ := r.cols["filteringattributes"].(string); strings.TrimSpace(fa) != "" && !containsString(filteringMessages, msgName) {
+		return invalidArgument("Filtering attributes are not supported for the '%s' message.", msgName)
 	}
 	return checkState(op, r, map[int64][]int64{0: {1}, 1: {2}})
 }
+
+// filteringMessages are the messages whose steps take filteringattributes.
+var filteringMessages = []string{"Create", "CreateMultiple", "Update", "UpdateMultiple"}
 
 // checkState derives the statuscode of a new statecode (or the reverse) when
 // a write sets only one, and refuses pairs that do not belong together.
@@ -121,10 +125,37 @@ func checkState(op writeOp, r *record, valid map[int64][]int64) *apiError {
 	return invalidArgument("%d is not a valid status code for state code %d.", status, state)
 }
 
-// stepImageRule checks the message property an image is registered on:
-// Target for Create and Update, Id for Delete (facts sheet §2). Create also
-// takes Id (the created row's id) and Delete Target, as the registration tool offers.
-func stepImageRule(e *Emulator, _ writeOp, r *record) *apiError {
+// imagePropertiesByMessage is the messagepropertyname each message accepts
+// for images. Live registrations refuse Target on Create and take Id; the
+// Plug-in Registration Tool's table gives the others (Merge takes two).
+var imagePropertiesByMessage = map[string][]string{
+	"Create":                {"Id"},
+	"CreateMultiple":        {"Ids"},
+	"Update":                {"Target"},
+	"UpdateMultiple":        {"Targets"},
+	"Delete":                {"Target"},
+	"Assign":                {"Target"},
+	"Route":                 {"Target"},
+	"ExecuteWorkflow":       {"Target"},
+	"Merge":                 {"Target", "SubordinateId"},
+	"SetState":              {"EntityMoniker"},
+	"SetStateDynamicEntity": {"EntityMoniker"},
+	"Send":                  {"EmailId"},
+	"DeliverIncoming":       {"EmailId"},
+	"DeliverPromote":        {"EmailId"},
+}
+
+// stepImageRule checks the message property an image is registered on
+// against its step's message, as live Dataverse does (400 0x8004416b), and
+// refuses an empty attribute list: clients omit the column for all columns.
+// Messages outside the table above are refused the same way; that Dataverse
+// refuses them is a conservative guess.
+func stepImageRule(e *Emulator, op writeOp, r *record) *apiError {
+	if op.changes.has("attributes") {
+		if v, set := r.cols["attributes"].(string); set && strings.TrimSpace(v) == "" {
+			return invalidArgument("The attributes of an image must list at least one column; omit the column to include every column.")
+		}
+	}
 	stepID, _ := r.cols[lookupKey("sdkmessageprocessingstepid")].(string)
 	step := e.store.get("sdkmessageprocessingsteps", stepID)
 	msgID, _ := step.cols[lookupKey("sdkmessageid")].(string)
@@ -132,14 +163,10 @@ func stepImageRule(e *Emulator, _ writeOp, r *record) *apiError {
 	if msg := e.store.get("sdkmessages", msgID); msg != nil {
 		msgName, _ = msg.cols["name"].(string)
 	}
-	allowed := map[string][]string{
-		"Create": {"Target", "Id"},
-		"Update": {"Target"},
-		"Delete": {"Target", "Id"},
-	}[msgName]
 	prop, _ := r.cols["messagepropertyname"].(string)
-	if allowed != nil && !containsString(allowed, prop) {
-		return invalidArgument("The message property '%s' is not valid for images of the '%s' message; use %s.", prop, msgName, strings.Join(allowed, " or "))
+	if !containsString(imagePropertiesByMessage[msgName], prop) {
+		return newError(http.StatusBadRequest, codeInvalidMessageProperty,
+			"Message property name '%s' is not valid on message %s", prop, msgName)
 	}
 	return nil
 }

@@ -297,7 +297,8 @@ func newSchema() map[string]*table {
 
 	img := newTable("sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", "sdkmessageprocessingstepimageid")
 	img.componentType = componentSDKMessageProcessingStepImage
-	img.str("name", 256).
+	// name is SystemRequired on the real table.
+	img.str("name", 256, requiredCol).
 		str("entityalias", 256, requiredCol).
 		choice("imagetype", []int{0, 1, 2}, requiredCol).
 		memo("attributes", 100000).

@@ -25,11 +25,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-const (
-	stepNameMax        = 256
-	stepDescriptionMax = 256
-	updateMessage      = "Update"
-)
+const stepDescriptionMax = 256
 
 // NewWebhookStepResource returns the dataverse_webhook_step resource.
 func NewWebhookStepResource() resource.Resource { return &webhookStepResource{} }
@@ -115,7 +111,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"filtering_attributes": schema.SetAttribute{
 				Optional:    true,
 				ElementType: types.StringType,
-				MarkdownDescription: "Column logical names whose change fires the step; only with the `Update` message. " +
+				MarkdownDescription: "Column logical names whose change fires the step; only with the messages " + quotedList(dataverse.FilteringAttributesMessages()) + ". " +
 					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order and case do not matter. Updates in place.",
 				Validators: []validator.Set{
 					setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1), stringvalidator.RegexMatches(logicalNamePattern, "must be a column logical name (letters, digits and underscores)")),
@@ -137,8 +133,8 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional: true,
 				Computed: true,
 				MarkdownDescription: fmt.Sprintf("Name of the step, at most %d characters. Defaults to "+
-					"`<webhook name>: <message> of <table>` (`of any Entity` without a table), as the Plug-in Registration Tool writes it. Updates in place.", stepNameMax),
-				Validators: []validator.String{stringvalidator.UTF8LengthBetween(1, stepNameMax)},
+					"`<webhook name>: <message> of <table>` (`of any Entity` without a table), as the Plug-in Registration Tool writes it. Updates in place.", dataverse.MaxStepNameLength),
+				Validators: []validator.String{stringvalidator.UTF8LengthBetween(1, dataverse.MaxStepNameLength)},
 			},
 			"description": schema.StringAttribute{
 				Optional:            true,
@@ -170,31 +166,28 @@ func (r *webhookStepResource) ValidateConfig(ctx context.Context, req resource.V
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	mode := valueOr(cfg.Mode, dataverse.StepModeAsynchronous.String())
-	stage := valueOr(cfg.Stage, dataverse.StepStagePostOperation.String())
-	async := mode == dataverse.StepModeAsynchronous.String()
-
-	if known(cfg.Mode, cfg.Stage) && async && stage != dataverse.StepStagePostOperation.String() {
-		at := path.Root("stage")
-		if cfg.Stage.IsNull() {
-			at = path.Root("mode")
-		}
-		resp.Diagnostics.AddAttributeError(at, "Asynchronous steps must run in PostOperation",
-			fmt.Sprintf("The step is asynchronous (mode = %q) but its stage is %q. Dataverse runs asynchronous steps only after the "+
-				"operation: set stage = \"PostOperation\", or set mode = \"Synchronous\" to run in %s.", mode, stage, stage))
+	mode, modeErr := dataverse.ParseStepMode(valueOr(cfg.Mode, dataverse.StepModeAsynchronous.String()))
+	stage, stageErr := dataverse.ParseStepStage(valueOr(cfg.Stage, dataverse.StepStagePostOperation.String()))
+	fields := map[dataverse.RuleField]path.Path{
+		dataverse.FieldStage:               path.Root("stage"),
+		dataverse.FieldAsyncAutoDelete:     path.Root("async_auto_delete"),
+		dataverse.FieldFilteringAttributes: path.Root("filtering_attributes"),
 	}
-	if known(cfg.Mode, cfg.AsyncAutoDelete) && cfg.AsyncAutoDelete.ValueBool() && !async {
-		resp.Diagnostics.AddAttributeError(path.Root("async_auto_delete"), "async_auto_delete needs an asynchronous step",
-			"Only asynchronous steps create system jobs to delete. Remove async_auto_delete, or set mode = \"Asynchronous\".")
+	if cfg.Stage.IsNull() {
+		fields[dataverse.FieldStage] = path.Root("mode")
+	}
+	if modeErr == nil && stageErr == nil && known(cfg.Mode, cfg.Stage) {
+		addRuleError(&resp.Diagnostics, dataverse.CheckStepMode(mode, stage), fields, "")
+	}
+	if modeErr == nil && known(cfg.Mode, cfg.AsyncAutoDelete) {
+		addRuleError(&resp.Diagnostics, dataverse.CheckAsyncAutoDelete(mode, cfg.AsyncAutoDelete.ValueBool()), fields, "")
 	}
 	if !cfg.FilteringAttributes.IsNull() && !cfg.FilteringAttributes.IsUnknown() {
 		if len(cfg.FilteringAttributes.Elements()) == 0 {
 			resp.Diagnostics.AddAttributeError(path.Root("filtering_attributes"), "Empty filtering_attributes",
 				"An empty set of filtering attributes is not allowed: omit filtering_attributes to fire on any change, or list at least one column.")
-		} else if known(cfg.Message) && cfg.Message.ValueString() != updateMessage {
-			resp.Diagnostics.AddAttributeError(path.Root("filtering_attributes"), "filtering_attributes work only with Update",
-				fmt.Sprintf("Dataverse filters on changed columns only for the Update message; this step's message is %q. "+
-					"Remove filtering_attributes, or set message = \"Update\".", cfg.Message.ValueString()))
+		} else if known(cfg.Message) {
+			addRuleError(&resp.Diagnostics, dataverse.CheckFilteringAttributes(cfg.Message.ValueString()), fields, "")
 		}
 	}
 }
@@ -239,7 +232,7 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if cfg.Name.IsNull() {
 		// A name that does not end like the default was set by hand: removing it from the
 		// configuration brings the default back.
-		custom := state != nil && len([]rune(state.Name.ValueString())) < stepNameMax && !strings.HasSuffix(state.Name.ValueString(), defaultStepNameSuffix(plan.Message.ValueString(), plan.Table.ValueString()))
+		custom := state != nil && len([]rune(state.Name.ValueString())) < dataverse.MaxStepNameLength && !strings.HasSuffix(state.Name.ValueString(), dataverse.DefaultStepNameSuffix(plan.Message.ValueString(), plan.Table.ValueString()))
 		if state == nil || pairChanged || custom || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString()) {
 			plan.Name = types.StringUnknown()
 		} else {
@@ -277,7 +270,7 @@ func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID s
 	after := &dataverse.Step{ID: stepID, Name: plan.Name.ValueString(), Message: plan.Message.ValueString(), Table: plan.Table.ValueString(), Stage: stage}
 	for _, img := range images {
 		var problems diag.Diagnostics
-		prop, ok := checkImageOnStep(after, img.ImageType.String(), &problems)
+		prop, ok := checkImageOnStep(after, img.ImageType.String(), img.MessagePropertyName, &problems)
 		switch {
 		case !ok:
 			for _, p := range problems.Errors() {
@@ -450,29 +443,7 @@ func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse
 		r.data.rememberWebhook(w)
 		webhookName = w.Name
 	}
-	return defaultStepName(webhookName, plan.Message.ValueString(), plan.Table.ValueString()), nil
-}
-
-// defaultStepName is the name the Plug-in Registration Tool gives a step, cut to the column's
-// length in characters.
-func defaultStepName(webhookName, message, table string) string {
-	return truncateRunes(webhookName+defaultStepNameSuffix(message, table), stepNameMax)
-}
-
-// defaultStepNameSuffix is the part of a default name after the webhook's name.
-func defaultStepNameSuffix(message, table string) string {
-	if table == "" {
-		table = "any Entity"
-	}
-	return fmt.Sprintf(": %s of %s", message, table)
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
+	return dataverse.DefaultStepName(webhookName, plan.Message.ValueString(), plan.Table.ValueString()), nil
 }
 
 func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
@@ -28,53 +27,6 @@ const (
 	imageAliasMax = 256
 	imageNameMax  = 256
 )
-
-// imageMessageProperties maps each message that supports images to the request parameter
-// whose row the image snapshots (sdkmessageprocessingstepimage.messagepropertyname), after
-// Microsoft's table of messages that support table images, except Delete: that table names
-// Target, while the Web API reference the client follows gives Id for Delete images. Merge also
-// takes SubordinateId; Target (the surviving row) is the one most images want.
-var imageMessageProperties = map[string]string{
-	"Assign":                "Target",
-	"Create":                "Target",
-	"Delete":                "Id",
-	"DeliverIncoming":       "EmailId",
-	"DeliverPromote":        "EmailId",
-	"Merge":                 "Target",
-	"Route":                 "Target",
-	"SetState":              "EntityMoniker",
-	"SetStateDynamicEntity": "EntityMoniker",
-	"Update":                "Target",
-}
-
-// sendMessageProperties is the parameter of the Send message, which names its row by table.
-var sendMessageProperties = map[string]string{
-	"email":    "EmailId",
-	"fax":      "FaxId",
-	"template": "TemplateId",
-}
-
-// imageMessageProperty returns the message property an image of a step on message and table
-// is registered on; false when Dataverse offers no images for that message.
-func imageMessageProperty(message, table string) (string, bool) {
-	if message == "Send" {
-		p, ok := sendMessageProperties[table]
-		return p, ok
-	}
-	p, ok := imageMessageProperties[message]
-	return p, ok
-}
-
-// imageMessageNames lists the messages that support images, for error messages.
-func imageMessageNames() []string {
-	names := make([]string, 0, len(imageMessageProperties)+1)
-	for m := range imageMessageProperties {
-		names = append(names, m)
-	}
-	names = append(names, "Send")
-	sort.Strings(names)
-	return names
-}
 
 // imageLocks serializes the alias check and write of images on the same step within this
 // provider process, so two images created in one apply cannot both claim an alias.
@@ -158,9 +110,11 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"message_property_name": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "The parameter of the step's message whose row the image snapshots " +
-					"(`messagepropertyname`), derived from the message: `Target` for `Create`, `Update`, `Assign`, " +
-					"`Merge` and `Route`, `Id` for `Delete`, `EntityMoniker` for `SetState`, `EmailId`, `FaxId` or " +
-					"`TemplateId` for `Send`, `EmailId` for `DeliverIncoming` and `DeliverPromote`.",
+					"(`messagepropertyname`), derived from the message as live Dataverse and the Plug-in Registration Tool " +
+					"register it: `Id` for `Create`, `Target` for `Update`, `Delete`, `Assign`, `Route`, `ExecuteWorkflow` " +
+					"and `Merge` (which also takes `SubordinateId`), `EntityMoniker` for `SetState`, `EmailId` for `Send`, " +
+					"`DeliverIncoming` and `DeliverPromote`, `Ids` for `CreateMultiple`, `Targets` for `UpdateMultiple`. " +
+					"An image registered by another tool keeps its value while the message accepts it.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 		},
@@ -236,7 +190,7 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 		if step == nil {
 			return
 		}
-		prop, ok := checkImageOnStep(step, plan.Type.ValueString(), &resp.Diagnostics)
+		prop, ok := checkImageOnStep(step, plan.Type.ValueString(), ownProperty(state), &resp.Diagnostics)
 		if !ok {
 			return
 		}
@@ -245,6 +199,14 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 	if aliasChanged && !plan.Alias.IsUnknown() {
 		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), &resp.Diagnostics)
 	}
+}
+
+// ownProperty is the message property the image is registered on now, "" for a new image.
+func ownProperty(state *webhookStepImageModel) string {
+	if state == nil {
+		return ""
+	}
+	return state.MessagePropertyName.ValueString()
 }
 
 func ownID(state *webhookStepImageModel) string {
@@ -276,49 +238,27 @@ func readImageStep(ctx context.Context, client *dataverse.Client, stepID string,
 	return step
 }
 
+// imageRuleFields places the image rules' errors on the image's attributes.
+var imageRuleFields = map[dataverse.RuleField]path.Path{
+	dataverse.FieldStep:      path.Root("step_id"),
+	dataverse.FieldImageType: path.Root("type"),
+}
+
 // checkImageOnStep reports an image type the step's message and stage cannot provide, with the
-// fix, and returns the message property the image is registered on.
-func checkImageOnStep(step *dataverse.Step, imageType string, diags *diag.Diagnostics) (string, bool) {
-	prop, ok := imageMessageProperty(step.Message, step.Table)
-	if !ok {
-		detail := fmt.Sprintf("Step %s (%q) fires on message %q for %s; Dataverse offers images only for the messages %s",
-			step.ID, step.Name, step.Message, tableLabel(step.Table), quotedList(imageMessageNames()))
-		if step.Message == "Send" {
-			detail += " (Send only for the tables email, fax and template)"
-		}
-		diags.AddAttributeError(path.Root("step_id"), "Images are not supported for this message",
-			detail+". Remove the image, or attach it to a step on one of those messages.")
-		return "", false
-	}
+// fix, and returns the message property the image is registered on: keep (the image's current
+// one) when the message accepts it, else the message's default.
+func checkImageOnStep(step *dataverse.Step, imageType, keep string, diags *diag.Diagnostics) (string, bool) {
 	t, err := dataverse.ParseImageType(imageType)
 	if err != nil {
 		diags.AddAttributeError(path.Root("type"), "Invalid image type", err.Error())
 		return "", false
 	}
-	pre := t == dataverse.ImageTypePreImage || t == dataverse.ImageTypeBoth
-	post := t == dataverse.ImageTypePostImage || t == dataverse.ImageTypeBoth
-	at := path.Root("type")
-	switch {
-	case pre && step.Message == "Create":
-		fix := `set type = "PostImage" to receive the created row`
-		if step.Stage != dataverse.StepStagePostOperation {
-			fix = `attach the image to a PostOperation step and set type = "PostImage" to receive the created row`
-		}
-		diags.AddAttributeError(at, "No pre-image on Create",
-			fmt.Sprintf("Step %s (%q) fires on Create, before which the row does not exist, so Dataverse has no pre-image to send "+
-				"(type = %q). Remove the image, or %s.", step.ID, step.Name, imageType, fix))
-	case post && step.Message == "Delete":
-		diags.AddAttributeError(at, "No post-image on Delete",
-			fmt.Sprintf("Step %s (%q) fires on Delete, after which the row no longer exists, so Dataverse has no post-image to send "+
-				"(type = %q). Set type = \"PreImage\" to receive the deleted row.", step.ID, step.Name, imageType))
-	case post && step.Stage != dataverse.StepStagePostOperation:
-		diags.AddAttributeError(at, "Post-images need a PostOperation step",
-			fmt.Sprintf("Step %s (%q) runs in %s, before the change is saved, so Dataverse has no post-image to send (type = %q). "+
-				"Set type = \"PreImage\", or set stage = \"PostOperation\" on the step.", step.ID, step.Name, step.Stage, imageType))
-	default:
-		return prop, true
+	if err := dataverse.CheckImage(step.Message, step.Stage, t); err != nil {
+		addRuleError(diags, err, imageRuleFields, fmt.Sprintf("Step %s (%q) on %s: ", step.ID, step.Name, tableLabel(step.Table)))
+		return "", false
 	}
-	return "", false
+	prop, _ := dataverse.ImageMessageProperty(step.Message, keep)
+	return prop, true
 }
 
 // checkAliasFree reports an alias another image of the step already uses. Aliases are keys of
@@ -351,7 +291,7 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	defer cancel()
 
 	stepID := plan.StepID.ValueString()
-	prop, ok := r.messageProperty(ctx, client, plan, &resp.Diagnostics)
+	prop, ok := r.messageProperty(ctx, client, plan, "", &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -397,7 +337,7 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 // messageProperty returns the planned message property, or, when the plan could not check the
 // image against its step (the step was created in the same apply, or the provider was not
 // configured yet), makes that check now, with the same messages.
-func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *dataverse.Client, plan webhookStepImageModel, diags *diag.Diagnostics) (string, bool) {
+func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *dataverse.Client, plan webhookStepImageModel, keep string, diags *diag.Diagnostics) (string, bool) {
 	if !plan.MessagePropertyName.IsUnknown() {
 		return plan.MessagePropertyName.ValueString(), true
 	}
@@ -405,7 +345,7 @@ func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *
 	if step == nil {
 		return "", false
 	}
-	return checkImageOnStep(step, plan.Type.ValueString(), diags)
+	return checkImageOnStep(step, plan.Type.ValueString(), keep, diags)
 }
 
 func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -453,7 +393,7 @@ func (r *webhookStepImageResource) Update(ctx context.Context, req resource.Upda
 		}
 		in.ImageType = &t
 	}
-	prop, ok := r.messageProperty(ctx, client, plan, &resp.Diagnostics)
+	prop, ok := r.messageProperty(ctx, client, plan, state.MessagePropertyName.ValueString(), &resp.Diagnostics)
 	if !ok {
 		return
 	}

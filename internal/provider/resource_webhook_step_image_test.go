@@ -262,14 +262,15 @@ func TestAccWebhookStepImage_messageProperty(t *testing.T) {
 	cases := []struct {
 		name, step, imageType, want string
 	}{
+		// Live Dataverse refuses Target on Create (0x8004416b) and takes Id; Delete takes Target.
 		{"Create", `
   message = "Create"
   table   = "contact"
-`, "PostImage", "Target"},
+`, "PostImage", "Id"},
 		{"Delete", `
   message = "Delete"
   table   = "account"
-`, "PreImage", "Id"},
+`, "PreImage", "Target"},
 		{"Assign", `
   message = "Assign"
   table   = "account"
@@ -308,6 +309,81 @@ func TestAccWebhookStepImage_messageProperty(t *testing.T) {
 			})
 		})
 	}
+}
+
+// An image registered by another tool keeps its message property when imported and when its
+// type or its step's stage and table change: Merge takes SubordinateId as well as Target.
+func TestAccWebhookStepImage_importedPropertyKept(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	const postOperation, synchronous = 40, 0
+	c, stepID := seededStep(t, e, "Merge", "account", postOperation, synchronous)
+	imageID, err := c.Create(context.Background(), imageSet, map[string]any{
+		"entityalias": "subordinate", "name": "subordinate", "imagetype": 0, "messagepropertyname": "SubordinateId",
+		"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + stepID + ")",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(imageType string) string {
+		return providerBlock(e) + fmt.Sprintf(`
+resource "dataverse_webhook_step_image" "test" {
+  step_id = %q
+  type    = %q
+  alias   = "subordinate"
+}
+`, stepID, imageType)
+	}
+	property := imageRow(e, func(row map[string]any) error {
+		if row["messagepropertyname"] != "SubordinateId" {
+			return fmt.Errorf("messagepropertyname = %v, want SubordinateId", row["messagepropertyname"])
+		}
+		return nil
+	})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{
+			{Config: cfg("PreImage"), ResourceName: imageAddr, ImportState: true, ImportStateId: imageID, ImportStatePersist: true},
+			{
+				Config:           cfg("Both"),
+				ConfigPlanChecks: inPlace(imageAddr),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(imageAddr, "message_property_name", "SubordinateId"),
+					resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
+					property,
+				),
+			},
+			{Config: cfg("Both"), PlanOnly: true},
+		},
+	})
+}
+
+// A Create step's image (on Id) follows a change of the step's table.
+func TestAccWebhookStepImage_createStepTableChange(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	step := func(table string) string {
+		return fmt.Sprintf("  message = \"Create\"\n  table   = %q\n", table)
+	}
+	img := imageResource(`
+  type  = "PostImage"
+  alias = "created"
+`)
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: imageConfig(e, step("account"), img), Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
+				imageRow(e, wantImageRow(1, "created", "created", "(all)", "Id")))},
+			{
+				Config:           imageConfig(e, step("contact"), img),
+				ConfigPlanChecks: inPlace("dataverse_webhook_step.test"),
+				Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
+					imageRow(e, wantImageRow(1, "created", "created", "(all)", "Id"))),
+			},
+		},
+	})
 }
 
 func TestAccWebhookStepImage_drift(t *testing.T) {

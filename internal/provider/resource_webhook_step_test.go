@@ -238,11 +238,11 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   mode              = "Synchronous"
   async_auto_delete = true
 `, `(?s)async_auto_delete needs an asynchronous step`, false},
-		{"filtering on create", `
-  message              = "Create"
+		{"filtering on delete", `
+  message              = "Delete"
   table                = "account"
   filtering_attributes = ["name"]
-`, `(?s)filtering_attributes work only with Update`, false},
+`, `(?s)filtering_attributes do not apply to this message.*"Create",\s+"CreateMultiple",\s+"Update",\s+"UpdateMultiple"`, false},
 		{"empty filtering set", `
   message              = "Update"
   table                = "account"
@@ -291,6 +291,48 @@ resource "dataverse_webhook_step" "test" {
 			}
 		})
 	}
+}
+
+// The Plug-in Registration Tool offers filtering attributes on Create steps too, and Dataverse
+// stores them.
+func TestAccWebhookStep_filteringOnCreate(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := providerBlock(e) + `
+resource "dataverse_webhook" "hook" {
+  name        = "orders-sync"
+  url         = "https://fn.example.net/api/orders"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+
+resource "dataverse_webhook_step" "test" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Create"
+  table                = "account"
+  filtering_attributes = ["name", "telephone1"]
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "filtering_attributes.#", "2"),
+					func(s *terraform.State) error {
+						row, ok := e.Row("sdkmessageprocessingsteps", attrOf(s, "dataverse_webhook_step.test", "id"))
+						if !ok || sortedColumns(row["filteringattributes"]) != "name,telephone1" {
+							return fmt.Errorf("filteringattributes = %v", row["filteringattributes"])
+						}
+						return nil
+					},
+				),
+			},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
 }
 
 // A step that runs a plug-in, not a webhook, is refused on import with a clear reason.

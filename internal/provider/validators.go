@@ -2,9 +2,12 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
@@ -30,4 +33,22 @@ func (v guidValidator) ValidateString(ctx context.Context, req validator.StringR
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid id",
 			fmt.Sprintf("%s must be %s; got %q.", req.Path, v.Description(ctx), req.ConfigValue.ValueString()))
 	}
+}
+
+// addRuleError turns a *dataverse.RuleError into an error on the attribute its field maps to
+// (at, or the resource as a whole when the field is not mapped), its detail prefixed with
+// subject, such as `Step <id> ("name"): `. It reports whether err was a rule error; other
+// errors are left to the caller.
+func addRuleError(diags *diag.Diagnostics, err error, at map[dataverse.RuleField]path.Path, subject string) bool {
+	var re *dataverse.RuleError
+	if !errors.As(err, &re) {
+		return false
+	}
+	detail := subject + re.Problem + " " + re.Fix
+	if p, ok := at[re.Field]; ok {
+		diags.AddAttributeError(p, re.Summary, detail)
+	} else {
+		diags.AddError(re.Summary, detail)
+	}
+	return true
 }

@@ -1,0 +1,121 @@
+package dataverse
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// The image property per message, as live registrations and the Plug-in Registration Tool
+// write it (not Microsoft's table of request properties, which gives Target for Create).
+func TestImageMessageProperty(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ message, keep, want string }{
+		{"Create", "", "Id"},
+		{"Create", "Target", "Id"}, // refused live with 0x8004416b
+		{"Update", "", "Target"},
+		{"Delete", "", "Target"},
+		{"Delete", "Id", "Target"},
+		{"Assign", "", "Target"},
+		{"Route", "", "Target"},
+		{"ExecuteWorkflow", "", "Target"},
+		{"Merge", "", "Target"},
+		{"Merge", "SubordinateId", "SubordinateId"}, // another tool's choice is kept
+		{"SetState", "", "EntityMoniker"},
+		{"SetStateDynamicEntity", "Target", "EntityMoniker"},
+		{"Send", "", "EmailId"},
+		{"DeliverIncoming", "", "EmailId"},
+		{"DeliverPromote", "", "EmailId"},
+		{"CreateMultiple", "", "Ids"},
+		{"UpdateMultiple", "", "Targets"},
+	}
+	for _, tc := range cases {
+		got, ok := ImageMessageProperty(tc.message, tc.keep)
+		if !ok || got != tc.want {
+			t.Errorf("ImageMessageProperty(%q, %q) = %q, %v; want %q", tc.message, tc.keep, got, ok, tc.want)
+		}
+	}
+	if p, ok := ImageMessageProperty("Retrieve", ""); ok {
+		t.Errorf("Retrieve offers images on %q", p)
+	}
+}
+
+func TestCheckImage(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		message string
+		stage   StepStage
+		typ     ImageType
+		field   RuleField // 0: allowed
+		summary string
+	}{
+		{"Create", StepStagePostOperation, ImageTypePostImage, 0, ""},
+		{"Create", StepStagePostOperation, ImageTypePreImage, FieldImageType, "No pre-image on Create"},
+		{"CreateMultiple", StepStagePostOperation, ImageTypeBoth, FieldImageType, "No pre-image on CreateMultiple"},
+		{"Delete", StepStagePreOperation, ImageTypePreImage, 0, ""},
+		{"Delete", StepStagePostOperation, ImageTypeBoth, FieldImageType, "No post-image on Delete"},
+		{"Update", StepStagePreOperation, ImageTypePostImage, FieldImageType, "Post-images need a PostOperation step"},
+		{"Update", StepStagePostOperation, ImageTypeBoth, 0, ""},
+		{"Retrieve", StepStagePostOperation, ImageTypePreImage, FieldStep, "Images are not supported for this message"},
+	}
+	for _, tc := range cases {
+		err := CheckImage(tc.message, tc.stage, tc.typ)
+		var re *RuleError
+		switch {
+		case tc.field == 0 && err != nil:
+			t.Errorf("%s %s %s: %v", tc.message, tc.stage, tc.typ, err)
+		case tc.field != 0 && (!errors.As(err, &re) || re.Field != tc.field || re.Summary != tc.summary || re.Fix == ""):
+			t.Errorf("%s %s %s: got %#v, want field %d %q with a fix", tc.message, tc.stage, tc.typ, err, tc.field, tc.summary)
+		}
+	}
+}
+
+// The Plug-in Registration Tool offers filtering attributes for Create, CreateMultiple,
+// Update and UpdateMultiple.
+func TestCheckFilteringAttributes(t *testing.T) {
+	t.Parallel()
+	for _, m := range []string{"Create", "CreateMultiple", "Update", "UpdateMultiple"} {
+		if err := CheckFilteringAttributes(m); err != nil {
+			t.Errorf("%s: %v", m, err)
+		}
+	}
+	var re *RuleError
+	if err := CheckFilteringAttributes("Delete"); !errors.As(err, &re) || re.Field != FieldFilteringAttributes {
+		t.Errorf("Delete: %v", err)
+	}
+}
+
+func TestDefaultStepName(t *testing.T) {
+	t.Parallel()
+	if got := DefaultStepName("hook", "Update", "account"); got != "hook: Update of account" {
+		t.Errorf("got %q", got)
+	}
+	if got := DefaultStepName("hook", "WhoAmI", ""); got != "hook: WhoAmI of any Entity" {
+		t.Errorf("got %q", got)
+	}
+	long := DefaultStepName(strings.Repeat("é", 300), "Update", "account")
+	if n := len([]rune(long)); n != MaxStepNameLength {
+		t.Errorf("%d characters", n)
+	}
+}
+
+func TestSenderRules(t *testing.T) {
+	t.Parallel()
+	for _, h := range []string{"Content-Type", "host", "USER-AGENT", "Proxy-Connection"} {
+		if !IsRestrictedHeader(h) {
+			t.Errorf("%s is restricted", h)
+		}
+	}
+	if IsRestrictedHeader("x-api-key") || IsRestrictedHeader("Authorization") {
+		t.Error("ordinary headers are not restricted")
+	}
+	for in, want := range map[string]string{
+		"https://fn.example.net/api/":    "https://fn.example.net/api",
+		" https://fn.example.net/api// ": "https://fn.example.net/api",
+		"https://fn.example.net/api?x=1": "https://fn.example.net/api?x=1",
+	} {
+		if got := DeliveredURL(in); got != want {
+			t.Errorf("DeliveredURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
