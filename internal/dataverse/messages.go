@@ -2,7 +2,9 @@ package dataverse
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -136,18 +138,35 @@ func (c *Client) ResolveMessageFilter(ctx context.Context, message, table string
 	}
 }
 
+// codeEntityNotInMetadata is Dataverse's answer (HTTP 400) to a table name it does not know in
+// an EntityName column of a $filter, such as sdkmessagefilters.primaryobjecttypecode.
+const codeEntityNotInMetadata = "0x80041102"
+
+// ErrUnknownTable matches (errors.Is) the error of ResolveMessageFilter for a table the
+// environment does not have. It also matches ErrNotFound.
+var ErrUnknownTable = fmt.Errorf("%w: no such table", ErrNotFound)
+
 func (c *Client) fetchMessageFilter(ctx context.Context, message, table string) (MessageFilter, error) {
-	code := table
-	if code == "" {
-		code = tableNone
+	// A table-less message's filters are selected by message alone and the "none" one picked
+	// here: whether Dataverse accepts primaryobjecttypecode eq 'none' is unproven.
+	filter := "sdkmessageid/name eq " + QuoteString(message)
+	if table != "" {
+		filter = "primaryobjecttypecode eq " + QuoteString(table) + " and " + filter
 	}
-	filter := "primaryobjecttypecode eq " + QuoteString(code) + " and sdkmessageid/name eq " + QuoteString(message)
 	rows, err := getCollection[messageFilterRow](ctx, c, &request{
 		path:  setMessageFilters,
 		query: query{}.with("$filter", filter).with("$select", joinColumns(messageFilterCols)),
 	}, 0)
+	var apiErr *Error
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest && strings.EqualFold(apiErr.Code, codeEntityNotInMetadata) {
+		// Dataverse answers an unknown table with 400, not with an empty list.
+		return MessageFilter{}, fmt.Errorf("dataverse: no message filter for message %q on table %q: %w", message, table, ErrUnknownTable)
+	}
 	if err != nil {
 		return MessageFilter{}, err
+	}
+	if table == "" {
+		rows = slices.DeleteFunc(rows, func(r messageFilterRow) bool { return !strings.EqualFold(r.PrimaryObjectTypeCode, tableNone) })
 	}
 	if len(rows) == 0 {
 		return MessageFilter{}, fmt.Errorf("dataverse: no message filter for message %q on table %q: %w", message, displayTable(table), ErrNotFound)

@@ -26,17 +26,24 @@ func TestResolveMessageFilterRequest(t *testing.T) {
 		name, message, table, wantFilter string
 	}{
 		{"table", "Update", "account", "primaryobjecttypecode eq 'account' and sdkmessageid/name eq 'Update'"},
-		{"none", "WhoAmI", "", "primaryobjecttypecode eq 'none' and sdkmessageid/name eq 'WhoAmI'"},
+		// 'none' is compared here, not sent: Dataverse may resolve it as a table name.
+		{"none", "WhoAmI", "", "sdkmessageid/name eq 'WhoAmI'"},
 		{"quotes", "It's", "o'brien", "primaryobjecttypecode eq 'o''brien' and sdkmessageid/name eq 'It''s'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			code := tt.table
+			rows := []any{filterRowJSON("83c9bb0b-7a1c-4e8b-a3d4-0f1e2d3c4bff", false, code)}
+			if code == "" {
+				// The message's filters on tables come back too and are passed over.
+				code = "none"
+				rows = []any{filterRowJSON("83c9bb0b-7a1c-4e8b-a3d4-0f1e2d3c4bff", false, code),
+					filterRowJSON("0b7e3a55-2f4d-4c61-9a8e-5d3c2b1a0f9e", true, "account")}
+			}
+			rows = append(rows, filterRowJSON(filterID, true, code))
 			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
-				writeJSON(w, http.StatusOK, map[string]any{"value": []any{
-					filterRowJSON("83c9bb0b-7a1c-4e8b-a3d4-0f1e2d3c4bff", false, tt.table),
-					filterRowJSON(filterID, true, tt.table),
-				}})
+				writeJSON(w, http.StatusOK, map[string]any{"value": rows})
 			})
 			got, err := h.client.ResolveMessageFilter(context.Background(), tt.message, tt.table)
 			if err != nil {
@@ -111,6 +118,25 @@ func TestResolveMessageFilterNotFoundIsNotCached(t *testing.T) {
 	}
 	if n := len(h.requests()); n != 2 {
 		t.Errorf("requests = %d, want 2: a miss must not be cached", n)
+	}
+}
+
+// Dataverse answers an unknown table in the filter with 400 0x80041102 (seen live), which
+// the client reports as a missing table, not as a failed request.
+func TestResolveMessageFilterUnknownTable(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{
+			"code":    "0x80041102",
+			"message": "The entity with a name = 'acount' with namemapping = 'Logical' was not found in the MetadataCache.",
+		}})
+	})
+	_, err := h.client.ResolveMessageFilter(context.Background(), "Update", "acount")
+	if !errors.Is(err, ErrUnknownTable) || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v, want ErrUnknownTable and ErrNotFound", err)
+	}
+	if n := len(h.requests()); n != 1 {
+		t.Errorf("requests = %d, want 1: a 400 is not retried", n)
 	}
 }
 

@@ -32,6 +32,8 @@ const (
 	codeUnexpectedServerSide = "0x80040216"
 	// live: "Message property name 'Target' is not valid on message Create"
 	codeInvalidMessageProperty = "0x8004416b"
+	// live: an unknown table in an EntityName column of a $filter
+	codeEntityNotInMetadata = "0x80041102"
 )
 
 // apiError is an error the Web API reports as {"error":{"code","message"}}.

@@ -56,7 +56,43 @@ func (e *Emulator) readOptions(c *call, t *table) (*odata.Options, *apiError) {
 			return nil, fromOData(odata.PropertyNotFound(t.logical, key.Path))
 		}
 	}
+	if apiErr := e.checkEntityNames(t, o.Filter); apiErr != nil {
+		return nil, apiErr
+	}
 	return o, nil
+}
+
+// entityNameColumns are the EntityName columns of the catalogs: Dataverse
+// resolves a table name compared with them against its metadata, so an
+// unknown one is a 400 (0x80041102), not an empty answer (seen live).
+var entityNameColumns = map[string][]string{
+	"sdkmessagefilters": {"primaryobjecttypecode", "secondaryobjecttypecode"},
+}
+
+// checkEntityNames refuses a table name in an EntityName column that names
+// no table. "none" is refused too: whether Dataverse accepts it in a filter
+// is unproven, and clients that work live compare it on their side.
+func (e *Emulator) checkEntityNames(t *table, f *odata.Filter) *apiError {
+	for _, col := range entityNameColumns[t.set] {
+		for _, name := range f.ComparedStrings([]string{col}) {
+			if !e.isTableName(name) {
+				return newError(http.StatusBadRequest, codeEntityNotInMetadata,
+					"The entity with a name = '%s' with namemapping = 'Logical' was not found in the MetadataCache.", name)
+			}
+		}
+	}
+	return nil
+}
+
+// isTableName reports whether a logical name is a table of this environment:
+// one the emulator serves or one its catalog has filters for.
+func (e *Emulator) isTableName(name string) bool {
+	for _, t := range e.schema {
+		if t.logical == name {
+			return true
+		}
+	}
+	return containsString(catalogTables, name)
 }
 
 // queryable reports whether $filter and $orderby may name path: a readable

@@ -318,6 +318,9 @@ func checkMessagePair(ctx context.Context, client *dataverse.Client, message, ta
 	}
 	tables, terr := client.ListMessageTables(ctx, message)
 	detail := fmt.Sprintf("Message %q cannot be registered for %s.", message, tableLabel(table))
+	if errors.Is(err, dataverse.ErrUnknownTable) {
+		detail = fmt.Sprintf("Dataverse has no table named %q (table is a logical name, such as account).", table)
+	}
 	if terr == nil {
 		if table == "" {
 			detail += " This message needs a table: set table."

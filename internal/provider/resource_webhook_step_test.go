@@ -335,6 +335,47 @@ resource "dataverse_webhook_step" "test" {
 	})
 }
 
+// A message without a table resolves to its "none" filter, which the client picks from the
+// message's filters itself rather than asking Dataverse to match 'none' as a table name.
+func TestAccWebhookStep_messageWithoutTable(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := providerBlock(e) + `
+resource "dataverse_webhook" "hook" {
+  name        = "audit"
+  url         = "https://fn.example.net/api/audit"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+
+resource "dataverse_webhook_step" "test" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Associate"
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckNoResourceAttr("dataverse_webhook_step.test", "table"),
+					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "name", "audit: Associate of any Entity"),
+					func(s *terraform.State) error {
+						row, ok := e.Row("sdkmessageprocessingsteps", attrOf(s, "dataverse_webhook_step.test", "id"))
+						if want := emulator.SDKMessageFilterID("Associate", "none"); !ok || row["_sdkmessagefilterid_value"] != want {
+							return fmt.Errorf("filter = %v, want %s", row["_sdkmessagefilterid_value"], want)
+						}
+						return nil
+					},
+				),
+			},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
+
 // A step that runs a plug-in, not a webhook, is refused on import with a clear reason.
 func TestAccWebhookStep_importOfPluginStepRefused(t *testing.T) {
 	t.Parallel()

@@ -649,6 +649,47 @@ func (f *Filter) Paths() [][]string {
 	return out
 }
 
+// ComparedStrings returns the string literals the filter compares the
+// property path with, in source order, so a caller can check names that must
+// exist before it looks at any row (Dataverse resolves table names in
+// EntityName columns against its metadata).
+func (f *Filter) ComparedStrings(path []string) []string {
+	if f == nil {
+		return nil
+	}
+	var out []string
+	is := func(n node) bool {
+		p, ok := n.(*pathNode)
+		return ok && slices.Equal(p.path, path)
+	}
+	text := func(n node) (string, bool) {
+		l, ok := n.(*literalNode)
+		if !ok {
+			return "", false
+		}
+		s, ok := l.val.(string)
+		return s, ok
+	}
+	var walk func(n node)
+	walk = func(n node) {
+		switch x := n.(type) {
+		case *notNode:
+			walk(x.x)
+		case *logicalNode:
+			walk(x.l)
+			walk(x.r)
+		case *compareNode:
+			if s, ok := text(x.r); ok && is(x.l) {
+				out = append(out, s)
+			} else if s, ok := text(x.l); ok && is(x.r) {
+				out = append(out, s)
+			}
+		}
+	}
+	walk(f.root)
+	return out
+}
+
 // String returns the expression as it was given.
 func (f *Filter) String() string {
 	if f == nil {
