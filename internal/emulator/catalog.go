@@ -29,6 +29,9 @@ var (
 	defaultSolution  = "Default"
 	// SampleSolution is an unmanaged solution MSCRM.SolutionUniqueName may name.
 	SampleSolution = "contoso_integrations"
+	// WebhookPluginTypeID is the platform's plug-in type that runs service
+	// endpoints; some tools bind a webhook step's plugintypeid to it.
+	WebhookPluginTypeID = stableGUID("plugintype", "Microsoft.Crm.ServiceBus.ServiceBusPlugin")
 	// SamplePluginTypeID is a plug-in type a step can bind with eventhandler_plugintype@odata.bind.
 	SamplePluginTypeID = stableGUID("plugintype", "Contoso.Plugins.AccountAudit")
 )
@@ -168,6 +171,9 @@ func seedRows(clientID string, now time.Time) map[string][]map[string]any {
 		sys(map[string]any{"plugintypeid": SamplePluginTypeID, "name": "Contoso.Plugins.AccountAudit",
 			"typename": "Contoso.Plugins.AccountAudit", "friendlyname": "AccountAudit",
 			"assemblyname": "Contoso.Plugins", "description": nil, "isworkflowactivity": false}),
+		sys(map[string]any{"plugintypeid": WebhookPluginTypeID, "name": "Microsoft.Crm.ServiceBus.ServiceBusPlugin",
+			"typename": "Microsoft.Crm.ServiceBus.ServiceBusPlugin", "friendlyname": "ServiceBusPlugin",
+			"assemblyname": "Microsoft.Crm.ServiceBus", "description": nil, "isworkflowactivity": false}),
 	}
 
 	for _, m := range catalogMessages() {

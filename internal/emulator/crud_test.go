@@ -123,8 +123,9 @@ func TestUpdateAndDelete(t *testing.T) {
 		id := newGUID()
 		body := map[string]any{"name": "hook-upsert", "url": "https://r.example/u", "contract": 8, "authtype": 4}
 		r := c.do("PATCH", "serviceendpoints("+id+")", body, "If-Match", "*")
-		// §5 "Not found: 404, 0x80040217, message "<table> With Id = <id> Does Not Exist"."
-		if r.status != http.StatusNotFound || r.errorCode() != "0x80040217" ||
+		// Microsoft's documented answer to If-Match: * on a missing row: 404, empty code,
+		// "<table> With Id = <id> Does Not Exist".
+		if r.status != http.StatusNotFound || r.errorCode() != "" ||
 			r.errorMessage() != "serviceendpoint With Id = "+id+" Does Not Exist" {
 			t.Fatalf("PATCH with If-Match of a missing row: %d %s", r.status, r.raw)
 		}
@@ -274,8 +275,8 @@ func TestServiceEndpointValidation(t *testing.T) {
 		{"webhook without url", func(b map[string]any) { delete(b, "url") }, 400, codeInvalidArgument},
 		{"queue endpoint needs no webhook auth", func(b map[string]any) { b["contract"] = 2; b["authtype"] = 2 }, 204, ""},
 		// §5 "Unknown column: 400." with the payload code.
-		{"unknown column", func(b map[string]any) { b["hue"] = "red" }, 400, codePayload},
-		{"lookup value written directly", func(b map[string]any) { b["_organizationid_value"] = organizationID }, 400, codePayload},
+		{"unknown column", func(b map[string]any) { b["hue"] = "red" }, 400, codeUnknownProperty},
+		{"lookup value written directly", func(b map[string]any) { b["_organizationid_value"] = organizationID }, 400, codeUnknownProperty},
 		{"wrong type", func(b map[string]any) { b["contract"] = "eight" }, 400, codePayload},
 		// Read-only columns are dropped, as Dataverse drops attributes not valid for create.
 		{"read-only column ignored", func(b map[string]any) { b["isauthvalueset"] = false; b["createdon"] = "2001-01-01T00:00:00Z" }, 204, ""},
@@ -349,7 +350,7 @@ func TestStepRegistrationRules(t *testing.T) {
 		{"filtering attributes on Create", step("Create", "account"), func(b map[string]any) { b["filteringattributes"] = "name" }, 204, ""},
 		{"filtering attributes on Delete", step("Delete", "account"), func(b map[string]any) { b["filteringattributes"] = "name" }, 400, codeInvalidArgument},
 		// The message/filter pair must exist, match and allow custom steps.
-		{"custom step forbidden", step("Create", "businessunit"), nil, 400, codeInvalidArgument},
+		{"custom step forbidden", step("Create", "businessunit"), nil, 400, codeCustomStepNotAllowed},
 		{"filter of another message", step("Update", "account"), func(b map[string]any) {
 			b["sdkmessagefilterid@odata.bind"] = "/sdkmessagefilters(" + SDKMessageFilterID("Create", "account") + ")"
 		}, 400, codeInvalidArgument},
@@ -445,7 +446,6 @@ func TestLookupsReadAsValue(t *testing.T) {
 		"_sdkmessageid_value":        SDKMessageID("Update"),
 		"_sdkmessagefilterid_value":  SDKMessageFilterID("Update", "account"),
 		"_impersonatinguserid_value": nil,
-		"_plugintypeid_value":        nil,
 		"_createdby_value":           ApplicationUserID(DefaultClientID),
 		"_organizationid_value":      organizationID,
 	}
@@ -653,7 +653,7 @@ func TestNamesAreCaseSensitive(t *testing.T) {
 		t.Fatalf("wrong-case column: %d %s", r.status, r.raw)
 	}
 	r = c.do("POST", "serviceendpoints", map[string]any{"Name": "x", "url": "https://r.example", "contract": 8, "authtype": 4})
-	if r.status != http.StatusBadRequest || r.errorCode() != codePayload {
+	if r.status != http.StatusBadRequest || r.errorCode() != codeUnknownProperty {
 		t.Fatalf("wrong-case body column: %d %s", r.status, r.raw)
 	}
 }

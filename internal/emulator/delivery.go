@@ -71,7 +71,7 @@ type owningExtension struct {
 	ID            string     `json:"Id"`
 	KeyAttributes []keyValue `json:"KeyAttributes"`
 	LogicalName   string     `json:"LogicalName"`
-	Name          string     `json:"Name"`
+	Name          any        `json:"Name"` // null in every real capture
 	RowVersion    any        `json:"RowVersion"`
 }
 
@@ -112,6 +112,13 @@ func wcfDate(t time.Time) string {
 	return "/Date(" + strconv.FormatInt(t.UnixMilli(), 10) + ")/"
 }
 
+// wcfDateOffset is the same with the offset the serializer writes for a
+// local DateTime, as OperationCreatedOn carries it in real bodies
+// ("/Date(1557799664000+0000)/"); the emulator's clock is UTC.
+func wcfDateOffset(t time.Time) string {
+	return "/Date(" + strconv.FormatInt(t.UnixMilli(), 10) + "+0000)/"
+}
+
 // buildContext assembles what a step receives. Callers hold the store lock.
 func (e *Emulator) buildContext(op writeOp, kind opKind, run *stepRun, before, after *record, user string, now time.Time) *executionContext {
 	t := op.t
@@ -122,16 +129,16 @@ func (e *Emulator) buildContext(op writeOp, kind opKind, run *stepRun, before, a
 		InitiatingUserID:   op.initiatingUser,
 		InputParameters:    []keyValue{},
 		IsInTransaction:    run.step.mode == modeSynchronous,
-		IsolationMode:      2, // sandbox
+		IsolationMode:      1, // as in every real capture
 		MessageName:        kind.message(),
 		Mode:               run.step.mode,
-		OperationCreatedOn: wcfDate(now),
+		OperationCreatedOn: wcfDateOffset(now),
 		OperationID:        newGUID(),
 		OrganizationID:     organizationID,
 		OrganizationName:   organizationName,
 		OutputParameters:   []keyValue{},
 		OwningExtension: owningExtension{
-			ID: run.step.id, KeyAttributes: []keyValue{}, LogicalName: "sdkmessageprocessingstep", Name: run.step.name,
+			ID: run.step.id, KeyAttributes: []keyValue{}, LogicalName: "sdkmessageprocessingstep",
 		},
 		PostEntityImages:    []keyValue{},
 		PreEntityImages:     []keyValue{},
@@ -182,9 +189,41 @@ func (e *Emulator) buildContext(op writeOp, kind opKind, run *stepRun, before, a
 			c.PostEntityImages = append(c.PostEntityImages, keyValue{alias, e.imageEntity(t, after, columns)})
 		}
 	}
+	// Asynchronous steps get a post-image of the row's primary name and id
+	// that nobody registered (seen in real Create and Update bodies).
+	if run.step.mode == modeAsynchronous && after != nil && run.step.stage == stagePostOperation && t.primaryName != "" {
+		c.PostEntityImages = append(c.PostEntityImages, keyValue{asyncPrimaryNameImage, e.primaryNameEntity(t, after)})
+	}
 	sort.SliceStable(c.PreEntityImages, func(i, j int) bool { return c.PreEntityImages[i].Key < c.PreEntityImages[j].Key })
 	sort.SliceStable(c.PostEntityImages, func(i, j int) bool { return c.PostEntityImages[i].Key < c.PostEntityImages[j].Key })
 	return c
+}
+
+// asyncPrimaryNameImage is the key of the platform's own post-image on asynchronous steps.
+const asyncPrimaryNameImage = "AsynchronousStepPrimaryName"
+
+// primaryNameEntity is that image: the primary name column and the key, with
+// no formatted values.
+func (e *Emulator) primaryNameEntity(t *table, r *record) entity {
+	ent := e.xrmEntityExact(t, r, []string{t.primaryName, t.key})
+	ent.Attributes = []keyValue{{t.primaryName, primaryNameOf(t, r)}, {t.key, stringOf(r.cols[t.key])}}
+	ent.FormattedValues = []keyValue{}
+	return ent
+}
+
+// primaryNameOf is the row's primary name; a person's full name is composed
+// from first and last name when not stored.
+func primaryNameOf(t *table, r *record) any {
+	if v, ok := r.cols[t.primaryName]; ok && v != nil {
+		return v
+	}
+	if t.primaryName == "fullname" {
+		full := strings.TrimSpace(stringOf(r.cols["firstname"]) + " " + stringOf(r.cols["lastname"]))
+		if full != "" {
+			return full
+		}
+	}
+	return nil
 }
 
 // imageEntity is a row restricted to the image's columns (all when nil).
@@ -235,8 +274,39 @@ func (e *Emulator) xrmEntityExact(t *table, r *record, names []string) entity {
 	}
 	for _, name := range sorted {
 		ent.Attributes = append(ent.Attributes, keyValue{name, e.xrmValue(t, r, name)})
+		if f, ok := formattedValue(t, r, name); ok {
+			ent.FormattedValues = append(ent.FormattedValues, keyValue{name, f})
+		}
 	}
 	return ent
+}
+
+// choiceLabels are the labels of the state and status choices of the
+// business tables, as a user with English settings sees them.
+var choiceLabels = map[string]map[int64]string{
+	"statecode":  {0: "Active", 1: "Inactive", 2: "Disqualified"},
+	"statuscode": {1: "Active", 2: "Inactive", 3: "Qualified", 4: "Lost", 5: "Cannot Contact", 6: "No Longer Interested", 7: "Canceled"},
+}
+
+// formattedValue is what FormattedValues carries for a column: the label of
+// a choice, a date-time in ISO 8601 with its offset (real captures fill both).
+func formattedValue(t *table, r *record, name string) (string, bool) {
+	c := t.cols[name]
+	if c == nil {
+		return "", false
+	}
+	switch c.kind {
+	case kindChoice:
+		if v, ok := intOf(r.cols[name]); ok {
+			label, known := choiceLabels[name][v]
+			return label, known
+		}
+	case kindDateTime:
+		if tm, err := time.Parse(time.RFC3339, stringOf(r.cols[name])); err == nil {
+			return tm.UTC().Format("2006-01-02T15:04:05-07:00"), true
+		}
+	}
+	return "", false
 }
 
 // logicalOf maps a stored column name to its logical name (_x_value → x).
@@ -295,7 +365,8 @@ func failed(code, message, friendly string, attempts int) deliveryResult {
 // exactly one more attempt.
 func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 	ep := run.endpoint
-	target, err := url.Parse(ep.url)
+	// The platform's sender trims the url and removes trailing slashes.
+	target, err := url.Parse(strings.TrimRight(strings.TrimSpace(ep.url), "/"))
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") {
 		return failed(codeWebhookSend, fmt.Sprintf("The url of service endpoint %s (%s) is not valid.", ep.name, ep.id),
 			"The webhook url is not valid.", 0)
@@ -310,13 +381,16 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 	headers := http.Header{}
 	switch ep.authType {
 	case authTypeWebhookKey:
-		if ep.secret != "" {
+		if key := strings.TrimSpace(ep.secret); key != "" {
 			q := target.Query()
-			q.Set("code", ep.secret)
+			q.Set("code", key)
 			target.RawQuery = q.Encode()
 		}
 	case authTypeHTTPHeader:
-		pairs, err := parseSettings(ep.secret)
+		pairs, err := parseSettings(ep.secret, true)
+		if err == nil {
+			err = checkHeaderNames(pairs)
+		}
 		if err != nil {
 			return failed(codeWebhookHeaders, fmt.Sprintf("The HttpHeader auth value of service endpoint %s (%s) could not be used: %v.", ep.name, ep.id, err),
 				"The webhook's authentication headers are not valid.", 0)
@@ -325,7 +399,7 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 			headers.Add(p[0], p[1])
 		}
 	case authTypeHTTPQueryString:
-		pairs, err := parseSettings(ep.secret)
+		pairs, err := parseSettings(ep.secret, false)
 		if err != nil {
 			return failed(codeWebhookQuery, fmt.Sprintf("The HttpQueryString auth value of service endpoint %s (%s) could not be used: %v.", ep.name, ep.id, err),
 				"The webhook's authentication query parameters are not valid.", 0)
@@ -341,8 +415,14 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 	if err != nil {
 		return failed(codeWebhookSend, "The execution context could not be serialized: "+err.Error(), "Internal error.", 0)
 	}
+	if len(body) > maxPayloadBytes {
+		// Still too large without the bulky members: nothing is sent.
+		return failed(codeWebhookTooLarge,
+			fmt.Sprintf("The execution context is %d bytes even without its parameters and images, over the %d allowed; nothing was sent to service endpoint %s (%s).", len(body), maxPayloadBytes, ep.name, ep.id),
+			"The event is too large to send to the webhook.", 0)
+	}
 	headers.Set("Content-Type", "application/json")
-	headers.Set("x-ms-dynamics-organization", strings.TrimPrefix(e.baseURL, "https://"))
+	headers.Set("x-ms-dynamics-organization", e.organizationHeader())
 	headers.Set("x-ms-dynamics-entity-name", run.ctx.PrimaryEntityName)
 	headers.Set("x-ms-dynamics-request-name", run.ctx.MessageName)
 	headers.Set("x-ms-correlation-request-id", run.ctx.CorrelationID)
@@ -444,47 +524,119 @@ func marshalContext(c *executionContext) ([]byte, error) {
 	return bytes.ReplaceAll(bytes.TrimRight(buf.Bytes(), "\n"), []byte("/"), []byte(`\/`)), nil
 }
 
-// parseSettings reads the HttpHeader/HttpQueryString auth value:
-// <settings><setting name="NAME" value="VALUE" /></settings>. As in
-// Dataverse, there must be one settings element holding at least one
-// setting, each with exactly a non-blank name and value (trimmed).
-func parseSettings(raw string) ([][2]string, error) {
+// parseSettings reads the HttpHeader/HttpQueryString auth value as the
+// platform's sender does: exactly one <settings> element whose every child
+// node is a <setting> (name compared without case) with exactly the
+// attributes name and value, both non-blank; names and values are trimmed. A
+// comment or text among the settings fails, and so does a repeated name
+// (without regard to case for headers, which name one header either way).
+func parseSettings(raw string, header bool) ([][2]string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, errors.New("the auth value is empty; a <settings> element was expected")
 	}
-	var doc struct {
-		XMLName  xml.Name `xml:"settings"`
-		Settings []struct {
-			XMLName xml.Name
-			Attrs   []xml.Attr `xml:",any,attr"`
-		} `xml:",any"`
-	}
-	if err := xml.Unmarshal([]byte(raw), &doc); err != nil {
-		return nil, errors.New("the auth value is not a <settings> element")
-	}
-	if len(doc.Settings) == 0 {
-		return nil, errors.New("at least one <setting> element is expected")
-	}
+	dec := xml.NewDecoder(strings.NewReader(raw))
 	var out [][2]string
-	for _, s := range doc.Settings {
-		if s.XMLName.Local != "setting" || len(s.Attrs) != 2 {
-			return nil, errors.New("every element must be <setting name=\"…\" value=\"…\" />")
+	seen := map[string]bool{}
+	depth, roots, children := 0, 0, 0
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		var name, value string
-		for _, a := range s.Attrs {
-			switch a.Name.Local {
-			case "name":
-				name = strings.TrimSpace(a.Value)
-			case "value":
-				value = strings.TrimSpace(a.Value)
+		if err != nil {
+			return nil, errors.New("the auth value is not well-formed XML")
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch depth {
+			case 1:
+				if tok.Name.Local != "settings" {
+					return nil, errors.New("a 'settings' element is expected")
+				}
+				roots++
+			case 2:
+				children++
+				name, value, err := settingPair(tok)
+				if err != nil {
+					return nil, err
+				}
+				key := name
+				if header {
+					key = strings.ToLower(name)
+				}
+				if seen[key] {
+					return nil, fmt.Errorf("the setting %q appears more than once", name)
+				}
+				seen[key] = true
+				out = append(out, [2]string{name, value})
+			default:
+				return nil, errors.New("a 'setting' element must be empty")
+			}
+		case xml.EndElement:
+			depth--
+		case xml.Comment:
+			if depth == 1 {
+				return nil, errors.New("invalid 'setting' node: a comment")
+			}
+		case xml.CharData:
+			if depth >= 1 && strings.TrimSpace(string(tok)) != "" {
+				return nil, errors.New("invalid 'setting' node: text")
 			}
 		}
-		if name == "" || value == "" {
-			return nil, errors.New("every <setting> needs a non-blank name and value")
-		}
-		out = append(out, [2]string{name, value})
+	}
+	if roots != 1 {
+		return nil, errors.New("exactly one 'settings' element is expected")
+	}
+	if children == 0 {
+		return nil, errors.New("at least one 'setting' element is expected")
 	}
 	return out, nil
+}
+
+func settingPair(el xml.StartElement) (name, value string, err error) {
+	if !strings.EqualFold(el.Name.Local, "setting") || len(el.Attr) != 2 {
+		return "", "", errors.New(`invalid 'setting' node: every child must be <setting name="…" value="…" />`)
+	}
+	var haveName, haveValue bool
+	for _, a := range el.Attr {
+		switch a.Name.Local {
+		case "name":
+			name, haveName = strings.TrimSpace(a.Value), true
+		case "value":
+			value, haveValue = strings.TrimSpace(a.Value), true
+		}
+	}
+	if !haveName || !haveValue || name == "" || value == "" {
+		return "", "", errors.New("invalid 'setting' node: the name and value must not be blank")
+	}
+	return name, value, nil
+}
+
+// restrictedHeaderNames are the names .NET's header collection refuses to
+// set by name, which the platform's sender uses for HttpHeader pairs.
+var restrictedHeaderNames = []string{
+	"accept", "connection", "content-length", "content-type", "date", "expect", "host",
+	"if-modified-since", "proxy-connection", "range", "referer", "transfer-encoding", "user-agent",
+}
+
+func checkHeaderNames(pairs [][2]string) error {
+	for _, p := range pairs {
+		if containsString(restrictedHeaderNames, strings.ToLower(p[0])) {
+			return fmt.Errorf("the header %q cannot be set by name", p[0])
+		}
+	}
+	return nil
+}
+
+// organizationHeader is x-ms-dynamics-organization: the environment's host
+// name in lower case (a real sample: org6eadd181.crm.dynamics.com).
+func (e *Emulator) organizationHeader() string {
+	u, err := url.Parse(e.baseURL)
+	if err != nil {
+		return strings.ToLower(organizationName)
+	}
+	return strings.ToLower(u.Hostname())
 }
 
 // errorCodeInt turns "0x80050201" into the signed integer asyncoperation.errorcode holds.

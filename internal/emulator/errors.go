@@ -29,11 +29,16 @@ const (
 	codeWebhookHeaders       = "0x80050203" // HttpHeader settings could not be used
 	codeWebhookQuery         = "0x80050204" // HttpQueryString settings could not be used
 	codeWebhookSend          = "0x80050205" // any other delivery failure
+	codeWebhookTooLarge      = "0x80050207" // context too large even after trimming; nothing sent
 	codeUnexpectedServerSide = "0x80040216"
 	// live: "Message property name 'Target' is not valid on message Create"
 	codeInvalidMessageProperty = "0x8004416b"
 	// live: an unknown table in an EntityName column of a $filter
 	codeEntityNotInMetadata = "0x80041102"
+	// documented: an unknown property in a query or a body
+	codeUnknownProperty = "0x0"
+	// SDK fault for a message and table closed to custom steps.
+	codeCustomStepNotAllowed = "0x80044187"
 )
 
 // apiError is an error the Web API reports as {"error":{"code","message"}}.
@@ -62,9 +67,18 @@ func unknownQueryProperty(t *table, name string) *apiError {
 		"Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.%s'.", name, t.logical)
 }
 
+// payloadError is the answer to a body OData cannot read. Dataverse names the
+// entity set there, not the logical name (Microsoft's captured example).
 func payloadError(t *table, format string, args ...any) *apiError {
 	return newError(http.StatusBadRequest, codePayload,
-		"Error identified in Payload provided by the user for Entity :'%s' ----> %s", t.logical, fmt.Sprintf(format, args...))
+		"Error identified in Payload provided by the user for Entity :'%s'  ---->  InnerException : Microsoft.OData.ODataException: %s", t.set, fmt.Sprintf(format, args...))
+}
+
+// unknownBodyProperty is the answer to a body property the table does not
+// have: code 0x0 (Microsoft's captured example).
+func unknownBodyProperty(t *table, name string) *apiError {
+	return newError(http.StatusBadRequest, codeUnknownProperty,
+		"An error occurred while validating input parameters: Microsoft.Crm.CrmException: Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'. ---> Microsoft.OData.ODataException: Does not support untyped value in non-open type.", name, t.logical)
 }
 
 func invalidArgument(format string, args ...any) *apiError {

@@ -171,7 +171,11 @@ func (p *eventPlan) queueAsync() {
 	for _, run := range p.async {
 		jobID := newGUID()
 		run.ctx.OperationID = jobID
+		// Real asynchronous bodies carry a RequestId on Create and none on Update.
 		run.ctx.RequestID = nil
+		if p.op.kind == opCreate {
+			run.ctx.RequestID = newGUID()
+		}
 		now := formatTime(e.now())
 		cols := map[string]any{
 			"asyncoperationid":             jobID,

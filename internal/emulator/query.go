@@ -86,13 +86,20 @@ func (e *Emulator) checkEntityNames(t *table, f *odata.Filter) *apiError {
 
 // isTableName reports whether a logical name is a table of this environment:
 // one the emulator serves or one its catalog has filters for.
+// Names are compared without case, as the filter compares the column's
+// values (a guess: no capture shows a table name in another case).
 func (e *Emulator) isTableName(name string) bool {
 	for _, t := range e.schema {
-		if t.logical == name {
+		if strings.EqualFold(t.logical, name) {
 			return true
 		}
 	}
-	return containsString(catalogTables, name)
+	for _, t := range catalogTables {
+		if strings.EqualFold(t, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // queryable reports whether $filter and $orderby may name path: a readable

@@ -77,8 +77,7 @@ func stepRule(e *Emulator, op writeOp, r *record) *apiError {
 			return invalidArgument("The sdkmessagefilter %s does not belong to the message '%s'.", filterID, msgName)
 		}
 		if allowed, _ := f.cols["iscustomprocessingstepallowed"].(bool); !allowed {
-			table, _ := f.cols["primaryobjecttypecode"].(string)
-			return invalidArgument("Custom SdkMessageProcessingStep is not allowed on the specified message and entity (message '%s', entity '%s').", msgName, table)
+			return newError(http.StatusBadRequest, codeCustomStepNotAllowed, "Custom SdkMessageProcessingStep is not allowed on the specified message.")
 		}
 	}
 	// The Plug-in Registration Tool (9.2 and later) offers filtering

@@ -37,6 +37,9 @@ type column struct {
 	def       any // value a create stores when the body leaves it out
 	// For lookups: the navigation properties that bind this column, by name.
 	navs []string
+	// noValue lookups have no _<name>_value property: they are read only
+	// through $expand (plugintypeid of a step, after the real CSDL).
+	noValue bool
 }
 
 // nav is a single-valued navigation property (the bind and $expand side of a lookup).
@@ -78,6 +81,8 @@ type table struct {
 	componentType int
 	// owned tables get an ownerid set to the caller.
 	owned bool
+	// primaryName is the primary name column of a business table.
+	primaryName string
 }
 
 func newTable(logical, set, key string) *table {
@@ -103,6 +108,7 @@ func newTable(logical, set, key string) *table {
 type colOpt func(*column)
 
 func readOnlyCol(c *column) { c.readOnly = true }
+func noValueCol(c *column)  { c.noValue = true }
 func requiredCol(c *column) { c.required = true }
 func defaultVal(v any) colOpt {
 	return func(c *column) { c.def = v }
@@ -178,7 +184,7 @@ func (t *table) readable(name string) (*column, bool) {
 		return c, true
 	}
 	if len(name) > 7 && name[0] == '_' && name[len(name)-6:] == "_value" {
-		if c, ok := t.cols[name[1:len(name)-6]]; ok && c.kind == kindLookup {
+		if c, ok := t.cols[name[1:len(name)-6]]; ok && c.kind == kindLookup && !c.noValue {
 			return c, true
 		}
 	}
@@ -195,7 +201,7 @@ var openColumnName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,99}$`)
 func (t *table) outputNames() []string {
 	names := make([]string, 0, len(t.cols))
 	for _, c := range t.cols {
-		if c.writeOnly {
+		if c.writeOnly || c.noValue {
 			continue
 		}
 		if c.kind == kindLookup {
@@ -244,8 +250,10 @@ func newSchema() map[string]*table {
 	put := func(t *table) { tables[t.set] = t }
 
 	se := newTable("serviceendpoint", "serviceendpoints", "serviceendpointid")
-	// A real serviceendpoint read carried no @odata.etag (facts sheet §5).
+	// The table has no versionnumber column, so its rows carry no @odata.etag
+	// (its metadata, and a live read).
 	se.etag = false
+	delete(se.cols, "versionnumber")
 	se.componentType = componentServiceEndpoint
 	se.str("name", 256, requiredCol).
 		str("url", 2000).
@@ -289,8 +297,9 @@ func newSchema() map[string]*table {
 		lookup("sdkmessageid", true, requiredCol, "sdkmessages", "sdkmessageid").
 		lookup("sdkmessagefilterid", true, nil, "sdkmessagefilters", "sdkmessagefilterid").
 		lookup("impersonatinguserid", true, nil, "systemusers", "impersonatinguserid").
-		// Webhook steps carry no plug-in type; the server maintains this lookup.
-		lookup("plugintypeid", false, readOnlyCol, "plugintypes", "plugintypeid").
+		// Writable (some tools bind it to the webhook plug-in type), and read
+		// only through $expand: the real CSDL has no _plugintypeid_value.
+		lookup("plugintypeid", true, noValueCol, "plugintypes", "plugintypeid").
 		lookup("organizationid", false, readOnlyCol, "organizations", "organizationid").
 		collection("sdkmessageprocessingstepid_sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", "sdkmessageprocessingstepid")
 	put(step)
@@ -442,6 +451,7 @@ func newSchema() map[string]*table {
 		choice("statuscode", []int{1, 2, 3, 4, 5, 6, 7}, defaultVal(int64(1)))
 	put(lead)
 
+	account.primaryName, contact.primaryName, lead.primaryName = "name", "fullname", "fullname"
 	for _, set := range businessTableSets {
 		t := tables[set]
 		t.open = true

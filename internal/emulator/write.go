@@ -112,7 +112,7 @@ func (e *Emulator) parseChanges(t *table, body map[string]any) (*changeSet, *api
 				touched[k] = true
 				continue
 			}
-			return nil, payloadError(t, "The property '%s' does not exist on type 'Microsoft.Dynamics.CRM.%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, t.logical)
+			return nil, unknownBodyProperty(t, k)
 		}
 		switch {
 		case c.kind == kindLookup:
@@ -549,7 +549,14 @@ func checkPreconditions(op writeOp, existing *record) *apiError {
 		return nil
 	case opUpdate:
 		if existing == nil {
-			if op.ifMatch != "" || !op.upsert {
+			if op.ifMatch != "" {
+				// Microsoft's documented answer to If-Match: * on a missing row
+				// carries an empty code.
+				e := notFound(op.t, op.id)
+				e.Code = ""
+				return e
+			}
+			if !op.upsert {
 				return notFound(op.t, op.id)
 			}
 			return nil
@@ -653,7 +660,9 @@ func (e *Emulator) applyChanges(op writeOp, existing *record, create bool, now t
 	}
 	r.cols["modifiedon"] = formatTime(now)
 	r.cols[lookupKey("modifiedby")] = op.user
-	r.cols["versionnumber"] = e.store.nextVersion()
+	if _, versioned := t.cols["versionnumber"]; versioned {
+		r.cols["versionnumber"] = e.store.nextVersion()
+	}
 	return r, nil
 }
 

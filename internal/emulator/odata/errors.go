@@ -14,6 +14,8 @@ const (
 	// uses it when a row holds a value of a Go type it cannot compare, which
 	// is a fault of the emulator, not of the request.
 	CodeUnexpected = "0x80040216"
+	// CodePropertyNotFound is the code of an unknown property in a query.
+	CodePropertyNotFound = "0x0"
 )
 
 // Error is a failure shaped like a Dataverse Web API error body.
@@ -34,12 +36,17 @@ func badQuery(format string, args ...any) *Error {
 // PropertyNotFound is the error Dataverse gives for a property that does not
 // exist. entity is the table's logical name; when empty the type is left out
 // of the message. A navigation path is named whole, segments joined by '/'.
+//
+// Dataverse answers it with code 0x0 (Microsoft's captured example for an
+// unknown $select column), unlike other query errors.
 func PropertyNotFound(entity string, path []string) *Error {
 	name := strings.Join(path, "/")
+	e := badQuery("Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.%s'.", name, entity)
 	if entity == "" {
-		return badQuery("Could not find a property named '%s'.", name)
+		e = badQuery("Could not find a property named '%s'.", name)
 	}
-	return badQuery("Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.%s'.", name, entity)
+	e.Code = CodePropertyNotFound
+	return e
 }
 
 func syntaxError(src string, pos int) *Error {

@@ -23,8 +23,13 @@ func wantError(t *testing.T, err error, fragments ...string) {
 	if !errors.As(err, &e) {
 		t.Fatalf("error = %v (%T), want *Error", err, err)
 	}
-	if e.Status != 400 || e.Code != CodeInvalidQuery {
-		t.Errorf("error status/code = %d/%s, want 400/%s", e.Status, e.Code, CodeInvalidQuery)
+	// An unknown property has its own code (0x0); every other query error the generic one.
+	want := CodeInvalidQuery
+	if strings.HasPrefix(e.Message, "Could not find a property named") {
+		want = CodePropertyNotFound
+	}
+	if e.Status != 400 || e.Code != want {
+		t.Errorf("error status/code = %d/%s, want 400/%s", e.Status, e.Code, want)
 	}
 	for _, f := range fragments {
 		if !strings.Contains(e.Message, f) {

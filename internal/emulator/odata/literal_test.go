@@ -168,7 +168,7 @@ func TestIsGUID(t *testing.T) {
 func TestErrorText(t *testing.T) {
 	t.Parallel()
 	e := PropertyNotFound("account", []string{"foo"})
-	want := "Could not find a property named 'foo' on type 'Microsoft.Dynamics.CRM.account'. (HTTP 400, code 0x80060888)"
+	want := "Could not find a property named 'foo' on type 'Microsoft.Dynamics.CRM.account'. (HTTP 400, code 0x0)"
 	if e.Error() != want {
 		t.Errorf("Error() = %q, want %q", e.Error(), want)
 	}
