@@ -29,8 +29,13 @@ func EncodeAuthValue(t AuthType, key string, pairs map[string]string) (string, e
 		if len(pairs) > 0 {
 			return "", &AuthValueError{Reason: "a WebhookKey takes a single key, not name/value pairs"}
 		}
-		if key == "" {
+		if strings.TrimSpace(key) == "" {
 			return "", &AuthValueError{Reason: "the webhook key is empty"}
+		}
+		// Dataverse's sender trims the key before it sends it, so a padded key would not be
+		// the one the endpoint expects.
+		if strings.TrimSpace(key) != key {
+			return "", &AuthValueError{Reason: "the webhook key starts or ends with white space, which Dataverse trims before sending it"}
 		}
 		if !utf8.ValidString(key) {
 			return "", &AuthValueError{Reason: "the webhook key is not valid UTF-8"}
@@ -67,15 +72,16 @@ func checkPairs(t AuthType, pairs map[string]string) error {
 		if strings.TrimSpace(name) == "" {
 			return &AuthValueError{Reason: "a setting name is empty"}
 		}
-		// Dataverse fails such a setting only when the webhook fires, so refuse it up front.
+		// Dataverse's sender fails a blank name or value on every delivery and trims the others:
+		// refuse both up front rather than send something other than what was configured.
 		if strings.TrimSpace(name) != name {
-			return &AuthValueError{Key: keyName, Reason: "the name starts or ends with white space"}
+			return &AuthValueError{Key: keyName, Reason: "the name starts or ends with white space, which Dataverse trims before sending it"}
 		}
 		if strings.TrimSpace(value) == "" {
 			return &AuthValueError{Key: keyName, Reason: "the value is empty"}
 		}
 		if strings.TrimSpace(value) != value {
-			return &AuthValueError{Key: keyName, Reason: "the value starts or ends with white space"}
+			return &AuthValueError{Key: keyName, Reason: "the value starts or ends with white space, which Dataverse trims before sending it"}
 		}
 		if !isXMLText(name) {
 			return &AuthValueError{Key: keyName, Reason: "the name contains a character that XML cannot carry"}
@@ -93,17 +99,26 @@ func checkPairs(t AuthType, pairs map[string]string) error {
 			if !isHeaderValue(value) {
 				return &AuthValueError{Key: keyName, Reason: "an HTTP header value must not contain control characters such as line breaks"}
 			}
-			// Header names are case-insensitive: two spellings would be one header.
-			folded := strings.ToLower(name)
-			if other, dup := seen[folded]; dup {
-				a, b := other, name
-				if b < a {
-					a, b = b, a
-				}
-				return &AuthValueError{Key: b, Reason: "the header name repeats " + a + " (header names ignore case)"}
+			if IsRestrictedHeader(name) {
+				return &AuthValueError{Key: keyName, Reason: "Dataverse's webhook sender cannot set this header (" +
+					strings.Join(RestrictedHeaderNames(), ", ") + " are set by the HTTP stack), so every delivery would fail"}
 			}
-			seen[folded] = name
 		}
+		// Header names ignore case, and Dataverse's sender fails every delivery of a webhook with
+		// a repeated header; query parameters it merges without regard to case, keeping one.
+		folded := strings.ToLower(name)
+		if other, dup := seen[folded]; dup {
+			a, b := other, name
+			if b < a {
+				a, b = b, a
+			}
+			what := "header"
+			if t == AuthTypeHTTPQueryString {
+				what = "parameter"
+			}
+			return &AuthValueError{Key: b, Reason: "the " + what + " name repeats " + a + " (Dataverse compares the names without case)"}
+		}
+		seen[folded] = name
 	}
 	return nil
 }

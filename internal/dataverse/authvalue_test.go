@@ -67,6 +67,12 @@ func TestEncodeAuthValueRejects(t *testing.T) {
 		{"header name with colon", AuthTypeHTTPHeader, "", map[string]string{"X-Key:": secret}, "X-Key:"},
 		{"header value with newline", AuthTypeHTTPHeader, "", map[string]string{"X-Key": secret + "\r\nInjected: 1"}, "X-Key"},
 		{"header names differing in case", AuthTypeHTTPHeader, "", map[string]string{"X-Key": secret, "x-key": secret}, "x-key"},
+		{"parameter names differing in case", AuthTypeHTTPQueryString, "", map[string]string{"Token": secret, "token": secret}, "token"},
+		// .NET's header collection refuses these names: every delivery would fail (0x80050203).
+		{"restricted header", AuthTypeHTTPHeader, "", map[string]string{"Content-Type": secret}, "Content-Type"},
+		{"restricted header in lower case", AuthTypeHTTPHeader, "", map[string]string{"user-agent": secret}, "user-agent"},
+		{"padded webhook key", AuthTypeWebhookKey, secret + " ", nil, ""},
+		{"blank webhook key", AuthTypeWebhookKey, "  ", nil, ""},
 		{"value XML cannot carry", AuthTypeHTTPQueryString, "", map[string]string{"k": secret + "\x01"}, "k"},
 		{"invalid UTF-8 value", AuthTypeHTTPQueryString, "", map[string]string{"k": secret + "\xff"}, "k"},
 		{"too long", AuthTypeHTTPQueryString, "", map[string]string{"k": secret + strings.Repeat("x", 2048)}, ""},

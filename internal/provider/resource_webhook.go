@@ -118,7 +118,9 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				WriteOnly:   true,
 				ElementType: types.StringType,
 				MarkdownDescription: "Header name → value pairs sent with every request when `auth_type` is `HttpHeader`; " +
-					"set it only with that type. Names must be valid HTTP header names. Write-only: never stored in plan or state.",
+					"set it only with that type. Names must be valid HTTP header names, distinct without regard to case, and not one " +
+					"Dataverse's sender cannot set (" + strings.Join(dataverse.RestrictedHeaderNames(), ", ") + "); names and values " +
+					"must not start or end with white space. Write-only: never stored in plan or state.",
 			},
 			"auth_query_parameters_wo": schema.MapAttribute{
 				Optional:    true,
@@ -183,7 +185,11 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 	if present[want].IsUnknown() {
 		return
 	}
-	if t != dataverse.AuthTypeWebhookKey {
+	if t == dataverse.AuthTypeWebhookKey {
+		if _, err := dataverse.EncodeAuthValue(t, cfg.AuthKeyWO.ValueString(), nil); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root(want), "Invalid webhook secret", authValueErrorText(want, err))
+		}
+	} else {
 		pairs, diags := mapValue(ctx, present[want].(types.Map))
 		resp.Diagnostics.Append(diags...)
 		if diags.HasError() || pairs == nil {

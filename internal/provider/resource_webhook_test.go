@@ -314,6 +314,26 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
   auth_type                = "HttpQueryString"
   auth_query_parameters_wo = { "token" = " " }
 `, `(?s)Invalid webhook secret.*"token": the value is empty`},
+		// Dataverse registers these and then fails every delivery (0x80050203), or sends
+		// something other than what was configured.
+		{"restricted header", `
+  name            = "x"
+  url             = "https://fn.example.net/x"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = { "User-Agent" = "probe" }
+`, `(?s)Invalid webhook secret.*"User-Agent".*every delivery would fail`},
+		{"header repeated in another case", `
+  name            = "x"
+  url             = "https://fn.example.net/x"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = { "X-Api-Key" = "a", "x-api-key" = "b" }
+`, `(?s)Invalid webhook secret.*repeats`},
+		{"padded webhook key", `
+  name        = "x"
+  url         = "https://fn.example.net/x"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k "
+`, `(?s)Invalid webhook secret.*white space`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

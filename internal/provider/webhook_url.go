@@ -3,6 +3,10 @@ package provider
 import (
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 // checkWebhookURL returns a problem that makes the URL unusable, and separately a warning
@@ -24,9 +28,12 @@ func checkWebhookURL(s string) (problem, warning string) {
 	if u.User != nil {
 		return "The URL must not carry a user name or password; put credentials in the write-only auth attributes instead.", ""
 	}
-	if p := u.Port(); p != "" && p != "80" && p != "443" {
+	if p := u.Port(); p != "" && !slices.Contains(dataverse.WebhookPorts, p) {
 		warning = fmt.Sprintf("The URL uses port %s. Dataverse delivers webhooks only to ports 80 and 443, so this endpoint "+
 			"will not be reached from a real environment (the local emulator delivers to any port).", p)
+	}
+	if d := dataverse.DeliveredURL(s); d != s {
+		warning = strings.TrimSpace(warning + " Dataverse posts to " + d + ", without the trailing slash; set url to that to avoid surprises.")
 	}
 	return "", warning
 }
