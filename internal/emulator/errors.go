@@ -18,7 +18,6 @@ const (
 	codeResourceNotFound     = "0x8006088a" // unknown entity set or path segment
 	codeValueOutOfRange      = "0x8004431a" // choice value not in the option set
 	codeStringTooLong        = "0x80044331" // string longer than the column allows
-	codeVersionMismatch      = "0x80060882" // If-Match with a stale etag
 	codePrivilegeDenied      = "0x80040220"
 	codeNotAMember           = "0x80072560" // caller has no user in the environment
 	codeThrottleCount        = "0x80072322" // documented service protection codes

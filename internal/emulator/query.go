@@ -195,8 +195,13 @@ func (e *Emulator) project(t *table, r *record, sel []string, expand []odata.Exp
 			}
 		}
 	}
-	// The primary key is always returned, whatever $select says.
+	// The primary key is always returned, whatever $select says, and so are
+	// the columns a live read showed unselected (_organizationid_value of a
+	// serviceendpoint).
 	out[t.key] = r.cols[t.key]
+	for _, name := range t.alwaysRead {
+		out[name] = r.cols[name]
+	}
 	if t.etag {
 		out["@odata.etag"] = etagOf(r)
 	}

@@ -83,6 +83,8 @@ type table struct {
 	owned bool
 	// primaryName is the primary name column of a business table.
 	primaryName string
+	// alwaysRead are returned whatever $select says.
+	alwaysRead []string
 }
 
 func newTable(logical, set, key string) *table {
@@ -254,6 +256,7 @@ func newSchema() map[string]*table {
 	// (its metadata, and a live read).
 	se.etag = false
 	delete(se.cols, "versionnumber")
+	se.alwaysRead = []string{lookupKey("organizationid")}
 	se.componentType = componentServiceEndpoint
 	se.str("name", 256, requiredCol).
 		str("url", 2000).

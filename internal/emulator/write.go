@@ -562,7 +562,8 @@ func checkPreconditions(op writeOp, existing *record) *apiError {
 			return nil
 		}
 		if op.ifNoneMatch == "*" {
-			return newError(http.StatusPreconditionFailed, codeDuplicateRecord,
+			// Documented with an empty code, unlike a create with a key in use.
+			return newError(http.StatusPreconditionFailed, "",
 				"A record with matching key values already exists.")
 		}
 	case opDelete:
@@ -571,7 +572,8 @@ func checkPreconditions(op writeOp, existing *record) *apiError {
 		}
 	}
 	if op.ifMatch != "" && op.ifMatch != "*" && op.ifMatch != etagOf(existing) {
-		return newError(http.StatusPreconditionFailed, codeVersionMismatch,
+		// Documented with an empty code.
+		return newError(http.StatusPreconditionFailed, "",
 			"The version of the existing record doesn't match the RowVersion property provided.")
 	}
 	return nil
