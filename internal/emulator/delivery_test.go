@@ -27,6 +27,7 @@ type receiver struct {
 }
 
 type delivered struct {
+	path   string
 	query  url.Values
 	header http.Header
 	raw    []byte
@@ -38,7 +39,7 @@ func newReceiver(t *testing.T, statuses ...int) *receiver {
 	rc := &receiver{statuses: statuses}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
-		d := delivered{query: r.URL.Query(), header: r.Header.Clone(), raw: raw}
+		d := delivered{path: r.URL.Path, query: r.URL.Query(), header: r.Header.Clone(), raw: raw}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		_ = dec.Decode(&d.body)

@@ -286,7 +286,8 @@ func (e *Emulator) route(c *call) {
 	switch {
 	case c.path == "WhoAmI" || c.path == "WhoAmI()":
 		if c.r.Method != http.MethodGet {
-			writeAPIError(c.w, methodNotAllowed(c.r.Method))
+			// Microsoft's captured answer to a function called with the wrong method.
+			writeAPIError(c.w, newError(http.StatusNotFound, "", "No HTTP resource was found that matches the request URI '%s/%s'.", c.base, c.path))
 			return
 		}
 		e.serveWhoAmI(c)
