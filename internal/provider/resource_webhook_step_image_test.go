@@ -358,6 +358,42 @@ resource "dataverse_webhook_step_image" "test" {
 	})
 }
 
+// An image this provider registered before the property table was corrected (Id on a Delete
+// step) reads back into the state it wrote without a change planned, so an upgrade of the
+// provider replaces neither the image nor its step.
+func TestAccWebhookStepImage_earlierPropertyKept(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := imageConfig(e, `
+  message = "Delete"
+  table   = "account"
+`, imageResource(`
+  type  = "PreImage"
+  alias = "gone"
+`))
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: sameImageID(&id)},
+			{
+				// What the earlier table wrote for Delete, set straight on the row: the emulator
+				// refuses it through the Web API now.
+				PreConfig: func() {
+					if err := e.PatchRow(imageSet, id, map[string]any{"messagepropertyname": "Id"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
+					resource.TestCheckResourceAttr(imageAddr, "message_property_name", "Id")),
+			},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
+
 // A Create step's image (on Id) follows a change of the step's table.
 func TestAccWebhookStepImage_createStepTableChange(t *testing.T) {
 	t.Parallel()
