@@ -190,8 +190,16 @@ func CheckAsyncAutoDelete(mode StepMode, autoDelete bool) error {
 	return nil
 }
 
-// MaxStepNameLength is the length of sdkmessageprocessingstep.name, in characters.
-const MaxStepNameLength = 256
+// Column lengths, in characters, from the tables' metadata.
+const (
+	MaxWebhookNameLength        = 256  // serviceendpoint.name
+	MaxWebhookURLLength         = 2000 // serviceendpoint.url
+	MaxWebhookDescriptionLength = 2000 // serviceendpoint.description
+	MaxStepNameLength           = 256  // sdkmessageprocessingstep.name
+	MaxStepDescriptionLength    = 256  // sdkmessageprocessingstep.description
+	MaxImageNameLength          = 256  // sdkmessageprocessingstepimage.name
+	MaxImageAliasLength         = 256  // sdkmessageprocessingstepimage.entityalias
+)
 
 // DefaultStepName is the name the Plug-in Registration Tool gives a webhook step,
 // "<webhook>: <message> of <table>" ("of any Entity" without a table), cut to the column's length.

@@ -23,9 +23,9 @@ import (
 )
 
 const (
-	webhookNameMax        = 256
-	webhookURLMax         = 2000
-	webhookDescriptionMax = 2000
+	webhookNameMax        = dataverse.MaxWebhookNameLength
+	webhookURLMax         = dataverse.MaxWebhookURLLength
+	webhookDescriptionMax = dataverse.MaxWebhookDescriptionLength
 	defaultTimeout        = 10 * time.Minute
 )
 

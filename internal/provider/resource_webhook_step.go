@@ -25,7 +25,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-const stepDescriptionMax = 256
+const stepDescriptionMax = dataverse.MaxStepDescriptionLength
 
 // NewWebhookStepResource returns the dataverse_webhook_step resource.
 func NewWebhookStepResource() resource.Resource { return &webhookStepResource{} }

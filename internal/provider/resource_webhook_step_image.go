@@ -24,8 +24,8 @@ import (
 )
 
 const (
-	imageAliasMax = 256
-	imageNameMax  = 256
+	imageAliasMax = dataverse.MaxImageAliasLength
+	imageNameMax  = dataverse.MaxImageNameLength
 )
 
 // imageLocks serializes the alias check and write of images on the same step within this
