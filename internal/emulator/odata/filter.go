@@ -615,6 +615,28 @@ func evalFunc(x *funcNode, row Resolver) (any, error) {
 	return stringFunctions[x.name](fold(s), fold(sub)), nil
 }
 
+// visit calls fn for n and every node below it, parents first, left to right.
+func visit(n node, fn func(node)) {
+	fn(n)
+	switch x := n.(type) {
+	case *notNode:
+		visit(x.x, fn)
+	case *logicalNode:
+		visit(x.l, fn)
+		visit(x.r, fn)
+	case *compareNode:
+		visit(x.l, fn)
+		visit(x.r, fn)
+	case *funcNode:
+		if x.prop != nil {
+			visit(x.prop, fn)
+		}
+		if x.arg != nil {
+			visit(x.arg, fn)
+		}
+	}
+}
+
 // Paths returns every property path the filter references, each once, in
 // order of first appearance, so a caller can reject unknown columns before it
 // looks at any row.
@@ -624,28 +646,15 @@ func (f *Filter) Paths() [][]string {
 	}
 	var out [][]string
 	seen := map[string]bool{}
-	var walk func(n node)
-	walk = func(n node) {
-		switch x := n.(type) {
-		case *pathNode:
+	visit(f.root, func(n node) {
+		if x, ok := n.(*pathNode); ok {
 			key := strings.Join(x.path, "/")
 			if !seen[key] {
 				seen[key] = true
 				out = append(out, slices.Clone(x.path))
 			}
-		case *notNode:
-			walk(x.x)
-		case *logicalNode:
-			walk(x.l)
-			walk(x.r)
-		case *compareNode:
-			walk(x.l)
-			walk(x.r)
-		case *funcNode:
-			walk(x.prop)
 		}
-	}
-	walk(f.root)
+	})
 	return out
 }
 
@@ -657,7 +666,6 @@ func (f *Filter) ComparedStrings(path []string) []string {
 	if f == nil {
 		return nil
 	}
-	var out []string
 	is := func(n node) bool {
 		p, ok := n.(*pathNode)
 		return ok && slices.Equal(p.path, path)
@@ -670,23 +678,18 @@ func (f *Filter) ComparedStrings(path []string) []string {
 		s, ok := l.val.(string)
 		return s, ok
 	}
-	var walk func(n node)
-	walk = func(n node) {
-		switch x := n.(type) {
-		case *notNode:
-			walk(x.x)
-		case *logicalNode:
-			walk(x.l)
-			walk(x.r)
-		case *compareNode:
-			if s, ok := text(x.r); ok && is(x.l) {
-				out = append(out, s)
-			} else if s, ok := text(x.l); ok && is(x.r) {
-				out = append(out, s)
-			}
+	var out []string
+	visit(f.root, func(n node) {
+		x, ok := n.(*compareNode)
+		if !ok {
+			return
 		}
-	}
-	walk(f.root)
+		if s, ok := text(x.r); ok && is(x.l) {
+			out = append(out, s)
+		} else if s, ok := text(x.l); ok && is(x.r) {
+			out = append(out, s)
+		}
+	})
 	return out
 }
 
@@ -702,29 +705,17 @@ func (f *Filter) String() string {
 // (GUIDs as their text), for tests that check how literals were read.
 func (f *Filter) literals() []any {
 	var out []any
-	var walk func(n node)
-	walk = func(n node) {
-		switch x := n.(type) {
-		case *literalNode:
+	if f == nil {
+		return out
+	}
+	visit(f.root, func(n node) {
+		if x, ok := n.(*literalNode); ok {
 			if g, isGUID := x.val.(guidValue); isGUID {
 				out = append(out, string(g))
 			} else {
 				out = append(out, x.val)
 			}
-		case *notNode:
-			walk(x.x)
-		case *logicalNode:
-			walk(x.l)
-			walk(x.r)
-		case *compareNode:
-			walk(x.l)
-			walk(x.r)
-		case *funcNode:
-			walk(x.arg)
 		}
-	}
-	if f != nil {
-		walk(f.root)
-	}
+	})
 	return out
 }

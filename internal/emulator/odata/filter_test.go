@@ -475,3 +475,21 @@ func TestFilterLiterals(t *testing.T) {
 		}
 	}
 }
+
+func TestComparedStrings(t *testing.T) {
+	t.Parallel()
+	f, err := ParseFilter("(primaryobjecttypecode eq 'account' or 'lead' eq primaryobjecttypecode) and sdkmessageid/name eq 'Update' and not (primaryobjecttypecode ne @t)", map[string]string{"@t": "'contact'"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.ComparedStrings([]string{"primaryobjecttypecode"}); !slices.Equal(got, []string{"account", "lead", "contact"}) {
+		t.Errorf("ComparedStrings = %q", got)
+	}
+	if got := f.ComparedStrings([]string{"sdkmessageid", "name"}); !slices.Equal(got, []string{"Update"}) {
+		t.Errorf("ComparedStrings(sdkmessageid/name) = %q", got)
+	}
+	var none *Filter
+	if none.ComparedStrings([]string{"x"}) != nil {
+		t.Error("nil filter compares something")
+	}
+}
