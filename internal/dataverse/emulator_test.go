@@ -253,3 +253,44 @@ func TestAgainstEmulator_throttlingIsWaitedOut(t *testing.T) {
 		t.Errorf("the emulator throttled nothing; the test proves nothing")
 	}
 }
+
+// The message catalog as Dataverse answers it: an unknown table is a 400 the client reports as
+// a missing table, a table-less message resolves to its "none" filter, and an image of each
+// message is registered on the property the emulator (after live captures) accepts.
+func TestAgainstEmulator_catalogAndImageProperties(t *testing.T) {
+	t.Parallel()
+	_, c := emulatorClient(t)
+	ctx := context.Background()
+	if _, err := c.ResolveMessageFilter(ctx, "Update", "acount"); !errors.Is(err, dataverse.ErrUnknownTable) {
+		t.Fatalf("unknown table: %v, want ErrUnknownTable", err)
+	}
+	f := must(c.ResolveMessageFilter(ctx, "Associate", "")).get(t)
+	if f.FilterID != emulator.SDKMessageFilterID("Associate", "none") || f.Table != "" {
+		t.Errorf("Associate resolved to %+v", f)
+	}
+	hook := must(c.CreateWebhook(ctx, dataverse.WebhookCreate{Name: "props", URL: "https://fn.example.net/p", AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})).get(t)
+	for _, tc := range []struct {
+		message string
+		image   dataverse.ImageType
+	}{
+		{"Create", dataverse.ImageTypePostImage},
+		{"Update", dataverse.ImageTypeBoth},
+		{"Delete", dataverse.ImageTypePreImage},
+		{"Assign", dataverse.ImageTypeBoth},
+		{"SetState", dataverse.ImageTypePreImage},
+		{"Merge", dataverse.ImageTypePreImage},
+	} {
+		filter := must(c.ResolveMessageFilter(ctx, tc.message, "account")).get(t)
+		step := must(c.CreateStep(ctx, dataverse.StepCreate{
+			WebhookID: hook.ID, MessageID: filter.MessageID, MessageFilterID: filter.FilterID,
+			Name: tc.message, Mode: dataverse.StepModeSynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1, Enabled: true,
+		})).get(t)
+		if err := dataverse.CheckImage(tc.message, step.Stage, tc.image); err != nil {
+			t.Fatalf("%s: %v", tc.message, err)
+		}
+		prop, _ := dataverse.ImageMessageProperty(tc.message, "")
+		if _, err := c.CreateStepImage(ctx, dataverse.StepImageCreate{StepID: step.ID, EntityAlias: "img", ImageType: tc.image, MessagePropertyName: prop}); err != nil {
+			t.Errorf("%s image on %s: %v", tc.message, prop, err)
+		}
+	}
+}
