@@ -18,10 +18,7 @@ type RuleField int
 const (
 	FieldStep                RuleField = iota + 1 // the step an image belongs to
 	FieldImageType                                // sdkmessageprocessingstepimage.imagetype
-	FieldMessage                                  // the step's sdkmessage
-	FieldTable                                    // the step's primary table
-	FieldStage                                    // sdkmessageprocessingstep.stage
-	FieldMode                                     // sdkmessageprocessingstep.mode
+	FieldStage                                    // sdkmessageprocessingstep.stage (with its mode)
 	FieldAsyncAutoDelete                          // sdkmessageprocessingstep.asyncautodelete
 	FieldFilteringAttributes                      // sdkmessageprocessingstep.filteringattributes
 )
