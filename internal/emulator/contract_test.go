@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -263,7 +264,7 @@ func TestContractDelivery(t *testing.T) {
 		// charset and exactly these x-ms-* headers; the organization in lower case.
 		want := map[string]string{
 			"Content-Type":                "application/json",
-			"X-Ms-Dynamics-Organization":  "127.0.0.1",
+			"X-Ms-Dynamics-Organization":  strings.ToLower(hostOf(t, e.URL())),
 			"X-Ms-Dynamics-Entity-Name":   "lead",
 			"X-Ms-Dynamics-Request-Name":  "Create",
 			"X-Ms-Correlation-Request-Id": path(d.body, "CorrelationId").(string),
@@ -428,6 +429,15 @@ func TestContractBody(t *testing.T) {
 	if got := attributes(path(updated.body, "PostEntityImages", 0, "value"))["fullname"]; got != "Jim Glynn" {
 		t.Errorf("fullname after the update = %v", got)
 	}
+}
+
+func hostOf(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Hostname()
 }
 
 func isGUID(s string) bool {

@@ -167,7 +167,7 @@ func TestDeliveryAuthAndShape(t *testing.T) {
 			for name, want := range map[string]string{
 				"Content-Type": "application/json",
 				// the environment's host name in lower case, as in a real sample
-				"X-Ms-Dynamics-Organization":      strings.ToLower(strings.Split(strings.TrimPrefix(e.URL(), "https://"), ":")[0]),
+				"X-Ms-Dynamics-Organization":      strings.ToLower(hostOf(t, e.URL())),
 				"X-Ms-Dynamics-Entity-Name":       "account",
 				"X-Ms-Dynamics-Request-Name":      "Create",
 				"X-Ms-Dynamics-Msg-Size-Exceeded": "",
