@@ -41,7 +41,7 @@ var authAttributeByType = map[dataverse.AuthType]string{
 }
 
 // NewWebhookResource returns the dataverse_webhook resource.
-func NewWebhookResource() resource.Resource { return &webhookResource{} }
+func NewWebhookResource() resource.Resource { return webhookWithIdentity{&webhookResource{}} }
 
 type webhookResource struct{ data *providerData }
 

@@ -32,7 +32,9 @@ const (
 )
 
 // NewWebhookStepResource returns the dataverse_webhook_step resource.
-func NewWebhookStepResource() resource.Resource { return &webhookStepResource{} }
+func NewWebhookStepResource() resource.Resource {
+	return webhookStepWithIdentity{&webhookStepResource{}}
+}
 
 type webhookStepResource struct{ data *providerData }
 
