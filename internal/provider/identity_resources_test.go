@@ -2,6 +2,9 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -166,5 +169,73 @@ func TestIdentity_addedToOlderStateAndImportsByID(t *testing.T) {
 		if id := identityID(t, imp.ImportedResources[0].Identity); id != tc.want {
 			t.Errorf("%s imported by %q: identity %q, want %q", tc.typ, tc.importID, id, tc.want)
 		}
+	}
+}
+
+// `import { identity = { id = … } }` through the CLI (Terraform 1.12 and newer, OpenTofu 1.12
+// and newer): a webhook, a step and an image registered by hand are imported with no change,
+// and a second plan is empty.
+func TestIdentity_importBlocksThroughTheCLI(t *testing.T) {
+	requireTerraform(t, "1.12.0")
+	t.Parallel()
+	e := startEmulator(t)
+	est := seedHandBuiltEstate(t, e)
+	ws := newWorkspace(t)
+	cfg := requiredProviders + providerBlock(e) + fmt.Sprintf(`
+import {
+  to       = dataverse_webhook.orders
+  identity = { id = %q }
+}
+
+import {
+  to       = dataverse_webhook_step.orders_update
+  identity = { id = %q }
+}
+
+import {
+  to       = dataverse_webhook_step_image.before
+  identity = { id = %q }
+}
+
+resource "dataverse_webhook" "orders" {
+  name        = "crm-orders"
+  url         = "https://fn.example.net/api/crm-orders"
+  description = "Order changes to the integration"
+  auth_type   = "WebhookKey"
+}
+
+resource "dataverse_webhook_step" "orders_update" {
+  webhook_id           = dataverse_webhook.orders.id
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["name", "telephone1"]
+}
+
+resource "dataverse_webhook_step_image" "before" {
+  step_id    = dataverse_webhook_step.orders_update.id
+  type       = "PreImage"
+  alias      = "before"
+  attributes = ["name", "telephone1"]
+}
+`, est.Webhooks["crm-orders"], strings.ToUpper(est.Steps["orders update"]), est.Images["orders before"])
+	if err := ws.WriteFile("main.tf", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if plan := mustRun(t, ws, "plan", "-input=false", "-no-color"); !strings.Contains(plan.Stdout, "Plan: 3 to import, 0 to add, 0 to change, 0 to destroy.") {
+		t.Fatalf("the imports by identity plan more than imports:\n%s", plan.Stdout)
+	}
+	mustRun(t, ws, applyArgs()...)
+	if again := mustRun(t, ws, "plan", "-input=false", "-no-color", "-detailed-exitcode"); again.ExitCode != 0 {
+		t.Fatalf("a second plan is not empty:\n%s", again.Stdout)
+	}
+	if got := stateIDs(t, ws, "dataverse_webhook_step"); len(got) != 1 || got[0] != est.Steps["orders update"] {
+		t.Errorf("imported step ids = %v, want %s", got, est.Steps["orders update"])
+	}
+	state, err := os.ReadFile(filepath.Join(ws.Dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(state), `"identity": {`); n != 3 {
+		t.Errorf("the state holds %d identities, want 3", n)
 	}
 }
