@@ -222,3 +222,56 @@ resource "dataverse_webhook" "orders" {
 		t.Errorf("the secret Dataverse holds changed")
 	}
 }
+
+// The path for Terraform 1.11 to 1.13 and OpenTofu: the guide's finder prints an import block
+// for every webhook, step and image; plan -generate-config-out writes their configuration, which
+// plans to imports only.
+func TestAdopt_finderAndImportBlocks(t *testing.T) {
+	requireTerraform(t, "1.11.0")
+	t.Parallel()
+	e := startEmulator(t)
+	est := seedHandBuiltEstate(t, e)
+	finder, err := os.ReadFile(filepath.Join("..", "..", "examples", "guides", "migrating", "find", "main.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"SSL_CERT_FILE=" + os.Getenv("SSL_CERT_FILE")}
+	for k, v := range e.Env() {
+		if k != "SSL_CERT_FILE" {
+			env = append(env, k+"="+v)
+		}
+	}
+	find := newWorkspace(t)
+	find.Env = append(find.Env, env...)
+	if err := find.WriteFile("main.tf", string(finder)); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, find, applyArgs()...)
+	imports := mustRun(t, find, "output", "-raw", "import_blocks").Stdout
+	total := len(est.Webhooks) + len(est.Steps) + len(est.Images)
+	if n := strings.Count(imports, "import {"); n != total {
+		t.Fatalf("the finder printed %d import blocks, want %d:\n%s", n, total, imports)
+	}
+	for _, id := range est.Images {
+		if !strings.Contains(imports, id) {
+			t.Errorf("the finder skipped image %s:\n%s", id, imports)
+		}
+	}
+
+	infra := newWorkspace(t)
+	infra.Env = append(infra.Env, env...)
+	if err := infra.WriteFile("main.tf", requiredProviders+"provider \"dataverse\" {}\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := infra.WriteFile("imports.tf", imports); err != nil {
+		t.Fatal(err)
+	}
+	plan := mustRun(t, infra, "plan", "-generate-config-out=generated.tf", "-input=false", "-no-color")
+	if want := fmt.Sprintf("Plan: %d to import, 0 to add, 0 to change, 0 to destroy.", total); !strings.Contains(plan.Stdout, want) {
+		t.Fatalf("the plan that generates configuration does not say %q:\n%s", want, plan.Stdout)
+	}
+	mustRun(t, infra, applyArgs()...)
+	if again := mustRun(t, infra, "plan", "-input=false", "-no-color", "-detailed-exitcode"); again.ExitCode != 0 {
+		t.Fatalf("a second plan is not empty:\n%s", again.Stdout)
+	}
+}
