@@ -85,3 +85,28 @@ func TestListEstate(t *testing.T) {
 		t.Error("two filters at once were accepted")
 	}
 }
+
+func TestDeleteCompletedJobsRefusesUnboundedOrEmptyCleanUps(t *testing.T) {
+	t.Parallel()
+	e, c := emulatorClient(t)
+	ctx := context.Background()
+	step := "00000000-0000-0000-0000-000000000001"
+	e.ResetStats()
+	for name, q := range map[string]dataverse.JobCleanup{
+		"no status":     {StepIDs: []string{step}, Max: 10, CompletedBefore: time.Now()},
+		"no bound":      {StepIDs: []string{step}, Failed: true, Max: 0, CompletedBefore: time.Now()},
+		"too many":      {StepIDs: []string{step}, Failed: true, Max: 5001, CompletedBefore: time.Now()},
+		"no time":       {StepIDs: []string{step}, Failed: true, Max: 10},
+		"not a step id": {StepIDs: []string{"x"}, Failed: true, Max: 10, CompletedBefore: time.Now()},
+	} {
+		if _, err := c.DeleteCompletedJobs(ctx, q, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if res, err := c.DeleteCompletedJobs(ctx, dataverse.JobCleanup{Failed: true, Max: 10, CompletedBefore: time.Now()}, nil); err != nil || res.Deleted != 0 {
+		t.Errorf("no steps: %+v, %v", res, err)
+	}
+	if n := e.Stats().Requests.Total; n != 0 {
+		t.Errorf("refused clean-ups made %d requests", n)
+	}
+}

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -11,6 +12,7 @@ import (
 var (
 	_ provider.ProviderWithFunctions     = (*dataverseProvider)(nil)
 	_ provider.ProviderWithListResources = (*dataverseProvider)(nil)
+	_ provider.ProviderWithActions       = (*dataverseProvider)(nil)
 )
 
 // Functions are the provider-defined functions (Terraform 1.8 and newer, OpenTofu 1.7 and newer).
@@ -27,5 +29,13 @@ func (p *dataverseProvider) ListResources(_ context.Context) []func() list.ListR
 		NewWebhookListResource,
 		NewWebhookStepListResource,
 		NewWebhookStepImageListResource,
+	}
+}
+
+// Actions are operations Terraform 1.14 and newer run on demand (terraform apply -invoke) or
+// from a resource's lifecycle.
+func (p *dataverseProvider) Actions(_ context.Context) []func() action.Action {
+	return []func() action.Action{
+		NewDeleteSystemJobsAction,
 	}
 }
