@@ -248,7 +248,7 @@ func TestAction_deleteSystemJobsWhenThrottled(t *testing.T) {
 
 // terraform apply -invoke (Terraform 1.14 and newer) runs the action and prints its report.
 func TestAction_deleteSystemJobsThroughTheCLI(t *testing.T) {
-	requireTerraform(t, "1.14.0")
+	requireHashiCorpTerraform(t, "1.14.0")
 	t.Parallel()
 	e := startEmulator(t)
 	step, other := jobsEstate(t, e, []string{"fail 1", "ok 2", "fail 3"})

@@ -54,6 +54,16 @@ func requireTerraform(t *testing.T, minimum string) {
 	}
 }
 
+// requireHashiCorpTerraform is requireTerraform for what only Terraform has (terraform query,
+// actions): OpenTofu, chosen by TF_ACC_PROVIDER_HOST, numbers its versions alike.
+func requireHashiCorpTerraform(t *testing.T, minimum string) {
+	t.Helper()
+	if os.Getenv("TF_ACC_PROVIDER_HOST") == "registry.opentofu.org" {
+		t.Skip("OpenTofu has no terraform query or actions")
+	}
+	requireTerraform(t, minimum)
+}
+
 // adoptWorkspace is a workspace configured for e with the guide's query file.
 func adoptWorkspace(t *testing.T, e interface{ URL() string }, provider string) *tfcli.Workspace {
 	t.Helper()
@@ -75,7 +85,7 @@ func adoptWorkspace(t *testing.T, e interface{ URL() string }, provider string) 
 // by identity and a resource block for each webhook, step and image; the result validates as
 // written, and plans to imports only.
 func TestAdopt_queryGeneratesConfiguration(t *testing.T) {
-	requireTerraform(t, "1.14.0")
+	requireHashiCorpTerraform(t, "1.14.0")
 	t.Parallel()
 	e := startEmulator(t)
 	est := seedHandBuiltEstate(t, e)
