@@ -158,6 +158,8 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 	})
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 // authSetupError marks a failure to set up authentication (missing settings, an unreadable

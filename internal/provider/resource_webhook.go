@@ -41,7 +41,7 @@ var authAttributeByType = map[dataverse.AuthType]string{
 }
 
 // NewWebhookResource returns the dataverse_webhook resource.
-func NewWebhookResource() resource.Resource { return &webhookResource{} }
+func NewWebhookResource() resource.Resource { return webhookWithIdentity{&webhookResource{}} }
 
 type webhookResource struct{ data *providerData }
 
@@ -178,8 +178,7 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 				name, t, want, name, authTypeForAttribute(name)))
 	}
 	if v := present[want]; v.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root(want), "Missing webhook secret",
-			fmt.Sprintf("auth_type %q needs %s: %s.", t, want, secretHint(t)))
+		warnSecretNotSet(&resp.Diagnostics, t, want) // ModifyPlan refuses it where the secret must be sent
 		return
 	}
 	if present[want].IsUnknown() {
@@ -259,6 +258,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
+	requireSecretWhenSent(ctx, req, resp)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(true))...)
 }
 

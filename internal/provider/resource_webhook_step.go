@@ -28,7 +28,9 @@ import (
 const stepDescriptionMax = dataverse.MaxStepDescriptionLength
 
 // NewWebhookStepResource returns the dataverse_webhook_step resource.
-func NewWebhookStepResource() resource.Resource { return &webhookStepResource{} }
+func NewWebhookStepResource() resource.Resource {
+	return webhookStepWithIdentity{&webhookStepResource{}}
+}
 
 type webhookStepResource struct{ data *providerData }
 

@@ -35,7 +35,9 @@ var imageLocks sync.Map // lower-case step id → *sync.Mutex
 func lockStepImages(stepID string) func() { return lockKey(&imageLocks, stepID) }
 
 // NewWebhookStepImageResource returns the dataverse_webhook_step_image resource.
-func NewWebhookStepImageResource() resource.Resource { return &webhookStepImageResource{} }
+func NewWebhookStepImageResource() resource.Resource {
+	return webhookStepImageWithIdentity{&webhookStepImageResource{}}
+}
 
 type webhookStepImageResource struct{ data *providerData }
 

@@ -1,4 +1,4 @@
-# Lists every webhook with its steps, and prints import blocks for them.
+# Lists every webhook with its steps and their images, and prints import blocks for them all.
 terraform {
   required_providers {
     dataverse = {
@@ -28,6 +28,9 @@ output "import_blocks" {
       [format("import {\n  to = dataverse_webhook.%s\n  id = %q\n}\n\n", local.address[w.name], w.name)],
       [for i, s in data.dataverse_webhook_steps.each[w.name].steps :
       format("import {\n  to = dataverse_webhook_step.%s_%d # %s\n  id = %q\n}\n\n", local.address[w.name], i + 1, s.name, s.id)],
+      flatten([for i, s in data.dataverse_webhook_steps.each[w.name].steps : [for img in s.images :
+        format("import {\n  to = dataverse_webhook_step_image.%s_%d_%s # %s of %s\n  id = %q\n}\n\n",
+      local.address[w.name], i + 1, replace(lower(img.alias), "/[^a-z0-9_]/", "_"), img.alias, s.name, img.id)]]),
     )
   ]))
 }

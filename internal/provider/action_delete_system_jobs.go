@@ -1,0 +1,217 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
+	"github.com/hashicorp/terraform-plugin-framework/action/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+const (
+	defaultMaxJobs = 1000
+	maxMaxJobs     = 5000
+	// jobProgressEvery is how many deletes pass between two progress messages.
+	jobProgressEvery = 100
+)
+
+// NewDeleteSystemJobsAction returns the dataverse_delete_system_jobs action (Terraform 1.14).
+func NewDeleteSystemJobsAction() action.Action { return &deleteSystemJobsAction{} }
+
+type deleteSystemJobsAction struct{ data *providerData }
+
+var (
+	_ action.ActionWithConfigure      = (*deleteSystemJobsAction)(nil)
+	_ action.ActionWithValidateConfig = (*deleteSystemJobsAction)(nil)
+)
+
+type deleteSystemJobsModel struct {
+	StepID    types.String `tfsdk:"step_id"`
+	WebhookID types.String `tfsdk:"webhook_id"`
+	Statuses  types.Set    `tfsdk:"statuses"`
+	OlderThan types.String `tfsdk:"older_than"`
+	MaxJobs   types.Int64  `tfsdk:"max_jobs"`
+}
+
+func (a *deleteSystemJobsAction) Metadata(_ context.Context, req action.MetadataRequest, resp *action.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_delete_system_jobs"
+}
+
+func (a *deleteSystemJobsAction) Schema(_ context.Context, _ action.SchemaRequest, resp *action.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Deletes the completed system jobs (`asyncoperation` rows) that a webhook step, or every step of a " +
+			"webhook, left behind: failed ones, succeeded ones or both, completed longer ago than `older_than`. Dataverse " +
+			"keeps failed jobs until someone deletes them, and succeeded ones unless the step has `async_auto_delete`.\n\n" +
+			"The oldest go first, at most `max_jobs` in one invocation: one query finds them and one request deletes each, " +
+			"a few at a time, waiting as Dataverse's service protection limits ask. The action reports how many it " +
+			"deleted and whether more remain. Terraform 1.14 or newer.",
+		Attributes: map[string]schema.Attribute{
+			"step_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "The step whose jobs to delete (its `sdkmessageprocessingstepid`). Set this or `webhook_id`.",
+				Validators:          []validator.String{guidValidator{}},
+			},
+			"webhook_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "The webhook whose steps' jobs to delete (its `serviceendpointid`). Set this or `step_id`.",
+				Validators:          []validator.String{guidValidator{}},
+			},
+			"statuses": schema.SetAttribute{
+				Required:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Which jobs: `Failed`, `Succeeded`, or both.",
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(stringvalidator.OneOf("Failed", "Succeeded")),
+				},
+			},
+			"older_than": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Only jobs completed longer ago than this, as a Go duration such as `720h` (30 days) " +
+					"or `24h`. `0s` takes every completed job.",
+				Validators: []validator.String{nonNegativeDurationValidator{}},
+			},
+			"max_jobs": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: fmt.Sprintf("At most this many jobs are deleted in one invocation, between 1 and %d; "+
+					"defaults to %d. Invoke the action again for more.", maxMaxJobs, defaultMaxJobs),
+				Validators: []validator.Int64{int64validator.Between(1, maxMaxJobs)},
+			},
+		},
+	}
+}
+
+func (a *deleteSystemJobsAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
+	a.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (a *deleteSystemJobsAction) ValidateConfig(ctx context.Context, req action.ValidateConfigRequest, resp *action.ValidateConfigResponse) {
+	var cfg deleteSystemJobsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.StepID.IsUnknown() || cfg.WebhookID.IsUnknown() {
+		return
+	}
+	if cfg.StepID.IsNull() == cfg.WebhookID.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("step_id"), "Set step_id or webhook_id",
+			"The action deletes the jobs of one step (step_id) or of every step of one webhook (webhook_id): set exactly one.")
+	}
+}
+
+func (a *deleteSystemJobsAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
+	var cfg deleteSystemJobsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	client := requireClient(a.data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(a.data.withMasks(ctx), defaultTimeout)
+	defer cancel()
+	olderThan, err := time.ParseDuration(cfg.OlderThan.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("older_than"), "Invalid older_than", err.Error())
+		return
+	}
+	var statuses []string
+	resp.Diagnostics.Append(cfg.Statuses.ElementsAs(ctx, &statuses, false)...)
+	maxJobs := defaultMaxJobs
+	if !cfg.MaxJobs.IsNull() {
+		maxJobs = int(cfg.MaxJobs.ValueInt64())
+	}
+	scope, stepIDs := a.steps(ctx, client, cfg, resp)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	q := dataverse.JobCleanup{
+		StepIDs:         stepIDs,
+		Failed:          containsFold(statuses, "Failed"),
+		Succeeded:       containsFold(statuses, "Succeeded"),
+		CompletedBefore: time.Now().Add(-olderThan),
+		Max:             maxJobs,
+	}
+	what := strings.ToLower(strings.Join(statuses, " and "))
+	res, err := client.DeleteCompletedJobs(ctx, q, func(n int) {
+		if n%jobProgressEvery == 0 {
+			resp.SendProgress(action.InvokeProgressEvent{Message: fmt.Sprintf("Deleted %d %s system jobs of %s so far.", n, what, scope)})
+		}
+	})
+	summary := fmt.Sprintf("Deleted %d %s system jobs of %s completed more than %s ago.", res.Deleted, what, scope, olderThan)
+	if res.More {
+		summary += fmt.Sprintf(" More remain than max_jobs (%d) allowed: invoke the action again.", maxJobs)
+	}
+	resp.SendProgress(action.InvokeProgressEvent{Message: summary})
+	if err != nil {
+		resp.Diagnostics.AddError("Could not delete every system job", summary+"\n\n"+apiErrorDetail("Deleting system jobs", err))
+	}
+}
+
+// steps resolves the action's scope to step ids, and names it for the report.
+func (a *deleteSystemJobsAction) steps(ctx context.Context, client *dataverse.Client, cfg deleteSystemJobsModel, resp *action.InvokeResponse) (string, []string) {
+	if !cfg.StepID.IsNull() {
+		s, err := client.GetStep(ctx, cfg.StepID.ValueString())
+		if errors.Is(err, dataverse.ErrNotFound) {
+			resp.Diagnostics.AddAttributeError(path.Root("step_id"), "No such step", fmt.Sprintf("No step has id %s.", cfg.StepID.ValueString()))
+			return "", nil
+		}
+		if err != nil {
+			resp.Diagnostics.AddError("Could not read the step", apiErrorDetail("Reading step "+cfg.StepID.ValueString(), err))
+			return "", nil
+		}
+		return fmt.Sprintf("step %q", s.Name), []string{s.ID}
+	}
+	w, err := client.GetWebhook(ctx, cfg.WebhookID.ValueString())
+	if errors.Is(err, dataverse.ErrNotFound) {
+		resp.Diagnostics.AddAttributeError(path.Root("webhook_id"), "No such webhook", fmt.Sprintf("No webhook has id %s.", cfg.WebhookID.ValueString()))
+		return "", nil
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail("Reading webhook "+cfg.WebhookID.ValueString(), err))
+		return "", nil
+	}
+	steps, err := client.ListWebhookSteps(ctx, w.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Could not list the webhook's steps", apiErrorDetail("Listing the steps of webhook "+w.ID, err))
+		return "", nil
+	}
+	ids := make([]string, len(steps))
+	for i, s := range steps {
+		ids[i] = s.ID
+	}
+	noun := "steps"
+	if len(steps) == 1 {
+		noun = "step"
+	}
+	return fmt.Sprintf("webhook %q (%d %s)", w.Name, len(steps), noun), ids
+}
+
+// nonNegativeDurationValidator accepts a Go duration of zero or more.
+type nonNegativeDurationValidator struct{}
+
+func (nonNegativeDurationValidator) Description(context.Context) string {
+	return "a duration such as 720h, 0s or more"
+}
+
+func (v nonNegativeDurationValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (nonNegativeDurationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	d, err := time.ParseDuration(req.ConfigValue.ValueString())
+	if err != nil || d < 0 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%q is not a duration of zero or more; use a Go duration such as 720h (30 days) or 24h.", req.ConfigValue.ValueString()))
+	}
+}

@@ -1,0 +1,287 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-version"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+)
+
+var (
+	terraformVersionOnce sync.Once
+	terraformVersion     *version.Version
+	terraformVersionErr  error
+)
+
+// requireTerraform skips a test when the Terraform the tests run (TF_ACC_TERRAFORM_PATH, or the
+// one on the PATH) is older than min; make test-terraform-next runs them with 1.14.
+func requireTerraform(t *testing.T, minimum string) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("runs the Terraform CLI; set TF_ACC=1")
+	}
+	terraformVersionOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, tfcli.TerraformPath(), "version", "-json").Output()
+		if err != nil {
+			terraformVersionErr = err
+			return
+		}
+		var v struct {
+			Version string `json:"terraform_version"`
+		}
+		if terraformVersionErr = json.Unmarshal(out, &v); terraformVersionErr == nil {
+			terraformVersion, terraformVersionErr = version.NewVersion(v.Version)
+		}
+	})
+	if terraformVersionErr != nil {
+		t.Fatalf("reading the Terraform version: %v", terraformVersionErr)
+	}
+	if terraformVersion.Core().LessThan(version.Must(version.NewVersion(minimum))) {
+		t.Skipf("needs Terraform %s or newer, found %s: run make test-terraform-next", minimum, terraformVersion)
+	}
+}
+
+// requireHashiCorpTerraform is requireTerraform for what only Terraform has (terraform query,
+// actions): OpenTofu, chosen by TF_ACC_PROVIDER_HOST, numbers its versions alike.
+func requireHashiCorpTerraform(t *testing.T, minimum string) {
+	t.Helper()
+	if os.Getenv("TF_ACC_PROVIDER_HOST") == "registry.opentofu.org" {
+		t.Skip("OpenTofu has no terraform query or actions")
+	}
+	requireTerraform(t, minimum)
+}
+
+// adoptWorkspace is a workspace configured for e with the guide's query file.
+func adoptWorkspace(t *testing.T, e interface{ URL() string }, provider string) *tfcli.Workspace {
+	t.Helper()
+	ws := newWorkspace(t)
+	query, err := os.ReadFile(filepath.Join("..", "..", "examples", "guides", "migrating", "adopt", "adopt.tfquery.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.WriteFile("adopt.tfquery.hcl", string(query)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.WriteFile("main.tf", requiredProviders+provider); err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// The one-command adoption of a hand-built environment: terraform query writes an import block
+// by identity and a resource block for each webhook, step and image; the result validates as
+// written, and plans to imports only.
+func TestAdopt_queryGeneratesConfiguration(t *testing.T) {
+	requireHashiCorpTerraform(t, "1.14.0")
+	t.Parallel()
+	e := startEmulator(t)
+	est := seedHandBuiltEstate(t, e)
+	ws := adoptWorkspace(t, e, providerBlock(e))
+
+	mustRun(t, ws, "query", "-generate-config-out=generated.tf", "-no-color")
+	b, err := os.ReadFile(filepath.Join(ws.Dir, "generated.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	generated := string(b)
+	t.Logf("generated.tf:\n%s", generated)
+	for kind, ids := range map[string]map[string]string{"dataverse_webhook": est.Webhooks, "dataverse_webhook_step": est.Steps, "dataverse_webhook_step_image": est.Images} {
+		if n := len(regexp.MustCompile(`(?m)^resource "`+kind+`" `).FindAllString(generated, -1)); n != len(ids) {
+			t.Errorf("%d %s blocks, want %d", n, kind, len(ids))
+		}
+		for label, id := range ids {
+			if !strings.Contains(generated, `id = "`+id+`"`) {
+				t.Errorf("no import block with the identity of %s %q", kind, label)
+			}
+		}
+	}
+
+	// Attributes at their defaults are not written: a step at every default but its filter, and
+	// an image named as its alias.
+	for _, c := range []struct{ label, block, want string }{
+		{"orders update", generatedBlock(t, generated, est.Steps["orders update"]), `filtering_attributes = ["name", "telephone1"]`},
+		{"orders before", generatedBlock(t, generated, est.Images["orders before"]), `alias      = "before"`},
+	} {
+		if !strings.Contains(c.block, c.want) {
+			t.Errorf("the block of %q lacks %s:\n%s", c.label, c.want, c.block)
+		}
+		for _, attr := range []string{"stage", "mode", "rank", "enabled", "async_auto_delete", "name"} {
+			if regexp.MustCompile(`(?m)^\s*` + attr + `\s*=`).MatchString(c.block) {
+				t.Errorf("the block of %q writes %s, which is at its default:\n%s", c.label, attr, c.block)
+			}
+		}
+	}
+	// Values away from their defaults are.
+	sync := generatedBlock(t, generated, est.Steps["orders create"])
+	for _, want := range []string{`mode                 = "Synchronous"`, `stage                = "PreOperation"`, `rank                 = 2`, `name                 = "Contact created (sync)"`} {
+		if !strings.Contains(sync, want) {
+			t.Errorf("the synchronous step's block lacks %s:\n%s", want, sync)
+		}
+	}
+	if disabled := generatedBlock(t, generated, est.Steps["feed update"]); !strings.Contains(disabled, "enabled              = false") {
+		t.Errorf("the disabled step's block does not say so:\n%s", disabled)
+	}
+
+	// terraform validate accepts it as written: each webhook only warns that its secret is unset.
+	res, err := ws.Run(context.Background(), "validate", "-json", "-no-color")
+	var got validateResult
+	if jerr := json.Unmarshal([]byte(res.Stdout), &got); jerr != nil {
+		t.Fatalf("terraform validate printed no JSON (%v): %v", jerr, err)
+	}
+	if !got.Valid || got.ErrorCount > 0 {
+		t.Fatalf("the generated configuration is not valid: %+v", got.Diagnostics)
+	}
+	unset := 0
+	for _, d := range got.Diagnostics {
+		if d.Summary == "Webhook secret not set" {
+			unset++
+		}
+	}
+	if unset != len(est.Webhooks) {
+		t.Errorf("%d warnings of an unset secret, want one per webhook (%d): %+v", unset, len(est.Webhooks), got.Diagnostics)
+	}
+
+	// It plans to imports only, applies, and then plans nothing; Dataverse keeps its secrets.
+	total := len(est.Webhooks) + len(est.Steps) + len(est.Images)
+	plan := mustRun(t, ws, "plan", "-input=false", "-no-color")
+	if want := fmt.Sprintf("Plan: %d to import, 0 to add, 0 to change, 0 to destroy.", total); !strings.Contains(plan.Stdout, want) {
+		t.Fatalf("plan of the generated configuration does not say %q:\n%s", want, plan.Stdout)
+	}
+	mustRun(t, ws, applyArgs()...)
+	if again := mustRun(t, ws, "plan", "-input=false", "-no-color", "-detailed-exitcode"); again.ExitCode != 0 {
+		t.Fatalf("a second plan is not empty:\n%s", again.Stdout)
+	}
+	if v, _ := e.AuthValue(est.Webhooks["crm-orders"]); v != "orders-key" {
+		t.Errorf("adoption changed the secret Dataverse holds")
+	}
+}
+
+// generatedBlock returns the resource block whose import block carries identity id.
+func generatedBlock(t *testing.T, generated, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`to\s*=\s*(\S+)\s+provider\s*=\s*dataverse\s+identity\s*=\s*\{\s*id\s*=\s*"` + regexp.QuoteMeta(id) + `"`).FindStringSubmatch(generated)
+	if m == nil {
+		t.Fatalf("no import block with identity %s", id)
+	}
+	typ, name, _ := strings.Cut(m[1], ".")
+	block := regexp.MustCompile(`(?s)resource "` + regexp.QuoteMeta(typ) + `" "` + regexp.QuoteMeta(name) + `" \{.*?\n\}`).FindString(generated)
+	if block == "" {
+		t.Fatalf("no resource block for %s", m[1])
+	}
+	return block
+}
+
+// An adopted webhook keeps the secret Dataverse holds: its configuration may leave the secret
+// out, which validation only warns about, until the plan would send it. Terraform 1.11 and
+// newer, with an import block by id.
+func TestAdopt_importedWebhookNeedsNoSecretUntilSent(t *testing.T) {
+	requireTerraform(t, "1.11.0")
+	t.Parallel()
+	e := startEmulator(t)
+	est := seedHandBuiltEstate(t, e)
+	ws := newWorkspace(t)
+	webhook := func(extra string) string {
+		return requiredProviders + providerBlock(e) + fmt.Sprintf(`
+import {
+  to = dataverse_webhook.orders
+  id = %q
+}
+
+resource "dataverse_webhook" "orders" {
+  name        = "crm-orders"
+  url         = "https://fn.example.net/api/crm-orders"
+  description = "Order changes to the integration"
+  auth_type   = "WebhookKey"
+  %s
+}
+`, est.Webhooks["crm-orders"], extra)
+	}
+	if err := ws.WriteFile("main.tf", webhook("")); err != nil {
+		t.Fatal(err)
+	}
+	if res := mustRun(t, ws, "validate", "-no-color"); !strings.Contains(res.Stdout+res.Stderr, "Webhook secret not set") {
+		t.Errorf("validate does not warn of the unset secret:\n%s", res.Stdout+res.Stderr)
+	}
+	if plan := mustRun(t, ws, "plan", "-input=false", "-no-color"); !strings.Contains(plan.Stdout, "Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.") {
+		t.Fatalf("the import plans more than an import:\n%s", plan.Stdout)
+	}
+	mustRun(t, ws, applyArgs()...)
+
+	// Sending the secret needs it.
+	if err := ws.WriteFile("main.tf", webhook("auth_wo_version = 1")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ws.Run(context.Background(), "plan", "-input=false", "-no-color")
+	if err == nil || !strings.Contains(res.Stderr, "Missing webhook secret") {
+		t.Fatalf("a plan that would send a secret the configuration lacks was accepted (%v):\n%s", err, res.Stdout+res.Stderr)
+	}
+	if v, _ := e.AuthValue(est.Webhooks["crm-orders"]); v != "orders-key" {
+		t.Errorf("the secret Dataverse holds changed")
+	}
+}
+
+// The path for Terraform 1.11 to 1.13 and OpenTofu: the guide's finder prints an import block
+// for every webhook, step and image; plan -generate-config-out writes their configuration, which
+// plans to imports only.
+func TestAdopt_finderAndImportBlocks(t *testing.T) {
+	requireTerraform(t, "1.11.0")
+	t.Parallel()
+	e := startEmulator(t)
+	est := seedHandBuiltEstate(t, e)
+	finder, err := os.ReadFile(filepath.Join("..", "..", "examples", "guides", "migrating", "find", "main.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"SSL_CERT_FILE=" + os.Getenv("SSL_CERT_FILE")}
+	for k, v := range e.Env() {
+		if k != "SSL_CERT_FILE" {
+			env = append(env, k+"="+v)
+		}
+	}
+	find := newWorkspace(t)
+	find.Env = append(find.Env, env...)
+	if err := find.WriteFile("main.tf", string(finder)); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, find, applyArgs()...)
+	imports := mustRun(t, find, "output", "-raw", "import_blocks").Stdout
+	total := len(est.Webhooks) + len(est.Steps) + len(est.Images)
+	if n := strings.Count(imports, "import {"); n != total {
+		t.Fatalf("the finder printed %d import blocks, want %d:\n%s", n, total, imports)
+	}
+	for _, id := range est.Images {
+		if !strings.Contains(imports, id) {
+			t.Errorf("the finder skipped image %s:\n%s", id, imports)
+		}
+	}
+
+	infra := newWorkspace(t)
+	infra.Env = append(infra.Env, env...)
+	if err := infra.WriteFile("main.tf", requiredProviders+"provider \"dataverse\" {}\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := infra.WriteFile("imports.tf", imports); err != nil {
+		t.Fatal(err)
+	}
+	plan := mustRun(t, infra, "plan", "-generate-config-out=generated.tf", "-input=false", "-no-color")
+	if want := fmt.Sprintf("Plan: %d to import, 0 to add, 0 to change, 0 to destroy.", total); !strings.Contains(plan.Stdout, want) {
+		t.Fatalf("the plan that generates configuration does not say %q:\n%s", want, plan.Stdout)
+	}
+	mustRun(t, infra, applyArgs()...)
+	if again := mustRun(t, infra, "plan", "-input=false", "-no-color", "-detailed-exitcode"); again.ExitCode != 0 {
+		t.Fatalf("a second plan is not empty:\n%s", again.Stdout)
+	}
+}

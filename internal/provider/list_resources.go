@@ -1,0 +1,329 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/list"
+	listschema "github.com/hashicorp/terraform-plugin-framework/list/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// List resources (Terraform 1.14 and newer) let `terraform query` find the webhooks, steps and
+// images an environment already has, and `-generate-config-out` write an import block (by
+// identity) and a resource block for each. The resource objects they return are shaped for that
+// configuration: an attribute at its default is left null, so Terraform does not write it.
+
+// NewWebhookListResource lists dataverse_webhook.
+func NewWebhookListResource() list.ListResource { return &webhookListResource{} }
+
+// NewWebhookStepListResource lists dataverse_webhook_step.
+func NewWebhookStepListResource() list.ListResource { return &webhookStepListResource{} }
+
+// NewWebhookStepImageListResource lists dataverse_webhook_step_image.
+func NewWebhookStepImageListResource() list.ListResource { return &webhookStepImageListResource{} }
+
+var (
+	_ list.ListResourceWithConfigure      = (*webhookListResource)(nil)
+	_ list.ListResourceWithConfigure      = (*webhookStepListResource)(nil)
+	_ list.ListResourceWithValidateConfig = (*webhookStepListResource)(nil)
+	_ list.ListResourceWithConfigure      = (*webhookStepImageListResource)(nil)
+	_ list.ListResourceWithValidateConfig = (*webhookStepImageListResource)(nil)
+)
+
+// listBase holds what every list resource shares: the provider's data.
+type listBase struct{ data *providerData }
+
+func (l *listBase) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	l.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// estate reads the registrations f chooses, or returns the results that report why it could not.
+func (l *listBase) estate(ctx context.Context, f dataverse.EstateFilter) (*dataverse.Estate, func(func(list.ListResult) bool)) {
+	var diags diag.Diagnostics
+	client := requireClient(l.data, &diags)
+	if client == nil {
+		return nil, list.ListResultsStreamDiagnostics(diags)
+	}
+	ctx, cancel := context.WithTimeout(l.data.withMasks(ctx), defaultTimeout)
+	defer cancel()
+	est, err := client.ListEstate(ctx, f)
+	if err != nil {
+		detail := apiErrorDetail("Listing the registrations", err)
+		if errors.Is(err, dataverse.ErrNotWebhookStep) {
+			detail = fmt.Sprintf("Step %s does not fire a webhook (it may be a plug-in's step), so it has no images to adopt as dataverse_webhook_step_image.", f.StepID)
+		}
+		diags.AddError("Could not list the registrations", detail)
+		return nil, list.ListResultsStreamDiagnostics(diags)
+	}
+	return est, nil
+}
+
+// result builds one list result: identity from id and, when Terraform asks for it, the resource
+// object from model.
+func result(ctx context.Context, req list.ListRequest, id, displayName string, model any) list.ListResult {
+	r := req.NewListResult(ctx)
+	r.DisplayName = displayName
+	r.Diagnostics.Append(r.Identity.Set(ctx, rowIdentity{ID: types.StringValue(id)})...)
+	if req.IncludeResource {
+		r.Diagnostics.Append(r.Resource.Set(ctx, model)...)
+	}
+	return r
+}
+
+// stream pushes the results of n items, at most limit of them when limit is positive.
+func stream(n int, limit int64, build func(i int) list.ListResult) func(func(list.ListResult) bool) {
+	return func(push func(list.ListResult) bool) {
+		for i := range n {
+			if limit > 0 && int64(i) >= limit {
+				return
+			}
+			if !push(build(i)) {
+				return
+			}
+		}
+	}
+}
+
+// nullTimeouts is the timeouts block left out.
+func nullTimeouts() timeouts.Value {
+	return timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
+		"create": types.StringType, "read": types.StringType, "update": types.StringType, "delete": types.StringType,
+	})}
+}
+
+// nullIf leaves v null when it equals def, the attribute's default.
+func nullIf[T interface{ Equal(attr.Value) bool }](v T, def attr.Value, null T) T {
+	if v.Equal(def) {
+		return null
+	}
+	return v
+}
+
+// guidConfig reports an attribute of a list block that must be a GUID.
+func guidConfig(v types.String, name string, diags *diag.Diagnostics) {
+	if v.IsNull() || v.IsUnknown() || dataverse.IsGUID(v.ValueString()) {
+		return
+	}
+	diags.AddAttributeError(path.Root(name), "Invalid "+name,
+		fmt.Sprintf("%s must be a GUID such as 00000000-0000-0000-0000-000000000001; got %q.", name, v.ValueString()))
+}
+
+// atMostOne reports more than one of the named filters set.
+func atMostOne(diags *diag.Diagnostics, values map[string]types.String) {
+	var set []string
+	for name, v := range values {
+		if !v.IsNull() {
+			set = append(set, name)
+		}
+	}
+	if len(set) > 1 {
+		diags.AddError("Conflicting filters", fmt.Sprintf("Set at most one of %s.", quotedList(slices.Sorted(maps.Keys(values)))))
+	}
+}
+
+// --- webhooks ---
+
+type webhookListResource struct{ listBase }
+
+type webhookListModel struct {
+	NamePrefix types.String `tfsdk:"name_prefix"`
+}
+
+func (l *webhookListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_webhook"
+}
+
+func (l *webhookListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
+	resp.Schema = listschema.Schema{
+		MarkdownDescription: "The webhooks of the environment, sorted by name, for `terraform query`.",
+		Attributes: map[string]listschema.Attribute{
+			"name_prefix": listschema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only webhooks whose name starts with this, compared without case. Omit it for every webhook.",
+			},
+		},
+	}
+}
+
+func (l *webhookListResource) List(ctx context.Context, req list.ListRequest, resp *list.ListResultsStream) {
+	var cfg webhookListModel
+	if diags := req.Config.Get(ctx, &cfg); diags.HasError() {
+		resp.Results = list.ListResultsStreamDiagnostics(diags)
+		return
+	}
+	est, failed := l.estate(ctx, dataverse.EstateFilter{WebhookNamePrefix: cfg.NamePrefix.ValueString()})
+	if failed != nil {
+		resp.Results = failed
+		return
+	}
+	resp.Results = stream(len(est.Webhooks), req.Limit, func(i int) list.ListResult {
+		w := est.Webhooks[i]
+		m := webhookModel{Timeouts: nullTimeouts()}
+		setWebhookState(&m, &w)
+		return result(ctx, req, w.ID, w.Name, &m)
+	})
+}
+
+// --- steps ---
+
+type webhookStepListResource struct{ listBase }
+
+type webhookStepListModel struct {
+	WebhookID         types.String `tfsdk:"webhook_id"`
+	WebhookNamePrefix types.String `tfsdk:"webhook_name_prefix"`
+}
+
+func (l *webhookStepListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_webhook_step"
+}
+
+func (l *webhookStepListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
+	resp.Schema = listschema.Schema{
+		MarkdownDescription: "Steps that fire webhooks, for `terraform query`: those of one webhook, of the webhooks " +
+			"whose name starts with a prefix, or of every webhook. Steps of plug-ins are never listed.",
+		Attributes: map[string]listschema.Attribute{
+			"webhook_id": listschema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only the steps of this webhook (its `serviceendpointid`).",
+			},
+			"webhook_name_prefix": listschema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only the steps of webhooks whose name starts with this, compared without case.",
+			},
+		},
+	}
+}
+
+func (l *webhookStepListResource) ValidateListResourceConfig(ctx context.Context, req list.ValidateConfigRequest, resp *list.ValidateConfigResponse) {
+	var cfg webhookStepListModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	guidConfig(cfg.WebhookID, "webhook_id", &resp.Diagnostics)
+	atMostOne(&resp.Diagnostics, map[string]types.String{"webhook_id": cfg.WebhookID, "webhook_name_prefix": cfg.WebhookNamePrefix})
+}
+
+func (l *webhookStepListResource) List(ctx context.Context, req list.ListRequest, resp *list.ListResultsStream) {
+	var cfg webhookStepListModel
+	if diags := req.Config.Get(ctx, &cfg); diags.HasError() {
+		resp.Results = list.ListResultsStreamDiagnostics(diags)
+		return
+	}
+	est, failed := l.estate(ctx, dataverse.EstateFilter{
+		WebhookID: cfg.WebhookID.ValueString(), WebhookNamePrefix: cfg.WebhookNamePrefix.ValueString(), Steps: true,
+	})
+	if failed != nil {
+		resp.Results = failed
+		return
+	}
+	resp.Results = stream(len(est.Steps), req.Limit, func(i int) list.ListResult {
+		s := est.Steps[i]
+		m := webhookStepModel{Timeouts: nullTimeouts()}
+		diags := setStepState(ctx, &m, &s)
+		w, _ := est.WebhookByID(s.EventHandlerID)
+		withoutStepDefaults(&m, w.Name)
+		r := result(ctx, req, s.ID, s.Name, &m)
+		r.Diagnostics.Append(diags...)
+		return r
+	})
+}
+
+// withoutStepDefaults nulls the attributes a step has at their defaults, the name included when
+// it is the one the provider (and the Plug-in Registration Tool) gives.
+func withoutStepDefaults(m *webhookStepModel, webhookName string) {
+	m.Stage = nullIf(m.Stage, types.StringValue(dataverse.StepStagePostOperation.String()), types.StringNull())
+	m.Mode = nullIf(m.Mode, types.StringValue(dataverse.StepModeAsynchronous.String()), types.StringNull())
+	m.Rank = nullIf(m.Rank, types.Int64Value(1), types.Int64Null())
+	m.AsyncAutoDelete = nullIf(m.AsyncAutoDelete, types.BoolValue(false), types.BoolNull())
+	m.Enabled = nullIf(m.Enabled, types.BoolValue(true), types.BoolNull())
+	if webhookName != "" {
+		m.Name = nullIf(m.Name, types.StringValue(defaultStepName(webhookName, m.Message.ValueString(), m.Table.ValueString())), types.StringNull())
+	}
+}
+
+// --- images ---
+
+type webhookStepImageListResource struct{ listBase }
+
+type webhookStepImageListModel struct {
+	StepID            types.String `tfsdk:"step_id"`
+	WebhookID         types.String `tfsdk:"webhook_id"`
+	WebhookNamePrefix types.String `tfsdk:"webhook_name_prefix"`
+}
+
+func (l *webhookStepImageListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_webhook_step_image"
+}
+
+func (l *webhookStepImageListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
+	resp.Schema = listschema.Schema{
+		MarkdownDescription: "Images of steps that fire webhooks, for `terraform query`: those of one step, of the " +
+			"steps of one webhook, of the webhooks whose name starts with a prefix, or of every webhook.",
+		Attributes: map[string]listschema.Attribute{
+			"step_id": listschema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only the images of this step (its `sdkmessageprocessingstepid`).",
+			},
+			"webhook_id": listschema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only the images of the steps of this webhook (its `serviceendpointid`).",
+			},
+			"webhook_name_prefix": listschema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only the images of the steps of webhooks whose name starts with this, compared without case.",
+			},
+		},
+	}
+}
+
+func (l *webhookStepImageListResource) ValidateListResourceConfig(ctx context.Context, req list.ValidateConfigRequest, resp *list.ValidateConfigResponse) {
+	var cfg webhookStepImageListModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	guidConfig(cfg.StepID, "step_id", &resp.Diagnostics)
+	guidConfig(cfg.WebhookID, "webhook_id", &resp.Diagnostics)
+	atMostOne(&resp.Diagnostics, map[string]types.String{
+		"step_id": cfg.StepID, "webhook_id": cfg.WebhookID, "webhook_name_prefix": cfg.WebhookNamePrefix,
+	})
+}
+
+func (l *webhookStepImageListResource) List(ctx context.Context, req list.ListRequest, resp *list.ListResultsStream) {
+	var cfg webhookStepImageListModel
+	if diags := req.Config.Get(ctx, &cfg); diags.HasError() {
+		resp.Results = list.ListResultsStreamDiagnostics(diags)
+		return
+	}
+	est, failed := l.estate(ctx, dataverse.EstateFilter{
+		StepID: cfg.StepID.ValueString(), WebhookID: cfg.WebhookID.ValueString(),
+		WebhookNamePrefix: cfg.WebhookNamePrefix.ValueString(), Images: true,
+	})
+	if failed != nil {
+		resp.Results = failed
+		return
+	}
+	resp.Results = stream(len(est.Images), req.Limit, func(i int) list.ListResult {
+		img := est.Images[i]
+		m := webhookStepImageModel{Timeouts: nullTimeouts(), Attributes: types.SetNull(types.StringType)}
+		diags := setStepImageState(ctx, &m, &img)
+		// The name follows the alias while unset.
+		m.Name = nullIf(m.Name, m.Alias, types.StringNull())
+		step, _ := est.StepByID(img.StepID)
+		r := result(ctx, req, img.ID, step.Name+" / "+img.EntityAlias, &m)
+		r.Diagnostics.Append(diags...)
+		return r
+	})
+}

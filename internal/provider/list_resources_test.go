@@ -1,0 +1,180 @@
+package provider
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+)
+
+// listed is one list result as Terraform receives it.
+type listed struct {
+	display, id string
+	resource    map[string]tftypes.Value
+}
+
+// listThrough sends what terraform query sends for a list block with the given config, and
+// returns the results and any diagnostics, of validation or of the listing.
+func listThrough(t *testing.T, server tfprotov6.ProviderServer, typ string, config map[string]tftypes.Value, limit int64) ([]listed, []*tfprotov6.Diagnostic) {
+	t.Helper()
+	ctx := context.Background()
+	lister, ok := server.(tfprotov6.ListResourceServer)
+	if !ok {
+		t.Fatal("the provider server has no list resources")
+	}
+	s := server
+	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := schemas.ListResourceSchemas[typ]
+	if ls == nil {
+		t.Fatalf("no list resource %s", typ)
+	}
+	cfg := dynamicValue(t, objectOf(ls.Block, config))
+	v, err := lister.ValidateListResourceConfig(ctx, &tfprotov6.ValidateListResourceConfigRequest{TypeName: typ, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Diagnostics) > 0 {
+		return nil, v.Diagnostics
+	}
+	stream, err := lister.ListResource(ctx, &tfprotov6.ListResourceRequest{TypeName: typ, Config: cfg, IncludeResource: true, Limit: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resourceType := schemas.ResourceSchemas[typ].ValueType()
+	var out []listed
+	var diags []*tfprotov6.Diagnostic
+	for r := range stream.Results {
+		if len(r.Diagnostics) > 0 {
+			diags = append(diags, r.Diagnostics...)
+			continue
+		}
+		out = append(out, listed{display: r.DisplayName, id: identityID(t, r.Identity), resource: decodeObject(t, r.Resource, resourceType)})
+	}
+	return out, diags
+}
+
+func str(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+
+func ids(results []listed) []string {
+	out := make([]string, len(results))
+	for i, r := range results {
+		out[i] = r.id
+	}
+	return out
+}
+
+func TestList_webhooksStepsAndImages(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	est := seedHandBuiltEstate(t, e)
+	s := protocolProvider(t, e)
+	need := func(results []listed, diags []*tfprotov6.Diagnostic) []listed {
+		t.Helper()
+		requireNoDiagnostics(t, "ListResource", diags)
+		if len(diags) > 0 {
+			t.Fatalf("warnings: %+v", diags)
+		}
+		return results
+	}
+
+	t.Run("webhooks by prefix", func(t *testing.T) {
+		got := need(listThrough(t, s, "dataverse_webhook", map[string]tftypes.Value{"name_prefix": str("CRM-")}, 100))
+		if want := []string{est.Webhooks["crm-audit"], est.Webhooks["crm-orders"]}; !slices.Equal(ids(got), want) {
+			t.Fatalf("ids = %v, want crm-audit then crm-orders %v", ids(got), want)
+		}
+		if got[1].display != "crm-orders" || stringAttr(t, got[1].resource, "description") != "Order changes to the integration" ||
+			stringAttr(t, got[1].resource, "auth_type") != "WebhookKey" {
+			t.Errorf("crm-orders listed as %q with %v", got[1].display, got[1].resource)
+		}
+		if !got[1].resource["auth_key_wo"].IsNull() {
+			t.Error("a listed webhook carries a secret")
+		}
+	})
+
+	t.Run("all webhooks, limited", func(t *testing.T) {
+		if got := need(listThrough(t, s, "dataverse_webhook", nil, 0)); len(got) != 3 {
+			t.Errorf("%d webhooks without a filter, want 3", len(got))
+		}
+		if got := need(listThrough(t, s, "dataverse_webhook", nil, 2)); len(got) != 2 {
+			t.Errorf("%d webhooks with limit 2", len(got))
+		}
+	})
+
+	t.Run("steps of one webhook, defaults left null", func(t *testing.T) {
+		got := need(listThrough(t, s, "dataverse_webhook_step", map[string]tftypes.Value{"webhook_id": str(est.Webhooks["crm-orders"])}, 100))
+		if want := []string{est.Steps["orders create"], est.Steps["orders update"]}; !slices.Equal(ids(got), want) {
+			t.Fatalf("ids = %v, want %v", ids(got), want)
+		}
+		sync, update := got[0].resource, got[1].resource
+		if stringAttr(t, sync, "mode") != "Synchronous" || stringAttr(t, sync, "stage") != "PreOperation" || stringAttr(t, sync, "name") != "Contact created (sync)" {
+			t.Errorf("the synchronous step lost values away from the defaults: %v", sync)
+		}
+		for _, attr := range []string{"mode", "stage", "rank", "enabled", "async_auto_delete", "name"} {
+			if !update[attr].IsNull() {
+				t.Errorf("%s of a step at its defaults is %v, want null so that it is not written", attr, update[attr])
+			}
+		}
+		if stringAttr(t, update, "webhook_id") != est.Webhooks["crm-orders"] || stringAttr(t, update, "message") != "Update" {
+			t.Errorf("step listed as %v", update)
+		}
+	})
+
+	t.Run("all steps, in few requests", func(t *testing.T) {
+		e.ResetStats()
+		got := need(listThrough(t, s, "dataverse_webhook_step", nil, 100))
+		if len(got) != 4 {
+			t.Errorf("%d steps, want 4", len(got))
+		}
+		if st := e.Stats(); st.Requests.Total > 2 {
+			t.Errorf("listing every step made %d requests, want at most 2 (webhooks, then their steps)", st.Requests.Total)
+		}
+	})
+
+	t.Run("images, all and of a step", func(t *testing.T) {
+		e.ResetStats()
+		all := need(listThrough(t, s, "dataverse_webhook_step_image", nil, 100))
+		if len(all) != 3 {
+			t.Fatalf("%d images, want 3", len(all))
+		}
+		if st := e.Stats(); st.Requests.Total > 3 {
+			t.Errorf("listing every image made %d requests, want at most 3", st.Requests.Total)
+		}
+		ofStep := need(listThrough(t, s, "dataverse_webhook_step_image", map[string]tftypes.Value{"step_id": str(est.Steps["orders update"])}, 100))
+		if want := []string{est.Images["orders before"], est.Images["orders both"]}; !slices.Equal(ids(ofStep), want) {
+			t.Fatalf("ids = %v, want %v", ids(ofStep), want)
+		}
+		if ofStep[0].display != "crm-orders: Update of account / before" || !ofStep[0].resource["name"].IsNull() {
+			t.Errorf("image listed as %q with name %v, want the step and alias, and a null name (it is the alias)", ofStep[0].display, ofStep[0].resource["name"])
+		}
+		ofHook := need(listThrough(t, s, "dataverse_webhook_step_image", map[string]tftypes.Value{"webhook_id": str(est.Webhooks["crm-audit"])}, 100))
+		if !slices.Equal(ids(ofHook), []string{est.Images["audit gone"]}) {
+			t.Errorf("images of crm-audit = %v", ids(ofHook))
+		}
+	})
+
+	t.Run("refused filters", func(t *testing.T) {
+		for _, tc := range []struct {
+			typ    string
+			config map[string]tftypes.Value
+			want   string
+		}{
+			{"dataverse_webhook_step", map[string]tftypes.Value{"webhook_id": str("crm-orders")}, "Invalid webhook_id"},
+			{"dataverse_webhook_step", map[string]tftypes.Value{"webhook_id": str(est.Webhooks["crm-orders"]), "webhook_name_prefix": str("crm")}, "Conflicting filters"},
+			{"dataverse_webhook_step_image", map[string]tftypes.Value{"step_id": str("x")}, "Invalid step_id"},
+			{"dataverse_webhook_step_image", map[string]tftypes.Value{"step_id": str(emulator.SDKMessageID("Update"))}, "Could not list"},
+		} {
+			_, diags := listThrough(t, s, tc.typ, tc.config, 100)
+			if len(diags) == 0 || !strings.Contains(diags[0].Summary, tc.want) {
+				t.Errorf("%s %v: diagnostics %+v, want %q", tc.typ, tc.config, diags, tc.want)
+			}
+		}
+	})
+}
