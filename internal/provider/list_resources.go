@@ -249,7 +249,7 @@ func withoutStepDefaults(m *webhookStepModel, webhookName string) {
 	m.AsyncAutoDelete = nullIf(m.AsyncAutoDelete, types.BoolValue(false), types.BoolNull())
 	m.Enabled = nullIf(m.Enabled, types.BoolValue(true), types.BoolNull())
 	if webhookName != "" {
-		m.Name = nullIf(m.Name, types.StringValue(defaultStepName(webhookName, m.Message.ValueString(), m.Table.ValueString())), types.StringNull())
+		m.Name = nullIf(m.Name, types.StringValue(dataverse.DefaultStepName(webhookName, m.Message.ValueString(), m.Table.ValueString())), types.StringNull())
 	}
 }
 
