@@ -57,12 +57,19 @@ func NewRedirectError(resp *http.Response) *RedirectError {
 	return e
 }
 
-// Client wraps an *http.Client so that a redirect comes back as a *RedirectError. It is the shape
-// MSAL and the OIDC token requests expect of an HTTP client.
-type Client struct{ c *http.Client }
+// Client wraps an *http.Client so that a redirect comes back as a *RedirectError and no answer
+// body yields more than a cap. It is the shape MSAL and the OIDC token requests expect of an
+// HTTP client.
+type Client struct {
+	c        *http.Client
+	maxBytes int64
+}
 
-// NewClient returns a Client over c (nil means a default client) that follows no redirect.
-func NewClient(c *http.Client) *Client { return &Client{c: NoRedirects(c)} }
+// NewClient returns a Client over c (nil means a default client) that follows no redirect and
+// reads at most maxBytes of any answer.
+func NewClient(c *http.Client, maxBytes int64) *Client {
+	return &Client{c: NoRedirects(c), maxBytes: maxBytes}
+}
 
 // Do sends req and turns a redirect answer into an error.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
@@ -74,11 +81,36 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		_ = resp.Body.Close()
 		return nil, NewRedirectError(resp)
 	}
+	resp.Body = &cappedBody{ReadCloser: resp.Body, left: c.maxBytes}
 	return resp, nil
 }
 
 // CloseIdleConnections closes the idle connections of the wrapped client.
 func (c *Client) CloseIdleConnections() { c.c.CloseIdleConnections() }
+
+// cappedBody fails a read with a *TooLargeError once the body passes its cap.
+type cappedBody struct {
+	io.ReadCloser
+	left, limit int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.limit == 0 {
+		b.limit = b.left
+	}
+	if b.left < 0 {
+		return 0, &TooLargeError{Limit: b.limit}
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, &TooLargeError{Limit: b.limit}
+	}
+	return n, err
+}
 
 // TooLargeError reports an answer body longer than the cap it was read with.
 type TooLargeError struct{ Limit int64 }
