@@ -217,7 +217,7 @@ func ChooseMethod(cfg Config) (Method, error) {
 // checkURL requires an absolute https URL without query or fragment.
 func checkURL(attribute, value string, method Method) error {
 	u, err := url.Parse(value)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		example := "https://contoso.crm.dynamics.com"
 		if attribute == "authority_host" {
 			example = DefaultAuthorityHost
