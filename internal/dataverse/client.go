@@ -61,6 +61,10 @@ type Config struct {
 	RequestTimeout        time.Duration // per attempt; default 2 minutes
 	UserAgent             string
 	OnRequest             func(ctx context.Context, l RequestLog) // optional; called once per attempt
+	// Secrets are values no error or RequestLog of the client may hold any piece of (the
+	// caller's own credentials), whatever the server echoes; each request's own secrets and the
+	// bearer token are checked as well.
+	Secrets []string
 
 	// Seams for tests in this package.
 	sleep       func(ctx context.Context, d time.Duration) error
@@ -79,6 +83,7 @@ type Client struct {
 	http      *http.Client
 	userAgent string
 	onRequest func(ctx context.Context, l RequestLog)
+	secrets   []string
 
 	maxAttempts    int
 	requestTimeout time.Duration
@@ -122,6 +127,7 @@ func New(cfg Config) (*Client, error) {
 		http:           cfg.HTTPClient,
 		userAgent:      cfg.UserAgent,
 		onRequest:      cfg.OnRequest,
+		secrets:        append([]string(nil), cfg.Secrets...),
 		maxAttempts:    orDefault(cfg.MaxRetries, defaultMaxRetries),
 		requestTimeout: orDefault(cfg.RequestTimeout, defaultRequestTimeout),
 		pageSize:       orDefault(cfg.pageSize, defaultPageSize),

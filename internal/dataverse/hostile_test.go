@@ -7,10 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // Each test here plays a hostile or broken server and checks that the client neither hands it a
@@ -227,5 +230,32 @@ func TestAnEchoedBearerTokenIsWithheld(t *testing.T) {
 	}
 	if strings.Contains(strings.ToLower(err.Error()), "access-t") || apiErr.Message != withheldMessage {
 		t.Errorf("error %q echoes the bearer token", err)
+	}
+}
+
+func TestANextLinkEchoingACredentialReachesNoLogOrError(t *testing.T) {
+	t.Parallel()
+	const credential = "Zx8Q~client-secret.value_42"
+	var h *harness
+	h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		if n == 1 {
+			writeJSON(w, http.StatusOK, map[string]any{"value": []any{webhookRow(webhookID, "a")},
+				"@odata.nextLink": h.srv.URL + "/api/data/v9.2/serviceendpoints?$skiptoken=" + url.QueryEscape(credential)})
+			return
+		}
+		dropConnection(t, w)
+	}, func(c *Config) { c.Secrets = []string{credential}; c.MaxRetries = 2 })
+	_, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	texts := []string{err.Error()}
+	for _, l := range h.requestLogs() {
+		texts = append(texts, l.Path, fmt.Sprint(l.Err))
+	}
+	for _, text := range texts {
+		if untrusted.EchoesSecret(text, []string{credential}) {
+			t.Errorf("%q holds part of the credential", text)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"math"
 	"math/big"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +113,10 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	logPath := target.EscapedPath()
 	if target.RawQuery != "" {
 		logPath += "?" + target.RawQuery
+		// A next link's query is the server's text.
+		if untrusted.EchoesSecret(target.RawQuery, c.secrets) {
+			logPath = target.EscapedPath() + "?(query withheld: it held part of a secret)"
+		}
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -253,7 +258,8 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 	}
 
 	// The bearer token counts as a secret too: a server echoing it must not put it in a log.
-	apiErr := newResponseError(r.method, req.URL.EscapedPath(), httpResp.StatusCode, body, append(r.secrets[:len(r.secrets):len(r.secrets)], token))
+	secrets := append(append(r.secrets[:len(r.secrets):len(r.secrets)], c.secrets...), token)
+	apiErr := newResponseError(r.method, req.URL.EscapedPath(), httpResp.StatusCode, body, secrets)
 	entry.ErrorCode = apiErr.Code
 	switch httpResp.StatusCode {
 	case http.StatusUnauthorized:
@@ -313,7 +319,14 @@ type transportError struct {
 }
 
 func (e *transportError) Error() string {
-	return fmt.Sprintf("dataverse: %s %s: %v", e.method, e.path, e.err)
+	// A *url.Error quotes the whole URL, and a next link's query is the server's text: the path
+	// is named already.
+	err := e.err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Sprintf("dataverse: %s %s: %v", e.method, e.path, err)
 }
 
 func (e *transportError) Unwrap() error { return e.err }
