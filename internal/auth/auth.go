@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // TokenSource supplies bearer tokens for the environment. forceRefresh asks
@@ -206,7 +208,7 @@ func ChooseMethod(cfg Config) (Method, error) {
 		u, err := url.Parse(cfg.MSIEndpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return "", &ConfigError{Method: method, Invalid: "msi_endpoint", message: fmt.Sprintf(
-				"managed identity authentication: msi_endpoint must be an http or https URL, got %q", cfg.MSIEndpoint)}
+				"managed identity authentication: msi_endpoint must be an http or https URL, got %s", displaySetting(cfg.MSIEndpoint))}
 		}
 	}
 	return method, nil
@@ -215,16 +217,19 @@ func ChooseMethod(cfg Config) (Method, error) {
 // checkURL requires an absolute https URL without query or fragment.
 func checkURL(attribute, value string, method Method) error {
 	u, err := url.Parse(value)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		example := "https://contoso.crm.dynamics.com"
 		if attribute == "authority_host" {
 			example = DefaultAuthorityHost
 		}
 		return &ConfigError{Method: method, Invalid: attribute, message: fmt.Sprintf(
-			"%s authentication: %s must be an https URL such as %s, got %q", requirementOf(method).Title, attribute, example, value)}
+			"%s authentication: %s must be an https URL such as %s, got %s", requirementOf(method).Title, attribute, example, displaySetting(value))}
 	}
 	return nil
 }
+
+// maxTokenAnswerBytes bounds any answer of a token service; real ones are a few kilobytes.
+const maxTokenAnswerBytes = 1 << 20
 
 // NewTokenSource chooses the authentication method (see ChooseMethod) and
 // returns a caching token source for it. It reads a configured certificate
@@ -238,12 +243,19 @@ func NewTokenSource(cfg Config) (TokenSource, Method, error) {
 		cfg.Now = time.Now
 	}
 	resource := strings.TrimRight(cfg.EnvironmentURL, "/")
+	base := cfg.HTTPClient
+	if base == nil {
+		base = &http.Client{Timeout: time.Minute}
+	}
+	// Entra ID, the managed identity endpoints and the pipelines' token services never redirect
+	// these requests: a followed 307 would replay the client secret or assertion elsewhere.
+	httpClient := untrusted.NewClient(base, maxTokenAnswerBytes)
 	var fetch fetchFunc
 	switch method {
 	case MethodClientSecret, MethodClientCertificate, MethodOIDC:
-		fetch, err = newConfidentialFetcher(cfg, method, resource)
+		fetch, err = newConfidentialFetcher(cfg, httpClient, method, resource)
 	case MethodManagedIdentity:
-		fetch, err = newManagedIdentityFetcher(cfg, resource)
+		fetch, err = newManagedIdentityFetcher(cfg, httpClient, resource)
 	case MethodAzureCLI:
 		fetch = newCLIFetcher(cfg, resource)
 	}
@@ -251,4 +263,18 @@ func NewTokenSource(cfg Config) (TokenSource, Method, error) {
 		return nil, "", err
 	}
 	return newCachingSource(fetch, cfg.Now), method, nil
+}
+
+// displaySetting quotes a URL setting for an error without its user information, query or
+// fragment, any of which may hold a credential; text that does not parse as a URL is not shown.
+func displaySetting(value string) string {
+	u, err := url.Parse(value)
+	if err != nil || u.Opaque != "" {
+		return "a value that is not an absolute URL"
+	}
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		shown += " (its user information, query or fragment not shown)"
+	}
+	return fmt.Sprintf("%q", shown)
 }

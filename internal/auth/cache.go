@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -23,11 +25,20 @@ const (
 	fetchTimeout = 2 * time.Minute
 )
 
+// maxFetchAttempts bounds the tries of one token fetch that meets transient
+// failures (a 503 from the token endpoint, a reset connection).
+const maxFetchAttempts = 4
+
+// fetchRetryWait is the wait before the second try; it doubles for each one after.
+const fetchRetryWait = 500 * time.Millisecond
+
 // cachingSource caches one token and shares one fetch among concurrent callers.
 type cachingSource struct {
 	fetch fetchFunc
 	now   func() time.Time
 	group singleflight.Group
+	// retryWait is the wait before the given try (2 for the second); a seam for tests.
+	retryWait func(attempt int) time.Duration
 
 	mu        sync.Mutex
 	token     string
@@ -35,7 +46,31 @@ type cachingSource struct {
 }
 
 func newCachingSource(fetch fetchFunc, now func() time.Time) *cachingSource {
-	return &cachingSource{fetch: fetch, now: now}
+	return &cachingSource{fetch: fetch, now: now, retryWait: func(attempt int) time.Duration {
+		return fetchRetryWait << (attempt - 2)
+	}}
+}
+
+// fetchWithRetries calls fetch until it succeeds, fails for good, or has been
+// tried maxFetchAttempts times, as the Web API client does for its requests.
+func (c *cachingSource) fetchWithRetries(ctx context.Context, force bool) (string, time.Time, error) {
+	for attempt := 1; ; attempt++ {
+		token, expiresOn, err := c.fetch(ctx, force)
+		var re *redactedError
+		if err == nil || !errors.As(err, &re) || !re.transient || ctx.Err() != nil {
+			return token, expiresOn, err
+		}
+		if attempt >= maxFetchAttempts {
+			return "", time.Time{}, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+		}
+		t := time.NewTimer(c.retryWait(attempt + 1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", time.Time{}, err
+		case <-t.C:
+		}
+	}
 }
 
 func (c *cachingSource) cached() (string, bool) {
@@ -80,7 +115,7 @@ func (c *cachingSource) Token(ctx context.Context, forceRefresh bool) (string, e
 		fetchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 		defer cancel()
 		fetchedAt := c.now()
-		token, expiresOn, err := c.fetch(fetchCtx, forceRefresh)
+		token, expiresOn, err := c.fetchWithRetries(fetchCtx, forceRefresh)
 		if err != nil {
 			return "", err
 		}

@@ -2,9 +2,13 @@ package auth
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +18,8 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // microsoftClouds are the authority hosts MSAL's instance discovery knows.
@@ -47,7 +53,7 @@ func (noTokenCache) Export(context.Context, cache.Marshaler, cache.ExportHints) 
 
 // newConfidentialFetcher builds the MSAL confidential client for the
 // secret, certificate and OIDC methods.
-func newConfidentialFetcher(cfg Config, method Method, resource string) (fetchFunc, error) {
+func newConfidentialFetcher(cfg Config, httpClient *untrusted.Client, method Method, resource string) (fetchFunc, error) {
 	title := requirementOf(method).Title
 	authorityHost := strings.TrimRight(cfg.AuthorityHost, "/")
 	if authorityHost == "" {
@@ -71,16 +77,13 @@ func newConfidentialFetcher(cfg Config, method Method, resource string) (fetchFu
 		}
 		cred = c
 	case MethodOIDC:
-		assertions := newAssertionSource(cfg)
+		assertions := newAssertionSource(cfg, httpClient)
 		cred = confidential.NewCredFromAssertionCallback(func(ctx context.Context, _ confidential.AssertionRequestOptions) (string, error) {
 			return assertions.assertion(ctx)
 		})
 	}
 
-	options := []confidential.Option{confidential.WithCache(noTokenCache{})}
-	if cfg.HTTPClient != nil {
-		options = append(options, confidential.WithHTTPClient(cfg.HTTPClient))
-	}
+	options := []confidential.Option{confidential.WithCache(noTokenCache{}), confidential.WithHTTPClient(httpClient)}
 	if !microsoftClouds[strings.ToLower(hostURL.Hostname())] {
 		options = append(options, confidential.WithInstanceDiscovery(false))
 	}
@@ -93,7 +96,9 @@ func newConfidentialFetcher(cfg Config, method Method, resource string) (fetchFu
 	return func(ctx context.Context, _ bool) (string, time.Time, error) {
 		result, err := client.AcquireTokenByCredential(ctx, scopes)
 		if err != nil {
-			return "", time.Time{}, newRedactedError(fmt.Sprintf("%s authentication failed: %s", title, describeMSALError(err)), err, secrets...)
+			e := newRedactedError(fmt.Sprintf("%s authentication failed: %s", title, describeMSALError(err)), err, secrets...)
+			e.transient = isTransientTokenFailure(err)
+			return "", time.Time{}, e
 		}
 		return result.AccessToken, result.ExpiresOn, nil
 	}, nil
@@ -115,22 +120,15 @@ func newConfidentialFetcher(cfg Config, method Method, resource string) (fetchFu
 //     request with claims bypasses it: a forced refresh therefore sends a
 //     claims challenge for a token issued from now on;
 //   - it retries 408, 429 and 5xx answers twice, a second apart.
-func newManagedIdentityFetcher(cfg Config, resource string) (fetchFunc, error) {
+func newManagedIdentityFetcher(cfg Config, httpClient *untrusted.Client, resource string) (fetchFunc, error) {
 	id := managedidentity.SystemAssigned()
 	if cfg.ClientID != "" {
 		id = managedidentity.UserAssignedClientID(cfg.ClientID)
 	}
-	var options []managedidentity.ClientOption
-	switch {
-	case cfg.MSIEndpoint != "":
+	options := []managedidentity.ClientOption{managedidentity.WithHTTPClient(httpClient)}
+	if cfg.MSIEndpoint != "" {
 		target, _ := url.Parse(cfg.MSIEndpoint) // checked by ChooseMethod
-		next := cfg.HTTPClient
-		if next == nil {
-			next = &http.Client{Timeout: time.Minute}
-		}
-		options = append(options, managedidentity.WithHTTPClient(endpointOverride{target: target, next: next}))
-	case cfg.HTTPClient != nil:
-		options = append(options, managedidentity.WithHTTPClient(cfg.HTTPClient))
+		options = []managedidentity.ClientOption{managedidentity.WithHTTPClient(endpointOverride{target: target, next: httpClient})}
 	}
 	client, err := managedidentity.New(id, options...)
 	if err != nil {
@@ -159,7 +157,7 @@ func issuedAfterClaims(t time.Time) string {
 // keeping the query MSAL built (api-version, resource, client_id).
 type endpointOverride struct {
 	target *url.URL
-	next   *http.Client
+	next   *untrusted.Client
 }
 
 func (o endpointOverride) Do(req *http.Request) (*http.Response, error) {
@@ -180,7 +178,7 @@ func (o endpointOverride) CloseIdleConnections() { o.next.CloseIdleConnections()
 // describeMSALError turns an MSAL error into one line: the HTTP status and
 // the service's own error text when the answer carried one.
 func describeMSALError(err error) string {
-	message := err.Error()
+	message := strings.Join(strings.Fields(err.Error()), " ")
 	var call msalerrors.CallErr
 	if !errors.As(err, &call) || call.Resp == nil {
 		return message
@@ -190,8 +188,8 @@ func describeMSALError(err error) string {
 		ErrorDescription string `json:"error_description"`
 		Message          string `json:"message"` // App Service identity endpoint
 	}{}
-	if i := strings.Index(message, "\n{"); i >= 0 {
-		_ = json.Unmarshal([]byte(message[i+1:]), &answer)
+	if raw := err.Error(); strings.Contains(raw, "\n{") {
+		_ = json.Unmarshal([]byte(raw[strings.Index(raw, "\n{")+1:]), &answer)
 	}
 	text := answer.ErrorDescription
 	if text == "" {
@@ -211,4 +209,32 @@ func describeMSALError(err error) string {
 		code = " " + answer.Error
 	}
 	return fmt.Sprintf("%sanswered %d%s: %s", endpoint, call.Resp.StatusCode, code, text)
+}
+
+// isTransientTokenFailure reports whether a failed token request is worth another try: the token
+// service answered 408, 429 or a 5xx other than 501, or the connection failed on the way. A
+// redirect, an oversized answer, a certificate failure or the caller's context ending is not.
+func isTransientTokenFailure(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var call msalerrors.CallErr
+	if errors.As(err, &call) && call.Resp != nil {
+		switch call.Resp.StatusCode {
+		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	var redirect *untrusted.RedirectError
+	var tooLarge *untrusted.TooLargeError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	if errors.As(err, &redirect) || errors.As(err, &tooLarge) || errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostErr) {
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

@@ -9,7 +9,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // assertionSource produces the federated token (client assertion) for each
@@ -21,14 +22,10 @@ type assertionSource struct {
 	requestURL    string
 	requestToken  string
 	adoConnection string
-	httpClient    *http.Client
+	httpClient    *untrusted.Client
 }
 
-func newAssertionSource(cfg Config) *assertionSource {
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: time.Minute}
-	}
+func newAssertionSource(cfg Config, client *untrusted.Client) *assertionSource {
 	return &assertionSource{
 		token:         strings.TrimSpace(cfg.OIDCToken),
 		tokenFile:     cfg.OIDCTokenFilePath,
@@ -114,7 +111,7 @@ func (a *assertionSource) call(req *http.Request, platform string, answer any) e
 		return newRedactedError(fmt.Sprintf("the %s ID token request to %s failed: %v", platform, displayURL(req.URL), err), err, a.requestToken)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(resp.Body) // capped by the client
 	if err != nil {
 		return newRedactedError(fmt.Sprintf("the %s ID token request to %s failed reading the answer: %v", platform, displayURL(req.URL), err), err, a.requestToken)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 var (
@@ -43,15 +45,33 @@ func Redact(s string, secrets ...string) string {
 type redactedError struct {
 	message string
 	context error
+	// transient marks a failure that a later attempt may not meet (a 503 from
+	// the token endpoint, a reset connection).
+	transient bool
 }
 
 func (e *redactedError) Error() string { return e.message }
 func (e *redactedError) Unwrap() error { return e.context }
 
+// withheldDetail replaces the part of a message that came from a server and
+// held a piece of a secret.
+const withheldDetail = "(the rest of the answer is withheld: it held part of a secret)"
+
 // newRedactedError builds an error from a message made with cause, redacted
-// of the secrets and anything token-like.
-func newRedactedError(message string, cause error, secrets ...string) error {
-	e := &redactedError{message: Redact(message, secrets...)}
+// of the secrets and anything token-like. When what is left still holds any
+// piece of a secret in some encoding (a token service echoing the client
+// secret URL-encoded, say), only the message's own opening clause is kept:
+// the text after it is the server's.
+func newRedactedError(message string, cause error, secrets ...string) *redactedError {
+	message = Redact(message, secrets...)
+	if untrusted.EchoesSecret(message, secrets) {
+		head, _, _ := strings.Cut(message, ": ")
+		message = head + ": " + withheldDetail
+		if untrusted.EchoesSecret(head, secrets) {
+			message = "authentication failed " + withheldDetail
+		}
+	}
+	e := &redactedError{message: message}
 	switch {
 	case errors.Is(cause, context.Canceled):
 		e.context = context.Canceled

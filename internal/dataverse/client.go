@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // apiPath is the Web API root below the environment URL.
@@ -59,6 +61,10 @@ type Config struct {
 	RequestTimeout        time.Duration // per attempt; default 2 minutes
 	UserAgent             string
 	OnRequest             func(ctx context.Context, l RequestLog) // optional; called once per attempt
+	// Secrets are values no error or RequestLog of the client may hold any piece of (the
+	// caller's own credentials), whatever the server echoes; each request's own secrets and the
+	// bearer token are checked as well.
+	Secrets []string
 
 	// Seams for tests in this package.
 	sleep       func(ctx context.Context, d time.Duration) error
@@ -77,6 +83,7 @@ type Client struct {
 	http      *http.Client
 	userAgent string
 	onRequest func(ctx context.Context, l RequestLog)
+	secrets   []string
 
 	maxAttempts    int
 	requestTimeout time.Duration
@@ -120,6 +127,7 @@ func New(cfg Config) (*Client, error) {
 		http:           cfg.HTTPClient,
 		userAgent:      cfg.UserAgent,
 		onRequest:      cfg.OnRequest,
+		secrets:        append([]string(nil), cfg.Secrets...),
 		maxAttempts:    orDefault(cfg.MaxRetries, defaultMaxRetries),
 		requestTimeout: orDefault(cfg.RequestTimeout, defaultRequestTimeout),
 		pageSize:       orDefault(cfg.pageSize, defaultPageSize),
@@ -130,9 +138,9 @@ func New(cfg Config) (*Client, error) {
 		baseBackoff:    orDefault(cfg.baseBackoff, defaultBaseBackoff),
 		maxBackoff:     orDefault(cfg.maxBackoff, defaultMaxBackoff),
 	}
-	if c.http == nil {
-		c.http = &http.Client{}
-	}
+	// Neither the Web API nor Entra ID redirects these requests; a followed 307 would replay
+	// the body (an auth value) and the bearer token to wherever the server points.
+	c.http = untrusted.NoRedirects(c.http)
 	if c.sleep == nil {
 		c.sleep = sleepContext
 	}
@@ -158,18 +166,19 @@ func parseEnvironmentURL(raw string) (string, *url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", nil, fmt.Errorf("dataverse: the environment URL %q is not a URL: %w", raw, err)
+		// url.Parse quotes the input in its error, password included: name neither.
+		return "", nil, errors.New("dataverse: the environment URL is not a URL")
 	}
 	// The bearer token must not cross a network in clear text; plain http is allowed only
 	// to this machine.
 	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
-		return "", nil, fmt.Errorf("dataverse: the environment URL %q must start with https://", u.Redacted())
+		return "", nil, fmt.Errorf("dataverse: the environment URL %q must start with https://", displayEnvURL(u))
 	}
 	if u.Host == "" {
-		return "", nil, fmt.Errorf("dataverse: the environment URL %q has no host", raw)
+		return "", nil, fmt.Errorf("dataverse: the environment URL %q has no host", displayEnvURL(u))
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", nil, fmt.Errorf("dataverse: the environment URL %q must be scheme and host only, without user, query or fragment", u.Redacted())
+		return "", nil, fmt.Errorf("dataverse: the environment URL %q must be scheme and host only, without user, query or fragment", displayEnvURL(u))
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
@@ -179,6 +188,12 @@ func parseEnvironmentURL(raw string) (string, *url.URL, error) {
 		return "", nil, fmt.Errorf("dataverse: building the API base from %q: %w", envURL, err)
 	}
 	return envURL, base, nil
+}
+
+// displayEnvURL shows an environment URL in an error without its user information, query or
+// fragment, any of which may hold a credential.
+func displayEnvURL(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func orDefault[T comparable](v, def T) T {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // Dataverse error codes the client acts on.
@@ -90,20 +92,33 @@ type odataErrorBody struct {
 	} `json:"error"`
 }
 
-// newResponseError builds the *Error for a non-success response. Any of secrets found in the
-// server's text is masked: Dataverse messages sometimes echo submitted values.
+// newResponseError builds the *Error for a non-success response. The server's text is shown
+// only when it holds no piece of a secret the request carried, in any encoding: Dataverse
+// messages sometimes echo submitted values, and a hostile server can echo them in forms no mask
+// list foresees. A withheld message keeps the Dataverse error code, which is what support needs.
 func newResponseError(method, path string, status int, body []byte, secrets []string) *Error {
 	e := &Error{StatusCode: status, Method: method, Path: path}
 	var env odataErrorBody
-	if err := json.Unmarshal(body, &env); err == nil && env.Error != nil {
+	var message string
+	if len(body) <= maxParsedErrorBody && json.Unmarshal(body, &env) == nil && env.Error != nil {
 		e.Code = truncate(normalizeSpace(env.Error.Code), 64)
-		e.Message = env.Error.Message
+		message = env.Error.Message
 	} else {
-		e.Message = string(body)
+		message = string(body[:min(len(body), maxParsedErrorBody)])
 	}
-	e.Message = truncate(maskSecrets(e.Message, secrets), maxErrorText)
+	if untrusted.EchoesSecret(e.Code, secrets) {
+		e.Code = ""
+	}
+	e.Message = truncate(normalizeSpace(message), maxErrorText)
+	if untrusted.EchoesSecret(e.Message, secrets) {
+		e.Message = withheldMessage
+	}
 	return e
 }
+
+// maxParsedErrorBody bounds the error body decoded for its code and message; real error
+// envelopes are a few hundred bytes.
+const maxParsedErrorBody = 64 << 10
 
 // normalizeSpace drops control characters and invalid UTF-8 and collapses runs of white space,
 // so a server message cannot forge log lines.
@@ -134,31 +149,4 @@ func truncate(s string, limit int) string {
 	return string([]rune(s)[:limit]) + "…"
 }
 
-// minMaskable is the shortest secret masked in place; shorter ones would shred the message, so
-// a message that might hold one is withheld whole.
-const minMaskable = 4
-
-const withheldMessage = "(message withheld: the request carried a secret)"
-
-// maskSecrets replaces every occurrence of each secret in msg and returns the result with its
-// white space normalized. Masking happens before any truncation so that no cut can leave part of
-// a secret that a whole-string match would have caught.
-func maskSecrets(msg string, secrets []string) string {
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		if utf8.RuneCountInString(s) < minMaskable || utf8.RuneCountInString(normalizeSpace(s)) < minMaskable {
-			return withheldMessage
-		}
-		msg = strings.ReplaceAll(msg, s, "***")
-	}
-	msg = normalizeSpace(msg)
-	for _, s := range secrets {
-		// A secret with white space or control characters may only match after normalizing.
-		if s != "" {
-			msg = strings.ReplaceAll(msg, normalizeSpace(s), "***")
-		}
-	}
-	return msg
-}
+const withheldMessage = "(message withheld: it held part of a secret the request carried)"

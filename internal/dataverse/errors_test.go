@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -158,21 +159,41 @@ func TestSecretsNeverSurface(t *testing.T) {
 	}
 }
 
-func TestMaskSecrets(t *testing.T) {
+func TestServerTextIsWithheldWhenItEchoesASecret(t *testing.T) {
 	t.Parallel()
+	const secret = "hunter22-Grüße'<&>"
 	tests := []struct {
-		msg, want string
+		name, msg string
+		withheld  bool
 		secrets   []string
 	}{
-		{"no secret here", "no secret here", []string{"hunter22"}},
-		{"key hunter22 rejected", "key *** rejected", []string{"hunter22"}},
-		{"key hunter22 rejected", withheldMessage, []string{"ab"}},
-		{"a  b\tc", "a b c", nil},
-		{"value was multi\nline secret", "value was ***", []string{"multi\r\nline secret"}},
+		{"no secret", "no secret here", false, []string{secret}},
+		{"no secrets at all", "a  b\tc", false, nil},
+		{"raw", "key " + secret + " rejected", true, []string{secret}},
+		{"prefix of 8", "key hunter22 rejected", true, []string{secret}},
+		{"run from the middle", "key r22-Grüß rejected", true, []string{secret}},
+		{"seven characters are not a run", "key hunter2 rejected", false, []string{secret}},
+		{"JSON unicode escapes", `key \u0068\u0075nter22-Gr\u00fc rejected`, true, []string{secret}},
+		{"URL-encoded", "key hunter22-Gr%C3%BC%C3%9Fe%27%3C rejected", true, []string{secret}},
+		{"XML entities", "key r22-Gr&#252;&#xDF;e&apos;&lt;&amp; rejected", true, []string{secret}},
+		{"HTML entities", "key Gr&uuml;&szlig;e&#39;&lt;&amp;&gt; rejected", true, []string{secret}},
+		{"URL-encoded then JSON-escaped", `key hunter22-Gr%C3%BC\u0025C3%9F rejected`, true, []string{secret}},
+		{"upper case", "key HUNTER22 rejected", true, []string{secret}},
+		{"multi-line secret after normalizing", "value was multi line secret", true, []string{"multi\r\nline secret"}},
+		{"short secret", "key hunter22 rejected", false, []string{"ab"}},
+		{"short secret whole", "key ab rejected", true, []string{"ab"}},
 	}
 	for _, tt := range tests {
-		if got := maskSecrets(tt.msg, tt.secrets); got != tt.want {
-			t.Errorf("maskSecrets(%q, %q) = %q, want %q", tt.msg, tt.secrets, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": "0x80040203", "message": tt.msg}})
+			e := newResponseError("POST", "/serviceendpoints", 400, body, tt.secrets)
+			if got := e.Message == withheldMessage; got != tt.withheld {
+				t.Errorf("message %q withheld = %v, want %v (Message %q)", tt.msg, got, tt.withheld, e.Message)
+			}
+			if e.Code != "0x80040203" {
+				t.Errorf("Code = %q, want the code kept", e.Code)
+			}
+		})
 	}
 }

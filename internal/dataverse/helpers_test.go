@@ -254,3 +254,15 @@ func checkRequest(t *testing.T, got seen, w want) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// keyOfRequest returns the key a request names: the id in set(<id>) of its path, or the
+// primary key column of a create's body.
+func keyOfRequest(r *http.Request, body, keyColumn string) string {
+	if i := strings.LastIndex(r.URL.Path, "("); i >= 0 {
+		return strings.TrimSuffix(r.URL.Path[i+1:], ")")
+	}
+	var row map[string]any
+	_ = json.Unmarshal([]byte(body), &row)
+	id, _ := row[keyColumn].(string)
+	return id
+}

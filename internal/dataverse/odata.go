@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // QuoteString returns s as an OData string literal: wrapped in single quotes, with each single
@@ -82,6 +84,20 @@ type collectionPage[T any] struct {
 	NextLink string `json:"@odata.nextLink"`
 }
 
+// Bounds on one collection read, so that a server answering an endless chain of next links
+// cannot grow the provider without limit. Real reads here are far smaller: an environment with
+// thousands of webhooks has some tens of thousands of steps.
+const (
+	maxPagesPerQuery = 500
+	maxRowsPerQuery  = 250_000
+	// maxEmptyPages is how many pages in a row may carry no row yet a next link; Dataverse
+	// serves an empty page only as the last one.
+	maxEmptyPages = 3
+	// maxBytesPerQuery bounds the answer bytes of all pages together, and so the memory the
+	// rows decoded from them hold.
+	maxBytesPerQuery = 256 << 20
+)
+
 // getCollection reads every page of a collection, following @odata.nextLink unchanged until it
 // is absent. limit > 0 stops after that many rows.
 func getCollection[T any](ctx context.Context, c *Client, r *request, limit int) ([]T, error) {
@@ -89,15 +105,22 @@ func getCollection[T any](ctx context.Context, c *Client, r *request, limit int)
 	if r.prefer == nil {
 		r.prefer = []string{"odata.maxpagesize=" + strconv.Itoa(c.pageSize)}
 	}
+	what := r.describe()
 	var all []T
+	seenLinks := map[string]bool{}
+	emptyPages := 0
+	var bytesRead int64
 	for page := 1; ; page++ {
 		resp, err := c.do(ctx, r)
 		if err != nil {
 			return nil, err
 		}
+		if bytesRead += int64(len(resp.body)); bytesRead > maxBytesPerQuery {
+			return nil, fmt.Errorf("dataverse: %s: the pages add up to more than %s; stopping, since no read of this provider needs that much", what, untrusted.FormatBytes(maxBytesPerQuery))
+		}
 		var p collectionPage[T]
 		if err := json.Unmarshal(resp.body, &p); err != nil {
-			return nil, fmt.Errorf("dataverse: decoding page %d of %s: %w", page, r.describe(), err)
+			return nil, fmt.Errorf("dataverse: decoding page %d of %s: %w", page, what, err)
 		}
 		all = append(all, p.Value...)
 		if limit > 0 && len(all) >= limit {
@@ -106,11 +129,38 @@ func getCollection[T any](ctx context.Context, c *Client, r *request, limit int)
 		if p.NextLink == "" {
 			return all, nil
 		}
+		if err := checkNextPage(what, page, len(all), &emptyPages, len(p.Value), p.NextLink, seenLinks); err != nil {
+			return nil, err
+		}
 		next := *r
 		next.absURL = p.NextLink
 		next.query = nil
 		r = &next
 	}
+}
+
+// checkNextPage decides whether the page after page may be read: the server's next link must be
+// new, and the read must stay within the bounds above. Errors name the bound, not the link, which
+// is server text.
+func checkNextPage(what string, page, rows int, emptyPages *int, pageRows int, nextLink string, seen map[string]bool) error {
+	if seen[nextLink] {
+		return fmt.Errorf("dataverse: %s: the server sent, on page %d, a next link it had sent before; stopping rather than reading the same pages forever", what, page)
+	}
+	seen[nextLink] = true
+	if pageRows == 0 {
+		if *emptyPages++; *emptyPages >= maxEmptyPages {
+			return fmt.Errorf("dataverse: %s: the server sent %d empty pages in a row, each with a next link; stopping", what, *emptyPages)
+		}
+	} else {
+		*emptyPages = 0
+	}
+	if page >= maxPagesPerQuery {
+		return fmt.Errorf("dataverse: %s: more than %d pages; stopping, since no read of this provider needs that many", what, maxPagesPerQuery)
+	}
+	if rows >= maxRowsPerQuery {
+		return fmt.Errorf("dataverse: %s: more than %d rows; stopping, since no read of this provider needs that many", what, maxRowsPerQuery)
+	}
+	return nil
 }
 
 // getEntity reads one row into out.
@@ -132,6 +182,40 @@ func hasRow(resp *response) bool {
 func decodeRow(r *request, resp *response, out any) error {
 	if err := json.Unmarshal(resp.body, out); err != nil {
 		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), err)
+	}
+	if set, id, ok := strings.Cut(strings.TrimSuffix(r.path, ")"), "("); ok && r.absURL == "" {
+		return checkAnsweredKey(r, set, id, resp.body)
+	}
+	if r.create && r.rowID != "" {
+		return checkAnsweredKey(r, r.path, r.rowID, resp.body)
+	}
+	return nil
+}
+
+// keyColumns names the primary key column of each set whose rows are read one by one.
+var keyColumns = map[string]string{
+	setServiceEndpoints: "serviceendpointid",
+	setSteps:            "sdkmessageprocessingstepid",
+	setStepImages:       "sdkmessageprocessingstepimageid",
+}
+
+// checkAnsweredKey fails unless the row answered for set(id) carries that key: a row with
+// another key, or none, would be stored in state as if it were the one asked for.
+func checkAnsweredKey(r *request, set, id string, body []byte) error {
+	column, ok := keyColumns[set]
+	if !ok {
+		return nil
+	}
+	var row map[string]json.RawMessage
+	if err := json.Unmarshal(body, &row); err != nil {
+		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), err)
+	}
+	var got string
+	if raw, ok := row[column]; ok {
+		_ = json.Unmarshal(raw, &got)
+	}
+	if !strings.EqualFold(got, id) {
+		return fmt.Errorf("dataverse: the answer to %s is not the row asked for: its %s is not %s", r.describe(), column, id)
 	}
 	return nil
 }

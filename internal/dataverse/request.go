@@ -48,6 +48,8 @@ type request struct {
 	// create marks a POST whose body carries a client-chosen primary key, so a replay that meets
 	// DuplicateRecord means an earlier attempt landed.
 	create bool
+	// rowID is the key a create sends, which its answer must carry.
+	rowID string
 }
 
 // response is a fully read answer.

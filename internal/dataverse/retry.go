@@ -14,18 +14,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // maxAttemptsOn500 caps the attempts of a request answered 500 Internal Server Error.
 const maxAttemptsOn500 = 2
 
-// maxResponseBytes bounds a response body read into memory (a 5000-row page is far smaller).
-const maxResponseBytes = 256 << 20
+// maxResponseBytes bounds a response body read into memory. A full page of 5000 step rows with
+// their expanded message and filter is about 8 MiB.
+const maxResponseBytes = 32 << 20
 
 // errCreateLanded wraps the DuplicateRecord *Error met by a replayed create: an earlier attempt
 // whose outcome was unknown did create the row.
@@ -39,6 +44,7 @@ func (e *errCreateLanded) Unwrap() error { return e.err }
 // none, when a replayed attempt met DuplicateRecord (an earlier attempt landed), or when the
 // caller gave up after the row may have been written.
 func createRow[R, T any](ctx context.Context, c *Client, r *request, id string, read func(context.Context, string) (*T, error), decode func(R) (*T, error)) (*T, error) {
+	r.rowID = id
 	resp, err := c.do(ctx, r)
 	var landed *errCreateLanded
 	switch {
@@ -88,6 +94,15 @@ const (
 	outcomeRefreshToken                       // retry at once with a fresh token
 )
 
+// maxRetryAfter is the longest wait a Retry-After may ask for. Dataverse's service protection
+// asks for seconds to a few minutes; a longer wait would stall a run silently, so it fails at
+// once with what the server asked for.
+const maxRetryAfter = 5 * time.Minute
+
+// defaultCallTimeout bounds a call whose context has no deadline (plan-time lookups, the
+// provider's own reads), so that no server can hold an operation forever.
+const defaultCallTimeout = 10 * time.Minute
+
 // do sends r, retrying as the Web API's failure modes call for, and returns the response of a
 // 2xx answer. Any other answer becomes an *Error.
 func (c *Client) do(ctx context.Context, r *request) (*response, error) {
@@ -98,6 +113,15 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	logPath := target.EscapedPath()
 	if target.RawQuery != "" {
 		logPath += "?" + target.RawQuery
+		// A next link's query is the server's text.
+		if untrusted.EchoesSecret(target.RawQuery, c.secrets) {
+			logPath = target.EscapedPath() + "?(query withheld: it held part of a secret)"
+		}
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultCallTimeout)
+		defer cancel()
 	}
 
 	forceRefresh := false
@@ -105,6 +129,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	// landedMaybe is set once an attempt of a create may have reached the server without us
 	// learning its outcome.
 	landedMaybe := false
+	internalErrors := 0
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		token, err := c.tokens.Token(ctx, forceRefresh)
@@ -124,6 +149,14 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		var apiErr *Error
 		if r.create && landedMaybe && errors.As(err, &apiErr) && errors.Is(apiErr, ErrDuplicateRecord) {
 			return nil, &errCreateLanded{err: apiErr}
+		}
+		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusInternalServerError {
+			// Dataverse reports transient SQL and platform time-outs as 500, but also lasting
+			// faults: one more attempt, not the full budget of waits; other transient answers
+			// before it do not use that attempt up.
+			if internalErrors++; internalErrors >= maxAttemptsOn500 {
+				outcome = outcomeDone
+			}
 		}
 		if outcome == outcomeDone {
 			return nil, err
@@ -145,21 +178,36 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			landedMaybe = true
 		}
 
-		wait := retryAfter
-		if wait < 0 {
-			wait = c.backoff(attempt)
-		} else {
+		var wait time.Duration
+		if retryAfter >= 0 {
+			if retryAfter > maxRetryAfter {
+				return nil, fmt.Errorf("%w (not retrying: the server asked to wait %s (Retry-After), more than the %s this provider waits)", lastErr, formatWait(retryAfter), maxRetryAfter)
+			}
+			if deadline, ok := ctx.Deadline(); ok && c.now().Add(retryAfter).After(deadline) {
+				return nil, fmt.Errorf("%w (not retrying: the Retry-After of %s is past the deadline, %s away: %w)", lastErr, formatWait(retryAfter), deadline.Sub(c.now()).Round(time.Second), context.DeadlineExceeded)
+			}
 			// Requests throttled together would all come back at the same instant and be
 			// throttled together again: spread them over half the wait again.
-			wait += c.jitter(wait / 2)
+			wait = retryAfter + c.jitter(retryAfter/2)
+		} else {
+			wait = c.backoff(attempt)
 		}
 		if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
-			return nil, fmt.Errorf("%w (not retrying: waiting %s would pass the deadline: %w)", lastErr, wait.Round(time.Millisecond), context.DeadlineExceeded)
+			return nil, fmt.Errorf("%w (not retrying after %d attempts: waiting %s would pass the deadline: %w)", lastErr, attempt, wait.Round(time.Millisecond), context.DeadlineExceeded)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("%w (%w)", lastErr, err)
 		}
 	}
+}
+
+// formatWait renders a server-requested wait; one beyond any real wait reads as such rather
+// than as a huge number of hours.
+func formatWait(d time.Duration) string {
+	if d >= 100*24*time.Hour {
+		return "more than 100 days"
+	}
+	return d.Round(time.Second).String()
 }
 
 // attempt performs one HTTP exchange while holding a concurrency slot. retryAfter is negative
@@ -194,8 +242,14 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 		return nil, retryAfter, transportOutcome(ctx, err), &transportError{method: r.method, path: req.URL.EscapedPath(), err: err}
 	}
 	defer httpResp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(httpResp.Body, maxResponseBytes))
 	entry.Status = httpResp.StatusCode
+	if untrusted.IsRedirect(httpResp) {
+		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: untrusted.NewRedirectError(httpResp), status: httpResp.StatusCode}
+	}
+	body, err := untrusted.ReadBody(httpResp.Body, maxResponseBytes)
+	if untrusted.IsTooLarge(err) {
+		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: err, status: httpResp.StatusCode}
+	}
 	if err != nil {
 		return nil, retryAfter, transportOutcome(ctx, err), &transportError{method: r.method, path: req.URL.EscapedPath(), err: err, status: httpResp.StatusCode}
 	}
@@ -203,7 +257,9 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 		return &response{status: httpResp.StatusCode, body: body}, retryAfter, outcomeDone, nil
 	}
 
-	apiErr := newResponseError(r.method, req.URL.EscapedPath(), httpResp.StatusCode, body, r.secrets)
+	// The bearer token counts as a secret too: a server echoing it must not put it in a log.
+	secrets := append(append(r.secrets[:len(r.secrets):len(r.secrets)], c.secrets...), token)
+	apiErr := newResponseError(r.method, req.URL.EscapedPath(), httpResp.StatusCode, body, secrets)
 	entry.ErrorCode = apiErr.Code
 	switch httpResp.StatusCode {
 	case http.StatusUnauthorized:
@@ -216,11 +272,8 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		return nil, retryAfter, outcomeRetry, apiErr
 	case http.StatusInternalServerError:
-		// Dataverse reports transient SQL and platform time-outs as 500, but also lasting
-		// faults: one more attempt, not the full budget of waits.
-		if attempt < maxAttemptsOn500 {
-			return nil, retryAfter, outcomeRetry, apiErr
-		}
+		// do decides how many of these are retried.
+		return nil, retryAfter, outcomeRetry, apiErr
 	}
 	return nil, retryAfter, outcomeDone, apiErr
 }
@@ -266,7 +319,14 @@ type transportError struct {
 }
 
 func (e *transportError) Error() string {
-	return fmt.Sprintf("dataverse: %s %s: %v", e.method, e.path, e.err)
+	// A *url.Error quotes the whole URL, and a next link's query is the server's text: the path
+	// is named already.
+	err := e.err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Sprintf("dataverse: %s %s: %v", e.method, e.path, err)
 }
 
 func (e *transportError) Unwrap() error { return e.err }
@@ -297,27 +357,22 @@ func mayHaveLanded(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.StatusCode >= 500
 }
 
-// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date. A value too large
+// for a time.Duration saturates rather than wrapping round to a short or negative wait.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
+	if secs, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if err != nil || secs > uint64(math.MaxInt64/int64(time.Second)) {
+			return time.Duration(math.MaxInt64), true
 		}
 		return time.Duration(secs) * time.Second, true
 	}
 	if at, err := http.ParseTime(v); err == nil {
-		d := at.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
+		// Sub saturates at the largest Duration for a date far ahead, such as year 9999.
+		return max(at.Sub(now), 0), true
 	}
 	return 0, false
 }

@@ -425,7 +425,7 @@ func TestWaitingRetryHoldsNoSlot(t *testing.T) {
 			writeError(w, http.StatusServiceUnavailable, "", "busy")
 			return
 		}
-		writeJSON(w, http.StatusOK, webhookRow(webhookID, "orders"))
+		writeJSON(w, http.StatusOK, webhookRow(keyOfRequest(r, body, "serviceendpointid"), "orders"))
 	}, func(c *Config) {
 		c.MaxConcurrentRequests = 1
 		c.sleep = func(ctx context.Context, d time.Duration) error {

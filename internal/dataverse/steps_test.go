@@ -136,10 +136,10 @@ func TestCreateStepMinimalBody(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 		if r.Method == http.MethodPost {
-			writeJSON(w, http.StatusCreated, stepRowJSON(stepID, "s", false))
+			writeJSON(w, http.StatusCreated, stepRowJSON(keyOfRequest(r, body, "sdkmessageprocessingstepid"), "s", false))
 			return
 		}
-		writeJSON(w, http.StatusOK, stepRowJSON(stepID, "s", true))
+		writeJSON(w, http.StatusOK, stepRowJSON(keyOfRequest(r, body, "sdkmessageprocessingstepid"), "s", true))
 	})
 	if _, err := h.client.CreateStep(context.Background(), StepCreate{
 		WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s",

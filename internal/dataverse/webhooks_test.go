@@ -77,7 +77,7 @@ func TestCreateWebhookRequest(t *testing.T) {
 func TestCreateWebhookGeneratesIDAndOmitsEmptyColumns(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
-		writeJSON(w, http.StatusCreated, webhookRow(webhookID, "bare"))
+		writeJSON(w, http.StatusCreated, webhookRow(keyOfRequest(r, body, "serviceendpointid"), "bare"))
 	})
 	if _, err := h.client.CreateWebhook(context.Background(), WebhookCreate{Name: "bare", URL: "https://x.example", AuthType: AuthTypeWebhookKey, AuthValue: "k3y-value"}); err != nil {
 		t.Fatal(err)

@@ -435,8 +435,13 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 	for attempts < 2 {
 		attempts++
 		status, err = e.post(ctx, target.String(), headers, body)
+		// The error of a failed request quotes the URL, whose query holds the key.
+		errText := ""
+		if err != nil {
+			errText = redactURL(err, target)
+		}
 		e.log.Debug("webhook delivery", "step", run.step.id, "endpoint", ep.id,
-			"url", target.Scheme+"://"+target.Host+target.Path, "attempt", attempts, "status", status, "error", err)
+			"url", target.Scheme+"://"+target.Host+target.Path, "attempt", attempts, "status", status, "error", errText)
 		if err != nil {
 			if ctx.Err() != nil {
 				return failed(codeWebhookSend, "The delivery was canceled: "+errStopped.Error()+".", "The delivery was canceled.", attempts)

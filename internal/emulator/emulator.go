@@ -37,8 +37,13 @@ import (
 
 // Options configures an emulator. The zero value is a usable default.
 type Options struct {
-	// Addr is the listen address; default "127.0.0.1:0" (a free port).
+	// Addr is the listen address; default "127.0.0.1:0" (a free port). It must be a loopback
+	// address (127.0.0.0/8, ::1 or localhost) unless AllowNonLoopback is set.
 	Addr string
+	// AllowNonLoopback lets Addr name another interface, or all of them (":8443", "0.0.0.0:8443"):
+	// the emulator then serves its token service, the client secret's tokens and webhook
+	// deliveries to whatever can reach that interface.
+	AllowNonLoopback bool
 	// StateDir, when set, keeps the CA and server certificate, the client
 	// secret and the rows across restarts.
 	StateDir string
@@ -135,6 +140,9 @@ type Emulator struct {
 func Start(o Options) (*Emulator, error) {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
+	}
+	if err := checkListenAddr(o.Addr, o.AllowNonLoopback); err != nil {
+		return nil, err
 	}
 	if o.MaxConcurrent == 0 {
 		o.MaxConcurrent = DefaultMaxConcurrent
@@ -557,7 +565,15 @@ func (e *Emulator) ResetStats() {
 	e.entra.ResetCounters()
 }
 
+// serveAdmin answers the emulator's own endpoints. They need a bearer token of the emulator's
+// token service, as the Web API does: anyone who can reach the port must not be able to read
+// or reset its counters.
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := e.authenticate(r); err != nil {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeAPIError(w, err)
+		return
+	}
 	switch r.URL.Path {
 	case "/_emulator/stats":
 		if r.Method != http.MethodGet {
@@ -641,3 +657,22 @@ func (e *Emulator) goAsync(f func()) bool {
 
 // WaitIdle returns once every pending asynchronous delivery has finished.
 func (e *Emulator) WaitIdle(ctx context.Context) error { return e.idle.wait(ctx) }
+
+// checkListenAddr refuses a listen address beyond this machine unless allowed in so many words.
+func checkListenAddr(addr string, allowNonLoopback bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("emulator: listen address %q: %w", addr, err)
+	}
+	if allowNonLoopback {
+		return nil
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("emulator: listen address %q is not a loopback address; the emulator listens on this machine only "+
+		"unless told otherwise (Options.AllowNonLoopback, or --allow-non-loopback on the command line)", addr)
+}

@@ -305,7 +305,7 @@ func TestStatsEndpoints(t *testing.T) {
 	c.do("POST", "accounts", map[string]any{"name": "x"}).mustStatus(t, http.StatusNoContent)
 	doRequest(t, e, "", "GET", "accounts", nil).mustStatus(t, http.StatusUnauthorized)
 
-	r := doRequest(t, e, "", "GET", "/_emulator/stats", nil).mustStatus(t, http.StatusOK)
+	r := doRequest(t, e, c.token, "GET", "/_emulator/stats", nil).mustStatus(t, http.StatusOK)
 	var s Stats
 	if err := json.Unmarshal(r.raw, &s); err != nil {
 		t.Fatal(err)
@@ -314,11 +314,11 @@ func TestStatsEndpoints(t *testing.T) {
 		s.Requests.ByEntitySet["serviceendpoints"] != 2 || s.Requests.ByEntitySet["accounts"] != 2 || s.TokenRequests != 1 {
 		t.Fatalf("stats = %s", r.raw)
 	}
-	doRequest(t, e, "", "POST", "/_emulator/reset", nil).mustStatus(t, http.StatusNoContent)
+	doRequest(t, e, c.token, "POST", "/_emulator/reset", nil).mustStatus(t, http.StatusNoContent)
 	if s := e.Stats(); s.Requests.Total != 0 || s.TokenRequests != 0 || len(s.Requests.ByMethod) != 0 {
 		t.Fatalf("stats after reset = %+v", s)
 	}
-	doRequest(t, e, "", "GET", "/_emulator/reset", nil).mustStatus(t, http.StatusMethodNotAllowed)
+	doRequest(t, e, c.token, "GET", "/_emulator/reset", nil).mustStatus(t, http.StatusMethodNotAllowed)
 }
 
 // StateDir keeps the CA, the secret and the rows across restarts; without it

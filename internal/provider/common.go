@@ -56,8 +56,14 @@ func apiErrorDetail(action string, err error) string {
 		if code == "" {
 			code = "(none)"
 		}
-		return fmt.Sprintf("%s failed: Dataverse answered HTTP %d, error code %s: %s\n\nRequest: %s %s",
+		detail := fmt.Sprintf("%s failed: Dataverse answered HTTP %d, error code %s: %s\n\nRequest: %s %s",
 			action, apiErr.StatusCode, code, apiErr.Message, apiErr.Method, apiErr.Path)
+		// The client adds why it stopped retrying ("gave up after 10 attempts", a Retry-After
+		// past the deadline) after the answer's own text.
+		if full, answer := err.Error(), apiErr.Error(); strings.HasPrefix(full, answer) && len(full) > len(answer) {
+			detail += "\n\nRetries: " + strings.TrimSpace(full[len(answer):])
+		}
+		return detail
 	}
 	return fmt.Sprintf("%s failed: %v", action, err)
 }

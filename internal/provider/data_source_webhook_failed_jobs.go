@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -44,18 +45,19 @@ var jobAttrTypes = map[string]attr.Type{
 }
 
 type failedJobsModel struct {
-	StepID    types.String `tfsdk:"step_id"`
-	WebhookID types.String `tfsdk:"webhook_id"`
-	Since     types.String `tfsdk:"since"`
-	Top       types.Int64  `tfsdk:"top"`
-	Jobs      types.List   `tfsdk:"jobs"`
+	StepID    types.String   `tfsdk:"step_id"`
+	WebhookID types.String   `tfsdk:"webhook_id"`
+	Since     types.String   `tfsdk:"since"`
+	Top       types.Int64    `tfsdk:"top"`
+	Jobs      types.List     `tfsdk:"jobs"`
+	Timeouts  timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (d *failedJobsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_webhook_failed_jobs"
 }
 
-func (d *failedJobsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the failed system jobs (`asyncoperation` rows with status reason Failed, `31`) of an " +
 			"asynchronous webhook step, or of every step of a webhook, newest first. Use it in a `check` block to " +
@@ -97,6 +99,7 @@ func (d *failedJobsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 				}},
 			},
 		},
+		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx)},
 	}
 }
 
@@ -117,7 +120,11 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = d.data.withMasks(ctx)
+	ctx, cancel := d.data.readContext(ctx, m.Timeouts, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
+		return
+	}
 
 	q := dataverse.FailedJobsQuery{Top: failedJobsDefaultTop}
 	if !m.Top.IsNull() {

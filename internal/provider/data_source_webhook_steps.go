@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -50,15 +51,16 @@ var stepImageSummaryAttrTypes = map[string]attr.Type{
 }
 
 type webhookStepsModel struct {
-	WebhookID types.String `tfsdk:"webhook_id"`
-	Steps     types.List   `tfsdk:"steps"`
+	WebhookID types.String   `tfsdk:"webhook_id"`
+	Steps     types.List     `tfsdk:"steps"`
+	Timeouts  timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (d *webhookStepsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_webhook_steps"
 }
 
-func (d *webhookStepsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *webhookStepsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the steps registered for a webhook, with the same attributes as `dataverse_webhook_step`, " +
 			"ordered by message, table, stage and rank, and the images of each step (`dataverse_webhook_step_image`).",
@@ -100,6 +102,7 @@ func (d *webhookStepsDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 				}},
 			},
 		},
+		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx)},
 	}
 }
 
@@ -114,7 +117,11 @@ func (d *webhookStepsDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = d.data.withMasks(ctx)
+	ctx, cancel := d.data.readContext(ctx, m.Timeouts, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	steps, err := client.ListWebhookSteps(ctx, m.WebhookID.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddError("Could not list the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the steps of webhook %s", m.WebhookID.ValueString()), err))

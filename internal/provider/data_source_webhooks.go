@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -39,16 +40,17 @@ var webhookSummaryAttrTypes = map[string]attr.Type{
 }
 
 type webhooksModel struct {
-	Name       types.String `tfsdk:"name"`
-	NamePrefix types.String `tfsdk:"name_prefix"`
-	Webhooks   types.List   `tfsdk:"webhooks"`
+	Name       types.String   `tfsdk:"name"`
+	NamePrefix types.String   `tfsdk:"name_prefix"`
+	Webhooks   types.List     `tfsdk:"webhooks"`
+	Timeouts   timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (d *webhooksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_webhooks"
 }
 
-func (d *webhooksDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *webhooksDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the webhook registrations of the environment (service endpoints with contract `8`), " +
 			"optionally only those with an exact name or a name prefix. Secrets are never readable; `is_auth_value_set` says whether one is set.",
@@ -78,6 +80,7 @@ func (d *webhooksDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				}},
 			},
 		},
+		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx)},
 	}
 }
 
@@ -98,7 +101,11 @@ func (d *webhooksDataSource) Read(ctx context.Context, req datasource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = d.data.withMasks(ctx)
+	ctx, cancel := d.data.readContext(ctx, m.Timeouts, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	hooks, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{Name: m.Name.ValueString(), NamePrefix: m.NamePrefix.ValueString()})
 	if err != nil {
 		resp.Diagnostics.AddError("Could not list webhooks", apiErrorDetail("Listing webhooks", err))

@@ -185,6 +185,7 @@ func newProviderData(s resolvedSettings, version string) (*providerData, error) 
 		RequestTimeout:        s.requestTimeout,
 		UserAgent:             "terraform-provider-dataverse/" + version,
 		OnRequest:             logRequest,
+		Secrets:               s.secrets(),
 	})
 	if err != nil {
 		return nil, err

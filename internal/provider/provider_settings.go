@@ -201,7 +201,7 @@ func resolveSettings(m providerModel, getenv func(string) string) (resolvedSetti
 		authority = defaultAuthorityHostURL
 	} else if u, perr := url.Parse(authority); perr != nil || u.Scheme != "https" || u.Host == "" {
 		diags.AddAttributeError(path.Root("authority_host"), "Invalid authority host",
-			fmt.Sprintf("authority_host must be an https URL such as %s; got %q.", defaultAuthorityHostURL, authority))
+			fmt.Sprintf("authority_host must be an https URL with a host, such as %s.", defaultAuthorityHostURL))
 	}
 
 	bools := map[string]bool{}
@@ -319,18 +319,23 @@ func normaliseEnvironmentURL(s string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("environment_url %q is not a URL: %w", s, err)
+		// url.Parse's error quotes the input, password and all.
+		return "", fmt.Errorf("environment_url is not a URL; use one such as https://contoso.crm.dynamics.com")
 	}
+	if u.User != nil {
+		return "", fmt.Errorf("environment_url must not carry a user name or password (the provider signs in with Entra ID); use %q", "https://"+u.Host)
+	}
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	switch {
 	case u.Scheme != "https":
-		return "", fmt.Errorf("environment_url must use https, e.g. https://contoso.crm.dynamics.com; got %q", s)
+		return "", fmt.Errorf("environment_url must use https, e.g. https://contoso.crm.dynamics.com; got %q", shown)
 	case u.Host == "" || u.Hostname() == "":
-		return "", fmt.Errorf("environment_url must name a host, e.g. https://contoso.crm.dynamics.com; got %q", s)
+		return "", fmt.Errorf("environment_url must name a host, e.g. https://contoso.crm.dynamics.com; got %q", shown)
 	case u.Path != "" && u.Path != "/":
 		return "", fmt.Errorf("environment_url must not have a path (the provider adds /api/data/v9.2/); got %q, use %q",
-			s, u.Scheme+"://"+u.Host)
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return "", fmt.Errorf("environment_url must be only scheme and host; got %q, use %q", s, u.Scheme+"://"+u.Host)
+			shown, u.Scheme+"://"+u.Host)
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("environment_url must be only scheme and host, without a query or fragment; use %q", u.Scheme+"://"+u.Host)
 	}
 	return u.Scheme + "://" + u.Host, nil
 }

@@ -166,9 +166,9 @@ func TestCheckWebhookURL(t *testing.T) {
 		{"https://fn.example.net/" + strings.Repeat("a", webhookURLMax), true, false},
 	}
 	for _, tc := range cases {
-		problem, warning := checkWebhookURL(tc.url)
-		if (problem != "") != tc.problem || (warning != "") != tc.warning {
-			t.Errorf("checkWebhookURL(%.60q) = problem %q, warning %q", tc.url, problem, warning)
+		problem, warnings := checkWebhookURL(tc.url)
+		if (problem != "") != tc.problem || (len(warnings) > 0) != tc.warning {
+			t.Errorf("checkWebhookURL(%.60q) = problem %q, warnings %q", tc.url, problem, warnings)
 		}
 	}
 }

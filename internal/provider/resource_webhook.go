@@ -169,6 +169,11 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 		"auth_headers_wo":          cfg.AuthHeadersWO,
 		"auth_query_parameters_wo": cfg.AuthQueryParametersWO,
 	}
+	if !cfg.URL.IsNull() && !cfg.URL.IsUnknown() {
+		if w := cleartextSecretWarning(cfg.URL.ValueString(), !present[want].IsNull()); w != "" {
+			resp.Diagnostics.AddAttributeWarning(path.Root("url"), "Webhook secret travels in clear text", w)
+		}
+	}
 	for name, v := range present {
 		if name == want || v.IsNull() {
 			continue
@@ -197,6 +202,10 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 		if len(pairs) == 0 {
 			resp.Diagnostics.AddAttributeError(path.Root(want), "Empty webhook secret",
 				fmt.Sprintf("%s needs at least one pair: %s.", want, secretHint(t)))
+			return
+		}
+		if problem := checkQueryParameterNames(pairs); t == dataverse.AuthTypeHTTPQueryString && problem != "" {
+			resp.Diagnostics.AddAttributeError(path.Root(want), "Invalid query parameter name", want+": "+problem)
 			return
 		}
 		if _, err := dataverse.EncodeAuthValue(t, "", pairs); err != nil {
@@ -522,11 +531,11 @@ func (webhookURLValidator) ValidateString(_ context.Context, req validator.Strin
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	problem, warning := checkWebhookURL(req.ConfigValue.ValueString())
+	problem, warnings := checkWebhookURL(req.ConfigValue.ValueString())
 	if problem != "" {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid webhook URL", problem)
 	}
-	if warning != "" {
-		resp.Diagnostics.AddAttributeWarning(req.Path, "Dataverse will not deliver to this port", warning)
+	for _, w := range warnings {
+		resp.Diagnostics.AddAttributeWarning(req.Path, w.summary, w.detail)
 	}
 }

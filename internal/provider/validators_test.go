@@ -18,7 +18,11 @@ func TestCheckWebhookURLTrailingSlash(t *testing.T) {
 		"https://fn.example.net/":            "posts to https://fn.example.net,",
 		"https://fn.example.net/api/orders":  "",
 	} {
-		problem, warning := checkWebhookURL(url)
+		problem, warnings := checkWebhookURL(url)
+		var warning string
+		for _, w := range warnings {
+			warning += w.detail
+		}
 		if problem != "" || !strings.Contains(warning, want) || (want == "") != (warning == "") {
 			t.Errorf("checkWebhookURL(%q) = problem %q, warning %q; want a warning containing %q", url, problem, warning, want)
 		}

@@ -4,36 +4,123 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-// checkWebhookURL returns a problem that makes the URL unusable, and separately a warning
-// for a port Dataverse does not deliver to (it posts only to 80 and 443).
-func checkWebhookURL(s string) (problem, warning string) {
+// urlWarning is one plan-time warning about a webhook URL.
+type urlWarning struct{ summary, detail string }
+
+// checkWebhookURL returns a problem that makes the URL unusable, and separately the warnings: a
+// port Dataverse does not deliver to (it posts only to 80 and 443), and a secret carried in the
+// query, where state and plans show it. Messages never quote the query: it may hold a key.
+func checkWebhookURL(s string) (problem string, warnings []urlWarning) {
 	if len(s) > webhookURLMax {
-		return fmt.Sprintf("The URL is %d characters long; Dataverse accepts at most %d.", len(s), webhookURLMax), ""
+		return fmt.Sprintf("The URL is %d characters long; Dataverse accepts at most %d.", len(s), webhookURLMax), nil
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Sprintf("%q is not a URL: %v. Use an absolute URL such as https://fn.example.net/api/orders.", s, err), ""
-	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return fmt.Sprintf("%q must be an absolute http or https URL, such as https://fn.example.net/api/orders.", s), ""
-	}
-	if u.Hostname() == "" {
-		return fmt.Sprintf("%q has no host; use an absolute URL such as https://fn.example.net/api/orders.", s), ""
+		// url.Parse's error quotes the whole URL, query and all.
+		return "The value is not a URL. Use an absolute URL such as https://fn.example.net/api/orders.", nil
 	}
 	if u.User != nil {
-		return "The URL must not carry a user name or password; put credentials in the write-only auth attributes instead.", ""
+		return "The URL must not carry a user name or password; put credentials in the write-only auth attributes instead.", nil
+	}
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Sprintf("%q must be an absolute http or https URL, such as https://fn.example.net/api/orders.", shown), nil
+	}
+	if u.Hostname() == "" {
+		return fmt.Sprintf("%q has no host; use an absolute URL such as https://fn.example.net/api/orders.", shown), nil
 	}
 	if p := u.Port(); p != "" && !slices.Contains(dataverse.WebhookPorts, p) {
-		warning = fmt.Sprintf("The URL uses port %s. Dataverse delivers webhooks only to ports 80 and 443, so this endpoint "+
-			"will not be reached from a real environment (the local emulator delivers to any port).", p)
+		warnings = append(warnings, urlWarning{"Dataverse will not deliver to this port", fmt.Sprintf(
+			"The URL uses port %s. Dataverse delivers webhooks only to ports 80 and 443, so this endpoint "+
+				"will not be reached from a real environment (the local emulator delivers to any port).", p)})
 	}
 	if d := dataverse.DeliveredURL(s); d != s {
-		warning = strings.TrimSpace(warning + " Dataverse posts to " + d + ", without the trailing slash; set url to that to avoid surprises.")
+		warnings = append(warnings, urlWarning{"Dataverse trims this URL", fmt.Sprintf(
+			"Dataverse posts to %s, without surrounding white space or a trailing slash; set url to that to avoid surprises.",
+			(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}).String())})
 	}
-	return "", warning
+	if names := secretQueryNames(u); len(names) > 0 {
+		hint := `auth_query_parameters_wo with auth_type = "HttpQueryString"`
+		if len(names) == 1 && strings.EqualFold(names[0], "code") {
+			hint = `auth_key_wo with auth_type = "WebhookKey" (Dataverse appends it as ?code= on every delivery)`
+		}
+		warnings = append(warnings, urlWarning{"Webhook URL carries a secret", fmt.Sprintf(
+			"The URL's query has %s, which looks like a key. The URL is stored in state, shown in plans and "+
+				"readable by anyone who can read the webhook in Dataverse; a write-only attribute is none of these. "+
+				"Remove it from the URL and put it in %s.", joinQuoted(names), hint)})
+	}
+	return "", warnings
+}
+
+// secretQueryParameters are query names that carry keys by convention: Azure Functions' code,
+// shared access signatures' sig, and the usual key and token names.
+var secretQueryParameters = map[string]bool{
+	"code": true, "sig": true, "key": true, "apikey": true, "api_key": true, "api-key": true,
+	"token": true, "access_token": true, "secret": true, "password": true, "subscription-key": true,
+}
+
+// secretQueryNames lists, sorted, the query names of u that look like keys.
+func secretQueryNames(u *url.URL) []string {
+	var names []string
+	for name := range u.Query() {
+		if secretQueryParameters[strings.ToLower(name)] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// cleartextSecretWarning returns a warning when a webhook's secret would cross the network
+// unencrypted: an http URL with a configured secret or a key in its query.
+func cleartextSecretWarning(rawURL string, secretConfigured bool) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || !strings.EqualFold(u.Scheme, "http") {
+		return ""
+	}
+	if !secretConfigured && len(secretQueryNames(u)) == 0 {
+		return ""
+	}
+	return "The URL starts with http://, so Dataverse sends the webhook's secret (the auth value, or the key in the " +
+		"query) unencrypted on every delivery, where anyone on the path can read it. Use an https URL."
+}
+
+// checkQueryParameterNames returns a problem for the first name of auth_query_parameters_wo that
+// is not a plain URL query name: Dataverse appends the pairs to the URL as they are, so a name
+// with '&', '=', '#', white space or other reserved characters would change the URL's meaning.
+func checkQueryParameterNames(pairs map[string]string) string {
+	names := make([]string, 0, len(pairs))
+	for name := range pairs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name == "" {
+			return "a parameter name is empty."
+		}
+		for _, r := range name {
+			if !isQueryNameChar(r) {
+				return fmt.Sprintf("parameter name %q holds %q, which a URL query name cannot carry unescaped; use letters, digits and - . _ ~ only.", name, r)
+			}
+		}
+	}
+	return ""
+}
+
+func isQueryNameChar(r rune) bool {
+	return ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') || strings.ContainsRune("-._~", r)
+}
+
+func joinQuoted(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(quoted, ", ")
 }

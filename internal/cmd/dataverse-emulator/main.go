@@ -12,6 +12,12 @@
 //	  --data-urlencode client_secret="$DATAVERSE_CLIENT_SECRET" \
 //	  --data-urlencode scope="$DATAVERSE_URL/.default" | jq -r .access_token)
 //	curl -H "Authorization: Bearer $TOKEN" "$DATAVERSE_URL/api/data/v9.2/WhoAmI"
+//	curl -H "Authorization: Bearer $TOKEN" "$DATAVERSE_URL/_emulator/stats"
+//
+// It listens on 127.0.0.1 only, unless --allow-non-loopback is given together with an --addr
+// such as 0.0.0.0:8443. Its own endpoints (/_emulator/stats, /_emulator/reset) need a bearer
+// token like the Web API. With -v it logs every request and delivery, never a query string or
+// a key.
 package main
 
 import (
@@ -47,7 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		envFile string
 		verbose bool
 	)
-	fs.StringVar(&o.Addr, "addr", "127.0.0.1:0", "listen address")
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:0", "listen `address`; a loopback address unless --allow-non-loopback is given")
+	fs.BoolVar(&o.AllowNonLoopback, "allow-non-loopback", false, "let --addr name an interface other than loopback, or all of them (:PORT, 0.0.0.0:PORT)")
 	fs.StringVar(&envFile, "env-file", "", "write the client environment as shell export lines to this `file`")
 	fs.DurationVar(&o.Latency, "latency", 0, "latency added to every Web API request")
 	fs.DurationVar(&o.LatencyJitter, "latency-jitter", 0, "random extra latency, up to this much")

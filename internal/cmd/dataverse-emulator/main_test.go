@@ -151,3 +151,12 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		t.Fatalf("--help: %v; usage %q", err, errOut.String())
 	}
 }
+
+func TestRunListensBeyondLoopbackOnlyWhenAllowed(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"--addr", "0.0.0.0:0"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "--allow-non-loopback") {
+		t.Fatalf("--addr 0.0.0.0:0 alone: %v, want a refusal naming --allow-non-loopback", err)
+	}
+}

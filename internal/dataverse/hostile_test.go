@@ -1,0 +1,261 @@
+package dataverse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
+)
+
+// Each test here plays a hostile or broken server and checks that the client neither hands it a
+// secret nor lets it hang or bloat the caller.
+
+func TestRedirectsAreNeverFollowed(t *testing.T) {
+	t.Parallel()
+	const authValue = "k3y-value-never-elsewhere"
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			t.Parallel()
+			var elsewhere atomic.Int32
+			thief := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				elsewhere.Add(1)
+				writeJSON(w, http.StatusCreated, webhookRow(webhookID, "stolen"))
+			}))
+			t.Cleanup(thief.Close)
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				w.Header().Set("Location", thief.URL+"/api/data/v9.2/serviceendpoints?capture=the-query-part")
+				w.WriteHeader(status)
+			})
+			_, err := h.client.CreateWebhook(context.Background(), WebhookCreate{Name: "n", URL: "https://x.example", AuthType: AuthTypeWebhookKey, AuthValue: authValue})
+			if err == nil {
+				t.Fatal("a redirected create succeeded")
+			}
+			if n := elsewhere.Load(); n != 0 {
+				t.Errorf("the redirect target received %d requests", n)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, fmt.Sprint(status)) || !strings.Contains(msg, strings.TrimPrefix(thief.URL, "https://")) {
+				t.Errorf("error %q does not name the status and the target host", msg)
+			}
+			if strings.Contains(msg, "capture") || strings.Contains(msg, authValue) {
+				t.Errorf("error %q names the redirect's query or the secret", msg)
+			}
+			if n := len(h.requests()); n != 1 {
+				t.Errorf("requests = %d, want 1: a redirect is not retried", n)
+			}
+		})
+	}
+}
+
+func TestOversizedAnswerFailsNamingTheCap(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"value":[{"name":"`)
+		chunk := strings.Repeat("x", 1<<20)
+		for i := 0; i <= maxResponseBytes>>20; i++ {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+		_, _ = io.WriteString(w, `"}]}`)
+	})
+	_, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+	if err == nil || !strings.Contains(err.Error(), "larger than 32 MiB") {
+		t.Fatalf("err = %v, want one naming the 32 MiB cap", err)
+	}
+	if n := len(h.requests()); n != 1 {
+		t.Errorf("requests = %d, want 1: an oversized answer is not retried", n)
+	}
+}
+
+func TestPagingStopsOnHostileNextLinks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		page      func(base string, n int) map[string]any
+		wantPages int
+		wantErr   string
+	}{
+		{"endless chain of new links", func(base string, n int) map[string]any {
+			return map[string]any{"value": []any{webhookRow(fakeID(1, n), fmt.Sprint("w", n))}, "@odata.nextLink": fmt.Sprintf("%s/api/data/v9.2/serviceendpoints?page=%d", base, n+1)}
+		}, maxPagesPerQuery, "more than 500 pages"},
+		{"the same link again", func(base string, n int) map[string]any {
+			return map[string]any{"value": []any{webhookRow(fakeID(1, n), fmt.Sprint("w", n))}, "@odata.nextLink": base + "/api/data/v9.2/serviceendpoints?page=2"}
+		}, 2, "a next link it had sent before"},
+		{"empty pages forever", func(base string, n int) map[string]any {
+			return map[string]any{"value": []any{}, "@odata.nextLink": fmt.Sprintf("%s/api/data/v9.2/serviceendpoints?page=%d", base, n+1)}
+		}, maxEmptyPages, "empty pages in a row"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var h *harness
+			h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				writeJSON(w, http.StatusOK, tt.page(h.srv.URL, n))
+			})
+			_, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if n := len(h.requests()); n != tt.wantPages {
+				t.Errorf("pages read = %d, want %d", n, tt.wantPages)
+			}
+		})
+	}
+}
+
+func TestRetryAfterBeyondTheCapOrDeadlineFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, retryAfter string
+		deadline         time.Duration // 0: none
+		want             string
+	}{
+		{"ten hours", "36000", 0, "asked to wait 10h0m0s (Retry-After), more than the 5m0s"},
+		{"year 9999", "Fri, 31 Dec 9999 23:59:59 GMT", 0, "asked to wait more than 100 days"},
+		{"more seconds than a Duration holds", "99999999999999999999", 0, "asked to wait more than 100 days"},
+		{"past the deadline", "120", time.Minute, "Retry-After of 2m0s is past the deadline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				w.Header().Set("Retry-After", tt.retryAfter)
+				writeError(w, http.StatusTooManyRequests, "0x80072321", "Combined execution time of incoming requests exceeded limit.")
+			})
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			_, err := h.client.GetWebhook(ctx, webhookID)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if waits := h.recordedWaits(); len(waits) != 0 {
+				t.Errorf("waited %v before failing", waits)
+			}
+		})
+	}
+}
+
+func TestCallsWithoutADeadlineGetOne(t *testing.T) {
+	t.Parallel()
+	var sawDeadline atomic.Bool
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		if n == 1 {
+			writeError(w, http.StatusServiceUnavailable, "", "busy")
+			return
+		}
+		writeJSON(w, http.StatusOK, webhookRow(webhookID, "orders"))
+	}, func(c *Config) {
+		c.sleep = func(ctx context.Context, _ time.Duration) error {
+			_, ok := ctx.Deadline()
+			sawDeadline.Store(ok)
+			return nil
+		}
+	})
+	if _, err := h.client.GetWebhook(context.Background(), webhookID); err != nil {
+		t.Fatal(err)
+	}
+	if !sawDeadline.Load() {
+		t.Error("a call made without a deadline ran without one")
+	}
+}
+
+func TestServiceUnavailableThenInternalErrorIsRetried(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		switch n {
+		case 1:
+			writeError(w, http.StatusServiceUnavailable, "", "busy")
+		case 2:
+			writeError(w, http.StatusInternalServerError, "0x80040216", "SQL timeout")
+		default:
+			writeJSON(w, http.StatusOK, webhookRow(webhookID, "orders"))
+		}
+	})
+	if _, err := h.client.GetWebhook(context.Background(), webhookID); err != nil {
+		t.Fatalf("503 then 500 was final: %v", err)
+	}
+	if n := len(h.requests()); n != 3 {
+		t.Errorf("requests = %d, want 3", n)
+	}
+}
+
+func TestReadRefusesAnAnswerForAnotherRow(t *testing.T) {
+	t.Parallel()
+	for name, answered := range map[string]any{"null id": nil, "other id": webhookID2, "no id": "omit"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				row := webhookRow(webhookID, "orders")
+				if answered == "omit" {
+					delete(row, "serviceendpointid")
+				} else {
+					row["serviceendpointid"] = answered
+				}
+				writeJSON(w, http.StatusOK, row)
+			})
+			_, err := h.client.GetWebhook(context.Background(), webhookID)
+			if err == nil || !strings.Contains(err.Error(), "not the row asked for") {
+				t.Fatalf("err = %v, want the answer refused", err)
+			}
+		})
+	}
+}
+
+func TestAnEchoedBearerTokenIsWithheld(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		writeError(w, http.StatusBadRequest, "0x80040203", "bad token "+strings.ToUpper(token))
+	})
+	h.tokens.tokenF = func(bool) string { return "eyJhbGciOi.the-access-token.sig" }
+	_, err := h.client.GetWebhook(context.Background(), webhookID)
+	var apiErr *Error
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("err = %v, want *Error", err)
+	}
+	if strings.Contains(strings.ToLower(err.Error()), "access-t") || apiErr.Message != withheldMessage {
+		t.Errorf("error %q echoes the bearer token", err)
+	}
+}
+
+func TestANextLinkEchoingACredentialReachesNoLogOrError(t *testing.T) {
+	t.Parallel()
+	const credential = "Zx8Q~client-secret.value_42"
+	var h *harness
+	h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		if n == 1 {
+			writeJSON(w, http.StatusOK, map[string]any{"value": []any{webhookRow(webhookID, "a")},
+				"@odata.nextLink": h.srv.URL + "/api/data/v9.2/serviceendpoints?$skiptoken=" + url.QueryEscape(credential)})
+			return
+		}
+		dropConnection(t, w)
+	}, func(c *Config) { c.Secrets = []string{credential}; c.MaxRetries = 2 })
+	_, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	texts := []string{err.Error()}
+	for _, l := range h.requestLogs() {
+		texts = append(texts, l.Path, fmt.Sprint(l.Err))
+	}
+	for _, text := range texts {
+		if untrusted.EchoesSecret(text, []string{credential}) {
+			t.Errorf("%q holds part of the credential", text)
+		}
+	}
+}

@@ -1,0 +1,32 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+)
+
+// defaultDataSourceReadTimeout bounds a data source read that sets no timeouts block: a server
+// that stalls or asks for ever longer waits cannot hold a plan longer than this.
+const defaultDataSourceReadTimeout = 5 * time.Minute
+
+// dataSourceTimeoutsBlock is the timeouts block every data source has.
+func dataSourceTimeoutsBlock(ctx context.Context) schema.Block {
+	block := timeouts.BlockWithOpts(ctx, timeouts.Opts{
+		ReadDescription: "How long the read may take, retries and waits for throttling included, as a Go duration " +
+			"such as `30s` or `10m`. Default `5m`.",
+	}).(schema.SingleNestedBlock)
+	block.MarkdownDescription = "Bounds the read; when it runs out, the read fails saying what it was waiting for."
+	return block
+}
+
+// readContext masks secrets in logs and bounds a data source read by its timeouts block.
+func (d *providerData) readContext(ctx context.Context, t timeouts.Value, diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
+	ctx = d.withMasks(ctx)
+	timeout, td := t.Read(ctx, defaultDataSourceReadTimeout)
+	diags.Append(td...)
+	return context.WithTimeout(ctx, timeout)
+}

@@ -1,0 +1,279 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/entra"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
+)
+
+// hostileEnvironment is a loopback HTTPS server that issues real tokens (the emulator's token
+// service) and answers the Web API with webAPI, as a hostile or broken Dataverse would.
+type hostileEnvironment struct {
+	url, tenantID, clientID, clientSecret string
+}
+
+func startHostileEnvironment(t *testing.T, webAPI http.HandlerFunc) *hostileEnvironment {
+	t.Helper()
+	if liveEnvironment() {
+		t.Skip("plays a hostile server; runs without DATAVERSE_LIVE only")
+	}
+	tlsConfig, err := testCA.ServerTLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	srv.TLS = tlsConfig
+	base := "https://" + srv.Listener.Addr().String()
+	svc, err := entra.New(entra.Options{BaseURL: base, Audience: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hostileEnvironment{url: base, tenantID: svc.TenantID(), clientID: "33333333-0000-4000-8000-000000000001", clientSecret: "Hst~client-secret.value_0123456789"}
+	svc.RegisterSecretClient(h.clientID, h.clientSecret)
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/data/") {
+			webAPI(w, r)
+			return
+		}
+		svc.Handler().ServeHTTP(w, r)
+	})
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return h
+}
+
+func (h *hostileEnvironment) providerBlock() string {
+	return fmt.Sprintf(`
+provider "dataverse" {
+  environment_url = %q
+  tenant_id       = %q
+  client_id       = %q
+  authority_host  = %q
+}
+`, h.url, h.tenantID, h.clientID, h.url)
+}
+
+// runFailing runs a command that must fail and returns what it printed and the trace log.
+func runFailing(t *testing.T, ws *tfcli.Workspace, args ...string) (output, log string, took time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	res, err := ws.Run(ctx, args...)
+	took = time.Since(start)
+	if err == nil && res.ExitCode == 0 {
+		t.Fatalf("terraform %s succeeded against a hostile server", args[0])
+	}
+	b, _ := os.ReadFile(filepath.Join(ws.Dir, "trace.log"))
+	return res.Stdout + res.Stderr, string(b), took
+}
+
+func hostileWorkspace(t *testing.T, h *hostileEnvironment, config string) *tfcli.Workspace {
+	t.Helper()
+	ws := newWorkspace(t)
+	ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+filepath.Join(ws.Dir, "trace.log"), "DATAVERSE_CLIENT_SECRET="+h.clientSecret)
+	if err := ws.WriteFile("main.tf", requiredProviders+h.providerBlock()+config); err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// A data source read against a server that never answers ends at its timeouts block, and one
+// told to wait ten hours fails at once saying so.
+func TestHostile_dataSourceReadsHaveADeadline(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		webAPI  http.HandlerFunc
+		read    string
+		want    string
+		maxTook time.Duration
+	}{
+		{"server never answers", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(time.Minute):
+			}
+		}, "5s", "context deadline exceeded", 45 * time.Second},
+		{"Retry-After of ten hours", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "36000")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"error":{"code":"0x80072322","message":"Number of requests exceeded the limit of 6000 over time window of 300 seconds."}}`))
+		}, "10m", "asked to wait 10h0m0s", 45 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := startHostileEnvironment(t, tt.webAPI)
+			ws := hostileWorkspace(t, h, fmt.Sprintf(`
+data "dataverse_webhooks" "all" {
+  timeouts {
+    read = %q
+  }
+}
+`, tt.read))
+			out, _, took := runFailing(t, ws, "plan", "-input=false", "-no-color")
+			if !strings.Contains(strings.Join(strings.Fields(out), " "), tt.want) {
+				t.Errorf("plan output does not say %q:\n%s", tt.want, tail(out, 30))
+			}
+			if took > tt.maxTook {
+				t.Errorf("plan took %s, want under %s", took, tt.maxTook)
+			}
+		})
+	}
+}
+
+// A server that echoes the webhook's key in the encodings a server might use gets none of it into
+// the diagnostics or the trace log.
+func TestHostile_echoedWebhookKeyReachesNoDiagnosticOrLog(t *testing.T) {
+	t.Parallel()
+	const key = "wk-h0stile-Grüße'<&>-key"
+	encodings := map[string]func(string) string{
+		"JSON unicode escapes": func(s string) string {
+			var b strings.Builder
+			for _, r := range s {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+			return b.String()
+		},
+		"XML entities": func(s string) string {
+			var b strings.Builder
+			for _, r := range s {
+				fmt.Fprintf(&b, "&#%d;", r)
+			}
+			return b.String()
+		},
+		"prefix": func(s string) string { return s[:9] },
+	}
+	for name, encode := range encodings {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := startHostileEnvironment(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet {
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = w.Write([]byte(`{"value":[]}`))
+					return
+				}
+				var row map[string]any
+				_ = json.NewDecoder(r.Body).Decode(&row)
+				authValue, _ := row["authvalue"].(string)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				// The message reaches the client JSON-decoded once: encode so that what it holds is
+				// the encoded form.
+				msg, _ := json.Marshal("The auth value " + encode(authValue) + " is invalid.")
+				fmt.Fprintf(w, `{"error":{"code":"0x80040203","message":%s}}`, msg)
+			})
+			ws := hostileWorkspace(t, h, `
+variable "key" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "dataverse_webhook" "hook" {
+  name            = "echo"
+  url             = "https://fn.example.net/api/echo"
+  auth_type       = "WebhookKey"
+  auth_key_wo     = var.key
+  auth_wo_version = 1
+}
+`)
+			ws.Env = append(ws.Env, "TF_VAR_key="+key)
+			out, log, _ := runFailing(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+			if !strings.Contains(out, "0x80040203") {
+				t.Fatalf("the apply did not fail on the server's answer:\n%s", tail(out, 30))
+			}
+			if !strings.Contains(log, "ApplyResourceChange") {
+				t.Fatal("the trace log has no ApplyResourceChange: the test would prove nothing")
+			}
+			for where, text := range map[string]string{"output": out, "trace log": log} {
+				if untrusted.EchoesSecret(text, []string{key}) {
+					t.Errorf("the %s holds part of the webhook key", where)
+				}
+				if untrusted.EchoesSecret(text, []string{h.clientSecret}) {
+					t.Errorf("the %s holds part of the client secret", where)
+				}
+			}
+		})
+	}
+}
+
+// Secrets that a configuration would put where they do not belong get one warning per cause at
+// plan time, and query parameter names that would change the URL are refused.
+func TestHostile_planTimeWarningsForSecretsInTheOpen(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, webhook string
+		want          []string // summaries that must appear exactly once
+		wantError     string
+	}{
+		{"function key in the URL", `
+  url       = "https://fn.example.net/api/orders?code=Fk-abc123"
+  auth_type = "WebhookKey"
+  auth_key_wo = "k"`, []string{"Webhook URL carries a secret"}, ""},
+		{"http with a secret", `
+  url       = "http://fn.example.net/api/orders"
+  auth_type = "WebhookKey"
+  auth_key_wo = "k"`, []string{"Webhook secret travels in clear text"}, ""},
+		{"http with a key in the URL", `
+  url       = "http://fn.example.net/api/orders?code=Fk-abc123"
+  auth_type = "WebhookKey"
+  auth_key_wo = "k"`, []string{"Webhook URL carries a secret", "Webhook secret travels in clear text"}, ""},
+		{"query parameter name with reserved characters", `
+  url       = "https://fn.example.net/api/orders"
+  auth_type = "HttpQueryString"
+  auth_query_parameters_wo = { "to&ken=x" = "v" }`, nil, "Invalid query parameter name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if liveEnvironment() {
+				t.Skip("needs no environment; runs without DATAVERSE_LIVE only")
+			}
+			ws := newWorkspace(t)
+			config := requiredProviders + fmt.Sprintf(`
+resource "dataverse_webhook" "hook" {
+  name = "warned"
+  %s
+  auth_wo_version = 1
+}
+`, tt.webhook)
+			if err := ws.WriteFile("main.tf", config); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res, _ := ws.Run(ctx, "validate", "-no-color")
+			out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+			for _, summary := range tt.want {
+				if n := strings.Count(out, summary); n != 1 {
+					t.Errorf("%q appears %d times, want once:\n%s", summary, n, out)
+				}
+			}
+			if tt.wantError != "" && !strings.Contains(out, tt.wantError) {
+				t.Errorf("no %q:\n%s", tt.wantError, out)
+			}
+			// Terraform quotes the configuration line itself; the provider's words must not.
+			if strings.Contains(regexp.MustCompile(`url = "[^"]*"`).ReplaceAllString(out, ""), "Fk-abc123") {
+				t.Errorf("a warning quotes the key in the URL:\n%s", out)
+			}
+			if tt.name == "function key in the URL" && !strings.Contains(out, "auth_key_wo") {
+				t.Errorf("the warning does not suggest auth_key_wo:\n%s", out)
+			}
+		})
+	}
+}

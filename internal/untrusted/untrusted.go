@@ -1,0 +1,321 @@
+// Package untrusted handles what a server sends back: redirects, which are never followed, answer
+// bodies, which are read up to a cap, and server text, which is checked for echoed secrets before
+// it is shown to anyone. The Web API client and the token client share it.
+package untrusted
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// NoRedirects returns a copy of c (or of a default client when c is nil) that hands every 3xx
+// answer back to the caller instead of following it. A followed 307 or 308 would replay the
+// request, its body and its credentials to wherever the server points.
+func NoRedirects(c *http.Client) *http.Client {
+	var out http.Client
+	if c != nil {
+		out = *c
+	}
+	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &out
+}
+
+// IsRedirect reports whether the answer is a redirect that a following client would have taken.
+func IsRedirect(resp *http.Response) bool {
+	return resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified
+}
+
+// RedirectError describes a redirect that was not followed: its status and the host it pointed
+// at, never its path or query, which may carry what the server wants to capture.
+type RedirectError struct {
+	Status     int
+	TargetHost string // empty when the answer named no usable Location
+}
+
+func (e *RedirectError) Error() string {
+	target := "without a Location"
+	if e.TargetHost != "" {
+		target = "to host " + e.TargetHost
+	}
+	return fmt.Sprintf("the server answered %d %s, a redirect %s; redirects are never followed, because they would carry the request and its credentials elsewhere",
+		e.Status, http.StatusText(e.Status), target)
+}
+
+// NewRedirectError builds the error for a redirect answer.
+func NewRedirectError(resp *http.Response) *RedirectError {
+	e := &RedirectError{Status: resp.StatusCode}
+	if loc, err := resp.Location(); err == nil {
+		e.TargetHost = loc.Host
+	}
+	return e
+}
+
+// Client wraps an *http.Client so that a redirect comes back as a *RedirectError and no answer
+// body yields more than a cap. It is the shape MSAL and the OIDC token requests expect of an
+// HTTP client.
+type Client struct {
+	c        *http.Client
+	maxBytes int64
+}
+
+// NewClient returns a Client over c (nil means a default client) that follows no redirect and
+// reads at most maxBytes of any answer.
+func NewClient(c *http.Client, maxBytes int64) *Client {
+	return &Client{c: NoRedirects(c), maxBytes: maxBytes}
+}
+
+// Do sends req and turns a redirect answer into an error.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.c.Do(req) //nolint:gosec // callers choose the URL; this only refuses redirects
+	if err != nil {
+		return nil, err
+	}
+	if IsRedirect(resp) {
+		_ = resp.Body.Close()
+		return nil, NewRedirectError(resp)
+	}
+	resp.Body = &cappedBody{ReadCloser: resp.Body, left: c.maxBytes}
+	return resp, nil
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped client.
+func (c *Client) CloseIdleConnections() { c.c.CloseIdleConnections() }
+
+// cappedBody fails a read with a *TooLargeError once the body passes its cap.
+type cappedBody struct {
+	io.ReadCloser
+	left, limit int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.limit == 0 {
+		b.limit = b.left
+	}
+	if b.left < 0 {
+		return 0, &TooLargeError{Limit: b.limit}
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, &TooLargeError{Limit: b.limit}
+	}
+	return n, err
+}
+
+// TooLargeError reports an answer body longer than the cap it was read with.
+type TooLargeError struct{ Limit int64 }
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the answer is larger than %s, the most this client reads; nothing Dataverse or Entra ID sends here is that large", FormatBytes(e.Limit))
+}
+
+// ReadBody reads r to its end, or fails with a *TooLargeError once more than limit bytes came.
+func ReadBody(r io.Reader, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if int64(len(body)) > limit {
+		return nil, &TooLargeError{Limit: limit}
+	}
+	return body, err
+}
+
+// IsTooLarge reports whether err is a *TooLargeError.
+func IsTooLarge(err error) bool {
+	var tl *TooLargeError
+	return errors.As(err, &tl)
+}
+
+// FormatBytes renders a size in MiB or KiB.
+func FormatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// SecretRun is the length of the shortest piece of a secret that counts as a leak.
+const SecretRun = 8
+
+// EchoesSecret reports whether text holds a secret, or any SecretRun-character run of one, in any
+// form a server might echo it in: as sent, JSON-escaped (\u0041), URL-encoded, with XML or HTML
+// character references (&apos; &#252; &#xFC;), or any of these stacked, in any letter case. A
+// secret shorter than SecretRun counts when it appears whole.
+//
+// It is meant to decide whether to show server text at all, not to mask it: a message that
+// fails the check is withheld, so no encoding that the check misses can slip through a mask.
+func EchoesSecret(text string, secrets []string) bool {
+	var runs []string
+	for _, s := range secrets {
+		runs = append(runs, secretRuns(s)...)
+	}
+	if len(runs) == 0 {
+		return false
+	}
+	for _, form := range decodedForms(text) {
+		form = strings.ToLower(form)
+		for _, run := range runs {
+			if strings.Contains(form, run) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// secretRuns lists the lower-cased runs of s that EchoesSecret looks for, also after white space
+// is collapsed (servers often normalize it).
+func secretRuns(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, form := range []string{s, strings.Join(strings.Fields(s), " ")} {
+		rs := []rune(strings.ToLower(form))
+		if len(rs) == 0 {
+			continue
+		}
+		if len(rs) <= SecretRun {
+			if !seen[string(rs)] {
+				seen[string(rs)] = true
+				out = append(out, string(rs))
+			}
+			continue
+		}
+		for i := 0; i+SecretRun <= len(rs); i++ {
+			run := string(rs[i : i+SecretRun])
+			if !seen[run] {
+				seen[run] = true
+				out = append(out, run)
+			}
+		}
+	}
+	return out
+}
+
+// maxDecodeRounds bounds how many layers of encoding are peeled off (a server may escape an
+// already escaped value).
+const maxDecodeRounds = 4
+
+// decodedForms returns text and every distinct form reached by undoing JSON escapes, URL
+// encoding and XML/HTML character references, in any order, up to maxDecodeRounds deep.
+func decodedForms(text string) []string {
+	forms := []string{text}
+	seen := map[string]bool{text: true}
+	frontier := []string{text}
+	for round := 0; round < maxDecodeRounds && len(frontier) > 0; round++ {
+		var next []string
+		for _, f := range frontier {
+			for _, d := range []string{unescapeJSON(f), unescapeURL(f), html.UnescapeString(f), strings.ReplaceAll(f, "+", " ")} {
+				if !seen[d] {
+					seen[d] = true
+					forms = append(forms, d)
+					next = append(next, d)
+				}
+			}
+		}
+		frontier = next
+	}
+	return forms
+}
+
+// unescapeURL undoes percent-encoding; a malformed escape is kept as it is, so text with a stray
+// '%' still decodes everywhere else.
+func unescapeURL(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			v, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b.WriteByte(byte(v))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// unescapeJSON undoes JSON string escapes (\" \\ \/ \n \uXXXX, with surrogate pairs) wherever
+// they appear; anything else is kept.
+func unescapeJSON(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		switch c := s[i+1]; c {
+		case '"', '\\', '/', '\'':
+			b.WriteByte(c)
+			i++
+		case 'n', 'r', 't', 'b', 'f':
+			b.WriteByte(' ')
+			i++
+		case 'u':
+			r, width := decodeUnicodeEscape(s[i:])
+			if width == 0 {
+				b.WriteByte(s[i])
+				continue
+			}
+			b.WriteRune(r)
+			i += width - 1
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// decodeUnicodeEscape reads \uXXXX (or a surrogate pair of two) at the start of s and returns the
+// rune and the bytes it took, or width 0 when s does not start with one.
+func decodeUnicodeEscape(s string) (rune, int) {
+	hex4 := func(s string) (rune, bool) {
+		if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(s[2:6], 16, 16)
+		return rune(uint16(v)), err == nil
+	}
+	r, ok := hex4(s)
+	if !ok {
+		return 0, 0
+	}
+	if r >= 0xD800 && r < 0xDC00 {
+		if lo, ok := hex4(s[6:]); ok && lo >= 0xDC00 && lo < 0xE000 {
+			return 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00), 12
+		}
+	}
+	if !utf8.ValidRune(r) {
+		return utf8.RuneError, 6
+	}
+	return r, 6
+}
+
+func isHex(ch byte) bool {
+	return ('0' <= ch && ch <= '9') || ('a' <= ch && ch <= 'f') || ('A' <= ch && ch <= 'F')
+}
+
+// HostOf returns the host of a URL string, or "" when it is none; for messages that must not
+// carry a path or query.
+func HostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}

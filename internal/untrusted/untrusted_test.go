@@ -1,0 +1,54 @@
+package untrusted
+
+import (
+	"encoding/json"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzEchoesSecret(f *testing.F) {
+	f.Add("prefix ", "Zx8Q~s3cret+with/odd&chars='<>", " suffix")
+	f.Add("", "ab", "")
+	f.Add("\\u00", "Grüße aus Köln", "%")
+	f.Add("&#", "tab\tand\nnewline", "&amp")
+	f.Fuzz(func(t *testing.T, before, secret, after string) {
+		// Terraform values are Unicode; bytes that are not UTF-8 could join the text around them.
+		if strings.TrimSpace(secret) == "" || !utf8.ValidString(before+secret+after) {
+			return
+		}
+		quoted, _ := json.Marshal(secret)
+		for name, form := range map[string]string{
+			"raw":          secret,
+			"URL-encoded":  url.QueryEscape(secret),
+			"path-escaped": url.PathEscape(secret),
+			"JSON-escaped": string(quoted[1 : len(quoted)-1]),
+			"HTML-escaped": html.EscapeString(secret),
+			"upper case":   strings.ToUpper(secret),
+		} {
+			if !EchoesSecret(before+form+after, []string{secret}) {
+				t.Fatalf("the %s form %q of %q is not found", name, form, secret)
+			}
+		}
+	})
+}
+
+func TestRedirectErrorNamesStatusAndHostOnly(t *testing.T) {
+	resp := &http.Response{StatusCode: http.StatusTemporaryRedirect, Header: http.Header{"Location": {"https://thief.example:8443/steal?secret=x"}}, Request: &http.Request{URL: &url.URL{Scheme: "https", Host: "org.example"}}}
+	msg := NewRedirectError(resp).Error()
+	if !strings.Contains(msg, "307") || !strings.Contains(msg, "thief.example:8443") || strings.Contains(msg, "steal") || strings.Contains(msg, "secret=") {
+		t.Errorf("message %q", msg)
+	}
+}
+
+func TestReadBodyCap(t *testing.T) {
+	if _, err := ReadBody(strings.NewReader(strings.Repeat("x", 11)), 10); !IsTooLarge(err) || !strings.Contains(err.Error(), "10 bytes") {
+		t.Errorf("11 bytes with a cap of 10: %v", err)
+	}
+	if b, err := ReadBody(strings.NewReader(strings.Repeat("x", 10)), 10); err != nil || len(b) != 10 {
+		t.Errorf("10 bytes with a cap of 10: %d, %v", len(b), err)
+	}
+}
