@@ -92,7 +92,7 @@ func seedHandBuiltEstate(t *testing.T, e *emulator.Emulator) handBuiltEstate {
 	}
 	image("orders before", "orders update", "before", 0, "name,telephone1", "Target")
 	image("orders both", "orders update", "snapshot", 2, "", "Target")
-	image("audit gone", "audit delete", "gone", 0, "name", "Id")
+	image("audit gone", "audit delete", "gone", 0, "name", "Target")
 	return est
 }
 
