@@ -5,7 +5,8 @@ data "dataverse_webhooks" "orders" {
 }
 
 # A check block warns, without failing the run, when the webhook has failed deliveries in the
-# last 24 hours: a scheduled `terraform plan` in a pipeline then reports it.
+# last 24 hours: a scheduled `terraform plan` in a pipeline then reports them, one line each,
+# with what the person on call needs to find the failure at the endpoint.
 check "orders_webhook_healthy" {
   data "dataverse_webhook_failed_jobs" "recent" {
     webhook_id = one(data.dataverse_webhooks.orders.webhooks).id
@@ -14,8 +15,13 @@ check "orders_webhook_healthy" {
   }
 
   assert {
-    condition     = length(data.dataverse_webhook_failed_jobs.recent.jobs) == 0
-    error_message = "Webhook ${one(data.dataverse_webhooks.orders.webhooks).name} had ${length(data.dataverse_webhook_failed_jobs.recent.jobs)} failed deliveries in the last 24 hours; newest: ${try(data.dataverse_webhook_failed_jobs.recent.jobs[0].friendly_message, "none")}"
+    condition = length(data.dataverse_webhook_failed_jobs.recent.jobs) == 0
+    error_message = join("\n", concat(
+      ["Webhook ${try(data.dataverse_webhook_failed_jobs.recent.jobs[0].webhook_name, "")} had ${length(data.dataverse_webhook_failed_jobs.recent.jobs)} failed deliveries in the last 24 hours:"],
+      [for j in data.dataverse_webhook_failed_jobs.recent.jobs :
+        "${j.completed_on} ${j.step_name}: ${coalesce(j.record_table, "no row")} ${coalesce(j.record_id, "-")}, HTTP ${coalesce(j.http_status, "none")}, ${coalesce(j.error_code, "no code")}, correlation id ${j.correlation_id}: ${j.friendly_message}"
+      ]
+    ))
   }
 }
 
