@@ -1,14 +1,19 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
 // Every HCL block a reader may copy from the README or from docs/ is validated against the
@@ -19,6 +24,8 @@ import (
 //     required_providers block when one is missing (the provider page shows it).
 //   - parts of a guide: they may refer to resources, data sources and variables declared in an
 //     earlier block of the guide, so the test declares those (exampleStubFile, docVariableStubs).
+//   - Terraform CLI configuration (provider_installation): read by terraform version, which
+//     reports a configuration it cannot use.
 //   - attribute fragments (the body of a resource, shown to point at a few lines): wrapped in a
 //     dataverse_webhook whose other required attributes the test fills in.
 //
@@ -150,6 +157,29 @@ func docWrapFragment(text string) string {
 	return b.String()
 }
 
+// docCLIBlock is the first line of a block of Terraform's CLI configuration (terraform.rc).
+var docCLIBlock = regexp.MustCompile(`(?m)^(provider_installation|plugin_cache_dir|credentials|host)\b`)
+
+func isCLIConfiguration(text string) bool { return docCLIBlock.MatchString(text) }
+
+// checkCLIConfiguration has Terraform read a CLI configuration block: it reports the problems of
+// one it cannot use on every command.
+func checkCLIConfiguration(t *testing.T, b docBlock) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "terraform.rc")
+	if err := os.WriteFile(file, []byte(b.text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tfcli.TerraformPath(), "version")
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+file, "CHECKPOINT_DISABLE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "problems with the CLI configuration") {
+		t.Fatalf("%s: Terraform does not accept this CLI configuration: %v\n%s", b, err, out)
+	}
+}
+
 func isAttributeFragment(text string) bool {
 	for _, line := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(line)
@@ -206,6 +236,9 @@ func TestDocBlockHelpers(t *testing.T) {
 		t.Errorf("without foreign providers = %q, removed %v", text, removed)
 	}
 
+	if !isCLIConfiguration("provider_installation {\n  direct {}\n}\n") || isCLIConfiguration("provider \"dataverse\" {}\n") {
+		t.Error("isCLIConfiguration misjudges")
+	}
 	if !isAttributeFragment("  # comment\n  auth_type = \"HttpHeader\"\n") || isAttributeFragment("resource \"a\" \"b\" {\n}\n") {
 		t.Error("isAttributeFragment misjudges")
 	}
@@ -234,6 +267,10 @@ func TestDocsBlocksValidate(t *testing.T) {
 			t.Run(b.String(), func(t *testing.T) {
 				t.Parallel()
 				src := b.text
+				if isCLIConfiguration(src) {
+					checkCLIConfiguration(t, b)
+					return
+				}
 				if isAttributeFragment(src) {
 					src = docWrapFragment(src)
 				}
