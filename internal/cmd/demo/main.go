@@ -56,13 +56,8 @@ func goOnByHand() {
 	say("To go on by hand (docs/guides/trying-without-a-tenant.md explains each step):")
 	for _, line := range []string{
 		`make emulator ARGS="--env-file dv.env"   # terminal 1: the emulator, until Ctrl-C`,
-		`source dv.env                            # terminal 2: its URL, credentials and CA`,
-		`make build && cat > /tmp/dataverse-dev.tfrc <<EOF`,
-		`provider_installation {`,
-		`  dev_overrides { "registry.terraform.io/dataverse-terraform/dataverse" = "$PWD" }`,
-		`  direct {}`,
-		`}`,
-		`EOF`,
+		`source dv.env && make build              # terminal 2: its settings, and the provider binary`,
+		`printf 'provider_installation {\n  dev_overrides {\n    "registry.terraform.io/dataverse-terraform/dataverse" = "%s"\n  }\n  direct {}\n}\n' "$PWD" > /tmp/dataverse-dev.tfrc`,
 		`export TF_CLI_CONFIG_FILE=/tmp/dataverse-dev.tfrc TF_VAR_receiver_api_key=anything`,
 		`cd examples/quickstart && terraform apply -var receiver_url=http://127.0.0.1:9/hook`,
 	} {
