@@ -180,6 +180,22 @@ func checkCLIConfiguration(t *testing.T, b docBlock) {
 	}
 }
 
+// checkFormatted fails a block that terraform fmt would change: readers copy it as it is.
+func checkFormatted(t *testing.T, b docBlock) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "block.tf")
+	if err := os.WriteFile(file, []byte(b.text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tfcli.TerraformPath(), "fmt", "-check", "-diff", "-no-color", file)
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
+	if out, err := cmd.Output(); err != nil {
+		t.Errorf("%s is not as terraform fmt writes it: %v\n%s", b, err, out)
+	}
+}
+
 func isAttributeFragment(text string) bool {
 	for _, line := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(line)
@@ -267,6 +283,9 @@ func TestDocsBlocksValidate(t *testing.T) {
 			t.Run(b.String(), func(t *testing.T) {
 				t.Parallel()
 				src := b.text
+				if !isAttributeFragment(src) { // fragments keep the indentation of the block they belong in
+					checkFormatted(t, b)
+				}
 				if isCLIConfiguration(src) {
 					checkCLIConfiguration(t, b)
 					return
