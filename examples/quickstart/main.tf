@@ -1,11 +1,12 @@
-# Quickstart: one webhook with header authentication, two steps, and the three data sources.
+# Quickstart: one webhook with header authentication, two steps, a post-image, and the three data sources.
 # Works against the local emulator (make demo) and, unchanged, against a real environment when
 # DATAVERSE_URL and the credentials are in the environment.
 terraform {
   required_version = ">= 1.11"
   required_providers {
     dataverse = {
-      source = "dataverse-terraform/dataverse"
+      source  = "dataverse-terraform/dataverse"
+      version = "~> 0.1"
     }
   }
 }
@@ -59,6 +60,14 @@ resource "dataverse_webhook_step" "contact_created" {
   mode       = "Synchronous"
 }
 
+# The contact as it was created, sent with every delivery of the Create step as the post-image "created".
+resource "dataverse_webhook_step_image" "contact_created" {
+  step_id    = dataverse_webhook_step.contact_created.id
+  type       = "PostImage"
+  alias      = "created"
+  attributes = ["firstname", "lastname"]
+}
+
 data "dataverse_webhooks" "quickstart" {
   name_prefix = var.name_prefix
   depends_on  = [dataverse_webhook.quickstart]
@@ -66,7 +75,7 @@ data "dataverse_webhooks" "quickstart" {
 
 data "dataverse_webhook_steps" "quickstart" {
   webhook_id = dataverse_webhook.quickstart.id
-  depends_on = [dataverse_webhook_step.account_updated, dataverse_webhook_step.contact_created]
+  depends_on = [dataverse_webhook_step.account_updated, dataverse_webhook_step_image.contact_created]
 }
 
 data "dataverse_webhook_failed_jobs" "quickstart" {

@@ -16,7 +16,7 @@ var (
 	stepExpand         = "sdkmessageid($select=name),sdkmessagefilterid($select=primaryobjecttypecode),eventhandler_serviceendpoint($select=contract)"
 	stepImageColumns   = []string{"sdkmessageprocessingstepimageid", "_sdkmessageprocessingstepid_value", "name", "entityalias", "imagetype", "attributes", "messagepropertyname"}
 	messageFilterCols  = []string{"sdkmessagefilterid", "_sdkmessageid_value", "iscustomprocessingstepallowed", "primaryobjecttypecode"}
-	systemJobColumns   = []string{"asyncoperationid", "name", "_owningextensionid_value", "friendlymessage", "message", "errorcode", "statuscode", "createdon", "startedon", "completedon"}
+	systemJobColumns   = []string{"asyncoperationid", "name", "_owningextensionid_value", "friendlymessage", "message", "errorcode", "statuscode", "createdon", "startedon", "completedon", "correlationid", "messagename", "primaryentitytype", "_regardingobjectid_value", "retrycount"}
 	messageNameColumns = []string{"name"}
 )
 
@@ -101,6 +101,12 @@ type systemJobRow struct {
 	CreatedOn       *time.Time `json:"createdon"`
 	StartedOn       *time.Time `json:"startedon"`
 	CompletedOn     *time.Time `json:"completedon"`
+	CorrelationID   string     `json:"correlationid"`
+	MessageName     string     `json:"messagename"`
+	PrimaryEntity   string     `json:"primaryentitytype"`
+	RegardingID     string     `json:"_regardingobjectid_value"`
+	RegardingTable  string     `json:"_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname"`
+	RetryCount      int        `json:"retrycount"`
 }
 
 func timeOrZero(t *time.Time) time.Time {

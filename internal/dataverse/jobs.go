@@ -2,6 +2,8 @@ package dataverse
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 )
@@ -12,14 +14,48 @@ const (
 	statusFailed = 31
 )
 
+// lookupTableAnnotation asks Dataverse to name the table of each lookup value, here the
+// system job's regarding record.
+const lookupTableAnnotation = `odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname"`
+
 // SystemJob is an asyncoperation row.
 type SystemJob struct {
 	ID, Name                          string
 	StepID                            string // _owningextensionid_value
 	FriendlyMessage, Message          string
-	ErrorCode                         int
+	ErrorCode                         int // as Dataverse stores it: a signed 32-bit number
 	StatusCode                        int
 	CreatedOn, StartedOn, CompletedOn time.Time
+	CorrelationID                     string // shared with the request that triggered the job and the x-ms-correlation-request-id header
+	MessageName                       string // the message that triggered the job, such as Update
+	// The row whose change triggered the job (regardingobjectid), where Dataverse recorded one:
+	// its table comes from the lookup's annotation, else from primaryentitytype.
+	RecordTable, RecordID string
+	RetryCount            int
+}
+
+// ErrorCodeHex writes a Dataverse error code as Microsoft's documentation does: 0x80050201 for
+// the -2147155455 that asyncoperation.errorcode holds. Zero is "".
+func ErrorCodeHex(code int) string {
+	if code == 0 {
+		return ""
+	}
+	return fmt.Sprintf("0x%08X", uint32(int32(code))) //nolint:gosec // the column is an Int32; the conversion is the point
+}
+
+// webhookStatusPattern finds the HTTP status in the message of a webhook's non-2xx failure
+// (error 0x80050201): "Non success http status code: 500 received from server for OrgId: …".
+var webhookStatusPattern = regexp.MustCompile(`(?i)non[- ]success http status code:?\s*(\d{3})\b`)
+
+// HTTPStatus is the HTTP status the webhook's endpoint answered, read from the job's message;
+// 0 when the message names none (a timeout, a refused connection, an unusable secret).
+func (j SystemJob) HTTPStatus() int {
+	m := webhookStatusPattern.FindStringSubmatch(j.Message)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // FailedJobsQuery selects failed system jobs. StepIDs empty means jobs of any step; Since zero
@@ -53,11 +89,11 @@ func (c *Client) ListFailedJobs(ctx context.Context, q FailedJobsQuery) ([]Syste
 		with("$select", joinColumns(systemJobColumns)).
 		with("$filter", filter).
 		with("$orderby", "completedon desc")
-	r := &request{path: setAsyncOperations}
+	r := &request{path: setAsyncOperations, prefer: []string{"odata.maxpagesize=" + strconv.Itoa(c.pageSize), lookupTableAnnotation}}
 	if q.Top > 0 && q.Top <= c.pageSize {
 		// The rows fit one page: $top asks for just those, and no page-size preference is needed.
 		opts = opts.with("$top", strconv.Itoa(q.Top))
-		r.prefer = []string{}
+		r.prefer = []string{lookupTableAnnotation}
 	}
 	r.query = append(opts, aliases...)
 	rows, err := getCollection[systemJobRow](ctx, c, r, max(q.Top, 0))
@@ -77,7 +113,23 @@ func (c *Client) ListFailedJobs(ctx context.Context, q FailedJobsQuery) ([]Syste
 			CreatedOn:       timeOrZero(row.CreatedOn),
 			StartedOn:       timeOrZero(row.StartedOn),
 			CompletedOn:     timeOrZero(row.CompletedOn),
+			CorrelationID:   row.CorrelationID,
+			MessageName:     row.MessageName,
+			RecordTable:     recordTable(row),
+			RecordID:        row.RegardingID,
+			RetryCount:      row.RetryCount,
 		})
 	}
 	return out, nil
+}
+
+func recordTable(row systemJobRow) string {
+	switch {
+	case row.RegardingID == "":
+		return ""
+	case row.RegardingTable != "":
+		return row.RegardingTable
+	default:
+		return row.PrimaryEntity
+	}
 }

@@ -155,7 +155,15 @@ func idAttribute(description string) schema.StringAttribute {
 // timeoutsBlock is the timeouts block every resource has; defaultTimeout applies to each
 // operation not given.
 func timeoutsBlock(ctx context.Context) schema.Block {
-	return timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true})
+	how := "as a duration such as `30s`, `5m` or `1h30m` (units `s`, `m`, `h`), including the waits " +
+		"of retries after throttling and transient errors. Defaults to `" + strings.TrimSuffix(defaultTimeout.String(), "0s") + "`."
+	return timeouts.Block(ctx, timeouts.Opts{
+		Create: true, Read: true, Update: true, Delete: true,
+		CreateDescription: "How long a create may take, " + how,
+		ReadDescription:   "How long a read (each refresh and plan) may take, " + how,
+		UpdateDescription: "How long an update may take, " + how,
+		DeleteDescription: "How long a delete may take, " + how,
+	})
 }
 
 // lockKey locks the mutex of key (compared without case) in m and returns its unlock.

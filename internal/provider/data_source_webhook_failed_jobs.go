@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
@@ -37,10 +38,20 @@ var jobAttrTypes = map[string]attr.Type{
 	"id":               types.StringType,
 	"name":             types.StringType,
 	"step_id":          types.StringType,
+	"step_name":        types.StringType,
+	"webhook_id":       types.StringType,
+	"webhook_name":     types.StringType,
+	"message_name":     types.StringType,
+	"record_table":     types.StringType,
+	"record_id":        types.StringType,
+	"correlation_id":   types.StringType,
+	"http_status":      types.Int64Type,
+	"error_code":       types.StringType,
 	"friendly_message": types.StringType,
 	"message":          types.StringType,
-	"error_code":       types.Int64Type,
+	"retry_count":      types.Int64Type,
 	"created_on":       types.StringType,
+	"started_on":       types.StringType,
 	"completed_on":     types.StringType,
 }
 
@@ -61,7 +72,10 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the failed system jobs (`asyncoperation` rows with status reason Failed, `31`) of an " +
 			"asynchronous webhook step, or of every step of a webhook, newest first. Use it in a `check` block to " +
-			"warn when a webhook has been failing.",
+			"warn when a webhook has been failing. Each job says what the person on call needs: which webhook and step " +
+			"failed, the row whose change triggered it, the HTTP status the endpoint answered, the error code as " +
+			"Microsoft documents it, the correlation id to quote to Microsoft support, and when it was queued, started " +
+			"and gave up.",
 		Attributes: map[string]schema.Attribute{
 			"step_id": schema.StringAttribute{
 				Optional:            true,
@@ -88,14 +102,33 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 				Computed:            true,
 				MarkdownDescription: "The failed jobs, newest first.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id":               computedString("The `asyncoperationid`."),
-					"name":             computedString("Name of the system job."),
-					"step_id":          computedString("The step that ran (`owningextensionid`)."),
-					"friendly_message": computedString("Message for people."),
-					"message":          computedString("Technical message."),
-					"error_code":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Dataverse error code."},
-					"created_on":       computedString("Creation time, RFC 3339."),
-					"completed_on":     computedString("Completion time, RFC 3339."),
+					"id":           computedString("The system job's `asyncoperationid`."),
+					"name":         computedString("Name of the system job: Dataverse gives it the step's name."),
+					"step_id":      computedString("The step that ran (`owningextensionid`)."),
+					"step_name":    computedString("Name of that step."),
+					"webhook_id":   computedString("The webhook the step fires (the step's `eventhandler`)."),
+					"webhook_name": computedString("Name of that webhook: use it in a `check` block's message instead of a literal."),
+					"message_name": computedString("The message that triggered the job (`messagename`), such as `Update`."),
+					"record_table": computedString("Logical name of the table of the row whose change triggered the job, such as " +
+						"`account` (the table of `regardingobjectid`). Null when Dataverse recorded no row, as after a `Delete`."),
+					"record_id": computedString("ID of that row (`regardingobjectid`). Null when Dataverse recorded none."),
+					"correlation_id": computedString("The `correlationid` shared by the request that made the change, the " +
+						"webhook request (its `x-ms-correlation-request-id` header) and this job: quote it to find the " +
+						"delivery in the endpoint's logs or to Microsoft support."),
+					"http_status": schema.Int64Attribute{Computed: true, MarkdownDescription: "The HTTP status the endpoint " +
+						"answered, read from `message`; null when it answered none (a timeout, a refused connection or an " +
+						"unusable secret)."},
+					"error_code": computedString("The error code in Microsoft's hexadecimal form (the column holds it as a " +
+						"signed number): `0x80050201` the endpoint answered a non-2xx status, `0x80050202` it timed out " +
+						"(after 60 s), `0x80050203` the header secret is unusable, `0x80050204` the query-string secret is " +
+						"unusable, `0x80050205` any other failure to send, `0x80050207` the body is too large even without " +
+						"its images."),
+					"friendly_message": computedString("Message for people (`friendlymessage`)."),
+					"message":          computedString("Technical message (`message`), with the endpoint's id and name and the retry count."),
+					"retry_count":      schema.Int64Attribute{Computed: true, MarkdownDescription: "How many times Dataverse tried again (`retrycount`): it retries only on `502`, `503` and `504`."},
+					"created_on":       computedString("When the job was queued (`createdon`), RFC 3339: the time of the change."),
+					"started_on":       computedString("When the delivery started (`startedon`), RFC 3339."),
+					"completed_on":     computedString("When Dataverse gave up (`completedon`), RFC 3339."),
 				}},
 			},
 		},
@@ -138,21 +171,31 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		}
 		q.Since = since
 	}
+	// The steps asked about, by id, and the webhook they fire.
+	stepNames := map[string]string{}
+	var webhookID string
 	if !m.StepID.IsNull() {
 		// A mistyped id would otherwise read as "no failures" forever.
-		if _, err := client.GetStep(ctx, m.StepID.ValueString()); err != nil {
+		step, err := client.GetStep(ctx, m.StepID.ValueString())
+		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("step_id"), "Could not read the step", apiErrorDetail(fmt.Sprintf("Reading step %s", m.StepID.ValueString()), err))
 			return
 		}
 		q.StepIDs = []string{m.StepID.ValueString()}
+		stepNames[strings.ToLower(step.ID)] = step.Name
+		if step.HandlerIsWebhook {
+			webhookID = step.EventHandlerID
+		}
 	} else {
-		steps, err := client.ListWebhookSteps(ctx, m.WebhookID.ValueString())
+		webhookID = m.WebhookID.ValueString()
+		steps, err := client.ListWebhookSteps(ctx, webhookID)
 		if err != nil {
-			resp.Diagnostics.AddError("Could not list the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the steps of webhook %s", m.WebhookID.ValueString()), err))
+			resp.Diagnostics.AddError("Could not list the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the steps of webhook %s", webhookID), err))
 			return
 		}
 		for _, s := range steps {
 			q.StepIDs = append(q.StepIDs, s.ID)
+			stepNames[strings.ToLower(s.ID)] = s.Name
 		}
 	}
 
@@ -165,16 +208,44 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 			return
 		}
 	}
+	webhookName := ""
+	if len(jobs) > 0 && webhookID != "" {
+		// Only when there is something to report: a healthy webhook costs no extra request.
+		var known bool
+		if webhookName, known = d.data.webhookName(webhookID); !known {
+			w, err := client.GetWebhook(ctx, webhookID)
+			if err != nil {
+				resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail(fmt.Sprintf("Reading webhook %s", webhookID), err))
+				return
+			}
+			d.data.rememberWebhook(w)
+			webhookName = w.Name
+		}
+	}
 	items := make([]attr.Value, 0, len(jobs))
 	for _, j := range jobs {
+		httpStatus := types.Int64Null()
+		if n := j.HTTPStatus(); n != 0 {
+			httpStatus = types.Int64Value(int64(n))
+		}
 		obj, diags := types.ObjectValue(jobAttrTypes, map[string]attr.Value{
 			"id":               types.StringValue(j.ID),
 			"name":             stringOrNull(j.Name),
 			"step_id":          stringOrNull(j.StepID),
+			"step_name":        stringOrNull(stepNames[strings.ToLower(j.StepID)]),
+			"webhook_id":       stringOrNull(webhookID),
+			"webhook_name":     stringOrNull(webhookName),
+			"message_name":     stringOrNull(j.MessageName),
+			"record_table":     stringOrNull(j.RecordTable),
+			"record_id":        stringOrNull(j.RecordID),
+			"correlation_id":   stringOrNull(j.CorrelationID),
+			"http_status":      httpStatus,
+			"error_code":       stringOrNull(dataverse.ErrorCodeHex(j.ErrorCode)),
 			"friendly_message": stringOrNull(j.FriendlyMessage),
 			"message":          stringOrNull(j.Message),
-			"error_code":       types.Int64Value(int64(j.ErrorCode)),
+			"retry_count":      types.Int64Value(int64(j.RetryCount)),
 			"created_on":       timeValue(j.CreatedOn),
+			"started_on":       timeValue(j.StartedOn),
 			"completed_on":     timeValue(j.CompletedOn),
 		})
 		resp.Diagnostics.Append(diags...)

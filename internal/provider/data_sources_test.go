@@ -246,6 +246,20 @@ data "dataverse_webhook_failed_jobs" "quiet_step" {
 					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.message"),
 					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.completed_on"),
 					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.created_on"),
+					// What the person on call acts on, by step and by webhook.
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.webhook_name", "failing"),
+					resource.TestCheckResourceAttrPair("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.webhook_id", "dataverse_webhook.hook", "id"),
+					resource.TestCheckResourceAttrPair("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.step_name", "dataverse_webhook_step.updated", "name"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.message_name", "Update"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.record_table", "account"),
+					resource.TestMatchResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.record_id", guidPattern),
+					resource.TestMatchResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.correlation_id", guidPattern),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.http_status", "500"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.error_code", "0x80050201"),
+					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.started_on"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.0.webhook_name", "failing"),
+					resource.TestCheckResourceAttrPair("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.1.step_name", "dataverse_webhook_step.updated", "name"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.1.error_code", "0x80050201"),
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.#", "2"),
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.future", "jobs.#", "0"),
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.past", "jobs.#", "3"),
@@ -256,6 +270,8 @@ data "dataverse_webhook_failed_jobs" "quiet_step" {
 		},
 	})
 }
+
+var guidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 func newestFirst(address string, n int) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
@@ -285,8 +301,13 @@ check "webhook_healthy" {
     since      = timeadd(plantimestamp(), "-24h")
   }
   assert {
-    condition     = length(data.dataverse_webhook_failed_jobs.recent.jobs) == 0
-    error_message = "Webhook failing had ${length(data.dataverse_webhook_failed_jobs.recent.jobs)} failed deliveries in the last 24 hours"
+    condition = length(data.dataverse_webhook_failed_jobs.recent.jobs) == 0
+    error_message = join("\n", concat(
+      ["Webhook ${try(data.dataverse_webhook_failed_jobs.recent.jobs[0].webhook_name, "")} had ${length(data.dataverse_webhook_failed_jobs.recent.jobs)} failed deliveries in the last 24 hours:"],
+      [for j in data.dataverse_webhook_failed_jobs.recent.jobs :
+        "${j.completed_on} ${j.step_name}: ${coalesce(j.record_table, "no row")} ${coalesce(j.record_id, "-")}, HTTP ${coalesce(j.http_status, "none")}, ${coalesce(j.error_code, "no code")}, correlation id ${j.correlation_id}: ${j.friendly_message}"
+      ]
+    ))
   }
 }
 `
@@ -301,7 +322,11 @@ check "webhook_healthy" {
 	fireAccountUpdates(t, e, 2)
 	res = run(t, ws, "plan", "-input=false", "-no-color")
 	out := res.Stdout + res.Stderr
-	if !strings.Contains(out, "Check block assertion failed") || !strings.Contains(out, "had 2 failed deliveries") {
+	// The webhook's name comes from the data source, not from the check block. Terraform wraps
+	// long messages, so compare with the white space collapsed.
+	out = strings.Join(strings.Fields(out), " ")
+	if !strings.Contains(out, "Check block assertion failed") || !strings.Contains(out, "Webhook failing had 2 failed deliveries") ||
+		!strings.Contains(out, ": account ") || !strings.Contains(out, "HTTP 500, 0x80050201, correlation id ") {
 		t.Fatalf("no warning for a failing webhook:\n%s", out)
 	}
 	run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")

@@ -41,6 +41,12 @@ var exampleStubs = map[string]string{
   table      = "account"
 }
 `,
+	"dataverse_webhook_step_image": `resource "dataverse_webhook_step_image" %q {
+  step_id = "00000000-0000-0000-0000-000000000002"
+  type    = "PreImage"
+  alias   = "stub"
+}
+`,
 	"data.dataverse_webhooks": `data "dataverse_webhooks" %q {
   name = "stub"
 }

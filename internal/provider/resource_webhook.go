@@ -109,6 +109,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Sensitive: true,
 				WriteOnly: true,
 				MarkdownDescription: "The key sent as `?code=` when `auth_type` is `WebhookKey`; set it only with that type. " +
+					"At most 2048 characters (Dataverse's `authvalue` column, counted in UTF-16 code units). " +
 					"Write-only: never stored in plan or state.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
@@ -119,8 +120,11 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				ElementType: types.StringType,
 				MarkdownDescription: "Header name → value pairs sent with every request when `auth_type` is `HttpHeader`; " +
 					"set it only with that type. Names must be valid HTTP header names, distinct without regard to case, and not one " +
-					"Dataverse's sender cannot set (" + strings.Join(dataverse.RestrictedHeaderNames(), ", ") + "); names and values " +
-					"must not start or end with white space. Write-only: never stored in plan or state.",
+					"Dataverse's sender cannot set (" + strings.Join(dataverse.RestrictedHeaderNames(), ", ") + "). " +
+					"Dataverse keeps the pairs as one XML value (`<settings><setting name=\"…\" value=\"…\" /></settings>`) of at most " +
+					"2048 characters: the enclosing element takes 21, each pair 28 plus its name and value, and `&`, `<`, `>`, `\"`, tab, " +
+					"CR and LF count 4 to 6 each once escaped; a single pair with a 9-character name leaves 1990 characters for its value. " +
+					"Names and values must not be blank nor start or end with white space. Write-only: never stored in plan or state.",
 			},
 			"auth_query_parameters_wo": schema.MapAttribute{
 				Optional:    true,
@@ -128,12 +132,17 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				WriteOnly:   true,
 				ElementType: types.StringType,
 				MarkdownDescription: "Query parameter → value pairs added to every request when `auth_type` is `HttpQueryString`; " +
-					"set it only with that type. Write-only: never stored in plan or state.",
+					"set it only with that type. " +
+					"Dataverse keeps the pairs as one XML value (`<settings><setting name=\"…\" value=\"…\" /></settings>`) of at most " +
+					"2048 characters: the enclosing element takes 21, each pair 28 plus its name and value, and `&`, `<`, `>`, `\"`, tab, " +
+					"CR and LF count 4 to 6 each once escaped; a single pair with a 9-character name leaves 1990 characters for its value. " +
+					"Names and values must not be blank nor start or end with white space. Write-only: never stored in plan or state.",
 			},
 			"auth_wo_version": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "Any number; change it to send the current secret again, for example after rotating it. " +
-					"Terraform cannot see a change of a write-only value by itself.",
+					"Terraform cannot see a change of a write-only value by itself. No default: while it is unset and unchanged, " +
+					"the secret is sent only when the webhook is created, when `auth_type` changes, and when Dataverse reports none is set.",
 			},
 			"is_auth_value_set": schema.BoolAttribute{
 				Computed: true,

@@ -107,14 +107,15 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(1),
-				MarkdownDescription: "Execution order among steps of the same stage, lowest first. Defaults to `1`. Updates in place.",
+				MarkdownDescription: "Execution order among steps of the same message, table and stage, lowest first: a whole number from `0` to `2147483647` (an Int32 in Dataverse); steps of equal rank run in no set order. Defaults to `1`. Updates in place.",
 				Validators:          []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"filtering_attributes": schema.SetAttribute{
 				Optional:    true,
 				ElementType: types.StringType,
 				MarkdownDescription: "Column logical names whose change fires the step; only with the messages " + quotedList(dataverse.FilteringAttributesMessages()) + ". " +
-					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order and case do not matter. Updates in place.",
+					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order and case do not matter. " +
+					"Dataverse keeps the list as one comma-separated value of at most 100000 characters. Updates in place.",
 				Validators: []validator.Set{
 					setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1), stringvalidator.RegexMatches(logicalNamePattern, "must be a column logical name (letters, digits and underscores)")),
 				},

@@ -1,19 +1,35 @@
+# The webhook to watch, found by name. In the configuration that manages it, use
+# dataverse_webhook.<name>.id instead.
+data "dataverse_webhooks" "orders" {
+  name = "orders-sync"
+}
+
 # A check block warns, without failing the run, when the webhook has failed deliveries in the
-# last 24 hours: a scheduled `terraform plan` in a pipeline then reports it.
+# last 24 hours: a scheduled `terraform plan` in a pipeline then reports them, one line each,
+# with what the person on call needs to find the failure at the endpoint.
 check "orders_webhook_healthy" {
   data "dataverse_webhook_failed_jobs" "recent" {
-    webhook_id = dataverse_webhook.orders.id
+    webhook_id = one(data.dataverse_webhooks.orders.webhooks).id
     since      = timeadd(plantimestamp(), "-24h")
     top        = 20
   }
 
   assert {
-    condition     = length(data.dataverse_webhook_failed_jobs.recent.jobs) == 0
-    error_message = "Webhook orders-sync had ${length(data.dataverse_webhook_failed_jobs.recent.jobs)} failed deliveries in the last 24 hours; newest: ${try(data.dataverse_webhook_failed_jobs.recent.jobs[0].friendly_message, "none")}"
+    condition = length(data.dataverse_webhook_failed_jobs.recent.jobs) == 0
+    error_message = join("\n", concat(
+      ["Webhook ${try(data.dataverse_webhook_failed_jobs.recent.jobs[0].webhook_name, "")} had ${length(data.dataverse_webhook_failed_jobs.recent.jobs)} failed deliveries in the last 24 hours:"],
+      [for j in data.dataverse_webhook_failed_jobs.recent.jobs :
+        "${j.completed_on} ${j.step_name}: ${coalesce(j.record_table, "no row")} ${coalesce(j.record_id, "-")}, HTTP ${coalesce(j.http_status, "none")}, ${coalesce(j.error_code, "no code")}, correlation id ${j.correlation_id}: ${j.friendly_message}"
+      ]
+    ))
   }
 }
 
-# Outside a check block: every failed job of one step.
+# Outside a check block: every failed job of one step of the webhook.
+data "dataverse_webhook_steps" "orders" {
+  webhook_id = one(data.dataverse_webhooks.orders.webhooks).id
+}
+
 data "dataverse_webhook_failed_jobs" "account_updated" {
-  step_id = dataverse_webhook_step.account_updated.id
+  step_id = one([for s in data.dataverse_webhook_steps.orders.steps : s.id if s.message == "Update" && s.table == "account"])
 }

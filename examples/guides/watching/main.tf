@@ -5,7 +5,8 @@ terraform {
   required_version = ">= 1.11"
   required_providers {
     dataverse = {
-      source = "dataverse-terraform/dataverse"
+      source  = "dataverse-terraform/dataverse"
+      version = "~> 0.1"
     }
   }
 }
@@ -50,9 +51,11 @@ check "webhooks_found" {
 check "webhooks_deliver" {
   assert {
     condition = length(local.failing) == 0
+    # One line per failing webhook, with what the person on call needs to find the newest failure
+    # at the endpoint: the step, the row that changed, the answer, and the correlation id.
     error_message = join("\n", [
-      for name, jobs in local.failing :
-      "${name}: ${length(jobs)} failed deliveries since ${timeadd(plantimestamp(), var.window)}; newest at ${jobs[0].completed_on}: ${jobs[0].friendly_message}"
+      for jobs in values(local.failing) :
+      "${jobs[0].webhook_name}: ${length(jobs)} failed deliveries since ${timeadd(plantimestamp(), var.window)}; newest at ${jobs[0].completed_on} from step ${jobs[0].step_name} for ${coalesce(jobs[0].record_table, "no row")} ${coalesce(jobs[0].record_id, "-")}: HTTP ${coalesce(jobs[0].http_status, "none")}, ${coalesce(jobs[0].error_code, "no code")}, correlation id ${jobs[0].correlation_id}: ${jobs[0].friendly_message}"
     ])
   }
 }

@@ -18,3 +18,18 @@ resource "dataverse_webhook_step" "contact_created" {
   mode       = "Synchronous"
   rank       = 10
 }
+
+# The webhook the steps fire.
+resource "dataverse_webhook" "orders" {
+  name            = "orders-sync"
+  url             = "https://fn-contoso.azurewebsites.net/api/orders"
+  auth_type       = "WebhookKey"
+  auth_key_wo     = var.function_key
+  auth_wo_version = 1
+}
+
+variable "function_key" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}

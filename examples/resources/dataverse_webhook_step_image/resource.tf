@@ -13,3 +13,26 @@ resource "dataverse_webhook_step_image" "after" {
   alias   = "after"
   name    = "account after update"
 }
+
+# The step whose payload carries the images, and its webhook.
+resource "dataverse_webhook_step" "account_updated" {
+  webhook_id           = dataverse_webhook.orders.id
+  message              = "Update"
+  table                = "account"
+  mode                 = "Asynchronous"
+  filtering_attributes = ["name", "telephone1"]
+}
+
+resource "dataverse_webhook" "orders" {
+  name            = "orders-sync"
+  url             = "https://fn-contoso.azurewebsites.net/api/orders"
+  auth_type       = "WebhookKey"
+  auth_key_wo     = var.function_key
+  auth_wo_version = 1
+}
+
+variable "function_key" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}

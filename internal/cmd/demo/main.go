@@ -17,11 +17,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
@@ -30,12 +32,66 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	start := time.Now()
+	start := startedAt(os.Getenv("DATAVERSE_DEMO_STARTED_AT"), time.Now())
 	if err := run(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "\ndemo failed: %v\n", err)
 		os.Exit(1)
 	}
-	say("Done in %s. Nothing was left running and the temporary folder is gone.", time.Since(start).Round(100*time.Millisecond))
+	say("Done in %s, compiling included. Nothing was left running and the temporary folder is gone.", time.Since(start).Round(100*time.Millisecond))
+	goOnByHand()
+}
+
+// startedAt is when make demo began (Unix nanoseconds, set before it compiles this command), so
+// the time reported is the time waited; otherwise now.
+func startedAt(env string, now time.Time) time.Time {
+	ns, err := strconv.ParseInt(env, 10, 64)
+	if err != nil || ns <= 0 || ns > now.UnixNano() {
+		return now
+	}
+	return time.Unix(0, ns)
+}
+
+// goOnByHand prints the commands that repeat the demo step by step.
+func goOnByHand() {
+	say("To go on by hand (docs/guides/trying-without-a-tenant.md explains each step):")
+	for _, line := range []string{
+		`make emulator ARGS="--env-file dv.env"   # terminal 1: the emulator, until Ctrl-C`,
+		`source dv.env && make build              # terminal 2: its settings, and the provider binary`,
+		`printf 'provider_installation {\n  dev_overrides {\n    "registry.terraform.io/dataverse-terraform/dataverse" = "%s"\n  }\n  direct {}\n}\n' "$PWD" > /tmp/dataverse-dev.tfrc`,
+		`export TF_CLI_CONFIG_FILE=/tmp/dataverse-dev.tfrc TF_VAR_receiver_api_key=anything`,
+		`cd examples/quickstart && terraform apply -var receiver_url=http://127.0.0.1:9/hook`,
+	} {
+		detail("%s", line)
+	}
+}
+
+// withProgress runs fn, printing the time elapsed every few seconds until it returns, so a slow
+// first build or apply does not look like a hang.
+func withProgress(what string, fn func() error) error {
+	start := time.Now()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(3 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				detail("... %s, %s so far", what, time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	err := fn()
+	close(done)
+	wg.Wait()
+	if err == nil {
+		detail("%s took %s", what, time.Since(start).Round(100*time.Millisecond))
+	}
+	return err
 }
 
 func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
@@ -57,9 +113,12 @@ func run(ctx context.Context) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	say("Building the provider (go build)...")
-	providerDir, err := tfcli.BuildProvider(ctx, moduleDir, filepath.Join(tmp, "bin"))
-	if err != nil {
+	say("Building the provider (go build; the first build compiles its dependencies too)...")
+	var providerDir string
+	if err := withProgress("go build", func() (err error) {
+		providerDir, err = tfcli.BuildProvider(ctx, moduleDir, filepath.Join(tmp, "bin"))
+		return err
+	}); err != nil {
 		return err
 	}
 
@@ -93,7 +152,7 @@ func run(ctx context.Context) error {
 	ws.Env = append(ws.Env, "TF_VAR_receiver_url="+rcv.url+"/dataverse", "TF_VAR_receiver_api_key="+apiKey)
 	say("Terraform uses the provider just built through a temporary CLI configuration (TF_CLI_CONFIG_FILE); your own Terraform settings are untouched.")
 
-	say("terraform apply: registering the webhook (HttpHeader auth) and two steps from examples/quickstart...")
+	say("terraform apply: registering the webhook (HttpHeader auth), two steps and a post-image from examples/quickstart...")
 	if err := terraform(ctx, ws, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
 		return err
 	}
@@ -113,11 +172,13 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	say("Creating a contact: the synchronous Create step posts to the receiver before Dataverse answers...")
+	say("Creating a contact: the synchronous Create step posts to the receiver, with its post-image, before Dataverse answers...")
 	if _, err := api.Create(ctx, "contacts", map[string]any{"firstname": "Ada", "lastname": "Lovelace"}); err != nil {
 		return err
 	}
-	rcv.show()
+	if got := rcv.show(); !hasImage(got, "PostEntityImages", "created") {
+		return errors.New(`the Create delivery carried no post-image "created"`)
+	}
 
 	say("Creating an account, then renaming it: the asynchronous Update step (filtering on name, telephone1) fires...")
 	accountID, err := api.Create(ctx, "accounts", map[string]any{"name": "Contoso"})
@@ -168,7 +229,11 @@ func run(ctx context.Context) error {
 
 // terraform runs a command and prints its output indented, keeping only the lines a newcomer needs.
 func terraform(ctx context.Context, ws *tfcli.Workspace, args ...string) error {
-	res, err := ws.Run(ctx, args...)
+	var res tfcli.Result
+	err := withProgress("terraform "+args[0], func() (err error) {
+		res, err = ws.Run(ctx, args...)
+		return err
+	})
 	fmt.Print(indent(keepUseful(res.Stdout)))
 	return err
 }
@@ -288,17 +353,23 @@ func (r *receiver) setFailing(f bool) {
 	r.mu.Unlock()
 }
 
-// show prints the deliveries received since the last call.
-func (r *receiver) show() {
+// show prints the deliveries received since the last call and returns them.
+func (r *receiver) show() []delivery {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.shown == len(r.seen) {
 		detail("(the receiver got nothing)")
 	}
-	for _, d := range r.seen[r.shown:] {
+	fresh := r.seen[r.shown:]
+	for _, d := range fresh {
 		owning, _ := d.body["OwningExtension"].(map[string]any)
-		detail("receiver got POST: %s of %s (stage %v, mode %v) from step %q -> answered %d",
-			d.body["MessageName"], d.body["PrimaryEntityName"], d.body["Stage"], d.body["Mode"], owning["Name"], d.status)
+		detail("receiver got POST: %s of %s (%s, %s) from step %q -> answered %d",
+			d.body["MessageName"], d.body["PrimaryEntityName"], stageName(d.body["Stage"]), modeName(d.body["Mode"]), owning["Name"], d.status)
+		for _, list := range []string{"PreEntityImages", "PostEntityImages"} {
+			for _, img := range images(d.body, list) {
+				detail("  %s %q arrived: %s", strings.TrimSuffix(list, "EntityImages")+"-image", img.alias, strings.Join(img.columns, ", "))
+			}
+		}
 		var names []string
 		for k := range d.headers {
 			if strings.HasPrefix(strings.ToLower(k), "x-ms-") {
@@ -312,6 +383,60 @@ func (r *receiver) show() {
 		detail("  x-api-key: (present, %d characters, matches: %v)", len(d.headers.Get("x-api-key")), d.headers.Get("x-api-key") == r.apiKey)
 	}
 	r.shown = len(r.seen)
+	return fresh
+}
+
+// stageName and modeName turn the execution context's numbers into the names the provider uses.
+func stageName(v any) string {
+	n, ok := v.(float64)
+	if !ok {
+		return fmt.Sprintf("stage %v", v)
+	}
+	return dataverse.StepStage(int(n)).String()
+}
+
+func modeName(v any) string {
+	n, ok := v.(float64)
+	if !ok {
+		return fmt.Sprintf("mode %v", v)
+	}
+	return dataverse.StepMode(int(n)).String()
+}
+
+type image struct {
+	alias   string
+	columns []string // name=value
+}
+
+// images reads one of the execution context's image lists: [{key: alias, value: Entity}], where the
+// Entity's Attributes are [{key: column, value: v}].
+func images(body map[string]any, list string) []image {
+	entries, _ := body[list].([]any)
+	var out []image
+	for _, e := range entries {
+		kv, _ := e.(map[string]any)
+		alias, _ := kv["key"].(string)
+		ent, _ := kv["value"].(map[string]any)
+		attrs, _ := ent["Attributes"].([]any)
+		img := image{alias: alias}
+		for _, a := range attrs {
+			col, _ := a.(map[string]any)
+			img.columns = append(img.columns, fmt.Sprintf("%v=%v", col["key"], col["value"]))
+		}
+		out = append(out, img)
+	}
+	return out
+}
+
+func hasImage(ds []delivery, list, alias string) bool {
+	for _, d := range ds {
+		for _, img := range images(d.body, list) {
+			if img.alias == alias {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (r *receiver) close() {

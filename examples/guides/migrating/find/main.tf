@@ -2,7 +2,8 @@
 terraform {
   required_providers {
     dataverse = {
-      source = "dataverse-terraform/dataverse"
+      source  = "dataverse-terraform/dataverse"
+      version = "~> 0.1"
     }
   }
 }
