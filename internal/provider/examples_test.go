@@ -203,14 +203,16 @@ func exampleFolders(t *testing.T) []string {
 
 // validateResult is the part of `terraform validate -json` the test reads.
 type validateResult struct {
-	Valid        bool `json:"valid"`
-	ErrorCount   int  `json:"error_count"`
-	WarningCount int  `json:"warning_count"`
-	Diagnostics  []struct {
-		Severity string `json:"severity"`
-		Summary  string `json:"summary"`
-		Detail   string `json:"detail"`
-	} `json:"diagnostics"`
+	Valid        bool                 `json:"valid"`
+	ErrorCount   int                  `json:"error_count"`
+	WarningCount int                  `json:"warning_count"`
+	Diagnostics  []validateDiagnostic `json:"diagnostics"`
+}
+
+type validateDiagnostic struct {
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail"`
 }
 
 // TestExamplesValidate runs terraform validate on every example folder against the provider
