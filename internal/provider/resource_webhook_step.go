@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -54,6 +53,7 @@ type webhookStepModel struct {
 	Description         types.String   `tfsdk:"description"`
 	RunAsUserID         types.String   `tfsdk:"run_as_user_id"`
 	SolutionUniqueName  types.String   `tfsdk:"solution_unique_name"`
+	Images              types.List     `tfsdk:"images"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -114,7 +114,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				MarkdownDescription: "Column logical names whose change fires the step; only with the messages " + quotedList(dataverse.FilteringAttributesMessages()) + ". " +
 					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order and case do not matter. Updates in place.",
 				Validators: []validator.Set{
-					setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1), stringvalidator.RegexMatches(logicalNamePattern, "must be a column logical name (letters, digits and underscores)")),
+					columnNamesValidator(),
 				},
 			},
 			"async_auto_delete": schema.BoolAttribute{
@@ -148,6 +148,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Validators: []validator.String{guidValidator{}},
 			},
 			"solution_unique_name": solutionAttribute("step"),
+			"images":               stepImagesAttribute(),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeoutsBlock(ctx),
@@ -190,6 +191,7 @@ func (r *webhookStepResource) ValidateConfig(ctx context.Context, req resource.V
 			addRuleError(&resp.Diagnostics, dataverse.CheckFilteringAttributes(cfg.Message.ValueString()), fields, "")
 		}
 	}
+	checkConfiguredImages(ctx, cfg, &resp.Diagnostics)
 }
 
 func valueOr(v types.String, def string) string {
@@ -241,28 +243,43 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("name"), plan.Name)...)
 	}
 
+	plan.Images = planImages(ctx, plan, cfg, state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("images"), plan.Images)...)
+
 	stageChanged := state != nil && !plan.Stage.Equal(state.Stage)
-	if (!pairChanged && !stageChanged) || r.data == nil || r.data.client == nil || !known(plan.Message, plan.Table, plan.Stage) {
+	if r.data == nil || r.data.client == nil {
 		return
 	}
 	ctx = r.data.withMasks(ctx)
+	var managed []stepImageEntry
+	if state != nil {
+		managed = imageEntries(ctx, state.Images, &resp.Diagnostics)
+		if !plan.Images.Equal(state.Images) {
+			checkAliasesFree(ctx, r.data.client, state.ID.ValueString(), imageEntries(ctx, plan.Images, &resp.Diagnostics), managed, &resp.Diagnostics)
+		}
+	}
+	if (!pairChanged && !stageChanged) || !known(plan.Message, plan.Table, plan.Stage) {
+		return
+	}
 	if pairChanged {
 		checkMessagePair(ctx, r.data.client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
 	}
 	if state != nil && !resp.Diagnostics.HasError() {
-		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, &resp.Diagnostics)
+		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, managed, &resp.Diagnostics)
 	}
 }
 
-// checkImagesStillFit refuses a new message, table or stage that the step's images cannot
-// follow: a pre-image on Create, a post-image on Delete or outside PostOperation, or an image
+// checkImagesStillFit refuses a new message, table or stage that the images the step does not
+// manage cannot follow: a pre-image on Create, a post-image on Delete or outside PostOperation, or an image
 // registered on another message property.
-func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID string, plan webhookStepModel, diags *diag.Diagnostics) {
+func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID string, plan webhookStepModel, managed []stepImageEntry, diags *diag.Diagnostics) {
 	images, err := client.ListStepImages(ctx, stepID)
 	if err != nil {
 		diags.AddError("Could not check the step's images", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
 		return
 	}
+	// The images the step manages are checked with its configuration and follow its message.
+	images = unmanagedImages(images, managed)
 	stage, err := dataverse.ParseStepStage(plan.Stage.ValueString())
 	if err != nil {
 		return // the stage validator reports it
@@ -401,7 +418,24 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 		// The step exists but could not be disabled: keep it in state (tainted) rather than orphan it.
 	}
 	resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
+	if resp.Diagnostics.HasError() {
+		plan.Images = types.ListNull(stepImageEntryType) // the tainted step is replaced with its images
+	} else {
+		plan.Images = writeImages(ctx, client, step.ID, plan.Images, types.ListNull(stepImageEntryType), &resp.Diagnostics)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// writeImages brings the managed images from have to want and returns them as stored.
+func writeImages(ctx context.Context, client *dataverse.Client, stepID string, want, have types.List, diags *diag.Diagnostics) types.List {
+	if want.IsNull() && have.IsNull() {
+		return want
+	}
+	out := syncImages(ctx, client, stepID, imageEntries(ctx, want, diags), imageEntries(ctx, have, diags), diags)
+	if want.IsNull() && len(out) == 0 {
+		return want
+	}
+	return imagesList(ctx, out, diags)
 }
 
 // stepInput is what Create and Update derive from the plan before calling the API.
@@ -477,6 +511,7 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	resp.Diagnostics.Append(setStepState(ctx, &state, step)...)
+	state.Images = readManagedImages(ctx, client, step.ID, state.Images, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -570,6 +605,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	if step != nil {
 		resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
 	}
+	plan.Images = writeImages(ctx, client, id, plan.Images, state.Images, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
