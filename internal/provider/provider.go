@@ -90,6 +90,8 @@ type providerData struct {
 	// webhookNames remembers the names of webhooks this process created or read, so a step
 	// can take its default name without another request.
 	webhookNames sync.Map
+	// plannedWebhookNames catches two webhooks of one configuration with the same name.
+	plannedWebhookNames plannedNames
 }
 
 // operationContext masks secrets in logs and bounds a resource operation by its configured

@@ -254,12 +254,26 @@ func mapValue(ctx context.Context, m types.Map) (map[string]string, diag.Diagnos
 }
 
 // ModifyPlan keeps is_auth_value_set true in every plan, so a secret cleared outside
-// Terraform shows up as a change and apply sends it again.
+// Terraform shows up as a change and apply sends it again, and refuses a name that another
+// webhook of the configuration or of the environment has.
 func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(true))...)
+	var name types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+	if r.data == nil || name.IsUnknown() || name.IsNull() || resp.Diagnostics.HasError() {
+		return
+	}
+	selfID, nameChanged := "", true
+	if !req.State.Raw.IsNull() {
+		var id, prior types.String
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &prior)...)
+		selfID, nameChanged = id.ValueString(), !strings.EqualFold(prior.ValueString(), name.ValueString())
+	}
+	checkPlannedName(r.data.withMasks(ctx), r.data, req.Config.Raw, name.ValueString(), selfID, nameChanged, &resp.Diagnostics)
 }
 
 // encodedSecret reads the write-only secret from the configuration and encodes it.
@@ -352,10 +366,7 @@ func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.C
 		if strings.EqualFold(w.ID, selfID) {
 			continue
 		}
-		diags.AddAttributeError(path.Root("name"), "Webhook name already in use",
-			fmt.Sprintf("A webhook named %q already exists with id %s. Choose another name, or bring the existing webhook "+
-				"under Terraform with:\n\n  terraform import <resource address> %s\n\nor an import block with id = %q.",
-				name, w.ID, w.ID, w.ID))
+		addNameInUse(diags, w)
 		return false
 	}
 	return true

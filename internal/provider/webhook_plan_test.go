@@ -1,0 +1,83 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+)
+
+// A WebhookKey longer than serviceendpoint.authvalue holds is refused at plan, from a variable
+// too (known only once Terraform plans), like pairs of the same size.
+func TestAccWebhook_longKeyRefusedAtPlan(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: providerBlock(e) + fmt.Sprintf(`
+variable "key" {
+  type      = string
+  sensitive = true
+  default   = %q
+}
+resource "dataverse_webhook" "test" {
+  name        = "long-key"
+  url         = "https://fn.example.net/api/long"
+  auth_type   = "WebhookKey"
+  auth_key_wo = var.key
+}
+`, strings.Repeat("k", 2049)),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Invalid webhook secret.*longer than 2048`),
+		}},
+	})
+	if w := e.Stats().Requests.ByMethod["POST"]; w != 0 {
+		t.Errorf("a refused plan wrote %d rows", w)
+	}
+}
+
+// A name already used in the environment is refused at plan, for every new webhook of the
+// configuration from one listing of the webhooks, and nothing is written.
+func TestAccWebhook_nameInUseRefusedAtPlan(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	seededStep(t, e, "Update", "account", 40, 1) // a webhook named "seeded"
+	var cfg strings.Builder
+	cfg.WriteString(providerBlock(e))
+	for i := range 5 {
+		fmt.Fprintf(&cfg, `
+resource "dataverse_webhook" "free%d" {
+  name        = "free-%d"
+  url         = "https://fn.example.net/api/%d"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`, i, i, i)
+	}
+	cfg.WriteString(`
+resource "dataverse_webhook" "test" {
+  name        = "Seeded"
+  url         = "https://fn.example.net/api/seeded"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`)
+	e.ResetStats()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config:      cfg.String(),
+			ExpectError: regexp.MustCompile(`(?s)Webhook name already in use.*"seeded".*terraform import`),
+		}},
+	})
+	st := e.Stats()
+	if w := st.Requests.ByMethod["POST"] + st.Requests.ByMethod["PATCH"]; w != 0 {
+		t.Errorf("a refused plan wrote to Dataverse: %+v", st.Requests.ByMethod)
+	}
+	if n := st.Requests.ByEntitySet["serviceendpoints"]; n != 1 {
+		t.Errorf("checking six names took %d requests to serviceendpoints, want one listing", n)
+	}
+}
