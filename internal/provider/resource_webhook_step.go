@@ -258,11 +258,17 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 			checkAliasesFree(ctx, r.data.client, state.ID.ValueString(), imageEntries(ctx, plan.Images, &resp.Diagnostics), managed, &resp.Diagnostics)
 		}
 	}
-	if (!pairChanged && !stageChanged) || !known(plan.Message, plan.Table, plan.Stage) {
+	if !known(plan.Message, plan.Table, plan.Stage) {
 		return
 	}
 	if pairChanged {
 		checkMessagePair(ctx, r.data.client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
+	}
+	if !resp.Diagnostics.HasError() {
+		checkColumns(ctx, r.data.client, plan.Table.ValueString(), stepColumnLists(ctx, plan, state, &resp.Diagnostics), &resp.Diagnostics)
+	}
+	if !pairChanged && !stageChanged {
+		return
 	}
 	if state != nil && !resp.Diagnostics.HasError() {
 		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, managed, &resp.Diagnostics)

@@ -187,16 +187,24 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 	client := r.data.client
 	stepID := plan.StepID.ValueString()
 
-	if typeChanged && !plan.Type.IsUnknown() {
+	attrsChanged := state == nil || !plan.Attributes.Equal(state.Attributes)
+	if (typeChanged && !plan.Type.IsUnknown()) || attrsChanged {
 		step := readImageStep(ctx, client, stepID, &resp.Diagnostics)
 		if step == nil {
 			return
 		}
-		prop, ok := checkImageOnStep(step, plan.Type.ValueString(), ownProperty(state), &resp.Diagnostics)
-		if !ok {
-			return
+		if attrsChanged {
+			if cols := setStrings(ctx, plan.Attributes, &resp.Diagnostics); len(cols) > 0 {
+				checkColumns(ctx, client, step.Table, []columnList{{at: path.Root("attributes"), columns: cols}}, &resp.Diagnostics)
+			}
 		}
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("message_property_name"), prop)...)
+		if typeChanged && !plan.Type.IsUnknown() {
+			prop, ok := checkImageOnStep(step, plan.Type.ValueString(), ownProperty(state), &resp.Diagnostics)
+			if !ok {
+				return
+			}
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("message_property_name"), prop)...)
+		}
 	}
 	if aliasChanged && !plan.Alias.IsUnknown() {
 		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), &resp.Diagnostics)
