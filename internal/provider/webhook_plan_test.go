@@ -81,3 +81,39 @@ resource "dataverse_webhook" "test" {
 		t.Errorf("checking six names took %d requests to serviceendpoints, want one listing", n)
 	}
 }
+
+// A credential Entra ID refuses is one provider configuration error naming the setting and
+// Entra ID's code, before any resource asks Dataverse anything.
+func TestAccProvider_signInFailureReportedOnce(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	var steps strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&steps, `
+resource "dataverse_webhook_step" "s%d" {
+  webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a1%d"
+  message    = "Update"
+  table      = "account"
+}
+`, i, i)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "dataverse" {
+  environment_url = %q
+  tenant_id       = %q
+  client_id       = %q
+  client_secret   = "not-the-secret"
+  authority_host  = %q
+}
+`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()) + steps.String(),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Could not sign in to Microsoft Entra ID.*AADSTS7000215.*client_secret`),
+		}},
+	})
+	if n := e.Stats().Requests.Total; n != 0 {
+		t.Errorf("%d Web API requests after a failed sign-in, want none", n)
+	}
+}
