@@ -122,7 +122,8 @@ resource "dataverse_webhook_step_image" "both" {
 		Steps: []resource.TestStep{
 			{Config: cfg("Update", "PostOperation")},
 			{Config: cfg("Create", "PostOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*No pre-image on Create`)},
-			{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*PostOperation`)},
+			// Only the stage changed: the error points at it.
+			{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*\d+:\s+stage\s+=\s+"PreOperation".*PostOperation`)},
 			{Config: cfg("Assign", "PostOperation")},
 		},
 	})

@@ -487,8 +487,8 @@ func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportSt
 		switch len(found) {
 		case 0:
 			resp.Diagnostics.AddError("No webhook with that name",
-				fmt.Sprintf("The import id %q is not a GUID, so it was taken as a webhook name, but no webhook has that name. "+
-					"Use the webhook's serviceendpointid, or its exact name.", name))
+				fmt.Sprintf("The import id %q is not a GUID, so it was taken as a webhook name, but no webhook has that name.%s "+
+					"Use the webhook's serviceendpointid, or its exact name.", name, nearestWebhookName(ctx, client, name)))
 			return
 		case 1:
 			id = found[0].ID

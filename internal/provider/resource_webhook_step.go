@@ -271,14 +271,14 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	if state != nil && !resp.Diagnostics.HasError() {
-		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, managed, &resp.Diagnostics)
+		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, state, managed, &resp.Diagnostics)
 	}
 }
 
 // checkImagesStillFit refuses a new message, table or stage that the images the step does not
 // manage cannot follow: a pre-image on Create, a post-image on Delete or outside PostOperation, or an image
 // registered on another message property.
-func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID string, plan webhookStepModel, managed []stepImageEntry, diags *diag.Diagnostics) {
+func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID string, plan webhookStepModel, state *webhookStepModel, managed []stepImageEntry, diags *diag.Diagnostics) {
 	images, err := client.ListStepImages(ctx, stepID)
 	if err != nil {
 		diags.AddError("Could not check the step's images", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
@@ -291,18 +291,23 @@ func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID s
 		return // the stage validator reports it
 	}
 	after := &dataverse.Step{ID: stepID, Name: plan.Name.ValueString(), Message: plan.Message.ValueString(), Table: plan.Table.ValueString(), Stage: stage}
+	// Point at what changed: the stage when only it did.
+	at := path.Root("message")
+	if state != nil && plan.Message.Equal(state.Message) && plan.Table.Equal(state.Table) {
+		at = path.Root("stage")
+	}
 	for _, img := range images {
 		var problems diag.Diagnostics
 		prop, ok := checkImageOnStep(after, img.ImageType.String(), img.MessagePropertyName, &problems)
 		switch {
 		case !ok:
 			for _, p := range problems.Errors() {
-				diags.AddAttributeError(path.Root("message"), "The step's images would no longer fit",
+				diags.AddAttributeError(at, "The step's images would no longer fit",
 					fmt.Sprintf("Image %s (alias %q) of this step cannot follow the change: %s\n\n%s Change or remove the image in the same apply.",
 						img.ID, img.EntityAlias, p.Summary(), p.Detail()))
 			}
 		case prop != img.MessagePropertyName:
-			diags.AddAttributeError(path.Root("message"), "The step's images would no longer fit",
+			diags.AddAttributeError(at, "The step's images would no longer fit",
 				fmt.Sprintf("Image %s (alias %q) is registered on the message property %q, but message %q takes images on %q. "+
 					"Replace the image in the same apply (terraform apply -replace=<image address>), or keep the message.",
 					img.ID, img.EntityAlias, img.MessagePropertyName, plan.Message.ValueString(), prop))

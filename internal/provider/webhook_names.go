@@ -85,3 +85,20 @@ func addNameInUse(diags *diag.Diagnostics, w dataverse.Webhook) {
 			"under Terraform with:\n\n  terraform import <resource address> %s\n\nor an import block with id = %q.",
 			w.Name, w.ID, w.ID, w.ID))
 }
+
+// nearestWebhookName is a " Did you mean …?" hint naming the webhook whose name is closest to
+// name, from the one listing of every webhook; "" when none is close or the listing fails.
+func nearestWebhookName(ctx context.Context, client *dataverse.Client, name string) string {
+	all, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{})
+	if err != nil {
+		return ""
+	}
+	names := make([]string, len(all))
+	for i, w := range all {
+		names[i] = w.Name
+	}
+	if c := closest(name, names); c != "" {
+		return fmt.Sprintf(" Did you mean %q?", c)
+	}
+	return ""
+}

@@ -117,3 +117,28 @@ provider "dataverse" {
 		t.Errorf("%d Web API requests after a failed sign-in, want none", n)
 	}
 }
+
+// An import by a misspelled name suggests the nearest webhook name.
+func TestAccWebhook_importByMisspelledName(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := webhookConfig(e, `
+  name        = "orders-sync"
+  url         = "https://fn.example.net/api/orders"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				Config:        cfg,
+				ResourceName:  webhookAddr,
+				ImportState:   true,
+				ImportStateId: "order-sync",
+				ExpectError:   regexp.MustCompile(`(?s)No webhook with that name.*Did you mean "orders-sync"\?`),
+			},
+		},
+	})
+}
