@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -200,10 +201,38 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 				fmt.Sprintf("%s needs at least one pair: %s.", want, secretHint(t)))
 			return
 		}
+		if !checkEachPair(t, want, pairs, &resp.Diagnostics) {
+			return
+		}
 		if _, err := dataverse.EncodeAuthValue(t, "", pairs); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root(want), "Invalid webhook secret", authValueErrorText(want, err))
 		}
 	}
+}
+
+// checkEachPair reports every pair that is wrong on its own, not only the first, and an empty
+// name with how to fix it. What needs all pairs at once (a name twice, the total length) is
+// checked after.
+func checkEachPair(t dataverse.AuthType, attribute string, pairs map[string]string, diags *diag.Diagnostics) bool {
+	names := make([]string, 0, len(pairs))
+	for name := range pairs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	ok := true
+	for _, name := range names {
+		if strings.TrimSpace(name) == "" {
+			diags.AddAttributeError(path.Root(attribute), "Invalid webhook secret",
+				fmt.Sprintf("%s has an entry whose name is empty. Give it the name the endpoint expects, or remove it: %s.", attribute, secretHint(t)))
+			ok = false
+			continue
+		}
+		if _, err := dataverse.EncodeAuthValue(t, "", map[string]string{name: pairs[name]}); err != nil {
+			diags.AddAttributeError(path.Root(attribute), "Invalid webhook secret", authValueErrorText(attribute, err))
+			ok = false
+		}
+	}
+	return ok
 }
 
 func authTypeForAttribute(attribute string) dataverse.AuthType {

@@ -142,3 +142,22 @@ func TestAccWebhook_importByMisspelledName(t *testing.T) {
 		},
 	})
 }
+
+// Every bad header is reported at once, and an empty name comes with the fix.
+func TestAccWebhook_everyBadHeaderReported(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: webhookConfig(e, `
+  name            = "headers"
+  url             = "https://fn.example.net/x"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = { "" = "v", "Host" = "h", "bad header" = "v", "x-ok" = "v" }
+`),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)entry whose name is empty.*Give it the name.*x-api-key.*key "Host".*key "bad header"`),
+		}},
+	})
+}
