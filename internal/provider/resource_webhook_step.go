@@ -234,7 +234,8 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if cfg.Name.IsNull() {
 		// A name that does not end like the default was set by hand: removing it from the
 		// configuration brings the default back.
-		custom := state != nil && len([]rune(state.Name.ValueString())) < dataverse.MaxStepNameLength && !strings.HasSuffix(state.Name.ValueString(), dataverse.DefaultStepNameSuffix(plan.Message.ValueString(), plan.Table.ValueString()))
+		custom := state != nil && len([]rune(state.Name.ValueString())) < dataverse.MaxStepNameLength &&
+			!strings.HasSuffix(strings.ToLower(state.Name.ValueString()), strings.ToLower(dataverse.DefaultStepNameSuffix(plan.Message.ValueString(), plan.Table.ValueString())))
 		if state == nil || pairChanged || custom || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString()) {
 			plan.Name = types.StringUnknown()
 		} else {
@@ -263,6 +264,13 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	if pairChanged {
 		checkMessagePair(ctx, r.data.client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
+	}
+	// The default name follows from the configuration when the webhook already exists.
+	if cfg.Name.IsNull() && plan.Name.IsUnknown() && !plan.WebhookID.IsUnknown() && !resp.Diagnostics.HasError() {
+		if name, err := r.defaultName(ctx, r.data.client, plan); err == nil {
+			plan.Name = types.StringValue(name)
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("name"), plan.Name)...)
+		}
 	}
 	if !resp.Diagnostics.HasError() {
 		checkColumns(ctx, r.data.client, plan.Table.ValueString(), stepColumnLists(ctx, plan, state, &resp.Diagnostics), &resp.Diagnostics)
@@ -480,18 +488,24 @@ func (r *webhookStepResource) stepFields(ctx context.Context, client *dataverse.
 	return in, true
 }
 
-// defaultName builds the name the Plug-in Registration Tool gives a webhook step.
+// defaultName builds the name the Plug-in Registration Tool gives a webhook step, with the
+// table as the catalog spells it (of account, whatever its case in the configuration). Both
+// lookups are cached in the provider process.
 func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse.Client, plan webhookStepModel) (string, error) {
 	webhookName, ok := r.data.webhookName(plan.WebhookID.ValueString())
 	if !ok {
-		w, err := client.GetWebhook(ctx, plan.WebhookID.ValueString())
+		w, err := client.ReadWebhook(ctx, plan.WebhookID.ValueString())
 		if err != nil {
 			return "", err
 		}
 		r.data.rememberWebhook(w)
 		webhookName = w.Name
 	}
-	return dataverse.DefaultStepName(webhookName, plan.Message.ValueString(), plan.Table.ValueString()), nil
+	message, table := plan.Message.ValueString(), plan.Table.ValueString()
+	if f, err := client.ResolveMessageFilter(ctx, message, table); err == nil {
+		message, table = f.Message, f.Table
+	}
+	return dataverse.DefaultStepName(webhookName, message, table), nil
 }
 
 func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
