@@ -386,7 +386,8 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 // checkNameFree refuses a name another webhook already has: registration tools treat webhook
 // names as unique and pipelines look webhooks up by name.
 func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.Client, name, selfID string, diags *diag.Diagnostics) bool {
-	existing, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{Name: name})
+	// The listing the plan made in this process serves every webhook of the apply.
+	existing, err := client.WebhooksNamed(ctx, name)
 	if err != nil {
 		diags.AddError("Could not check the webhook name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", name), err))
 		return false
