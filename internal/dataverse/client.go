@@ -100,6 +100,7 @@ type Client struct {
 	// Snapshots behind ReadWebhook and ReadStep.
 	webhookSnap snapshot[Webhook]
 	stepSnap    snapshot[Step]
+	columns     columnCache // behind TableColumns
 }
 
 // New validates cfg and returns a Client. It makes no request and fetches no token.

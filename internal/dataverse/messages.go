@@ -37,7 +37,10 @@ type catalog struct {
 	webhooks   map[string]bool          // lower-case serviceendpoint id -> contract is 8
 }
 
-func filterKey(message, table string) string { return message + "\x00" + table }
+// filterKey ignores case, as Dataverse does when it looks the pair up.
+func filterKey(message, table string) string {
+	return strings.ToLower(message) + "\x00" + strings.ToLower(table)
+}
 
 func (k *catalog) filter(message, table string) (MessageFilter, bool) {
 	k.mu.Lock()
@@ -179,6 +182,9 @@ func (c *Client) fetchMessageFilter(ctx context.Context, message, table string) 
 			best = row
 			break
 		}
+	}
+	if table != "" && best.PrimaryObjectTypeCode != "" {
+		table = best.PrimaryObjectTypeCode // as the catalog spells it
 	}
 	return MessageFilter{
 		MessageID:          best.MessageID,

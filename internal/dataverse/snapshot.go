@@ -43,6 +43,14 @@ type snapshot[T any] struct {
 	// dropOnLoad lists the rows changed while a load was in flight: the load may have read them
 	// before or after the change, so they are left out of its result.
 	dropOnLoad []func(id string, row T) bool
+	loadErr    error // why the load failed, for callers that need every row
+}
+
+// failure returns why the snapshot could not be loaded; nil when it was or was never tried.
+func (s *snapshot[T]) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loadErr
 }
 
 // ensure loads the snapshot once; concurrent callers share the load. It reports whether the
@@ -76,6 +84,7 @@ func (s *snapshot[T]) ensure(ctx context.Context, load func(context.Context) (ma
 		defer s.mu.Unlock()
 		if err != nil {
 			s.state = snapshotUnavailable
+			s.loadErr = err
 			s.dropOnLoad = nil
 			return nil, nil
 		}

@@ -292,6 +292,9 @@ func (e *Emulator) route(c *call) {
 		}
 		e.serveWhoAmI(c)
 		return
+	case attributesPath.MatchString(c.path):
+		e.serveAttributes(c, attributesPath.FindStringSubmatch(c.path)[1])
+		return
 	case c.path == "" || c.path == "$metadata" || strings.HasPrefix(c.path, "$batch"):
 		// The service document, metadata and batches are not emulated.
 		writeAPIError(c.w, newError(http.StatusNotImplemented, codeUnexpectedServerSide, "'%s' is not supported by the emulator.", c.path))

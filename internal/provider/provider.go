@@ -84,12 +84,15 @@ func (p *dataverseProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 // providerData is what resources and data sources receive from Configure.
 type providerData struct {
 	client *dataverse.Client
+	tokens auth.TokenSource
 	method auth.Method
 	// secrets are masked in every log line written with a context from withMasks.
 	secrets []string
 	// webhookNames remembers the names of webhooks this process created or read, so a step
 	// can take its default name without another request.
 	webhookNames sync.Map
+	// plannedWebhookNames catches two webhooks of one configuration with the same name.
+	plannedWebhookNames plannedNames
 }
 
 // operationContext masks secrets in logs and bounds a resource operation by its configured
@@ -152,6 +155,10 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	ctx = data.withMasks(ctx)
+	checkSignIn(ctx, data.tokens, data.method, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	tflog.Info(ctx, "configured Dataverse client", map[string]any{
 		"environment_url": s.auth.EnvironmentURL,
 		"auth_method":     string(data.method),
@@ -170,7 +177,7 @@ func (e authSetupError) Error() string { return e.err.Error() }
 func (e authSetupError) Unwrap() error { return e.err }
 
 // newProviderData builds the one client that every resource and data source of this provider
-// process shares. No request is made: the first API call fetches the token.
+// process shares. No request is made; Configure then fetches the first token (checkSignIn).
 func newProviderData(s resolvedSettings, version string) (*providerData, error) {
 	tokens, method, err := auth.NewTokenSource(s.auth)
 	if err != nil {
@@ -190,7 +197,7 @@ func newProviderData(s resolvedSettings, version string) (*providerData, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &providerData{client: client, method: method, secrets: s.secrets()}, nil
+	return &providerData{client: client, tokens: tokens, method: method, secrets: s.secrets()}, nil
 }
 
 // logRequest records one Web API attempt; it never sees headers or bodies.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -213,14 +214,43 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 				fmt.Sprintf("%s needs at least one pair: %s.", want, secretHint(t)))
 			return
 		}
-		if problem := checkQueryParameterNames(pairs); t == dataverse.AuthTypeHTTPQueryString && problem != "" {
-			resp.Diagnostics.AddAttributeError(path.Root(want), "Invalid query parameter name", want+": "+problem)
+		if !checkEachPair(t, want, pairs, &resp.Diagnostics) {
 			return
 		}
 		if _, err := dataverse.EncodeAuthValue(t, "", pairs); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root(want), "Invalid webhook secret", authValueErrorText(want, err))
 		}
 	}
+}
+
+// checkEachPair reports every pair that is wrong on its own, not only the first, and an empty
+// name with how to fix it. What needs all pairs at once (a name twice, the total length) is
+// checked after.
+func checkEachPair(t dataverse.AuthType, attribute string, pairs map[string]string, diags *diag.Diagnostics) bool {
+	names := make([]string, 0, len(pairs))
+	for name := range pairs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	ok := true
+	for _, name := range names {
+		if strings.TrimSpace(name) == "" {
+			diags.AddAttributeError(path.Root(attribute), "Invalid webhook secret",
+				fmt.Sprintf("%s has an entry whose name is empty. Give it the name the endpoint expects, or remove it: %s.", attribute, secretHint(t)))
+			ok = false
+			continue
+		}
+		if problem := checkQueryParameterNames(map[string]string{name: ""}); t == dataverse.AuthTypeHTTPQueryString && problem != "" {
+			diags.AddAttributeError(path.Root(attribute), "Invalid query parameter name", attribute+": "+problem)
+			ok = false
+			continue
+		}
+		if _, err := dataverse.EncodeAuthValue(t, "", map[string]string{name: pairs[name]}); err != nil {
+			diags.AddAttributeError(path.Root(attribute), "Invalid webhook secret", authValueErrorText(attribute, err))
+			ok = false
+		}
+	}
+	return ok
 }
 
 func authTypeForAttribute(attribute string) dataverse.AuthType {
@@ -271,13 +301,27 @@ func mapValue(ctx context.Context, m types.Map) (map[string]string, diag.Diagnos
 }
 
 // ModifyPlan keeps is_auth_value_set true in every plan, so a secret cleared outside
-// Terraform shows up as a change and apply sends it again.
+// Terraform shows up as a change and apply sends it again, and refuses a name that another
+// webhook of the configuration or of the environment has.
 func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
 	requireSecretWhenSent(ctx, req, resp)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(true))...)
+	var name types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+	if r.data == nil || name.IsUnknown() || name.IsNull() || resp.Diagnostics.HasError() {
+		return
+	}
+	selfID, nameChanged := "", true
+	if !req.State.Raw.IsNull() {
+		var id, prior types.String
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &prior)...)
+		selfID, nameChanged = id.ValueString(), !strings.EqualFold(prior.ValueString(), name.ValueString())
+	}
+	checkPlannedName(r.data.withMasks(ctx), r.data, req.Config.Raw, name.ValueString(), selfID, nameChanged, &resp.Diagnostics)
 }
 
 // encodedSecret reads the write-only secret from the configuration and encodes it.
@@ -361,7 +405,8 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 // checkNameFree refuses a name another webhook already has: registration tools treat webhook
 // names as unique and pipelines look webhooks up by name.
 func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.Client, name, selfID string, diags *diag.Diagnostics) bool {
-	existing, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{Name: name})
+	// The listing the plan made in this process serves every webhook of the apply.
+	existing, err := client.WebhooksNamed(ctx, name)
 	if err != nil {
 		diags.AddError("Could not check the webhook name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", name), err))
 		return false
@@ -370,10 +415,7 @@ func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.C
 		if strings.EqualFold(w.ID, selfID) {
 			continue
 		}
-		diags.AddAttributeError(path.Root("name"), "Webhook name already in use",
-			fmt.Sprintf("A webhook named %q already exists with id %s. Choose another name, or bring the existing webhook "+
-				"under Terraform with:\n\n  terraform import <resource address> %s\n\nor an import block with id = %q.",
-				name, w.ID, w.ID, w.ID))
+		addNameInUse(diags, w)
 		return false
 	}
 	return true
@@ -494,8 +536,8 @@ func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportSt
 		switch len(found) {
 		case 0:
 			resp.Diagnostics.AddError("No webhook with that name",
-				fmt.Sprintf("The import id %q is not a GUID, so it was taken as a webhook name, but no webhook has that name. "+
-					"Use the webhook's serviceendpointid, or its exact name.", name))
+				fmt.Sprintf("The import id %q is not a GUID, so it was taken as a webhook name, but no webhook has that name.%s "+
+					"Use the webhook's serviceendpointid, or its exact name.", name, nearestWebhookName(ctx, client, name)))
 			return
 		case 1:
 			id = found[0].ID

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -56,6 +55,7 @@ type webhookStepModel struct {
 	Description         types.String   `tfsdk:"description"`
 	RunAsUserID         types.String   `tfsdk:"run_as_user_id"`
 	SolutionUniqueName  types.String   `tfsdk:"solution_unique_name"`
+	Images              types.List     `tfsdk:"images"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -117,7 +117,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order and case do not matter. " +
 					"Dataverse keeps the list as one comma-separated value of at most 100000 characters. Updates in place.",
 				Validators: []validator.Set{
-					setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1), stringvalidator.RegexMatches(logicalNamePattern, "must be a column logical name (letters, digits and underscores)")),
+					columnNamesValidator(),
 				},
 			},
 			"async_auto_delete": schema.BoolAttribute{
@@ -151,6 +151,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Validators: []validator.String{guidValidator{}},
 			},
 			"solution_unique_name": solutionAttribute("step"),
+			"images":               stepImagesAttribute(),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeoutsBlock(ctx),
@@ -193,6 +194,7 @@ func (r *webhookStepResource) ValidateConfig(ctx context.Context, req resource.V
 			addRuleError(&resp.Diagnostics, dataverse.CheckFilteringAttributes(cfg.Message.ValueString()), fields, "")
 		}
 	}
+	checkConfiguredImages(ctx, cfg, &resp.Diagnostics)
 }
 
 func valueOr(v types.String, def string) string {
@@ -235,7 +237,8 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if cfg.Name.IsNull() {
 		// A name that does not end like the default was set by hand: removing it from the
 		// configuration brings the default back.
-		custom := state != nil && len([]rune(state.Name.ValueString())) < dataverse.MaxStepNameLength && !strings.HasSuffix(state.Name.ValueString(), dataverse.DefaultStepNameSuffix(plan.Message.ValueString(), plan.Table.ValueString()))
+		custom := state != nil && len([]rune(state.Name.ValueString())) < dataverse.MaxStepNameLength &&
+			!strings.HasSuffix(strings.ToLower(state.Name.ValueString()), strings.ToLower(dataverse.DefaultStepNameSuffix(plan.Message.ValueString(), plan.Table.ValueString())))
 		if state == nil || pairChanged || custom || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString()) {
 			plan.Name = types.StringUnknown()
 		} else {
@@ -244,45 +247,78 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("name"), plan.Name)...)
 	}
 
+	plan.Images = planImages(ctx, plan, cfg, state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("images"), plan.Images)...)
+
 	stageChanged := state != nil && !plan.Stage.Equal(state.Stage)
-	if (!pairChanged && !stageChanged) || r.data == nil || r.data.client == nil || !known(plan.Message, plan.Table, plan.Stage) {
+	if r.data == nil || r.data.client == nil {
 		return
 	}
 	ctx = r.data.withMasks(ctx)
+	var managed []stepImageEntry
+	if state != nil {
+		managed = imageEntries(ctx, state.Images, &resp.Diagnostics)
+		if !plan.Images.Equal(state.Images) {
+			checkAliasesFree(ctx, r.data.client, state.ID.ValueString(), imageEntries(ctx, plan.Images, &resp.Diagnostics), managed, &resp.Diagnostics)
+		}
+	}
+	if !known(plan.Message, plan.Table, plan.Stage) {
+		return
+	}
 	if pairChanged {
 		checkMessagePair(ctx, r.data.client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
 	}
+	// The default name follows from the configuration when the webhook already exists.
+	if cfg.Name.IsNull() && plan.Name.IsUnknown() && !plan.WebhookID.IsUnknown() && !resp.Diagnostics.HasError() {
+		if name, err := r.defaultName(ctx, r.data.client, plan); err == nil {
+			plan.Name = types.StringValue(name)
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("name"), plan.Name)...)
+		}
+	}
+	if !resp.Diagnostics.HasError() {
+		checkColumns(ctx, r.data.client, plan.Table.ValueString(), stepColumnLists(ctx, plan, state, &resp.Diagnostics), &resp.Diagnostics)
+	}
+	if !pairChanged && !stageChanged {
+		return
+	}
 	if state != nil && !resp.Diagnostics.HasError() {
-		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, &resp.Diagnostics)
+		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, state, managed, &resp.Diagnostics)
 	}
 }
 
-// checkImagesStillFit refuses a new message, table or stage that the step's images cannot
-// follow: a pre-image on Create, a post-image on Delete or outside PostOperation, or an image
+// checkImagesStillFit refuses a new message, table or stage that the images the step does not
+// manage cannot follow: a pre-image on Create, a post-image on Delete or outside PostOperation, or an image
 // registered on another message property.
-func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID string, plan webhookStepModel, diags *diag.Diagnostics) {
+func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID string, plan webhookStepModel, state *webhookStepModel, managed []stepImageEntry, diags *diag.Diagnostics) {
 	images, err := client.ListStepImages(ctx, stepID)
 	if err != nil {
 		diags.AddError("Could not check the step's images", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
 		return
 	}
+	// The images the step manages are checked with its configuration and follow its message.
+	images = unmanagedImages(images, managed)
 	stage, err := dataverse.ParseStepStage(plan.Stage.ValueString())
 	if err != nil {
 		return // the stage validator reports it
 	}
 	after := &dataverse.Step{ID: stepID, Name: plan.Name.ValueString(), Message: plan.Message.ValueString(), Table: plan.Table.ValueString(), Stage: stage}
+	// Point at what changed: the stage when only it did.
+	at := path.Root("message")
+	if state != nil && plan.Message.Equal(state.Message) && plan.Table.Equal(state.Table) {
+		at = path.Root("stage")
+	}
 	for _, img := range images {
 		var problems diag.Diagnostics
 		prop, ok := checkImageOnStep(after, img.ImageType.String(), img.MessagePropertyName, &problems)
 		switch {
 		case !ok:
 			for _, p := range problems.Errors() {
-				diags.AddAttributeError(path.Root("message"), "The step's images would no longer fit",
+				diags.AddAttributeError(at, "The step's images would no longer fit",
 					fmt.Sprintf("Image %s (alias %q) of this step cannot follow the change: %s\n\n%s Change or remove the image in the same apply.",
 						img.ID, img.EntityAlias, p.Summary(), p.Detail()))
 			}
 		case prop != img.MessagePropertyName:
-			diags.AddAttributeError(path.Root("message"), "The step's images would no longer fit",
+			diags.AddAttributeError(at, "The step's images would no longer fit",
 				fmt.Sprintf("Image %s (alias %q) is registered on the message property %q, but message %q takes images on %q. "+
 					"Replace the image in the same apply (terraform apply -replace=<image address>), or keep the message.",
 					img.ID, img.EntityAlias, img.MessagePropertyName, plan.Message.ValueString(), prop))
@@ -404,7 +440,24 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 		// The step exists but could not be disabled: keep it in state (tainted) rather than orphan it.
 	}
 	resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
+	if resp.Diagnostics.HasError() {
+		plan.Images = types.ListNull(stepImageEntryType) // the tainted step is replaced with its images
+	} else {
+		plan.Images = writeImages(ctx, client, step.ID, plan.Images, types.ListNull(stepImageEntryType), &resp.Diagnostics)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// writeImages brings the managed images from have to want and returns them as stored.
+func writeImages(ctx context.Context, client *dataverse.Client, stepID string, want, have types.List, diags *diag.Diagnostics) types.List {
+	if want.IsNull() && have.IsNull() {
+		return want
+	}
+	out := syncImages(ctx, client, stepID, imageEntries(ctx, want, diags), imageEntries(ctx, have, diags), diags)
+	if want.IsNull() && len(out) == 0 {
+		return want
+	}
+	return imagesList(ctx, out, diags)
 }
 
 // stepInput is what Create and Update derive from the plan before calling the API.
@@ -438,18 +491,24 @@ func (r *webhookStepResource) stepFields(ctx context.Context, client *dataverse.
 	return in, true
 }
 
-// defaultName builds the name the Plug-in Registration Tool gives a webhook step.
+// defaultName builds the name the Plug-in Registration Tool gives a webhook step, with the
+// table as the catalog spells it (of account, whatever its case in the configuration). Both
+// lookups are cached in the provider process.
 func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse.Client, plan webhookStepModel) (string, error) {
 	webhookName, ok := r.data.webhookName(plan.WebhookID.ValueString())
 	if !ok {
-		w, err := client.GetWebhook(ctx, plan.WebhookID.ValueString())
+		w, err := client.ReadWebhook(ctx, plan.WebhookID.ValueString())
 		if err != nil {
 			return "", err
 		}
 		r.data.rememberWebhook(w)
 		webhookName = w.Name
 	}
-	return dataverse.DefaultStepName(webhookName, plan.Message.ValueString(), plan.Table.ValueString()), nil
+	message, table := plan.Message.ValueString(), plan.Table.ValueString()
+	if f, err := client.ResolveMessageFilter(ctx, message, table); err == nil {
+		message, table = f.Message, f.Table
+	}
+	return dataverse.DefaultStepName(webhookName, message, table), nil
 }
 
 func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -480,6 +539,7 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	resp.Diagnostics.Append(setStepState(ctx, &state, step)...)
+	state.Images = readManagedImages(ctx, client, step.ID, state.Images, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -573,6 +633,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	if step != nil {
 		resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
 	}
+	plan.Images = writeImages(ctx, client, id, plan.Images, state.Images, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

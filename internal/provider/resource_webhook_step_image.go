@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -70,7 +69,10 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"(`PostEntityImages`), in the body posted to the webhook, under the image's alias.\n\n" +
 			"Dataverse offers images only for some messages, and only where the row exists: no pre-image on `Create`, " +
 			"no post-image on `Delete`, and post-images only on `PostOperation` steps. The provider checks this, and " +
-			"that the alias is unique on the step, when it plans. When the body would exceed 256 KB, Dataverse drops " +
+			"that the alias is unique on the step, when it plans if the step already exists; for a step created in the " +
+			"same apply it can check only at apply, after the step is written. For images of a step this configuration " +
+			"manages, prefer the step's `images` attribute, checked at plan with the step. This resource is for images " +
+			"of steps managed elsewhere; it must not take an alias the step's `images` lists. When the body would exceed 256 KB, Dataverse drops " +
 			"the images and sets the `x-ms-dynamics-msg-size-exceeded` header: list only the columns you need.",
 		Attributes: map[string]schema.Attribute{
 			"id": idAttribute("The image's `sdkmessageprocessingstepimageid`."),
@@ -99,7 +101,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 				MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the 256 KB " +
 					"limit on the body). Order and case do not matter. Updates in place.",
 				Validators: []validator.Set{
-					setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1), stringvalidator.RegexMatches(logicalNamePattern, "must be a column logical name (letters, digits and underscores)")),
+					columnNamesValidator(),
 				},
 			},
 			"name": schema.StringAttribute{
@@ -187,16 +189,24 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 	client := r.data.client
 	stepID := plan.StepID.ValueString()
 
-	if typeChanged && !plan.Type.IsUnknown() {
+	attrsChanged := state == nil || !plan.Attributes.Equal(state.Attributes)
+	if (typeChanged && !plan.Type.IsUnknown()) || attrsChanged {
 		step := readImageStep(ctx, client, stepID, &resp.Diagnostics)
 		if step == nil {
 			return
 		}
-		prop, ok := checkImageOnStep(step, plan.Type.ValueString(), ownProperty(state), &resp.Diagnostics)
-		if !ok {
-			return
+		if attrsChanged {
+			if cols := setStrings(ctx, plan.Attributes, &resp.Diagnostics); len(cols) > 0 {
+				checkColumns(ctx, client, step.Table, []columnList{{at: path.Root("attributes"), columns: cols}}, &resp.Diagnostics)
+			}
 		}
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("message_property_name"), prop)...)
+		if typeChanged && !plan.Type.IsUnknown() {
+			prop, ok := checkImageOnStep(step, plan.Type.ValueString(), ownProperty(state), &resp.Diagnostics)
+			if !ok {
+				return
+			}
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("message_property_name"), prop)...)
+		}
 	}
 	if aliasChanged && !plan.Alias.IsUnknown() {
 		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), &resp.Diagnostics)

@@ -175,26 +175,26 @@ resource "dataverse_webhook_step" "other" {
 				Config: imageConfig(e, accountUpdated, imageResource(`
   type       = "Both"
   alias      = "snapshot"
-  attributes = ["accountnumber", "name", "revenue"]
+  attributes = ["accountnumber", "name", "emailaddress1"]
 `)),
 				ConfigPlanChecks: inPlace(imageAddr),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameImageID(&id),
 					resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
-					imageRow(e, wantImageRow(2, "snapshot", "snapshot", "accountnumber,name,revenue", "Target")),
+					imageRow(e, wantImageRow(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
 				),
 			},
 			{
 				Config: imageConfig(e, accountUpdated, imageResource(`
   type       = "Both"
   alias      = "snapshot"
-  attributes = ["accountnumber", "name", "revenue"]
+  attributes = ["accountnumber", "name", "emailaddress1"]
   name       = "account snapshot"
 `)),
 				ConfigPlanChecks: inPlace(imageAddr),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameImageID(&id),
-					imageRow(e, wantImageRow(2, "snapshot", "account snapshot", "accountnumber,name,revenue", "Target")),
+					imageRow(e, wantImageRow(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
 				),
 			},
 			{

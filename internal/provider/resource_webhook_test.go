@@ -260,7 +260,7 @@ resource "dataverse_webhook" "second" {
 		Steps: []resource.TestStep{
 			{
 				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)Webhook name already in use.*terraform import`),
+				ExpectError: regexp.MustCompile(`(?s)Webhook name used twice.*"taken"`),
 			},
 		},
 	})

@@ -386,7 +386,7 @@ func TestScale_permanentErrorsFailAtOnceWithDataversesWords(t *testing.T) {
 				return providerBlock(e), fmt.Sprintf("solution_unique_name = %q", emulator.SampleSolution)
 			},
 			wantStatus: "HTTP 400", wantCode: "0x80040203", wantMessage: "Cannot add a component to the managed solution",
-			wantPosts: 1, wantGets: 1,
+			wantPosts: 1, wantGets: 2, // the name check: one listing of the webhooks in the plan's process and in the apply's
 		},
 		{
 			name: "unknown solution",
@@ -394,7 +394,7 @@ func TestScale_permanentErrorsFailAtOnceWithDataversesWords(t *testing.T) {
 				return providerBlock(e), `solution_unique_name = "no_such_solution"`
 			},
 			wantStatus: "HTTP 404", wantCode: "0x80040217", wantMessage: "The solution with unique name 'no_such_solution' does not exist",
-			wantPosts: 1, wantGets: 1,
+			wantPosts: 1, wantGets: 2, // the name check: one listing of the webhooks in the plan's process and in the apply's
 		},
 		{
 			name: "application without a user in the environment",
@@ -404,7 +404,7 @@ func TestScale_permanentErrorsFailAtOnceWithDataversesWords(t *testing.T) {
 				return strings.Replace(block, e.ClientSecret(), strangerSecret, 1), ""
 			},
 			wantStatus: "HTTP 403", wantMessage: "is not a member of the organization",
-			wantPosts: 0, wantGets: 1,
+			wantPosts: 0, wantGets: 1, // the plan's listing of the webhooks, refused
 		},
 	}
 	for _, tc := range tests {
@@ -441,7 +441,7 @@ resource "dataverse_webhook" "refused" {
 				t.Errorf("creates sent = %d, want %d: a permanent error is not retried", got, tc.wantPosts)
 			}
 			if got := st.Requests.ByMethod["GET"]; got != tc.wantGets {
-				t.Errorf("reads sent = %d, want %d (the name check)", got, tc.wantGets)
+				t.Errorf("reads sent = %d, want %d (the name checks)", got, tc.wantGets)
 			}
 			if n := len(e.Rows("serviceendpoints")); n != 0 {
 				t.Errorf("%d webhooks in Dataverse after a refused create", n)

@@ -1,0 +1,67 @@
+package dataverse
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// columnCache holds the column logical names of each table the client asked about. Columns
+// change only when someone customizes the table, far less often than a provider process lives.
+type columnCache struct {
+	group singleflight.Group
+	mu    sync.Mutex
+	cols  map[string][]string // lower-case table logical name → sorted column logical names
+}
+
+var tableNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+type attributeMetadataRow struct {
+	LogicalName string `json:"LogicalName"`
+}
+
+// TableColumns returns, sorted, the logical names of the columns of the table, from the table's
+// attribute metadata (EntityDefinitions(LogicalName='…')/Attributes), read once per table and
+// client. A table Dataverse does not know gives an error matching ErrNotFound.
+func (c *Client) TableColumns(ctx context.Context, table string) ([]string, error) {
+	if !tableNamePattern.MatchString(table) {
+		return nil, fmt.Errorf("dataverse: %q is not a table logical name", table)
+	}
+	key := strings.ToLower(table)
+	c.columns.mu.Lock()
+	cols, ok := c.columns.cols[key]
+	c.columns.mu.Unlock()
+	if ok {
+		return slices.Clone(cols), nil
+	}
+	v, err, _ := c.columns.group.Do(key, func() (any, error) {
+		rows, err := getCollection[attributeMetadataRow](ctx, c, &request{
+			path:  "EntityDefinitions(LogicalName='" + key + "')/Attributes",
+			query: query{}.with("$select", "LogicalName"),
+		}, 0)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, 0, len(rows))
+		for _, r := range rows {
+			names = append(names, strings.ToLower(r.LogicalName))
+		}
+		slices.Sort(names)
+		c.columns.mu.Lock()
+		if c.columns.cols == nil {
+			c.columns.cols = map[string][]string{}
+		}
+		c.columns.cols[key] = names
+		c.columns.mu.Unlock()
+		return names, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dataverse: reading the columns of table %q: %w", table, err)
+	}
+	return slices.Clone(v.([]string)), nil
+}

@@ -1,0 +1,80 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// columnList is a set of column names in the configuration and where it is.
+type columnList struct {
+	at      path.Path
+	columns []string
+}
+
+// checkColumns refuses column names the table does not have, with the nearest real column.
+// Dataverse accepts any name in filteringattributes and an image's attributes, and a step
+// filtered on a misspelled column then never fires. One metadata request per table and
+// provider process; a table Dataverse does not know is left to the message and table check.
+func checkColumns(ctx context.Context, client *dataverse.Client, table string, lists []columnList, diags *diag.Diagnostics) {
+	if table == "" || len(lists) == 0 {
+		return
+	}
+	known, err := client.TableColumns(ctx, table)
+	switch {
+	case errors.Is(err, dataverse.ErrNotFound):
+		return
+	case err != nil:
+		diags.AddError("Could not read the columns of the table",
+			apiErrorDetail(fmt.Sprintf("Reading the column metadata of table %q (EntityDefinitions(LogicalName='%s')/Attributes), to check the "+
+				"column names in the configuration", table, table), err)+
+				"\n\nThe identity the provider signs in as needs read access to table metadata (any security role grants it).")
+		return
+	}
+	for _, l := range lists {
+		for _, col := range l.columns {
+			if _, found := slices.BinarySearch(known, strings.ToLower(col)); found {
+				continue
+			}
+			detail := fmt.Sprintf("Table %q has no column %q (a column logical name, in lower case).", table, col)
+			if c := closest(col, known); c != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", c)
+			}
+			detail += " Dataverse would accept the name and never match it."
+			diags.AddAttributeError(l.at.AtSetValue(types.StringValue(col)), "Unknown column", detail)
+		}
+	}
+}
+
+// stepColumnLists gathers the column names of a step's plan: its filtering attributes and the
+// attributes of its images, when they changed since state.
+func stepColumnLists(ctx context.Context, plan webhookStepModel, state *webhookStepModel, diags *diag.Diagnostics) []columnList {
+	tableChanged := state == nil || !plan.Table.Equal(state.Table)
+	var lists []columnList
+	if tableChanged || !plan.FilteringAttributes.Equal(state.FilteringAttributes) {
+		if cols := setStrings(ctx, plan.FilteringAttributes, diags); len(cols) > 0 {
+			lists = append(lists, columnList{at: path.Root("filtering_attributes"), columns: cols})
+		}
+	}
+	var prior map[string]stepImageEntry
+	if state != nil && !tableChanged {
+		prior = byAlias(imageEntries(ctx, state.Images, diags))
+	}
+	for i, e := range imageEntries(ctx, plan.Images, diags) {
+		if old, ok := prior[e.Alias.ValueString()]; ok && old.Attributes.Equal(e.Attributes) {
+			continue
+		}
+		if cols := setStrings(ctx, e.Attributes, diags); len(cols) > 0 {
+			lists = append(lists, columnList{at: imagePath(i).AtName("attributes"), columns: cols})
+		}
+	}
+	return lists
+}

@@ -1,0 +1,78 @@
+package provider
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+)
+
+// Column names are checked against the table's columns at plan, with the nearest real column,
+// from one metadata request per table however many steps and images name columns of it.
+func TestAccWebhookStep_unknownColumnsRefusedAtPlan(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, step, rest, want string }{
+		{"filtering attribute", `
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["name", "nmea"]
+`, "", `(?s)Unknown column.*Table "account" has no column "nmea".*Did you mean "name"\?`},
+		{"image of the step", `
+  message = "Update"
+  table   = "account"
+  images  = [{ alias = "before", type = "PreImage", attributes = ["telephon1"] }]
+`, "", `(?s)Unknown column.*no column "telephon1".*Did you mean "telephone1"\?`},
+		{"contact column on an account step", `
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["fullname"]
+`, `
+resource "dataverse_webhook_step" "other" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["name"]
+  images               = [{ alias = "before", type = "PreImage", attributes = ["accountnumber"] }]
+}
+`, `(?s)Unknown column.*no column "fullname"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				Steps: []resource.TestStep{{
+					Config:      imageConfig(e, tc.step, tc.rest),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+			if n := e.Stats().Requests.ByEntitySet["EntityDefinitions"]; n != 1 {
+				t.Errorf("%d column metadata requests, want one for the one table", n)
+			}
+		})
+	}
+}
+
+// An image of a step managed elsewhere is checked against the step's table too.
+func TestAccWebhookStepImage_unknownColumnRefusedAtPlan(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	_, stepID := seededStep(t, e, "Update", "account", 40, 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: providerBlock(e) + `
+resource "dataverse_webhook_step_image" "test" {
+  step_id    = "` + stepID + `"
+  type       = "PreImage"
+  alias      = "before"
+  attributes = ["acountnumber"]
+}
+`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Unknown column.*no column "acountnumber".*Did you mean "accountnumber"\?`),
+		}},
+	})
+}

@@ -1,0 +1,71 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
+)
+
+// signInTimeout bounds the first sign-in, which Configure waits for.
+const signInTimeout = 2 * time.Minute
+
+// entraErrorCode finds Entra ID's error code (AADSTS followed by digits) in an error text.
+var entraErrorCode = regexp.MustCompile(`AADSTS\d+`)
+
+// settingByEntraCode names the provider setting that Entra ID's error code points at.
+var settingByEntraCode = map[string]string{
+	"AADSTS7000215": "client_secret",      // invalid client secret
+	"AADSTS7000222": "client_secret",      // expired client secret
+	"AADSTS700027":  "client_certificate", // certificate not registered on the application
+	"AADSTS700016":  "client_id",          // application not found in the tenant
+	"AADSTS90002":   "tenant_id",          // tenant not found
+	"AADSTS900023":  "tenant_id",          // tenant identifier is not valid
+	"AADSTS500011":  "environment_url",    // no service principal for the resource
+	"AADSTS70021":   "use_oidc",           // no federated credential matches the token
+}
+
+// settingByMethod is the setting that carries the credential of each method.
+var settingByMethod = map[auth.Method]string{
+	auth.MethodClientSecret:      "client_secret",
+	auth.MethodClientCertificate: "client_certificate",
+	auth.MethodOIDC:              "use_oidc",
+	auth.MethodManagedIdentity:   "use_msi",
+	auth.MethodAzureCLI:          "use_cli",
+}
+
+// checkSignIn fetches the first token while the provider is configured, so a credential Entra
+// ID refuses is reported once, as a provider configuration error naming the setting, rather
+// than by every resource as a failure of whatever it was doing. The token is cached for the
+// requests that follow, so this costs no extra request.
+func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Method, diags *diag.Diagnostics) {
+	ctx, cancel := context.WithTimeout(ctx, signInTimeout)
+	defer cancel()
+	_, err := tokens.Token(ctx, false)
+	if err == nil {
+		return
+	}
+	text := err.Error()
+	code := entraErrorCode.FindString(text)
+	setting, ok := settingByEntraCode[code]
+	if !ok {
+		setting = settingByMethod[method]
+	}
+	detail := fmt.Sprintf("Signing in with %s failed: %s", method, text)
+	if code != "" {
+		detail += fmt.Sprintf("\n\nEntra ID's error code is %s; it points at the provider setting %s (or its environment variable). "+
+			"Look the code up in Microsoft's Entra ID error reference for its cause.", code, setting)
+	} else {
+		detail += fmt.Sprintf("\n\nCheck the provider setting %s (or its environment variable).", setting)
+	}
+	if setting == "" {
+		diags.AddError("Could not sign in to Microsoft Entra ID", detail)
+		return
+	}
+	diags.AddAttributeError(path.Root(setting), "Could not sign in to Microsoft Entra ID", detail)
+}

@@ -1,0 +1,374 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// stepImageEntry is one image in the images attribute of dataverse_webhook_step.
+type stepImageEntry struct {
+	ID                  types.String `tfsdk:"id"`
+	Alias               types.String `tfsdk:"alias"`
+	Type                types.String `tfsdk:"type"`
+	Attributes          types.Set    `tfsdk:"attributes"`
+	Name                types.String `tfsdk:"name"`
+	MessagePropertyName types.String `tfsdk:"message_property_name"`
+}
+
+var stepImageEntryType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"id":                    types.StringType,
+	"alias":                 types.StringType,
+	"type":                  types.StringType,
+	"attributes":            types.SetType{ElemType: types.StringType},
+	"name":                  types.StringType,
+	"message_property_name": types.StringType,
+}}
+
+func stepImagesAttribute() schema.Attribute {
+	return schema.ListNestedAttribute{
+		Optional: true,
+		MarkdownDescription: "Images of the step, checked with the step's own message and stage when Terraform plans, even when the " +
+			"step is new. A step with `images` manages exactly the images it lists; images registered on the step " +
+			"otherwise (a `dataverse_webhook_step_image`, another tool) are left alone, and an alias may be used " +
+			"only once among all of them. Omit `images` to leave the step's images to other tools; removing it deletes the " +
+			"images it listed. Updates in place.",
+		Validators: []validator.List{listvalidator.SizeAtLeast(1)},
+		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The image's `sdkmessageprocessingstepimageid`.",
+			},
+			"alias": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: fmt.Sprintf("The key of the image in `PreEntityImages` and `PostEntityImages` "+
+					"(`entityalias`), at most %d characters, unique among the images of the step. The provider matches "+
+					"images to what Dataverse holds by alias.", imageAliasMax),
+				Validators: []validator.String{stringvalidator.LengthBetween(1, imageAliasMax)},
+			},
+			"type": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Which snapshot Dataverse sends: " + quotedList(dataverse.ImageTypeNames()) + ". " +
+					"`PreImage` is the row before the operation (not on `Create`); `PostImage` the row after it (not on " +
+					"`Delete`, and only on `PostOperation` steps); `Both` sends one of each under the same alias.",
+				Validators: []validator.String{stringvalidator.OneOf(dataverse.ImageTypeNames()...)},
+			},
+			"attributes": schema.SetAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the " +
+					"256 KB limit on the body). Order and case do not matter.",
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					columnNamesValidator(),
+				},
+			},
+			"name": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: fmt.Sprintf("Name of the image, at most %d characters. Defaults to the alias.", imageNameMax),
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, imageNameMax)},
+			},
+			"message_property_name": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "The parameter of the step's message whose row the image snapshots " +
+					"(`messagepropertyname`), derived from the step's message; it follows the message when that changes.",
+			},
+		}},
+	}
+}
+
+// imageEntries returns the entries of a known images list; nil for null or unknown.
+func imageEntries(ctx context.Context, l types.List, diags *diag.Diagnostics) []stepImageEntry {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var out []stepImageEntry
+	diags.Append(l.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+func imagesList(ctx context.Context, entries []stepImageEntry, diags *diag.Diagnostics) types.List {
+	v, d := types.ListValueFrom(ctx, stepImageEntryType, entries)
+	diags.Append(d...)
+	return v
+}
+
+// byAlias indexes entries with a known alias.
+func byAlias(entries []stepImageEntry) map[string]stepImageEntry {
+	out := map[string]stepImageEntry{}
+	for _, e := range entries {
+		if !e.Alias.IsUnknown() && !e.Alias.IsNull() {
+			out[e.Alias.ValueString()] = e
+		}
+	}
+	return out
+}
+
+func imagePath(i int) path.Path { return path.Root("images").AtListIndex(i) }
+
+// checkConfiguredImages checks the configured images against each other and the step's
+// message and stage, which needs no API, so it happens in ValidateConfig even for a new step.
+func checkConfiguredImages(ctx context.Context, cfg webhookStepModel, diags *diag.Diagnostics) {
+	entries := imageEntries(ctx, cfg.Images, diags)
+	first := map[string]int{}
+	for i, e := range entries {
+		if e.Alias.IsUnknown() || e.Alias.IsNull() {
+			continue
+		}
+		alias := e.Alias.ValueString()
+		if j, dup := first[alias]; dup {
+			diags.AddAttributeError(imagePath(i).AtName("alias"), "Image alias used twice",
+				fmt.Sprintf("Images %d and %d of the step both have alias %q. The alias is the key of the image in the body "+
+					"Dataverse posts, so it must be unique per step: rename one, or use type = \"Both\" for a pre- and a "+
+					"post-image under one alias.", j+1, i+1, alias))
+			continue
+		}
+		first[alias] = i
+	}
+	if len(entries) == 0 || !known(cfg.Message, cfg.Stage) {
+		return
+	}
+	stage, err := dataverse.ParseStepStage(valueOr(cfg.Stage, dataverse.StepStagePostOperation.String()))
+	if err != nil {
+		return // the stage validator reports it
+	}
+	stageAt := path.Root("stage")
+	if cfg.Stage.IsNull() {
+		stageAt = path.Root("message")
+	}
+	for i, e := range entries {
+		if e.Type.IsUnknown() || e.Type.IsNull() {
+			continue
+		}
+		t, err := dataverse.ParseImageType(e.Type.ValueString())
+		if err != nil {
+			continue // the type validator reports it
+		}
+		fields := map[dataverse.RuleField]path.Path{
+			dataverse.FieldStep:      path.Root("message"),
+			dataverse.FieldImageType: imagePath(i).AtName("type"),
+		}
+		// A post-image refused only because of the stage is fixed on the step's stage.
+		if t != dataverse.ImageTypePreImage && stage != dataverse.StepStagePostOperation &&
+			dataverse.CheckImage(cfg.Message.ValueString(), dataverse.StepStagePostOperation, t) == nil {
+			fields[dataverse.FieldImageType] = stageAt
+		}
+		addRuleError(diags, dataverse.CheckImage(cfg.Message.ValueString(), stage, t), fields, fmt.Sprintf("Image %q: ", e.Alias.ValueString()))
+	}
+}
+
+// planImages fills the computed parts of the planned images: the id of an image already
+// registered under the alias, the default name and the message property the step's message
+// takes, so the plan shows what apply writes.
+func planImages(ctx context.Context, plan, cfg webhookStepModel, state *webhookStepModel, diags *diag.Diagnostics) types.List {
+	entries := imageEntries(ctx, plan.Images, diags)
+	configured := imageEntries(ctx, cfg.Images, diags)
+	if entries == nil || len(configured) != len(entries) {
+		return plan.Images
+	}
+	var prior map[string]stepImageEntry
+	if state != nil {
+		prior = byAlias(imageEntries(ctx, state.Images, diags))
+	}
+	for i, e := range entries {
+		e.ID = types.StringUnknown()
+		e.MessagePropertyName = types.StringUnknown()
+		keep := ""
+		if old, existed := prior[e.Alias.ValueString()]; existed && !e.Alias.IsUnknown() {
+			e.ID = old.ID
+			keep = old.MessagePropertyName.ValueString()
+		}
+		// An unset name follows the alias (Terraform proposes the name the element had before).
+		if configured[i].Name.IsNull() {
+			e.Name = e.Alias
+		}
+		if !plan.Message.IsUnknown() {
+			if prop, ok := dataverse.ImageMessageProperty(plan.Message.ValueString(), keep); ok {
+				e.MessagePropertyName = types.StringValue(prop)
+			}
+		}
+		entries[i] = e
+	}
+	return imagesList(ctx, entries, diags)
+}
+
+// checkAliasesFree refuses an alias of the configured images that an image the step does not
+// manage already uses on the step.
+func checkAliasesFree(ctx context.Context, client *dataverse.Client, stepID string, plan, state []stepImageEntry, diags *diag.Diagnostics) {
+	if len(plan) == 0 {
+		return
+	}
+	owned := ownedImageIDs(state)
+	images, err := client.ListStepImages(ctx, stepID)
+	if err != nil {
+		diags.AddError("Could not check the image aliases", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
+		return
+	}
+	for _, img := range images {
+		if owned[strings.ToLower(img.ID)] {
+			continue
+		}
+		for i, e := range plan {
+			if e.Alias.ValueString() == img.EntityAlias && !e.Alias.IsUnknown() {
+				diags.AddAttributeError(imagePath(i).AtName("alias"), "Image alias already in use",
+					fmt.Sprintf("Step %s already has an image with alias %q (image %s, %q) that this step does not manage. The alias "+
+						"is the key of the image in the body Dataverse posts, so it must be unique per step: choose another alias, "+
+						"or remove the other image (or its dataverse_webhook_step_image).", stepID, img.EntityAlias, img.ID, img.Name))
+			}
+		}
+	}
+}
+
+func ownedImageIDs(entries []stepImageEntry) map[string]bool {
+	owned := map[string]bool{}
+	for _, e := range entries {
+		if id := e.ID.ValueString(); id != "" {
+			owned[strings.ToLower(id)] = true
+		}
+	}
+	return owned
+}
+
+// syncImages makes the step's managed images what the plan lists, matched by alias: removed
+// aliases are deleted first (freeing their aliases), then changed ones updated and new ones
+// created. It returns the images as stored, keeping those written before an error so that
+// state matches Dataverse.
+func syncImages(ctx context.Context, client *dataverse.Client, stepID string, want, have []stepImageEntry, diags *diag.Diagnostics) []stepImageEntry {
+	wanted, had := byAlias(want), byAlias(have)
+	var kept []stepImageEntry
+	for _, h := range have {
+		if _, keep := wanted[h.Alias.ValueString()]; keep {
+			continue
+		}
+		if err := client.DeleteStepImage(ctx, h.ID.ValueString()); err != nil && !errors.Is(err, dataverse.ErrNotFound) {
+			diags.AddError("Could not delete a step image", apiErrorDetail(fmt.Sprintf("Deleting image %q of step %s", h.Alias.ValueString(), stepID), err))
+			// What is left stays in state, so the next apply tries again.
+			return append(kept, have...)
+		}
+	}
+	out := make([]stepImageEntry, 0, len(want))
+	for i, w := range want {
+		alias := w.Alias.ValueString()
+		old, existed := had[alias]
+		t, err := dataverse.ParseImageType(w.Type.ValueString())
+		if err != nil {
+			diags.AddAttributeError(imagePath(i).AtName("type"), "Invalid image type", err.Error())
+			return append(out, remaining(want[i:], had)...)
+		}
+		attrs := setStrings(ctx, w.Attributes, diags)
+		name := w.Name.ValueString()
+		if w.Name.IsNull() || w.Name.IsUnknown() {
+			name = alias
+		}
+		prop := w.MessagePropertyName.ValueString()
+		var img *dataverse.StepImage
+		if existed {
+			in := dataverse.StepImageUpdate{}
+			if !w.Type.Equal(old.Type) {
+				in.ImageType = &t
+			}
+			if name != old.Name.ValueString() {
+				in.Name = &name
+			}
+			if prop != "" && prop != old.MessagePropertyName.ValueString() {
+				in.MessagePropertyName = &prop
+			}
+			if !sameFold(attrs, setStrings(ctx, old.Attributes, diags)) {
+				if attrs == nil {
+					attrs = []string{}
+				}
+				in.Attributes = &attrs
+			}
+			if in == (dataverse.StepImageUpdate{}) {
+				old.Attributes = w.Attributes
+				out = append(out, old)
+				continue
+			}
+			img, err = client.UpdateStepImage(ctx, old.ID.ValueString(), in)
+		} else {
+			img, err = client.CreateStepImage(ctx, dataverse.StepImageCreate{
+				StepID: stepID, Name: name, EntityAlias: alias, ImageType: t, Attributes: attrs, MessagePropertyName: prop,
+			})
+		}
+		if err != nil {
+			diags.AddError("Could not write a step image", apiErrorDetail(fmt.Sprintf("Writing image %q of step %s", alias, stepID), err))
+			return append(out, remaining(want[i:], had)...)
+		}
+		out = append(out, imageEntryFrom(ctx, w.Attributes, img, diags))
+	}
+	return out
+}
+
+// remaining is what state holds of the images an interrupted sync did not reach: those that
+// existed before, as they were.
+func remaining(want []stepImageEntry, had map[string]stepImageEntry) []stepImageEntry {
+	var out []stepImageEntry
+	for _, w := range want {
+		if old, ok := had[w.Alias.ValueString()]; ok {
+			out = append(out, old)
+		}
+	}
+	return out
+}
+
+func imageEntryFrom(ctx context.Context, priorAttrs types.Set, img *dataverse.StepImage, diags *diag.Diagnostics) stepImageEntry {
+	return stepImageEntry{
+		ID:                  types.StringValue(img.ID),
+		Alias:               types.StringValue(img.EntityAlias),
+		Type:                types.StringValue(img.ImageType.String()),
+		Attributes:          columnSet(ctx, priorAttrs, img.Attributes, diags),
+		Name:                types.StringValue(img.Name),
+		MessagePropertyName: types.StringValue(img.MessagePropertyName),
+	}
+}
+
+// readManagedImages refreshes the images the step manages, in their order, from what Dataverse
+// holds: an image deleted elsewhere leaves the list (the next plan registers it again).
+func readManagedImages(ctx context.Context, client *dataverse.Client, stepID string, prior types.List, diags *diag.Diagnostics) types.List {
+	entries := imageEntries(ctx, prior, diags)
+	if entries == nil {
+		return prior
+	}
+	images, err := client.ListStepImages(ctx, stepID)
+	if err != nil {
+		diags.AddError("Could not read the step's images", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
+		return prior
+	}
+	stored := map[string]*dataverse.StepImage{}
+	for i := range images {
+		stored[strings.ToLower(images[i].ID)] = &images[i]
+	}
+	out := make([]stepImageEntry, 0, len(entries))
+	for _, e := range entries {
+		if img, ok := stored[strings.ToLower(e.ID.ValueString())]; ok {
+			out = append(out, imageEntryFrom(ctx, e.Attributes, img, diags))
+		}
+	}
+	return imagesList(ctx, out, diags)
+}
+
+// unmanagedImages filters out of images those the step manages.
+func unmanagedImages(images []dataverse.StepImage, managed []stepImageEntry) []dataverse.StepImage {
+	owned := ownedImageIDs(managed)
+	out := images[:0:0]
+	for _, img := range images {
+		if !owned[strings.ToLower(img.ID)] {
+			out = append(out, img)
+		}
+	}
+	return out
+}

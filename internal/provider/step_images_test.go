@@ -1,0 +1,189 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+)
+
+// Images in the step's images attribute are checked with the step's own message and stage at
+// plan, even when the step is new, so a plan that passes never ends in a half-done apply.
+func TestAccWebhookStep_imagesCheckedAtPlan(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, step, want string }{
+		{"post-image on Delete", `
+  message = "Delete"
+  table   = "account"
+  images = [{ alias = "gone", type = "PostImage" }]
+`, `(?s)No post-image on Delete.*Image "gone".*type\s+=\s+"PreImage"`},
+		{"pre-image on Create", `
+  message = "Create"
+  table   = "account"
+  images = [{ alias = "before", type = "PreImage" }]
+`, `(?s)No pre-image on Create.*Image "before".*type\s+=\s+"PostImage"`},
+		{"post-image on a PreOperation step", `
+  message = "Update"
+  table   = "account"
+  mode    = "Synchronous"
+  stage   = "PreOperation"
+  images = [{ alias = "after", type = "PostImage" }]
+`, `(?s)Post-images need a PostOperation step.*stage\s+=\s+"PreOperation".*Image "after"`},
+		{"one alias twice", `
+  message = "Update"
+  table   = "account"
+  images = [
+    { alias = "same", type = "PreImage" },
+    { alias = "same", type = "PostImage" },
+  ]
+`, `(?s)Image alias used twice.*Images 1 and 2 of the step both have alias "same"`},
+		{"empty attributes", `
+  message = "Update"
+  table   = "account"
+  images = [{ alias = "before", type = "PreImage", attributes = [] }]
+`, `(?s)images\[0\].attributes.*at least 1`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				Steps: []resource.TestStep{{
+					Config:      imageConfig(e, tc.step, ""),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+			if n := e.Stats().Requests.Total; n != 0 {
+				t.Errorf("a configuration error needed %d requests; it needs none", n)
+			}
+		})
+	}
+}
+
+// stepImageRows returns "alias:type:property:columns" for each image row of the step in state.
+func stepImageRows(e *emulator.Emulator, s *terraform.State) []string {
+	stepID := attrOf(s, stepAddr, "id")
+	var out []string
+	for _, row := range e.Rows(imageSet) {
+		if !strings.EqualFold(fmt.Sprint(row["_sdkmessageprocessingstepid_value"]), stepID) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%v:%v:%v:%s", row["entityalias"], row["imagetype"], row["messagepropertyname"], sortedColumns(row["attributes"])))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func wantStepImages(e *emulator.Emulator, want ...string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		if got := stepImageRows(e, s); strings.Join(got, " ") != strings.Join(want, " ") {
+			return fmt.Errorf("step images:\n got %v\nwant %v", got, want)
+		}
+		return nil
+	}
+}
+
+func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	var stepID string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: imageConfig(e, accountUpdated+`
+  images = [{ alias = "before", type = "PreImage", attributes = ["name", "telephone1"] }]
+`, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					// What follows from the configuration is known at plan.
+					plancheck.ExpectKnownValue(stepAddr, tfjsonpath.New("images").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("before")),
+					plancheck.ExpectKnownValue(stepAddr, tfjsonpath.New("images").AtSliceIndex(0).AtMapKey("message_property_name"), knownvalue.StringExact("Target")),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					sameStepID(&stepID),
+					wantStepImages(e, "before:0:Target:name,telephone1"),
+				),
+			},
+			{
+				// Add one, change one: in place, the step kept.
+				Config: imageConfig(e, accountUpdated+`
+  images = [
+    { alias = "before", type = "PreImage", attributes = ["name"] },
+    { alias = "after", type = "PostImage", name = "After the update" },
+  ]
+`, ""),
+				ConfigPlanChecks: inPlace(stepAddr),
+				Check: resource.ComposeTestCheckFunc(
+					sameStepID(&stepID),
+					wantStepImages(e, "after:1:Target:(all)", "before:0:Target:name"),
+					resource.TestCheckResourceAttr(stepAddr, "images.1.name", "After the update"),
+				),
+			},
+			{
+				// A new message: the images follow it (Create takes images on Id).
+				Config: imageConfig(e, `
+  message = "Create"
+  table   = "account"
+  images = [{ alias = "after", type = "PostImage" }]
+`, ""),
+				ConfigPlanChecks: inPlace(stepAddr),
+				Check: resource.ComposeTestCheckFunc(
+					sameStepID(&stepID),
+					wantStepImages(e, "after:1:Id:(all)"),
+				),
+			},
+			{
+				// Removing images deletes the images the step listed.
+				Config:           imageConfig(e, accountUpdated, ""),
+				ConfigPlanChecks: inPlace(stepAddr),
+				Check: resource.ComposeTestCheckFunc(
+					sameStepID(&stepID),
+					wantStepImages(e),
+					resource.TestCheckNoResourceAttr(stepAddr, "images"),
+				),
+			},
+		},
+	})
+}
+
+// An image registered on the step otherwise keeps its alias: the step's images cannot take it.
+func TestAccWebhookStep_imagesAliasTakenElsewhere(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{
+			{
+				Config: imageConfig(e, accountUpdated, imageResource(`
+  type  = "PreImage"
+  alias = "before"
+`)),
+			},
+			{
+				Config: imageConfig(e, accountUpdated+`
+  images = [{ alias = "before", type = "PostImage" }]
+`, imageResource(`
+  type  = "PreImage"
+  alias = "before"
+`)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Image alias already in use.*alias\s+"before".*does\s+not\s+manage`),
+			},
+		},
+	})
+	if n := len(e.Rows(imageSet)); n != 0 {
+		t.Errorf("%d image rows left after destroy", n)
+	}
+}

@@ -1,0 +1,38 @@
+package provider
+
+import (
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// A new step on an existing webhook shows its default name in the plan, with the table as the
+// catalog spells it.
+func TestAccWebhookStep_defaultNameKnownAtPlan(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	const want = "orders-sync: Update of account"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: imageConfig(e, accountUpdated, "")},
+			{
+				Config: imageConfig(e, accountUpdated, `
+resource "dataverse_webhook_step" "second" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = "Account"
+}
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("dataverse_webhook_step.second", tfjsonpath.New("name"), knownvalue.StringExact(want)),
+				}},
+				Check: resource.TestCheckResourceAttr("dataverse_webhook_step.second", "name", want),
+			},
+		},
+	})
+}

@@ -1,0 +1,104 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// plannedNames records the webhook names planned by one provider instance, with a digest of
+// the configuration that planned each. Terraform configures the provider anew for each walk
+// (plan, apply, the refresh before a destroy) and may plan one resource instance more than
+// once in a walk (a replacement is planned again as a create), always from the same
+// configuration; so a name planned from two configurations is two webhooks with one name.
+type plannedNames struct {
+	mu    sync.Mutex
+	names map[string]map[[sha256.Size]byte]string // lower-case name → configuration → webhook id, if it exists
+}
+
+// claim records that the configuration plans name for the webhook selfID ("" for a new one)
+// and reports whether another configuration did first. It returns the webhook id an earlier
+// plan of the same configuration named, so the create half of a replacement knows its own
+// webhook.
+func (p *plannedNames) claim(name string, config tftypes.Value, selfID string) (taken bool, id string) {
+	key, digest := strings.ToLower(name), sha256.Sum256([]byte(config.String()))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.names == nil {
+		p.names = map[string]map[[sha256.Size]byte]string{}
+	}
+	configs := p.names[key]
+	if configs == nil {
+		configs = map[[sha256.Size]byte]string{}
+		p.names[key] = configs
+	}
+	earlier, seen := configs[digest]
+	if len(configs) > 0 && !seen {
+		return true, selfID
+	}
+	if selfID == "" {
+		selfID = earlier
+	}
+	configs[digest] = selfID
+	return false, selfID
+}
+
+// checkPlannedName refuses, at plan, a webhook name another webhook of the configuration plans
+// too, or, for a new name, one a webhook of the environment already has.
+func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Value, name, selfID string, nameChanged bool, diags *diag.Diagnostics) {
+	taken, selfID := data.plannedWebhookNames.claim(name, config, selfID)
+	if taken {
+		diags.AddAttributeError(path.Root("name"), "Webhook name used twice",
+			fmt.Sprintf("Another dataverse_webhook in this configuration has the name %q (names compare without case). "+
+				"Registration tools and pipelines find webhooks by name, so give each webhook its own name.", name))
+		return
+	}
+	if !nameChanged || data.client == nil {
+		return
+	}
+	existing, err := data.client.WebhooksNamed(ctx, name)
+	if err != nil {
+		diags.AddError("Could not check the webhook name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", name), err))
+		return
+	}
+	for _, w := range existing {
+		if strings.EqualFold(w.ID, selfID) {
+			continue
+		}
+		addNameInUse(diags, w)
+		return
+	}
+}
+
+// addNameInUse reports the webhook that already has the name, with how to import it.
+func addNameInUse(diags *diag.Diagnostics, w dataverse.Webhook) {
+	diags.AddAttributeError(path.Root("name"), "Webhook name already in use",
+		fmt.Sprintf("A webhook named %q already exists with id %s. Choose another name, or bring the existing webhook "+
+			"under Terraform with:\n\n  terraform import <resource address> %s\n\nor an import block with id = %q.",
+			w.Name, w.ID, w.ID, w.ID))
+}
+
+// nearestWebhookName is a " Did you mean …?" hint naming the webhook whose name is closest to
+// name, from the one listing of every webhook; "" when none is close or the listing fails.
+func nearestWebhookName(ctx context.Context, client *dataverse.Client, name string) string {
+	all, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{})
+	if err != nil {
+		return ""
+	}
+	names := make([]string, len(all))
+	for i, w := range all {
+		names[i] = w.Name
+	}
+	if c := closest(name, names); c != "" {
+		return fmt.Sprintf(" Did you mean %q?", c)
+	}
+	return ""
+}

@@ -1,0 +1,163 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+)
+
+// A WebhookKey longer than serviceendpoint.authvalue holds is refused at plan, from a variable
+// too (known only once Terraform plans), like pairs of the same size.
+func TestAccWebhook_longKeyRefusedAtPlan(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: providerBlock(e) + fmt.Sprintf(`
+variable "key" {
+  type      = string
+  sensitive = true
+  default   = %q
+}
+resource "dataverse_webhook" "test" {
+  name        = "long-key"
+  url         = "https://fn.example.net/api/long"
+  auth_type   = "WebhookKey"
+  auth_key_wo = var.key
+}
+`, strings.Repeat("k", 2049)),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Invalid webhook secret.*longer than 2048`),
+		}},
+	})
+	if w := e.Stats().Requests.ByMethod["POST"]; w != 0 {
+		t.Errorf("a refused plan wrote %d rows", w)
+	}
+}
+
+// A name already used in the environment is refused at plan, for every new webhook of the
+// configuration from one listing of the webhooks, and nothing is written.
+func TestAccWebhook_nameInUseRefusedAtPlan(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	seededStep(t, e, "Update", "account", 40, 1) // a webhook named "seeded"
+	var cfg strings.Builder
+	cfg.WriteString(providerBlock(e))
+	for i := range 5 {
+		fmt.Fprintf(&cfg, `
+resource "dataverse_webhook" "free%d" {
+  name        = "free-%d"
+  url         = "https://fn.example.net/api/%d"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`, i, i, i)
+	}
+	cfg.WriteString(`
+resource "dataverse_webhook" "test" {
+  name        = "Seeded"
+  url         = "https://fn.example.net/api/seeded"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`)
+	e.ResetStats()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config:      cfg.String(),
+			ExpectError: regexp.MustCompile(`(?s)Webhook name already in use.*"seeded".*terraform import`),
+		}},
+	})
+	st := e.Stats()
+	if w := st.Requests.ByMethod["POST"] + st.Requests.ByMethod["PATCH"]; w != 0 {
+		t.Errorf("a refused plan wrote to Dataverse: %+v", st.Requests.ByMethod)
+	}
+	if n := st.Requests.ByEntitySet["serviceendpoints"]; n != 1 {
+		t.Errorf("checking six names took %d requests to serviceendpoints, want one listing", n)
+	}
+}
+
+// A credential Entra ID refuses is one provider configuration error naming the setting and
+// Entra ID's code, before any resource asks Dataverse anything.
+func TestAccProvider_signInFailureReportedOnce(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	var steps strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&steps, `
+resource "dataverse_webhook_step" "s%d" {
+  webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a1%d"
+  message    = "Update"
+  table      = "account"
+}
+`, i, i)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "dataverse" {
+  environment_url = %q
+  tenant_id       = %q
+  client_id       = %q
+  client_secret   = "not-the-secret"
+  authority_host  = %q
+}
+`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()) + steps.String(),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Could not sign in to Microsoft Entra ID.*AADSTS7000215.*client_secret`),
+		}},
+	})
+	if n := e.Stats().Requests.Total; n != 0 {
+		t.Errorf("%d Web API requests after a failed sign-in, want none", n)
+	}
+}
+
+// An import by a misspelled name suggests the nearest webhook name.
+func TestAccWebhook_importByMisspelledName(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := webhookConfig(e, `
+  name        = "orders-sync"
+  url         = "https://fn.example.net/api/orders"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				Config:        cfg,
+				ResourceName:  webhookAddr,
+				ImportState:   true,
+				ImportStateId: "order-sync",
+				ExpectError:   regexp.MustCompile(`(?s)No webhook with that name.*Did you mean "orders-sync"\?`),
+			},
+		},
+	})
+}
+
+// Every bad header is reported at once, and an empty name comes with the fix.
+func TestAccWebhook_everyBadHeaderReported(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: webhookConfig(e, `
+  name            = "headers"
+  url             = "https://fn.example.net/x"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = { "" = "v", "Host" = "h", "bad header" = "v", "x-ok" = "v" }
+`),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)entry whose name is empty.*Give it the name.*x-api-key.*key "Host".*key "bad header"`),
+		}},
+	})
+}
