@@ -21,25 +21,44 @@ func TestUUIDV5MatchesRFC9562(t *testing.T) {
 
 func TestDerivedIDs(t *testing.T) {
 	t.Parallel()
-	hook := WebhookIDFor("orders")
-	if !IsGUID(hook) || hook != WebhookIDFor("Orders") {
-		t.Errorf("WebhookIDFor(orders) = %s, WebhookIDFor(Orders) = %s: want one GUID for both spellings", hook, WebhookIDFor("Orders"))
+	hook := WebhookIDFor("orders", 0)
+	if !IsGUID(hook) || hook != WebhookIDFor("Orders", 0) {
+		t.Errorf("WebhookIDFor(orders) = %s, WebhookIDFor(Orders) = %s: want one GUID for both spellings", hook, WebhookIDFor("Orders", 0))
 	}
-	if hook == WebhookIDFor("orders2") {
+	if hook == WebhookIDFor("orders2", 0) {
 		t.Error("two names give one webhook id")
 	}
-	step := StepIDFor(hook, "orders: Update of account")
-	if step != StepIDFor(strings.ToUpper(hook), "ORDERS: update of account") {
-		t.Error("a step's id depends on the case of its webhook id or name")
+	in := StepCreate{WebhookID: hook, Name: "orders: Update of account", MessageID: messageID, MessageFilterID: filterID,
+		Mode: StepModeAsynchronous, Stage: StepStagePostOperation, FilteringAttributes: []string{"name", "telephone1"}}
+	step := StepIDFor(in, 0)
+	same := in
+	same.WebhookID, same.Name, same.FilteringAttributes = strings.ToUpper(hook), "ORDERS: update of account", []string{" Telephone1", "name", ""}
+	same.Rank, same.Description = 7, "other"
+	if StepIDFor(same, 0) != step {
+		t.Error("a step's id depends on case, the order of its filtering columns, its rank or its description")
 	}
-	if step == StepIDFor(WebhookIDFor("other"), "orders: Update of account") {
-		t.Error("steps of one name on two webhooks share an id")
+	for name, change := range map[string]func(*StepCreate){
+		"webhook":   func(s *StepCreate) { s.WebhookID = WebhookIDFor("other", 0) },
+		"name":      func(s *StepCreate) { s.Name = "other" },
+		"stage":     func(s *StepCreate) { s.Stage = StepStagePreOperation },
+		"mode":      func(s *StepCreate) { s.Mode = StepModeSynchronous },
+		"filter":    func(s *StepCreate) { s.MessageFilterID = webhookID },
+		"filtering": func(s *StepCreate) { s.FilteringAttributes = []string{"name"} },
+	} {
+		other := in
+		change(&other)
+		if StepIDFor(other, 0) == step {
+			t.Errorf("two steps that differ in %s share an id", name)
+		}
 	}
-	if StepImageIDFor(step, "pre") == StepImageIDFor(step, "Pre") {
+	if WebhookIDFor("orders", 1) == hook || WebhookIDFor("orders", 1) == WebhookIDFor("orders", 2) {
+		t.Error("the ids of one name's sequence are not distinct")
+	}
+	if StepImageIDFor(step, "pre", 0) == StepImageIDFor(step, "Pre", 0) {
 		t.Error("aliases are compared exactly, but Pre and pre give one image id")
 	}
-	if StepImageIDFor(step, "pre") == StepIDFor(step, "pre") {
-		t.Error("an image and a step of the same parent and name share an id")
+	if StepImageIDFor(hook, "pre", 0) == WebhookIDFor("pre", 0) {
+		t.Error("ids of two kinds of row meet")
 	}
 }
 
