@@ -478,3 +478,32 @@ resource "dataverse_webhook_step" "third" {
 		t.Errorf("%d steps left in Dataverse", n)
 	}
 }
+
+// Every create is committed and its answer dropped, and the provider may make one attempt only:
+// each create ends with its retries exhausted and its outcome unknown. The provider must read each
+// row back by its id and record it, so the apply succeeds with exactly the configured rows.
+func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t, func(o *emulator.Options) { o.DropAfterCommitRate, o.Seed = 1, 3 })
+	ws := newWorkspace(t)
+	f := crashFleet{webhooks: 2}
+	provider := strings.Replace(providerBlock(e), "provider \"dataverse\" {", "provider \"dataverse\" {\n  max_retries = 1", 1)
+	if err := ws.WriteFile("main.tf", requiredProviders+provider+f.hcl("unanswered")); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	rows := rowsOfPrefix(e, "unanswered")
+	if len(rows.duplicates) > 0 || len(rows.webhooks) != f.webhooks || len(rows.steps) != f.webhooks*crashStepsPerWebhook || len(rows.images) != f.webhooks*crashStepsPerWebhook {
+		t.Errorf("Dataverse holds %+v; want %d webhooks with %d steps and an image each", rows, f.webhooks, crashStepsPerWebhook)
+	}
+	if got := stateIDs(t, ws, "dataverse_webhook_step_image"); !slices.Equal(got, rows.images) {
+		t.Errorf("state holds images %v, Dataverse %v", got, rows.images)
+	}
+	if st := e.Stats(); st.Requests.ByMethod["POST"] != int64(len(rows.webhooks)+len(rows.steps)+len(rows.images)) {
+		t.Errorf("%d creates for %d rows: want one attempt each", st.Requests.ByMethod["POST"], len(rows.webhooks)+len(rows.steps)+len(rows.images))
+	}
+	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if !strings.Contains(res.Stdout, "No changes") {
+		t.Errorf("the plan after the apply is not empty:\n%s", tail(res.Stdout, 30))
+	}
+}
