@@ -507,3 +507,44 @@ func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 		t.Errorf("the plan after the apply is not empty:\n%s", tail(res.Stdout, 30))
 	}
 }
+
+// A webhook keeps the id derived from its first name when it is renamed. A new webhook given
+// that first name finds the id held by a webhook of another name, and takes the next id of the
+// name's sequence rather than failing or touching the renamed one.
+func TestAccWebhook_oldNameOfARenamedWebhook(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	hook := func(address, name string) string {
+		return fmt.Sprintf(`
+resource "dataverse_webhook" %q {
+  name        = %q
+  url         = "https://fn.example.net/%s"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`, address, name, address)
+	}
+	first := dataverse.WebhookIDFor("first name", 0)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: providerBlock(e) + hook("a", "first name"),
+				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
+			},
+			{
+				Config: providerBlock(e) + hook("a", "second name"),
+				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
+			},
+			{
+				Config: providerBlock(e) + hook("a", "second name") + hook("b", "first name"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
+					resource.TestCheckResourceAttr("dataverse_webhook.a", "name", "second name"),
+					resource.TestCheckResourceAttr("dataverse_webhook.b", "id", dataverse.WebhookIDFor("first name", 1)),
+				),
+			},
+		},
+	})
+}
