@@ -32,12 +32,23 @@ func stepsOf(client *dataverse.Client, webhookID string) *webhookSteps {
 	return v.(*webhookSteps)
 }
 
-// noteNewWebhook records that a webhook was just created, so it has no step yet.
+// noteNewWebhook records that a webhook was just created, so it has no step yet (a webhook
+// replaced in this apply comes back under its old id, without the steps it had).
 func noteNewWebhook(client *dataverse.Client, webhookID string) {
 	ws := stepsOf(client, webhookID)
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
+	ws.dropKnown()
 	ws.known = true
+}
+
+// dropKnown forgets the steps read or created, keeping those being created.
+func (ws *webhookSteps) dropKnown() {
+	for key := range ws.steps {
+		if !strings.HasPrefix(key, "pending/") {
+			delete(ws.steps, key)
+		}
+	}
 }
 
 // forgetWebhookSteps drops what is known of a webhook's steps after a step changed or left it.
@@ -47,11 +58,7 @@ func forgetWebhookSteps(client *dataverse.Client, webhookIDs ...string) {
 		ws := stepsOf(client, id)
 		ws.mu.Lock()
 		ws.known = false
-		for key := range ws.steps {
-			if !strings.HasPrefix(key, "pending/") {
-				delete(ws.steps, key)
-			}
-		}
+		ws.dropKnown()
 		ws.mu.Unlock()
 	}
 }
@@ -80,17 +87,24 @@ func reserveTrigger(ctx context.Context, client *dataverse.Client, want datavers
 		if isDerivedID(s.ID, func(n int) string { return dataverse.StepIDFor(want, n) }) && !claimed(client, s.ID) {
 			continue
 		}
+		other := fmt.Sprintf("step %s (%q)", s.ID, s.Name)
+		if strings.HasPrefix(s.ID, "pending/") {
+			other = fmt.Sprintf("step %q, created in this apply,", s.Name)
+		}
 		if named && strings.EqualFold(s.Name, want.Name) {
+			hint := "choose another name."
+			if !strings.HasPrefix(s.ID, "pending/") {
+				hint = "choose another name, or bring the existing step under Terraform with:\n\n  terraform import <resource address> " + s.ID
+			}
 			diags.AddError("Step name already in use",
-				fmt.Sprintf("Webhook %s already has a step named %q (step %s). Names of the steps of one webhook are unique: choose "+
-					"another name, or bring the existing step under Terraform with:\n\n  terraform import <resource address> %s",
-					want.WebhookID, s.Name, s.ID, s.ID))
+				fmt.Sprintf("On webhook %s, %s already has the name %q. Names of the steps of one webhook are unique: %s",
+					want.WebhookID, other, want.Name, hint))
 			return nil, false
 		}
 		if sameTrigger(s, want) {
 			diags.AddError("Another step fires identically",
-				fmt.Sprintf("Step %s (%q) on webhook %s already fires on the same message, table, stage, mode and filtering columns "+
-					"as step %q. Two such steps deliver every event twice: change one of them, or remove one.", s.ID, s.Name, want.WebhookID, want.Name))
+				fmt.Sprintf("On webhook %s, %s already fires on the same message, table, stage, mode and filtering columns "+
+					"as step %q. Two such steps deliver every event twice: change one of them, or remove one.", want.WebhookID, other, want.Name))
 			return nil, false
 		}
 	}
