@@ -448,7 +448,7 @@ resource "dataverse_webhook_step" "second" {
   depends_on           = [dataverse_webhook_step.first]
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)Another step fires identically.*deliver every event twice`),
+				ExpectError: regexp.MustCompile(`(?s)Another step fires identically.*deliver every event twice.*terraform import`),
 			},
 			{
 				Config: providerBlock(e) + hook + second,

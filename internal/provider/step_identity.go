@@ -91,20 +91,22 @@ func reserveTrigger(ctx context.Context, client *dataverse.Client, want datavers
 		if strings.HasPrefix(s.ID, "pending/") {
 			other = fmt.Sprintf("step %q, created in this apply,", s.Name)
 		}
+		// A step made outside this configuration (by another tool, or by an older version of this
+		// provider under a random id) can be brought under it.
+		importHint := ""
+		if !strings.HasPrefix(s.ID, "pending/") {
+			importHint = ", or bring the existing step under Terraform with:\n\n  terraform import <resource address> " + s.ID
+		}
 		if named && strings.EqualFold(s.Name, want.Name) {
-			hint := "choose another name."
-			if !strings.HasPrefix(s.ID, "pending/") {
-				hint = "choose another name, or bring the existing step under Terraform with:\n\n  terraform import <resource address> " + s.ID
-			}
 			diags.AddError("Step name already in use",
-				fmt.Sprintf("On webhook %s, %s already has the name %q. Names of the steps of one webhook are unique: %s",
-					want.WebhookID, other, want.Name, hint))
+				fmt.Sprintf("On webhook %s, %s already has the name %q. Names of the steps of one webhook are unique: choose another name%s",
+					want.WebhookID, other, want.Name, importHint))
 			return nil, false
 		}
 		if sameTrigger(s, want) {
 			diags.AddError("Another step fires identically",
 				fmt.Sprintf("On webhook %s, %s already fires on the same message, table, stage, mode and filtering columns "+
-					"as step %q. Two such steps deliver every event twice: change one of them, or remove one.", want.WebhookID, other, want.Name))
+					"as step %q. Two such steps deliver every event twice: change one of them, or remove one%s", want.WebhookID, other, want.Name, importHint))
 			return nil, false
 		}
 	}
