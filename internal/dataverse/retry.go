@@ -39,43 +39,59 @@ type errCreateLanded struct{ err *Error }
 func (e *errCreateLanded) Error() string { return e.err.Error() }
 func (e *errCreateLanded) Unwrap() error { return e.err }
 
+// errMaybeLanded wraps the final error of a create some attempt of which may have reached the
+// server without its outcome being learnt (the answer was lost, or a 5xx came back).
+type errMaybeLanded struct{ err error }
+
+func (e *errMaybeLanded) Error() string { return e.err.Error() }
+func (e *errMaybeLanded) Unwrap() error { return e.err }
+
 // createRow sends a create r of the row with key id and returns what Dataverse stored: the row
 // it answered with, decoded by decode, or the row read back with read when the answer carried
-// none, when a replayed attempt met DuplicateRecord (an earlier attempt landed), or when the
-// caller gave up after the row may have been written.
+// none. An outcome that is not known is settled by reading the row by its id before anything is
+// reported: when a replayed attempt met DuplicateRecord (an earlier attempt landed), when the
+// retries ran out after an attempt that may have landed, when the caller gave up mid-request,
+// and when a 2xx answer could not be decoded (an HTML page from a proxy, a cut-off body). Only
+// when that read finds no row is the create's own error returned.
+//
+// A DuplicateRecord on the first attempt is returned as it is (it matches ErrDuplicateRecord):
+// the row with that id predates this call, and only the caller can tell whether it is its own.
 func createRow[R, T any](ctx context.Context, c *Client, r *request, id string, read func(context.Context, string) (*T, error), decode func(R) (*T, error)) (*T, error) {
 	r.rowID = id
 	resp, err := c.do(ctx, r)
 	var landed *errCreateLanded
+	var maybe *errMaybeLanded
 	switch {
 	case errors.As(err, &landed):
 		return read(ctx, id)
-	case err != nil:
-		if v, ok := landedDespiteCancel(ctx, id, read); ok {
+	case errors.As(err, &maybe) || (err != nil && ctx.Err() != nil):
+		if v, ok := readBackAfterDoubt(ctx, id, read); ok {
 			return v, nil
 		}
+		return nil, err
+	case err != nil:
 		return nil, err
 	case !hasRow(resp):
 		return read(ctx, id)
 	}
 	var out R
 	if err := decodeRow(r, resp, &out); err != nil {
+		if v, ok := readBackAfterDoubt(ctx, id, read); ok {
+			return v, nil
+		}
 		return nil, err
 	}
 	return decode(out)
 }
 
-// landedCheckTimeout bounds the read that looks for a row whose create the caller abandoned.
+// landedCheckTimeout bounds the read that looks for a row whose create had an unknown outcome.
 const landedCheckTimeout = 20 * time.Second
 
-// landedDespiteCancel looks for the row of a create cut short by the caller's context (Terraform
-// cancels in-flight operations on an interrupt). The request may have reached Dataverse all the
-// same; a row the caller never hears of would be orphaned, and a second apply would create it
-// again. It reads the row with a context of its own and reports whether it exists.
-func landedDespiteCancel[T any](ctx context.Context, id string, read func(context.Context, string) (*T, error)) (*T, bool) {
-	if ctx.Err() == nil {
-		return nil, false
-	}
+// readBackAfterDoubt looks for the row of a create whose outcome is unknown. The caller's context
+// may have ended (Terraform cancels in-flight operations on an interrupt) while the request
+// reached Dataverse all the same; a row the caller never hears of would be orphaned. The read
+// gets a context of its own and reports whether the row exists.
+func readBackAfterDoubt[T any](ctx context.Context, id string, read func(context.Context, string) (*T, error)) (*T, bool) {
 	checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), landedCheckTimeout)
 	defer cancel()
 	row, err := read(checkCtx, id)
@@ -158,33 +174,33 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 				outcome = outcomeDone
 			}
 		}
+		if r.create && mayHaveLanded(err) {
+			landedMaybe = true
+		}
 		if outcome == outcomeDone {
-			return nil, err
+			return nil, doubtful(r, landedMaybe, err)
 		}
 		if outcome == outcomeRefreshToken {
 			if refreshed {
-				return nil, err
+				return nil, doubtful(r, landedMaybe, err)
 			}
 			refreshed = true
 			forceRefresh = true
 		}
 		if attempt >= c.maxAttempts {
-			return nil, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt)
+			return nil, doubtful(r, landedMaybe, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt))
 		}
 		if outcome == outcomeRefreshToken {
 			continue
-		}
-		if r.create && mayHaveLanded(err) {
-			landedMaybe = true
 		}
 
 		var wait time.Duration
 		if retryAfter >= 0 {
 			if retryAfter > maxRetryAfter {
-				return nil, fmt.Errorf("%w (not retrying: the server asked to wait %s (Retry-After), more than the %s this provider waits)", lastErr, formatWait(retryAfter), maxRetryAfter)
+				return nil, doubtful(r, landedMaybe, fmt.Errorf("%w (not retrying: the server asked to wait %s (Retry-After), more than the %s this provider waits)", lastErr, formatWait(retryAfter), maxRetryAfter))
 			}
 			if deadline, ok := ctx.Deadline(); ok && c.now().Add(retryAfter).After(deadline) {
-				return nil, fmt.Errorf("%w (not retrying: the Retry-After of %s is past the deadline, %s away: %w)", lastErr, formatWait(retryAfter), deadline.Sub(c.now()).Round(time.Second), context.DeadlineExceeded)
+				return nil, doubtful(r, landedMaybe, fmt.Errorf("%w (not retrying: the Retry-After of %s is past the deadline, %s away: %w)", lastErr, formatWait(retryAfter), deadline.Sub(c.now()).Round(time.Second), context.DeadlineExceeded))
 			}
 			// Requests throttled together would all come back at the same instant and be
 			// throttled together again: spread them over half the wait again.
@@ -193,7 +209,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			wait = c.backoff(attempt)
 		}
 		if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
-			return nil, fmt.Errorf("%w (not retrying after %d attempts: waiting %s would pass the deadline: %w)", lastErr, attempt, wait.Round(time.Millisecond), context.DeadlineExceeded)
+			return nil, doubtful(r, landedMaybe, fmt.Errorf("%w (not retrying after %d attempts: waiting %s would pass the deadline: %w)", lastErr, attempt, wait.Round(time.Millisecond), context.DeadlineExceeded))
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("%w (%w)", lastErr, err)
@@ -208,6 +224,14 @@ func formatWait(d time.Duration) string {
 		return "more than 100 days"
 	}
 	return d.Round(time.Second).String()
+}
+
+// doubtful marks the final error of a create that may have landed, so createRow reads it back.
+func doubtful(r *request, landedMaybe bool, err error) error {
+	if r.create && landedMaybe {
+		return &errMaybeLanded{err: err}
+	}
+	return err
 }
 
 // attempt performs one HTTP exchange while holding a concurrency slot. retryAfter is negative

@@ -74,9 +74,10 @@ type StepUpdate struct {
 	WebhookID *string
 }
 
-// CreateStep registers a step on a webhook and returns it as stored. A step created with
-// Enabled false is disabled by a follow-up PATCH; if that PATCH fails, CreateStep returns the
-// created step together with the error, so the caller can record or remove it.
+// CreateStep registers a step on a webhook and returns it as stored. A step with Enabled false
+// is created disabled; should Dataverse refuse the state columns on a create, or store the step
+// enabled all the same, a follow-up PATCH disables it, and if that PATCH fails CreateStep returns
+// the created step together with the error, so the caller can record or remove it.
 //
 // Message, Table and HandlerIsWebhook come from what this client already knows about the filter
 // (ResolveMessageFilter) and the webhook; when it knows nothing it reads the step back.
@@ -119,6 +120,33 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, 
 		}
 		row["impersonatinguserid@odata.bind"] = bindPath(setUsers, in.ImpersonatingUserID)
 	}
+	if !in.Enabled {
+		// Created disabled, a step never fires, whatever stops this process before a follow-up
+		// write could disable it.
+		row["statecode"], row["statuscode"] = stepStateDisabled, stepStatusDisabled
+	}
+	step, err := c.postStep(ctx, in, id, row)
+	var apiErr *Error
+	if !in.Enabled && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest {
+		// The state columns are writable, but no capture shows Dataverse taking them on a
+		// create: should it refuse them, create the step enabled and disable it at once.
+		delete(row, "statecode")
+		delete(row, "statuscode")
+		step, err = c.postStep(ctx, in, id, row)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !in.Enabled && step.Enabled {
+		if err := c.SetStepEnabled(ctx, step.ID, false); err != nil {
+			return step, fmt.Errorf("dataverse: step %s was created but could not be disabled: %w", step.ID, err)
+		}
+		step.Enabled = false
+	}
+	return step, nil
+}
+
+func (c *Client) postStep(ctx context.Context, in StepCreate, id string, row map[string]any) (*Step, error) {
 	body, err := jsonBody(row)
 	if err != nil {
 		return nil, err
@@ -132,21 +160,11 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, 
 		solution: in.SolutionUniqueName,
 		create:   true,
 	}
-	step, err := createRow(ctx, c, r, id, c.GetStep, func(out stepRow) (*Step, error) {
+	return createRow(ctx, c, r, id, c.GetStep, func(out stepRow) (*Step, error) {
 		// The handler was bound through the webhook navigation property.
 		c.catalog.rememberWebhook(in.WebhookID)
 		return c.completeStep(ctx, out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	if !in.Enabled && step.Enabled {
-		if err := c.SetStepEnabled(ctx, step.ID, false); err != nil {
-			return step, fmt.Errorf("dataverse: step %s was created but could not be disabled: %w", step.ID, err)
-		}
-		step.Enabled = false
-	}
-	return step, nil
 }
 
 // GetStep reads one step with its message name, table and handler kind. A missing row gives an

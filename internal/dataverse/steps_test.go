@@ -57,9 +57,12 @@ func wantStep(id, name string) Step {
 func TestCreateStepRequest(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name          string
-		enabled       bool
-		knownCatalog  bool // the filter and webhook are already known, so no read-back is needed
+		name         string
+		enabled      bool
+		knownCatalog bool // the filter and webhook are already known, so no read-back is needed
+		// refuseState answers a create that carries statecode with 400, as a server that takes the
+		// state columns only on update would.
+		refuseState   bool
 		wantFollowups []want
 	}{
 		{name: "enabled, catalog known", enabled: true, knownCatalog: true},
@@ -67,7 +70,11 @@ func TestCreateStepRequest(t *testing.T) {
 			Method: http.MethodGet, Path: "sdkmessageprocessingsteps(" + stepID + ")",
 			Query: map[string]string{"$select": stepSelect, "$expand": stepExpandWant},
 		}}},
-		{name: "disabled", enabled: false, knownCatalog: true, wantFollowups: []want{{
+		{name: "disabled", enabled: false, knownCatalog: true},
+		{name: "disabled, state refused on create", enabled: false, knownCatalog: true, refuseState: true, wantFollowups: []want{{
+			Method: http.MethodPost, Path: "sdkmessageprocessingsteps", Query: map[string]string{"$select": stepSelect},
+			Header: map[string]string{"Prefer": "return=representation"}, Body: wantStepCreateBody(""),
+		}, {
 			Method: http.MethodPatch, Path: "sdkmessageprocessingsteps(" + stepID + ")",
 			Header: map[string]string{"If-Match": "*"},
 			Absent: []string{"Prefer"},
@@ -80,7 +87,15 @@ func TestCreateStepRequest(t *testing.T) {
 			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 				switch r.Method {
 				case http.MethodPost:
-					writeJSON(w, http.StatusCreated, stepRowJSON(stepID, "orders: Update of account", false))
+					row := stepRowJSON(stepID, "orders: Update of account", false)
+					if strings.Contains(body, `"statecode":1`) {
+						if tt.refuseState {
+							writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": "0x0", "message": "statecode is not valid for create"}})
+							return
+						}
+						row["statecode"] = 1
+					}
+					writeJSON(w, http.StatusCreated, row)
 				case http.MethodGet:
 					writeJSON(w, http.StatusOK, stepRowJSON(stepID, "orders: Update of account", true))
 				default:
@@ -109,13 +124,7 @@ func TestCreateStepRequest(t *testing.T) {
 				Path:   "sdkmessageprocessingsteps",
 				Query:  map[string]string{"$select": stepSelect},
 				Header: map[string]string{"Prefer": "return=representation", "MSCRM.SolutionUniqueName": "hooks"},
-				Body: `{"sdkmessageprocessingstepid":"` + stepID + `","name":"orders: Update of account",
-					"description":"sends orders","mode":1,"stage":40,"rank":2,"asyncautodelete":true,
-					"supporteddeployment":0,"invocationsource":0,"filteringattributes":"name,telephone1",
-					"eventhandler_serviceendpoint@odata.bind":"/serviceendpoints(` + webhookID + `)",
-					"sdkmessageid@odata.bind":"/sdkmessages(` + messageID + `)",
-					"sdkmessagefilterid@odata.bind":"/sdkmessagefilters(` + filterID + `)",
-					"impersonatinguserid@odata.bind":"/systemusers(` + userID + `)"}`,
+				Body:   wantStepCreateBody(stateColumns(!tt.enabled)),
 			})
 			if strings.Contains(reqs[0].Body, `"eventhandler@odata.bind"`) || strings.Contains(reqs[0].Body, "configuration") {
 				t.Errorf("body %s binds the polymorphic lookup or sends configuration", reqs[0].Body)
@@ -130,6 +139,25 @@ func TestCreateStepRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wantStepCreateBody is the create body of the step of TestCreateStepRequest, extra appended.
+func wantStepCreateBody(extra string) string {
+	return `{"sdkmessageprocessingstepid":"` + stepID + `","name":"orders: Update of account",
+					"description":"sends orders","mode":1,"stage":40,"rank":2,"asyncautodelete":true,
+					"supporteddeployment":0,"invocationsource":0,"filteringattributes":"name,telephone1",
+					"eventhandler_serviceendpoint@odata.bind":"/serviceendpoints(` + webhookID + `)",
+					"sdkmessageid@odata.bind":"/sdkmessages(` + messageID + `)",
+					"sdkmessagefilterid@odata.bind":"/sdkmessagefilters(` + filterID + `)",
+					"impersonatinguserid@odata.bind":"/systemusers(` + userID + `)"` + extra + `}`
+}
+
+// stateColumns is the part of a create body that makes a step disabled from its first moment.
+func stateColumns(disabled bool) string {
+	if disabled {
+		return `,"statecode":1,"statuscode":2`
+	}
+	return ""
 }
 
 func TestCreateStepMinimalBody(t *testing.T) {

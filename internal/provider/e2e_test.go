@@ -89,6 +89,8 @@ func TestE2E_requestBudgetForOneWebhookAndFiveSteps(t *testing.T) {
 	e := startEmulator(t)
 	ws := newWorkspace(t)
 	var steps strings.Builder
+	// Five Update steps of one table, each firing at another stage or on other columns.
+	variants := []string{"", stepVariant(1), stepVariant(2), stepVariant(3), "  filtering_attributes = [\"name\"]\n"}
 	for i := 1; i <= 5; i++ {
 		fmt.Fprintf(&steps, `
 resource "dataverse_webhook_step" "s%d" {
@@ -96,8 +98,8 @@ resource "dataverse_webhook_step" "s%d" {
   message    = "Update"
   table      = "account"
   rank       = %d
-}
-`, i, i)
+%s}
+`, i, i, variants[i-1])
 	}
 	if err := ws.WriteFile("main.tf", requiredProviders+providerBlock(e)+`
 resource "dataverse_webhook" "orders" {

@@ -382,43 +382,97 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	name := plan.Name.ValueString()
 	// Held from the check to the create, so two webhooks of one apply cannot both take a name.
 	defer lockKey(&webhookNameLocks, name)()
-	if !r.checkNameFree(ctx, client, name, "", &resp.Diagnostics) {
+	idFor := func(n int) string { return dataverse.WebhookIDFor(name, n) }
+	own, free := r.checkNameFree(ctx, client, name, "", idFor, &resp.Diagnostics)
+	if !free {
 		return
 	}
-	created, err := client.CreateWebhook(ctx, dataverse.WebhookCreate{
+	want := dataverse.WebhookCreate{
 		Name:               name,
 		URL:                plan.URL.ValueString(),
 		Description:        plan.Description.ValueString(),
 		AuthType:           authType,
 		AuthValue:          secret,
 		SolutionUniqueName: plan.SolutionUniqueName.ValueString(),
-	})
-	if err != nil {
-		resp.Diagnostics.AddError("Could not create the webhook", apiErrorDetail(fmt.Sprintf("Creating webhook %q", name), err))
-		return
+	}
+	created, adopted := own, own != nil
+	if own == nil {
+		var err error
+		created, adopted, err = createDerived(ctx, client, idFor, func(id string) (*dataverse.Webhook, error) {
+			in := want
+			in.ID = id
+			return client.CreateWebhook(ctx, in)
+		}, func(id string) (*dataverse.Webhook, bool, error) {
+			w, err := client.GetWebhook(ctx, id)
+			if errors.Is(err, dataverse.ErrNotWebhook) {
+				return nil, false, nil
+			}
+			return w, err == nil && strings.EqualFold(w.Name, name), err
+		})
+		if err != nil {
+			resp.Diagnostics.AddError("Could not create the webhook", apiErrorDetail(fmt.Sprintf("Creating webhook %q", name), err))
+			return
+		}
+	}
+	if !adopted {
+		noteNewWebhook(client, created.ID)
+	} else {
+		if created = adoptWebhook(ctx, client, created, want, &resp.Diagnostics); created == nil {
+			return
+		}
 	}
 	r.data.rememberWebhook(created)
 	setWebhookState(&plan, created)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// adoptWebhook takes over the webhook found under the configured webhook's own id when it holds
+// the configured settings. Its secret cannot be read back, so the configured one is sent again.
+func adoptWebhook(ctx context.Context, client *dataverse.Client, found *dataverse.Webhook, want dataverse.WebhookCreate, diags *diag.Diagnostics) *dataverse.Webhook {
+	var diff differences
+	diff.compare("name", found.Name, want.Name)
+	diff.compare("url", found.URL, want.URL)
+	diff.compare("description", found.Description, want.Description)
+	diff.compare("auth_type", found.AuthType, want.AuthType)
+	if len(diff) > 0 {
+		refuseAdoption(diags, "webhook", found.ID, diff)
+		return nil
+	}
+	if want.AuthValue == "" {
+		return found
+	}
+	updated, err := client.UpdateWebhook(ctx, found.ID, dataverse.WebhookUpdate{AuthType: &want.AuthType, AuthValue: &want.AuthValue})
+	if err != nil {
+		diags.AddError("Could not take over the webhook", apiErrorDetail(fmt.Sprintf("Setting the secret of webhook %s", found.ID), err))
+		return nil
+	}
+	return updated
+}
+
 // checkNameFree refuses a name another webhook already has: registration tools treat webhook
 // names as unique and pipelines look webhooks up by name.
-func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.Client, name, selfID string, diags *diag.Diagnostics) bool {
+//
+// On create (selfID empty), a webhook of that name under one of the name's own derived ids is no
+// other webhook: it is this one, made by an apply that did not live to record it. It is returned
+// for adoption.
+func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.Client, name, selfID string, idFor func(int) string, diags *diag.Diagnostics) (*dataverse.Webhook, bool) {
 	// The listing the plan made in this process serves every webhook of the apply.
 	existing, err := client.WebhooksNamed(ctx, name)
 	if err != nil {
 		diags.AddError("Could not check the webhook name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", name), err))
-		return false
+		return nil, false
 	}
 	for _, w := range existing {
 		if strings.EqualFold(w.ID, selfID) {
 			continue
 		}
+		if selfID == "" && idFor != nil && isDerivedID(w.ID, idFor) && claim(client, w.ID) {
+			return &w, true
+		}
 		addNameInUse(diags, w)
-		return false
+		return nil, false
 	}
-	return true
+	return nil, true
 }
 
 func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -466,7 +520,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	var in dataverse.WebhookUpdate
 	if !plan.Name.Equal(state.Name) {
 		defer lockKey(&webhookNameLocks, plan.Name.ValueString())()
-		if !r.checkNameFree(ctx, client, plan.Name.ValueString(), state.ID.ValueString(), &resp.Diagnostics) {
+		if _, free := r.checkNameFree(ctx, client, plan.Name.ValueString(), state.ID.ValueString(), nil, &resp.Diagnostics); !free {
 			return
 		}
 		in.Name = plan.Name.ValueStringPointer()

@@ -409,7 +409,8 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 	if !ok {
 		return
 	}
-	if plan.Name.IsUnknown() || plan.Name.IsNull() {
+	named := !plan.Name.IsUnknown() && !plan.Name.IsNull()
+	if !named {
 		name, err := r.defaultName(ctx, client, plan)
 		if err != nil {
 			resp.Diagnostics.AddError("Could not name the step", apiErrorDetail("Reading the webhook to name the step", err))
@@ -417,8 +418,9 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 		}
 		in.Name = name
 	}
-	step, err := client.CreateStep(ctx, dataverse.StepCreate{
-		WebhookID:           plan.WebhookID.ValueString(),
+	webhookID := plan.WebhookID.ValueString()
+	want := dataverse.StepCreate{
+		WebhookID:           webhookID,
 		MessageID:           in.MessageID,
 		MessageFilterID:     in.MessageFilterID,
 		Name:                in.Name,
@@ -431,13 +433,42 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 		ImpersonatingUserID: plan.RunAsUserID.ValueString(),
 		Enabled:             plan.Enabled.ValueBool(),
 		SolutionUniqueName:  plan.SolutionUniqueName.ValueString(),
-	})
+	}
+	release, ok := reserveTrigger(ctx, client, want, named, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	var createErr error // a step created but not disabled comes back with an error
+	step, adopted, err := createDerived(ctx, client, func(n int) string { return dataverse.StepIDFor(want, n) },
+		func(id string) (*dataverse.Step, error) {
+			in := want
+			in.ID = id
+			step, err := client.CreateStep(ctx, in)
+			if step != nil && err != nil {
+				createErr, err = err, nil
+			}
+			return step, err
+		}, func(id string) (*dataverse.Step, bool, error) {
+			s, err := client.GetStep(ctx, id)
+			// Steps of one default name (two Update steps of one table) differ in what fires them.
+			return s, err == nil && strings.EqualFold(s.EventHandlerID, webhookID) && strings.EqualFold(s.Name, in.Name) && sameTrigger(*s, want), err
+		})
+	if err == nil && adopted {
+		step, err = adoptStep(ctx, client, step, want, &resp.Diagnostics)
+	}
+	release(step)
+	if err == nil {
+		err = createErr
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Could not create the webhook step", apiErrorDetail(fmt.Sprintf("Creating step %q", in.Name), err))
 		if step == nil {
 			return
 		}
 		// The step exists but could not be disabled: keep it in state (tainted) rather than orphan it.
+	}
+	if step == nil {
+		return
 	}
 	resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
 	if resp.Diagnostics.HasError() {
@@ -458,6 +489,34 @@ func writeImages(ctx context.Context, client *dataverse.Client, stepID string, w
 		return want
 	}
 	return imagesList(ctx, out, diags)
+}
+
+// sameTrigger reports whether a step fires on what want describes: the same message and table,
+// stage, mode and filtering columns. Two such steps on one webhook deliver every event twice.
+func sameTrigger(s dataverse.Step, want dataverse.StepCreate) bool {
+	return strings.EqualFold(s.MessageID, want.MessageID) && strings.EqualFold(s.MessageFilterID, want.MessageFilterID) &&
+		s.Mode == want.Mode && s.Stage == want.Stage && sameColumns(s.FilteringAttributes, want.FilteringAttributes)
+}
+
+// adoptStep takes over the step found under the configured step's own id when it fires as the
+// configuration says, and gives it the configured state.
+func adoptStep(ctx context.Context, client *dataverse.Client, found *dataverse.Step, want dataverse.StepCreate, diags *diag.Diagnostics) (*dataverse.Step, error) {
+	var diff differences
+	diff.compare("rank", found.Rank, want.Rank)
+	diff.compare("description", found.Description, want.Description)
+	diff.compare("async_auto_delete", found.AsyncAutoDelete, want.AsyncAutoDelete)
+	diff.compare("run_as_user_id", strings.ToLower(found.ImpersonatingUserID), strings.ToLower(want.ImpersonatingUserID))
+	if len(diff) > 0 {
+		refuseAdoption(diags, "webhook step", found.ID, diff)
+		return nil, nil
+	}
+	if found.Enabled != want.Enabled {
+		if err := client.SetStepEnabled(ctx, found.ID, want.Enabled); err != nil {
+			return found, fmt.Errorf("step %s was found but its state could not be set: %w", found.ID, err)
+		}
+		found.Enabled = want.Enabled
+	}
+	return found, nil
 }
 
 // stepInput is what Create and Update derive from the plan before calling the API.
@@ -555,6 +614,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	defer cancel()
 
 	id := state.ID.ValueString()
+	defer forgetWebhookSteps(client, state.WebhookID.ValueString(), plan.WebhookID.ValueString())
 	var in dataverse.StepUpdate
 	if !plan.Message.Equal(state.Message) || !plan.Table.Equal(state.Table) {
 		f := checkMessagePair(ctx, client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
@@ -647,6 +707,7 @@ func (r *webhookStepResource) Delete(ctx context.Context, req resource.DeleteReq
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
 
+	defer forgetWebhookSteps(client, state.WebhookID.ValueString())
 	// Deleting the webhook cascades to its steps, so a step may already be gone.
 	reportDeleteError(client.DeleteStep(ctx, state.ID.ValueString()), "webhook step", state.ID.ValueString(), &resp.Diagnostics)
 }

@@ -209,7 +209,7 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 		}
 	}
 	if aliasChanged && !plan.Alias.IsUnknown() {
-		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), &resp.Diagnostics)
+		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), leftByLostApply(client, stepID, plan.Alias.ValueString(), state), &resp.Diagnostics)
 	}
 }
 
@@ -275,21 +275,29 @@ func checkImageOnStep(step *dataverse.Step, imageType, keep string, diags *diag.
 
 // checkAliasFree reports an alias another image of the step already uses. Aliases are keys of
 // PreEntityImages and PostEntityImages in the posted JSON, so they are compared exactly.
-func checkAliasFree(ctx context.Context, client *dataverse.Client, stepID, alias, ownID string, diags *diag.Diagnostics) {
+//
+// An image that mine reports as this image's own (on create: one under the alias's derived ids,
+// made by an apply that did not live to record it) is no other image: it is returned, for
+// adoption.
+func checkAliasFree(ctx context.Context, client *dataverse.Client, stepID, alias, ownID string, mine func(id string) bool, diags *diag.Diagnostics) *dataverse.StepImage {
 	images, err := client.ListStepImages(ctx, stepID)
 	if err != nil {
 		diags.AddError("Could not check the image alias", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
-		return
+		return nil
 	}
 	for _, img := range images {
 		if img.EntityAlias == alias && !strings.EqualFold(img.ID, ownID) {
+			if mine != nil && mine(img.ID) {
+				return &img
+			}
 			diags.AddAttributeError(path.Root("alias"), "Image alias already in use",
 				fmt.Sprintf("Step %s already has an image with alias %q (image %s, %q). The alias is the key of the image in the "+
 					"body Dataverse posts, so it must be unique per step: choose another alias, or remove the other image.",
 					stepID, alias, img.ID, img.Name))
-			return
+			return nil
 		}
 	}
+	return nil
 }
 
 func (r *webhookStepImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -326,24 +334,70 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	// created in this apply are only visible now.
 	unlock := lockStepImages(stepID)
 	defer unlock()
-	checkAliasFree(ctx, client, stepID, alias, "", &resp.Diagnostics)
+	idFor := func(n int) string { return dataverse.StepImageIDFor(stepID, alias, n) }
+	own := checkAliasFree(ctx, client, stepID, alias, "", func(id string) bool {
+		return isDerivedID(id, idFor) && claim(client, id)
+	}, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	img, err := client.CreateStepImage(ctx, dataverse.StepImageCreate{
+	want := dataverse.StepImageCreate{
 		StepID:              stepID,
 		Name:                name,
 		EntityAlias:         alias,
 		ImageType:           imageType,
 		Attributes:          attrs,
 		MessagePropertyName: prop,
-	})
-	if err != nil {
-		resp.Diagnostics.AddError("Could not create the step image", apiErrorDetail(fmt.Sprintf("Creating image %q on step %s", alias, stepID), err))
+	}
+	img, adopted := own, own != nil
+	if own == nil {
+		var err error
+		img, adopted, err = createDerived(ctx, client, idFor, func(id string) (*dataverse.StepImage, error) {
+			in := want
+			in.ID = id
+			return client.CreateStepImage(ctx, in)
+		}, func(id string) (*dataverse.StepImage, bool, error) {
+			found, err := client.GetStepImage(ctx, id)
+			return found, err == nil && strings.EqualFold(found.StepID, stepID) && found.EntityAlias == alias, err
+		})
+		if err != nil {
+			resp.Diagnostics.AddError("Could not create the step image", apiErrorDetail(fmt.Sprintf("Creating image %q on step %s", alias, stepID), err))
+			return
+		}
+	}
+	if adopted && !imageMatches(img, want, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(setStepImageState(ctx, &plan, img)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// leftByLostApply recognizes, when planning a new image, an image left under its own id by an
+// apply that did not record it: Create takes that one over, so the plan must not refuse it.
+func leftByLostApply(client *dataverse.Client, stepID, alias string, state *webhookStepImageModel) func(id string) bool {
+	if state != nil {
+		return nil
+	}
+	return func(id string) bool {
+		return isDerivedID(id, func(n int) string { return dataverse.StepImageIDFor(stepID, alias, n) }) && !claimed(client, id)
+	}
+}
+
+// imageMatches reports whether the image found under the configured image's own id is the
+// configured one, refusing it otherwise.
+func imageMatches(found *dataverse.StepImage, want dataverse.StepImageCreate, diags *diag.Diagnostics) bool {
+	var diff differences
+	diff.compare("name", found.Name, want.Name)
+	diff.compare("type", found.ImageType, want.ImageType)
+	diff.compare("message_property_name", found.MessagePropertyName, want.MessagePropertyName)
+	if !sameColumns(found.Attributes, want.Attributes) {
+		diff.compare("attributes", strings.Join(found.Attributes, ","), strings.Join(want.Attributes, ","))
+	}
+	if len(diff) > 0 {
+		refuseAdoption(diags, "step image", found.ID, diff)
+		return false
+	}
+	return true
 }
 
 // messageProperty returns the planned message property, or, when the plan could not check the
@@ -442,7 +496,7 @@ func (r *webhookStepImageResource) Update(ctx context.Context, req resource.Upda
 	if in.EntityAlias != nil {
 		unlock := lockStepImages(stepID)
 		defer unlock()
-		checkAliasFree(ctx, client, stepID, alias, id, &resp.Diagnostics)
+		checkAliasFree(ctx, client, stepID, alias, id, nil, &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {
 			return
 		}

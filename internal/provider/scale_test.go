@@ -56,14 +56,7 @@ func (f fleet) pairs() int {
 func (f fleet) hcl(prefix string) string {
 	var b strings.Builder
 	for i := range f.webhooks {
-		fmt.Fprintf(&b, `
-resource "dataverse_webhook" "w%[1]d" {
-  name        = "%[2]s-%03[1]d"
-  url         = "https://fn.example.net/api/%[2]s/%[1]d"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "key-%[1]d"
-}
-`, i, prefix)
+		b.WriteString(fleetWebhook(i, prefix))
 		for j := range f.stepsPerWebhook {
 			message, table := f.pair(i, j)
 			fmt.Fprintf(&b, `
@@ -72,11 +65,33 @@ resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
   message    = %[3]q
   table      = %[4]q
   rank       = %[5]d
-}
-`, i, j, message, table, j+1)
+%[6]s}
+`, i, j, message, table, j+1, stepVariant(j/len(fleetMessages)))
 		}
 	}
 	return b.String()
+}
+
+// fleetWebhook is the i-th webhook of a fleet's configuration.
+func fleetWebhook(i int, prefix string) string {
+	return fmt.Sprintf(`
+resource "dataverse_webhook" "w%[1]d" {
+  name        = "%[2]s-%03[1]d"
+  url         = "https://fn.example.net/api/%[2]s/%[1]d"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "key-%[1]d"
+}
+`, i, prefix)
+}
+
+// stepVariant is the mode and stage of the round-th step of one message on a webhook: steps that
+// fire identically are refused, so each round fires at another stage.
+func stepVariant(round int) string {
+	stages := []string{"", "PostOperation", "PreOperation", "PreValidation"}
+	if round == 0 || round >= len(stages) {
+		return ""
+	}
+	return fmt.Sprintf("  mode       = \"Synchronous\"\n  stage      = %q\n", stages[round])
 }
 
 // writeFleet writes the configuration of a fleet against an emulator.

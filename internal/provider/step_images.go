@@ -300,7 +300,7 @@ func syncImages(ctx context.Context, client *dataverse.Client, stepID string, wa
 			}
 			img, err = client.UpdateStepImage(ctx, old.ID.ValueString(), in)
 		} else {
-			img, err = client.CreateStepImage(ctx, dataverse.StepImageCreate{
+			img, err = createOwnedImage(ctx, client, dataverse.StepImageCreate{
 				StepID: stepID, Name: name, EntityAlias: alias, ImageType: t, Attributes: attrs, MessagePropertyName: prop,
 			})
 		}
@@ -371,4 +371,29 @@ func unmanagedImages(images []dataverse.StepImage, managed []stepImageEntry) []d
 		}
 	}
 	return out
+}
+
+// createOwnedImage creates an image the step manages under the id derived from its step and
+// alias. One found there was left by an apply that did not live to record it: the step owns its
+// images, so it is brought to the configuration rather than created a second time.
+func createOwnedImage(ctx context.Context, client *dataverse.Client, want dataverse.StepImageCreate) (*dataverse.StepImage, error) {
+	idFor := func(n int) string { return dataverse.StepImageIDFor(want.StepID, want.EntityAlias, n) }
+	img, adopted, err := createDerived(ctx, client, idFor, func(id string) (*dataverse.StepImage, error) {
+		in := want
+		in.ID = id
+		return client.CreateStepImage(ctx, in)
+	}, func(id string) (*dataverse.StepImage, bool, error) {
+		found, err := client.GetStepImage(ctx, id)
+		return found, err == nil && strings.EqualFold(found.StepID, want.StepID) && found.EntityAlias == want.EntityAlias, err
+	})
+	if err != nil || !adopted {
+		return img, err
+	}
+	attrs := want.Attributes
+	if attrs == nil {
+		attrs = []string{}
+	}
+	return client.UpdateStepImage(ctx, img.ID, dataverse.StepImageUpdate{
+		Name: &want.Name, ImageType: &want.ImageType, Attributes: &attrs, MessagePropertyName: &want.MessagePropertyName,
+	})
 }

@@ -73,6 +73,11 @@ func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Va
 		if strings.EqualFold(w.ID, selfID) {
 			continue
 		}
+		if selfID == "" && isDerivedID(w.ID, func(n int) string { return dataverse.WebhookIDFor(name, n) }) {
+			// This webhook's own row, left by an apply that did not live to record it: Create
+			// takes it over (or refuses it there, naming the columns that differ).
+			continue
+		}
 		addNameInUse(diags, w)
 		return
 	}

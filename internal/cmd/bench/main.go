@@ -174,7 +174,8 @@ func lowerBound(requests int64, depth, concurrency int, latency time.Duration) t
 }
 
 // configuration is N webhooks with M steps each; the provider is configured from the
-// environment. Steps cycle through three messages and two tables: six (message, table) pairs.
+// environment. Steps cycle through three messages and two tables: six (message, table) pairs;
+// from the fourth step of a webhook on, they fire at other stages (see stepVariant).
 func configuration(o options) string {
 	var b strings.Builder
 	b.WriteString(`terraform {
@@ -204,8 +205,8 @@ resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
   message    = %[3]q
   table      = %[4]q
   rank       = %[5]d
-}
-`, i, j, messages[j%len(messages)], tables[i%len(tables)], j+1)
+%[6]s}
+`, i, j, messages[j%len(messages)], tables[i%len(tables)], j+1, stepVariant(j/len(messages)))
 		}
 	}
 	return b.String()
@@ -365,4 +366,15 @@ func niceCeiling(v float64) float64 {
 		}
 	}
 	return 10 * p
+}
+
+// stepVariant is the mode and stage of the round-th step of one message on a webhook: the
+// provider refuses two steps of a webhook that fire identically, so each round fires at another
+// stage.
+func stepVariant(round int) string {
+	stages := []string{"", "PostOperation", "PreOperation", "PreValidation"}
+	if round == 0 || round >= len(stages) {
+		return ""
+	}
+	return fmt.Sprintf("  mode       = \"Synchronous\"\n  stage      = %q\n", stages[round])
 }

@@ -1,0 +1,121 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// Every row is created under an id derived from what identifies it (dataverse.WebhookIDFor and
+// the like). A create that meets a row under that id (HTTP 412, DuplicateRecord) finds the row
+// an earlier attempt made: the answer was lost, the provider or Terraform was killed before the
+// state was saved, or another apply of the same configuration got there first. That row is
+// adopted when it holds what the configuration asks for, and refused with an import hint when it
+// does not. A row under the id that is not the same object (a webhook renamed since it took the
+// id) sends the create on to the next id of the name's sequence.
+
+// claims records the rows each client (each configured provider) created or adopted in this
+// process, so that two resources of one apply never adopt one row.
+var claims sync.Map
+
+type claimKey struct {
+	client *dataverse.Client
+	id     string
+}
+
+// claim records id as taken by a resource of this process; it reports false when another
+// resource took it first.
+func claim(client *dataverse.Client, id string) bool {
+	_, taken := claims.LoadOrStore(claimKey{client, strings.ToLower(id)}, true)
+	return !taken
+}
+
+// claimed reports whether a resource of this process took id.
+func claimed(client *dataverse.Client, id string) bool {
+	_, taken := claims.Load(claimKey{client, strings.ToLower(id)})
+	return taken
+}
+
+// errClaimed is a row under a derived id that another resource of the same apply created or took.
+var errClaimed = errors.New("another resource of this configuration already manages the row with this identity")
+
+// createDerived creates a row under the first free id of a name's sequence. create makes the row
+// under id; find reads the row holding id and reports whether it is the same object (same name
+// on the same parent) as the one being created. It returns the row and whether it was adopted.
+func createDerived[T any](ctx context.Context, client *dataverse.Client, idFor func(n int) string, create func(id string) (*T, error), find func(id string) (*T, bool, error)) (*T, bool, error) {
+	for n := range dataverse.DerivedIDsPerName {
+		id := idFor(n)
+		row, err := create(id)
+		if !errors.Is(err, dataverse.ErrDuplicateRecord) {
+			if row != nil {
+				claim(client, id)
+			}
+			return row, false, err
+		}
+		found, same, err := find(id)
+		if err != nil {
+			return nil, false, fmt.Errorf("reading the row that holds id %s: %w", id, err)
+		}
+		if same {
+			if !claim(client, id) {
+				return nil, false, fmt.Errorf("%w (id %s)", errClaimed, id)
+			}
+			return found, true, nil
+		}
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+	}
+	return nil, false, fmt.Errorf("the first %d ids derived for this name are held by other rows", dataverse.DerivedIDsPerName)
+}
+
+// isDerivedID reports whether id is one of the ids idFor gives a name.
+func isDerivedID(id string, idFor func(n int) string) bool {
+	for n := range dataverse.DerivedIDsPerName {
+		if strings.EqualFold(id, idFor(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// differences lists, as "column (stored X, configured Y)", the columns where a row found under a
+// derived id differs from the configuration.
+type differences []string
+
+func (d *differences) compare(column string, stored, configured any) {
+	if fmt.Sprint(stored) != fmt.Sprint(configured) {
+		*d = append(*d, fmt.Sprintf("%s (stored %q, configured %q)", column, fmt.Sprint(stored), fmt.Sprint(configured)))
+	}
+}
+
+// refuseAdoption reports a row under the derived id that the configuration does not describe.
+func refuseAdoption(diags *diag.Diagnostics, kind, id string, diff differences) {
+	diags.AddError("A "+kind+" with this identity already exists",
+		fmt.Sprintf("Dataverse already holds a %s with id %s, the id this provider gives the configured %s, but it differs "+
+			"from the configuration in: %s.\n\nIt was made by an earlier or concurrent apply of another configuration, or changed "+
+			"since. Bring it under Terraform and let the next plan show the changes:\n\n  terraform import <resource address> %s\n\n"+
+			"or an import block with id = %q.", kind, id, kind, strings.Join(diff, ", "), id, id))
+}
+
+// sameColumns compares column lists as sets, without case.
+func sameColumns(a, b []string) bool {
+	fold := func(list []string) []string {
+		out := make([]string, 0, len(list))
+		for _, s := range list {
+			if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+				out = append(out, s)
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return slices.Equal(fold(a), fold(b))
+}

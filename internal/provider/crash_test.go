@@ -1,0 +1,550 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+)
+
+// Kill at any point, converge with nothing extra: an apply is stopped after the emulator has
+// seen N writes (SIGKILL to the provider, SIGKILL to Terraform, or SIGINT to Terraform), then
+// applied again to the end; Dataverse must then hold exactly the configured rows, all in state,
+// with a plan of no changes. The steps configured disabled must never be enabled in Dataverse,
+// not even between the stop and the next apply. In every test run a few stop points per way of
+// stopping; DATAVERSE_STRESS=1 (make stress) runs 20 per way over 10 webhooks.
+
+// crashFleet is W webhooks, each with a Create, an Update and a Delete step (the Delete step
+// disabled), each step with one image.
+type crashFleet struct{ webhooks int }
+
+const crashStepsPerWebhook = 3
+
+func (f crashFleet) hcl(prefix string) string {
+	steps := []struct{ message, imageType, enabled string }{
+		{"Create", "PostImage", "true"},
+		{"Update", "PreImage", "true"},
+		{"Delete", "PreImage", "false"},
+	}
+	var b strings.Builder
+	for i := range f.webhooks {
+		b.WriteString(fleetWebhook(i, prefix))
+		for j, s := range steps {
+			fmt.Fprintf(&b, `
+resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
+  webhook_id = dataverse_webhook.w%[1]d.id
+  message    = %[3]q
+  table      = "account"
+  enabled    = %[4]s
+}
+
+resource "dataverse_webhook_step_image" "w%[1]d_s%[2]d" {
+  step_id = dataverse_webhook_step.w%[1]d_s%[2]d.id
+  type    = %[5]q
+  alias   = "image"
+}
+`, i, j, s.message, s.enabled, s.imageType)
+		}
+	}
+	return b.String()
+}
+
+// crashRows are the rows of one prefix in the emulator.
+type crashRows struct {
+	webhooks, steps, images []string // lower-case ids
+	// enabledDisabled lists the Delete steps (configured disabled) that are enabled.
+	enabledDisabled []string
+	// duplicates names identities held by more than one row.
+	duplicates []string
+}
+
+func rowsOfPrefix(e *emulator.Emulator, prefix string) crashRows {
+	var out crashRows
+	seen := map[string]int{}
+	hooks := map[string]bool{}
+	for _, row := range e.Rows("serviceendpoints") {
+		if name := fmt.Sprint(row["name"]); strings.HasPrefix(name, prefix+"-") {
+			id := strings.ToLower(fmt.Sprint(row["serviceendpointid"]))
+			hooks[id] = true
+			out.webhooks = append(out.webhooks, id)
+			seen["webhook "+strings.ToLower(name)]++
+		}
+	}
+	steps := map[string]bool{}
+	for _, row := range e.Rows("sdkmessageprocessingsteps") {
+		handler := strings.ToLower(fmt.Sprint(row["_eventhandler_value"]))
+		if !hooks[handler] {
+			continue
+		}
+		id := strings.ToLower(fmt.Sprint(row["sdkmessageprocessingstepid"]))
+		steps[id] = true
+		out.steps = append(out.steps, id)
+		name := fmt.Sprint(row["name"])
+		seen["step "+handler+" "+strings.ToLower(name)]++
+		if strings.Contains(name, "Delete") && fmt.Sprint(row["statecode"]) == "0" {
+			out.enabledDisabled = append(out.enabledDisabled, id)
+		}
+	}
+	for _, row := range e.Rows("sdkmessageprocessingstepimages") {
+		step := strings.ToLower(fmt.Sprint(row["_sdkmessageprocessingstepid_value"]))
+		if !steps[step] {
+			continue
+		}
+		out.images = append(out.images, strings.ToLower(fmt.Sprint(row["sdkmessageprocessingstepimageid"])))
+		seen["image "+step+" "+fmt.Sprint(row["entityalias"])]++
+	}
+	for identity, n := range seen {
+		if n > 1 {
+			out.duplicates = append(out.duplicates, fmt.Sprintf("%s (%d rows)", identity, n))
+		}
+	}
+	for _, list := range [][]string{out.webhooks, out.steps, out.images, out.duplicates} {
+		slices.Sort(list)
+	}
+	return out
+}
+
+// writes counts the emulator's write requests so far.
+func writes(e *emulator.Emulator) int64 {
+	m := e.Stats().Requests.ByMethod
+	return m["POST"] + m["PATCH"] + m["DELETE"]
+}
+
+// providerChildren lists the provider processes Terraform (pid) started.
+func providerChildren(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, ent := range entries {
+		child, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis.
+		s := string(stat)
+		end := strings.LastIndexByte(s, ')')
+		open := strings.IndexByte(s, '(')
+		if end < 0 || open < 0 {
+			continue
+		}
+		fields := strings.Fields(s[end+1:])
+		if len(fields) < 2 || fields[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if strings.HasPrefix(s[open+1:end], "terraform-prov") {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+type stopWay string
+
+const (
+	killProvider  stopWay = "SIGKILL to the provider"
+	killTerraform stopWay = "SIGKILL to Terraform"
+	interrupt     stopWay = "SIGINT to Terraform"
+)
+
+var wayCodes = map[stopWay]string{killProvider: "kp", killTerraform: "kt", interrupt: "int"}
+
+// applyStoppedAfter runs an apply and stops it the given way once the emulator has seen `after`
+// more writes. It reports whether the stop happened (the apply may finish first).
+func applyStoppedAfter(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, way stopWay, after int64) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := ws.Command(ctx, applyArgs("-parallelism=10")...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	base := writes(e)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return false
+		case <-tick.C:
+		}
+		if writes(e)-base < after {
+			continue
+		}
+		switch way {
+		case killProvider:
+			children := providerChildren(cmd.Process.Pid)
+			if len(children) == 0 {
+				continue // between two provider processes: try at the next write
+			}
+			for _, pid := range children {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		case killTerraform:
+			// A provider whose Terraform died stops once its parent's pipe closes; requests it
+			// has in flight may still land, as in a real pipeline.
+			_ = cmd.Process.Kill()
+		case interrupt:
+			_ = cmd.Process.Signal(os.Interrupt)
+		}
+		err := <-done
+		if err == nil && way != interrupt {
+			t.Logf("the apply finished despite %s after %d writes", way, after)
+		}
+		if way == killTerraform {
+			// Give the orphaned provider a moment to notice and go, so that the next apply's
+			// counts are its own.
+			time.Sleep(200 * time.Millisecond)
+		}
+		return true
+	}
+}
+
+func TestScale_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("finds the provider process through /proc")
+	}
+	t.Parallel()
+	f, points := crashFleet{webhooks: 3}, 2
+	if stressMode() {
+		f, points = crashFleet{webhooks: 10}, 20
+	}
+	total := int64(f.webhooks * (1 + 2*crashStepsPerWebhook)) // one create per row
+	e := startEmulator(t, func(o *emulator.Options) { o.Latency = 5 * time.Millisecond })
+	for _, way := range []stopWay{killProvider, killTerraform, interrupt} {
+		for k := range points {
+			// Stop points spread over the apply's writes, from the first to the one before the last.
+			after := 1 + int64(k)*(total-2)/int64(max(points-1, 1))
+			prefix := fmt.Sprintf("crash-%s-%d", wayCodes[way], k)
+			t.Run(fmt.Sprintf("%s after %d writes", way, after), func(t *testing.T) {
+				ws := newWorkspace(t)
+				if err := ws.WriteFile("main.tf", requiredProviders+providerBlock(e)+f.hcl(prefix)); err != nil {
+					t.Fatal(err)
+				}
+				stopped := applyStoppedAfter(t, ws, e, way, after)
+				rows := rowsOfPrefix(e, prefix)
+				t.Logf("stopped=%v: %d webhooks, %d steps, %d images in Dataverse", stopped, len(rows.webhooks), len(rows.steps), len(rows.images))
+				if len(rows.enabledDisabled) > 0 {
+					t.Errorf("steps configured disabled are enabled after the stop: %v", rows.enabledDisabled)
+				}
+				if len(rows.duplicates) > 0 {
+					t.Errorf("duplicates after the stop: %v", rows.duplicates)
+				}
+
+				mustRun(t, ws, applyArgs("-parallelism=10")...)
+				rows = rowsOfPrefix(e, prefix)
+				if len(rows.duplicates) > 0 {
+					t.Errorf("duplicates after the second apply: %v", rows.duplicates)
+				}
+				if len(rows.webhooks) != f.webhooks || len(rows.steps) != f.webhooks*crashStepsPerWebhook || len(rows.images) != f.webhooks*crashStepsPerWebhook {
+					t.Errorf("Dataverse holds %d webhooks, %d steps, %d images; want %d, %d, %d",
+						len(rows.webhooks), len(rows.steps), len(rows.images), f.webhooks, f.webhooks*crashStepsPerWebhook, f.webhooks*crashStepsPerWebhook)
+				}
+				if len(rows.enabledDisabled) > 0 {
+					t.Errorf("steps configured disabled are enabled: %v", rows.enabledDisabled)
+				}
+				for _, c := range []struct {
+					resourceType string
+					rows         []string
+				}{{"dataverse_webhook", rows.webhooks}, {"dataverse_webhook_step", rows.steps}, {"dataverse_webhook_step_image", rows.images}} {
+					if inState := stateIDs(t, ws, c.resourceType); !slices.Equal(inState, c.rows) {
+						t.Errorf("%s: state holds %v, Dataverse %v", c.resourceType, inState, c.rows)
+					}
+				}
+				res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+				if !strings.Contains(res.Stdout, "No changes") {
+					t.Errorf("the plan after the second apply is not empty:\n%s", tail(res.Stdout, 30))
+				}
+			})
+		}
+	}
+}
+
+// Two applies of one configuration at once, each with its own state, against one environment:
+// both must succeed or fail with a clear conflict, and Dataverse must hold one row per object.
+func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
+	t.Parallel()
+	f := crashFleet{webhooks: 3}
+	if stressMode() {
+		f = crashFleet{webhooks: 10}
+	}
+	// Latency widens the window between a name check and its create, where the two meet.
+	e := startEmulator(t, func(o *emulator.Options) { o.Latency = 20 * time.Millisecond })
+	const prefix = "twice"
+	var spaces [2]*tfcli.Workspace
+	for i := range spaces {
+		spaces[i] = newWorkspace(t)
+		if err := spaces[i].WriteFile("main.tf", requiredProviders+providerBlock(e)+f.hcl(prefix)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results := make(chan string, len(spaces))
+	for _, ws := range spaces {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			res, err := ws.Run(ctx, applyArgs("-parallelism=10")...)
+			if err != nil {
+				results <- oneLine(res.Stdout + res.Stderr)
+				return
+			}
+			results <- ""
+		}()
+	}
+	for range spaces {
+		if out := <-results; out != "" {
+			// A clear conflict is acceptable; anything else is not.
+			if !strings.Contains(out, "already exists") && !strings.Contains(out, "already in use") {
+				t.Errorf("an apply failed without naming a conflict: %s", tail(out, 2000))
+			} else {
+				t.Logf("an apply reported a conflict: %s", tail(out, 400))
+			}
+		}
+	}
+	rows := rowsOfPrefix(e, prefix)
+	st := e.Stats()
+	t.Logf("%d creates for %d rows: %d met a row the other apply made", st.Requests.ByMethod["POST"],
+		len(rows.webhooks)+len(rows.steps)+len(rows.images), st.Requests.ByMethod["POST"]-int64(len(rows.webhooks)+len(rows.steps)+len(rows.images)))
+	if len(rows.duplicates) > 0 {
+		t.Errorf("two rows for one object: %v", rows.duplicates)
+	}
+	if len(rows.webhooks) != f.webhooks || len(rows.steps) != f.webhooks*crashStepsPerWebhook || len(rows.images) != f.webhooks*crashStepsPerWebhook {
+		t.Errorf("Dataverse holds %d webhooks, %d steps, %d images; want %d, %d, %d",
+			len(rows.webhooks), len(rows.steps), len(rows.images), f.webhooks, f.webhooks*crashStepsPerWebhook, f.webhooks*crashStepsPerWebhook)
+	}
+	for i, ws := range spaces {
+		if inState := stateIDs(t, ws, "dataverse_webhook_step"); !slices.Equal(inState, rows.steps) {
+			t.Errorf("workspace %d holds steps %v, Dataverse %v", i, inState, rows.steps)
+		}
+	}
+}
+
+// An apply whose state was lost (Terraform killed before it saved, a pipeline's state never
+// uploaded) left its rows in Dataverse. The next apply finds them under their own ids and takes
+// them over, duplicating nothing; a row that no longer matches the configuration is refused with
+// an import hint rather than taken over or duplicated.
+func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	ws := newWorkspace(t)
+	f := crashFleet{webhooks: 2}
+	cfg := requiredProviders + providerBlock(e) + f.hcl("lost")
+	if err := ws.WriteFile("main.tf", cfg); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	before := rowsOfPrefix(e, "lost")
+	if err := os.Remove(filepath.Join(ws.Dir, "terraform.tfstate")); err != nil {
+		t.Fatal(err)
+	}
+
+	e.ResetStats()
+	mustRun(t, ws, applyArgs()...)
+	after := rowsOfPrefix(e, "lost")
+	if !slices.Equal(after.webhooks, before.webhooks) || !slices.Equal(after.steps, before.steps) || !slices.Equal(after.images, before.images) {
+		t.Errorf("Dataverse changed from %+v to %+v; want the rows taken over as they were", before, after)
+	}
+	if got := stateIDs(t, ws, "dataverse_webhook_step"); !slices.Equal(got, after.steps) {
+		t.Errorf("state holds steps %v, Dataverse %v", got, after.steps)
+	}
+	if got := e.Stats().Requests.ByMethod["DELETE"]; got != 0 {
+		t.Errorf("the apply deleted %d rows; want none", got)
+	}
+	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if !strings.Contains(res.Stdout, "No changes") {
+		t.Errorf("the plan after taking the rows over is not empty:\n%s", tail(res.Stdout, 30))
+	}
+
+	// The state is lost again, and meanwhile the configuration changed one webhook's url.
+	if err := os.Remove(filepath.Join(ws.Dir, "terraform.tfstate")); err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(cfg, "https://fn.example.net/api/lost/1", "https://fn.example.net/api/lost/moved", 1)
+	if err := ws.WriteFile("main.tf", changed); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := ws.Run(ctx, applyArgs()...)
+	if err == nil {
+		t.Fatal("the apply took over a webhook whose url differs from the configuration")
+	}
+	out := oneLine(res.Stdout + res.Stderr)
+	hookID := dataverse.WebhookIDFor("lost-001", 0)
+	for _, want := range []string{"A webhook with this identity already exists", "url (stored", "terraform import <resource address> " + hookID} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refusal does not say %q:\n%s", want, tail(res.Stdout+res.Stderr, 40))
+		}
+	}
+	if again := rowsOfPrefix(e, "lost"); !slices.Equal(again.webhooks, before.webhooks) || len(again.duplicates) > 0 {
+		t.Errorf("webhooks %v (duplicates %v), want %v", again.webhooks, again.duplicates, before.webhooks)
+	}
+}
+
+// Two steps of one webhook that fire on the same message, table, stage, mode and filtering
+// columns would deliver every event twice: the second is refused at apply, and nothing of it is
+// left in Dataverse. Steps that differ in filtering columns only are two steps. A name given in
+// the configuration is unique among the steps of the webhook.
+func TestAccWebhookStep_identicalTriggerRefused(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	hook := `
+resource "dataverse_webhook" "hook" {
+  name        = "twice-fired"
+  url         = "https://fn.example.net/twice"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook_step" "first" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["name", "telephone1"]
+}
+`
+	second := `
+resource "dataverse_webhook_step" "second" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  name                 = "another name"
+  filtering_attributes = ["telephone1"]
+  depends_on           = [dataverse_webhook_step.first]
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: providerBlock(e) + hook + `
+resource "dataverse_webhook_step" "second" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  name                 = "another name"
+  filtering_attributes = ["telephone1", "NAME"]
+  depends_on           = [dataverse_webhook_step.first]
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)Another step fires identically.*deliver every event twice.*terraform import`),
+			},
+			{
+				Config: providerBlock(e) + hook + second,
+				Check: func(*terraform.State) error {
+					if n := len(e.Rows("sdkmessageprocessingsteps")); n != 2 {
+						return fmt.Errorf("%d steps in Dataverse, want 2", n)
+					}
+					return nil
+				},
+			},
+			{
+				// A third step that fires on another message but takes the second one's name.
+				Config: providerBlock(e) + hook + second + `
+resource "dataverse_webhook_step" "third" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Create"
+  table      = "account"
+  name       = "Another Name"
+  depends_on = [dataverse_webhook_step.second]
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)Step name already in use.*terraform import`),
+			},
+		},
+	})
+	if n := len(e.Rows("sdkmessageprocessingsteps")); n != 0 {
+		t.Errorf("%d steps left in Dataverse", n)
+	}
+}
+
+// Every create is committed and its answer dropped, and the provider may make one attempt only:
+// each create ends with its retries exhausted and its outcome unknown. The provider must read each
+// row back by its id and record it, so the apply succeeds with exactly the configured rows.
+func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t, func(o *emulator.Options) { o.DropAfterCommitRate, o.Seed = 1, 3 })
+	ws := newWorkspace(t)
+	f := crashFleet{webhooks: 2}
+	provider := strings.Replace(providerBlock(e), "provider \"dataverse\" {", "provider \"dataverse\" {\n  max_retries = 1", 1)
+	if err := ws.WriteFile("main.tf", requiredProviders+provider+f.hcl("unanswered")); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	rows := rowsOfPrefix(e, "unanswered")
+	if len(rows.duplicates) > 0 || len(rows.webhooks) != f.webhooks || len(rows.steps) != f.webhooks*crashStepsPerWebhook || len(rows.images) != f.webhooks*crashStepsPerWebhook {
+		t.Errorf("Dataverse holds %+v; want %d webhooks with %d steps and an image each", rows, f.webhooks, crashStepsPerWebhook)
+	}
+	if got := stateIDs(t, ws, "dataverse_webhook_step_image"); !slices.Equal(got, rows.images) {
+		t.Errorf("state holds images %v, Dataverse %v", got, rows.images)
+	}
+	if st := e.Stats(); st.Requests.ByMethod["POST"] != int64(len(rows.webhooks)+len(rows.steps)+len(rows.images)) {
+		t.Errorf("%d creates for %d rows: want one attempt each", st.Requests.ByMethod["POST"], len(rows.webhooks)+len(rows.steps)+len(rows.images))
+	}
+	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if !strings.Contains(res.Stdout, "No changes") {
+		t.Errorf("the plan after the apply is not empty:\n%s", tail(res.Stdout, 30))
+	}
+}
+
+// A webhook keeps the id derived from its first name when it is renamed. A new webhook given
+// that first name finds the id held by a webhook of another name, and takes the next id of the
+// name's sequence rather than failing or touching the renamed one.
+func TestAccWebhook_oldNameOfARenamedWebhook(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	hook := func(address, name string) string {
+		return fmt.Sprintf(`
+resource "dataverse_webhook" %q {
+  name        = %q
+  url         = "https://fn.example.net/%s"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`, address, name, address)
+	}
+	first := dataverse.WebhookIDFor("first name", 0)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: providerBlock(e) + hook("a", "first name"),
+				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
+			},
+			{
+				Config: providerBlock(e) + hook("a", "second name"),
+				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
+			},
+			{
+				Config: providerBlock(e) + hook("a", "second name") + hook("b", "first name"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
+					resource.TestCheckResourceAttr("dataverse_webhook.a", "name", "second name"),
+					resource.TestCheckResourceAttr("dataverse_webhook.b", "id", dataverse.WebhookIDFor("first name", 1)),
+				),
+			},
+		},
+	})
+}
