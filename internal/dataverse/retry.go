@@ -374,8 +374,11 @@ func transportOutcome(ctx context.Context, err error) attemptOutcome {
 // mayHaveLanded reports whether a failed attempt might nevertheless have been applied.
 func mayHaveLanded(err error) bool {
 	var tErr *transportError
+	var redirect *untrusted.RedirectError
 	if errors.As(err, &tErr) {
-		return true
+		// A redirect is an answer, and one Dataverse never gives: nothing is read back from a
+		// server that sends it.
+		return !errors.As(err, &redirect)
 	}
 	var apiErr *Error
 	return errors.As(err, &apiErr) && apiErr.StatusCode >= 500

@@ -230,7 +230,8 @@ func (l *webhookStepListResource) List(ctx context.Context, req list.ListRequest
 	}
 	resp.Results = stream(len(est.Steps), req.Limit, func(i int) list.ListResult {
 		s := est.Steps[i]
-		m := webhookStepModel{Timeouts: nullTimeouts()}
+		// Images come as dataverse_webhook_step_image results, so the step manages none itself.
+		m := webhookStepModel{Timeouts: nullTimeouts(), Images: types.ListNull(stepImageEntryType)}
 		diags := setStepState(ctx, &m, &s)
 		w, _ := est.WebhookByID(s.EventHandlerID)
 		withoutStepDefaults(&m, w.Name)

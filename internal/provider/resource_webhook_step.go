@@ -409,8 +409,11 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 	if !ok {
 		return
 	}
-	named := !plan.Name.IsUnknown() && !plan.Name.IsNull()
-	if !named {
+	// Only a name the configuration gives must be unique: the plan may already hold the default.
+	var configuredName types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("name"), &configuredName)...)
+	named := !configuredName.IsUnknown() && !configuredName.IsNull()
+	if plan.Name.IsUnknown() || plan.Name.IsNull() {
 		name, err := r.defaultName(ctx, client, plan)
 		if err != nil {
 			resp.Diagnostics.AddError("Could not name the step", apiErrorDetail("Reading the webhook to name the step", err))
