@@ -60,6 +60,17 @@ type options struct {
 	latencies   []time.Duration
 	parallelism int
 	outDir      string
+	// graphs and phases choose what runs; a destroy needs the apply before it.
+	graphs, phases []string
+}
+
+func (o options) runs(list []string, name string) bool {
+	for _, v := range list {
+		if v == name {
+			return true
+		}
+	}
+	return false
 }
 
 func main() {
@@ -67,11 +78,22 @@ func main() {
 	sizes := flag.String("sizes", "50x4,1000x5", "comma-separated sizes, each <webhooks>x<steps per webhook>")
 	latencies := flag.String("latencies", "0s,100ms", "comma-separated latencies the emulator adds to every Web API request")
 	flag.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
+	graphs := flag.String("graphs", "provider,floor,terraform_data", "comma-separated graphs to run, of provider, floor and terraform_data")
+	phases := flag.String("phases", "apply,plan,destroy", "comma-separated phases to run: apply, and then plan and/or destroy")
 	flag.StringVar(&o.outDir, "out", "bench-results", "folder for benchmarks.md and benchmarks.svg (docs updates the published page)")
 	flag.Parse()
 	var err error
 	if o.sizes, err = parseSizes(*sizes); err == nil {
 		o.latencies, err = parseLatencies(*latencies)
+	}
+	if err == nil {
+		o.graphs, err = parseChoice("-graphs", *graphs, []string{"provider", "floor", "terraform_data"})
+	}
+	if err == nil {
+		o.phases, err = parseChoice("-phases", *phases, phaseNames)
+	}
+	if err == nil && !o.runs(o.phases, "apply") {
+		err = errors.New("-phases must include apply: the plan and the destroy need what it creates")
 	}
 	if err == nil && o.parallelism < 1 {
 		err = errors.New("-parallelism must be at least 1")
@@ -98,6 +120,29 @@ func parseSizes(s string) ([]size, error) {
 			return nil, fmt.Errorf("-sizes: %q is not <webhooks>x<steps> with at least one webhook", f)
 		}
 		out = append(out, size{webhooks, steps})
+	}
+	return out, nil
+}
+
+// parseChoice splits a comma-separated list of names from allowed, kept in allowed's order.
+func parseChoice(flagName, s string, allowed []string) ([]string, error) {
+	chosen := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == f
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: %q is none of %s", flagName, f, strings.Join(allowed, ", "))
+		}
+		chosen[f] = true
+	}
+	var out []string
+	for _, a := range allowed {
+		if chosen[a] {
+			out = append(out, a)
+		}
 	}
 	return out, nil
 }
@@ -221,41 +266,61 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	m := describeMachine(ctx, tfcli.TerraformPath())
 	var results []sizeResult
+	// After each graph the pages are written again, so that a long run stopped early keeps
+	// what it measured.
+	write := func() error {
+		m.LoadAtEnd = loadAverage()
+		return writePages(o, m, results)
+	}
 	for _, s := range o.sizes {
-		r := sizeResult{Size: s}
+		results = append(results, sizeResult{Size: s})
+		r := &results[len(results)-1]
 		fmt.Fprintf(stdout, "%s (%d resources), parallelism %d\n", s, s.resources(), o.parallelism)
 		b := bench{o: o, s: s, tmp: tmp, out: stdout}
-		if r.TerraformData, err = b.graph(ctx, "terraform_data", bins.floorDir, terraformDataConfiguration(s), nil); err != nil {
-			return err
+		if o.runs(o.graphs, "provider") {
+			for _, latency := range o.latencies {
+				phases, err := b.provider(ctx, bins.providerDir, latency)
+				if err != nil {
+					return err
+				}
+				r.Provider = append(r.Provider, providerRun{Latency: latency, Phases: phases})
+				if err := write(); err != nil {
+					return err
+				}
+			}
 		}
-		if r.Floor, err = b.graph(ctx, "floor", bins.floorDir, configuration(s), nil); err != nil {
-			return err
-		}
-		for _, latency := range o.latencies {
-			phases, err := b.provider(ctx, bins.providerDir, latency)
-			if err != nil {
+		if o.runs(o.graphs, "floor") {
+			if r.Floor, err = b.graph(ctx, "floor", bins.floorDir, configuration(s), nil); err != nil {
 				return err
 			}
-			r.Provider = append(r.Provider, providerRun{Latency: latency, Phases: phases})
+			if err := write(); err != nil {
+				return err
+			}
 		}
-		results = append(results, r)
+		if o.runs(o.graphs, "terraform_data") {
+			if r.TerraformData, err = b.graph(ctx, "terraform_data", bins.floorDir, terraformDataConfiguration(s), nil); err != nil {
+				return err
+			}
+			if err := write(); err != nil {
+				return err
+			}
+		}
 	}
-	m.LoadAtEnd = loadAverage()
-
 	writeTable(stdout, o, results)
+	fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(o.outDir, "benchmarks.md"), filepath.Join(o.outDir, "benchmarks.svg"))
+	return nil
+}
+
+// writePages writes benchmarks.md and benchmarks.svg, the names of docs/: make bench
+// ARGS='-out docs' updates the published page.
+func writePages(o options, m machine, results []sizeResult) error {
 	if err := os.MkdirAll(o.outDir, 0o750); err != nil {
 		return err
 	}
-	// The names of docs/: make bench ARGS='-out docs' updates the published page.
-	md, svg := filepath.Join(o.outDir, "benchmarks.md"), filepath.Join(o.outDir, "benchmarks.svg")
-	if err := os.WriteFile(md, []byte(markdown(o, m, results)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(o.outDir, "benchmarks.md"), []byte(markdown(o, m, results)), 0o600); err != nil {
 		return err
 	}
-	if err := os.WriteFile(svg, []byte(chart(o, results)), 0o600); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nwrote %s and %s\n", md, svg)
-	return nil
+	return os.WriteFile(filepath.Join(o.outDir, "benchmarks.svg"), []byte(chart(o, results)), 0o600)
 }
 
 // bench runs the graphs of one size.
@@ -283,7 +348,7 @@ func (b bench) provider(ctx context.Context, providerDir string, latency time.Du
 		return nil, err
 	}
 	for _, set := range []string{"serviceendpoints", "sdkmessageprocessingsteps"} {
-		if n := len(e.Rows(set)); n != 0 {
+		if n := len(e.Rows(set)); n != 0 && b.o.runs(b.o.phases, "destroy") {
 			return nil, fmt.Errorf("destroy left %d %s rows", n, set)
 		}
 	}
@@ -325,7 +390,7 @@ func (b bench) graph(ctx context.Context, label, pluginDir, config string, em *e
 		"destroy": {"destroy", "-auto-approve", "-input=false", "-no-color", parallelism},
 	}
 	out := map[string]measurement{}
-	for _, name := range phaseNames {
+	for _, name := range b.o.phases {
 		if err := os.RemoveAll(peakDir); err != nil {
 			return nil, err
 		}
@@ -521,6 +586,8 @@ type row struct {
 	Phase       string
 	Data, Floor measurement
 	Provider    measurement
+	// HasData and HasFloor say whether those graphs ran.
+	HasData, HasFloor bool
 	// RequestTime is the least time the provider's requests need (see requestTime).
 	RequestTime time.Duration
 	Budget      int64
@@ -529,14 +596,30 @@ type row struct {
 // Ratio is the provider's wall time over the floor's plus the time its requests need.
 func (r row) Ratio() float64 {
 	bound := r.Floor.Wall + r.RequestTime
-	if bound <= 0 {
+	if !r.HasFloor || bound <= 0 {
 		return 0
 	}
 	return float64(r.Provider.Wall) / float64(bound)
 }
 
 // WithinTarget says whether the provider stays within 1.2 times the floor plus its requests.
-func (r row) WithinTarget() bool { return r.Ratio() <= 1.2 }
+func (r row) WithinTarget() bool { return r.HasFloor && r.Ratio() <= 1.2 }
+
+// ratio shows Ratio, or a dash without a floor to compare with.
+func (r row) ratio() string {
+	if !r.HasFloor {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", r.Ratio())
+}
+
+// measured shows a graph's wall time, or a dash when it did not run.
+func measured(ok bool, d time.Duration) string {
+	if !ok {
+		return "–"
+	}
+	return seconds(d)
+}
 
 // WithinBudget says whether the provider's requests stay within the phase's budget.
 func (r row) WithinBudget() bool { return r.Budget == 0 || r.Provider.Requests <= r.Budget }
@@ -545,11 +628,13 @@ func rows(o options, results []sizeResult) []row {
 	var out []row
 	for _, r := range results {
 		for _, p := range r.Provider {
-			for _, name := range phaseNames {
+			for _, name := range o.phases {
 				pm := p.Phases[name]
+				data, hasData := r.TerraformData[name]
+				floor, hasFloor := r.Floor[name]
 				out = append(out, row{
 					Size: r.Size, Latency: p.Latency, Phase: name,
-					Data: r.TerraformData[name], Floor: r.Floor[name], Provider: pm,
+					Data: data, Floor: floor, Provider: pm, HasData: hasData, HasFloor: hasFloor,
 					RequestTime: requestTime(pm.Requests, depths[name], min(o.parallelism, providerConcurrency), p.Latency),
 					Budget:      budget(name, r.Size),
 				})
@@ -563,9 +648,9 @@ func writeTable(w io.Writer, o options, results []sizeResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\nsize\tlatency\tphase\tterraform_data\tfloor\tprovider\trequests (budget)\ttokens\trequest time\tprovider / (floor + requests)\tplug-in CPU (floor)\tpeak memory (floor)\t")
 	for _, r := range rows(o, results) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d (%d)\t%d\t%s\t%.2f\t%s (%s)\t%s (%s)\t\n", r.Size, r.Latency, r.Phase,
-			seconds(r.Data.Wall), seconds(r.Floor.Wall), seconds(r.Provider.Wall), r.Provider.Requests, r.Budget,
-			r.Provider.TokenRequests, seconds(r.RequestTime), r.Ratio(), seconds(r.Provider.PluginCPU), seconds(r.Floor.PluginCPU),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d (%d)\t%d\t%s\t%s\t%s (%s)\t%s (%s)\t\n", r.Size, r.Latency, r.Phase,
+			measured(r.HasData, r.Data.Wall), measured(r.HasFloor, r.Floor.Wall), seconds(r.Provider.Wall), r.Provider.Requests, r.Budget,
+			r.Provider.TokenRequests, seconds(r.RequestTime), r.ratio(), seconds(r.Provider.PluginCPU), measured(r.HasFloor, r.Floor.PluginCPU),
 			memory(r.Provider.PeakKB), memory(r.Floor.PeakKB))
 	}
 	_ = tw.Flush()
@@ -608,15 +693,15 @@ func markdown(o options, m machine, results []sizeResult) string {
 			budgetNote = " **over**"
 		}
 		ratioNote := ""
-		if !r.WithinTarget() {
+		if r.HasFloor && !r.WithinTarget() {
 			ratioNote = " **over**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s | %d (%d)%s | %d | %s | %.2f%s | %s (%s) | %s (%s) |\n",
-			r.Size, r.Latency, r.Phase, seconds(r.Data.Wall), seconds(r.Floor.Wall), seconds(r.Provider.Wall),
-			r.Provider.Requests, r.Budget, budgetNote, r.Provider.TokenRequests, seconds(r.RequestTime), r.Ratio(), ratioNote,
-			seconds(r.Provider.PluginCPU), seconds(r.Floor.PluginCPU), memory(r.Provider.PeakKB), memory(r.Floor.PeakKB))
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s | %d (%d)%s | %d | %s | %s%s | %s (%s) | %s (%s) |\n",
+			r.Size, r.Latency, r.Phase, measured(r.HasData, r.Data.Wall), measured(r.HasFloor, r.Floor.Wall), seconds(r.Provider.Wall),
+			r.Provider.Requests, r.Budget, budgetNote, r.Provider.TokenRequests, seconds(r.RequestTime), r.ratio(), ratioNote,
+			seconds(r.Provider.PluginCPU), measured(r.HasFloor, r.Floor.PluginCPU), memory(r.Provider.PeakKB), memory(r.Floor.PeakKB))
 	}
-	b.WriteString("\n![Wall time per phase](benchmarks.svg)\n\n")
+	b.WriteString("\nA dash marks a graph this run did not measure.\n\n![Wall time per phase](benchmarks.svg)\n\n")
 	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, %s of memory, load average %s at the start and %s at the end, Go %s, Terraform %s.\n",
 		m.MeasuredAt.Format("2006-01-02"), m.OS, m.Arch, m.CPUs, m.Memory, m.Load, m.LoadAtEnd, strings.TrimPrefix(m.Go, "go"), m.Terraform)
 	return b.String()

@@ -54,6 +54,27 @@ func TestParseSizesAndLatencies(t *testing.T) {
 	}
 }
 
+func TestParseChoiceKeepsTheGivenOrderOfAllowed(t *testing.T) {
+	t.Parallel()
+	got, err := parseChoice("-phases", "plan, apply", phaseNames)
+	if err != nil || strings.Join(got, ",") != "apply,plan" {
+		t.Errorf("parseChoice = %v, %v", got, err)
+	}
+	if _, err := parseChoice("-graphs", "provider,nothing", []string{"provider"}); err == nil {
+		t.Error("parseChoice accepted an unknown name")
+	}
+}
+
+func TestRowsWithoutAFloorShowDashes(t *testing.T) {
+	t.Parallel()
+	results := sampleResults()
+	results[0].Floor, results[0].TerraformData = nil, nil
+	md := markdown(options{parallelism: 10, phases: []string{"apply"}}, machine{}, results)
+	if !strings.Contains(md, "| 50×4 | 100ms | `apply` | – | – | 9.00 s | 312 (312) | 2 | 3.20 s | – |") || strings.Contains(md, "`plan`") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}
+
 func TestBudgetAt1000x5(t *testing.T) {
 	t.Parallel()
 	s := size{1000, 5}
@@ -109,7 +130,7 @@ func sampleResults() []sizeResult {
 
 func TestRowsCompareTheProviderWithTheFloorPlusItsRequests(t *testing.T) {
 	t.Parallel()
-	rs := rows(options{parallelism: 10}, sampleResults())
+	rs := rows(options{parallelism: 10, phases: phaseNames}, sampleResults())
 	if len(rs) != 3 {
 		t.Fatalf("rows = %d, want 3", len(rs))
 	}
@@ -126,7 +147,7 @@ func TestRowsCompareTheProviderWithTheFloorPlusItsRequests(t *testing.T) {
 
 func TestChartIsWellFormedSVG(t *testing.T) {
 	t.Parallel()
-	svg := chart(options{parallelism: 10}, sampleResults())
+	svg := chart(options{parallelism: 10, phases: phaseNames}, sampleResults())
 	dec := xml.NewDecoder(strings.NewReader(svg))
 	rects := 0
 	for {
@@ -155,7 +176,7 @@ func TestChartIsWellFormedSVG(t *testing.T) {
 
 func TestMarkdownNamesTheMachineAndEveryPhase(t *testing.T) {
 	t.Parallel()
-	o := options{parallelism: 10}
+	o := options{parallelism: 10, phases: phaseNames}
 	m := machine{CPUs: 2, Memory: "7.8 GiB", OS: "linux", Arch: "amd64", Go: "go1.26.8", Terraform: "1.11.4", Load: "0.42", LoadAtEnd: "1.5",
 		MeasuredAt: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}
 	md := markdown(o, m, sampleResults())
