@@ -541,8 +541,9 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 				"whose contract is not 8. dataverse_webhook_step manages only steps of webhooks.", step.ID, step.Name, step.EventHandlerID))
 		return
 	}
+	prior := state
 	resp.Diagnostics.Append(setStepState(ctx, &state, step)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setReadState(ctx, &resp.State, &prior, &state)...)
 }
 
 func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
@@ -96,4 +97,33 @@ func BenchmarkStepModifyPlanOfAnUnchangedStep(b *testing.B) {
 			r.modifyPlanFully(ctx, req, resp)
 		}
 	})
+}
+
+// A Read whose model is unchanged leaves the state the framework put in the response; one that
+// changed stores the new model.
+func TestSetReadStateEncodesOnlyAChange(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	req, _ := stepPlanRequest(t, "orders: Update of account", "")
+	var prior webhookStepModel
+	if d := req.State.Get(ctx, &prior); d.HasError() {
+		t.Fatal(d)
+	}
+	sentinel := tfsdk.State{Schema: req.State.Schema, Raw: req.State.Raw.Copy()}
+	same := prior
+	if d := setReadState(ctx, &sentinel, &prior, &same); d.HasError() || !sentinel.Raw.Equal(req.State.Raw) {
+		t.Fatalf("an unchanged model changed the state: %v", d)
+	}
+	changed := prior
+	changed.Name = types.StringValue("renamed outside Terraform")
+	if d := setReadState(ctx, &sentinel, &prior, &changed); d.HasError() {
+		t.Fatal(d)
+	}
+	var got webhookStepModel
+	if d := sentinel.Get(ctx, &got); d.HasError() || got.Name.ValueString() != "renamed outside Terraform" {
+		t.Errorf("the changed name was not stored: %s %v", got.Name, d)
+	}
+	if sameModel(&prior, &changed) || !sameModel(&prior, &same) {
+		t.Error("sameModel compares wrongly")
+	}
 }
