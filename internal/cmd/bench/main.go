@@ -613,6 +613,15 @@ func (r row) ratio() string {
 	return fmt.Sprintf("%.2f", r.Ratio())
 }
 
+// cpuRatio shows the CPU time of Terraform and the provider over that of Terraform and the
+// floor: the provider's own work, which other load on the machine hardly changes.
+func (r row) cpuRatio() string {
+	if !r.HasFloor || r.Floor.CPU <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", float64(r.Provider.CPU)/float64(r.Floor.CPU))
+}
+
 // measured shows a graph's wall time, or a dash when it did not run.
 func measured(ok bool, d time.Duration) string {
 	if !ok {
@@ -680,13 +689,14 @@ func markdown(o options, m machine, results []sizeResult) string {
 		"requests in flight), and never fewer rounds than the requests that must follow one another (apply %d, plan %d, "+
 		"destroy %d). The target is a wall time of at most 1.2 × (floor + request time). *Peak memory* is the largest "+
 		"peak resident set of the provider processes Terraform started for the command; *plug-in CPU* their "+
-		"user and system time, which, unlike wall time, other load on the machine hardly changes.\n\n",
+		"user and system time, and *CPU: provider / floor* that of Terraform and the plug-ins together, provider graph over floor: "+
+		"unlike wall time, other load on the machine hardly changes either.\n\n",
 		o.parallelism, min(o.parallelism, providerConcurrency), providerConcurrency, depths["apply"], depths["plan"], depths["destroy"])
 	b.WriteString("The request budget: an apply creates each row, checks each webhook's name, and looks each (message, table) " +
 		"pair up once in each of its two provider processes (plan and apply); a no-change plan makes at most 30 requests; " +
 		"a destroy deletes each row after such a refresh.\n\n")
-	b.WriteString("| size | latency | phase | terraform_data | floor | provider | requests (budget) | token requests | request time | provider / (floor + request time) | plug-in CPU (floor) | peak memory (floor) |\n")
-	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| size | latency | phase | terraform_data | floor | provider | requests (budget) | token requests | request time | provider / (floor + request time) | CPU: provider / floor | plug-in CPU (floor) | peak memory (floor) |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows(o, results) {
 		budgetNote := ""
 		if !r.WithinBudget() {
@@ -696,9 +706,9 @@ func markdown(o options, m machine, results []sizeResult) string {
 		if r.HasFloor && !r.WithinTarget() {
 			ratioNote = " **over**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s | %d (%d)%s | %d | %s | %s%s | %s (%s) | %s (%s) |\n",
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s | %d (%d)%s | %d | %s | %s%s | %s | %s (%s) | %s (%s) |\n",
 			r.Size, r.Latency, r.Phase, measured(r.HasData, r.Data.Wall), measured(r.HasFloor, r.Floor.Wall), seconds(r.Provider.Wall),
-			r.Provider.Requests, r.Budget, budgetNote, r.Provider.TokenRequests, seconds(r.RequestTime), r.ratio(), ratioNote,
+			r.Provider.Requests, r.Budget, budgetNote, r.Provider.TokenRequests, seconds(r.RequestTime), r.ratio(), ratioNote, r.cpuRatio(),
 			seconds(r.Provider.PluginCPU), measured(r.HasFloor, r.Floor.PluginCPU), memory(r.Provider.PeakKB), memory(r.Floor.PeakKB))
 	}
 	b.WriteString("\nA dash marks a graph this run did not measure.\n\n![Wall time per phase](benchmarks.svg)\n\n")

@@ -112,7 +112,7 @@ func TestPluginUsageTakesTheLargestPeakAndSumsCPU(t *testing.T) {
 
 func sampleResults() []sizeResult {
 	m := func(wall time.Duration, requests int64) measurement {
-		return measurement{Wall: wall, Requests: requests, TokenRequests: 2, PeakKB: 40 * 1024, PluginCPU: wall / 2}
+		return measurement{Wall: wall, Requests: requests, TokenRequests: 2, PeakKB: 40 * 1024, PluginCPU: wall / 2, CPU: wall}
 	}
 	phases := func(apply, plan, destroy measurement) map[string]measurement {
 		return map[string]measurement{"apply": apply, "plan": plan, "destroy": destroy}
@@ -181,7 +181,7 @@ func TestMarkdownNamesTheMachineAndEveryPhase(t *testing.T) {
 		MeasuredAt: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}
 	md := markdown(o, m, sampleResults())
 	for _, want := range []string{
-		"| 50×4 | 100ms | `apply` | 1.00 s | 2.00 s | 9.00 s | 312 (312) | 2 | 3.20 s | 1.73 **over** | 4.50 s (1.00 s) | 40 MB (40 MB) |",
+		"| 50×4 | 100ms | `apply` | 1.00 s | 2.00 s | 9.00 s | 312 (312) | 2 | 3.20 s | 1.73 **over** | 4.50 | 4.50 s (1.00 s) | 40 MB (40 MB) |",
 		"| 50×4 | 100ms | `plan` | 0.30 s | 1.00 s | 1.50 s | 3 (30) | 2 | 0.20 s | 1.25 **over** |",
 		"2 CPUs", "7.8 GiB", "Go 1.26.8", "Terraform 1.11.4", "load average 0.42 at the start and 1.5 at the end", "benchmarks.svg",
 	} {
