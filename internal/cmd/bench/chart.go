@@ -42,7 +42,7 @@ func chart(o options, results []sizeResult) string {
 		y0 := float64(top + pi*(panelH+under))
 		plotH := float64(panelH - 30)
 		y := func(s float64) float64 { return y0 + 20 + plotH - s/scale*plotH }
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-weight="bold">%s webhooks × steps (%d resources)</text>`+"\n", left, y0+10, html.EscapeString(res.Size.String()), res.Size.resources())
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-weight="bold">%d webhooks × %d steps (%d resources)</text>`+"\n", left, y0+10, res.Size.webhooks, res.Size.steps, res.Size.resources())
 		for i := 0; i <= 4; i++ {
 			s := scale * float64(i) / 4
 			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, width-right, y(s), y(s))

@@ -167,7 +167,7 @@ func TestChartIsWellFormedSVG(t *testing.T) {
 	if want := 1 + 4*3 + 4; rects != want {
 		t.Errorf("rects = %d, want %d", rects, want)
 	}
-	for _, want := range []string{"50×4", "apply", "100ms, 1.73×", "9.0"} {
+	for _, want := range []string{"50 webhooks × 4 steps", "apply", "100ms, 1.73×", "9.0"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("the chart lacks %q", want)
 		}
