@@ -4,7 +4,6 @@
 package pluginserve
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 )
 
 // CPUProfileDirEnv names a folder where each provider process writes a CPU profile of its
@@ -34,7 +35,13 @@ func Serve(newProvider func() provider.Provider, address string, debug bool) err
 		}
 		defer stop()
 	}
-	return providerserver.Serve(context.Background(), newProvider, providerserver.ServeOpts{Address: address, Debug: debug})
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	return tf6server.Serve(address, func() tfprotov6.ProviderServer {
+		return releasing(providerserver.NewProtocol6(newProvider())())
+	}, opts...)
 }
 
 // loggerLevelVariables set the levels of the plug-in SDK's loggers (root, protocol, framework)
