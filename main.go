@@ -2,12 +2,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/pluginserve"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider"
 )
 
@@ -19,11 +17,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: provider.Address,
-		Debug:   debug,
-	})
-	if err != nil {
+	if err := pluginserve.Serve(provider.New(version), provider.Address, debug); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -18,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
@@ -208,6 +211,33 @@ func reportDeleteError(err error, what, id string, diags *diag.Diagnostics) {
 	if err != nil && !errors.Is(err, dataverse.ErrNotFound) {
 		diags.AddError("Could not delete the "+what, apiErrorDetail(fmt.Sprintf("Deleting %s %s", what, id), err))
 	}
+}
+
+// setReadState stores the model a Read made, unless it equals prior, the model of the state the
+// framework already put in the response: a refresh of a thousand unchanged rows then encodes
+// nothing, and encoding a model costs the framework twice what decoding it does. Both are
+// pointers to the same struct of attr.Value fields.
+func setReadState(ctx context.Context, state *tfsdk.State, prior, current any) diag.Diagnostics {
+	if sameModel(prior, current) {
+		return nil
+	}
+	return state.Set(ctx, current)
+}
+
+// sameModel reports whether two pointers to the same struct of attr.Value fields hold equal values.
+func sameModel(a, b any) bool {
+	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
+	if va.Type() != vb.Type() {
+		return false
+	}
+	for i := range va.NumField() {
+		x, okX := va.Field(i).Interface().(attr.Value)
+		y, okY := vb.Field(i).Interface().(attr.Value)
+		if !okX || !okY || !x.Equal(y) {
+			return false
+		}
+	}
+	return true
 }
 
 // importByID imports a resource by its row id (a GUID); what names the resource and column

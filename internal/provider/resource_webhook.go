@@ -501,8 +501,9 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	r.data.rememberWebhook(w)
+	prior := state
 	setWebhookState(&state, w)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setReadState(ctx, &resp.State, &prior, &state)...)
 }
 
 func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -1,18 +1,25 @@
-// Command bench measures what Terraform costs against Dataverse at scale: it starts the emulator
-// with a fixed latency on every Web API request, builds the provider, and times terraform apply,
-// a no-change terraform plan and terraform destroy of N webhooks with M steps each. For each phase
-// it reports the Web API and token requests the emulator saw, the wall time, and the least time
-// those requests could take given the latency, Terraform's parallelism and the requests that
-// must run one after another. It writes the table as text, markdown and an SVG chart.
+// Command bench measures what Terraform costs against Dataverse at scale, and how much of it is
+// the provider's own. For each size (N webhooks with M steps each) it times terraform apply, a
+// no-change terraform plan and terraform destroy of three graphs of the same shape:
+//
+//   - terraform_data: Terraform's built-in resource, no provider process at all;
+//   - floor: a no-op provider with this provider's schemas on the same framework
+//     (internal/cmd/floor-provider), which pays for Terraform, gRPC and the framework only;
+//   - provider: this provider against the emulator, at each configured latency per request.
+//
+// For the provider it reports the Web API and token requests the emulator saw, the least time
+// those requests need at the configured parallelism, and the ratio of the wall time to the
+// floor's plus that time. For both plug-ins it reports the peak memory of the provider process.
+// It writes the table as text, markdown and an SVG chart.
 package main
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
-	"html"
 	"io"
 	"os"
 	"os/exec"
@@ -31,23 +38,68 @@ import (
 // providerConcurrency is the provider's default cap on Web API requests in flight per process.
 const providerConcurrency = 16
 
+// size is a configuration of webhooks, each with the same number of steps.
+type size struct{ webhooks, steps int }
+
+func (s size) String() string { return fmt.Sprintf("%d×%d", s.webhooks, s.steps) }
+func (s size) resources() int { return s.webhooks * (1 + s.steps) }
+
+// pairs counts the distinct (message, table) pairs the configuration names.
+func (s size) pairs() int {
+	seen := map[string]bool{}
+	for i := range s.webhooks {
+		for j := range s.steps {
+			seen[stepMessages[j%len(stepMessages)]+"/"+stepTables[i%len(stepTables)]] = true
+		}
+	}
+	return len(seen)
+}
+
 type options struct {
-	webhooks, stepsPerWebhook int
-	latency                   time.Duration
-	parallelism               int
-	outDir                    string
+	sizes       []size
+	latencies   []time.Duration
+	parallelism int
+	outDir      string
+	// graphs and phases choose what runs; a destroy needs the apply before it.
+	graphs, phases []string
+}
+
+func (o options) runs(list []string, name string) bool {
+	for _, v := range list {
+		if v == name {
+			return true
+		}
+	}
+	return false
 }
 
 func main() {
 	var o options
-	flag.IntVar(&o.webhooks, "webhooks", 50, "number of webhooks")
-	flag.IntVar(&o.stepsPerWebhook, "steps", 4, "steps per webhook")
-	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "latency the emulator adds to every Web API request")
+	sizes := flag.String("sizes", "50x4,1000x5", "comma-separated sizes, each <webhooks>x<steps per webhook>")
+	latencies := flag.String("latencies", "0s,100ms", "comma-separated latencies the emulator adds to every Web API request")
 	flag.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
-	flag.StringVar(&o.outDir, "out", "bench-results", "folder for results.md and results.svg")
+	graphs := flag.String("graphs", "provider,floor,terraform_data", "comma-separated graphs to run, of provider, floor and terraform_data")
+	phases := flag.String("phases", "apply,plan,destroy", "comma-separated phases to run: apply, and then plan and/or destroy")
+	flag.StringVar(&o.outDir, "out", "bench-results", "folder for benchmarks.md and benchmarks.svg (docs updates the published page)")
 	flag.Parse()
-	if o.webhooks < 1 || o.stepsPerWebhook < 0 || o.parallelism < 1 || o.latency < 0 {
-		fmt.Fprintln(os.Stderr, "bench: -webhooks and -parallelism must be at least 1; -steps and -latency must not be negative")
+	var err error
+	if o.sizes, err = parseSizes(*sizes); err == nil {
+		o.latencies, err = parseLatencies(*latencies)
+	}
+	if err == nil {
+		o.graphs, err = parseChoice("-graphs", *graphs, []string{"provider", "floor", "terraform_data"})
+	}
+	if err == nil {
+		o.phases, err = parseChoice("-phases", *phases, phaseNames)
+	}
+	if err == nil && !o.runs(o.phases, "apply") {
+		err = errors.New("-phases must include apply: the plan and the destroy need what it creates")
+	}
+	if err == nil && o.parallelism < 1 {
+		err = errors.New("-parallelism must be at least 1")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -58,23 +110,83 @@ func main() {
 	}
 }
 
-// phase is one measured Terraform command.
-type phase struct {
-	Name          string
-	Args          []string
-	Requests      int64
-	TokenRequests int64
-	Wall          time.Duration
-	// Depth is how many Web API requests must run one after another (see depths).
-	Depth int
-	Bound time.Duration
+func parseSizes(s string) ([]size, error) {
+	var out []size
+	for _, f := range strings.Split(s, ",") {
+		w, st, ok := strings.Cut(strings.TrimSpace(f), "x")
+		webhooks, err1 := strconv.Atoi(w)
+		steps, err2 := strconv.Atoi(st)
+		if !ok || err1 != nil || err2 != nil || webhooks < 1 || steps < 0 {
+			return nil, fmt.Errorf("-sizes: %q is not <webhooks>x<steps> with at least one webhook", f)
+		}
+		out = append(out, size{webhooks, steps})
+	}
+	return out, nil
 }
 
-func (p phase) ratio() float64 {
-	if p.Bound <= 0 {
-		return 0
+// parseChoice splits a comma-separated list of names from allowed, kept in allowed's order.
+func parseChoice(flagName, s string, allowed []string) ([]string, error) {
+	chosen := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == f
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: %q is none of %s", flagName, f, strings.Join(allowed, ", "))
+		}
+		chosen[f] = true
 	}
-	return float64(p.Wall) / float64(p.Bound)
+	var out []string
+	for _, a := range allowed {
+		if chosen[a] {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func parseLatencies(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, f := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("-latencies: %q is not a duration of zero or more", f)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// phase names the three measured commands, in the order they run.
+var phaseNames = []string{"apply", "plan", "destroy"}
+
+// measurement is one Terraform command of one graph.
+type measurement struct {
+	Wall time.Duration
+	// PeakKB is the largest peak resident set of the provider processes the command started
+	// (0 for terraform_data, which starts none).
+	PeakKB int64
+	// CPU is the user and system time of Terraform and the plug-ins it started; PluginCPU
+	// that of the provider processes alone. Unlike wall time, neither grows with other load.
+	CPU, PluginCPU time.Duration
+	Requests       int64
+	TokenRequests  int64
+}
+
+// providerRun is the provider's three phases at one latency.
+type providerRun struct {
+	Latency time.Duration
+	Phases  map[string]measurement
+}
+
+// sizeResult is everything measured at one size.
+type sizeResult struct {
+	Size          size
+	TerraformData map[string]measurement
+	Floor         map[string]measurement
+	Provider      []providerRun
 }
 
 // Requests that must run one after another, whatever the parallelism:
@@ -83,6 +195,54 @@ func (p phase) ratio() float64 {
 //   - plan: the refresh reads the webhooks, then their steps.
 //   - destroy: the refresh, then a step's delete, then its webhook's.
 var depths = map[string]int{"apply": 5, "plan": 2, "destroy": 4}
+
+// requestTime is the least time requests can take: each costs latency, at most concurrency run
+// at once, and depth of them must run one after another.
+func requestTime(requests int64, depth, concurrency int, latency time.Duration) time.Duration {
+	rounds := (requests + int64(concurrency) - 1) / int64(concurrency)
+	return time.Duration(max(rounds, int64(depth))) * latency
+}
+
+// budget is the most Web API requests a phase may make at a size (0: no budget). An apply
+// creates every row, checks each webhook's name and looks each (message, table) pair up once in
+// each of its two provider processes (plan and apply); a no-change plan reads everything in at
+// most 30 queries; a destroy deletes every row after such a refresh.
+func budget(phase string, s size) int64 {
+	switch phase {
+	case "apply":
+		return int64(s.resources() + s.webhooks + 2*s.pairs())
+	case "plan":
+		return 30
+	case "destroy":
+		return int64(s.resources() + 30)
+	}
+	return 0
+}
+
+// binaries are the built plug-ins, each behind the peak-memory wrapper.
+type binaries struct{ providerDir, floorDir string }
+
+func build(ctx context.Context, moduleDir, dir string) (binaries, error) {
+	b := binaries{providerDir: filepath.Join(dir, "provider"), floorDir: filepath.Join(dir, "floor")}
+	for _, t := range []struct{ pkg, dir string }{{".", b.providerDir}, {"./internal/cmd/floor-provider", b.floorDir}} {
+		if err := goBuild(ctx, moduleDir, t.pkg, filepath.Join(t.dir, tfcli.BinaryName+".wrapped")); err != nil {
+			return b, err
+		}
+		if err := goBuild(ctx, moduleDir, "./internal/cmd/bench/peakmem", filepath.Join(t.dir, tfcli.BinaryName)); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func goBuild(ctx context.Context, moduleDir, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = moduleDir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %w\n%s", pkg, err, b)
+	}
+	return nil
+}
 
 func run(ctx context.Context, o options, stdout io.Writer) error {
 	wd, err := os.Getwd()
@@ -99,84 +259,208 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	fmt.Fprintln(stdout, "building the provider…")
-	providerDir, err := tfcli.BuildProvider(ctx, moduleDir, filepath.Join(tmp, "bin"))
+	fmt.Fprintln(stdout, "building the provider and the floor…")
+	bins, err := build(ctx, moduleDir, filepath.Join(tmp, "bin"))
 	if err != nil {
 		return err
 	}
-	e, err := emulator.Start(emulator.Options{Latency: o.latency})
-	if err != nil {
-		return err
+	m := describeMachine(ctx, tfcli.TerraformPath())
+	var results []sizeResult
+	// After each graph the pages are written again, so that a long run stopped early keeps
+	// what it measured.
+	write := func() error {
+		m.LoadAtEnd = loadAverage()
+		return writePages(o, m, results)
 	}
-	defer e.Close()
-
-	ws, err := tfcli.NewWorkspace(filepath.Join(tmp, "work"), providerDir)
-	if err != nil {
-		return err
-	}
-	defer ws.Close()
-	for k, v := range e.Env() {
-		ws.Env = append(ws.Env, k+"="+v)
-	}
-	if err := ws.WriteFile("main.tf", configuration(o)); err != nil {
-		return err
-	}
-
-	m := describeMachine(ctx, ws.Terraform)
-	parallelism := "-parallelism=" + strconv.Itoa(o.parallelism)
-	phases := []phase{
-		{Name: "apply", Args: []string{"apply", "-auto-approve", "-input=false", "-no-color", parallelism}},
-		// -detailed-exitcode makes a plan with changes an error: the plan must be empty.
-		{Name: "plan", Args: []string{"plan", "-detailed-exitcode", "-input=false", "-no-color", parallelism}},
-		{Name: "destroy", Args: []string{"destroy", "-auto-approve", "-input=false", "-no-color", parallelism}},
-	}
-	fmt.Fprintf(stdout, "%d webhooks × %d steps, %s per request, parallelism %d\n", o.webhooks, o.stepsPerWebhook, o.latency, o.parallelism)
-	for i := range phases {
-		p := &phases[i]
-		e.ResetStats()
-		start := time.Now()
-		if _, err := ws.Run(ctx, p.Args...); err != nil {
-			return fmt.Errorf("%s: %w", p.Name, err)
+	for _, s := range o.sizes {
+		results = append(results, sizeResult{Size: s})
+		r := &results[len(results)-1]
+		fmt.Fprintf(stdout, "%s (%d resources), parallelism %d\n", s, s.resources(), o.parallelism)
+		b := bench{o: o, s: s, tmp: tmp, out: stdout}
+		if o.runs(o.graphs, "provider") {
+			for _, latency := range o.latencies {
+				phases, err := b.provider(ctx, bins.providerDir, latency)
+				if err != nil {
+					return err
+				}
+				r.Provider = append(r.Provider, providerRun{Latency: latency, Phases: phases})
+				if err := write(); err != nil {
+					return err
+				}
+			}
 		}
-		p.Wall = time.Since(start)
-		st := e.Stats()
-		p.Requests, p.TokenRequests = st.Requests.Total, st.TokenRequests
-		p.Depth = depths[p.Name]
-		p.Bound = lowerBound(p.Requests, p.Depth, min(o.parallelism, providerConcurrency), o.latency)
-		fmt.Fprintf(stdout, "  %-8s %s\n", p.Name, p.Wall.Round(time.Millisecond))
-	}
-	for _, set := range []string{"serviceendpoints", "sdkmessageprocessingsteps"} {
-		if n := len(e.Rows(set)); n != 0 {
-			return fmt.Errorf("destroy left %d %s rows", n, set)
+		if o.runs(o.graphs, "floor") {
+			if r.Floor, err = b.graph(ctx, "floor", bins.floorDir, configuration(s), nil); err != nil {
+				return err
+			}
+			if err := write(); err != nil {
+				return err
+			}
+		}
+		if o.runs(o.graphs, "terraform_data") {
+			if r.TerraformData, err = b.graph(ctx, "terraform_data", bins.floorDir, terraformDataConfiguration(s), nil); err != nil {
+				return err
+			}
+			if err := write(); err != nil {
+				return err
+			}
 		}
 	}
-
-	writeTable(stdout, phases)
-	if err := os.MkdirAll(o.outDir, 0o750); err != nil {
-		return err
-	}
-	md := markdown(o, m, phases)
-	if err := os.WriteFile(filepath.Join(o.outDir, "results.md"), []byte(md), 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(o.outDir, "results.svg"), []byte(chart(phases)), 0o600); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(o.outDir, "results.md"), filepath.Join(o.outDir, "results.svg"))
+	writeTable(stdout, o, results)
+	fmt.Fprintf(stdout, "\nwrote %s and %s\n", filepath.Join(o.outDir, "benchmarks.md"), filepath.Join(o.outDir, "benchmarks.svg"))
 	return nil
 }
 
-// lowerBound is the least time requests can take: each costs latency, at most concurrency run
-// at once, and depth of them must run one after another.
-func lowerBound(requests int64, depth, concurrency int, latency time.Duration) time.Duration {
-	rounds := (requests + int64(concurrency) - 1) / int64(concurrency)
-	return time.Duration(max(rounds, int64(depth))) * latency
+// writePages writes benchmarks.md and benchmarks.svg, the names of docs/: make bench
+// ARGS='-out docs' updates the published page.
+func writePages(o options, m machine, results []sizeResult) error {
+	if err := os.MkdirAll(o.outDir, 0o750); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(o.outDir, "benchmarks.md"), []byte(markdown(o, m, results)), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(o.outDir, "benchmarks.svg"), []byte(chart(o, results)), 0o600)
 }
 
+// bench runs the graphs of one size.
+type bench struct {
+	o   options
+	s   size
+	tmp string
+	out io.Writer
+}
+
+// provider runs the provider's graph against a fresh emulator with the given latency and no
+// service protection limits: throttling is make stress's subject, not this one's.
+func (b bench) provider(ctx context.Context, providerDir string, latency time.Duration) (map[string]measurement, error) {
+	e, err := emulator.Start(emulator.Options{Latency: latency, MaxConcurrent: -1, MaxRequestsPerWindow: -1})
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	var env []string
+	for k, v := range e.Env() {
+		env = append(env, k+"="+v)
+	}
+	phases, err := b.graph(ctx, "provider, "+latency.String(), providerDir, configuration(b.s), &emulatorStats{e: e, env: env})
+	if err != nil {
+		return nil, err
+	}
+	for _, set := range []string{"serviceendpoints", "sdkmessageprocessingsteps"} {
+		if n := len(e.Rows(set)); n != 0 && b.o.runs(b.o.phases, "destroy") {
+			return nil, fmt.Errorf("destroy left %d %s rows", n, set)
+		}
+	}
+	return phases, nil
+}
+
+// emulatorStats gives a graph the emulator's environment and request counters.
+type emulatorStats struct {
+	e   *emulator.Emulator
+	env []string
+}
+
+// graph runs apply, a no-change plan and destroy of one configuration in a fresh workspace
+// whose CLI configuration points Terraform at pluginDir.
+func (b bench) graph(ctx context.Context, label, pluginDir, config string, em *emulatorStats) (map[string]measurement, error) {
+	dir, err := os.MkdirTemp(b.tmp, "work-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	ws, err := tfcli.NewWorkspace(dir, pluginDir)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.Close()
+	peakDir := filepath.Join(dir, "peak")
+	ws.Env = append(ws.Env, "PEAKMEM_DIR="+peakDir)
+	if em != nil {
+		ws.Env = append(ws.Env, em.env...)
+	}
+	if err := ws.WriteFile("main.tf", config); err != nil {
+		return nil, err
+	}
+	parallelism := "-parallelism=" + strconv.Itoa(b.o.parallelism)
+	args := map[string][]string{
+		"apply": {"apply", "-auto-approve", "-input=false", "-no-color", parallelism},
+		// -detailed-exitcode makes a plan with changes an error: the plan must be empty.
+		"plan":    {"plan", "-detailed-exitcode", "-input=false", "-no-color", parallelism},
+		"destroy": {"destroy", "-auto-approve", "-input=false", "-no-color", parallelism},
+	}
+	out := map[string]measurement{}
+	for _, name := range b.o.phases {
+		if err := os.RemoveAll(peakDir); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(peakDir, 0o750); err != nil {
+			return nil, err
+		}
+		if em != nil {
+			em.e.ResetStats()
+		}
+		cmd := ws.Command(ctx, args[name]...)
+		var output bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &output, &output
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("%s: terraform %s: %w\n%s", label, name, err, lastLines(output.String(), 40))
+		}
+		ms := measurement{Wall: time.Since(start), CPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+		if ms.PeakKB, ms.PluginCPU, err = pluginUsage(peakDir); err != nil {
+			return nil, err
+		}
+		if em != nil {
+			st := em.e.Stats()
+			ms.Requests, ms.TokenRequests = st.Requests.Total, st.TokenRequests
+		}
+		out[name] = ms
+		fmt.Fprintf(b.out, "  %-20s %-8s %9s  CPU %9s, of which provider %9s, peak %s\n", label, name, seconds(ms.Wall), seconds(ms.CPU), seconds(ms.PluginCPU), memory(ms.PeakKB))
+	}
+	return out, nil
+}
+
+// pluginUsage reads what the wrapper recorded in dir, one file per provider process: the
+// largest peak resident set and the CPU time of all of them.
+func pluginUsage(dir string) (peakKB int64, cpu time.Duration, err error) {
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f.Name())) //nolint:gosec // the benchmark's own temporary folder
+		if err != nil {
+			return 0, 0, err
+		}
+		var kb, ms int64
+		if _, err := fmt.Sscanf(string(b), "%d %d", &kb, &ms); err != nil {
+			return 0, 0, fmt.Errorf("provider usage file %s: %w", f.Name(), err)
+		}
+		peakKB = max(peakKB, kb)
+		cpu += time.Duration(ms) * time.Millisecond
+	}
+	return peakKB, cpu, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Steps cycle through three messages and two tables: six (message, table) pairs.
+var (
+	stepMessages = []string{"Create", "Update", "Delete"}
+	stepTables   = []string{"account", "contact"}
+)
+
 // configuration is N webhooks with M steps each; the provider is configured from the
-// environment. Steps cycle through three messages and two tables: six (message, table) pairs;
-// from the fourth step of a webhook on, they fire at other stages (see stepVariant).
-func configuration(o options) string {
+// environment (the floor ignores its settings). From the fourth step of a webhook on, steps fire
+// at other stages (see stepVariant).
+func configuration(s size) string {
 	var b strings.Builder
 	b.WriteString(`terraform {
   required_providers {
@@ -188,8 +472,7 @@ func configuration(o options) string {
 
 provider "dataverse" {}
 `)
-	messages, tables := []string{"Create", "Update", "Delete"}, []string{"account", "contact"}
-	for i := range o.webhooks {
+	for i := range s.webhooks {
 		fmt.Fprintf(&b, `
 resource "dataverse_webhook" "w%[1]d" {
   name        = "bench-%03[1]d"
@@ -198,7 +481,7 @@ resource "dataverse_webhook" "w%[1]d" {
   auth_key_wo = "bench-key-%[1]d"
 }
 `, i)
-		for j := range o.stepsPerWebhook {
+		for j := range s.steps {
 			fmt.Fprintf(&b, `
 resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
   webhook_id = dataverse_webhook.w%[1]d.id
@@ -206,7 +489,36 @@ resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
   table      = %[4]q
   rank       = %[5]d
 %[6]s}
-`, i, j, messages[j%len(messages)], tables[i%len(tables)], j+1, stepVariant(j/len(messages)))
+`, i, j, stepMessages[j%len(stepMessages)], stepTables[i%len(stepTables)], j+1, stepVariant(j/len(stepMessages)))
+		}
+	}
+	return b.String()
+}
+
+// terraformDataConfiguration is the same graph of terraform_data resources: each step's input
+// refers to its webhook's id, so the dependencies are those of the provider's graph.
+func terraformDataConfiguration(s size) string {
+	var b strings.Builder
+	for i := range s.webhooks {
+		fmt.Fprintf(&b, `
+resource "terraform_data" "w%[1]d" {
+  input = {
+    name = "bench-%03[1]d"
+    url  = "https://fn.example.net/api/bench/%[1]d"
+  }
+}
+`, i)
+		for j := range s.steps {
+			fmt.Fprintf(&b, `
+resource "terraform_data" "w%[1]d_s%[2]d" {
+  input = {
+    webhook_id = terraform_data.w%[1]d.id
+    message    = %[3]q
+    table      = %[4]q
+    rank       = %[5]d
+  }
+}
+`, i, j, stepMessages[j%len(stepMessages)], stepTables[i%len(stepTables)], j+1)
 		}
 	}
 	return b.String()
@@ -219,9 +531,9 @@ type machine struct {
 	OS, Arch      string
 	Go, Terraform string
 	MeasuredAt    time.Time
-	// Load is the 1-minute load average when the run began: other work on the machine slows
-	// Terraform down and shows as a higher wall / bound ratio.
-	Load string
+	// Load is the 1-minute load average when the run began and ended: other work on the
+	// machine slows every graph down, the floor as much as the provider.
+	Load, LoadAtEnd string
 }
 
 func describeMachine(ctx context.Context, terraform string) machine {
@@ -267,105 +579,143 @@ func loadAverage() string {
 	return "unknown"
 }
 
-func writeTable(w io.Writer, phases []phase) {
+// row is one line of the results: the provider's phase at one size and latency, beside the
+// floor and terraform_data at that size.
+type row struct {
+	Size        size
+	Latency     time.Duration
+	Phase       string
+	Data, Floor measurement
+	Provider    measurement
+	// HasData and HasFloor say whether those graphs ran.
+	HasData, HasFloor bool
+	// RequestTime is the least time the provider's requests need (see requestTime).
+	RequestTime time.Duration
+	Budget      int64
+}
+
+// Ratio is the provider's wall time over the floor's plus the time its requests need.
+func (r row) Ratio() float64 {
+	bound := r.Floor.Wall + r.RequestTime
+	if !r.HasFloor || bound <= 0 {
+		return 0
+	}
+	return float64(r.Provider.Wall) / float64(bound)
+}
+
+// WithinTarget says whether the provider stays within 1.2 times the floor plus its requests.
+func (r row) WithinTarget() bool { return r.HasFloor && r.Ratio() <= 1.2 }
+
+// ratio shows Ratio, or a dash without a floor to compare with.
+func (r row) ratio() string {
+	if !r.HasFloor {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", r.Ratio())
+}
+
+// cpuRatio shows the CPU time of Terraform and the provider over that of Terraform and the
+// floor: the provider's own work, which other load on the machine hardly changes.
+func (r row) cpuRatio() string {
+	if !r.HasFloor || r.Floor.CPU <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", float64(r.Provider.CPU)/float64(r.Floor.CPU))
+}
+
+// measured shows a graph's wall time, or a dash when it did not run.
+func measured(ok bool, d time.Duration) string {
+	if !ok {
+		return "–"
+	}
+	return seconds(d)
+}
+
+// WithinBudget says whether the provider's requests stay within the phase's budget.
+func (r row) WithinBudget() bool { return r.Budget == 0 || r.Provider.Requests <= r.Budget }
+
+func rows(o options, results []sizeResult) []row {
+	var out []row
+	for _, r := range results {
+		for _, p := range r.Provider {
+			for _, name := range o.phases {
+				pm := p.Phases[name]
+				data, hasData := r.TerraformData[name]
+				floor, hasFloor := r.Floor[name]
+				out = append(out, row{
+					Size: r.Size, Latency: p.Latency, Phase: name,
+					Data: data, Floor: floor, Provider: pm, HasData: hasData, HasFloor: hasFloor,
+					RequestTime: requestTime(pm.Requests, depths[name], min(o.parallelism, providerConcurrency), p.Latency),
+					Budget:      budget(name, r.Size),
+				})
+			}
+		}
+	}
+	return out
+}
+
+func writeTable(w io.Writer, o options, results []sizeResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\nphase\tWeb API requests\ttoken requests\twall time\tlower bound\twall / bound\t")
-	for _, p := range phases {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%.1f\t\n", p.Name, p.Requests, p.TokenRequests, seconds(p.Wall), seconds(p.Bound), p.ratio())
+	fmt.Fprintln(tw, "\nsize\tlatency\tphase\tterraform_data\tfloor\tprovider\trequests (budget)\ttokens\trequest time\tprovider / (floor + requests)\tplug-in CPU (floor)\tpeak memory (floor)\t")
+	for _, r := range rows(o, results) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d (%d)\t%d\t%s\t%s\t%s (%s)\t%s (%s)\t\n", r.Size, r.Latency, r.Phase,
+			measured(r.HasData, r.Data.Wall), measured(r.HasFloor, r.Floor.Wall), seconds(r.Provider.Wall), r.Provider.Requests, r.Budget,
+			r.Provider.TokenRequests, seconds(r.RequestTime), r.ratio(), seconds(r.Provider.PluginCPU), measured(r.HasFloor, r.Floor.PluginCPU),
+			memory(r.Provider.PeakKB), memory(r.Floor.PeakKB))
 	}
 	_ = tw.Flush()
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
-func markdown(o options, m machine, phases []phase) string {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Benchmarks\n\n")
-	fmt.Fprintf(&b, "`make bench` (`go run ./internal/cmd/bench`) runs the Terraform CLI with the provider against the local "+
-		"Dataverse emulator, which adds %s to every Web API request. The configuration holds %d webhooks with %d steps each "+
-		"(%d resources); Terraform runs with `-parallelism=%d`.\n\n",
-		o.latency, o.webhooks, o.stepsPerWebhook, o.webhooks*(1+o.stepsPerWebhook), o.parallelism)
-	b.WriteString("| phase | Web API requests | token requests | wall time | lower bound | wall / bound |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
-	for _, p := range phases {
-		fmt.Fprintf(&b, "| `terraform %s` | %d | %d | %s | %s | %.1f |\n", p.Name, p.Requests, p.TokenRequests, seconds(p.Wall), seconds(p.Bound), p.ratio())
+func memory(kb int64) string {
+	if kb == 0 {
+		return "–"
 	}
-	fmt.Fprintf(&b, "\nThe lower bound is the least time the requests themselves need: %s each, at most %d in flight "+
-		"(the smaller of Terraform's parallelism and the provider's %d requests in flight per process), and never fewer "+
-		"rounds than the requests that must follow one another (apply %d, plan %d, destroy %d). What the wall time adds "+
-		"is Terraform's own work: starting the provider (four times for an apply, three for a plan), building the graph, "+
-		"writing state.\n\n",
-		o.latency, min(o.parallelism, providerConcurrency), providerConcurrency, depths["apply"], depths["plan"], depths["destroy"])
-	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, %s of memory, load average %s at the start, Go %s, Terraform %s.\n",
-		m.MeasuredAt.Format("2006-01-02"), m.OS, m.Arch, m.CPUs, m.Memory, m.Load, strings.TrimPrefix(m.Go, "go"), m.Terraform)
-	return b.String()
+	return fmt.Sprintf("%.0f MB", float64(kb)/1024)
 }
 
-// chart draws wall time and lower bound per phase as grouped bars.
-func chart(phases []phase) string {
-	const (
-		width, height           = 640, 320
-		left, right, top, under = 60, 20, 40, 60
-		barWidth, gap           = 60, 8
-	)
-	var most time.Duration
-	for _, p := range phases {
-		most = max(most, p.Wall, p.Bound)
-	}
-	scale := niceCeiling(most.Seconds())
-	plotH := float64(height - top - under)
-	y := func(s float64) float64 { return float64(top) + plotH - s/scale*plotH }
-
+func markdown(o options, m machine, results []sizeResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
-	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="14" font-weight="bold">Wall time and lower bound per phase (seconds)</text>`+"\n", left)
-	for i := 0; i <= 4; i++ {
-		s := scale * float64(i) / 4
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, width-right, y(s), y(s))
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, y(s)+4, strconv.FormatFloat(s, 'g', 4, 64))
-	}
-	groupW := float64(width-left-right) / float64(max(len(phases), 1))
-	for i, p := range phases {
-		x0 := float64(left) + groupW*float64(i) + (groupW-2*barWidth-gap)/2
-		for k, bar := range []struct {
-			d     time.Duration
-			color string
-		}{{p.Wall, "#3b6ea8"}, {p.Bound, "#a9c4e4"}} {
-			x := x0 + float64(k*(barWidth+gap))
-			barTop := y(bar.d.Seconds())
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%d" height="%.1f" fill="%s"/>`+"\n", x, barTop, barWidth, y(0)-barTop, bar.color)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%.2f</text>`+"\n", x+barWidth/2, barTop-4, bar.d.Seconds())
+	b.WriteString("# Benchmarks\n\n")
+	b.WriteString("`make bench` (`go run ./internal/cmd/bench`) times `terraform apply`, a no-change `terraform plan` and " +
+		"`terraform destroy` of N webhooks with M steps each (each step depends on its own webhook), for three graphs of the same shape:\n\n" +
+		"- **terraform_data**: Terraform's built-in resource, with no provider process;\n" +
+		"- **floor**: a no-op provider with this provider's schemas, served by the same framework " +
+		"(`internal/cmd/floor-provider`): what Terraform, gRPC and the framework cost, with no Web API;\n" +
+		"- **provider**: this provider against the local Dataverse emulator, which adds the given latency to every " +
+		"Web API request and has no service protection limits.\n\n")
+	fmt.Fprintf(&b, "Terraform runs with `-parallelism=%d`. *Request time* is the least time the provider's requests need: "+
+		"each takes the latency, at most %d run at once (the smaller of Terraform's parallelism and the provider's %d "+
+		"requests in flight), and never fewer rounds than the requests that must follow one another (apply %d, plan %d, "+
+		"destroy %d). The target is a wall time of at most 1.2 × (floor + request time). *Peak memory* is the largest "+
+		"peak resident set of the provider processes Terraform started for the command; *plug-in CPU* their "+
+		"user and system time, and *CPU: provider / floor* that of Terraform and the plug-ins together, provider graph over floor: "+
+		"unlike wall time, other load on the machine hardly changes either.\n\n",
+		o.parallelism, min(o.parallelism, providerConcurrency), providerConcurrency, depths["apply"], depths["plan"], depths["destroy"])
+	b.WriteString("The request budget: an apply creates each row, checks each webhook's name, and looks each (message, table) " +
+		"pair up once in each of its two provider processes (plan and apply); a no-change plan makes at most 30 requests; " +
+		"a destroy deletes each row after such a refresh.\n\n")
+	b.WriteString("| size | latency | phase | terraform_data | floor | provider | requests (budget) | token requests | request time | provider / (floor + request time) | CPU: provider / floor | plug-in CPU (floor) | peak memory (floor) |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows(o, results) {
+		budgetNote := ""
+		if !r.WithinBudget() {
+			budgetNote = " **over**"
 		}
-		cx := x0 + barWidth + gap/2
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-weight="bold">terraform %s</text>`+"\n", cx, height-under+18, html.EscapeString(p.Name))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%d requests, %.1f×</text>`+"\n", cx, height-under+34, p.Requests, p.ratio())
+		ratioNote := ""
+		if r.HasFloor && !r.WithinTarget() {
+			ratioNote = " **over**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s | %d (%d)%s | %d | %s | %s%s | %s | %s (%s) | %s (%s) |\n",
+			r.Size, r.Latency, r.Phase, measured(r.HasData, r.Data.Wall), measured(r.HasFloor, r.Floor.Wall), seconds(r.Provider.Wall),
+			r.Provider.Requests, r.Budget, budgetNote, r.Provider.TokenRequests, seconds(r.RequestTime), r.ratio(), ratioNote, r.cpuRatio(),
+			seconds(r.Provider.PluginCPU), measured(r.HasFloor, r.Floor.PluginCPU), memory(r.Provider.PeakKB), memory(r.Floor.PeakKB))
 	}
-	legendY := height - 12
-	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="#3b6ea8"/><text x="%d" y="%d">wall time</text>`+"\n", left, legendY-10, left+16, legendY)
-	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="#a9c4e4"/><text x="%d" y="%d">lower bound from requests, parallelism and latency</text>`+"\n", left+100, legendY-10, left+116, legendY)
-	b.WriteString("</svg>\n")
+	b.WriteString("\nA dash marks a graph this run did not measure.\n\n![Wall time per phase](benchmarks.svg)\n\n")
+	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, %s of memory, load average %s at the start and %s at the end, Go %s, Terraform %s.\n",
+		m.MeasuredAt.Format("2006-01-02"), m.OS, m.Arch, m.CPUs, m.Memory, m.Load, m.LoadAtEnd, strings.TrimPrefix(m.Go, "go"), m.Terraform)
 	return b.String()
-}
-
-// niceCeiling rounds v up to 1, 2 or 5 times a power of ten, for a readable axis.
-func niceCeiling(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	p := 1.0
-	for p*10 < v {
-		p *= 10
-	}
-	for p > v {
-		p /= 10
-	}
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= v {
-			return m * p
-		}
-	}
-	return 10 * p
 }
 
 // stepVariant is the mode and stage of the round-th step of one message on a webhook: the
