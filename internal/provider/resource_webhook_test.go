@@ -347,7 +347,13 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
 					ExpectError: regexp.MustCompile(tc.want),
 				}},
 			})
-			if st := e.Stats(); st.Requests.Total != 0 || st.TokenRequests != 0 {
+			// A missing secret is refused when the plan knows it would be sent, after the provider
+			// signed in; every other case is refused before.
+			maxTokens := int64(0)
+			if tc.name == "missing secret" {
+				maxTokens = 1
+			}
+			if st := e.Stats(); st.Requests.Total != 0 || st.TokenRequests > maxTokens {
 				t.Errorf("a configuration error reached the API: %d Web API and %d token requests", st.Requests.Total, st.TokenRequests)
 			}
 		})
