@@ -363,8 +363,9 @@ func (r *receiver) show() []delivery {
 	fresh := r.seen[r.shown:]
 	for _, d := range fresh {
 		owning, _ := d.body["OwningExtension"].(map[string]any)
-		detail("receiver got POST: %s of %s (%s, %s) from step %q -> answered %d",
-			d.body["MessageName"], d.body["PrimaryEntityName"], stageName(d.body["Stage"]), modeName(d.body["Mode"]), owning["Name"], d.status)
+		// Dataverse sends the step's id; OwningExtension.Name is null in real deliveries.
+		detail("receiver got POST: %s of %s (%s, %s) from step %v -> answered %d",
+			d.body["MessageName"], d.body["PrimaryEntityName"], stageName(d.body["Stage"]), modeName(d.body["Mode"]), owning["Id"], d.status)
 		for _, list := range []string{"PreEntityImages", "PostEntityImages"} {
 			for _, img := range images(d.body, list) {
 				detail("  %s %q arrived: %s", strings.TrimSuffix(list, "EntityImages")+"-image", img.alias, strings.Join(img.columns, ", "))

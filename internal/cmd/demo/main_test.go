@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -18,8 +20,28 @@ func TestDemo(t *testing.T) {
 	before, _ := filepath.Glob(filepath.Join(os.TempDir(), "dataverse-demo-*"))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := run(ctx); err != nil {
+	printed, err := os.CreateTemp(t.TempDir(), "demo-output-*")
+	if err != nil {
 		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = printed
+	err = run(ctx)
+	os.Stdout = stdout
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(printed.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the person sees: every delivery names its step by id, and no value fails to print.
+	if strings.Contains(string(text), "%!") {
+		t.Errorf("the demo printed a formatting error:\n%s", text)
+	}
+	if !regexp.MustCompile(`receiver got POST: Create of contact \(PostOperation, Synchronous\) from step [0-9a-f-]{36} `).Match(text) ||
+		!strings.Contains(string(text), `Post-image "created" arrived`) {
+		t.Errorf("the demo did not show the Create step's delivery with its post-image:\n%s", text)
 	}
 	after, _ := filepath.Glob(filepath.Join(os.TempDir(), "dataverse-demo-*"))
 	if len(after) > len(before) {
