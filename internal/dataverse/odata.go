@@ -187,7 +187,11 @@ func decodeRow(r *request, resp *response, out any) error {
 		return checkAnsweredKey(r, set, id, resp.body)
 	}
 	if r.create && r.rowID != "" {
-		return checkAnsweredKey(r, r.path, r.rowID, resp.body)
+		set := r.path
+		if r.rowSet != "" {
+			set = r.rowSet
+		}
+		return checkAnsweredKey(r, set, r.rowID, resp.body)
 	}
 	return nil
 }

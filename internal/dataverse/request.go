@@ -50,6 +50,12 @@ type request struct {
 	create bool
 	// rowID is the key a create sends, which its answer must carry.
 	rowID string
+	// rowSet is the entity set of rowID when path is not it (a changeset's $batch).
+	rowSet string
+	// contentType replaces the JSON content type of the body.
+	contentType string
+	// changeset marks a $batch of one changeset: its answer is the deciding operation's.
+	changeset bool
 }
 
 // response is a fully read answer.

@@ -277,19 +277,29 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 	if err != nil {
 		return nil, retryAfter, transportOutcome(ctx, err), &transportError{method: r.method, path: req.URL.EscapedPath(), err: err, status: httpResp.StatusCode}
 	}
-	if httpResp.StatusCode >= 200 && httpResp.StatusCode < 300 {
-		return &response{status: httpResp.StatusCode, body: body}, retryAfter, outcomeDone, nil
+	status, header, errPath := httpResp.StatusCode, httpResp.Header, req.URL.EscapedPath()
+	if r.changeset && status >= 200 && status < 300 {
+		answer, err := readChangesetAnswer(header.Get("Content-Type"), body)
+		if err != nil {
+			// Nothing says whether the changeset committed: the caller reads the row back.
+			return &response{status: status}, retryAfter, outcomeDone, nil
+		}
+		status, header, body = answer.status, answer.header, answer.body
+		errPath += " (changeset)"
+	}
+	if status >= 200 && status < 300 {
+		return &response{status: status, body: body}, retryAfter, outcomeDone, nil
 	}
 
 	// The bearer token counts as a secret too: a server echoing it must not put it in a log.
 	secrets := append(append(r.secrets[:len(r.secrets):len(r.secrets)], c.secrets...), token)
-	apiErr := newResponseError(r.method, req.URL.EscapedPath(), httpResp.StatusCode, body, secrets)
+	apiErr := newResponseError(r.method, errPath, status, body, secrets)
 	entry.ErrorCode = apiErr.Code
-	switch httpResp.StatusCode {
+	switch status {
 	case http.StatusUnauthorized:
 		return nil, retryAfter, outcomeRefreshToken, apiErr
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		if d, ok := parseRetryAfter(httpResp.Header.Get("Retry-After"), c.now()); ok {
+		if d, ok := parseRetryAfter(header.Get("Retry-After"), c.now()); ok {
 			retryAfter = d
 		}
 		return nil, retryAfter, outcomeRetry, apiErr
@@ -315,6 +325,9 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request, target, token s
 		payload := r.body
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		if r.contentType != "" {
+			req.Header.Set("Content-Type", r.contentType)
+		}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("OData-MaxVersion", "4.0")
@@ -381,7 +394,8 @@ func mayHaveLanded(err error) bool {
 		return !errors.As(err, &redirect)
 	}
 	var apiErr *Error
-	return errors.As(err, &apiErr) && apiErr.StatusCode >= 500
+	// 501 says the server does not offer the operation at all.
+	return errors.As(err, &apiErr) && apiErr.StatusCode >= 500 && apiErr.StatusCode != http.StatusNotImplemented
 }
 
 // parseRetryAfter reads a Retry-After value in seconds or as an HTTP date. A value too large

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -75,9 +76,9 @@ type StepUpdate struct {
 }
 
 // CreateStep registers a step on a webhook and returns it as stored. A step with Enabled false
-// is created disabled; should Dataverse refuse the state columns on a create, or store the step
-// enabled all the same, a follow-up PATCH disables it, and if that PATCH fails CreateStep returns
-// the created step together with the error, so the caller can record or remove it.
+// is created disabled (see createDisabledStep); should that take a follow-up PATCH that fails,
+// CreateStep returns the created step together with the error, so the caller can record or
+// remove it.
 //
 // Message, Table and HandlerIsWebhook come from what this client already knows about the filter
 // (ResolveMessageFilter) and the webhook; when it knows nothing it reads the step back.
@@ -121,29 +122,68 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, 
 		row["impersonatinguserid@odata.bind"] = bindPath(setUsers, in.ImpersonatingUserID)
 	}
 	if !in.Enabled {
-		// Created disabled, a step never fires, whatever stops this process before a follow-up
-		// write could disable it.
-		row["statecode"], row["statuscode"] = stepStateDisabled, stepStatusDisabled
+		return c.createDisabledStep(ctx, in, id, row)
 	}
-	step, err := c.postStep(ctx, in, id, row)
-	var apiErr *Error
-	if !in.Enabled && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest {
-		// The state columns are writable, but no capture shows Dataverse taking them on a
-		// create: should it refuse them, create the step enabled and disable it at once.
-		delete(row, "statecode")
-		delete(row, "statuscode")
-		step, err = c.postStep(ctx, in, id, row)
+	return c.postStep(ctx, in, id, row)
+}
+
+// createDisabledStep creates a step that must never fire. Dataverse gives a new row its default
+// state whatever the create sends (a disabled status on a create is refused, 400), so the step is
+// created and disabled in one changeset: it never exists enabled, whatever stops this process.
+// Where $batch is refused, the state columns go on the create, and failing that the step is
+// created and disabled at once.
+func (c *Client) createDisabledStep(ctx context.Context, in StepCreate, id string, row map[string]any) (*Step, error) {
+	step, err := c.postStepDisabledInChangeset(ctx, in, id, row)
+	if apiErr := (*Error)(nil); errors.As(err, &apiErr) && batchRefused(apiErr) {
+		withState := maps.Clone(row)
+		withState["statecode"], withState["statuscode"] = stepStateDisabled, stepStatusDisabled
+		step, err = c.postStep(ctx, in, id, withState)
+		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest {
+			step, err = c.postStep(ctx, in, id, row)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !in.Enabled && step.Enabled {
+	// A row an earlier attempt left under this id may be enabled (by a create that took no state).
+	if step.Enabled {
 		if err := c.SetStepEnabled(ctx, step.ID, false); err != nil {
 			return step, fmt.Errorf("dataverse: step %s was created but could not be disabled: %w", step.ID, err)
 		}
 		step.Enabled = false
 	}
 	return step, nil
+}
+
+// batchRefused reports an answer to the $batch request itself that says the server takes no
+// batch (or not this one), rather than the answer of an operation in it.
+func batchRefused(err *Error) bool {
+	if !strings.HasSuffix(err.Path, "/"+setBatch) || errors.Is(err, ErrDuplicateRecord) {
+		return false
+	}
+	switch err.StatusCode {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusUnsupportedMediaType, http.StatusNotImplemented:
+		return true
+	}
+	return false
+}
+
+func (c *Client) postStepDisabledInChangeset(ctx context.Context, in StepCreate, id string, row map[string]any) (*Step, error) {
+	created, err := jsonBody(row)
+	if err != nil {
+		return nil, err
+	}
+	disabled, err := jsonBody(map[string]any{"statecode": stepStateDisabled, "statuscode": stepStatusDisabled})
+	if err != nil {
+		return nil, err
+	}
+	r := c.changesetRequest([]changesetOp{
+		{method: http.MethodPost, path: setSteps, body: created},
+		{method: http.MethodPatch, path: entityPath(setSteps, id), body: disabled, ifMatchAny: true,
+			query: query{}.with("$select", joinColumns(stepColumns)), prefer: []string{"return=representation"}},
+	}, in.SolutionUniqueName)
+	r.create, r.rowSet = true, setSteps
+	return c.finishStepCreate(ctx, in, id, r)
 }
 
 func (c *Client) postStep(ctx context.Context, in StepCreate, id string, row map[string]any) (*Step, error) {
@@ -160,6 +200,12 @@ func (c *Client) postStep(ctx context.Context, in StepCreate, id string, row map
 		solution: in.SolutionUniqueName,
 		create:   true,
 	}
+	return c.finishStepCreate(ctx, in, id, r)
+}
+
+// finishStepCreate sends a create of step id and reads its answer, or the row when the answer
+// is lost.
+func (c *Client) finishStepCreate(ctx context.Context, in StepCreate, id string, r *request) (*Step, error) {
 	return createRow(ctx, c, r, id, c.GetStep, func(out stepRow) (*Step, error) {
 		// The handler was bound through the webhook navigation property.
 		c.catalog.rememberWebhook(in.WebhookID)

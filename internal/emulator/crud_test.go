@@ -384,7 +384,10 @@ func TestStepRegistrationRules(t *testing.T) {
 			b["impersonatinguserid@odata.bind"] = "/systemusers(" + stableGUID("systemuser", "alex") + ")"
 		}, 204, ""},
 		{"name too long", step("Update", "account"), func(b map[string]any) { b["name"] = strings.Repeat("s", 257) }, 400, codeStringTooLong},
-		{"state pair", step("Update", "account"), func(b map[string]any) { b["statecode"] = 1; b["statuscode"] = 1 }, 400, codeInvalidArgument},
+		// A create gets the default state whatever it sends: a disabled status is refused
+		// (reported live for accounts, 0x80048408), a disabled state alone is not taken.
+		{"disabled status on create", step("Update", "account"), func(b map[string]any) { b["statecode"] = 1; b["statuscode"] = 2 }, 400, codeInvalidStateOnCreate},
+		{"disabled state on create is not taken", step("Update", "account"), func(b map[string]any) { b["statecode"] = 1 }, 204, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

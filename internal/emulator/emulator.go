@@ -101,6 +101,8 @@ type Emulator struct {
 	schema   map[string]*table
 	store    *store
 	rowLocks keyedMutex
+	// tx lets a $batch changeset run alone: every other Web API request holds it shared.
+	tx sync.RWMutex
 
 	limits *limiter
 	faults *chance

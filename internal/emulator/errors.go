@@ -13,6 +13,7 @@ const (
 	codeObjectDoesNotExist   = "0x80040217" // documented: "<table> With Id = <id> Does Not Exist"
 	codeDuplicateRecord      = "0x80040237" // documented: DuplicateRecord
 	codeInvalidArgument      = "0x80040203" // InvalidArgument: rule violations without a dedicated code
+	codeInvalidStateOnCreate = "0x80048408" // a create's status that does not fit the default state
 	codePayload              = "0x80048d19" // documented: bad property or bind in a body
 	codeQuerySyntax          = "0x80060888" // unknown property or bad syntax in the URL
 	codeResourceNotFound     = "0x8006088a" // unknown entity set or path segment

@@ -85,7 +85,35 @@ func stepRule(e *Emulator, op writeOp, r *record) *apiError {
 	if fa, _ := r.cols["filteringattributes"].(string); strings.TrimSpace(fa) != "" && !containsString(filteringMessages, msgName) {
 		return invalidArgument("Filtering attributes are not supported for the '%s' message.", msgName)
 	}
+	if op.kind == opCreate {
+		if apiErr := defaultStateOnCreate(op, r, "SdkMessageProcessingStepState.Enabled", []int64{1}); apiErr != nil {
+			return apiErr
+		}
+	}
 	return checkState(op, r, map[int64][]int64{0: {1}, 1: {2}})
+}
+
+// defaultStateOnCreate gives a new row its default state whatever the create sends: Dataverse
+// does not create inactive rows (a create must be followed by a state change), and it refuses a
+// status that does not belong to the default state, naming the state's enumeration value.
+// Reported of live environments for accounts (0x80048408); steps are taken to behave alike.
+func defaultStateOnCreate(op writeOp, r *record, defaultStateName string, defaultStatuses []int64) *apiError {
+	if !op.changes.has("statecode") && !op.changes.has("statuscode") {
+		return nil
+	}
+	r.cols["statecode"] = int64(0)
+	status, ok := intOf(r.cols["statuscode"])
+	if !op.changes.has("statuscode") || !ok {
+		r.cols["statuscode"] = defaultStatuses[0]
+		return nil
+	}
+	for _, v := range defaultStatuses {
+		if v == status {
+			return nil
+		}
+	}
+	return newError(http.StatusBadRequest, codeInvalidStateOnCreate,
+		"%d is not a valid status code for state code %s on %s with Id %s.", status, defaultStateName, op.t.logical, op.id)
 }
 
 // filteringMessages are the messages whose steps take filteringattributes.

@@ -48,6 +48,43 @@ type store struct {
 	rows    map[string]map[string]*record // entity set → id → row
 	version int64                         // last row version handed out
 	dirty   bool                          // changed since the last save
+	// journal, while a changeset runs, records each row's value before its first change.
+	journal *[]journalEntry
+}
+
+// journalEntry is a row as it was before a changeset changed it (nil: it did not exist).
+type journalEntry struct {
+	set, id string
+	before  *record
+}
+
+// note records the row before a change, once per changeset; callers hold mu.
+func (s *store) note(set, id string) {
+	if s.journal == nil {
+		return
+	}
+	for _, j := range *s.journal {
+		if j.set == set && j.id == id {
+			return
+		}
+	}
+	*s.journal = append(*s.journal, journalEntry{set: set, id: id, before: s.rows[set][id]})
+}
+
+// rollBack restores every row the running changeset changed; callers hold mu.
+func (s *store) rollBack() {
+	if s.journal == nil {
+		return
+	}
+	for _, j := range *s.journal {
+		if j.before == nil {
+			delete(s.rows[j.set], j.id)
+		} else {
+			s.rows[j.set][j.id] = j.before
+		}
+	}
+	*s.journal = (*s.journal)[:0]
+	s.dirty = true
 }
 
 func newStore(schema map[string]*table) *store {
@@ -67,11 +104,13 @@ func (s *store) nextVersion() int64 {
 func (s *store) get(set, id string) *record { return s.rows[set][id] }
 
 func (s *store) put(set, id string, r *record) {
+	s.note(set, id)
 	s.rows[set][id] = r
 	s.dirty = true
 }
 
 func (s *store) remove(set, id string) {
+	s.note(set, id)
 	delete(s.rows[set], id)
 	s.dirty = true
 }

@@ -30,6 +30,9 @@ type call struct {
 	initiatingUser string
 	prefer         preferences
 	correlationID  string
+	// dropped, for an operation of a $batch, is set where the answer would be dropped: the
+	// batch drops its own answer once every operation has run.
+	dropped *bool
 }
 
 // preferences are the parts of the Prefer header the Web API honors.
@@ -148,6 +151,13 @@ func (e *Emulator) serveWebAPI(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.query = q
+	if resource == "$batch" {
+		// A batch takes the transaction lock itself, per operation or changeset.
+		e.route(c)
+		return
+	}
+	e.tx.RLock()
+	defer e.tx.RUnlock()
 	e.route(c)
 }
 
@@ -295,8 +305,11 @@ func (e *Emulator) route(c *call) {
 	case attributesPath.MatchString(c.path):
 		e.serveAttributes(c, attributesPath.FindStringSubmatch(c.path)[1])
 		return
-	case c.path == "" || c.path == "$metadata" || strings.HasPrefix(c.path, "$batch"):
-		// The service document, metadata and batches are not emulated.
+	case c.path == "$batch":
+		e.serveBatch(c)
+		return
+	case c.path == "" || c.path == "$metadata":
+		// The service document and metadata are not emulated.
 		writeAPIError(c.w, newError(http.StatusNotImplemented, codeUnexpectedServerSide, "'%s' is not supported by the emulator.", c.path))
 		return
 	}

@@ -424,6 +424,10 @@ func (e *Emulator) writable(t *table, kind opKind) *apiError {
 // as often as DropAfterCommitRate says.
 func (e *Emulator) maybeDrop(c *call) {
 	if e.opts.DropAfterCommitRate > 0 && e.drops.hit(e.opts.DropAfterCommitRate) {
+		if c.dropped != nil {
+			*c.dropped = true
+			return
+		}
 		e.log.Debug("dropping the response of a committed write", "method", c.r.Method, "path", c.r.URL.Path)
 		panic(http.ErrAbortHandler)
 	}
