@@ -129,6 +129,7 @@ func (c *cachingSource) Token(ctx context.Context, forceRefresh bool) (string, e
 		if r.Err != nil {
 			return "", r.Err
 		}
-		return r.Val.(string), nil
+		token, _ := r.Val.(string) // the shared call returns a token or an error
+		return token, nil
 	}
 }

@@ -63,5 +63,6 @@ func (c *Client) TableColumns(ctx context.Context, table string) ([]string, erro
 	if err != nil {
 		return nil, fmt.Errorf("dataverse: reading the columns of table %q: %w", table, err)
 	}
-	return slices.Clone(v.([]string)), nil
+	names, _ := v.([]string) // the shared call returns the names or an error
+	return slices.Clone(names), nil
 }

@@ -10,9 +10,9 @@ import (
 
 const imageSelect = "sdkmessageprocessingstepimageid,_sdkmessageprocessingstepid_value,name,entityalias,imagetype,attributes,messagepropertyname"
 
-func imageRowJSON(id, name string) map[string]any {
+func imageRowJSON(name string) map[string]any {
 	return map[string]any{
-		"sdkmessageprocessingstepimageid":   id,
+		"sdkmessageprocessingstepimageid":   imageID,
 		"_sdkmessageprocessingstepid_value": stepID,
 		"name":                              name,
 		"entityalias":                       "pre",
@@ -90,13 +90,13 @@ func TestStepImageRequests(t *testing.T) {
 				case http.MethodDelete:
 					w.WriteHeader(http.StatusNoContent)
 				case http.MethodPost:
-					writeJSON(w, http.StatusCreated, imageRowJSON(imageID, "pre"))
+					writeJSON(w, http.StatusCreated, imageRowJSON("pre"))
 				default:
 					if r.URL.Path == apiPath+"sdkmessageprocessingstepimages" {
-						writeJSON(w, http.StatusOK, map[string]any{"value": []any{imageRowJSON(imageID, "pre")}})
+						writeJSON(w, http.StatusOK, map[string]any{"value": []any{imageRowJSON("pre")}})
 						return
 					}
-					writeJSON(w, http.StatusOK, imageRowJSON(imageID, "pre"))
+					writeJSON(w, http.StatusOK, imageRowJSON("pre"))
 				}
 			})
 			got, err := tt.call(h.client)

@@ -134,7 +134,7 @@ func (c *Client) ResolveMessageFilter(ctx context.Context, message, table string
 		if res.Err != nil {
 			return nil, res.Err
 		}
-		f := res.Val.(MessageFilter)
+		f, _ := res.Val.(MessageFilter) // the shared call returns a filter or an error
 		return &f, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("dataverse: resolving message %q on table %q: %w", message, table, ctx.Err())

@@ -526,7 +526,7 @@ func TestAnswersWithoutARowAreReadBack(t *testing.T) {
 				case strings.Contains(r.URL.Path, "serviceendpoints"):
 					writeJSON(w, http.StatusOK, webhookRow(webhookID, "n"))
 				case strings.Contains(r.URL.Path, "sdkmessageprocessingstepimages"):
-					writeJSON(w, http.StatusOK, imageRowJSON(imageID, "n"))
+					writeJSON(w, http.StatusOK, imageRowJSON("n"))
 				default:
 					writeJSON(w, http.StatusOK, stepRowJSON(stepID, "s", true))
 				}

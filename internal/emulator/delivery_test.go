@@ -343,7 +343,8 @@ func TestAsynchronousFailureRecordsSystemJob(t *testing.T) {
 		!strings.Contains(rows[0]["message"].(string), "500") || rows[0]["friendlymessage"] == "" || rows[0]["completedon"] == nil {
 		t.Fatalf("job = %v", rows[0])
 	}
-	job, _ := e.Row("asyncoperations", rows[0]["asyncoperationid"].(string))
+	jobID, _ := rows[0]["asyncoperationid"].(string)
+	job, _ := e.Row("asyncoperations", jobID)
 	for key, want := range map[string]any{
 		"statecode": int64(3), "statuscode": int64(31), "operationtype": int64(1), "retrycount": int64(0),
 		"_owningextensionid_value": step, "_regardingobjectid_value": id, "primaryentitytype": "contact",

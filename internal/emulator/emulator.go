@@ -348,7 +348,8 @@ func (e *Emulator) seed(clientID string) {
 		t := e.schema[set]
 		for _, cols := range list {
 			cols["versionnumber"] = e.store.nextVersion()
-			e.store.put(set, cols[t.key].(string), &record{cols: cols})
+			id, _ := cols[t.key].(string)
+			e.store.put(set, id, &record{cols: cols})
 		}
 	}
 }

@@ -99,12 +99,12 @@ func (c *chance) pick(n int) int {
 	return c.rng.Intn(n)
 }
 
-// duration returns a duration in [0,max).
-func (c *chance) duration(max time.Duration) time.Duration {
-	if max <= 0 {
+// duration returns a duration in [0,limit).
+func (c *chance) duration(limit time.Duration) time.Duration {
+	if limit <= 0 {
 		return 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Duration(c.rng.Int63n(int64(max)))
+	return time.Duration(c.rng.Int63n(int64(limit)))
 }

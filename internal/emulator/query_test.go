@@ -335,8 +335,9 @@ func TestCatalogueIsStable(t *testing.T) {
 	r := c.do("GET", "sdkmessages?$select=name&$orderby=name", nil).mustStatus(t, http.StatusOK)
 	var names []string
 	for _, row := range r.values() {
-		names = append(names, row["name"].(string))
-		if row["sdkmessageid"] != SDKMessageID(row["name"].(string)) {
+		name, _ := row["name"].(string)
+		names = append(names, name)
+		if row["sdkmessageid"] != SDKMessageID(name) {
 			t.Fatalf("message %v has id %v", row["name"], row["sdkmessageid"])
 		}
 	}

@@ -124,12 +124,12 @@ func (t *table) add(c *column, opts ...colOpt) *table {
 	return t
 }
 
-func (t *table) str(name string, max int, opts ...colOpt) *table {
-	return t.add(&column{name: name, kind: kindString, maxLen: max}, opts...)
+func (t *table) str(name string, maxLen int, opts ...colOpt) *table {
+	return t.add(&column{name: name, kind: kindString, maxLen: maxLen}, opts...)
 }
 
-func (t *table) memo(name string, max int, opts ...colOpt) *table {
-	return t.add(&column{name: name, kind: kindMemo, maxLen: max}, opts...)
+func (t *table) memo(name string, maxLen int) *table {
+	return t.add(&column{name: name, kind: kindMemo, maxLen: maxLen})
 }
 
 func (t *table) integer(name string, opts ...colOpt) *table {
@@ -168,9 +168,8 @@ func (t *table) lookup(name string, bindable bool, opt colOpt, targetsAndNavs ..
 	return t
 }
 
-func (t *table) collection(name, target, column string) *table {
+func (t *table) collection(name, target, column string) {
 	t.collNavs[name] = &collectionNav{name: name, target: target, column: column}
-	return t
 }
 
 // lookupKey is the name under which a lookup is stored and read: _<name>_value.

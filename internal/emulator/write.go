@@ -446,7 +446,8 @@ func (e *Emulator) representationOptions(c *call, t *table) (*odata.Options, *ap
 // row (honoring $select) with Prefer: return=representation.
 func (e *Emulator) respondWrite(c *call, t *table, res *writeResult, o *odata.Options, representationStatus int) {
 	if o == nil {
-		c.w.Header().Set("OData-EntityId", c.base+"/"+t.set+"("+res.rec.cols[t.key].(string)+")")
+		id, _ := res.rec.cols[t.key].(string)
+		c.w.Header().Set("OData-EntityId", c.base+"/"+t.set+"("+id+")")
 		c.w.WriteHeader(http.StatusNoContent)
 		return
 	}

@@ -65,7 +65,7 @@ func requireHashiCorpTerraform(t *testing.T, minimum string) {
 }
 
 // adoptWorkspace is a workspace configured for e with the guide's query file.
-func adoptWorkspace(t *testing.T, e interface{ URL() string }, provider string) *tfcli.Workspace {
+func adoptWorkspace(t *testing.T, provider string) *tfcli.Workspace {
 	t.Helper()
 	ws := newWorkspace(t)
 	query, err := os.ReadFile(filepath.Join("..", "..", "examples", "guides", "migrating", "adopt", "adopt.tfquery.hcl"))
@@ -89,7 +89,7 @@ func TestAdopt_queryGeneratesConfiguration(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	est := seedHandBuiltEstate(t, e)
-	ws := adoptWorkspace(t, e, providerBlock(e))
+	ws := adoptWorkspace(t, providerBlock(e))
 
 	mustRun(t, ws, "query", "-generate-config-out=generated.tf", "-no-color")
 	b, err := os.ReadFile(filepath.Join(ws.Dir, "generated.tf"))

@@ -59,7 +59,7 @@ resource "dataverse_webhook_step" "other" {
 func TestAccWebhookStepImage_unknownColumnRefusedAtPlan(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	_, stepID := seededStep(t, e, "Update", "account", 40, 1)
+	_, stepID := seededStep(t, e, "Update", 40, 1)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{

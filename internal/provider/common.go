@@ -172,7 +172,7 @@ func timeoutsBlock(ctx context.Context) schema.Block {
 // lockKey locks the mutex of key (compared without case) in m and returns its unlock.
 func lockKey(m *sync.Map, key string) func() {
 	v, _ := m.LoadOrStore(strings.ToLower(key), &sync.Mutex{})
-	mu := v.(*sync.Mutex)
+	mu, _ := v.(*sync.Mutex) // the map holds only mutexes
 	mu.Lock()
 	return mu.Unlock
 }

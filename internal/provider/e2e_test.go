@@ -37,7 +37,8 @@ func builtProvider(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		dir, err := os.MkdirTemp("", "dataverse-provider-bin-")
+		// One build serves every test of the process, so it outlives any one test's TempDir.
+		dir, err := os.MkdirTemp("", "dataverse-provider-bin-") //nolint:usetesting // shared by all tests
 		if err != nil {
 			buildErr = err
 			return

@@ -113,7 +113,8 @@ func (d *providerData) webhookName(id string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return v.(string), true
+	name, ok := v.(string)
+	return name, ok
 }
 
 // withMasks returns ctx with every known secret masked in tflog output.
@@ -186,7 +187,7 @@ func newProviderData(s resolvedSettings, version string) (*providerData, error) 
 	client, err := dataverse.New(dataverse.Config{
 		EnvironmentURL:        s.auth.EnvironmentURL,
 		TokenSource:           tokens,
-		HTTPClient:            &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		HTTPClient:            &http.Client{Transport: defaultTransport()},
 		MaxRetries:            s.maxRetries,
 		MaxConcurrentRequests: s.maxConcurrent,
 		RequestTimeout:        s.requestTimeout,
@@ -237,3 +238,12 @@ func (p *dataverseProvider) DataSources(_ context.Context) []func() datasource.D
 }
 
 const defaultRequestTimeout = 2 * time.Minute
+
+// defaultTransport is a copy of the standard library's transport, so that settings made on it
+// stay with this provider's client.
+func defaultTransport() http.RoundTripper {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return http.DefaultTransport
+}

@@ -204,7 +204,8 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 			resp.Diagnostics.AddAttributeError(path.Root(want), "Invalid webhook secret", authValueErrorText(want, err))
 		}
 	} else {
-		pairs, diags := mapValue(ctx, present[want].(types.Map))
+		configured, _ := present[want].(types.Map) // every secret attribute but the key is a map
+		pairs, diags := mapValue(ctx, configured)
 		resp.Diagnostics.Append(diags...)
 		if diags.HasError() || pairs == nil {
 			return

@@ -317,7 +317,7 @@ func TestAccWebhookStepImage_importedPropertyKept(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	const postOperation, synchronous = 40, 0
-	c, stepID := seededStep(t, e, "Merge", "account", postOperation, synchronous)
+	c, stepID := seededStep(t, e, "Merge", postOperation, synchronous)
 	imageID, err := c.Create(context.Background(), imageSet, map[string]any{
 		"entityalias": "subordinate", "name": "subordinate", "imagetype": 0, "messagepropertyname": "SubordinateId",
 		"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + stepID + ")",
@@ -497,7 +497,7 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 
 // seededStep registers, outside Terraform, a webhook and a step on message and table with the
 // given stage and mode, and returns the step id, so a configuration can name it before planning.
-func seededStep(t *testing.T, e *emulator.Emulator, message, table string, stage, mode int) (*dvuser.Client, string) {
+func seededStep(t *testing.T, e *emulator.Emulator, message string, stage, mode int) (*dvuser.Client, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -515,7 +515,7 @@ func seededStep(t *testing.T, e *emulator.Emulator, message, table string, stage
 		"name": "seeded: " + message, "mode": mode, "stage": stage, "rank": 1, "supporteddeployment": 0,
 		"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + hook + ")",
 		"sdkmessageid@odata.bind":                 "/sdkmessages(" + emulator.SDKMessageID(message) + ")",
-		"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + emulator.SDKMessageFilterID(message, table) + ")",
+		"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + emulator.SDKMessageFilterID(message, "account") + ")",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -562,7 +562,7 @@ func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := startEmulator(t)
-			c, stepID := seededStep(t, e, tc.message, "account", tc.stage, tc.mode)
+			c, stepID := seededStep(t, e, tc.message, tc.stage, tc.mode)
 			if tc.existingAlias != "" {
 				if _, err := c.Create(context.Background(), imageSet, map[string]any{
 					"entityalias": tc.existingAlias, "name": "existing", "imagetype": 0, "messagepropertyname": "Target",

@@ -29,7 +29,8 @@ var stepsByWebhook sync.Map // claimKey{client, lower-case webhook id} -> *webho
 
 func stepsOf(client *dataverse.Client, webhookID string) *webhookSteps {
 	v, _ := stepsByWebhook.LoadOrStore(claimKey{client, strings.ToLower(webhookID)}, &webhookSteps{steps: map[string]dataverse.Step{}})
-	return v.(*webhookSteps)
+	ws, _ := v.(*webhookSteps) // the map holds only these
+	return ws
 }
 
 // noteNewWebhook records that a webhook was just created, so it has no step yet (a webhook

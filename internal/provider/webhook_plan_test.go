@@ -44,7 +44,7 @@ resource "dataverse_webhook" "test" {
 func TestAccWebhook_nameInUseRefusedAtPlan(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	seededStep(t, e, "Update", "account", 40, 1) // a webhook named "seeded"
+	seededStep(t, e, "Update", 40, 1) // a webhook named "seeded"
 	var cfg strings.Builder
 	cfg.WriteString(providerBlock(e))
 	for i := range 5 {

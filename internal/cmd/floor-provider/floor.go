@@ -15,8 +15,8 @@ import (
 // floorProvider takes its metadata and schemas from the real provider and nothing else.
 type floorProvider struct{ real provider.Provider }
 
-func newFloor(real func() provider.Provider) func() provider.Provider {
-	return func() provider.Provider { return floorProvider{real: real()} }
+func newFloor(newReal func() provider.Provider) func() provider.Provider {
+	return func() provider.Provider { return floorProvider{real: newReal()} }
 }
 
 func (p floorProvider) Metadata(ctx context.Context, req provider.MetadataRequest, resp *provider.MetadataResponse) {

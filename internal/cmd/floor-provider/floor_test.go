@@ -15,9 +15,9 @@ import (
 func TestFloorHasTheProvidersSchemas(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	real := dvprovider.New("test")()
+	full := dvprovider.New("test")()
 	floor := newFloor(dvprovider.New("test"))()
-	realResources, floorResources := real.Resources(ctx), floor.Resources(ctx)
+	realResources, floorResources := full.Resources(ctx), floor.Resources(ctx)
 	if len(floorResources) == 0 || len(floorResources) != len(realResources) {
 		t.Fatalf("floor has %d resources, the provider %d", len(floorResources), len(realResources))
 	}
@@ -34,7 +34,7 @@ func TestFloorHasTheProvidersSchemas(t *testing.T) {
 		}
 	}
 	var rp, fp provider.SchemaResponse
-	real.Schema(ctx, provider.SchemaRequest{}, &rp)
+	full.Schema(ctx, provider.SchemaRequest{}, &rp)
 	floor.Schema(ctx, provider.SchemaRequest{}, &fp)
 	if len(rp.Schema.Attributes) == 0 || len(rp.Schema.Attributes) != len(fp.Schema.Attributes) {
 		t.Errorf("provider schema: floor has %d attributes, the provider %d", len(fp.Schema.Attributes), len(rp.Schema.Attributes))

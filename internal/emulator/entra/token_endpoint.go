@@ -195,7 +195,7 @@ func (s *Service) authenticateClient(ctx context.Context, tenant, clientID strin
 			if oerr := s.verifyCertificateAssertion(tenant, clientID, client, assertion); oerr != nil {
 				return "", oerr
 			}
-		} else if oerr := s.verifyFederatedAssertion(ctx, clientID, client, assertion, unverified.Issuer); oerr != nil {
+		} else if oerr := s.verifyFederatedAssertion(ctx, client, assertion, unverified.Issuer); oerr != nil {
 			return "", oerr
 		}
 		return "2", nil
@@ -271,7 +271,7 @@ func (s *Service) verifyCertificateAssertion(tenant, clientID string, client reg
 
 // verifyFederatedAssertion checks an assertion issued by an external identity
 // provider against the application's federated identity credentials.
-func (s *Service) verifyFederatedAssertion(ctx context.Context, clientID string, client registeredClient, assertion, issuer string) *oauthError {
+func (s *Service) verifyFederatedAssertion(ctx context.Context, client registeredClient, assertion, issuer string) *oauthError {
 	issuer = strings.TrimRight(issuer, "/")
 	var trusted []federatedCredential
 	for _, fc := range client.federated {

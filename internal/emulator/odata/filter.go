@@ -317,7 +317,8 @@ func keywordLiteral(word string) (*literalNode, bool) {
 
 func literalFromToken(t token) *literalNode {
 	if t.kind == tokGUID {
-		return &literalNode{val: guidValue(t.val.(string))}
+		s, _ := t.val.(string) // the lexer stores a GUID token as its text
+		return &literalNode{val: guidValue(s)}
 	}
 	return &literalNode{val: t.val}
 }

@@ -195,7 +195,8 @@ func (tb table) query(t *testing.T, raw string) []string {
 	}
 	ids := []string{}
 	for _, row := range matched {
-		ids = append(ids, row["id"].(string))
+		id, _ := row["id"].(string)
+		ids = append(ids, id)
 	}
 	return ids
 }

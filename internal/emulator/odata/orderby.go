@@ -22,7 +22,11 @@ func ParseOrderBy(s string, aliases map[string]string) ([]OrderKey, error) {
 			if err != nil {
 				return nil, err
 			}
-			path = n.(*pathNode).path
+			pn, ok := n.(*pathNode)
+			if !ok {
+				return nil, badQuery("The $orderby expression '%s' is not a property path.", s)
+			}
+			path = pn.path
 		case tokAlias:
 			p.advance()
 			n, err := p.resolveAlias(t)
