@@ -1,0 +1,54 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// apiErrorDetail writes a diagnostic detail that says what to do, then Dataverse's own words.
+func apiErrorDetail(action string, err error) string {
+	var apiErr *dataverse.Error
+	if errors.As(err, &apiErr) {
+		code := apiErr.Code
+		if code == "" {
+			code = "(none)"
+		}
+		detail := fmt.Sprintf("%s failed: Dataverse answered HTTP %d, error code %s: %s\n\nRequest: %s %s",
+			action, apiErr.StatusCode, code, apiErr.Message, apiErr.Method, apiErr.Path)
+		// The client adds why it stopped retrying ("gave up after 10 attempts", a Retry-After
+		// past the deadline) after the answer's own text.
+		if full, answer := err.Error(), apiErr.Error(); strings.HasPrefix(full, answer) && len(full) > len(answer) {
+			detail += "\n\nRetries: " + strings.TrimSpace(full[len(answer):])
+		}
+		return detail
+	}
+	return fmt.Sprintf("%s failed: %v", action, err)
+}
+
+// quotedList renders names for descriptions and messages: `a`, `b` or `c`.
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "`" + n + "`"
+	}
+	switch len(q) {
+	case 0:
+		return ""
+	case 1:
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// reportDeleteError reports a failed delete. A row already gone counts as deleted: deletes
+// cascade from webhooks to steps to images.
+func reportDeleteError(err error, what, id string, diags *diag.Diagnostics) {
+	if err != nil && !errors.Is(err, dataverse.ErrNotFound) {
+		diags.AddError("Could not delete the "+what, apiErrorDetail(fmt.Sprintf("Deleting %s %s", what, id), err))
+	}
+}

@@ -1,0 +1,44 @@
+package provider
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// providerDataFrom unpacks what Configure handed to a resource or data source. It returns nil
+// when the provider is not configured yet (Terraform validates before it configures).
+func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", data))
+		return nil
+	}
+	return pd
+}
+
+// requireClient reports a clear error when an operation needs the API but the provider
+// block could not be configured (for example its URL is unknown until apply).
+func requireClient(pd *providerData, diags *diag.Diagnostics) *dataverse.Client {
+	if pd == nil || pd.client == nil {
+		diags.AddError("Provider not configured",
+			"The dataverse provider has no client: its configuration was incomplete or unknown. Check the provider block and its environment variables.")
+		return nil
+	}
+	return pd.client
+}
+
+// lockKey locks the mutex of key (compared without case) in m and returns its unlock.
+func lockKey(m *sync.Map, key string) func() {
+	v, _ := m.LoadOrStore(strings.ToLower(key), &sync.Mutex{})
+	mu, _ := v.(*sync.Mutex) // the map holds only mutexes
+	mu.Lock()
+	return mu.Unlock
+}

@@ -1,0 +1,65 @@
+package provider
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+)
+
+// idAttribute is a resource's computed primary key, stable across updates.
+func idAttribute(description string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Computed:            true,
+		MarkdownDescription: description,
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+}
+
+// timeoutsBlock is the timeouts block every resource has; defaultTimeout applies to each
+// operation not given.
+func timeoutsBlock(ctx context.Context) schema.Block {
+	how := "as a duration such as `30s`, `5m` or `1h30m` (units `s`, `m`, `h`), including the waits " +
+		"of retries after throttling and transient errors. Defaults to `" + strings.TrimSuffix(defaultTimeout.String(), "0s") + "`."
+	return timeouts.Block(ctx, timeouts.Opts{
+		Create: true, Read: true, Update: true, Delete: true,
+		CreateDescription: "How long a create may take, " + how,
+		ReadDescription:   "How long a read (each refresh and plan) may take, " + how,
+		UpdateDescription: "How long an update may take, " + how,
+		DeleteDescription: "How long a delete may take, " + how,
+	})
+}
+
+// solutionRequiresReplace replaces a row whose solution changes, since a component joins its
+// solution when it is created. A row that has no recorded solution (imported, or created
+// without one) only records the configured value: replacing it would delete the row and its
+// children for no gain.
+func solutionRequiresReplace() planmodifier.String {
+	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !req.StateValue.IsNull()
+	}, "Changing the solution replaces the resource, unless it had none recorded (for example after an import).",
+		"Changing the solution replaces the resource, unless it had none recorded (for example after an import).")
+}
+
+// solutionAttribute is the solution_unique_name attribute of a resource that can join a solution.
+func solutionAttribute(what string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional: true,
+		MarkdownDescription: "Unique name of an unmanaged solution to add the " + what + " to when it is created " +
+			"(`MSCRM.SolutionUniqueName`). Changing it replaces the " + what + "; setting it where none was recorded " +
+			"(as after an import) only records it.",
+		PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
+		Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
+	}
+}
+
+// computedString is a read-only string attribute of a data source's nested objects.
+func computedString(description string) dsschema.StringAttribute {
+	return dsschema.StringAttribute{Computed: true, MarkdownDescription: description}
+}
