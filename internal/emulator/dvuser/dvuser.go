@@ -121,12 +121,3 @@ func (c *Client) Update(ctx context.Context, set, id string, cols map[string]any
 	}
 	return resp.Body.Close()
 }
-
-// Delete removes a row.
-func (c *Client) Delete(ctx context.Context, set, id string) error {
-	resp, err := c.do(ctx, http.MethodDelete, fmt.Sprintf("%s(%s)", set, id), nil)
-	if err != nil {
-		return err
-	}
-	return resp.Body.Close()
-}

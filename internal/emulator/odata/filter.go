@@ -63,11 +63,16 @@ type funcNode struct {
 }
 
 func (*literalNode) isNode() {}
-func (*pathNode) isNode()    {}
-func (*notNode) isNode()     {}
+
+func (*pathNode) isNode() {}
+
+func (*notNode) isNode() {}
+
 func (*logicalNode) isNode() {}
+
 func (*compareNode) isNode() {}
-func (*funcNode) isNode()    {}
+
+func (*funcNode) isNode() {}
 
 // stringFunctions are the canonical functions Dataverse supports in $filter.
 var stringFunctions = map[string]func(s, sub string) bool{
@@ -700,23 +705,4 @@ func (f *Filter) String() string {
 		return ""
 	}
 	return f.src
-}
-
-// literals returns the values of the filter's literals in source order
-// (GUIDs as their text), for tests that check how literals were read.
-func (f *Filter) literals() []any {
-	var out []any
-	if f == nil {
-		return out
-	}
-	visit(f.root, func(n node) {
-		if x, ok := n.(*literalNode); ok {
-			if g, isGUID := x.val.(guidValue); isGUID {
-				out = append(out, string(g))
-			} else {
-				out = append(out, x.val)
-			}
-		}
-	})
-	return out
 }
