@@ -93,6 +93,14 @@ type providerData struct {
 	webhookNames sync.Map
 	// plannedWebhookNames catches two webhooks of one configuration with the same name.
 	plannedWebhookNames plannedNames
+	// claims holds the rows the resources of this provider created or adopted (adopt.go).
+	claims rowClaims
+	// stepsByWebhook is what is known of each webhook's steps (step_identity.go).
+	stepsByWebhook sync.Map // lower-case webhook id → *webhookSteps
+	// webhookNameLocks serializes the name check and the write of webhooks of one name.
+	webhookNameLocks sync.Map // lower-case name → *sync.Mutex
+	// imageLocks serializes the alias check and the write of images on one step.
+	imageLocks sync.Map // lower-case step id → *sync.Mutex
 }
 
 // operationContext masks secrets in logs and bounds a resource operation by its configured

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -29,10 +28,6 @@ const (
 	webhookDescriptionMax = dataverse.MaxWebhookDescriptionLength
 	defaultTimeout        = 10 * time.Minute
 )
-
-// webhookNameLocks serializes the name check and the write of webhooks with the same name in
-// this provider process (lower-case name → *sync.Mutex).
-var webhookNameLocks sync.Map
 
 // The write-only attribute that carries the secret for each auth type.
 var authAttributeByType = map[dataverse.AuthType]string{
@@ -381,7 +376,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 
 	name := plan.Name.ValueString()
 	// Held from the check to the create, so two webhooks of one apply cannot both take a name.
-	defer lockKey(&webhookNameLocks, name)()
+	defer lockKey(&r.data.webhookNameLocks, name)()
 	idFor := func(n int) string { return dataverse.WebhookIDFor(name, n) }
 	own, free := r.checkNameFree(ctx, client, name, "", idFor, &resp.Diagnostics)
 	if !free {
@@ -398,7 +393,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	created, adopted := own, own != nil
 	if own == nil {
 		var err error
-		created, adopted, err = createDerived(ctx, client, idFor, func(id string) (*dataverse.Webhook, error) {
+		created, adopted, err = createDerived(ctx, &r.data.claims, idFor, func(id string) (*dataverse.Webhook, error) {
 			in := want
 			in.ID = id
 			return client.CreateWebhook(ctx, in)
@@ -415,7 +410,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 		}
 	}
 	if !adopted {
-		noteNewWebhook(client, created.ID)
+		noteNewWebhook(r.data, created.ID)
 	} else {
 		if created = adoptWebhook(ctx, client, created, want, &resp.Diagnostics); created == nil {
 			return
@@ -466,7 +461,7 @@ func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.C
 		if strings.EqualFold(w.ID, selfID) {
 			continue
 		}
-		if selfID == "" && idFor != nil && isDerivedID(w.ID, idFor) && claim(client, w.ID) {
+		if selfID == "" && idFor != nil && isDerivedID(w.ID, idFor) && r.data.claims.claim(w.ID) {
 			return &w, true
 		}
 		addNameInUse(diags, w)
@@ -520,7 +515,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 
 	var in dataverse.WebhookUpdate
 	if !plan.Name.Equal(state.Name) {
-		defer lockKey(&webhookNameLocks, plan.Name.ValueString())()
+		defer lockKey(&r.data.webhookNameLocks, plan.Name.ValueString())()
 		if _, free := r.checkNameFree(ctx, client, plan.Name.ValueString(), state.ID.ValueString(), nil, &resp.Diagnostics); !free {
 			return
 		}

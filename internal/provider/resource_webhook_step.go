@@ -477,12 +477,12 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 		Enabled:             plan.Enabled.ValueBool(),
 		SolutionUniqueName:  plan.SolutionUniqueName.ValueString(),
 	}
-	release, ok := reserveTrigger(ctx, client, want, named, &resp.Diagnostics)
+	release, ok := reserveTrigger(ctx, r.data, want, named, &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	var createErr error // a step created but not disabled comes back with an error
-	step, adopted, err := createDerived(ctx, client, func(n int) string { return dataverse.StepIDFor(want, n) },
+	step, adopted, err := createDerived(ctx, &r.data.claims, func(n int) string { return dataverse.StepIDFor(want, n) },
 		func(id string) (*dataverse.Step, error) {
 			in := want
 			in.ID = id
@@ -517,17 +517,17 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		plan.Images = types.ListNull(stepImageEntryType) // the tainted step is replaced with its images
 	} else {
-		plan.Images = writeImages(ctx, client, step.ID, plan.Images, types.ListNull(stepImageEntryType), &resp.Diagnostics)
+		plan.Images = writeImages(ctx, r.data, step.ID, plan.Images, types.ListNull(stepImageEntryType), &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 // writeImages brings the managed images from have to want and returns them as stored.
-func writeImages(ctx context.Context, client *dataverse.Client, stepID string, want, have types.List, diags *diag.Diagnostics) types.List {
+func writeImages(ctx context.Context, data *providerData, stepID string, want, have types.List, diags *diag.Diagnostics) types.List {
 	if want.IsNull() && have.IsNull() {
 		return want
 	}
-	out := syncImages(ctx, client, stepID, imageEntries(ctx, want, diags), imageEntries(ctx, have, diags), diags)
+	out := syncImages(ctx, data, stepID, imageEntries(ctx, want, diags), imageEntries(ctx, have, diags), diags)
 	if want.IsNull() && len(out) == 0 {
 		return want
 	}
@@ -658,7 +658,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	defer cancel()
 
 	id := state.ID.ValueString()
-	defer forgetWebhookSteps(client, state.WebhookID.ValueString(), plan.WebhookID.ValueString())
+	defer forgetWebhookSteps(r.data, state.WebhookID.ValueString(), plan.WebhookID.ValueString())
 	var in dataverse.StepUpdate
 	if !plan.Message.Equal(state.Message) || !plan.Table.Equal(state.Table) {
 		f := checkMessagePair(ctx, client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
@@ -737,7 +737,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	if step != nil {
 		resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
 	}
-	plan.Images = writeImages(ctx, client, id, plan.Images, state.Images, &resp.Diagnostics)
+	plan.Images = writeImages(ctx, r.data, id, plan.Images, state.Images, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -751,7 +751,7 @@ func (r *webhookStepResource) Delete(ctx context.Context, req resource.DeleteReq
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
 
-	defer forgetWebhookSteps(client, state.WebhookID.ValueString())
+	defer forgetWebhookSteps(r.data, state.WebhookID.ValueString())
 	// Deleting the webhook cascades to its steps, so a step may already be gone.
 	reportDeleteError(client.DeleteStep(ctx, state.ID.ValueString()), "webhook step", state.ID.ValueString(), &resp.Diagnostics)
 }

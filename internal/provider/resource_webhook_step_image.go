@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -27,11 +26,11 @@ const (
 	imageNameMax  = dataverse.MaxImageNameLength
 )
 
-// imageLocks serializes the alias check and write of images on the same step within this
-// provider process, so two images created in one apply cannot both claim an alias.
-var imageLocks sync.Map // lower-case step id → *sync.Mutex
-
-func lockStepImages(stepID string) func() { return lockKey(&imageLocks, stepID) }
+// lockStepImages serializes the alias check and write of images on one step, so two images
+// created in one apply cannot both claim an alias.
+func lockStepImages(data *providerData, stepID string) func() {
+	return lockKey(&data.imageLocks, stepID)
+}
 
 // NewWebhookStepImageResource returns the dataverse_webhook_step_image resource.
 func NewWebhookStepImageResource() resource.Resource {
@@ -209,7 +208,7 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 		}
 	}
 	if aliasChanged && !plan.Alias.IsUnknown() {
-		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), leftByLostApply(client, stepID, plan.Alias.ValueString(), state), &resp.Diagnostics)
+		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), leftByLostApply(&r.data.claims, stepID, plan.Alias.ValueString(), state), &resp.Diagnostics)
 	}
 }
 
@@ -332,11 +331,11 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 
 	// The plan checked the alias against the images that existed then; images of the same step
 	// created in this apply are only visible now.
-	unlock := lockStepImages(stepID)
+	unlock := lockStepImages(r.data, stepID)
 	defer unlock()
 	idFor := func(n int) string { return dataverse.StepImageIDFor(stepID, alias, n) }
 	own := checkAliasFree(ctx, client, stepID, alias, "", func(id string) bool {
-		return isDerivedID(id, idFor) && claim(client, id)
+		return isDerivedID(id, idFor) && r.data.claims.claim(id)
 	}, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -352,7 +351,7 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	img, adopted := own, own != nil
 	if own == nil {
 		var err error
-		img, adopted, err = createDerived(ctx, client, idFor, func(id string) (*dataverse.StepImage, error) {
+		img, adopted, err = createDerived(ctx, &r.data.claims, idFor, func(id string) (*dataverse.StepImage, error) {
 			in := want
 			in.ID = id
 			return client.CreateStepImage(ctx, in)
@@ -374,12 +373,12 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 
 // leftByLostApply recognizes, when planning a new image, an image left under its own id by an
 // apply that did not record it: Create takes that one over, so the plan must not refuse it.
-func leftByLostApply(client *dataverse.Client, stepID, alias string, state *webhookStepImageModel) func(id string) bool {
+func leftByLostApply(claims *rowClaims, stepID, alias string, state *webhookStepImageModel) func(id string) bool {
 	if state != nil {
 		return nil
 	}
 	return func(id string) bool {
-		return isDerivedID(id, func(n int) string { return dataverse.StepImageIDFor(stepID, alias, n) }) && !claimed(client, id)
+		return isDerivedID(id, func(n int) string { return dataverse.StepImageIDFor(stepID, alias, n) }) && !claims.claimed(id)
 	}
 }
 
@@ -494,7 +493,7 @@ func (r *webhookStepImageResource) Update(ctx context.Context, req resource.Upda
 		return
 	}
 	if in.EntityAlias != nil {
-		unlock := lockStepImages(stepID)
+		unlock := lockStepImages(r.data, stepID)
 		defer unlock()
 		checkAliasFree(ctx, client, stepID, alias, id, nil, &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {

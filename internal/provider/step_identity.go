@@ -25,17 +25,15 @@ type webhookSteps struct {
 	pending int
 }
 
-var stepsByWebhook sync.Map // claimKey{client, lower-case webhook id} -> *webhookSteps
-
-func stepsOf(client *dataverse.Client, webhookID string) *webhookSteps {
-	v, _ := stepsByWebhook.LoadOrStore(claimKey{client, strings.ToLower(webhookID)}, &webhookSteps{steps: map[string]dataverse.Step{}})
+func stepsOf(data *providerData, webhookID string) *webhookSteps {
+	v, _ := data.stepsByWebhook.LoadOrStore(strings.ToLower(webhookID), &webhookSteps{steps: map[string]dataverse.Step{}})
 	return v.(*webhookSteps)
 }
 
 // noteNewWebhook records that a webhook was just created, so it has no step yet (a webhook
 // replaced in this apply comes back under its old id, without the steps it had).
-func noteNewWebhook(client *dataverse.Client, webhookID string) {
-	ws := stepsOf(client, webhookID)
+func noteNewWebhook(data *providerData, webhookID string) {
+	ws := stepsOf(data, webhookID)
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	ws.dropKnown()
@@ -53,9 +51,9 @@ func (ws *webhookSteps) dropKnown() {
 
 // forgetWebhookSteps drops what is known of a webhook's steps after a step changed or left it.
 // Steps being created are kept.
-func forgetWebhookSteps(client *dataverse.Client, webhookIDs ...string) {
+func forgetWebhookSteps(data *providerData, webhookIDs ...string) {
 	for _, id := range webhookIDs {
-		ws := stepsOf(client, id)
+		ws := stepsOf(data, id)
 		ws.mu.Lock()
 		ws.known = false
 		ws.dropKnown()
@@ -67,8 +65,9 @@ func forgetWebhookSteps(client *dataverse.Client, webhookIDs ...string) {
 // given in the configuration (named), has its name; otherwise it records want until release is
 // called with the outcome of the create (nil: nothing made). Default names may repeat: two Update
 // steps of one table that filter on different columns get the same one.
-func reserveTrigger(ctx context.Context, client *dataverse.Client, want dataverse.StepCreate, named bool, diags *diag.Diagnostics) (release func(created *dataverse.Step), ok bool) {
-	ws := stepsOf(client, want.WebhookID)
+func reserveTrigger(ctx context.Context, data *providerData, want dataverse.StepCreate, named bool, diags *diag.Diagnostics) (release func(created *dataverse.Step), ok bool) {
+	client := data.client
+	ws := stepsOf(data, want.WebhookID)
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if !ws.known {
@@ -84,7 +83,7 @@ func reserveTrigger(ctx context.Context, client *dataverse.Client, want datavers
 	}
 	for _, s := range ws.steps {
 		// A row under one of this step's own ids is this step, left by an earlier attempt.
-		if isDerivedID(s.ID, func(n int) string { return dataverse.StepIDFor(want, n) }) && !claimed(client, s.ID) {
+		if isDerivedID(s.ID, func(n int) string { return dataverse.StepIDFor(want, n) }) && !data.claims.claimed(s.ID) {
 			continue
 		}
 		other := fmt.Sprintf("step %s (%q)", s.ID, s.Name)
