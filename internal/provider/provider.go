@@ -93,6 +93,8 @@ type providerData struct {
 	webhookNames sync.Map
 	// plannedWebhookNames catches two webhooks of one configuration with the same name.
 	plannedWebhookNames plannedNames
+	// plannedSteps catches two steps of one webhook that would fire identically.
+	plannedSteps plannedSteps
 	// claims holds the rows the resources of this provider created or adopted (adopt.go).
 	claims rowClaims
 	// stepsByWebhook is what is known of each webhook's steps (step_identity.go).

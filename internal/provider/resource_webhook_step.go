@@ -280,6 +280,11 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("name"), plan.Name)...)
 		}
 	}
+	triggerChanged := state == nil || pairChanged || stageChanged || !plan.Mode.Equal(state.Mode) ||
+		!plan.FilteringAttributes.Equal(state.FilteringAttributes) || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString())
+	if triggerChanged && known(plan.WebhookID, plan.Mode, plan.FilteringAttributes) && !resp.Diagnostics.HasError() {
+		r.checkTrigger(ctx, req.Config.Raw, plan, state, &resp.Diagnostics)
+	}
 	if !resp.Diagnostics.HasError() {
 		checkColumns(ctx, r.data.client, plan.Table.ValueString(), stepColumnLists(ctx, plan, state, &resp.Diagnostics), &resp.Diagnostics)
 	}
@@ -289,6 +294,25 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 	if state != nil && !resp.Diagnostics.HasError() {
 		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, state, managed, &resp.Diagnostics)
 	}
+}
+
+// checkTrigger refuses at plan a step that would fire as another step of its webhook does; what
+// is unknown here is checked when the step is created (reserveTrigger).
+func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.Value, plan webhookStepModel, state *webhookStepModel, diags *diag.Diagnostics) {
+	f, err := r.data.client.ResolveMessageFilter(ctx, plan.Message.ValueString(), plan.Table.ValueString())
+	mode, modeErr := dataverse.ParseStepMode(plan.Mode.ValueString())
+	stage, stageErr := dataverse.ParseStepStage(plan.Stage.ValueString())
+	if err != nil || modeErr != nil || stageErr != nil {
+		return // reported by checkMessagePair and the validators
+	}
+	selfID := ""
+	if state != nil {
+		selfID = state.ID.ValueString()
+	}
+	checkPlannedTrigger(ctx, r.data, config, dataverse.StepCreate{
+		WebhookID: plan.WebhookID.ValueString(), MessageID: f.MessageID, MessageFilterID: f.FilterID, Name: plan.Name.ValueString(),
+		Mode: mode, Stage: stage, FilteringAttributes: setStrings(ctx, plan.FilteringAttributes, diags),
+	}, selfID, diags)
 }
 
 // unchangedStepKeepsItsName reports a step whose plan is its state, as every step of a no-change
