@@ -1,0 +1,74 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+)
+
+// An image its step cannot take, on a step created in the same apply, fails the apply after the
+// webhook and the step are written. A refresh, and a destroy (which plans the configuration once
+// more before it plans the destroy), must not refuse the image again, or what exists could not
+// be destroyed.
+func TestAccDestroy_neverBlockedByAFailedImage(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, step, image, want string
+	}{
+		{"post-image on Delete", `
+  message = "Delete"
+  table   = "account"
+`, `type  = "PostImage"`, `(?s)No post-image on Delete`},
+		{"post-image on PreOperation", `
+  message = "Update"
+  table   = "account"
+  mode    = "Synchronous"
+  stage   = "PreOperation"
+`, `type  = "PostImage"`, `(?s)Post-images need a PostOperation step`},
+		{"pre-image on Create", `
+  message = "Create"
+  table   = "account"
+`, `type  = "PreImage"`, `(?s)No pre-image on Create`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			config := imageConfig(e, tc.step, imageResource(tc.image+"\n  alias = \"row\""))
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				CheckDestroy:             checkNoRowsLeft(e),
+				Steps: []resource.TestStep{
+					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
+					{
+						// The webhook and the step the failed apply wrote are in state and in Dataverse.
+						RefreshState: true,
+						Check: resource.ComposeTestCheckFunc(
+							resource.TestCheckResourceAttrSet("dataverse_webhook_step.test", "id"),
+							rowsIn(e, "sdkmessageprocessingsteps", 1),
+						),
+					},
+					// A plan still refuses the image, as the apply that follows would.
+					{Config: config, PlanOnly: true, ExpectError: regexp.MustCompile(tc.want)},
+					// plan -destroy with refresh, then apply, as terraform destroy does.
+					{Config: config, Destroy: true, Check: rowsIn(e, "serviceendpoints", 0)},
+				},
+			})
+		})
+	}
+}
+
+// rowsIn checks how many rows an entity set of the emulator holds.
+func rowsIn(e *emulator.Emulator, set string, want int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := len(e.Rows(set)); got != want {
+			return fmt.Errorf("%s holds %d rows, want %d", set, got, want)
+		}
+		return nil
+	}
+}
