@@ -53,8 +53,9 @@ func TestAccDestroy_neverBlockedByAFailedImage(t *testing.T) {
 							rowsIn(e, "sdkmessageprocessingsteps", 1),
 						),
 					},
-					// A plan still refuses the image, as the apply that follows would.
-					{Config: config, PlanOnly: true, ExpectError: regexp.MustCompile(tc.want)},
+					// The image is tainted in state, and the next apply refuses it again.
+					{Config: config, PlanOnly: true, ExpectNonEmptyPlan: true},
+					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
 					// plan -destroy with refresh, then apply, as terraform destroy does.
 					{Config: config, Destroy: true, Check: rowsIn(e, "serviceendpoints", 0)},
 				},

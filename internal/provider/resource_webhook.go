@@ -303,6 +303,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return // destroy
 	}
 	requireSecretWhenSent(ctx, req, resp)
+	warnPort(ctx, req, resp)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(true))...)
 	var name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
@@ -317,6 +318,21 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		selfID, nameChanged = id.ValueString(), !strings.EqualFold(prior.ValueString(), name.ValueString())
 	}
 	checkPlannedName(r.data.withMasks(ctx), r.data, req.Config.Raw, name.ValueString(), selfID, nameChanged, &resp.Diagnostics)
+}
+
+// warnPort warns of a port Dataverse does not deliver to, once, when the URL is set or changed.
+func warnPort(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var planned, prior types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("url"), &planned)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("url"), &prior)...)
+	}
+	if planned.IsUnknown() || planned.IsNull() || planned.Equal(prior) {
+		return
+	}
+	if w := portWarning(planned.ValueString()); w != "" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("url"), portWarningSummary, w)
+	}
 }
 
 // encodedSecret reads the write-only secret from the configuration and encodes it.
@@ -637,6 +653,9 @@ func (webhookURLValidator) ValidateString(_ context.Context, req validator.Strin
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid webhook URL", problem)
 	}
 	for _, w := range warnings {
+		if w.summary == portWarningSummary {
+			continue // ModifyPlan gives it (warnPort)
+		}
 		resp.Diagnostics.AddAttributeWarning(req.Path, w.summary, w.detail)
 	}
 }

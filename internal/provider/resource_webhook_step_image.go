@@ -165,6 +165,13 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 			return
 		}
 	}
+	if refusedAtCreate(ctx, req.Private) {
+		// Nothing of it exists: it is checked as a new image. Terraform plans the configuration
+		// before a destroy as well, so what is refused here is said as a warning, which a
+		// destroy drops, and Create refuses it again.
+		state = nil
+		defer func() { resp.Diagnostics = asRefusedAtApply(resp.Diagnostics) }()
+	}
 
 	if cfg.Name.IsNull() {
 		plan.Name = plan.Alias
@@ -187,6 +194,12 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 	ctx = r.data.withMasks(ctx)
 	client := r.data.client
 	stepID := plan.StepID.ValueString()
+	if state == nil && r.data.claims.claimed(stepID) {
+		// The step was created in this apply, and Terraform plans the image again just before
+		// Create. Create makes the checks: one it fails there is kept in state (keepRefused),
+		// where one failed here would refuse the image again in every later plan, a destroy's too.
+		return
+	}
 
 	attrsChanged := state == nil || !plan.Attributes.Equal(state.Attributes)
 	if (typeChanged && !plan.Type.IsUnknown()) || attrsChanged {
@@ -312,6 +325,7 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	stepID := plan.StepID.ValueString()
 	prop, ok := r.messageProperty(ctx, client, plan, "", &resp.Diagnostics)
 	if !ok {
+		keepRefused(ctx, plan, resp)
 		return
 	}
 	imageType, err := dataverse.ParseImageType(plan.Type.ValueString())
@@ -338,6 +352,7 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 		return isDerivedID(id, idFor) && r.data.claims.claim(id)
 	}, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		keepRefused(ctx, plan, resp)
 		return
 	}
 	want := dataverse.StepImageCreate{
@@ -371,6 +386,58 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// refusedKey marks, in private state, an image Create refused before writing anything.
+const refusedKey = "refused_at_create"
+
+// keepRefused records an image Create refused before writing it, tainted in state, so that the
+// plans that follow (a destroy's among them) see an image already tried rather than a new one,
+// which their checks would refuse again, blocking the destroy of the step and webhook that the
+// same apply created. The id is the one the image would have had; no row has it.
+func keepRefused(ctx context.Context, plan webhookStepImageModel, resp *resource.CreateResponse) {
+	plan.ID = types.StringValue(dataverse.StepImageIDFor(plan.StepID.ValueString(), plan.Alias.ValueString(), 0))
+	if plan.MessagePropertyName.IsUnknown() {
+		plan.MessagePropertyName = types.StringNull()
+	}
+	if plan.Name.IsUnknown() {
+		plan.Name = plan.Alias
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, refusedKey, []byte("true"))...)
+}
+
+// privateData is what Read, ModifyPlan and Delete requests hold of the private state.
+type privateData interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+// refusedAtCreate reports an image kept in state by keepRefused.
+func refusedAtCreate(ctx context.Context, private privateData) bool {
+	if private == nil {
+		return false
+	}
+	v, _ := private.GetKey(ctx, refusedKey)
+	return string(v) == "true"
+}
+
+// asRefusedAtApply turns the errors of a plan of an image Create refused into warnings that say so.
+func asRefusedAtApply(in diag.Diagnostics) diag.Diagnostics {
+	const note = "\n\nThe last apply refused this image for this reason, and the next refuses it again unless the " +
+		"configuration changes. It is a warning here so that terraform destroy can still remove the step and webhook."
+	var out diag.Diagnostics
+	for _, d := range in {
+		if d.Severity() != diag.SeverityError {
+			out.Append(d)
+			continue
+		}
+		if at, ok := d.(diag.DiagnosticWithPath); ok {
+			out.AddAttributeWarning(at.Path(), d.Summary(), d.Detail()+note)
+		} else {
+			out.AddWarning(d.Summary(), d.Detail()+note)
+		}
+	}
+	return out
+}
+
 // leftByLostApply recognizes, when planning a new image, an image left under its own id by an
 // apply that did not record it: Create takes that one over, so the plan must not refuse it.
 func leftByLostApply(claims *rowClaims, stepID, alias string, state *webhookStepImageModel) func(id string) bool {
@@ -401,7 +468,7 @@ func imageMatches(found *dataverse.StepImage, want dataverse.StepImageCreate, di
 
 // messageProperty returns the planned message property, or, when the plan could not check the
 // image against its step (the step was created in the same apply, or the provider was not
-// configured yet), makes that check now, with the same messages.
+// configured yet), makes those checks now, columns included, with the same messages.
 func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *dataverse.Client, plan webhookStepImageModel, keep string, diags *diag.Diagnostics) (string, bool) {
 	if !plan.MessagePropertyName.IsUnknown() {
 		return plan.MessagePropertyName.ValueString(), true
@@ -410,7 +477,11 @@ func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *
 	if step == nil {
 		return "", false
 	}
-	return checkImageOnStep(step, plan.Type.ValueString(), keep, diags)
+	if cols := setStrings(ctx, plan.Attributes, diags); len(cols) > 0 {
+		checkColumns(ctx, client, step.Table, []columnList{{at: path.Root("attributes"), columns: cols}}, diags)
+	}
+	prop, ok := checkImageOnStep(step, plan.Type.ValueString(), keep, diags)
+	return prop, ok && !diags.HasError()
 }
 
 func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -419,6 +490,9 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 	client := requireClient(r.data, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if refusedAtCreate(ctx, req.Private) {
+		return // never written: nothing to read, and nothing to check
 	}
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Read, &resp.Diagnostics)
 	defer cancel()
@@ -515,6 +589,9 @@ func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.Dele
 	client := requireClient(r.data, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if refusedAtCreate(ctx, req.Private) {
+		return // never written
 	}
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
