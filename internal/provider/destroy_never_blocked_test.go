@@ -47,14 +47,14 @@ func TestAccDestroy_neverBlockedByAFailedImage(t *testing.T) {
 					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
 					{
 						// The webhook and the step the failed apply wrote are in state and in Dataverse.
-						RefreshState: true,
+						RefreshState:       true,
+						ExpectNonEmptyPlan: true, // the image is tainted: the next apply tries it again
 						Check: resource.ComposeTestCheckFunc(
 							resource.TestCheckResourceAttrSet("dataverse_webhook_step.test", "id"),
 							rowsIn(e, "sdkmessageprocessingsteps", 1),
 						),
 					},
-					// The image is tainted in state, and the next apply refuses it again.
-					{Config: config, PlanOnly: true, ExpectNonEmptyPlan: true},
+					// The next apply refuses the image again.
 					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
 					// plan -destroy with refresh, then apply, as terraform destroy does.
 					{Config: config, Destroy: true, Check: rowsIn(e, "serviceendpoints", 0)},

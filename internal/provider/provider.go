@@ -103,6 +103,8 @@ type providerData struct {
 	webhookNameLocks sync.Map // lower-case name → *sync.Mutex
 	// imageLocks serializes the alias check and the write of images on one step.
 	imageLocks sync.Map // lower-case step id → *sync.Mutex
+	// refusedImages are the images Create refused that this plan refreshed or this apply removed.
+	refusedImages sync.Map // refusedImageKey → refusedRead or refusedReplaced
 }
 
 // operationContext masks secrets in logs and bounds a resource operation by its configured

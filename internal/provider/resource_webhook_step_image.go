@@ -165,12 +165,16 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 			return
 		}
 	}
-	if refusedAtCreate(ctx, req.Private) {
-		// Nothing of it exists: it is checked as a new image. Terraform plans the configuration
-		// before a destroy as well, so what is refused here is said as a warning, which a
-		// destroy drops, and Create refuses it again.
-		state = nil
-		defer func() { resp.Diagnostics = asRefusedAtApply(resp.Diagnostics) }()
+	retried := false
+	if r.data != nil {
+		seen, refused := r.data.refusedImages.Load(refusedImageKey(plan.StepID, plan.Alias))
+		// Tainted in state, so planned as a new image: Terraform plans the configuration before
+		// a destroy as well, so what is refused here is said as a warning, which a destroy drops.
+		// Once this apply removed it to try again, Create alone checks it (as for a new step).
+		retried = refused && seen == refusedReplaced
+		if refused && !retried {
+			defer func() { resp.Diagnostics = asRefusedAtApply(resp.Diagnostics) }()
+		}
 	}
 
 	if cfg.Name.IsNull() {
@@ -194,7 +198,7 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 	ctx = r.data.withMasks(ctx)
 	client := r.data.client
 	stepID := plan.StepID.ValueString()
-	if state == nil && r.data.claims.claimed(stepID) {
+	if state == nil && (retried || r.data.claims.claimed(stepID)) {
 		// The step was created in this apply, and Terraform plans the image again just before
 		// Create. Create makes the checks: one it fails there is kept in state (keepRefused),
 		// where one failed here would refuse the image again in every later plan, a destroy's too.
@@ -405,18 +409,35 @@ func keepRefused(ctx context.Context, plan webhookStepImageModel, resp *resource
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, refusedKey, []byte("true"))...)
 }
 
-// privateData is what Read, ModifyPlan and Delete requests hold of the private state.
+// How this provider instance met an image Create refused: refreshed, or removed by an apply that
+// creates it again.
+const (
+	refusedRead     = "read"
+	refusedReplaced = "replaced"
+)
+
+// refusedImageKey names an image Create refused by its step and alias, the way the plan that
+// follows (which gets no prior state for a tainted resource) can find it.
+func refusedImageKey(stepID, alias types.String) string {
+	return strings.ToLower(stepID.ValueString()) + "/" + alias.ValueString()
+}
+
+// privateData is what Read and Delete requests hold of the private state.
 type privateData interface {
 	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
 }
 
-// refusedAtCreate reports an image kept in state by keepRefused.
-func refusedAtCreate(ctx context.Context, private privateData) bool {
-	if private == nil {
-		return false
+// refusedAtCreate reports an image kept in state by keepRefused. The private mark does not reach
+// Delete when the image is replaced (a tainted resource is planned without it), so the state is
+// recognized too: the image's own id, with no message property, which every written image has.
+func refusedAtCreate(ctx context.Context, private privateData, state webhookStepImageModel) bool {
+	if private != nil {
+		if v, _ := private.GetKey(ctx, refusedKey); string(v) == "true" {
+			return true
+		}
 	}
-	v, _ := private.GetKey(ctx, refusedKey)
-	return string(v) == "true"
+	return state.MessagePropertyName.IsNull() &&
+		strings.EqualFold(state.ID.ValueString(), dataverse.StepImageIDFor(state.StepID.ValueString(), state.Alias.ValueString(), 0))
 }
 
 // asRefusedAtApply turns the errors of a plan of an image Create refused into warnings that say so.
@@ -491,7 +512,8 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if refusedAtCreate(ctx, req.Private) {
+	if refusedAtCreate(ctx, req.Private, state) {
+		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), refusedRead)
 		return // never written: nothing to read, and nothing to check
 	}
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Read, &resp.Diagnostics)
@@ -590,7 +612,8 @@ func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.Dele
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if refusedAtCreate(ctx, req.Private) {
+	if refusedAtCreate(ctx, req.Private, state) {
+		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), refusedReplaced)
 		return // never written
 	}
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
