@@ -73,3 +73,26 @@ func rowsIn(e *emulator.Emulator, set string, want int) resource.TestCheckFunc {
 		return nil
 	}
 }
+
+// A webhook changed outside Terraform into another kind of service endpoint, and so its steps
+// into steps of no webhook, are still refreshed and destroyed: a refresh warns, never refuses.
+func TestAccDestroy_neverBlockedByAWebhookChangedElsewhere(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	config := imageConfig(e, accountUpdated, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: func(s *terraform.State) error {
+					// contract 1 is a queue endpoint, not a webhook (8).
+					return e.PatchRow("serviceendpoints", attrOf(s, "dataverse_webhook.hook", "id"), map[string]any{"contract": 1})
+				},
+			},
+			{RefreshState: true},
+			{Config: config, Destroy: true, Check: rowsIn(e, "serviceendpoints", 0)},
+		},
+	})
+}

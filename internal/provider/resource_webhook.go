@@ -503,9 +503,16 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		tflog.Warn(ctx, "webhook no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
 		return
-	case errors.Is(err, dataverse.ErrNotWebhook):
+	case errors.Is(err, dataverse.ErrNotWebhook) && state.Name.IsNull(): // an import
 		resp.Diagnostics.AddError("Not a webhook",
 			fmt.Sprintf("Service endpoint %s is not a webhook (its contract is not 8), so dataverse_webhook cannot manage it.", state.ID.ValueString()))
+		return
+	case errors.Is(err, dataverse.ErrNotWebhook):
+		// A refresh refuses nothing, so that what exists can always be destroyed.
+		resp.Diagnostics.AddWarning("No longer a webhook",
+			fmt.Sprintf("Service endpoint %s was changed outside Terraform and is no longer a webhook (its contract is not 8). "+
+				"Terraform keeps it as last read. Set its contract back to 8 (Webhook), or stop managing it with "+
+				"terraform state rm; terraform destroy deletes it.", state.ID.ValueString()))
 		return
 	case err != nil:
 		resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail(fmt.Sprintf("Reading webhook %s", state.ID.ValueString()), err))

@@ -658,10 +658,18 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.Diagnostics.AddError("Could not read the webhook step", apiErrorDetail(fmt.Sprintf("Reading step %s", state.ID.ValueString()), err))
 		return
 	}
-	if !step.HandlerIsWebhook {
+	if !step.HandlerIsWebhook && state.WebhookID.IsNull() { // an import
 		resp.Diagnostics.AddError("Not a webhook step",
 			fmt.Sprintf("Step %s (%q) does not fire a webhook: its event handler %s is a plug-in type or a service endpoint "+
 				"whose contract is not 8. dataverse_webhook_step manages only steps of webhooks.", step.ID, step.Name, step.EventHandlerID))
+		return
+	}
+	if !step.HandlerIsWebhook {
+		// A refresh refuses nothing, so that what exists can always be destroyed.
+		resp.Diagnostics.AddWarning("No longer a webhook step",
+			fmt.Sprintf("Step %s (%q) was changed outside Terraform: its event handler %s is no longer a webhook. Terraform "+
+				"keeps the step as last read. Point it back at the webhook, or stop managing it with terraform state rm; "+
+				"terraform destroy deletes it.", step.ID, step.Name, step.EventHandlerID))
 		return
 	}
 	prior := state
