@@ -69,7 +69,8 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"Dataverse offers images only for some messages, and only where the row exists: no pre-image on `Create`, " +
 			"no post-image on `Delete`, and post-images only on `PostOperation` steps. The provider checks this, and " +
 			"that the alias is unique on the step, when it plans if the step already exists; for a step created in the " +
-			"same apply it can check only at apply, after the step is written. For images of a step this configuration " +
+			"same apply it can check only at apply, after the step is written; an image refused then stays in state, " +
+			"tainted and never written, so that `terraform destroy` still removes the step. For images of a step this configuration " +
 			"manages, prefer the step's `images` attribute, checked at plan with the step. This resource is for images " +
 			"of steps managed elsewhere; it must not take an alias the step's `images` lists. When the body would exceed 256 KB, Dataverse drops " +
 			"the images and sets the `x-ms-dynamics-msg-size-exceeded` header: list only the columns you need.",
