@@ -34,6 +34,14 @@ func TestAccDestroy_neverBlockedByAFailedImage(t *testing.T) {
   message = "Create"
   table   = "account"
 `, `type  = "PreImage"`, `(?s)No pre-image on Create`},
+		// One of the two is written before the other is refused.
+		{"alias twice", accountUpdated, `type  = "PreImage"
+  alias = "row"
+}
+
+resource "dataverse_webhook_step_image" "twin" {
+  step_id = dataverse_webhook_step.test.id
+  type    = "PostImage"`, `(?s)Image alias already in use.*"row"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -104,7 +104,7 @@ type providerData struct {
 	// imageLocks serializes the alias check and the write of images on one step.
 	imageLocks sync.Map // lower-case step id → *sync.Mutex
 	// refusedImages are the images Create refused that this plan refreshed or this apply removed.
-	refusedImages sync.Map // refusedImageKey → refusedRead or refusedReplaced
+	refusedImages sync.Map // refusedImageKey → true
 }
 
 // operationContext masks secrets in logs and bounds a resource operation by its configured

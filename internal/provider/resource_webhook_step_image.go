@@ -166,14 +166,11 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 			return
 		}
 	}
-	retried := false
 	if r.data != nil {
-		seen, refused := r.data.refusedImages.Load(refusedImageKey(plan.StepID, plan.Alias))
-		// Tainted in state, so planned as a new image: Terraform plans the configuration before
-		// a destroy as well, so what is refused here is said as a warning, which a destroy drops.
-		// Once this apply removed it to try again, Create alone checks it (as for a new step).
-		retried = refused && seen == refusedReplaced
-		if refused && !retried {
+		if _, refused := r.data.refusedImages.Load(refusedImageKey(plan.StepID, plan.Alias)); refused {
+			// Tainted in state, so planned as a new image. Terraform plans the configuration
+			// before a destroy as well, so what is refused here is said as a warning, which a
+			// destroy drops; within the apply that removed it to try again, Create reports it.
 			defer func() { resp.Diagnostics = asRefusedAtApply(resp.Diagnostics) }()
 		}
 	}
@@ -199,7 +196,7 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 	ctx = r.data.withMasks(ctx)
 	client := r.data.client
 	stepID := plan.StepID.ValueString()
-	if state == nil && (retried || r.data.claims.claimed(stepID)) {
+	if state == nil && r.data.claims.claimed(stepID) {
 		// The step was created in this apply, and Terraform plans the image again just before
 		// Create. Create makes the checks: one it fails there is kept in state (keepRefused),
 		// where one failed here would refuse the image again in every later plan, a destroy's too.
@@ -328,6 +325,10 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	defer cancel()
 
 	stepID := plan.StepID.ValueString()
+	_, retried := r.data.refusedImages.Load(refusedImageKey(plan.StepID, plan.Alias))
+	if retried {
+		plan.MessagePropertyName = types.StringUnknown() // refused before: everything is checked again
+	}
 	prop, ok := r.messageProperty(ctx, client, plan, "", &resp.Diagnostics)
 	if !ok {
 		keepRefused(ctx, plan, resp)
@@ -353,9 +354,11 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	unlock := lockStepImages(r.data, stepID)
 	defer unlock()
 	idFor := func(n int) string { return dataverse.StepImageIDFor(stepID, alias, n) }
-	own := checkAliasFree(ctx, client, stepID, alias, "", func(id string) bool {
-		return isDerivedID(id, idFor) && r.data.claims.claim(id)
-	}, &resp.Diagnostics)
+	mine := func(id string) bool { return isDerivedID(id, idFor) && r.data.claims.claim(id) }
+	if retried {
+		mine = nil // never written, so no row under its ids is its own
+	}
+	own := checkAliasFree(ctx, client, stepID, alias, "", mine, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		keepRefused(ctx, plan, resp)
 		return
@@ -397,9 +400,9 @@ const refusedKey = "refused_at_create"
 // keepRefused records an image Create refused before writing it, tainted in state, so that the
 // plans that follow (a destroy's among them) see an image already tried rather than a new one,
 // which their checks would refuse again, blocking the destroy of the step and webhook that the
-// same apply created. The id is the one the image would have had; no row has it.
+// same apply created.
 func keepRefused(ctx context.Context, plan webhookStepImageModel, resp *resource.CreateResponse) {
-	plan.ID = types.StringValue(dataverse.StepImageIDFor(plan.StepID.ValueString(), plan.Alias.ValueString(), 0))
+	plan.ID = types.StringValue(refusedImageID(plan.StepID, plan.Alias))
 	if plan.MessagePropertyName.IsUnknown() {
 		plan.MessagePropertyName = types.StringNull()
 	}
@@ -409,13 +412,6 @@ func keepRefused(ctx context.Context, plan webhookStepImageModel, resp *resource
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, refusedKey, []byte("true"))...)
 }
-
-// How this provider instance met an image Create refused: refreshed, or removed by an apply that
-// creates it again.
-const (
-	refusedRead     = "read"
-	refusedReplaced = "replaced"
-)
 
 // refusedImageKey names an image Create refused by its step and alias, the way the plan that
 // follows (which gets no prior state for a tainted resource) can find it.
@@ -430,15 +426,20 @@ type privateData interface {
 
 // refusedAtCreate reports an image kept in state by keepRefused. The private mark does not reach
 // Delete when the image is replaced (a tainted resource is planned without it), so the state is
-// recognized too: the image's own id, with no message property, which every written image has.
+// recognized too: refusedImageID, with no message property, which every written image has.
 func refusedAtCreate(ctx context.Context, private privateData, state webhookStepImageModel) bool {
 	if private != nil {
 		if v, _ := private.GetKey(ctx, refusedKey); string(v) == "true" {
 			return true
 		}
 	}
-	return state.MessagePropertyName.IsNull() &&
-		strings.EqualFold(state.ID.ValueString(), dataverse.StepImageIDFor(state.StepID.ValueString(), state.Alias.ValueString(), 0))
+	return state.MessagePropertyName.IsNull() && strings.EqualFold(state.ID.ValueString(), refusedImageID(state.StepID, state.Alias))
+}
+
+// refusedImageID is the id in state of an image Create refused: derived from a name no alias can
+// take, so no image Dataverse holds has it, not even another image with the same alias.
+func refusedImageID(stepID, alias types.String) string {
+	return dataverse.StepImageIDFor(stepID.ValueString(), "\x00refused "+alias.ValueString(), 0)
 }
 
 // asRefusedAtApply turns the errors of a plan of an image Create refused into warnings that say so.
@@ -514,7 +515,7 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 		return
 	}
 	if refusedAtCreate(ctx, req.Private, state) {
-		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), refusedRead)
+		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), true)
 		return // never written: nothing to read, and nothing to check
 	}
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Read, &resp.Diagnostics)
@@ -614,7 +615,7 @@ func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.Dele
 		return
 	}
 	if refusedAtCreate(ctx, req.Private, state) {
-		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), refusedReplaced)
+		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), true)
 		return // never written
 	}
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
