@@ -21,25 +21,20 @@ import (
 // does not. A row under the id that is not the same object (a webhook renamed since it took the
 // id) sends the create on to the next id of the name's sequence.
 
-// claims records the rows each client (each configured provider) created or adopted in this
-// process, so that two resources of one apply never adopt one row.
-var claims sync.Map
+// rowClaims records the rows the resources of one configured provider created or adopted, so
+// that two resources of one apply never adopt one row.
+type rowClaims struct{ ids sync.Map } // lower-case id → true
 
-type claimKey struct {
-	client *dataverse.Client
-	id     string
-}
-
-// claim records id as taken by a resource of this process; it reports false when another
+// claim records id as taken by a resource of this provider; it reports false when another
 // resource took it first.
-func claim(client *dataverse.Client, id string) bool {
-	_, taken := claims.LoadOrStore(claimKey{client, strings.ToLower(id)}, true)
+func (c *rowClaims) claim(id string) bool {
+	_, taken := c.ids.LoadOrStore(strings.ToLower(id), true)
 	return !taken
 }
 
-// claimed reports whether a resource of this process took id.
-func claimed(client *dataverse.Client, id string) bool {
-	_, taken := claims.Load(claimKey{client, strings.ToLower(id)})
+// claimed reports whether a resource of this provider took id.
+func (c *rowClaims) claimed(id string) bool {
+	_, taken := c.ids.Load(strings.ToLower(id))
 	return taken
 }
 
@@ -49,13 +44,13 @@ var errClaimed = errors.New("another resource of this configuration already mana
 // createDerived creates a row under the first free id of a name's sequence. create makes the row
 // under id; find reads the row holding id and reports whether it is the same object (same name
 // on the same parent) as the one being created. It returns the row and whether it was adopted.
-func createDerived[T any](ctx context.Context, client *dataverse.Client, idFor func(n int) string, create func(id string) (*T, error), find func(id string) (*T, bool, error)) (*T, bool, error) {
+func createDerived[T any](ctx context.Context, claims *rowClaims, idFor func(n int) string, create func(id string) (*T, error), find func(id string) (*T, bool, error)) (*T, bool, error) {
 	for n := range dataverse.DerivedIDsPerName {
 		id := idFor(n)
 		row, err := create(id)
 		if !errors.Is(err, dataverse.ErrDuplicateRecord) {
 			if row != nil {
-				claim(client, id)
+				claims.claim(id)
 			}
 			return row, false, err
 		}
@@ -64,7 +59,7 @@ func createDerived[T any](ctx context.Context, client *dataverse.Client, idFor f
 			return nil, false, fmt.Errorf("reading the row that holds id %s: %w", id, err)
 		}
 		if same {
-			if !claim(client, id) {
+			if !claims.claim(id) {
 				return nil, false, fmt.Errorf("%w (id %s)", errClaimed, id)
 			}
 			return found, true, nil

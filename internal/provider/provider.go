@@ -93,6 +93,18 @@ type providerData struct {
 	webhookNames sync.Map
 	// plannedWebhookNames catches two webhooks of one configuration with the same name.
 	plannedWebhookNames plannedNames
+	// plannedSteps catches two steps of one webhook that would fire identically.
+	plannedSteps plannedSteps
+	// claims holds the rows the resources of this provider created or adopted (adopt.go).
+	claims rowClaims
+	// stepsByWebhook is what is known of each webhook's steps (step_identity.go).
+	stepsByWebhook sync.Map // lower-case webhook id → *webhookSteps
+	// webhookNameLocks serializes the name check and the write of webhooks of one name.
+	webhookNameLocks sync.Map // lower-case name → *sync.Mutex
+	// imageLocks serializes the alias check and the write of images on one step.
+	imageLocks sync.Map // lower-case step id → *sync.Mutex
+	// refusedImages are the images Create refused that this plan refreshed or this apply removed.
+	refusedImages sync.Map // refusedImageKey → true
 }
 
 // operationContext masks secrets in logs and bounds a resource operation by its configured

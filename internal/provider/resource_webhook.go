@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -29,10 +28,6 @@ const (
 	webhookDescriptionMax = dataverse.MaxWebhookDescriptionLength
 	defaultTimeout        = 10 * time.Minute
 )
-
-// webhookNameLocks serializes the name check and the write of webhooks with the same name in
-// this provider process (lower-case name → *sync.Mutex).
-var webhookNameLocks sync.Map
 
 // The write-only attribute that carries the secret for each auth type.
 var authAttributeByType = map[dataverse.AuthType]string{
@@ -309,6 +304,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return // destroy
 	}
 	requireSecretWhenSent(ctx, req, resp)
+	warnPort(ctx, req, resp)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(true))...)
 	var name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
@@ -323,6 +319,21 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		selfID, nameChanged = id.ValueString(), !strings.EqualFold(prior.ValueString(), name.ValueString())
 	}
 	checkPlannedName(r.data.withMasks(ctx), r.data, req.Config.Raw, name.ValueString(), selfID, nameChanged, &resp.Diagnostics)
+}
+
+// warnPort warns of a port Dataverse does not deliver to, once, when the URL is set or changed.
+func warnPort(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var planned, prior types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("url"), &planned)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("url"), &prior)...)
+	}
+	if planned.IsUnknown() || planned.IsNull() || planned.Equal(prior) {
+		return
+	}
+	if w := portWarning(planned.ValueString()); w != "" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("url"), portWarningSummary, w)
+	}
 }
 
 // encodedSecret reads the write-only secret from the configuration and encodes it.
@@ -382,7 +393,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 
 	name := plan.Name.ValueString()
 	// Held from the check to the create, so two webhooks of one apply cannot both take a name.
-	defer lockKey(&webhookNameLocks, name)()
+	defer lockKey(&r.data.webhookNameLocks, name)()
 	idFor := func(n int) string { return dataverse.WebhookIDFor(name, n) }
 	own, free := r.checkNameFree(ctx, client, name, "", idFor, &resp.Diagnostics)
 	if !free {
@@ -399,7 +410,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	created, adopted := own, own != nil
 	if own == nil {
 		var err error
-		created, adopted, err = createDerived(ctx, client, idFor, func(id string) (*dataverse.Webhook, error) {
+		created, adopted, err = createDerived(ctx, &r.data.claims, idFor, func(id string) (*dataverse.Webhook, error) {
 			in := want
 			in.ID = id
 			return client.CreateWebhook(ctx, in)
@@ -416,7 +427,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 		}
 	}
 	if !adopted {
-		noteNewWebhook(client, created.ID)
+		noteNewWebhook(r.data, created.ID)
 	} else {
 		if created = adoptWebhook(ctx, client, created, want, &resp.Diagnostics); created == nil {
 			return
@@ -467,7 +478,7 @@ func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.C
 		if strings.EqualFold(w.ID, selfID) {
 			continue
 		}
-		if selfID == "" && idFor != nil && isDerivedID(w.ID, idFor) && claim(client, w.ID) {
+		if selfID == "" && idFor != nil && isDerivedID(w.ID, idFor) && r.data.claims.claim(w.ID) {
 			return &w, true
 		}
 		addNameInUse(diags, w)
@@ -493,9 +504,16 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		tflog.Warn(ctx, "webhook no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
 		return
-	case errors.Is(err, dataverse.ErrNotWebhook):
+	case errors.Is(err, dataverse.ErrNotWebhook) && state.Name.IsNull(): // an import
 		resp.Diagnostics.AddError("Not a webhook",
 			fmt.Sprintf("Service endpoint %s is not a webhook (its contract is not 8), so dataverse_webhook cannot manage it.", state.ID.ValueString()))
+		return
+	case errors.Is(err, dataverse.ErrNotWebhook):
+		// A refresh refuses nothing, so that what exists can always be destroyed.
+		resp.Diagnostics.AddWarning("No longer a webhook",
+			fmt.Sprintf("Service endpoint %s was changed outside Terraform and is no longer a webhook (its contract is not 8). "+
+				"Terraform keeps it as last read. Set its contract back to 8 (Webhook), or stop managing it with "+
+				"terraform state rm; terraform destroy deletes it.", state.ID.ValueString()))
 		return
 	case err != nil:
 		resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail(fmt.Sprintf("Reading webhook %s", state.ID.ValueString()), err))
@@ -521,7 +539,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 
 	var in dataverse.WebhookUpdate
 	if !plan.Name.Equal(state.Name) {
-		defer lockKey(&webhookNameLocks, plan.Name.ValueString())()
+		defer lockKey(&r.data.webhookNameLocks, plan.Name.ValueString())()
 		if _, free := r.checkNameFree(ctx, client, plan.Name.ValueString(), state.ID.ValueString(), nil, &resp.Diagnostics); !free {
 			return
 		}
@@ -643,6 +661,9 @@ func (webhookURLValidator) ValidateString(_ context.Context, req validator.Strin
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid webhook URL", problem)
 	}
 	for _, w := range warnings {
+		if w.summary == portWarningSummary {
+			continue // ModifyPlan gives it (warnPort)
+		}
 		resp.Diagnostics.AddAttributeWarning(req.Path, w.summary, w.detail)
 	}
 }

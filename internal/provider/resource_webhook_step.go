@@ -280,6 +280,11 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("name"), plan.Name)...)
 		}
 	}
+	triggerChanged := state == nil || pairChanged || stageChanged || !plan.Mode.Equal(state.Mode) ||
+		!plan.FilteringAttributes.Equal(state.FilteringAttributes) || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString())
+	if triggerChanged && known(plan.WebhookID, plan.Mode, plan.FilteringAttributes) && !resp.Diagnostics.HasError() {
+		r.checkTrigger(ctx, req.Config.Raw, plan, state, &resp.Diagnostics)
+	}
 	if !resp.Diagnostics.HasError() {
 		checkColumns(ctx, r.data.client, plan.Table.ValueString(), stepColumnLists(ctx, plan, state, &resp.Diagnostics), &resp.Diagnostics)
 	}
@@ -289,6 +294,25 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 	if state != nil && !resp.Diagnostics.HasError() {
 		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, state, managed, &resp.Diagnostics)
 	}
+}
+
+// checkTrigger refuses at plan a step that would fire as another step of its webhook does; what
+// is unknown here is checked when the step is created (reserveTrigger).
+func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.Value, plan webhookStepModel, state *webhookStepModel, diags *diag.Diagnostics) {
+	f, err := r.data.client.ResolveMessageFilter(ctx, plan.Message.ValueString(), plan.Table.ValueString())
+	mode, modeErr := dataverse.ParseStepMode(plan.Mode.ValueString())
+	stage, stageErr := dataverse.ParseStepStage(plan.Stage.ValueString())
+	if err != nil || modeErr != nil || stageErr != nil {
+		return // reported by checkMessagePair and the validators
+	}
+	selfID := ""
+	if state != nil {
+		selfID = state.ID.ValueString()
+	}
+	checkPlannedTrigger(ctx, r.data, config, dataverse.StepCreate{
+		WebhookID: plan.WebhookID.ValueString(), MessageID: f.MessageID, MessageFilterID: f.FilterID, Name: plan.Name.ValueString(),
+		Mode: mode, Stage: stage, FilteringAttributes: setStrings(ctx, plan.FilteringAttributes, diags),
+	}, selfID, diags)
 }
 
 // unchangedStepKeepsItsName reports a step whose plan is its state, as every step of a no-change
@@ -477,12 +501,12 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 		Enabled:             plan.Enabled.ValueBool(),
 		SolutionUniqueName:  plan.SolutionUniqueName.ValueString(),
 	}
-	release, ok := reserveTrigger(ctx, client, want, named, &resp.Diagnostics)
+	release, ok := reserveTrigger(ctx, r.data, want, named, &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	var createErr error // a step created but not disabled comes back with an error
-	step, adopted, err := createDerived(ctx, client, func(n int) string { return dataverse.StepIDFor(want, n) },
+	step, adopted, err := createDerived(ctx, &r.data.claims, func(n int) string { return dataverse.StepIDFor(want, n) },
 		func(id string) (*dataverse.Step, error) {
 			in := want
 			in.ID = id
@@ -517,17 +541,17 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		plan.Images = types.ListNull(stepImageEntryType) // the tainted step is replaced with its images
 	} else {
-		plan.Images = writeImages(ctx, client, step.ID, plan.Images, types.ListNull(stepImageEntryType), &resp.Diagnostics)
+		plan.Images = writeImages(ctx, r.data, step.ID, plan.Images, types.ListNull(stepImageEntryType), &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 // writeImages brings the managed images from have to want and returns them as stored.
-func writeImages(ctx context.Context, client *dataverse.Client, stepID string, want, have types.List, diags *diag.Diagnostics) types.List {
+func writeImages(ctx context.Context, data *providerData, stepID string, want, have types.List, diags *diag.Diagnostics) types.List {
 	if want.IsNull() && have.IsNull() {
 		return want
 	}
-	out := syncImages(ctx, client, stepID, imageEntries(ctx, want, diags), imageEntries(ctx, have, diags), diags)
+	out := syncImages(ctx, data, stepID, imageEntries(ctx, want, diags), imageEntries(ctx, have, diags), diags)
 	if want.IsNull() && len(out) == 0 {
 		return want
 	}
@@ -634,10 +658,18 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.Diagnostics.AddError("Could not read the webhook step", apiErrorDetail(fmt.Sprintf("Reading step %s", state.ID.ValueString()), err))
 		return
 	}
-	if !step.HandlerIsWebhook {
+	if !step.HandlerIsWebhook && state.WebhookID.IsNull() { // an import
 		resp.Diagnostics.AddError("Not a webhook step",
 			fmt.Sprintf("Step %s (%q) does not fire a webhook: its event handler %s is a plug-in type or a service endpoint "+
 				"whose contract is not 8. dataverse_webhook_step manages only steps of webhooks.", step.ID, step.Name, step.EventHandlerID))
+		return
+	}
+	if !step.HandlerIsWebhook {
+		// A refresh refuses nothing, so that what exists can always be destroyed.
+		resp.Diagnostics.AddWarning("No longer a webhook step",
+			fmt.Sprintf("Step %s (%q) was changed outside Terraform: its event handler %s is no longer a webhook. Terraform "+
+				"keeps the step as last read. Point it back at the webhook, or stop managing it with terraform state rm; "+
+				"terraform destroy deletes it.", step.ID, step.Name, step.EventHandlerID))
 		return
 	}
 	prior := state
@@ -658,7 +690,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	defer cancel()
 
 	id := state.ID.ValueString()
-	defer forgetWebhookSteps(client, state.WebhookID.ValueString(), plan.WebhookID.ValueString())
+	defer forgetWebhookSteps(r.data, state.WebhookID.ValueString(), plan.WebhookID.ValueString())
 	var in dataverse.StepUpdate
 	if !plan.Message.Equal(state.Message) || !plan.Table.Equal(state.Table) {
 		f := checkMessagePair(ctx, client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
@@ -737,7 +769,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	if step != nil {
 		resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
 	}
-	plan.Images = writeImages(ctx, client, id, plan.Images, state.Images, &resp.Diagnostics)
+	plan.Images = writeImages(ctx, r.data, id, plan.Images, state.Images, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -751,7 +783,7 @@ func (r *webhookStepResource) Delete(ctx context.Context, req resource.DeleteReq
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()
 
-	defer forgetWebhookSteps(client, state.WebhookID.ValueString())
+	defer forgetWebhookSteps(r.data, state.WebhookID.ValueString())
 	// Deleting the webhook cascades to its steps, so a step may already be gone.
 	reportDeleteError(client.DeleteStep(ctx, state.ID.ValueString()), "webhook step", state.ID.ValueString(), &resp.Diagnostics)
 }

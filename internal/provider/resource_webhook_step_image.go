@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -27,11 +26,11 @@ const (
 	imageNameMax  = dataverse.MaxImageNameLength
 )
 
-// imageLocks serializes the alias check and write of images on the same step within this
-// provider process, so two images created in one apply cannot both claim an alias.
-var imageLocks sync.Map // lower-case step id → *sync.Mutex
-
-func lockStepImages(stepID string) func() { return lockKey(&imageLocks, stepID) }
+// lockStepImages serializes the alias check and write of images on one step, so two images
+// created in one apply cannot both claim an alias.
+func lockStepImages(data *providerData, stepID string) func() {
+	return lockKey(&data.imageLocks, stepID)
+}
 
 // NewWebhookStepImageResource returns the dataverse_webhook_step_image resource.
 func NewWebhookStepImageResource() resource.Resource {
@@ -70,7 +69,8 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"Dataverse offers images only for some messages, and only where the row exists: no pre-image on `Create`, " +
 			"no post-image on `Delete`, and post-images only on `PostOperation` steps. The provider checks this, and " +
 			"that the alias is unique on the step, when it plans if the step already exists; for a step created in the " +
-			"same apply it can check only at apply, after the step is written. For images of a step this configuration " +
+			"same apply it can check only at apply, after the step is written; an image refused then stays in state, " +
+			"tainted and never written, so that `terraform destroy` still removes the step. For images of a step this configuration " +
 			"manages, prefer the step's `images` attribute, checked at plan with the step. This resource is for images " +
 			"of steps managed elsewhere; it must not take an alias the step's `images` lists. When the body would exceed 256 KB, Dataverse drops " +
 			"the images and sets the `x-ms-dynamics-msg-size-exceeded` header: list only the columns you need.",
@@ -166,6 +166,14 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 			return
 		}
 	}
+	if r.data != nil {
+		if _, refused := r.data.refusedImages.Load(refusedImageKey(plan.StepID, plan.Alias)); refused {
+			// Tainted in state, so planned as a new image. Terraform plans the configuration
+			// before a destroy as well, so what is refused here is said as a warning, which a
+			// destroy drops; within the apply that removed it to try again, Create reports it.
+			defer func() { resp.Diagnostics = asRefusedAtApply(resp.Diagnostics) }()
+		}
+	}
 
 	if cfg.Name.IsNull() {
 		plan.Name = plan.Alias
@@ -188,6 +196,12 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 	ctx = r.data.withMasks(ctx)
 	client := r.data.client
 	stepID := plan.StepID.ValueString()
+	if state == nil && r.data.claims.claimed(stepID) {
+		// The step was created in this apply, and Terraform plans the image again just before
+		// Create. Create makes the checks: one it fails there is kept in state (keepRefused),
+		// where one failed here would refuse the image again in every later plan, a destroy's too.
+		return
+	}
 
 	attrsChanged := state == nil || !plan.Attributes.Equal(state.Attributes)
 	if (typeChanged && !plan.Type.IsUnknown()) || attrsChanged {
@@ -209,7 +223,7 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 		}
 	}
 	if aliasChanged && !plan.Alias.IsUnknown() {
-		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), leftByLostApply(client, stepID, plan.Alias.ValueString(), state), &resp.Diagnostics)
+		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), leftByLostApply(&r.data.claims, stepID, plan.Alias.ValueString(), state), &resp.Diagnostics)
 	}
 }
 
@@ -311,8 +325,13 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	defer cancel()
 
 	stepID := plan.StepID.ValueString()
+	_, retried := r.data.refusedImages.Load(refusedImageKey(plan.StepID, plan.Alias))
+	if retried {
+		plan.MessagePropertyName = types.StringUnknown() // refused before: everything is checked again
+	}
 	prop, ok := r.messageProperty(ctx, client, plan, "", &resp.Diagnostics)
 	if !ok {
+		keepRefused(ctx, plan, resp)
 		return
 	}
 	imageType, err := dataverse.ParseImageType(plan.Type.ValueString())
@@ -332,13 +351,16 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 
 	// The plan checked the alias against the images that existed then; images of the same step
 	// created in this apply are only visible now.
-	unlock := lockStepImages(stepID)
+	unlock := lockStepImages(r.data, stepID)
 	defer unlock()
 	idFor := func(n int) string { return dataverse.StepImageIDFor(stepID, alias, n) }
-	own := checkAliasFree(ctx, client, stepID, alias, "", func(id string) bool {
-		return isDerivedID(id, idFor) && claim(client, id)
-	}, &resp.Diagnostics)
+	mine := func(id string) bool { return isDerivedID(id, idFor) && r.data.claims.claim(id) }
+	if retried {
+		mine = nil // never written, so no row under its ids is its own
+	}
+	own := checkAliasFree(ctx, client, stepID, alias, "", mine, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		keepRefused(ctx, plan, resp)
 		return
 	}
 	want := dataverse.StepImageCreate{
@@ -352,7 +374,7 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	img, adopted := own, own != nil
 	if own == nil {
 		var err error
-		img, adopted, err = createDerived(ctx, client, idFor, func(id string) (*dataverse.StepImage, error) {
+		img, adopted, err = createDerived(ctx, &r.data.claims, idFor, func(id string) (*dataverse.StepImage, error) {
 			in := want
 			in.ID = id
 			return client.CreateStepImage(ctx, in)
@@ -372,14 +394,81 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// refusedKey marks, in private state, an image Create refused before writing anything.
+const refusedKey = "refused_at_create"
+
+// keepRefused records an image Create refused before writing it, tainted in state, so that the
+// plans that follow (a destroy's among them) see an image already tried rather than a new one,
+// which their checks would refuse again, blocking the destroy of the step and webhook that the
+// same apply created.
+func keepRefused(ctx context.Context, plan webhookStepImageModel, resp *resource.CreateResponse) {
+	plan.ID = types.StringValue(refusedImageID(plan.StepID, plan.Alias))
+	if plan.MessagePropertyName.IsUnknown() {
+		plan.MessagePropertyName = types.StringNull()
+	}
+	if plan.Name.IsUnknown() {
+		plan.Name = plan.Alias
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, refusedKey, []byte("true"))...)
+}
+
+// refusedImageKey names an image Create refused by its step and alias, the way the plan that
+// follows (which gets no prior state for a tainted resource) can find it.
+func refusedImageKey(stepID, alias types.String) string {
+	return strings.ToLower(stepID.ValueString()) + "/" + alias.ValueString()
+}
+
+// privateData is what Read and Delete requests hold of the private state.
+type privateData interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+// refusedAtCreate reports an image kept in state by keepRefused. The private mark does not reach
+// Delete when the image is replaced (a tainted resource is planned without it), so the state is
+// recognized too: refusedImageID, with no message property, which every written image has.
+func refusedAtCreate(ctx context.Context, private privateData, state webhookStepImageModel) bool {
+	if private != nil {
+		if v, _ := private.GetKey(ctx, refusedKey); string(v) == "true" {
+			return true
+		}
+	}
+	return state.MessagePropertyName.IsNull() && strings.EqualFold(state.ID.ValueString(), refusedImageID(state.StepID, state.Alias))
+}
+
+// refusedImageID is the id in state of an image Create refused: derived from a name no alias can
+// take, so no image Dataverse holds has it, not even another image with the same alias.
+func refusedImageID(stepID, alias types.String) string {
+	return dataverse.StepImageIDFor(stepID.ValueString(), "\x00refused "+alias.ValueString(), 0)
+}
+
+// asRefusedAtApply turns the errors of a plan of an image Create refused into warnings that say so.
+func asRefusedAtApply(in diag.Diagnostics) diag.Diagnostics {
+	const note = "\n\nThe last apply refused this image for this reason, and the next refuses it again unless the " +
+		"configuration changes. It is a warning here so that terraform destroy can still remove the step and webhook."
+	var out diag.Diagnostics
+	for _, d := range in {
+		if d.Severity() != diag.SeverityError {
+			out.Append(d)
+			continue
+		}
+		if at, ok := d.(diag.DiagnosticWithPath); ok {
+			out.AddAttributeWarning(at.Path(), d.Summary(), d.Detail()+note)
+		} else {
+			out.AddWarning(d.Summary(), d.Detail()+note)
+		}
+	}
+	return out
+}
+
 // leftByLostApply recognizes, when planning a new image, an image left under its own id by an
 // apply that did not record it: Create takes that one over, so the plan must not refuse it.
-func leftByLostApply(client *dataverse.Client, stepID, alias string, state *webhookStepImageModel) func(id string) bool {
+func leftByLostApply(claims *rowClaims, stepID, alias string, state *webhookStepImageModel) func(id string) bool {
 	if state != nil {
 		return nil
 	}
 	return func(id string) bool {
-		return isDerivedID(id, func(n int) string { return dataverse.StepImageIDFor(stepID, alias, n) }) && !claimed(client, id)
+		return isDerivedID(id, func(n int) string { return dataverse.StepImageIDFor(stepID, alias, n) }) && !claims.claimed(id)
 	}
 }
 
@@ -402,7 +491,7 @@ func imageMatches(found *dataverse.StepImage, want dataverse.StepImageCreate, di
 
 // messageProperty returns the planned message property, or, when the plan could not check the
 // image against its step (the step was created in the same apply, or the provider was not
-// configured yet), makes that check now, with the same messages.
+// configured yet), makes those checks now, columns included, with the same messages.
 func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *dataverse.Client, plan webhookStepImageModel, keep string, diags *diag.Diagnostics) (string, bool) {
 	if !plan.MessagePropertyName.IsUnknown() {
 		return plan.MessagePropertyName.ValueString(), true
@@ -411,7 +500,11 @@ func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *
 	if step == nil {
 		return "", false
 	}
-	return checkImageOnStep(step, plan.Type.ValueString(), keep, diags)
+	if cols := setStrings(ctx, plan.Attributes, diags); len(cols) > 0 {
+		checkColumns(ctx, client, step.Table, []columnList{{at: path.Root("attributes"), columns: cols}}, diags)
+	}
+	prop, ok := checkImageOnStep(step, plan.Type.ValueString(), keep, diags)
+	return prop, ok && !diags.HasError()
 }
 
 func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -420,6 +513,10 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 	client := requireClient(r.data, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if refusedAtCreate(ctx, req.Private, state) {
+		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), true)
+		return // never written: nothing to read, and nothing to check
 	}
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Read, &resp.Diagnostics)
 	defer cancel()
@@ -494,7 +591,7 @@ func (r *webhookStepImageResource) Update(ctx context.Context, req resource.Upda
 		return
 	}
 	if in.EntityAlias != nil {
-		unlock := lockStepImages(stepID)
+		unlock := lockStepImages(r.data, stepID)
 		defer unlock()
 		checkAliasFree(ctx, client, stepID, alias, id, nil, &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {
@@ -516,6 +613,10 @@ func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.Dele
 	client := requireClient(r.data, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if refusedAtCreate(ctx, req.Private, state) {
+		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), true)
+		return // never written
 	}
 	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	defer cancel()

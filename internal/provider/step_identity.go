@@ -2,11 +2,15 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -25,18 +29,16 @@ type webhookSteps struct {
 	pending int
 }
 
-var stepsByWebhook sync.Map // claimKey{client, lower-case webhook id} -> *webhookSteps
-
-func stepsOf(client *dataverse.Client, webhookID string) *webhookSteps {
-	v, _ := stepsByWebhook.LoadOrStore(claimKey{client, strings.ToLower(webhookID)}, &webhookSteps{steps: map[string]dataverse.Step{}})
+func stepsOf(data *providerData, webhookID string) *webhookSteps {
+	v, _ := data.stepsByWebhook.LoadOrStore(strings.ToLower(webhookID), &webhookSteps{steps: map[string]dataverse.Step{}})
 	ws, _ := v.(*webhookSteps) // the map holds only these
 	return ws
 }
 
 // noteNewWebhook records that a webhook was just created, so it has no step yet (a webhook
 // replaced in this apply comes back under its old id, without the steps it had).
-func noteNewWebhook(client *dataverse.Client, webhookID string) {
-	ws := stepsOf(client, webhookID)
+func noteNewWebhook(data *providerData, webhookID string) {
+	ws := stepsOf(data, webhookID)
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	ws.dropKnown()
@@ -52,11 +54,117 @@ func (ws *webhookSteps) dropKnown() {
 	}
 }
 
+// load lists the webhook's steps unless they are known; the caller holds ws.mu.
+func (ws *webhookSteps) load(ctx context.Context, client *dataverse.Client, webhookID string) error {
+	if ws.known {
+		return nil
+	}
+	list, err := client.ListWebhookSteps(ctx, webhookID)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		ws.steps[strings.ToLower(s.ID)] = s
+	}
+	ws.known = true
+	return nil
+}
+
+func addListingError(diags *diag.Diagnostics, webhookID string, err error) {
+	diags.AddError("Could not check the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the steps of webhook %s", webhookID), err))
+}
+
+// plannedSteps records the steps one provider instance planned on each known webhook, with a
+// digest of the configuration that planned each, as plannedNames does for webhook names: one
+// configuration planned twice is one step (a replacement is planned again as a create), two
+// configurations that fire identically on one webhook are a double delivery.
+type plannedSteps struct {
+	mu    sync.Mutex
+	steps map[string]map[[sha256.Size]byte]plannedStep // lower-case webhook id → configuration → step
+}
+
+type plannedStep struct {
+	selfID string // "" for a new step
+	want   dataverse.StepCreate
+}
+
+// record notes the step a configuration plans and returns the other steps planned on its webhook.
+func (p *plannedSteps) record(config tftypes.Value, step plannedStep) []plannedStep {
+	key, digest := strings.ToLower(step.want.WebhookID), sha256.Sum256([]byte(config.String()))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.steps == nil {
+		p.steps = map[string]map[[sha256.Size]byte]plannedStep{}
+	}
+	if p.steps[key] == nil {
+		p.steps[key] = map[[sha256.Size]byte]plannedStep{}
+	}
+	p.steps[key][digest] = step
+	var others []plannedStep
+	for d, s := range p.steps[key] {
+		if d != digest {
+			others = append(others, s)
+		}
+	}
+	return others
+}
+
+// checkPlannedTrigger refuses, at plan, a new or changed step that fires identically to another
+// step of its webhook: one planned by this configuration, or one the webhook has in the
+// environment (listed once per webhook per plan; steps planned here are compared as planned).
+func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes.Value, want dataverse.StepCreate, selfID string, diags *diag.Diagnostics) {
+	at := path.Root("webhook_id")
+	others := data.plannedSteps.record(config, plannedStep{selfID: selfID, want: want})
+	planned := map[string]bool{}
+	for _, o := range others {
+		if o.selfID != "" {
+			planned[strings.ToLower(o.selfID)] = true
+		}
+		if sameTrigger(dataverse.Step{MessageID: o.want.MessageID, MessageFilterID: o.want.MessageFilterID, Mode: o.want.Mode,
+			Stage: o.want.Stage, FilteringAttributes: o.want.FilteringAttributes}, want) {
+			diags.AddAttributeError(at, "Two steps fire identically",
+				fmt.Sprintf("Another dataverse_webhook_step in this configuration fires webhook %s on the same message, table, stage, "+
+					"mode and filtering columns. Two such steps deliver every event twice: change one of them (its stage, mode or "+
+					"filtering_attributes), or remove one.", want.WebhookID))
+			return
+		}
+	}
+	if data.client == nil {
+		return
+	}
+	ws := stepsOf(data, want.WebhookID)
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if err := ws.load(ctx, data.client, want.WebhookID); err != nil {
+		if !errors.Is(err, dataverse.ErrNotFound) { // a webhook that does not exist fails the create, with its own message
+			addListingError(diags, want.WebhookID, err)
+		}
+		return
+	}
+	for key, s := range ws.steps {
+		if strings.HasPrefix(key, "pending/") || strings.EqualFold(s.ID, selfID) || planned[key] {
+			continue
+		}
+		// This step's own row, left by an apply that did not live to record it: Create adopts it.
+		if selfID == "" && isDerivedID(s.ID, func(n int) string { return dataverse.StepIDFor(want, n) }) && !data.claims.claimed(s.ID) {
+			continue
+		}
+		if sameTrigger(s, want) {
+			diags.AddAttributeError(at, "Another step fires identically",
+				fmt.Sprintf("On webhook %s, step %s (%q) already fires on the same message, table, stage, mode and filtering "+
+					"columns. Two such steps deliver every event twice: change one of them (its stage, mode or filtering_attributes), "+
+					"remove one, or bring the existing step under Terraform with:\n\n  terraform import <resource address> %s",
+					want.WebhookID, s.ID, s.Name, s.ID))
+			return
+		}
+	}
+}
+
 // forgetWebhookSteps drops what is known of a webhook's steps after a step changed or left it.
 // Steps being created are kept.
-func forgetWebhookSteps(client *dataverse.Client, webhookIDs ...string) {
+func forgetWebhookSteps(data *providerData, webhookIDs ...string) {
 	for _, id := range webhookIDs {
-		ws := stepsOf(client, id)
+		ws := stepsOf(data, id)
 		ws.mu.Lock()
 		ws.known = false
 		ws.dropKnown()
@@ -68,24 +176,18 @@ func forgetWebhookSteps(client *dataverse.Client, webhookIDs ...string) {
 // given in the configuration (named), has its name; otherwise it records want until release is
 // called with the outcome of the create (nil: nothing made). Default names may repeat: two Update
 // steps of one table that filter on different columns get the same one.
-func reserveTrigger(ctx context.Context, client *dataverse.Client, want dataverse.StepCreate, named bool, diags *diag.Diagnostics) (release func(created *dataverse.Step), ok bool) {
-	ws := stepsOf(client, want.WebhookID)
+func reserveTrigger(ctx context.Context, data *providerData, want dataverse.StepCreate, named bool, diags *diag.Diagnostics) (release func(created *dataverse.Step), ok bool) {
+	client := data.client
+	ws := stepsOf(data, want.WebhookID)
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	if !ws.known {
-		list, err := client.ListWebhookSteps(ctx, want.WebhookID)
-		if err != nil {
-			diags.AddError("Could not check the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the steps of webhook %s", want.WebhookID), err))
-			return nil, false
-		}
-		for _, s := range list {
-			ws.steps[strings.ToLower(s.ID)] = s
-		}
-		ws.known = true
+	if err := ws.load(ctx, client, want.WebhookID); err != nil {
+		addListingError(diags, want.WebhookID, err)
+		return nil, false
 	}
 	for _, s := range ws.steps {
 		// A row under one of this step's own ids is this step, left by an earlier attempt.
-		if isDerivedID(s.ID, func(n int) string { return dataverse.StepIDFor(want, n) }) && !claimed(client, s.ID) {
+		if isDerivedID(s.ID, func(n int) string { return dataverse.StepIDFor(want, n) }) && !data.claims.claimed(s.ID) {
 			continue
 		}
 		other := fmt.Sprintf("step %s (%q)", s.ID, s.Name)

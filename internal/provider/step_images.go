@@ -247,7 +247,8 @@ func ownedImageIDs(entries []stepImageEntry) map[string]bool {
 // aliases are deleted first (freeing their aliases), then changed ones updated and new ones
 // created. It returns the images as stored, keeping those written before an error so that
 // state matches Dataverse.
-func syncImages(ctx context.Context, client *dataverse.Client, stepID string, want, have []stepImageEntry, diags *diag.Diagnostics) []stepImageEntry {
+func syncImages(ctx context.Context, data *providerData, stepID string, want, have []stepImageEntry, diags *diag.Diagnostics) []stepImageEntry {
+	client := data.client
 	wanted, had := byAlias(want), byAlias(have)
 	var kept []stepImageEntry
 	for _, h := range have {
@@ -300,7 +301,7 @@ func syncImages(ctx context.Context, client *dataverse.Client, stepID string, wa
 			}
 			img, err = client.UpdateStepImage(ctx, old.ID.ValueString(), in)
 		} else {
-			img, err = createOwnedImage(ctx, client, dataverse.StepImageCreate{
+			img, err = createOwnedImage(ctx, data, dataverse.StepImageCreate{
 				StepID: stepID, Name: name, EntityAlias: alias, ImageType: t, Attributes: attrs, MessagePropertyName: prop,
 			})
 		}
@@ -376,9 +377,10 @@ func unmanagedImages(images []dataverse.StepImage, managed []stepImageEntry) []d
 // createOwnedImage creates an image the step manages under the id derived from its step and
 // alias. One found there was left by an apply that did not live to record it: the step owns its
 // images, so it is brought to the configuration rather than created a second time.
-func createOwnedImage(ctx context.Context, client *dataverse.Client, want dataverse.StepImageCreate) (*dataverse.StepImage, error) {
+func createOwnedImage(ctx context.Context, data *providerData, want dataverse.StepImageCreate) (*dataverse.StepImage, error) {
+	client := data.client
 	idFor := func(n int) string { return dataverse.StepImageIDFor(want.StepID, want.EntityAlias, n) }
-	img, adopted, err := createDerived(ctx, client, idFor, func(id string) (*dataverse.StepImage, error) {
+	img, adopted, err := createDerived(ctx, &data.claims, idFor, func(id string) (*dataverse.StepImage, error) {
 		in := want
 		in.ID = id
 		return client.CreateStepImage(ctx, in)

@@ -13,6 +13,10 @@ import (
 // urlWarning is one plan-time warning about a webhook URL.
 type urlWarning struct{ summary, detail string }
 
+// portWarningSummary heads the port warning, which ModifyPlan gives when the plan sets the URL
+// rather than the validator, which Terraform runs in every phase of an apply and in every plan.
+const portWarningSummary = "Dataverse will not deliver to this port"
+
 // checkWebhookURL returns a problem that makes the URL unusable, and separately the warnings: a
 // port Dataverse does not deliver to (it posts only to 80 and 443), and a secret carried in the
 // query, where state and plans show it. Messages never quote the query: it may hold a key.
@@ -35,13 +39,11 @@ func checkWebhookURL(s string) (problem string, warnings []urlWarning) {
 	if u.Hostname() == "" {
 		return fmt.Sprintf("%q has no host; use an absolute URL such as https://fn.example.net/api/orders.", shown), nil
 	}
-	if p := u.Port(); p != "" && !slices.Contains(dataverse.WebhookPorts, p) {
-		warnings = append(warnings, urlWarning{"Dataverse will not deliver to this port", fmt.Sprintf(
-			"The URL uses port %s. Dataverse delivers webhooks only to ports 80 and 443, so this endpoint "+
-				"will not be reached from a real environment (the local emulator delivers to any port).", p)})
+	if w := portWarning(s); w != "" {
+		warnings = append(warnings, urlWarning{portWarningSummary, w})
 	}
 	if d := dataverse.DeliveredURL(s); d != s {
-		warnings = append(warnings, urlWarning{"Dataverse trims this URL", fmt.Sprintf(
+		warnings = append(warnings, urlWarning{summary: "Dataverse trims this URL", detail: fmt.Sprintf(
 			"Dataverse posts to %s, without surrounding white space or a trailing slash; set url to that to avoid surprises.",
 			(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}).String())})
 	}
@@ -50,12 +52,26 @@ func checkWebhookURL(s string) (problem string, warnings []urlWarning) {
 		if len(names) == 1 && strings.EqualFold(names[0], "code") {
 			hint = `auth_key_wo with auth_type = "WebhookKey" (Dataverse appends it as ?code= on every delivery)`
 		}
-		warnings = append(warnings, urlWarning{"Webhook URL carries a secret", fmt.Sprintf(
+		warnings = append(warnings, urlWarning{summary: "Webhook URL carries a secret", detail: fmt.Sprintf(
 			"The URL's query has %s, which looks like a key. The URL is stored in state, shown in plans and "+
 				"readable by anyone who can read the webhook in Dataverse; a write-only attribute is none of these. "+
 				"Remove it from the URL and put it in %s.", joinQuoted(names), hint)})
 	}
 	return "", warnings
+}
+
+// portWarning is the warning for a URL on a port Dataverse does not deliver to (it posts only
+// to 80 and 443); "" for any other URL.
+func portWarning(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	if p := u.Port(); p != "" && !slices.Contains(dataverse.WebhookPorts, p) {
+		return fmt.Sprintf("The URL uses port %s. Dataverse delivers webhooks only to ports 80 and 443, so this endpoint "+
+			"will not be reached from a real environment (the local emulator delivers to any port).", p)
+	}
+	return ""
 }
 
 // secretQueryParameters are query names that carry keys by convention: Azure Functions' code,

@@ -1,0 +1,106 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+)
+
+// An image its step cannot take, on a step created in the same apply, fails the apply after the
+// webhook and the step are written. A refresh, and a destroy (which plans the configuration once
+// more before it plans the destroy), must not refuse the image again, or what exists could not
+// be destroyed.
+func TestAccDestroy_neverBlockedByAFailedImage(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, step, image, want string
+	}{
+		{"post-image on Delete", `
+  message = "Delete"
+  table   = "account"
+`, `type  = "PostImage"`, `(?s)No post-image on Delete`},
+		{"post-image on PreOperation", `
+  message = "Update"
+  table   = "account"
+  mode    = "Synchronous"
+  stage   = "PreOperation"
+`, `type  = "PostImage"`, `(?s)Post-images need a PostOperation step`},
+		{"pre-image on Create", `
+  message = "Create"
+  table   = "account"
+`, `type  = "PreImage"`, `(?s)No pre-image on Create`},
+		// One of the two is written before the other is refused.
+		{"alias twice", accountUpdated, `type  = "PreImage"
+  alias = "row"
+}
+
+resource "dataverse_webhook_step_image" "twin" {
+  step_id = dataverse_webhook_step.test.id
+  type    = "PostImage"`, `(?s)Image alias already in use.*"row"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEmulator(t)
+			config := imageConfig(e, tc.step, imageResource(tc.image+"\n  alias = \"row\""))
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				CheckDestroy:             checkNoRowsLeft(e),
+				Steps: []resource.TestStep{
+					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
+					{
+						// The webhook and the step the failed apply wrote are in state and in Dataverse.
+						RefreshState:       true,
+						ExpectNonEmptyPlan: true, // the image is tainted: the next apply tries it again
+						Check: resource.ComposeTestCheckFunc(
+							resource.TestCheckResourceAttrSet("dataverse_webhook_step.test", "id"),
+							rowsIn(e, "sdkmessageprocessingsteps", 1),
+						),
+					},
+					// The next apply refuses the image again.
+					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
+					// plan -destroy with refresh, then apply, as terraform destroy does.
+					{Config: config, Destroy: true, Check: rowsIn(e, "serviceendpoints", 0)},
+				},
+			})
+		})
+	}
+}
+
+// rowsIn checks how many rows an entity set of the emulator holds.
+func rowsIn(e *emulator.Emulator, set string, want int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := len(e.Rows(set)); got != want {
+			return fmt.Errorf("%s holds %d rows, want %d", set, got, want)
+		}
+		return nil
+	}
+}
+
+// A webhook changed outside Terraform into another kind of service endpoint, and so its steps
+// into steps of no webhook, are still refreshed and destroyed: a refresh warns, never refuses.
+func TestAccDestroy_neverBlockedByAWebhookChangedElsewhere(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	config := imageConfig(e, accountUpdated, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: func(s *terraform.State) error {
+					// contract 1 is a queue endpoint, not a webhook (8).
+					return e.PatchRow("serviceendpoints", attrOf(s, "dataverse_webhook.hook", "id"), map[string]any{"contract": 1})
+				},
+			},
+			{RefreshState: true},
+			{Config: config, Destroy: true, Check: rowsIn(e, "serviceendpoints", 0)},
+		},
+	})
+}
