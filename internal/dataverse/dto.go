@@ -83,6 +83,8 @@ type messageFilterRow struct {
 	MessageID             string `json:"_sdkmessageid_value"`
 	CustomStepsAllowed    bool   `json:"iscustomprocessingstepallowed"`
 	PrimaryObjectTypeCode string `json:"primaryobjecttypecode"`
+	// Message is the expanded sdkmessageid: its name as the catalog spells it.
+	Message *messageRow `json:"sdkmessageid"`
 }
 
 type messageRow struct {

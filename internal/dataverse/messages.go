@@ -158,7 +158,7 @@ func (c *Client) fetchMessageFilter(ctx context.Context, message, table string) 
 	}
 	rows, err := getCollection[messageFilterRow](ctx, c, &request{
 		path:  setMessageFilters,
-		query: query{}.with("$filter", filter).with("$select", joinColumns(messageFilterCols)),
+		query: query{}.with("$filter", filter).with("$select", joinColumns(messageFilterCols)).with("$expand", "sdkmessageid($select=name)"),
 	}, 0)
 	var apiErr *Error
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest && strings.EqualFold(apiErr.Code, codeEntityNotInMetadata) {
@@ -185,6 +185,9 @@ func (c *Client) fetchMessageFilter(ctx context.Context, message, table string) 
 	}
 	if table != "" && best.PrimaryObjectTypeCode != "" {
 		table = best.PrimaryObjectTypeCode // as the catalog spells it
+	}
+	if best.Message != nil && best.Message.Name != "" {
+		message = best.Message.Name // names compare without case in $filter
 	}
 	return MessageFilter{
 		MessageID:          best.MessageID,

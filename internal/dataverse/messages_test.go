@@ -29,6 +29,8 @@ func TestResolveMessageFilterRequest(t *testing.T) {
 		// 'none' is compared here, not sent: Dataverse may resolve it as a table name.
 		{"none", "WhoAmI", "", "sdkmessageid/name eq 'WhoAmI'"},
 		{"quotes", "It's", "o'brien", "primaryobjecttypecode eq 'o''brien' and sdkmessageid/name eq 'It''s'"},
+		// Names compare without case; the filter carries the message's name as the catalog spells it.
+		{"catalog casing", "update", "account", "primaryobjecttypecode eq 'account' and sdkmessageid/name eq 'update'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,7 +43,13 @@ func TestResolveMessageFilterRequest(t *testing.T) {
 				rows = []any{filterRowJSON("83c9bb0b-7a1c-4e8b-a3d4-0f1e2d3c4bff", false, code),
 					filterRowJSON("0b7e3a55-2f4d-4c61-9a8e-5d3c2b1a0f9e", true, "account")}
 			}
-			rows = append(rows, filterRowJSON(filterID, true, code))
+			best := filterRowJSON(filterID, true, code)
+			wantMessage := tt.message
+			if tt.name == "catalog casing" {
+				wantMessage = "Update"
+				best["sdkmessageid"] = map[string]any{"sdkmessageid": messageID, "name": wantMessage}
+			}
+			rows = append(rows, best)
 			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 				writeJSON(w, http.StatusOK, map[string]any{"value": rows})
 			})
@@ -51,10 +59,10 @@ func TestResolveMessageFilterRequest(t *testing.T) {
 			}
 			checkRequest(t, h.onlyRequest(), want{
 				Method: http.MethodGet, Path: "sdkmessagefilters",
-				Query:  map[string]string{"$filter": tt.wantFilter, "$select": filterSelect},
+				Query:  map[string]string{"$filter": tt.wantFilter, "$select": filterSelect, "$expand": "sdkmessageid($select=name)"},
 				Header: map[string]string{"Prefer": "odata.maxpagesize=5000"},
 			})
-			w := MessageFilter{MessageID: messageID, FilterID: filterID, Message: tt.message, Table: tt.table, CustomStepsAllowed: true}
+			w := MessageFilter{MessageID: messageID, FilterID: filterID, Message: wantMessage, Table: tt.table, CustomStepsAllowed: true}
 			if *got != w {
 				t.Errorf("filter = %+v, want %+v", *got, w)
 			}
