@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -104,26 +105,38 @@ type MethodRequirement struct {
 	// Switch is the attribute that selects the method explicitly; empty for
 	// methods chosen by the credentials present.
 	Switch string
+	// ChosenBy lists the attributes whose presence chooses the method when no
+	// switch is set.
+	ChosenBy []string
 	// Required lists the attributes that must all be set.
 	Required []string
 	// OneOf lists alternatives of which at least one must be set; an entry
 	// "a+b" needs both a and b.
 	OneOf []string
+	// ExclusiveOneOf forbids setting more than one of the OneOf alternatives.
+	ExclusiveOneOf bool
+	// Implies maps an attribute to the OneOf alternative its presence asks for.
+	Implies map[string]string
 	// Optional lists attributes the method also reads.
 	Optional []string
 }
 
 var methodRequirements = []MethodRequirement{
 	{Method: MethodClientCertificate, Title: "client certificate",
-		Required: []string{"environment_url", "tenant_id", "client_id"},
-		OneOf:    []string{"client_certificate_path", "client_certificate"},
-		Optional: []string{"client_certificate_password", "authority_host"}},
+		ChosenBy:       []string{"client_certificate_path", "client_certificate"},
+		Required:       []string{"environment_url", "tenant_id", "client_id"},
+		OneOf:          []string{"client_certificate_path", "client_certificate"},
+		ExclusiveOneOf: true,
+		Optional:       []string{"client_certificate_password", "authority_host"}},
 	{Method: MethodClientSecret, Title: "client secret",
+		ChosenBy: []string{"client_secret"},
 		Required: []string{"environment_url", "tenant_id", "client_id", "client_secret"},
 		Optional: []string{"authority_host"}},
 	{Method: MethodOIDC, Title: "OIDC", Switch: "use_oidc",
+		ChosenBy: []string{"oidc_token", "oidc_token_file_path", "oidc_request_url", "oidc_request_token", "ado_pipeline_service_connection_id"},
 		Required: []string{"environment_url", "tenant_id", "client_id"},
 		OneOf:    []string{"oidc_token", "oidc_token_file_path", "oidc_request_url+oidc_request_token"},
+		Implies:  map[string]string{"ado_pipeline_service_connection_id": "oidc_request_url+oidc_request_token"},
 		Optional: []string{"ado_pipeline_service_connection_id", "authority_host"}},
 	{Method: MethodManagedIdentity, Title: "managed identity", Switch: "use_msi",
 		Required: []string{"environment_url"},
@@ -133,15 +146,20 @@ var methodRequirements = []MethodRequirement{
 		Optional: []string{"tenant_id"}},
 }
 
+// switchOrder is the order the switches are named in when more than one is set.
+var switchOrder = []string{"use_cli", "use_msi", "use_oidc"}
+
 // Methods lists the authentication methods in the order NewTokenSource
 // considers them when no switch (use_cli, use_msi, use_oidc) is set.
 // Managed identity and the Azure CLI are only ever chosen by their switch.
 func Methods() []MethodRequirement {
 	out := make([]MethodRequirement, len(methodRequirements))
 	for i, m := range methodRequirements {
+		m.ChosenBy = slices.Clone(m.ChosenBy)
 		m.Required = slices.Clone(m.Required)
 		m.OneOf = slices.Clone(m.OneOf)
 		m.Optional = slices.Clone(m.Optional)
+		m.Implies = maps.Clone(m.Implies)
 		out[i] = m
 	}
 	return out
@@ -173,6 +191,19 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string { return e.message }
+
+// Attributes lists the attributes the error is about, each once: the invalid
+// one, then the missing, then the conflicting. Empty when no method could be
+// chosen, since any of several would do.
+func (e *ConfigError) Attributes() []string {
+	var out []string
+	for _, a := range append(append([]string{e.Invalid}, e.Missing...), e.Conflicting...) {
+		if a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // joinWords joins items as "a", "a and b", "a, b and c".
 func joinWords(items []string, conjunction string) string {
