@@ -148,7 +148,7 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 	if err != nil {
 		var authErr authSetupError
 		if errors.As(err, &authErr) {
-			resp.Diagnostics.AddError("Could not set up Dataverse authentication", err.Error())
+			addAuthSetupError(&resp.Diagnostics, err)
 		} else {
 			resp.Diagnostics.AddAttributeError(path.Root("environment_url"), "Invalid Dataverse environment URL", err.Error())
 		}

@@ -89,6 +89,16 @@ var providerSettings = []setting{
 		description: fmt.Sprintf("Most Web API requests in flight at once from one provider process. Defaults to %d; at most %d, Dataverse's per-user limit.", maxConcurrentDefault, maxConcurrentCeiling)},
 }
 
+// settingNamed finds the provider setting of an attribute name.
+func settingNamed(name string) (setting, bool) {
+	for _, s := range providerSettings {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
 // Azure DevOps names its OIDC request variables differently from GitHub Actions; they apply
 // only when a service connection is named, so a GitHub runner never picks them up by accident.
 var adoFallbacks = map[string]string{
@@ -253,16 +263,10 @@ func resolveSettings(m providerModel, getenv func(string) string) (resolvedSetti
 // hasExplicitEnv reports whether one of the setting's own variables is set; those beat the
 // Azure DevOps fallbacks.
 func hasExplicitEnv(name string, getenv func(string) string) bool {
-	for _, s := range providerSettings {
-		if s.name != name {
-			continue
-		}
-		for _, e := range s.env {
-			if strings.HasPrefix(e, "DATAVERSE_") || strings.HasPrefix(e, "ARM_") {
-				if getenv(e) != "" {
-					return true
-				}
-			}
+	s, _ := settingNamed(name)
+	for _, e := range s.env {
+		if (strings.HasPrefix(e, "DATAVERSE_") || strings.HasPrefix(e, "ARM_")) && getenv(e) != "" {
+			return true
 		}
 	}
 	return false

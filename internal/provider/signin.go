@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -68,4 +69,26 @@ func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Metho
 		return
 	}
 	diags.AddAttributeError(path.Root(setting), "Could not sign in to Microsoft Entra ID", detail)
+}
+
+// addAuthSetupError reports a failure to set up authentication on each provider attribute it
+// names (a *auth.ConfigError), so Terraform shows the attribute to fix; other failures, and a
+// configuration error no single attribute fixes, are reported on the provider block.
+func addAuthSetupError(diags *diag.Diagnostics, err error) {
+	const summary = "Could not set up Dataverse authentication"
+	var cfgErr *auth.ConfigError
+	if !errors.As(err, &cfgErr) {
+		diags.AddError(summary, err.Error())
+		return
+	}
+	reported := false
+	for _, name := range cfgErr.Attributes() {
+		if _, ok := settingNamed(name); ok {
+			diags.AddAttributeError(path.Root(name), summary, err.Error())
+			reported = true
+		}
+	}
+	if !reported {
+		diags.AddError(summary, err.Error())
+	}
 }
