@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ const DefaultAuthorityHost = "https://login.microsoftonline.com"
 const TokenExchangeAudience = "api://AzureADTokenExchange" //nolint:gosec // an audience URI, not a credential
 
 // Config holds the resolved authentication settings; the provider fills it
-// from its attributes and their environment variables (see Settings).
+// from its attributes and their environment variables.
 type Config struct {
 	// EnvironmentURL is the Dataverse environment; tokens are requested for
 	// the scope EnvironmentURL + "/.default" (a trailing slash is dropped).
@@ -179,7 +180,6 @@ func chooseRequirement(values map[string]string) (MethodRequirement, error) {
 // checkPresence reports the attributes the method needs that are missing, or
 // alternatives set together that exclude each other.
 func (r MethodRequirement) checkPresence(values map[string]string) error {
-	azureDevOps := values["ado_pipeline_service_connection_id"] != ""
 	var given []string
 	for _, alt := range r.OneOf {
 		if allSet(values, alternativeParts(alt)) {
@@ -190,43 +190,56 @@ func (r MethodRequirement) checkPresence(values map[string]string) error {
 		return &ConfigError{Method: r.Method, Conflicting: given, message: fmt.Sprintf(
 			"%s authentication takes %s, not both", r.Title, joinWords(given, "or"))}
 	}
-	var missing, parts []string
+	var missing []string
 	for _, a := range r.Required {
 		if values[a] == "" {
 			missing = append(missing, a)
-			parts = append(parts, describeSetting(a, azureDevOps))
 		}
 	}
+	var alternatives []string // when none is begun, any one of these would do
 	if len(r.OneOf) > 0 && len(given) == 0 {
-		m, p := r.missingAlternative(values, azureDevOps)
-		missing, parts = append(missing, m...), append(parts, p...)
+		if alt, ok := r.startedAlternative(values); ok {
+			for _, a := range alternativeParts(alt) {
+				if values[a] == "" {
+					missing = append(missing, a)
+				}
+			}
+		} else {
+			alternatives = r.OneOf
+		}
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 && len(alternatives) == 0 {
 		return nil
 	}
-	return &ConfigError{Method: r.Method, Missing: missing,
-		message: fmt.Sprintf("%s authentication needs %s", r.Title, joinWords(parts, "and"))}
+	azureDevOps := values["ado_pipeline_service_connection_id"] != ""
+	required := slices.Clone(missing)
+	for _, alt := range alternatives {
+		missing = append(missing, alternativeParts(alt)...)
+	}
+	return &ConfigError{Method: r.Method, Missing: missing, render: func(describe DescribeAttribute) string {
+		var parts []string
+		for _, a := range required {
+			parts = append(parts, describe(a, azureDevOps))
+		}
+		if len(alternatives) > 0 {
+			parts = append(parts, describeAlternatives(alternatives, describe))
+		}
+		return fmt.Sprintf("%s authentication needs %s", r.Title, joinWords(parts, "and"))
+	}}
 }
 
-// missingAlternative tells what to add when no OneOf alternative is complete: the rest
-// of the one begun, or else any one of them.
-func (r MethodRequirement) missingAlternative(values map[string]string, azureDevOps bool) (missing, parts []string) {
-	if alt, ok := r.startedAlternative(values); ok {
-		for _, a := range alternativeParts(alt) {
-			if values[a] == "" {
-				missing = append(missing, a)
-				parts = append(parts, describeSetting(a, azureDevOps))
-			}
+// describeAlternatives writes "one of a, b, or c with d".
+func describeAlternatives(alternatives []string, describe DescribeAttribute) string {
+	described := make([]string, len(alternatives))
+	for i, alt := range alternatives {
+		parts := alternativeParts(alt)
+		for j, p := range parts {
+			parts[j] = describe(p, false)
 		}
-		return missing, parts
-	}
-	var described []string
-	for _, alt := range r.OneOf {
-		missing = append(missing, alternativeParts(alt)...)
-		described = append(described, describeAlternative(alt))
+		described[i] = strings.Join(parts, " with ")
 	}
 	last := len(described) - 1
-	return missing, []string{"one of " + strings.Join(described[:last], ", ") + ", or " + described[last]}
+	return "one of " + strings.Join(described[:last], ", ") + ", or " + described[last]
 }
 
 // startedAlternative finds the OneOf alternative of which some part is set, or
@@ -246,14 +259,6 @@ func (r MethodRequirement) startedAlternative(values map[string]string) (string,
 }
 
 func alternativeParts(alt string) []string { return strings.Split(alt, "+") }
-
-func describeAlternative(alt string) string {
-	parts := alternativeParts(alt)
-	for i, p := range parts {
-		parts[i] = describeSetting(p, false)
-	}
-	return strings.Join(parts, " with ")
-}
 
 func anySet(values map[string]string, attributes []string) bool {
 	for _, a := range attributes {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -81,14 +82,30 @@ func addAuthSetupError(diags *diag.Diagnostics, err error) {
 		diags.AddError(summary, err.Error())
 		return
 	}
+	detail := cfgErr.Explain(describeSetting)
 	reported := false
 	for _, name := range cfgErr.Attributes() {
 		if _, ok := settingNamed(name); ok {
-			diags.AddAttributeError(path.Root(name), summary, err.Error())
+			diags.AddAttributeError(path.Root(name), summary, detail)
 			reported = true
 		}
 	}
 	if !reported {
-		diags.AddError(summary, err.Error())
+		diags.AddError(summary, detail)
 	}
+}
+
+// describeSetting names an attribute with the environment variables that supply it, as in
+// "tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID / AZURE_TENANT_ID)"; with an Azure DevOps
+// service connection, with the pipeline variable that supplies it there.
+func describeSetting(name string, azureDevOps bool) string {
+	s, ok := settingNamed(name)
+	vars := s.env
+	if azureDevOps && s.azureDevOpsEnv != "" {
+		vars = []string{s.azureDevOpsEnv}
+	}
+	if !ok || len(vars) == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s (or %s)", name, strings.Join(vars, " / "))
 }
