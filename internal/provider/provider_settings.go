@@ -239,6 +239,11 @@ func resolveSettings(m providerModel, getenv func(string) string) (resolvedSetti
 	return out, diags
 }
 
+// invalidValue is the detail of an attribute error, written as the sentences users read.
+type invalidValue string
+
+func (e invalidValue) Error() string { return string(e) }
+
 // text stores a setting as given.
 func text(field func(*auth.Config) *string) func(*resolvedSettings, string) error {
 	return func(r *resolvedSettings, raw string) error {
@@ -266,7 +271,7 @@ func whole(name string, ceiling int, field func(*resolvedSettings) *int) func(*r
 		}
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > ceiling {
-			return fmt.Errorf("%s must be a whole number from %d to %d; got %q.", name, 1, ceiling, raw)
+			return invalidValue(fmt.Sprintf("%s must be a whole number from %d to %d; got %q.", name, 1, ceiling, raw))
 		}
 		*field(r) = n
 		return nil
@@ -285,7 +290,7 @@ func applyAuthorityHost(r *resolvedSettings, raw string) error {
 		return nil
 	}
 	if u, err := url.Parse(raw); err != nil || u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("authority_host must be an https URL with a host, such as %s.", defaultAuthorityHostURL)
+		return invalidValue(fmt.Sprintf("authority_host must be an https URL with a host, such as %s.", defaultAuthorityHostURL))
 	}
 	r.auth.AuthorityHost = strings.TrimRight(raw, "/")
 	return nil
@@ -297,7 +302,7 @@ func applyRequestTimeout(r *resolvedSettings, raw string) error {
 	}
 	d, err := time.ParseDuration(raw)
 	if err != nil || d <= 0 {
-		return fmt.Errorf("request_timeout must be a positive Go duration such as \"90s\" or \"2m\"; got %q.", raw)
+		return invalidValue(fmt.Sprintf("request_timeout must be a positive Go duration such as \"90s\" or \"2m\"; got %q.", raw))
 	}
 	r.requestTimeout = d
 	return nil
