@@ -236,4 +236,3 @@ func (p *dataverseProvider) DataSources(_ context.Context) []func() datasource.D
 	}
 }
 
-const defaultRequestTimeout = 2 * time.Minute

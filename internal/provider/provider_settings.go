@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 func osGetenv(name string) string { return os.Getenv(name) }
@@ -49,8 +50,9 @@ type setting struct {
 }
 
 const (
-	maxRetriesDefault       = 10
-	maxConcurrentDefault    = 16
+	maxRetriesDefault       = dataverse.DefaultMaxRetries
+	maxConcurrentDefault    = dataverse.DefaultMaxConcurrentRequests
+	defaultRequestTimeout   = dataverse.DefaultRequestTimeout
 	maxConcurrentCeiling    = 52 // Dataverse's per-user concurrency limit
 	maxRetriesCeiling       = 50
 	defaultAuthorityHostURL = auth.DefaultAuthorityHost
