@@ -190,24 +190,7 @@ func (r MethodRequirement) checkPresence(values map[string]string) error {
 		return &ConfigError{Method: r.Method, Conflicting: given, message: fmt.Sprintf(
 			"%s authentication takes %s, not both", r.Title, joinWords(given, "or"))}
 	}
-	var missing []string
-	for _, a := range r.Required {
-		if values[a] == "" {
-			missing = append(missing, a)
-		}
-	}
-	var alternatives []string // when none is begun, any one of these would do
-	if len(r.OneOf) > 0 && len(given) == 0 {
-		if alt, ok := r.startedAlternative(values); ok {
-			for _, a := range alternativeParts(alt) {
-				if values[a] == "" {
-					missing = append(missing, a)
-				}
-			}
-		} else {
-			alternatives = r.OneOf
-		}
-	}
+	missing, alternatives := r.missing(values, len(given) > 0)
 	if len(missing) == 0 && len(alternatives) == 0 {
 		return nil
 	}
@@ -226,6 +209,29 @@ func (r MethodRequirement) checkPresence(values map[string]string) error {
 		}
 		return fmt.Sprintf("%s authentication needs %s", r.Title, joinWords(parts, "and"))
 	}}
+}
+
+// missing lists the attributes the method needs that are unset; alternatives, when no OneOf
+// alternative is complete or begun, any one of which would do.
+func (r MethodRequirement) missing(values map[string]string, alternativeGiven bool) (missing, alternatives []string) {
+	for _, a := range r.Required {
+		if values[a] == "" {
+			missing = append(missing, a)
+		}
+	}
+	if len(r.OneOf) == 0 || alternativeGiven {
+		return missing, nil
+	}
+	alt, ok := r.startedAlternative(values)
+	if !ok {
+		return missing, r.OneOf
+	}
+	for _, a := range alternativeParts(alt) {
+		if values[a] == "" {
+			missing = append(missing, a)
+		}
+	}
+	return missing, nil
 }
 
 // describeAlternatives writes "one of a, b, or c with d".

@@ -235,4 +235,3 @@ func (p *dataverseProvider) DataSources(_ context.Context) []func() datasource.D
 		NewWebhookFailedJobsDataSource,
 	}
 }
-
