@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -96,5 +97,45 @@ func TestSettingsTableCoversAuthentication(t *testing.T) {
 				t.Errorf("method %s names %s, which is no provider setting", m.Method, n)
 			}
 		}
+	}
+}
+
+// TestAuthenticationGuideListsEachSettingsEnvironment checks the guide's table of environment
+// variables, which is written by hand, against the settings table the provider reads them from.
+func TestAuthenticationGuideListsEachSettingsEnvironment(t *testing.T) {
+	t.Parallel()
+	guide, err := os.ReadFile("../../templates/guides/authentication.md.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(guide), "\n") {
+		if cells := strings.Split(line, " | "); len(cells) == 2 && strings.HasPrefix(line, "| `") {
+			rows[strings.Trim(cells[0], "| `")] = cells[1]
+		}
+	}
+	for _, s := range providerSettings {
+		if len(s.env) == 0 {
+			continue
+		}
+		var want []string
+		for _, name := range s.env {
+			want = append(want, "`"+name+"`")
+		}
+		wantRow := strings.Join(want, ", ")
+		if s.azureDevOpsEnv != "" {
+			wantRow += " (`" + s.azureDevOpsEnv + "` in Azure DevOps)"
+		}
+		got, ok := rows[s.name]
+		if !ok {
+			continue // tuning settings are described in the provider page, not the guide
+		}
+		delete(rows, s.name)
+		if strings.TrimSuffix(got, " |") != wantRow {
+			t.Errorf("guide row for %s lists %q, settings table says %q", s.name, got, wantRow)
+		}
+	}
+	for name := range rows {
+		t.Errorf("guide lists environment variables for %s, which the settings table does not have", name)
 	}
 }
