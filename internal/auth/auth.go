@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ const DefaultAuthorityHost = "https://login.microsoftonline.com"
 const TokenExchangeAudience = "api://AzureADTokenExchange" //nolint:gosec // an audience URI, not a credential
 
 // Config holds the resolved authentication settings; the provider fills it
-// from its attributes and their environment variables (see Settings).
+// from its attributes and their environment variables.
 type Config struct {
 	// EnvironmentURL is the Dataverse environment; tokens are requested for
 	// the scope EnvironmentURL + "/.default" (a trailing slash is dropped).
@@ -105,113 +106,202 @@ type Config struct {
 // Azure CLI are never chosen implicitly. A missing or half-given setting is
 // reported as one *ConfigError naming the method and what to add.
 func ChooseMethod(cfg Config) (Method, error) {
+	values := cfg.attributeValues()
+	req, err := chooseRequirement(values)
+	if err != nil {
+		return "", err
+	}
+	if err := req.checkPresence(values); err != nil {
+		return "", err
+	}
+	if err := checkValues(cfg, req.Method); err != nil {
+		return "", err
+	}
+	return req.Method, nil
+}
+
+// attributeValues keys the configuration by the attribute names of Settings;
+// a switch that is on reads "true", anything unset reads "".
+func (c Config) attributeValues() map[string]string {
+	on := func(b bool) string {
+		if b {
+			return "true"
+		}
+		return ""
+	}
+	return map[string]string{
+		"environment_url":                    c.EnvironmentURL,
+		"tenant_id":                          c.TenantID,
+		"client_id":                          c.ClientID,
+		"authority_host":                     c.AuthorityHost,
+		"client_secret":                      c.ClientSecret,
+		"client_certificate_path":            c.ClientCertificatePath,
+		"client_certificate":                 c.ClientCertificate,
+		"client_certificate_password":        c.ClientCertificatePassword,
+		"use_oidc":                           on(c.UseOIDC),
+		"oidc_token":                         c.OIDCToken,
+		"oidc_token_file_path":               c.OIDCTokenFilePath,
+		"oidc_request_url":                   c.OIDCRequestURL,
+		"oidc_request_token":                 c.OIDCRequestToken,
+		"ado_pipeline_service_connection_id": c.ADOServiceConnectionID,
+		"use_msi":                            on(c.UseMSI),
+		"use_cli":                            on(c.UseCLI),
+	}
+}
+
+// chooseRequirement picks the method by its switch, or else by the first method in
+// methodRequirements whose credentials are present.
+func chooseRequirement(values map[string]string) (MethodRequirement, error) {
 	var switches []string
-	if cfg.UseCLI {
-		switches = append(switches, "use_cli")
-	}
-	if cfg.UseMSI {
-		switches = append(switches, "use_msi")
-	}
-	if cfg.UseOIDC {
-		switches = append(switches, "use_oidc")
+	for _, s := range switchOrder {
+		if values[s] != "" {
+			switches = append(switches, s)
+		}
 	}
 	if len(switches) > 1 {
-		return "", &ConfigError{Conflicting: switches, message: fmt.Sprintf(
+		return MethodRequirement{}, &ConfigError{Conflicting: switches, message: fmt.Sprintf(
 			"%s each choose an authentication method; set only one of them", joinWords(switches, "and"))}
 	}
-
-	hasCertificate := cfg.ClientCertificatePath != "" || cfg.ClientCertificate != ""
-	hasOIDC := cfg.OIDCToken != "" || cfg.OIDCTokenFilePath != "" || cfg.OIDCRequestURL != "" ||
-		cfg.OIDCRequestToken != "" || cfg.ADOServiceConnectionID != ""
-	var method Method
-	switch {
-	case cfg.UseCLI:
-		method = MethodAzureCLI
-	case cfg.UseMSI:
-		method = MethodManagedIdentity
-	case cfg.UseOIDC:
-		method = MethodOIDC
-	case hasCertificate:
-		method = MethodClientCertificate
-	case cfg.ClientSecret != "":
-		method = MethodClientSecret
-	case hasOIDC:
-		method = MethodOIDC
-	default:
-		return "", &ConfigError{message: "no authentication method is configured: " +
-			"set client_secret, client_certificate_path or client_certificate (each with tenant_id and client_id), " +
-			"use_oidc with a federated token, use_msi for a managed identity, or use_cli for the Azure CLI"}
-	}
-	title := requirementOf(method).Title
-
-	if method == MethodClientCertificate && cfg.ClientCertificatePath != "" && cfg.ClientCertificate != "" {
-		return "", &ConfigError{Method: method, Conflicting: []string{"client_certificate_path", "client_certificate"},
-			message: "client certificate authentication takes client_certificate_path or client_certificate, not both"}
-	}
-
-	var missing []string
-	need := func(attribute string, value string) {
-		if value == "" {
-			missing = append(missing, attribute)
+	for _, r := range methodRequirements {
+		if len(switches) == 1 && r.Switch == switches[0] {
+			return r, nil
 		}
 	}
-	need("environment_url", cfg.EnvironmentURL)
-	switch method {
-	case MethodClientCertificate:
-		need("tenant_id", cfg.TenantID)
-		need("client_id", cfg.ClientID)
-	case MethodClientSecret:
-		need("tenant_id", cfg.TenantID)
-		need("client_id", cfg.ClientID)
-	case MethodOIDC:
-		need("tenant_id", cfg.TenantID)
-		need("client_id", cfg.ClientID)
-	}
-	var alternatives string // what to add when none of several settings is present
-	if method == MethodOIDC && cfg.OIDCToken == "" && cfg.OIDCTokenFilePath == "" {
-		switch {
-		case cfg.OIDCRequestURL != "" || cfg.OIDCRequestToken != "" || cfg.ADOServiceConnectionID != "":
-			need("oidc_request_url", cfg.OIDCRequestURL)
-			need("oidc_request_token", cfg.OIDCRequestToken)
-		default:
-			missing = append(missing, "oidc_token")
-			alternatives = fmt.Sprintf("one of %s, %s, or %s with %s",
-				describeSetting("oidc_token", false), describeSetting("oidc_token_file_path", false),
-				describeSetting("oidc_request_url", false), describeSetting("oidc_request_token", false))
+	for _, r := range methodRequirements {
+		if len(switches) == 0 && anySet(values, r.ChosenBy) {
+			return r, nil
 		}
 	}
-	if len(missing) > 0 {
+	return MethodRequirement{}, &ConfigError{message: "no authentication method is configured: " +
+		"set client_secret, client_certificate_path or client_certificate (each with tenant_id and client_id), " +
+		"use_oidc with a federated token, use_msi for a managed identity, or use_cli for the Azure CLI"}
+}
+
+// checkPresence reports the attributes the method needs that are missing, or
+// alternatives set together that exclude each other.
+func (r MethodRequirement) checkPresence(values map[string]string) error {
+	var given []string
+	for _, alt := range r.OneOf {
+		if allSet(values, alternativeParts(alt)) {
+			given = append(given, alt)
+		}
+	}
+	if r.ExclusiveOneOf && len(given) > 1 {
+		return &ConfigError{Method: r.Method, Conflicting: given, message: fmt.Sprintf(
+			"%s authentication takes %s, not both", r.Title, joinWords(given, "or"))}
+	}
+	missing, alternatives := r.missing(values, len(given) > 0)
+	if len(missing) == 0 && len(alternatives) == 0 {
+		return nil
+	}
+	azureDevOps := values["ado_pipeline_service_connection_id"] != ""
+	required := slices.Clone(missing)
+	for _, alt := range alternatives {
+		missing = append(missing, alternativeParts(alt)...)
+	}
+	return &ConfigError{Method: r.Method, Missing: missing, render: func(describe DescribeAttribute) string {
 		var parts []string
-		for _, attribute := range missing {
-			if attribute == "oidc_token" && alternatives != "" {
-				parts = append(parts, alternatives)
-				continue
-			}
-			parts = append(parts, describeSetting(attribute, cfg.ADOServiceConnectionID != ""))
+		for _, a := range required {
+			parts = append(parts, describe(a, azureDevOps))
 		}
-		if alternatives != "" {
-			missing = append(missing, "oidc_token_file_path", "oidc_request_url", "oidc_request_token")
+		if len(alternatives) > 0 {
+			parts = append(parts, describeAlternatives(alternatives, describe))
 		}
-		return "", &ConfigError{Method: method, Missing: missing,
-			message: fmt.Sprintf("%s authentication needs %s", title, joinWords(parts, "and"))}
-	}
+		return fmt.Sprintf("%s authentication needs %s", r.Title, joinWords(parts, "and"))
+	}}
+}
 
+// missing lists the attributes the method needs that are unset; alternatives, when no OneOf
+// alternative is complete or begun, any one of which would do.
+func (r MethodRequirement) missing(values map[string]string, alternativeGiven bool) (missing, alternatives []string) {
+	for _, a := range r.Required {
+		if values[a] == "" {
+			missing = append(missing, a)
+		}
+	}
+	if len(r.OneOf) == 0 || alternativeGiven {
+		return missing, nil
+	}
+	alt, ok := r.startedAlternative(values)
+	if !ok {
+		return missing, r.OneOf
+	}
+	for _, a := range alternativeParts(alt) {
+		if values[a] == "" {
+			missing = append(missing, a)
+		}
+	}
+	return missing, nil
+}
+
+// describeAlternatives writes "one of a, b, or c with d".
+func describeAlternatives(alternatives []string, describe DescribeAttribute) string {
+	described := make([]string, len(alternatives))
+	for i, alt := range alternatives {
+		parts := alternativeParts(alt)
+		for j, p := range parts {
+			parts[j] = describe(p, false)
+		}
+		described[i] = strings.Join(parts, " with ")
+	}
+	last := len(described) - 1
+	return "one of " + strings.Join(described[:last], ", ") + ", or " + described[last]
+}
+
+// startedAlternative finds the OneOf alternative of which some part is set, or
+// which a set attribute implies.
+func (r MethodRequirement) startedAlternative(values map[string]string) (string, bool) {
+	for _, alt := range r.OneOf {
+		if anySet(values, alternativeParts(alt)) {
+			return alt, true
+		}
+	}
+	for attribute, alt := range r.Implies {
+		if values[attribute] != "" {
+			return alt, true
+		}
+	}
+	return "", false
+}
+
+func alternativeParts(alt string) []string { return strings.Split(alt, "+") }
+
+func anySet(values map[string]string, attributes []string) bool {
+	for _, a := range attributes {
+		if values[a] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func allSet(values map[string]string, attributes []string) bool {
+	for _, a := range attributes {
+		if values[a] == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// checkValues checks the form of the URL settings the method reads.
+func checkValues(cfg Config, method Method) error {
 	if err := checkURL("environment_url", cfg.EnvironmentURL, method); err != nil {
-		return "", err
+		return err
 	}
 	if cfg.AuthorityHost != "" {
 		if err := checkURL("authority_host", cfg.AuthorityHost, method); err != nil {
-			return "", err
+			return err
 		}
 	}
 	if method == MethodManagedIdentity && cfg.MSIEndpoint != "" {
 		u, err := url.Parse(cfg.MSIEndpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", &ConfigError{Method: method, Invalid: "msi_endpoint", message: fmt.Sprintf(
+			return &ConfigError{Method: method, Invalid: "msi_endpoint", message: fmt.Sprintf(
 				"managed identity authentication: msi_endpoint must be an http or https URL, got %s", displaySetting(cfg.MSIEndpoint))}
 		}
 	}
-	return method, nil
+	return nil
 }
 
 // checkURL requires an absolute https URL without query or fragment.

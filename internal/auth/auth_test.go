@@ -592,27 +592,27 @@ func TestChooseMethod(t *testing.T) {
 		{name: "use_oidc wins over a certificate", cfg: with(func(c *auth.Config) { c.UseOIDC = true; c.OIDCToken = "t"; c.ClientCertificate = "x" }), want: auth.MethodOIDC},
 
 		{name: "secret without tenant", cfg: with(func(c *auth.Config) { c.ClientSecret = "s"; c.TenantID = "" }),
-			wantErr:     "client secret authentication needs tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID / AZURE_TENANT_ID)",
+			wantErr:     "client secret authentication needs tenant_id",
 			wantMissing: []string{"tenant_id"}},
 		{name: "certificate without tenant and client", cfg: auth.Config{EnvironmentURL: env, ClientCertificatePath: "/c.pem"},
-			wantErr:     "client certificate authentication needs tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID / AZURE_TENANT_ID) and client_id (or DATAVERSE_CLIENT_ID / ARM_CLIENT_ID / AZURE_CLIENT_ID)",
+			wantErr:     "client certificate authentication needs tenant_id and client_id",
 			wantMissing: []string{"tenant_id", "client_id"}},
 		{name: "certificate path and content", cfg: with(func(c *auth.Config) { c.ClientCertificatePath = "/c.pem"; c.ClientCertificate = "eA==" }),
 			wantErr: "client certificate authentication takes client_certificate_path or client_certificate, not both"},
 		{name: "use_oidc without a token", cfg: with(func(c *auth.Config) { c.UseOIDC = true }),
-			wantErr:     "OIDC authentication needs one of oidc_token (or DATAVERSE_OIDC_TOKEN / ARM_OIDC_TOKEN), oidc_token_file_path (or DATAVERSE_OIDC_TOKEN_FILE_PATH / ARM_OIDC_TOKEN_FILE_PATH / AZURE_FEDERATED_TOKEN_FILE), or oidc_request_url (or DATAVERSE_OIDC_REQUEST_URL / ARM_OIDC_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_URL) with oidc_request_token (or DATAVERSE_OIDC_REQUEST_TOKEN / ARM_OIDC_REQUEST_TOKEN / ACTIONS_ID_TOKEN_REQUEST_TOKEN)",
+			wantErr:     "OIDC authentication needs one of oidc_token, oidc_token_file_path, or oidc_request_url with oidc_request_token",
 			wantMissing: []string{"oidc_token", "oidc_token_file_path", "oidc_request_url", "oidc_request_token"}},
 		{name: "request URL without its token", cfg: with(func(c *auth.Config) { c.OIDCRequestURL = "https://x" }),
-			wantErr:     "OIDC authentication needs oidc_request_token (or DATAVERSE_OIDC_REQUEST_TOKEN / ARM_OIDC_REQUEST_TOKEN / ACTIONS_ID_TOKEN_REQUEST_TOKEN)",
+			wantErr:     "OIDC authentication needs oidc_request_token",
 			wantMissing: []string{"oidc_request_token"}},
 		{name: "service connection without the request pair", cfg: with(func(c *auth.Config) { c.UseOIDC = true; c.ADOServiceConnectionID = "conn"; c.ClientID = "" }),
-			wantErr:     "OIDC authentication needs client_id (or DATAVERSE_CLIENT_ID / ARM_CLIENT_ID / AZURE_CLIENT_ID), oidc_request_url (or SYSTEM_OIDCREQUESTURI) and oidc_request_token (or SYSTEM_ACCESSTOKEN)",
+			wantErr:     "OIDC authentication needs client_id, oidc_request_url and oidc_request_token",
 			wantMissing: []string{"client_id", "oidc_request_url", "oidc_request_token"}},
 		{name: "managed identity without environment", cfg: auth.Config{UseMSI: true},
-			wantErr:     "managed identity authentication needs environment_url (or DATAVERSE_URL / DATAVERSE_ENVIRONMENT_URL)",
+			wantErr:     "managed identity authentication needs environment_url",
 			wantMissing: []string{"environment_url"}},
 		{name: "Azure CLI without environment", cfg: auth.Config{UseCLI: true, TenantID: "tenant"},
-			wantErr:     "Azure CLI authentication needs environment_url (or DATAVERSE_URL / DATAVERSE_ENVIRONMENT_URL)",
+			wantErr:     "Azure CLI authentication needs environment_url",
 			wantMissing: []string{"environment_url"}},
 		{name: "two switches", cfg: auth.Config{EnvironmentURL: env, UseCLI: true, UseMSI: true},
 			wantErr: "use_cli and use_msi each choose an authentication method; set only one of them"},
@@ -782,38 +782,71 @@ func TestTokenHonoursCancellation(t *testing.T) {
 	}
 }
 
-func TestSettingsAndMethods(t *testing.T) {
+func TestMethodsOrder(t *testing.T) {
 	t.Parallel()
-	attributes := map[string]bool{}
-	for _, s := range auth.Settings() {
-		attributes[s.Attribute] = true
-		if s.Description == "" || len(s.EnvVars) == 0 {
-			t.Errorf("setting %s lacks a description or environment variables", s.Attribute)
-		}
-	}
-	for _, name := range []string{"environment_url", "tenant_id", "client_id", "client_secret", "client_certificate_path",
-		"client_certificate", "client_certificate_password", "use_oidc", "oidc_token", "oidc_token_file_path",
-		"oidc_request_url", "oidc_request_token", "ado_pipeline_service_connection_id", "use_msi", "use_cli", "authority_host"} {
-		if !attributes[name] {
-			t.Errorf("Settings() lacks %s", name)
-		}
-	}
 	var order []string
 	for _, m := range auth.Methods() {
 		order = append(order, string(m.Method))
-		for _, list := range [][]string{m.Required, m.Optional} {
-			for _, a := range list {
-				if !attributes[a] {
-					t.Errorf("method %s names unknown attribute %s", m.Method, a)
-				}
-			}
-		}
 	}
 	if got, want := strings.Join(order, ","), "client_certificate,client_secret,oidc,managed_identity,azure_cli"; got != want {
 		t.Errorf("Methods() order %s, want %s", got, want)
 	}
-	if got := auth.EnvVars("tenant_id"); strings.Join(got, ",") != "DATAVERSE_TENANT_ID,ARM_TENANT_ID,AZURE_TENANT_ID" {
-		t.Errorf("EnvVars(tenant_id) = %v", got)
+}
+
+// TestConfigErrorExplain checks that a caller's names for the attributes replace the plain
+// ones, the Azure DevOps case told apart, while Error keeps the plain names.
+func TestConfigErrorExplain(t *testing.T) {
+	t.Parallel()
+	const env = "https://contoso.crm.dynamics.com"
+	describe := func(a string, azureDevOps bool) string {
+		if azureDevOps {
+			return "<" + a + " in Azure DevOps>"
+		}
+		return "<" + a + ">"
+	}
+	tests := []struct {
+		name        string
+		cfg         auth.Config
+		plain, told string
+		attributes  []string
+	}{
+		{"missing tenant", auth.Config{EnvironmentURL: env, ClientID: "c", ClientSecret: "s"},
+			"client secret authentication needs tenant_id", "client secret authentication needs <tenant_id>", []string{"tenant_id"}},
+		{"service connection", auth.Config{EnvironmentURL: env, TenantID: "t", ClientID: "c", ADOServiceConnectionID: "sc"},
+			"OIDC authentication needs oidc_request_url and oidc_request_token",
+			"OIDC authentication needs <oidc_request_url in Azure DevOps> and <oidc_request_token in Azure DevOps>",
+			[]string{"oidc_request_url", "oidc_request_token"}},
+		{"no token", auth.Config{EnvironmentURL: env, TenantID: "t", UseOIDC: true},
+			"OIDC authentication needs client_id and one of oidc_token, oidc_token_file_path, or oidc_request_url with oidc_request_token",
+			"OIDC authentication needs <client_id> and one of <oidc_token>, <oidc_token_file_path>, or <oidc_request_url> with <oidc_request_token>",
+			[]string{"client_id", "oidc_token", "oidc_token_file_path", "oidc_request_url", "oidc_request_token"}},
+		{"bad authority", auth.Config{EnvironmentURL: env, TenantID: "t", ClientID: "c", ClientSecret: "s", AuthorityHost: "ftp://x"},
+			`client secret authentication: authority_host must be an https URL such as https://login.microsoftonline.com, got "ftp://x"`,
+			`client secret authentication: authority_host must be an https URL such as https://login.microsoftonline.com, got "ftp://x"`,
+			[]string{"authority_host"}},
+		{"two switches", auth.Config{EnvironmentURL: env, UseMSI: true, UseOIDC: true},
+			"use_msi and use_oidc each choose an authentication method; set only one of them",
+			"use_msi and use_oidc each choose an authentication method; set only one of them",
+			[]string{"use_msi", "use_oidc"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := auth.ChooseMethod(tc.cfg)
+			var cfgErr *auth.ConfigError
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("error %v is not a *ConfigError", err)
+			}
+			if err.Error() != tc.plain {
+				t.Errorf("Error() = %q, want %q", err, tc.plain)
+			}
+			if got := cfgErr.Explain(describe); got != tc.told {
+				t.Errorf("Explain = %q, want %q", got, tc.told)
+			}
+			if got := cfgErr.Attributes(); strings.Join(got, ",") != strings.Join(tc.attributes, ",") {
+				t.Errorf("Attributes() = %v, want %v", got, tc.attributes)
+			}
+		})
 	}
 }
 

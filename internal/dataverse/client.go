@@ -23,13 +23,17 @@ import (
 // apiPath is the Web API root below the environment URL.
 const apiPath = "/api/data/v9.2/"
 
+// The defaults of Config; the provider states them in its schema.
 const (
-	defaultMaxRetries            = 10
-	defaultMaxConcurrentRequests = 16
-	defaultRequestTimeout        = 2 * time.Minute
-	defaultPageSize              = 5000
-	defaultBaseBackoff           = 200 * time.Millisecond
-	defaultMaxBackoff            = 30 * time.Second
+	DefaultMaxRetries            = 10
+	DefaultMaxConcurrentRequests = 16
+	DefaultRequestTimeout        = 2 * time.Minute
+)
+
+const (
+	defaultPageSize    = 5000
+	defaultBaseBackoff = 200 * time.Millisecond
+	defaultMaxBackoff  = 30 * time.Second
 )
 
 // TokenSource supplies bearer tokens for the environment.
@@ -129,10 +133,10 @@ func New(cfg Config) (*Client, error) {
 		userAgent:      cfg.UserAgent,
 		onRequest:      cfg.OnRequest,
 		secrets:        append([]string(nil), cfg.Secrets...),
-		maxAttempts:    orDefault(cfg.MaxRetries, defaultMaxRetries),
-		requestTimeout: orDefault(cfg.RequestTimeout, defaultRequestTimeout),
+		maxAttempts:    orDefault(cfg.MaxRetries, DefaultMaxRetries),
+		requestTimeout: orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
 		pageSize:       orDefault(cfg.pageSize, defaultPageSize),
-		slots:          make(chan struct{}, orDefault(cfg.MaxConcurrentRequests, defaultMaxConcurrentRequests)),
+		slots:          make(chan struct{}, orDefault(cfg.MaxConcurrentRequests, DefaultMaxConcurrentRequests)),
 		sleep:          cfg.sleep,
 		now:            cfg.now,
 		jitter:         cfg.jitter,

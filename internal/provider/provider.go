@@ -161,7 +161,7 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 	if err != nil {
 		var authErr authSetupError
 		if errors.As(err, &authErr) {
-			resp.Diagnostics.AddError("Could not set up Dataverse authentication", err.Error())
+			addAuthSetupError(&resp.Diagnostics, err)
 		} else {
 			resp.Diagnostics.AddAttributeError(path.Root("environment_url"), "Invalid Dataverse environment URL", err.Error())
 		}
@@ -248,8 +248,6 @@ func (p *dataverseProvider) DataSources(_ context.Context) []func() datasource.D
 		NewWebhookFailedJobsDataSource,
 	}
 }
-
-const defaultRequestTimeout = 2 * time.Minute
 
 // defaultTransport is a copy of the standard library's transport, so that settings made on it
 // stay with this provider's client.

@@ -89,6 +89,16 @@ provider "dataverse" {
   authority_host  = %q
 }
 `, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()), `(?s)(invalid_client|AADSTS7000215)`},
+		// Terraform quotes the source line of the attribute an error is on.
+		"certificate given twice, shown on the attribute": {`
+provider "dataverse" {
+  environment_url         = "https://contoso.crm.dynamics.com"
+  tenant_id               = "t"
+  client_id               = "c"
+  client_certificate      = "eA=="
+  client_certificate_path = "/no/such.pem"
+}
+`, `(?s)not both.*in provider "dataverse":\n\s*\d+:\s+client_certificate_path = "/no/such.pem"`},
 		"url with a path": {`
 provider "dataverse" {
   environment_url = "https://contoso.crm.dynamics.com/api/data/v9.2"

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 func osGetenv(name string) string { return os.Getenv(name) }
@@ -27,81 +28,142 @@ const (
 	intSetting
 )
 
-// setting describes one provider attribute and the environment variables it falls back to,
-// in order: the DATAVERSE_* name first, then the names the Azure tooling already uses.
+// setting describes one provider attribute: its schema, the environment variables it falls
+// back to, in order (the DATAVERSE_* name first, then the names the Azure tooling already
+// uses), and where its value goes.
 type setting struct {
 	name        string
 	kind        settingKind
 	sensitive   bool
 	env         []string
 	description string
+	// azureDevOpsEnv is the Azure DevOps pipeline variable that supplies the setting when a
+	// service connection is named; Azure DevOps names its OIDC variables differently from
+	// GitHub Actions, and a GitHub runner must not pick them up by accident.
+	azureDevOpsEnv string
+	// value reads the attribute from the provider block.
+	value func(providerModel) attr.Value
+	// apply checks the resolved text ("" when unset) and stores it; an error is reported on
+	// the attribute with the summary invalid.
+	apply   func(r *resolvedSettings, raw string) error
+	invalid string
 }
 
 const (
-	maxRetriesDefault       = 10
-	maxConcurrentDefault    = 16
+	maxRetriesDefault       = dataverse.DefaultMaxRetries
+	maxConcurrentDefault    = dataverse.DefaultMaxConcurrentRequests
+	defaultRequestTimeout   = dataverse.DefaultRequestTimeout
 	maxConcurrentCeiling    = 52 // Dataverse's per-user concurrency limit
 	maxRetriesCeiling       = 50
-	defaultAuthorityHostURL = "https://login.microsoftonline.com"
+	defaultAuthorityHostURL = auth.DefaultAuthorityHost
 )
 
 var providerSettings = []setting{
 	{name: "environment_url", env: []string{"DATAVERSE_URL", "DATAVERSE_ENVIRONMENT_URL"},
-		description: "URL of the Dataverse environment, such as `https://contoso.crm.dynamics.com`: `https`, a host, no path."},
+		description: "URL of the Dataverse environment, such as `https://contoso.crm.dynamics.com`: `https`, a host, no path.",
+		value:       func(m providerModel) attr.Value { return m.EnvironmentURL },
+		apply:       applyEnvironmentURL, invalid: "Invalid Dataverse environment URL"},
 	{name: "tenant_id", env: []string{"DATAVERSE_TENANT_ID", "ARM_TENANT_ID", "AZURE_TENANT_ID"},
-		description: "Microsoft Entra tenant (directory) ID of the application."},
+		description: "Microsoft Entra tenant (directory) ID of the application.",
+		value:       func(m providerModel) attr.Value { return m.TenantID },
+		apply:       text(func(c *auth.Config) *string { return &c.TenantID })},
 	{name: "client_id", env: []string{"DATAVERSE_CLIENT_ID", "ARM_CLIENT_ID", "AZURE_CLIENT_ID"},
-		description: "Application (client) ID. With `use_msi`, the client ID of a user-assigned managed identity."},
+		description: "Application (client) ID. With `use_msi`, the client ID of a user-assigned managed identity.",
+		value:       func(m providerModel) attr.Value { return m.ClientID },
+		apply:       text(func(c *auth.Config) *string { return &c.ClientID })},
 	{name: "client_secret", sensitive: true, env: []string{"DATAVERSE_CLIENT_SECRET", "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"},
-		description: "Client secret of the application (client secret authentication)."},
+		description: "Client secret of the application (client secret authentication).",
+		value:       func(m providerModel) attr.Value { return m.ClientSecret },
+		apply:       text(func(c *auth.Config) *string { return &c.ClientSecret })},
 	{name: "client_certificate_path", env: []string{"DATAVERSE_CLIENT_CERTIFICATE_PATH", "ARM_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PATH"},
-		description: "Path to a PEM or PKCS#12 file holding the application's certificate and private key."},
+		description: "Path to a PEM or PKCS#12 file holding the application's certificate and private key.",
+		value:       func(m providerModel) attr.Value { return m.ClientCertificatePath },
+		apply:       text(func(c *auth.Config) *string { return &c.ClientCertificatePath })},
 	{name: "client_certificate", sensitive: true, env: []string{"DATAVERSE_CLIENT_CERTIFICATE", "ARM_CLIENT_CERTIFICATE"},
-		description: "Base64-encoded PEM or PKCS#12 content of the application's certificate and private key."},
+		description: "Base64-encoded PEM or PKCS#12 content of the application's certificate and private key.",
+		value:       func(m providerModel) attr.Value { return m.ClientCertificate },
+		apply:       text(func(c *auth.Config) *string { return &c.ClientCertificate })},
 	{name: "client_certificate_password", sensitive: true, env: []string{"DATAVERSE_CLIENT_CERTIFICATE_PASSWORD", "ARM_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD"},
-		description: "Password of the PKCS#12 certificate, if it has one."},
+		description: "Password of the PKCS#12 certificate, if it has one.",
+		value:       func(m providerModel) attr.Value { return m.ClientCertificatePassword },
+		apply:       text(func(c *auth.Config) *string { return &c.ClientCertificatePassword })},
 	{name: "use_oidc", kind: boolSetting, env: []string{"DATAVERSE_USE_OIDC", "ARM_USE_OIDC"},
-		description: "Authenticate with an OpenID Connect token from the pipeline (workload identity federation)."},
+		description: "Authenticate with an OpenID Connect token from the pipeline (workload identity federation).",
+		value:       func(m providerModel) attr.Value { return m.UseOIDC },
+		apply:       boolean("use_oidc", func(c *auth.Config) *bool { return &c.UseOIDC }), invalid: invalidBoolean},
 	{name: "oidc_token", sensitive: true, env: []string{"DATAVERSE_OIDC_TOKEN", "ARM_OIDC_TOKEN"},
-		description: "An OIDC token to exchange for an access token, given directly."},
+		description: "An OIDC token to exchange for an access token, given directly.",
+		value:       func(m providerModel) attr.Value { return m.OIDCToken },
+		apply:       text(func(c *auth.Config) *string { return &c.OIDCToken })},
 	{name: "oidc_token_file_path", env: []string{"DATAVERSE_OIDC_TOKEN_FILE_PATH", "ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"},
-		description: "Path to a file holding the OIDC token; read again on every token request, since such files rotate."},
+		description: "Path to a file holding the OIDC token; read again on every token request, since such files rotate.",
+		value:       func(m providerModel) attr.Value { return m.OIDCTokenFilePath },
+		apply:       text(func(c *auth.Config) *string { return &c.OIDCTokenFilePath })},
 	{name: "oidc_request_url", env: []string{"DATAVERSE_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"},
+		azureDevOpsEnv: "SYSTEM_OIDCREQUESTURI",
 		description: "URL the pipeline serves OIDC tokens from: `ACTIONS_ID_TOKEN_REQUEST_URL` in GitHub Actions, " +
-			"`SYSTEM_OIDCREQUESTURI` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set)."},
+			"`SYSTEM_OIDCREQUESTURI` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set).",
+		value: func(m providerModel) attr.Value { return m.OIDCRequestURL },
+		apply: text(func(c *auth.Config) *string { return &c.OIDCRequestURL })},
 	{name: "oidc_request_token", sensitive: true, env: []string{"DATAVERSE_OIDC_REQUEST_TOKEN", "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"},
+		azureDevOpsEnv: "SYSTEM_ACCESSTOKEN",
 		description: "Bearer token for `oidc_request_url`: `ACTIONS_ID_TOKEN_REQUEST_TOKEN` in GitHub Actions, " +
-			"`SYSTEM_ACCESSTOKEN` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set)."},
-	{name: "ado_pipeline_service_connection_id", env: []string{"DATAVERSE_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID"},
-		description: "ID of the Azure DevOps service connection whose workload identity federation issues the OIDC token."},
+			"`SYSTEM_ACCESSTOKEN` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set).",
+		value: func(m providerModel) attr.Value { return m.OIDCRequestToken },
+		apply: text(func(c *auth.Config) *string { return &c.OIDCRequestToken })},
+	{name: azureDevOpsConnection, env: []string{"DATAVERSE_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID"},
+		description: "ID of the Azure DevOps service connection whose workload identity federation issues the OIDC token.",
+		value:       func(m providerModel) attr.Value { return m.ADOPipelineServiceConnectionID },
+		apply:       text(func(c *auth.Config) *string { return &c.ADOServiceConnectionID })},
 	{name: "use_msi", kind: boolSetting, env: []string{"DATAVERSE_USE_MSI", "ARM_USE_MSI"},
-		description: "Authenticate with the managed identity of the machine running Terraform (system-assigned, or user-assigned when `client_id` is set)."},
+		description: "Authenticate with the managed identity of the machine running Terraform (system-assigned, or user-assigned when `client_id` is set).",
+		value:       func(m providerModel) attr.Value { return m.UseMSI },
+		apply:       boolean("use_msi", func(c *auth.Config) *bool { return &c.UseMSI }), invalid: invalidBoolean},
 	{name: "use_cli", kind: boolSetting, env: []string{"DATAVERSE_USE_CLI", "ARM_USE_CLI"},
-		description: "Authenticate with the account signed in to the Azure CLI (`az login`), for use at a desk."},
+		description: "Authenticate with the account signed in to the Azure CLI (`az login`), for use at a desk.",
+		value:       func(m providerModel) attr.Value { return m.UseCLI },
+		apply:       boolean("use_cli", func(c *auth.Config) *bool { return &c.UseCLI }), invalid: invalidBoolean},
 	{name: "authority_host", env: []string{"DATAVERSE_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"},
 		description: "Microsoft Entra authority host. Defaults to `" + defaultAuthorityHostURL + "`; sovereign clouds use " +
-			"`https://login.microsoftonline.us` or `https://login.chinacloudapi.cn`."},
+			"`https://login.microsoftonline.us` or `https://login.chinacloudapi.cn`.",
+		value: func(m providerModel) attr.Value { return m.AuthorityHost },
+		apply: applyAuthorityHost, invalid: "Invalid authority host"},
 	{name: "request_timeout", env: []string{"DATAVERSE_REQUEST_TIMEOUT"},
-		description: "Timeout of one Web API attempt, as a Go duration such as `90s` or `2m`. Defaults to `2m`."},
+		description: "Timeout of one Web API attempt, as a Go duration such as `90s` or `2m`. Defaults to `" + shortDuration(defaultRequestTimeout) + "`.",
+		value:       func(m providerModel) attr.Value { return m.RequestTimeout },
+		apply:       applyRequestTimeout, invalid: "Invalid request timeout"},
 	{name: "max_retries", kind: intSetting, env: []string{"DATAVERSE_MAX_RETRIES"},
-		description: fmt.Sprintf("Most attempts of one Web API request, the first included, when Dataverse throttles or fails transiently. Defaults to %d; at most %d.", maxRetriesDefault, maxRetriesCeiling)},
+		description: fmt.Sprintf("Most attempts of one Web API request, the first included, when Dataverse throttles or fails transiently. Defaults to %d; at most %d.", maxRetriesDefault, maxRetriesCeiling),
+		value:       func(m providerModel) attr.Value { return m.MaxRetries },
+		apply:       whole("max_retries", maxRetriesCeiling, func(r *resolvedSettings) *int { return &r.maxRetries }), invalid: "Invalid max retries"},
 	{name: "max_concurrent_requests", kind: intSetting, env: []string{"DATAVERSE_MAX_CONCURRENT_REQUESTS"},
-		description: fmt.Sprintf("Most Web API requests in flight at once from one provider process. Defaults to %d; at most %d, Dataverse's per-user limit.", maxConcurrentDefault, maxConcurrentCeiling)},
+		description: fmt.Sprintf("Most Web API requests in flight at once from one provider process. Defaults to %d; at most %d, Dataverse's per-user limit.", maxConcurrentDefault, maxConcurrentCeiling),
+		value:       func(m providerModel) attr.Value { return m.MaxConcurrentRequests },
+		apply:       whole("max_concurrent_requests", maxConcurrentCeiling, func(r *resolvedSettings) *int { return &r.maxConcurrent }), invalid: "Invalid max concurrent requests"},
 }
 
-// Azure DevOps names its OIDC request variables differently from GitHub Actions; they apply
-// only when a service connection is named, so a GitHub runner never picks them up by accident.
-var adoFallbacks = map[string]string{
-	"oidc_request_url":   "SYSTEM_OIDCREQUESTURI",
-	"oidc_request_token": "SYSTEM_ACCESSTOKEN",
+// azureDevOpsConnection names the service connection whose presence switches the OIDC request
+// settings to their Azure DevOps variables.
+const azureDevOpsConnection = "ado_pipeline_service_connection_id"
+
+const invalidBoolean = "Invalid boolean setting"
+
+// settingNamed finds the provider setting of an attribute name.
+func settingNamed(name string) (setting, bool) {
+	for _, s := range providerSettings {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return setting{}, false
 }
 
 func (s setting) schemaAttribute() schema.Attribute {
 	desc := s.description
 	if len(s.env) > 0 {
 		desc += " May also be set with " + envList(s.env)
-		if extra, ok := adoFallbacks[s.name]; ok {
-			desc += ", or `" + extra + "` in Azure DevOps"
+		if s.azureDevOpsEnv != "" {
+			desc += ", or `" + s.azureDevOpsEnv + "` in Azure DevOps"
 		}
 		desc += "."
 	}
@@ -123,33 +185,17 @@ func envList(names []string) string {
 	return strings.Join(quoted, ", ")
 }
 
-func (m providerModel) values() map[string]attr.Value {
-	return map[string]attr.Value{
-		"environment_url":                    m.EnvironmentURL,
-		"tenant_id":                          m.TenantID,
-		"client_id":                          m.ClientID,
-		"client_secret":                      m.ClientSecret,
-		"client_certificate_path":            m.ClientCertificatePath,
-		"client_certificate":                 m.ClientCertificate,
-		"client_certificate_password":        m.ClientCertificatePassword,
-		"use_oidc":                           m.UseOIDC,
-		"oidc_token":                         m.OIDCToken,
-		"oidc_token_file_path":               m.OIDCTokenFilePath,
-		"oidc_request_url":                   m.OIDCRequestURL,
-		"oidc_request_token":                 m.OIDCRequestToken,
-		"ado_pipeline_service_connection_id": m.ADOPipelineServiceConnectionID,
-		"use_msi":                            m.UseMSI,
-		"use_cli":                            m.UseCLI,
-		"authority_host":                     m.AuthorityHost,
-		"request_timeout":                    m.RequestTimeout,
-		"max_retries":                        m.MaxRetries,
-		"max_concurrent_requests":            m.MaxConcurrentRequests,
+// shortDuration spells a whole number of minutes or seconds as a Go duration ("2m", "90s").
+func shortDuration(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return strconv.Itoa(int(d/time.Minute)) + "m"
 	}
+	return strconv.Itoa(int(d/time.Second)) + "s"
 }
 
 func anyUnknown(m providerModel) bool {
-	for _, v := range m.values() {
-		if v.IsUnknown() {
+	for _, s := range providerSettings {
+		if s.value(m).IsUnknown() {
 			return true
 		}
 	}
@@ -177,92 +223,99 @@ func (r resolvedSettings) secrets() []string {
 // resolveSettings applies environment fallbacks and checks what can be checked without a network.
 func resolveSettings(m providerModel, getenv func(string) string) (resolvedSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	vals := m.values()
-	raw := map[string]string{}
+	connection, _ := settingNamed(azureDevOpsConnection)
+	azureDevOps := configOrEnv(connection.value(m), connection.env, getenv) != ""
+	out := resolvedSettings{requestTimeout: defaultRequestTimeout, maxRetries: maxRetriesDefault, maxConcurrent: maxConcurrentDefault}
 	for _, s := range providerSettings {
-		raw[s.name] = configOrEnv(vals[s.name], s.env, getenv)
-	}
-	if raw["ado_pipeline_service_connection_id"] != "" {
-		for name, env := range adoFallbacks {
-			if v := getenv(env); v != "" && vals[name].IsNull() && !hasExplicitEnv(name, getenv) {
-				raw[name] = v
+		v := s.value(m)
+		raw := configOrEnv(v, s.env, getenv)
+		if azureDevOps && s.azureDevOpsEnv != "" && v.IsNull() && !hasExplicitEnv(s, getenv) {
+			if ado := getenv(s.azureDevOpsEnv); ado != "" {
+				raw = ado
 			}
 		}
-	}
-
-	out := resolvedSettings{requestTimeout: defaultRequestTimeout, maxRetries: maxRetriesDefault, maxConcurrent: maxConcurrentDefault}
-
-	envURL, err := normaliseEnvironmentURL(raw["environment_url"])
-	if err != nil {
-		diags.AddAttributeError(path.Root("environment_url"), "Invalid Dataverse environment URL", err.Error())
-	}
-	authority := raw["authority_host"]
-	if authority == "" {
-		authority = defaultAuthorityHostURL
-	} else if u, perr := url.Parse(authority); perr != nil || u.Scheme != "https" || u.Host == "" {
-		diags.AddAttributeError(path.Root("authority_host"), "Invalid authority host",
-			fmt.Sprintf("authority_host must be an https URL with a host, such as %s.", defaultAuthorityHostURL))
-	}
-
-	bools := map[string]bool{}
-	for _, name := range []string{"use_oidc", "use_msi", "use_cli"} {
-		b, berr := parseBoolSetting(raw[name])
-		if berr != nil {
-			diags.AddAttributeError(path.Root(name), "Invalid boolean setting", fmt.Sprintf("%s: %v", name, berr))
+		if err := s.apply(&out, raw); err != nil {
+			diags.AddAttributeError(path.Root(s.name), s.invalid, err.Error())
 		}
-		bools[name] = b
-	}
-
-	if t := raw["request_timeout"]; t != "" {
-		d, derr := time.ParseDuration(t)
-		if derr != nil || d <= 0 {
-			diags.AddAttributeError(path.Root("request_timeout"), "Invalid request timeout",
-				fmt.Sprintf("request_timeout must be a positive Go duration such as \"90s\" or \"2m\"; got %q.", t))
-		} else {
-			out.requestTimeout = d
-		}
-	}
-	if n, ok := intSettingValue(raw["max_retries"], "max_retries", 1, maxRetriesCeiling, &diags); ok {
-		out.maxRetries = n
-	}
-	if n, ok := intSettingValue(raw["max_concurrent_requests"], "max_concurrent_requests", 1, maxConcurrentCeiling, &diags); ok {
-		out.maxConcurrent = n
-	}
-
-	out.auth = auth.Config{
-		EnvironmentURL:            envURL,
-		TenantID:                  raw["tenant_id"],
-		ClientID:                  raw["client_id"],
-		AuthorityHost:             strings.TrimRight(authority, "/"),
-		ClientSecret:              raw["client_secret"],
-		ClientCertificatePath:     raw["client_certificate_path"],
-		ClientCertificate:         raw["client_certificate"],
-		ClientCertificatePassword: raw["client_certificate_password"],
-		UseOIDC:                   bools["use_oidc"],
-		OIDCToken:                 raw["oidc_token"],
-		OIDCTokenFilePath:         raw["oidc_token_file_path"],
-		OIDCRequestURL:            raw["oidc_request_url"],
-		OIDCRequestToken:          raw["oidc_request_token"],
-		ADOServiceConnectionID:    raw["ado_pipeline_service_connection_id"],
-		UseMSI:                    bools["use_msi"],
-		UseCLI:                    bools["use_cli"],
 	}
 	return out, diags
 }
 
+// invalidValue is the detail of an attribute error, written as the sentences users read.
+type invalidValue string
+
+func (e invalidValue) Error() string { return string(e) }
+
+// text stores a setting as given.
+func text(field func(*auth.Config) *string) func(*resolvedSettings, string) error {
+	return func(r *resolvedSettings, raw string) error {
+		*field(&r.auth) = raw
+		return nil
+	}
+}
+
+func boolean(name string, field func(*auth.Config) *bool) func(*resolvedSettings, string) error {
+	return func(r *resolvedSettings, raw string) error {
+		b, err := parseBoolSetting(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		*field(&r.auth) = b
+		return nil
+	}
+}
+
+// whole stores a whole number from 1 to ceiling; unset keeps the default.
+func whole(name string, ceiling int, field func(*resolvedSettings) *int) func(*resolvedSettings, string) error {
+	return func(r *resolvedSettings, raw string) error {
+		if raw == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > ceiling {
+			return invalidValue(fmt.Sprintf("%s must be a whole number from %d to %d; got %q.", name, 1, ceiling, raw))
+		}
+		*field(r) = n
+		return nil
+	}
+}
+
+func applyEnvironmentURL(r *resolvedSettings, raw string) error {
+	u, err := normaliseEnvironmentURL(raw)
+	r.auth.EnvironmentURL = u
+	return err
+}
+
+func applyAuthorityHost(r *resolvedSettings, raw string) error {
+	r.auth.AuthorityHost = defaultAuthorityHostURL
+	if raw == "" {
+		return nil
+	}
+	if u, err := url.Parse(raw); err != nil || u.Scheme != "https" || u.Host == "" {
+		return invalidValue(fmt.Sprintf("authority_host must be an https URL with a host, such as %s.", defaultAuthorityHostURL))
+	}
+	r.auth.AuthorityHost = strings.TrimRight(raw, "/")
+	return nil
+}
+
+func applyRequestTimeout(r *resolvedSettings, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 {
+		return invalidValue(fmt.Sprintf("request_timeout must be a positive Go duration such as \"90s\" or \"2m\"; got %q.", raw))
+	}
+	r.requestTimeout = d
+	return nil
+}
+
 // hasExplicitEnv reports whether one of the setting's own variables is set; those beat the
 // Azure DevOps fallbacks.
-func hasExplicitEnv(name string, getenv func(string) string) bool {
-	for _, s := range providerSettings {
-		if s.name != name {
-			continue
-		}
-		for _, e := range s.env {
-			if strings.HasPrefix(e, "DATAVERSE_") || strings.HasPrefix(e, "ARM_") {
-				if getenv(e) != "" {
-					return true
-				}
-			}
+func hasExplicitEnv(s setting, getenv func(string) string) bool {
+	for _, e := range s.env {
+		if (strings.HasPrefix(e, "DATAVERSE_") || strings.HasPrefix(e, "ARM_")) && getenv(e) != "" {
+			return true
 		}
 	}
 	return false
@@ -296,19 +349,6 @@ func parseBoolSetting(s string) (bool, error) {
 		return false, fmt.Errorf("want true or false, got %q", s)
 	}
 	return b, nil
-}
-
-func intSettingValue(s, name string, lo, hi int, diags *diag.Diagnostics) (int, bool) {
-	if s == "" {
-		return 0, false
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		diags.AddAttributeError(path.Root(name), "Invalid "+strings.ReplaceAll(name, "_", " "),
-			fmt.Sprintf("%s must be a whole number from %d to %d; got %q.", name, lo, hi, s))
-		return 0, false
-	}
-	return n, true
 }
 
 // normaliseEnvironmentURL accepts https://host[:port][/] and returns it without the slash.

@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -68,4 +70,42 @@ func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Metho
 		return
 	}
 	diags.AddAttributeError(path.Root(setting), "Could not sign in to Microsoft Entra ID", detail)
+}
+
+// addAuthSetupError reports a failure to set up authentication on each provider attribute it
+// names (a *auth.ConfigError), so Terraform shows the attribute to fix; other failures, and a
+// configuration error no single attribute fixes, are reported on the provider block.
+func addAuthSetupError(diags *diag.Diagnostics, err error) {
+	const summary = "Could not set up Dataverse authentication"
+	var cfgErr *auth.ConfigError
+	if !errors.As(err, &cfgErr) {
+		diags.AddError(summary, err.Error())
+		return
+	}
+	detail := cfgErr.Explain(describeSetting)
+	reported := false
+	for _, name := range cfgErr.Attributes() {
+		if _, ok := settingNamed(name); ok {
+			diags.AddAttributeError(path.Root(name), summary, detail)
+			reported = true
+		}
+	}
+	if !reported {
+		diags.AddError(summary, detail)
+	}
+}
+
+// describeSetting names an attribute with the environment variables that supply it, as in
+// "tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID / AZURE_TENANT_ID)"; with an Azure DevOps
+// service connection, with the pipeline variable that supplies it there.
+func describeSetting(name string, azureDevOps bool) string {
+	s, ok := settingNamed(name)
+	vars := s.env
+	if azureDevOps && s.azureDevOpsEnv != "" {
+		vars = []string{s.azureDevOpsEnv}
+	}
+	if !ok || len(vars) == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s (or %s)", name, strings.Join(vars, " / "))
 }

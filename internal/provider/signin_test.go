@@ -1,0 +1,99 @@
+package provider
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
+)
+
+// TestAuthSetupErrorPaths checks that each configuration error of internal/auth lands on the
+// attributes it names, and one no attribute fixes on the provider block.
+func TestAuthSetupErrorPaths(t *testing.T) {
+	t.Parallel()
+	const env = "https://contoso.crm.dynamics.com"
+	cases := []struct {
+		name  string
+		cfg   auth.Config
+		paths []string // empty: one error without a path
+	}{
+		{"secret without tenant", auth.Config{EnvironmentURL: env, ClientID: "c", ClientSecret: "s"}, []string{"tenant_id"}},
+		{"certificate without tenant and client", auth.Config{EnvironmentURL: env, ClientCertificate: "eA=="}, []string{"tenant_id", "client_id"}},
+		{"certificate given twice", auth.Config{EnvironmentURL: env, TenantID: "t", ClientID: "c", ClientCertificate: "eA==", ClientCertificatePath: "/c.pem"},
+			[]string{"client_certificate_path", "client_certificate"}},
+		{"request URL without its token", auth.Config{EnvironmentURL: env, TenantID: "t", ClientID: "c", OIDCRequestURL: "https://x"}, []string{"oidc_request_token"}},
+		{"two switches", auth.Config{EnvironmentURL: env, UseCLI: true, UseMSI: true}, []string{"use_cli", "use_msi"}},
+		{"managed identity without environment", auth.Config{UseMSI: true}, []string{"environment_url"}},
+		{"authority over http", auth.Config{EnvironmentURL: env, TenantID: "t", ClientID: "c", ClientSecret: "s", AuthorityHost: "http://login.example"}, []string{"authority_host"}},
+		{"no method", auth.Config{EnvironmentURL: env}, nil},
+		{"not a configuration error", auth.Config{}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := auth.ChooseMethod(tc.cfg)
+			if tc.name == "not a configuration error" {
+				err = errors.New("certificate file unreadable")
+			}
+			if err == nil {
+				t.Fatal("ChooseMethod accepted the configuration")
+			}
+			var diags diag.Diagnostics
+			addAuthSetupError(&diags, err)
+			var got []string
+			for _, d := range diags.Errors() {
+				if !strings.HasPrefix(d.Detail(), strings.SplitN(err.Error(), " needs ", 2)[0]) {
+					t.Errorf("detail %q does not tell the error %q", d.Detail(), err)
+				}
+				if pd, ok := d.(diag.DiagnosticWithPath); ok {
+					got = append(got, pd.Path().String())
+				}
+			}
+			if !slices.Equal(got, tc.paths) {
+				t.Errorf("errors on %v, want %v", got, tc.paths)
+			}
+			if len(tc.paths) == 0 && diags.ErrorsCount() != 1 {
+				t.Errorf("%d errors, want one on the provider block", diags.ErrorsCount())
+			}
+		})
+	}
+}
+
+// TestAuthSetupErrorNamesEnvironmentVariables checks that the attributes in an error's message
+// come with their environment variables, the Azure DevOps ones when a service connection is set.
+func TestAuthSetupErrorNamesEnvironmentVariables(t *testing.T) {
+	t.Parallel()
+	const env = "https://contoso.crm.dynamics.com"
+	cases := []struct {
+		cfg  auth.Config
+		want string
+	}{
+		{auth.Config{EnvironmentURL: env, ClientID: "c", ClientSecret: "s"},
+			"client secret authentication needs tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID / AZURE_TENANT_ID)"},
+		{auth.Config{EnvironmentURL: env, TenantID: "t", UseOIDC: true, ADOServiceConnectionID: "conn"},
+			"OIDC authentication needs client_id (or DATAVERSE_CLIENT_ID / ARM_CLIENT_ID / AZURE_CLIENT_ID), " +
+				"oidc_request_url (or SYSTEM_OIDCREQUESTURI) and oidc_request_token (or SYSTEM_ACCESSTOKEN)"},
+		{auth.Config{EnvironmentURL: env, TenantID: "t", ClientID: "c", UseOIDC: true},
+			"OIDC authentication needs one of oidc_token (or DATAVERSE_OIDC_TOKEN / ARM_OIDC_TOKEN), " +
+				"oidc_token_file_path (or DATAVERSE_OIDC_TOKEN_FILE_PATH / ARM_OIDC_TOKEN_FILE_PATH / AZURE_FEDERATED_TOKEN_FILE), " +
+				"or oidc_request_url (or DATAVERSE_OIDC_REQUEST_URL / ARM_OIDC_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_URL) " +
+				"with oidc_request_token (or DATAVERSE_OIDC_REQUEST_TOKEN / ARM_OIDC_REQUEST_TOKEN / ACTIONS_ID_TOKEN_REQUEST_TOKEN)"},
+	}
+	for _, tc := range cases {
+		_, err := auth.ChooseMethod(tc.cfg)
+		var diags diag.Diagnostics
+		addAuthSetupError(&diags, err)
+		for _, d := range diags.Errors() {
+			if d.Detail() != tc.want {
+				t.Errorf("detail\n  %s\nwant\n  %s", d.Detail(), tc.want)
+			}
+		}
+		if !diags.HasError() {
+			t.Errorf("no error for %v", err)
+		}
+	}
+}
