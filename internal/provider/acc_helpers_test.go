@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
 // testCA is shared by every emulator in this test binary: Go reads SSL_CERT_FILE once, so
@@ -120,5 +122,14 @@ func stateHasNo(needles ...string) func(*terraform.State) error {
 			}
 		}
 		return nil
+	}
+}
+
+// requireTerraformCLI skips a test that runs the Terraform CLI when there is none to run: the
+// emulator-backed tests need no environment variable, only a terraform binary.
+func requireTerraformCLI(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath(tfcli.TerraformPath()); err != nil {
+		t.Skipf("runs the Terraform CLI, and %q is not found: run make terraform-check, or set TF_ACC_TERRAFORM_PATH", tfcli.TerraformPath())
 	}
 }

@@ -28,9 +28,7 @@ var (
 // one on the PATH) is older than min; make test-terraform-next runs them with 1.14.
 func requireTerraform(t *testing.T, minimum string) {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("runs the Terraform CLI; set TF_ACC=1")
-	}
+	requireTerraformCLI(t)
 	terraformVersionOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

@@ -40,7 +40,7 @@ resource "dataverse_webhook_step" "other" {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := startEmulator(t)
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				Steps: []resource.TestStep{{
 					Config:      imageConfig(e, tc.step, tc.rest),
@@ -60,7 +60,7 @@ func TestAccWebhookStepImage_unknownColumnRefusedAtPlan(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	_, stepID := seededStep(t, e, "Update", 40, 1)
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
 			Config: providerBlock(e) + `

@@ -433,7 +433,7 @@ resource "dataverse_webhook_step" "second" {
   depends_on           = [dataverse_webhook_step.first]
 }
 `
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -525,7 +525,7 @@ resource "dataverse_webhook" %q {
 `, address, name, address)
 	}
 	first := dataverse.WebhookIDFor("first name", 0)
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{

@@ -34,7 +34,7 @@ resource "dataverse_webhook" %[1]q {
 `, n)
 	}
 	deps := `depends_on = [dataverse_webhook.ds-a-1, dataverse_webhook.ds-a-2, dataverse_webhook.ds-b-1]`
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -112,7 +112,7 @@ data "dataverse_webhook_steps" "all" {
 }
 `
 	ds := "data.dataverse_webhook_steps.all"
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -226,7 +226,7 @@ data "dataverse_webhook_failed_jobs" "quiet_step" {
   step_id = dataverse_webhook_step.other.id
 }
 `
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -374,7 +374,7 @@ data "dataverse_webhook_failed_jobs" "top" {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				Steps:                    []resource.TestStep{{Config: providerBlock(e) + tc.cfg, ExpectError: regexp.MustCompile(tc.want)}},
 			})

@@ -48,7 +48,7 @@ resource "dataverse_webhook_step_image" "twin" {
 			t.Parallel()
 			e := startEmulator(t)
 			config := imageConfig(e, tc.step, imageResource(tc.image+"\n  alias = \"row\""))
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				CheckDestroy:             checkNoRowsLeft(e),
 				Steps: []resource.TestStep{
@@ -88,7 +88,7 @@ func TestAccDestroy_neverBlockedByAWebhookChangedElsewhere(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	config := imageConfig(e, accountUpdated, "")
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{

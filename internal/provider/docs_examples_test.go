@@ -266,9 +266,7 @@ func TestDocBlockHelpers(t *testing.T) {
 
 // TestDocsBlocksValidate validates every terraform/hcl block of the README and docs/.
 func TestDocsBlocksValidate(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("runs the Terraform CLI; set TF_ACC=1")
-	}
+	requireTerraformCLI(t)
 	t.Parallel()
 	pages := docPages(t)
 	total := 0

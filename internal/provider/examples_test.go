@@ -219,9 +219,7 @@ type validateDiagnostic struct {
 // as built: no init, no provider configuration and no network, since any request would go
 // to a proxy that refuses connections.
 func TestExamplesValidate(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("runs the Terraform CLI; set TF_ACC=1")
-	}
+	requireTerraformCLI(t)
 	t.Parallel()
 	for _, folder := range exampleFolders(t) {
 		name := filepath.ToSlash(strings.TrimPrefix(folder, filepath.Join("..", "..")+string(filepath.Separator)))
@@ -320,9 +318,7 @@ func exampleWarnings(r validateResult) int {
 
 // TestExamplesFormatted keeps every example as terraform fmt writes it.
 func TestExamplesFormatted(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("runs the Terraform CLI; set TF_ACC=1")
-	}
+	requireTerraformCLI(t)
 	t.Parallel()
 	root, err := filepath.Abs(filepath.Join("..", "..", "examples"))
 	if err != nil {

@@ -145,7 +145,7 @@ func TestAcc_splitFunctionURLExampleKeepsTheKeyOutOfState(t *testing.T) {
 	}
 	const key = "Fk3y/with+plus=="
 	functionURL := "https://fn-contoso.azurewebsites.net/api/orders?code=" + url.QueryEscape(key) + "&clientId=default"
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{{

@@ -100,7 +100,7 @@ data "dataverse_webhook_failed_jobs" "mine" {
 `, name, description, rank)
 	}
 	var webhookID string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy: func(*terraform.State) error {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -56,7 +56,7 @@ provider "dataverse" {
   %s
 }
 `, e.URL(), e.TenantID(), clientID, e.AuthorityHost(), settings(e, t)) + authWebhook
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				CheckDestroy:             checkNoRowsLeft(e),
 				Steps: []resource.TestStep{{
@@ -111,7 +111,7 @@ provider "dataverse" {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				Steps: []resource.TestStep{{
 					Config:      tc.block + authWebhook,

@@ -15,7 +15,7 @@ import (
 func TestAccWebhook_sameNameInOneApply(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{{
@@ -55,7 +55,7 @@ resource "dataverse_webhook_step" "test" {
   table      = "Account"
 }
 `
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -70,7 +70,7 @@ func TestAccWebhookStep_removingTheNameRestoresTheDefault(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	var id string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -116,7 +116,7 @@ resource "dataverse_webhook_step_image" "both" {
 }
 `
 	}
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -140,7 +140,7 @@ func TestAccWebhook_solutionAfterNone(t *testing.T) {
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 `
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{

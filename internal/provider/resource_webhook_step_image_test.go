@@ -118,7 +118,7 @@ resource "dataverse_webhook_step" "other" {
   table      = "contact"
 }
 `
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -288,7 +288,7 @@ func TestAccWebhookStepImage_messageProperty(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := startEmulator(t)
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				CheckDestroy:             checkNoRowsLeft(e),
 				Steps: []resource.TestStep{{
@@ -340,7 +340,7 @@ resource "dataverse_webhook_step_image" "test" {
 		}
 		return nil
 	})
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{
 			{Config: cfg("PreImage"), ResourceName: imageAddr, ImportState: true, ImportStateId: imageID, ImportStatePersist: true},
@@ -372,7 +372,7 @@ func TestAccWebhookStepImage_earlierPropertyKept(t *testing.T) {
   alias = "gone"
 `))
 	var id string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -406,7 +406,7 @@ func TestAccWebhookStepImage_createStepTableChange(t *testing.T) {
   alias = "created"
 `)
 	var id string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -431,7 +431,7 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
   attributes = ["name", "telephone1"]
 `))
 	var id string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -582,7 +582,7 @@ resource "dataverse_webhook_step_image" "test" {
   %s
 }
 `, stepID, tc.body)
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				Steps: []resource.TestStep{{
 					Config:      cfg,
@@ -642,7 +642,7 @@ resource "dataverse_webhook_step_image" "twin" {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := startEmulator(t)
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				CheckDestroy:             checkNoRowsLeft(e),
 				Steps: []resource.TestStep{{
@@ -693,7 +693,7 @@ data "dataverse_webhook_steps" "all" {
 }
 `)
 	const ds = "data.dataverse_webhook_steps.all"
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{{
@@ -892,7 +892,7 @@ resource "dataverse_webhook_step_image" "after" {
 		return nil
 	}
 
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps:                    []resource.TestStep{{Config: cfg, Check: fire}},

@@ -61,7 +61,7 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 	var id string
 	inPlace := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)}}
 
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -172,7 +172,7 @@ func TestAccWebhookStep_drift(t *testing.T) {
   filtering_attributes = ["name", "telephone1"]
 `)
 	var id string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -274,7 +274,7 @@ resource "dataverse_webhook_step" "test" {
 %s
 }
 `, tc.body)
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				Steps: []resource.TestStep{{
 					Config:      cfg,
@@ -313,7 +313,7 @@ resource "dataverse_webhook_step" "test" {
   filtering_attributes = ["name", "telephone1"]
 }
 `
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -353,7 +353,7 @@ resource "dataverse_webhook_step" "test" {
   message    = "Associate"
 }
 `
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -398,7 +398,7 @@ func TestAccWebhookStep_importOfPluginStepRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{
 			// A plan-only step first: the import step then reuses its configuration, which
@@ -450,7 +450,7 @@ resource "dataverse_webhook_step" "test" {
 `, target)
 	}
 	var id string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{

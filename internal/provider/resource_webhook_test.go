@@ -46,7 +46,7 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 	e := startEmulator(t)
 	var firstID string
 
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -176,7 +176,7 @@ func TestAccWebhook_drift(t *testing.T) {
   auth_key_wo = "drift-key"
 `)
 	var id string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -254,7 +254,7 @@ resource "dataverse_webhook" "second" {
   depends_on  = [dataverse_webhook.first]
 }
 `
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -339,7 +339,7 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := startEmulator(t)
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				Steps: []resource.TestStep{{
 					Config:      webhookConfig(e, tc.body),
@@ -363,7 +363,7 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
 func TestAccWebhook_portWarning(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{{

@@ -12,7 +12,7 @@ import (
 func TestAccWebhookStep_identicalTriggerRefusedAtPlan(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{

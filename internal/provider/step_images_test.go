@@ -56,7 +56,7 @@ func TestAccWebhookStep_imagesCheckedAtPlan(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := startEmulator(t)
-			resource.Test(t, resource.TestCase{
+			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				Steps: []resource.TestStep{{
 					Config:      imageConfig(e, tc.step, ""),
@@ -98,7 +98,7 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	var stepID string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
@@ -162,7 +162,7 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 func TestAccWebhookStep_imagesAliasTakenElsewhere(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{
 			{

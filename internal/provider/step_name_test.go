@@ -15,7 +15,7 @@ func TestAccWebhookStep_defaultNameKnownAtPlan(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	const want = "orders-sync: Update of account"
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{

@@ -14,7 +14,7 @@ import (
 func TestAccWebhook_longKeyRefusedAtPlan(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
 			Config: providerBlock(e) + fmt.Sprintf(`
@@ -66,7 +66,7 @@ resource "dataverse_webhook" "test" {
 }
 `)
 	e.ResetStats()
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
 			Config:      cfg.String(),
@@ -97,7 +97,7 @@ resource "dataverse_webhook_step" "s%d" {
 }
 `, i, i)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
 			Config: fmt.Sprintf(`
@@ -128,7 +128,7 @@ func TestAccWebhook_importByMisspelledName(t *testing.T) {
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 `)
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{
 			{Config: cfg},
@@ -147,7 +147,7 @@ func TestAccWebhook_importByMisspelledName(t *testing.T) {
 func TestAccWebhook_everyBadHeaderReported(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
 			Config: webhookConfig(e, `
