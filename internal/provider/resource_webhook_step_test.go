@@ -476,3 +476,95 @@ resource "dataverse_webhook_step" "test" {
 		},
 	})
 }
+
+// What Dataverse compares without case (ids, message and table names) may be written in any
+// case without a diff.
+func TestAccWebhookStep_caseOfIdsAndNames(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := providerBlock(e) + `
+resource "dataverse_webhook" "hook" {
+  name        = "cased"
+  url         = "https://fn.example.net/cased"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook_step" "test" {
+  webhook_id = upper(dataverse_webhook.hook.id)
+  message    = "update"
+  table      = "Account"
+}
+`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: resource.TestCheckResourceAttr(stepAddr, "message", "update")},
+			{Config: cfg, PlanOnly: true},
+		},
+	})
+}
+
+// Removing a hand-set name brings the default name back.
+func TestAccWebhookStep_removingTheNameRestoresTheDefault(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	var id string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: stepConfig(e, `
+  message = "Update"
+  table   = "account"
+  name    = "custom-name"
+`), Check: sameStepID(&id)},
+			{
+				Config: stepConfig(e, `
+  message = "Update"
+  table   = "account"
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id),
+					resource.TestCheckResourceAttr(stepAddr, "name", "orders-sync: Update of account")),
+			},
+			{Config: stepConfig(e, `
+  message = "Update"
+  table   = "account"
+`), PlanOnly: true},
+		},
+	})
+}
+
+// A step whose images cannot follow a new message or stage is refused at plan time.
+func TestAccWebhookStep_changeThatStrandsItsImages(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	cfg := func(message, stage string) string {
+		return stepConfig(e, fmt.Sprintf(`
+  message = %q
+  table   = "account"
+  stage   = %q
+  mode    = "Synchronous"
+`, message, stage)) + `
+resource "dataverse_webhook_step_image" "both" {
+  step_id = dataverse_webhook_step.test.id
+  type    = "Both"
+  alias   = "row"
+}
+`
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: cfg("Update", "PostOperation")},
+			{Config: cfg("Create", "PostOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*No pre-image on Create`)},
+			// Only the stage changed: the error points at it.
+			{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*\d+:\s+stage\s+=\s+"PreOperation".*PostOperation`)},
+			{Config: cfg("Assign", "PostOperation")},
+		},
+	})
+}

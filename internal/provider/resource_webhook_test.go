@@ -377,3 +377,68 @@ func TestAccWebhook_portWarning(t *testing.T) {
 		}},
 	})
 }
+
+// Several webhooks with one name in one apply: the name check and the create are serialized,
+// so exactly one is created and the others fail with the name-in-use error.
+func TestAccWebhook_sameNameInOneApply(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{{
+			Config: providerBlock(e) + `
+resource "dataverse_webhook" "twin" {
+  count       = 4
+  name        = "same-name"
+  url         = "https://fn.example.net/twin/${count.index}"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`,
+			ExpectError: regexp.MustCompile(`Webhook name used twice`),
+		}},
+	})
+	// Refused at plan: none is created, so none is left for the error to suggest importing.
+	if n := len(e.Rows("serviceendpoints")); n != 0 {
+		t.Errorf("%d webhooks named same-name were created, want none", n)
+	}
+}
+
+// Setting a solution on a webhook that had none recorded keeps the webhook; changing a
+// recorded one replaces it.
+func TestAccWebhook_solutionAfterNone(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	base := `
+  name        = "solution-later"
+  url         = "https://fn.example.net/later"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: webhookConfig(e, base)},
+			{
+				Config: webhookConfig(e, base+`  solution_unique_name = "contoso_integrations"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
+				},
+			},
+			{
+				Config: webhookConfig(e, base+`  solution_unique_name = "Default"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: func(*terraform.State) error {
+					if n := len(e.Rows("serviceendpoints")); n != 1 {
+						return fmt.Errorf("%d webhooks in Dataverse after the replacement, want 1", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
