@@ -154,17 +154,9 @@ func (c *Client) UpdateStepImage(ctx context.Context, id string, in StepImageUpd
 		}
 		row["messagepropertyname"] = *in.MessagePropertyName
 	}
-	if len(row) == 0 {
-		return c.GetStepImage(ctx, id)
-	}
-	var out stepImageRow
-	if ok, err := c.patch(ctx, entityPath(setStepImages, id), row, stepImageColumns, nil, &out); err != nil || !ok {
-		if err != nil {
-			return nil, err
-		}
-		return c.GetStepImage(ctx, id)
-	}
-	return stepImageFromRow(out), nil
+	return updateRow(ctx, c, entityPath(setStepImages, id), row, stepImageColumns, nil,
+		func(ctx context.Context) (*StepImage, error) { return c.GetStepImage(ctx, id) },
+		func(out stepImageRow) (*StepImage, error) { return stepImageFromRow(out), nil })
 }
 
 // DeleteStepImage deletes a step image. A missing row gives an error matching ErrNotFound.

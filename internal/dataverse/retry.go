@@ -84,6 +84,41 @@ func createRow[R, T any](ctx context.Context, c *Client, r *request, id string, 
 	return decode(out)
 }
 
+// updateRow sets the columns in row on the existing row at path and returns what Dataverse
+// stored: the row it answered with, decoded by decode, or the row read back with read when the
+// answer carried none. An empty row sends nothing and only reads. If-Match: * forbids the upsert
+// a bare PATCH would do, so a missing row is ErrNotFound rather than a new row.
+func updateRow[R, T any](ctx context.Context, c *Client, path string, row map[string]any, columns, secrets []string, read func(context.Context) (*T, error), decode func(R) (*T, error)) (*T, error) {
+	if len(row) == 0 {
+		return read(ctx)
+	}
+	body, err := jsonBody(row)
+	if err != nil {
+		return nil, err
+	}
+	r := &request{
+		method:     http.MethodPatch,
+		path:       path,
+		query:      query{}.with("$select", joinColumns(columns)),
+		body:       body,
+		prefer:     []string{"return=representation"},
+		ifMatchAny: true,
+		secrets:    secrets,
+	}
+	resp, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if !hasRow(resp) {
+		return read(ctx)
+	}
+	var out R
+	if err := decodeRow(r, resp, &out); err != nil {
+		return nil, err
+	}
+	return decode(out)
+}
+
 // landedCheckTimeout bounds the read that looks for a row whose create had an unknown outcome.
 const landedCheckTimeout = 20 * time.Second
 

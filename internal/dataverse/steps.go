@@ -297,17 +297,9 @@ func (c *Client) UpdateStep(ctx context.Context, id string, in StepUpdate) (upda
 		}
 		row["eventhandler_serviceendpoint@odata.bind"] = bindPath(setServiceEndpoints, *in.WebhookID)
 	}
-	if len(row) == 0 {
-		return c.GetStep(ctx, id)
-	}
-	var out stepRow
-	if ok, err := c.patch(ctx, entityPath(setSteps, id), row, stepColumns, nil, &out); err != nil || !ok {
-		if err != nil {
-			return nil, err
-		}
-		return c.GetStep(ctx, id)
-	}
-	return c.completeStep(ctx, out)
+	return updateRow(ctx, c, entityPath(setSteps, id), row, stepColumns, nil,
+		func(ctx context.Context) (*Step, error) { return c.GetStep(ctx, id) },
+		func(out stepRow) (*Step, error) { return c.completeStep(ctx, out) })
 }
 
 // SetStepEnabled enables or disables a step by setting statecode and statuscode together.

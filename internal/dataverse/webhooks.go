@@ -150,17 +150,8 @@ func (c *Client) UpdateWebhook(ctx context.Context, id string, in WebhookUpdate)
 		}
 		secrets = authValueSecrets(t, *in.AuthValue)
 	}
-	if len(row) == 0 {
-		return c.GetWebhook(ctx, id)
-	}
-	var out serviceEndpointRow
-	if ok, err := c.patch(ctx, entityPath(setServiceEndpoints, id), row, webhookColumns, secrets, &out); err != nil || !ok {
-		if err != nil {
-			return nil, err
-		}
-		return c.GetWebhook(ctx, id)
-	}
-	return c.webhookFromRow(out)
+	return updateRow(ctx, c, entityPath(setServiceEndpoints, id), row, webhookColumns, secrets,
+		func(ctx context.Context) (*Webhook, error) { return c.GetWebhook(ctx, id) }, c.webhookFromRow)
 }
 
 // DeleteWebhook deletes the webhook and, by cascade, its steps. A missing row gives an error
@@ -223,32 +214,6 @@ func (c *Client) webhookFromRow(row serviceEndpointRow) (*Webhook, error) {
 		CreatedOn:      timeOrZero(row.CreatedOn),
 		ModifiedOn:     timeOrZero(row.ModifiedOn),
 	}, nil
-}
-
-// patch updates an existing row (If-Match: * forbids the upsert a bare PATCH would do) and
-// decodes the row the server returns. It reports false when the answer carried no row.
-func (c *Client) patch(ctx context.Context, path string, row map[string]any, columns, secrets []string, out any) (bool, error) {
-	body, err := jsonBody(row)
-	if err != nil {
-		return false, err
-	}
-	r := &request{
-		method:     http.MethodPatch,
-		path:       path,
-		query:      query{}.with("$select", joinColumns(columns)),
-		body:       body,
-		prefer:     []string{"return=representation"},
-		ifMatchAny: true,
-		secrets:    secrets,
-	}
-	resp, err := c.do(ctx, r)
-	if err != nil {
-		return false, err
-	}
-	if !hasRow(resp) {
-		return false, nil
-	}
-	return true, decodeRow(r, resp, out)
 }
 
 func (c *Client) delete(ctx context.Context, path string) error {

@@ -78,3 +78,27 @@ func stepColumnLists(ctx context.Context, plan webhookStepModel, state *webhookS
 	}
 	return lists
 }
+
+// columnSet turns a stored column list into the set for state: prior when it names the same
+// columns as stored (ignoring order and case), else the stored columns in lower case with
+// duplicates dropped, since Dataverse compares column names without case; null when none are
+// stored. Steps, images and the data sources all read column lists through it.
+func columnSet(ctx context.Context, prior types.Set, stored []string, diags *diag.Diagnostics) types.Set {
+	if len(stored) == 0 {
+		return types.SetNull(types.StringType)
+	}
+	if sameFold(setStrings(ctx, prior, diags), stored) {
+		return prior
+	}
+	seen := map[string]bool{}
+	lower := make([]string, 0, len(stored))
+	for _, a := range stored {
+		if l := strings.ToLower(a); !seen[l] {
+			seen[l] = true
+			lower = append(lower, l)
+		}
+	}
+	v, d := types.SetValueFrom(ctx, types.StringType, lower)
+	diags.Append(d...)
+	return v
+}

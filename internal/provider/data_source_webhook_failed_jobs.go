@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -34,34 +33,35 @@ var (
 	_ datasource.DataSourceWithConfigValidators = (*failedJobsDataSource)(nil)
 )
 
-var jobAttrTypes = map[string]attr.Type{
-	"id":               types.StringType,
-	"name":             types.StringType,
-	"step_id":          types.StringType,
-	"step_name":        types.StringType,
-	"webhook_id":       types.StringType,
-	"webhook_name":     types.StringType,
-	"message_name":     types.StringType,
-	"record_table":     types.StringType,
-	"record_id":        types.StringType,
-	"correlation_id":   types.StringType,
-	"http_status":      types.Int64Type,
-	"error_code":       types.StringType,
-	"friendly_message": types.StringType,
-	"message":          types.StringType,
-	"retry_count":      types.Int64Type,
-	"created_on":       types.StringType,
-	"started_on":       types.StringType,
-	"completed_on":     types.StringType,
+// failedJobModel is one element of the jobs list; its tags name the nested attributes.
+type failedJobModel struct {
+	ID              types.String `tfsdk:"id"`
+	Name            types.String `tfsdk:"name"`
+	StepID          types.String `tfsdk:"step_id"`
+	StepName        types.String `tfsdk:"step_name"`
+	WebhookID       types.String `tfsdk:"webhook_id"`
+	WebhookName     types.String `tfsdk:"webhook_name"`
+	MessageName     types.String `tfsdk:"message_name"`
+	RecordTable     types.String `tfsdk:"record_table"`
+	RecordID        types.String `tfsdk:"record_id"`
+	CorrelationID   types.String `tfsdk:"correlation_id"`
+	HTTPStatus      types.Int64  `tfsdk:"http_status"`
+	ErrorCode       types.String `tfsdk:"error_code"`
+	FriendlyMessage types.String `tfsdk:"friendly_message"`
+	Message         types.String `tfsdk:"message"`
+	RetryCount      types.Int64  `tfsdk:"retry_count"`
+	CreatedOn       types.String `tfsdk:"created_on"`
+	StartedOn       types.String `tfsdk:"started_on"`
+	CompletedOn     types.String `tfsdk:"completed_on"`
 }
 
 type failedJobsModel struct {
-	StepID    types.String   `tfsdk:"step_id"`
-	WebhookID types.String   `tfsdk:"webhook_id"`
-	Since     types.String   `tfsdk:"since"`
-	Top       types.Int64    `tfsdk:"top"`
-	Jobs      types.List     `tfsdk:"jobs"`
-	Timeouts  timeouts.Value `tfsdk:"timeouts"`
+	StepID    types.String     `tfsdk:"step_id"`
+	WebhookID types.String     `tfsdk:"webhook_id"`
+	Since     types.String     `tfsdk:"since"`
+	Top       types.Int64      `tfsdk:"top"`
+	Jobs      []failedJobModel `tfsdk:"jobs"`
+	Timeouts  timeouts.Value   `tfsdk:"timeouts"`
 }
 
 func (d *failedJobsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -222,38 +222,33 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 			webhookName = w.Name
 		}
 	}
-	items := make([]attr.Value, 0, len(jobs))
+	m.Jobs = make([]failedJobModel, 0, len(jobs))
 	for _, j := range jobs {
 		httpStatus := types.Int64Null()
 		if n := j.HTTPStatus(); n != 0 {
 			httpStatus = types.Int64Value(int64(n))
 		}
-		obj, diags := types.ObjectValue(jobAttrTypes, map[string]attr.Value{
-			"id":               types.StringValue(j.ID),
-			"name":             stringOrNull(j.Name),
-			"step_id":          stringOrNull(j.StepID),
-			"step_name":        stringOrNull(stepNames[strings.ToLower(j.StepID)]),
-			"webhook_id":       stringOrNull(webhookID),
-			"webhook_name":     stringOrNull(webhookName),
-			"message_name":     stringOrNull(j.MessageName),
-			"record_table":     stringOrNull(j.RecordTable),
-			"record_id":        stringOrNull(j.RecordID),
-			"correlation_id":   stringOrNull(j.CorrelationID),
-			"http_status":      httpStatus,
-			"error_code":       stringOrNull(dataverse.ErrorCodeHex(j.ErrorCode)),
-			"friendly_message": stringOrNull(j.FriendlyMessage),
-			"message":          stringOrNull(j.Message),
-			"retry_count":      types.Int64Value(int64(j.RetryCount)),
-			"created_on":       timeValue(j.CreatedOn),
-			"started_on":       timeValue(j.StartedOn),
-			"completed_on":     timeValue(j.CompletedOn),
+		m.Jobs = append(m.Jobs, failedJobModel{
+			ID:              types.StringValue(j.ID),
+			Name:            stringOrNull(j.Name),
+			StepID:          stringOrNull(j.StepID),
+			StepName:        stringOrNull(stepNames[strings.ToLower(j.StepID)]),
+			WebhookID:       stringOrNull(webhookID),
+			WebhookName:     stringOrNull(webhookName),
+			MessageName:     stringOrNull(j.MessageName),
+			RecordTable:     stringOrNull(j.RecordTable),
+			RecordID:        stringOrNull(j.RecordID),
+			CorrelationID:   stringOrNull(j.CorrelationID),
+			HTTPStatus:      httpStatus,
+			ErrorCode:       stringOrNull(dataverse.ErrorCodeHex(j.ErrorCode)),
+			FriendlyMessage: stringOrNull(j.FriendlyMessage),
+			Message:         stringOrNull(j.Message),
+			RetryCount:      types.Int64Value(int64(j.RetryCount)),
+			CreatedOn:       timeValue(j.CreatedOn),
+			StartedOn:       timeValue(j.StartedOn),
+			CompletedOn:     timeValue(j.CompletedOn),
 		})
-		resp.Diagnostics.Append(diags...)
-		items = append(items, obj)
 	}
-	list, diags := types.ListValue(types.ObjectType{AttrTypes: jobAttrTypes}, items)
-	resp.Diagnostics.Append(diags...)
-	m.Jobs = list
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -24,36 +23,38 @@ type webhookStepsDataSource struct{ data *providerData }
 
 var _ datasource.DataSourceWithConfigure = (*webhookStepsDataSource)(nil)
 
-var stepSummaryAttrTypes = map[string]attr.Type{
-	"id":                   types.StringType,
-	"webhook_id":           types.StringType,
-	"message":              types.StringType,
-	"table":                types.StringType,
-	"stage":                types.StringType,
-	"mode":                 types.StringType,
-	"rank":                 types.Int64Type,
-	"filtering_attributes": types.SetType{ElemType: types.StringType},
-	"async_auto_delete":    types.BoolType,
-	"enabled":              types.BoolType,
-	"name":                 types.StringType,
-	"description":          types.StringType,
-	"run_as_user_id":       types.StringType,
-	"images":               types.ListType{ElemType: types.ObjectType{AttrTypes: stepImageSummaryAttrTypes}},
+// stepSummaryModel is one element of the steps list; its tags name the nested attributes.
+type stepSummaryModel struct {
+	ID                  types.String            `tfsdk:"id"`
+	WebhookID           types.String            `tfsdk:"webhook_id"`
+	Message             types.String            `tfsdk:"message"`
+	Table               types.String            `tfsdk:"table"`
+	Stage               types.String            `tfsdk:"stage"`
+	Mode                types.String            `tfsdk:"mode"`
+	Rank                types.Int64             `tfsdk:"rank"`
+	FilteringAttributes types.Set               `tfsdk:"filtering_attributes"`
+	AsyncAutoDelete     types.Bool              `tfsdk:"async_auto_delete"`
+	Enabled             types.Bool              `tfsdk:"enabled"`
+	Name                types.String            `tfsdk:"name"`
+	Description         types.String            `tfsdk:"description"`
+	RunAsUserID         types.String            `tfsdk:"run_as_user_id"`
+	Images              []stepImageSummaryModel `tfsdk:"images"`
 }
 
-var stepImageSummaryAttrTypes = map[string]attr.Type{
-	"id":                    types.StringType,
-	"name":                  types.StringType,
-	"type":                  types.StringType,
-	"alias":                 types.StringType,
-	"attributes":            types.SetType{ElemType: types.StringType},
-	"message_property_name": types.StringType,
+// stepImageSummaryModel is one element of a step's images list.
+type stepImageSummaryModel struct {
+	ID                  types.String `tfsdk:"id"`
+	Name                types.String `tfsdk:"name"`
+	Type                types.String `tfsdk:"type"`
+	Alias               types.String `tfsdk:"alias"`
+	Attributes          types.Set    `tfsdk:"attributes"`
+	MessagePropertyName types.String `tfsdk:"message_property_name"`
 }
 
 type webhookStepsModel struct {
-	WebhookID types.String   `tfsdk:"webhook_id"`
-	Steps     types.List     `tfsdk:"steps"`
-	Timeouts  timeouts.Value `tfsdk:"timeouts"`
+	WebhookID types.String       `tfsdk:"webhook_id"`
+	Steps     []stepSummaryModel `tfsdk:"steps"`
+	Timeouts  timeouts.Value     `tfsdk:"timeouts"`
 }
 
 func (d *webhookStepsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -137,15 +138,10 @@ func (d *webhookStepsDataSource) Read(ctx context.Context, req datasource.ReadRe
 		resp.Diagnostics.AddError("Could not list the images of the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the step images of webhook %s", m.WebhookID.ValueString()), err))
 		return
 	}
-	items := make([]attr.Value, 0, len(steps))
+	m.Steps = make([]stepSummaryModel, 0, len(steps))
 	for i := range steps {
-		obj, diags := stepSummary(ctx, &steps[i], images[strings.ToLower(steps[i].ID)])
-		resp.Diagnostics.Append(diags...)
-		items = append(items, obj)
+		m.Steps = append(m.Steps, stepSummary(ctx, &steps[i], images[strings.ToLower(steps[i].ID)], &resp.Diagnostics))
 	}
-	list, diags := types.ListValue(types.ObjectType{AttrTypes: stepSummaryAttrTypes}, items)
-	resp.Diagnostics.Append(diags...)
-	m.Steps = list
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -165,50 +161,43 @@ func sortSteps(steps []dataverse.Step) {
 	})
 }
 
-func stepSummary(ctx context.Context, s *dataverse.Step, images []dataverse.StepImage) (types.Object, diag.Diagnostics) {
+func stepSummary(ctx context.Context, s *dataverse.Step, images []dataverse.StepImage, diags *diag.Diagnostics) stepSummaryModel {
 	var m webhookStepModel
 	m.FilteringAttributes = types.SetNull(types.StringType)
 	m.RunAsUserID = types.StringNull()
-	diags := setStepState(ctx, &m, s)
-	obj, d := types.ObjectValue(stepSummaryAttrTypes, map[string]attr.Value{
-		"id":                   m.ID,
-		"webhook_id":           types.StringValue(strings.ToLower(s.EventHandlerID)),
-		"message":              m.Message,
-		"table":                m.Table,
-		"stage":                m.Stage,
-		"mode":                 m.Mode,
-		"rank":                 m.Rank,
-		"filtering_attributes": m.FilteringAttributes,
-		"async_auto_delete":    m.AsyncAutoDelete,
-		"enabled":              m.Enabled,
-		"name":                 m.Name,
-		"description":          m.Description,
-		"run_as_user_id":       m.RunAsUserID,
-		"images":               stepImageSummaries(ctx, images, &diags),
-	})
-	diags.Append(d...)
-	return obj, diags
+	diags.Append(setStepState(ctx, &m, s)...)
+	return stepSummaryModel{
+		ID:                  m.ID,
+		WebhookID:           types.StringValue(strings.ToLower(s.EventHandlerID)),
+		Message:             m.Message,
+		Table:               m.Table,
+		Stage:               m.Stage,
+		Mode:                m.Mode,
+		Rank:                m.Rank,
+		FilteringAttributes: m.FilteringAttributes,
+		AsyncAutoDelete:     m.AsyncAutoDelete,
+		Enabled:             m.Enabled,
+		Name:                m.Name,
+		Description:         m.Description,
+		RunAsUserID:         m.RunAsUserID,
+		Images:              stepImageSummaries(ctx, images, diags),
+	}
 }
 
-func stepImageSummaries(ctx context.Context, images []dataverse.StepImage, diags *diag.Diagnostics) types.List {
-	elemType := types.ObjectType{AttrTypes: stepImageSummaryAttrTypes}
-	items := make([]attr.Value, 0, len(images))
+func stepImageSummaries(ctx context.Context, images []dataverse.StepImage, diags *diag.Diagnostics) []stepImageSummaryModel {
+	out := make([]stepImageSummaryModel, 0, len(images))
 	for i := range images {
 		var m webhookStepImageModel
 		m.Attributes = types.SetNull(types.StringType)
 		diags.Append(setStepImageState(ctx, &m, &images[i])...)
-		obj, d := types.ObjectValue(stepImageSummaryAttrTypes, map[string]attr.Value{
-			"id":                    m.ID,
-			"name":                  m.Name,
-			"type":                  m.Type,
-			"alias":                 m.Alias,
-			"attributes":            m.Attributes,
-			"message_property_name": m.MessagePropertyName,
+		out = append(out, stepImageSummaryModel{
+			ID:                  m.ID,
+			Name:                m.Name,
+			Type:                m.Type,
+			Alias:               m.Alias,
+			Attributes:          m.Attributes,
+			MessagePropertyName: m.MessagePropertyName,
 		})
-		diags.Append(d...)
-		items = append(items, obj)
 	}
-	list, d := types.ListValue(elemType, items)
-	diags.Append(d...)
-	return list
+	return out
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -28,22 +27,23 @@ var (
 	_ datasource.DataSourceWithConfigValidators = (*webhooksDataSource)(nil)
 )
 
-var webhookSummaryAttrTypes = map[string]attr.Type{
-	"id":                types.StringType,
-	"name":              types.StringType,
-	"url":               types.StringType,
-	"auth_type":         types.StringType,
-	"description":       types.StringType,
-	"is_auth_value_set": types.BoolType,
-	"created_on":        types.StringType,
-	"modified_on":       types.StringType,
+// webhookSummaryModel is one element of the webhooks list; its tags name the nested attributes.
+type webhookSummaryModel struct {
+	ID             types.String `tfsdk:"id"`
+	Name           types.String `tfsdk:"name"`
+	URL            types.String `tfsdk:"url"`
+	AuthType       types.String `tfsdk:"auth_type"`
+	Description    types.String `tfsdk:"description"`
+	IsAuthValueSet types.Bool   `tfsdk:"is_auth_value_set"`
+	CreatedOn      types.String `tfsdk:"created_on"`
+	ModifiedOn     types.String `tfsdk:"modified_on"`
 }
 
 type webhooksModel struct {
-	Name       types.String   `tfsdk:"name"`
-	NamePrefix types.String   `tfsdk:"name_prefix"`
-	Webhooks   types.List     `tfsdk:"webhooks"`
-	Timeouts   timeouts.Value `tfsdk:"timeouts"`
+	Name       types.String          `tfsdk:"name"`
+	NamePrefix types.String          `tfsdk:"name_prefix"`
+	Webhooks   []webhookSummaryModel `tfsdk:"webhooks"`
+	Timeouts   timeouts.Value        `tfsdk:"timeouts"`
 }
 
 func (d *webhooksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -112,25 +112,20 @@ func (d *webhooksDataSource) Read(ctx context.Context, req datasource.ReadReques
 		return
 	}
 	sort.SliceStable(hooks, func(i, j int) bool { return hooks[i].Name < hooks[j].Name })
-	items := make([]attr.Value, 0, len(hooks))
+	m.Webhooks = make([]webhookSummaryModel, 0, len(hooks))
 	for _, w := range hooks {
 		d.data.rememberWebhook(&w)
-		obj, diags := types.ObjectValue(webhookSummaryAttrTypes, map[string]attr.Value{
-			"id":                types.StringValue(w.ID),
-			"name":              types.StringValue(w.Name),
-			"url":               types.StringValue(w.URL),
-			"auth_type":         types.StringValue(w.AuthType.String()),
-			"description":       stringOrNull(w.Description),
-			"is_auth_value_set": types.BoolValue(w.IsAuthValueSet),
-			"created_on":        timeValue(w.CreatedOn),
-			"modified_on":       timeValue(w.ModifiedOn),
+		m.Webhooks = append(m.Webhooks, webhookSummaryModel{
+			ID:             types.StringValue(w.ID),
+			Name:           types.StringValue(w.Name),
+			URL:            types.StringValue(w.URL),
+			AuthType:       types.StringValue(w.AuthType.String()),
+			Description:    stringOrNull(w.Description),
+			IsAuthValueSet: types.BoolValue(w.IsAuthValueSet),
+			CreatedOn:      timeValue(w.CreatedOn),
+			ModifiedOn:     timeValue(w.ModifiedOn),
 		})
-		resp.Diagnostics.Append(diags...)
-		items = append(items, obj)
 	}
-	list, diags := types.ListValue(types.ObjectType{AttrTypes: webhookSummaryAttrTypes}, items)
-	resp.Diagnostics.Append(diags...)
-	m.Webhooks = list
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 

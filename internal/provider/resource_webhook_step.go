@@ -819,21 +819,7 @@ func setStepState(ctx context.Context, m *webhookStepModel, s *dataverse.Step) d
 		m.RunAsUserID = types.StringValue(strings.ToLower(s.ImpersonatingUserID))
 	}
 
-	prior := setStrings(ctx, m.FilteringAttributes, &diags)
-	switch {
-	case len(s.FilteringAttributes) == 0:
-		m.FilteringAttributes = types.SetNull(types.StringType)
-	case sameFold(prior, s.FilteringAttributes):
-		// keep the prior value
-	default:
-		lower := make([]string, len(s.FilteringAttributes))
-		for i, a := range s.FilteringAttributes {
-			lower[i] = strings.ToLower(a)
-		}
-		v, d := types.SetValueFrom(ctx, types.StringType, lower)
-		diags.Append(d...)
-		m.FilteringAttributes = v
-	}
+	m.FilteringAttributes = columnSet(ctx, m.FilteringAttributes, s.FilteringAttributes, &diags)
 	return diags
 }
 

@@ -644,25 +644,3 @@ func setStepImageState(ctx context.Context, m *webhookStepImageModel, img *datav
 	m.Attributes = columnSet(ctx, m.Attributes, img.Attributes, &diags)
 	return diags
 }
-
-// columnSet returns prior when it names the same columns as stored (ignoring order and case),
-// else the stored columns in lower case; null when none are stored.
-func columnSet(ctx context.Context, prior types.Set, stored []string, diags *diag.Diagnostics) types.Set {
-	if len(stored) == 0 {
-		return types.SetNull(types.StringType)
-	}
-	if sameFold(setStrings(ctx, prior, diags), stored) {
-		return prior
-	}
-	seen := map[string]bool{}
-	lower := make([]string, 0, len(stored))
-	for _, a := range stored {
-		if l := strings.ToLower(a); !seen[l] {
-			seen[l] = true
-			lower = append(lower, l)
-		}
-	}
-	v, d := types.SetValueFrom(ctx, types.StringType, lower)
-	diags.Append(d...)
-	return v
-}
