@@ -60,7 +60,7 @@ func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	var id string
-	resource.Test(t, resource.TestCase{
+	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
