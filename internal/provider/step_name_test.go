@@ -9,8 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
-// A new step on an existing webhook shows its default name in the plan, with the table as the
-// catalog spells it.
+// A new step on an existing webhook shows its default name in the plan, with the message and the
+// table as the catalog spells them, whatever their case in the configuration.
 func TestAccWebhookStep_defaultNameKnownAtPlan(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
@@ -24,7 +24,7 @@ func TestAccWebhookStep_defaultNameKnownAtPlan(t *testing.T) {
 				Config: imageConfig(e, accountUpdated, `
 resource "dataverse_webhook_step" "second" {
   webhook_id = dataverse_webhook.hook.id
-  message    = "Update"
+  message    = "update"
   table      = "Account"
 }
 `),
