@@ -95,6 +95,7 @@ resource "dataverse_webhook_step" "update_early" {
   table      = "account"
   rank       = 1
   enabled    = false
+  name       = "steps-listed: Update of account, disabled"
 }
 resource "dataverse_webhook_step" "create" {
   webhook_id  = dataverse_webhook.hook.id

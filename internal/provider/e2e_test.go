@@ -91,7 +91,7 @@ func TestE2E_requestBudgetForOneWebhookAndFiveSteps(t *testing.T) {
 	ws := newWorkspace(t)
 	var steps strings.Builder
 	// Five Update steps of one table, each firing at another stage or on other columns.
-	variants := []string{"", stepVariant(1), stepVariant(2), stepVariant(3), "  filtering_attributes = [\"name\"]\n"}
+	variants := []string{"", stepVariant(1, "Update"), stepVariant(2, "Update"), stepVariant(3, "Update"), "  filtering_attributes = [\"name\"]\n  name = \"Update of name\"\n"}
 	for i := 1; i <= 5; i++ {
 		fmt.Fprintf(&steps, `
 resource "dataverse_webhook_step" "s%d" {

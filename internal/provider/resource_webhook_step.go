@@ -312,7 +312,7 @@ func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.V
 	checkPlannedTrigger(ctx, r.data, config, dataverse.StepCreate{
 		WebhookID: plan.WebhookID.ValueString(), MessageID: f.MessageID, MessageFilterID: f.FilterID, Name: plan.Name.ValueString(),
 		Mode: mode, Stage: stage, FilteringAttributes: setStrings(ctx, plan.FilteringAttributes, diags),
-	}, selfID, diags)
+	}, selfID, !configuredNameNull(config), diags)
 }
 
 // unchangedStepKeepsItsName reports a step whose plan is its state, as every step of a no-change
@@ -672,6 +672,9 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 				"terraform destroy deletes it.", step.ID, step.Name, step.EventHandlerID))
 		return
 	}
+	// The row is this resource's: no new step of the configuration that plans after this
+	// refresh takes it for a row of its own left by a stopped apply.
+	r.data.claims.claim(step.ID)
 	prior := state
 	resp.Diagnostics.Append(setStepState(ctx, &state, step)...)
 	state.Images = readManagedImages(ctx, client, step.ID, state.Images, &resp.Diagnostics)
@@ -861,4 +864,13 @@ func sameFold(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// configuredNameNull reports a step whose configuration leaves name to its default.
+func configuredNameNull(config tftypes.Value) bool {
+	var cfg map[string]tftypes.Value
+	if config.As(&cfg) != nil {
+		return true
+	}
+	return cfg["name"].IsNull()
 }

@@ -75,7 +75,7 @@ resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
   table      = %[4]q
   rank       = %[5]d
 %[6]s}
-`, i, j, message, table, j+1, stepVariant(j/len(fleetMessages)))
+`, i, j, message, table, j+1, stepVariant(j/len(fleetMessages), message))
 		}
 	}
 	return b.String()
@@ -95,12 +95,13 @@ resource "dataverse_webhook" "w%[1]d" {
 
 // stepVariant is the mode and stage of the round-th step of one message on a webhook: steps that
 // fire identically are refused, so each round fires at another stage.
-func stepVariant(round int) string {
+func stepVariant(round int, message string) string {
 	stages := []string{"", "PostOperation", "PreOperation", "PreValidation"}
 	if round == 0 || round >= len(stages) {
 		return ""
 	}
-	return fmt.Sprintf("  mode       = \"Synchronous\"\n  stage      = %q\n", stages[round])
+	// The default name is the message's and table's, which the first round has.
+	return fmt.Sprintf("  mode       = \"Synchronous\"\n  stage      = %[1]q\n  name       = \"%[2]s, synchronous %[1]s\"\n", stages[round], message)
 }
 
 // writeFleet writes the configuration of a fleet against an emulator.

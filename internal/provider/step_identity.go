@@ -109,10 +109,10 @@ func (p *plannedSteps) record(config tftypes.Value, step plannedStep) []plannedS
 	return others
 }
 
-// checkPlannedTrigger refuses, at plan, a new or changed step that fires identically to another
+// checkPlannedTrigger refuses, at plan, a new or changed step that fires identically to another, or has the name of another,
 // step of its webhook: one planned by this configuration, or one the webhook has in the
 // environment (listed once per webhook per plan; steps planned here are compared as planned).
-func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes.Value, want dataverse.StepCreate, selfID string, diags *diag.Diagnostics) {
+func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes.Value, want dataverse.StepCreate, selfID string, named bool, diags *diag.Diagnostics) {
 	at := path.Root("webhook_id")
 	others := data.plannedSteps.record(config, plannedStep{selfID: selfID, want: want})
 	planned := map[string]bool{}
@@ -126,6 +126,12 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 				fmt.Sprintf("Another dataverse_webhook_step in this configuration fires webhook %s on the same message, table, stage, "+
 					"mode and filtering columns. Two such steps deliver every event twice: change one of them (its stage, mode or "+
 					"filtering_attributes), or remove one.", want.WebhookID))
+			return
+		}
+		if want.Name != "" && strings.EqualFold(o.want.Name, want.Name) {
+			diags.AddAttributeError(path.Root("name"), "Step name used twice",
+				fmt.Sprintf("Another dataverse_webhook_step in this configuration has the name %q on webhook %s. %s.",
+					want.Name, want.WebhookID, uniqueNameFix(named)))
 			return
 		}
 	}
@@ -157,7 +163,22 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 					want.WebhookID, s.ID, s.Name, s.ID))
 			return
 		}
+		if want.Name != "" && strings.EqualFold(s.Name, want.Name) {
+			diags.AddAttributeError(path.Root("name"), "Step name already in use",
+				fmt.Sprintf("On webhook %s, step %s already has the name %q. %s, or bring the existing step under Terraform with:\n\n  terraform import <resource address> %s",
+					want.WebhookID, s.ID, s.Name, uniqueNameFix(named), s.ID))
+			return
+		}
 	}
+}
+
+// uniqueNameFix says how to give a step a name no other step of its webhook has.
+func uniqueNameFix(named bool) string {
+	if named {
+		return "Names of the steps of one webhook are unique: choose another name"
+	}
+	return "Names of the steps of one webhook are unique, and this is the default name " +
+		"(<webhook>: <message> of <table>), which steps on one message and table share: set name on this step"
 }
 
 // forgetWebhookSteps drops what is known of a webhook's steps after a step changed or left it.
@@ -200,10 +221,9 @@ func reserveTrigger(ctx context.Context, data *providerData, want dataverse.Step
 		if !strings.HasPrefix(s.ID, "pending/") {
 			importHint = ", or bring the existing step under Terraform with:\n\n  terraform import <resource address> " + s.ID
 		}
-		if named && strings.EqualFold(s.Name, want.Name) {
-			diags.AddError("Step name already in use",
-				fmt.Sprintf("On webhook %s, %s already has the name %q. Names of the steps of one webhook are unique: choose another name%s",
-					want.WebhookID, other, want.Name, importHint))
+		if strings.EqualFold(s.Name, want.Name) {
+			diags.AddError("Step name already in use", fmt.Sprintf("On webhook %s, %s already has the name %q. %s%s",
+				want.WebhookID, other, want.Name, uniqueNameFix(named), importHint))
 			return nil, false
 		}
 		if sameTrigger(s, want) {

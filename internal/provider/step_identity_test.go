@@ -2,6 +2,7 @@ package provider
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -64,5 +65,60 @@ resource "dataverse_webhook_step" "a" {
 `),
 			},
 		},
+	})
+}
+
+// Steps of one webhook have unique names, default names too: two Update steps of one table that
+// filter on other columns get one default name, and the second is refused with the fix (set
+// name). At plan when the webhook exists; at apply when it is created in the same run.
+func TestAccWebhookStep_namesUniqueOnAWebhook(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	filtering := func(address, column string) string {
+		return `
+resource "dataverse_webhook_step" "` + address + `" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "contact"
+  filtering_attributes = ["` + column + `"]
+}
+`
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: imageConfig(e, accountUpdated, "")},
+			{
+				// Two new steps of the configuration.
+				Config:      imageConfig(e, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Step name used twice.*set name on this step`),
+			},
+			{Config: imageConfig(e, accountUpdated, filtering("by_name", "lastname"))},
+			{
+				// A new step against a step of the webhook in Dataverse.
+				Config:      imageConfig(e, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Step name already in use.*set name on this step`),
+			},
+			{
+				// Named, both are welcome.
+				Config: imageConfig(e, accountUpdated, filtering("by_name", "lastname")+
+					strings.Replace(filtering("by_phone", "telephone1"), "\n}", "\n  name = \"contact phone changes\"\n}", 1)),
+				Check: resource.TestCheckResourceAttr("dataverse_webhook_step.by_phone", "name", "contact phone changes"),
+			},
+		},
+	})
+	// A webhook created in the same apply: its id is unknown at plan, so the apply refuses.
+	e2 := startEmulator(t)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e2),
+		Steps: []resource.TestStep{{
+			Config: imageConfig(e2, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
+			// Refused when Terraform plans the step again during the apply, once the webhook exists.
+			ExpectError: regexp.MustCompile(`(?s)Step name (used twice|already in use).*set name on this step`),
+		}},
 	})
 }

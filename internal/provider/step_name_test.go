@@ -15,13 +15,17 @@ func TestAccWebhookStep_defaultNameKnownAtPlan(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	const want = "orders-sync: Update of account"
+	const contactCreated = `
+  message = "Create"
+  table   = "contact"
+`
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
-			{Config: imageConfig(e, accountUpdated, "")},
+			{Config: imageConfig(e, contactCreated, "")},
 			{
-				Config: imageConfig(e, accountUpdated, `
+				Config: imageConfig(e, contactCreated, `
 resource "dataverse_webhook_step" "second" {
   webhook_id = dataverse_webhook.hook.id
   message    = "update"

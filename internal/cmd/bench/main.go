@@ -489,7 +489,7 @@ resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
   table      = %[4]q
   rank       = %[5]d
 %[6]s}
-`, i, j, stepMessages[j%len(stepMessages)], stepTables[i%len(stepTables)], j+1, stepVariant(j/len(stepMessages)))
+`, i, j, stepMessages[j%len(stepMessages)], stepTables[i%len(stepTables)], j+1, stepVariant(j/len(stepMessages), stepMessages[j%len(stepMessages)]))
 		}
 	}
 	return b.String()
@@ -718,13 +718,13 @@ func markdown(o options, m machine, results []sizeResult) string {
 	return b.String()
 }
 
-// stepVariant is the mode and stage of the round-th step of one message on a webhook: the
-// provider refuses two steps of a webhook that fire identically, so each round fires at another
-// stage.
-func stepVariant(round int) string {
+// stepVariant is the mode, stage and name of the round-th step of one message on a webhook: the
+// provider refuses two steps of a webhook that fire identically or share a name, so each round
+// fires at another stage under a name of its own (the first keeps the default name).
+func stepVariant(round int, message string) string {
 	stages := []string{"", "PostOperation", "PreOperation", "PreValidation"}
 	if round == 0 || round >= len(stages) {
 		return ""
 	}
-	return fmt.Sprintf("  mode       = \"Synchronous\"\n  stage      = %q\n", stages[round])
+	return fmt.Sprintf("  mode       = \"Synchronous\"\n  stage      = %[1]q\n  name       = \"%[2]s, synchronous %[1]s\"\n", stages[round], message)
 }
