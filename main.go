@@ -7,6 +7,7 @@ import (
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/pluginserve"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 )
 
 // version is set at build time through -ldflags "-X main.version=...".
@@ -17,7 +18,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
-	if err := pluginserve.Serve(provider.New(version), provider.Address, debug); err != nil {
+	if err := pluginserve.Serve(provider.New(version), registry.Address, debug); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -23,9 +23,6 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-// Address is the provider's registry address.
-const Address = "registry.terraform.io/dataverse-terraform/dataverse"
-
 // New returns a constructor for the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
 	return func() provider.Provider {

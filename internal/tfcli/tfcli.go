@@ -12,19 +12,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 )
 
-// ProviderSource is the address the CLI configuration overrides under Terraform.
-const ProviderSource = "registry.terraform.io/dataverse-terraform/dataverse"
-
-// OverriddenSource is the address the CLI configuration overrides: ProviderSource on the host
+// OverriddenSource is the address the CLI configuration overrides: registry.Address on the host
 // TF_ACC_PROVIDER_HOST names, when set. OpenTofu resolves the source "dataverse-terraform/dataverse"
 // on registry.opentofu.org, where an override for registry.terraform.io does not apply.
 func OverriddenSource() string {
 	if host := os.Getenv("TF_ACC_PROVIDER_HOST"); host != "" {
-		return host + strings.TrimPrefix(ProviderSource, "registry.terraform.io")
+		return host + "/" + registry.Source
 	}
-	return ProviderSource
+	return registry.Address
 }
 
 // BinaryName is the file name Terraform looks for in a dev_overrides folder.

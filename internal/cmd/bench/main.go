@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -462,16 +463,16 @@ var (
 // at other stages (see stepVariant).
 func configuration(s size) string {
 	var b strings.Builder
-	b.WriteString(`terraform {
+	fmt.Fprintf(&b, `terraform {
   required_providers {
     dataverse = {
-      source = "dataverse-terraform/dataverse"
+      source = %q
     }
   }
 }
 
 provider "dataverse" {}
-`)
+`, registry.Source)
 	for i := range s.webhooks {
 		fmt.Fprintf(&b, `
 resource "dataverse_webhook" "w%[1]d" {

@@ -26,6 +26,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -57,7 +58,7 @@ func goOnByHand() {
 	for _, line := range []string{
 		`make emulator ARGS="--env-file dv.env"   # terminal 1: the emulator, until Ctrl-C`,
 		`source dv.env && make build              # terminal 2: its settings, and the provider binary`,
-		`printf 'provider_installation {\n  dev_overrides {\n    "registry.terraform.io/dataverse-terraform/dataverse" = "%s"\n  }\n  direct {}\n}\n' "$PWD" > /tmp/dataverse-dev.tfrc`,
+		fmt.Sprintf(`printf 'provider_installation {\n  dev_overrides {\n    "%s" = "%%s"\n  }\n  direct {}\n}\n' "$PWD" > /tmp/dataverse-dev.tfrc`, registry.Address),
 		`export TF_CLI_CONFIG_FILE=/tmp/dataverse-dev.tfrc TF_VAR_receiver_api_key=anything`,
 		`cd examples/quickstart && terraform apply -var receiver_url=http://127.0.0.1:9/hook`,
 	} {

@@ -10,10 +10,11 @@ import (
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/pluginserve"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 )
 
 func main() {
-	if err := pluginserve.Serve(newFloor(provider.New("floor")), provider.Address, false); err != nil {
+	if err := pluginserve.Serve(newFloor(provider.New("floor")), registry.Address, false); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -26,6 +26,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 )
 
 // Provider is a provider's source address.
@@ -42,9 +44,9 @@ func main() {
 	dist := flag.String("dist", "dist", "folder holding the release archives and their SHA256SUMS file")
 	out := flag.String("out", filepath.Join("dist", "mirror"), "folder to write the mirror to")
 	p := Provider{}
-	flag.StringVar(&p.Hostname, "hostname", "registry.terraform.io", "the provider source's hostname")
-	flag.StringVar(&p.Namespace, "namespace", "dataverse-terraform", "the provider source's namespace")
-	flag.StringVar(&p.Type, "type", "dataverse", "the provider's type")
+	flag.StringVar(&p.Hostname, "hostname", registry.Host, "the provider source's hostname")
+	flag.StringVar(&p.Namespace, "namespace", registry.Namespace, "the provider source's namespace")
+	flag.StringVar(&p.Type, "type", registry.Type, "the provider's type")
 	flag.Parse()
 	m, err := Build(*dist, *out, p)
 	if err != nil {
