@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 const (
@@ -60,12 +61,12 @@ func (a *deleteSystemJobsAction) Schema(_ context.Context, _ action.SchemaReques
 			"step_id": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "The step whose jobs to delete (its `sdkmessageprocessingstepid`). Set this or `webhook_id`.",
-				Validators:          []validator.String{guidValidator{}},
+				Validators:          []validator.String{validators.GUID()},
 			},
 			"webhook_id": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "The webhook whose steps' jobs to delete (its `serviceendpointid`). Set this or `step_id`.",
-				Validators:          []validator.String{guidValidator{}},
+				Validators:          []validator.String{validators.GUID()},
 			},
 			"statuses": schema.SetAttribute{
 				Required:            true,
@@ -80,7 +81,7 @@ func (a *deleteSystemJobsAction) Schema(_ context.Context, _ action.SchemaReques
 				Required: true,
 				MarkdownDescription: "Only jobs completed longer ago than this, as a Go duration such as `720h` (30 days) " +
 					"or `24h`. `0s` takes every completed job.",
-				Validators: []validator.String{nonNegativeDurationValidator{}},
+				Validators: []validator.String{validators.NonNegativeDuration()},
 			},
 			"max_jobs": schema.Int64Attribute{
 				Optional: true,
@@ -192,26 +193,4 @@ func (a *deleteSystemJobsAction) steps(ctx context.Context, client *dataverse.Cl
 		noun = "step"
 	}
 	return fmt.Sprintf("webhook %q (%d %s)", w.Name, len(steps), noun), ids
-}
-
-// nonNegativeDurationValidator accepts a Go duration of zero or more.
-type nonNegativeDurationValidator struct{}
-
-func (nonNegativeDurationValidator) Description(context.Context) string {
-	return "a duration such as 720h, 0s or more"
-}
-
-func (v nonNegativeDurationValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (nonNegativeDurationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	d, err := time.ParseDuration(req.ConfigValue.ValueString())
-	if err != nil || d < 0 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%q is not a duration of zero or more; use a Go duration such as 720h (30 days) or 24h.", req.ConfigValue.ValueString()))
-	}
 }

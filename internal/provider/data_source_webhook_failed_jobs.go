@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 const (
@@ -80,18 +81,18 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 			"step_id": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "ID of one step. Set exactly one of `step_id` and `webhook_id`.",
-				Validators:          []validator.String{guidValidator{}},
+				Validators:          []validator.String{validators.GUID()},
 			},
 			"webhook_id": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "ID of a webhook: the failed jobs of all its steps. Set exactly one of `step_id` and `webhook_id`.",
-				Validators:          []validator.String{guidValidator{}},
+				Validators:          []validator.String{validators.GUID()},
 			},
 			"since": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Only jobs completed at or after this time, in RFC 3339 such as `2024-05-01T00:00:00Z`; " +
 					"for a sliding window use `timeadd(plantimestamp(), \"-24h\")`.",
-				Validators: []validator.String{rfc3339Validator{}},
+				Validators: []validator.String{validators.RFC3339Timestamp()},
 			},
 			"top": schema.Int64Attribute{
 				Optional:            true,
@@ -250,23 +251,4 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-// rfc3339Validator accepts timestamps such as 2024-05-01T00:00:00Z.
-type rfc3339Validator struct{}
-
-func (rfc3339Validator) Description(context.Context) string {
-	return "an RFC 3339 timestamp such as 2024-05-01T00:00:00Z"
-}
-
-func (v rfc3339Validator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v rfc3339Validator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := time.Parse(time.RFC3339, req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid timestamp",
-			fmt.Sprintf("%s must be %s; got %q.", req.Path, v.Description(ctx), req.ConfigValue.ValueString()))
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 // NewWebhookStepsDataSource returns the dataverse_webhook_steps data source.
@@ -69,7 +70,7 @@ func (d *webhookStepsDataSource) Schema(ctx context.Context, _ datasource.Schema
 			"webhook_id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "ID of the webhook (`serviceendpointid`).",
-				Validators:          []validator.String{guidValidator{}},
+				Validators:          []validator.String{validators.GUID()},
 			},
 			"steps": schema.ListNestedAttribute{
 				Computed:            true,

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -51,4 +52,22 @@ func reportDeleteError(err error, what, id string, diags *diag.Diagnostics) {
 	if err != nil && !errors.Is(err, dataverse.ErrNotFound) {
 		diags.AddError("Could not delete the "+what, apiErrorDetail(fmt.Sprintf("Deleting %s %s", what, id), err))
 	}
+}
+
+// addRuleError turns a *dataverse.RuleError into an error on the attribute its field maps to
+// (at, or the resource as a whole when the field is not mapped), its detail prefixed with
+// subject, such as `Step <id> ("name"): `. It reports whether err was a rule error; other
+// errors are left to the caller.
+func addRuleError(diags *diag.Diagnostics, err error, at map[dataverse.RuleField]path.Path, subject string) bool {
+	var re *dataverse.RuleError
+	if !errors.As(err, &re) {
+		return false
+	}
+	detail := subject + re.Problem + " " + re.Fix
+	if p, ok := at[re.Field]; ok {
+		diags.AddAttributeError(p, re.Summary, detail)
+	} else {
+		diags.AddError(re.Summary, detail)
+	}
+	return true
 }

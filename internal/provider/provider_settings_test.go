@@ -149,30 +149,6 @@ func TestResolveSettingsTuning(t *testing.T) {
 	}
 }
 
-func TestCheckWebhookURL(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		url              string
-		problem, warning bool
-	}{
-		{"https://fn.example.net/api/orders", false, false},
-		{"http://fn.example.net:80/x", false, false},
-		{"https://fn.example.net:443/x?a=b", false, false},
-		{"https://fn.example.net:8443/x", false, true},
-		{"ftp://fn.example.net/x", true, false},
-		{"/relative/path", true, false},
-		{"https://user:pw@fn.example.net/", true, false},
-		{"https:///nohost", true, false},
-		{"https://fn.example.net/" + strings.Repeat("a", webhookURLMax), true, false},
-	}
-	for _, tc := range cases {
-		problem, warnings := checkWebhookURL(tc.url)
-		if (problem != "") != tc.problem || (len(warnings) > 0) != tc.warning {
-			t.Errorf("checkWebhookURL(%.60q) = problem %q, warnings %q", tc.url, problem, warnings)
-		}
-	}
-}
-
 func TestClosest(t *testing.T) {
 	t.Parallel()
 	tables := []string{"account", "contact", "lead", "opportunity"}

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 const (
@@ -86,7 +87,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Required: true,
 				MarkdownDescription: fmt.Sprintf("Absolute `http` or `https` URL Dataverse posts to, at most %d characters. "+
 					"Dataverse delivers only to ports 80 and 443; another port is a plan-time warning. Changing it updates in place.", webhookURLMax),
-				Validators: []validator.String{webhookURLValidator{}},
+				Validators: []validator.String{validators.WebhookURL()},
 			},
 			"description": schema.StringAttribute{
 				Optional:            true,
@@ -175,7 +176,7 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 		"auth_query_parameters_wo": cfg.AuthQueryParametersWO,
 	}
 	if !cfg.URL.IsNull() && !cfg.URL.IsUnknown() {
-		if w := cleartextSecretWarning(cfg.URL.ValueString(), !present[want].IsNull()); w != "" {
+		if w := validators.CleartextSecretWarning(cfg.URL.ValueString(), !present[want].IsNull()); w != "" {
 			resp.Diagnostics.AddAttributeWarning(path.Root("url"), "Webhook secret travels in clear text", w)
 		}
 	}
@@ -236,7 +237,7 @@ func checkEachPair(t dataverse.AuthType, attribute string, pairs map[string]stri
 			ok = false
 			continue
 		}
-		if problem := checkQueryParameterNames(map[string]string{name: ""}); t == dataverse.AuthTypeHTTPQueryString && problem != "" {
+		if problem := validators.CheckQueryParameterNames(map[string]string{name: ""}); t == dataverse.AuthTypeHTTPQueryString && problem != "" {
 			diags.AddAttributeError(path.Root(attribute), "Invalid query parameter name", attribute+": "+problem)
 			ok = false
 			continue
@@ -331,8 +332,8 @@ func warnPort(ctx context.Context, req resource.ModifyPlanRequest, resp *resourc
 	if planned.IsUnknown() || planned.IsNull() || planned.Equal(prior) {
 		return
 	}
-	if w := portWarning(planned.ValueString()); w != "" {
-		resp.Diagnostics.AddAttributeWarning(path.Root("url"), portWarningSummary, w)
+	if w := validators.PortWarning(planned.ValueString()); w != "" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("url"), validators.PortWarningSummary, w)
 	}
 }
 
@@ -639,31 +640,4 @@ func setWebhookState(m *webhookModel, w *dataverse.Webhook) {
 	m.AuthKeyWO = types.StringNull()
 	m.AuthHeadersWO = types.MapNull(types.StringType)
 	m.AuthQueryParametersWO = types.MapNull(types.StringType)
-}
-
-// webhookURLValidator checks an absolute http(s) URL and warns about ports Dataverse won't use.
-type webhookURLValidator struct{}
-
-func (webhookURLValidator) Description(context.Context) string {
-	return "an absolute http or https URL of at most 2000 characters"
-}
-
-func (v webhookURLValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (webhookURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	problem, warnings := checkWebhookURL(req.ConfigValue.ValueString())
-	if problem != "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid webhook URL", problem)
-	}
-	for _, w := range warnings {
-		if w.summary == portWarningSummary {
-			continue // ModifyPlan gives it (warnPort)
-		}
-		resp.Diagnostics.AddAttributeWarning(req.Path, w.summary, w.detail)
-	}
 }

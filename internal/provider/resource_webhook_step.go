@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 const stepDescriptionMax = dataverse.MaxStepDescriptionLength
@@ -74,7 +75,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"webhook_id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "ID of the `dataverse_webhook` the step fires. Changing it moves the step to the other webhook in place.",
-				Validators:          []validator.String{guidValidator{}},
+				Validators:          []validator.String{validators.GUID()},
 			},
 			"message": schema.StringAttribute{
 				Required: true,
@@ -118,7 +119,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order and case do not matter. " +
 					"Dataverse keeps the list as one comma-separated value of at most 100000 characters. Updates in place.",
 				Validators: []validator.Set{
-					columnNamesValidator(),
+					validators.ColumnNames(),
 				},
 			},
 			"async_auto_delete": schema.BoolAttribute{
@@ -149,7 +150,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional: true,
 				MarkdownDescription: "ID of the `systemuser` the step runs as (`impersonatinguserid`). Omit it to run as " +
 					"the user who made the change. Updates in place.",
-				Validators: []validator.String{guidValidator{}},
+				Validators: []validator.String{validators.GUID()},
 			},
 			"solution_unique_name": solutionAttribute("step"),
 			"images":               stepImagesAttribute(),

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 const (
@@ -80,7 +81,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 				Required:            true,
 				MarkdownDescription: "ID of the `dataverse_webhook_step` the image belongs to. Changing it replaces the image.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{guidValidator{}},
+				Validators:          []validator.String{validators.GUID()},
 			},
 			"type": schema.StringAttribute{
 				Required: true,
@@ -101,7 +102,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 				MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the 256 KB " +
 					"limit on the body). Order and case do not matter. Updates in place.",
 				Validators: []validator.Set{
-					columnNamesValidator(),
+					validators.ColumnNames(),
 				},
 			},
 			"name": schema.StringAttribute{

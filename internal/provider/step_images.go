@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 // stepImageEntry is one image in the images attribute of dataverse_webhook_step.
@@ -73,7 +74,7 @@ func stepImagesAttribute() schema.Attribute {
 					"256 KB limit on the body). Order and case do not matter.",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
-					columnNamesValidator(),
+					validators.ColumnNames(),
 				},
 			},
 			"name": schema.StringAttribute{

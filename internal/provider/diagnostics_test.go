@@ -10,25 +10,6 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-// Dataverse's sender removes a trailing slash before it posts: the plan says so.
-func TestCheckWebhookURLTrailingSlash(t *testing.T) {
-	t.Parallel()
-	for url, want := range map[string]string{
-		"https://fn.example.net/api/orders/": "posts to https://fn.example.net/api/orders,",
-		"https://fn.example.net/":            "posts to https://fn.example.net,",
-		"https://fn.example.net/api/orders":  "",
-	} {
-		problem, warnings := checkWebhookURL(url)
-		var warning string
-		for _, w := range warnings {
-			warning += w.detail
-		}
-		if problem != "" || !strings.Contains(warning, want) || (want == "") != (warning == "") {
-			t.Errorf("checkWebhookURL(%q) = problem %q, warning %q; want a warning containing %q", url, problem, warning, want)
-		}
-	}
-}
-
 // A rule error lands on the attribute its field maps to, with the problem and the fix.
 func TestAddRuleError(t *testing.T) {
 	t.Parallel()

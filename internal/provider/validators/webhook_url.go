@@ -1,28 +1,31 @@
-package provider
+package validators
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-// urlWarning is one plan-time warning about a webhook URL.
-type urlWarning struct{ summary, detail string }
+// URLWarning is one plan-time warning about a webhook URL.
+type URLWarning struct{ Summary, Detail string }
 
-// portWarningSummary heads the port warning, which ModifyPlan gives when the plan sets the URL
-// rather than the validator, which Terraform runs in every phase of an apply and in every plan.
-const portWarningSummary = "Dataverse will not deliver to this port"
+// PortWarningSummary heads the port warning, which the resource's plan gives when it sets the URL
+// rather than WebhookURL, which Terraform runs in every phase of an apply and in every plan.
+const PortWarningSummary = "Dataverse will not deliver to this port"
 
-// checkWebhookURL returns a problem that makes the URL unusable, and separately the warnings: a
+// CheckWebhookURL returns a problem that makes the URL unusable, and separately the warnings: a
 // port Dataverse does not deliver to (it posts only to 80 and 443), and a secret carried in the
 // query, where state and plans show it. Messages never quote the query: it may hold a key.
-func checkWebhookURL(s string) (problem string, warnings []urlWarning) {
-	if len(s) > webhookURLMax {
-		return fmt.Sprintf("The URL is %d characters long; Dataverse accepts at most %d.", len(s), webhookURLMax), nil
+func CheckWebhookURL(s string) (problem string, warnings []URLWarning) {
+	if len(s) > dataverse.MaxWebhookURLLength {
+		return fmt.Sprintf("The URL is %d characters long; Dataverse accepts at most %d.", len(s), dataverse.MaxWebhookURLLength), nil
 	}
 	u, err := url.Parse(s)
 	if err != nil {
@@ -39,11 +42,11 @@ func checkWebhookURL(s string) (problem string, warnings []urlWarning) {
 	if u.Hostname() == "" {
 		return fmt.Sprintf("%q has no host; use an absolute URL such as https://fn.example.net/api/orders.", shown), nil
 	}
-	if w := portWarning(s); w != "" {
-		warnings = append(warnings, urlWarning{portWarningSummary, w})
+	if w := PortWarning(s); w != "" {
+		warnings = append(warnings, URLWarning{PortWarningSummary, w})
 	}
 	if d := dataverse.DeliveredURL(s); d != s {
-		warnings = append(warnings, urlWarning{summary: "Dataverse trims this URL", detail: fmt.Sprintf(
+		warnings = append(warnings, URLWarning{Summary: "Dataverse trims this URL", Detail: fmt.Sprintf(
 			"Dataverse posts to %s, without surrounding white space or a trailing slash; set url to that to avoid surprises.",
 			(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}).String())})
 	}
@@ -52,7 +55,7 @@ func checkWebhookURL(s string) (problem string, warnings []urlWarning) {
 		if len(names) == 1 && strings.EqualFold(names[0], "code") {
 			hint = `auth_key_wo with auth_type = "WebhookKey" (Dataverse appends it as ?code= on every delivery)`
 		}
-		warnings = append(warnings, urlWarning{summary: "Webhook URL carries a secret", detail: fmt.Sprintf(
+		warnings = append(warnings, URLWarning{Summary: "Webhook URL carries a secret", Detail: fmt.Sprintf(
 			"The URL's query has %s, which looks like a key. The URL is stored in state, shown in plans and "+
 				"readable by anyone who can read the webhook in Dataverse; a write-only attribute is none of these. "+
 				"Remove it from the URL and put it in %s.", joinQuoted(names), hint)})
@@ -60,9 +63,9 @@ func checkWebhookURL(s string) (problem string, warnings []urlWarning) {
 	return "", warnings
 }
 
-// portWarning is the warning for a URL on a port Dataverse does not deliver to (it posts only
+// PortWarning is the warning for a URL on a port Dataverse does not deliver to (it posts only
 // to 80 and 443); "" for any other URL.
-func portWarning(s string) string {
+func PortWarning(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return ""
@@ -93,9 +96,9 @@ func secretQueryNames(u *url.URL) []string {
 	return names
 }
 
-// cleartextSecretWarning returns a warning when a webhook's secret would cross the network
+// CleartextSecretWarning returns a warning when a webhook's secret would cross the network
 // unencrypted: an http URL with a configured secret or a key in its query.
-func cleartextSecretWarning(rawURL string, secretConfigured bool) string {
+func CleartextSecretWarning(rawURL string, secretConfigured bool) string {
 	u, err := url.Parse(rawURL)
 	if err != nil || !strings.EqualFold(u.Scheme, "http") {
 		return ""
@@ -107,10 +110,10 @@ func cleartextSecretWarning(rawURL string, secretConfigured bool) string {
 		"query) unencrypted on every delivery, where anyone on the path can read it. Use an https URL."
 }
 
-// checkQueryParameterNames returns a problem for the first name of auth_query_parameters_wo that
+// CheckQueryParameterNames returns a problem for the first name of auth_query_parameters_wo that
 // is not a plain URL query name: Dataverse appends the pairs to the URL as they are, so a name
 // with '&', '=', '#', white space or other reserved characters would change the URL's meaning.
-func checkQueryParameterNames(pairs map[string]string) string {
+func CheckQueryParameterNames(pairs map[string]string) string {
 	names := make([]string, 0, len(pairs))
 	for name := range pairs {
 		names = append(names, name)
@@ -139,4 +142,34 @@ func joinQuoted(names []string) string {
 		quoted[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// WebhookURL checks an absolute http(s) URL and gives CheckWebhookURL's warnings, except the port
+// warning (see PortWarningSummary).
+func WebhookURL() validator.String { return webhookURL{} }
+
+type webhookURL struct{}
+
+func (webhookURL) Description(context.Context) string {
+	return "an absolute http or https URL of at most 2000 characters"
+}
+
+func (v webhookURL) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (webhookURL) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	problem, warnings := CheckWebhookURL(req.ConfigValue.ValueString())
+	if problem != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid webhook URL", problem)
+	}
+	for _, w := range warnings {
+		if w.Summary == PortWarningSummary {
+			continue
+		}
+		resp.Diagnostics.AddAttributeWarning(req.Path, w.Summary, w.Detail)
+	}
 }

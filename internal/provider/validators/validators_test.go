@@ -1,0 +1,97 @@
+package validators
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// Each string validator passes null, unknown and good values, and fails a bad one on its path
+// with a message that names what it wanted.
+func TestStringValidators(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		v         validator.String
+		good, bad []string
+		wantInBad string
+	}{
+		{"GUID", GUID(), []string{"00000000-0000-0000-0000-000000000001", "4867B753-700C-4358-B318-D1B832E8BD68"},
+			[]string{"", "orders", "4867b753-700c-4358-b318"}, "must be a GUID"},
+		{"RFC3339Timestamp", RFC3339Timestamp(), []string{"2024-05-01T00:00:00Z", "2024-05-01T02:00:00+02:00"},
+			[]string{"2024-05-01", "yesterday"}, "RFC 3339"},
+		{"NonNegativeDuration", NonNegativeDuration(), []string{"0s", "720h", "1h30m"},
+			[]string{"-1h", "30d", ""}, "duration of zero or more"},
+		{"WebhookURL", WebhookURL(), []string{"https://fn.example.net/api/orders", "http://127.0.0.1:8080/hook"},
+			[]string{"ftp://fn.example.net/x", "/relative"}, "http or https"},
+	}
+	at := path.Root("attr")
+	for _, tc := range cases {
+		for _, value := range append([]types.String{types.StringNull(), types.StringUnknown()}, stringValues(tc.good)...) {
+			resp := &validator.StringResponse{}
+			tc.v.ValidateString(context.Background(), validator.StringRequest{Path: at, ConfigValue: value}, resp)
+			if resp.Diagnostics.HasError() {
+				t.Errorf("%s(%s) = %v, want no error", tc.name, value, resp.Diagnostics)
+			}
+		}
+		for _, value := range stringValues(tc.bad) {
+			resp := &validator.StringResponse{}
+			tc.v.ValidateString(context.Background(), validator.StringRequest{Path: at, ConfigValue: value}, resp)
+			errs := resp.Diagnostics.Errors()
+			if len(errs) != 1 || !strings.Contains(errs[0].Detail(), tc.wantInBad) {
+				t.Errorf("%s(%s) = %v, want one error mentioning %q", tc.name, value, resp.Diagnostics, tc.wantInBad)
+			}
+		}
+	}
+}
+
+func stringValues(in []string) []types.String {
+	out := make([]types.String, len(in))
+	for i, s := range in {
+		out[i] = types.StringValue(s)
+	}
+	return out
+}
+
+// The URL validator leaves the port warning to the plan, and gives the others.
+func TestWebhookURLWarnings(t *testing.T) {
+	t.Parallel()
+	for url, want := range map[string]string{
+		"https://fn.example.net:8443/api/orders": "",
+		"https://fn.example.net/api/orders/":     "Dataverse trims this URL",
+		"https://fn.example.net/api?code=abc":    "Webhook URL carries a secret",
+	} {
+		resp := &validator.StringResponse{}
+		WebhookURL().ValidateString(context.Background(), validator.StringRequest{Path: path.Root("url"), ConfigValue: types.StringValue(url)}, resp)
+		var got string
+		for _, w := range resp.Diagnostics.Warnings() {
+			got += w.Summary()
+		}
+		if got != want {
+			t.Errorf("WebhookURL(%q) warnings = %q, want %q", url, got, want)
+		}
+	}
+}
+
+func TestColumnNames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		columns []string
+		errors  int
+	}{
+		{[]string{"name", "telephone1", "new_Custom_2"}, 0},
+		{[]string{"name", "1st"}, 1},
+		{[]string{"", "na me"}, 3}, // the empty name fails the length and the pattern
+	} {
+		set, _ := types.SetValueFrom(context.Background(), types.StringType, tc.columns)
+		resp := &validator.SetResponse{}
+		ColumnNames().ValidateSet(context.Background(), validator.SetRequest{Path: path.Root("attributes"), ConfigValue: set}, resp)
+		if n := resp.Diagnostics.ErrorsCount(); n != tc.errors {
+			t.Errorf("ColumnNames(%q) gave %d errors, want %d: %v", tc.columns, n, tc.errors, resp.Diagnostics)
+		}
+	}
+}

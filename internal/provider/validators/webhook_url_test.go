@@ -1,0 +1,51 @@
+package validators
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+func TestCheckWebhookURL(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		url              string
+		problem, warning bool
+	}{
+		{"https://fn.example.net/api/orders", false, false},
+		{"http://fn.example.net:80/x", false, false},
+		{"https://fn.example.net:443/x?a=b", false, false},
+		{"https://fn.example.net:8443/x", false, true},
+		{"ftp://fn.example.net/x", true, false},
+		{"/relative/path", true, false},
+		{"https://user:pw@fn.example.net/", true, false},
+		{"https:///nohost", true, false},
+		{"https://fn.example.net/" + strings.Repeat("a", dataverse.MaxWebhookURLLength), true, false},
+	}
+	for _, tc := range cases {
+		problem, warnings := CheckWebhookURL(tc.url)
+		if (problem != "") != tc.problem || (len(warnings) > 0) != tc.warning {
+			t.Errorf("CheckWebhookURL(%.60q) = problem %q, warnings %q", tc.url, problem, warnings)
+		}
+	}
+}
+
+// Dataverse's sender removes a trailing slash before it posts: the plan says so.
+func TestCheckWebhookURLTrailingSlash(t *testing.T) {
+	t.Parallel()
+	for url, want := range map[string]string{
+		"https://fn.example.net/api/orders/": "posts to https://fn.example.net/api/orders,",
+		"https://fn.example.net/":            "posts to https://fn.example.net,",
+		"https://fn.example.net/api/orders":  "",
+	} {
+		problem, warnings := CheckWebhookURL(url)
+		var warning string
+		for _, w := range warnings {
+			warning += w.Detail
+		}
+		if problem != "" || !strings.Contains(warning, want) || (want == "") != (warning == "") {
+			t.Errorf("CheckWebhookURL(%q) = problem %q, warning %q; want a warning containing %q", url, problem, warning, want)
+		}
+	}
+}
