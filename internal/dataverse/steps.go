@@ -361,7 +361,7 @@ func (c *Client) ListStepsOfWebhooks(ctx context.Context, webhookIDs []string) (
 	if err != nil {
 		return nil, err
 	}
-	sortSteps(steps)
+	sortStepsByNameThenID(steps)
 	return steps, nil
 }
 
@@ -374,11 +374,12 @@ func (c *Client) stepsFromRows(rows []stepRow) []Step {
 	for _, row := range rows {
 		out = append(out, *c.stepFromExpandedRow(row))
 	}
-	sortSteps(out)
+	sortStepsByNameThenID(out)
 	return out
 }
 
-func sortSteps(steps []Step) {
+// sortStepsByNameThenID orders steps as every listing of the client returns them.
+func sortStepsByNameThenID(steps []Step) {
 	slices.SortFunc(steps, func(a, b Step) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
