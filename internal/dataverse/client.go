@@ -100,7 +100,8 @@ type Client struct {
 	baseBackoff time.Duration
 	maxBackoff  time.Duration
 
-	catalog catalog
+	catalog  catalog
+	webhooks webhookFacts // behind KnownWebhookName
 	// Snapshots behind ReadWebhook and ReadStep.
 	webhookSnap snapshot[Webhook]
 	stepSnap    snapshot[Step]

@@ -317,6 +317,7 @@ func (s Step) clone() *Step {
 func (c *Client) recordWebhook(w *Webhook, err error, id string) {
 	if err != nil || w == nil {
 		c.webhookSnap.forget(id)
+		c.webhooks.forget(id)
 		return
 	}
 	c.webhookSnap.put(w.ID, *w)
@@ -333,5 +334,6 @@ func (c *Client) recordStep(s *Step, err error, id string) {
 // forgetWebhookAndSteps drops a webhook and, as Dataverse cascades the delete, its steps.
 func (c *Client) forgetWebhookAndSteps(id string) {
 	c.webhookSnap.forget(id)
+	c.webhooks.forget(id)
 	c.stepSnap.forgetWhere(func(_ string, s Step) bool { return strings.EqualFold(s.EventHandlerID, id) })
 }

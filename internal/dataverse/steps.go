@@ -208,7 +208,7 @@ func (c *Client) postStep(ctx context.Context, in StepCreate, id string, row map
 func (c *Client) finishStepCreate(ctx context.Context, in StepCreate, id string, r *request) (*Step, error) {
 	return createRow(ctx, c, r, id, c.GetStep, func(out stepRow) (*Step, error) {
 		// The handler was bound through the webhook navigation property.
-		c.catalog.rememberWebhook(in.WebhookID)
+		c.webhooks.learnIsWebhook(in.WebhookID)
 		return c.completeStep(ctx, out)
 	})
 }
@@ -396,7 +396,7 @@ func (c *Client) stepFromExpandedRow(row stepRow) *Step {
 	}
 	s.HandlerIsWebhook = row.Handler != nil && row.Handler.Contract == contractWebhook
 	if s.HandlerIsWebhook {
-		c.catalog.rememberWebhook(s.EventHandlerID)
+		c.webhooks.learnIsWebhook(s.EventHandlerID)
 	}
 	if row.Message != nil && row.Filter != nil {
 		c.catalog.rememberFilterNames(s.MessageFilterID, s.MessageID, s.Message, s.Table)
@@ -409,7 +409,7 @@ func (c *Client) stepFromExpandedRow(row stepRow) *Step {
 func (c *Client) completeStep(ctx context.Context, row stepRow) (*Step, error) {
 	s := stepFromRow(row)
 	f, knownFilter := c.catalog.filterByFilterID(s.MessageFilterID)
-	if !knownFilter || !c.catalog.isWebhook(s.EventHandlerID) || !strings.EqualFold(f.MessageID, s.MessageID) {
+	if !knownFilter || !c.webhooks.isWebhook(s.EventHandlerID) || !strings.EqualFold(f.MessageID, s.MessageID) {
 		return c.GetStep(ctx, s.ID)
 	}
 	s.Message, s.Table, s.HandlerIsWebhook = f.Message, f.Table, true

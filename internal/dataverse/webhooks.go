@@ -201,9 +201,10 @@ func (c *Client) ListWebhooks(ctx context.Context, f WebhookFilter) ([]Webhook, 
 
 func (c *Client) webhookFromRow(row serviceEndpointRow) (*Webhook, error) {
 	if row.Contract != contractWebhook {
+		c.webhooks.forget(row.ID)
 		return nil, fmt.Errorf("dataverse: service endpoint %s has contract %d: %w", row.ID, row.Contract, ErrNotWebhook)
 	}
-	c.catalog.rememberWebhook(row.ID)
+	c.webhooks.learn(row.ID, row.Name)
 	return &Webhook{
 		ID:             row.ID,
 		Name:           row.Name,

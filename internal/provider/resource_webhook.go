@@ -433,7 +433,6 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 			return
 		}
 	}
-	r.data.rememberWebhook(created)
 	setWebhookState(&plan, created)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -519,7 +518,6 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail(fmt.Sprintf("Reading webhook %s", state.ID.ValueString()), err))
 		return
 	}
-	r.data.rememberWebhook(w)
 	prior := state
 	setWebhookState(&state, w)
 	resp.Diagnostics.Append(setReadState(ctx, &resp.State, &prior, &state)...)
@@ -571,7 +569,6 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.AddError("Could not update the webhook", apiErrorDetail(fmt.Sprintf("Updating webhook %s", state.ID.ValueString()), err))
 		return
 	}
-	r.data.rememberWebhook(w)
 	plan.ID = state.ID
 	setWebhookState(&plan, w)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

@@ -619,15 +619,14 @@ func (r *webhookStepResource) stepFields(ctx context.Context, client *dataverse.
 
 // defaultName builds the name the Plug-in Registration Tool gives a webhook step, with the
 // table as the catalog spells it (of account, whatever its case in the configuration). Both
-// lookups are cached in the provider process.
+// lookups are cached by the client.
 func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse.Client, plan webhookStepModel) (string, error) {
-	webhookName, ok := r.data.webhookName(plan.WebhookID.ValueString())
+	webhookName, ok := client.KnownWebhookName(plan.WebhookID.ValueString())
 	if !ok {
 		w, err := client.ReadWebhook(ctx, plan.WebhookID.ValueString())
 		if err != nil {
 			return "", err
 		}
-		r.data.rememberWebhook(w)
 		webhookName = w.Name
 	}
 	message, table := plan.Message.ValueString(), plan.Table.ValueString()
