@@ -102,7 +102,7 @@ type Client struct {
 
 	catalog  catalog
 	webhooks webhookFacts // behind KnownWebhookName
-	// Snapshots behind ReadWebhook and ReadStep.
+	// Snapshots behind WebhookFromSnapshot and StepFromSnapshot.
 	webhookSnap snapshot[Webhook]
 	stepSnap    snapshot[Step]
 	columns     columnCache // behind TableColumns

@@ -213,8 +213,8 @@ func (c *Client) finishStepCreate(ctx context.Context, in StepCreate, id string,
 	})
 }
 
-// GetStep reads one step with its message name, table and handler kind. A missing row gives an
-// error matching ErrNotFound.
+// GetStep reads one step from the server, on every call, with its message name, table and
+// handler kind. A missing row gives an error matching ErrNotFound.
 func (c *Client) GetStep(ctx context.Context, id string) (*Step, error) {
 	if err := checkID("step id", id); err != nil {
 		return nil, err

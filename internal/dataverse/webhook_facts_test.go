@@ -48,7 +48,7 @@ func TestKnownWebhookNameFollowsTheRowsTheClientSees(t *testing.T) {
 		{
 			name: "read from the snapshot", seed: true, want: "orders", wantWebhook: true,
 			steps: steps(func(ctx context.Context, c *Client) error {
-				_, err := c.ReadWebhook(ctx, webhookID)
+				_, err := c.WebhookFromSnapshot(ctx, webhookID)
 				return err
 			}),
 		},

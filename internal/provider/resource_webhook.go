@@ -468,7 +468,7 @@ func adoptWebhook(ctx context.Context, client *dataverse.Client, found *datavers
 // for adoption.
 func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.Client, name, selfID string, idFor func(int) string, diags *diag.Diagnostics) (*dataverse.Webhook, bool) {
 	// The listing the plan made in this process serves every webhook of the apply.
-	existing, err := client.WebhooksNamed(ctx, name)
+	existing, err := client.WebhooksNamedFromSnapshot(ctx, name)
 	if err != nil {
 		diags.AddError("Could not check the webhook name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", name), err))
 		return nil, false
@@ -497,7 +497,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	defer cancel()
 
 	// A refresh reads every webhook; the snapshot read serves them all from one query.
-	w, err := client.ReadWebhook(ctx, state.ID.ValueString())
+	w, err := client.WebhookFromSnapshot(ctx, state.ID.ValueString())
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
 		tflog.Warn(ctx, "webhook no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})

@@ -623,7 +623,7 @@ func (r *webhookStepResource) stepFields(ctx context.Context, client *dataverse.
 func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse.Client, plan webhookStepModel) (string, error) {
 	webhookName, ok := client.KnownWebhookName(plan.WebhookID.ValueString())
 	if !ok {
-		w, err := client.ReadWebhook(ctx, plan.WebhookID.ValueString())
+		w, err := client.WebhookFromSnapshot(ctx, plan.WebhookID.ValueString())
 		if err != nil {
 			return "", err
 		}
@@ -647,7 +647,7 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 	defer cancel()
 
 	// A refresh reads every step; the snapshot read serves them all from a few queries.
-	step, err := client.ReadStep(ctx, state.ID.ValueString())
+	step, err := client.StepFromSnapshot(ctx, state.ID.ValueString())
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
 		tflog.Warn(ctx, "webhook step no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
