@@ -100,8 +100,9 @@ type Client struct {
 	baseBackoff time.Duration
 	maxBackoff  time.Duration
 
-	catalog catalog
-	// Snapshots behind ReadWebhook and ReadStep.
+	catalog  catalog
+	webhooks webhookFacts // behind KnownWebhookName
+	// Snapshots behind WebhookFromSnapshot and StepFromSnapshot.
 	webhookSnap snapshot[Webhook]
 	stepSnap    snapshot[Step]
 	columns     columnCache // behind TableColumns

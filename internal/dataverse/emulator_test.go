@@ -97,7 +97,7 @@ func TestAgainstEmulator_everyOperation(t *testing.T) {
 	if up := must(c.UpdateWebhook(ctx, hook.ID, dataverse.WebhookUpdate{URL: &newURL})).get(t); up.URL != newURL {
 		t.Errorf("updated url = %q", up.URL)
 	}
-	if r := must(c.ReadWebhook(ctx, hook.ID)).get(t); r.URL != newURL {
+	if r := must(c.WebhookFromSnapshot(ctx, hook.ID)).get(t); r.URL != newURL {
 		t.Errorf("snapshot read after the update = %q", r.URL)
 	}
 
@@ -145,7 +145,7 @@ func TestAgainstEmulator_everyOperation(t *testing.T) {
 	if steps := must(c.ListStepsOfWebhooks(ctx, []string{hook.ID})).get(t); len(steps) != 1 {
 		t.Errorf("steps of webhooks = %d", len(steps))
 	}
-	if s := must(c.ReadStep(ctx, step.ID)).get(t); s.Rank != 7 || !s.Enabled {
+	if s := must(c.StepFromSnapshot(ctx, step.ID)).get(t); s.Rank != 7 || !s.Enabled {
 		t.Errorf("snapshot read of the step = %+v", s)
 	}
 

@@ -66,6 +66,13 @@ func (f *fakeAPI) setWebhookName(id, name string) {
 	f.webhooks[strings.ToLower(id)]["name"] = name
 }
 
+// removeWebhook deletes a row behind the client's back.
+func (f *fakeAPI) removeWebhook(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.webhooks, strings.ToLower(id))
+}
+
 func (f *fakeAPI) count(key string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

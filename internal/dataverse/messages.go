@@ -27,14 +27,13 @@ type MessageFilter struct {
 }
 
 // catalog remembers facts that never change for the life of the process: which filter id is
-// which message and table, and which serviceendpoint ids are webhooks.
+// which message and table.
 type catalog struct {
 	group singleflight.Group
 
 	mu         sync.Mutex
 	filters    map[string]MessageFilter // by message + "\x00" + table
 	filterByID map[string]MessageFilter // by lower-case filter id
-	webhooks   map[string]bool          // lower-case serviceendpoint id -> contract is 8
 }
 
 // filterKey ignores case, as Dataverse does when it looks the pair up.
@@ -84,24 +83,6 @@ func (k *catalog) filterByFilterID(id string) (MessageFilter, bool) {
 	defer k.mu.Unlock()
 	f, ok := k.filterByID[strings.ToLower(id)]
 	return f, ok
-}
-
-func (k *catalog) rememberWebhook(id string) {
-	if id == "" {
-		return
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.webhooks == nil {
-		k.webhooks = map[string]bool{}
-	}
-	k.webhooks[strings.ToLower(id)] = true
-}
-
-func (k *catalog) isWebhook(id string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.webhooks[strings.ToLower(id)]
 }
 
 // ResolveMessageFilter finds the message and filter ids for a message name and table logical

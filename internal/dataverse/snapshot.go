@@ -10,11 +10,16 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// A refresh of W webhooks and S steps would cost W+S single-row reads. ReadWebhook and ReadStep
-// instead read every webhook registration, and every step of those webhooks, in a few paged
-// queries the first time they are called, and answer later calls from that snapshot. The
-// snapshot is only ever a shortcut: a row it lacks is read on its own before anything is reported
-// missing, and every write through the client updates or drops the rows it touches.
+// Where a read of webhooks or steps answers from is in its name:
+//   - Get… and List… ask the server on every call.
+//   - …FromSnapshot answer from a snapshot of every webhook (and every step of those webhooks),
+//     read in a few paged queries by the first such call; a row it lacks is read with Get….
+//   - Known… answer from memory only and never send a request (webhook_facts.go).
+//
+// A refresh of W webhooks and S steps would cost W+S single-row reads; from the snapshot it
+// costs a few paged queries. The snapshot is only ever a shortcut: a row it lacks is read on its
+// own before anything is reported missing, and every write through the client updates or drops
+// the rows it touches.
 
 // stepHandlerChunk is how many webhook ids one step query names. Each id costs about 80
 // characters of URL (a filter term and its parameter alias); 40 keep the URL near 4 KB, far
@@ -172,15 +177,16 @@ func (s *snapshot[T]) forgetWhere(match func(id string, row T) bool) {
 	}
 }
 
-// ReadWebhook reads one webhook like GetWebhook, but answers from a snapshot of every webhook
-// registration that the first call in the client reads in one paged query (concurrent first
-// callers share it). A webhook the snapshot lacks is read with GetWebhook, so a missing row
-// gives ErrNotFound only when the server confirms it, and a serviceendpoint that is not a
-// webhook gives ErrNotWebhook. Writes through this client keep the snapshot current.
+// WebhookFromSnapshot returns one webhook from the snapshot of every webhook registration,
+// which the first call in the client reads in one paged query (concurrent first callers share
+// it); later calls send no request for a webhook the snapshot holds. A webhook it lacks is read
+// with GetWebhook, so a missing row gives ErrNotFound only when the server confirms it, and a
+// serviceendpoint that is not a webhook gives ErrNotWebhook. Writes through this client keep
+// the snapshot current, but a change made elsewhere after the snapshot was read is not seen.
 //
 // It suits reading many webhooks at once, as a Terraform refresh does; GetWebhook always asks
 // the server.
-func (c *Client) ReadWebhook(ctx context.Context, id string) (*Webhook, error) {
+func (c *Client) WebhookFromSnapshot(ctx context.Context, id string) (*Webhook, error) {
 	if err := checkID("webhook id", id); err != nil {
 		return nil, err
 	}
@@ -196,12 +202,13 @@ func (c *Client) ReadWebhook(ctx context.Context, id string) (*Webhook, error) {
 	return c.GetWebhook(ctx, id)
 }
 
-// ReadStep reads one step like GetStep, but answers from a snapshot of every step whose event
-// handler is a webhook of the webhook snapshot (see ReadWebhook), read the first time in one
-// paged query per 40 webhooks. A step the snapshot lacks is read with GetStep, so a missing row
-// gives ErrNotFound only when the server confirms it. Writes through this client keep the
-// snapshot current.
-func (c *Client) ReadStep(ctx context.Context, id string) (*Step, error) {
+// StepFromSnapshot returns one step from the snapshot of every step whose event handler is a
+// webhook of the webhook snapshot (see WebhookFromSnapshot), read by the first call in one
+// paged query per 40 webhooks; later calls send no request for a step the snapshot holds. A
+// step it lacks is read with GetStep, so a missing row gives ErrNotFound only when the server
+// confirms it. Writes through this client keep the snapshot current; GetStep always asks the
+// server.
+func (c *Client) StepFromSnapshot(ctx context.Context, id string) (*Step, error) {
 	if err := checkID("step id", id); err != nil {
 		return nil, err
 	}
@@ -317,6 +324,7 @@ func (s Step) clone() *Step {
 func (c *Client) recordWebhook(w *Webhook, err error, id string) {
 	if err != nil || w == nil {
 		c.webhookSnap.forget(id)
+		c.webhooks.forget(id)
 		return
 	}
 	c.webhookSnap.put(w.ID, *w)
@@ -333,5 +341,6 @@ func (c *Client) recordStep(s *Step, err error, id string) {
 // forgetWebhookAndSteps drops a webhook and, as Dataverse cascades the delete, its steps.
 func (c *Client) forgetWebhookAndSteps(id string) {
 	c.webhookSnap.forget(id)
+	c.webhooks.forget(id)
 	c.stepSnap.forgetWhere(func(_ string, s Step) bool { return strings.EqualFold(s.EventHandlerID, id) })
 }

@@ -21,7 +21,7 @@ func newFakeHarness(t *testing.T, opts ...option) (*fakeAPI, *harness) {
 	return f, newHarness(t, f.serve, opts...)
 }
 
-func TestReadWebhookServesConcurrentReadsFromOnePagedQuery(t *testing.T) {
+func TestWebhookFromSnapshotServesConcurrentReadsFromOnePagedQuery(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t, withPageSize(50))
 	const n = 120
@@ -40,7 +40,7 @@ func TestReadWebhookServesConcurrentReadsFromOnePagedQuery(t *testing.T) {
 		go func() {
 			defer done.Done()
 			started.Done()
-			w, err := h.client.ReadWebhook(context.Background(), fakeID(1, i))
+			w, err := h.client.WebhookFromSnapshot(context.Background(), fakeID(1, i))
 			errs[i] = err
 			if err == nil {
 				names[i] = w.Name
@@ -57,7 +57,7 @@ func TestReadWebhookServesConcurrentReadsFromOnePagedQuery(t *testing.T) {
 
 	for i := range n {
 		if errs[i] != nil || names[i] != fmt.Sprintf("hook-%03d", i) {
-			t.Fatalf("ReadWebhook(%d) = %q, %v", i, names[i], errs[i])
+			t.Fatalf("WebhookFromSnapshot(%d) = %q, %v", i, names[i], errs[i])
 		}
 	}
 	// 120 rows at 50 a page: three pages, and nothing else.
@@ -69,7 +69,7 @@ func TestReadWebhookServesConcurrentReadsFromOnePagedQuery(t *testing.T) {
 	}
 }
 
-func TestReadWebhookConfirmsAMissBeforeReportingIt(t *testing.T) {
+func TestWebhookFromSnapshotConfirmsAMissBeforeReportingIt(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -99,18 +99,18 @@ func TestReadWebhookConfirmsAMissBeforeReportingIt(t *testing.T) {
 			f, h := newFakeHarness(t)
 			f.addWebhook(webhookID, "known", 8)
 			ctx := context.Background()
-			if _, err := h.client.ReadWebhook(ctx, webhookID); err != nil {
+			if _, err := h.client.WebhookFromSnapshot(ctx, webhookID); err != nil {
 				t.Fatal(err)
 			}
 			tc.arrange(f, webhookID2)
 
-			got, err := h.client.ReadWebhook(ctx, webhookID2)
+			got, err := h.client.WebhookFromSnapshot(ctx, webhookID2)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tc.wantErr)
 				}
 			} else if err != nil || got.Name != tc.want {
-				t.Fatalf("ReadWebhook = %+v, %v; want %q", got, err, tc.want)
+				t.Fatalf("WebhookFromSnapshot = %+v, %v; want %q", got, err, tc.want)
 			}
 			if n := f.count("GET serviceendpoints()"); n != 1 {
 				t.Errorf("single-row reads = %d, want exactly one to confirm the miss", n)
@@ -122,17 +122,17 @@ func TestReadWebhookConfirmsAMissBeforeReportingIt(t *testing.T) {
 	}
 }
 
-func TestReadWebhookIsCurrentAfterWritesThroughTheClient(t *testing.T) {
+func TestWebhookFromSnapshotIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t)
 	f.addWebhook(webhookID, "orders", 8)
 	f.addWebhook(webhookID2, "invoices", 8)
 	f.addStep(stepID, "on update", webhookID2, 8)
 	ctx := context.Background()
-	if _, err := h.client.ReadWebhook(ctx, webhookID); err != nil {
+	if _, err := h.client.WebhookFromSnapshot(ctx, webhookID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.client.ReadStep(ctx, stepID); err != nil {
+	if _, err := h.client.StepFromSnapshot(ctx, stepID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -141,7 +141,7 @@ func TestReadWebhookIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := f.total()
-	if w, err := h.client.ReadWebhook(ctx, webhookID); err != nil || w.Name != "orders-v2" {
+	if w, err := h.client.WebhookFromSnapshot(ctx, webhookID); err != nil || w.Name != "orders-v2" {
 		t.Fatalf("after update: %+v, %v; want orders-v2", w, err)
 	}
 	if f.total() != before {
@@ -154,7 +154,7 @@ func TestReadWebhookIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = f.total()
-	if w, err := h.client.ReadWebhook(ctx, created.ID); err != nil || w.Name != "fresh" {
+	if w, err := h.client.WebhookFromSnapshot(ctx, created.ID); err != nil || w.Name != "fresh" {
 		t.Fatalf("after create: %+v, %v", w, err)
 	}
 	if f.total() != before {
@@ -165,10 +165,10 @@ func TestReadWebhookIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 	if err := h.client.DeleteWebhook(ctx, webhookID2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.client.ReadWebhook(ctx, webhookID2); !errors.Is(err, ErrNotFound) {
+	if _, err := h.client.WebhookFromSnapshot(ctx, webhookID2); !errors.Is(err, ErrNotFound) {
 		t.Errorf("webhook after delete: err = %v, want ErrNotFound", err)
 	}
-	if _, err := h.client.ReadStep(ctx, stepID); !errors.Is(err, ErrNotFound) {
+	if _, err := h.client.StepFromSnapshot(ctx, stepID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("step of a deleted webhook: err = %v, want ErrNotFound", err)
 	}
 	if n := f.count("GET serviceendpoints()"); n != 1 {
@@ -194,7 +194,7 @@ func TestSnapshotLeavesOutRowsWrittenWhileItLoads(t *testing.T) {
 
 	loaded := make(chan error, 1)
 	go func() {
-		_, err := h.client.ReadWebhook(ctx, webhookID)
+		_, err := h.client.WebhookFromSnapshot(ctx, webhookID)
 		loaded <- err
 	}()
 	<-f.listStarted // the list has read the old rows
@@ -206,14 +206,14 @@ func TestSnapshotLeavesOutRowsWrittenWhileItLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	w, err := h.client.ReadWebhook(ctx, webhookID2)
+	w, err := h.client.WebhookFromSnapshot(ctx, webhookID2)
 	if err != nil || w.Name != "invoices-v2" {
-		t.Fatalf("ReadWebhook = %+v, %v; want the updated name", w, err)
+		t.Fatalf("WebhookFromSnapshot = %+v, %v; want the updated name", w, err)
 	}
 	if n := f.count("GET serviceendpoints()"); n != 1 {
 		t.Errorf("single-row reads = %d, want 1: the row written during the load is read again", n)
 	}
-	if w, _ := h.client.ReadWebhook(ctx, webhookID); w == nil || w.Name != "orders" {
+	if w, _ := h.client.WebhookFromSnapshot(ctx, webhookID); w == nil || w.Name != "orders" {
 		t.Errorf("untouched row = %+v, want it served from the snapshot", w)
 	}
 	if n := f.count("GET serviceendpoints()"); n != 1 {
@@ -221,26 +221,26 @@ func TestSnapshotLeavesOutRowsWrittenWhileItLoads(t *testing.T) {
 	}
 }
 
-func TestReadWebhookShowsSnapshotNotLaterChangesByOthers(t *testing.T) {
+func TestWebhookFromSnapshotShowsSnapshotNotLaterChangesByOthers(t *testing.T) {
 	t.Parallel()
 	// The snapshot is a point in time, as a plan is: a change made elsewhere after it was read is
 	// seen by GetWebhook, the fresh path, and by the next client.
 	f, h := newFakeHarness(t)
 	f.addWebhook(webhookID, "orders", 8)
 	ctx := context.Background()
-	if _, err := h.client.ReadWebhook(ctx, webhookID); err != nil {
+	if _, err := h.client.WebhookFromSnapshot(ctx, webhookID); err != nil {
 		t.Fatal(err)
 	}
 	f.setWebhookName(webhookID, "renamed elsewhere")
-	if w, _ := h.client.ReadWebhook(ctx, webhookID); w == nil || w.Name != "orders" {
-		t.Errorf("ReadWebhook = %+v, want the snapshot's row", w)
+	if w, _ := h.client.WebhookFromSnapshot(ctx, webhookID); w == nil || w.Name != "orders" {
+		t.Errorf("WebhookFromSnapshot = %+v, want the snapshot's row", w)
 	}
 	if w, _ := h.client.GetWebhook(ctx, webhookID); w == nil || w.Name != "renamed elsewhere" {
 		t.Errorf("GetWebhook = %+v, want the server's row", w)
 	}
 	// The fresh read also refreshes the snapshot.
-	if w, _ := h.client.ReadWebhook(ctx, webhookID); w == nil || w.Name != "renamed elsewhere" {
-		t.Errorf("ReadWebhook after GetWebhook = %+v, want the fresh row", w)
+	if w, _ := h.client.WebhookFromSnapshot(ctx, webhookID); w == nil || w.Name != "renamed elsewhere" {
+		t.Errorf("WebhookFromSnapshot after GetWebhook = %+v, want the fresh row", w)
 	}
 }
 
@@ -253,12 +253,12 @@ func TestSnapshotThatCannotLoadFallsBackToRowReads(t *testing.T) {
 	f.addStep(stepID, "on update", webhookID, 8)
 	ctx := context.Background()
 	for _, id := range []string{webhookID, webhookID2, webhookID} {
-		if _, err := h.client.ReadWebhook(ctx, id); err != nil {
-			t.Fatalf("ReadWebhook(%s): %v", id, err)
+		if _, err := h.client.WebhookFromSnapshot(ctx, id); err != nil {
+			t.Fatalf("WebhookFromSnapshot(%s): %v", id, err)
 		}
 	}
-	if s, err := h.client.ReadStep(ctx, stepID); err != nil || s.Name != "on update" {
-		t.Fatalf("ReadStep = %+v, %v", s, err)
+	if s, err := h.client.StepFromSnapshot(ctx, stepID); err != nil || s.Name != "on update" {
+		t.Fatalf("StepFromSnapshot = %+v, %v", s, err)
 	}
 	if n := f.count("GET serviceendpoints"); n != 1 {
 		t.Errorf("webhook list requests = %d, want 1: a failed load is not retried", n)
@@ -271,7 +271,7 @@ func TestSnapshotThatCannotLoadFallsBackToRowReads(t *testing.T) {
 	}
 }
 
-func TestReadWebhookStopsWaitingWhenItsContextEnds(t *testing.T) {
+func TestWebhookFromSnapshotStopsWaitingWhenItsContextEnds(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t)
 	f.addWebhook(webhookID, "orders", 8)
@@ -279,7 +279,7 @@ func TestReadWebhookStopsWaitingWhenItsContextEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	result := make(chan error, 1)
 	go func() {
-		_, err := h.client.ReadWebhook(ctx, webhookID)
+		_, err := h.client.WebhookFromSnapshot(ctx, webhookID)
 		result <- err
 	}()
 	<-f.listStarted
@@ -289,15 +289,15 @@ func TestReadWebhookStopsWaitingWhenItsContextEnds(t *testing.T) {
 	}
 	// The shared load was not abandoned: the next reader gets its answer.
 	close(f.gate)
-	if w, err := h.client.ReadWebhook(context.Background(), webhookID); err != nil || w.Name != "orders" {
-		t.Fatalf("ReadWebhook = %+v, %v", w, err)
+	if w, err := h.client.WebhookFromSnapshot(context.Background(), webhookID); err != nil || w.Name != "orders" {
+		t.Fatalf("WebhookFromSnapshot = %+v, %v", w, err)
 	}
 	if n := f.total(); n != 1 {
 		t.Errorf("requests = %d, want 1", n)
 	}
 }
 
-func TestReadStepLoadsTheStepsOfAllWebhooksInChunks(t *testing.T) {
+func TestStepFromSnapshotLoadsTheStepsOfAllWebhooksInChunks(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t)
 	const hooks = 90
@@ -321,16 +321,16 @@ func TestReadStepLoadsTheStepsOfAllWebhooksInChunks(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i], errs[i] = h.client.ReadStep(ctx, id)
+			got[i], errs[i] = h.client.StepFromSnapshot(ctx, id)
 		}()
 	}
 	wg.Wait()
 	for i := range stepIDs {
 		if errs[i] != nil {
-			t.Fatalf("ReadStep(%s): %v", stepIDs[i], errs[i])
+			t.Fatalf("StepFromSnapshot(%s): %v", stepIDs[i], errs[i])
 		}
 		if want := fmt.Sprintf("step-%03d-%d", i/2, i%2); got[i].Name != want || !got[i].HandlerIsWebhook || got[i].Message != "Update" || got[i].Table != "account" {
-			t.Fatalf("ReadStep(%s) = %+v, want %s on a webhook, Update of account", stepIDs[i], got[i], want)
+			t.Fatalf("StepFromSnapshot(%s) = %+v, want %s on a webhook, Update of account", stepIDs[i], got[i], want)
 		}
 	}
 	chunks := f.chunks()
@@ -343,9 +343,9 @@ func TestReadStepLoadsTheStepsOfAllWebhooksInChunks(t *testing.T) {
 	}
 
 	// A step of another kind of handler is not in the snapshot; it is read on its own, as it is.
-	s, err := h.client.ReadStep(ctx, pluginStep)
+	s, err := h.client.StepFromSnapshot(ctx, pluginStep)
 	if err != nil || s.HandlerIsWebhook {
-		t.Fatalf("ReadStep(plug-in step) = %+v, %v; want it read, not a webhook's", s, err)
+		t.Fatalf("StepFromSnapshot(plug-in step) = %+v, %v; want it read, not a webhook's", s, err)
 	}
 	if n := f.count("GET sdkmessageprocessingsteps()"); n != 1 {
 		t.Errorf("single-step reads = %d, want 1", n)
@@ -361,14 +361,14 @@ func TestReadStepLoadsTheStepsOfAllWebhooksInChunks(t *testing.T) {
 	}
 }
 
-func TestReadStepIsCurrentAfterWritesThroughTheClient(t *testing.T) {
+func TestStepFromSnapshotIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t)
 	f.addWebhook(webhookID, "orders", 8)
 	f.addStep(stepID, "first", webhookID, 8)
 	f.addStep(stepID2, "second", webhookID, 8)
 	ctx := context.Background()
-	if _, err := h.client.ReadStep(ctx, stepID); err != nil {
+	if _, err := h.client.StepFromSnapshot(ctx, stepID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -379,7 +379,7 @@ func TestReadStepIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 		wantName  string
 		wantOff   bool
 		wantGone  bool
-		wantReads int // single-row reads the next ReadStep makes
+		wantReads int // single-row reads the next StepFromSnapshot makes
 	}{
 		{
 			name: "update",
@@ -406,7 +406,7 @@ func TestReadStepIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		before := f.count("GET sdkmessageprocessingsteps()")
-		s, err := h.client.ReadStep(ctx, tc.id)
+		s, err := h.client.StepFromSnapshot(ctx, tc.id)
 		switch {
 		case tc.wantGone:
 			if !errors.Is(err, ErrNotFound) {
@@ -426,18 +426,18 @@ func TestReadStepIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 	}
 }
 
-func TestReadStepReturnsACopy(t *testing.T) {
+func TestStepFromSnapshotReturnsACopy(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t)
 	f.addWebhook(webhookID, "orders", 8)
 	f.addStep(stepID, "first", webhookID, 8)
 	ctx := context.Background()
-	s, err := h.client.ReadStep(ctx, stepID)
+	s, err := h.client.StepFromSnapshot(ctx, stepID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.FilteringAttributes[0] = "changed by the caller"
-	again, err := h.client.ReadStep(ctx, stepID)
+	again, err := h.client.StepFromSnapshot(ctx, stepID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,11 +449,11 @@ func TestReadStepReturnsACopy(t *testing.T) {
 func TestReadRejectsIDsThatAreNotGUIDs(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t)
-	if _, err := h.client.ReadWebhook(context.Background(), "orders"); err == nil || !strings.Contains(err.Error(), "not a GUID") {
-		t.Errorf("ReadWebhook: err = %v", err)
+	if _, err := h.client.WebhookFromSnapshot(context.Background(), "orders"); err == nil || !strings.Contains(err.Error(), "not a GUID") {
+		t.Errorf("WebhookFromSnapshot: err = %v", err)
 	}
-	if _, err := h.client.ReadStep(context.Background(), "x)/../y"); err == nil || !strings.Contains(err.Error(), "not a GUID") {
-		t.Errorf("ReadStep: err = %v", err)
+	if _, err := h.client.StepFromSnapshot(context.Background(), "x)/../y"); err == nil || !strings.Contains(err.Error(), "not a GUID") {
+		t.Errorf("StepFromSnapshot: err = %v", err)
 	}
 	if f.total() != 0 {
 		t.Errorf("requests = %d, want 0", f.total())
@@ -487,7 +487,7 @@ func TestChunkIDsKeepsEveryIDOnceInOrder(t *testing.T) {
 }
 
 // FuzzSnapshotReadsAfterWrites runs sequences of writes and reads through one client and checks
-// that every ReadWebhook and ReadStep answers what the server holds.
+// that every WebhookFromSnapshot and StepFromSnapshot answers what the server holds.
 func FuzzSnapshotReadsAfterWrites(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 2, 0, 3, 0})
 	f.Add([]byte{4, 5, 4, 2, 4, 3, 4})
@@ -521,9 +521,9 @@ func FuzzSnapshotReadsAfterWrites(f *testing.F) {
 			switch b % 6 {
 			case 0:
 				want, exists := serverName(api.webhooks, hookID(i))
-				w, err := h.client.ReadWebhook(ctx, hookID(i))
+				w, err := h.client.WebhookFromSnapshot(ctx, hookID(i))
 				if exists && (err != nil || w.Name != want) || !exists && !errors.Is(err, ErrNotFound) {
-					t.Fatalf("op %d: ReadWebhook = %+v, %v; server has %q (exists %v)", n, w, err, want, exists)
+					t.Fatalf("op %d: WebhookFromSnapshot = %+v, %v; server has %q (exists %v)", n, w, err, want, exists)
 				}
 			case 1:
 				_, err := h.client.UpdateWebhook(ctx, hookID(i), WebhookUpdate{Name: &name})
@@ -540,9 +540,9 @@ func FuzzSnapshotReadsAfterWrites(f *testing.F) {
 				}
 			case 4:
 				want, exists := serverName(api.steps, stepOf(i))
-				s, err := h.client.ReadStep(ctx, stepOf(i))
+				s, err := h.client.StepFromSnapshot(ctx, stepOf(i))
 				if exists && (err != nil || s.Name != want) || !exists && !errors.Is(err, ErrNotFound) {
-					t.Fatalf("op %d: ReadStep = %+v, %v; server has %q (exists %v)", n, s, err, want, exists)
+					t.Fatalf("op %d: StepFromSnapshot = %+v, %v; server has %q (exists %v)", n, s, err, want, exists)
 				}
 			case 5:
 				_, err := h.client.UpdateStep(ctx, stepOf(i), StepUpdate{Name: &name})

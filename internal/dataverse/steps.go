@@ -208,13 +208,13 @@ func (c *Client) postStep(ctx context.Context, in StepCreate, id string, row map
 func (c *Client) finishStepCreate(ctx context.Context, in StepCreate, id string, r *request) (*Step, error) {
 	return createRow(ctx, c, r, id, c.GetStep, func(out stepRow) (*Step, error) {
 		// The handler was bound through the webhook navigation property.
-		c.catalog.rememberWebhook(in.WebhookID)
+		c.webhooks.learnIsWebhook(in.WebhookID)
 		return c.completeStep(ctx, out)
 	})
 }
 
-// GetStep reads one step with its message name, table and handler kind. A missing row gives an
-// error matching ErrNotFound.
+// GetStep reads one step from the server, on every call, with its message name, table and
+// handler kind. A missing row gives an error matching ErrNotFound.
 func (c *Client) GetStep(ctx context.Context, id string) (*Step, error) {
 	if err := checkID("step id", id); err != nil {
 		return nil, err
@@ -361,7 +361,7 @@ func (c *Client) ListStepsOfWebhooks(ctx context.Context, webhookIDs []string) (
 	if err != nil {
 		return nil, err
 	}
-	sortSteps(steps)
+	sortStepsByNameThenID(steps)
 	return steps, nil
 }
 
@@ -374,11 +374,12 @@ func (c *Client) stepsFromRows(rows []stepRow) []Step {
 	for _, row := range rows {
 		out = append(out, *c.stepFromExpandedRow(row))
 	}
-	sortSteps(out)
+	sortStepsByNameThenID(out)
 	return out
 }
 
-func sortSteps(steps []Step) {
+// sortStepsByNameThenID orders steps as every listing of the client returns them.
+func sortStepsByNameThenID(steps []Step) {
 	slices.SortFunc(steps, func(a, b Step) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
@@ -395,7 +396,7 @@ func (c *Client) stepFromExpandedRow(row stepRow) *Step {
 	}
 	s.HandlerIsWebhook = row.Handler != nil && row.Handler.Contract == contractWebhook
 	if s.HandlerIsWebhook {
-		c.catalog.rememberWebhook(s.EventHandlerID)
+		c.webhooks.learnIsWebhook(s.EventHandlerID)
 	}
 	if row.Message != nil && row.Filter != nil {
 		c.catalog.rememberFilterNames(s.MessageFilterID, s.MessageID, s.Message, s.Table)
@@ -408,7 +409,7 @@ func (c *Client) stepFromExpandedRow(row stepRow) *Step {
 func (c *Client) completeStep(ctx context.Context, row stepRow) (*Step, error) {
 	s := stepFromRow(row)
 	f, knownFilter := c.catalog.filterByFilterID(s.MessageFilterID)
-	if !knownFilter || !c.catalog.isWebhook(s.EventHandlerID) || !strings.EqualFold(f.MessageID, s.MessageID) {
+	if !knownFilter || !c.webhooks.isWebhook(s.EventHandlerID) || !strings.EqualFold(f.MessageID, s.MessageID) {
 		return c.GetStep(ctx, s.ID)
 	}
 	s.Message, s.Table, s.HandlerIsWebhook = f.Message, f.Table, true

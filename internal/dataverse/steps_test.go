@@ -302,7 +302,7 @@ func TestUpdateStepRequest(t *testing.T) {
 				writeJSON(w, http.StatusOK, stepRowJSON(stepID, "n2", false))
 			})
 			h.client.catalog.rememberFilter(MessageFilter{MessageID: messageID, FilterID: filterID, Message: "Update", Table: "account"})
-			h.client.catalog.rememberWebhook(webhookID)
+			h.client.webhooks.learnIsWebhook(webhookID)
 			got, err := h.client.UpdateStep(context.Background(), stepID, tt.update)
 			if err != nil {
 				t.Fatal(err)

@@ -6,12 +6,12 @@ import (
 	"strings"
 )
 
-// WebhooksNamed returns the webhooks whose name equals name, compared without case as Dataverse
-// compares strings. It answers from the webhook snapshot (see ReadWebhook), so checking the
-// names of many webhooks costs one paged listing rather than one query each; when the snapshot
-// cannot be loaded it reports why. The snapshot may miss a webhook registered elsewhere since
+// WebhooksNamedFromSnapshot returns the webhooks whose name equals name, compared without case
+// as Dataverse compares strings. It answers from the webhook snapshot (see WebhookFromSnapshot),
+// so checking the names of many webhooks costs one paged listing rather than one query each;
+// when the snapshot cannot be loaded it reports why. The snapshot may miss a webhook registered elsewhere since
 // it was read, in the seconds of one provider process.
-func (c *Client) WebhooksNamed(ctx context.Context, name string) ([]Webhook, error) {
+func (c *Client) WebhooksNamedFromSnapshot(ctx context.Context, name string) ([]Webhook, error) {
 	ready, err := c.webhookSnap.ensure(ctx, c.loadWebhookSnapshot)
 	if err != nil {
 		return nil, fmt.Errorf("dataverse: looking up webhooks named %q: %w", name, err)

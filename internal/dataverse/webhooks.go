@@ -96,7 +96,7 @@ func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (created *
 	return createRow(ctx, c, r, id, c.GetWebhook, c.webhookFromRow)
 }
 
-// GetWebhook reads one webhook. A missing row gives an error matching ErrNotFound; a
+// GetWebhook reads one webhook from the server, on every call. A missing row gives an error matching ErrNotFound; a
 // serviceendpoint that is not a webhook gives one matching ErrNotWebhook.
 func (c *Client) GetWebhook(ctx context.Context, id string) (*Webhook, error) {
 	if err := checkID("webhook id", id); err != nil {
@@ -164,7 +164,8 @@ func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
 	return c.delete(ctx, entityPath(setServiceEndpoints, id))
 }
 
-// ListWebhooks returns the webhooks that match f, sorted by name then id.
+// ListWebhooks returns the webhooks that match f, sorted by name then id, as the server lists
+// them on every call.
 func (c *Client) ListWebhooks(ctx context.Context, f WebhookFilter) ([]Webhook, error) {
 	filter := "contract eq " + strconv.Itoa(contractWebhook)
 	if f.Name != "" {
@@ -201,9 +202,10 @@ func (c *Client) ListWebhooks(ctx context.Context, f WebhookFilter) ([]Webhook, 
 
 func (c *Client) webhookFromRow(row serviceEndpointRow) (*Webhook, error) {
 	if row.Contract != contractWebhook {
+		c.webhooks.forget(row.ID)
 		return nil, fmt.Errorf("dataverse: service endpoint %s has contract %d: %w", row.ID, row.Contract, ErrNotWebhook)
 	}
-	c.catalog.rememberWebhook(row.ID)
+	c.webhooks.learn(row.ID, row.Name)
 	return &Webhook{
 		ID:             row.ID,
 		Name:           row.Name,

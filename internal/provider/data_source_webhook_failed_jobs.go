@@ -213,13 +213,12 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if len(jobs) > 0 && webhookID != "" {
 		// Only when there is something to report: a healthy webhook costs no extra request.
 		var known bool
-		if webhookName, known = d.data.webhookName(webhookID); !known {
+		if webhookName, known = client.KnownWebhookName(webhookID); !known {
 			w, err := client.GetWebhook(ctx, webhookID)
 			if err != nil {
 				resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail(fmt.Sprintf("Reading webhook %s", webhookID), err))
 				return
 			}
-			d.data.rememberWebhook(w)
 			webhookName = w.Name
 		}
 	}

@@ -129,7 +129,7 @@ func (d *webhookStepsDataSource) Read(ctx context.Context, req datasource.ReadRe
 		resp.Diagnostics.AddError("Could not list the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the steps of webhook %s", m.WebhookID.ValueString()), err))
 		return
 	}
-	sortSteps(steps)
+	sortStepsByMessageTableStageRank(steps)
 	ids := make([]string, len(steps))
 	for i, st := range steps {
 		ids[i] = st.ID
@@ -146,7 +146,9 @@ func (d *webhookStepsDataSource) Read(ctx context.Context, req datasource.ReadRe
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-func sortSteps(steps []dataverse.Step) {
+// sortStepsByMessageTableStageRank orders a webhook's steps by the event they fire on, then by
+// the order in which they run.
+func sortStepsByMessageTableStageRank(steps []dataverse.Step) {
 	sort.SliceStable(steps, func(i, j int) bool {
 		a, b := steps[i], steps[j]
 		switch {

@@ -114,7 +114,6 @@ func (d *webhooksDataSource) Read(ctx context.Context, req datasource.ReadReques
 	sort.SliceStable(hooks, func(i, j int) bool { return hooks[i].Name < hooks[j].Name })
 	m.Webhooks = make([]webhookSummaryModel, 0, len(hooks))
 	for _, w := range hooks {
-		d.data.rememberWebhook(&w)
 		m.Webhooks = append(m.Webhooks, webhookSummaryModel{
 			ID:             types.StringValue(w.ID),
 			Name:           types.StringValue(w.Name),

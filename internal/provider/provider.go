@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -85,9 +84,6 @@ type providerData struct {
 	method auth.Method
 	// secrets are masked in every log line written with a context from withMasks.
 	secrets []string
-	// webhookNames remembers the names of webhooks this process created or read, so a step
-	// can take its default name without another request.
-	webhookNames sync.Map
 	// plannedWebhookNames catches two webhooks of one configuration with the same name.
 	plannedWebhookNames plannedNames
 	// plannedSteps catches two steps of one webhook that would fire identically.
@@ -111,19 +107,6 @@ func (d *providerData) operationContext(ctx context.Context, timeout func(contex
 	t, td := timeout(ctx, defaultTimeout)
 	diags.Append(td...)
 	return context.WithTimeout(ctx, t)
-}
-
-func (d *providerData) rememberWebhook(w *dataverse.Webhook) {
-	d.webhookNames.Store(strings.ToLower(w.ID), w.Name)
-}
-
-func (d *providerData) webhookName(id string) (string, bool) {
-	v, ok := d.webhookNames.Load(strings.ToLower(id))
-	if !ok {
-		return "", false
-	}
-	name, ok := v.(string)
-	return name, ok
 }
 
 // withMasks returns ctx with every known secret masked in tflog output.

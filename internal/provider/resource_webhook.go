@@ -434,7 +434,6 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 			return
 		}
 	}
-	r.data.rememberWebhook(created)
 	setWebhookState(&plan, created)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -470,7 +469,7 @@ func adoptWebhook(ctx context.Context, client *dataverse.Client, found *datavers
 // for adoption.
 func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.Client, name, selfID string, idFor func(int) string, diags *diag.Diagnostics) (*dataverse.Webhook, bool) {
 	// The listing the plan made in this process serves every webhook of the apply.
-	existing, err := client.WebhooksNamed(ctx, name)
+	existing, err := client.WebhooksNamedFromSnapshot(ctx, name)
 	if err != nil {
 		diags.AddError("Could not check the webhook name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", name), err))
 		return nil, false
@@ -499,7 +498,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	defer cancel()
 
 	// A refresh reads every webhook; the snapshot read serves them all from one query.
-	w, err := client.ReadWebhook(ctx, state.ID.ValueString())
+	w, err := client.WebhookFromSnapshot(ctx, state.ID.ValueString())
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
 		tflog.Warn(ctx, "webhook no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
@@ -520,7 +519,6 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail(fmt.Sprintf("Reading webhook %s", state.ID.ValueString()), err))
 		return
 	}
-	r.data.rememberWebhook(w)
 	prior := state
 	setWebhookState(&state, w)
 	resp.Diagnostics.Append(setReadState(ctx, &resp.State, &prior, &state)...)
@@ -572,7 +570,6 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.AddError("Could not update the webhook", apiErrorDetail(fmt.Sprintf("Updating webhook %s", state.ID.ValueString()), err))
 		return
 	}
-	r.data.rememberWebhook(w)
 	plan.ID = state.ID
 	setWebhookState(&plan, w)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

@@ -620,15 +620,14 @@ func (r *webhookStepResource) stepFields(ctx context.Context, client *dataverse.
 
 // defaultName builds the name the Plug-in Registration Tool gives a webhook step, with the
 // table as the catalog spells it (of account, whatever its case in the configuration). Both
-// lookups are cached in the provider process.
+// lookups are cached by the client.
 func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse.Client, plan webhookStepModel) (string, error) {
-	webhookName, ok := r.data.webhookName(plan.WebhookID.ValueString())
+	webhookName, ok := client.KnownWebhookName(plan.WebhookID.ValueString())
 	if !ok {
-		w, err := client.ReadWebhook(ctx, plan.WebhookID.ValueString())
+		w, err := client.WebhookFromSnapshot(ctx, plan.WebhookID.ValueString())
 		if err != nil {
 			return "", err
 		}
-		r.data.rememberWebhook(w)
 		webhookName = w.Name
 	}
 	message, table := plan.Message.ValueString(), plan.Table.ValueString()
@@ -649,7 +648,7 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 	defer cancel()
 
 	// A refresh reads every step; the snapshot read serves them all from a few queries.
-	step, err := client.ReadStep(ctx, state.ID.ValueString())
+	step, err := client.StepFromSnapshot(ctx, state.ID.ValueString())
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
 		tflog.Warn(ctx, "webhook step no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})

@@ -2,7 +2,12 @@ package provider
 
 import (
 	"context"
+	"strings"
 	"testing"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -126,4 +131,67 @@ func TestSetReadStateEncodesOnlyAChange(t *testing.T) {
 	if sameModel(&prior, &changed) || !sameModel(&prior, &same) {
 		t.Error("sameModel compares wrongly")
 	}
+}
+
+// A step takes its default name from what the client learned when its webhook was created in
+// the same provider process; a process that never saw the webhook reads it.
+func TestStepDefaultNameAfterWebhookCreateNeedsNoWebhookRequest(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	tests := []struct {
+		name             string
+		sameClient       bool
+		wantHookRequests int64
+	}{
+		{name: "webhook created by this process", sameClient: true, wantHookRequests: 0},
+		{name: "webhook created by another process", wantHookRequests: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			creator := emulatorClient(t, e)
+			hookName := "plan-cost-" + strings.ReplaceAll(tc.name, " ", "-")
+			hook, err := creator.CreateWebhook(ctx, dataverse.WebhookCreate{Name: hookName, URL: "https://fn.example.net/hook", AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			planner := creator
+			if !tc.sameClient {
+				planner = emulatorClient(t, e)
+			}
+			r := &webhookStepResource{data: &providerData{client: planner}}
+			plan := webhookStepModel{
+				WebhookID: types.StringValue(strings.ToUpper(hook.ID)),
+				Message:   types.StringValue("update"), Table: types.StringValue("account"),
+			}
+			e.ResetStats()
+			got, err := r.defaultName(ctx, planner, plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := hookName + ": Update of account"; got != want {
+				t.Errorf("default name = %q, want %q", got, want)
+			}
+			if n := e.Stats().Requests.ByEntitySet["serviceendpoints"]; n != tc.wantHookRequests {
+				t.Errorf("webhook requests = %d, want %d", n, tc.wantHookRequests)
+			}
+		})
+	}
+}
+
+// emulatorClient is a client of e with the emulator's own credentials, as Configure builds one.
+func emulatorClient(t *testing.T, e *emulator.Emulator) *dataverse.Client {
+	t.Helper()
+	tokens, _, err := auth.NewTokenSource(auth.Config{
+		EnvironmentURL: e.URL(), TenantID: e.TenantID(), ClientID: e.ClientID(), ClientSecret: e.ClientSecret(),
+		AuthorityHost: e.AuthorityHost(), HTTPClient: e.HTTPClient(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dataverse.New(dataverse.Config{EnvironmentURL: e.URL(), TokenSource: tokens, HTTPClient: e.HTTPClient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

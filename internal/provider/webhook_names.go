@@ -64,7 +64,7 @@ func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Va
 	if !nameChanged || data.client == nil {
 		return
 	}
-	existing, err := data.client.WebhooksNamed(ctx, name)
+	existing, err := data.client.WebhooksNamedFromSnapshot(ctx, name)
 	if err != nil {
 		diags.AddError("Could not check the webhook name", apiErrorDetail(fmt.Sprintf("Looking up webhooks named %q", name), err))
 		return
