@@ -134,7 +134,7 @@ func convertBlock(b *tfprotov6.SchemaBlock, errs *[]error, where string) *tfjson
 		out.NestedBlocks = make(map[string]*tfjson.SchemaBlockType, len(b.BlockTypes))
 		for _, nb := range b.BlockTypes {
 			out.NestedBlocks[nb.TypeName] = &tfjson.SchemaBlockType{
-				NestingMode: blockNesting(nb.Nesting),
+				NestingMode: nestingMode(nb.Nesting),
 				Block:       convertBlock(nb.Block, errs, where+"."+nb.TypeName),
 				MinItems:    uint64(max(nb.MinItems, 0)), //nolint:gosec // not negative
 				MaxItems:    uint64(max(nb.MaxItems, 0)), //nolint:gosec // not negative
@@ -162,7 +162,7 @@ func convertAttributes(attrs []*tfprotov6.SchemaAttribute, errs *[]error, where 
 		}
 		if a.NestedType != nil {
 			at.AttributeNestedType = &tfjson.SchemaNestedAttributeType{
-				NestingMode: objectNesting(a.NestedType.Nesting),
+				NestingMode: nestingMode(a.NestedType.Nesting),
 			}
 			if len(a.NestedType.Attributes) > 0 {
 				at.AttributeNestedType.Attributes = convertAttributes(a.NestedType.Attributes, errs, where+"."+a.Name)
@@ -240,32 +240,13 @@ func descriptionKind(k tfprotov6.StringKind) tfjson.SchemaDescriptionKind {
 	return tfjson.SchemaDescriptionKindPlain
 }
 
-func blockNesting(m tfprotov6.SchemaNestedBlockNestingMode) tfjson.SchemaNestingMode {
-	switch m {
-	case tfprotov6.SchemaNestedBlockNestingModeSingle:
-		return tfjson.SchemaNestingModeSingle
-	case tfprotov6.SchemaNestedBlockNestingModeGroup:
-		return tfjson.SchemaNestingModeGroup
-	case tfprotov6.SchemaNestedBlockNestingModeList:
-		return tfjson.SchemaNestingModeList
-	case tfprotov6.SchemaNestedBlockNestingModeSet:
-		return tfjson.SchemaNestingModeSet
-	case tfprotov6.SchemaNestedBlockNestingModeMap:
-		return tfjson.SchemaNestingModeMap
-	}
-	return "invalid"
-}
-
-func objectNesting(m tfprotov6.SchemaObjectNestingMode) tfjson.SchemaNestingMode {
-	switch m {
-	case tfprotov6.SchemaObjectNestingModeSingle:
-		return tfjson.SchemaNestingModeSingle
-	case tfprotov6.SchemaObjectNestingModeList:
-		return tfjson.SchemaNestingModeList
-	case tfprotov6.SchemaObjectNestingModeSet:
-		return tfjson.SchemaNestingModeSet
-	case tfprotov6.SchemaObjectNestingModeMap:
-		return tfjson.SchemaNestingModeMap
+// nestingMode names a nested block's or a nested attribute's mode as Terraform does; the
+// protocol's two mode types spell the names alike, in capitals.
+func nestingMode(m fmt.Stringer) tfjson.SchemaNestingMode {
+	switch name := tfjson.SchemaNestingMode(strings.ToLower(m.String())); name {
+	case tfjson.SchemaNestingModeSingle, tfjson.SchemaNestingModeGroup, tfjson.SchemaNestingModeList,
+		tfjson.SchemaNestingModeSet, tfjson.SchemaNestingModeMap:
+		return name
 	}
 	return "invalid"
 }
