@@ -312,14 +312,8 @@ func TestDocsBlocksValidate(t *testing.T) {
 					src += docVariableStubs(src)
 				}
 				file := "main.tf"
-				switch minimum, query := docBlockNeedsTerraform(src); {
-				case minimum == "":
-				case query:
-					// List blocks live in query files, which only Terraform reads.
-					requireHashiCorpTerraform(t, minimum)
+				if requireTerraformFor(t, src) {
 					file = "main.tfquery.hcl"
-				default:
-					requireTerraform(t, minimum)
 				}
 				got, stub := validateExample(t, map[string]string{file: src})
 				if !got.Valid || got.ErrorCount > 0 {
@@ -363,4 +357,20 @@ func docBlockNeedsTerraform(src string) (minimum string, query bool) {
 		return "1.12.0", false
 	}
 	return "", false
+}
+
+// requireTerraformFor skips t when the Terraform the tests run cannot validate src, and tells
+// whether src belongs in a query file.
+func requireTerraformFor(t *testing.T, src string) (query bool) {
+	t.Helper()
+	minimum, query := docBlockNeedsTerraform(src)
+	switch {
+	case minimum == "":
+	case query || docActionBlock.MatchString(src):
+		// List blocks, which live in query files, and actions: only Terraform reads them.
+		requireHashiCorpTerraform(t, minimum)
+	default:
+		requireTerraform(t, minimum)
+	}
+	return query
 }

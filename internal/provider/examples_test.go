@@ -172,8 +172,18 @@ func TestExampleStubFile(t *testing.T) {
 	}
 }
 
-// exampleFolders lists every folder under examples/ that holds .tf files: the registry pages,
-// the guides and the quickstart read them, so each must validate on its own.
+// exampleFiles returns the configuration files of an example folder: .tf files and query files.
+func exampleFiles(folder string) ([]string, error) {
+	tf, err := filepath.Glob(filepath.Join(folder, "*.tf"))
+	if err != nil {
+		return nil, err
+	}
+	query, err := filepath.Glob(filepath.Join(folder, "*.tfquery.hcl"))
+	return append(tf, query...), err
+}
+
+// exampleFolders lists every folder under examples/ that holds .tf or query files: the registry
+// pages, the guides and the quickstart read them, so each must validate on its own.
 func exampleFolders(t *testing.T) []string {
 	t.Helper()
 	root := filepath.Join("..", "..", "examples")
@@ -183,7 +193,7 @@ func exampleFolders(t *testing.T) []string {
 			return err
 		}
 		if d.IsDir() {
-			if tf, _ := filepath.Glob(filepath.Join(path, "*.tf")); len(tf) > 0 {
+			if files, _ := exampleFiles(path); len(files) > 0 {
 				folders = append(folders, path)
 			}
 		}
@@ -193,7 +203,8 @@ func exampleFolders(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	// Guard against a walk that silently finds nothing the documentation depends on.
-	for _, want := range []string{"provider", "quickstart", filepath.Join("resources", "dataverse_webhook"), filepath.Join("data-sources", "dataverse_webhooks")} {
+	for _, want := range []string{"provider", "quickstart", filepath.Join("resources", "dataverse_webhook"), filepath.Join("data-sources", "dataverse_webhooks"),
+		filepath.Join("list-resources", "dataverse_webhook"), filepath.Join("actions", "dataverse_delete_system_jobs")} {
 		if !slices.Contains(folders, filepath.Join(root, want)) {
 			t.Fatalf("examples/%s was not found among %v", filepath.ToSlash(want), folders)
 		}
@@ -217,38 +228,41 @@ type validateDiagnostic struct {
 
 // TestExamplesValidate runs terraform validate on every example folder against the provider
 // as built: no init, no provider configuration and no network, since any request would go
-// to a proxy that refuses connections.
+// to a proxy that refuses connections. A file that needs a newer Terraform than 1.11 (an import
+// by identity, an action, a query file) is validated alone, by a Terraform that reads it, and
+// skipped with the reason under older ones; the folder's other files are validated together.
 func TestExamplesValidate(t *testing.T) {
 	requireTerraformCLI(t)
 	t.Parallel()
 	for _, folder := range exampleFolders(t) {
 		name := filepath.ToSlash(strings.TrimPrefix(folder, filepath.Join("..", "..")+string(filepath.Separator)))
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			files, err := filepath.Glob(filepath.Join(folder, "*.tf"))
+		files, err := exampleFiles(folder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		common := map[string]string{}
+		for _, f := range files {
+			b, err := os.ReadFile(f) //nolint:gosec // the repository's own examples
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(files) == 0 {
-				t.Fatalf("%s holds no .tf file", folder)
+			src, base := string(b), filepath.Base(f)
+			if minimum, _ := docBlockNeedsTerraform(src); minimum == "" && !strings.HasSuffix(base, ".tfquery.hcl") {
+				common[base] = src
+				continue
 			}
-			sources := map[string]string{}
-			for _, f := range files {
-				b, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				sources[filepath.Base(f)] = string(b)
-			}
-			got, stub := validateExample(t, sources)
-			if !got.Valid || got.ErrorCount > 0 {
-				t.Fatalf("%s is not valid (%d errors); stub file:\n%s", name, got.ErrorCount, stub)
-			}
-			// A warning on a registry page teaches a bad habit.
-			if n := exampleWarnings(got); n > 0 {
-				t.Errorf("%s validates with %d warnings", name, n)
-			}
-		})
+			t.Run(name+"/"+base, func(t *testing.T) {
+				t.Parallel()
+				requireTerraformFor(t, src)
+				checkExampleValid(t, name+"/"+base, map[string]string{base: src})
+			})
+		}
+		if len(common) > 0 {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				checkExampleValid(t, name, common)
+			})
+		}
 	}
 
 	// The control: validate must see the provider's schema, or the checks above prove nothing.
@@ -266,6 +280,35 @@ resource "dataverse_webhook" "broken" {
 			t.Fatalf("terraform validate accepted an unknown attribute: %+v", got)
 		}
 	})
+	// The same for query files, which Terraform 1.14 checks only when told to.
+	t.Run("invalid list block is caught", func(t *testing.T) {
+		t.Parallel()
+		requireHashiCorpTerraform(t, "1.14.0")
+		got, _ := validateExample(t, map[string]string{"main.tfquery.hcl": `
+list "dataverse_webhook" "broken" {
+  provider = dataverse
+  config {
+    no_such = "x"
+  }
+}
+`})
+		if got.Valid || got.ErrorCount == 0 {
+			t.Fatalf("terraform validate accepted an unknown list block argument: %+v", got)
+		}
+	})
+}
+
+// checkExampleValid fails an example that terraform validate rejects or warns about.
+func checkExampleValid(t *testing.T, name string, sources map[string]string) {
+	t.Helper()
+	got, stub := validateExample(t, sources)
+	if !got.Valid || got.ErrorCount > 0 {
+		t.Fatalf("%s is not valid (%d errors); stub file:\n%s", name, got.ErrorCount, stub)
+	}
+	// A warning on a registry page teaches a bad habit.
+	if n := exampleWarnings(got); n > 0 {
+		t.Errorf("%s validates with %d warnings", name, n)
+	}
 }
 
 // validateExample writes the sources and their stub file into a new workspace and runs
@@ -290,8 +333,16 @@ func validateExample(t *testing.T, sources map[string]string) (validateResult, s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	args := []string{"validate", "-json", "-no-color"}
+	for name := range sources {
+		if strings.HasSuffix(name, ".tfquery.hcl") {
+			// Without -query, Terraform 1.14 reads query files but checks no list block's config.
+			args = append(args, "-query")
+			break
+		}
+	}
 	// validate exits non-zero when the configuration is invalid; the JSON says why.
-	res, runErr := ws.Run(ctx, "validate", "-json", "-no-color")
+	res, runErr := ws.Run(ctx, args...)
 	var got validateResult
 	if err := json.Unmarshal([]byte(res.Stdout), &got); err != nil {
 		t.Fatalf("terraform validate printed no JSON (%v): %v\n%s", err, runErr, res.Stdout+res.Stderr)
