@@ -14,13 +14,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 )
 
 func main() {
 	out := flag.String("out", "", "file to write the JSON to (standard output when empty)")
 	// tfplugindocs looks a provider up by its short name (or under registry.terraform.io/hashicorp/),
 	// so make generate passes -address dataverse.
-	address := flag.String("address", provider.Address, "the key the provider's schemas are written under")
+	address := flag.String("address", registry.Address, "the key the provider's schemas are written under")
 	flag.Parse()
 	if err := run(*out, *address); err != nil {
 		fmt.Fprintln(os.Stderr, "provider-schema:", err)
