@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 
@@ -98,19 +97,4 @@ func refuseAdoption(diags *diag.Diagnostics, kind, id string, diff differences) 
 			"from the configuration in: %s.\n\nIt was made by an earlier or concurrent apply of another configuration, or changed "+
 			"since. Bring it under Terraform and let the next plan show the changes:\n\n  terraform import <resource address> %s\n\n"+
 			"or an import block with id = %q.", kind, id, kind, strings.Join(diff, ", "), id, id))
-}
-
-// sameColumns compares column lists as sets, without case.
-func sameColumns(a, b []string) bool {
-	fold := func(list []string) []string {
-		out := make([]string, 0, len(list))
-		for _, s := range list {
-			if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
-				out = append(out, s)
-			}
-		}
-		slices.Sort(out)
-		return slices.Compact(out)
-	}
-	return slices.Equal(fold(a), fold(b))
 }

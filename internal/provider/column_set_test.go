@@ -10,28 +10,38 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 )
 
+// testSet is a set of strings for a test, or fails it.
+func testSet(t *testing.T, cols ...string) types.Set {
+	t.Helper()
+	v, d := types.SetValueFrom(context.Background(), types.StringType, cols)
+	if d.HasError() {
+		t.Fatal(d)
+	}
+	return v
+}
+
 // A stored column list becomes a set that keeps the configured spelling when it names the same
 // columns, and otherwise the stored columns in lower case without duplicates.
 func TestColumnSet(t *testing.T) {
 	t.Parallel()
-	set := func(cols ...string) types.Set {
-		v, d := types.SetValueFrom(context.Background(), types.StringType, cols)
-		if d.HasError() {
-			t.Fatal(d)
-		}
-		return v
-	}
 	cases := []struct {
 		name   string
 		prior  types.Set
 		stored []string
 		want   []string // nil: null set
 	}{
-		{"nothing stored", set("name"), nil, nil},
+		{"nothing stored", testSet(t, "name"), nil, nil},
+		{"empty list stored", types.SetNull(types.StringType), []string{}, nil},
+		{"only blanks stored", types.SetNull(types.StringType), []string{" ", ""}, nil},
 		{"no prior", types.SetNull(types.StringType), []string{"name", "firstname"}, []string{"firstname", "name"}},
+		{"unknown prior", types.SetUnknown(types.StringType), []string{"Name"}, []string{"name"}},
 		{"case differs only", types.SetNull(types.StringType), []string{"Name", "name"}, []string{"name"}},
-		{"prior spelling kept", set("Name", "FirstName"), []string{"firstname", "name"}, []string{"FirstName", "Name"}},
-		{"prior differs", set("name"), []string{"Name", "Telephone1"}, []string{"name", "telephone1"}},
+		{"blanks around names", types.SetNull(types.StringType), []string{" Name ", "telephone1 "}, []string{"name", "telephone1"}},
+		{"prior spelling kept", testSet(t, "Name", "FirstName"), []string{"firstname", "name"}, []string{"FirstName", "Name"}},
+		{"prior kept for stored repeats", testSet(t, "name"), []string{"Name", "name"}, []string{"name"}},
+		{"prior naming a column twice kept", testSet(t, "Name", "name"), []string{"name"}, []string{"Name", "name"}},
+		{"prior differs", testSet(t, "name"), []string{"Name", "Telephone1"}, []string{"name", "telephone1"}},
+		{"prior names fewer", testSet(t, "name", "telephone1"), []string{"name"}, []string{"name"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -49,6 +59,64 @@ func TestColumnSet(t *testing.T) {
 			}
 			if cols := setStrings(context.Background(), got, &diags); !slices.Equal(cols, c.want) {
 				t.Fatalf("got %v, want %v", cols, c.want)
+			}
+		})
+	}
+}
+
+// A configured set becomes the sorted list the client takes; null and unknown are no list.
+func TestSetStrings(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		set  types.Set
+		want []string
+	}{
+		{"null", types.SetNull(types.StringType), nil},
+		{"unknown", types.SetUnknown(types.StringType), nil},
+		{"sorted", testSet(t, "telephone1", "Name", "accountnumber"), []string{"Name", "accountnumber", "telephone1"}},
+		{"case kept", testSet(t, "Name", "name"), []string{"Name", "name"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var diags diag.Diagnostics
+			if got := setStrings(context.Background(), c.set, &diags); !slices.Equal(got, c.want) || diags.HasError() {
+				t.Fatalf("got %q (%v), want %q", got, diags, c.want)
+			}
+		})
+	}
+}
+
+// Two column lists are the same when Dataverse reads them as the same columns.
+func TestSameColumns(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		a, b []string
+		want bool
+	}{
+		{"both nil", nil, nil, true},
+		{"nil and empty", nil, []string{}, true},
+		{"nil and blanks", nil, []string{" ", ""}, true},
+		{"empty and one", nil, []string{"name"}, false},
+		{"equal", []string{"name"}, []string{"name"}, true},
+		{"case", []string{"Name"}, []string{"name"}, true},
+		{"order", []string{"name", "telephone1"}, []string{"telephone1", "name"}, true},
+		{"spaces", []string{" name", "telephone1 "}, []string{"name", "telephone1"}, true},
+		{"repeats differing in case", []string{"Name", "name"}, []string{"name"}, true},
+		{"one more", []string{"name"}, []string{"name", "telephone1"}, false},
+		{"other column", []string{"name"}, []string{"fullname"}, false},
+		{"repeat is not another column", []string{"name", "name"}, []string{"name", "telephone1"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if got := sameColumns(c.a, c.b); got != c.want {
+				t.Errorf("sameColumns(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+			}
+			if got := sameColumns(c.b, c.a); got != c.want {
+				t.Errorf("sameColumns(%q, %q) = %v, want %v", c.b, c.a, got, c.want)
 			}
 		})
 	}

@@ -80,25 +80,49 @@ func stepColumnLists(ctx context.Context, plan webhookStepModel, state *webhookS
 }
 
 // columnSet turns a stored column list into the set for state: prior when it names the same
-// columns as stored (ignoring order and case), else the stored columns in lower case with
-// duplicates dropped, since Dataverse compares column names without case; null when none are
-// stored. Steps, images and the data sources all read column lists through it.
+// columns as stored, else the stored columns folded (in lower case, each once), since Dataverse
+// compares column names without case; null when none are stored. Steps, images, the data
+// sources and the list resources all read column lists through it.
 func columnSet(ctx context.Context, prior types.Set, stored []string, diags *diag.Diagnostics) types.Set {
-	if len(stored) == 0 {
+	cols := foldColumns(stored)
+	if len(cols) == 0 {
 		return types.SetNull(types.StringType)
 	}
-	if sameFold(setStrings(ctx, prior, diags), stored) {
+	if sameColumns(setStrings(ctx, prior, diags), stored) {
 		return prior
 	}
-	seen := map[string]bool{}
-	lower := make([]string, 0, len(stored))
-	for _, a := range stored {
-		if l := strings.ToLower(a); !seen[l] {
-			seen[l] = true
-			lower = append(lower, l)
-		}
-	}
-	v, d := types.SetValueFrom(ctx, types.StringType, lower)
+	v, d := types.SetValueFrom(ctx, types.StringType, cols)
 	diags.Append(d...)
 	return v
+}
+
+// setStrings returns the elements of a known set, sorted, or nil for null/unknown: a configured
+// column list as the client takes it.
+func setStrings(ctx context.Context, s types.Set, diags *diag.Diagnostics) []string {
+	if s.IsNull() || s.IsUnknown() {
+		return nil
+	}
+	var out []string
+	diags.Append(s.ElementsAs(ctx, &out, false)...)
+	slices.Sort(out)
+	return out
+}
+
+// sameColumns reports whether two column lists name the same columns as Dataverse reads them:
+// without case, order, repeats, surrounding spaces or empty entries. Two empty lists are the same.
+func sameColumns(a, b []string) bool {
+	return slices.Equal(foldColumns(a), foldColumns(b))
+}
+
+// foldColumns is a column list as Dataverse reads it: names trimmed and in lower case, sorted,
+// each once, empty ones dropped.
+func foldColumns(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

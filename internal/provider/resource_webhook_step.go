@@ -834,38 +834,6 @@ func keepFold(prior types.String, actual string) types.String {
 	return types.StringValue(actual)
 }
 
-// setStrings returns the elements of a known set, or nil for null/unknown.
-func setStrings(ctx context.Context, s types.Set, diags *diag.Diagnostics) []string {
-	if s.IsNull() || s.IsUnknown() {
-		return nil
-	}
-	var out []string
-	diags.Append(s.ElementsAs(ctx, &out, false)...)
-	sort.Strings(out)
-	return out
-}
-
-// sameFold compares two lists as case-insensitive sets.
-func sameFold(a, b []string) bool {
-	norm := func(list []string) map[string]bool {
-		m := map[string]bool{}
-		for _, v := range list {
-			m[strings.ToLower(strings.TrimSpace(v))] = true
-		}
-		return m
-	}
-	na, nb := norm(a), norm(b)
-	if len(na) != len(nb) || len(na) == 0 {
-		return false
-	}
-	for k := range na {
-		if !nb[k] {
-			return false
-		}
-	}
-	return true
-}
-
 // configuredNameNull reports a step whose configuration leaves name to its default.
 func configuredNameNull(config tftypes.Value) bool {
 	var cfg map[string]tftypes.Value

@@ -289,7 +289,7 @@ func syncImages(ctx context.Context, data *providerData, stepID string, want, ha
 			if prop != "" && prop != old.MessagePropertyName.ValueString() {
 				in.MessagePropertyName = &prop
 			}
-			if !sameFold(attrs, setStrings(ctx, old.Attributes, diags)) {
+			if !sameColumns(attrs, setStrings(ctx, old.Attributes, diags)) {
 				if attrs == nil {
 					attrs = []string{}
 				}

@@ -187,3 +187,43 @@ func TestAccWebhookStep_imagesAliasTakenElsewhere(t *testing.T) {
 		t.Errorf("%d image rows left after destroy", n)
 	}
 }
+
+// A change to the step leaves its images alone when they did not change, an image of every
+// column (no attributes) too: the update writes the step and nothing else.
+func TestAccWebhookStep_unchangedImagesNotWrittenOnStepUpdate(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	var stepID string
+	images := `
+  images = [
+    { alias = "before", type = "PreImage" },
+    { alias = "after", type = "PostImage", attributes = ["Name", "name"] },
+  ]
+`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{
+				Config: imageConfig(e, accountUpdated+images, ""),
+				Check:  resource.ComposeTestCheckFunc(sameStepID(&stepID), wantStepImages(e, "after:1:Target:Name,name", "before:0:Target:(all)")),
+			},
+			{
+				PreConfig:        e.ResetStats,
+				Config:           imageConfig(e, accountUpdated+"  rank = 2\n"+images, ""),
+				ConfigPlanChecks: inPlace(stepAddr),
+				Check: resource.ComposeTestCheckFunc(
+					sameStepID(&stepID),
+					wantStepImages(e, "after:1:Target:Name,name", "before:0:Target:(all)"),
+					func(*terraform.State) error {
+						st := e.Stats().Requests
+						if w := st.ByMethod["POST"] + st.ByMethod["PATCH"] + st.ByMethod["DELETE"]; w != 1 {
+							return fmt.Errorf("%d writes (%v), want 1: the step's rank", w, st.ByMethod)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
