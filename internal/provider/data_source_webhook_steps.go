@@ -24,32 +24,12 @@ type webhookStepsDataSource struct{ data *providerData }
 
 var _ datasource.DataSourceWithConfigure = (*webhookStepsDataSource)(nil)
 
-// stepSummaryModel is one element of the steps list; its tags name the nested attributes.
+// stepSummaryModel is one element of the steps list: the attributes of dataverse_webhook_step
+// but the solution, with its images, all of them, as the images attribute of that resource
+// lists those it manages.
 type stepSummaryModel struct {
-	ID                  types.String            `tfsdk:"id"`
-	WebhookID           types.String            `tfsdk:"webhook_id"`
-	Message             types.String            `tfsdk:"message"`
-	Table               types.String            `tfsdk:"table"`
-	Stage               types.String            `tfsdk:"stage"`
-	Mode                types.String            `tfsdk:"mode"`
-	Rank                types.Int64             `tfsdk:"rank"`
-	FilteringAttributes types.Set               `tfsdk:"filtering_attributes"`
-	AsyncAutoDelete     types.Bool              `tfsdk:"async_auto_delete"`
-	Enabled             types.Bool              `tfsdk:"enabled"`
-	Name                types.String            `tfsdk:"name"`
-	Description         types.String            `tfsdk:"description"`
-	RunAsUserID         types.String            `tfsdk:"run_as_user_id"`
-	Images              []stepImageSummaryModel `tfsdk:"images"`
-}
-
-// stepImageSummaryModel is one element of a step's images list.
-type stepImageSummaryModel struct {
-	ID                  types.String `tfsdk:"id"`
-	Name                types.String `tfsdk:"name"`
-	Type                types.String `tfsdk:"type"`
-	Alias               types.String `tfsdk:"alias"`
-	Attributes          types.Set    `tfsdk:"attributes"`
-	MessagePropertyName types.String `tfsdk:"message_property_name"`
+	stepAttributes
+	Images []stepImageEntry `tfsdk:"images"`
 }
 
 type webhookStepsModel struct {
@@ -165,42 +145,10 @@ func sortStepsByMessageTableStageRank(steps []dataverse.Step) {
 }
 
 func stepSummary(ctx context.Context, s *dataverse.Step, images []dataverse.StepImage, diags *diag.Diagnostics) stepSummaryModel {
-	var m webhookStepModel
-	m.FilteringAttributes = types.SetNull(types.StringType)
-	m.RunAsUserID = types.StringNull()
-	diags.Append(setStepState(ctx, &m, s)...)
-	return stepSummaryModel{
-		ID:                  m.ID,
-		WebhookID:           types.StringValue(strings.ToLower(s.EventHandlerID)),
-		Message:             m.Message,
-		Table:               m.Table,
-		Stage:               m.Stage,
-		Mode:                m.Mode,
-		Rank:                m.Rank,
-		FilteringAttributes: m.FilteringAttributes,
-		AsyncAutoDelete:     m.AsyncAutoDelete,
-		Enabled:             m.Enabled,
-		Name:                m.Name,
-		Description:         m.Description,
-		RunAsUserID:         m.RunAsUserID,
-		Images:              stepImageSummaries(ctx, images, diags),
-	}
-}
-
-func stepImageSummaries(ctx context.Context, images []dataverse.StepImage, diags *diag.Diagnostics) []stepImageSummaryModel {
-	out := make([]stepImageSummaryModel, 0, len(images))
+	m := stepSummaryModel{Images: make([]stepImageEntry, 0, len(images))}
+	diags.Append(setStepState(ctx, &m.stepAttributes, s)...)
 	for i := range images {
-		var m webhookStepImageModel
-		m.Attributes = types.SetNull(types.StringType)
-		diags.Append(setStepImageState(ctx, &m, &images[i])...)
-		out = append(out, stepImageSummaryModel{
-			ID:                  m.ID,
-			Name:                m.Name,
-			Type:                m.Type,
-			Alias:               m.Alias,
-			Attributes:          m.Attributes,
-			MessagePropertyName: m.MessagePropertyName,
-		})
+		m.Images = append(m.Images, imageEntryFrom(ctx, types.SetNull(types.StringType), &images[i], diags))
 	}
-	return out
+	return m
 }

@@ -144,6 +144,43 @@ data "dataverse_webhook_steps" "all" {
 	})
 }
 
+// Stored column lists are listed as the resources read them: a column named twice in different
+// case, with blanks around it ("Name, name ,Telephone1"), is that one column, in lower case.
+func TestAccDataSourceWebhookSteps_storedColumnsDifferingInCase(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	est := seedHandBuiltEstate(t, e)
+	if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.PatchRow("sdkmessageprocessingstepimages", est.Images["orders before"], map[string]any{"attributes": "Name,name"}); err != nil {
+		t.Fatal(err)
+	}
+	ds := "data.dataverse_webhook_steps.orders"
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: providerBlock(e) + fmt.Sprintf(`
+data "dataverse_webhook_steps" "orders" {
+  webhook_id = %q
+}
+`, est.Webhooks["crm-orders"]),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(ds, "steps.1.id", est.Steps["orders update"]),
+				resource.TestCheckResourceAttr(ds, "steps.1.filtering_attributes.#", "2"),
+				resource.TestCheckTypeSetElemAttr(ds, "steps.1.filtering_attributes.*", "name"),
+				resource.TestCheckTypeSetElemAttr(ds, "steps.1.filtering_attributes.*", "telephone1"),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.0.id", est.Images["orders before"]),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.0.attributes.#", "1"),
+				resource.TestCheckResourceAttr(ds, "steps.1.images.0.attributes.0", "name"),
+				// An image of every column stores no list: null, not empty.
+				resource.TestCheckNoResourceAttr(ds, "steps.1.images.1.attributes"),
+				resource.TestCheckNoResourceAttr(ds, "steps.0.filtering_attributes"),
+			),
+		}},
+	})
+}
+
 // failingReceiver answers every delivery with HTTP 500 and counts them.
 func failingReceiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()

@@ -232,7 +232,7 @@ func (l *webhookStepListResource) List(ctx context.Context, req list.ListRequest
 		s := est.Steps[i]
 		// Images come as dataverse_webhook_step_image results, so the step manages none itself.
 		m := webhookStepModel{Timeouts: nullTimeouts(), Images: types.ListNull(stepImageEntryType)}
-		diags := setStepState(ctx, &m, &s)
+		diags := setStepState(ctx, &m.stepAttributes, &s)
 		w, _ := est.WebhookByID(s.EventHandlerID)
 		withoutStepDefaults(&m, w.Name)
 		r := result(ctx, req, s.ID, s.Name, &m)

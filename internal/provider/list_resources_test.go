@@ -178,3 +178,61 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 		}
 	})
 }
+
+// Stored column lists are listed as the resources read them, ready for a generated
+// configuration: a column named twice in different case, with blanks ("Name, name ,Telephone1"),
+// is that one column, in lower case.
+func TestList_storedColumnsDifferingInCase(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	est := seedHandBuiltEstate(t, e)
+	if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.PatchRow("sdkmessageprocessingstepimages", est.Images["orders before"], map[string]any{"attributes": "Name,name"}); err != nil {
+		t.Fatal(err)
+	}
+	s := protocolProvider(t, e)
+	columns := func(obj map[string]tftypes.Value, name string) []string {
+		t.Helper()
+		var elems []tftypes.Value
+		if err := obj[name].As(&elems); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if obj[name].IsNull() {
+			return nil
+		}
+		out := make([]string, len(elems))
+		for i, v := range elems {
+			if err := v.As(&out[i]); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	steps, diags := listThrough(t, s, "dataverse_webhook_step", map[string]tftypes.Value{"webhook_id": str(est.Webhooks["crm-orders"])}, 100)
+	requireNoDiagnostics(t, "ListResource", diags)
+	if len(steps) != 2 || steps[1].id != est.Steps["orders update"] {
+		t.Fatalf("steps %v, want orders create then orders update", ids(steps))
+	}
+	if got := columns(steps[1].resource, "filtering_attributes"); !slices.Equal(got, []string{"name", "telephone1"}) {
+		t.Errorf("filtering_attributes = %q, want name and telephone1", got)
+	}
+	if got := columns(steps[0].resource, "filtering_attributes"); got != nil {
+		t.Errorf("filtering_attributes of a step filtering on nothing = %q, want null", got)
+	}
+
+	images, diags := listThrough(t, s, "dataverse_webhook_step_image", map[string]tftypes.Value{"step_id": str(est.Steps["orders update"])}, 100)
+	requireNoDiagnostics(t, "ListResource", diags)
+	if !slices.Equal(ids(images), []string{est.Images["orders before"], est.Images["orders both"]}) {
+		t.Fatalf("images %v", ids(images))
+	}
+	if got := columns(images[0].resource, "attributes"); !slices.Equal(got, []string{"name"}) {
+		t.Errorf("attributes = %q, want name once", got)
+	}
+	if got := columns(images[1].resource, "attributes"); got != nil {
+		t.Errorf("attributes of an image of every column = %q, want null", got)
+	}
+}

@@ -43,22 +43,28 @@ var (
 )
 
 type webhookStepModel struct {
-	ID                  types.String   `tfsdk:"id"`
-	WebhookID           types.String   `tfsdk:"webhook_id"`
-	Message             types.String   `tfsdk:"message"`
-	Table               types.String   `tfsdk:"table"`
-	Stage               types.String   `tfsdk:"stage"`
-	Mode                types.String   `tfsdk:"mode"`
-	Rank                types.Int64    `tfsdk:"rank"`
-	FilteringAttributes types.Set      `tfsdk:"filtering_attributes"`
-	AsyncAutoDelete     types.Bool     `tfsdk:"async_auto_delete"`
-	Enabled             types.Bool     `tfsdk:"enabled"`
-	Name                types.String   `tfsdk:"name"`
-	Description         types.String   `tfsdk:"description"`
-	RunAsUserID         types.String   `tfsdk:"run_as_user_id"`
-	SolutionUniqueName  types.String   `tfsdk:"solution_unique_name"`
-	Images              types.List     `tfsdk:"images"`
-	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+	stepAttributes
+	SolutionUniqueName types.String   `tfsdk:"solution_unique_name"`
+	Images             types.List     `tfsdk:"images"`
+	Timeouts           timeouts.Value `tfsdk:"timeouts"`
+}
+
+// stepAttributes are what a step has both as a dataverse_webhook_step and as an element of
+// the dataverse_webhook_steps data source: setStepState fills them from the stored step.
+type stepAttributes struct {
+	ID                  types.String `tfsdk:"id"`
+	WebhookID           types.String `tfsdk:"webhook_id"`
+	Message             types.String `tfsdk:"message"`
+	Table               types.String `tfsdk:"table"`
+	Stage               types.String `tfsdk:"stage"`
+	Mode                types.String `tfsdk:"mode"`
+	Rank                types.Int64  `tfsdk:"rank"`
+	FilteringAttributes types.Set    `tfsdk:"filtering_attributes"`
+	AsyncAutoDelete     types.Bool   `tfsdk:"async_auto_delete"`
+	Enabled             types.Bool   `tfsdk:"enabled"`
+	Name                types.String `tfsdk:"name"`
+	Description         types.String `tfsdk:"description"`
+	RunAsUserID         types.String `tfsdk:"run_as_user_id"`
 }
 
 func (r *webhookStepResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -538,7 +544,7 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 	if step == nil {
 		return
 	}
-	resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
+	resp.Diagnostics.Append(setStepState(ctx, &plan.stepAttributes, step)...)
 	if resp.Diagnostics.HasError() {
 		plan.Images = types.ListNull(stepImageEntryType) // the tainted step is replaced with its images
 	} else {
@@ -676,7 +682,7 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 	// refresh takes it for a row of its own left by a stopped apply.
 	r.data.claims.claim(step.ID)
 	prior := state
-	resp.Diagnostics.Append(setStepState(ctx, &state, step)...)
+	resp.Diagnostics.Append(setStepState(ctx, &state.stepAttributes, step)...)
 	state.Images = readManagedImages(ctx, client, step.ID, state.Images, &resp.Diagnostics)
 	resp.Diagnostics.Append(setReadState(ctx, &resp.State, &prior, &state)...)
 }
@@ -770,7 +776,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	plan.ID = state.ID
 	if step != nil {
-		resp.Diagnostics.Append(setStepState(ctx, &plan, step)...)
+		resp.Diagnostics.Append(setStepState(ctx, &plan.stepAttributes, step)...)
 	}
 	plan.Images = writeImages(ctx, r.data, id, plan.Images, state.Images, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -798,7 +804,7 @@ func (r *webhookStepResource) ImportState(ctx context.Context, req resource.Impo
 // setStepState copies what Dataverse holds into the model. Filtering attributes keep the
 // configured spelling when they match as a set, so the stored comma list's order and case
 // never cause a diff.
-func setStepState(ctx context.Context, m *webhookStepModel, s *dataverse.Step) diag.Diagnostics {
+func setStepState(ctx context.Context, m *stepAttributes, s *dataverse.Step) diag.Diagnostics {
 	var diags diag.Diagnostics
 	m.ID = types.StringValue(s.ID)
 	// Keep the configured spelling of what Dataverse compares without case.

@@ -30,13 +30,21 @@ func setReadState(ctx context.Context, state *tfsdk.State, prior, current any) d
 	return state.Set(ctx, current)
 }
 
-// sameModel reports whether two pointers to the same struct of attr.Value fields hold equal values.
+// sameModel reports whether two pointers to the same struct of attr.Value fields (and structs
+// of them embedded) hold equal values.
 func sameModel(a, b any) bool {
 	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
-	if va.Type() != vb.Type() {
-		return false
-	}
+	return va.Type() == vb.Type() && sameFields(va, vb)
+}
+
+func sameFields(va, vb reflect.Value) bool {
 	for i := range va.NumField() {
+		if f := va.Type().Field(i); f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if !sameFields(va.Field(i), vb.Field(i)) {
+				return false
+			}
+			continue
+		}
 		x, okX := va.Field(i).Interface().(attr.Value)
 		y, okY := vb.Field(i).Interface().(attr.Value)
 		if !okX || !okY || !x.Equal(y) {
