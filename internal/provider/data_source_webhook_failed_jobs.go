@@ -25,9 +25,11 @@ const (
 )
 
 // NewWebhookFailedJobsDataSource returns the dataverse_webhook_failed_jobs data source.
-func NewWebhookFailedJobsDataSource() datasource.DataSource { return &failedJobsDataSource{} }
+func NewWebhookFailedJobsDataSource() datasource.DataSource {
+	return &failedJobsDataSource{dataSourceBase{typeName: "_webhook_failed_jobs"}}
+}
 
-type failedJobsDataSource struct{ data *providerData }
+type failedJobsDataSource struct{ dataSourceBase }
 
 var (
 	_ datasource.DataSourceWithConfigure        = (*failedJobsDataSource)(nil)
@@ -63,10 +65,6 @@ type failedJobsModel struct {
 	Top       types.Int64      `tfsdk:"top"`
 	Jobs      []failedJobModel `tfsdk:"jobs"`
 	Timeouts  timeouts.Value   `tfsdk:"timeouts"`
-}
-
-func (d *failedJobsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhook_failed_jobs"
 }
 
 func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -143,20 +141,11 @@ func (d *failedJobsDataSource) ConfigValidators(context.Context) []datasource.Co
 	}
 }
 
-func (d *failedJobsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m failedJobsModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	client := requireClient(d.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := d.data.readContext(ctx, m.Timeouts, &resp.Diagnostics)
+	ctx, cancel, client := d.startRead(ctx, req.Config, &m, &m.Timeouts, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if client == nil {
 		return
 	}
 

@@ -18,9 +18,11 @@ import (
 )
 
 // NewWebhookStepsDataSource returns the dataverse_webhook_steps data source.
-func NewWebhookStepsDataSource() datasource.DataSource { return &webhookStepsDataSource{} }
+func NewWebhookStepsDataSource() datasource.DataSource {
+	return &webhookStepsDataSource{dataSourceBase{typeName: "_webhook_steps"}}
+}
 
-type webhookStepsDataSource struct{ data *providerData }
+type webhookStepsDataSource struct{ dataSourceBase }
 
 var _ datasource.DataSourceWithConfigure = (*webhookStepsDataSource)(nil)
 
@@ -36,10 +38,6 @@ type webhookStepsModel struct {
 	WebhookID types.String       `tfsdk:"webhook_id"`
 	Steps     []stepSummaryModel `tfsdk:"steps"`
 	Timeouts  timeouts.Value     `tfsdk:"timeouts"`
-}
-
-func (d *webhookStepsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhook_steps"
 }
 
 func (d *webhookStepsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -88,20 +86,11 @@ func (d *webhookStepsDataSource) Schema(ctx context.Context, _ datasource.Schema
 	}
 }
 
-func (d *webhookStepsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *webhookStepsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m webhookStepsModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	client := requireClient(d.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := d.data.readContext(ctx, m.Timeouts, &resp.Diagnostics)
+	ctx, cancel, client := d.startRead(ctx, req.Config, &m, &m.Timeouts, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if client == nil {
 		return
 	}
 	steps, err := client.ListWebhookSteps(ctx, m.WebhookID.ValueString())

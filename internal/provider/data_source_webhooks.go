@@ -18,9 +18,11 @@ import (
 )
 
 // NewWebhooksDataSource returns the dataverse_webhooks data source.
-func NewWebhooksDataSource() datasource.DataSource { return &webhooksDataSource{} }
+func NewWebhooksDataSource() datasource.DataSource {
+	return &webhooksDataSource{dataSourceBase{typeName: "_webhooks"}}
+}
 
-type webhooksDataSource struct{ data *providerData }
+type webhooksDataSource struct{ dataSourceBase }
 
 var (
 	_ datasource.DataSourceWithConfigure        = (*webhooksDataSource)(nil)
@@ -44,10 +46,6 @@ type webhooksModel struct {
 	NamePrefix types.String          `tfsdk:"name_prefix"`
 	Webhooks   []webhookSummaryModel `tfsdk:"webhooks"`
 	Timeouts   timeouts.Value        `tfsdk:"timeouts"`
-}
-
-func (d *webhooksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhooks"
 }
 
 func (d *webhooksDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -90,20 +88,11 @@ func (d *webhooksDataSource) ConfigValidators(context.Context) []datasource.Conf
 	}
 }
 
-func (d *webhooksDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *webhooksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m webhooksModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	client := requireClient(d.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := d.data.readContext(ctx, m.Timeouts, &resp.Diagnostics)
+	ctx, cancel, client := d.startRead(ctx, req.Config, &m, &m.Timeouts, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if client == nil {
 		return
 	}
 	hooks, err := client.ListWebhooks(ctx, dataverse.WebhookFilter{Name: m.Name.ValueString(), NamePrefix: m.NamePrefix.ValueString()})
