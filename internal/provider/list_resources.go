@@ -48,15 +48,18 @@ func (l *listBase) Configure(_ context.Context, req resource.ConfigureRequest, r
 	l.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// estate reads the registrations f chooses, or returns the results that report why it could not.
-func (l *listBase) estate(ctx context.Context, f dataverse.EstateFilter) (*dataverse.Estate, func(func(list.ListResult) bool)) {
-	var diags diag.Diagnostics
+// estate reads the list block's configuration into cfg and the registrations filter then
+// chooses, or sets the results that report why it could not and returns nil.
+func (l *listBase) estate(ctx context.Context, req list.ListRequest, resp *list.ListResultsStream, cfg any, filter func() dataverse.EstateFilter) *dataverse.Estate {
+	diags := req.Config.Get(ctx, cfg)
 	client := requireClient(l.data, &diags)
-	if client == nil {
-		return nil, list.ListResultsStreamDiagnostics(diags)
+	if diags.HasError() {
+		resp.Results = list.ListResultsStreamDiagnostics(diags)
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(l.data.withMasks(ctx), defaultTimeout)
 	defer cancel()
+	f := filter()
 	est, err := client.ListEstate(ctx, f)
 	if err != nil {
 		detail := apiErrorDetail("Listing the registrations", err)
@@ -64,9 +67,10 @@ func (l *listBase) estate(ctx context.Context, f dataverse.EstateFilter) (*datav
 			detail = fmt.Sprintf("Step %s does not fire a webhook (it may be a plug-in's step), so it has no images to adopt as dataverse_webhook_step_image.", f.StepID)
 		}
 		diags.AddError("Could not list the registrations", detail)
-		return nil, list.ListResultsStreamDiagnostics(diags)
+		resp.Results = list.ListResultsStreamDiagnostics(diags)
+		return nil
 	}
-	return est, nil
+	return est
 }
 
 // result builds one list result: identity from id and, when Terraform asks for it, the resource
@@ -158,13 +162,10 @@ func (l *webhookListResource) ListResourceConfigSchema(_ context.Context, _ list
 
 func (l *webhookListResource) List(ctx context.Context, req list.ListRequest, resp *list.ListResultsStream) {
 	var cfg webhookListModel
-	if diags := req.Config.Get(ctx, &cfg); diags.HasError() {
-		resp.Results = list.ListResultsStreamDiagnostics(diags)
-		return
-	}
-	est, failed := l.estate(ctx, dataverse.EstateFilter{WebhookNamePrefix: cfg.NamePrefix.ValueString()})
-	if failed != nil {
-		resp.Results = failed
+	est := l.estate(ctx, req, resp, &cfg, func() dataverse.EstateFilter {
+		return dataverse.EstateFilter{WebhookNamePrefix: cfg.NamePrefix.ValueString()}
+	})
+	if est == nil {
 		return
 	}
 	resp.Results = stream(len(est.Webhooks), req.Limit, func(i int) list.ListResult {
@@ -217,15 +218,12 @@ func (l *webhookStepListResource) ValidateListResourceConfig(ctx context.Context
 
 func (l *webhookStepListResource) List(ctx context.Context, req list.ListRequest, resp *list.ListResultsStream) {
 	var cfg webhookStepListModel
-	if diags := req.Config.Get(ctx, &cfg); diags.HasError() {
-		resp.Results = list.ListResultsStreamDiagnostics(diags)
-		return
-	}
-	est, failed := l.estate(ctx, dataverse.EstateFilter{
-		WebhookID: cfg.WebhookID.ValueString(), WebhookNamePrefix: cfg.WebhookNamePrefix.ValueString(), Steps: true,
+	est := l.estate(ctx, req, resp, &cfg, func() dataverse.EstateFilter {
+		return dataverse.EstateFilter{
+			WebhookID: cfg.WebhookID.ValueString(), WebhookNamePrefix: cfg.WebhookNamePrefix.ValueString(), Steps: true,
+		}
 	})
-	if failed != nil {
-		resp.Results = failed
+	if est == nil {
 		return
 	}
 	resp.Results = stream(len(est.Steps), req.Limit, func(i int) list.ListResult {
@@ -304,16 +302,13 @@ func (l *webhookStepImageListResource) ValidateListResourceConfig(ctx context.Co
 
 func (l *webhookStepImageListResource) List(ctx context.Context, req list.ListRequest, resp *list.ListResultsStream) {
 	var cfg webhookStepImageListModel
-	if diags := req.Config.Get(ctx, &cfg); diags.HasError() {
-		resp.Results = list.ListResultsStreamDiagnostics(diags)
-		return
-	}
-	est, failed := l.estate(ctx, dataverse.EstateFilter{
-		StepID: cfg.StepID.ValueString(), WebhookID: cfg.WebhookID.ValueString(),
-		WebhookNamePrefix: cfg.WebhookNamePrefix.ValueString(), Images: true,
+	est := l.estate(ctx, req, resp, &cfg, func() dataverse.EstateFilter {
+		return dataverse.EstateFilter{
+			StepID: cfg.StepID.ValueString(), WebhookID: cfg.WebhookID.ValueString(),
+			WebhookNamePrefix: cfg.WebhookNamePrefix.ValueString(), Images: true,
+		}
 	})
-	if failed != nil {
-		resp.Results = failed
+	if est == nil {
 		return
 	}
 	resp.Results = stream(len(est.Images), req.Limit, func(i int) list.ListResult {
