@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	listschema "github.com/hashicorp/terraform-plugin-framework/list/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -114,17 +113,26 @@ func nullIf[T interface{ Equal(attr.Value) bool }](v T, def attr.Value, null T) 
 	return v
 }
 
-// guidConfig reports an attribute of a list block that must be a GUID.
-func guidConfig(v types.String, name string, diags *diag.Diagnostics) {
-	if v.IsNull() || v.IsUnknown() || dataverse.IsGUID(v.ValueString()) {
-		return
-	}
-	diags.AddAttributeError(path.Root(name), "Invalid "+name,
-		fmt.Sprintf("%s must be a GUID such as 00000000-0000-0000-0000-000000000001; got %q.", name, v.ValueString()))
+// filterAttribute is an optional filter of a list block.
+func filterAttribute(description string) listschema.Attribute {
+	return listschema.StringAttribute{Optional: true, MarkdownDescription: description}
 }
 
-// atMostOne reports more than one of the named filters set.
-func atMostOne(diags *diag.Diagnostics, values map[string]types.String) {
+// checkFilters reads a list block's configuration into cfg and refuses more than one of the
+// filters it names set, and a filter among guids that is not a GUID.
+func checkFilters(ctx context.Context, req list.ValidateConfigRequest, resp *list.ValidateConfigResponse, cfg any, filters func() map[string]types.String, guids ...string) {
+	if resp.Diagnostics.Append(req.Config.Get(ctx, cfg)...); resp.Diagnostics.HasError() {
+		return
+	}
+	values := filters()
+	for _, name := range guids {
+		v := values[name]
+		if v.IsNull() || v.IsUnknown() || dataverse.IsGUID(v.ValueString()) {
+			continue
+		}
+		resp.Diagnostics.AddAttributeError(path.Root(name), "Invalid "+name,
+			fmt.Sprintf("%s must be a GUID such as 00000000-0000-0000-0000-000000000001; got %q.", name, v.ValueString()))
+	}
 	var set []string
 	for name, v := range values {
 		if !v.IsNull() {
@@ -132,7 +140,7 @@ func atMostOne(diags *diag.Diagnostics, values map[string]types.String) {
 		}
 	}
 	if len(set) > 1 {
-		diags.AddError("Conflicting filters", fmt.Sprintf("Set at most one of %s.", quotedList(slices.Sorted(maps.Keys(values)))))
+		resp.Diagnostics.AddError("Conflicting filters", fmt.Sprintf("Set at most one of %s.", quotedList(slices.Sorted(maps.Keys(values)))))
 	}
 }
 
@@ -152,10 +160,7 @@ func (l *webhookListResource) ListResourceConfigSchema(_ context.Context, _ list
 	resp.Schema = listschema.Schema{
 		MarkdownDescription: "The webhooks of the environment, sorted by name, for `terraform query`.",
 		Attributes: map[string]listschema.Attribute{
-			"name_prefix": listschema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Only webhooks whose name starts with this, compared without case. Omit it for every webhook.",
-			},
+			"name_prefix": filterAttribute("Only webhooks whose name starts with this, compared without case. Omit it for every webhook."),
 		},
 	}
 }
@@ -194,26 +199,17 @@ func (l *webhookStepListResource) ListResourceConfigSchema(_ context.Context, _ 
 		MarkdownDescription: "Steps that fire webhooks, for `terraform query`: those of one webhook, of the webhooks " +
 			"whose name starts with a prefix, or of every webhook. Steps of plug-ins are never listed.",
 		Attributes: map[string]listschema.Attribute{
-			"webhook_id": listschema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Only the steps of this webhook (its `serviceendpointid`).",
-			},
-			"webhook_name_prefix": listschema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Only the steps of webhooks whose name starts with this, compared without case.",
-			},
+			"webhook_id":          filterAttribute("Only the steps of this webhook (its `serviceendpointid`)."),
+			"webhook_name_prefix": filterAttribute("Only the steps of webhooks whose name starts with this, compared without case."),
 		},
 	}
 }
 
 func (l *webhookStepListResource) ValidateListResourceConfig(ctx context.Context, req list.ValidateConfigRequest, resp *list.ValidateConfigResponse) {
 	var cfg webhookStepListModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	guidConfig(cfg.WebhookID, "webhook_id", &resp.Diagnostics)
-	atMostOne(&resp.Diagnostics, map[string]types.String{"webhook_id": cfg.WebhookID, "webhook_name_prefix": cfg.WebhookNamePrefix})
+	checkFilters(ctx, req, resp, &cfg, func() map[string]types.String {
+		return map[string]types.String{"webhook_id": cfg.WebhookID, "webhook_name_prefix": cfg.WebhookNamePrefix}
+	}, "webhook_id")
 }
 
 func (l *webhookStepListResource) List(ctx context.Context, req list.ListRequest, resp *list.ListResultsStream) {
@@ -271,33 +267,18 @@ func (l *webhookStepImageListResource) ListResourceConfigSchema(_ context.Contex
 		MarkdownDescription: "Images of steps that fire webhooks, for `terraform query`: those of one step, of the " +
 			"steps of one webhook, of the webhooks whose name starts with a prefix, or of every webhook.",
 		Attributes: map[string]listschema.Attribute{
-			"step_id": listschema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Only the images of this step (its `sdkmessageprocessingstepid`).",
-			},
-			"webhook_id": listschema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Only the images of the steps of this webhook (its `serviceendpointid`).",
-			},
-			"webhook_name_prefix": listschema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "Only the images of the steps of webhooks whose name starts with this, compared without case.",
-			},
+			"step_id":             filterAttribute("Only the images of this step (its `sdkmessageprocessingstepid`)."),
+			"webhook_id":          filterAttribute("Only the images of the steps of this webhook (its `serviceendpointid`)."),
+			"webhook_name_prefix": filterAttribute("Only the images of the steps of webhooks whose name starts with this, compared without case."),
 		},
 	}
 }
 
 func (l *webhookStepImageListResource) ValidateListResourceConfig(ctx context.Context, req list.ValidateConfigRequest, resp *list.ValidateConfigResponse) {
 	var cfg webhookStepImageListModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	guidConfig(cfg.StepID, "step_id", &resp.Diagnostics)
-	guidConfig(cfg.WebhookID, "webhook_id", &resp.Diagnostics)
-	atMostOne(&resp.Diagnostics, map[string]types.String{
-		"step_id": cfg.StepID, "webhook_id": cfg.WebhookID, "webhook_name_prefix": cfg.WebhookNamePrefix,
-	})
+	checkFilters(ctx, req, resp, &cfg, func() map[string]types.String {
+		return map[string]types.String{"step_id": cfg.StepID, "webhook_id": cfg.WebhookID, "webhook_name_prefix": cfg.WebhookNamePrefix}
+	}, "step_id", "webhook_id")
 }
 
 func (l *webhookStepImageListResource) List(ctx context.Context, req list.ListRequest, resp *list.ListResultsStream) {
