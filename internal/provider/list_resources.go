@@ -294,7 +294,7 @@ func (l *webhookStepImageListResource) List(ctx context.Context, req list.ListRe
 	}
 	resp.Results = stream(len(est.Images), req.Limit, func(i int) list.ListResult {
 		img := est.Images[i]
-		m := webhookStepImageModel{Timeouts: nullTimeouts(), Attributes: types.SetNull(types.StringType)}
+		m := webhookStepImageModel{Timeouts: nullTimeouts()}
 		diags := setStepImageState(ctx, &m, &img)
 		// The name follows the alias while unset.
 		m.Name = nullIf(m.Name, m.Alias, types.StringNull())

@@ -47,15 +47,11 @@ var (
 	_ resource.ResourceWithModifyPlan     = (*webhookStepImageResource)(nil)
 )
 
+// webhookStepImageModel is an image as in a step's images attribute, with the step it is on.
 type webhookStepImageModel struct {
-	ID                  types.String   `tfsdk:"id"`
-	StepID              types.String   `tfsdk:"step_id"`
-	Type                types.String   `tfsdk:"type"`
-	Alias               types.String   `tfsdk:"alias"`
-	Attributes          types.Set      `tfsdk:"attributes"`
-	Name                types.String   `tfsdk:"name"`
-	MessagePropertyName types.String   `tfsdk:"message_property_name"`
-	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+	stepImageEntry
+	StepID   types.String   `tfsdk:"step_id"`
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (r *webhookStepImageResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -630,18 +626,13 @@ func (r *webhookStepImageResource) ImportState(ctx context.Context, req resource
 	importByID(ctx, req, resp, "step image", "sdkmessageprocessingstepimageid", "The dataverse_webhook_steps data source lists the images of each step with their ids.")
 }
 
-// setStepImageState copies what Dataverse holds into the model. Attributes keep the configured
-// spelling when they match as a set, so the stored comma list's order and case never cause a diff.
+// setStepImageState copies what Dataverse holds into the model, as imageEntryFrom does for
+// an image in a step's images attribute.
 func setStepImageState(ctx context.Context, m *webhookStepImageModel, img *dataverse.StepImage) diag.Diagnostics {
 	var diags diag.Diagnostics
-	m.ID = types.StringValue(img.ID)
+	m.stepImageEntry = imageEntryFrom(ctx, m.Attributes, img, &diags)
 	if !strings.EqualFold(m.StepID.ValueString(), img.StepID) {
 		m.StepID = types.StringValue(strings.ToLower(img.StepID))
 	}
-	m.Type = types.StringValue(img.ImageType.String())
-	m.Alias = types.StringValue(img.EntityAlias)
-	m.Name = types.StringValue(img.Name)
-	m.MessagePropertyName = types.StringValue(img.MessagePropertyName)
-	m.Attributes = columnSet(ctx, m.Attributes, img.Attributes, &diags)
 	return diags
 }

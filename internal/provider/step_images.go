@@ -20,7 +20,9 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
-// stepImageEntry is one image in the images attribute of dataverse_webhook_step.
+// stepImageEntry is an image as Terraform values: an element of the images attribute of
+// dataverse_webhook_step and of each step in dataverse_webhook_steps, and, with its step, a
+// dataverse_webhook_step_image. imageEntryFrom fills it from what Dataverse holds.
 type stepImageEntry struct {
 	ID                  types.String `tfsdk:"id"`
 	Alias               types.String `tfsdk:"alias"`
@@ -327,6 +329,9 @@ func remaining(want []stepImageEntry, had map[string]stepImageEntry) []stepImage
 	return out
 }
 
+// imageEntryFrom is what Dataverse holds of an image as Terraform values. Attributes keep the
+// spelling of priorAttrs when they name the same columns, so the stored comma list's order and
+// case never cause a diff.
 func imageEntryFrom(ctx context.Context, priorAttrs types.Set, img *dataverse.StepImage, diags *diag.Diagnostics) stepImageEntry {
 	return stepImageEntry{
 		ID:                  types.StringValue(img.ID),
