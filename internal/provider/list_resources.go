@@ -24,13 +24,19 @@ import (
 // configuration: an attribute at its default is left null, so Terraform does not write it.
 
 // NewWebhookListResource lists dataverse_webhook.
-func NewWebhookListResource() list.ListResource { return &webhookListResource{} }
+func NewWebhookListResource() list.ListResource {
+	return &webhookListResource{listBase{typeName: "_webhook"}}
+}
 
 // NewWebhookStepListResource lists dataverse_webhook_step.
-func NewWebhookStepListResource() list.ListResource { return &webhookStepListResource{} }
+func NewWebhookStepListResource() list.ListResource {
+	return &webhookStepListResource{listBase{typeName: "_webhook_step"}}
+}
 
 // NewWebhookStepImageListResource lists dataverse_webhook_step_image.
-func NewWebhookStepImageListResource() list.ListResource { return &webhookStepImageListResource{} }
+func NewWebhookStepImageListResource() list.ListResource {
+	return &webhookStepImageListResource{listBase{typeName: "_webhook_step_image"}}
+}
 
 var (
 	_ list.ListResourceWithConfigure      = (*webhookListResource)(nil)
@@ -40,8 +46,16 @@ var (
 	_ list.ListResourceWithValidateConfig = (*webhookStepImageListResource)(nil)
 )
 
-// listBase holds what every list resource shares: the provider's data.
-type listBase struct{ data *providerData }
+// listBase holds what every list resource shares: its type name, that of the resource it
+// lists, and the provider's data.
+type listBase struct {
+	typeName string // after the provider's name, such as "_webhook"
+	data     *providerData
+}
+
+func (l *listBase) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + l.typeName
+}
 
 func (l *listBase) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	l.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
@@ -152,10 +166,6 @@ type webhookListModel struct {
 	NamePrefix types.String `tfsdk:"name_prefix"`
 }
 
-func (l *webhookListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhook"
-}
-
 func (l *webhookListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = listschema.Schema{
 		MarkdownDescription: "The webhooks of the environment, sorted by name, for `terraform query`.",
@@ -188,10 +198,6 @@ type webhookStepListResource struct{ listBase }
 type webhookStepListModel struct {
 	WebhookID         types.String `tfsdk:"webhook_id"`
 	WebhookNamePrefix types.String `tfsdk:"webhook_name_prefix"`
-}
-
-func (l *webhookStepListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhook_step"
 }
 
 func (l *webhookStepListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
@@ -256,10 +262,6 @@ type webhookStepImageListModel struct {
 	StepID            types.String `tfsdk:"step_id"`
 	WebhookID         types.String `tfsdk:"webhook_id"`
 	WebhookNamePrefix types.String `tfsdk:"webhook_name_prefix"`
-}
-
-func (l *webhookStepImageListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhook_step_image"
 }
 
 func (l *webhookStepImageListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
