@@ -20,6 +20,15 @@ type columnList struct {
 	columns []string
 }
 
+// columnsAt is the configured set at as the column lists to check: none when it is null,
+// unknown or empty.
+func columnsAt(ctx context.Context, at path.Path, set types.Set, diags *diag.Diagnostics) []columnList {
+	if cols := setStrings(ctx, set, diags); len(cols) > 0 {
+		return []columnList{{at: at, columns: cols}}
+	}
+	return nil
+}
+
 // checkColumns refuses column names the table does not have, with the nearest real column.
 // Dataverse accepts any name in filteringattributes and an image's attributes, and a step
 // filtered on a misspelled column then never fires. One metadata request per table and
@@ -60,9 +69,7 @@ func stepColumnLists(ctx context.Context, plan webhookStepModel, state *webhookS
 	tableChanged := state == nil || !plan.Table.Equal(state.Table)
 	var lists []columnList
 	if tableChanged || !plan.FilteringAttributes.Equal(state.FilteringAttributes) {
-		if cols := setStrings(ctx, plan.FilteringAttributes, diags); len(cols) > 0 {
-			lists = append(lists, columnList{at: path.Root("filtering_attributes"), columns: cols})
-		}
+		lists = append(lists, columnsAt(ctx, path.Root("filtering_attributes"), plan.FilteringAttributes, diags)...)
 	}
 	var prior map[string]stepImageEntry
 	if state != nil && !tableChanged {
@@ -72,9 +79,7 @@ func stepColumnLists(ctx context.Context, plan webhookStepModel, state *webhookS
 		if old, ok := prior[e.Alias.ValueString()]; ok && old.Attributes.Equal(e.Attributes) {
 			continue
 		}
-		if cols := setStrings(ctx, e.Attributes, diags); len(cols) > 0 {
-			lists = append(lists, columnList{at: imagePath(i).AtName("attributes"), columns: cols})
-		}
+		lists = append(lists, columnsAt(ctx, imagePath(i).AtName("attributes"), e.Attributes, diags)...)
 	}
 	return lists
 }

@@ -207,9 +207,7 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 			return
 		}
 		if attrsChanged {
-			if cols := setStrings(ctx, plan.Attributes, &resp.Diagnostics); len(cols) > 0 {
-				checkColumns(ctx, client, step.Table, []columnList{{at: path.Root("attributes"), columns: cols}}, &resp.Diagnostics)
-			}
+			checkColumns(ctx, client, step.Table, columnsAt(ctx, path.Root("attributes"), plan.Attributes, &resp.Diagnostics), &resp.Diagnostics)
 		}
 		if typeChanged && !plan.Type.IsUnknown() {
 			prop, ok := checkImageOnStep(step, plan.Type.ValueString(), ownProperty(state), &resp.Diagnostics)
@@ -497,9 +495,7 @@ func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *
 	if step == nil {
 		return "", false
 	}
-	if cols := setStrings(ctx, plan.Attributes, diags); len(cols) > 0 {
-		checkColumns(ctx, client, step.Table, []columnList{{at: path.Root("attributes"), columns: cols}}, diags)
-	}
+	checkColumns(ctx, client, step.Table, columnsAt(ctx, path.Root("attributes"), plan.Attributes, diags), diags)
 	prop, ok := checkImageOnStep(step, plan.Type.ValueString(), keep, diags)
 	return prop, ok && !diags.HasError()
 }
