@@ -2,12 +2,14 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
 // testSet is a set of strings for a test, or fails it.
@@ -154,6 +156,52 @@ func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
 `),
 				PlanOnly: true,
 			},
+		},
+	})
+}
+
+// Removing a column list from the configuration clears it in Dataverse: the step then fires on
+// any change, and the image carries every column.
+func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	withColumns := imageConfig(e, accountUpdated+`
+  filtering_attributes = ["name"]
+  images               = [{ alias = "managed", type = "PreImage", attributes = ["name"] }]
+`, imageResource(`
+  type       = "PreImage"
+  alias      = "before"
+  attributes = ["telephone1"]
+`))
+	without := imageConfig(e, accountUpdated+`
+  images = [{ alias = "managed", type = "PreImage" }]
+`, imageResource(`
+  type  = "PreImage"
+  alias = "before"
+`))
+	columnsOf := func(want string) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			step, _ := e.Row(imageStepSet, attrOf(s, stepAddr, "id"))
+			image, _ := e.Row(imageSet, attrOf(s, imageAddr, "id"))
+			managed, _ := e.Row(imageSet, attrOf(s, stepAddr, "images.0.id"))
+			got := fmt.Sprintf("%s %s %s", sortedColumns(step["filteringattributes"]), sortedColumns(managed["attributes"]), sortedColumns(image["attributes"]))
+			if got != want {
+				return fmt.Errorf("step, managed image and image columns = %q, want %q", got, want)
+			}
+			return nil
+		}
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             checkNoRowsLeft(e),
+		Steps: []resource.TestStep{
+			{Config: withColumns, Check: columnsOf("name name telephone1")},
+			{Config: without, Check: resource.ComposeTestCheckFunc(
+				columnsOf("(all) (all) (all)"),
+				resource.TestCheckNoResourceAttr(stepAddr, "filtering_attributes"),
+				resource.TestCheckNoResourceAttr(imageAddr, "attributes"),
+			)},
+			{Config: without, PlanOnly: true},
 		},
 	})
 }

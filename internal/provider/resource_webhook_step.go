@@ -743,9 +743,6 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	if !plan.FilteringAttributes.Equal(state.FilteringAttributes) {
 		attrs := setStrings(ctx, plan.FilteringAttributes, &resp.Diagnostics)
-		if attrs == nil {
-			attrs = []string{}
-		}
 		in.FilteringAttributes = &attrs
 	}
 	if !plan.RunAsUserID.Equal(state.RunAsUserID) {

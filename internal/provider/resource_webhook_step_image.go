@@ -569,9 +569,6 @@ func (r *webhookStepImageResource) Update(ctx context.Context, req resource.Upda
 	}
 	if !plan.Attributes.Equal(state.Attributes) {
 		attrs := setStrings(ctx, plan.Attributes, &resp.Diagnostics)
-		if attrs == nil {
-			attrs = []string{}
-		}
 		in.Attributes = &attrs
 	}
 	if resp.Diagnostics.HasError() {

@@ -292,9 +292,6 @@ func syncImages(ctx context.Context, data *providerData, stepID string, want, ha
 				in.MessagePropertyName = &prop
 			}
 			if !sameColumns(attrs, setStrings(ctx, old.Attributes, diags)) {
-				if attrs == nil {
-					attrs = []string{}
-				}
 				in.Attributes = &attrs
 			}
 			if in == (dataverse.StepImageUpdate{}) {
@@ -397,11 +394,7 @@ func createOwnedImage(ctx context.Context, data *providerData, want dataverse.St
 	if err != nil || !adopted {
 		return img, err
 	}
-	attrs := want.Attributes
-	if attrs == nil {
-		attrs = []string{}
-	}
 	return client.UpdateStepImage(ctx, img.ID, dataverse.StepImageUpdate{
-		Name: &want.Name, ImageType: &want.ImageType, Attributes: &attrs, MessagePropertyName: &want.MessagePropertyName,
+		Name: &want.Name, ImageType: &want.ImageType, Attributes: &want.Attributes, MessagePropertyName: &want.MessagePropertyName,
 	})
 }
