@@ -476,7 +476,7 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Create, &resp.Diagnostics)
 	defer cancel()
 
-	in, ok := r.stepFields(ctx, client, plan, &resp.Diagnostics)
+	want, ok := r.stepCreate(ctx, client, plan, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -490,24 +490,9 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 			resp.Diagnostics.AddError("Could not name the step", apiErrorDetail("Reading the webhook to name the step", err))
 			return
 		}
-		in.Name = name
+		want.Name = name
 	}
-	webhookID := plan.WebhookID.ValueString()
-	want := dataverse.StepCreate{
-		WebhookID:           webhookID,
-		MessageID:           in.MessageID,
-		MessageFilterID:     in.MessageFilterID,
-		Name:                in.Name,
-		Description:         plan.Description.ValueString(),
-		Mode:                in.Mode,
-		Stage:               in.Stage,
-		Rank:                int(plan.Rank.ValueInt64()),
-		AsyncAutoDelete:     plan.AsyncAutoDelete.ValueBool(),
-		FilteringAttributes: in.FilteringAttributes,
-		ImpersonatingUserID: plan.RunAsUserID.ValueString(),
-		Enabled:             plan.Enabled.ValueBool(),
-		SolutionUniqueName:  plan.SolutionUniqueName.ValueString(),
-	}
+	webhookID := want.WebhookID
 	release, ok := reserveTrigger(ctx, r.data, want, named, &resp.Diagnostics)
 	if !ok {
 		return
@@ -525,7 +510,7 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 		}, func(id string) (*dataverse.Step, bool, error) {
 			s, err := client.GetStep(ctx, id)
 			// Steps of one default name (two Update steps of one table) differ in what fires them.
-			return s, err == nil && strings.EqualFold(s.EventHandlerID, webhookID) && strings.EqualFold(s.Name, in.Name) && sameTrigger(*s, want), err
+			return s, err == nil && strings.EqualFold(s.EventHandlerID, webhookID) && strings.EqualFold(s.Name, want.Name) && sameTrigger(*s, want), err
 		})
 	if err == nil && adopted {
 		step, err = adoptStep(ctx, client, step, want, &resp.Diagnostics)
@@ -535,7 +520,7 @@ func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateReq
 		err = createErr
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Could not create the webhook step", apiErrorDetail(fmt.Sprintf("Creating step %q", in.Name), err))
+		resp.Diagnostics.AddError("Could not create the webhook step", apiErrorDetail(fmt.Sprintf("Creating step %q", want.Name), err))
 		if step == nil {
 			return
 		}
@@ -593,19 +578,9 @@ func adoptStep(ctx context.Context, client *dataverse.Client, found *dataverse.S
 	return found, nil
 }
 
-// stepInput is what Create and Update derive from the plan before calling the API.
-type stepInput struct {
-	Name                string
-	MessageID           string
-	MessageFilterID     string
-	Mode                dataverse.StepMode
-	Stage               dataverse.StepStage
-	FilteringAttributes []string
-}
-
-func (r *webhookStepResource) stepFields(ctx context.Context, client *dataverse.Client, plan webhookStepModel, diags *diag.Diagnostics) (stepInput, bool) {
-	var in stepInput
-	in.Name = plan.Name.ValueString()
+// stepCreate is the step the plan asks Create to register, its message and table resolved
+// to their ids; the name is empty while the plan leaves it to the default.
+func (r *webhookStepResource) stepCreate(ctx context.Context, client *dataverse.Client, plan webhookStepModel, diags *diag.Diagnostics) (dataverse.StepCreate, bool) {
 	mode, err := dataverse.ParseStepMode(plan.Mode.ValueString())
 	if err != nil {
 		diags.AddAttributeError(path.Root("mode"), "Invalid mode", err.Error())
@@ -614,14 +589,25 @@ func (r *webhookStepResource) stepFields(ctx context.Context, client *dataverse.
 	if err != nil {
 		diags.AddAttributeError(path.Root("stage"), "Invalid stage", err.Error())
 	}
-	in.Mode, in.Stage = mode, stage
-	in.FilteringAttributes = setStrings(ctx, plan.FilteringAttributes, diags)
+	want := dataverse.StepCreate{
+		WebhookID:           plan.WebhookID.ValueString(),
+		Name:                plan.Name.ValueString(),
+		Description:         plan.Description.ValueString(),
+		Mode:                mode,
+		Stage:               stage,
+		Rank:                int(plan.Rank.ValueInt64()),
+		AsyncAutoDelete:     plan.AsyncAutoDelete.ValueBool(),
+		FilteringAttributes: setStrings(ctx, plan.FilteringAttributes, diags),
+		ImpersonatingUserID: plan.RunAsUserID.ValueString(),
+		Enabled:             plan.Enabled.ValueBool(),
+		SolutionUniqueName:  plan.SolutionUniqueName.ValueString(),
+	}
 	f := checkMessagePair(ctx, client, plan.Message.ValueString(), plan.Table.ValueString(), diags)
 	if diags.HasError() || f == nil {
-		return in, false
+		return want, false
 	}
-	in.MessageID, in.MessageFilterID = f.MessageID, f.FilterID
-	return in, true
+	want.MessageID, want.MessageFilterID = f.MessageID, f.FilterID
+	return want, true
 }
 
 // defaultName builds the name the Plug-in Registration Tool gives a webhook step, with the
