@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 // testSet is a set of strings for a test, or fails it.
@@ -204,4 +206,19 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 			{Config: without, PlanOnly: true},
 		},
 	})
+}
+
+// seedColumnsDifferingInCase is the hand-built estate with the filtering columns of "orders
+// update" stored as "Name, name ,Telephone1" and the columns of its image "orders before" as
+// "Name,name", as another tool may write them.
+func seedColumnsDifferingInCase(t *testing.T, e *emulator.Emulator) handBuiltEstate {
+	t.Helper()
+	est := seedHandBuiltEstate(t, e)
+	if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.PatchRow("sdkmessageprocessingstepimages", est.Images["orders before"], map[string]any{"attributes": "Name,name"}); err != nil {
+		t.Fatal(err)
+	}
+	return est
 }

@@ -149,13 +149,7 @@ data "dataverse_webhook_steps" "all" {
 func TestAccDataSourceWebhookSteps_storedColumnsDifferingInCase(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	est := seedHandBuiltEstate(t, e)
-	if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.PatchRow("sdkmessageprocessingstepimages", est.Images["orders before"], map[string]any{"attributes": "Name,name"}); err != nil {
-		t.Fatal(err)
-	}
+	est := seedColumnsDifferingInCase(t, e)
 	ds := "data.dataverse_webhook_steps.orders"
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),

@@ -185,13 +185,7 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 func TestList_storedColumnsDifferingInCase(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	est := seedHandBuiltEstate(t, e)
-	if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.PatchRow("sdkmessageprocessingstepimages", est.Images["orders before"], map[string]any{"attributes": "Name,name"}); err != nil {
-		t.Fatal(err)
-	}
+	est := seedColumnsDifferingInCase(t, e)
 	s := protocolProvider(t, e)
 	columns := func(obj map[string]tftypes.Value, name string) []string {
 		t.Helper()
