@@ -288,9 +288,9 @@ func newestFirst(address string, n int) resource.TestCheckFunc {
 	}
 }
 
-// TestE2E_checkBlockWarnsOnFailedJobs runs the documented check block: a plan warns, and does
+// TestBuiltProvider_checkBlockWarnsOnFailedJobs runs the documented check block: a plan warns, and does
 // not fail, when the webhook has failed deliveries.
-func TestE2E_checkBlockWarnsOnFailedJobs(t *testing.T) {
+func TestBuiltProvider_checkBlockWarnsOnFailedJobs(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	rcv, _ := failingReceiver(t)

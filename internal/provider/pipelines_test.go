@@ -14,7 +14,7 @@ import (
 )
 
 // The pipelines of the authentication guide run examples/guides/pipelines: TestExamplesValidate
-// validates its configuration, TestE2E_pipelineFailedJobsCheck applies it and runs its
+// validates its configuration, TestBuiltProvider_pipelineFailedJobsCheck applies it and runs its
 // check-failed-jobs.sh against the emulator, and TestPipelineDefinitions checks that each
 // pipeline does what the guide says it does.
 
@@ -77,10 +77,10 @@ func TestPipelineDefinitions(t *testing.T) {
 	}
 }
 
-// TestE2E_pipelineFailedJobsCheck applies the pipelines' configuration to the emulator and runs
+// TestBuiltProvider_pipelineFailedJobsCheck applies the pipelines' configuration to the emulator and runs
 // their failed-jobs step: it passes while deliveries succeed and fails the run, with an
 // annotation naming the webhook, once one fails.
-func TestE2E_pipelineFailedJobsCheck(t *testing.T) {
+func TestBuiltProvider_pipelineFailedJobsCheck(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("jq"); err != nil {
 		t.Skip("check-failed-jobs.sh needs jq, which is not on the PATH")

@@ -7,7 +7,7 @@ import (
 
 // The warning about a port Dataverse does not deliver to is shown once by `terraform apply`,
 // not once per phase that validates the configuration, and not again when nothing changes.
-func TestE2E_portWarningShownOnce(t *testing.T) {
+func TestBuiltProvider_portWarningShownOnce(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	ws := newWorkspace(t)

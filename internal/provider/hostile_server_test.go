@@ -92,7 +92,7 @@ func hostileWorkspace(t *testing.T, h *hostileEnvironment, config string) *tfcli
 
 // A data source read against a server that never answers ends at its timeouts block, and one
 // told to wait ten hours fails at once saying so.
-func TestHostile_dataSourceReadsHaveADeadline(t *testing.T) {
+func TestHostileServer_dataSourceReadsHaveADeadline(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -138,7 +138,7 @@ data "dataverse_webhooks" "all" {
 
 // A server that echoes the webhook's key in the encodings a server might use gets none of it into
 // the diagnostics or the trace log.
-func TestHostile_echoedWebhookKeyReachesNoDiagnosticOrLog(t *testing.T) {
+func TestHostileServer_echoedWebhookKeyReachesNoDiagnosticOrLog(t *testing.T) {
 	t.Parallel()
 	const key = "wk-h0stile-Grüße'<&>-key"
 	encodings := map[string]func(string) string{
@@ -214,7 +214,7 @@ resource "dataverse_webhook" "hook" {
 
 // Secrets that a configuration would put where they do not belong get one warning per cause at
 // plan time, and query parameter names that would change the URL are refused.
-func TestHostile_planTimeWarningsForSecretsInTheOpen(t *testing.T) {
+func TestBuiltProvider_planTimeWarningsForSecretsInTheOpen(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, webhook string

@@ -85,7 +85,7 @@ func run(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
 	return res
 }
 
-func TestE2E_requestBudgetForOneWebhookAndFiveSteps(t *testing.T) {
+func TestBuiltProvider_requestBudgetForOneWebhookAndFiveSteps(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	ws := newWorkspace(t)
@@ -147,7 +147,7 @@ resource "dataverse_webhook" "orders" {
 // The secret must appear nowhere a user or a log collector can read, in any of its encodings.
 // It comes in as a pipeline passes it, through an ephemeral variable: a literal written into
 // the configuration is the configuration's, and Terraform itself shows it in plan JSON.
-func TestE2E_writeOnlySecretsLeaveNoTrace(t *testing.T) {
+func TestBuiltProvider_writeOnlySecretsLeaveNoTrace(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		authType dataverse.AuthType
