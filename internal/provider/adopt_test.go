@@ -85,7 +85,7 @@ func adoptWorkspace(t *testing.T, provider string) *tfcli.Workspace {
 func TestAdopt_queryGeneratesConfiguration(t *testing.T) {
 	requireHashiCorpTerraform(t, "1.14.0")
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
 	est := seedHandBuiltEstate(t, e)
 	ws := adoptWorkspace(t, providerBlock(e))
 
@@ -188,7 +188,7 @@ func generatedBlock(t *testing.T, generated, id string) string {
 func TestAdopt_importedWebhookNeedsNoSecretUntilSent(t *testing.T) {
 	requireTerraform(t, "1.11.0")
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
 	est := seedHandBuiltEstate(t, e)
 	ws := newWorkspace(t)
 	webhook := func(extra string) string {
@@ -237,7 +237,7 @@ resource "dataverse_webhook" "orders" {
 func TestAdopt_finderAndImportBlocks(t *testing.T) {
 	requireTerraform(t, "1.11.0")
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds a hand-built estate")
 	est := seedHandBuiltEstate(t, e)
 	finder, err := os.ReadFile(filepath.Join("..", "..", "examples", "guides", "migrating", "find", "main.tf"))
 	if err != nil {

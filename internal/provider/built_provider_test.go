@@ -87,7 +87,7 @@ func run(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
 
 func TestBuiltProvider_requestBudgetForOneWebhookAndFiveSteps(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests")
 	ws := newWorkspace(t)
 	var steps strings.Builder
 	// Five Update steps of one table, each firing at another stage or on other columns.
@@ -162,7 +162,7 @@ func TestBuiltProvider_writeOnlySecretsLeaveNoTrace(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.authType.String(), func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
 			ws := newWorkspace(t)
 			logFile := filepath.Join(t.TempDir(), "terraform.log")
 			ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile,

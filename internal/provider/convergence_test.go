@@ -231,7 +231,7 @@ func TestScale_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 		f, points = crashFleet{webhooks: 10}, 20
 	}
 	total := int64(f.webhooks * (1 + 2*crashStepsPerWebhook)) // one create per row
-	e := startEmulator(t, func(o *emulator.Options) { o.Latency = 5 * time.Millisecond })
+	e := needsEmulator(t, "slows requests and counts writes to stop an apply between them", func(o *emulator.Options) { o.Latency = 5 * time.Millisecond })
 	for _, way := range []stopWay{killProvider, killTerraform, interrupt} {
 		for k := range points {
 			// Stop points spread over the apply's writes, from the first to the one before the last.
@@ -290,7 +290,7 @@ func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
 		f = crashFleet{webhooks: 10}
 	}
 	// Latency widens the window between a name check and its create, where the two meet.
-	e := startEmulator(t, func(o *emulator.Options) { o.Latency = 20 * time.Millisecond })
+	e := needsEmulator(t, "slows requests and counts them", func(o *emulator.Options) { o.Latency = 20 * time.Millisecond })
 	const prefix = "twice"
 	var spaces [2]*tfcli.Workspace
 	for i := range spaces {
@@ -346,7 +346,7 @@ func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
 // an import hint rather than taken over or duplicated.
 func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests")
 	ws := newWorkspace(t)
 	f := crashFleet{webhooks: 2}
 	cfg := requiredProviders + providerBlock(e) + f.hcl("lost")
@@ -408,7 +408,7 @@ func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 // the configuration is unique among the steps of the webhook.
 func TestAccWebhookStep_identicalTriggerRefused(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "reads every stored step")
 	hook := `
 resource "dataverse_webhook" "hook" {
   name        = "twice-fired"
@@ -484,7 +484,7 @@ resource "dataverse_webhook_step" "third" {
 // row back by its id and record it, so the apply succeeds with exactly the configured rows.
 func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t, func(o *emulator.Options) { o.DropAfterCommitRate, o.Seed = 1, 3 })
+	e := needsEmulator(t, "drops answers after the commit", func(o *emulator.Options) { o.DropAfterCommitRate, o.Seed = 1, 3 })
 	ws := newWorkspace(t)
 	f := crashFleet{webhooks: 2}
 	provider := strings.Replace(providerBlock(e), "provider \"dataverse\" {", "provider \"dataverse\" {\n  max_retries = 1", 1)
@@ -513,7 +513,7 @@ func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 // name's sequence rather than failing or touching the renamed one.
 func TestAccWebhook_oldNameOfARenamedWebhook(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "needs an environment with no other webhook of the names it renames")
 	hook := func(address, name string) string {
 		return fmt.Sprintf(`
 resource "dataverse_webhook" %q {

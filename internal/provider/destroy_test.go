@@ -46,8 +46,9 @@ resource "dataverse_webhook_step_image" "twin" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
-			config := imageConfig(e, tc.step, imageResource(tc.image+"\n  alias = \"row\""))
+			e := needsEmulator(t, "counts the stored rows after a failed apply")
+			b := emulatorBackend(e)
+			config := imageConfig(b, tc.step, imageResource(tc.image+"\n  alias = \"row\""))
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				CheckDestroy:             checkNoRowsLeft(e),
@@ -86,8 +87,9 @@ func rowsIn(e *emulator.Emulator, set string, want int) resource.TestCheckFunc {
 // into steps of no webhook, are still refreshed and destroyed: a refresh warns, never refuses.
 func TestAccDestroy_neverBlockedByAWebhookChangedElsewhere(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	config := imageConfig(e, accountUpdated, "")
+	e := needsEmulator(t, "changes a stored row behind Terraform")
+	b := emulatorBackend(e)
+	config := imageConfig(b, accountUpdated, "")
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),

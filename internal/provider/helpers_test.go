@@ -50,53 +50,9 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-// startEmulator gives a test its own emulator, so tests run in parallel and count requests alone.
-func startEmulator(t *testing.T, opts ...func(*emulator.Options)) *emulator.Emulator {
-	t.Helper()
-	if liveEnvironment() {
-		t.Skip("runs against the emulator only; DATAVERSE_LIVE runs the live scenarios (TestLive_*)")
-	}
-	o := emulator.Options{CA: testCA}
-	for _, f := range opts {
-		f(&o)
-	}
-	e, err := emulator.Start(o)
-	if err != nil {
-		t.Fatalf("starting the emulator: %v", err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	return e
-}
-
-// providerBlock configures the provider for an emulator explicitly, without environment variables.
-func providerBlock(e *emulator.Emulator) string {
-	return fmt.Sprintf(`
-provider "dataverse" {
-  environment_url = %q
-  tenant_id       = %q
-  client_id       = %q
-  client_secret   = %q
-  authority_host  = %q
-}
-`, e.URL(), e.TenantID(), e.ClientID(), e.ClientSecret(), e.AuthorityHost())
-}
-
 func protoV6Providers() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"dataverse": providerserver.NewProtocol6WithError(New("test")()),
-	}
-}
-
-// checkNoRowsLeft is a CheckDestroy that fails when the emulator still holds any webhook,
-// step or image.
-func checkNoRowsLeft(e *emulator.Emulator) func(*terraform.State) error {
-	return func(*terraform.State) error {
-		for _, set := range []string{"serviceendpoints", "sdkmessageprocessingsteps", "sdkmessageprocessingstepimages"} {
-			if rows := e.Rows(set); len(rows) > 0 {
-				return fmt.Errorf("%d %s rows left after destroy", len(rows), set)
-			}
-		}
-		return nil
 	}
 }
 

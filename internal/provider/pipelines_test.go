@@ -85,7 +85,7 @@ func TestBuiltProvider_pipelineFailedJobsCheck(t *testing.T) {
 	if _, err := exec.LookPath("jq"); err != nil {
 		t.Skip("check-failed-jobs.sh needs jq, which is not on the PATH")
 	}
-	e := startEmulator(t)
+	e := needsEmulator(t, "delivers to a failing receiver on loopback and fires updates")
 	rcv, deliveries := failingReceiver(t)
 	ws := newWorkspace(t)
 	src := filepath.Join("..", "..", "examples", "guides", "pipelines")

@@ -42,7 +42,7 @@ func TestAccProvider_oidc(t *testing.T) {
 	for name, settings := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "registers applications in its token service")
 			clientID := "3c1f4a2e-8d1b-4b8e-9f5a-6e2d7c9b0a11"
 			e.RegisterApplication(clientID, "unused-secret-for-this-client")
 			e.Entra().RegisterFederatedClient(clientID, e.Entra().FederatedIssuer(), entra.GitHubActionsSubject)
@@ -70,7 +70,7 @@ provider "dataverse" {
 
 func TestAccProvider_configurationErrors(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "signs in with credentials it issued")
 	cases := map[string]struct{ block, want string }{
 		"secret missing": {fmt.Sprintf(`
 provider "dataverse" {

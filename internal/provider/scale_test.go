@@ -214,7 +214,7 @@ func TestScale_requestBudgetsOfApplyPlanAndDestroy(t *testing.T) {
 	if stressMode() {
 		f = fleet{webhooks: 200, stepsPerWebhook: 4}
 	}
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests")
 	ws := newWorkspace(t)
 	writeFleet(t, ws, e, f, "budget")
 
@@ -306,7 +306,7 @@ func TestScale_throttledApplyLosesNothing(t *testing.T) {
 	}
 	var unlimited time.Duration
 	if stress {
-		e := startEmulator(t, func(o *emulator.Options) { o.MaxConcurrent, o.MaxRequestsPerWindow = -1, -1 })
+		e := needsEmulator(t, "throttles requests", func(o *emulator.Options) { o.MaxConcurrent, o.MaxRequestsPerWindow = -1, -1 })
 		unlimited, _ = timedApply(t, e, f)
 		t.Logf("the same apply without limits: %s", unlimited.Round(time.Millisecond))
 	}
@@ -321,7 +321,7 @@ func TestScale_throttledApplyLosesNothing(t *testing.T) {
 		perWindow := int(budget * float64(limits.Window) / (1.5 * float64(unlimited)))
 		limits.MaxRequestsPerWindow = min(limits.MaxRequestsPerWindow, max(50, perWindow))
 	}
-	e := startEmulator(t, func(o *emulator.Options) {
+	e := needsEmulator(t, "throttles requests", func(o *emulator.Options) {
 		o.MaxConcurrent, o.MaxRequestsPerWindow, o.Window = limits.MaxConcurrent, limits.MaxRequestsPerWindow, limits.Window
 	})
 	wall, ws := timedApply(t, e, f)
@@ -375,7 +375,7 @@ func TestScale_faultsAndLostAnswersLoseNothing(t *testing.T) {
 	if stressMode() {
 		f = fleet{webhooks: 100, stepsPerWebhook: 4}
 	}
-	e := startEmulator(t, func(o *emulator.Options) {
+	e := needsEmulator(t, "injects faults and drops answers", func(o *emulator.Options) {
 		o.FaultRate, o.DropAfterCommitRate, o.Seed = 0.1, 0.05, 42
 	})
 	ws := newWorkspace(t)
@@ -453,7 +453,7 @@ func TestScale_permanentErrorsFailAtOnceWithDataversesWords(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "injects errors into stored rows and counts the requests")
 			ws := newWorkspace(t)
 			provider, extra := tc.arrange(e)
 			if err := ws.WriteFile("main.tf", requiredProviders+provider+fmt.Sprintf(`
@@ -502,7 +502,7 @@ func TestScale_interruptedApplyConvergesWithoutDuplicates(t *testing.T) {
 		f = fleet{webhooks: 60, stepsPerWebhook: 4}
 	}
 	// Each request takes long enough that the apply is still creating when the signal arrives.
-	e := startEmulator(t, func(o *emulator.Options) { o.Latency = 150 * time.Millisecond })
+	e := needsEmulator(t, "slows requests to interrupt an apply between them", func(o *emulator.Options) { o.Latency = 150 * time.Millisecond })
 	ws := newWorkspace(t)
 	writeFleet(t, ws, e, f, "interrupted")
 

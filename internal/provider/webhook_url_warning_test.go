@@ -9,11 +9,11 @@ import (
 // not once per phase that validates the configuration, and not again when nothing changes.
 func TestBuiltProvider_portWarningShownOnce(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	ws := newWorkspace(t)
-	if err := ws.WriteFile("main.tf", requiredProviders+providerBlock(e)+`
+	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+`
 resource "dataverse_webhook" "hook" {
-  name        = "odd-port"
+  name        = "`+b.name("odd-port")+`"
   url         = "https://fn.example.net:8443/api/orders"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
