@@ -408,10 +408,10 @@ func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 // the configuration is unique among the steps of the webhook.
 func TestAccWebhookStep_identicalTriggerRefused(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "reads every stored step")
+	b := newBackend(t)
 	hook := `
 resource "dataverse_webhook" "hook" {
-  name        = "twice-fired"
+  name        = "` + b.name("twice-fired") + `"
   url         = "https://fn.example.net/twice"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -435,10 +435,10 @@ resource "dataverse_webhook_step" "second" {
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
-				Config: providerBlock(e) + hook + `
+				Config: b.providerBlock() + hook + `
 resource "dataverse_webhook_step" "second" {
   webhook_id           = dataverse_webhook.hook.id
   message              = "Update"
@@ -451,17 +451,23 @@ resource "dataverse_webhook_step" "second" {
 				ExpectError: regexp.MustCompile(`(?s)(Another step fires|Two steps fire) identically.*deliver every event twice`),
 			},
 			{
-				Config: providerBlock(e) + hook + second,
-				Check: func(*terraform.State) error {
-					if n := len(e.Rows("sdkmessageprocessingsteps")); n != 2 {
-						return fmt.Errorf("%d steps in Dataverse, want 2", n)
+				Config: b.providerBlock() + hook + second,
+				Check: func(s *terraform.State) error {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					steps, err := b.client().ListWebhookSteps(ctx, attrOf(s, "dataverse_webhook.hook", "id"))
+					if err != nil {
+						return err
+					}
+					if len(steps) != 2 {
+						return fmt.Errorf("%d steps in Dataverse, want 2", len(steps))
 					}
 					return nil
 				},
 			},
 			{
 				// A third step that fires on another message but takes the second one's name.
-				Config: providerBlock(e) + hook + second + `
+				Config: b.providerBlock() + hook + second + `
 resource "dataverse_webhook_step" "third" {
   webhook_id = dataverse_webhook.hook.id
   message    = "Create"
@@ -474,9 +480,6 @@ resource "dataverse_webhook_step" "third" {
 			},
 		},
 	})
-	if n := len(e.Rows("sdkmessageprocessingsteps")); n != 0 {
-		t.Errorf("%d steps left in Dataverse", n)
-	}
 }
 
 // Every create is committed and its answer dropped, and the provider may make one attempt only:
@@ -513,7 +516,7 @@ func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 // name's sequence rather than failing or touching the renamed one.
 func TestAccWebhook_oldNameOfARenamedWebhook(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "needs an environment with no other webhook of the names it renames")
+	b := newBackend(t)
 	hook := func(address, name string) string {
 		return fmt.Sprintf(`
 resource "dataverse_webhook" %q {
@@ -522,27 +525,27 @@ resource "dataverse_webhook" %q {
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
-`, address, name, address)
+`, address, b.name(name), address)
 	}
-	first := dataverse.WebhookIDFor("first name", 0)
+	first := dataverse.WebhookIDFor(b.name("first name"), 0)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
-				Config: providerBlock(e) + hook("a", "first name"),
+				Config: b.providerBlock() + hook("a", "first name"),
 				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
 			},
 			{
-				Config: providerBlock(e) + hook("a", "second name"),
+				Config: b.providerBlock() + hook("a", "second name"),
 				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
 			},
 			{
-				Config: providerBlock(e) + hook("a", "second name") + hook("b", "first name"),
+				Config: b.providerBlock() + hook("a", "second name") + hook("b", "first name"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
-					resource.TestCheckResourceAttr("dataverse_webhook.a", "name", "second name"),
-					resource.TestCheckResourceAttr("dataverse_webhook.b", "id", dataverse.WebhookIDFor("first name", 1)),
+					resource.TestCheckResourceAttr("dataverse_webhook.a", "name", b.name("second name")),
+					resource.TestCheckResourceAttr("dataverse_webhook.b", "id", dataverse.WebhookIDFor(b.name("first name"), 1)),
 				),
 			},
 		},

@@ -290,10 +290,10 @@ resource "dataverse_webhook_step" "test" {
 // stores them.
 func TestAccWebhookStep_filteringOnCreate(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "reads the stored step row")
-	cfg := providerBlock(e) + `
+	b := newBackend(t)
+	cfg := b.providerBlock() + `
 resource "dataverse_webhook" "hook" {
-  name        = "orders-sync"
+  name        = "` + b.name("orders-sync") + `"
   url         = "https://fn.example.net/api/orders"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -308,19 +308,18 @@ resource "dataverse_webhook_step" "test" {
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "filtering_attributes.#", "2"),
-					func(s *terraform.State) error {
-						row, ok := e.Row("sdkmessageprocessingsteps", attrOf(s, "dataverse_webhook_step.test", "id"))
-						if !ok || sortedColumns(strings.Split(fmt.Sprint(row["filteringattributes"]), ",")) != "name,telephone1" {
-							return fmt.Errorf("filteringattributes = %v", row["filteringattributes"])
+					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+						if got := sortedColumns(step.FilteringAttributes); got != "name,telephone1" {
+							return fmt.Errorf("filteringattributes = %s", got)
 						}
 						return nil
-					},
+					}),
 				),
 			},
 			{Config: cfg, PlanOnly: true},
@@ -332,10 +331,10 @@ resource "dataverse_webhook_step" "test" {
 // message's filters itself rather than asking Dataverse to match 'none' as a table name.
 func TestAccWebhookStep_messageWithoutTable(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "reads the stored step row")
-	cfg := providerBlock(e) + `
+	b := newBackend(t)
+	cfg := b.providerBlock() + `
 resource "dataverse_webhook" "hook" {
-  name        = "audit"
+  name        = "` + b.name("audit") + `"
   url         = "https://fn.example.net/api/audit"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -348,20 +347,19 @@ resource "dataverse_webhook_step" "test" {
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckNoResourceAttr("dataverse_webhook_step.test", "table"),
-					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "name", "audit: Associate of any Entity"),
-					func(s *terraform.State) error {
-						row, ok := e.Row("sdkmessageprocessingsteps", attrOf(s, "dataverse_webhook_step.test", "id"))
-						if want := emulator.SDKMessageFilterID("Associate", "none"); !ok || row["_sdkmessagefilterid_value"] != want {
-							return fmt.Errorf("filter = %v, want %s", row["_sdkmessagefilterid_value"], want)
+					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "name", b.name("audit")+": Associate of any Entity"),
+					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+						if step.MessageFilterID == "" || step.Table != "" {
+							return fmt.Errorf("filter %q of table %q, want the message's filter of no table", step.MessageFilterID, step.Table)
 						}
 						return nil
-					},
+					}),
 				),
 			},
 			{Config: cfg, PlanOnly: true},
@@ -420,34 +418,34 @@ resource "dataverse_webhook_step" "test" {
 // Moving a step to another webhook updates it in place, and its default name follows.
 func TestAccWebhookStep_moveToAnotherWebhook(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "reads the stored step row")
+	b := newBackend(t)
 	cfg := func(target string) string {
-		return providerBlock(e) + fmt.Sprintf(`
+		return b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook" "a" {
-  name        = "hook-a"
+  name        = %[2]q
   url         = "https://fn.example.net/a"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
 resource "dataverse_webhook" "b" {
-  name        = "hook-b"
+  name        = %[3]q
   url         = "https://fn.example.net/b"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
 resource "dataverse_webhook_step" "test" {
-  webhook_id = dataverse_webhook.%s.id
+  webhook_id = dataverse_webhook.%[1]s.id
   message    = "Update"
   table      = "account"
 }
-`, target)
+`, target, b.name("hook-a"), b.name("hook-b"))
 	}
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
-			{Config: cfg("a"), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), resource.TestCheckResourceAttr(stepAddr, "name", "hook-a: Update of account"))},
+			{Config: cfg("a"), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), resource.TestCheckResourceAttr(stepAddr, "name", b.name("hook-a")+": Update of account"))},
 			{
 				Config: cfg("b"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -456,13 +454,14 @@ resource "dataverse_webhook_step" "test" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameStepID(&id),
 					resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.b", "id"),
-					resource.TestCheckResourceAttr(stepAddr, "name", "hook-b: Update of account"),
+					resource.TestCheckResourceAttr(stepAddr, "name", b.name("hook-b")+": Update of account"),
 					func(s *terraform.State) error {
-						row, _ := e.Row("sdkmessageprocessingsteps", id)
-						if fmt.Sprint(row["_eventhandler_value"]) != attrOf(s, "dataverse_webhook.b", "id") {
-							return fmt.Errorf("the step's event handler is %v, want webhook b", row["_eventhandler_value"])
-						}
-						return nil
+						return stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+							if !strings.EqualFold(step.EventHandlerID, attrOf(s, "dataverse_webhook.b", "id")) {
+								return fmt.Errorf("the step's event handler is %s, want webhook b", step.EventHandlerID)
+							}
+							return nil
+						})(s)
 					},
 				),
 			},
