@@ -170,16 +170,28 @@ func stored[T any](read func(context.Context, string) (T, error), address string
 }
 
 // providerBlock configures the provider for an emulator explicitly, without environment variables.
-func providerBlock(e *emulator.Emulator) string {
+func providerBlock(e *emulator.Emulator) string { return providerBlockWithSecret(e, e.ClientSecret()) }
+
+// providerBlockWithSecret is providerBlock signing in with secret; "" leaves client_secret to
+// the environment.
+func providerBlockWithSecret(e *emulator.Emulator, secret string) string {
+	return providerConfig(e.URL(), e.TenantID(), e.ClientID(), secret, e.AuthorityHost())
+}
+
+// providerConfig is the provider block for an environment and its token service.
+func providerConfig(environmentURL, tenantID, clientID, secret, authorityHost string) string {
+	secretLine := ""
+	if secret != "" {
+		secretLine = fmt.Sprintf("  client_secret   = %q\n", secret)
+	}
 	return fmt.Sprintf(`
 provider "dataverse" {
   environment_url = %q
   tenant_id       = %q
   client_id       = %q
-  client_secret   = %q
-  authority_host  = %q
+%s  authority_host  = %q
 }
-`, e.URL(), e.TenantID(), e.ClientID(), e.ClientSecret(), e.AuthorityHost())
+`, environmentURL, tenantID, clientID, secretLine, authorityHost)
 }
 
 // checkNoRowsLeft is a CheckDestroy that fails when the emulator still holds any webhook,

@@ -167,7 +167,7 @@ func TestBuiltProvider_writeOnlySecretsLeaveNoTrace(t *testing.T) {
 			logFile := filepath.Join(t.TempDir(), "terraform.log")
 			ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile,
 				"DATAVERSE_CLIENT_SECRET="+e.ClientSecret(), "TF_VAR_secret="+tc.sentinel)
-			cfg := requiredProviders + strings.Replace(providerBlock(e), fmt.Sprintf("client_secret   = %q\n", e.ClientSecret()), "", 1) + fmt.Sprintf(`
+			cfg := requiredProviders + providerBlockWithSecret(e, "") + fmt.Sprintf(`
 variable "secret" {
   type      = string
   sensitive = true

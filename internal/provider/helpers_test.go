@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
@@ -63,6 +64,22 @@ func attrOf(s *terraform.State, address, key string) string {
 		return ""
 	}
 	return rs.Primary.Attributes[key]
+}
+
+// sameID records the id of the resource at address on first use and fails when a later step
+// replaced the resource.
+func sameID(address string, id *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		got := attrOf(s, address, "id")
+		if *id == "" {
+			*id = got
+			return nil
+		}
+		if got != *id {
+			return fmt.Errorf("%s: id changed from %s to %s: an in-place update replaced it", address, *id, got)
+		}
+		return nil
+	}
 }
 
 // stateHasNo fails when any attribute of any resource contains one of the strings.

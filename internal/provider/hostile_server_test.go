@@ -54,14 +54,7 @@ func startHostileEnvironment(t *testing.T, webAPI http.HandlerFunc) *hostileEnvi
 }
 
 func (h *hostileEnvironment) providerBlock() string {
-	return fmt.Sprintf(`
-provider "dataverse" {
-  environment_url = %q
-  tenant_id       = %q
-  client_id       = %q
-  authority_host  = %q
-}
-`, h.url, h.tenantID, h.clientID, h.url)
+	return providerConfig(h.url, h.tenantID, h.clientID, "", h.url)
 }
 
 // runFailing runs a command that must fail and returns what it printed and the trace log.

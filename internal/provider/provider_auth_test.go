@@ -72,23 +72,8 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 	t.Parallel()
 	e := needsEmulator(t, "signs in with credentials it issued")
 	cases := map[string]struct{ block, want string }{
-		"secret missing": {fmt.Sprintf(`
-provider "dataverse" {
-  environment_url = %q
-  tenant_id       = %q
-  client_id       = %q
-  authority_host  = %q
-}
-`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()), `(?s)client_secret`},
-		"wrong secret": {fmt.Sprintf(`
-provider "dataverse" {
-  environment_url = %q
-  tenant_id       = %q
-  client_id       = %q
-  client_secret   = "not-the-secret"
-  authority_host  = %q
-}
-`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()), `(?s)(invalid_client|AADSTS7000215)`},
+		"secret missing": {providerBlockWithSecret(e, ""), `(?s)client_secret`},
+		"wrong secret":   {providerBlockWithSecret(e, "not-the-secret"), `(?s)(invalid_client|AADSTS7000215)`},
 		// Terraform quotes the source line of the attribute an error is on.
 		"certificate given twice, shown on the attribute": {`
 provider "dataverse" {

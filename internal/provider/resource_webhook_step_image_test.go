@@ -35,16 +35,7 @@ const (
 
 // imageConfig is a webhook, a step on it named "test" (stepBody sets message, table, …) and
 // whatever else the test adds.
-func imageConfig(b backend, stepBody, rest string) string {
-	return b.providerBlock() + `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("orders-sync") + `"
-  url         = "https://fn.example.net/api/orders"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
-` + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", stepBody) + rest
-}
+func imageConfig(b backend, stepBody, rest string) string { return stepConfig(b, stepBody) + rest }
 
 const accountUpdated = `
   message = "Update"
@@ -56,20 +47,7 @@ func imageResource(body string) string {
 	return fmt.Sprintf("resource \"dataverse_webhook_step_image\" \"test\" {\n  step_id = dataverse_webhook_step.test.id\n%s\n}\n", body)
 }
 
-// sameImageID records the image id on first use and fails when a later step replaced it.
-func sameImageID(id *string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		got := attrOf(s, imageAddr, "id")
-		if *id == "" {
-			*id = got
-			return nil
-		}
-		if got != *id {
-			return fmt.Errorf("image id changed from %s to %s: an in-place update replaced the image", *id, got)
-		}
-		return nil
-	}
-}
+func sameImageID(id *string) resource.TestCheckFunc { return sameID(imageAddr, id) }
 
 // wantImage compares the columns a test cares about; attributes as a sorted list.
 func wantImage(imageType int, alias, name, attributes, property string) func(*dataverse.StepImage) error {

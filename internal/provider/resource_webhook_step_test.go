@@ -33,19 +33,7 @@ resource "dataverse_webhook" "hook" {
 ` + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
 }
 
-func sameStepID(id *string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		got := attrOf(s, stepAddr, "id")
-		if *id == "" {
-			*id = got
-			return nil
-		}
-		if got != *id {
-			return fmt.Errorf("step id changed from %s to %s: an in-place update replaced the step", *id, got)
-		}
-		return nil
-	}
-}
+func sameStepID(id *string) resource.TestCheckFunc { return sameID(stepAddr, id) }
 
 func TestAccWebhookStep_lifecycle(t *testing.T) {
 	t.Parallel()

@@ -109,7 +109,7 @@ func TestSecrets_importAndRefreshLeaveNoTrace(t *testing.T) {
 			// plan file.
 			ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile,
 				"DATAVERSE_CLIENT_SECRET="+e.ClientSecret(), "TF_VAR_webhook_secret="+tc.sentinel)
-			provider := strings.Replace(providerBlock(e), fmt.Sprintf("client_secret   = %q\n", e.ClientSecret()), "", 1)
+			provider := providerBlockWithSecret(e, "")
 			webhook := fmt.Sprintf(`
 variable "webhook_secret" {
   type      = string

@@ -100,15 +100,7 @@ resource "dataverse_webhook_step" "s%d" {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
-provider "dataverse" {
-  environment_url = %q
-  tenant_id       = %q
-  client_id       = %q
-  client_secret   = "not-the-secret"
-  authority_host  = %q
-}
-`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()) + steps.String(),
+			Config:      providerBlockWithSecret(e, "not-the-secret") + steps.String(),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)Could not sign in to Microsoft Entra ID.*AADSTS7000215.*client_secret`),
 		}},
