@@ -169,6 +169,22 @@ func stored[T any](read func(context.Context, string) (T, error), address string
 	}
 }
 
+// stepsOnWebhook checks how many steps Dataverse holds on the webhook at address.
+func stepsOnWebhook(b backend, address string, want int) func(*terraform.State) error {
+	return func(s *terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		steps, err := b.client().ListWebhookSteps(ctx, attrOf(s, address, "id"))
+		if err != nil {
+			return fmt.Errorf("listing the steps of %s: %w", address, err)
+		}
+		if len(steps) != want {
+			return fmt.Errorf("%d steps on %s in Dataverse, want %d", len(steps), address, want)
+		}
+		return nil
+	}
+}
+
 // providerBlock configures the provider for an emulator explicitly, without environment variables.
 func providerBlock(e *emulator.Emulator) string { return providerBlockWithSecret(e, e.ClientSecret()) }
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
@@ -452,18 +451,7 @@ resource "dataverse_webhook_step" "second" {
 			},
 			{
 				Config: b.providerBlock() + hook + second,
-				Check: func(s *terraform.State) error {
-					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-					defer cancel()
-					steps, err := b.client().ListWebhookSteps(ctx, attrOf(s, "dataverse_webhook.hook", "id"))
-					if err != nil {
-						return err
-					}
-					if len(steps) != 2 {
-						return fmt.Errorf("%d steps in Dataverse, want 2", len(steps))
-					}
-					return nil
-				},
+				Check:  stepsOnWebhook(b, "dataverse_webhook.hook", 2),
 			},
 			{
 				// A third step that fires on another message but takes the second one's name.

@@ -46,12 +46,11 @@ resource "dataverse_webhook_step_image" "twin" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the stored rows after a failed apply")
-			b := emulatorBackend(e)
+			b := newBackend(t)
 			config := imageConfig(b, tc.step, imageResource(tc.image+"\n  alias = \"row\""))
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
-				CheckDestroy:             checkNoRowsLeft(e),
+				CheckDestroy:             b.checkDestroyed(),
 				Steps: []resource.TestStep{
 					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
 					{
@@ -60,13 +59,13 @@ resource "dataverse_webhook_step_image" "twin" {
 						ExpectNonEmptyPlan: true, // the image is tainted: the next apply tries it again
 						Check: resource.ComposeTestCheckFunc(
 							resource.TestCheckResourceAttrSet("dataverse_webhook_step.test", "id"),
-							rowsIn(e, "sdkmessageprocessingsteps", 1),
+							stepsOnWebhook(b, "dataverse_webhook.hook", 1),
 						),
 					},
 					// The next apply refuses the image again.
 					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
 					// plan -destroy with refresh, then apply, as terraform destroy does.
-					{Config: config, Destroy: true, Check: rowsIn(e, "serviceendpoints", 0)},
+					{Config: config, Destroy: true, Check: b.checkDestroyed()},
 				},
 			})
 		})

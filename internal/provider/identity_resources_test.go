@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -31,7 +32,10 @@ func identityID(t *testing.T, d *tfprotov6.ResourceIdentityData) string {
 
 func TestIdentitySchemas(t *testing.T) {
 	t.Parallel()
-	s := protocolProvider(t, needsEmulator(t, "serves the provider at the protocol level"))
+	s, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := s.GetResourceIdentitySchemas(context.Background(), &tfprotov6.GetResourceIdentitySchemasRequest{})
 	if err != nil {
 		t.Fatal(err)
