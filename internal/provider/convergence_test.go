@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -399,75 +398,6 @@ func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 	if again := rowsOfPrefix(e, "lost"); !slices.Equal(again.webhooks, before.webhooks) || len(again.duplicates) > 0 {
 		t.Errorf("webhooks %v (duplicates %v), want %v", again.webhooks, again.duplicates, before.webhooks)
 	}
-}
-
-// Two steps of one webhook that fire on the same message, table, stage, mode and filtering
-// columns would deliver every event twice: the second is refused (at plan when the webhook's id is known), and nothing of it is
-// left in Dataverse. Steps that differ in filtering columns only are two steps. A name given in
-// the configuration is unique among the steps of the webhook.
-func TestAccWebhookStep_identicalTriggerRefused(t *testing.T) {
-	t.Parallel()
-	b := newBackend(t)
-	hook := `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("twice-fired") + `"
-  url         = "https://fn.example.net/twice"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
-resource "dataverse_webhook_step" "first" {
-  webhook_id           = dataverse_webhook.hook.id
-  message              = "Update"
-  table                = "account"
-  filtering_attributes = ["name", "telephone1"]
-}
-`
-	second := `
-resource "dataverse_webhook_step" "second" {
-  webhook_id           = dataverse_webhook.hook.id
-  message              = "Update"
-  table                = "account"
-  name                 = "another name"
-  filtering_attributes = ["telephone1"]
-  depends_on           = [dataverse_webhook_step.first]
-}
-`
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: b.providerBlock() + hook + `
-resource "dataverse_webhook_step" "second" {
-  webhook_id           = dataverse_webhook.hook.id
-  message              = "Update"
-  table                = "account"
-  name                 = "another name"
-  filtering_attributes = ["telephone1", "NAME"]
-  depends_on           = [dataverse_webhook_step.first]
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)(Another step fires|Two steps fire) identically.*deliver every event twice`),
-			},
-			{
-				Config: b.providerBlock() + hook + second,
-				Check:  stepsOnWebhook(b, "dataverse_webhook.hook", 2),
-			},
-			{
-				// A third step that fires on another message but takes the second one's name.
-				Config: b.providerBlock() + hook + second + `
-resource "dataverse_webhook_step" "third" {
-  webhook_id = dataverse_webhook.hook.id
-  message    = "Create"
-  table      = "account"
-  name       = "Another Name"
-  depends_on = [dataverse_webhook_step.second]
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)Step name already in use.*terraform import`),
-			},
-		},
-	})
 }
 
 // Every create is committed and its answer dropped, and the provider may make one attempt only:
