@@ -324,13 +324,13 @@ check "webhook_healthy" {
 	if err := ws.WriteFile("main.tf", cfg); err != nil {
 		t.Fatal(err)
 	}
-	run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
-	res := run(t, ws, "plan", "-input=false", "-no-color")
+	mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	res := mustRun(t, ws, "plan", "-input=false", "-no-color")
 	if strings.Contains(res.Stdout+res.Stderr, "Check block assertion failed") {
 		t.Fatalf("a healthy webhook warned:\n%s", res.Stdout)
 	}
 	fireAccountUpdates(t, e, 2)
-	res = run(t, ws, "plan", "-input=false", "-no-color")
+	res = mustRun(t, ws, "plan", "-input=false", "-no-color")
 	out := res.Stdout + res.Stderr
 	// The webhook's name comes from the data source, not from the check block. Terraform wraps
 	// long messages, so compare with the white space collapsed.
@@ -339,7 +339,7 @@ check "webhook_healthy" {
 		!strings.Contains(out, ": account ") || !strings.Contains(out, "HTTP 500, 0x80050201, correlation id ") {
 		t.Fatalf("no warning for a failing webhook:\n%s", out)
 	}
-	run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }
 
 func TestAccDataSources_invalidArguments(t *testing.T) {

@@ -1,12 +1,19 @@
 package provider
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/go-version"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -105,4 +112,162 @@ func requireTerraformCLI(t *testing.T) {
 	if _, err := exec.LookPath(tfcli.TerraformPath()); err != nil {
 		t.Skipf("runs the Terraform CLI, and %q is not found: run make terraform-check, or set TF_ACC_TERRAFORM_PATH", tfcli.TerraformPath())
 	}
+}
+
+var (
+	buildOnce   sync.Once
+	providerDir string
+	buildErr    error
+)
+
+func builtProvider(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		wd, err := os.Getwd()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		mod, err := tfcli.ModuleDir(wd)
+		if err != nil {
+			buildErr = err
+			return
+		}
+		// One build serves every test of the process, so it outlives any one test's TempDir.
+		dir, err := os.MkdirTemp("", "dataverse-provider-bin-") //nolint:usetesting // shared by all tests
+		if err != nil {
+			buildErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		providerDir, buildErr = tfcli.BuildProvider(ctx, mod, dir)
+	})
+	if buildErr != nil {
+		t.Fatalf("building the provider: %v", buildErr)
+	}
+	return providerDir
+}
+
+// requiredProviders names the provider's source; the CLI tests need it, the in-process ones do not.
+const requiredProviders = `
+terraform {
+  required_providers {
+    dataverse = {
+      source = "dataverse-terraform/dataverse"
+    }
+  }
+}
+`
+
+func newWorkspace(t *testing.T) *tfcli.Workspace {
+	t.Helper()
+	ws, err := tfcli.NewWorkspace(t.TempDir(), builtProvider(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	return ws
+}
+
+// stateIDs reads the ids of the resources of a type from `terraform show -json`.
+func stateIDs(t *testing.T, ws *tfcli.Workspace, resourceType string) []string {
+	t.Helper()
+	res := mustRun(t, ws, "show", "-json")
+	var doc struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Type   string         `json:"type"`
+					Values map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil {
+		t.Fatalf("terraform show -json: %v", err)
+	}
+	var ids []string
+	for _, r := range doc.Values.RootModule.Resources {
+		if r.Type == resourceType {
+			ids = append(ids, strings.ToLower(fmt.Sprint(r.Values["id"])))
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// mustRun runs a Terraform command and fails the test with its diagnostics when it fails.
+// (run shows only the last lines of the output, where the diagnostics of a large apply are lost.)
+func mustRun(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	res, err := ws.Run(ctx, args...)
+	if err != nil {
+		t.Fatalf("terraform %s: exit %d\n%s\n%s", strings.Join(args, " "), res.ExitCode, tail(res.Stderr, 60), tail(res.Stdout, 10))
+	}
+	return res
+}
+
+func applyArgs(extra ...string) []string {
+	return append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, extra...)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// oneLine joins Terraform's wrapped diagnostic text so that a message can be searched whole.
+func oneLine(s string) string {
+	s = strings.NewReplacer("│", " ", "\n", " ").Replace(s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+var (
+	terraformVersionOnce sync.Once
+	terraformVersion     *version.Version
+	terraformVersionErr  error
+)
+
+// requireTerraform skips a test when the Terraform the tests run (TF_ACC_TERRAFORM_PATH, or the
+// one on the PATH) is older than min; make test-terraform-next runs them with 1.14.
+func requireTerraform(t *testing.T, minimum string) {
+	t.Helper()
+	requireTerraformCLI(t)
+	terraformVersionOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, tfcli.TerraformPath(), "version", "-json").Output()
+		if err != nil {
+			terraformVersionErr = err
+			return
+		}
+		var v struct {
+			Version string `json:"terraform_version"`
+		}
+		if terraformVersionErr = json.Unmarshal(out, &v); terraformVersionErr == nil {
+			terraformVersion, terraformVersionErr = version.NewVersion(v.Version)
+		}
+	})
+	if terraformVersionErr != nil {
+		t.Fatalf("reading the Terraform version: %v", terraformVersionErr)
+	}
+	if terraformVersion.Core().LessThan(version.Must(version.NewVersion(minimum))) {
+		t.Skipf("needs Terraform %s or newer, found %s: run make test-terraform-next", minimum, terraformVersion)
+	}
+}
+
+// requireHashiCorpTerraform is requireTerraform for what only Terraform has (terraform query,
+// actions): OpenTofu, chosen by TF_ACC_PROVIDER_HOST, numbers its versions alike.
+func requireHashiCorpTerraform(t *testing.T, minimum string) {
+	t.Helper()
+	if os.Getenv("TF_ACC_PROVIDER_HOST") == "registry.opentofu.org" {
+		t.Skip("OpenTofu has no terraform query or actions")
+	}
+	requireTerraform(t, minimum)
 }

@@ -102,7 +102,7 @@ func TestBuiltProvider_pipelineFailedJobsCheck(t *testing.T) {
 		ws.Env = append(ws.Env, k+"="+v)
 	}
 	ws.Env = append(ws.Env, "TF_VAR_orders_url="+rcv.URL+"/orders", "TF_VAR_function_key=k")
-	run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
 
 	check := func(env ...string) (string, int) {
 		t.Helper()
@@ -134,5 +134,5 @@ func TestBuiltProvider_pipelineFailedJobsCheck(t *testing.T) {
 	if out, code := check("TF_BUILD=True"); code != 1 || !strings.HasPrefix(out, "##vso[task.logissue type=error]orders-sync: ") {
 		t.Fatalf("on Azure DevOps: exit %d, want 1 with a logging command:\n%s", code, out)
 	}
-	run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }

@@ -3,7 +3,6 @@ package provider
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -112,33 +111,6 @@ func writeFleet(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, f fleet
 	}
 }
 
-// stateIDs reads the ids of the resources of a type from `terraform show -json`.
-func stateIDs(t *testing.T, ws *tfcli.Workspace, resourceType string) []string {
-	t.Helper()
-	res := mustRun(t, ws, "show", "-json")
-	var doc struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Type   string         `json:"type"`
-					Values map[string]any `json:"values"`
-				} `json:"resources"`
-			} `json:"root_module"`
-		} `json:"values"`
-	}
-	if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil {
-		t.Fatalf("terraform show -json: %v", err)
-	}
-	var ids []string
-	for _, r := range doc.Values.RootModule.Resources {
-		if r.Type == resourceType {
-			ids = append(ids, strings.ToLower(fmt.Sprint(r.Values["id"])))
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 func emulatorIDs(e *emulator.Emulator, set, key string) []string {
 	var ids []string
 	for _, row := range e.Rows(set) {
@@ -184,23 +156,6 @@ func missingFrom(list, have []string) []string {
 		}
 	}
 	return out
-}
-
-// mustRun runs a Terraform command and fails the test with its diagnostics when it fails.
-// (run shows only the last lines of the output, where the diagnostics of a large apply are lost.)
-func mustRun(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	res, err := ws.Run(ctx, args...)
-	if err != nil {
-		t.Fatalf("terraform %s: exit %d\n%s\n%s", strings.Join(args, " "), res.ExitCode, tail(res.Stderr, 60), tail(res.Stdout, 10))
-	}
-	return res
-}
-
-func applyArgs(extra ...string) []string {
-	return append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, extra...)
 }
 
 // A no-change plan reads every webhook and step. Read one by one that is W+S requests; from the
@@ -561,18 +516,4 @@ func TestScale_interruptedApplyConvergesWithoutDuplicates(t *testing.T) {
 	if err := checkNoRowsLeft(e)(nil); err != nil {
 		t.Error(err)
 	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// oneLine joins Terraform's wrapped diagnostic text so that a message can be searched whole.
-func oneLine(s string) string {
-	s = strings.NewReplacer("│", " ", "\n", " ").Replace(s)
-	return strings.Join(strings.Fields(s), " ")
 }

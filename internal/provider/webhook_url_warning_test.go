@@ -26,15 +26,15 @@ resource "dataverse_webhook" "hook" {
 		t.Fatal(err)
 	}
 	const warning = "Dataverse will not deliver to this port"
-	res := run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	res := mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
 	if n := strings.Count(res.Stdout+res.Stderr, warning); n != 1 {
 		t.Errorf("apply showed the port warning %d times, want once:\n%s", n, res.Stdout+res.Stderr)
 	}
-	res = run(t, ws, "plan", "-input=false", "-no-color")
+	res = mustRun(t, ws, "plan", "-input=false", "-no-color")
 	if n := strings.Count(res.Stdout+res.Stderr, warning); n != 0 {
 		t.Errorf("a plan without changes showed the port warning %d times, want none", n)
 	}
-	run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }
 
 // Secrets that a configuration would put where they do not belong get one warning per cause at
