@@ -3,11 +3,9 @@ package provider
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -79,42 +77,11 @@ resource "dataverse_webhook" "orders" {
 // the configuration is the configuration's, and Terraform itself shows it in plan JSON.
 func TestBuiltProvider_writeOnlySecretsLeaveNoTrace(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		authType dataverse.AuthType
-		attr     string
-		key      string
-		sentinel string
-	}{
-		{dataverse.AuthTypeWebhookKey, `auth_key_wo = var.secret`, "", "wk-S3nt&nel<one>"},
-		{dataverse.AuthTypeHTTPHeader, `auth_headers_wo = { "x-api-key" = var.secret }`, "x-api-key", "hh-S3nt&nel<two>"},
-		{dataverse.AuthTypeHTTPQueryString, `auth_query_parameters_wo = { "token" = var.secret }`, "token", "qs-S3nt&nel<three>"},
-	}
-	for _, tc := range cases {
+	for _, tc := range secretCases("wk-S3nt&nel<one>", "hh-S3nt&nel<two>", "qs-S3nt&nel<three>") {
 		t.Run(tc.authType.String(), func(t *testing.T) {
 			t.Parallel()
 			e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
-			ws := newWorkspace(t)
-			logFile := filepath.Join(t.TempDir(), "terraform.log")
-			ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile,
-				"DATAVERSE_CLIENT_SECRET="+e.ClientSecret(), "TF_VAR_secret="+tc.sentinel)
-			cfg := requiredProviders + providerBlockWithSecret(e, "") + fmt.Sprintf(`
-variable "secret" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-
-resource "dataverse_webhook" "hook" {
-  name      = "secret-%[1]s"
-  url       = "https://fn.example.net/api/secret"
-  auth_type = "%[1]s"
-  %[2]s
-  auth_wo_version = 1
-}
-`, tc.authType, tc.attr)
-			if err := ws.WriteFile("main.tf", cfg); err != nil {
-				t.Fatal(err)
-			}
+			ws, logFile, cfg := secretWorkspace(t, e, tc, "secret")
 			var output strings.Builder
 			collect := func(r tfcli.Result) { output.WriteString(r.Stdout + r.Stderr) }
 
