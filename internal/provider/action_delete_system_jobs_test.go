@@ -138,7 +138,7 @@ func statusSet(statuses ...string) tftypes.Value {
 
 func TestAction_deleteSystemJobs(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds system jobs and counts the requests")
 	step, other := jobsEstate(t, e, []string{"ok 1", "fail 2", "ok 3", "fail 4", "ok 5", "fail 6"})
 	const failed, succeeded = 31, 30
 	if got := jobsOf(e, step); got[failed] != 3 || got[succeeded] != 3 {
@@ -231,7 +231,7 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 // throttled; each waits as Retry-After says and the clean-up still deletes every job.
 func TestAction_deleteSystemJobsWhenThrottled(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t, func(o *emulator.Options) { o.MaxConcurrent = 1; o.Latency = 50 * time.Millisecond })
+	e := needsEmulator(t, "slows and limits requests, and seeds system jobs", func(o *emulator.Options) { o.MaxConcurrent = 1; o.Latency = 50 * time.Millisecond })
 	step, _ := jobsEstate(t, e, []string{"fail 1", "fail 2", "fail 3", "fail 4", "fail 5", "fail 6"})
 	s := protocolProvider(t, e)
 	_, diags := invokeAction(t, s, map[string]tftypes.Value{
@@ -250,7 +250,7 @@ func TestAction_deleteSystemJobsWhenThrottled(t *testing.T) {
 func TestAction_deleteSystemJobsThroughTheCLI(t *testing.T) {
 	requireHashiCorpTerraform(t, "1.14.0")
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds system jobs")
 	step, other := jobsEstate(t, e, []string{"fail 1", "ok 2", "fail 3"})
 	ws := newWorkspace(t)
 	if err := ws.WriteFile("main.tf", requiredProviders+providerBlock(e)+fmt.Sprintf(`

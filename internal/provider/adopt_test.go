@@ -5,62 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/hashicorp/go-version"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
-
-var (
-	terraformVersionOnce sync.Once
-	terraformVersion     *version.Version
-	terraformVersionErr  error
-)
-
-// requireTerraform skips a test when the Terraform the tests run (TF_ACC_TERRAFORM_PATH, or the
-// one on the PATH) is older than min; make test-terraform-next runs them with 1.14.
-func requireTerraform(t *testing.T, minimum string) {
-	t.Helper()
-	requireTerraformCLI(t)
-	terraformVersionOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, tfcli.TerraformPath(), "version", "-json").Output()
-		if err != nil {
-			terraformVersionErr = err
-			return
-		}
-		var v struct {
-			Version string `json:"terraform_version"`
-		}
-		if terraformVersionErr = json.Unmarshal(out, &v); terraformVersionErr == nil {
-			terraformVersion, terraformVersionErr = version.NewVersion(v.Version)
-		}
-	})
-	if terraformVersionErr != nil {
-		t.Fatalf("reading the Terraform version: %v", terraformVersionErr)
-	}
-	if terraformVersion.Core().LessThan(version.Must(version.NewVersion(minimum))) {
-		t.Skipf("needs Terraform %s or newer, found %s: run make test-terraform-next", minimum, terraformVersion)
-	}
-}
-
-// requireHashiCorpTerraform is requireTerraform for what only Terraform has (terraform query,
-// actions): OpenTofu, chosen by TF_ACC_PROVIDER_HOST, numbers its versions alike.
-func requireHashiCorpTerraform(t *testing.T, minimum string) {
-	t.Helper()
-	if os.Getenv("TF_ACC_PROVIDER_HOST") == "registry.opentofu.org" {
-		t.Skip("OpenTofu has no terraform query or actions")
-	}
-	requireTerraform(t, minimum)
-}
 
 // adoptWorkspace is a workspace configured for e with the guide's query file.
 func adoptWorkspace(t *testing.T, provider string) *tfcli.Workspace {
@@ -85,7 +36,7 @@ func adoptWorkspace(t *testing.T, provider string) *tfcli.Workspace {
 func TestAdopt_queryGeneratesConfiguration(t *testing.T) {
 	requireHashiCorpTerraform(t, "1.14.0")
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
 	est := seedHandBuiltEstate(t, e)
 	ws := adoptWorkspace(t, providerBlock(e))
 
@@ -188,7 +139,7 @@ func generatedBlock(t *testing.T, generated, id string) string {
 func TestAdopt_importedWebhookNeedsNoSecretUntilSent(t *testing.T) {
 	requireTerraform(t, "1.11.0")
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
 	est := seedHandBuiltEstate(t, e)
 	ws := newWorkspace(t)
 	webhook := func(extra string) string {
@@ -237,7 +188,7 @@ resource "dataverse_webhook" "orders" {
 func TestAdopt_finderAndImportBlocks(t *testing.T) {
 	requireTerraform(t, "1.11.0")
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds a hand-built estate")
 	est := seedHandBuiltEstate(t, e)
 	finder, err := os.ReadFile(filepath.Join("..", "..", "examples", "guides", "migrating", "find", "main.tf"))
 	if err != nil {

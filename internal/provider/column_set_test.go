@@ -130,13 +130,14 @@ func TestSameColumns(t *testing.T) {
 // that one column: Dataverse compares column names without case.
 func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "changes a stored row behind Terraform")
+	b := emulatorBackend(e)
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
-			{Config: stepConfig(e, `
+			{Config: stepConfig(b, `
   message              = "Update"
   table                = "account"
   filtering_attributes = ["telephone1"]
@@ -151,7 +152,7 @@ func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
 				ExpectNonEmptyPlan: true, // the configuration still says telephone1
 			},
 			{
-				Config: stepConfig(e, `
+				Config: stepConfig(b, `
   message              = "Update"
   table                = "account"
   filtering_attributes = ["name"]

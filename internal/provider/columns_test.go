@@ -39,11 +39,12 @@ resource "dataverse_webhook_step" "other" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "counts the requests")
+			b := emulatorBackend(e)
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				Steps: []resource.TestStep{{
-					Config:      imageConfig(e, tc.step, tc.rest),
+					Config:      imageConfig(b, tc.step, tc.rest),
 					PlanOnly:    true,
 					ExpectError: regexp.MustCompile(tc.want),
 				}},
@@ -58,7 +59,7 @@ resource "dataverse_webhook_step" "other" {
 // An image of a step managed elsewhere is checked against the step's table too.
 func TestAccWebhookStepImage_unknownColumnRefusedAtPlan(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds a step")
 	_, stepID := seededStep(t, e, "Update", 40, 1)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),

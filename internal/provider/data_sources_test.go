@@ -20,23 +20,23 @@ import (
 
 func TestAccDataSourceWebhooks(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	hooks := providerBlock(e)
+	b := newBackend(t)
+	hooks := b.providerBlock()
 	for _, n := range []string{"ds-a-1", "ds-a-2", "ds-b-1"} {
 		hooks += fmt.Sprintf(`
 resource "dataverse_webhook" %[1]q {
-  name        = %[1]q
+  name        = %[2]q
   url         = "https://fn.example.net/%[1]s"
   description = "hook %[1]s"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
-`, n)
+`, n, b.name(n))
 	}
 	deps := `depends_on = [dataverse_webhook.ds-a-1, dataverse_webhook.ds-a-2, dataverse_webhook.ds-b-1]`
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: hooks},
 			{
@@ -45,19 +45,22 @@ data "dataverse_webhooks" "all" {
   %[1]s
 }
 data "dataverse_webhooks" "prefix" {
-  name_prefix = "ds-a-"
+  name_prefix = %[2]q
   %[1]s
 }
 data "dataverse_webhooks" "exact" {
-  name = "ds-b-1"
+  name = %[3]q
   %[1]s
 }
-`, deps),
+`, deps, b.name("ds-a-"), b.name("ds-b-1")),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.all", "webhooks.#", "3"),
+					// Unfiltered, the list holds these three and whatever else the environment has.
+					resource.TestCheckTypeSetElemAttrPair("data.dataverse_webhooks.all", "webhooks.*.id", "dataverse_webhook.ds-a-1", "id"),
+					resource.TestCheckTypeSetElemAttrPair("data.dataverse_webhooks.all", "webhooks.*.id", "dataverse_webhook.ds-a-2", "id"),
+					resource.TestCheckTypeSetElemAttrPair("data.dataverse_webhooks.all", "webhooks.*.id", "dataverse_webhook.ds-b-1", "id"),
 					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.#", "2"),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.0.name", "ds-a-1"),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.1.name", "ds-a-2"),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.0.name", b.name("ds-a-1")),
+					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.1.name", b.name("ds-a-2")),
 					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.#", "1"),
 					resource.TestCheckResourceAttrPair("data.dataverse_webhooks.exact", "webhooks.0.id", "dataverse_webhook.ds-b-1", "id"),
 					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.url", "https://fn.example.net/ds-b-1"),
@@ -74,10 +77,10 @@ data "dataverse_webhooks" "exact" {
 
 func TestAccDataSourceWebhookSteps(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	cfg := providerBlock(e) + `
+	b := newBackend(t)
+	cfg := b.providerBlock() + `
 resource "dataverse_webhook" "hook" {
-  name        = "steps-listed"
+  name        = "` + b.name("steps-listed") + `"
   url         = "https://fn.example.net/steps"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -95,7 +98,7 @@ resource "dataverse_webhook_step" "update_early" {
   table      = "account"
   rank       = 1
   enabled    = false
-  name       = "steps-listed: Update of account, disabled"
+  name       = "` + b.name("steps-listed") + `: Update of account, disabled"
 }
 resource "dataverse_webhook_step" "create" {
   webhook_id  = dataverse_webhook.hook.id
@@ -111,17 +114,23 @@ data "dataverse_webhook_steps" "all" {
   webhook_id = dataverse_webhook.hook.id
   depends_on = [dataverse_webhook_step.update_late, dataverse_webhook_step.update_early, dataverse_webhook_step.create]
 }
+data "dataverse_webhook_failed_jobs" "none_yet" {
+  webhook_id = dataverse_webhook.hook.id
+  since      = timeadd(plantimestamp(), "-1h")
+}
 `
 	ds := "data.dataverse_webhook_steps.all"
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
 				Config: cfg + list,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(ds, "steps.#", "3"),
+					// nothing fired the steps
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.none_yet", "jobs.#", "0"),
 					// ordered by message, table, stage, rank
 					resource.TestCheckResourceAttr(ds, "steps.0.message", "Create"),
 					resource.TestCheckResourceAttr(ds, "steps.0.table", "contact"),
@@ -136,7 +145,7 @@ data "dataverse_webhook_steps" "all" {
 					resource.TestCheckResourceAttrPair(ds, "steps.2.id", "dataverse_webhook_step.update_late", "id"),
 					resource.TestCheckResourceAttr(ds, "steps.2.filtering_attributes.#", "1"),
 					resource.TestCheckResourceAttr(ds, "steps.2.filtering_attributes.0", "name"),
-					resource.TestCheckResourceAttr(ds, "steps.2.name", "steps-listed: Update of account"),
+					resource.TestCheckResourceAttr(ds, "steps.2.name", b.name("steps-listed")+": Update of account"),
 					resource.TestCheckResourceAttr(ds, "steps.2.mode", "Asynchronous"),
 				),
 			},
@@ -235,7 +244,7 @@ resource "dataverse_webhook_step" "other" {
 
 func TestAccDataSourceFailedJobs(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "delivers to a failing receiver on loopback and fires updates")
 	rcv, deliveries := failingReceiver(t)
 	cfg := failedJobsConfig(e, rcv.URL)
 	queries := `
@@ -319,11 +328,11 @@ func newestFirst(address string, n int) resource.TestCheckFunc {
 	}
 }
 
-// TestE2E_checkBlockWarnsOnFailedJobs runs the documented check block: a plan warns, and does
+// TestBuiltProvider_checkBlockWarnsOnFailedJobs runs the documented check block: a plan warns, and does
 // not fail, when the webhook has failed deliveries.
-func TestE2E_checkBlockWarnsOnFailedJobs(t *testing.T) {
+func TestBuiltProvider_checkBlockWarnsOnFailedJobs(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "delivers to a failing receiver on loopback and fires updates")
 	rcv, _ := failingReceiver(t)
 	ws := newWorkspace(t)
 	cfg := requiredProviders + failedJobsConfig(e, rcv.URL) + `
@@ -346,13 +355,13 @@ check "webhook_healthy" {
 	if err := ws.WriteFile("main.tf", cfg); err != nil {
 		t.Fatal(err)
 	}
-	run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
-	res := run(t, ws, "plan", "-input=false", "-no-color")
+	mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	res := mustRun(t, ws, "plan", "-input=false", "-no-color")
 	if strings.Contains(res.Stdout+res.Stderr, "Check block assertion failed") {
 		t.Fatalf("a healthy webhook warned:\n%s", res.Stdout)
 	}
 	fireAccountUpdates(t, e, 2)
-	res = run(t, ws, "plan", "-input=false", "-no-color")
+	res = mustRun(t, ws, "plan", "-input=false", "-no-color")
 	out := res.Stdout + res.Stderr
 	// The webhook's name comes from the data source, not from the check block. Terraform wraps
 	// long messages, so compare with the white space collapsed.
@@ -361,12 +370,12 @@ check "webhook_healthy" {
 		!strings.Contains(out, ": account ") || !strings.Contains(out, "HTTP 500, 0x80050201, correlation id ") {
 		t.Fatalf("no warning for a failing webhook:\n%s", out)
 	}
-	run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }
 
 func TestAccDataSources_invalidArguments(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests")
 	cases := map[string]struct{ cfg, want string }{
 		"name and prefix": {`
 data "dataverse_webhooks" "both" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -31,7 +32,10 @@ func identityID(t *testing.T, d *tfprotov6.ResourceIdentityData) string {
 
 func TestIdentitySchemas(t *testing.T) {
 	t.Parallel()
-	s := protocolProvider(t, startEmulator(t))
+	s, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := s.GetResourceIdentitySchemas(context.Background(), &tfprotov6.GetResourceIdentitySchemasRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +59,7 @@ func TestIdentitySchemas(t *testing.T) {
 // braces names the same row.
 func TestIdentity_importByIdentity(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds a hand-built estate")
 	est := seedHandBuiltEstate(t, e)
 	s := protocolProvider(t, e)
 	ctx := context.Background()
@@ -120,7 +124,7 @@ func TestIdentity_importByIdentity(t *testing.T) {
 // import by id (or, for a webhook, by name) returns it too.
 func TestIdentity_addedToOlderStateAndImportsByID(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds a hand-built estate and deletes rows behind Terraform")
 	est := seedHandBuiltEstate(t, e)
 	s := protocolProvider(t, e)
 	ctx := context.Background()
@@ -178,7 +182,7 @@ func TestIdentity_addedToOlderStateAndImportsByID(t *testing.T) {
 func TestIdentity_importBlocksThroughTheCLI(t *testing.T) {
 	requireTerraform(t, "1.12.0")
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds a hand-built estate")
 	est := seedHandBuiltEstate(t, e)
 	ws := newWorkspace(t)
 	cfg := requiredProviders + providerBlock(e) + fmt.Sprintf(`

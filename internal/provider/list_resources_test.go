@@ -73,7 +73,7 @@ func ids(results []listed) []string {
 
 func TestList_webhooksStepsAndImages(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds a hand-built estate and counts the requests")
 	est := seedHandBuiltEstate(t, e)
 	s := protocolProvider(t, e)
 	need := func(results []listed, diags []*tfprotov6.Diagnostic) []listed {

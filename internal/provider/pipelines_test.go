@@ -14,7 +14,7 @@ import (
 )
 
 // The pipelines of the authentication guide run examples/guides/pipelines: TestExamplesValidate
-// validates its configuration, TestE2E_pipelineFailedJobsCheck applies it and runs its
+// validates its configuration, TestBuiltProvider_pipelineFailedJobsCheck applies it and runs its
 // check-failed-jobs.sh against the emulator, and TestPipelineDefinitions checks that each
 // pipeline does what the guide says it does.
 
@@ -77,15 +77,15 @@ func TestPipelineDefinitions(t *testing.T) {
 	}
 }
 
-// TestE2E_pipelineFailedJobsCheck applies the pipelines' configuration to the emulator and runs
+// TestBuiltProvider_pipelineFailedJobsCheck applies the pipelines' configuration to the emulator and runs
 // their failed-jobs step: it passes while deliveries succeed and fails the run, with an
 // annotation naming the webhook, once one fails.
-func TestE2E_pipelineFailedJobsCheck(t *testing.T) {
+func TestBuiltProvider_pipelineFailedJobsCheck(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("jq"); err != nil {
 		t.Skip("check-failed-jobs.sh needs jq, which is not on the PATH")
 	}
-	e := startEmulator(t)
+	e := needsEmulator(t, "delivers to a failing receiver on loopback and fires updates")
 	rcv, deliveries := failingReceiver(t)
 	ws := newWorkspace(t)
 	src := filepath.Join("..", "..", "examples", "guides", "pipelines")
@@ -102,7 +102,7 @@ func TestE2E_pipelineFailedJobsCheck(t *testing.T) {
 		ws.Env = append(ws.Env, k+"="+v)
 	}
 	ws.Env = append(ws.Env, "TF_VAR_orders_url="+rcv.URL+"/orders", "TF_VAR_function_key=k")
-	run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
 
 	check := func(env ...string) (string, int) {
 		t.Helper()
@@ -134,5 +134,5 @@ func TestE2E_pipelineFailedJobsCheck(t *testing.T) {
 	if out, code := check("TF_BUILD=True"); code != 1 || !strings.HasPrefix(out, "##vso[task.logissue type=error]orders-sync: ") {
 		t.Fatalf("on Azure DevOps: exit %d, want 1 with a logging command:\n%s", code, out)
 	}
-	run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }

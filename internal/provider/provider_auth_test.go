@@ -42,7 +42,7 @@ func TestAccProvider_oidc(t *testing.T) {
 	for name, settings := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "registers applications in its token service")
 			clientID := "3c1f4a2e-8d1b-4b8e-9f5a-6e2d7c9b0a11"
 			e.RegisterApplication(clientID, "unused-secret-for-this-client")
 			e.Entra().RegisterFederatedClient(clientID, e.Entra().FederatedIssuer(), entra.GitHubActionsSubject)
@@ -70,25 +70,10 @@ provider "dataverse" {
 
 func TestAccProvider_configurationErrors(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "signs in with credentials it issued")
 	cases := map[string]struct{ block, want string }{
-		"secret missing": {fmt.Sprintf(`
-provider "dataverse" {
-  environment_url = %q
-  tenant_id       = %q
-  client_id       = %q
-  authority_host  = %q
-}
-`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()), `(?s)client_secret`},
-		"wrong secret": {fmt.Sprintf(`
-provider "dataverse" {
-  environment_url = %q
-  tenant_id       = %q
-  client_id       = %q
-  client_secret   = "not-the-secret"
-  authority_host  = %q
-}
-`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()), `(?s)(invalid_client|AADSTS7000215)`},
+		"secret missing": {providerBlockWithSecret(e, ""), `(?s)client_secret`},
+		"wrong secret":   {providerBlockWithSecret(e, "not-the-secret"), `(?s)(invalid_client|AADSTS7000215)`},
 		// Terraform quotes the source line of the attribute an error is on.
 		"certificate given twice, shown on the attribute": {`
 provider "dataverse" {

@@ -3,12 +3,13 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
@@ -33,16 +35,7 @@ const (
 
 // imageConfig is a webhook, a step on it named "test" (stepBody sets message, table, …) and
 // whatever else the test adds.
-func imageConfig(e *emulator.Emulator, stepBody, rest string) string {
-	return providerBlock(e) + `
-resource "dataverse_webhook" "hook" {
-  name        = "orders-sync"
-  url         = "https://fn.example.net/api/orders"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
-` + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", stepBody) + rest
-}
+func imageConfig(b backend, stepBody, rest string) string { return stepConfig(b, stepBody) + rest }
 
 const accountUpdated = `
   message = "Update"
@@ -54,37 +47,13 @@ func imageResource(body string) string {
 	return fmt.Sprintf("resource \"dataverse_webhook_step_image\" \"test\" {\n  step_id = dataverse_webhook_step.test.id\n%s\n}\n", body)
 }
 
-// sameImageID records the image id on first use and fails when a later step replaced it.
-func sameImageID(id *string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		got := attrOf(s, imageAddr, "id")
-		if *id == "" {
-			*id = got
-			return nil
-		}
-		if got != *id {
-			return fmt.Errorf("image id changed from %s to %s: an in-place update replaced the image", *id, got)
-		}
-		return nil
-	}
-}
+func sameImageID(id *string) resource.TestCheckFunc { return sameID(imageAddr, id) }
 
-// imageRow checks the image row the emulator holds for the image in state.
-func imageRow(e *emulator.Emulator, check func(row map[string]any) error) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		row, ok := e.Row(imageSet, attrOf(s, imageAddr, "id"))
-		if !ok {
-			return fmt.Errorf("the emulator holds no such image")
-		}
-		return check(row)
-	}
-}
-
-// wantImageRow compares the columns a test cares about; attributes as a sorted list.
-func wantImageRow(imageType int, alias, name, attributes, property string) func(map[string]any) error {
-	return func(row map[string]any) error {
-		got := fmt.Sprintf("imagetype=%v alias=%v name=%v attributes=%s property=%v",
-			row["imagetype"], row["entityalias"], row["name"], sortedColumns(row["attributes"]), row["messagepropertyname"])
+// wantImage compares the columns a test cares about; attributes as a sorted list.
+func wantImage(imageType int, alias, name, attributes, property string) func(*dataverse.StepImage) error {
+	return func(img *dataverse.StepImage) error {
+		got := fmt.Sprintf("imagetype=%d alias=%s name=%s attributes=%s property=%s",
+			int(img.ImageType), img.EntityAlias, img.Name, sortedColumns(img.Attributes), img.MessagePropertyName)
 		want := fmt.Sprintf("imagetype=%d alias=%s name=%s attributes=%s property=%s", imageType, alias, name, attributes, property)
 		if got != want {
 			return fmt.Errorf("image row:\n got %s\nwant %s", got, want)
@@ -93,13 +62,11 @@ func wantImageRow(imageType int, alias, name, attributes, property string) func(
 	}
 }
 
-func sortedColumns(v any) string {
-	s, _ := v.(string)
-	if s == "" {
+func sortedColumns(columns []string) string {
+	if len(columns) == 0 {
 		return "(all)"
 	}
-	cols := strings.Split(s, ",")
-	sort.Strings(cols)
+	cols := slices.Sorted(slices.Values(columns))
 	return strings.Join(cols, ",")
 }
 
@@ -109,7 +76,7 @@ func inPlace(addr string) resource.ConfigPlanChecks {
 
 func TestAccWebhookStepImage_lifecycle(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	var id, firstStep string
 	otherStep := `
 resource "dataverse_webhook_step" "other" {
@@ -120,10 +87,10 @@ resource "dataverse_webhook_step" "other" {
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
-				Config: imageConfig(e, accountUpdated, imageResource(`
+				Config: imageConfig(b, accountUpdated, imageResource(`
   type       = "PreImage"
   alias      = "before"
   attributes = ["name", "telephone1"]
@@ -137,15 +104,15 @@ resource "dataverse_webhook_step" "other" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameImageID(&id),
 					resource.TestCheckResourceAttrPair(imageAddr, "step_id", "dataverse_webhook_step.test", "id"),
-					imageRow(e, wantImageRow(0, "before", "before", "name,telephone1", "Target")),
-					imageRow(e, func(row map[string]any) error {
-						firstStep = fmt.Sprint(row["_sdkmessageprocessingstepid_value"])
+					stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
+					stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
+						firstStep = img.StepID
 						return nil
 					}),
 				),
 			},
 			{
-				Config: imageConfig(e, accountUpdated, imageResource(`
+				Config: imageConfig(b, accountUpdated, imageResource(`
   type       = "Both"
   alias      = "before"
   attributes = ["name", "telephone1"]
@@ -154,12 +121,12 @@ resource "dataverse_webhook_step" "other" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameImageID(&id),
 					resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
-					imageRow(e, wantImageRow(2, "before", "before", "name,telephone1", "Target")),
+					stored(b.client().GetStepImage, imageAddr, wantImage(2, "before", "before", "name,telephone1", "Target")),
 				),
 			},
 			{
 				// the default name follows the alias
-				Config: imageConfig(e, accountUpdated, imageResource(`
+				Config: imageConfig(b, accountUpdated, imageResource(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["name", "telephone1"]
@@ -168,11 +135,11 @@ resource "dataverse_webhook_step" "other" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameImageID(&id),
 					resource.TestCheckResourceAttr(imageAddr, "name", "snapshot"),
-					imageRow(e, wantImageRow(2, "snapshot", "snapshot", "name,telephone1", "Target")),
+					stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "name,telephone1", "Target")),
 				),
 			},
 			{
-				Config: imageConfig(e, accountUpdated, imageResource(`
+				Config: imageConfig(b, accountUpdated, imageResource(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["accountnumber", "name", "emailaddress1"]
@@ -181,11 +148,11 @@ resource "dataverse_webhook_step" "other" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameImageID(&id),
 					resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
-					imageRow(e, wantImageRow(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
+					stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
 				),
 			},
 			{
-				Config: imageConfig(e, accountUpdated, imageResource(`
+				Config: imageConfig(b, accountUpdated, imageResource(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["accountnumber", "name", "emailaddress1"]
@@ -194,12 +161,12 @@ resource "dataverse_webhook_step" "other" {
 				ConfigPlanChecks: inPlace(imageAddr),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameImageID(&id),
-					imageRow(e, wantImageRow(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
+					stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
 				),
 			},
 			{
 				// without attributes the image carries every column
-				Config: imageConfig(e, accountUpdated, imageResource(`
+				Config: imageConfig(b, accountUpdated, imageResource(`
   type  = "PostImage"
   alias = "snapshot"
   name  = "account snapshot"
@@ -210,7 +177,7 @@ resource "dataverse_webhook_step" "other" {
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameImageID(&id),
-					imageRow(e, wantImageRow(1, "snapshot", "account snapshot", "(all)", "Target")),
+					stored(b.client().GetStepImage, imageAddr, wantImage(1, "snapshot", "account snapshot", "(all)", "Target")),
 				),
 			},
 			{
@@ -220,7 +187,7 @@ resource "dataverse_webhook_step" "other" {
 			},
 			{
 				// another step replaces the image
-				Config: imageConfig(e, accountUpdated, otherStep+`
+				Config: imageConfig(b, accountUpdated, otherStep+`
 resource "dataverse_webhook_step_image" "test" {
   step_id = dataverse_webhook_step.other.id
   type    = "PostImage"
@@ -237,17 +204,30 @@ resource "dataverse_webhook_step_image" "test" {
 						if got := attrOf(s, imageAddr, "id"); got == id {
 							return fmt.Errorf("image %s was not replaced", id)
 						}
-						if _, ok := e.Row(imageSet, id); ok {
+						ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+						defer cancel()
+						switch _, err := b.client().GetStepImage(ctx, id); {
+						case err == nil:
 							return fmt.Errorf("the old image %s is still there", id)
+						case !errors.Is(err, dataverse.ErrNotFound):
+							return fmt.Errorf("reading the old image: %w", err)
 						}
-						if n := len(e.Rows(imageSet)); n != 1 {
-							return fmt.Errorf("%d images, want 1", n)
+						images, err := b.client().ListImagesOfSteps(ctx, []string{firstStep, attrOf(s, "dataverse_webhook_step.other", "id")})
+						if err != nil {
+							return err
+						}
+						n := 0
+						for _, list := range images {
+							n += len(list)
+						}
+						if n != 1 {
+							return fmt.Errorf("%d images on the two steps, want 1", n)
 						}
 						return nil
 					},
-					imageRow(e, func(row map[string]any) error {
-						if got := fmt.Sprint(row["_sdkmessageprocessingstepid_value"]); got == firstStep {
-							return fmt.Errorf("the new image is still bound to the first step %s", got)
+					stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
+						if strings.EqualFold(img.StepID, firstStep) {
+							return fmt.Errorf("the new image is still bound to the first step %s", img.StepID)
 						}
 						return nil
 					}),
@@ -287,20 +267,20 @@ func TestAccWebhookStepImage_messageProperty(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			b := newBackend(t)
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
-				CheckDestroy:             checkNoRowsLeft(e),
+				CheckDestroy:             b.checkDestroyed(),
 				Steps: []resource.TestStep{{
-					Config: imageConfig(e, tc.step, imageResource(fmt.Sprintf(`
+					Config: imageConfig(b, tc.step, imageResource(fmt.Sprintf(`
   type  = %q
   alias = "img"
 `, tc.imageType))),
 					Check: resource.ComposeAggregateTestCheckFunc(
 						resource.TestCheckResourceAttr(imageAddr, "message_property_name", tc.want),
-						imageRow(e, func(row map[string]any) error {
-							if row["messagepropertyname"] != tc.want {
-								return fmt.Errorf("messagepropertyname = %v, want %s", row["messagepropertyname"], tc.want)
+						stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
+							if img.MessagePropertyName != tc.want {
+								return fmt.Errorf("messagepropertyname = %s, want %s", img.MessagePropertyName, tc.want)
 							}
 							return nil
 						}),
@@ -315,7 +295,8 @@ func TestAccWebhookStepImage_messageProperty(t *testing.T) {
 // type or its step's stage and table change: Merge takes SubordinateId as well as Target.
 func TestAccWebhookStepImage_importedPropertyKept(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds a step")
+	b := emulatorBackend(e)
 	const postOperation, synchronous = 40, 0
 	c, stepID := seededStep(t, e, "Merge", postOperation, synchronous)
 	imageID, err := c.Create(context.Background(), imageSet, map[string]any{
@@ -334,9 +315,9 @@ resource "dataverse_webhook_step_image" "test" {
 }
 `, stepID, imageType)
 	}
-	property := imageRow(e, func(row map[string]any) error {
-		if row["messagepropertyname"] != "SubordinateId" {
-			return fmt.Errorf("messagepropertyname = %v, want SubordinateId", row["messagepropertyname"])
+	property := stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
+		if img.MessagePropertyName != "SubordinateId" {
+			return fmt.Errorf("messagepropertyname = %s, want SubordinateId", img.MessagePropertyName)
 		}
 		return nil
 	})
@@ -363,8 +344,9 @@ resource "dataverse_webhook_step_image" "test" {
 // provider replaces neither the image nor its step.
 func TestAccWebhookStepImage_earlierPropertyKept(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	cfg := imageConfig(e, `
+	e := needsEmulator(t, "changes a stored row behind Terraform")
+	b := emulatorBackend(e)
+	cfg := imageConfig(b, `
   message = "Delete"
   table   = "account"
 `, imageResource(`
@@ -397,7 +379,7 @@ func TestAccWebhookStepImage_earlierPropertyKept(t *testing.T) {
 // A Create step's image (on Id) follows a change of the step's table.
 func TestAccWebhookStepImage_createStepTableChange(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	step := func(table string) string {
 		return fmt.Sprintf("  message = \"Create\"\n  table   = %q\n", table)
 	}
@@ -408,15 +390,15 @@ func TestAccWebhookStepImage_createStepTableChange(t *testing.T) {
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
-			{Config: imageConfig(e, step("account"), img), Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
-				imageRow(e, wantImageRow(1, "created", "created", "(all)", "Id")))},
+			{Config: imageConfig(b, step("account"), img), Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
+				stored(b.client().GetStepImage, imageAddr, wantImage(1, "created", "created", "(all)", "Id")))},
 			{
-				Config:           imageConfig(e, step("contact"), img),
+				Config:           imageConfig(b, step("contact"), img),
 				ConfigPlanChecks: inPlace("dataverse_webhook_step.test"),
 				Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
-					imageRow(e, wantImageRow(1, "created", "created", "(all)", "Id"))),
+					stored(b.client().GetStepImage, imageAddr, wantImage(1, "created", "created", "(all)", "Id"))),
 			},
 		},
 	})
@@ -424,8 +406,9 @@ func TestAccWebhookStepImage_createStepTableChange(t *testing.T) {
 
 func TestAccWebhookStepImage_drift(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	cfg := imageConfig(e, accountUpdated, imageResource(`
+	e := needsEmulator(t, "changes and deletes stored rows behind Terraform")
+	b := emulatorBackend(e)
+	cfg := imageConfig(b, accountUpdated, imageResource(`
   type       = "PreImage"
   alias      = "before"
   attributes = ["name", "telephone1"]
@@ -457,7 +440,7 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 				ConfigPlanChecks: inPlace(imageAddr),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameImageID(&id),
-					imageRow(e, wantImageRow(0, "before", "before", "name,telephone1", "Target")),
+					stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
 				),
 			},
 			{
@@ -471,7 +454,7 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate)},
 				},
-				Check: imageRow(e, wantImageRow(0, "before", "before", "name,telephone1", "Target")),
+				Check: stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
 			},
 			{
 				// a step deleted behind Terraform's back takes its images with it; both come back
@@ -489,7 +472,7 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 					plancheck.ExpectResourceAction("dataverse_webhook_step.test", plancheck.ResourceActionCreate),
 					plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: imageRow(e, wantImageRow(0, "before", "before", "name,telephone1", "Target")),
+				Check: stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
 			},
 		},
 	})
@@ -561,7 +544,7 @@ func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "seeds steps and counts the requests")
 			c, stepID := seededStep(t, e, tc.message, tc.stage, tc.mode)
 			if tc.existingAlias != "" {
 				if _, err := c.Create(context.Background(), imageSet, map[string]any{
@@ -641,12 +624,13 @@ resource "dataverse_webhook_step_image" "twin" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "counts the requests")
+			b := emulatorBackend(e)
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				CheckDestroy:             checkNoRowsLeft(e),
 				Steps: []resource.TestStep{{
-					Config:      imageConfig(e, tc.step, tc.images),
+					Config:      imageConfig(b, tc.step, tc.images),
 					ExpectError: regexp.MustCompile(tc.want),
 				}},
 			})
@@ -662,8 +646,8 @@ resource "dataverse_webhook_step_image" "twin" {
 
 func TestAccWebhookStepsDataSource_images(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	cfg := imageConfig(e, accountUpdated, `
+	b := newBackend(t)
+	cfg := imageConfig(b, accountUpdated, `
 resource "dataverse_webhook_step" "created" {
   webhook_id = dataverse_webhook.hook.id
   message    = "Create"
@@ -695,7 +679,7 @@ data "dataverse_webhook_steps" "all" {
 	const ds = "data.dataverse_webhook_steps.all"
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			// Steps are ordered by message: Create of contact, then Update of account; images by name.
@@ -801,7 +785,7 @@ func imagesByAlias(list []imageKeyValue) (map[string]map[string]any, error) {
 // before and after the change; above 256 KB Dataverse drops them and says so in a header.
 func TestAccWebhookStepImage_delivery(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "captures deliveries on loopback")
 	rc := newImageReceiver(t)
 	cfg := providerBlock(e) + fmt.Sprintf(`
 resource "dataverse_webhook" "hook" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,16 +15,17 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
 const stepAddr = "dataverse_webhook_step.test"
 
-func stepConfig(e *emulator.Emulator, body string) string {
-	return providerBlock(e) + `
+func stepConfig(b backend, body string) string {
+	return b.providerBlock() + `
 resource "dataverse_webhook" "hook" {
-  name        = "orders-sync"
+  name        = "` + b.name("orders-sync") + `"
   url         = "https://fn.example.net/api/orders"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -31,47 +33,25 @@ resource "dataverse_webhook" "hook" {
 ` + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
 }
 
-func sameStepID(id *string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		got := attrOf(s, stepAddr, "id")
-		if *id == "" {
-			*id = got
-			return nil
-		}
-		if got != *id {
-			return fmt.Errorf("step id changed from %s to %s: an in-place update replaced the step", *id, got)
-		}
-		return nil
-	}
-}
-
-func stepRow(e *emulator.Emulator, check func(row map[string]any) error) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		row, ok := e.Row("sdkmessageprocessingsteps", attrOf(s, stepAddr, "id"))
-		if !ok {
-			return fmt.Errorf("the emulator holds no such step")
-		}
-		return check(row)
-	}
-}
+func sameStepID(id *string) resource.TestCheckFunc { return sameID(stepAddr, id) }
 
 func TestAccWebhookStep_lifecycle(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	var id string
 	inPlace := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)}}
 
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
-				Config: stepConfig(e, `
+				Config: stepConfig(b, `
   message = "Update"
   table   = "account"
 `),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("name"), knownvalue.StringExact("orders-sync: Update of account")),
+					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("name"), knownvalue.StringExact(b.name("orders-sync")+": Update of account")),
 					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("stage"), knownvalue.StringExact("PostOperation")),
 					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("mode"), knownvalue.StringExact("Asynchronous")),
 					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("rank"), knownvalue.Int64Exact(1)),
@@ -82,16 +62,16 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameStepID(&id),
 					resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.hook", "id"),
-					stepRow(e, func(row map[string]any) error {
-						if fmt.Sprint(row["supporteddeployment"]) != "0" || fmt.Sprint(row["mode"]) != "1" || fmt.Sprint(row["stage"]) != "40" {
-							return fmt.Errorf("unexpected step columns: supporteddeployment=%v mode=%v stage=%v", row["supporteddeployment"], row["mode"], row["stage"])
+					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+						if step.SupportedDeployment != 0 || step.Mode != dataverse.StepModeAsynchronous || step.Stage != dataverse.StepStagePostOperation {
+							return fmt.Errorf("unexpected step columns: supporteddeployment=%v mode=%v stage=%v", step.SupportedDeployment, step.Mode, step.Stage)
 						}
 						return nil
 					}),
 				),
 			},
 			{
-				Config: stepConfig(e, `
+				Config: stepConfig(b, `
   message              = "Update"
   table                = "account"
   filtering_attributes = ["telephone1", "name"]
@@ -106,9 +86,9 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 					resource.TestCheckResourceAttr(stepAddr, "filtering_attributes.#", "2"),
 					resource.TestCheckResourceAttr(stepAddr, "rank", "5"),
 					resource.TestCheckResourceAttr(stepAddr, "name", "account changes"),
-					stepRow(e, func(row map[string]any) error {
-						if row["asyncautodelete"] != true {
-							return fmt.Errorf("asyncautodelete = %v", row["asyncautodelete"])
+					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+						if !step.AsyncAutoDelete {
+							return fmt.Errorf("asyncautodelete = false")
 						}
 						return nil
 					}),
@@ -116,7 +96,7 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 			},
 			{
 				// a synchronous step in PreOperation, disabled
-				Config: stepConfig(e, `
+				Config: stepConfig(b, `
   message              = "Update"
   table                = "account"
   filtering_attributes = ["name", "telephone1"]
@@ -131,9 +111,9 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 					sameStepID(&id),
 					resource.TestCheckResourceAttr(stepAddr, "enabled", "false"),
 					resource.TestCheckResourceAttr(stepAddr, "stage", "PreOperation"),
-					stepRow(e, func(row map[string]any) error {
-						if fmt.Sprint(row["statecode"]) != "1" || fmt.Sprint(row["statuscode"]) != "2" {
-							return fmt.Errorf("statecode/statuscode = %v/%v, want 1/2", row["statecode"], row["statuscode"])
+					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+						if step.Enabled {
+							return fmt.Errorf("the step is enabled in Dataverse")
 						}
 						return nil
 					}),
@@ -141,7 +121,7 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 			},
 			{
 				// message and table change in place; the default name follows them
-				Config: stepConfig(e, `
+				Config: stepConfig(b, `
   message = "Create"
   table   = "contact"
   enabled = true
@@ -149,7 +129,7 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 				ConfigPlanChecks: inPlace,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameStepID(&id),
-					resource.TestCheckResourceAttr(stepAddr, "name", "orders-sync: Create of contact"),
+					resource.TestCheckResourceAttr(stepAddr, "name", b.name("orders-sync")+": Create of contact"),
 					resource.TestCheckResourceAttr(stepAddr, "table", "contact"),
 					resource.TestCheckResourceAttr(stepAddr, "message", "Create"),
 				),
@@ -165,8 +145,9 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 
 func TestAccWebhookStep_drift(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	cfg := stepConfig(e, `
+	e := needsEmulator(t, "changes and deletes stored rows behind Terraform")
+	b := emulatorBackend(e)
+	cfg := stepConfig(b, `
   message              = "Update"
   table                = "account"
   filtering_attributes = ["name", "telephone1"]
@@ -198,9 +179,9 @@ func TestAccWebhookStep_drift(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
 				},
-				Check: stepRow(e, func(row map[string]any) error {
-					if fmt.Sprint(row["statecode"]) != "0" {
-						return fmt.Errorf("step not re-enabled: statecode=%v", row["statecode"])
+				Check: stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+					if !step.Enabled {
+						return fmt.Errorf("step not re-enabled")
 					}
 					return nil
 				}),
@@ -267,7 +248,7 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "counts the requests")
 			cfg := providerBlock(e) + fmt.Sprintf(`
 resource "dataverse_webhook_step" "test" {
   webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
@@ -297,10 +278,10 @@ resource "dataverse_webhook_step" "test" {
 // stores them.
 func TestAccWebhookStep_filteringOnCreate(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	cfg := providerBlock(e) + `
+	b := newBackend(t)
+	cfg := b.providerBlock() + `
 resource "dataverse_webhook" "hook" {
-  name        = "orders-sync"
+  name        = "` + b.name("orders-sync") + `"
   url         = "https://fn.example.net/api/orders"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -315,19 +296,18 @@ resource "dataverse_webhook_step" "test" {
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "filtering_attributes.#", "2"),
-					func(s *terraform.State) error {
-						row, ok := e.Row("sdkmessageprocessingsteps", attrOf(s, "dataverse_webhook_step.test", "id"))
-						if !ok || sortedColumns(row["filteringattributes"]) != "name,telephone1" {
-							return fmt.Errorf("filteringattributes = %v", row["filteringattributes"])
+					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+						if got := sortedColumns(step.FilteringAttributes); got != "name,telephone1" {
+							return fmt.Errorf("filteringattributes = %s", got)
 						}
 						return nil
-					},
+					}),
 				),
 			},
 			{Config: cfg, PlanOnly: true},
@@ -339,10 +319,10 @@ resource "dataverse_webhook_step" "test" {
 // message's filters itself rather than asking Dataverse to match 'none' as a table name.
 func TestAccWebhookStep_messageWithoutTable(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	cfg := providerBlock(e) + `
+	b := newBackend(t)
+	cfg := b.providerBlock() + `
 resource "dataverse_webhook" "hook" {
-  name        = "audit"
+  name        = "` + b.name("audit") + `"
   url         = "https://fn.example.net/api/audit"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -355,20 +335,19 @@ resource "dataverse_webhook_step" "test" {
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckNoResourceAttr("dataverse_webhook_step.test", "table"),
-					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "name", "audit: Associate of any Entity"),
-					func(s *terraform.State) error {
-						row, ok := e.Row("sdkmessageprocessingsteps", attrOf(s, "dataverse_webhook_step.test", "id"))
-						if want := emulator.SDKMessageFilterID("Associate", "none"); !ok || row["_sdkmessagefilterid_value"] != want {
-							return fmt.Errorf("filter = %v, want %s", row["_sdkmessagefilterid_value"], want)
+					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "name", b.name("audit")+": Associate of any Entity"),
+					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+						if step.MessageFilterID == "" || step.Table != "" {
+							return fmt.Errorf("filter %q of table %q, want the message's filter of no table", step.MessageFilterID, step.Table)
 						}
 						return nil
-					},
+					}),
 				),
 			},
 			{Config: cfg, PlanOnly: true},
@@ -379,7 +358,7 @@ resource "dataverse_webhook_step" "test" {
 // A step that runs a plug-in, not a webhook, is refused on import with a clear reason.
 func TestAccWebhookStep_importOfPluginStepRefused(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds a plugin step")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	user, err := dvuser.New(ctx, e)
@@ -427,34 +406,34 @@ resource "dataverse_webhook_step" "test" {
 // Moving a step to another webhook updates it in place, and its default name follows.
 func TestAccWebhookStep_moveToAnotherWebhook(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	cfg := func(target string) string {
-		return providerBlock(e) + fmt.Sprintf(`
+		return b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook" "a" {
-  name        = "hook-a"
+  name        = %[2]q
   url         = "https://fn.example.net/a"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
 resource "dataverse_webhook" "b" {
-  name        = "hook-b"
+  name        = %[3]q
   url         = "https://fn.example.net/b"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
 resource "dataverse_webhook_step" "test" {
-  webhook_id = dataverse_webhook.%s.id
+  webhook_id = dataverse_webhook.%[1]s.id
   message    = "Update"
   table      = "account"
 }
-`, target)
+`, target, b.name("hook-a"), b.name("hook-b"))
 	}
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
-			{Config: cfg("a"), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), resource.TestCheckResourceAttr(stepAddr, "name", "hook-a: Update of account"))},
+			{Config: cfg("a"), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), resource.TestCheckResourceAttr(stepAddr, "name", b.name("hook-a")+": Update of account"))},
 			{
 				Config: cfg("b"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -463,13 +442,14 @@ resource "dataverse_webhook_step" "test" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameStepID(&id),
 					resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.b", "id"),
-					resource.TestCheckResourceAttr(stepAddr, "name", "hook-b: Update of account"),
+					resource.TestCheckResourceAttr(stepAddr, "name", b.name("hook-b")+": Update of account"),
 					func(s *terraform.State) error {
-						row, _ := e.Row("sdkmessageprocessingsteps", id)
-						if fmt.Sprint(row["_eventhandler_value"]) != attrOf(s, "dataverse_webhook.b", "id") {
-							return fmt.Errorf("the step's event handler is %v, want webhook b", row["_eventhandler_value"])
-						}
-						return nil
+						return stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+							if !strings.EqualFold(step.EventHandlerID, attrOf(s, "dataverse_webhook.b", "id")) {
+								return fmt.Errorf("the step's event handler is %s, want webhook b", step.EventHandlerID)
+							}
+							return nil
+						})(s)
 					},
 				),
 			},
@@ -481,10 +461,10 @@ resource "dataverse_webhook_step" "test" {
 // case without a diff.
 func TestAccWebhookStep_caseOfIdsAndNames(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	cfg := providerBlock(e) + `
+	b := newBackend(t)
+	cfg := b.providerBlock() + `
 resource "dataverse_webhook" "hook" {
-  name        = "cased"
+  name        = "` + b.name("cased") + `"
   url         = "https://fn.example.net/cased"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -497,7 +477,7 @@ resource "dataverse_webhook_step" "test" {
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: resource.TestCheckResourceAttr(stepAddr, "message", "update")},
 			{Config: cfg, PlanOnly: true},
@@ -508,19 +488,19 @@ resource "dataverse_webhook_step" "test" {
 // Removing a hand-set name brings the default name back.
 func TestAccWebhookStep_removingTheNameRestoresTheDefault(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
-			{Config: stepConfig(e, `
+			{Config: stepConfig(b, `
   message = "Update"
   table   = "account"
   name    = "custom-name"
 `), Check: sameStepID(&id)},
 			{
-				Config: stepConfig(e, `
+				Config: stepConfig(b, `
   message = "Update"
   table   = "account"
 `),
@@ -528,9 +508,9 @@ func TestAccWebhookStep_removingTheNameRestoresTheDefault(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id),
-					resource.TestCheckResourceAttr(stepAddr, "name", "orders-sync: Update of account")),
+					resource.TestCheckResourceAttr(stepAddr, "name", b.name("orders-sync")+": Update of account")),
 			},
-			{Config: stepConfig(e, `
+			{Config: stepConfig(b, `
   message = "Update"
   table   = "account"
 `), PlanOnly: true},
@@ -541,9 +521,9 @@ func TestAccWebhookStep_removingTheNameRestoresTheDefault(t *testing.T) {
 // A step whose images cannot follow a new message or stage is refused at plan time.
 func TestAccWebhookStep_changeThatStrandsItsImages(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	cfg := func(message, stage string) string {
-		return stepConfig(e, fmt.Sprintf(`
+		return stepConfig(b, fmt.Sprintf(`
   message = %q
   table   = "account"
   stage   = %q
@@ -558,7 +538,7 @@ resource "dataverse_webhook_step_image" "both" {
 	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: cfg("Update", "PostOperation")},
 			{Config: cfg("Create", "PostOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*No pre-image on Create`)},

@@ -3,7 +3,6 @@ package provider
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -112,33 +111,6 @@ func writeFleet(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, f fleet
 	}
 }
 
-// stateIDs reads the ids of the resources of a type from `terraform show -json`.
-func stateIDs(t *testing.T, ws *tfcli.Workspace, resourceType string) []string {
-	t.Helper()
-	res := mustRun(t, ws, "show", "-json")
-	var doc struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Type   string         `json:"type"`
-					Values map[string]any `json:"values"`
-				} `json:"resources"`
-			} `json:"root_module"`
-		} `json:"values"`
-	}
-	if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil {
-		t.Fatalf("terraform show -json: %v", err)
-	}
-	var ids []string
-	for _, r := range doc.Values.RootModule.Resources {
-		if r.Type == resourceType {
-			ids = append(ids, strings.ToLower(fmt.Sprint(r.Values["id"])))
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 func emulatorIDs(e *emulator.Emulator, set, key string) []string {
 	var ids []string
 	for _, row := range e.Rows(set) {
@@ -186,23 +158,6 @@ func missingFrom(list, have []string) []string {
 	return out
 }
 
-// mustRun runs a Terraform command and fails the test with its diagnostics when it fails.
-// (run shows only the last lines of the output, where the diagnostics of a large apply are lost.)
-func mustRun(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	res, err := ws.Run(ctx, args...)
-	if err != nil {
-		t.Fatalf("terraform %s: exit %d\n%s\n%s", strings.Join(args, " "), res.ExitCode, tail(res.Stderr, 60), tail(res.Stdout, 10))
-	}
-	return res
-}
-
-func applyArgs(extra ...string) []string {
-	return append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, extra...)
-}
-
 // A no-change plan reads every webhook and step. Read one by one that is W+S requests; from the
 // client's snapshots it is one query for the webhooks and one per 40 webhooks for the steps.
 // Creating them costs a name check and a create per webhook, a create per step, and one
@@ -214,7 +169,7 @@ func TestScale_requestBudgetsOfApplyPlanAndDestroy(t *testing.T) {
 	if stressMode() {
 		f = fleet{webhooks: 200, stepsPerWebhook: 4}
 	}
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests")
 	ws := newWorkspace(t)
 	writeFleet(t, ws, e, f, "budget")
 
@@ -306,7 +261,7 @@ func TestScale_throttledApplyLosesNothing(t *testing.T) {
 	}
 	var unlimited time.Duration
 	if stress {
-		e := startEmulator(t, func(o *emulator.Options) { o.MaxConcurrent, o.MaxRequestsPerWindow = -1, -1 })
+		e := needsEmulator(t, "throttles requests", func(o *emulator.Options) { o.MaxConcurrent, o.MaxRequestsPerWindow = -1, -1 })
 		unlimited, _ = timedApply(t, e, f)
 		t.Logf("the same apply without limits: %s", unlimited.Round(time.Millisecond))
 	}
@@ -321,7 +276,7 @@ func TestScale_throttledApplyLosesNothing(t *testing.T) {
 		perWindow := int(budget * float64(limits.Window) / (1.5 * float64(unlimited)))
 		limits.MaxRequestsPerWindow = min(limits.MaxRequestsPerWindow, max(50, perWindow))
 	}
-	e := startEmulator(t, func(o *emulator.Options) {
+	e := needsEmulator(t, "throttles requests", func(o *emulator.Options) {
 		o.MaxConcurrent, o.MaxRequestsPerWindow, o.Window = limits.MaxConcurrent, limits.MaxRequestsPerWindow, limits.Window
 	})
 	wall, ws := timedApply(t, e, f)
@@ -375,7 +330,7 @@ func TestScale_faultsAndLostAnswersLoseNothing(t *testing.T) {
 	if stressMode() {
 		f = fleet{webhooks: 100, stepsPerWebhook: 4}
 	}
-	e := startEmulator(t, func(o *emulator.Options) {
+	e := needsEmulator(t, "injects faults and drops answers", func(o *emulator.Options) {
 		o.FaultRate, o.DropAfterCommitRate, o.Seed = 0.1, 0.05, 42
 	})
 	ws := newWorkspace(t)
@@ -453,7 +408,7 @@ func TestScale_permanentErrorsFailAtOnceWithDataversesWords(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "injects errors into stored rows and counts the requests")
 			ws := newWorkspace(t)
 			provider, extra := tc.arrange(e)
 			if err := ws.WriteFile("main.tf", requiredProviders+provider+fmt.Sprintf(`
@@ -502,7 +457,7 @@ func TestScale_interruptedApplyConvergesWithoutDuplicates(t *testing.T) {
 		f = fleet{webhooks: 60, stepsPerWebhook: 4}
 	}
 	// Each request takes long enough that the apply is still creating when the signal arrives.
-	e := startEmulator(t, func(o *emulator.Options) { o.Latency = 150 * time.Millisecond })
+	e := needsEmulator(t, "slows requests to interrupt an apply between them", func(o *emulator.Options) { o.Latency = 150 * time.Millisecond })
 	ws := newWorkspace(t)
 	writeFleet(t, ws, e, f, "interrupted")
 
@@ -561,18 +516,4 @@ func TestScale_interruptedApplyConvergesWithoutDuplicates(t *testing.T) {
 	if err := checkNoRowsLeft(e)(nil); err != nil {
 		t.Error(err)
 	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// oneLine joins Terraform's wrapped diagnostic text so that a message can be searched whole.
-func oneLine(s string) string {
-	s = strings.NewReplacer("│", " ", "\n", " ").Replace(s)
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -87,47 +88,11 @@ func assertNoSecrets(t *testing.T, haystacks, needles map[string]string) {
 // Neither may leave the secret, the provider's client secret or a token anywhere.
 func TestSecrets_importAndRefreshLeaveNoTrace(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		authType dataverse.AuthType
-		attr     string
-		key      string
-		sentinel string
-	}{
-		{dataverse.AuthTypeWebhookKey, `auth_key_wo = var.webhook_secret`, "", `wk-1mp0rt&<one>"q`},
-		{dataverse.AuthTypeHTTPHeader, `auth_headers_wo = { "x-api-key" = var.webhook_secret }`, "x-api-key", "hh-1mp0rt&<two>'q"},
-		{dataverse.AuthTypeHTTPQueryString, `auth_query_parameters_wo = { "token" = var.webhook_secret }`, "token", "qs-1mp0rt&<three> +q"},
-	}
-	for _, tc := range cases {
+	for _, tc := range secretCases(`wk-1mp0rt&<one>"q`, "hh-1mp0rt&<two>'q", "qs-1mp0rt&<three> +q") {
 		t.Run(tc.authType.String(), func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
-			ws := newWorkspace(t)
-			logFile := filepath.Join(t.TempDir(), "terraform.log")
-			// Both secrets come from the environment, as in a pipeline, and the webhook's through an
-			// ephemeral variable: Terraform itself prints literals of the configuration (provider
-			// arguments and resource arguments alike) in the JSON of a plan, and keeps them in the
-			// plan file.
-			ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile,
-				"DATAVERSE_CLIENT_SECRET="+e.ClientSecret(), "TF_VAR_webhook_secret="+tc.sentinel)
-			provider := strings.Replace(providerBlock(e), fmt.Sprintf("client_secret   = %q\n", e.ClientSecret()), "", 1)
-			webhook := fmt.Sprintf(`
-variable "webhook_secret" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-
-resource "dataverse_webhook" "hook" {
-  name      = "import-%[1]s"
-  url       = "https://fn.example.net/api/import"
-  auth_type = "%[1]s"
-  %[2]s
-  auth_wo_version = 1
-}
-`, tc.authType, tc.attr)
-			if err := ws.WriteFile("main.tf", requiredProviders+provider+webhook); err != nil {
-				t.Fatal(err)
-			}
+			e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
+			ws, logFile, _ := secretWorkspace(t, e, tc, "import")
 			haystacks := map[string]string{}
 			step := 0
 			collect := func(args ...string) {
@@ -187,6 +152,53 @@ resource "dataverse_webhook" "hook" {
 			assertNoSecrets(t, haystacks, needles)
 		})
 	}
+}
+
+// secretCase is a webhook secret of one auth type, given through the variable webhook_secret.
+type secretCase struct {
+	authType            dataverse.AuthType
+	attr, key, sentinel string
+}
+
+// secretCases gives each auth type with its sentinel secret.
+func secretCases(webhookKey, header, queryString string) []secretCase {
+	return []secretCase{
+		{dataverse.AuthTypeWebhookKey, `auth_key_wo = var.webhook_secret`, "", webhookKey},
+		{dataverse.AuthTypeHTTPHeader, `auth_headers_wo = { "x-api-key" = var.webhook_secret }`, "x-api-key", header},
+		{dataverse.AuthTypeHTTPQueryString, `auth_query_parameters_wo = { "token" = var.webhook_secret }`, "token", queryString},
+	}
+}
+
+// secretWorkspace writes a webhook named name-<auth type> with tc's secret to a workspace on e,
+// and returns the workspace, the trace log its commands write and the configuration. Both
+// secrets come from the environment, as in a pipeline, and the webhook's through an ephemeral
+// variable: Terraform itself prints literals of the configuration (provider arguments and
+// resource arguments alike) in the JSON of a plan, and keeps them in the plan file.
+func secretWorkspace(t *testing.T, e *emulator.Emulator, tc secretCase, name string) (ws *tfcli.Workspace, logFile, config string) {
+	t.Helper()
+	ws = newWorkspace(t)
+	logFile = filepath.Join(t.TempDir(), "terraform.log")
+	ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile,
+		"DATAVERSE_CLIENT_SECRET="+e.ClientSecret(), "TF_VAR_webhook_secret="+tc.sentinel)
+	config = requiredProviders + providerBlockWithSecret(e, "") + fmt.Sprintf(`
+variable "webhook_secret" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "dataverse_webhook" "hook" {
+  name      = "%[3]s-%[1]s"
+  url       = "https://fn.example.net/api/%[3]s"
+  auth_type = "%[1]s"
+  %[2]s
+  auth_wo_version = 1
+}
+`, tc.authType, tc.attr, name)
+	if err := ws.WriteFile("main.tf", config); err != nil {
+		t.Fatal(err)
+	}
+	return ws, logFile, config
 }
 
 func webhookIDInState(t *testing.T, ws *tfcli.Workspace) string {

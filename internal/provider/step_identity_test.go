@@ -12,15 +12,15 @@ import (
 // the webhook's steps in Dataverse, and against another step of the configuration.
 func TestAccWebhookStep_identicalTriggerRefusedAtPlan(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
-			{Config: imageConfig(e, accountUpdated, "")},
+			{Config: imageConfig(b, accountUpdated, "")},
 			{
 				// The same trigger as the existing step, spelt otherwise and ranked otherwise.
-				Config: imageConfig(e, accountUpdated, `
+				Config: imageConfig(b, accountUpdated, `
 resource "dataverse_webhook_step" "twin" {
   webhook_id = dataverse_webhook.hook.id
   message    = "update"
@@ -33,7 +33,7 @@ resource "dataverse_webhook_step" "twin" {
 				ExpectError: regexp.MustCompile(`(?s)Another step fires identically.*terraform import`),
 			},
 			{
-				Config: imageConfig(e, accountUpdated, `
+				Config: imageConfig(b, accountUpdated, `
 resource "dataverse_webhook_step" "a" {
   webhook_id           = dataverse_webhook.hook.id
   message              = "Update"
@@ -54,7 +54,7 @@ resource "dataverse_webhook_step" "b" {
 			},
 			{
 				// Other filtering columns fire on other changes: allowed.
-				Config: imageConfig(e, accountUpdated, `
+				Config: imageConfig(b, accountUpdated, `
 resource "dataverse_webhook_step" "a" {
   webhook_id           = dataverse_webhook.hook.id
   message              = "Update"
@@ -73,7 +73,7 @@ resource "dataverse_webhook_step" "a" {
 // name). At plan when the webhook exists; at apply when it is created in the same run.
 func TestAccWebhookStep_namesUniqueOnAWebhook(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	filtering := func(address, column string) string {
 		return `
 resource "dataverse_webhook_step" "` + address + `" {
@@ -86,39 +86,108 @@ resource "dataverse_webhook_step" "` + address + `" {
 	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
-			{Config: imageConfig(e, accountUpdated, "")},
+			{Config: imageConfig(b, accountUpdated, "")},
 			{
 				// Two new steps of the configuration.
-				Config:      imageConfig(e, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
+				Config:      imageConfig(b, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)Step name used twice.*set name on this step`),
 			},
-			{Config: imageConfig(e, accountUpdated, filtering("by_name", "lastname"))},
+			{Config: imageConfig(b, accountUpdated, filtering("by_name", "lastname"))},
 			{
 				// A new step against a step of the webhook in Dataverse.
-				Config:      imageConfig(e, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
+				Config:      imageConfig(b, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)Step name already in use.*set name on this step`),
 			},
 			{
 				// Named, both are welcome.
-				Config: imageConfig(e, accountUpdated, filtering("by_name", "lastname")+
+				Config: imageConfig(b, accountUpdated, filtering("by_name", "lastname")+
 					strings.Replace(filtering("by_phone", "telephone1"), "\n}", "\n  name = \"contact phone changes\"\n}", 1)),
 				Check: resource.TestCheckResourceAttr("dataverse_webhook_step.by_phone", "name", "contact phone changes"),
 			},
 		},
 	})
 	// A webhook created in the same apply: its id is unknown at plan, so the apply refuses.
-	e2 := startEmulator(t)
+	b2 := newBackend(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e2),
+		CheckDestroy:             b2.checkDestroyed(),
 		Steps: []resource.TestStep{{
-			Config: imageConfig(e2, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
+			Config: imageConfig(b2, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
 			// Refused when Terraform plans the step again during the apply, once the webhook exists.
 			ExpectError: regexp.MustCompile(`(?s)Step name (used twice|already in use).*set name on this step`),
 		}},
+	})
+}
+
+// Two steps of one webhook that fire on the same message, table, stage, mode and filtering
+// columns would deliver every event twice: the second is refused (at plan when the webhook's id is known), and nothing of it is
+// left in Dataverse. Steps that differ in filtering columns only are two steps. A name given in
+// the configuration is unique among the steps of the webhook.
+func TestAccWebhookStep_identicalTriggerRefused(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	hook := `
+resource "dataverse_webhook" "hook" {
+  name        = "` + b.name("twice-fired") + `"
+  url         = "https://fn.example.net/twice"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook_step" "first" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["name", "telephone1"]
+}
+`
+	second := `
+resource "dataverse_webhook_step" "second" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  name                 = "another name"
+  filtering_attributes = ["telephone1"]
+  depends_on           = [dataverse_webhook_step.first]
+}
+`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             b.checkDestroyed(),
+		Steps: []resource.TestStep{
+			{
+				Config: b.providerBlock() + hook + `
+resource "dataverse_webhook_step" "second" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  name                 = "another name"
+  filtering_attributes = ["telephone1", "NAME"]
+  depends_on           = [dataverse_webhook_step.first]
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)(Another step fires|Two steps fire) identically.*deliver every event twice`),
+			},
+			{
+				Config: b.providerBlock() + hook + second,
+				Check:  stepsOnWebhook(b, "dataverse_webhook.hook", 2),
+			},
+			{
+				// A third step that fires on another message but takes the second one's name.
+				Config: b.providerBlock() + hook + second + `
+resource "dataverse_webhook_step" "third" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Create"
+  table      = "account"
+  name       = "Another Name"
+  depends_on = [dataverse_webhook_step.second]
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)Step name already in use.*terraform import`),
+			},
+		},
 	})
 }

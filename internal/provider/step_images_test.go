@@ -1,19 +1,19 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 // Images in the step's images attribute are checked with the step's own message and stage at
@@ -55,11 +55,12 @@ func TestAccWebhookStep_imagesCheckedAtPlan(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
+			e := needsEmulator(t, "counts the requests")
+			b := emulatorBackend(e)
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				Steps: []resource.TestStep{{
-					Config:      imageConfig(e, tc.step, ""),
+					Config:      imageConfig(b, tc.step, ""),
 					PlanOnly:    true,
 					ExpectError: regexp.MustCompile(tc.want),
 				}},
@@ -72,22 +73,28 @@ func TestAccWebhookStep_imagesCheckedAtPlan(t *testing.T) {
 }
 
 // stepImageRows returns "alias:type:property:columns" for each image row of the step in state.
-func stepImageRows(e *emulator.Emulator, s *terraform.State) []string {
-	stepID := attrOf(s, stepAddr, "id")
+func stepImageRows(b backend, s *terraform.State) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	images, err := b.client().ListStepImages(ctx, attrOf(s, stepAddr, "id"))
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	for _, row := range e.Rows(imageSet) {
-		if !strings.EqualFold(fmt.Sprint(row["_sdkmessageprocessingstepid_value"]), stepID) {
-			continue
-		}
-		out = append(out, fmt.Sprintf("%v:%v:%v:%s", row["entityalias"], row["imagetype"], row["messagepropertyname"], sortedColumns(row["attributes"])))
+	for _, img := range images {
+		out = append(out, fmt.Sprintf("%s:%d:%s:%s", img.EntityAlias, int(img.ImageType), img.MessagePropertyName, sortedColumns(img.Attributes)))
 	}
 	sort.Strings(out)
-	return out
+	return out, nil
 }
 
-func wantStepImages(e *emulator.Emulator, want ...string) resource.TestCheckFunc {
+func wantStepImages(b backend, want ...string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		if got := stepImageRows(e, s); strings.Join(got, " ") != strings.Join(want, " ") {
+		got, err := stepImageRows(b, s)
+		if err != nil {
+			return fmt.Errorf("listing the step's images: %w", err)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
 			return fmt.Errorf("step images:\n got %v\nwant %v", got, want)
 		}
 		return nil
@@ -96,14 +103,14 @@ func wantStepImages(e *emulator.Emulator, want ...string) resource.TestCheckFunc
 
 func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	var stepID string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
-				Config: imageConfig(e, accountUpdated+`
+				Config: imageConfig(b, accountUpdated+`
   images = [{ alias = "before", type = "PreImage", attributes = ["name", "telephone1"] }]
 `, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -113,12 +120,12 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 				}},
 				Check: resource.ComposeTestCheckFunc(
 					sameStepID(&stepID),
-					wantStepImages(e, "before:0:Target:name,telephone1"),
+					wantStepImages(b, "before:0:Target:name,telephone1"),
 				),
 			},
 			{
 				// Add one, change one: in place, the step kept.
-				Config: imageConfig(e, accountUpdated+`
+				Config: imageConfig(b, accountUpdated+`
   images = [
     { alias = "before", type = "PreImage", attributes = ["name"] },
     { alias = "after", type = "PostImage", name = "After the update" },
@@ -127,13 +134,13 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 				ConfigPlanChecks: inPlace(stepAddr),
 				Check: resource.ComposeTestCheckFunc(
 					sameStepID(&stepID),
-					wantStepImages(e, "after:1:Target:(all)", "before:0:Target:name"),
+					wantStepImages(b, "after:1:Target:(all)", "before:0:Target:name"),
 					resource.TestCheckResourceAttr(stepAddr, "images.1.name", "After the update"),
 				),
 			},
 			{
 				// A new message: the images follow it (Create takes images on Id).
-				Config: imageConfig(e, `
+				Config: imageConfig(b, `
   message = "Create"
   table   = "account"
   images = [{ alias = "after", type = "PostImage" }]
@@ -141,16 +148,16 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 				ConfigPlanChecks: inPlace(stepAddr),
 				Check: resource.ComposeTestCheckFunc(
 					sameStepID(&stepID),
-					wantStepImages(e, "after:1:Id:(all)"),
+					wantStepImages(b, "after:1:Id:(all)"),
 				),
 			},
 			{
 				// Removing images deletes the images the step listed.
-				Config:           imageConfig(e, accountUpdated, ""),
+				Config:           imageConfig(b, accountUpdated, ""),
 				ConfigPlanChecks: inPlace(stepAddr),
 				Check: resource.ComposeTestCheckFunc(
 					sameStepID(&stepID),
-					wantStepImages(e),
+					wantStepImages(b),
 					resource.TestCheckNoResourceAttr(stepAddr, "images"),
 				),
 			},
@@ -161,18 +168,19 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 // An image registered on the step otherwise keeps its alias: the step's images cannot take it.
 func TestAccWebhookStep_imagesAliasTakenElsewhere(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
-				Config: imageConfig(e, accountUpdated, imageResource(`
+				Config: imageConfig(b, accountUpdated, imageResource(`
   type  = "PreImage"
   alias = "before"
 `)),
 			},
 			{
-				Config: imageConfig(e, accountUpdated+`
+				Config: imageConfig(b, accountUpdated+`
   images = [{ alias = "before", type = "PostImage" }]
 `, imageResource(`
   type  = "PreImage"
@@ -183,9 +191,6 @@ func TestAccWebhookStep_imagesAliasTakenElsewhere(t *testing.T) {
 			},
 		},
 	})
-	if n := len(e.Rows(imageSet)); n != 0 {
-		t.Errorf("%d image rows left after destroy", n)
-	}
 }
 
 // A change to the step leaves its images alone when they did not change, an image of every

@@ -13,19 +13,19 @@ import (
 // table as the catalog spells them, whatever their case in the configuration.
 func TestAccWebhookStep_defaultNameKnownAtPlan(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	const want = "orders-sync: Update of account"
+	b := newBackend(t)
+	want := b.name("orders-sync") + ": Update of account"
 	const contactCreated = `
   message = "Create"
   table   = "contact"
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
-			{Config: imageConfig(e, contactCreated, "")},
+			{Config: imageConfig(b, contactCreated, "")},
 			{
-				Config: imageConfig(e, contactCreated, `
+				Config: imageConfig(b, contactCreated, `
 resource "dataverse_webhook_step" "second" {
   webhook_id = dataverse_webhook.hook.id
   message    = "update"

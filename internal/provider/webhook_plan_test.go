@@ -13,7 +13,7 @@ import (
 // too (known only once Terraform plans), like pairs of the same size.
 func TestAccWebhook_longKeyRefusedAtPlan(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests")
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
@@ -43,7 +43,7 @@ resource "dataverse_webhook" "test" {
 // configuration from one listing of the webhooks, and nothing is written.
 func TestAccWebhook_nameInUseRefusedAtPlan(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests")
 	seededStep(t, e, "Update", 40, 1) // a webhook named "seeded"
 	var cfg strings.Builder
 	cfg.WriteString(providerBlock(e))
@@ -86,7 +86,7 @@ resource "dataverse_webhook" "test" {
 // Entra ID's code, before any resource asks Dataverse anything.
 func TestAccProvider_signInFailureReportedOnce(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the sign-in requests")
 	var steps strings.Builder
 	for i := range 3 {
 		fmt.Fprintf(&steps, `
@@ -100,15 +100,7 @@ resource "dataverse_webhook_step" "s%d" {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
-provider "dataverse" {
-  environment_url = %q
-  tenant_id       = %q
-  client_id       = %q
-  client_secret   = "not-the-secret"
-  authority_host  = %q
-}
-`, e.URL(), e.TenantID(), e.ClientID(), e.AuthorityHost()) + steps.String(),
+			Config:      providerBlockWithSecret(e, "not-the-secret") + steps.String(),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)Could not sign in to Microsoft Entra ID.*AADSTS7000215.*client_secret`),
 		}},
@@ -121,9 +113,9 @@ provider "dataverse" {
 // An import by a misspelled name suggests the nearest webhook name.
 func TestAccWebhook_importByMisspelledName(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	cfg := webhookConfig(e, `
-  name        = "orders-sync"
+	b := newBackend(t)
+	cfg := webhookConfig(b, `
+  name        = "`+b.name("orders-sync")+`"
   url         = "https://fn.example.net/api/orders"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -136,8 +128,8 @@ func TestAccWebhook_importByMisspelledName(t *testing.T) {
 				Config:        cfg,
 				ResourceName:  webhookAddr,
 				ImportState:   true,
-				ImportStateId: "order-sync",
-				ExpectError:   regexp.MustCompile(`(?s)No webhook with that name.*Did you mean "orders-sync"\?`),
+				ImportStateId: b.name("order-sync"),
+				ExpectError:   regexp.MustCompile(`(?s)No webhook with that name.*Did you mean "` + regexp.QuoteMeta(b.name("orders-sync")) + `"\?`),
 			},
 		},
 	})
@@ -146,12 +138,12 @@ func TestAccWebhook_importByMisspelledName(t *testing.T) {
 // Every bad header is reported at once, and an empty name comes with the fix.
 func TestAccWebhook_everyBadHeaderReported(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
-			Config: webhookConfig(e, `
-  name            = "headers"
+			Config: webhookConfig(b, `
+  name            = "`+b.name("headers")+`"
   url             = "https://fn.example.net/x"
   auth_type       = "HttpHeader"
   auth_headers_wo = { "" = "v", "Host" = "h", "bad header" = "v", "x-ok" = "v" }

@@ -1,16 +1,11 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -18,76 +13,9 @@ import (
 // separate provider process per command), which the in-process test framework cannot show:
 // per-process token requests, and what lands in state files, plan files and logs.
 
-var (
-	buildOnce   sync.Once
-	providerDir string
-	buildErr    error
-)
-
-func builtProvider(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		wd, err := os.Getwd()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		mod, err := tfcli.ModuleDir(wd)
-		if err != nil {
-			buildErr = err
-			return
-		}
-		// One build serves every test of the process, so it outlives any one test's TempDir.
-		dir, err := os.MkdirTemp("", "dataverse-provider-bin-") //nolint:usetesting // shared by all tests
-		if err != nil {
-			buildErr = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		providerDir, buildErr = tfcli.BuildProvider(ctx, mod, dir)
-	})
-	if buildErr != nil {
-		t.Fatalf("building the provider: %v", buildErr)
-	}
-	return providerDir
-}
-
-// requiredProviders names the provider's source; the CLI tests need it, the in-process ones do not.
-const requiredProviders = `
-terraform {
-  required_providers {
-    dataverse = {
-      source = "dataverse-terraform/dataverse"
-    }
-  }
-}
-`
-
-func newWorkspace(t *testing.T) *tfcli.Workspace {
-	t.Helper()
-	ws, err := tfcli.NewWorkspace(t.TempDir(), builtProvider(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ws.Close() })
-	return ws
-}
-
-func run(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	res, err := ws.Run(ctx, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
-func TestE2E_requestBudgetForOneWebhookAndFiveSteps(t *testing.T) {
+func TestBuiltProvider_requestBudgetForOneWebhookAndFiveSteps(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests")
 	ws := newWorkspace(t)
 	var steps strings.Builder
 	// Five Update steps of one table, each firing at another stage or on other columns.
@@ -114,7 +42,7 @@ resource "dataverse_webhook" "orders" {
 	}
 
 	e.ResetStats()
-	run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
 	st := e.Stats()
 	t.Logf("apply: %d Web API requests %v, %d token requests", st.Requests.Total, st.Requests.ByMethod, st.TokenRequests)
 	// plan: one listing of the webhooks (the name check), one pair check, one read of the
@@ -134,11 +62,11 @@ resource "dataverse_webhook" "orders" {
 		t.Errorf("%d steps in Dataverse, want 5", n)
 	}
 
-	res := run(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
 	if !strings.Contains(res.Stdout, "No changes") {
 		t.Errorf("second plan is not empty:\n%s", res.Stdout)
 	}
-	run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 	if err := checkNoRowsLeft(e)(nil); err != nil {
 		t.Error(err)
 	}
@@ -147,65 +75,34 @@ resource "dataverse_webhook" "orders" {
 // The secret must appear nowhere a user or a log collector can read, in any of its encodings.
 // It comes in as a pipeline passes it, through an ephemeral variable: a literal written into
 // the configuration is the configuration's, and Terraform itself shows it in plan JSON.
-func TestE2E_writeOnlySecretsLeaveNoTrace(t *testing.T) {
+func TestBuiltProvider_writeOnlySecretsLeaveNoTrace(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		authType dataverse.AuthType
-		attr     string
-		key      string
-		sentinel string
-	}{
-		{dataverse.AuthTypeWebhookKey, `auth_key_wo = var.secret`, "", "wk-S3nt&nel<one>"},
-		{dataverse.AuthTypeHTTPHeader, `auth_headers_wo = { "x-api-key" = var.secret }`, "x-api-key", "hh-S3nt&nel<two>"},
-		{dataverse.AuthTypeHTTPQueryString, `auth_query_parameters_wo = { "token" = var.secret }`, "token", "qs-S3nt&nel<three>"},
-	}
-	for _, tc := range cases {
+	for _, tc := range secretCases("wk-S3nt&nel<one>", "hh-S3nt&nel<two>", "qs-S3nt&nel<three>") {
 		t.Run(tc.authType.String(), func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
-			ws := newWorkspace(t)
-			logFile := filepath.Join(t.TempDir(), "terraform.log")
-			ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile,
-				"DATAVERSE_CLIENT_SECRET="+e.ClientSecret(), "TF_VAR_secret="+tc.sentinel)
-			cfg := requiredProviders + strings.Replace(providerBlock(e), fmt.Sprintf("client_secret   = %q\n", e.ClientSecret()), "", 1) + fmt.Sprintf(`
-variable "secret" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-
-resource "dataverse_webhook" "hook" {
-  name      = "secret-%[1]s"
-  url       = "https://fn.example.net/api/secret"
-  auth_type = "%[1]s"
-  %[2]s
-  auth_wo_version = 1
-}
-`, tc.authType, tc.attr)
-			if err := ws.WriteFile("main.tf", cfg); err != nil {
-				t.Fatal(err)
-			}
+			e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
+			ws, logFile, cfg := secretWorkspace(t, e, tc, "secret")
 			var output strings.Builder
 			collect := func(r tfcli.Result) { output.WriteString(r.Stdout + r.Stderr) }
 
-			collect(run(t, ws, "plan", "-out=tfplan", "-input=false", "-no-color"))
-			collect(run(t, ws, "show", "-json", "tfplan"))
+			collect(mustRun(t, ws, "plan", "-out=tfplan", "-input=false", "-no-color"))
+			collect(mustRun(t, ws, "show", "-json", "tfplan"))
 			haystacks := workspaceHaystacks(t, ws) // the plan file, before apply consumes nothing
-			collect(run(t, ws, "apply", "-input=false", "-no-color", "tfplan"))
-			collect(run(t, ws, "show", "-json"))
+			collect(mustRun(t, ws, "apply", "-input=false", "-no-color", "tfplan"))
+			collect(mustRun(t, ws, "show", "-json"))
 			// rotate: a new version sends the secret again
 			if err := ws.WriteFile("main.tf", strings.Replace(cfg, "auth_wo_version = 1", "auth_wo_version = 2", 1)); err != nil {
 				t.Fatal(err)
 			}
-			collect(run(t, ws, "apply", "-auto-approve", "-input=false", "-no-color"))
-			collect(run(t, ws, "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"))
+			collect(mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color"))
+			collect(mustRun(t, ws, "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"))
 
 			stored, _ := e.AuthValue(webhookIDInState(t, ws))
 			want := wantAuthValue(t, tc.authType, tc.key, tc.sentinel)
 			if stored != want {
 				t.Errorf("the emulator did not receive exactly the encoded secret")
 			}
-			collect(run(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color"))
+			collect(mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color"))
 
 			for name, hay := range workspaceHaystacks(t, ws) {
 				haystacks["after destroy: "+name] = hay

@@ -46,11 +46,11 @@ resource "dataverse_webhook_step_image" "twin" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := startEmulator(t)
-			config := imageConfig(e, tc.step, imageResource(tc.image+"\n  alias = \"row\""))
+			b := newBackend(t)
+			config := imageConfig(b, tc.step, imageResource(tc.image+"\n  alias = \"row\""))
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
-				CheckDestroy:             checkNoRowsLeft(e),
+				CheckDestroy:             b.checkDestroyed(),
 				Steps: []resource.TestStep{
 					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
 					{
@@ -59,13 +59,13 @@ resource "dataverse_webhook_step_image" "twin" {
 						ExpectNonEmptyPlan: true, // the image is tainted: the next apply tries it again
 						Check: resource.ComposeTestCheckFunc(
 							resource.TestCheckResourceAttrSet("dataverse_webhook_step.test", "id"),
-							rowsIn(e, "sdkmessageprocessingsteps", 1),
+							stepsOnWebhook(b, "dataverse_webhook.hook", 1),
 						),
 					},
 					// The next apply refuses the image again.
 					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
 					// plan -destroy with refresh, then apply, as terraform destroy does.
-					{Config: config, Destroy: true, Check: rowsIn(e, "serviceendpoints", 0)},
+					{Config: config, Destroy: true, Check: b.checkDestroyed()},
 				},
 			})
 		})
@@ -86,8 +86,9 @@ func rowsIn(e *emulator.Emulator, set string, want int) resource.TestCheckFunc {
 // into steps of no webhook, are still refreshed and destroyed: a refresh warns, never refuses.
 func TestAccDestroy_neverBlockedByAWebhookChangedElsewhere(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	config := imageConfig(e, accountUpdated, "")
+	e := needsEmulator(t, "changes a stored row behind Terraform")
+	b := emulatorBackend(e)
+	config := imageConfig(b, accountUpdated, "")
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             checkNoRowsLeft(e),

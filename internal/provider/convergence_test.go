@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
@@ -231,7 +229,7 @@ func TestScale_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 		f, points = crashFleet{webhooks: 10}, 20
 	}
 	total := int64(f.webhooks * (1 + 2*crashStepsPerWebhook)) // one create per row
-	e := startEmulator(t, func(o *emulator.Options) { o.Latency = 5 * time.Millisecond })
+	e := needsEmulator(t, "slows requests and counts writes to stop an apply between them", func(o *emulator.Options) { o.Latency = 5 * time.Millisecond })
 	for _, way := range []stopWay{killProvider, killTerraform, interrupt} {
 		for k := range points {
 			// Stop points spread over the apply's writes, from the first to the one before the last.
@@ -290,7 +288,7 @@ func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
 		f = crashFleet{webhooks: 10}
 	}
 	// Latency widens the window between a name check and its create, where the two meet.
-	e := startEmulator(t, func(o *emulator.Options) { o.Latency = 20 * time.Millisecond })
+	e := needsEmulator(t, "slows requests and counts them", func(o *emulator.Options) { o.Latency = 20 * time.Millisecond })
 	const prefix = "twice"
 	var spaces [2]*tfcli.Workspace
 	for i := range spaces {
@@ -346,7 +344,7 @@ func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
 // an import hint rather than taken over or duplicated.
 func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests")
 	ws := newWorkspace(t)
 	f := crashFleet{webhooks: 2}
 	cfg := requiredProviders + providerBlock(e) + f.hcl("lost")
@@ -402,89 +400,12 @@ func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 	}
 }
 
-// Two steps of one webhook that fire on the same message, table, stage, mode and filtering
-// columns would deliver every event twice: the second is refused (at plan when the webhook's id is known), and nothing of it is
-// left in Dataverse. Steps that differ in filtering columns only are two steps. A name given in
-// the configuration is unique among the steps of the webhook.
-func TestAccWebhookStep_identicalTriggerRefused(t *testing.T) {
-	t.Parallel()
-	e := startEmulator(t)
-	hook := `
-resource "dataverse_webhook" "hook" {
-  name        = "twice-fired"
-  url         = "https://fn.example.net/twice"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
-resource "dataverse_webhook_step" "first" {
-  webhook_id           = dataverse_webhook.hook.id
-  message              = "Update"
-  table                = "account"
-  filtering_attributes = ["name", "telephone1"]
-}
-`
-	second := `
-resource "dataverse_webhook_step" "second" {
-  webhook_id           = dataverse_webhook.hook.id
-  message              = "Update"
-  table                = "account"
-  name                 = "another name"
-  filtering_attributes = ["telephone1"]
-  depends_on           = [dataverse_webhook_step.first]
-}
-`
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
-		Steps: []resource.TestStep{
-			{
-				Config: providerBlock(e) + hook + `
-resource "dataverse_webhook_step" "second" {
-  webhook_id           = dataverse_webhook.hook.id
-  message              = "Update"
-  table                = "account"
-  name                 = "another name"
-  filtering_attributes = ["telephone1", "NAME"]
-  depends_on           = [dataverse_webhook_step.first]
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)(Another step fires|Two steps fire) identically.*deliver every event twice`),
-			},
-			{
-				Config: providerBlock(e) + hook + second,
-				Check: func(*terraform.State) error {
-					if n := len(e.Rows("sdkmessageprocessingsteps")); n != 2 {
-						return fmt.Errorf("%d steps in Dataverse, want 2", n)
-					}
-					return nil
-				},
-			},
-			{
-				// A third step that fires on another message but takes the second one's name.
-				Config: providerBlock(e) + hook + second + `
-resource "dataverse_webhook_step" "third" {
-  webhook_id = dataverse_webhook.hook.id
-  message    = "Create"
-  table      = "account"
-  name       = "Another Name"
-  depends_on = [dataverse_webhook_step.second]
-}
-`,
-				ExpectError: regexp.MustCompile(`(?s)Step name already in use.*terraform import`),
-			},
-		},
-	})
-	if n := len(e.Rows("sdkmessageprocessingsteps")); n != 0 {
-		t.Errorf("%d steps left in Dataverse", n)
-	}
-}
-
 // Every create is committed and its answer dropped, and the provider may make one attempt only:
 // each create ends with its retries exhausted and its outcome unknown. The provider must read each
 // row back by its id and record it, so the apply succeeds with exactly the configured rows.
 func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t, func(o *emulator.Options) { o.DropAfterCommitRate, o.Seed = 1, 3 })
+	e := needsEmulator(t, "drops answers after the commit", func(o *emulator.Options) { o.DropAfterCommitRate, o.Seed = 1, 3 })
 	ws := newWorkspace(t)
 	f := crashFleet{webhooks: 2}
 	provider := strings.Replace(providerBlock(e), "provider \"dataverse\" {", "provider \"dataverse\" {\n  max_retries = 1", 1)
@@ -513,7 +434,7 @@ func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 // name's sequence rather than failing or touching the renamed one.
 func TestAccWebhook_oldNameOfARenamedWebhook(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	b := newBackend(t)
 	hook := func(address, name string) string {
 		return fmt.Sprintf(`
 resource "dataverse_webhook" %q {
@@ -522,27 +443,27 @@ resource "dataverse_webhook" %q {
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
-`, address, name, address)
+`, address, b.name(name), address)
 	}
-	first := dataverse.WebhookIDFor("first name", 0)
+	first := dataverse.WebhookIDFor(b.name("first name"), 0)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
-				Config: providerBlock(e) + hook("a", "first name"),
+				Config: b.providerBlock() + hook("a", "first name"),
 				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
 			},
 			{
-				Config: providerBlock(e) + hook("a", "second name"),
+				Config: b.providerBlock() + hook("a", "second name"),
 				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
 			},
 			{
-				Config: providerBlock(e) + hook("a", "second name") + hook("b", "first name"),
+				Config: b.providerBlock() + hook("a", "second name") + hook("b", "first name"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
-					resource.TestCheckResourceAttr("dataverse_webhook.a", "name", "second name"),
-					resource.TestCheckResourceAttr("dataverse_webhook.b", "id", dataverse.WebhookIDFor("first name", 1)),
+					resource.TestCheckResourceAttr("dataverse_webhook.a", "name", b.name("second name")),
+					resource.TestCheckResourceAttr("dataverse_webhook.b", "id", dataverse.WebhookIDFor(b.name("first name"), 1)),
 				),
 			},
 		},

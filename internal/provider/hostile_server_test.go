@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -55,14 +54,7 @@ func startHostileEnvironment(t *testing.T, webAPI http.HandlerFunc) *hostileEnvi
 }
 
 func (h *hostileEnvironment) providerBlock() string {
-	return fmt.Sprintf(`
-provider "dataverse" {
-  environment_url = %q
-  tenant_id       = %q
-  client_id       = %q
-  authority_host  = %q
-}
-`, h.url, h.tenantID, h.clientID, h.url)
+	return providerConfig(h.url, h.tenantID, h.clientID, "", h.url)
 }
 
 // runFailing runs a command that must fail and returns what it printed and the trace log.
@@ -92,7 +84,7 @@ func hostileWorkspace(t *testing.T, h *hostileEnvironment, config string) *tfcli
 
 // A data source read against a server that never answers ends at its timeouts block, and one
 // told to wait ten hours fails at once saying so.
-func TestHostile_dataSourceReadsHaveADeadline(t *testing.T) {
+func TestHostileServer_dataSourceReadsHaveADeadline(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -138,7 +130,7 @@ data "dataverse_webhooks" "all" {
 
 // A server that echoes the webhook's key in the encodings a server might use gets none of it into
 // the diagnostics or the trace log.
-func TestHostile_echoedWebhookKeyReachesNoDiagnosticOrLog(t *testing.T) {
+func TestHostileServer_echoedWebhookKeyReachesNoDiagnosticOrLog(t *testing.T) {
 	t.Parallel()
 	const key = "wk-h0stile-Grüße'<&>-key"
 	encodings := map[string]func(string) string{
@@ -207,72 +199,6 @@ resource "dataverse_webhook" "hook" {
 				if untrusted.EchoesSecret(text, []string{h.clientSecret}) {
 					t.Errorf("the %s holds part of the client secret", where)
 				}
-			}
-		})
-	}
-}
-
-// Secrets that a configuration would put where they do not belong get one warning per cause at
-// plan time, and query parameter names that would change the URL are refused.
-func TestHostile_planTimeWarningsForSecretsInTheOpen(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, webhook string
-		want          []string // summaries that must appear exactly once
-		wantError     string
-	}{
-		{"function key in the URL", `
-  url       = "https://fn.example.net/api/orders?code=Fk-abc123"
-  auth_type = "WebhookKey"
-  auth_key_wo = "k"`, []string{"Webhook URL carries a secret"}, ""},
-		{"http with a secret", `
-  url       = "http://fn.example.net/api/orders"
-  auth_type = "WebhookKey"
-  auth_key_wo = "k"`, []string{"Webhook secret travels in clear text"}, ""},
-		{"http with a key in the URL", `
-  url       = "http://fn.example.net/api/orders?code=Fk-abc123"
-  auth_type = "WebhookKey"
-  auth_key_wo = "k"`, []string{"Webhook URL carries a secret", "Webhook secret travels in clear text"}, ""},
-		{"query parameter name with reserved characters", `
-  url       = "https://fn.example.net/api/orders"
-  auth_type = "HttpQueryString"
-  auth_query_parameters_wo = { "to&ken=x" = "v" }`, nil, "Invalid query parameter name"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if liveEnvironment() {
-				t.Skip("needs no environment; runs without DATAVERSE_LIVE only")
-			}
-			ws := newWorkspace(t)
-			config := requiredProviders + fmt.Sprintf(`
-resource "dataverse_webhook" "hook" {
-  name = "warned"
-  %s
-  auth_wo_version = 1
-}
-`, tt.webhook)
-			if err := ws.WriteFile("main.tf", config); err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			res, _ := ws.Run(ctx, "validate", "-no-color")
-			out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
-			for _, summary := range tt.want {
-				if n := strings.Count(out, summary); n != 1 {
-					t.Errorf("%q appears %d times, want once:\n%s", summary, n, out)
-				}
-			}
-			if tt.wantError != "" && !strings.Contains(out, tt.wantError) {
-				t.Errorf("no %q:\n%s", tt.wantError, out)
-			}
-			// Terraform quotes the configuration line itself; the provider's words must not.
-			if strings.Contains(regexp.MustCompile(`url = "[^"]*"`).ReplaceAllString(out, ""), "Fk-abc123") {
-				t.Errorf("a warning quotes the key in the URL:\n%s", out)
-			}
-			if tt.name == "function key in the URL" && !strings.Contains(out, "auth_key_wo") {
-				t.Errorf("the warning does not suggest auth_key_wo:\n%s", out)
 			}
 		})
 	}

@@ -1,0 +1,224 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+)
+
+// backend is where a scenario's Terraform runs: the in-process emulator under plain go test, a
+// live environment under make testacc (DATAVERSE_LIVE=1). A scenario written against it runs on
+// both. The tables and messages scenarios use (Create and Update of account and contact) exist
+// in every environment and in the emulator's seed.
+type backend interface {
+	// providerBlock is the provider configuration, as HCL.
+	providerBlock() string
+	// name is base with this backend's prefix: names in a live environment carry a random
+	// prefix so that runs, and parallel tests of one run, never collide.
+	name(base string) string
+	// checkDestroyed is a CheckDestroy that fails when a webhook, step or image of this
+	// backend is left.
+	checkDestroyed() func(*terraform.State) error
+	// client reads what the provider stored, out of band.
+	client() *dataverse.Client
+	// emulator is the emulator behind the backend, nil on a live environment; for checks of
+	// what Dataverse never returns, such as a webhook's auth value.
+	emulator() *emulator.Emulator
+}
+
+// liveEnvironment reports whether make testacc points the tests at a real environment.
+func liveEnvironment() bool { return os.Getenv("DATAVERSE_LIVE") != "" }
+
+// newBackend gives a scenario its backend: a fresh emulator of its own, or the live environment
+// the provider's environment variables name.
+func newBackend(t *testing.T) backend {
+	t.Helper()
+	if liveEnvironment() {
+		return newLiveBackend(t)
+	}
+	return emulatorBackend(launchEmulator(t))
+}
+
+// needsEmulator gives a test that needs what only the emulator can do (fault injection, request
+// counts, seeded rows, its clock, captured deliveries, its store) an emulator of its own; on a
+// live environment it skips, saying why.
+func needsEmulator(t *testing.T, reason string, opts ...func(*emulator.Options)) *emulator.Emulator {
+	t.Helper()
+	if liveEnvironment() {
+		t.Skip("needs the emulator: " + reason)
+	}
+	return launchEmulator(t, opts...)
+}
+
+func launchEmulator(t *testing.T, opts ...func(*emulator.Options)) *emulator.Emulator {
+	t.Helper()
+	o := emulator.Options{CA: testCA}
+	for _, f := range opts {
+		f(&o)
+	}
+	e, err := emulator.Start(o)
+	if err != nil {
+		t.Fatalf("starting the emulator: %v", err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+type emulatorTarget struct {
+	e  *emulator.Emulator
+	dv *dataverse.Client
+}
+
+// emulatorBackend serves the backend's helpers to a test that started its own emulator. Names
+// carry no prefix: each test has an emulator to itself.
+func emulatorBackend(e *emulator.Emulator) backend { return &emulatorTarget{e: e} }
+
+func (b *emulatorTarget) providerBlock() string        { return providerBlock(b.e) }
+func (b *emulatorTarget) name(base string) string      { return base }
+func (b *emulatorTarget) emulator() *emulator.Emulator { return b.e }
+func (b *emulatorTarget) checkDestroyed() func(*terraform.State) error {
+	return checkNoRowsLeft(b.e)
+}
+
+func (b *emulatorTarget) client() *dataverse.Client {
+	if b.dv == nil {
+		env := b.e.Env()
+		dv, err := clientFromEnvironment(func(k string) string { return env[k] })
+		if err != nil {
+			panic(err) // the emulator gives every setting
+		}
+		b.dv = dv
+	}
+	return b.dv
+}
+
+type liveTarget struct {
+	prefix string
+	dv     *dataverse.Client
+}
+
+func newLiveBackend(t *testing.T) backend {
+	t.Helper()
+	if os.Getenv("DATAVERSE_URL") == "" {
+		t.Fatal("DATAVERSE_LIVE=1 runs the scenarios against a live environment: set DATAVERSE_URL and the credentials (see README), or unset DATAVERSE_LIVE to run them against the emulator")
+	}
+	dv, err := clientFromEnvironment(os.Getenv)
+	if err != nil {
+		t.Fatalf("DATAVERSE_LIVE=1: the live environment's settings: %v", err)
+	}
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	return &liveTarget{prefix: "tf-acc-" + hex.EncodeToString(suffix) + "-", dv: dv}
+}
+
+func (b *liveTarget) providerBlock() string        { return "provider \"dataverse\" {}\n" }
+func (b *liveTarget) name(base string) string      { return b.prefix + base }
+func (b *liveTarget) client() *dataverse.Client    { return b.dv }
+func (b *liveTarget) emulator() *emulator.Emulator { return nil }
+
+// checkDestroyed asks for the webhooks named with this backend's prefix; a step or image cannot
+// outlive its webhook, as Dataverse deletes them with it.
+func (b *liveTarget) checkDestroyed() func(*terraform.State) error {
+	return func(*terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		left, err := b.dv.ListWebhooks(ctx, dataverse.WebhookFilter{NamePrefix: b.prefix})
+		if err != nil {
+			return fmt.Errorf("listing the webhooks named %s*: %w", b.prefix, err)
+		}
+		if len(left) > 0 {
+			return fmt.Errorf("%d webhooks named %s* left after destroy", len(left), b.prefix)
+		}
+		return nil
+	}
+}
+
+// clientFromEnvironment builds the client the provider would from the variables getenv reads.
+func clientFromEnvironment(getenv func(string) string) (*dataverse.Client, error) {
+	s, diags := resolveSettings(nullModel(), getenv)
+	if diags.HasError() {
+		return nil, fmt.Errorf("%v", diags)
+	}
+	pd, err := newProviderData(s, "test")
+	if err != nil {
+		return nil, err
+	}
+	return pd.client, nil
+}
+
+// stored checks the row of the resource at address as Dataverse returns it, read by read (such
+// as the backend client's GetStep).
+func stored[T any](read func(context.Context, string) (T, error), address string, check func(T) error) func(*terraform.State) error {
+	return func(s *terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		row, err := read(ctx, attrOf(s, address, "id"))
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", address, err)
+		}
+		return check(row)
+	}
+}
+
+// stepsOnWebhook checks how many steps Dataverse holds on the webhook at address.
+func stepsOnWebhook(b backend, address string, want int) func(*terraform.State) error {
+	return func(s *terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		steps, err := b.client().ListWebhookSteps(ctx, attrOf(s, address, "id"))
+		if err != nil {
+			return fmt.Errorf("listing the steps of %s: %w", address, err)
+		}
+		if len(steps) != want {
+			return fmt.Errorf("%d steps on %s in Dataverse, want %d", len(steps), address, want)
+		}
+		return nil
+	}
+}
+
+// providerBlock configures the provider for an emulator explicitly, without environment variables.
+func providerBlock(e *emulator.Emulator) string { return providerBlockWithSecret(e, e.ClientSecret()) }
+
+// providerBlockWithSecret is providerBlock signing in with secret; "" leaves client_secret to
+// the environment.
+func providerBlockWithSecret(e *emulator.Emulator, secret string) string {
+	return providerConfig(e.URL(), e.TenantID(), e.ClientID(), secret, e.AuthorityHost())
+}
+
+// providerConfig is the provider block for an environment and its token service.
+func providerConfig(environmentURL, tenantID, clientID, secret, authorityHost string) string {
+	secretLine := ""
+	if secret != "" {
+		secretLine = fmt.Sprintf("  client_secret   = %q\n", secret)
+	}
+	return fmt.Sprintf(`
+provider "dataverse" {
+  environment_url = %q
+  tenant_id       = %q
+  client_id       = %q
+%s  authority_host  = %q
+}
+`, environmentURL, tenantID, clientID, secretLine, authorityHost)
+}
+
+// checkNoRowsLeft is a CheckDestroy that fails when the emulator still holds any webhook,
+// step or image.
+func checkNoRowsLeft(e *emulator.Emulator) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		for _, set := range []string{"serviceendpoints", "sdkmessageprocessingsteps", "sdkmessageprocessingstepimages"} {
+			if rows := e.Rows(set); len(rows) > 0 {
+				return fmt.Errorf("%d %s rows left after destroy", len(rows), set)
+			}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,273 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-version"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+)
+
+// testCA is shared by every emulator in this test binary: Go reads SSL_CERT_FILE once, so
+// all emulators must present certificates from the one CA it names.
+var testCA *emulator.CA
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	if liveEnvironment() {
+		return m.Run() // the environment's own certificates; no emulator is started
+	}
+	dir, err := os.MkdirTemp("", "dataverse-provider-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	testCA, err = emulator.NewCA()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, testCA.CertPEM(), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// Set before any TLS connection: Go reads it once. Terraform passes it on to providers it starts.
+	os.Setenv("SSL_CERT_FILE", caFile)
+	os.Setenv("SSL_CERT_DIR", dir)
+	return m.Run()
+}
+
+func protoV6Providers() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"dataverse": providerserver.NewProtocol6WithError(New("test")()),
+	}
+}
+
+// attrOf reads an attribute of a resource from the state.
+func attrOf(s *terraform.State, address, key string) string {
+	rs, ok := s.RootModule().Resources[address]
+	if !ok {
+		return ""
+	}
+	return rs.Primary.Attributes[key]
+}
+
+// sameID records the id of the resource at address on first use and fails when a later step
+// replaced the resource.
+func sameID(address string, id *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		got := attrOf(s, address, "id")
+		if *id == "" {
+			*id = got
+			return nil
+		}
+		if got != *id {
+			return fmt.Errorf("%s: id changed from %s to %s: an in-place update replaced it", address, *id, got)
+		}
+		return nil
+	}
+}
+
+// stateHasNo fails when any attribute of any resource contains one of the strings.
+func stateHasNo(needles ...string) func(*terraform.State) error {
+	return func(s *terraform.State) error {
+		for addr, rs := range s.RootModule().Resources {
+			for k, v := range rs.Primary.Attributes {
+				for _, n := range needles {
+					if strings.Contains(v, n) {
+						return fmt.Errorf("%s.%s holds a secret", addr, k)
+					}
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// requireTerraformCLI skips a test that runs the Terraform CLI when there is none to run: the
+// emulator-backed tests need no environment variable, only a terraform binary.
+func requireTerraformCLI(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath(tfcli.TerraformPath()); err != nil {
+		t.Skipf("runs the Terraform CLI, and %q is not found: run make terraform-check, or set TF_ACC_TERRAFORM_PATH", tfcli.TerraformPath())
+	}
+}
+
+var (
+	buildOnce   sync.Once
+	providerDir string
+	buildErr    error
+)
+
+func builtProvider(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		wd, err := os.Getwd()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		mod, err := tfcli.ModuleDir(wd)
+		if err != nil {
+			buildErr = err
+			return
+		}
+		// One build serves every test of the process, so it outlives any one test's TempDir.
+		dir, err := os.MkdirTemp("", "dataverse-provider-bin-") //nolint:usetesting // shared by all tests
+		if err != nil {
+			buildErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		providerDir, buildErr = tfcli.BuildProvider(ctx, mod, dir)
+	})
+	if buildErr != nil {
+		t.Fatalf("building the provider: %v", buildErr)
+	}
+	return providerDir
+}
+
+// requiredProviders names the provider's source; the CLI tests need it, the in-process ones do not.
+const requiredProviders = `
+terraform {
+  required_providers {
+    dataverse = {
+      source = "dataverse-terraform/dataverse"
+    }
+  }
+}
+`
+
+func newWorkspace(t *testing.T) *tfcli.Workspace {
+	t.Helper()
+	ws, err := tfcli.NewWorkspace(t.TempDir(), builtProvider(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	return ws
+}
+
+// stateIDs reads the ids of the resources of a type from `terraform show -json`.
+func stateIDs(t *testing.T, ws *tfcli.Workspace, resourceType string) []string {
+	t.Helper()
+	res := mustRun(t, ws, "show", "-json")
+	var doc struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Type   string         `json:"type"`
+					Values map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil {
+		t.Fatalf("terraform show -json: %v", err)
+	}
+	var ids []string
+	for _, r := range doc.Values.RootModule.Resources {
+		if r.Type == resourceType {
+			ids = append(ids, strings.ToLower(fmt.Sprint(r.Values["id"])))
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// mustRun runs a Terraform command and fails the test with its diagnostics when it fails.
+// (run shows only the last lines of the output, where the diagnostics of a large apply are lost.)
+func mustRun(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	res, err := ws.Run(ctx, args...)
+	if err != nil {
+		t.Fatalf("terraform %s: exit %d\n%s\n%s", strings.Join(args, " "), res.ExitCode, tail(res.Stderr, 60), tail(res.Stdout, 10))
+	}
+	return res
+}
+
+func applyArgs(extra ...string) []string {
+	return append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, extra...)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// oneLine joins Terraform's wrapped diagnostic text so that a message can be searched whole.
+func oneLine(s string) string {
+	s = strings.NewReplacer("│", " ", "\n", " ").Replace(s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+var (
+	terraformVersionOnce sync.Once
+	terraformVersion     *version.Version
+	terraformVersionErr  error
+)
+
+// requireTerraform skips a test when the Terraform the tests run (TF_ACC_TERRAFORM_PATH, or the
+// one on the PATH) is older than min; make test-terraform-next runs them with 1.14.
+func requireTerraform(t *testing.T, minimum string) {
+	t.Helper()
+	requireTerraformCLI(t)
+	terraformVersionOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, tfcli.TerraformPath(), "version", "-json").Output()
+		if err != nil {
+			terraformVersionErr = err
+			return
+		}
+		var v struct {
+			Version string `json:"terraform_version"`
+		}
+		if terraformVersionErr = json.Unmarshal(out, &v); terraformVersionErr == nil {
+			terraformVersion, terraformVersionErr = version.NewVersion(v.Version)
+		}
+	})
+	if terraformVersionErr != nil {
+		t.Fatalf("reading the Terraform version: %v", terraformVersionErr)
+	}
+	if terraformVersion.Core().LessThan(version.Must(version.NewVersion(minimum))) {
+		t.Skipf("needs Terraform %s or newer, found %s: run make test-terraform-next", minimum, terraformVersion)
+	}
+}
+
+// requireHashiCorpTerraform is requireTerraform for what only Terraform has (terraform query,
+// actions): OpenTofu, chosen by TF_ACC_PROVIDER_HOST, numbers its versions alike.
+func requireHashiCorpTerraform(t *testing.T, minimum string) {
+	t.Helper()
+	if os.Getenv("TF_ACC_PROVIDER_HOST") == "registry.opentofu.org" {
+		t.Skip("OpenTofu has no terraform query or actions")
+	}
+	requireTerraform(t, minimum)
+}
