@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -167,8 +168,8 @@ func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
 // any change, and the image carries every column.
 func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
-	withColumns := imageConfig(e, accountUpdated+`
+	e := needsEmulator(t, "reads the stored column lists of the step and its images")
+	withColumns := imageConfig(emulatorBackend(e), accountUpdated+`
   filtering_attributes = ["name"]
   images               = [{ alias = "managed", type = "PreImage", attributes = ["name"] }]
 `, imageResource(`
@@ -176,7 +177,7 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
   alias      = "before"
   attributes = ["telephone1"]
 `))
-	without := imageConfig(e, accountUpdated+`
+	without := imageConfig(emulatorBackend(e), accountUpdated+`
   images = [{ alias = "managed", type = "PreImage" }]
 `, imageResource(`
   type  = "PreImage"
@@ -187,7 +188,13 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 			step, _ := e.Row(imageStepSet, attrOf(s, stepAddr, "id"))
 			image, _ := e.Row(imageSet, attrOf(s, imageAddr, "id"))
 			managed, _ := e.Row(imageSet, attrOf(s, stepAddr, "images.0.id"))
-			got := fmt.Sprintf("%s %s %s", sortedColumns(step["filteringattributes"]), sortedColumns(managed["attributes"]), sortedColumns(image["attributes"]))
+			stored := func(v any) string {
+				if s, _ := v.(string); s != "" {
+					return sortedColumns(strings.Split(s, ","))
+				}
+				return sortedColumns(nil)
+			}
+			got := fmt.Sprintf("%s %s %s", stored(step["filteringattributes"]), stored(managed["attributes"]), stored(image["attributes"]))
 			if got != want {
 				return fmt.Errorf("step, managed image and image columns = %q, want %q", got, want)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -154,7 +155,7 @@ const requiredProviders = `
 terraform {
   required_providers {
     dataverse = {
-      source = "dataverse-terraform/dataverse"
+      source = "` + registry.Source + `"
     }
   }
 }

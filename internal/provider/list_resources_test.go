@@ -184,7 +184,7 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 // is that one column, in lower case.
 func TestList_storedColumnsDifferingInCase(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "seeds column lists that no Terraform write produces")
 	est := seedColumnsDifferingInCase(t, e)
 	s := protocolProvider(t, e)
 	columns := func(obj map[string]tftypes.Value, name string) []string {

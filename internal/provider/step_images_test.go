@@ -197,7 +197,7 @@ func TestAccWebhookStep_imagesAliasTakenElsewhere(t *testing.T) {
 // column (no attributes) too: the update writes the step and nothing else.
 func TestAccWebhookStep_unchangedImagesNotWrittenOnStepUpdate(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the writes to image rows")
 	var stepID string
 	images := `
   images = [
@@ -210,16 +210,16 @@ func TestAccWebhookStep_unchangedImagesNotWrittenOnStepUpdate(t *testing.T) {
 		CheckDestroy:             checkNoRowsLeft(e),
 		Steps: []resource.TestStep{
 			{
-				Config: imageConfig(e, accountUpdated+images, ""),
-				Check:  resource.ComposeTestCheckFunc(sameStepID(&stepID), wantStepImages(e, "after:1:Target:Name,name", "before:0:Target:(all)")),
+				Config: imageConfig(emulatorBackend(e), accountUpdated+images, ""),
+				Check:  resource.ComposeTestCheckFunc(sameStepID(&stepID), wantStepImages(emulatorBackend(e), "after:1:Target:Name,name", "before:0:Target:(all)")),
 			},
 			{
 				PreConfig:        e.ResetStats,
-				Config:           imageConfig(e, accountUpdated+"  rank = 2\n"+images, ""),
+				Config:           imageConfig(emulatorBackend(e), accountUpdated+"  rank = 2\n"+images, ""),
 				ConfigPlanChecks: inPlace(stepAddr),
 				Check: resource.ComposeTestCheckFunc(
 					sameStepID(&stepID),
-					wantStepImages(e, "after:1:Target:Name,name", "before:0:Target:(all)"),
+					wantStepImages(emulatorBackend(e), "after:1:Target:Name,name", "before:0:Target:(all)"),
 					func(*terraform.State) error {
 						st := e.Stats().Requests
 						if w := st.ByMethod["POST"] + st.ByMethod["PATCH"] + st.ByMethod["DELETE"]; w != 1 {

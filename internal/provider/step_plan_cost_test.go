@@ -140,7 +140,7 @@ func TestSetReadStateEncodesOnlyAChange(t *testing.T) {
 // the same provider process; a process that never saw the webhook reads it.
 func TestStepDefaultNameAfterWebhookCreateNeedsNoWebhookRequest(t *testing.T) {
 	t.Parallel()
-	e := startEmulator(t)
+	e := needsEmulator(t, "counts the requests to serviceendpoints")
 	tests := []struct {
 		name             string
 		sameClient       bool
