@@ -31,14 +31,9 @@ var (
 
 // webhookSummaryModel is one element of the webhooks list; its tags name the nested attributes.
 type webhookSummaryModel struct {
-	ID             types.String `tfsdk:"id"`
-	Name           types.String `tfsdk:"name"`
-	URL            types.String `tfsdk:"url"`
-	AuthType       types.String `tfsdk:"auth_type"`
-	Description    types.String `tfsdk:"description"`
-	IsAuthValueSet types.Bool   `tfsdk:"is_auth_value_set"`
-	CreatedOn      types.String `tfsdk:"created_on"`
-	ModifiedOn     types.String `tfsdk:"modified_on"`
+	webhookAttributes
+	CreatedOn  types.String `tfsdk:"created_on"`
+	ModifiedOn types.String `tfsdk:"modified_on"`
 }
 
 type webhooksModel struct {
@@ -102,17 +97,10 @@ func (d *webhooksDataSource) Read(ctx context.Context, req datasource.ReadReques
 	}
 	sort.SliceStable(hooks, func(i, j int) bool { return hooks[i].Name < hooks[j].Name })
 	m.Webhooks = make([]webhookSummaryModel, 0, len(hooks))
-	for _, w := range hooks {
-		m.Webhooks = append(m.Webhooks, webhookSummaryModel{
-			ID:             types.StringValue(w.ID),
-			Name:           types.StringValue(w.Name),
-			URL:            types.StringValue(w.URL),
-			AuthType:       types.StringValue(w.AuthType.String()),
-			Description:    stringOrNull(w.Description),
-			IsAuthValueSet: types.BoolValue(w.IsAuthValueSet),
-			CreatedOn:      timeValue(w.CreatedOn),
-			ModifiedOn:     timeValue(w.ModifiedOn),
-		})
+	for i := range hooks {
+		summary := webhookSummaryModel{CreatedOn: timeValue(hooks[i].CreatedOn), ModifiedOn: timeValue(hooks[i].ModifiedOn)}
+		setWebhookAttributes(&summary.webhookAttributes, &hooks[i])
+		m.Webhooks = append(m.Webhooks, summary)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -50,18 +50,24 @@ var (
 )
 
 type webhookModel struct {
-	ID                    types.String   `tfsdk:"id"`
-	Name                  types.String   `tfsdk:"name"`
-	URL                   types.String   `tfsdk:"url"`
-	Description           types.String   `tfsdk:"description"`
-	AuthType              types.String   `tfsdk:"auth_type"`
+	webhookAttributes
 	AuthKeyWO             types.String   `tfsdk:"auth_key_wo"`
 	AuthHeadersWO         types.Map      `tfsdk:"auth_headers_wo"`
 	AuthQueryParametersWO types.Map      `tfsdk:"auth_query_parameters_wo"`
 	AuthWOVersion         types.Int64    `tfsdk:"auth_wo_version"`
-	IsAuthValueSet        types.Bool     `tfsdk:"is_auth_value_set"`
 	SolutionUniqueName    types.String   `tfsdk:"solution_unique_name"`
 	Timeouts              timeouts.Value `tfsdk:"timeouts"`
+}
+
+// webhookAttributes are what a webhook has both as a dataverse_webhook and as an element of
+// the dataverse_webhooks data source; setWebhookAttributes fills them from a row.
+type webhookAttributes struct {
+	ID             types.String `tfsdk:"id"`
+	Name           types.String `tfsdk:"name"`
+	URL            types.String `tfsdk:"url"`
+	Description    types.String `tfsdk:"description"`
+	AuthType       types.String `tfsdk:"auth_type"`
+	IsAuthValueSet types.Bool   `tfsdk:"is_auth_value_set"`
 }
 
 func (r *webhookResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -626,13 +632,17 @@ func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportSt
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 }
 
-func setWebhookState(m *webhookModel, w *dataverse.Webhook) {
+func setWebhookAttributes(m *webhookAttributes, w *dataverse.Webhook) {
 	m.ID = types.StringValue(w.ID)
 	m.Name = types.StringValue(w.Name)
 	m.URL = types.StringValue(w.URL)
 	m.Description = stringOrNull(w.Description)
 	m.AuthType = types.StringValue(w.AuthType.String())
 	m.IsAuthValueSet = types.BoolValue(w.IsAuthValueSet)
+}
+
+func setWebhookState(m *webhookModel, w *dataverse.Webhook) {
+	setWebhookAttributes(&m.webhookAttributes, w)
 	// Write-only values are never stored.
 	m.AuthKeyWO = types.StringNull()
 	m.AuthHeadersWO = types.MapNull(types.StringType)
