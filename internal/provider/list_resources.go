@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	listschema "github.com/hashicorp/terraform-plugin-framework/list/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
@@ -25,17 +24,17 @@ import (
 
 // NewWebhookListResource lists dataverse_webhook.
 func NewWebhookListResource() list.ListResource {
-	return &webhookListResource{listBase{typeName: "_webhook"}}
+	return &webhookListResource{listBase{resourceBase{typeName: "_webhook"}}}
 }
 
 // NewWebhookStepListResource lists dataverse_webhook_step.
 func NewWebhookStepListResource() list.ListResource {
-	return &webhookStepListResource{listBase{typeName: "_webhook_step"}}
+	return &webhookStepListResource{listBase{resourceBase{typeName: "_webhook_step"}}}
 }
 
 // NewWebhookStepImageListResource lists dataverse_webhook_step_image.
 func NewWebhookStepImageListResource() list.ListResource {
-	return &webhookStepImageListResource{listBase{typeName: "_webhook_step_image"}}
+	return &webhookStepImageListResource{listBase{resourceBase{typeName: "_webhook_step_image"}}}
 }
 
 var (
@@ -46,20 +45,9 @@ var (
 	_ list.ListResourceWithValidateConfig = (*webhookStepImageListResource)(nil)
 )
 
-// listBase holds what every list resource shares: its type name, that of the resource it
-// lists, and the provider's data.
-type listBase struct {
-	typeName string // after the provider's name, such as "_webhook"
-	data     *providerData
-}
-
-func (l *listBase) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + l.typeName
-}
-
-func (l *listBase) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	l.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
+// listBase holds what every list resource shares with the resource it lists: the type name and
+// the provider's data.
+type listBase struct{ resourceBase }
 
 // estate reads the list block's configuration into cfg and the registrations filter then
 // chooses, or sets the results that report why it could not and returns nil.

@@ -1,11 +1,13 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -41,4 +43,19 @@ func lockKey(m *sync.Map, key string) func() {
 	mu, _ := v.(*sync.Mutex) // the map holds only mutexes
 	mu.Lock()
 	return mu.Unlock
+}
+
+// resourceBase holds what every resource and list resource shares: its type name and the
+// provider's data.
+type resourceBase struct {
+	typeName string // after the provider's name, such as "_webhook"
+	data     *providerData
+}
+
+func (b *resourceBase) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + b.typeName
+}
+
+func (b *resourceBase) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	b.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }

@@ -38,9 +38,11 @@ var authAttributeByType = map[dataverse.AuthType]string{
 }
 
 // NewWebhookResource returns the dataverse_webhook resource.
-func NewWebhookResource() resource.Resource { return webhookWithIdentity{&webhookResource{}} }
+func NewWebhookResource() resource.Resource {
+	return webhookWithIdentity{&webhookResource{resourceBase{typeName: "_webhook"}}}
+}
 
-type webhookResource struct{ data *providerData }
+type webhookResource struct{ resourceBase }
 
 var (
 	_ resource.ResourceWithConfigure      = (*webhookResource)(nil)
@@ -68,10 +70,6 @@ type webhookAttributes struct {
 	Description    types.String `tfsdk:"description"`
 	AuthType       types.String `tfsdk:"auth_type"`
 	IsAuthValueSet types.Bool   `tfsdk:"is_auth_value_set"`
-}
-
-func (r *webhookResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhook"
 }
 
 func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -158,10 +156,6 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"timeouts": timeoutsBlock(ctx),
 		},
 	}
-}
-
-func (r *webhookResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // ValidateConfig checks that exactly the secret attribute matching auth_type is set.

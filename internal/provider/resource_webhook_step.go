@@ -30,10 +30,10 @@ const stepDescriptionMax = dataverse.MaxStepDescriptionLength
 
 // NewWebhookStepResource returns the dataverse_webhook_step resource.
 func NewWebhookStepResource() resource.Resource {
-	return webhookStepWithIdentity{&webhookStepResource{}}
+	return webhookStepWithIdentity{&webhookStepResource{resourceBase{typeName: "_webhook_step"}}}
 }
 
-type webhookStepResource struct{ data *providerData }
+type webhookStepResource struct{ resourceBase }
 
 var (
 	_ resource.ResourceWithConfigure      = (*webhookStepResource)(nil)
@@ -65,10 +65,6 @@ type stepAttributes struct {
 	Name                types.String `tfsdk:"name"`
 	Description         types.String `tfsdk:"description"`
 	RunAsUserID         types.String `tfsdk:"run_as_user_id"`
-}
-
-func (r *webhookStepResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhook_step"
 }
 
 func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -165,10 +161,6 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"timeouts": timeoutsBlock(ctx),
 		},
 	}
-}
-
-func (r *webhookStepResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // ValidateConfig enforces the rules Dataverse enforces only at apply time, with the fix in each message.

@@ -35,10 +35,10 @@ func lockStepImages(data *providerData, stepID string) func() {
 
 // NewWebhookStepImageResource returns the dataverse_webhook_step_image resource.
 func NewWebhookStepImageResource() resource.Resource {
-	return webhookStepImageWithIdentity{&webhookStepImageResource{}}
+	return webhookStepImageWithIdentity{&webhookStepImageResource{resourceBase{typeName: "_webhook_step_image"}}}
 }
 
-type webhookStepImageResource struct{ data *providerData }
+type webhookStepImageResource struct{ resourceBase }
 
 var (
 	_ resource.ResourceWithConfigure      = (*webhookStepImageResource)(nil)
@@ -52,10 +52,6 @@ type webhookStepImageModel struct {
 	stepImageEntry
 	StepID   types.String   `tfsdk:"step_id"`
 	Timeouts timeouts.Value `tfsdk:"timeouts"`
-}
-
-func (r *webhookStepImageResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_webhook_step_image"
 }
 
 func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -123,10 +119,6 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"timeouts": timeoutsBlock(ctx),
 		},
 	}
-}
-
-func (r *webhookStepImageResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // ValidateConfig catches what needs no API: an empty set of attributes.

@@ -162,7 +162,7 @@ func TestStepDefaultNameAfterWebhookCreateNeedsNoWebhookRequest(t *testing.T) {
 			if !tc.sameClient {
 				planner = emulatorClient(t, e)
 			}
-			r := &webhookStepResource{data: &providerData{client: planner}}
+			r := &webhookStepResource{resourceBase{data: &providerData{client: planner}}}
 			plan := webhookStepModel{stepAttributes: stepAttributes{
 				WebhookID: types.StringValue(strings.ToUpper(hook.ID)),
 				Message:   types.StringValue("update"), Table: types.StringValue("account"),
