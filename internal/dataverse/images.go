@@ -28,8 +28,8 @@ type StepImageCreate struct {
 	MessagePropertyName           string
 }
 
-// StepImageUpdate lists the columns to change; nil leaves a column unchanged. Attributes set to
-// an empty slice clears the column (all columns).
+// StepImageUpdate lists the columns to change; nil leaves a column unchanged. Attributes pointing
+// to an empty or nil slice clears the column (all columns).
 type StepImageUpdate struct {
 	Name, EntityAlias   *string
 	ImageType           *ImageType

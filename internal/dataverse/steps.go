@@ -66,7 +66,7 @@ type StepUpdate struct {
 	Stage             *StepStage
 	Rank              *int
 	AsyncAutoDelete   *bool
-	// FilteringAttributes set to an empty slice clears the column.
+	// FilteringAttributes pointing to an empty or nil slice clears the column.
 	FilteringAttributes *[]string
 	// ImpersonatingUserID set to "" clears the lookup, so the step runs as the calling user.
 	ImpersonatingUserID        *string

@@ -185,9 +185,12 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 `))
 	columnsOf := func(want string) resource.TestCheckFunc {
 		return func(s *terraform.State) error {
-			step, _ := e.Row(imageStepSet, attrOf(s, stepAddr, "id"))
-			image, _ := e.Row(imageSet, attrOf(s, imageAddr, "id"))
-			managed, _ := e.Row(imageSet, attrOf(s, stepAddr, "images.0.id"))
+			step, stepOK := e.Row(imageStepSet, attrOf(s, stepAddr, "id"))
+			image, imageOK := e.Row(imageSet, attrOf(s, imageAddr, "id"))
+			managed, managedOK := e.Row(imageSet, attrOf(s, stepAddr, "images.0.id"))
+			if !stepOK || !imageOK || !managedOK {
+				return fmt.Errorf("rows found: step %t, image %t, managed image %t; want all three", stepOK, imageOK, managedOK)
+			}
 			stored := func(v any) string {
 				if s, _ := v.(string); s != "" {
 					return sortedColumns(strings.Split(s, ","))

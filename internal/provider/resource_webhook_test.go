@@ -265,7 +265,7 @@ resource "dataverse_webhook" "second" {
 		Steps: []resource.TestStep{
 			{
 				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)Webhook name used twice.*"taken"`),
+				ExpectError: regexp.MustCompile(`(?s)Webhook name used twice.*"` + regexp.QuoteMeta(b.name("taken")) + `"`),
 			},
 		},
 	})
@@ -384,8 +384,8 @@ func TestAccWebhook_portWarning(t *testing.T) {
 	})
 }
 
-// Several webhooks with one name in one apply: the name check and the create are serialized,
-// so exactly one is created and the others fail with the name-in-use error.
+// Several webhooks with one name in one configuration are refused at plan with the name-in-use
+// error, so none is created.
 func TestAccWebhook_sameNameInOneApply(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)

@@ -35,6 +35,9 @@ resource "dataverse_webhook" "hook" {
 		t.Errorf("a plan without changes showed the port warning %d times, want none", n)
 	}
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err := b.checkDestroyed()(nil); err != nil {
+		t.Error(err)
+	}
 }
 
 // Secrets that a configuration would put where they do not belong get one warning per cause at

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -196,7 +197,7 @@ func TestProviderSchemasMatchTerraform(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ws.Close() })
-	if err := ws.WriteFile("main.tf", "terraform {\n  required_providers {\n    dataverse = {\n      source = \"dataverse-terraform/dataverse\"\n    }\n  }\n}\n"); err != nil {
+	if err := ws.WriteFile("main.tf", "terraform {\n  required_providers {\n    dataverse = {\n      source = \""+registry.Source+"\"\n    }\n  }\n}\n"); err != nil {
 		t.Fatal(err)
 	}
 	res, err := ws.Run(ctx, "providers", "schema", "-json")
