@@ -17,7 +17,7 @@ type StepImage struct {
 	ID, StepID, Name, EntityAlias string
 	ImageType                     ImageType
 	Attributes                    []string // nil means all columns
-	MessagePropertyName           string   // see ImageMessageProperties: Id for Create, Target for Update and Delete
+	MessagePropertyName           string   // see ImageMessageProperty: Id for Create, Target for Update and Delete
 }
 
 // StepImageCreate describes a new step image.

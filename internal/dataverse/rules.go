@@ -58,12 +58,6 @@ var imageProperties = map[string][]string{
 	"UpdateMultiple":        {"Targets"},
 }
 
-// ImageMessageProperties lists the message properties an image of a step on the message may
-// be registered on, the default first; nil when Dataverse offers no images for the message.
-func ImageMessageProperties(message string) []string {
-	return slices.Clone(imageProperties[message])
-}
-
 // ImageMessageProperty returns the message property to register an image on: keep, when the
 // message accepts it (an image registered by another tool keeps its choice), else the
 // message's default. False when the message offers no images.
