@@ -20,6 +20,9 @@ type webhookFacts struct {
 
 // learn records a webhook row as read or written.
 func (f *webhookFacts) learn(id, name string) {
+	if id == "" {
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.names == nil {
