@@ -18,11 +18,7 @@ import (
 // and sets the identity from the state's id after every operation that writes state, so the
 // resources' own files need not know about identity.
 
-var (
-	_ resource.ResourceWithIdentity = webhookWithIdentity{}
-	_ resource.ResourceWithIdentity = webhookStepWithIdentity{}
-	_ resource.ResourceWithIdentity = webhookStepImageWithIdentity{}
-)
+var _ resource.ResourceWithIdentity = withRowIdentity{}
 
 // rowIdentity is the identity of every resource of this provider: the row's primary key.
 type rowIdentity struct {
@@ -90,77 +86,41 @@ func importByIdentityOr(ctx context.Context, req resource.ImportStateRequest, re
 	resp.Diagnostics.Append(resp.Identity.Set(ctx, rowIdentity{ID: types.StringValue(id)})...)
 }
 
-type webhookWithIdentity struct{ *webhookResource }
-
-func (webhookWithIdentity) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	rowIdentitySchema(resp, "webhook", "serviceendpointid")
+// identifiableResource is what each resource of this provider implements; withRowIdentity
+// passes all of it through.
+type identifiableResource interface {
+	resource.ResourceWithConfigure
+	resource.ResourceWithImportState
+	resource.ResourceWithValidateConfig
+	resource.ResourceWithModifyPlan
 }
 
-func (r webhookWithIdentity) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.webhookResource.Create(ctx, req, resp)
+// withRowIdentity adds the row identity to a resource. schemaName names the row in the
+// identity schema, importName in import errors, column its primary key column.
+type withRowIdentity struct {
+	identifiableResource
+	schemaName, importName, column string
+}
+
+func (r withRowIdentity) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	rowIdentitySchema(resp, r.schemaName, r.column)
+}
+
+func (r withRowIdentity) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	r.identifiableResource.Create(ctx, req, resp)
 	identifyFromState(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 
-func (r webhookWithIdentity) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	r.webhookResource.Read(ctx, req, resp)
+func (r withRowIdentity) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	r.identifiableResource.Read(ctx, req, resp)
 	identifyAfterRead(ctx, req, resp)
 }
 
-func (r webhookWithIdentity) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.webhookResource.Update(ctx, req, resp)
+func (r withRowIdentity) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.identifiableResource.Update(ctx, req, resp)
 	identifyFromState(ctx, resp.State, resp.Identity, &resp.Diagnostics)
 }
 
-func (r webhookWithIdentity) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importByIdentityOr(ctx, req, resp, "webhook", "serviceendpointid", r.webhookResource.ImportState)
-}
-
-type webhookStepWithIdentity struct{ *webhookStepResource }
-
-func (webhookStepWithIdentity) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	rowIdentitySchema(resp, "step", "sdkmessageprocessingstepid")
-}
-
-func (r webhookStepWithIdentity) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.webhookStepResource.Create(ctx, req, resp)
-	identifyFromState(ctx, resp.State, resp.Identity, &resp.Diagnostics)
-}
-
-func (r webhookStepWithIdentity) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	r.webhookStepResource.Read(ctx, req, resp)
-	identifyAfterRead(ctx, req, resp)
-}
-
-func (r webhookStepWithIdentity) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.webhookStepResource.Update(ctx, req, resp)
-	identifyFromState(ctx, resp.State, resp.Identity, &resp.Diagnostics)
-}
-
-func (r webhookStepWithIdentity) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importByIdentityOr(ctx, req, resp, "webhook step", "sdkmessageprocessingstepid", r.webhookStepResource.ImportState)
-}
-
-type webhookStepImageWithIdentity struct{ *webhookStepImageResource }
-
-func (webhookStepImageWithIdentity) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	rowIdentitySchema(resp, "step image", "sdkmessageprocessingstepimageid")
-}
-
-func (r webhookStepImageWithIdentity) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.webhookStepImageResource.Create(ctx, req, resp)
-	identifyFromState(ctx, resp.State, resp.Identity, &resp.Diagnostics)
-}
-
-func (r webhookStepImageWithIdentity) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	r.webhookStepImageResource.Read(ctx, req, resp)
-	identifyAfterRead(ctx, req, resp)
-}
-
-func (r webhookStepImageWithIdentity) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.webhookStepImageResource.Update(ctx, req, resp)
-	identifyFromState(ctx, resp.State, resp.Identity, &resp.Diagnostics)
-}
-
-func (r webhookStepImageWithIdentity) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importByIdentityOr(ctx, req, resp, "step image", "sdkmessageprocessingstepimageid", r.webhookStepImageResource.ImportState)
+func (r withRowIdentity) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importByIdentityOr(ctx, req, resp, r.importName, r.column, r.identifiableResource.ImportState)
 }

@@ -39,7 +39,7 @@ var authAttributeByType = map[dataverse.AuthType]string{
 
 // NewWebhookResource returns the dataverse_webhook resource.
 func NewWebhookResource() resource.Resource {
-	return webhookWithIdentity{&webhookResource{resourceBase{typeName: "_webhook"}}}
+	return withRowIdentity{&webhookResource{resourceBase{typeName: "_webhook"}}, "webhook", "webhook", "serviceendpointid"}
 }
 
 type webhookResource struct{ resourceBase }

@@ -30,7 +30,7 @@ const stepDescriptionMax = dataverse.MaxStepDescriptionLength
 
 // NewWebhookStepResource returns the dataverse_webhook_step resource.
 func NewWebhookStepResource() resource.Resource {
-	return webhookStepWithIdentity{&webhookStepResource{resourceBase{typeName: "_webhook_step"}}}
+	return withRowIdentity{&webhookStepResource{resourceBase{typeName: "_webhook_step"}}, "step", "webhook step", "sdkmessageprocessingstepid"}
 }
 
 type webhookStepResource struct{ resourceBase }

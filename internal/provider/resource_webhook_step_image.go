@@ -35,7 +35,7 @@ func lockStepImages(data *providerData, stepID string) func() {
 
 // NewWebhookStepImageResource returns the dataverse_webhook_step_image resource.
 func NewWebhookStepImageResource() resource.Resource {
-	return webhookStepImageWithIdentity{&webhookStepImageResource{resourceBase{typeName: "_webhook_step_image"}}}
+	return withRowIdentity{&webhookStepImageResource{resourceBase{typeName: "_webhook_step_image"}}, "step image", "step image", "sdkmessageprocessingstepimageid"}
 }
 
 type webhookStepImageResource struct{ resourceBase }
