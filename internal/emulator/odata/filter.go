@@ -170,39 +170,30 @@ func (p *parser) isWord(word string) bool {
 }
 
 func (p *parser) parseOr() (node, error) {
-	l, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.isWord("or") {
-		p.advance()
-		r, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		if err := checkLogicalOperands("Or", l, r); err != nil {
-			return nil, err
-		}
-		l = &logicalNode{and: false, l: l, r: r}
-	}
-	return l, nil
+	return p.parseLogical("or", "Or", false, p.parseAnd)
 }
 
 func (p *parser) parseAnd() (node, error) {
-	l, err := p.parseComparison()
+	return p.parseLogical("and", "And", true, p.parseComparison)
+}
+
+// parseLogical parses operands joined by one logical operator, left to right; word is the
+// operator as written, kind as Dataverse names it in errors, operand parses the tighter level.
+func (p *parser) parseLogical(word, kind string, and bool, operand func() (node, error)) (node, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isWord("and") {
+	for p.isWord(word) {
 		p.advance()
-		r, err := p.parseComparison()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		if err := checkLogicalOperands("And", l, r); err != nil {
+		if err := checkLogicalOperands(kind, l, r); err != nil {
 			return nil, err
 		}
-		l = &logicalNode{and: true, l: l, r: r}
+		l = &logicalNode{and: and, l: l, r: r}
 	}
 	return l, nil
 }
