@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"reflect"
 )
 
 // Errors of the inspection helpers.
@@ -113,25 +114,15 @@ func (e *Emulator) AuthValue(webhookID string) (string, bool) {
 	return r.secret, true
 }
 
-// normalizeGoValue maps Go values from tests onto the stored kinds.
+// normalizeGoValue maps Go values from tests onto the stored kinds: the narrower integers
+// onto int64 and float32 onto float64.
 func normalizeGoValue(v any) any {
-	switch x := v.(type) {
-	case int:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int8:
-		return int64(x)
-	case uint8:
-		return int64(x)
-	case uint16:
-		return int64(x)
-	case uint32:
-		return int64(x)
-	case float32:
-		return float64(x)
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return rv.Convert(reflect.TypeFor[int64]()).Int()
+	case reflect.Float32:
+		return rv.Float()
 	}
 	return normalizeNumber(v)
 }
