@@ -47,21 +47,11 @@ type writeResult struct {
 
 func (e *Emulator) serveCreate(c *call, p *resourcePath) {
 	t := p.t
-	if err := e.writable(t, opCreate); err != nil {
-		writeAPIError(c.w, err)
-		return
-	}
-	body, apiErr := decodeBody(c.r, t)
-	if apiErr != nil {
-		writeAPIError(c.w, apiErr)
+	body, ok := e.decodeWrite(c, t, opCreate)
+	if !ok {
 		return
 	}
 	cs, apiErr := e.parseChanges(t, body)
-	if apiErr != nil {
-		writeAPIError(c.w, apiErr)
-		return
-	}
-	o, apiErr := e.representationOptions(c, t)
 	if apiErr != nil {
 		writeAPIError(c.w, apiErr)
 		return
@@ -70,25 +60,13 @@ func (e *Emulator) serveCreate(c *call, p *resourcePath) {
 	if id == "" {
 		id = newGUID()
 	}
-	op := e.newWriteOp(c, opCreate, t, id, cs)
-	res, apiErr := e.commitWrite(c.r.Context(), op)
-	if apiErr != nil {
-		writeAPIError(c.w, apiErr)
-		return
-	}
-	e.maybeDrop(c)
-	e.respondWrite(c, t, res, o, http.StatusCreated)
+	e.commitAndRespond(c, e.newWriteOp(c, opCreate, t, id, cs), http.StatusCreated)
 }
 
 func (e *Emulator) serveUpdate(c *call, p *resourcePath) {
 	t := p.t
-	if err := e.writable(t, opUpdate); err != nil {
-		writeAPIError(c.w, err)
-		return
-	}
-	body, apiErr := decodeBody(c.r, t)
-	if apiErr != nil {
-		writeAPIError(c.w, apiErr)
+	body, ok := e.decodeWrite(c, t, opUpdate)
+	if !ok {
 		return
 	}
 	if t.set == "asyncoperations" {
@@ -109,22 +87,43 @@ func (e *Emulator) serveUpdate(c *call, p *resourcePath) {
 		writeAPIError(c.w, invalidArgument("The primary key '%s' cannot be changed.", t.key))
 		return
 	}
-	o, apiErr := e.representationOptions(c, t)
-	if apiErr != nil {
-		writeAPIError(c.w, apiErr)
-		return
-	}
 	op := e.newWriteOp(c, opUpdate, t, p.id, cs)
 	// Upsert: without If-Match a PATCH of a missing row creates it. Asynchronous
 	// jobs cannot be created by clients, so for them it is a plain update.
 	op.upsert = t.set != "asyncoperations"
+	e.commitAndRespond(c, op, http.StatusOK)
+}
+
+// decodeWrite refuses a write t does not take and decodes the request body; when it
+// returns false it has answered the error.
+func (e *Emulator) decodeWrite(c *call, t *table, kind opKind) (map[string]any, bool) {
+	if err := e.writable(t, kind); err != nil {
+		writeAPIError(c.w, err)
+		return nil, false
+	}
+	body, apiErr := decodeBody(c.r, t)
+	if apiErr != nil {
+		writeAPIError(c.w, apiErr)
+		return nil, false
+	}
+	return body, true
+}
+
+// commitAndRespond commits a create or update and answers it. The representation's $select
+// and $expand are checked first, so a request that asks for a bad one writes nothing.
+func (e *Emulator) commitAndRespond(c *call, op writeOp, representationStatus int) {
+	o, apiErr := e.representationOptions(c, op.t)
+	if apiErr != nil {
+		writeAPIError(c.w, apiErr)
+		return
+	}
 	res, apiErr := e.commitWrite(c.r.Context(), op)
 	if apiErr != nil {
 		writeAPIError(c.w, apiErr)
 		return
 	}
 	e.maybeDrop(c)
-	e.respondWrite(c, t, res, o, http.StatusOK)
+	e.respondWrite(c, op.t, res, o, representationStatus)
 }
 
 func (e *Emulator) serveDelete(c *call, p *resourcePath) {
