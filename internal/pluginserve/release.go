@@ -37,33 +37,30 @@ func releasing(s tfprotov6.ProviderServer) tfprotov6.ProviderServer {
 }
 
 func (s releasingServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
-	c := newReleasable(ctx)
-	defer c.release()
-	return s.frameworkServer.ValidateResourceConfig(c, req)
+	return callReleasing(ctx, req, s.frameworkServer.ValidateResourceConfig)
 }
 
 func (s releasingServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
-	c := newReleasable(ctx)
-	defer c.release()
-	return s.frameworkServer.UpgradeResourceState(c, req)
+	return callReleasing(ctx, req, s.frameworkServer.UpgradeResourceState)
 }
 
 func (s releasingServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
-	c := newReleasable(ctx)
-	defer c.release()
-	return s.frameworkServer.ReadResource(c, req)
+	return callReleasing(ctx, req, s.frameworkServer.ReadResource)
 }
 
 func (s releasingServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	c := newReleasable(ctx)
-	defer c.release()
-	return s.frameworkServer.PlanResourceChange(c, req)
+	return callReleasing(ctx, req, s.frameworkServer.PlanResourceChange)
 }
 
 func (s releasingServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	return callReleasing(ctx, req, s.frameworkServer.ApplyResourceChange)
+}
+
+// callReleasing makes a framework call with a context whose values are dropped when it returns.
+func callReleasing[Req, Resp any](ctx context.Context, req Req, call func(context.Context, Req) (Resp, error)) (Resp, error) {
 	c := newReleasable(ctx)
 	defer c.release()
-	return s.frameworkServer.ApplyResourceChange(c, req)
+	return call(c, req)
 }
 
 // releasableContext is its parent until release; then it keeps the parent's Done channel and
