@@ -126,35 +126,16 @@ func (c *Client) UpdateStepImage(ctx context.Context, id string, in StepImageUpd
 	if err := checkID("step image id", id); err != nil {
 		return nil, err
 	}
-	row := map[string]any{}
-	if in.Name != nil {
-		if *in.Name == "" {
-			return nil, errors.New("dataverse: a step image needs a name")
-		}
-		row["name"] = *in.Name
+	p := newRowChanges()
+	p.required("name", in.Name, "a step image needs a name")
+	p.required("entityalias", in.EntityAlias, "a step image needs an entity alias")
+	setChoice(p, "imagetype", in.ImageType, "an image type")
+	p.columns("attributes", in.Attributes)
+	p.required("messagepropertyname", in.MessagePropertyName, "a step image needs a message property name")
+	if p.err != nil {
+		return nil, p.err
 	}
-	if in.EntityAlias != nil {
-		if *in.EntityAlias == "" {
-			return nil, errors.New("dataverse: a step image needs an entity alias")
-		}
-		row["entityalias"] = *in.EntityAlias
-	}
-	if in.ImageType != nil {
-		if !in.ImageType.valid() {
-			return nil, fmt.Errorf("dataverse: %s is not an image type", *in.ImageType)
-		}
-		row["imagetype"] = int(*in.ImageType)
-	}
-	if in.Attributes != nil {
-		row["attributes"] = nullIfEmpty(joinColumns(cleanColumns(*in.Attributes)))
-	}
-	if in.MessagePropertyName != nil {
-		if *in.MessagePropertyName == "" {
-			return nil, errors.New("dataverse: a step image needs a message property name")
-		}
-		row["messagepropertyname"] = *in.MessagePropertyName
-	}
-	return updateRow(ctx, c, entityPath(setStepImages, id), row, stepImageColumns, nil,
+	return updateRow(ctx, c, entityPath(setStepImages, id), p.row, stepImageColumns, nil,
 		func(ctx context.Context) (*StepImage, error) { return c.GetStepImage(ctx, id) },
 		func(out stepImageRow) (*StepImage, error) { return stepImageFromRow(out), nil })
 }

@@ -236,68 +236,32 @@ func (c *Client) UpdateStep(ctx context.Context, id string, in StepUpdate) (upda
 		return nil, err
 	}
 	defer func() { c.recordStep(updated, err, id) }()
-	row := map[string]any{}
-	if in.Name != nil {
-		if *in.Name == "" {
-			return nil, errors.New("dataverse: a step needs a name")
-		}
-		row["name"] = *in.Name
-	}
-	if in.Description != nil {
-		row["description"] = nullIfEmpty(*in.Description)
-	}
-	if in.Mode != nil {
-		if !in.Mode.valid() {
-			return nil, fmt.Errorf("dataverse: %s is not a step mode", *in.Mode)
-		}
-		row["mode"] = int(*in.Mode)
-	}
-	if in.Stage != nil {
-		if !in.Stage.valid() {
-			return nil, fmt.Errorf("dataverse: %s is not a step stage", *in.Stage)
-		}
-		row["stage"] = int(*in.Stage)
-	}
+	p := newRowChanges()
+	p.required("name", in.Name, "a step needs a name")
+	p.clearable("description", in.Description)
+	setChoice(p, "mode", in.Mode, "a step mode")
+	setChoice(p, "stage", in.Stage, "a step stage")
 	if in.Rank != nil {
-		row["rank"] = *in.Rank
+		p.row["rank"] = *in.Rank
 	}
 	if in.AsyncAutoDelete != nil {
-		row["asyncautodelete"] = *in.AsyncAutoDelete
+		p.row["asyncautodelete"] = *in.AsyncAutoDelete
 	}
-	if in.FilteringAttributes != nil {
-		row["filteringattributes"] = nullIfEmpty(joinColumns(cleanColumns(*in.FilteringAttributes)))
+	p.columns("filteringattributes", in.FilteringAttributes)
+	if in.ImpersonatingUserID != nil && *in.ImpersonatingUserID == "" {
+		// Documented way to clear a single-valued navigation property within a PATCH
+		// ("Disassociate on update" in the Web API docs).
+		p.row["impersonatinguserid@odata.bind"] = nil
+	} else {
+		p.bind("impersonatinguserid", setUsers, "impersonating user id", in.ImpersonatingUserID)
 	}
-	if in.ImpersonatingUserID != nil {
-		if *in.ImpersonatingUserID == "" {
-			// Documented way to clear a single-valued navigation property within a PATCH
-			// ("Disassociate on update" in the Web API docs).
-			row["impersonatinguserid@odata.bind"] = nil
-		} else {
-			if err := checkID("impersonating user id", *in.ImpersonatingUserID); err != nil {
-				return nil, err
-			}
-			row["impersonatinguserid@odata.bind"] = bindPath(setUsers, *in.ImpersonatingUserID)
-		}
+	p.bind("sdkmessageid", setMessages, "message id", in.MessageID)
+	p.bind("sdkmessagefilterid", setMessageFilters, "message filter id", in.MessageFilterID)
+	p.bind("eventhandler_serviceendpoint", setServiceEndpoints, "webhook id", in.WebhookID)
+	if p.err != nil {
+		return nil, p.err
 	}
-	if in.MessageID != nil {
-		if err := checkID("message id", *in.MessageID); err != nil {
-			return nil, err
-		}
-		row["sdkmessageid@odata.bind"] = bindPath(setMessages, *in.MessageID)
-	}
-	if in.MessageFilterID != nil {
-		if err := checkID("message filter id", *in.MessageFilterID); err != nil {
-			return nil, err
-		}
-		row["sdkmessagefilterid@odata.bind"] = bindPath(setMessageFilters, *in.MessageFilterID)
-	}
-	if in.WebhookID != nil {
-		if err := checkID("webhook id", *in.WebhookID); err != nil {
-			return nil, err
-		}
-		row["eventhandler_serviceendpoint@odata.bind"] = bindPath(setServiceEndpoints, *in.WebhookID)
-	}
-	return updateRow(ctx, c, entityPath(setSteps, id), row, stepColumns, nil,
+	return updateRow(ctx, c, entityPath(setSteps, id), p.row, stepColumns, nil,
 		func(ctx context.Context) (*Step, error) { return c.GetStep(ctx, id) },
 		func(out stepRow) (*Step, error) { return c.completeStep(ctx, out) })
 }

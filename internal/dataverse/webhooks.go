@@ -119,38 +119,24 @@ func (c *Client) UpdateWebhook(ctx context.Context, id string, in WebhookUpdate)
 		return nil, err
 	}
 	defer func() { c.recordWebhook(updated, err, id) }()
-	row := map[string]any{}
-	if in.Name != nil {
-		if *in.Name == "" {
-			return nil, errors.New("dataverse: a webhook needs a name")
-		}
-		row["name"] = *in.Name
-	}
-	if in.URL != nil {
-		if *in.URL == "" {
-			return nil, errors.New("dataverse: a webhook needs a URL")
-		}
-		row["url"] = *in.URL
-	}
-	if in.Description != nil {
-		row["description"] = nullIfEmpty(*in.Description)
+	p := newRowChanges()
+	p.required("name", in.Name, "a webhook needs a name")
+	p.required("url", in.URL, "a webhook needs a URL")
+	p.clearable("description", in.Description)
+	setChoice(p, "authtype", in.AuthType, "a webhook auth type")
+	if p.err != nil {
+		return nil, p.err
 	}
 	var secrets []string
-	if in.AuthType != nil {
-		if !in.AuthType.valid() {
-			return nil, fmt.Errorf("dataverse: %s is not a webhook auth type", *in.AuthType)
-		}
-		row["authtype"] = int(*in.AuthType)
-	}
 	if in.AuthValue != nil {
-		row["authvalue"] = *in.AuthValue
+		p.row["authvalue"] = *in.AuthValue
 		t := AuthTypeHTTPHeader // either pair type decodes the settings form
 		if in.AuthType != nil {
 			t = *in.AuthType
 		}
 		secrets = authValueSecrets(t, *in.AuthValue)
 	}
-	return updateRow(ctx, c, entityPath(setServiceEndpoints, id), row, webhookColumns, secrets,
+	return updateRow(ctx, c, entityPath(setServiceEndpoints, id), p.row, webhookColumns, secrets,
 		func(ctx context.Context) (*Webhook, error) { return c.GetWebhook(ctx, id) }, c.webhookFromRow)
 }
 
