@@ -316,21 +316,10 @@ func (s *Service) verifyFederatedAssertion(ctx context.Context, client registere
 		description: fmt.Sprintf("No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. Assertion Subject: '%s'. Assertion Audience: '%s'.", issuer, payload.Subject, strings.Join(payload.Audience, ", "))}
 }
 
+// assertionPayload is the wire form of a client assertion's claims.
 type assertionPayload struct {
-	Issuer    string           `json:"iss"`
-	Subject   string           `json:"sub"`
-	Audience  jwt.ClaimStrings `json:"aud"`
-	ExpiresAt *jwt.NumericDate `json:"exp"`
-	NotBefore *jwt.NumericDate `json:"nbf"`
-	IssuedAt  *jwt.NumericDate `json:"iat"`
+	registeredClaims
 }
-
-func (p *assertionPayload) GetExpirationTime() (*jwt.NumericDate, error) { return p.ExpiresAt, nil }
-func (p *assertionPayload) GetIssuedAt() (*jwt.NumericDate, error)       { return p.IssuedAt, nil }
-func (p *assertionPayload) GetNotBefore() (*jwt.NumericDate, error)      { return p.NotBefore, nil }
-func (p *assertionPayload) GetIssuer() (string, error)                   { return p.Issuer, nil }
-func (p *assertionPayload) GetSubject() (string, error)                  { return p.Subject, nil }
-func (p *assertionPayload) GetAudience() (jwt.ClaimStrings, error)       { return p.Audience, nil }
 
 func checkAssertionTime(p assertionPayload, now time.Time) *oauthError {
 	format := func(d *jwt.NumericDate) string {

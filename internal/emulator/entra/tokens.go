@@ -35,24 +35,30 @@ type AccessTokenClaims struct {
 
 // accessTokenPayload is the wire form of an access token's claims.
 type accessTokenPayload struct {
+	registeredClaims
+	AppID    string `json:"appid"`
+	AZP      string `json:"azp"`
+	TenantID string `json:"tid"`
+	ObjectID string `json:"oid"`
+}
+
+// registeredClaims are the claims of RFC 7519 that the service reads from a token it verifies,
+// as jwt.Claims; the checks are the service's own, made after parsing.
+type registeredClaims struct {
 	Issuer    string           `json:"iss"`
 	Subject   string           `json:"sub"`
 	Audience  jwt.ClaimStrings `json:"aud"`
 	ExpiresAt *jwt.NumericDate `json:"exp"`
 	NotBefore *jwt.NumericDate `json:"nbf"`
 	IssuedAt  *jwt.NumericDate `json:"iat"`
-	AppID     string           `json:"appid"`
-	AZP       string           `json:"azp"`
-	TenantID  string           `json:"tid"`
-	ObjectID  string           `json:"oid"`
 }
 
-func (p *accessTokenPayload) GetExpirationTime() (*jwt.NumericDate, error) { return p.ExpiresAt, nil }
-func (p *accessTokenPayload) GetIssuedAt() (*jwt.NumericDate, error)       { return p.IssuedAt, nil }
-func (p *accessTokenPayload) GetNotBefore() (*jwt.NumericDate, error)      { return p.NotBefore, nil }
-func (p *accessTokenPayload) GetIssuer() (string, error)                   { return p.Issuer, nil }
-func (p *accessTokenPayload) GetSubject() (string, error)                  { return p.Subject, nil }
-func (p *accessTokenPayload) GetAudience() (jwt.ClaimStrings, error)       { return p.Audience, nil }
+func (c *registeredClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
+func (c *registeredClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
+func (c *registeredClaims) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore, nil }
+func (c *registeredClaims) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c *registeredClaims) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c *registeredClaims) GetAudience() (jwt.ClaimStrings, error)       { return c.Audience, nil }
 
 // tokenSubject is who an access token is issued to.
 type tokenSubject struct {
