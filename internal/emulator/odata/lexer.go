@@ -42,6 +42,17 @@ func isIdentStart(c byte) bool {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
+// skipDigits returns the index after the run of digits at j in src (j itself when there is none).
+func skipDigits(src string, j int) int {
+	for j < len(src) && isDigit(src[j]) {
+		j++
+	}
+	return j
+}
+
+// punctuation is the token of each single-byte punctuation mark.
+var punctuation = map[byte]tokenKind{'(': tokOpen, ')': tokClose, ',': tokComma, '/': tokSlash}
+
 func isIdentPart(c byte) bool { return isIdentStart(c) || isDigit(c) }
 
 func isHex(c byte) bool {
@@ -51,17 +62,33 @@ func isHex(c byte) bool {
 // IsGUID reports whether s is a GUID in the 8-4-4-4-12 hexadecimal form the
 // Web API uses, in either case and without braces.
 func IsGUID(s string) bool {
-	if len(s) != 36 {
+	return len(s) == len(guidShape) && hasShape(s, guidShape)
+}
+
+// Shapes for hasShape: 'h' stands for a hexadecimal digit, 'd' for a decimal one, and any
+// other byte for itself.
+const (
+	guidShape = "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh"
+	dateShape = "dddd-dd-dd"
+)
+
+// hasShape reports whether s begins with the shape.
+func hasShape(s, shape string) bool {
+	if len(s) < len(shape) {
 		return false
 	}
-	for i := 0; i < 36; i++ {
-		switch i {
-		case 8, 13, 18, 23:
-			if s[i] != '-' {
+	for i := 0; i < len(shape); i++ {
+		switch shape[i] {
+		case 'h':
+			if !isHex(s[i]) {
+				return false
+			}
+		case 'd':
+			if !isDigit(s[i]) {
 				return false
 			}
 		default:
-			if !isHex(s[i]) {
+			if s[i] != shape[i] {
 				return false
 			}
 		}
@@ -114,18 +141,9 @@ func scanTokens(src string) ([]token, error) {
 		}
 		start := i
 		c := src[i]
-		switch {
-		case c == '(':
-			toks = append(toks, token{kind: tokOpen, text: "(", pos: start})
-			i++
-		case c == ')':
-			toks = append(toks, token{kind: tokClose, text: ")", pos: start})
-			i++
-		case c == ',':
-			toks = append(toks, token{kind: tokComma, text: ",", pos: start})
-			i++
-		case c == '/':
-			toks = append(toks, token{kind: tokSlash, text: "/", pos: start})
+		switch kind, isPunct := punctuation[c]; {
+		case isPunct:
+			toks = append(toks, token{kind: kind, text: string(c), pos: start})
 			i++
 		case c == '\'':
 			s, end, err := lexString(src, i)
@@ -198,24 +216,7 @@ func lexString(src string, i int) (string, int, error) {
 	}
 }
 
-func looksLikeDate(s string) bool {
-	if len(s) < 10 {
-		return false
-	}
-	for i := 0; i < 10; i++ {
-		switch i {
-		case 4, 7:
-			if s[i] != '-' {
-				return false
-			}
-		default:
-			if !isDigit(s[i]) {
-				return false
-			}
-		}
-	}
-	return true
-}
+func looksLikeDate(s string) bool { return hasShape(s, dateShape) }
 
 // lexDateTime reads an Edm.Date (2024-01-02, taken as midnight UTC) or an
 // Edm.DateTimeOffset (2024-01-02T03:04:05.123Z, 2024-01-02T03:04+02:00).
@@ -267,32 +268,26 @@ func lexNumber(src string, i int) (any, int, error) {
 	if src[j] == '-' {
 		j++
 	}
-	for j < len(src) && isDigit(src[j]) {
-		j++
-	}
+	j = skipDigits(src, j)
 	isFloat := false
 	if j < len(src) && src[j] == '.' {
 		j++
-		if j >= len(src) || !isDigit(src[j]) {
+		end := skipDigits(src, j)
+		if end == j {
 			return nil, 0, syntaxError(src, j)
 		}
-		for j < len(src) && isDigit(src[j]) {
-			j++
-		}
-		isFloat = true
+		j, isFloat = end, true
 	}
 	if j < len(src) && (src[j] == 'e' || src[j] == 'E') {
 		j++
 		if j < len(src) && (src[j] == '+' || src[j] == '-') {
 			j++
 		}
-		if j >= len(src) || !isDigit(src[j]) {
+		end := skipDigits(src, j)
+		if end == j {
 			return nil, 0, syntaxError(src, j)
 		}
-		for j < len(src) && isDigit(src[j]) {
-			j++
-		}
-		isFloat = true
+		j, isFloat = end, true
 	}
 	if !boundaryAt(src, j) {
 		return nil, 0, syntaxError(src, j)
