@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -23,24 +24,6 @@ func normalize(v any) (any, bool) {
 		return x, true
 	case guidValue:
 		return x, true
-	case int:
-		return int64(x), true
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case uint:
-		return uintValue(uint64(x)), true
-	case uint8:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case uint64:
-		return uintValue(x), true
 	case float32:
 		// Through the shortest decimal text, so float32(0.1) compares equal
 		// to the literal 0.1 instead of to 0.10000000149011612.
@@ -54,6 +37,12 @@ func normalize(v any) (any, bool) {
 			return f, true
 		}
 		return nil, false
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return rv.Convert(reflect.TypeFor[int64]()).Int(), true
+	case reflect.Uint, reflect.Uint64:
+		return uintValue(rv.Uint()), true
 	}
 	return nil, false
 }
