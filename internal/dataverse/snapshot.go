@@ -187,19 +187,7 @@ func (s *snapshot[T]) forgetWhere(match func(id string, row T) bool) {
 // It suits reading many webhooks at once, as a Terraform refresh does; GetWebhook always asks
 // the server.
 func (c *Client) WebhookFromSnapshot(ctx context.Context, id string) (*Webhook, error) {
-	if err := checkID("webhook id", id); err != nil {
-		return nil, err
-	}
-	ready, err := c.webhookSnap.ensure(ctx, c.loadWebhookSnapshot)
-	if err != nil {
-		return nil, fmt.Errorf("dataverse: reading webhook %s: %w", id, err)
-	}
-	if ready {
-		if w, ok := c.webhookSnap.lookup(id); ok {
-			return &w, nil
-		}
-	}
-	return c.GetWebhook(ctx, id)
+	return fromSnapshot(ctx, &c.webhookSnap, c.loadWebhookSnapshot, "webhook", id, c.GetWebhook, func(w Webhook) *Webhook { return &w })
 }
 
 // StepFromSnapshot returns one step from the snapshot of every step whose event handler is a
@@ -209,19 +197,26 @@ func (c *Client) WebhookFromSnapshot(ctx context.Context, id string) (*Webhook, 
 // confirms it. Writes through this client keep the snapshot current; GetStep always asks the
 // server.
 func (c *Client) StepFromSnapshot(ctx context.Context, id string) (*Step, error) {
-	if err := checkID("step id", id); err != nil {
+	return fromSnapshot(ctx, &c.stepSnap, c.loadStepSnapshot, "step", id, c.GetStep, Step.clone)
+}
+
+// fromSnapshot reads the row id (a what) from the snapshot s, loaded first with load, or with
+// get when s lacks the row; clone copies a row out of the snapshot.
+func fromSnapshot[T any](ctx context.Context, s *snapshot[T], load func(context.Context) (map[string]T, error), what, id string,
+	get func(context.Context, string) (*T, error), clone func(T) *T) (*T, error) {
+	if err := checkID(what+" id", id); err != nil {
 		return nil, err
 	}
-	ready, err := c.stepSnap.ensure(ctx, c.loadStepSnapshot)
+	ready, err := s.ensure(ctx, load)
 	if err != nil {
-		return nil, fmt.Errorf("dataverse: reading step %s: %w", id, err)
+		return nil, fmt.Errorf("dataverse: reading %s %s: %w", what, id, err)
 	}
 	if ready {
-		if s, ok := c.stepSnap.lookup(id); ok {
-			return s.clone(), nil
+		if row, ok := s.lookup(id); ok {
+			return clone(row), nil
 		}
 	}
-	return c.GetStep(ctx, id)
+	return get(ctx, id)
 }
 
 func (c *Client) loadWebhookSnapshot(ctx context.Context) (map[string]Webhook, error) {
