@@ -66,17 +66,9 @@ func (c *Client) CreateStepImage(ctx context.Context, in StepImageCreate) (*Step
 	if attrs := joinColumns(cleanColumns(in.Attributes)); attrs != "" {
 		row["attributes"] = attrs
 	}
-	body, err := jsonBody(row)
+	r, err := rowRequest(http.MethodPost, setStepImages, row, stepImageColumns)
 	if err != nil {
 		return nil, err
-	}
-	r := &request{
-		method: http.MethodPost,
-		path:   setStepImages,
-		query:  query{}.with("$select", joinColumns(stepImageColumns)),
-		body:   body,
-		prefer: []string{"return=representation"},
-		create: true,
 	}
 	return createRow(ctx, c, r, id, c.GetStepImage, func(out stepImageRow) (*StepImage, error) {
 		return stepImageFromRow(out), nil

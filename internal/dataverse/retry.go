@@ -57,7 +57,7 @@ func (e *errMaybeLanded) Unwrap() error { return e.err }
 // A DuplicateRecord on the first attempt is returned as it is (it matches ErrDuplicateRecord):
 // the row with that id predates this call, and only the caller can tell whether it is its own.
 func createRow[R, T any](ctx context.Context, c *Client, r *request, id string, read func(context.Context, string) (*T, error), decode func(R) (*T, error)) (*T, error) {
-	r.rowID = id
+	r.create, r.rowID = true, id
 	resp, err := c.do(ctx, r)
 	var landed *errCreateLanded
 	var maybe *errMaybeLanded
@@ -92,19 +92,11 @@ func updateRow[R, T any](ctx context.Context, c *Client, path string, row map[st
 	if len(row) == 0 {
 		return read(ctx)
 	}
-	body, err := jsonBody(row)
+	r, err := rowRequest(http.MethodPatch, path, row, columns)
 	if err != nil {
 		return nil, err
 	}
-	r := &request{
-		method:     http.MethodPatch,
-		path:       path,
-		query:      query{}.with("$select", joinColumns(columns)),
-		body:       body,
-		prefer:     []string{"return=representation"},
-		ifMatchAny: true,
-		secrets:    secrets,
-	}
+	r.ifMatchAny, r.secrets = true, secrets
 	resp, err := c.do(ctx, r)
 	if err != nil {
 		return nil, err
@@ -117,6 +109,21 @@ func updateRow[R, T any](ctx context.Context, c *Client, path string, row map[st
 		return nil, err
 	}
 	return decode(out)
+}
+
+// rowRequest sends row to path with method and asks for the row back with the given columns.
+func rowRequest(method, path string, row map[string]any, columns []string) (*request, error) {
+	body, err := jsonBody(row)
+	if err != nil {
+		return nil, err
+	}
+	return &request{
+		method: method,
+		path:   path,
+		query:  query{}.with("$select", joinColumns(columns)),
+		body:   body,
+		prefer: []string{"return=representation"},
+	}, nil
 }
 
 // landedCheckTimeout bounds the read that looks for a row whose create had an unknown outcome.

@@ -182,24 +182,16 @@ func (c *Client) postStepDisabledInChangeset(ctx context.Context, in StepCreate,
 		{method: http.MethodPatch, path: entityPath(setSteps, id), body: disabled, ifMatchAny: true,
 			query: query{}.with("$select", joinColumns(stepColumns)), prefer: []string{"return=representation"}},
 	}, in.SolutionUniqueName)
-	r.create, r.rowSet = true, setSteps
+	r.rowSet = setSteps
 	return c.finishStepCreate(ctx, in, id, r)
 }
 
 func (c *Client) postStep(ctx context.Context, in StepCreate, id string, row map[string]any) (*Step, error) {
-	body, err := jsonBody(row)
+	r, err := rowRequest(http.MethodPost, setSteps, row, stepColumns)
 	if err != nil {
 		return nil, err
 	}
-	r := &request{
-		method:   http.MethodPost,
-		path:     setSteps,
-		query:    query{}.with("$select", joinColumns(stepColumns)),
-		body:     body,
-		prefer:   []string{"return=representation"},
-		solution: in.SolutionUniqueName,
-		create:   true,
-	}
+	r.solution = in.SolutionUniqueName
 	return c.finishStepCreate(ctx, in, id, r)
 }
 

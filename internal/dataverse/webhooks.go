@@ -79,20 +79,11 @@ func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (created *
 	if in.AuthValue != "" {
 		row["authvalue"] = in.AuthValue
 	}
-	body, err := jsonBody(row)
+	r, err := rowRequest(http.MethodPost, setServiceEndpoints, row, webhookColumns)
 	if err != nil {
 		return nil, err
 	}
-	r := &request{
-		method:   http.MethodPost,
-		path:     setServiceEndpoints,
-		query:    query{}.with("$select", joinColumns(webhookColumns)),
-		body:     body,
-		prefer:   []string{"return=representation"},
-		solution: in.SolutionUniqueName,
-		secrets:  authValueSecrets(in.AuthType, in.AuthValue),
-		create:   true,
-	}
+	r.solution, r.secrets = in.SolutionUniqueName, authValueSecrets(in.AuthType, in.AuthValue)
 	return createRow(ctx, c, r, id, c.GetWebhook, c.webhookFromRow)
 }
 
