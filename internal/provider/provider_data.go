@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
@@ -58,4 +60,25 @@ func (b *resourceBase) Metadata(_ context.Context, req resource.MetadataRequest,
 
 func (b *resourceBase) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	b.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// modelSource is the plan or state a resource operation reads its model from.
+type modelSource interface {
+	Get(ctx context.Context, target any) diag.Diagnostics
+}
+
+// startOperation gets the plan or state into m, whose timeouts block t points to, and returns
+// the context of the operation whose timeout pick chooses (timeouts.Value.Create, Read, Update
+// or Delete), its cancel, and the client; the client is nil when diags hold an error.
+func (b *resourceBase) startOperation(ctx context.Context, from modelSource, m any, t *timeouts.Value,
+	pick func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
+	diags.Append(from.Get(ctx, m)...)
+	client := requireClient(b.data, diags)
+	if diags.HasError() {
+		return ctx, func() {}, nil
+	}
+	ctx, cancel := b.data.operationContext(ctx, func(ctx context.Context, d time.Duration) (time.Duration, diag.Diagnostics) {
+		return pick(*t, ctx, d)
+	}, diags)
+	return ctx, cancel, client
 }

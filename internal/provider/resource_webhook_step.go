@@ -460,13 +460,11 @@ func containsFold(list []string, s string) bool {
 
 func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan webhookStepModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	client := requireClient(r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Create, &resp.Diagnostics)
+	defer cancel()
+	if client == nil {
 		return
 	}
-	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Create, &resp.Diagnostics)
-	defer cancel()
 
 	want, ok := r.stepCreate(ctx, client, plan, &resp.Diagnostics)
 	if !ok {
@@ -623,13 +621,11 @@ func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse
 
 func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state webhookStepModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client := requireClient(r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Read, &resp.Diagnostics)
+	defer cancel()
+	if client == nil {
 		return
 	}
-	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Read, &resp.Diagnostics)
-	defer cancel()
 
 	// A refresh reads every step; the snapshot read serves them all from a few queries.
 	step, err := client.StepFromSnapshot(ctx, state.ID.ValueString())
@@ -667,14 +663,12 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 
 func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state webhookStepModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client := requireClient(r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Update, &resp.Diagnostics)
+	defer cancel()
+	if client == nil {
 		return
 	}
-	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Update, &resp.Diagnostics)
-	defer cancel()
 
 	id := state.ID.ValueString()
 	defer forgetWebhookSteps(r.data, state.WebhookID.ValueString(), plan.WebhookID.ValueString())
@@ -759,13 +753,11 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 
 func (r *webhookStepResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state webhookStepModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client := requireClient(r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Delete, &resp.Diagnostics)
+	defer cancel()
+	if client == nil {
 		return
 	}
-	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
-	defer cancel()
 
 	defer forgetWebhookSteps(r.data, state.WebhookID.ValueString())
 	// Deleting the webhook cascades to its steps, so a step may already be gone.

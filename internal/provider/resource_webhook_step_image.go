@@ -303,13 +303,11 @@ func checkAliasFree(ctx context.Context, client *dataverse.Client, stepID, alias
 
 func (r *webhookStepImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan webhookStepImageModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	client := requireClient(r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Create, &resp.Diagnostics)
+	defer cancel()
+	if client == nil {
 		return
 	}
-	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Create, &resp.Diagnostics)
-	defer cancel()
 
 	stepID := plan.StepID.ValueString()
 	_, retried := r.data.refusedImages.Load(refusedImageKey(plan.StepID, plan.Alias))
@@ -492,19 +490,23 @@ func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *
 	return prop, ok && !diags.HasError()
 }
 
+// neverWritten reports an image Create refused, which was never written: there is nothing to
+// read, check or delete. It records the image for the plan that follows.
+func (r *webhookStepImageResource) neverWritten(ctx context.Context, private privateData, state webhookStepImageModel) bool {
+	if !refusedAtCreate(ctx, private, state) {
+		return false
+	}
+	r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), true)
+	return true
+}
+
 func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state webhookStepImageModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client := requireClient(r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Read, &resp.Diagnostics)
+	defer cancel()
+	if client == nil || r.neverWritten(ctx, req.Private, state) {
 		return
 	}
-	if refusedAtCreate(ctx, req.Private, state) {
-		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), true)
-		return // never written: nothing to read, and nothing to check
-	}
-	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Read, &resp.Diagnostics)
-	defer cancel()
 
 	img, err := client.GetStepImage(ctx, state.ID.ValueString())
 	switch {
@@ -522,14 +524,12 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 
 func (r *webhookStepImageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state webhookStepImageModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client := requireClient(r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Update, &resp.Diagnostics)
+	defer cancel()
+	if client == nil {
 		return
 	}
-	ctx, cancel := r.data.operationContext(ctx, plan.Timeouts.Update, &resp.Diagnostics)
-	defer cancel()
 
 	id, stepID := state.ID.ValueString(), state.StepID.ValueString()
 	var in dataverse.StepImageUpdate
@@ -591,17 +591,11 @@ func (r *webhookStepImageResource) Update(ctx context.Context, req resource.Upda
 
 func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state webhookStepImageModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client := requireClient(r.data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Delete, &resp.Diagnostics)
+	defer cancel()
+	if client == nil || r.neverWritten(ctx, req.Private, state) {
 		return
 	}
-	if refusedAtCreate(ctx, req.Private, state) {
-		r.data.refusedImages.Store(refusedImageKey(state.StepID, state.Alias), true)
-		return // never written
-	}
-	ctx, cancel := r.data.operationContext(ctx, state.Timeouts.Delete, &resp.Diagnostics)
-	defer cancel()
 
 	// Deleting a step (or its webhook) cascades to its images, so an image may already be gone.
 	reportDeleteError(client.DeleteStepImage(ctx, state.ID.ValueString()), "step image", state.ID.ValueString(), &resp.Diagnostics)
