@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf16"
@@ -124,11 +125,7 @@ func checkPairs(t AuthType, pairs map[string]string) error {
 }
 
 func encodeSettings(pairs map[string]string) string {
-	names := make([]string, 0, len(pairs))
-	for name := range pairs {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(pairs))
 	var b strings.Builder
 	b.WriteString("<settings>")
 	for _, name := range names {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,11 +68,7 @@ func decodeBody(r *http.Request, t *table) (map[string]any, *apiError) {
 func (e *Emulator) parseChanges(t *table, body map[string]any) (*changeSet, *apiError) {
 	cs := &changeSet{cols: map[string]any{}, binds: map[string]bindRef{}}
 	touched := map[string]bool{}
-	keys := make([]string, 0, len(body))
-	for k := range body {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(body))
 	for _, k := range keys {
 		v := body[k]
 		if navName, ok := strings.CutSuffix(k, "@odata.bind"); ok {

@@ -1,10 +1,11 @@
 package emulator
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 )
 
 // attributesPath is the metadata request for the columns of one table:
@@ -44,11 +45,7 @@ func (e *Emulator) serveAttributes(c *call, logical string) {
 			"Could not find an entity with specified entity name: '%s'.", logical))
 		return
 	}
-	names := make([]string, 0, len(t.cols))
-	for name := range t.cols {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(t.cols))
 	value := make([]map[string]any, 0, len(names))
 	for _, name := range names {
 		value = append(value, map[string]any{

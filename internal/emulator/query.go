@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -344,11 +346,7 @@ func (e *Emulator) serveList(c *call, p *resourcePath) {
 // names and the characters of OData syntax stay readable ($select, quotes,
 // parentheses, commas), everything else is percent-encoded.
 func encodeQuery(q url.Values) string {
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(q))
 	var b strings.Builder
 	for _, k := range keys {
 		for _, v := range q[k] {

@@ -3,8 +3,9 @@ package emulator
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -370,11 +371,7 @@ func (e *Emulator) applyChanges(op writeOp, existing *record, create bool, now t
 	if cs.secret != nil {
 		r.secret, r.hasSecret = *cs.secret, *cs.secret != ""
 	}
-	names := make([]string, 0, len(t.cols))
-	for name := range t.cols {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(t.cols))
 	for _, name := range names {
 		c := t.cols[name]
 		if !c.required {

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -224,11 +225,7 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 // name with how to fix it. What needs all pairs at once (a name twice, the total length) is
 // checked after.
 func checkEachPair(t dataverse.AuthType, attribute string, pairs map[string]string, diags *diag.Diagnostics) bool {
-	names := make([]string, 0, len(pairs))
-	for name := range pairs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(pairs))
 	ok := true
 	for _, name := range names {
 		if strings.TrimSpace(name) == "" {

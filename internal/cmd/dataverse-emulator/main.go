@@ -27,9 +27,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -109,11 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // exportLines renders the environment as `export NAME='value'` lines, sorted by name.
 func exportLines(env map[string]string) string {
-	names := make([]string, 0, len(env))
-	for name := range env {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(env))
 	var b strings.Builder
 	for _, name := range names {
 		fmt.Fprintf(&b, "export %s=%s\n", name, shellQuote(env[name]))

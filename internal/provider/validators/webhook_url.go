@@ -3,6 +3,7 @@ package validators
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -114,11 +115,7 @@ func CleartextSecretWarning(rawURL string, secretConfigured bool) string {
 // is not a plain URL query name: Dataverse appends the pairs to the URL as they are, so a name
 // with '&', '=', '#', white space or other reserved characters would change the URL's meaning.
 func CheckQueryParameterNames(pairs map[string]string) string {
-	names := make([]string, 0, len(pairs))
-	for name := range pairs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(pairs))
 	for _, name := range names {
 		if name == "" {
 			return "a parameter name is empty."
