@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/action/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -159,24 +160,14 @@ func (a *deleteSystemJobsAction) Invoke(ctx context.Context, req action.InvokeRe
 // steps resolves the action's scope to step ids, and names it for the report.
 func (a *deleteSystemJobsAction) steps(ctx context.Context, client *dataverse.Client, cfg deleteSystemJobsModel, resp *action.InvokeResponse) (string, []string) {
 	if !cfg.StepID.IsNull() {
-		s, err := client.GetStep(ctx, cfg.StepID.ValueString())
-		if errors.Is(err, dataverse.ErrNotFound) {
-			resp.Diagnostics.AddAttributeError(path.Root("step_id"), "No such step", fmt.Sprintf("No step has id %s.", cfg.StepID.ValueString()))
-			return "", nil
-		}
-		if err != nil {
-			resp.Diagnostics.AddError("Could not read the step", apiErrorDetail("Reading step "+cfg.StepID.ValueString(), err))
+		s := readScope(ctx, client.GetStep, cfg.StepID.ValueString(), "step_id", "step", &resp.Diagnostics)
+		if s == nil {
 			return "", nil
 		}
 		return fmt.Sprintf("step %q", s.Name), []string{s.ID}
 	}
-	w, err := client.GetWebhook(ctx, cfg.WebhookID.ValueString())
-	if errors.Is(err, dataverse.ErrNotFound) {
-		resp.Diagnostics.AddAttributeError(path.Root("webhook_id"), "No such webhook", fmt.Sprintf("No webhook has id %s.", cfg.WebhookID.ValueString()))
-		return "", nil
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail("Reading webhook "+cfg.WebhookID.ValueString(), err))
+	w := readScope(ctx, client.GetWebhook, cfg.WebhookID.ValueString(), "webhook_id", "webhook", &resp.Diagnostics)
+	if w == nil {
 		return "", nil
 	}
 	steps, err := client.ListWebhookSteps(ctx, w.ID)
@@ -193,4 +184,19 @@ func (a *deleteSystemJobsAction) steps(ctx context.Context, client *dataverse.Cl
 		noun = "step"
 	}
 	return fmt.Sprintf("webhook %q (%d %s)", w.Name, len(steps), noun), ids
+}
+
+// readScope reads the step or webhook (noun) whose id the attribute holds; nil when it could not,
+// with an error on the attribute when the row does not exist.
+func readScope[T any](ctx context.Context, get func(context.Context, string) (*T, error), id, attribute, noun string, diags *diag.Diagnostics) *T {
+	row, err := get(ctx, id)
+	if errors.Is(err, dataverse.ErrNotFound) {
+		diags.AddAttributeError(path.Root(attribute), "No such "+noun, fmt.Sprintf("No %s has id %s.", noun, id))
+		return nil
+	}
+	if err != nil {
+		diags.AddError("Could not read the "+noun, apiErrorDetail("Reading "+noun+" "+id, err))
+		return nil
+	}
+	return row
 }
