@@ -63,6 +63,20 @@ func ModuleDir(dir string) (string, error) {
 	}
 }
 
+// Scratch finds the module that holds the working directory and makes a temporary directory,
+// named after pattern as os.MkdirTemp names it, for builds and workspaces; the caller removes it.
+func Scratch(pattern string) (moduleDir, tmp string, err error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", "", err
+	}
+	if moduleDir, err = ModuleDir(wd); err != nil {
+		return "", "", err
+	}
+	tmp, err = os.MkdirTemp("", pattern)
+	return moduleDir, tmp, err
+}
+
 // Workspace is a folder holding one Terraform configuration and its state.
 type Workspace struct {
 	Dir       string

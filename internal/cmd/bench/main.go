@@ -246,15 +246,7 @@ func goBuild(ctx context.Context, moduleDir, pkg, out string) error {
 }
 
 func run(ctx context.Context, o options, stdout io.Writer) error {
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	moduleDir, err := tfcli.ModuleDir(wd)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp("", "dataverse-bench-")
+	moduleDir, tmp, err := tfcli.Scratch("dataverse-bench-")
 	if err != nil {
 		return err
 	}

@@ -100,15 +100,7 @@ func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 func detail(format string, args ...any) { fmt.Printf("    "+format+"\n", args...) }
 
 func run(ctx context.Context) error {
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	moduleDir, err := tfcli.ModuleDir(wd)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp("", "dataverse-demo-")
+	moduleDir, tmp, err := tfcli.Scratch("dataverse-demo-")
 	if err != nil {
 		return err
 	}
@@ -186,20 +178,21 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := api.Update(ctx, "accounts", accountID, map[string]any{"name": "Contoso Ltd"}); err != nil {
-		return err
+	// rename renames the account and waits for the deliveries it causes.
+	rename := func(name string) error {
+		if err := api.Update(ctx, "accounts", accountID, map[string]any{"name": name}); err != nil {
+			return err
+		}
+		return emu.WaitIdle(ctx)
 	}
-	if err := emu.WaitIdle(ctx); err != nil {
+	if err := rename("Contoso Ltd"); err != nil {
 		return err
 	}
 	rcv.show()
 
 	say("Making the receiver answer HTTP 500, then renaming the account again...")
 	rcv.setFailing(true)
-	if err := api.Update(ctx, "accounts", accountID, map[string]any{"name": "Contoso Group"}); err != nil {
-		return err
-	}
-	if err := emu.WaitIdle(ctx); err != nil {
+	if err := rename("Contoso Group"); err != nil {
 		return err
 	}
 	rcv.show()
