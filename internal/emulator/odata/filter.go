@@ -236,16 +236,21 @@ func (p *parser) parseComparison() (node, error) {
 	}
 }
 
+// nested parses with parse one level deeper, refusing an expression nested deeper than maxDepth.
+func (p *parser) nested(parse func() (node, error)) (node, error) {
+	if p.depth++; p.depth > maxDepth {
+		return nil, badQuery("The $filter expression is nested too deeply.")
+	}
+	defer func() { p.depth-- }()
+	return parse()
+}
+
 func (p *parser) parseUnary() (node, error) {
 	if !p.isWord("not") {
 		return p.parsePrimary()
 	}
 	p.advance()
-	if p.depth++; p.depth > maxDepth {
-		return nil, badQuery("The $filter expression is nested too deeply.")
-	}
-	defer func() { p.depth-- }()
-	x, err := p.parseUnary()
+	x, err := p.nested(p.parseUnary)
 	if err != nil {
 		return nil, err
 	}
@@ -260,11 +265,7 @@ func (p *parser) parsePrimary() (node, error) {
 	switch t.kind {
 	case tokOpen:
 		p.advance()
-		if p.depth++; p.depth > maxDepth {
-			return nil, badQuery("The $filter expression is nested too deeply.")
-		}
-		defer func() { p.depth-- }()
-		x, err := p.parseOr()
+		x, err := p.nested(p.parseOr)
 		if err != nil {
 			return nil, err
 		}
