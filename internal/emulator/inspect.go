@@ -50,6 +50,41 @@ func (e *Emulator) Row(entitySet, id string) (map[string]any, bool) {
 // lookups); "authvalue" sets a serviceendpoint's secret. The row version and
 // modifiedon move on, as for any change.
 func (e *Emulator) PatchRow(entitySet, id string, cols map[string]any) error {
+	return e.changeRow(entitySet, id, func(t *table, id string, old *record) {
+		r := old.clone()
+		for k, v := range cols {
+			if k == "authvalue" {
+				s, _ := v.(string)
+				r.secret, r.hasSecret = s, s != ""
+				continue
+			}
+			r.cols[k] = normalizeGoValue(v)
+		}
+		if t.set == "serviceendpoints" {
+			r.cols["isauthvalueset"] = r.hasSecret
+		}
+		r.cols["modifiedon"] = formatTime(e.now())
+		r.cols["versionnumber"] = e.store.nextVersion()
+		e.store.put(entitySet, id, r)
+	})
+}
+
+// DeleteRow deletes a row behind the Web API's back, cascading as Dataverse
+// does (a serviceendpoint's steps, a step's images). No steps fire.
+func (e *Emulator) DeleteRow(entitySet, id string) error {
+	return e.changeRow(entitySet, id, func(t *table, id string, _ *record) {
+		for _, ref := range e.cascadeOf(t, id) {
+			e.store.remove(ref.set, ref.id)
+			e.removeComponents(ref.id)
+		}
+		e.store.remove(entitySet, id)
+		e.removeComponents(id)
+	})
+}
+
+// changeRow runs change on the row id of entitySet, under the store's write lock, once the row
+// is known to exist; change gets the id in its stored form.
+func (e *Emulator) changeRow(entitySet, id string, change func(t *table, id string, old *record)) error {
 	t := e.schema[entitySet]
 	if t == nil {
 		return fmt.Errorf("%w: %q", ErrUnknownEntitySet, entitySet)
@@ -61,43 +96,7 @@ func (e *Emulator) PatchRow(entitySet, id string, cols map[string]any) error {
 	if old == nil {
 		return fmt.Errorf("%w: %s(%s)", ErrRowNotFound, entitySet, id)
 	}
-	r := old.clone()
-	for k, v := range cols {
-		if k == "authvalue" {
-			s, _ := v.(string)
-			r.secret, r.hasSecret = s, s != ""
-			continue
-		}
-		r.cols[k] = normalizeGoValue(v)
-	}
-	if t.set == "serviceendpoints" {
-		r.cols["isauthvalueset"] = r.hasSecret
-	}
-	r.cols["modifiedon"] = formatTime(e.now())
-	r.cols["versionnumber"] = e.store.nextVersion()
-	e.store.put(entitySet, id, r)
-	return nil
-}
-
-// DeleteRow deletes a row behind the Web API's back, cascading as Dataverse
-// does (a serviceendpoint's steps, a step's images). No steps fire.
-func (e *Emulator) DeleteRow(entitySet, id string) error {
-	t := e.schema[entitySet]
-	if t == nil {
-		return fmt.Errorf("%w: %q", ErrUnknownEntitySet, entitySet)
-	}
-	id, _ = parseGUID(id)
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	if e.store.get(entitySet, id) == nil {
-		return fmt.Errorf("%w: %s(%s)", ErrRowNotFound, entitySet, id)
-	}
-	for _, ref := range e.cascadeOf(t, id) {
-		e.store.remove(ref.set, ref.id)
-		e.removeComponents(ref.id)
-	}
-	e.store.remove(entitySet, id)
-	e.removeComponents(id)
+	change(t, id, old)
 	return nil
 }
 
