@@ -224,11 +224,7 @@ func (c *Client) loadWebhookSnapshot(ctx context.Context) (map[string]Webhook, e
 	if err != nil {
 		return nil, err
 	}
-	rows := make(map[string]Webhook, len(hooks))
-	for _, w := range hooks {
-		rows[strings.ToLower(w.ID)] = w
-	}
-	return rows, nil
+	return byLowerID(hooks, func(w Webhook) string { return w.ID }), nil
 }
 
 func (c *Client) loadStepSnapshot(ctx context.Context) (map[string]Step, error) {
@@ -243,11 +239,16 @@ func (c *Client) loadStepSnapshot(ctx context.Context) (map[string]Step, error) 
 	if err != nil {
 		return nil, err
 	}
-	rows := make(map[string]Step, len(steps))
-	for _, s := range steps {
-		rows[strings.ToLower(s.ID)] = s
+	return byLowerID(steps, func(s Step) string { return s.ID }), nil
+}
+
+// byLowerID keys rows by their lower-case id, as a snapshot holds them.
+func byLowerID[T any](rows []T, id func(T) string) map[string]T {
+	m := make(map[string]T, len(rows))
+	for _, row := range rows {
+		m[strings.ToLower(id(row))] = row
 	}
-	return rows, nil
+	return m
 }
 
 // listStepsByHandlers reads the steps of the given event handlers, one paged query per chunk of
