@@ -1,12 +1,15 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -52,6 +55,22 @@ func reportDeleteError(err error, what, id string, diags *diag.Diagnostics) {
 	if err != nil && !errors.Is(err, dataverse.ErrNotFound) {
 		diags.AddError("Could not delete the "+what, apiErrorDetail(fmt.Sprintf("Deleting %s %s", what, id), err))
 	}
+}
+
+// readFound settles the outcome err of reading the row id of a resource (noun, and reading
+// as the detail's verb phrase): a missing row removes the resource from state with a warning,
+// another error is reported. It reports whether the row was read.
+func readFound(ctx context.Context, err error, noun, reading, id string, resp *resource.ReadResponse) bool {
+	switch {
+	case errors.Is(err, dataverse.ErrNotFound):
+		tflog.Warn(ctx, noun+" no longer exists; removing it from state", map[string]any{"id": id})
+		resp.State.RemoveResource(ctx)
+		return false
+	case err != nil:
+		resp.Diagnostics.AddError("Could not read the "+noun, apiErrorDetail(reading+" "+id, err))
+		return false
+	}
+	return true
 }
 
 // addRuleError turns a *dataverse.RuleError into an error on the attribute its field maps to

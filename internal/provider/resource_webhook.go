@@ -493,10 +493,6 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	// A refresh reads every webhook; the snapshot read serves them all from one query.
 	w, err := client.WebhookFromSnapshot(ctx, state.ID.ValueString())
 	switch {
-	case errors.Is(err, dataverse.ErrNotFound):
-		tflog.Warn(ctx, "webhook no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
 	case errors.Is(err, dataverse.ErrNotWebhook) && state.Name.IsNull(): // an import
 		resp.Diagnostics.AddError("Not a webhook",
 			fmt.Sprintf("Service endpoint %s is not a webhook (its contract is not 8), so dataverse_webhook cannot manage it.", state.ID.ValueString()))
@@ -508,8 +504,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 				"Terraform keeps it as last read. Set its contract back to 8 (Webhook), or stop managing it with "+
 				"terraform state rm; terraform destroy deletes it.", state.ID.ValueString()))
 		return
-	case err != nil:
-		resp.Diagnostics.AddError("Could not read the webhook", apiErrorDetail(fmt.Sprintf("Reading webhook %s", state.ID.ValueString()), err))
+	case !readFound(ctx, err, "webhook", "Reading webhook", state.ID.ValueString(), resp):
 		return
 	}
 	prior := state

@@ -20,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
@@ -629,13 +628,7 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 
 	// A refresh reads every step; the snapshot read serves them all from a few queries.
 	step, err := client.StepFromSnapshot(ctx, state.ID.ValueString())
-	switch {
-	case errors.Is(err, dataverse.ErrNotFound):
-		tflog.Warn(ctx, "webhook step no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	case err != nil:
-		resp.Diagnostics.AddError("Could not read the webhook step", apiErrorDetail(fmt.Sprintf("Reading step %s", state.ID.ValueString()), err))
+	if !readFound(ctx, err, "webhook step", "Reading step", state.ID.ValueString(), resp) {
 		return
 	}
 	if !step.HandlerIsWebhook && state.WebhookID.IsNull() { // an import

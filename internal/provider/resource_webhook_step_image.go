@@ -16,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
@@ -509,13 +508,7 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 	}
 
 	img, err := client.GetStepImage(ctx, state.ID.ValueString())
-	switch {
-	case errors.Is(err, dataverse.ErrNotFound):
-		tflog.Warn(ctx, "step image no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	case err != nil:
-		resp.Diagnostics.AddError("Could not read the step image", apiErrorDetail(fmt.Sprintf("Reading step image %s", state.ID.ValueString()), err))
+	if !readFound(ctx, err, "step image", "Reading step image", state.ID.ValueString(), resp) {
 		return
 	}
 	resp.Diagnostics.Append(setStepImageState(ctx, &state, img)...)
