@@ -465,8 +465,8 @@ func configuration(s size) string {
 
 provider "dataverse" {}
 `, registry.Source)
-	for i := range s.webhooks {
-		fmt.Fprintf(&b, `
+	writeGraph(&b, s, func(i int) string {
+		return fmt.Sprintf(`
 resource "dataverse_webhook" "w%[1]d" {
   name        = "bench-%03[1]d"
   url         = "https://fn.example.net/api/bench/%[1]d"
@@ -474,17 +474,16 @@ resource "dataverse_webhook" "w%[1]d" {
   auth_key_wo = "bench-key-%[1]d"
 }
 `, i)
-		for j := range s.steps {
-			fmt.Fprintf(&b, `
+	}, func(i, j int, message, table string) string {
+		return fmt.Sprintf(`
 resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
   webhook_id = dataverse_webhook.w%[1]d.id
   message    = %[3]q
   table      = %[4]q
   rank       = %[5]d
 %[6]s}
-`, i, j, stepMessages[j%len(stepMessages)], stepTables[i%len(stepTables)], j+1, stepVariant(j/len(stepMessages), stepMessages[j%len(stepMessages)]))
-		}
-	}
+`, i, j, message, table, j+1, stepVariant(j/len(stepMessages), message))
+	})
 	return b.String()
 }
 
@@ -492,8 +491,8 @@ resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
 // refers to its webhook's id, so the dependencies are those of the provider's graph.
 func terraformDataConfiguration(s size) string {
 	var b strings.Builder
-	for i := range s.webhooks {
-		fmt.Fprintf(&b, `
+	writeGraph(&b, s, func(i int) string {
+		return fmt.Sprintf(`
 resource "terraform_data" "w%[1]d" {
   input = {
     name = "bench-%03[1]d"
@@ -501,8 +500,8 @@ resource "terraform_data" "w%[1]d" {
   }
 }
 `, i)
-		for j := range s.steps {
-			fmt.Fprintf(&b, `
+	}, func(i, j int, message, table string) string {
+		return fmt.Sprintf(`
 resource "terraform_data" "w%[1]d_s%[2]d" {
   input = {
     webhook_id = terraform_data.w%[1]d.id
@@ -511,10 +510,21 @@ resource "terraform_data" "w%[1]d_s%[2]d" {
     rank       = %[5]d
   }
 }
-`, i, j, stepMessages[j%len(stepMessages)], stepTables[i%len(stepTables)], j+1)
+`, i, j, message, table, j+1)
+	})
+	return b.String()
+}
+
+// writeGraph writes, for each webhook of the size, its block and then one block for each of
+// its steps, whose message and table cycle through stepMessages and stepTables. Both
+// configurations are written by it, so their graphs are the same.
+func writeGraph(b *strings.Builder, s size, webhook func(i int) string, step func(i, j int, message, table string) string) {
+	for i := range s.webhooks {
+		b.WriteString(webhook(i))
+		for j := range s.steps {
+			b.WriteString(step(i, j, stepMessages[j%len(stepMessages)], stepTables[i%len(stepTables)]))
 		}
 	}
-	return b.String()
 }
 
 // machine describes where the figures were measured.
