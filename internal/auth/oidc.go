@@ -62,47 +62,45 @@ func (a *assertionSource) assertion(ctx context.Context) (string, error) {
 // GET <ACTIONS_ID_TOKEN_REQUEST_URL>&audience=... with
 // "Authorization: bearer <ACTIONS_ID_TOKEN_REQUEST_TOKEN>", answered by {"value": "<jwt>"}.
 func (a *assertionSource) requestGitHubActions(ctx context.Context) (string, error) {
-	target := appendQuery(a.requestURL, "audience="+url.QueryEscape(TokenExchangeAudience))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return "", newRedactedError(fmt.Sprintf("oidc_request_url is not a valid URL: %v", err), err, a.requestToken)
-	}
-	req.Header.Set("Authorization", "bearer "+a.requestToken)
-	req.Header.Set("Accept", "application/json; api-version=2.0")
-	req.Header.Set("Content-Type", "application/json")
 	var answer struct {
 		Value string `json:"value"`
 	}
-	if err := a.call(req, "GitHub Actions", &answer); err != nil {
-		return "", err
-	}
-	if answer.Value == "" {
-		return "", fmt.Errorf("the GitHub Actions ID token request to %s answered without a token", displayURL(req.URL))
-	}
-	return answer.Value, nil
+	return a.requestIDToken(ctx, "GitHub Actions", http.MethodGet, "audience="+url.QueryEscape(TokenExchangeAudience),
+		map[string]string{"Authorization": "bearer " + a.requestToken, "Accept": "application/json; api-version=2.0"},
+		&answer, &answer.Value)
 }
 
 // requestAzureDevOps asks an Azure DevOps pipeline for the service
 // connection's ID token: POST <SYSTEM_OIDCREQUESTURI>?api-version=7.1&serviceConnectionId=<id>
 // with "Authorization: Bearer <SYSTEM_ACCESSTOKEN>", answered by {"oidcToken": "<jwt>"}.
 func (a *assertionSource) requestAzureDevOps(ctx context.Context) (string, error) {
-	target := appendQuery(a.requestURL, "api-version=7.1&serviceConnectionId="+url.QueryEscape(a.adoConnection))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, nil)
-	if err != nil {
-		return "", newRedactedError(fmt.Sprintf("oidc_request_url is not a valid URL: %v", err), err, a.requestToken)
-	}
-	req.Header.Set("Authorization", "Bearer "+a.requestToken)
-	req.Header.Set("Content-Type", "application/json")
 	var answer struct {
 		OIDCToken string `json:"oidcToken"`
 	}
-	if err := a.call(req, "Azure DevOps", &answer); err != nil {
+	return a.requestIDToken(ctx, "Azure DevOps", http.MethodPost, "api-version=7.1&serviceConnectionId="+url.QueryEscape(a.adoConnection),
+		map[string]string{"Authorization": "Bearer " + a.requestToken},
+		&answer, &answer.OIDCToken)
+}
+
+// requestIDToken sends a platform's ID token request to oidc_request_url with query added and
+// the given headers, decodes the answer into answer and returns the token it holds, which token
+// points to.
+func (a *assertionSource) requestIDToken(ctx context.Context, platform, method, query string, header map[string]string, answer any, token *string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, appendQuery(a.requestURL, query), nil)
+	if err != nil {
+		return "", newRedactedError(fmt.Sprintf("oidc_request_url is not a valid URL: %v", err), err, a.requestToken)
+	}
+	for name, value := range header {
+		req.Header.Set(name, value)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if err := a.call(req, platform, answer); err != nil {
 		return "", err
 	}
-	if answer.OIDCToken == "" {
-		return "", fmt.Errorf("the Azure DevOps ID token request to %s answered without a token", displayURL(req.URL))
+	if *token == "" {
+		return "", fmt.Errorf("the %s ID token request to %s answered without a token", platform, displayURL(req.URL))
 	}
-	return answer.OIDCToken, nil
+	return *token, nil
 }
 
 func (a *assertionSource) call(req *http.Request, platform string, answer any) error {
