@@ -58,8 +58,8 @@ func reportDeleteError(err error, what, id string, diags *diag.Diagnostics) {
 }
 
 // readFound settles the outcome err of reading the row id of a resource (noun, and reading
-// as the detail's verb phrase): a missing row removes the resource from state with a warning,
-// another error is reported. It reports whether the row was read.
+// as the detail's verb phrase): a missing row removes the resource from state (Terraform then plans
+// to create it again) and is logged, another error is reported. It reports whether the row was read.
 func readFound(ctx context.Context, err error, noun, reading, id string, resp *resource.ReadResponse) bool {
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):

@@ -40,7 +40,7 @@ var authAttributeByType = map[dataverse.AuthType]string{
 
 // NewWebhookResource returns the dataverse_webhook resource.
 func NewWebhookResource() resource.Resource {
-	return withRowIdentity{&webhookResource{resourceBase{typeName: "_webhook"}}, "webhook", "webhook", "serviceendpointid"}
+	return withRowIdentity{identifiableResource: &webhookResource{resourceBase{typeName: "_webhook"}}, schemaName: "webhook", importName: "webhook", column: "serviceendpointid"}
 }
 
 type webhookResource struct{ resourceBase }

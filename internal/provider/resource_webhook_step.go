@@ -29,7 +29,7 @@ const stepDescriptionMax = dataverse.MaxStepDescriptionLength
 
 // NewWebhookStepResource returns the dataverse_webhook_step resource.
 func NewWebhookStepResource() resource.Resource {
-	return withRowIdentity{&webhookStepResource{resourceBase{typeName: "_webhook_step"}}, "step", "webhook step", "sdkmessageprocessingstepid"}
+	return withRowIdentity{identifiableResource: &webhookStepResource{resourceBase{typeName: "_webhook_step"}}, schemaName: "step", importName: "webhook step", column: "sdkmessageprocessingstepid"}
 }
 
 type webhookStepResource struct{ resourceBase }

@@ -34,7 +34,7 @@ func lockStepImages(data *providerData, stepID string) func() {
 
 // NewWebhookStepImageResource returns the dataverse_webhook_step_image resource.
 func NewWebhookStepImageResource() resource.Resource {
-	return withRowIdentity{&webhookStepImageResource{resourceBase{typeName: "_webhook_step_image"}}, "step image", "step image", "sdkmessageprocessingstepimageid"}
+	return withRowIdentity{identifiableResource: &webhookStepImageResource{resourceBase{typeName: "_webhook_step_image"}}, schemaName: "step image", importName: "step image", column: "sdkmessageprocessingstepimageid"}
 }
 
 type webhookStepImageResource struct{ resourceBase }
