@@ -119,6 +119,11 @@ func (e *Emulator) runChangeset(c *call, ops []*http.Request, dropped *bool) []b
 	defer func() {
 		e.store.mu.Lock()
 		e.store.journal = nil
+		started := e.store.onCommit
+		e.store.onCommit = nil
+		for _, start := range started { // empty after a rollback
+			start()
+		}
 		e.store.mu.Unlock()
 	}()
 	var answers []batchAnswer

@@ -210,8 +210,8 @@ func (p *eventPlan) queueAsync() {
 		}
 		e.store.put("asyncoperations", jobID, rec)
 		// When the emulator is closing the job stays waiting, as it would
-		// on a stopped server.
-		e.goAsync(func() { e.runAsync(jobID, run) })
+		// on a stopped server. A changeset's jobs start when it commits.
+		e.store.afterCommit(func() { e.goAsync(func() { e.runAsync(jobID, run) }) })
 	}
 }
 

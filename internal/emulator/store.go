@@ -50,6 +50,9 @@ type store struct {
 	dirty   bool                          // changed since the last save
 	// journal, while a changeset runs, records each row's value before its first change.
 	journal *[]journalEntry
+	// onCommit, while a changeset runs, holds what starts only if it commits: the deliveries of
+	// the asynchronous steps its writes fired, whose system jobs a rollback removes.
+	onCommit []func()
 }
 
 // journalEntry is a row as it was before a changeset changed it (nil: it did not exist).
@@ -84,7 +87,17 @@ func (s *store) rollBack() {
 		}
 	}
 	*s.journal = (*s.journal)[:0]
+	s.onCommit = nil
 	s.dirty = true
+}
+
+// afterCommit runs start now, or when the running changeset commits; callers hold mu.
+func (s *store) afterCommit(start func()) {
+	if s.journal == nil {
+		start()
+		return
+	}
+	s.onCommit = append(s.onCommit, start)
 }
 
 func newStore(schema map[string]*table) *store {
