@@ -158,7 +158,7 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := protocolProvider(t, e)
+	s := protocolProvider(t, emulatorBackend(e))
 
 	// Failed jobs older than a week: the two aged ones, and nothing of the other step.
 	e.ResetStats()
@@ -233,7 +233,7 @@ func TestAction_deleteSystemJobsWhenThrottled(t *testing.T) {
 	t.Parallel()
 	e := needsEmulator(t, "slows and limits requests, and seeds system jobs", func(o *emulator.Options) { o.MaxConcurrent = 1; o.Latency = 50 * time.Millisecond })
 	step, _ := jobsEstate(t, e, []string{"fail 1", "fail 2", "fail 3", "fail 4", "fail 5", "fail 6"})
-	s := protocolProvider(t, e)
+	s := protocolProvider(t, emulatorBackend(e))
 	_, diags := invokeAction(t, s, map[string]tftypes.Value{
 		"step_id": str(step), "statuses": statusSet("Failed"), "older_than": str("0s"),
 	})

@@ -37,7 +37,7 @@ func TestAdopt_queryGeneratesConfiguration(t *testing.T) {
 	requireHashiCorpTerraform(t, "1.14.0")
 	t.Parallel()
 	e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
-	est := seedHandBuiltEstate(t, e)
+	est := seedHandBuiltEstate(t, emulatorBackend(e))
 	ws := adoptWorkspace(t, providerBlock(e))
 
 	mustRun(t, ws, "query", "-generate-config-out=generated.tf", "-no-color")
@@ -140,7 +140,7 @@ func TestAdopt_importedWebhookNeedsNoSecretUntilSent(t *testing.T) {
 	requireTerraform(t, "1.11.0")
 	t.Parallel()
 	e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
-	est := seedHandBuiltEstate(t, e)
+	est := seedHandBuiltEstate(t, emulatorBackend(e))
 	ws := newWorkspace(t)
 	webhook := func(extra string) string {
 		return requiredProviders + providerBlock(e) + fmt.Sprintf(`
@@ -189,7 +189,7 @@ func TestAdopt_finderAndImportBlocks(t *testing.T) {
 	requireTerraform(t, "1.11.0")
 	t.Parallel()
 	e := needsEmulator(t, "seeds a hand-built estate")
-	est := seedHandBuiltEstate(t, e)
+	est := seedHandBuiltEstate(t, emulatorBackend(e))
 	finder, err := os.ReadFile(filepath.Join("..", "..", "examples", "guides", "migrating", "find", "main.tf"))
 	if err != nil {
 		t.Fatal(err)

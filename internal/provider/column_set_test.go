@@ -224,7 +224,7 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 // "Name,name", as another tool may write them.
 func seedColumnsDifferingInCase(t *testing.T, e *emulator.Emulator) handBuiltEstate {
 	t.Helper()
-	est := seedHandBuiltEstate(t, e)
+	est := seedHandBuiltEstate(t, emulatorBackend(e))
 	if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
 		t.Fatal(err)
 	}

@@ -74,8 +74,8 @@ func ids(results []listed) []string {
 func TestList_webhooksStepsAndImages(t *testing.T) {
 	t.Parallel()
 	e := needsEmulator(t, "seeds a hand-built estate and counts the requests")
-	est := seedHandBuiltEstate(t, e)
-	s := protocolProvider(t, e)
+	est := seedHandBuiltEstate(t, emulatorBackend(e))
+	s := protocolProvider(t, emulatorBackend(e))
 	need := func(results []listed, diags []*tfprotov6.Diagnostic) []listed {
 		t.Helper()
 		requireNoDiagnostics(t, "ListResource", diags)
@@ -186,7 +186,7 @@ func TestList_storedColumnsDifferingInCase(t *testing.T) {
 	t.Parallel()
 	e := needsEmulator(t, "seeds column lists that no Terraform write produces")
 	est := seedColumnsDifferingInCase(t, e)
-	s := protocolProvider(t, e)
+	s := protocolProvider(t, emulatorBackend(e))
 	columns := func(obj map[string]tftypes.Value, name string) []string {
 		t.Helper()
 		var elems []tftypes.Value
