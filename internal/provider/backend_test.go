@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
@@ -167,6 +168,30 @@ func stored[T any](read func(context.Context, string) (T, error), address string
 		}
 		return check(row)
 	}
+}
+
+// behindTerraform is a PreConfig that changes Dataverse through the backend's client, as another
+// tool or an administrator would between two Terraform runs.
+func behindTerraform(t *testing.T, b backend, change func(context.Context, *dataverse.Client) error) func() {
+	t.Helper()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := change(ctx, b.client()); err != nil {
+			t.Fatalf("changing Dataverse behind Terraform: %v", err)
+		}
+	}
+}
+
+// emulatorSteps are steps of a scenario that need what only the emulator can do; on a live
+// environment they are left out, and the log says why.
+func emulatorSteps(t *testing.T, b backend, reason string, steps ...resource.TestStep) []resource.TestStep {
+	t.Helper()
+	if b.emulator() == nil {
+		t.Logf("leaving out %d steps that need the emulator: %s", len(steps), reason)
+		return nil
+	}
+	return steps
 }
 
 // stepsOnWebhook checks how many steps Dataverse holds on the webhook at address.

@@ -406,36 +406,33 @@ func TestAccWebhookStepImage_createStepTableChange(t *testing.T) {
 
 func TestAccWebhookStepImage_drift(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes and deletes stored rows behind Terraform")
-	b := emulatorBackend(e)
+	b := newBackend(t)
 	cfg := imageConfig(b, accountUpdated, imageResource(`
   type       = "PreImage"
   alias      = "before"
   attributes = ["name", "telephone1"]
 `))
-	var id string
+	var id, stepID string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
-			{Config: cfg, Check: sameImageID(&id)},
+			{Config: cfg, Check: resource.ComposeTestCheckFunc(sameImageID(&id), sameStepID(&stepID))},
 			{
 				// the stored list in another order and case is no change
-				PreConfig: func() {
-					if err := e.PatchRow(imageSet, id, map[string]any{"attributes": "Telephone1,NAME"}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					_, err := c.UpdateStepImage(ctx, id, dataverse.StepImageUpdate{Attributes: &[]string{"Telephone1", "NAME"}})
+					return err
+				}),
 				Config:   cfg,
 				PlanOnly: true,
 			},
 			{
 				// columns changed behind Terraform's back are planned back
-				PreConfig: func() {
-					if err := e.PatchRow(imageSet, id, map[string]any{"attributes": "name,revenue", "entityalias": "other"}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					_, err := c.UpdateStepImage(ctx, id, dataverse.StepImageUpdate{Attributes: &[]string{"name", "revenue"}, EntityAlias: new("other")})
+					return err
+				}),
 				Config:           cfg,
 				ConfigPlanChecks: inPlace(imageAddr),
 				Check: resource.ComposeAggregateTestCheckFunc(
@@ -445,11 +442,9 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 			},
 			{
 				// an image deleted behind Terraform's back is re-created
-				PreConfig: func() {
-					if err := e.DeleteRow(imageSet, id); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.DeleteStepImage(ctx, id)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate)},
@@ -458,21 +453,18 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 			},
 			{
 				// a step deleted behind Terraform's back takes its images with it; both come back
-				PreConfig: func() {
-					rows := e.Rows(imageStepSet)
-					if len(rows) != 1 {
-						t.Fatalf("%d steps, want 1", len(rows))
-					}
-					if err := e.DeleteRow(imageStepSet, fmt.Sprint(rows[0]["sdkmessageprocessingstepid"])); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.DeleteStep(ctx, stepID)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("dataverse_webhook_step.test", plancheck.ResourceActionCreate),
 					plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
+					stepsOnWebhook(b, "dataverse_webhook.hook", 1),
+				),
 			},
 		},
 	})

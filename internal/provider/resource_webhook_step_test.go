@@ -145,8 +145,7 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 
 func TestAccWebhookStep_drift(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes and deletes stored rows behind Terraform")
-	b := emulatorBackend(e)
+	b := newBackend(t)
 	cfg := stepConfig(b, `
   message              = "Update"
   table                = "account"
@@ -155,26 +154,23 @@ func TestAccWebhookStep_drift(t *testing.T) {
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: sameStepID(&id)},
 			{
 				// the stored list in another order and case is no change
-				PreConfig: func() {
-					if err := e.PatchRow("sdkmessageprocessingsteps", id, map[string]any{"filteringattributes": "Telephone1,NAME"}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					_, err := c.UpdateStep(ctx, id, dataverse.StepUpdate{FilteringAttributes: &[]string{"Telephone1", "NAME"}})
+					return err
+				}),
 				Config:   cfg,
 				PlanOnly: true,
 			},
 			{
 				// a step disabled behind Terraform's back is planned back
-				PreConfig: func() {
-					if err := e.PatchRow("sdkmessageprocessingsteps", id, map[string]any{"statecode": 1, "statuscode": 2}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.SetStepEnabled(ctx, id, false)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
@@ -188,11 +184,9 @@ func TestAccWebhookStep_drift(t *testing.T) {
 			},
 			{
 				// a step deleted behind Terraform's back is re-created
-				PreConfig: func() {
-					if err := e.DeleteRow("sdkmessageprocessingsteps", id); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.DeleteStep(ctx, id)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionCreate)},

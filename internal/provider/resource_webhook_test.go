@@ -1,8 +1,10 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -172,10 +174,9 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 
 func TestAccWebhook_drift(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes and deletes stored rows behind Terraform")
-	b := emulatorBackend(e)
+	b := newBackend(t)
 	cfg := webhookConfig(b, `
-  name        = "drifting"
+  name        = "`+b.name("drifting")+`"
   url         = "https://fn.example.net/api/drift"
   auth_type   = "WebhookKey"
   auth_key_wo = "drift-key"
@@ -183,35 +184,34 @@ func TestAccWebhook_drift(t *testing.T) {
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
-		Steps: []resource.TestStep{
+		CheckDestroy:             b.checkDestroyed(),
+		Steps: slices.Concat([]resource.TestStep{
 			{
 				Config: cfg,
 				Check:  func(s *terraform.State) error { id = attrOf(s, webhookAddr, "id"); return nil },
 			},
 			{
 				// a url changed behind Terraform's back is planned back
-				PreConfig: func() {
-					if err := e.PatchRow("serviceendpoints", id, map[string]any{"url": "https://elsewhere.example.net/"}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					_, err := c.UpdateWebhook(ctx, id, dataverse.WebhookUpdate{URL: new("https://elsewhere.example.net/")})
+					return err
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
 				},
-				Check: func(*terraform.State) error {
-					row, _ := e.Row("serviceendpoints", id)
-					if row["url"] != "https://fn.example.net/api/drift" {
-						return fmt.Errorf("url not restored: %v", row["url"])
+				Check: stored(b.client().GetWebhook, webhookAddr, func(w *dataverse.Webhook) error {
+					if w.URL != "https://fn.example.net/api/drift" {
+						return fmt.Errorf("url not restored: %v", w.URL)
 					}
 					return nil
-				},
+				}),
 			},
-			{
+		}, emulatorSteps(t, b, "clears the stored secret on the row, which Dataverse is not known to allow",
+			resource.TestStep{
 				// a cleared secret is planned for re-send
 				PreConfig: func() {
-					if err := e.PatchRow("serviceendpoints", id, map[string]any{"authvalue": nil}); err != nil {
+					if err := b.emulator().PatchRow("serviceendpoints", id, map[string]any{"authvalue": nil}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -224,20 +224,19 @@ func TestAccWebhook_drift(t *testing.T) {
 				},
 				Check: storedSecret(b, dataverse.AuthTypeWebhookKey, "drift-key", nil),
 			},
+		), []resource.TestStep{
 			{
 				// a webhook deleted behind Terraform's back is re-created
-				PreConfig: func() {
-					if err := e.DeleteRow("serviceendpoints", id); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.DeleteWebhook(ctx, id)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionCreate)},
 				},
 				Check: storedSecret(b, dataverse.AuthTypeWebhookKey, "drift-key", nil),
 			},
-		},
+		}),
 	})
 }
 
