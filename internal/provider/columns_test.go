@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 // Column names are checked against the table's columns at plan, with the nearest real column,
@@ -59,12 +61,12 @@ resource "dataverse_webhook_step" "other" {
 // An image of a step managed elsewhere is checked against the step's table too.
 func TestAccWebhookStepImage_unknownColumnRefusedAtPlan(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds a step")
-	_, stepID := seededStep(t, e, "Update", 40, 1)
+	b := newBackend(t)
+	stepID := seededStep(t, b, "Update", dataverse.StepStagePostOperation, dataverse.StepModeAsynchronous)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
-			Config: providerBlock(e) + `
+			Config: b.providerBlock() + `
 resource "dataverse_webhook_step_image" "test" {
   step_id    = "` + stepID + `"
   type       = "PreImage"

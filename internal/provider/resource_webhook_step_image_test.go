@@ -23,7 +23,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
@@ -295,19 +294,12 @@ func TestAccWebhookStepImage_messageProperty(t *testing.T) {
 // type or its step's stage and table change: Merge takes SubordinateId as well as Target.
 func TestAccWebhookStepImage_importedPropertyKept(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds a step")
-	b := emulatorBackend(e)
-	const postOperation, synchronous = 40, 0
-	c, stepID := seededStep(t, e, "Merge", postOperation, synchronous)
-	imageID, err := c.Create(context.Background(), imageSet, map[string]any{
-		"entityalias": "subordinate", "name": "subordinate", "imagetype": 0, "messagepropertyname": "SubordinateId",
-		"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + stepID + ")",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBackend(t)
+	stepID := seededStep(t, b, "Merge", dataverse.StepStagePostOperation, dataverse.StepModeSynchronous)
+	imageID := registerImage(t, b, dataverse.StepImageCreate{StepID: stepID, Name: "subordinate", EntityAlias: "subordinate",
+		ImageType: dataverse.ImageTypePreImage, MessagePropertyName: "SubordinateId"})
 	cfg := func(imageType string) string {
-		return providerBlock(e) + fmt.Sprintf(`
+		return b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook_step_image" "test" {
   step_id = %q
   type    = %q
@@ -472,43 +464,26 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 
 // seededStep registers, outside Terraform, a webhook and a step on message and table with the
 // given stage and mode, and returns the step id, so a configuration can name it before planning.
-func seededStep(t *testing.T, e *emulator.Emulator, message string, stage, mode int) (*dvuser.Client, string) {
+func seededStep(t *testing.T, b backend, message string, stage dataverse.StepStage, mode dataverse.StepMode) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c, err := dvuser.New(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook, err := c.Create(ctx, "serviceendpoints", map[string]any{
-		"name": "seeded", "url": "https://fn.example.net/api/seeded", "contract": 8, "authtype": 4, "authvalue": "k", "messageformat": 2,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	step, err := c.Create(ctx, imageStepSet, map[string]any{
-		"name": "seeded: " + message, "mode": mode, "stage": stage, "rank": 1, "supporteddeployment": 0,
-		"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + hook + ")",
-		"sdkmessageid@odata.bind":                 "/sdkmessages(" + emulator.SDKMessageID(message) + ")",
-		"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + emulator.SDKMessageFilterID(message, "account") + ")",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, step
+	hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("seeded"), URL: "https://fn.example.net/api/seeded",
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	return registerStep(t, b, message, "account", dataverse.StepCreate{WebhookID: hook, Name: b.name("seeded") + ": " + message,
+		Mode: mode, Stage: stage, Rank: 1, Enabled: true})
 }
 
 func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 	t.Parallel()
 	const (
-		preOperation  = 20
-		postOperation = 40
-		synchronous   = 0
-		asynchronous  = 1
+		preOperation  = dataverse.StepStagePreOperation
+		postOperation = dataverse.StepStagePostOperation
+		synchronous   = dataverse.StepModeSynchronous
+		asynchronous  = dataverse.StepModeAsynchronous
 	)
 	cases := []struct {
 		name, message string
-		stage, mode   int
+		stage         dataverse.StepStage
+		mode          dataverse.StepMode
 		body, want    string
 		existingAlias string // an image of the step already using this alias
 		noStep        bool   // step_id names no step
@@ -537,14 +512,10 @@ func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := needsEmulator(t, "seeds steps and counts the requests")
-			c, stepID := seededStep(t, e, tc.message, tc.stage, tc.mode)
+			stepID := seededStep(t, emulatorBackend(e), tc.message, tc.stage, tc.mode)
 			if tc.existingAlias != "" {
-				if _, err := c.Create(context.Background(), imageSet, map[string]any{
-					"entityalias": tc.existingAlias, "name": "existing", "imagetype": 0, "messagepropertyname": "Target",
-					"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + stepID + ")",
-				}); err != nil {
-					t.Fatal(err)
-				}
+				registerImage(t, emulatorBackend(e), dataverse.StepImageCreate{StepID: stepID, Name: "existing", EntityAlias: tc.existingAlias,
+					ImageType: dataverse.ImageTypePreImage, MessagePropertyName: "Target"})
 			}
 			if tc.noStep {
 				stepID = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"

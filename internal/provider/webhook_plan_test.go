@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 // A WebhookKey longer than serviceendpoint.authvalue holds is refused at plan, from a variable
@@ -44,7 +46,7 @@ resource "dataverse_webhook" "test" {
 func TestAccWebhook_nameInUseRefusedAtPlan(t *testing.T) {
 	t.Parallel()
 	e := needsEmulator(t, "counts the requests")
-	seededStep(t, e, "Update", 40, 1) // a webhook named "seeded"
+	seededStep(t, emulatorBackend(e), "Update", dataverse.StepStagePostOperation, dataverse.StepModeAsynchronous) // a webhook named "seeded"
 	var cfg strings.Builder
 	cfg.WriteString(providerBlock(e))
 	for i := range 5 {
