@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"regexp"
 	"testing"
 	"time"
 
@@ -192,6 +193,20 @@ func emulatorSteps(t *testing.T, b backend, reason string, steps ...resource.Tes
 		return nil
 	}
 	return steps
+}
+
+// planRefused plans config, which must fail with an error matching want. On the emulator, check
+// then reads what the plan asked of it; a live environment counts nothing, so there only the
+// error is checked.
+func planRefused(t *testing.T, b backend, config, want string, check func(emulator.Stats)) {
+	t.Helper()
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps:                    []resource.TestStep{{Config: config, PlanOnly: true, ExpectError: regexp.MustCompile(want)}},
+	})
+	if e := b.emulator(); e != nil && check != nil {
+		check(e.Stats())
+	}
 }
 
 // stepsOnWebhook checks how many steps Dataverse holds on the webhook at address.

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 // Column names are checked against the table's columns at plan, with the nearest real column,
@@ -41,19 +42,12 @@ resource "dataverse_webhook_step" "other" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the requests")
-			b := emulatorBackend(e)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      imageConfig(b, tc.step, tc.rest),
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+			b := newBackend(t)
+			planRefused(t, b, imageConfig(b, tc.step, tc.rest), tc.want, func(st emulator.Stats) {
+				if n := st.Requests.ByEntitySet["EntityDefinitions"]; n != 1 {
+					t.Errorf("%d column metadata requests, want one for the one table", n)
+				}
 			})
-			if n := e.Stats().Requests.ByEntitySet["EntityDefinitions"]; n != 1 {
-				t.Errorf("%d column metadata requests, want one for the one table", n)
-			}
 		})
 	}
 }

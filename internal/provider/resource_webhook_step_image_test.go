@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
@@ -511,41 +512,36 @@ func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "seeds steps and counts the requests")
-			stepID := seededStep(t, emulatorBackend(e), tc.message, tc.stage, tc.mode)
+			b := newBackend(t)
+			stepID := seededStep(t, b, tc.message, tc.stage, tc.mode)
 			if tc.existingAlias != "" {
-				registerImage(t, emulatorBackend(e), dataverse.StepImageCreate{StepID: stepID, Name: "existing", EntityAlias: tc.existingAlias,
+				registerImage(t, b, dataverse.StepImageCreate{StepID: stepID, Name: "existing", EntityAlias: tc.existingAlias,
 					ImageType: dataverse.ImageTypePreImage, MessagePropertyName: "Target"})
 			}
 			if tc.noStep {
 				stepID = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
 			}
-			e.ResetStats()
-			cfg := providerBlock(e) + fmt.Sprintf(`
+			if e := b.emulator(); e != nil {
+				e.ResetStats() // count the plan's requests, not the seeding's
+			}
+			cfg := b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook_step_image" "test" {
   step_id = %q
   alias   = "before"
   %s
 }
 `, stepID, tc.body)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      cfg,
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+			planRefused(t, b, cfg, tc.want, func(st emulator.Stats) {
+				if !tc.apiCheck && st.Requests.Total != 0 {
+					t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
+				}
+				if tc.apiCheck && st.Requests.Total == 0 {
+					t.Errorf("the check made no request: it did not consult Dataverse")
+				}
+				if w := st.Requests.ByMethod["POST"] + st.Requests.ByMethod["PATCH"] + st.Requests.ByMethod["DELETE"]; w != 0 {
+					t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
+				}
 			})
-			st := e.Stats()
-			if !tc.apiCheck && st.Requests.Total != 0 {
-				t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
-			}
-			if tc.apiCheck && st.Requests.Total == 0 {
-				t.Errorf("the check made no request: it did not consult Dataverse")
-			}
-			if w := st.Requests.ByMethod["POST"] + st.Requests.ByMethod["PATCH"] + st.Requests.ByMethod["DELETE"]; w != 0 {
-				t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
-			}
 		})
 	}
 }
@@ -587,11 +583,10 @@ resource "dataverse_webhook_step_image" "twin" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the requests")
-			b := emulatorBackend(e)
+			b := newBackend(t)
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
-				CheckDestroy:             checkNoRowsLeft(e),
+				CheckDestroy:             b.checkDestroyed(),
 				Steps: []resource.TestStep{{
 					Config:      imageConfig(b, tc.step, tc.images),
 					ExpectError: regexp.MustCompile(tc.want),
@@ -600,8 +595,11 @@ resource "dataverse_webhook_step_image" "twin" {
 			if tc.name == "alias twice on a new step" {
 				return // one of the twins is written before the other fails
 			}
-			if n := e.Stats().Requests.ByEntitySet[imageSet]; n != 0 {
-				t.Errorf("a rejected image reached the image table: %d requests", n)
+			// Only the emulator counts the requests.
+			if e := b.emulator(); e != nil {
+				if n := e.Stats().Requests.ByEntitySet[imageSet]; n != 0 {
+					t.Errorf("a rejected image reached the image table: %d requests", n)
+				}
 			}
 		})
 	}

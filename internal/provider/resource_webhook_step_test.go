@@ -242,28 +242,21 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the requests")
-			cfg := providerBlock(e) + fmt.Sprintf(`
+			b := newBackend(t)
+			cfg := b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook_step" "test" {
   webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
 %s
 }
 `, tc.body)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      cfg,
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+			planRefused(t, b, cfg, tc.want, func(st emulator.Stats) {
+				if !tc.apiCheck && st.Requests.Total != 0 {
+					t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
+				}
+				if st.Requests.ByMethod["POST"]+st.Requests.ByMethod["PATCH"]+st.Requests.ByMethod["DELETE"] != 0 {
+					t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
+				}
 			})
-			st := e.Stats()
-			if !tc.apiCheck && st.Requests.Total != 0 {
-				t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
-			}
-			if st.Requests.ByMethod["POST"]+st.Requests.ByMethod["PATCH"]+st.Requests.ByMethod["DELETE"] != 0 {
-				t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
-			}
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 const webhookAddr = "dataverse_webhook.test"
@@ -342,25 +343,18 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the requests")
-			b := emulatorBackend(e)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      webhookConfig(b, tc.body),
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+			b := newBackend(t)
+			planRefused(t, b, webhookConfig(b, tc.body), tc.want, func(st emulator.Stats) {
+				// A missing secret is refused when the plan knows it would be sent, after the
+				// provider signed in; every other case is refused before.
+				maxTokens := int64(0)
+				if tc.name == "missing secret" {
+					maxTokens = 1
+				}
+				if st.Requests.Total != 0 || st.TokenRequests > maxTokens {
+					t.Errorf("a configuration error reached the API: %d Web API and %d token requests", st.Requests.Total, st.TokenRequests)
+				}
 			})
-			// A missing secret is refused when the plan knows it would be sent, after the provider
-			// signed in; every other case is refused before.
-			maxTokens := int64(0)
-			if tc.name == "missing secret" {
-				maxTokens = 1
-			}
-			if st := e.Stats(); st.Requests.Total != 0 || st.TokenRequests > maxTokens {
-				t.Errorf("a configuration error reached the API: %d Web API and %d token requests", st.Requests.Total, st.TokenRequests)
-			}
 		})
 	}
 }

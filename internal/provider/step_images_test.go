@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 // Images in the step's images attribute are checked with the step's own message and stage at
@@ -55,19 +57,12 @@ func TestAccWebhookStep_imagesCheckedAtPlan(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the requests")
-			b := emulatorBackend(e)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      imageConfig(b, tc.step, ""),
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+			b := newBackend(t)
+			planRefused(t, b, imageConfig(b, tc.step, ""), tc.want, func(st emulator.Stats) {
+				if n := st.Requests.Total; n != 0 {
+					t.Errorf("a configuration error needed %d requests; it needs none", n)
+				}
 			})
-			if n := e.Stats().Requests.Total; n != 0 {
-				t.Errorf("a configuration error needed %d requests; it needs none", n)
-			}
 		})
 	}
 }
