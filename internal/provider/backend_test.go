@@ -209,6 +209,14 @@ func planRefused(t *testing.T, b backend, config, want string, check func(emulat
 	}
 }
 
+// resetCounts starts the emulator's request counts afresh, so that a check counts only what
+// follows; a live environment counts nothing.
+func resetCounts(b backend) {
+	if e := b.emulator(); e != nil {
+		e.ResetStats()
+	}
+}
+
 // stepsOnWebhook checks how many steps Dataverse holds on the webhook at address.
 func stepsOnWebhook(b backend, address string, want int) func(*terraform.State) error {
 	return func(s *terraform.State) error {

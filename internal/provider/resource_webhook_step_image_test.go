@@ -521,9 +521,7 @@ func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 			if tc.noStep {
 				stepID = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
 			}
-			if e := b.emulator(); e != nil {
-				e.ResetStats() // count the plan's requests, not the seeding's
-			}
+			resetCounts(b) // count the plan's requests, not the seeding's
 			cfg := b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook_step_image" "test" {
   step_id = %q
