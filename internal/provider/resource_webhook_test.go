@@ -26,13 +26,13 @@ func webhookConfig(b backend, body string) string {
 
 // storedSecret asserts what the emulator received as authvalue for the webhook in state. Dataverse
 // never returns the authvalue, so on a live environment only the state checks remain.
-func storedSecret(b backend, authType dataverse.AuthType, key string, pairs map[string]string) resource.TestCheckFunc {
+func storedSecret(b backend, address string, authType dataverse.AuthType, key string, pairs map[string]string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		e := b.emulator()
 		if e == nil {
 			return nil
 		}
-		id := attrOf(s, webhookAddr, "id")
+		id := attrOf(s, address, "id")
 		got, ok := e.AuthValue(id)
 		if !ok {
 			return fmt.Errorf("the emulator holds no webhook %s", id)
@@ -72,7 +72,7 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("description"), knownvalue.Null()),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					storedSecret(b, dataverse.AuthTypeWebhookKey, "key-sentinel-0001", nil),
+					storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "key-sentinel-0001", nil),
 					stateHasNo("key-sentinel-0001"),
 					func(s *terraform.State) error { firstID = attrOf(s, webhookAddr, "id"); return nil },
 				),
@@ -115,7 +115,7 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(webhookAddr, "auth_type", "HttpHeader"),
 					resource.TestCheckNoResourceAttr(webhookAddr, "description"),
-					storedSecret(b, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0002", "x-tenant": "contoso"}),
+					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0002", "x-tenant": "contoso"}),
 					stateHasNo("hdr-sentinel-0002"),
 				),
 			},
@@ -139,7 +139,7 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 `),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(webhookAddr, "auth_wo_version", "2"),
-					storedSecret(b, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0003"}),
+					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0003"}),
 				),
 			},
 			{
@@ -151,7 +151,7 @@ func TestAccWebhook_lifecycle(t *testing.T) {
   auth_wo_version          = 2
 `),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					storedSecret(b, dataverse.AuthTypeHTTPQueryString, "", map[string]string{"token": "qs-sentinel-0004"}),
+					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPQueryString, "", map[string]string{"token": "qs-sentinel-0004"}),
 					stateHasNo("qs-sentinel-0004"),
 				),
 			},
@@ -223,7 +223,7 @@ func TestAccWebhook_drift(t *testing.T) {
 						plancheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("is_auth_value_set"), knownvalue.Bool(true)),
 					},
 				},
-				Check: storedSecret(b, dataverse.AuthTypeWebhookKey, "drift-key", nil),
+				Check: storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "drift-key", nil),
 			},
 		), []resource.TestStep{
 			{
@@ -235,7 +235,7 @@ func TestAccWebhook_drift(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionCreate)},
 				},
-				Check: storedSecret(b, dataverse.AuthTypeWebhookKey, "drift-key", nil),
+				Check: storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "drift-key", nil),
 			},
 		}),
 	})
