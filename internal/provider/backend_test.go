@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -40,14 +41,15 @@ type backend interface {
 // liveEnvironment reports whether make testacc points the tests at a real environment.
 func liveEnvironment() bool { return os.Getenv("DATAVERSE_LIVE") != "" }
 
-// newBackend gives a scenario its backend: a fresh emulator of its own, or the live environment
-// the provider's environment variables name.
-func newBackend(t *testing.T) backend {
+// newBackend gives a scenario its backend: a fresh emulator of its own, shaped by opts, or the
+// live environment the provider's environment variables name, which has latency and limits of
+// its own.
+func newBackend(t *testing.T, opts ...func(*emulator.Options)) backend {
 	t.Helper()
 	if liveEnvironment() {
 		return newLiveBackend(t)
 	}
-	return emulatorBackend(launchEmulator(t))
+	return emulatorBackend(launchEmulator(t, opts...))
 }
 
 // needsEmulator gives a test that needs what only the emulator can do (fault injection, request
@@ -119,7 +121,26 @@ func newLiveBackend(t *testing.T) backend {
 	}
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
-	return &liveTarget{prefix: "tf-acc-" + hex.EncodeToString(suffix) + "-", dv: dv}
+	b := &liveTarget{prefix: "tf-acc-" + hex.EncodeToString(suffix) + "-", dv: dv}
+	t.Cleanup(func() { b.removeLeftovers(t) })
+	return b
+}
+
+// removeLeftovers deletes the webhooks named with this backend's prefix, and so their steps and
+// images, that the test registered itself or that a Terraform run it made left behind.
+func (b *liveTarget) removeLeftovers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	left, err := b.dv.ListWebhooks(ctx, dataverse.WebhookFilter{NamePrefix: b.prefix})
+	if err != nil {
+		t.Errorf("listing the webhooks named %s* to delete them: %v", b.prefix, err)
+		return
+	}
+	for _, w := range left {
+		if err := b.dv.DeleteWebhook(ctx, w.ID); err != nil && !errors.Is(err, dataverse.ErrNotFound) {
+			t.Errorf("deleting the webhook %s: %v", w.Name, err)
+		}
+	}
 }
 
 func (b *liveTarget) providerBlock() string        { return "provider \"dataverse\" {}\n" }
