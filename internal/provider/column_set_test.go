@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 // testSet is a set of strings for a test, or fails it.
@@ -222,15 +221,23 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 
 // seedColumnsDifferingInCase is the hand-built estate with the filtering columns of "orders
 // update" stored as "Name, name ,Telephone1" and the columns of its image "orders before" as
-// "Name,name", as another tool may write them.
-func seedColumnsDifferingInCase(t *testing.T, e *emulator.Emulator) handBuiltEstate {
+// "Name,name", as another tool may write them. The client trims blanks before it writes, so only
+// the emulator, written straight, stores them; a live environment gets "Name,name,Telephone1".
+func seedColumnsDifferingInCase(t *testing.T, b backend) handBuiltEstate {
 	t.Helper()
-	est := seedHandBuiltEstate(t, emulatorBackend(e))
-	if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
+	est := seedHandBuiltEstate(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := b.client().UpdateStep(ctx, est.Steps["orders update"], dataverse.StepUpdate{FilteringAttributes: &[]string{"Name", "name", "Telephone1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.PatchRow("sdkmessageprocessingstepimages", est.Images["orders before"], map[string]any{"attributes": "Name,name"}); err != nil {
+	if _, err := b.client().UpdateStepImage(ctx, est.Images["orders before"], dataverse.StepImageUpdate{Attributes: &[]string{"Name", "name"}}); err != nil {
 		t.Fatal(err)
+	}
+	if e := b.emulator(); e != nil {
+		if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return est
 }

@@ -157,13 +157,13 @@ data "dataverse_webhook_failed_jobs" "none_yet" {
 // case, with blanks around it ("Name, name ,Telephone1"), is that one column, in lower case.
 func TestAccDataSourceWebhookSteps_storedColumnsDifferingInCase(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds column lists that no Terraform write produces")
-	est := seedColumnsDifferingInCase(t, e)
+	b := newBackend(t)
+	est := seedColumnsDifferingInCase(t, b)
 	ds := "data.dataverse_webhook_steps.orders"
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
-			Config: providerBlock(e) + fmt.Sprintf(`
+			Config: b.providerBlock() + fmt.Sprintf(`
 data "dataverse_webhook_steps" "orders" {
   webhook_id = %q
 }

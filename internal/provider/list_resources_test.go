@@ -184,9 +184,9 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 // is that one column, in lower case.
 func TestList_storedColumnsDifferingInCase(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds column lists that no Terraform write produces")
-	est := seedColumnsDifferingInCase(t, e)
-	s := protocolProvider(t, emulatorBackend(e))
+	b := newBackend(t)
+	est := seedColumnsDifferingInCase(t, b)
+	s := protocolProvider(t, b)
 	columns := func(obj map[string]tftypes.Value, name string) []string {
 		t.Helper()
 		var elems []tftypes.Value

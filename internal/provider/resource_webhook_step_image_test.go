@@ -337,7 +337,7 @@ resource "dataverse_webhook_step_image" "test" {
 // provider replaces neither the image nor its step.
 func TestAccWebhookStepImage_earlierPropertyKept(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes a stored row behind Terraform")
+	e := needsEmulator(t, "stores a message property that the Web API refuses")
 	b := emulatorBackend(e)
 	cfg := imageConfig(b, `
   message = "Delete"

@@ -404,7 +404,7 @@ resource "dataverse_webhook" "twin" {
 // recorded one replaces it.
 func TestAccWebhook_solutionAfterNone(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "reads the stored solution components")
+	e := needsEmulator(t, "adds the webhook to contoso_integrations, an unmanaged solution only the emulator is known to have")
 	b := emulatorBackend(e)
 	base := `
   name        = "solution-later"
