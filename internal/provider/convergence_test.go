@@ -75,22 +75,18 @@ type crashRows struct {
 // prefix, their steps and the steps' images.
 func rowsOfPrefix(t *testing.T, b backend, prefix string) crashRows {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	hooks, err := b.client().ListWebhooks(ctx, dataverse.WebhookFilter{NamePrefix: prefix + "-"})
-	if err != nil {
-		t.Fatalf("listing the webhooks named %s-*: %v", prefix, err)
-	}
+	hooks := mustGet(t, "listing the webhooks named "+prefix+"-*", func(ctx context.Context) ([]dataverse.Webhook, error) {
+		return b.client().ListWebhooks(ctx, dataverse.WebhookFilter{NamePrefix: prefix + "-"})
+	})
 	var out crashRows
 	seen := map[string]int{}
 	for _, w := range hooks {
 		out.webhooks = append(out.webhooks, strings.ToLower(w.ID))
 		seen["webhook "+strings.ToLower(w.Name)]++
 	}
-	steps, err := b.client().ListStepsOfWebhooks(ctx, out.webhooks)
-	if err != nil {
-		t.Fatalf("listing the steps of the webhooks named %s-*: %v", prefix, err)
-	}
+	steps := mustGet(t, "listing their steps", func(ctx context.Context) ([]dataverse.Step, error) {
+		return b.client().ListStepsOfWebhooks(ctx, out.webhooks)
+	})
 	for _, s := range steps {
 		id := strings.ToLower(s.ID)
 		out.steps = append(out.steps, id)
@@ -99,10 +95,9 @@ func rowsOfPrefix(t *testing.T, b backend, prefix string) crashRows {
 			out.enabledDisabled = append(out.enabledDisabled, id)
 		}
 	}
-	images, err := b.client().ListImagesOfSteps(ctx, out.steps)
-	if err != nil {
-		t.Fatalf("listing the images of the steps of the webhooks named %s-*: %v", prefix, err)
-	}
+	images := mustGet(t, "listing the images of their steps", func(ctx context.Context) (map[string][]dataverse.StepImage, error) {
+		return b.client().ListImagesOfSteps(ctx, out.steps)
+	})
 	for step, list := range images {
 		for _, img := range list {
 			out.images = append(out.images, strings.ToLower(img.ID))

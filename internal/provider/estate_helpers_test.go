@@ -68,44 +68,43 @@ func seedHandBuiltEstate(t *testing.T, b backend) handBuiltEstate {
 // with the backend's prefix, it is deleted with the test's other rows on a live environment.
 func registerWebhook(t *testing.T, b backend, in dataverse.WebhookCreate) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	w, err := b.client().CreateWebhook(ctx, in)
-	if err != nil {
-		t.Fatalf("registering the webhook %s: %v", in.Name, err)
-	}
-	return w.ID
+	return mustGet(t, "registering the webhook "+in.Name, func(ctx context.Context) (*dataverse.Webhook, error) {
+		return b.client().CreateWebhook(ctx, in)
+	}).ID
 }
 
 // registerStep registers a step of message on table outside Terraform, through the backend's
 // client; it goes with its webhook.
 func registerStep(t *testing.T, b backend, message, table string, in dataverse.StepCreate) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	f, err := b.client().ResolveMessageFilter(ctx, message, table)
-	if err != nil {
-		t.Fatalf("finding the filter of %s on %s: %v", message, table, err)
-	}
+	f := mustGet(t, "finding the filter of "+message+" on "+table, func(ctx context.Context) (*dataverse.MessageFilter, error) {
+		return b.client().ResolveMessageFilter(ctx, message, table)
+	})
 	in.MessageID, in.MessageFilterID = f.MessageID, f.FilterID
-	s, err := b.client().CreateStep(ctx, in)
-	if err != nil {
-		t.Fatalf("registering the step %s: %v", in.Name, err)
-	}
-	return s.ID
+	return mustGet(t, "registering the step "+in.Name, func(ctx context.Context) (*dataverse.Step, error) {
+		return b.client().CreateStep(ctx, in)
+	}).ID
 }
 
 // registerImage registers a step image outside Terraform, through the backend's client; it goes
 // with its step's webhook.
 func registerImage(t *testing.T, b backend, in dataverse.StepImageCreate) string {
 	t.Helper()
+	return mustGet(t, "registering the image "+in.EntityAlias, func(ctx context.Context) (*dataverse.StepImage, error) {
+		return b.client().CreateStepImage(ctx, in)
+	}).ID
+}
+
+// mustGet gives get a minute and fails the test, saying what it was doing, when get fails.
+func mustGet[T any](t *testing.T, doing string, get func(context.Context) (T, error)) T {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	img, err := b.client().CreateStepImage(ctx, in)
+	v, err := get(ctx)
 	if err != nil {
-		t.Fatalf("registering the image %s: %v", in.EntityAlias, err)
+		t.Fatalf("%s: %v", doing, err)
 	}
-	return img.ID
+	return v
 }
 
 // protocolProvider is the provider as Terraform's gRPC client sees it, through
