@@ -85,6 +85,15 @@ resource "dataverse_webhook_step" "other" {
   table      = "contact"
 }
 `
+	// changedInPlace applies the image on the account step as body: an update in place, after
+	// which checks run.
+	changedInPlace := func(body string, checks ...resource.TestCheckFunc) resource.TestStep {
+		return resource.TestStep{
+			Config:           imageConfig(b, accountUpdated, imageResource(body)),
+			ConfigPlanChecks: inPlace(imageAddr),
+			Check:            resource.ComposeAggregateTestCheckFunc(append([]resource.TestCheckFunc{sameImageID(&id)}, checks...)...),
+		}
+	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             b.checkDestroyed(),
@@ -111,59 +120,39 @@ resource "dataverse_webhook_step" "other" {
 					}),
 				),
 			},
-			{
-				Config: imageConfig(b, accountUpdated, imageResource(`
+			changedInPlace(`
   type       = "Both"
   alias      = "before"
   attributes = ["name", "telephone1"]
-`)),
-				ConfigPlanChecks: inPlace(imageAddr),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
-					stored(b.client().GetStepImage, imageAddr, wantImage(2, "before", "before", "name,telephone1", "Target")),
-				),
-			},
-			{
-				// the default name follows the alias
-				Config: imageConfig(b, accountUpdated, imageResource(`
+`,
+				resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
+				stored(b.client().GetStepImage, imageAddr, wantImage(2, "before", "before", "name,telephone1", "Target")),
+			),
+			// the default name follows the alias
+			changedInPlace(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["name", "telephone1"]
-`)),
-				ConfigPlanChecks: inPlace(imageAddr),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					resource.TestCheckResourceAttr(imageAddr, "name", "snapshot"),
-					stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "name,telephone1", "Target")),
-				),
-			},
-			{
-				Config: imageConfig(b, accountUpdated, imageResource(`
+`,
+				resource.TestCheckResourceAttr(imageAddr, "name", "snapshot"),
+				stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "name,telephone1", "Target")),
+			),
+			changedInPlace(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["accountnumber", "name", "emailaddress1"]
-`)),
-				ConfigPlanChecks: inPlace(imageAddr),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
-					stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
-				),
-			},
-			{
-				Config: imageConfig(b, accountUpdated, imageResource(`
+`,
+				resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
+				stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
+			),
+			changedInPlace(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["accountnumber", "name", "emailaddress1"]
   name       = "account snapshot"
-`)),
-				ConfigPlanChecks: inPlace(imageAddr),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
-				),
-			},
+`,
+				stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
+			),
 			{
 				// without attributes the image carries every column
 				Config: imageConfig(b, accountUpdated, imageResource(`
