@@ -78,13 +78,7 @@ data "dataverse_webhooks" "exact" {
 func TestAccDataSourceWebhookSteps(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	cfg := b.providerBlock() + `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("steps-listed") + `"
-  url         = "https://fn.example.net/steps"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
+	cfg := hookConfig(b, "steps-listed", "https://fn.example.net/steps") + `
 resource "dataverse_webhook_step" "update_late" {
   webhook_id           = dataverse_webhook.hook.id
   message              = "Update"

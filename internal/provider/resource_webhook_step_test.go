@@ -22,15 +22,21 @@ import (
 
 const stepAddr = "dataverse_webhook_step.test"
 
-func stepConfig(b backend, body string) string {
-	return b.providerBlock() + `
+// hookConfig is the provider block and the webhook "hook", named base with the backend's prefix,
+// at url with a webhook key: what step and image scenarios register their steps on.
+func hookConfig(b backend, base, url string) string {
+	return b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("orders-sync") + `"
-  url         = "https://fn.example.net/api/orders"
+  name        = %q
+  url         = %q
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
-` + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
+`, b.name(base), url)
+}
+
+func stepConfig(b backend, body string) string {
+	return hookConfig(b, "orders-sync", "https://fn.example.net/api/orders") + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
 }
 
 func sameStepID(id *string) resource.TestCheckFunc { return sameID(stepAddr, id) }
@@ -266,13 +272,7 @@ resource "dataverse_webhook_step" "test" {
 func TestAccWebhookStep_filteringOnCreate(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	cfg := b.providerBlock() + `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("orders-sync") + `"
-  url         = "https://fn.example.net/api/orders"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
+	cfg := hookConfig(b, "orders-sync", "https://fn.example.net/api/orders") + `
 
 resource "dataverse_webhook_step" "test" {
   webhook_id           = dataverse_webhook.hook.id
@@ -307,13 +307,7 @@ resource "dataverse_webhook_step" "test" {
 func TestAccWebhookStep_messageWithoutTable(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	cfg := b.providerBlock() + `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("audit") + `"
-  url         = "https://fn.example.net/api/audit"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
+	cfg := hookConfig(b, "audit", "https://fn.example.net/api/audit") + `
 
 resource "dataverse_webhook_step" "test" {
   webhook_id = dataverse_webhook.hook.id
@@ -449,13 +443,7 @@ resource "dataverse_webhook_step" "test" {
 func TestAccWebhookStep_caseOfIdsAndNames(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	cfg := b.providerBlock() + `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("cased") + `"
-  url         = "https://fn.example.net/cased"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
+	cfg := hookConfig(b, "cased", "https://fn.example.net/cased") + `
 resource "dataverse_webhook_step" "test" {
   webhook_id = upper(dataverse_webhook.hook.id)
   message    = "update"
