@@ -86,10 +86,7 @@ func jobsOf(e *emulator.Emulator, step string) map[int64]int {
 func invokeAction(t *testing.T, server tfprotov6.ProviderServer, config map[string]tftypes.Value) ([]string, []*tfprotov6.Diagnostic) {
 	t.Helper()
 	ctx := context.Background()
-	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := providerSchemas(t, server)
 	as := schemas.ActionSchemas["dataverse_delete_system_jobs"]
 	if as == nil {
 		t.Fatal("no action dataverse_delete_system_jobs")

@@ -118,11 +118,7 @@ func protocolProvider(t *testing.T, b backend) tfprotov6.ProviderServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	requireNoDiagnostics(t, "GetProviderSchema", schemas.Diagnostics)
+	schemas := providerSchemas(t, s)
 	settings := map[string]tftypes.Value{}
 	if e := b.emulator(); e != nil {
 		settings = map[string]tftypes.Value{
@@ -140,6 +136,17 @@ func protocolProvider(t *testing.T, b backend) tfprotov6.ProviderServer {
 	}
 	requireNoDiagnostics(t, "ConfigureProvider", resp.Diagnostics)
 	return s
+}
+
+// providerSchemas asks the provider server for its schemas, failing the test on an error.
+func providerSchemas(t *testing.T, s tfprotov6.ProviderServer) *tfprotov6.GetProviderSchemaResponse {
+	t.Helper()
+	schemas, err := s.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireNoDiagnostics(t, "GetProviderSchema", schemas.Diagnostics)
+	return schemas
 }
 
 // objectOf is an object of block's type holding values, every other attribute and block null.

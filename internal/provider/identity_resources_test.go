@@ -63,10 +63,7 @@ func TestIdentity_importByIdentity(t *testing.T) {
 	est := seedHandBuiltEstate(t, b)
 	s := protocolProvider(t, b)
 	ctx := context.Background()
-	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := providerSchemas(t, s)
 	cases := []struct {
 		typ, id, given, attr, want string
 	}{
@@ -128,10 +125,7 @@ func TestIdentity_addedToOlderStateAndImportsByID(t *testing.T) {
 	est := seedHandBuiltEstate(t, b)
 	s := protocolProvider(t, b)
 	ctx := context.Background()
-	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := providerSchemas(t, s)
 	stepSchema := schemas.ResourceSchemas["dataverse_webhook_step"]
 	older := dynamicValue(t, objectOf(stepSchema.Block, map[string]tftypes.Value{
 		"id": tftypes.NewValue(tftypes.String, est.Steps["orders create"]),

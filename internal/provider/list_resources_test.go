@@ -29,10 +29,7 @@ func listThrough(t *testing.T, server tfprotov6.ProviderServer, typ string, conf
 		t.Fatal("the provider server has no list resources")
 	}
 	s := server
-	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := providerSchemas(t, s)
 	ls := schemas.ListResourceSchemas[typ]
 	if ls == nil {
 		t.Fatalf("no list resource %s", typ)
