@@ -92,6 +92,19 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 		}
 	}
 
+	// listsEvery lists every row of typ in the emulator: want rows, in at most maxRequests
+	// requests (which requests, says reads).
+	listsEvery := func(t *testing.T, e *emulator.Emulator, typ string, want int, maxRequests int64, reads string) {
+		t.Helper()
+		e.ResetStats()
+		if got := need(listThrough(t, s, typ, nil, 100)); len(got) != want {
+			t.Errorf("%d rows of %s, want %d", len(got), typ, want)
+		}
+		if st := e.Stats(); st.Requests.Total > maxRequests {
+			t.Errorf("listing every row of %s made %d requests, want at most %d (%s)", typ, st.Requests.Total, maxRequests, reads)
+		}
+	}
+
 	t.Run("webhooks by prefix", func(t *testing.T) {
 		got := need(listThrough(t, s, "dataverse_webhook", map[string]tftypes.Value{"name_prefix": str(strings.ToUpper(b.name("crm-")))}, 100))
 		if want := []string{est.Webhooks["crm-audit"], est.Webhooks["crm-orders"]}; !slices.Equal(ids(got), want) {
@@ -141,26 +154,12 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 		if e == nil {
 			t.Skip("needs the emulator: lists every step of the environment and counts the requests")
 		}
-		e.ResetStats()
-		got := need(listThrough(t, s, "dataverse_webhook_step", nil, 100))
-		if len(got) != 4 {
-			t.Errorf("%d steps, want 4", len(got))
-		}
-		if st := e.Stats(); st.Requests.Total > 2 {
-			t.Errorf("listing every step made %d requests, want at most 2 (webhooks, then their steps)", st.Requests.Total)
-		}
+		listsEvery(t, e, "dataverse_webhook_step", 4, 2, "webhooks, then their steps")
 	})
 
 	t.Run("images, all and of a step", func(t *testing.T) {
 		onEmulator(func(e *emulator.Emulator) {
-			e.ResetStats()
-			all := need(listThrough(t, s, "dataverse_webhook_step_image", nil, 100))
-			if len(all) != 3 {
-				t.Fatalf("%d images, want 3", len(all))
-			}
-			if st := e.Stats(); st.Requests.Total > 3 {
-				t.Errorf("listing every image made %d requests, want at most 3", st.Requests.Total)
-			}
+			listsEvery(t, e, "dataverse_webhook_step_image", 3, 3, "webhooks, their steps, then the steps' images")
 		})
 		ofStep := need(listThrough(t, s, "dataverse_webhook_step_image", map[string]tftypes.Value{"step_id": str(est.Steps["orders update"])}, 100))
 		if want := []string{est.Images["orders before"], est.Images["orders both"]}; !slices.Equal(ids(ofStep), want) {
