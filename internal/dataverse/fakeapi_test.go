@@ -79,6 +79,15 @@ func (f *fakeAPI) count(key string) int {
 	return f.counts[key]
 }
 
+// wantCount fails t when key was requested other than want times; about says which requests
+// they are and why that many.
+func (f *fakeAPI) wantCount(t *testing.T, key string, want int, about string) {
+	t.Helper()
+	if n := f.count(key); n != want {
+		t.Errorf("%s: %s %d times, want %d", about, key, n, want)
+	}
+}
+
 func (f *fakeAPI) total() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -112,12 +112,8 @@ func TestWebhookFromSnapshotConfirmsAMissBeforeReportingIt(t *testing.T) {
 			} else if err != nil || got.Name != tc.want {
 				t.Fatalf("WebhookFromSnapshot = %+v, %v; want %q", got, err, tc.want)
 			}
-			if n := f.count("GET serviceendpoints()"); n != 1 {
-				t.Errorf("single-row reads = %d, want exactly one to confirm the miss", n)
-			}
-			if n := f.count("GET serviceendpoints"); n != 1 {
-				t.Errorf("webhook list requests = %d, want 1", n)
-			}
+			f.wantCount(t, "GET serviceendpoints()", 1, "single-row reads: exactly one, to confirm the miss")
+			f.wantCount(t, "GET serviceendpoints", 1, "webhook list requests")
 		})
 	}
 }
@@ -171,15 +167,9 @@ func TestWebhookFromSnapshotIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 	if _, err := h.client.StepFromSnapshot(ctx, stepID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("step of a deleted webhook: err = %v, want ErrNotFound", err)
 	}
-	if n := f.count("GET serviceendpoints()"); n != 1 {
-		t.Errorf("webhook single-row reads = %d, want 1 (the confirmation after delete)", n)
-	}
-	if n := f.count("GET sdkmessageprocessingsteps()"); n != 1 {
-		t.Errorf("step single-row reads = %d, want 1 (the confirmation after the cascade)", n)
-	}
-	if n := f.count("GET serviceendpoints"); n != 1 {
-		t.Errorf("webhook list requests = %d, want 1: writes must not reload the snapshot", n)
-	}
+	f.wantCount(t, "GET serviceendpoints()", 1, "webhook single-row reads: the confirmation after delete")
+	f.wantCount(t, "GET sdkmessageprocessingsteps()", 1, "step single-row reads: the confirmation after the cascade")
+	f.wantCount(t, "GET serviceendpoints", 1, "webhook list requests: writes must not reload the snapshot")
 }
 
 // A row written while the snapshot is loading may be in the load's answer in its old form; it
@@ -210,15 +200,11 @@ func TestSnapshotLeavesOutRowsWrittenWhileItLoads(t *testing.T) {
 	if err != nil || w.Name != "invoices-v2" {
 		t.Fatalf("WebhookFromSnapshot = %+v, %v; want the updated name", w, err)
 	}
-	if n := f.count("GET serviceendpoints()"); n != 1 {
-		t.Errorf("single-row reads = %d, want 1: the row written during the load is read again", n)
-	}
+	f.wantCount(t, "GET serviceendpoints()", 1, "single-row reads: the row written during the load is read again")
 	if w, _ := h.client.WebhookFromSnapshot(ctx, webhookID); w == nil || w.Name != "orders" {
 		t.Errorf("untouched row = %+v, want it served from the snapshot", w)
 	}
-	if n := f.count("GET serviceendpoints()"); n != 1 {
-		t.Errorf("single-row reads = %d, want still 1", n)
-	}
+	f.wantCount(t, "GET serviceendpoints()", 1, "single-row reads: still the one")
 }
 
 func TestWebhookFromSnapshotShowsSnapshotNotLaterChangesByOthers(t *testing.T) {
@@ -260,15 +246,9 @@ func TestSnapshotThatCannotLoadFallsBackToRowReads(t *testing.T) {
 	if s, err := h.client.StepFromSnapshot(ctx, stepID); err != nil || s.Name != "on update" {
 		t.Fatalf("StepFromSnapshot = %+v, %v", s, err)
 	}
-	if n := f.count("GET serviceendpoints"); n != 1 {
-		t.Errorf("webhook list requests = %d, want 1: a failed load is not retried", n)
-	}
-	if n := f.count("GET serviceendpoints()"); n != 3 {
-		t.Errorf("single-row webhook reads = %d, want 3", n)
-	}
-	if n := f.count("GET sdkmessageprocessingsteps"); n != 0 {
-		t.Errorf("step list requests = %d, want 0 without a webhook snapshot", n)
-	}
+	f.wantCount(t, "GET serviceendpoints", 1, "webhook list requests: a failed load is not retried")
+	f.wantCount(t, "GET serviceendpoints()", 3, "single-row webhook reads")
+	f.wantCount(t, "GET sdkmessageprocessingsteps", 0, "step list requests: without a webhook snapshot")
 }
 
 func TestWebhookFromSnapshotStopsWaitingWhenItsContextEnds(t *testing.T) {
@@ -347,9 +327,7 @@ func TestStepFromSnapshotLoadsTheStepsOfAllWebhooksInChunks(t *testing.T) {
 	if err != nil || s.HandlerIsWebhook {
 		t.Fatalf("StepFromSnapshot(plug-in step) = %+v, %v; want it read, not a webhook's", s, err)
 	}
-	if n := f.count("GET sdkmessageprocessingsteps()"); n != 1 {
-		t.Errorf("single-step reads = %d, want 1", n)
-	}
+	f.wantCount(t, "GET sdkmessageprocessingsteps()", 1, "single-step reads")
 
 	// The snapshot's step is the one GetStep reads.
 	fresh, err := h.client.GetStep(ctx, stepIDs[7])
@@ -421,9 +399,7 @@ func TestStepFromSnapshotIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 			t.Errorf("%s: single-row reads = %d, want %d", tc.name, reads, tc.wantReads)
 		}
 	}
-	if n := f.count("GET sdkmessageprocessingsteps"); n != 1 {
-		t.Errorf("step list requests = %d, want 1", n)
-	}
+	f.wantCount(t, "GET sdkmessageprocessingsteps", 1, "step list requests")
 }
 
 func TestStepFromSnapshotReturnsACopy(t *testing.T) {

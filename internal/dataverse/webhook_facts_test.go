@@ -188,9 +188,7 @@ func TestStepWriteAfterWebhookCreateNeedsNoReadBack(t *testing.T) {
 			if s.Name != name || !s.HandlerIsWebhook || s.Message != "Update" || s.Table != "account" {
 				t.Errorf("step = %+v, want renamed, on a webhook, Update of account", s)
 			}
-			if n := f.count("GET sdkmessageprocessingsteps()"); n != tc.wantReadBacks {
-				t.Errorf("step read-backs = %d, want %d", n, tc.wantReadBacks)
-			}
+			f.wantCount(t, "GET sdkmessageprocessingsteps()", tc.wantReadBacks, "step read-backs")
 		})
 	}
 }

@@ -91,9 +91,7 @@ func TestCreateResponses(t *testing.T) {
 			t.Fatalf("OData-EntityId = %q, want the chosen key", got)
 		}
 		r = c.do("POST", "serviceendpoints", body)
-		if r.status != http.StatusPreconditionFailed || r.errorCode() != "0x80040237" {
-			t.Fatalf("duplicate create: %d %s", r.status, r.raw)
-		}
+		r.mustFail(t, http.StatusPreconditionFailed, "0x80040237", "duplicate create")
 	})
 }
 
@@ -151,9 +149,7 @@ func TestUpdateAndDelete(t *testing.T) {
 		etag := r.body["@odata.etag"].(string)
 		c.do("PATCH", "sdkmessageprocessingsteps("+step+")", map[string]any{"rank": 2}, "If-Match", etag).mustStatus(t, http.StatusNoContent)
 		r = c.do("PATCH", "sdkmessageprocessingsteps("+step+")", map[string]any{"rank": 3}, "If-Match", etag)
-		if r.status != http.StatusPreconditionFailed || r.errorCode() != "" {
-			t.Fatalf("stale If-Match: %d %s", r.status, r.raw)
-		}
+		r.mustFail(t, http.StatusPreconditionFailed, "", "stale If-Match")
 	})
 
 	// §5 "Delete: DELETE <set>(<id>) → 204, or 404 when missing."
@@ -165,9 +161,7 @@ func TestUpdateAndDelete(t *testing.T) {
 			t.Fatalf("body on 204: %s", r.raw)
 		}
 		r = c.do("DELETE", "serviceendpoints("+id+")", nil)
-		if r.status != http.StatusNotFound || r.errorCode() != "0x80040217" {
-			t.Fatalf("second delete: %d %s", r.status, r.raw)
-		}
+		r.mustFail(t, http.StatusNotFound, "0x80040217", "second delete")
 		r = c.do("GET", "serviceendpoints("+id+")", nil)
 		if r.status != http.StatusNotFound || r.errorMessage() != "serviceendpoint With Id = "+id+" Does Not Exist" {
 			t.Fatalf("read after delete: %d %s", r.status, r.raw)
@@ -432,9 +426,7 @@ func TestStepStateChanges(t *testing.T) {
 	}
 	// A PATCH that moves a step to an invalid stage/mode combination is refused too.
 	r = c.do("PATCH", "sdkmessageprocessingsteps("+id+")", map[string]any{"stage": 20})
-	if r.status != http.StatusBadRequest || r.errorCode() != codeInvalidArgument {
-		t.Fatalf("async step moved to stage 20: %d %s", r.status, r.raw)
-	}
+	r.mustFail(t, http.StatusBadRequest, codeInvalidArgument, "async step moved to stage 20")
 }
 
 // §5 "Lookups read as _<name>_value".
@@ -542,10 +534,7 @@ func TestReadOnlyTables(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			t.Parallel()
-			r := c.do(tc.method, tc.path, map[string]any{"name": "x"})
-			if r.status != http.StatusBadRequest || r.errorCode() != codeInvalidArgument {
-				t.Fatalf("status %d %s", r.status, r.raw)
-			}
+			c.do(tc.method, tc.path, map[string]any{"name": "x"}).mustFail(t, http.StatusBadRequest, codeInvalidArgument, "writing a read-only table")
 		})
 	}
 	if _, ok := e.Row("sdkmessages", SDKMessageID("Update")); !ok {
@@ -601,9 +590,7 @@ func TestSolutionHeader(t *testing.T) {
 	r = c.do("POST", "serviceendpoints", map[string]any{
 		"serviceendpointid": missing, "name": "hook-nosolution", "url": "https://r.example/sol", "contract": 8, "authtype": 4,
 	}, "MSCRM.SolutionUniqueName", "no_such_solution")
-	if r.status != http.StatusNotFound || r.errorCode() != codeObjectDoesNotExist {
-		t.Fatalf("unknown solution: %d %s", r.status, r.raw)
-	}
+	r.mustFail(t, http.StatusNotFound, codeObjectDoesNotExist, "unknown solution")
 	if _, ok := e.Row("serviceendpoints", missing); ok {
 		t.Fatal("row created despite the unknown solution")
 	}
@@ -649,17 +636,13 @@ func TestNamesAreCaseSensitive(t *testing.T) {
 	e := sharedEmulator(t)
 	c := newClient(t, e)
 	r := c.do("GET", "ServiceEndpoints", nil)
-	if r.status != http.StatusNotFound || r.errorCode() != codeResourceNotFound {
-		t.Fatalf("wrong-case entity set: %d %s", r.status, r.raw)
-	}
+	r.mustFail(t, http.StatusNotFound, codeResourceNotFound, "wrong-case entity set")
 	r = c.do("GET", "serviceendpoints?$select=Name", nil)
 	if r.status != http.StatusBadRequest || r.errorMessage() != "Could not find a property named 'Name' on type 'Microsoft.Dynamics.CRM.serviceendpoint'." {
 		t.Fatalf("wrong-case column: %d %s", r.status, r.raw)
 	}
 	r = c.do("POST", "serviceendpoints", map[string]any{"Name": "x", "url": "https://r.example", "contract": 8, "authtype": 4})
-	if r.status != http.StatusBadRequest || r.errorCode() != codeUnknownProperty {
-		t.Fatalf("wrong-case body column: %d %s", r.status, r.raw)
-	}
+	r.mustFail(t, http.StatusBadRequest, codeUnknownProperty, "wrong-case body column")
 }
 
 // The caller's identity (client id → systemuser) is the createdby of what it creates;
@@ -688,9 +671,7 @@ func TestCallerIdentity(t *testing.T) {
 	e.Entra().RegisterSecretClient(outsider, "outsider-secret")
 	token := fetchToken(t, e, outsider, "outsider-secret")
 	r = doRequest(t, e, token, "GET", "WhoAmI", nil)
-	if r.status != http.StatusForbidden || r.errorCode() != codeNotAMember {
-		t.Fatalf("client without user: %d %s", r.status, r.raw)
-	}
+	r.mustFail(t, http.StatusForbidden, codeNotAMember, "client without user")
 	userID := e.RegisterApplication(outsider, "outsider-secret")
 	r = doRequest(t, e, token, "GET", "WhoAmI", nil).mustStatus(t, http.StatusOK)
 	if r.body["UserId"] != userID {

@@ -626,17 +626,13 @@ func TestDeliveryTimeoutAndTargets(t *testing.T) {
 	hook := c.createWebhook("slow", rc.srv.URL, 4, "k")
 	step := c.createStep(stepSpec{name: "slow", endpoint: hook, message: "Create", table: "account", mode: 0, stage: 20, rank: 1})
 	r := c.do("POST", "accounts", map[string]any{"name": "slow"})
-	if r.status != http.StatusBadRequest || r.errorCode() != codeWebhookTimeout {
-		t.Fatalf("timeout: %d %s", r.status, r.raw)
-	}
+	r.mustFail(t, http.StatusBadRequest, codeWebhookTimeout, "timeout")
 	c.do("DELETE", "sdkmessageprocessingsteps("+step+")", nil).mustStatus(t, http.StatusNoContent)
 
 	remote := c.createWebhook("remote", "https://receiver.example.com/hook", 4, "k")
 	c.createStep(stepSpec{name: "remote", endpoint: remote, message: "Create", table: "account", mode: 0, stage: 20, rank: 1})
 	r = c.do("POST", "accounts", map[string]any{"name": "remote"})
-	if r.status != http.StatusBadRequest || r.errorCode() != codeWebhookSend {
-		t.Fatalf("remote target: %d %s", r.status, r.raw)
-	}
+	r.mustFail(t, http.StatusBadRequest, codeWebhookSend, "remote target")
 }
 
 // The step's impersonating user is the context's UserId; the caller stays InitiatingUserId.

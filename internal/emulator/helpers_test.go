@@ -184,6 +184,15 @@ func (r *response) mustStatus(t *testing.T, want int) *response {
 	return r
 }
 
+// mustFail fails the test, saying what it was doing, unless the answer is an error of the
+// status and code wanted ("" for an error without a code).
+func (r *response) mustFail(t *testing.T, status int, code, doing string) {
+	t.Helper()
+	if r.status != status || r.errorCode() != code {
+		t.Fatalf("%s: status %d, error code %q; want %d, %q; body: %s", doing, r.status, r.errorCode(), status, code, r.raw)
+	}
+}
+
 // Registration helpers.
 
 // createWebhook registers a contract-8 serviceendpoint and returns its id.

@@ -218,9 +218,7 @@ func TestRequestWindowLimit(t *testing.T) {
 		c.do("GET", "WhoAmI", nil).mustStatus(t, http.StatusOK)
 	}
 	r := c.do("GET", "WhoAmI", nil)
-	if r.status != http.StatusTooManyRequests || r.errorCode() != codeThrottleCount {
-		t.Fatalf("6th request: %d %s", r.status, r.raw)
-	}
+	r.mustFail(t, http.StatusTooManyRequests, codeThrottleCount, "6th request")
 	wait, err := strconv.Atoi(r.header.Get("Retry-After"))
 	if err != nil || wait < 1 || wait > 60 {
 		t.Fatalf("Retry-After = %q", r.header.Get("Retry-After"))

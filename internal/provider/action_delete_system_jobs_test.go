@@ -86,10 +86,7 @@ func jobsOf(e *emulator.Emulator, step string) map[int64]int {
 func invokeAction(t *testing.T, server tfprotov6.ProviderServer, config map[string]tftypes.Value) ([]string, []*tfprotov6.Diagnostic) {
 	t.Helper()
 	ctx := context.Background()
-	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := providerSchemas(t, server)
 	as := schemas.ActionSchemas["dataverse_delete_system_jobs"]
 	if as == nil {
 		t.Fatal("no action dataverse_delete_system_jobs")
@@ -158,7 +155,7 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := protocolProvider(t, e)
+	s := protocolProvider(t, emulatorBackend(e))
 
 	// Failed jobs older than a week: the two aged ones, and nothing of the other step.
 	e.ResetStats()
@@ -233,7 +230,7 @@ func TestAction_deleteSystemJobsWhenThrottled(t *testing.T) {
 	t.Parallel()
 	e := needsEmulator(t, "slows and limits requests, and seeds system jobs", func(o *emulator.Options) { o.MaxConcurrent = 1; o.Latency = 50 * time.Millisecond })
 	step, _ := jobsEstate(t, e, []string{"fail 1", "fail 2", "fail 3", "fail 4", "fail 5", "fail 6"})
-	s := protocolProvider(t, e)
+	s := protocolProvider(t, emulatorBackend(e))
 	_, diags := invokeAction(t, s, map[string]tftypes.Value{
 		"step_id": str(step), "statuses": statusSet("Failed"), "older_than": str("0s"),
 	})

@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
@@ -38,14 +41,15 @@ type backend interface {
 // liveEnvironment reports whether make testacc points the tests at a real environment.
 func liveEnvironment() bool { return os.Getenv("DATAVERSE_LIVE") != "" }
 
-// newBackend gives a scenario its backend: a fresh emulator of its own, or the live environment
-// the provider's environment variables name.
-func newBackend(t *testing.T) backend {
+// newBackend gives a scenario its backend: a fresh emulator of its own, shaped by opts, or the
+// live environment the provider's environment variables name, which has latency and limits of
+// its own.
+func newBackend(t *testing.T, opts ...func(*emulator.Options)) backend {
 	t.Helper()
 	if liveEnvironment() {
 		return newLiveBackend(t)
 	}
-	return emulatorBackend(launchEmulator(t))
+	return emulatorBackend(launchEmulator(t, opts...))
 }
 
 // needsEmulator gives a test that needs what only the emulator can do (fault injection, request
@@ -117,7 +121,26 @@ func newLiveBackend(t *testing.T) backend {
 	}
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
-	return &liveTarget{prefix: "tf-acc-" + hex.EncodeToString(suffix) + "-", dv: dv}
+	b := &liveTarget{prefix: "tf-acc-" + hex.EncodeToString(suffix) + "-", dv: dv}
+	t.Cleanup(func() { b.removeLeftovers(t) })
+	return b
+}
+
+// removeLeftovers deletes the webhooks named with this backend's prefix, and so their steps and
+// images, that the test registered itself or that a Terraform run it made left behind.
+func (b *liveTarget) removeLeftovers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	left, err := b.dv.ListWebhooks(ctx, dataverse.WebhookFilter{NamePrefix: b.prefix})
+	if err != nil {
+		t.Errorf("listing the webhooks named %s* to delete them: %v", b.prefix, err)
+		return
+	}
+	for _, w := range left {
+		if err := b.dv.DeleteWebhook(ctx, w.ID); err != nil && !errors.Is(err, dataverse.ErrNotFound) {
+			t.Errorf("deleting the webhook %s: %v", w.Name, err)
+		}
+	}
 }
 
 func (b *liveTarget) providerBlock() string        { return "provider \"dataverse\" {}\n" }
@@ -166,6 +189,52 @@ func stored[T any](read func(context.Context, string) (T, error), address string
 			return fmt.Errorf("reading %s: %w", address, err)
 		}
 		return check(row)
+	}
+}
+
+// behindTerraform is a PreConfig that changes Dataverse through the backend's client, as another
+// tool or an administrator would between two Terraform runs.
+func behindTerraform(t *testing.T, b backend, change func(context.Context, *dataverse.Client) error) func() {
+	t.Helper()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := change(ctx, b.client()); err != nil {
+			t.Fatalf("changing Dataverse behind Terraform: %v", err)
+		}
+	}
+}
+
+// emulatorSteps are steps of a scenario that need what only the emulator can do; on a live
+// environment they are left out, and the log says why.
+func emulatorSteps(t *testing.T, b backend, reason string, steps ...resource.TestStep) []resource.TestStep {
+	t.Helper()
+	if b.emulator() == nil {
+		t.Logf("leaving out %d steps that need the emulator: %s", len(steps), reason)
+		return nil
+	}
+	return steps
+}
+
+// planRefused plans config, which must fail with an error matching want. On the emulator, check
+// then reads what the plan asked of it; a live environment counts nothing, so there only the
+// error is checked.
+func planRefused(t *testing.T, b backend, config, want string, check func(emulator.Stats)) {
+	t.Helper()
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps:                    []resource.TestStep{{Config: config, PlanOnly: true, ExpectError: regexp.MustCompile(want)}},
+	})
+	if e := b.emulator(); e != nil && check != nil {
+		check(e.Stats())
+	}
+}
+
+// resetCounts starts the emulator's request counts afresh, so that a check counts only what
+// follows; a live environment counts nothing.
+func resetCounts(b backend) {
+	if e := b.emulator(); e != nil {
+		e.ResetStats()
 	}
 }
 

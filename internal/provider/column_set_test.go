@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 // testSet is a set of strings for a test, or fails it.
@@ -131,12 +131,11 @@ func TestSameColumns(t *testing.T) {
 // that one column: Dataverse compares column names without case.
 func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes a stored row behind Terraform")
-	b := emulatorBackend(e)
+	b := newBackend(t)
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: stepConfig(b, `
   message              = "Update"
@@ -144,11 +143,10 @@ func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
   filtering_attributes = ["telephone1"]
 `), Check: sameStepID(&id)},
 			{
-				PreConfig: func() {
-					if err := e.PatchRow("sdkmessageprocessingsteps", id, map[string]any{"filteringattributes": "Name,name"}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					_, err := c.UpdateStep(ctx, id, dataverse.StepUpdate{FilteringAttributes: &[]string{"Name", "name"}})
+					return err
+				}),
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true, // the configuration still says telephone1
 			},
@@ -168,8 +166,8 @@ func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
 // any change, and the image carries every column.
 func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "reads the stored column lists of the step and its images")
-	withColumns := imageConfig(emulatorBackend(e), accountUpdated+`
+	b := newBackend(t)
+	withColumns := imageConfig(b, accountUpdated+`
   filtering_attributes = ["name"]
   images               = [{ alias = "managed", type = "PreImage", attributes = ["name"] }]
 `, imageResource(`
@@ -177,7 +175,7 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
   alias      = "before"
   attributes = ["telephone1"]
 `))
-	without := imageConfig(emulatorBackend(e), accountUpdated+`
+	without := imageConfig(b, accountUpdated+`
   images = [{ alias = "managed", type = "PreImage" }]
 `, imageResource(`
   type  = "PreImage"
@@ -185,19 +183,21 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 `))
 	columnsOf := func(want string) resource.TestCheckFunc {
 		return func(s *terraform.State) error {
-			step, stepOK := e.Row(imageStepSet, attrOf(s, stepAddr, "id"))
-			image, imageOK := e.Row(imageSet, attrOf(s, imageAddr, "id"))
-			managed, managedOK := e.Row(imageSet, attrOf(s, stepAddr, "images.0.id"))
-			if !stepOK || !imageOK || !managedOK {
-				return fmt.Errorf("rows found: step %t, image %t, managed image %t; want all three", stepOK, imageOK, managedOK)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			step, err := b.client().GetStep(ctx, attrOf(s, stepAddr, "id"))
+			if err != nil {
+				return fmt.Errorf("reading the step: %w", err)
 			}
-			stored := func(v any) string {
-				if s, _ := v.(string); s != "" {
-					return sortedColumns(strings.Split(s, ","))
-				}
-				return sortedColumns(nil)
+			image, err := b.client().GetStepImage(ctx, attrOf(s, imageAddr, "id"))
+			if err != nil {
+				return fmt.Errorf("reading the image: %w", err)
 			}
-			got := fmt.Sprintf("%s %s %s", stored(step["filteringattributes"]), stored(managed["attributes"]), stored(image["attributes"]))
+			managed, err := b.client().GetStepImage(ctx, attrOf(s, stepAddr, "images.0.id"))
+			if err != nil {
+				return fmt.Errorf("reading the managed image: %w", err)
+			}
+			got := fmt.Sprintf("%s %s %s", sortedColumns(step.FilteringAttributes), sortedColumns(managed.Attributes), sortedColumns(image.Attributes))
 			if got != want {
 				return fmt.Errorf("step, managed image and image columns = %q, want %q", got, want)
 			}
@@ -206,7 +206,7 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: withColumns, Check: columnsOf("name name telephone1")},
 			{Config: without, Check: resource.ComposeTestCheckFunc(
@@ -221,15 +221,23 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 
 // seedColumnsDifferingInCase is the hand-built estate with the filtering columns of "orders
 // update" stored as "Name, name ,Telephone1" and the columns of its image "orders before" as
-// "Name,name", as another tool may write them.
-func seedColumnsDifferingInCase(t *testing.T, e *emulator.Emulator) handBuiltEstate {
+// "Name,name", as another tool may write them. The client trims blanks before it writes, so only
+// the emulator, written straight, stores them; a live environment gets "Name,name,Telephone1".
+func seedColumnsDifferingInCase(t *testing.T, b backend) handBuiltEstate {
 	t.Helper()
-	est := seedHandBuiltEstate(t, e)
-	if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
+	est := seedHandBuiltEstate(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := b.client().UpdateStep(ctx, est.Steps["orders update"], dataverse.StepUpdate{FilteringAttributes: &[]string{"Name", "name", "Telephone1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.PatchRow("sdkmessageprocessingstepimages", est.Images["orders before"], map[string]any{"attributes": "Name,name"}); err != nil {
+	if _, err := b.client().UpdateStepImage(ctx, est.Images["orders before"], dataverse.StepImageUpdate{Attributes: &[]string{"Name", "name"}}); err != nil {
 		t.Fatal(err)
+	}
+	if e := b.emulator(); e != nil {
+		if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["orders update"], map[string]any{"filteringattributes": "Name, name ,Telephone1"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return est
 }

@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 // Column names are checked against the table's columns at plan, with the nearest real column,
@@ -39,19 +42,12 @@ resource "dataverse_webhook_step" "other" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the requests")
-			b := emulatorBackend(e)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      imageConfig(b, tc.step, tc.rest),
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+			b := newBackend(t)
+			planRefused(t, b, imageConfig(b, tc.step, tc.rest), tc.want, func(st emulator.Stats) {
+				if n := st.Requests.ByEntitySet["EntityDefinitions"]; n != 1 {
+					t.Errorf("%d column metadata requests, want one for the one table", n)
+				}
 			})
-			if n := e.Stats().Requests.ByEntitySet["EntityDefinitions"]; n != 1 {
-				t.Errorf("%d column metadata requests, want one for the one table", n)
-			}
 		})
 	}
 }
@@ -59,12 +55,12 @@ resource "dataverse_webhook_step" "other" {
 // An image of a step managed elsewhere is checked against the step's table too.
 func TestAccWebhookStepImage_unknownColumnRefusedAtPlan(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds a step")
-	_, stepID := seededStep(t, e, "Update", 40, 1)
+	b := newBackend(t)
+	stepID := seededStep(t, b, "Update", dataverse.StepStagePostOperation, dataverse.StepModeAsynchronous)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
-			Config: providerBlock(e) + `
+			Config: b.providerBlock() + `
 resource "dataverse_webhook_step_image" "test" {
   step_id    = "` + stepID + `"
   type       = "PreImage"

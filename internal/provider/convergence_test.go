@@ -62,7 +62,7 @@ resource "dataverse_webhook_step_image" "w%[1]d_s%[2]d" {
 	return b.String()
 }
 
-// crashRows are the rows of one prefix in the emulator.
+// crashRows are the rows of one prefix in Dataverse.
 type crashRows struct {
 	webhooks, steps, images []string // lower-case ids
 	// enabledDisabled lists the Delete steps (configured disabled) that are enabled.
@@ -71,40 +71,38 @@ type crashRows struct {
 	duplicates []string
 }
 
-func rowsOfPrefix(e *emulator.Emulator, prefix string) crashRows {
+// rowsOfPrefix reads, through the backend's client, the webhooks whose names start with
+// prefix, their steps and the steps' images.
+func rowsOfPrefix(t *testing.T, b backend, prefix string) crashRows {
+	t.Helper()
+	hooks := mustGet(t, "listing the webhooks named "+prefix+"-*", func(ctx context.Context) ([]dataverse.Webhook, error) {
+		return b.client().ListWebhooks(ctx, dataverse.WebhookFilter{NamePrefix: prefix + "-"})
+	})
 	var out crashRows
 	seen := map[string]int{}
-	hooks := map[string]bool{}
-	for _, row := range e.Rows("serviceendpoints") {
-		if name := fmt.Sprint(row["name"]); strings.HasPrefix(name, prefix+"-") {
-			id := strings.ToLower(fmt.Sprint(row["serviceendpointid"]))
-			hooks[id] = true
-			out.webhooks = append(out.webhooks, id)
-			seen["webhook "+strings.ToLower(name)]++
-		}
+	for _, w := range hooks {
+		out.webhooks = append(out.webhooks, strings.ToLower(w.ID))
+		seen["webhook "+strings.ToLower(w.Name)]++
 	}
-	steps := map[string]bool{}
-	for _, row := range e.Rows("sdkmessageprocessingsteps") {
-		handler := strings.ToLower(fmt.Sprint(row["_eventhandler_value"]))
-		if !hooks[handler] {
-			continue
-		}
-		id := strings.ToLower(fmt.Sprint(row["sdkmessageprocessingstepid"]))
-		steps[id] = true
+	steps := mustGet(t, "listing their steps", func(ctx context.Context) ([]dataverse.Step, error) {
+		return b.client().ListStepsOfWebhooks(ctx, out.webhooks)
+	})
+	for _, s := range steps {
+		id := strings.ToLower(s.ID)
 		out.steps = append(out.steps, id)
-		name := fmt.Sprint(row["name"])
-		seen["step "+handler+" "+strings.ToLower(name)]++
-		if strings.Contains(name, "Delete") && fmt.Sprint(row["statecode"]) == "0" {
+		seen["step "+strings.ToLower(s.EventHandlerID)+" "+strings.ToLower(s.Name)]++
+		if strings.Contains(s.Name, "Delete") && s.Enabled {
 			out.enabledDisabled = append(out.enabledDisabled, id)
 		}
 	}
-	for _, row := range e.Rows("sdkmessageprocessingstepimages") {
-		step := strings.ToLower(fmt.Sprint(row["_sdkmessageprocessingstepid_value"]))
-		if !steps[step] {
-			continue
+	images := mustGet(t, "listing the images of their steps", func(ctx context.Context) (map[string][]dataverse.StepImage, error) {
+		return b.client().ListImagesOfSteps(ctx, out.steps)
+	})
+	for step, list := range images {
+		for _, img := range list {
+			out.images = append(out.images, strings.ToLower(img.ID))
+			seen["image "+strings.ToLower(step)+" "+img.EntityAlias]++
 		}
-		out.images = append(out.images, strings.ToLower(fmt.Sprint(row["sdkmessageprocessingstepimageid"])))
-		seen["image "+step+" "+fmt.Sprint(row["entityalias"])]++
 	}
 	for identity, n := range seen {
 		if n > 1 {
@@ -230,6 +228,7 @@ func TestScale_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 	}
 	total := int64(f.webhooks * (1 + 2*crashStepsPerWebhook)) // one create per row
 	e := needsEmulator(t, "slows requests and counts writes to stop an apply between them", func(o *emulator.Options) { o.Latency = 5 * time.Millisecond })
+	b := emulatorBackend(e)
 	for _, way := range []stopWay{killProvider, killTerraform, interrupt} {
 		for k := range points {
 			// Stop points spread over the apply's writes, from the first to the one before the last.
@@ -241,7 +240,7 @@ func TestScale_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 					t.Fatal(err)
 				}
 				stopped := applyStoppedAfter(t, ws, e, way, after)
-				rows := rowsOfPrefix(e, prefix)
+				rows := rowsOfPrefix(t, b, prefix)
 				t.Logf("stopped=%v: %d webhooks, %d steps, %d images in Dataverse", stopped, len(rows.webhooks), len(rows.steps), len(rows.images))
 				if len(rows.enabledDisabled) > 0 {
 					t.Errorf("steps configured disabled are enabled after the stop: %v", rows.enabledDisabled)
@@ -251,7 +250,7 @@ func TestScale_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 				}
 
 				mustRun(t, ws, applyArgs("-parallelism=10")...)
-				rows = rowsOfPrefix(e, prefix)
+				rows = rowsOfPrefix(t, b, prefix)
 				if len(rows.duplicates) > 0 {
 					t.Errorf("duplicates after the second apply: %v", rows.duplicates)
 				}
@@ -287,13 +286,14 @@ func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
 	if stressMode() {
 		f = crashFleet{webhooks: 10}
 	}
-	// Latency widens the window between a name check and its create, where the two meet.
-	e := needsEmulator(t, "slows requests and counts them", func(o *emulator.Options) { o.Latency = 20 * time.Millisecond })
-	const prefix = "twice"
+	// Latency widens the window between a name check and its create, where the two meet; a live
+	// environment has its own.
+	b := newBackend(t, func(o *emulator.Options) { o.Latency = 20 * time.Millisecond })
+	prefix := b.name("twice")
 	var spaces [2]*tfcli.Workspace
 	for i := range spaces {
 		spaces[i] = newWorkspace(t)
-		if err := spaces[i].WriteFile("main.tf", requiredProviders+providerBlock(e)+f.hcl(prefix)); err != nil {
+		if err := spaces[i].WriteFile("main.tf", requiredProviders+b.providerBlock()+f.hcl(prefix)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -320,10 +320,12 @@ func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
 			}
 		}
 	}
-	rows := rowsOfPrefix(e, prefix)
-	st := e.Stats()
-	t.Logf("%d creates for %d rows: %d met a row the other apply made", st.Requests.ByMethod["POST"],
-		len(rows.webhooks)+len(rows.steps)+len(rows.images), st.Requests.ByMethod["POST"]-int64(len(rows.webhooks)+len(rows.steps)+len(rows.images)))
+	rows := rowsOfPrefix(t, b, prefix)
+	if e := b.emulator(); e != nil {
+		st := e.Stats()
+		t.Logf("%d creates for %d rows: %d met a row the other apply made", st.Requests.ByMethod["POST"],
+			len(rows.webhooks)+len(rows.steps)+len(rows.images), st.Requests.ByMethod["POST"]-int64(len(rows.webhooks)+len(rows.steps)+len(rows.images)))
+	}
 	if len(rows.duplicates) > 0 {
 		t.Errorf("two rows for one object: %v", rows.duplicates)
 	}
@@ -344,30 +346,34 @@ func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
 // an import hint rather than taken over or duplicated.
 func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "counts the requests")
+	b := newBackend(t)
 	ws := newWorkspace(t)
 	f := crashFleet{webhooks: 2}
-	cfg := requiredProviders + providerBlock(e) + f.hcl("lost")
+	prefix := b.name("lost")
+	cfg := requiredProviders + b.providerBlock() + f.hcl(prefix)
 	if err := ws.WriteFile("main.tf", cfg); err != nil {
 		t.Fatal(err)
 	}
 	mustRun(t, ws, applyArgs()...)
-	before := rowsOfPrefix(e, "lost")
+	before := rowsOfPrefix(t, b, prefix)
 	if err := os.Remove(filepath.Join(ws.Dir, "terraform.tfstate")); err != nil {
 		t.Fatal(err)
 	}
 
-	e.ResetStats()
+	resetCounts(b)
 	mustRun(t, ws, applyArgs()...)
-	after := rowsOfPrefix(e, "lost")
+	after := rowsOfPrefix(t, b, prefix)
 	if !slices.Equal(after.webhooks, before.webhooks) || !slices.Equal(after.steps, before.steps) || !slices.Equal(after.images, before.images) {
 		t.Errorf("Dataverse changed from %+v to %+v; want the rows taken over as they were", before, after)
 	}
 	if got := stateIDs(t, ws, "dataverse_webhook_step"); !slices.Equal(got, after.steps) {
 		t.Errorf("state holds steps %v, Dataverse %v", got, after.steps)
 	}
-	if got := e.Stats().Requests.ByMethod["DELETE"]; got != 0 {
-		t.Errorf("the apply deleted %d rows; want none", got)
+	// Only the emulator counts the requests; the rows' ids above show none was replaced.
+	if e := b.emulator(); e != nil {
+		if got := e.Stats().Requests.ByMethod["DELETE"]; got != 0 {
+			t.Errorf("the apply deleted %d rows; want none", got)
+		}
 	}
 	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
 	if !strings.Contains(res.Stdout, "No changes") {
@@ -378,7 +384,10 @@ func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 	if err := os.Remove(filepath.Join(ws.Dir, "terraform.tfstate")); err != nil {
 		t.Fatal(err)
 	}
-	changed := strings.Replace(cfg, "https://fn.example.net/api/lost/1", "https://fn.example.net/api/lost/moved", 1)
+	changed := strings.Replace(cfg, "https://fn.example.net/api/"+prefix+"/1", "https://fn.example.net/api/"+prefix+"/moved", 1)
+	if changed == cfg {
+		t.Fatal("the configuration has no url of webhook 1 to change")
+	}
 	if err := ws.WriteFile("main.tf", changed); err != nil {
 		t.Fatal(err)
 	}
@@ -389,13 +398,13 @@ func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 		t.Fatal("the apply took over a webhook whose url differs from the configuration")
 	}
 	out := oneLine(res.Stdout + res.Stderr)
-	hookID := dataverse.WebhookIDFor("lost-001", 0)
+	hookID := dataverse.WebhookIDFor(prefix+"-001", 0)
 	for _, want := range []string{"A webhook with this identity already exists", "url (stored", "terraform import <resource address> " + hookID} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the refusal does not say %q:\n%s", want, tail(res.Stdout+res.Stderr, 40))
 		}
 	}
-	if again := rowsOfPrefix(e, "lost"); !slices.Equal(again.webhooks, before.webhooks) || len(again.duplicates) > 0 {
+	if again := rowsOfPrefix(t, b, prefix); !slices.Equal(again.webhooks, before.webhooks) || len(again.duplicates) > 0 {
 		t.Errorf("webhooks %v (duplicates %v), want %v", again.webhooks, again.duplicates, before.webhooks)
 	}
 }
@@ -413,7 +422,7 @@ func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustRun(t, ws, applyArgs()...)
-	rows := rowsOfPrefix(e, "unanswered")
+	rows := rowsOfPrefix(t, emulatorBackend(e), "unanswered")
 	if len(rows.duplicates) > 0 || len(rows.webhooks) != f.webhooks || len(rows.steps) != f.webhooks*crashStepsPerWebhook || len(rows.images) != f.webhooks*crashStepsPerWebhook {
 		t.Errorf("Dataverse holds %+v; want %d webhooks with %d steps and an image each", rows, f.webhooks, crashStepsPerWebhook)
 	}

@@ -86,7 +86,7 @@ func rowsIn(e *emulator.Emulator, set string, want int) resource.TestCheckFunc {
 // into steps of no webhook, are still refreshed and destroyed: a refresh warns, never refuses.
 func TestAccDestroy_neverBlockedByAWebhookChangedElsewhere(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes a stored row behind Terraform")
+	e := needsEmulator(t, "turns the webhook into a queue endpoint straight on its row, a change the client cannot write")
 	b := emulatorBackend(e)
 	config := imageConfig(b, accountUpdated, "")
 	resource.UnitTest(t, resource.TestCase{

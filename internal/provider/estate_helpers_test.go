@@ -9,121 +9,144 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 // handBuiltEstate is what an environment looks like after registrations made with the Plug-in
-// Registration Tool: rows written straight to the Web API, never by this provider.
+// Registration Tool: rows written through the Web API by the client alone, never by a Terraform
+// resource of this provider.
 type handBuiltEstate struct {
-	// Webhooks by name, steps and images by a label the test chose.
+	// Webhooks by name without the backend's prefix, steps and images by a label the test chose.
 	Webhooks, Steps, Images map[string]string
 }
 
 // seedHandBuiltEstate registers, outside Terraform, three webhooks (one for each auth type, two
 // of them named crm-…), four steps (at defaults and not, synchronous and not, enabled and not)
-// and three images.
-func seedHandBuiltEstate(t *testing.T, e *emulator.Emulator) handBuiltEstate {
+// and three images. The webhooks carry the backend's prefix.
+func seedHandBuiltEstate(t *testing.T, b backend) handBuiltEstate {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c, err := dvuser.New(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	create := func(set string, row map[string]any) string {
-		t.Helper()
-		id, err := c.Create(ctx, set, row)
-		if err != nil {
-			t.Fatalf("creating a %s row: %v", set, err)
-		}
-		return id
-	}
 	est := handBuiltEstate{Webhooks: map[string]string{}, Steps: map[string]string{}, Images: map[string]string{}}
 	for _, w := range []struct {
 		name, description string
-		authType          int
+		authType          dataverse.AuthType
 		authValue         string
 	}{
-		{"crm-orders", "Order changes to the integration", 4, "orders-key"},
-		{"crm-audit", "", 5, `<settings><setting name="x-api-key" value="audit-key" /></settings>`},
-		{"legacy-feed", "", 6, `<settings><setting name="token" value="feed-token" /></settings>`},
+		{"crm-orders", "Order changes to the integration", dataverse.AuthTypeWebhookKey, "orders-key"},
+		{"crm-audit", "", dataverse.AuthTypeHTTPHeader, `<settings><setting name="x-api-key" value="audit-key" /></settings>`},
+		{"legacy-feed", "", dataverse.AuthTypeHTTPQueryString, `<settings><setting name="token" value="feed-token" /></settings>`},
 	} {
-		row := map[string]any{"name": w.name, "url": "https://fn.example.net/api/" + w.name, "contract": 8,
-			"authtype": w.authType, "authvalue": w.authValue, "messageformat": 2}
-		if w.description != "" {
-			row["description"] = w.description
-		}
-		est.Webhooks[w.name] = create("serviceendpoints", row)
+		est.Webhooks[w.name] = registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name(w.name), URL: "https://fn.example.net/api/" + w.name,
+			Description: w.description, AuthType: w.authType, AuthValue: w.authValue})
 	}
-	step := func(label, webhook, message, table string, cols map[string]any) {
+	step := func(label, webhook, message, table string, in dataverse.StepCreate) {
 		t.Helper()
-		row := map[string]any{
-			"mode": 1, "stage": 40, "rank": 1, "supporteddeployment": 0, "asyncautodelete": false,
-			"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + est.Webhooks[webhook] + ")",
-			"sdkmessageid@odata.bind":                 "/sdkmessages(" + emulator.SDKMessageID(message) + ")",
-			"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + emulator.SDKMessageFilterID(message, table) + ")",
-		}
-		for k, v := range cols {
-			row[k] = v
-		}
-		est.Steps[label] = create("sdkmessageprocessingsteps", row)
+		in.WebhookID = est.Webhooks[webhook]
+		est.Steps[label] = registerStep(t, b, message, table, in)
 	}
+	const async, sync, post, pre = dataverse.StepModeAsynchronous, dataverse.StepModeSynchronous, dataverse.StepStagePostOperation, dataverse.StepStagePreOperation
 	// The name the Plug-in Registration Tool writes, which is also this provider's default.
-	step("orders update", "crm-orders", "Update", "account", map[string]any{
-		"name": "crm-orders: Update of account", "filteringattributes": "name,telephone1"})
-	step("orders create", "crm-orders", "Create", "contact", map[string]any{
-		"name": "Contact created (sync)", "mode": 0, "stage": 20, "rank": 2, "description": "Checks new contacts"})
-	step("audit delete", "crm-audit", "Delete", "account", map[string]any{
-		"name": "crm-audit: Delete of account", "asyncautodelete": true})
-	step("feed update", "legacy-feed", "Update", "contact", map[string]any{
-		"name": "legacy-feed: Update of contact"})
-	if err := e.PatchRow("sdkmessageprocessingsteps", est.Steps["feed update"], map[string]any{"statecode": 1, "statuscode": 2}); err != nil {
-		t.Fatal(err)
-	}
-	image := func(label, stepLabel, alias string, imageType int, attributes, property string) {
+	step("orders update", "crm-orders", "Update", "account", dataverse.StepCreate{Mode: async, Stage: post, Rank: 1, Enabled: true,
+		Name: b.name("crm-orders") + ": Update of account", FilteringAttributes: []string{"name", "telephone1"}})
+	step("orders create", "crm-orders", "Create", "contact", dataverse.StepCreate{Mode: sync, Stage: pre, Rank: 2, Enabled: true,
+		Name: "Contact created (sync)", Description: "Checks new contacts"})
+	step("audit delete", "crm-audit", "Delete", "account", dataverse.StepCreate{Mode: async, Stage: post, Rank: 1, Enabled: true,
+		Name: b.name("crm-audit") + ": Delete of account", AsyncAutoDelete: true})
+	step("feed update", "legacy-feed", "Update", "contact", dataverse.StepCreate{Mode: async, Stage: post, Rank: 1, Enabled: false,
+		Name: b.name("legacy-feed") + ": Update of contact"})
+	image := func(label, stepLabel, alias string, imageType dataverse.ImageType, attributes []string) {
 		t.Helper()
-		row := map[string]any{"name": alias, "entityalias": alias, "imagetype": imageType, "messagepropertyname": property,
-			"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + est.Steps[stepLabel] + ")"}
-		if attributes != "" {
-			row["attributes"] = attributes
-		}
-		est.Images[label] = create("sdkmessageprocessingstepimages", row)
+		est.Images[label] = registerImage(t, b, dataverse.StepImageCreate{StepID: est.Steps[stepLabel], Name: alias, EntityAlias: alias,
+			ImageType: imageType, Attributes: attributes, MessagePropertyName: "Target"})
 	}
-	image("orders before", "orders update", "before", 0, "name,telephone1", "Target")
-	image("orders both", "orders update", "snapshot", 2, "", "Target")
-	image("audit gone", "audit delete", "gone", 0, "name", "Target")
+	image("orders before", "orders update", "before", dataverse.ImageTypePreImage, []string{"name", "telephone1"})
+	image("orders both", "orders update", "snapshot", dataverse.ImageTypeBoth, nil)
+	image("audit gone", "audit delete", "gone", dataverse.ImageTypePreImage, []string{"name"})
 	return est
 }
 
+// registerWebhook registers a webhook outside Terraform, through the backend's client. Named
+// with the backend's prefix, it is deleted with the test's other rows on a live environment.
+func registerWebhook(t *testing.T, b backend, in dataverse.WebhookCreate) string {
+	t.Helper()
+	return mustGet(t, "registering the webhook "+in.Name, func(ctx context.Context) (*dataverse.Webhook, error) {
+		return b.client().CreateWebhook(ctx, in)
+	}).ID
+}
+
+// registerStep registers a step of message on table outside Terraform, through the backend's
+// client; it goes with its webhook.
+func registerStep(t *testing.T, b backend, message, table string, in dataverse.StepCreate) string {
+	t.Helper()
+	f := mustGet(t, "finding the filter of "+message+" on "+table, func(ctx context.Context) (*dataverse.MessageFilter, error) {
+		return b.client().ResolveMessageFilter(ctx, message, table)
+	})
+	in.MessageID, in.MessageFilterID = f.MessageID, f.FilterID
+	return mustGet(t, "registering the step "+in.Name, func(ctx context.Context) (*dataverse.Step, error) {
+		return b.client().CreateStep(ctx, in)
+	}).ID
+}
+
+// registerImage registers a step image outside Terraform, through the backend's client; it goes
+// with its step's webhook.
+func registerImage(t *testing.T, b backend, in dataverse.StepImageCreate) string {
+	t.Helper()
+	return mustGet(t, "registering the image "+in.EntityAlias, func(ctx context.Context) (*dataverse.StepImage, error) {
+		return b.client().CreateStepImage(ctx, in)
+	}).ID
+}
+
+// mustGet gives get a minute and fails the test, saying what it was doing, when get fails.
+func mustGet[T any](t *testing.T, doing string, get func(context.Context) (T, error)) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	v, err := get(ctx)
+	if err != nil {
+		t.Fatalf("%s: %v", doing, err)
+	}
+	return v
+}
+
 // protocolProvider is the provider as Terraform's gRPC client sees it, through
-// terraform-plugin-go, configured for e. It lets tests send what Terraform versions newer than
-// the one on the PATH send.
-func protocolProvider(t *testing.T, e *emulator.Emulator) tfprotov6.ProviderServer {
+// terraform-plugin-go, configured for the backend: for an emulator in its configuration, for a
+// live environment by the environment variables. It lets tests send what Terraform versions
+// newer than the one on the PATH send.
+func protocolProvider(t *testing.T, b backend) tfprotov6.ProviderServer {
 	t.Helper()
 	ctx := context.Background()
 	s, err := providerserver.NewProtocol6WithError(New("test")())()
 	if err != nil {
 		t.Fatal(err)
 	}
-	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
+	schemas := providerSchemas(t, s)
+	settings := map[string]tftypes.Value{}
+	if e := b.emulator(); e != nil {
+		settings = map[string]tftypes.Value{
+			"environment_url": tftypes.NewValue(tftypes.String, e.URL()),
+			"tenant_id":       tftypes.NewValue(tftypes.String, e.TenantID()),
+			"client_id":       tftypes.NewValue(tftypes.String, e.ClientID()),
+			"client_secret":   tftypes.NewValue(tftypes.String, e.ClientSecret()),
+			"authority_host":  tftypes.NewValue(tftypes.String, e.AuthorityHost()),
+		}
 	}
-	requireNoDiagnostics(t, "GetProviderSchema", schemas.Diagnostics)
-	cfg := dynamicValue(t, objectOf(schemas.Provider.Block, map[string]tftypes.Value{
-		"environment_url": tftypes.NewValue(tftypes.String, e.URL()),
-		"tenant_id":       tftypes.NewValue(tftypes.String, e.TenantID()),
-		"client_id":       tftypes.NewValue(tftypes.String, e.ClientID()),
-		"client_secret":   tftypes.NewValue(tftypes.String, e.ClientSecret()),
-		"authority_host":  tftypes.NewValue(tftypes.String, e.AuthorityHost()),
-	}))
+	cfg := dynamicValue(t, objectOf(schemas.Provider.Block, settings))
 	resp, err := s.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.14.3", Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	requireNoDiagnostics(t, "ConfigureProvider", resp.Diagnostics)
 	return s
+}
+
+// providerSchemas asks the provider server for its schemas, failing the test on an error.
+func providerSchemas(t *testing.T, s tfprotov6.ProviderServer) *tfprotov6.GetProviderSchemaResponse {
+	t.Helper()
+	schemas, err := s.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireNoDiagnostics(t, "GetProviderSchema", schemas.Diagnostics)
+	return schemas
 }
 
 // objectOf is an object of block's type holding values, every other attribute and block null.

@@ -59,18 +59,15 @@ func TestIdentitySchemas(t *testing.T) {
 // braces names the same row.
 func TestIdentity_importByIdentity(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds a hand-built estate")
-	est := seedHandBuiltEstate(t, e)
-	s := protocolProvider(t, e)
+	b := newBackend(t)
+	est := seedHandBuiltEstate(t, b)
+	s := protocolProvider(t, b)
 	ctx := context.Background()
-	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := providerSchemas(t, s)
 	cases := []struct {
 		typ, id, given, attr, want string
 	}{
-		{"dataverse_webhook", est.Webhooks["crm-orders"], est.Webhooks["crm-orders"], "name", "crm-orders"},
+		{"dataverse_webhook", est.Webhooks["crm-orders"], est.Webhooks["crm-orders"], "name", b.name("crm-orders")},
 		{"dataverse_webhook_step", est.Steps["orders update"], "{" + strings.ToUpper(est.Steps["orders update"]) + "}", "message", "Update"},
 		{"dataverse_webhook_step_image", est.Images["orders before"], strings.ToUpper(est.Images["orders before"]), "alias", "before"},
 	}
@@ -124,14 +121,11 @@ func TestIdentity_importByIdentity(t *testing.T) {
 // import by id (or, for a webhook, by name) returns it too.
 func TestIdentity_addedToOlderStateAndImportsByID(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds a hand-built estate and deletes rows behind Terraform")
-	est := seedHandBuiltEstate(t, e)
-	s := protocolProvider(t, e)
+	b := newBackend(t)
+	est := seedHandBuiltEstate(t, b)
+	s := protocolProvider(t, b)
 	ctx := context.Background()
-	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := providerSchemas(t, s)
 	stepSchema := schemas.ResourceSchemas["dataverse_webhook_step"]
 	older := dynamicValue(t, objectOf(stepSchema.Block, map[string]tftypes.Value{
 		"id": tftypes.NewValue(tftypes.String, est.Steps["orders create"]),
@@ -147,11 +141,11 @@ func TestIdentity_addedToOlderStateAndImportsByID(t *testing.T) {
 
 	// A row deleted behind Terraform's back leaves state without an identity error, even from
 	// Terraform 1.11, which keeps no identity to send back.
-	if err := e.DeleteRow("sdkmessageprocessingsteps", est.Steps["orders create"]); err != nil {
+	if err := b.client().DeleteStep(ctx, est.Steps["orders create"]); err != nil {
 		t.Fatal(err)
 	}
 	// A new process, as for every Terraform command: this one's snapshot still holds the step.
-	gone, err := protocolProvider(t, e).ReadResource(ctx, &tfprotov6.ReadResourceRequest{TypeName: "dataverse_webhook_step", CurrentState: read.NewState})
+	gone, err := protocolProvider(t, b).ReadResource(ctx, &tfprotov6.ReadResourceRequest{TypeName: "dataverse_webhook_step", CurrentState: read.NewState})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +155,7 @@ func TestIdentity_addedToOlderStateAndImportsByID(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ typ, importID, want string }{
-		{"dataverse_webhook", "crm-audit", est.Webhooks["crm-audit"]},
+		{"dataverse_webhook", b.name("crm-audit"), est.Webhooks["crm-audit"]},
 		{"dataverse_webhook_step", est.Steps["audit delete"], est.Steps["audit delete"]},
 		{"dataverse_webhook_step_image", est.Images["audit gone"], est.Images["audit gone"]},
 	} {
@@ -182,10 +176,10 @@ func TestIdentity_addedToOlderStateAndImportsByID(t *testing.T) {
 func TestIdentity_importBlocksThroughTheCLI(t *testing.T) {
 	requireTerraform(t, "1.12.0")
 	t.Parallel()
-	e := needsEmulator(t, "seeds a hand-built estate")
-	est := seedHandBuiltEstate(t, e)
+	b := newBackend(t)
+	est := seedHandBuiltEstate(t, b)
 	ws := newWorkspace(t)
-	cfg := requiredProviders + providerBlock(e) + fmt.Sprintf(`
+	cfg := requiredProviders + b.providerBlock() + fmt.Sprintf(`
 import {
   to       = dataverse_webhook.orders
   identity = { id = %q }
@@ -202,7 +196,7 @@ import {
 }
 
 resource "dataverse_webhook" "orders" {
-  name        = "crm-orders"
+  name        = %q
   url         = "https://fn.example.net/api/crm-orders"
   description = "Order changes to the integration"
   auth_type   = "WebhookKey"
@@ -221,7 +215,7 @@ resource "dataverse_webhook_step_image" "before" {
   alias      = "before"
   attributes = ["name", "telephone1"]
 }
-`, est.Webhooks["crm-orders"], strings.ToUpper(est.Steps["orders update"]), est.Images["orders before"])
+`, est.Webhooks["crm-orders"], strings.ToUpper(est.Steps["orders update"]), est.Images["orders before"], b.name("crm-orders"))
 	if err := ws.WriteFile("main.tf", cfg); err != nil {
 		t.Fatal(err)
 	}

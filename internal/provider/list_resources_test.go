@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
@@ -28,10 +29,7 @@ func listThrough(t *testing.T, server tfprotov6.ProviderServer, typ string, conf
 		t.Fatal("the provider server has no list resources")
 	}
 	s := server
-	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := providerSchemas(t, s)
 	ls := schemas.ListResourceSchemas[typ]
 	if ls == nil {
 		t.Fatalf("no list resource %s", typ)
@@ -71,11 +69,13 @@ func ids(results []listed) []string {
 	return out
 }
 
+// The hand-built estate listed by each list resource and its filters. What lists every row of
+// the environment, and how many requests a listing takes, only the emulator shows.
 func TestList_webhooksStepsAndImages(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds a hand-built estate and counts the requests")
-	est := seedHandBuiltEstate(t, e)
-	s := protocolProvider(t, e)
+	b := newBackend(t)
+	est := seedHandBuiltEstate(t, b)
+	s := protocolProvider(t, b)
 	need := func(results []listed, diags []*tfprotov6.Diagnostic) []listed {
 		t.Helper()
 		requireNoDiagnostics(t, "ListResource", diags)
@@ -84,13 +84,33 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 		}
 		return results
 	}
+	// onEmulator runs check, which needs an environment holding the estate alone or the
+	// emulator's request counts.
+	onEmulator := func(check func(e *emulator.Emulator)) {
+		if e := b.emulator(); e != nil {
+			check(e)
+		}
+	}
+
+	// listsEvery lists every row of typ in the emulator: want rows, in at most maxRequests
+	// requests (which requests, says reads).
+	listsEvery := func(t *testing.T, e *emulator.Emulator, typ string, want int, maxRequests int64, reads string) {
+		t.Helper()
+		e.ResetStats()
+		if got := need(listThrough(t, s, typ, nil, 100)); len(got) != want {
+			t.Errorf("%d rows of %s, want %d", len(got), typ, want)
+		}
+		if st := e.Stats(); st.Requests.Total > maxRequests {
+			t.Errorf("listing every row of %s made %d requests, want at most %d (%s)", typ, st.Requests.Total, maxRequests, reads)
+		}
+	}
 
 	t.Run("webhooks by prefix", func(t *testing.T) {
-		got := need(listThrough(t, s, "dataverse_webhook", map[string]tftypes.Value{"name_prefix": str("CRM-")}, 100))
+		got := need(listThrough(t, s, "dataverse_webhook", map[string]tftypes.Value{"name_prefix": str(strings.ToUpper(b.name("crm-")))}, 100))
 		if want := []string{est.Webhooks["crm-audit"], est.Webhooks["crm-orders"]}; !slices.Equal(ids(got), want) {
 			t.Fatalf("ids = %v, want crm-audit then crm-orders %v", ids(got), want)
 		}
-		if got[1].display != "crm-orders" || stringAttr(t, got[1].resource, "description") != "Order changes to the integration" ||
+		if got[1].display != b.name("crm-orders") || stringAttr(t, got[1].resource, "description") != "Order changes to the integration" ||
 			stringAttr(t, got[1].resource, "auth_type") != "WebhookKey" {
 			t.Errorf("crm-orders listed as %q with %v", got[1].display, got[1].resource)
 		}
@@ -100,9 +120,11 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 	})
 
 	t.Run("all webhooks, limited", func(t *testing.T) {
-		if got := need(listThrough(t, s, "dataverse_webhook", nil, 0)); len(got) != 3 {
-			t.Errorf("%d webhooks without a filter, want 3", len(got))
-		}
+		onEmulator(func(*emulator.Emulator) {
+			if got := need(listThrough(t, s, "dataverse_webhook", nil, 0)); len(got) != 3 {
+				t.Errorf("%d webhooks without a filter, want 3", len(got))
+			}
+		})
 		if got := need(listThrough(t, s, "dataverse_webhook", nil, 2)); len(got) != 2 {
 			t.Errorf("%d webhooks with limit 2", len(got))
 		}
@@ -128,30 +150,22 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 	})
 
 	t.Run("all steps, in few requests", func(t *testing.T) {
-		e.ResetStats()
-		got := need(listThrough(t, s, "dataverse_webhook_step", nil, 100))
-		if len(got) != 4 {
-			t.Errorf("%d steps, want 4", len(got))
+		e := b.emulator()
+		if e == nil {
+			t.Skip("needs the emulator: lists every step of the environment and counts the requests")
 		}
-		if st := e.Stats(); st.Requests.Total > 2 {
-			t.Errorf("listing every step made %d requests, want at most 2 (webhooks, then their steps)", st.Requests.Total)
-		}
+		listsEvery(t, e, "dataverse_webhook_step", 4, 2, "webhooks, then their steps")
 	})
 
 	t.Run("images, all and of a step", func(t *testing.T) {
-		e.ResetStats()
-		all := need(listThrough(t, s, "dataverse_webhook_step_image", nil, 100))
-		if len(all) != 3 {
-			t.Fatalf("%d images, want 3", len(all))
-		}
-		if st := e.Stats(); st.Requests.Total > 3 {
-			t.Errorf("listing every image made %d requests, want at most 3", st.Requests.Total)
-		}
+		onEmulator(func(e *emulator.Emulator) {
+			listsEvery(t, e, "dataverse_webhook_step_image", 3, 3, "webhooks, their steps, then the steps' images")
+		})
 		ofStep := need(listThrough(t, s, "dataverse_webhook_step_image", map[string]tftypes.Value{"step_id": str(est.Steps["orders update"])}, 100))
 		if want := []string{est.Images["orders before"], est.Images["orders both"]}; !slices.Equal(ids(ofStep), want) {
 			t.Fatalf("ids = %v, want %v", ids(ofStep), want)
 		}
-		if ofStep[0].display != "crm-orders: Update of account / before" || !ofStep[0].resource["name"].IsNull() {
+		if ofStep[0].display != b.name("crm-orders")+": Update of account / before" || !ofStep[0].resource["name"].IsNull() {
 			t.Errorf("image listed as %q with name %v, want the step and alias, and a null name (it is the alias)", ofStep[0].display, ofStep[0].resource["name"])
 		}
 		ofHook := need(listThrough(t, s, "dataverse_webhook_step_image", map[string]tftypes.Value{"webhook_id": str(est.Webhooks["crm-audit"])}, 100))
@@ -161,6 +175,10 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 	})
 
 	t.Run("refused filters", func(t *testing.T) {
+		// The id of a row that is no step: the Update message's.
+		update := mustGet(t, "finding the Update message", func(ctx context.Context) (*dataverse.MessageFilter, error) {
+			return b.client().ResolveMessageFilter(ctx, "Update", "account")
+		})
 		for _, tc := range []struct {
 			typ    string
 			config map[string]tftypes.Value
@@ -169,7 +187,7 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 			{"dataverse_webhook_step", map[string]tftypes.Value{"webhook_id": str("crm-orders")}, "Invalid webhook_id"},
 			{"dataverse_webhook_step", map[string]tftypes.Value{"webhook_id": str(est.Webhooks["crm-orders"]), "webhook_name_prefix": str("crm")}, "Conflicting filters"},
 			{"dataverse_webhook_step_image", map[string]tftypes.Value{"step_id": str("x")}, "Invalid step_id"},
-			{"dataverse_webhook_step_image", map[string]tftypes.Value{"step_id": str(emulator.SDKMessageID("Update"))}, "Could not list"},
+			{"dataverse_webhook_step_image", map[string]tftypes.Value{"step_id": str(update.MessageID)}, "Could not list"},
 		} {
 			_, diags := listThrough(t, s, tc.typ, tc.config, 100)
 			if len(diags) == 0 || !strings.Contains(diags[0].Summary, tc.want) {
@@ -184,9 +202,9 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 // is that one column, in lower case.
 func TestList_storedColumnsDifferingInCase(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds column lists that no Terraform write produces")
-	est := seedColumnsDifferingInCase(t, e)
-	s := protocolProvider(t, e)
+	b := newBackend(t)
+	est := seedColumnsDifferingInCase(t, b)
+	s := protocolProvider(t, b)
 	columns := func(obj map[string]tftypes.Value, name string) []string {
 		t.Helper()
 		var elems []tftypes.Value

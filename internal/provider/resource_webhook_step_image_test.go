@@ -85,6 +85,15 @@ resource "dataverse_webhook_step" "other" {
   table      = "contact"
 }
 `
+	// changedInPlace applies the image on the account step as body: an update in place, after
+	// which checks run.
+	changedInPlace := func(body string, checks ...resource.TestCheckFunc) resource.TestStep {
+		return resource.TestStep{
+			Config:           imageConfig(b, accountUpdated, imageResource(body)),
+			ConfigPlanChecks: inPlace(imageAddr),
+			Check:            resource.ComposeAggregateTestCheckFunc(append([]resource.TestCheckFunc{sameImageID(&id)}, checks...)...),
+		}
+	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		CheckDestroy:             b.checkDestroyed(),
@@ -111,59 +120,39 @@ resource "dataverse_webhook_step" "other" {
 					}),
 				),
 			},
-			{
-				Config: imageConfig(b, accountUpdated, imageResource(`
+			changedInPlace(`
   type       = "Both"
   alias      = "before"
   attributes = ["name", "telephone1"]
-`)),
-				ConfigPlanChecks: inPlace(imageAddr),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
-					stored(b.client().GetStepImage, imageAddr, wantImage(2, "before", "before", "name,telephone1", "Target")),
-				),
-			},
-			{
-				// the default name follows the alias
-				Config: imageConfig(b, accountUpdated, imageResource(`
+`,
+				resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
+				stored(b.client().GetStepImage, imageAddr, wantImage(2, "before", "before", "name,telephone1", "Target")),
+			),
+			// the default name follows the alias
+			changedInPlace(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["name", "telephone1"]
-`)),
-				ConfigPlanChecks: inPlace(imageAddr),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					resource.TestCheckResourceAttr(imageAddr, "name", "snapshot"),
-					stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "name,telephone1", "Target")),
-				),
-			},
-			{
-				Config: imageConfig(b, accountUpdated, imageResource(`
+`,
+				resource.TestCheckResourceAttr(imageAddr, "name", "snapshot"),
+				stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "name,telephone1", "Target")),
+			),
+			changedInPlace(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["accountnumber", "name", "emailaddress1"]
-`)),
-				ConfigPlanChecks: inPlace(imageAddr),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
-					stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
-				),
-			},
-			{
-				Config: imageConfig(b, accountUpdated, imageResource(`
+`,
+				resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
+				stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
+			),
+			changedInPlace(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["accountnumber", "name", "emailaddress1"]
   name       = "account snapshot"
-`)),
-				ConfigPlanChecks: inPlace(imageAddr),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
-				),
-			},
+`,
+				stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
+			),
 			{
 				// without attributes the image carries every column
 				Config: imageConfig(b, accountUpdated, imageResource(`
@@ -295,19 +284,12 @@ func TestAccWebhookStepImage_messageProperty(t *testing.T) {
 // type or its step's stage and table change: Merge takes SubordinateId as well as Target.
 func TestAccWebhookStepImage_importedPropertyKept(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds a step")
-	b := emulatorBackend(e)
-	const postOperation, synchronous = 40, 0
-	c, stepID := seededStep(t, e, "Merge", postOperation, synchronous)
-	imageID, err := c.Create(context.Background(), imageSet, map[string]any{
-		"entityalias": "subordinate", "name": "subordinate", "imagetype": 0, "messagepropertyname": "SubordinateId",
-		"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + stepID + ")",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBackend(t)
+	stepID := seededStep(t, b, "Merge", dataverse.StepStagePostOperation, dataverse.StepModeSynchronous)
+	imageID := registerImage(t, b, dataverse.StepImageCreate{StepID: stepID, Name: "subordinate", EntityAlias: "subordinate",
+		ImageType: dataverse.ImageTypePreImage, MessagePropertyName: "SubordinateId"})
 	cfg := func(imageType string) string {
-		return providerBlock(e) + fmt.Sprintf(`
+		return b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook_step_image" "test" {
   step_id = %q
   type    = %q
@@ -344,7 +326,7 @@ resource "dataverse_webhook_step_image" "test" {
 // provider replaces neither the image nor its step.
 func TestAccWebhookStepImage_earlierPropertyKept(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes a stored row behind Terraform")
+	e := needsEmulator(t, "stores a message property that the Web API refuses")
 	b := emulatorBackend(e)
 	cfg := imageConfig(b, `
   message = "Delete"
@@ -406,36 +388,33 @@ func TestAccWebhookStepImage_createStepTableChange(t *testing.T) {
 
 func TestAccWebhookStepImage_drift(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes and deletes stored rows behind Terraform")
-	b := emulatorBackend(e)
+	b := newBackend(t)
 	cfg := imageConfig(b, accountUpdated, imageResource(`
   type       = "PreImage"
   alias      = "before"
   attributes = ["name", "telephone1"]
 `))
-	var id string
+	var id, stepID string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
-			{Config: cfg, Check: sameImageID(&id)},
+			{Config: cfg, Check: resource.ComposeTestCheckFunc(sameImageID(&id), sameStepID(&stepID))},
 			{
 				// the stored list in another order and case is no change
-				PreConfig: func() {
-					if err := e.PatchRow(imageSet, id, map[string]any{"attributes": "Telephone1,NAME"}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					_, err := c.UpdateStepImage(ctx, id, dataverse.StepImageUpdate{Attributes: &[]string{"Telephone1", "NAME"}})
+					return err
+				}),
 				Config:   cfg,
 				PlanOnly: true,
 			},
 			{
 				// columns changed behind Terraform's back are planned back
-				PreConfig: func() {
-					if err := e.PatchRow(imageSet, id, map[string]any{"attributes": "name,revenue", "entityalias": "other"}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					_, err := c.UpdateStepImage(ctx, id, dataverse.StepImageUpdate{Attributes: &[]string{"name", "revenue"}, EntityAlias: new("other")})
+					return err
+				}),
 				Config:           cfg,
 				ConfigPlanChecks: inPlace(imageAddr),
 				Check: resource.ComposeAggregateTestCheckFunc(
@@ -445,11 +424,9 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 			},
 			{
 				// an image deleted behind Terraform's back is re-created
-				PreConfig: func() {
-					if err := e.DeleteRow(imageSet, id); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.DeleteStepImage(ctx, id)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate)},
@@ -458,21 +435,18 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 			},
 			{
 				// a step deleted behind Terraform's back takes its images with it; both come back
-				PreConfig: func() {
-					rows := e.Rows(imageStepSet)
-					if len(rows) != 1 {
-						t.Fatalf("%d steps, want 1", len(rows))
-					}
-					if err := e.DeleteRow(imageStepSet, fmt.Sprint(rows[0]["sdkmessageprocessingstepid"])); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.DeleteStep(ctx, stepID)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("dataverse_webhook_step.test", plancheck.ResourceActionCreate),
 					plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
+					stepsOnWebhook(b, "dataverse_webhook.hook", 1),
+				),
 			},
 		},
 	})
@@ -480,43 +454,26 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 
 // seededStep registers, outside Terraform, a webhook and a step on message and table with the
 // given stage and mode, and returns the step id, so a configuration can name it before planning.
-func seededStep(t *testing.T, e *emulator.Emulator, message string, stage, mode int) (*dvuser.Client, string) {
+func seededStep(t *testing.T, b backend, message string, stage dataverse.StepStage, mode dataverse.StepMode) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c, err := dvuser.New(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook, err := c.Create(ctx, "serviceendpoints", map[string]any{
-		"name": "seeded", "url": "https://fn.example.net/api/seeded", "contract": 8, "authtype": 4, "authvalue": "k", "messageformat": 2,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	step, err := c.Create(ctx, imageStepSet, map[string]any{
-		"name": "seeded: " + message, "mode": mode, "stage": stage, "rank": 1, "supporteddeployment": 0,
-		"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + hook + ")",
-		"sdkmessageid@odata.bind":                 "/sdkmessages(" + emulator.SDKMessageID(message) + ")",
-		"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + emulator.SDKMessageFilterID(message, "account") + ")",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, step
+	hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("seeded"), URL: "https://fn.example.net/api/seeded",
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	return registerStep(t, b, message, "account", dataverse.StepCreate{WebhookID: hook, Name: b.name("seeded") + ": " + message,
+		Mode: mode, Stage: stage, Rank: 1, Enabled: true})
 }
 
 func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 	t.Parallel()
 	const (
-		preOperation  = 20
-		postOperation = 40
-		synchronous   = 0
-		asynchronous  = 1
+		preOperation  = dataverse.StepStagePreOperation
+		postOperation = dataverse.StepStagePostOperation
+		synchronous   = dataverse.StepModeSynchronous
+		asynchronous  = dataverse.StepModeAsynchronous
 	)
 	cases := []struct {
 		name, message string
-		stage, mode   int
+		stage         dataverse.StepStage
+		mode          dataverse.StepMode
 		body, want    string
 		existingAlias string // an image of the step already using this alias
 		noStep        bool   // step_id names no step
@@ -544,45 +501,34 @@ func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "seeds steps and counts the requests")
-			c, stepID := seededStep(t, e, tc.message, tc.stage, tc.mode)
+			b := newBackend(t)
+			stepID := seededStep(t, b, tc.message, tc.stage, tc.mode)
 			if tc.existingAlias != "" {
-				if _, err := c.Create(context.Background(), imageSet, map[string]any{
-					"entityalias": tc.existingAlias, "name": "existing", "imagetype": 0, "messagepropertyname": "Target",
-					"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + stepID + ")",
-				}); err != nil {
-					t.Fatal(err)
-				}
+				registerImage(t, b, dataverse.StepImageCreate{StepID: stepID, Name: "existing", EntityAlias: tc.existingAlias,
+					ImageType: dataverse.ImageTypePreImage, MessagePropertyName: "Target"})
 			}
 			if tc.noStep {
 				stepID = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
 			}
-			e.ResetStats()
-			cfg := providerBlock(e) + fmt.Sprintf(`
+			resetCounts(b) // count the plan's requests, not the seeding's
+			cfg := b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook_step_image" "test" {
   step_id = %q
   alias   = "before"
   %s
 }
 `, stepID, tc.body)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      cfg,
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+			planRefused(t, b, cfg, tc.want, func(st emulator.Stats) {
+				if !tc.apiCheck && st.Requests.Total != 0 {
+					t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
+				}
+				if tc.apiCheck && st.Requests.Total == 0 {
+					t.Errorf("the check made no request: it did not consult Dataverse")
+				}
+				if w := st.Requests.ByMethod["POST"] + st.Requests.ByMethod["PATCH"] + st.Requests.ByMethod["DELETE"]; w != 0 {
+					t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
+				}
 			})
-			st := e.Stats()
-			if !tc.apiCheck && st.Requests.Total != 0 {
-				t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
-			}
-			if tc.apiCheck && st.Requests.Total == 0 {
-				t.Errorf("the check made no request: it did not consult Dataverse")
-			}
-			if w := st.Requests.ByMethod["POST"] + st.Requests.ByMethod["PATCH"] + st.Requests.ByMethod["DELETE"]; w != 0 {
-				t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
-			}
 		})
 	}
 }
@@ -624,11 +570,10 @@ resource "dataverse_webhook_step_image" "twin" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the requests")
-			b := emulatorBackend(e)
+			b := newBackend(t)
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
-				CheckDestroy:             checkNoRowsLeft(e),
+				CheckDestroy:             b.checkDestroyed(),
 				Steps: []resource.TestStep{{
 					Config:      imageConfig(b, tc.step, tc.images),
 					ExpectError: regexp.MustCompile(tc.want),
@@ -637,8 +582,11 @@ resource "dataverse_webhook_step_image" "twin" {
 			if tc.name == "alias twice on a new step" {
 				return // one of the twins is written before the other fails
 			}
-			if n := e.Stats().Requests.ByEntitySet[imageSet]; n != 0 {
-				t.Errorf("a rejected image reached the image table: %d requests", n)
+			// Only the emulator counts the requests.
+			if e := b.emulator(); e != nil {
+				if n := e.Stats().Requests.ByEntitySet[imageSet]; n != 0 {
+					t.Errorf("a rejected image reached the image table: %d requests", n)
+				}
 			}
 		})
 	}

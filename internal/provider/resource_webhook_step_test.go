@@ -22,15 +22,21 @@ import (
 
 const stepAddr = "dataverse_webhook_step.test"
 
-func stepConfig(b backend, body string) string {
-	return b.providerBlock() + `
+// hookConfig is the provider block and the webhook "hook", named base with the backend's prefix,
+// at url with a webhook key: what step and image scenarios register their steps on.
+func hookConfig(b backend, base, url string) string {
+	return b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("orders-sync") + `"
-  url         = "https://fn.example.net/api/orders"
+  name        = %q
+  url         = %q
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
-` + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
+`, b.name(base), url)
+}
+
+func stepConfig(b backend, body string) string {
+	return hookConfig(b, "orders-sync", "https://fn.example.net/api/orders") + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
 }
 
 func sameStepID(id *string) resource.TestCheckFunc { return sameID(stepAddr, id) }
@@ -145,8 +151,7 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 
 func TestAccWebhookStep_drift(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes and deletes stored rows behind Terraform")
-	b := emulatorBackend(e)
+	b := newBackend(t)
 	cfg := stepConfig(b, `
   message              = "Update"
   table                = "account"
@@ -155,26 +160,23 @@ func TestAccWebhookStep_drift(t *testing.T) {
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: sameStepID(&id)},
 			{
 				// the stored list in another order and case is no change
-				PreConfig: func() {
-					if err := e.PatchRow("sdkmessageprocessingsteps", id, map[string]any{"filteringattributes": "Telephone1,NAME"}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					_, err := c.UpdateStep(ctx, id, dataverse.StepUpdate{FilteringAttributes: &[]string{"Telephone1", "NAME"}})
+					return err
+				}),
 				Config:   cfg,
 				PlanOnly: true,
 			},
 			{
 				// a step disabled behind Terraform's back is planned back
-				PreConfig: func() {
-					if err := e.PatchRow("sdkmessageprocessingsteps", id, map[string]any{"statecode": 1, "statuscode": 2}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.SetStepEnabled(ctx, id, false)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
@@ -188,11 +190,9 @@ func TestAccWebhookStep_drift(t *testing.T) {
 			},
 			{
 				// a step deleted behind Terraform's back is re-created
-				PreConfig: func() {
-					if err := e.DeleteRow("sdkmessageprocessingsteps", id); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.DeleteStep(ctx, id)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionCreate)},
@@ -248,28 +248,21 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the requests")
-			cfg := providerBlock(e) + fmt.Sprintf(`
+			b := newBackend(t)
+			cfg := b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook_step" "test" {
   webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
 %s
 }
 `, tc.body)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      cfg,
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+			planRefused(t, b, cfg, tc.want, func(st emulator.Stats) {
+				if !tc.apiCheck && st.Requests.Total != 0 {
+					t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
+				}
+				if st.Requests.ByMethod["POST"]+st.Requests.ByMethod["PATCH"]+st.Requests.ByMethod["DELETE"] != 0 {
+					t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
+				}
 			})
-			st := e.Stats()
-			if !tc.apiCheck && st.Requests.Total != 0 {
-				t.Errorf("a configuration error reached the API: %d requests", st.Requests.Total)
-			}
-			if st.Requests.ByMethod["POST"]+st.Requests.ByMethod["PATCH"]+st.Requests.ByMethod["DELETE"] != 0 {
-				t.Errorf("a rejected plan wrote to Dataverse: %+v", st.Requests.ByMethod)
-			}
 		})
 	}
 }
@@ -279,13 +272,7 @@ resource "dataverse_webhook_step" "test" {
 func TestAccWebhookStep_filteringOnCreate(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	cfg := b.providerBlock() + `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("orders-sync") + `"
-  url         = "https://fn.example.net/api/orders"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
+	cfg := hookConfig(b, "orders-sync", "https://fn.example.net/api/orders") + `
 
 resource "dataverse_webhook_step" "test" {
   webhook_id           = dataverse_webhook.hook.id
@@ -320,13 +307,7 @@ resource "dataverse_webhook_step" "test" {
 func TestAccWebhookStep_messageWithoutTable(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	cfg := b.providerBlock() + `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("audit") + `"
-  url         = "https://fn.example.net/api/audit"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
+	cfg := hookConfig(b, "audit", "https://fn.example.net/api/audit") + `
 
 resource "dataverse_webhook_step" "test" {
   webhook_id = dataverse_webhook.hook.id
@@ -462,13 +443,7 @@ resource "dataverse_webhook_step" "test" {
 func TestAccWebhookStep_caseOfIdsAndNames(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	cfg := b.providerBlock() + `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("cased") + `"
-  url         = "https://fn.example.net/cased"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
+	cfg := hookConfig(b, "cased", "https://fn.example.net/cased") + `
 resource "dataverse_webhook_step" "test" {
   webhook_id = upper(dataverse_webhook.hook.id)
   message    = "update"

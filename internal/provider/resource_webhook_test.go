@@ -1,8 +1,10 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -13,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 const webhookAddr = "dataverse_webhook.test"
@@ -23,13 +26,13 @@ func webhookConfig(b backend, body string) string {
 
 // storedSecret asserts what the emulator received as authvalue for the webhook in state. Dataverse
 // never returns the authvalue, so on a live environment only the state checks remain.
-func storedSecret(b backend, authType dataverse.AuthType, key string, pairs map[string]string) resource.TestCheckFunc {
+func storedSecret(b backend, address string, authType dataverse.AuthType, key string, pairs map[string]string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		e := b.emulator()
 		if e == nil {
 			return nil
 		}
-		id := attrOf(s, webhookAddr, "id")
+		id := attrOf(s, address, "id")
 		got, ok := e.AuthValue(id)
 		if !ok {
 			return fmt.Errorf("the emulator holds no webhook %s", id)
@@ -69,7 +72,7 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("description"), knownvalue.Null()),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					storedSecret(b, dataverse.AuthTypeWebhookKey, "key-sentinel-0001", nil),
+					storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "key-sentinel-0001", nil),
 					stateHasNo("key-sentinel-0001"),
 					func(s *terraform.State) error { firstID = attrOf(s, webhookAddr, "id"); return nil },
 				),
@@ -112,7 +115,7 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(webhookAddr, "auth_type", "HttpHeader"),
 					resource.TestCheckNoResourceAttr(webhookAddr, "description"),
-					storedSecret(b, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0002", "x-tenant": "contoso"}),
+					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0002", "x-tenant": "contoso"}),
 					stateHasNo("hdr-sentinel-0002"),
 				),
 			},
@@ -136,7 +139,7 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 `),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(webhookAddr, "auth_wo_version", "2"),
-					storedSecret(b, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0003"}),
+					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0003"}),
 				),
 			},
 			{
@@ -148,7 +151,7 @@ func TestAccWebhook_lifecycle(t *testing.T) {
   auth_wo_version          = 2
 `),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					storedSecret(b, dataverse.AuthTypeHTTPQueryString, "", map[string]string{"token": "qs-sentinel-0004"}),
+					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPQueryString, "", map[string]string{"token": "qs-sentinel-0004"}),
 					stateHasNo("qs-sentinel-0004"),
 				),
 			},
@@ -172,10 +175,9 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 
 func TestAccWebhook_drift(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "changes and deletes stored rows behind Terraform")
-	b := emulatorBackend(e)
+	b := newBackend(t)
 	cfg := webhookConfig(b, `
-  name        = "drifting"
+  name        = "`+b.name("drifting")+`"
   url         = "https://fn.example.net/api/drift"
   auth_type   = "WebhookKey"
   auth_key_wo = "drift-key"
@@ -183,35 +185,34 @@ func TestAccWebhook_drift(t *testing.T) {
 	var id string
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
-		Steps: []resource.TestStep{
+		CheckDestroy:             b.checkDestroyed(),
+		Steps: slices.Concat([]resource.TestStep{
 			{
 				Config: cfg,
 				Check:  func(s *terraform.State) error { id = attrOf(s, webhookAddr, "id"); return nil },
 			},
 			{
 				// a url changed behind Terraform's back is planned back
-				PreConfig: func() {
-					if err := e.PatchRow("serviceendpoints", id, map[string]any{"url": "https://elsewhere.example.net/"}); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					_, err := c.UpdateWebhook(ctx, id, dataverse.WebhookUpdate{URL: new("https://elsewhere.example.net/")})
+					return err
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
 				},
-				Check: func(*terraform.State) error {
-					row, _ := e.Row("serviceendpoints", id)
-					if row["url"] != "https://fn.example.net/api/drift" {
-						return fmt.Errorf("url not restored: %v", row["url"])
+				Check: stored(b.client().GetWebhook, webhookAddr, func(w *dataverse.Webhook) error {
+					if w.URL != "https://fn.example.net/api/drift" {
+						return fmt.Errorf("url not restored: %v", w.URL)
 					}
 					return nil
-				},
+				}),
 			},
-			{
+		}, emulatorSteps(t, b, "clears the stored secret on the row, which Dataverse is not known to allow",
+			resource.TestStep{
 				// a cleared secret is planned for re-send
 				PreConfig: func() {
-					if err := e.PatchRow("serviceendpoints", id, map[string]any{"authvalue": nil}); err != nil {
+					if err := b.emulator().PatchRow("serviceendpoints", id, map[string]any{"authvalue": nil}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -222,22 +223,21 @@ func TestAccWebhook_drift(t *testing.T) {
 						plancheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("is_auth_value_set"), knownvalue.Bool(true)),
 					},
 				},
-				Check: storedSecret(b, dataverse.AuthTypeWebhookKey, "drift-key", nil),
+				Check: storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "drift-key", nil),
 			},
+		), []resource.TestStep{
 			{
 				// a webhook deleted behind Terraform's back is re-created
-				PreConfig: func() {
-					if err := e.DeleteRow("serviceendpoints", id); err != nil {
-						t.Fatal(err)
-					}
-				},
+				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+					return c.DeleteWebhook(ctx, id)
+				}),
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionCreate)},
 				},
-				Check: storedSecret(b, dataverse.AuthTypeWebhookKey, "drift-key", nil),
+				Check: storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "drift-key", nil),
 			},
-		},
+		}),
 	})
 }
 
@@ -343,25 +343,18 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "counts the requests")
-			b := emulatorBackend(e)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      webhookConfig(b, tc.body),
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+			b := newBackend(t)
+			planRefused(t, b, webhookConfig(b, tc.body), tc.want, func(st emulator.Stats) {
+				// A missing secret is refused when the plan knows it would be sent, after the
+				// provider signed in; every other case is refused before.
+				maxTokens := int64(0)
+				if tc.name == "missing secret" {
+					maxTokens = 1
+				}
+				if st.Requests.Total != 0 || st.TokenRequests > maxTokens {
+					t.Errorf("a configuration error reached the API: %d Web API and %d token requests", st.Requests.Total, st.TokenRequests)
+				}
 			})
-			// A missing secret is refused when the plan knows it would be sent, after the provider
-			// signed in; every other case is refused before.
-			maxTokens := int64(0)
-			if tc.name == "missing secret" {
-				maxTokens = 1
-			}
-			if st := e.Stats(); st.Requests.Total != 0 || st.TokenRequests > maxTokens {
-				t.Errorf("a configuration error reached the API: %d Web API and %d token requests", st.Requests.Total, st.TokenRequests)
-			}
 		})
 	}
 }
@@ -411,7 +404,7 @@ resource "dataverse_webhook" "twin" {
 // recorded one replaces it.
 func TestAccWebhook_solutionAfterNone(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "reads the stored solution components")
+	e := needsEmulator(t, "adds the webhook to contoso_integrations, an unmanaged solution only the emulator is known to have")
 	b := emulatorBackend(e)
 	base := `
   name        = "solution-later"

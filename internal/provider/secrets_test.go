@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -91,8 +90,8 @@ func TestSecrets_importAndRefreshLeaveNoTrace(t *testing.T) {
 	for _, tc := range secretCases(`wk-1mp0rt&<one>"q`, "hh-1mp0rt&<two>'q", "qs-1mp0rt&<three> +q") {
 		t.Run(tc.authType.String(), func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "reads the stored auth value, which Dataverse never returns")
-			ws, logFile, _ := secretWorkspace(t, e, tc, "import")
+			b := newBackend(t)
+			ws, logFile, _ := secretWorkspace(t, b, tc, "import")
 			haystacks := map[string]string{}
 			step := 0
 			collect := func(args ...string) {
@@ -108,8 +107,11 @@ func TestSecrets_importAndRefreshLeaveNoTrace(t *testing.T) {
 			collect("apply", "-auto-approve", "-input=false", "-no-color")
 			id := webhookIDInState(t, ws)
 			want := wantAuthValue(t, tc.authType, tc.key, tc.sentinel)
-			if stored, _ := e.AuthValue(id); stored != want {
-				t.Fatalf("the emulator did not receive exactly the encoded secret; the test would prove nothing")
+			// Dataverse never returns the secret; the emulator shows it was sent as encoded.
+			if e := b.emulator(); e != nil {
+				if stored, _ := e.AuthValue(id); stored != want {
+					t.Fatalf("the emulator did not receive exactly the encoded secret; the test would prove nothing")
+				}
 			}
 
 			// The CLI import, then a refresh.
@@ -146,7 +148,7 @@ func TestSecrets_importAndRefreshLeaveNoTrace(t *testing.T) {
 
 			needles := secretForms("secret", tc.sentinel)
 			needles["encoded auth value"] = want
-			for k, v := range secretForms("provider client secret", e.ClientSecret()) {
+			for k, v := range secretForms("provider client secret", providerClientSecret(b)) {
 				needles[k] = v
 			}
 			assertNoSecrets(t, haystacks, needles)
@@ -169,18 +171,22 @@ func secretCases(webhookKey, header, queryString string) []secretCase {
 	}
 }
 
-// secretWorkspace writes a webhook named name-<auth type> with tc's secret to a workspace on e,
-// and returns the workspace, the trace log its commands write and the configuration. Both
-// secrets come from the environment, as in a pipeline, and the webhook's through an ephemeral
-// variable: Terraform itself prints literals of the configuration (provider arguments and
-// resource arguments alike) in the JSON of a plan, and keeps them in the plan file.
-func secretWorkspace(t *testing.T, e *emulator.Emulator, tc secretCase, name string) (ws *tfcli.Workspace, logFile, config string) {
+// secretWorkspace writes a webhook named name-<auth type> with tc's secret to a workspace on the
+// backend, and returns the workspace, the trace log its commands write and the configuration.
+// Both secrets come from the environment, as in a pipeline, and the webhook's through an
+// ephemeral variable: Terraform itself prints literals of the configuration (provider arguments
+// and resource arguments alike) in the JSON of a plan, and keeps them in the plan file.
+func secretWorkspace(t *testing.T, b backend, tc secretCase, name string) (ws *tfcli.Workspace, logFile, config string) {
 	t.Helper()
 	ws = newWorkspace(t)
 	logFile = filepath.Join(t.TempDir(), "terraform.log")
-	ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile,
-		"DATAVERSE_CLIENT_SECRET="+e.ClientSecret(), "TF_VAR_webhook_secret="+tc.sentinel)
-	config = requiredProviders + providerBlockWithSecret(e, "") + fmt.Sprintf(`
+	ws.Env = append(ws.Env, "TF_LOG=trace", "TF_LOG_PATH="+logFile, "TF_VAR_webhook_secret="+tc.sentinel)
+	provider := b.providerBlock() // a live environment's settings, its secret too, are in the environment already
+	if e := b.emulator(); e != nil {
+		ws.Env = append(ws.Env, "DATAVERSE_CLIENT_SECRET="+e.ClientSecret())
+		provider = providerBlockWithSecret(e, "")
+	}
+	config = requiredProviders + provider + fmt.Sprintf(`
 variable "webhook_secret" {
   type      = string
   sensitive = true
@@ -189,16 +195,25 @@ variable "webhook_secret" {
 
 resource "dataverse_webhook" "hook" {
   name      = "%[3]s-%[1]s"
-  url       = "https://fn.example.net/api/%[3]s"
+  url       = "https://fn.example.net/api/%[4]s"
   auth_type = "%[1]s"
   %[2]s
   auth_wo_version = 1
 }
-`, tc.authType, tc.attr, name)
+`, tc.authType, tc.attr, b.name(name), name)
 	if err := ws.WriteFile("main.tf", config); err != nil {
 		t.Fatal(err)
 	}
 	return ws, logFile, config
+}
+
+// providerClientSecret is the client secret the provider signs in with: the emulator's, or on a
+// live environment DATAVERSE_CLIENT_SECRET ("" when it signs in another way).
+func providerClientSecret(b backend) string {
+	if e := b.emulator(); e != nil {
+		return e.ClientSecret()
+	}
+	return os.Getenv("DATAVERSE_CLIENT_SECRET")
 }
 
 func webhookIDInState(t *testing.T, ws *tfcli.Workspace) string {

@@ -130,13 +130,7 @@ resource "dataverse_webhook_step" "` + address + `" {
 func TestAccWebhookStep_identicalTriggerRefused(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	hook := `
-resource "dataverse_webhook" "hook" {
-  name        = "` + b.name("twice-fired") + `"
-  url         = "https://fn.example.net/twice"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
+	hook := hookConfig(b, "twice-fired", "https://fn.example.net/twice") + `
 resource "dataverse_webhook_step" "first" {
   webhook_id           = dataverse_webhook.hook.id
   message              = "Update"
@@ -159,7 +153,7 @@ resource "dataverse_webhook_step" "second" {
 		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
-				Config: b.providerBlock() + hook + `
+				Config: hook + `
 resource "dataverse_webhook_step" "second" {
   webhook_id           = dataverse_webhook.hook.id
   message              = "Update"
@@ -172,12 +166,12 @@ resource "dataverse_webhook_step" "second" {
 				ExpectError: regexp.MustCompile(`(?s)(Another step fires|Two steps fire) identically.*deliver every event twice`),
 			},
 			{
-				Config: b.providerBlock() + hook + second,
+				Config: hook + second,
 				Check:  stepsOnWebhook(b, "dataverse_webhook.hook", 2),
 			},
 			{
 				// A third step that fires on another message but takes the second one's name.
-				Config: b.providerBlock() + hook + second + `
+				Config: hook + second + `
 resource "dataverse_webhook_step" "third" {
   webhook_id = dataverse_webhook.hook.id
   message    = "Create"

@@ -7,79 +7,70 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 // A WebhookKey longer than serviceendpoint.authvalue holds is refused at plan, from a variable
 // too (known only once Terraform plans), like pairs of the same size.
 func TestAccWebhook_longKeyRefusedAtPlan(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "counts the requests")
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		Steps: []resource.TestStep{{
-			Config: providerBlock(e) + fmt.Sprintf(`
+	b := newBackend(t)
+	planRefused(t, b, b.providerBlock()+fmt.Sprintf(`
 variable "key" {
   type      = string
   sensitive = true
   default   = %q
 }
 resource "dataverse_webhook" "test" {
-  name        = "long-key"
+  name        = %q
   url         = "https://fn.example.net/api/long"
   auth_type   = "WebhookKey"
   auth_key_wo = var.key
 }
-`, strings.Repeat("k", 2049)),
-			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`(?s)Invalid webhook secret.*longer than 2048`),
-		}},
+`, strings.Repeat("k", 2049), b.name("long-key")), `(?s)Invalid webhook secret.*longer than 2048`, func(st emulator.Stats) {
+		if w := st.Requests.ByMethod["POST"]; w != 0 {
+			t.Errorf("a refused plan wrote %d rows", w)
+		}
 	})
-	if w := e.Stats().Requests.ByMethod["POST"]; w != 0 {
-		t.Errorf("a refused plan wrote %d rows", w)
-	}
 }
 
 // A name already used in the environment is refused at plan, for every new webhook of the
 // configuration from one listing of the webhooks, and nothing is written.
 func TestAccWebhook_nameInUseRefusedAtPlan(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "counts the requests")
-	seededStep(t, e, "Update", 40, 1) // a webhook named "seeded"
+	b := newBackend(t)
+	seededStep(t, b, "Update", dataverse.StepStagePostOperation, dataverse.StepModeAsynchronous) // a webhook named "seeded"
 	var cfg strings.Builder
-	cfg.WriteString(providerBlock(e))
+	cfg.WriteString(b.providerBlock())
 	for i := range 5 {
 		fmt.Fprintf(&cfg, `
 resource "dataverse_webhook" "free%d" {
-  name        = "free-%d"
+  name        = %q
   url         = "https://fn.example.net/api/%d"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
-`, i, i, i)
+`, i, b.name(fmt.Sprintf("free-%d", i)), i)
 	}
-	cfg.WriteString(`
+	fmt.Fprintf(&cfg, `
 resource "dataverse_webhook" "test" {
-  name        = "Seeded"
+  name        = %q
   url         = "https://fn.example.net/api/seeded"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
-`)
-	e.ResetStats()
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		Steps: []resource.TestStep{{
-			Config:      cfg.String(),
-			ExpectError: regexp.MustCompile(`(?s)Webhook name already in use.*"seeded".*terraform import`),
-		}},
+`, b.name("Seeded"))
+	resetCounts(b) // count the plan's requests, not the seeding's
+	planRefused(t, b, cfg.String(), `(?s)Webhook name already in use.*"`+regexp.QuoteMeta(b.name("seeded"))+`".*terraform import`, func(st emulator.Stats) {
+		if w := st.Requests.ByMethod["POST"] + st.Requests.ByMethod["PATCH"]; w != 0 {
+			t.Errorf("a refused plan wrote to Dataverse: %+v", st.Requests.ByMethod)
+		}
+		if n := st.Requests.ByEntitySet["serviceendpoints"]; n != 1 {
+			t.Errorf("checking six names took %d requests to serviceendpoints, want one listing", n)
+		}
 	})
-	st := e.Stats()
-	if w := st.Requests.ByMethod["POST"] + st.Requests.ByMethod["PATCH"]; w != 0 {
-		t.Errorf("a refused plan wrote to Dataverse: %+v", st.Requests.ByMethod)
-	}
-	if n := st.Requests.ByEntitySet["serviceendpoints"]; n != 1 {
-		t.Errorf("checking six names took %d requests to serviceendpoints, want one listing", n)
-	}
 }
 
 // A credential Entra ID refuses is one provider configuration error naming the setting and

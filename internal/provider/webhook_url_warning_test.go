@@ -15,14 +15,7 @@ func TestBuiltProvider_portWarningShownOnce(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	ws := newWorkspace(t)
-	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+`
-resource "dataverse_webhook" "hook" {
-  name        = "`+b.name("odd-port")+`"
-  url         = "https://fn.example.net:8443/api/orders"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
-`); err != nil {
+	if err := ws.WriteFile("main.tf", requiredProviders+hookConfig(b, "odd-port", "https://fn.example.net:8443/api/orders")); err != nil {
 		t.Fatal(err)
 	}
 	const warning = "Dataverse will not deliver to this port"
