@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,11 +11,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
 // handBuiltEstate is what an environment looks like after registrations made with the Plug-in
-// Registration Tool: rows written through the Web API by the client alone, never by a Terraform
-// resource of this provider.
+// Registration Tool: rows written through the Web API, never by a Terraform resource of this
+// provider.
 type handBuiltEstate struct {
 	// Webhooks by name without the backend's prefix, steps and images by a label the test chose.
 	Webhooks, Steps, Images map[string]string
@@ -64,19 +67,53 @@ func seedHandBuiltEstate(t *testing.T, b backend) handBuiltEstate {
 	return est
 }
 
-// registerWebhook registers a webhook outside Terraform, through the backend's client. Named
-// with the backend's prefix, it is deleted with the test's other rows on a live environment.
+// The register functions write rows outside Terraform. On the emulator they post raw Web API
+// rows, shaped as the Plug-in Registration Tool writes them, through a client that shares no
+// code with the provider's, so a wrong rule in the provider's client fails a test instead of
+// writing the estate it expects; on a live environment they use the provider's client, and
+// Dataverse judges what it stores. Rows named with the backend's prefix are deleted with the
+// test's other rows on a live environment.
+
 func registerWebhook(t *testing.T, b backend, in dataverse.WebhookCreate) string {
 	t.Helper()
+	if e := b.emulator(); e != nil {
+		row := map[string]any{"name": in.Name, "url": in.URL, "contract": 8, "authtype": int(in.AuthType),
+			"authvalue": in.AuthValue, "messageformat": 2}
+		if in.Description != "" {
+			row["description"] = in.Description
+		}
+		return rawCreate(t, e, "serviceendpoints", row)
+	}
 	return mustGet(t, "registering the webhook "+in.Name, func(ctx context.Context) (*dataverse.Webhook, error) {
 		return b.client().CreateWebhook(ctx, in)
 	}).ID
 }
 
-// registerStep registers a step of message on table outside Terraform, through the backend's
-// client; it goes with its webhook.
+// registerStep registers a step of message on table; it goes with its webhook.
 func registerStep(t *testing.T, b backend, message, table string, in dataverse.StepCreate) string {
 	t.Helper()
+	if e := b.emulator(); e != nil {
+		row := map[string]any{
+			"name": in.Name, "mode": int(in.Mode), "stage": int(in.Stage), "rank": in.Rank, "supporteddeployment": 0,
+			"asyncautodelete":                         in.AsyncAutoDelete,
+			"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + in.WebhookID + ")",
+			"sdkmessageid@odata.bind":                 "/sdkmessages(" + emulator.SDKMessageID(message) + ")",
+			"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + emulator.SDKMessageFilterID(message, table) + ")",
+		}
+		if in.Description != "" {
+			row["description"] = in.Description
+		}
+		if len(in.FilteringAttributes) > 0 {
+			row["filteringattributes"] = strings.Join(in.FilteringAttributes, ",")
+		}
+		id := rawCreate(t, e, "sdkmessageprocessingsteps", row)
+		if !in.Enabled {
+			if err := e.PatchRow("sdkmessageprocessingsteps", id, map[string]any{"statecode": 1, "statuscode": 2}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
 	f := mustGet(t, "finding the filter of "+message+" on "+table, func(ctx context.Context) (*dataverse.MessageFilter, error) {
 		return b.client().ResolveMessageFilter(ctx, message, table)
 	})
@@ -86,13 +123,33 @@ func registerStep(t *testing.T, b backend, message, table string, in dataverse.S
 	}).ID
 }
 
-// registerImage registers a step image outside Terraform, through the backend's client; it goes
-// with its step's webhook.
+// registerImage registers a step image; it goes with its step's webhook.
 func registerImage(t *testing.T, b backend, in dataverse.StepImageCreate) string {
 	t.Helper()
+	if e := b.emulator(); e != nil {
+		row := map[string]any{"name": in.Name, "entityalias": in.EntityAlias, "imagetype": int(in.ImageType),
+			"messagepropertyname":                   in.MessagePropertyName,
+			"sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + in.StepID + ")"}
+		if len(in.Attributes) > 0 {
+			row["attributes"] = strings.Join(in.Attributes, ",")
+		}
+		return rawCreate(t, e, "sdkmessageprocessingstepimages", row)
+	}
 	return mustGet(t, "registering the image "+in.EntityAlias, func(ctx context.Context) (*dataverse.StepImage, error) {
 		return b.client().CreateStepImage(ctx, in)
 	}).ID
+}
+
+// rawCreate posts row to set as an ordinary Web API user of the emulator and returns its id.
+func rawCreate(t *testing.T, e *emulator.Emulator, set string, row map[string]any) string {
+	t.Helper()
+	return mustGet(t, "creating a "+set+" row", func(ctx context.Context) (string, error) {
+		c, err := dvuser.New(ctx, e)
+		if err != nil {
+			return "", err
+		}
+		return c.Create(ctx, set, row)
+	})
 }
 
 // mustGet gives get a minute and fails the test, saying what it was doing, when get fails.
