@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/webhookfleet"
 )
 
 // These tests run the Terraform CLI against the provider binary exactly as a user does (a
@@ -19,7 +20,7 @@ func TestBuiltProvider_requestBudgetForOneWebhookAndFiveSteps(t *testing.T) {
 	ws := newWorkspace(t)
 	var steps strings.Builder
 	// Five Update steps of one table, each firing at another stage or on other columns.
-	variants := []string{"", stepVariant(1, "Update"), stepVariant(2, "Update"), stepVariant(3, "Update"), "  filtering_attributes = [\"name\"]\n  name = \"Update of name\"\n"}
+	variants := []string{"", webhookfleet.Variant(1, "Update"), webhookfleet.Variant(2, "Update"), webhookfleet.Variant(3, "Update"), "  filtering_attributes = [\"name\"]\n  name = \"Update of name\"\n"}
 	for i := 1; i <= 5; i++ {
 		fmt.Fprintf(&steps, `
 resource "dataverse_webhook_step" "s%d" {

@@ -18,6 +18,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/webhookfleet"
 )
 
 // Kill at any point, converge with nothing extra: an apply is stopped after the emulator has
@@ -41,7 +42,7 @@ func (f crashFleet) hcl(prefix string) string {
 	}
 	var b strings.Builder
 	for i := range f.webhooks {
-		b.WriteString(fleetWebhook(i, prefix))
+		b.WriteString(webhookfleet.Webhook(i, prefix, "key-"))
 		for j, s := range steps {
 			fmt.Fprintf(&b, `
 resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {

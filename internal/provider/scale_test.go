@@ -13,6 +13,7 @@ import (
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/webhookfleet"
 )
 
 // Scale, throttling, faults and cancellation, through the Terraform CLI. Sizes suit every test
@@ -21,12 +22,23 @@ import (
 
 func stressMode() bool { return os.Getenv("DATAVERSE_STRESS") == "1" }
 
-// fleet is a configuration of webhooks, each with the same number of steps.
+// fleet is a configuration of webhooks, each with the same number of steps: the graph of
+// webhookfleet, which the benchmark applies too.
 type fleet struct {
 	webhooks, stepsPerWebhook int
 }
 
-func (f fleet) steps() int { return f.webhooks * f.stepsPerWebhook }
+func (f fleet) graph() webhookfleet.Fleet {
+	return webhookfleet.Fleet{Webhooks: f.webhooks, StepsPerWebhook: f.stepsPerWebhook}
+}
+
+func (f fleet) steps() int { return f.graph().Steps() }
+
+// pairs counts the distinct (message, table) pairs of the fleet.
+func (f fleet) pairs() int { return f.graph().Pairs() }
+
+// hcl is the fleet's resource blocks, the webhooks named after prefix.
+func (f fleet) hcl(prefix string) string { return f.graph().HCL(prefix, "key-") }
 
 // webhooksPerStepQuery is how many webhooks' steps the client reads in one query.
 const webhooksPerStepQuery = 40
@@ -35,72 +47,6 @@ const webhooksPerStepQuery = 40
 // their steps in one query per webhooksPerStepQuery webhooks.
 func (f fleet) refreshQueries() int64 {
 	return int64(1 + (f.webhooks+webhooksPerStepQuery-1)/webhooksPerStepQuery)
-}
-
-// Steps cycle through these messages and tables, so a fleet names at most six pairs.
-var (
-	fleetMessages = []string{"Create", "Update", "Delete"}
-	fleetTables   = []string{"account", "contact"}
-)
-
-func (f fleet) pair(webhook, step int) (message, table string) {
-	return fleetMessages[step%len(fleetMessages)], fleetTables[webhook%len(fleetTables)]
-}
-
-// pairs counts the distinct (message, table) pairs of the fleet.
-func (f fleet) pairs() int {
-	seen := map[string]bool{}
-	for i := range f.webhooks {
-		for j := range f.stepsPerWebhook {
-			m, tb := f.pair(i, j)
-			seen[m+"/"+tb] = true
-		}
-	}
-	return len(seen)
-}
-
-// hcl writes one resource block per webhook and step, so each step depends on its own webhook
-// only, as in a hand-written configuration.
-func (f fleet) hcl(prefix string) string {
-	var b strings.Builder
-	for i := range f.webhooks {
-		b.WriteString(fleetWebhook(i, prefix))
-		for j := range f.stepsPerWebhook {
-			message, table := f.pair(i, j)
-			fmt.Fprintf(&b, `
-resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
-  webhook_id = dataverse_webhook.w%[1]d.id
-  message    = %[3]q
-  table      = %[4]q
-  rank       = %[5]d
-%[6]s}
-`, i, j, message, table, j+1, stepVariant(j/len(fleetMessages), message))
-		}
-	}
-	return b.String()
-}
-
-// fleetWebhook is the i-th webhook of a fleet's configuration.
-func fleetWebhook(i int, prefix string) string {
-	return fmt.Sprintf(`
-resource "dataverse_webhook" "w%[1]d" {
-  name        = "%[2]s-%03[1]d"
-  url         = "https://fn.example.net/api/%[2]s/%[1]d"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "key-%[1]d"
-}
-`, i, prefix)
-}
-
-// stepVariant is the mode and stage of the round-th step of one message on a webhook: steps that
-// fire identically are refused, so each round fires at another stage.
-func stepVariant(round int, message string) string {
-	stages := []string{"", "PostOperation", "PreOperation", "PreValidation"}
-	if round == 0 || round >= len(stages) {
-		return ""
-	}
-	// The default name is the message's and table's, which the first round has.
-	return fmt.Sprintf("  mode       = \"Synchronous\"\n  stage      = %[1]q\n  name       = \"%[2]s, synchronous %[1]s\"\n", stages[round], message)
 }
 
 // writeFleet writes the configuration of a fleet against an emulator.

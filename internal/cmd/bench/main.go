@@ -34,6 +34,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/webhookfleet"
 )
 
 // providerConcurrency is the provider's default cap on Web API requests in flight per process.
@@ -45,16 +46,13 @@ type size struct{ webhooks, steps int }
 func (s size) String() string { return fmt.Sprintf("%d×%d", s.webhooks, s.steps) }
 func (s size) resources() int { return s.webhooks * (1 + s.steps) }
 
-// pairs counts the distinct (message, table) pairs the configuration names.
-func (s size) pairs() int {
-	seen := map[string]bool{}
-	for i := range s.webhooks {
-		for j := range s.steps {
-			seen[stepMessages[j%len(stepMessages)]+"/"+stepTables[i%len(stepTables)]] = true
-		}
-	}
-	return len(seen)
+// fleet is the graph of this size.
+func (s size) fleet() webhookfleet.Fleet {
+	return webhookfleet.Fleet{Webhooks: s.webhooks, StepsPerWebhook: s.steps}
 }
+
+// pairs counts the distinct (message, table) pairs the configuration names.
+func (s size) pairs() int { return s.fleet().Pairs() }
 
 type options struct {
 	sizes       []size
@@ -444,15 +442,8 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// Steps cycle through three messages and two tables: six (message, table) pairs.
-var (
-	stepMessages = []string{"Create", "Update", "Delete"}
-	stepTables   = []string{"account", "contact"}
-)
-
 // configuration is N webhooks with M steps each; the provider is configured from the
-// environment (the floor ignores its settings). From the fourth step of a webhook on, steps fire
-// at other stages (see stepVariant).
+// environment (the floor ignores its settings).
 func configuration(s size) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `terraform {
@@ -465,25 +456,7 @@ func configuration(s size) string {
 
 provider "dataverse" {}
 `, registry.Source)
-	writeGraph(&b, s, func(i int) string {
-		return fmt.Sprintf(`
-resource "dataverse_webhook" "w%[1]d" {
-  name        = "bench-%03[1]d"
-  url         = "https://fn.example.net/api/bench/%[1]d"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "bench-key-%[1]d"
-}
-`, i)
-	}, func(i, j int, message, table string) string {
-		return fmt.Sprintf(`
-resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
-  webhook_id = dataverse_webhook.w%[1]d.id
-  message    = %[3]q
-  table      = %[4]q
-  rank       = %[5]d
-%[6]s}
-`, i, j, message, table, j+1, stepVariant(j/len(stepMessages), message))
-	})
+	b.WriteString(s.fleet().HCL("bench", "bench-key-"))
 	return b.String()
 }
 
@@ -491,7 +464,7 @@ resource "dataverse_webhook_step" "w%[1]d_s%[2]d" {
 // refers to its webhook's id, so the dependencies are those of the provider's graph.
 func terraformDataConfiguration(s size) string {
 	var b strings.Builder
-	writeGraph(&b, s, func(i int) string {
+	s.fleet().Write(&b, func(i int) string {
 		return fmt.Sprintf(`
 resource "terraform_data" "w%[1]d" {
   input = {
@@ -513,18 +486,6 @@ resource "terraform_data" "w%[1]d_s%[2]d" {
 `, i, j, message, table, j+1)
 	})
 	return b.String()
-}
-
-// writeGraph writes, for each webhook of the size, its block and then one block for each of
-// its steps, whose message and table cycle through stepMessages and stepTables. Both
-// configurations are written by it, so their graphs are the same.
-func writeGraph(b *strings.Builder, s size, webhook func(i int) string, step func(i, j int, message, table string) string) {
-	for i := range s.webhooks {
-		b.WriteString(webhook(i))
-		for j := range s.steps {
-			b.WriteString(step(i, j, stepMessages[j%len(stepMessages)], stepTables[i%len(stepTables)]))
-		}
-	}
 }
 
 // machine describes where the figures were measured.
@@ -719,15 +680,4 @@ func markdown(o options, m machine, results []sizeResult) string {
 	fmt.Fprintf(&b, "Measured %s on %s/%s, %d CPUs, %s of memory, load average %s at the start and %s at the end, Go %s, Terraform %s.\n",
 		m.MeasuredAt.Format("2006-01-02"), m.OS, m.Arch, m.CPUs, m.Memory, m.Load, m.LoadAtEnd, strings.TrimPrefix(m.Go, "go"), m.Terraform)
 	return b.String()
-}
-
-// stepVariant is the mode, stage and name of the round-th step of one message on a webhook: the
-// provider refuses two steps of a webhook that fire identically or share a name, so each round
-// fires at another stage under a name of its own (the first keeps the default name).
-func stepVariant(round int, message string) string {
-	stages := []string{"", "PostOperation", "PreOperation", "PreValidation"}
-	if round == 0 || round >= len(stages) {
-		return ""
-	}
-	return fmt.Sprintf("  mode       = \"Synchronous\"\n  stage      = %[1]q\n  name       = \"%[2]s, synchronous %[1]s\"\n", stages[round], message)
 }
