@@ -132,6 +132,29 @@ func (h *harness) recordedWaits() []time.Duration {
 	return append([]time.Duration(nil), h.waits...)
 }
 
+// wantRequests fails the test unless the server saw exactly want requests; why, if set, says
+// what the count shows.
+func (h *harness) wantRequests(t *testing.T, want int, why string) {
+	t.Helper()
+	if n := len(h.requests()); n != want {
+		if why != "" {
+			why = ": " + why
+		}
+		t.Errorf("requests = %d, want %d%s", n, want, why)
+	}
+}
+
+// wantNoWaits fails the test if the client backed off at all; why, if set, says why it must not.
+func (h *harness) wantNoWaits(t *testing.T, why string) {
+	t.Helper()
+	if w := h.recordedWaits(); len(w) != 0 {
+		if why != "" {
+			why = ": " + why
+		}
+		t.Errorf("waits = %v, want none%s", w, why)
+	}
+}
+
 func (h *harness) requestLogs() []RequestLog {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -49,9 +49,7 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 			if strings.Contains(msg, "capture") || strings.Contains(msg, authValue) {
 				t.Errorf("error %q names the redirect's query or the secret", msg)
 			}
-			if n := len(h.requests()); n != 1 {
-				t.Errorf("requests = %d, want 1: a redirect is not retried", n)
-			}
+			h.wantRequests(t, 1, "a redirect is not retried")
 		})
 	}
 }
@@ -73,9 +71,7 @@ func TestOversizedAnswerFailsNamingTheCap(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "larger than 32 MiB") {
 		t.Fatalf("err = %v, want one naming the 32 MiB cap", err)
 	}
-	if n := len(h.requests()); n != 1 {
-		t.Errorf("requests = %d, want 1: an oversized answer is not retried", n)
-	}
+	h.wantRequests(t, 1, "an oversized answer is not retried")
 }
 
 func TestPagingStopsOnHostileNextLinks(t *testing.T) {
@@ -107,9 +103,7 @@ func TestPagingStopsOnHostileNextLinks(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
-			if n := len(h.requests()); n != tt.wantPages {
-				t.Errorf("pages read = %d, want %d", n, tt.wantPages)
-			}
+			h.wantRequests(t, tt.wantPages, "one a page")
 		})
 	}
 }
@@ -189,9 +183,7 @@ func TestServiceUnavailableThenInternalErrorIsRetried(t *testing.T) {
 	if _, err := h.client.GetWebhook(context.Background(), webhookID); err != nil {
 		t.Fatalf("503 then 500 was final: %v", err)
 	}
-	if n := len(h.requests()); n != 3 {
-		t.Errorf("requests = %d, want 3", n)
-	}
+	h.wantRequests(t, 3, "")
 }
 
 func TestReadRefusesAnAnswerForAnotherRow(t *testing.T) {

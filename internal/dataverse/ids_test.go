@@ -202,7 +202,5 @@ func TestCreateMeetingAnOlderRowReportsDuplicate(t *testing.T) {
 	if !errors.Is(err, ErrDuplicateRecord) {
 		t.Fatalf("CreateWebhook error = %v, want one matching ErrDuplicateRecord: only the caller can tell whether the row is its own", err)
 	}
-	if n := len(h.requests()); n != 1 {
-		t.Errorf("server saw %d requests, want the one create", n)
-	}
+	h.wantRequests(t, 1, "the one create")
 }

@@ -96,22 +96,16 @@ func TestResolveMessageFilterSharesAndCaches(t *testing.T) {
 			t.Errorf("caller %d: %+v, %v", i, results[i], errs[i])
 		}
 	}
-	if n := len(h.requests()); n != 1 {
-		t.Errorf("requests for 10 concurrent callers = %d, want 1", n)
-	}
+	h.wantRequests(t, 1, "10 concurrent callers share one lookup")
 	if _, err := h.client.ResolveMessageFilter(context.Background(), "Update", "account"); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(h.requests()); n != 1 {
-		t.Errorf("a cached pair made a request: %d requests", n)
-	}
+	h.wantRequests(t, 1, "a cached pair makes no request")
 	// A different pair is a different lookup.
 	if _, err := h.client.ResolveMessageFilter(context.Background(), "Update", "contact"); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(h.requests()); n != 2 {
-		t.Errorf("requests = %d, want 2", n)
-	}
+	h.wantRequests(t, 2, "")
 }
 
 func TestResolveMessageFilterNotFoundIsNotCached(t *testing.T) {
@@ -124,9 +118,7 @@ func TestResolveMessageFilterNotFoundIsNotCached(t *testing.T) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
 		}
 	}
-	if n := len(h.requests()); n != 2 {
-		t.Errorf("requests = %d, want 2: a miss must not be cached", n)
-	}
+	h.wantRequests(t, 2, "a miss must not be cached")
 }
 
 // Dataverse answers an unknown table in the filter with 400 0x80041102 (seen live), which
@@ -143,9 +135,7 @@ func TestResolveMessageFilterUnknownTable(t *testing.T) {
 	if !errors.Is(err, ErrUnknownTable) || !errors.Is(err, ErrNotFound) {
 		t.Fatalf("err = %v, want ErrUnknownTable and ErrNotFound", err)
 	}
-	if n := len(h.requests()); n != 1 {
-		t.Errorf("requests = %d, want 1: a 400 is not retried", n)
-	}
+	h.wantRequests(t, 1, "a 400 is not retried")
 }
 
 func TestResolveMessageFilterCallerContext(t *testing.T) {

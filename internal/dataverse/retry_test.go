@@ -69,9 +69,7 @@ func TestDuplicateOnFirstAttemptIsAnError(t *testing.T) {
 	if !errors.Is(err, ErrDuplicateRecord) {
 		t.Fatalf("err = %v, want ErrDuplicateRecord", err)
 	}
-	if n := len(h.requests()); n != 1 {
-		t.Errorf("requests = %d, want 1", n)
-	}
+	h.wantRequests(t, 1, "")
 }
 
 func TestRetryAfter(t *testing.T) {
@@ -109,9 +107,7 @@ func TestRetryAfter(t *testing.T) {
 			if got := h.recordedWaits(); !reflect.DeepEqual(got, []time.Duration{tt.wantWait}) {
 				t.Errorf("waits = %v, want [%v]", got, tt.wantWait)
 			}
-			if n := len(h.requests()); n != 2 {
-				t.Errorf("requests = %d, want 2", n)
-			}
+			h.wantRequests(t, 2, "")
 			logs := h.requestLogs()
 			if len(logs) != 2 || logs[0].Attempt != 1 || logs[0].Status != tt.status || logs[0].ErrorCode != "0x80072322" || logs[0].Err == nil ||
 				logs[1].Attempt != 2 || logs[1].Status != http.StatusOK || logs[1].Err != nil {
@@ -134,12 +130,8 @@ func TestPermanentErrorsAreTriedOnce(t *testing.T) {
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != status || apiErr.Code != "0x80048d19" {
 				t.Fatalf("err = %v, want *Error with status %d", err, status)
 			}
-			if n := len(h.requests()); n != 1 {
-				t.Errorf("requests = %d, want exactly 1", n)
-			}
-			if w := h.recordedWaits(); len(w) != 0 {
-				t.Errorf("waits = %v, want none", w)
-			}
+			h.wantRequests(t, 1, "")
+			h.wantNoWaits(t, "")
 		})
 	}
 }
@@ -155,9 +147,7 @@ func TestInternalServerErrorIsRetriedOnce(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("err = %v, want *Error 500", err)
 	}
-	if n := len(h.requests()); n != 2 {
-		t.Errorf("requests = %d, want 2", n)
-	}
+	h.wantRequests(t, 2, "")
 	if got, want := h.recordedWaits(), []time.Duration{100 * time.Millisecond}; !reflect.DeepEqual(got, want) {
 		t.Errorf("waits = %v, want %v", got, want)
 	}
@@ -179,9 +169,7 @@ func TestAttemptCapAndBackoff(t *testing.T) {
 			if !strings.Contains(err.Error(), "gave up after 4 attempts") {
 				t.Errorf("err = %v, want it to say how many attempts were made", err)
 			}
-			if n := len(h.requests()); n != 4 {
-				t.Errorf("requests = %d, want 4", n)
-			}
+			h.wantRequests(t, 4, "")
 			// Jitter is zero in tests: each wait is half the exponential step.
 			want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
 			if got := h.recordedWaits(); !reflect.DeepEqual(got, want) {
@@ -240,12 +228,8 @@ func TestContextDeadlineIsNeverSleptPast(t *testing.T) {
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != tt.status {
 				t.Errorf("err = %v, want the last *Error too", err)
 			}
-			if n := len(h.requests()); n != 1 {
-				t.Errorf("requests = %d, want 1", n)
-			}
-			if w := h.recordedWaits(); len(w) != 0 {
-				t.Errorf("waits = %v, want none", w)
-			}
+			h.wantRequests(t, 1, "")
+			h.wantNoWaits(t, "")
 		})
 	}
 }
@@ -261,9 +245,7 @@ func TestCanceledContextStopsWaiting(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if n := len(h.requests()); n != 1 {
-		t.Errorf("requests = %d, want 1", n)
-	}
+	h.wantRequests(t, 1, "")
 }
 
 func TestUnauthorizedRefreshesTokenOnce(t *testing.T) {
@@ -303,15 +285,11 @@ func TestUnauthorizedRefreshesTokenOnce(t *testing.T) {
 					t.Errorf("err = %v, want a 401 *Error", err)
 				}
 			}
-			if n := len(h.requests()); n != tt.wantRequests {
-				t.Errorf("requests = %d, want %d", n, tt.wantRequests)
-			}
+			h.wantRequests(t, tt.wantRequests, "")
 			if got := h.tokens.forced(); !reflect.DeepEqual(got, []bool{false, true}) {
 				t.Errorf("token calls (forceRefresh) = %v, want [false true]", got)
 			}
-			if w := h.recordedWaits(); len(w) != 0 {
-				t.Errorf("waits = %v, want none: a refreshed token is tried at once", w)
-			}
+			h.wantNoWaits(t, "a refreshed token is tried at once")
 		})
 	}
 }
@@ -352,9 +330,7 @@ func TestConnectionResetAndAttemptTimeoutAreRetried(t *testing.T) {
 			if _, err := h.client.GetWebhook(context.Background(), webhookID); err != nil {
 				t.Fatalf("GetWebhook: %v", err)
 			}
-			if n := len(h.requests()); n != 2 {
-				t.Errorf("requests = %d, want 2", n)
-			}
+			h.wantRequests(t, 2, "")
 			logs := h.requestLogs()
 			if len(logs) != 2 || logs[0].Err == nil || logs[0].Status != 0 || logs[1].Err != nil {
 				t.Errorf("logs = %+v", logs)
@@ -410,9 +386,7 @@ func TestConcurrencyCap(t *testing.T) {
 	if got := peak.Load(); got != limit {
 		t.Errorf("peak in flight = %d, want %d", got, limit)
 	}
-	if n := len(h.requests()); n != callers {
-		t.Errorf("requests = %d, want %d", n, callers)
-	}
+	h.wantRequests(t, callers, "")
 }
 
 func TestWaitingRetryHoldsNoSlot(t *testing.T) {
@@ -440,7 +414,5 @@ func TestWaitingRetryHoldsNoSlot(t *testing.T) {
 	if err := <-otherDone; err != nil {
 		t.Fatalf("request during the wait: %v", err)
 	}
-	if n := len(h.requests()); n != 3 {
-		t.Errorf("requests = %d, want 3", n)
-	}
+	h.wantRequests(t, 3, "")
 }

@@ -401,9 +401,7 @@ func TestNextLinkToAnotherHostIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "another host") {
 		t.Fatalf("err = %v, want a refusal", err)
 	}
-	if n := len(h.requests()); n != 1 {
-		t.Errorf("requests = %d, want 1", n)
-	}
+	h.wantRequests(t, 1, "")
 }
 
 func TestListStepsOfWebhooks(t *testing.T) {

@@ -178,9 +178,7 @@ func TestUpdateWebhookMissingIsNotFound(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
 	}
-	if got := len(h.requests()); got != 1 {
-		t.Errorf("requests = %d, want 1 (a 404 is permanent)", got)
-	}
+	h.wantRequests(t, 1, "a 404 is permanent")
 }
 
 func TestDeleteWebhook(t *testing.T) {
@@ -304,7 +302,5 @@ func TestBadIDMakesNoRequest(t *testing.T) {
 			t.Errorf("%s: err = %v, want a not-a-GUID error", name, err)
 		}
 	}
-	if n := len(h.requests()); n != 0 {
-		t.Errorf("server saw %d requests, want 0", n)
-	}
+	h.wantRequests(t, 0, "")
 }
