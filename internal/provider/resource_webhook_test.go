@@ -52,6 +52,13 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	var firstID string
+	// A new header secret; the two steps that carry it differ only in auth_wo_version.
+	newHeaderSecret := `
+  name            = "` + b.name("orders-sync-renamed") + `"
+  url             = "https://fn.example.net/api/orders/v2"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = { "x-api-key" = "hdr-sentinel-0003" }
+`
 
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
@@ -121,22 +128,11 @@ func TestAccWebhook_lifecycle(t *testing.T) {
 			},
 			{
 				// a changed secret is sent only when auth_wo_version changes
-				Config: webhookConfig(b, `
-  name            = "`+b.name("orders-sync-renamed")+`"
-  url             = "https://fn.example.net/api/orders/v2"
-  auth_type       = "HttpHeader"
-  auth_headers_wo = { "x-api-key" = "hdr-sentinel-0003" }
-`),
+				Config:   webhookConfig(b, newHeaderSecret),
 				PlanOnly: true,
 			},
 			{
-				Config: webhookConfig(b, `
-  name            = "`+b.name("orders-sync-renamed")+`"
-  url             = "https://fn.example.net/api/orders/v2"
-  auth_type       = "HttpHeader"
-  auth_headers_wo = { "x-api-key" = "hdr-sentinel-0003" }
-  auth_wo_version = 2
-`),
+				Config: webhookConfig(b, newHeaderSecret+"  auth_wo_version = 2\n"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(webhookAddr, "auth_wo_version", "2"),
 					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0003"}),
