@@ -133,31 +133,27 @@ func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	var id string
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: stepConfig(b, `
+	unitTest(t, b, []resource.TestStep{
+		{Config: stepConfig(b, `
   message              = "Update"
   table                = "account"
   filtering_attributes = ["telephone1"]
 `), Check: sameStepID(&id)},
-			{
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					_, err := c.UpdateStep(ctx, id, dataverse.StepUpdate{FilteringAttributes: &[]string{"Name", "name"}})
-					return err
-				}),
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true, // the configuration still says telephone1
-			},
-			{
-				Config: stepConfig(b, `
+		{
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				_, err := c.UpdateStep(ctx, id, dataverse.StepUpdate{FilteringAttributes: &[]string{"Name", "name"}})
+				return err
+			}),
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true, // the configuration still says telephone1
+		},
+		{
+			Config: stepConfig(b, `
   message              = "Update"
   table                = "account"
   filtering_attributes = ["name"]
 `),
-				PlanOnly: true,
-			},
+			PlanOnly: true,
 		},
 	})
 }
@@ -204,18 +200,14 @@ func TestAccStoredColumns_removedListIsCleared(t *testing.T) {
 			return nil
 		}
 	}
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: withColumns, Check: columnsOf("name name telephone1")},
-			{Config: without, Check: resource.ComposeTestCheckFunc(
-				columnsOf("(all) (all) (all)"),
-				resource.TestCheckNoResourceAttr(stepAddr, "filtering_attributes"),
-				resource.TestCheckNoResourceAttr(imageAddr, "attributes"),
-			)},
-			{Config: without, PlanOnly: true},
-		},
+	unitTest(t, b, []resource.TestStep{
+		{Config: withColumns, Check: columnsOf("name name telephone1")},
+		{Config: without, Check: resource.ComposeTestCheckFunc(
+			columnsOf("(all) (all) (all)"),
+			resource.TestCheckNoResourceAttr(stepAddr, "filtering_attributes"),
+			resource.TestCheckNoResourceAttr(imageAddr, "attributes"),
+		)},
+		{Config: without, PlanOnly: true},
 	})
 }
 

@@ -456,26 +456,22 @@ resource "dataverse_webhook" %q {
 `, address, b.name(name), address)
 	}
 	first := dataverse.WebhookIDFor(b.name("first name"), 0)
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: b.providerBlock() + hook("a", "first name"),
-				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
-			},
-			{
-				Config: b.providerBlock() + hook("a", "second name"),
-				Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
-			},
-			{
-				Config: b.providerBlock() + hook("a", "second name") + hook("b", "first name"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
-					resource.TestCheckResourceAttr("dataverse_webhook.a", "name", b.name("second name")),
-					resource.TestCheckResourceAttr("dataverse_webhook.b", "id", dataverse.WebhookIDFor(b.name("first name"), 1)),
-				),
-			},
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: b.providerBlock() + hook("a", "first name"),
+			Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
+		},
+		{
+			Config: b.providerBlock() + hook("a", "second name"),
+			Check:  resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
+		},
+		{
+			Config: b.providerBlock() + hook("a", "second name") + hook("b", "first name"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("dataverse_webhook.a", "id", first),
+				resource.TestCheckResourceAttr("dataverse_webhook.a", "name", b.name("second name")),
+				resource.TestCheckResourceAttr("dataverse_webhook.b", "id", dataverse.WebhookIDFor(b.name("first name"), 1)),
+			),
 		},
 	})
 }

@@ -34,13 +34,10 @@ resource "dataverse_webhook" %[1]q {
 `, n, b.name(n))
 	}
 	deps := `depends_on = [dataverse_webhook.ds-a-1, dataverse_webhook.ds-a-2, dataverse_webhook.ds-b-1]`
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: hooks},
-			{
-				Config: hooks + fmt.Sprintf(`
+	unitTest(t, b, []resource.TestStep{
+		{Config: hooks},
+		{
+			Config: hooks + fmt.Sprintf(`
 data "dataverse_webhooks" "all" {
   %[1]s
 }
@@ -53,24 +50,23 @@ data "dataverse_webhooks" "exact" {
   %[1]s
 }
 `, deps, b.name("ds-a-"), b.name("ds-b-1")),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					// Unfiltered, the list holds these three and whatever else the environment has.
-					resource.TestCheckTypeSetElemAttrPair("data.dataverse_webhooks.all", "webhooks.*.id", "dataverse_webhook.ds-a-1", "id"),
-					resource.TestCheckTypeSetElemAttrPair("data.dataverse_webhooks.all", "webhooks.*.id", "dataverse_webhook.ds-a-2", "id"),
-					resource.TestCheckTypeSetElemAttrPair("data.dataverse_webhooks.all", "webhooks.*.id", "dataverse_webhook.ds-b-1", "id"),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.#", "2"),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.0.name", b.name("ds-a-1")),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.1.name", b.name("ds-a-2")),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.#", "1"),
-					resource.TestCheckResourceAttrPair("data.dataverse_webhooks.exact", "webhooks.0.id", "dataverse_webhook.ds-b-1", "id"),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.url", "https://fn.example.net/ds-b-1"),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.auth_type", "WebhookKey"),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.description", "hook ds-b-1"),
-					resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.is_auth_value_set", "true"),
-					resource.TestMatchResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.created_on", regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)),
-					resource.TestCheckResourceAttrSet("data.dataverse_webhooks.exact", "webhooks.0.modified_on"),
-				),
-			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				// Unfiltered, the list holds these three and whatever else the environment has.
+				resource.TestCheckTypeSetElemAttrPair("data.dataverse_webhooks.all", "webhooks.*.id", "dataverse_webhook.ds-a-1", "id"),
+				resource.TestCheckTypeSetElemAttrPair("data.dataverse_webhooks.all", "webhooks.*.id", "dataverse_webhook.ds-a-2", "id"),
+				resource.TestCheckTypeSetElemAttrPair("data.dataverse_webhooks.all", "webhooks.*.id", "dataverse_webhook.ds-b-1", "id"),
+				resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.#", "2"),
+				resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.0.name", b.name("ds-a-1")),
+				resource.TestCheckResourceAttr("data.dataverse_webhooks.prefix", "webhooks.1.name", b.name("ds-a-2")),
+				resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.#", "1"),
+				resource.TestCheckResourceAttrPair("data.dataverse_webhooks.exact", "webhooks.0.id", "dataverse_webhook.ds-b-1", "id"),
+				resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.url", "https://fn.example.net/ds-b-1"),
+				resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.auth_type", "WebhookKey"),
+				resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.description", "hook ds-b-1"),
+				resource.TestCheckResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.is_auth_value_set", "true"),
+				resource.TestMatchResourceAttr("data.dataverse_webhooks.exact", "webhooks.0.created_on", regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)),
+				resource.TestCheckResourceAttrSet("data.dataverse_webhooks.exact", "webhooks.0.modified_on"),
+			),
 		},
 	})
 }
@@ -114,35 +110,31 @@ data "dataverse_webhook_failed_jobs" "none_yet" {
 }
 `
 	ds := "data.dataverse_webhook_steps.all"
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: cfg},
-			{
-				Config: cfg + list,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(ds, "steps.#", "3"),
-					// nothing fired the steps
-					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.none_yet", "jobs.#", "0"),
-					// ordered by message, table, stage, rank
-					resource.TestCheckResourceAttr(ds, "steps.0.message", "Create"),
-					resource.TestCheckResourceAttr(ds, "steps.0.table", "contact"),
-					resource.TestCheckResourceAttr(ds, "steps.0.mode", "Synchronous"),
-					resource.TestCheckResourceAttr(ds, "steps.0.stage", "PreOperation"),
-					resource.TestCheckResourceAttr(ds, "steps.0.description", "sync create"),
-					resource.TestCheckResourceAttrPair(ds, "steps.0.id", "dataverse_webhook_step.create", "id"),
-					resource.TestCheckResourceAttrPair(ds, "steps.0.webhook_id", "dataverse_webhook.hook", "id"),
-					resource.TestCheckResourceAttrPair(ds, "steps.1.id", "dataverse_webhook_step.update_early", "id"),
-					resource.TestCheckResourceAttr(ds, "steps.1.enabled", "false"),
-					resource.TestCheckResourceAttr(ds, "steps.1.rank", "1"),
-					resource.TestCheckResourceAttrPair(ds, "steps.2.id", "dataverse_webhook_step.update_late", "id"),
-					resource.TestCheckResourceAttr(ds, "steps.2.filtering_attributes.#", "1"),
-					resource.TestCheckResourceAttr(ds, "steps.2.filtering_attributes.0", "name"),
-					resource.TestCheckResourceAttr(ds, "steps.2.name", b.name("steps-listed")+": Update of account"),
-					resource.TestCheckResourceAttr(ds, "steps.2.mode", "Asynchronous"),
-				),
-			},
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg},
+		{
+			Config: cfg + list,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(ds, "steps.#", "3"),
+				// nothing fired the steps
+				resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.none_yet", "jobs.#", "0"),
+				// ordered by message, table, stage, rank
+				resource.TestCheckResourceAttr(ds, "steps.0.message", "Create"),
+				resource.TestCheckResourceAttr(ds, "steps.0.table", "contact"),
+				resource.TestCheckResourceAttr(ds, "steps.0.mode", "Synchronous"),
+				resource.TestCheckResourceAttr(ds, "steps.0.stage", "PreOperation"),
+				resource.TestCheckResourceAttr(ds, "steps.0.description", "sync create"),
+				resource.TestCheckResourceAttrPair(ds, "steps.0.id", "dataverse_webhook_step.create", "id"),
+				resource.TestCheckResourceAttrPair(ds, "steps.0.webhook_id", "dataverse_webhook.hook", "id"),
+				resource.TestCheckResourceAttrPair(ds, "steps.1.id", "dataverse_webhook_step.update_early", "id"),
+				resource.TestCheckResourceAttr(ds, "steps.1.enabled", "false"),
+				resource.TestCheckResourceAttr(ds, "steps.1.rank", "1"),
+				resource.TestCheckResourceAttrPair(ds, "steps.2.id", "dataverse_webhook_step.update_late", "id"),
+				resource.TestCheckResourceAttr(ds, "steps.2.filtering_attributes.#", "1"),
+				resource.TestCheckResourceAttr(ds, "steps.2.filtering_attributes.0", "name"),
+				resource.TestCheckResourceAttr(ds, "steps.2.name", b.name("steps-listed")+": Update of account"),
+				resource.TestCheckResourceAttr(ds, "steps.2.mode", "Asynchronous"),
+			),
 		},
 	})
 }

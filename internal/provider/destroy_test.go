@@ -48,25 +48,21 @@ resource "dataverse_webhook_step_image" "twin" {
 			t.Parallel()
 			b := newBackend(t)
 			config := imageConfig(b, tc.step, imageResource(tc.image+"\n  alias = \"row\""))
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				CheckDestroy:             b.checkDestroyed(),
-				Steps: []resource.TestStep{
-					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
-					{
-						// The webhook and the step the failed apply wrote are in state and in Dataverse.
-						RefreshState:       true,
-						ExpectNonEmptyPlan: true, // the image is tainted: the next apply tries it again
-						Check: resource.ComposeTestCheckFunc(
-							resource.TestCheckResourceAttrSet("dataverse_webhook_step.test", "id"),
-							stepsOnWebhook(b, "dataverse_webhook.hook", 1),
-						),
-					},
-					// The next apply refuses the image again.
-					{Config: config, ExpectError: regexp.MustCompile(tc.want)},
-					// plan -destroy with refresh, then apply, as terraform destroy does.
-					{Config: config, Destroy: true, Check: b.checkDestroyed()},
+			unitTest(t, b, []resource.TestStep{
+				{Config: config, ExpectError: regexp.MustCompile(tc.want)},
+				{
+					// The webhook and the step the failed apply wrote are in state and in Dataverse.
+					RefreshState:       true,
+					ExpectNonEmptyPlan: true, // the image is tainted: the next apply tries it again
+					Check: resource.ComposeTestCheckFunc(
+						resource.TestCheckResourceAttrSet("dataverse_webhook_step.test", "id"),
+						stepsOnWebhook(b, "dataverse_webhook.hook", 1),
+					),
 				},
+				// The next apply refuses the image again.
+				{Config: config, ExpectError: regexp.MustCompile(tc.want)},
+				// plan -destroy with refresh, then apply, as terraform destroy does.
+				{Config: config, Destroy: true, Check: b.checkDestroyed()},
 			})
 		})
 	}

@@ -150,17 +150,13 @@ func TestAcc_splitFunctionURLExampleKeepsTheKeyOutOfState(t *testing.T) {
 	asWritten := strings.Replace(string(example), name, fmt.Sprintf("name      = %q", b.name("orders-sync")), 1)
 	const key = "Fk3y/with+plus=="
 	functionURL := "https://fn-contoso.azurewebsites.net/api/orders?code=" + url.QueryEscape(key) + "&clientId=default"
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{{
-			Config:          b.providerBlock() + asWritten,
-			ConfigVariables: config.Variables{"orders_function_url": config.StringVariable(functionURL)},
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("dataverse_webhook.orders", "url", "https://fn-contoso.azurewebsites.net/api/orders?clientId=default"),
-				storedSecret(b, "dataverse_webhook.orders", dataverse.AuthTypeWebhookKey, key, nil),
-				stateHasNo(key, url.QueryEscape(key), "code="),
-			),
-		}},
-	})
+	unitTest(t, b, []resource.TestStep{{
+		Config:          b.providerBlock() + asWritten,
+		ConfigVariables: config.Variables{"orders_function_url": config.StringVariable(functionURL)},
+		Check: resource.ComposeAggregateTestCheckFunc(
+			resource.TestCheckResourceAttr("dataverse_webhook.orders", "url", "https://fn-contoso.azurewebsites.net/api/orders?clientId=default"),
+			storedSecret(b, "dataverse_webhook.orders", dataverse.AuthTypeWebhookKey, key, nil),
+			stateHasNo(key, url.QueryEscape(key), "code="),
+		),
+	}})
 }

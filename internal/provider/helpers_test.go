@@ -65,6 +65,17 @@ func protoV6Providers() map[string]func() (tfprotov6.ProviderServer, error) {
 	}
 }
 
+// unitTest runs steps with the provider under test against b, and checks after the last
+// destroy that b keeps nothing the test created.
+func unitTest(t *testing.T, b backend, steps []resource.TestStep) {
+	t.Helper()
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             b.checkDestroyed(),
+		Steps:                    steps,
+	})
+}
+
 // attrOf reads an attribute of a resource from the state.
 func attrOf(s *terraform.State, address, key string) string {
 	rs, ok := s.RootModule().Resources[address]

@@ -94,89 +94,86 @@ resource "dataverse_webhook_step" "other" {
 			Check:            resource.ComposeAggregateTestCheckFunc(append([]resource.TestCheckFunc{sameImageID(&id)}, checks...)...),
 		}
 	}
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: imageConfig(b, accountUpdated, imageResource(`
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: imageConfig(b, accountUpdated, imageResource(`
   type       = "PreImage"
   alias      = "before"
   attributes = ["name", "telephone1"]
 `)),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("name"), knownvalue.StringExact("before")),
-					statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("message_property_name"), knownvalue.StringExact("Target")),
-					statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("attributes"),
-						knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("name"), knownvalue.StringExact("telephone1")})),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					resource.TestCheckResourceAttrPair(imageAddr, "step_id", "dataverse_webhook_step.test", "id"),
-					stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
-					stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
-						firstStep = img.StepID
-						return nil
-					}),
-				),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("name"), knownvalue.StringExact("before")),
+				statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("message_property_name"), knownvalue.StringExact("Target")),
+				statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("attributes"),
+					knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("name"), knownvalue.StringExact("telephone1")})),
 			},
-			changedInPlace(`
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameImageID(&id),
+				resource.TestCheckResourceAttrPair(imageAddr, "step_id", "dataverse_webhook_step.test", "id"),
+				stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
+				stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
+					firstStep = img.StepID
+					return nil
+				}),
+			),
+		},
+		changedInPlace(`
   type       = "Both"
   alias      = "before"
   attributes = ["name", "telephone1"]
 `,
-				resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
-				stored(b.client().GetStepImage, imageAddr, wantImage(2, "before", "before", "name,telephone1", "Target")),
-			),
-			// the default name follows the alias
-			changedInPlace(`
+			resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
+			stored(b.client().GetStepImage, imageAddr, wantImage(2, "before", "before", "name,telephone1", "Target")),
+		),
+		// the default name follows the alias
+		changedInPlace(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["name", "telephone1"]
 `,
-				resource.TestCheckResourceAttr(imageAddr, "name", "snapshot"),
-				stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "name,telephone1", "Target")),
-			),
-			changedInPlace(`
+			resource.TestCheckResourceAttr(imageAddr, "name", "snapshot"),
+			stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "name,telephone1", "Target")),
+		),
+		changedInPlace(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["accountnumber", "name", "emailaddress1"]
 `,
-				resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
-				stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
-			),
-			changedInPlace(`
+			resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
+			stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
+		),
+		changedInPlace(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["accountnumber", "name", "emailaddress1"]
   name       = "account snapshot"
 `,
-				stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
-			),
-			{
-				// without attributes the image carries every column
-				Config: imageConfig(b, accountUpdated, imageResource(`
+			stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
+		),
+		{
+			// without attributes the image carries every column
+			Config: imageConfig(b, accountUpdated, imageResource(`
   type  = "PostImage"
   alias = "snapshot"
   name  = "account snapshot"
 `)),
-				ConfigPlanChecks: inPlace(imageAddr),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("attributes"), knownvalue.Null()),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					stored(b.client().GetStepImage, imageAddr, wantImage(1, "snapshot", "account snapshot", "(all)", "Target")),
-				),
+			ConfigPlanChecks: inPlace(imageAddr),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("attributes"), knownvalue.Null()),
 			},
-			{
-				ResourceName:      imageAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
-			{
-				// another step replaces the image
-				Config: imageConfig(b, accountUpdated, otherStep+`
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameImageID(&id),
+				stored(b.client().GetStepImage, imageAddr, wantImage(1, "snapshot", "account snapshot", "(all)", "Target")),
+			),
+		},
+		{
+			ResourceName:      imageAddr,
+			ImportState:       true,
+			ImportStateVerify: true,
+		},
+		{
+			// another step replaces the image
+			Config: imageConfig(b, accountUpdated, otherStep+`
 resource "dataverse_webhook_step_image" "test" {
   step_id = dataverse_webhook_step.other.id
   type    = "PostImage"
@@ -184,44 +181,43 @@ resource "dataverse_webhook_step_image" "test" {
   name    = "account snapshot"
 }
 `),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttrPair(imageAddr, "step_id", "dataverse_webhook_step.other", "id"),
-					func(s *terraform.State) error {
-						if got := attrOf(s, imageAddr, "id"); got == id {
-							return fmt.Errorf("image %s was not replaced", id)
-						}
-						ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-						defer cancel()
-						switch _, err := b.client().GetStepImage(ctx, id); {
-						case err == nil:
-							return fmt.Errorf("the old image %s is still there", id)
-						case !errors.Is(err, dataverse.ErrNotFound):
-							return fmt.Errorf("reading the old image: %w", err)
-						}
-						images, err := b.client().ListImagesOfSteps(ctx, []string{firstStep, attrOf(s, "dataverse_webhook_step.other", "id")})
-						if err != nil {
-							return err
-						}
-						n := 0
-						for _, list := range images {
-							n += len(list)
-						}
-						if n != 1 {
-							return fmt.Errorf("%d images on the two steps, want 1", n)
-						}
-						return nil
-					},
-					stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
-						if strings.EqualFold(img.StepID, firstStep) {
-							return fmt.Errorf("the new image is still bound to the first step %s", img.StepID)
-						}
-						return nil
-					}),
-				),
-			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionDestroyBeforeCreate),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttrPair(imageAddr, "step_id", "dataverse_webhook_step.other", "id"),
+				func(s *terraform.State) error {
+					if got := attrOf(s, imageAddr, "id"); got == id {
+						return fmt.Errorf("image %s was not replaced", id)
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					switch _, err := b.client().GetStepImage(ctx, id); {
+					case err == nil:
+						return fmt.Errorf("the old image %s is still there", id)
+					case !errors.Is(err, dataverse.ErrNotFound):
+						return fmt.Errorf("reading the old image: %w", err)
+					}
+					images, err := b.client().ListImagesOfSteps(ctx, []string{firstStep, attrOf(s, "dataverse_webhook_step.other", "id")})
+					if err != nil {
+						return err
+					}
+					n := 0
+					for _, list := range images {
+						n += len(list)
+					}
+					if n != 1 {
+						return fmt.Errorf("%d images on the two steps, want 1", n)
+					}
+					return nil
+				},
+				stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
+					if strings.EqualFold(img.StepID, firstStep) {
+						return fmt.Errorf("the new image is still bound to the first step %s", img.StepID)
+					}
+					return nil
+				}),
+			),
 		},
 	})
 }
@@ -257,25 +253,21 @@ func TestAccWebhookStepImage_messageProperty(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			b := newBackend(t)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				CheckDestroy:             b.checkDestroyed(),
-				Steps: []resource.TestStep{{
-					Config: imageConfig(b, tc.step, imageResource(fmt.Sprintf(`
+			unitTest(t, b, []resource.TestStep{{
+				Config: imageConfig(b, tc.step, imageResource(fmt.Sprintf(`
   type  = %q
   alias = "img"
 `, tc.imageType))),
-					Check: resource.ComposeAggregateTestCheckFunc(
-						resource.TestCheckResourceAttr(imageAddr, "message_property_name", tc.want),
-						stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
-							if img.MessagePropertyName != tc.want {
-								return fmt.Errorf("messagepropertyname = %s, want %s", img.MessagePropertyName, tc.want)
-							}
-							return nil
-						}),
-					),
-				}},
-			})
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(imageAddr, "message_property_name", tc.want),
+					stored(b.client().GetStepImage, imageAddr, func(img *dataverse.StepImage) error {
+						if img.MessagePropertyName != tc.want {
+							return fmt.Errorf("messagepropertyname = %s, want %s", img.MessagePropertyName, tc.want)
+						}
+						return nil
+					}),
+				),
+			}})
 		})
 	}
 }
@@ -370,18 +362,14 @@ func TestAccWebhookStepImage_createStepTableChange(t *testing.T) {
   alias = "created"
 `)
 	var id string
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: imageConfig(b, step("account"), img), Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
-				stored(b.client().GetStepImage, imageAddr, wantImage(1, "created", "created", "(all)", "Id")))},
-			{
-				Config:           imageConfig(b, step("contact"), img),
-				ConfigPlanChecks: inPlace("dataverse_webhook_step.test"),
-				Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
-					stored(b.client().GetStepImage, imageAddr, wantImage(1, "created", "created", "(all)", "Id"))),
-			},
+	unitTest(t, b, []resource.TestStep{
+		{Config: imageConfig(b, step("account"), img), Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
+			stored(b.client().GetStepImage, imageAddr, wantImage(1, "created", "created", "(all)", "Id")))},
+		{
+			Config:           imageConfig(b, step("contact"), img),
+			ConfigPlanChecks: inPlace("dataverse_webhook_step.test"),
+			Check: resource.ComposeAggregateTestCheckFunc(sameImageID(&id),
+				stored(b.client().GetStepImage, imageAddr, wantImage(1, "created", "created", "(all)", "Id"))),
 		},
 	})
 }
@@ -395,59 +383,55 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
   attributes = ["name", "telephone1"]
 `))
 	var id, stepID string
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: cfg, Check: resource.ComposeTestCheckFunc(sameImageID(&id), sameStepID(&stepID))},
-			{
-				// the stored list in another order and case is no change
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					_, err := c.UpdateStepImage(ctx, id, dataverse.StepImageUpdate{Attributes: &[]string{"Telephone1", "NAME"}})
-					return err
-				}),
-				Config:   cfg,
-				PlanOnly: true,
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg, Check: resource.ComposeTestCheckFunc(sameImageID(&id), sameStepID(&stepID))},
+		{
+			// the stored list in another order and case is no change
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				_, err := c.UpdateStepImage(ctx, id, dataverse.StepImageUpdate{Attributes: &[]string{"Telephone1", "NAME"}})
+				return err
+			}),
+			Config:   cfg,
+			PlanOnly: true,
+		},
+		{
+			// columns changed behind Terraform's back are planned back
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				_, err := c.UpdateStepImage(ctx, id, dataverse.StepImageUpdate{Attributes: &[]string{"name", "revenue"}, EntityAlias: new("other")})
+				return err
+			}),
+			Config:           cfg,
+			ConfigPlanChecks: inPlace(imageAddr),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameImageID(&id),
+				stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
+			),
+		},
+		{
+			// an image deleted behind Terraform's back is re-created
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				return c.DeleteStepImage(ctx, id)
+			}),
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate)},
 			},
-			{
-				// columns changed behind Terraform's back are planned back
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					_, err := c.UpdateStepImage(ctx, id, dataverse.StepImageUpdate{Attributes: &[]string{"name", "revenue"}, EntityAlias: new("other")})
-					return err
-				}),
-				Config:           cfg,
-				ConfigPlanChecks: inPlace(imageAddr),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameImageID(&id),
-					stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
-				),
-			},
-			{
-				// an image deleted behind Terraform's back is re-created
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					return c.DeleteStepImage(ctx, id)
-				}),
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate)},
-				},
-				Check: stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
-			},
-			{
-				// a step deleted behind Terraform's back takes its images with it; both come back
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					return c.DeleteStep(ctx, stepID)
-				}),
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("dataverse_webhook_step.test", plancheck.ResourceActionCreate),
-					plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
-					stepsOnWebhook(b, "dataverse_webhook.hook", 1),
-				),
-			},
+			Check: stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
+		},
+		{
+			// a step deleted behind Terraform's back takes its images with it; both come back
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				return c.DeleteStep(ctx, stepID)
+			}),
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("dataverse_webhook_step.test", plancheck.ResourceActionCreate),
+				plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionCreate),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
+				stepsOnWebhook(b, "dataverse_webhook.hook", 1),
+			),
 		},
 	})
 }
@@ -571,14 +555,10 @@ resource "dataverse_webhook_step_image" "twin" {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			b := newBackend(t)
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				CheckDestroy:             b.checkDestroyed(),
-				Steps: []resource.TestStep{{
-					Config:      imageConfig(b, tc.step, tc.images),
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
-			})
+			unitTest(t, b, []resource.TestStep{{
+				Config:      imageConfig(b, tc.step, tc.images),
+				ExpectError: regexp.MustCompile(tc.want),
+			}})
 			if tc.name == "alias twice on a new step" {
 				return // one of the twins is written before the other fails
 			}
@@ -625,32 +605,28 @@ data "dataverse_webhook_steps" "all" {
 }
 `)
 	const ds = "data.dataverse_webhook_steps.all"
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{{
-			Config: cfg,
-			// Steps are ordered by message: Create of contact, then Update of account; images by name.
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr(ds, "steps.#", "2"),
-				resource.TestCheckResourceAttr(ds, "steps.0.message", "Create"),
-				resource.TestCheckResourceAttr(ds, "steps.0.images.#", "0"),
-				resource.TestCheckResourceAttr(ds, "steps.1.message", "Update"),
-				resource.TestCheckResourceAttr(ds, "steps.1.images.#", "2"),
-				resource.TestCheckResourceAttrPair(ds, "steps.1.images.0.id", "dataverse_webhook_step_image.after", "id"),
-				resource.TestCheckResourceAttr(ds, "steps.1.images.0.alias", "after"),
-				resource.TestCheckResourceAttr(ds, "steps.1.images.0.type", "PostImage"),
-				resource.TestCheckNoResourceAttr(ds, "steps.1.images.0.attributes.#"),
-				resource.TestCheckResourceAttr(ds, "steps.1.images.0.message_property_name", "Target"),
-				resource.TestCheckResourceAttrPair(ds, "steps.1.images.1.id", "dataverse_webhook_step_image.before", "id"),
-				resource.TestCheckResourceAttr(ds, "steps.1.images.1.name", "before"),
-				resource.TestCheckResourceAttr(ds, "steps.1.images.1.type", "PreImage"),
-				resource.TestCheckResourceAttr(ds, "steps.1.images.1.attributes.#", "2"),
-				resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "name"),
-				resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "telephone1"),
-			),
-		}},
-	})
+	unitTest(t, b, []resource.TestStep{{
+		Config: cfg,
+		// Steps are ordered by message: Create of contact, then Update of account; images by name.
+		Check: resource.ComposeAggregateTestCheckFunc(
+			resource.TestCheckResourceAttr(ds, "steps.#", "2"),
+			resource.TestCheckResourceAttr(ds, "steps.0.message", "Create"),
+			resource.TestCheckResourceAttr(ds, "steps.0.images.#", "0"),
+			resource.TestCheckResourceAttr(ds, "steps.1.message", "Update"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.#", "2"),
+			resource.TestCheckResourceAttrPair(ds, "steps.1.images.0.id", "dataverse_webhook_step_image.after", "id"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.0.alias", "after"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.0.type", "PostImage"),
+			resource.TestCheckNoResourceAttr(ds, "steps.1.images.0.attributes.#"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.0.message_property_name", "Target"),
+			resource.TestCheckResourceAttrPair(ds, "steps.1.images.1.id", "dataverse_webhook_step_image.before", "id"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.1.name", "before"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.1.type", "PreImage"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.1.attributes.#", "2"),
+			resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "name"),
+			resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "telephone1"),
+		),
+	}})
 }
 
 // imageReceiver is a local webhook endpoint that keeps what Dataverse posts to it.

@@ -47,37 +47,34 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 	var id string
 	inPlace := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)}}
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: stepConfig(b, `
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: stepConfig(b, `
   message = "Update"
   table   = "account"
 `),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("name"), knownvalue.StringExact(b.name("orders-sync")+": Update of account")),
-					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("stage"), knownvalue.StringExact("PostOperation")),
-					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("mode"), knownvalue.StringExact("Asynchronous")),
-					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("rank"), knownvalue.Int64Exact(1)),
-					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("enabled"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("async_auto_delete"), knownvalue.Bool(false)),
-					statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("filtering_attributes"), knownvalue.Null()),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameStepID(&id),
-					resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.hook", "id"),
-					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
-						if step.SupportedDeployment != 0 || step.Mode != dataverse.StepModeAsynchronous || step.Stage != dataverse.StepStagePostOperation {
-							return fmt.Errorf("unexpected step columns: supporteddeployment=%v mode=%v stage=%v", step.SupportedDeployment, step.Mode, step.Stage)
-						}
-						return nil
-					}),
-				),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("name"), knownvalue.StringExact(b.name("orders-sync")+": Update of account")),
+				statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("stage"), knownvalue.StringExact("PostOperation")),
+				statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("mode"), knownvalue.StringExact("Asynchronous")),
+				statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("rank"), knownvalue.Int64Exact(1)),
+				statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("enabled"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("async_auto_delete"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("filtering_attributes"), knownvalue.Null()),
 			},
-			{
-				Config: stepConfig(b, `
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameStepID(&id),
+				resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.hook", "id"),
+				stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+					if step.SupportedDeployment != 0 || step.Mode != dataverse.StepModeAsynchronous || step.Stage != dataverse.StepStagePostOperation {
+						return fmt.Errorf("unexpected step columns: supporteddeployment=%v mode=%v stage=%v", step.SupportedDeployment, step.Mode, step.Stage)
+					}
+					return nil
+				}),
+			),
+		},
+		{
+			Config: stepConfig(b, `
   message              = "Update"
   table                = "account"
   filtering_attributes = ["telephone1", "name"]
@@ -86,23 +83,23 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
   name                 = "account changes"
   description          = "Sends account changes"
 `),
-				ConfigPlanChecks: inPlace,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameStepID(&id),
-					resource.TestCheckResourceAttr(stepAddr, "filtering_attributes.#", "2"),
-					resource.TestCheckResourceAttr(stepAddr, "rank", "5"),
-					resource.TestCheckResourceAttr(stepAddr, "name", "account changes"),
-					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
-						if !step.AsyncAutoDelete {
-							return fmt.Errorf("asyncautodelete = false")
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				// a synchronous step in PreOperation, disabled
-				Config: stepConfig(b, `
+			ConfigPlanChecks: inPlace,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameStepID(&id),
+				resource.TestCheckResourceAttr(stepAddr, "filtering_attributes.#", "2"),
+				resource.TestCheckResourceAttr(stepAddr, "rank", "5"),
+				resource.TestCheckResourceAttr(stepAddr, "name", "account changes"),
+				stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+					if !step.AsyncAutoDelete {
+						return fmt.Errorf("asyncautodelete = false")
+					}
+					return nil
+				}),
+			),
+		},
+		{
+			// a synchronous step in PreOperation, disabled
+			Config: stepConfig(b, `
   message              = "Update"
   table                = "account"
   filtering_attributes = ["name", "telephone1"]
@@ -112,39 +109,38 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
   name                 = "account changes"
   enabled              = false
 `),
-				ConfigPlanChecks: inPlace,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameStepID(&id),
-					resource.TestCheckResourceAttr(stepAddr, "enabled", "false"),
-					resource.TestCheckResourceAttr(stepAddr, "stage", "PreOperation"),
-					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
-						if step.Enabled {
-							return fmt.Errorf("the step is enabled in Dataverse")
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				// message and table change in place; the default name follows them
-				Config: stepConfig(b, `
+			ConfigPlanChecks: inPlace,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameStepID(&id),
+				resource.TestCheckResourceAttr(stepAddr, "enabled", "false"),
+				resource.TestCheckResourceAttr(stepAddr, "stage", "PreOperation"),
+				stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+					if step.Enabled {
+						return fmt.Errorf("the step is enabled in Dataverse")
+					}
+					return nil
+				}),
+			),
+		},
+		{
+			// message and table change in place; the default name follows them
+			Config: stepConfig(b, `
   message = "Create"
   table   = "contact"
   enabled = true
 `),
-				ConfigPlanChecks: inPlace,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameStepID(&id),
-					resource.TestCheckResourceAttr(stepAddr, "name", b.name("orders-sync")+": Create of contact"),
-					resource.TestCheckResourceAttr(stepAddr, "table", "contact"),
-					resource.TestCheckResourceAttr(stepAddr, "message", "Create"),
-				),
-			},
-			{
-				ResourceName:      stepAddr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			ConfigPlanChecks: inPlace,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameStepID(&id),
+				resource.TestCheckResourceAttr(stepAddr, "name", b.name("orders-sync")+": Create of contact"),
+				resource.TestCheckResourceAttr(stepAddr, "table", "contact"),
+				resource.TestCheckResourceAttr(stepAddr, "message", "Create"),
+			),
+		},
+		{
+			ResourceName:      stepAddr,
+			ImportState:       true,
+			ImportStateVerify: true,
 		},
 	})
 }
@@ -158,45 +154,41 @@ func TestAccWebhookStep_drift(t *testing.T) {
   filtering_attributes = ["name", "telephone1"]
 `)
 	var id string
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: cfg, Check: sameStepID(&id)},
-			{
-				// the stored list in another order and case is no change
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					_, err := c.UpdateStep(ctx, id, dataverse.StepUpdate{FilteringAttributes: &[]string{"Telephone1", "NAME"}})
-					return err
-				}),
-				Config:   cfg,
-				PlanOnly: true,
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg, Check: sameStepID(&id)},
+		{
+			// the stored list in another order and case is no change
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				_, err := c.UpdateStep(ctx, id, dataverse.StepUpdate{FilteringAttributes: &[]string{"Telephone1", "NAME"}})
+				return err
+			}),
+			Config:   cfg,
+			PlanOnly: true,
+		},
+		{
+			// a step disabled behind Terraform's back is planned back
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				return c.SetStepEnabled(ctx, id, false)
+			}),
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
 			},
-			{
-				// a step disabled behind Terraform's back is planned back
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					return c.SetStepEnabled(ctx, id, false)
-				}),
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
-				},
-				Check: stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
-					if !step.Enabled {
-						return fmt.Errorf("step not re-enabled")
-					}
-					return nil
-				}),
-			},
-			{
-				// a step deleted behind Terraform's back is re-created
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					return c.DeleteStep(ctx, id)
-				}),
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionCreate)},
-				},
+			Check: stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+				if !step.Enabled {
+					return fmt.Errorf("step not re-enabled")
+				}
+				return nil
+			}),
+		},
+		{
+			// a step deleted behind Terraform's back is re-created
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				return c.DeleteStep(ctx, id)
+			}),
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionCreate)},
 			},
 		},
 	})
@@ -281,24 +273,20 @@ resource "dataverse_webhook_step" "test" {
   filtering_attributes = ["name", "telephone1"]
 }
 `
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "filtering_attributes.#", "2"),
-					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
-						if got := sortedColumns(step.FilteringAttributes); got != "name,telephone1" {
-							return fmt.Errorf("filteringattributes = %s", got)
-						}
-						return nil
-					}),
-				),
-			},
-			{Config: cfg, PlanOnly: true},
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: cfg,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("dataverse_webhook_step.test", "filtering_attributes.#", "2"),
+				stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+					if got := sortedColumns(step.FilteringAttributes); got != "name,telephone1" {
+						return fmt.Errorf("filteringattributes = %s", got)
+					}
+					return nil
+				}),
+			),
 		},
+		{Config: cfg, PlanOnly: true},
 	})
 }
 
@@ -314,25 +302,21 @@ resource "dataverse_webhook_step" "test" {
   message    = "Associate"
 }
 `
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckNoResourceAttr("dataverse_webhook_step.test", "table"),
-					resource.TestCheckResourceAttr("dataverse_webhook_step.test", "name", b.name("audit")+": Associate of any Entity"),
-					stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
-						if step.MessageFilterID == "" || step.Table != "" {
-							return fmt.Errorf("filter %q of table %q, want the message's filter of no table", step.MessageFilterID, step.Table)
-						}
-						return nil
-					}),
-				),
-			},
-			{Config: cfg, PlanOnly: true},
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: cfg,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckNoResourceAttr("dataverse_webhook_step.test", "table"),
+				resource.TestCheckResourceAttr("dataverse_webhook_step.test", "name", b.name("audit")+": Associate of any Entity"),
+				stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+					if step.MessageFilterID == "" || step.Table != "" {
+						return fmt.Errorf("filter %q of table %q, want the message's filter of no table", step.MessageFilterID, step.Table)
+					}
+					return nil
+				}),
+			),
 		},
+		{Config: cfg, PlanOnly: true},
 	})
 }
 
@@ -410,30 +394,26 @@ resource "dataverse_webhook_step" "test" {
 `, target, b.name("hook-a"), b.name("hook-b"))
 	}
 	var id string
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: cfg("a"), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), resource.TestCheckResourceAttr(stepAddr, "name", b.name("hook-a")+": Update of account"))},
-			{
-				Config: cfg("b"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameStepID(&id),
-					resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.b", "id"),
-					resource.TestCheckResourceAttr(stepAddr, "name", b.name("hook-b")+": Update of account"),
-					func(s *terraform.State) error {
-						return stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
-							if !strings.EqualFold(step.EventHandlerID, attrOf(s, "dataverse_webhook.b", "id")) {
-								return fmt.Errorf("the step's event handler is %s, want webhook b", step.EventHandlerID)
-							}
-							return nil
-						})(s)
-					},
-				),
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg("a"), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), resource.TestCheckResourceAttr(stepAddr, "name", b.name("hook-a")+": Update of account"))},
+		{
+			Config: cfg("b"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
 			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameStepID(&id),
+				resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.b", "id"),
+				resource.TestCheckResourceAttr(stepAddr, "name", b.name("hook-b")+": Update of account"),
+				func(s *terraform.State) error {
+					return stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+						if !strings.EqualFold(step.EventHandlerID, attrOf(s, "dataverse_webhook.b", "id")) {
+							return fmt.Errorf("the step's event handler is %s, want webhook b", step.EventHandlerID)
+						}
+						return nil
+					})(s)
+				},
+			),
 		},
 	})
 }
@@ -450,13 +430,9 @@ resource "dataverse_webhook_step" "test" {
   table      = "Account"
 }
 `
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: cfg, Check: resource.TestCheckResourceAttr(stepAddr, "message", "update")},
-			{Config: cfg, PlanOnly: true},
-		},
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg, Check: resource.TestCheckResourceAttr(stepAddr, "message", "update")},
+		{Config: cfg, PlanOnly: true},
 	})
 }
 
@@ -465,31 +441,27 @@ func TestAccWebhookStep_removingTheNameRestoresTheDefault(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	var id string
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: stepConfig(b, `
+	unitTest(t, b, []resource.TestStep{
+		{Config: stepConfig(b, `
   message = "Update"
   table   = "account"
   name    = "custom-name"
 `), Check: sameStepID(&id)},
-			{
-				Config: stepConfig(b, `
+		{
+			Config: stepConfig(b, `
   message = "Update"
   table   = "account"
 `),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id),
-					resource.TestCheckResourceAttr(stepAddr, "name", b.name("orders-sync")+": Update of account")),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
 			},
-			{Config: stepConfig(b, `
+			Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id),
+				resource.TestCheckResourceAttr(stepAddr, "name", b.name("orders-sync")+": Update of account")),
+		},
+		{Config: stepConfig(b, `
   message = "Update"
   table   = "account"
 `), PlanOnly: true},
-		},
 	})
 }
 
@@ -511,15 +483,11 @@ resource "dataverse_webhook_step_image" "both" {
 }
 `
 	}
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: cfg("Update", "PostOperation")},
-			{Config: cfg("Create", "PostOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*No pre-image on Create`)},
-			// Only the stage changed: the error points at it.
-			{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*\d+:\s+stage\s+=\s+"PreOperation".*PostOperation`)},
-			{Config: cfg("Assign", "PostOperation")},
-		},
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg("Update", "PostOperation")},
+		{Config: cfg("Create", "PostOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*No pre-image on Create`)},
+		// Only the stage changed: the error points at it.
+		{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*\d+:\s+stage\s+=\s+"PreOperation".*PostOperation`)},
+		{Config: cfg("Assign", "PostOperation")},
 	})
 }

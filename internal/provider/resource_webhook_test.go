@@ -60,111 +60,107 @@ func TestAccWebhook_lifecycle(t *testing.T) {
   auth_headers_wo = { "x-api-key" = "hdr-sentinel-0003" }
 `
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: webhookConfig(b, `
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: webhookConfig(b, `
   name        = "`+b.name("orders-sync")+`"
   url         = "https://fn.example.net/api/orders"
   auth_type   = "WebhookKey"
   auth_key_wo = "key-sentinel-0001"
 `),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("name"), knownvalue.StringExact(b.name("orders-sync"))),
-					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("auth_type"), knownvalue.StringExact("WebhookKey")),
-					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("is_auth_value_set"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("auth_key_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("description"), knownvalue.Null()),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "key-sentinel-0001", nil),
-					stateHasNo("key-sentinel-0001"),
-					func(s *terraform.State) error { firstID = attrOf(s, webhookAddr, "id"); return nil },
-				),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("name"), knownvalue.StringExact(b.name("orders-sync"))),
+				statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("auth_type"), knownvalue.StringExact("WebhookKey")),
+				statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("is_auth_value_set"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("auth_key_wo"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("description"), knownvalue.Null()),
 			},
-			{
-				// name, url and description update in place
-				Config: webhookConfig(b, `
+			Check: resource.ComposeAggregateTestCheckFunc(
+				storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "key-sentinel-0001", nil),
+				stateHasNo("key-sentinel-0001"),
+				func(s *terraform.State) error { firstID = attrOf(s, webhookAddr, "id"); return nil },
+			),
+		},
+		{
+			// name, url and description update in place
+			Config: webhookConfig(b, `
   name        = "`+b.name("orders-sync-renamed")+`"
   url         = "https://fn.example.net/api/orders/v2"
   description = "Order changes to the integration"
   auth_type   = "WebhookKey"
   auth_key_wo = "key-sentinel-0001"
 `),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(webhookAddr, "name", b.name("orders-sync-renamed")),
-					resource.TestCheckResourceAttr(webhookAddr, "url", "https://fn.example.net/api/orders/v2"),
-					resource.TestCheckResourceAttr(webhookAddr, "description", "Order changes to the integration"),
-					func(s *terraform.State) error {
-						if id := attrOf(s, webhookAddr, "id"); id != firstID {
-							return fmt.Errorf("id changed from %s to %s: an in-place update replaced the webhook", firstID, id)
-						}
-						return nil
-					},
-				),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
 			},
-			{
-				// a new auth type sends the new secret in place
-				Config: webhookConfig(b, `
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(webhookAddr, "name", b.name("orders-sync-renamed")),
+				resource.TestCheckResourceAttr(webhookAddr, "url", "https://fn.example.net/api/orders/v2"),
+				resource.TestCheckResourceAttr(webhookAddr, "description", "Order changes to the integration"),
+				func(s *terraform.State) error {
+					if id := attrOf(s, webhookAddr, "id"); id != firstID {
+						return fmt.Errorf("id changed from %s to %s: an in-place update replaced the webhook", firstID, id)
+					}
+					return nil
+				},
+			),
+		},
+		{
+			// a new auth type sends the new secret in place
+			Config: webhookConfig(b, `
   name            = "`+b.name("orders-sync-renamed")+`"
   url             = "https://fn.example.net/api/orders/v2"
   auth_type       = "HttpHeader"
   auth_headers_wo = { "x-api-key" = "hdr-sentinel-0002", "x-tenant" = "contoso" }
 `),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(webhookAddr, "auth_type", "HttpHeader"),
-					resource.TestCheckNoResourceAttr(webhookAddr, "description"),
-					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0002", "x-tenant": "contoso"}),
-					stateHasNo("hdr-sentinel-0002"),
-				),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
 			},
-			{
-				// a changed secret is sent only when auth_wo_version changes
-				Config:   webhookConfig(b, newHeaderSecret),
-				PlanOnly: true,
-			},
-			{
-				Config: webhookConfig(b, newHeaderSecret+"  auth_wo_version = 2\n"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(webhookAddr, "auth_wo_version", "2"),
-					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0003"}),
-				),
-			},
-			{
-				Config: webhookConfig(b, `
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(webhookAddr, "auth_type", "HttpHeader"),
+				resource.TestCheckNoResourceAttr(webhookAddr, "description"),
+				storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0002", "x-tenant": "contoso"}),
+				stateHasNo("hdr-sentinel-0002"),
+			),
+		},
+		{
+			// a changed secret is sent only when auth_wo_version changes
+			Config:   webhookConfig(b, newHeaderSecret),
+			PlanOnly: true,
+		},
+		{
+			Config: webhookConfig(b, newHeaderSecret+"  auth_wo_version = 2\n"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(webhookAddr, "auth_wo_version", "2"),
+				storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPHeader, "", map[string]string{"x-api-key": "hdr-sentinel-0003"}),
+			),
+		},
+		{
+			Config: webhookConfig(b, `
   name                     = "`+b.name("orders-sync-renamed")+`"
   url                      = "https://fn.example.net/api/orders/v2"
   auth_type                = "HttpQueryString"
   auth_query_parameters_wo = { "token" = "qs-sentinel-0004" }
   auth_wo_version          = 2
 `),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPQueryString, "", map[string]string{"token": "qs-sentinel-0004"}),
-					stateHasNo("qs-sentinel-0004"),
-				),
-			},
-			{
-				ResourceName:            webhookAddr,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"auth_wo_version"},
-			},
-			{
-				// import by name
-				ResourceName:            webhookAddr,
-				ImportState:             true,
-				ImportStateId:           b.name("orders-sync-renamed"),
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"auth_wo_version"},
-			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				storedSecret(b, webhookAddr, dataverse.AuthTypeHTTPQueryString, "", map[string]string{"token": "qs-sentinel-0004"}),
+				stateHasNo("qs-sentinel-0004"),
+			),
+		},
+		{
+			ResourceName:            webhookAddr,
+			ImportState:             true,
+			ImportStateVerify:       true,
+			ImportStateVerifyIgnore: []string{"auth_wo_version"},
+		},
+		{
+			// import by name
+			ResourceName:            webhookAddr,
+			ImportState:             true,
+			ImportStateId:           b.name("orders-sync-renamed"),
+			ImportStateVerify:       true,
+			ImportStateVerifyIgnore: []string{"auth_wo_version"},
 		},
 	})
 }
@@ -179,62 +175,58 @@ func TestAccWebhook_drift(t *testing.T) {
   auth_key_wo = "drift-key"
 `)
 	var id string
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: slices.Concat([]resource.TestStep{
-			{
-				Config: cfg,
-				Check:  func(s *terraform.State) error { id = attrOf(s, webhookAddr, "id"); return nil },
+	unitTest(t, b, slices.Concat([]resource.TestStep{
+		{
+			Config: cfg,
+			Check:  func(s *terraform.State) error { id = attrOf(s, webhookAddr, "id"); return nil },
+		},
+		{
+			// a url changed behind Terraform's back is planned back
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				_, err := c.UpdateWebhook(ctx, id, dataverse.WebhookUpdate{URL: new("https://elsewhere.example.net/")})
+				return err
+			}),
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
 			},
-			{
-				// a url changed behind Terraform's back is planned back
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					_, err := c.UpdateWebhook(ctx, id, dataverse.WebhookUpdate{URL: new("https://elsewhere.example.net/")})
-					return err
-				}),
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
-				},
-				Check: stored(b.client().GetWebhook, webhookAddr, func(w *dataverse.Webhook) error {
-					if w.URL != "https://fn.example.net/api/drift" {
-						return fmt.Errorf("url not restored: %v", w.URL)
-					}
-					return nil
-				}),
+			Check: stored(b.client().GetWebhook, webhookAddr, func(w *dataverse.Webhook) error {
+				if w.URL != "https://fn.example.net/api/drift" {
+					return fmt.Errorf("url not restored: %v", w.URL)
+				}
+				return nil
+			}),
+		},
+	}, emulatorSteps(t, b, "clears the stored secret on the row, which Dataverse is not known to allow",
+		resource.TestStep{
+			// a cleared secret is planned for re-send
+			PreConfig: func() {
+				if err := b.emulator().PatchRow("serviceendpoints", id, map[string]any{"authvalue": nil}); err != nil {
+					t.Fatal(err)
+				}
 			},
-		}, emulatorSteps(t, b, "clears the stored secret on the row, which Dataverse is not known to allow",
-			resource.TestStep{
-				// a cleared secret is planned for re-send
-				PreConfig: func() {
-					if err := b.emulator().PatchRow("serviceendpoints", id, map[string]any{"authvalue": nil}); err != nil {
-						t.Fatal(err)
-					}
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("is_auth_value_set"), knownvalue.Bool(true)),
 				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate),
-						plancheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("is_auth_value_set"), knownvalue.Bool(true)),
-					},
-				},
-				Check: storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "drift-key", nil),
 			},
-		), []resource.TestStep{
-			{
-				// a webhook deleted behind Terraform's back is re-created
-				PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-					return c.DeleteWebhook(ctx, id)
-				}),
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionCreate)},
-				},
-				Check: storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "drift-key", nil),
+			Check: storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "drift-key", nil),
+		},
+	), []resource.TestStep{
+		{
+			// a webhook deleted behind Terraform's back is re-created
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				return c.DeleteWebhook(ctx, id)
+			}),
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionCreate)},
 			},
-		}),
-	})
+			Check: storedSecret(b, webhookAddr, dataverse.AuthTypeWebhookKey, "drift-key", nil),
+		},
+	}))
 }
 
 func TestAccWebhook_nameInUse(t *testing.T) {
@@ -255,14 +247,10 @@ resource "dataverse_webhook" "second" {
   depends_on  = [dataverse_webhook.first]
 }
 `
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)Webhook name used twice.*"` + regexp.QuoteMeta(b.name("taken")) + `"`),
-			},
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config:      cfg,
+			ExpectError: regexp.MustCompile(`(?s)Webhook name used twice.*"` + regexp.QuoteMeta(b.name("taken")) + `"`),
 		},
 	})
 }
@@ -358,19 +346,15 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
 func TestAccWebhook_portWarning(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{{
-			Config: webhookConfig(b, `
+	unitTest(t, b, []resource.TestStep{{
+		Config: webhookConfig(b, `
   name        = "`+b.name("odd-port")+`"
   url         = "https://fn.example.net:8443/x"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 `),
-			Check: resource.TestCheckResourceAttr(webhookAddr, "url", "https://fn.example.net:8443/x"),
-		}},
-	})
+		Check: resource.TestCheckResourceAttr(webhookAddr, "url", "https://fn.example.net:8443/x"),
+	}})
 }
 
 // Several webhooks with one name in one configuration are refused at plan with the name-in-use
@@ -378,11 +362,8 @@ func TestAccWebhook_portWarning(t *testing.T) {
 func TestAccWebhook_sameNameInOneApply(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{{
-			Config: b.providerBlock() + `
+	unitTest(t, b, []resource.TestStep{{
+		Config: b.providerBlock() + `
 resource "dataverse_webhook" "twin" {
   count       = 4
   name        = "` + b.name("same-name") + `"
@@ -391,9 +372,8 @@ resource "dataverse_webhook" "twin" {
   auth_key_wo = "k"
 }
 `,
-			ExpectError: regexp.MustCompile(`Webhook name used twice`),
-		}},
-	})
+		ExpectError: regexp.MustCompile(`Webhook name used twice`),
+	}})
 }
 
 // Setting a solution on a webhook that had none recorded keeps the webhook; changing a

@@ -13,14 +13,11 @@ import (
 func TestAccWebhookStep_identicalTriggerRefusedAtPlan(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: imageConfig(b, accountUpdated, "")},
-			{
-				// The same trigger as the existing step, spelt otherwise and ranked otherwise.
-				Config: imageConfig(b, accountUpdated, `
+	unitTest(t, b, []resource.TestStep{
+		{Config: imageConfig(b, accountUpdated, "")},
+		{
+			// The same trigger as the existing step, spelt otherwise and ranked otherwise.
+			Config: imageConfig(b, accountUpdated, `
 resource "dataverse_webhook_step" "twin" {
   webhook_id = dataverse_webhook.hook.id
   message    = "update"
@@ -29,11 +26,11 @@ resource "dataverse_webhook_step" "twin" {
   name       = "twin"
 }
 `),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Another step fires identically.*terraform import`),
-			},
-			{
-				Config: imageConfig(b, accountUpdated, `
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Another step fires identically.*terraform import`),
+		},
+		{
+			Config: imageConfig(b, accountUpdated, `
 resource "dataverse_webhook_step" "a" {
   webhook_id           = dataverse_webhook.hook.id
   message              = "Update"
@@ -49,12 +46,12 @@ resource "dataverse_webhook_step" "b" {
   name                 = "b"
 }
 `),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`Two steps fire identically`),
-			},
-			{
-				// Other filtering columns fire on other changes: allowed.
-				Config: imageConfig(b, accountUpdated, `
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`Two steps fire identically`),
+		},
+		{
+			// Other filtering columns fire on other changes: allowed.
+			Config: imageConfig(b, accountUpdated, `
 resource "dataverse_webhook_step" "a" {
   webhook_id           = dataverse_webhook.hook.id
   message              = "Update"
@@ -63,7 +60,6 @@ resource "dataverse_webhook_step" "a" {
   name                 = "a"
 }
 `),
-			},
 		},
 	})
 }
@@ -84,30 +80,26 @@ resource "dataverse_webhook_step" "` + address + `" {
 }
 `
 	}
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: imageConfig(b, accountUpdated, "")},
-			{
-				// Two new steps of the configuration.
-				Config:      imageConfig(b, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Step name used twice.*set name on this step`),
-			},
-			{Config: imageConfig(b, accountUpdated, filtering("by_name", "lastname"))},
-			{
-				// A new step against a step of the webhook in Dataverse.
-				Config:      imageConfig(b, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Step name already in use.*set name on this step`),
-			},
-			{
-				// Named, both are welcome.
-				Config: imageConfig(b, accountUpdated, filtering("by_name", "lastname")+
-					strings.Replace(filtering("by_phone", "telephone1"), "\n}", "\n  name = \"contact phone changes\"\n}", 1)),
-				Check: resource.TestCheckResourceAttr("dataverse_webhook_step.by_phone", "name", "contact phone changes"),
-			},
+	unitTest(t, b, []resource.TestStep{
+		{Config: imageConfig(b, accountUpdated, "")},
+		{
+			// Two new steps of the configuration.
+			Config:      imageConfig(b, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Step name used twice.*set name on this step`),
+		},
+		{Config: imageConfig(b, accountUpdated, filtering("by_name", "lastname"))},
+		{
+			// A new step against a step of the webhook in Dataverse.
+			Config:      imageConfig(b, accountUpdated, filtering("by_name", "lastname")+filtering("by_phone", "telephone1")),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Step name already in use.*set name on this step`),
+		},
+		{
+			// Named, both are welcome.
+			Config: imageConfig(b, accountUpdated, filtering("by_name", "lastname")+
+				strings.Replace(filtering("by_phone", "telephone1"), "\n}", "\n  name = \"contact phone changes\"\n}", 1)),
+			Check: resource.TestCheckResourceAttr("dataverse_webhook_step.by_phone", "name", "contact phone changes"),
 		},
 	})
 	// A webhook created in the same apply: its id is unknown at plan, so the apply refuses.
@@ -148,12 +140,9 @@ resource "dataverse_webhook_step" "second" {
   depends_on           = [dataverse_webhook_step.first]
 }
 `
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: hook + `
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: hook + `
 resource "dataverse_webhook_step" "second" {
   webhook_id           = dataverse_webhook.hook.id
   message              = "Update"
@@ -163,15 +152,15 @@ resource "dataverse_webhook_step" "second" {
   depends_on           = [dataverse_webhook_step.first]
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)(Another step fires|Two steps fire) identically.*deliver every event twice`),
-			},
-			{
-				Config: hook + second,
-				Check:  stepsOnWebhook(b, "dataverse_webhook.hook", 2),
-			},
-			{
-				// A third step that fires on another message but takes the second one's name.
-				Config: hook + second + `
+			ExpectError: regexp.MustCompile(`(?s)(Another step fires|Two steps fire) identically.*deliver every event twice`),
+		},
+		{
+			Config: hook + second,
+			Check:  stepsOnWebhook(b, "dataverse_webhook.hook", 2),
+		},
+		{
+			// A third step that fires on another message but takes the second one's name.
+			Config: hook + second + `
 resource "dataverse_webhook_step" "third" {
   webhook_id = dataverse_webhook.hook.id
   message    = "Create"
@@ -180,8 +169,7 @@ resource "dataverse_webhook_step" "third" {
   depends_on = [dataverse_webhook_step.second]
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)Step name already in use.*terraform import`),
-			},
+			ExpectError: regexp.MustCompile(`(?s)Step name already in use.*terraform import`),
 		},
 	})
 }

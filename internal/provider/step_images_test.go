@@ -100,62 +100,58 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	var stepID string
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: imageConfig(b, accountUpdated+`
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: imageConfig(b, accountUpdated+`
   images = [{ alias = "before", type = "PreImage", attributes = ["name", "telephone1"] }]
 `, ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					// What follows from the configuration is known at plan.
-					plancheck.ExpectKnownValue(stepAddr, tfjsonpath.New("images").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("before")),
-					plancheck.ExpectKnownValue(stepAddr, tfjsonpath.New("images").AtSliceIndex(0).AtMapKey("message_property_name"), knownvalue.StringExact("Target")),
-				}},
-				Check: resource.ComposeTestCheckFunc(
-					sameStepID(&stepID),
-					wantStepImages(b, "before:0:Target:name,telephone1"),
-				),
-			},
-			{
-				// Add one, change one: in place, the step kept.
-				Config: imageConfig(b, accountUpdated+`
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				// What follows from the configuration is known at plan.
+				plancheck.ExpectKnownValue(stepAddr, tfjsonpath.New("images").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("before")),
+				plancheck.ExpectKnownValue(stepAddr, tfjsonpath.New("images").AtSliceIndex(0).AtMapKey("message_property_name"), knownvalue.StringExact("Target")),
+			}},
+			Check: resource.ComposeTestCheckFunc(
+				sameStepID(&stepID),
+				wantStepImages(b, "before:0:Target:name,telephone1"),
+			),
+		},
+		{
+			// Add one, change one: in place, the step kept.
+			Config: imageConfig(b, accountUpdated+`
   images = [
     { alias = "before", type = "PreImage", attributes = ["name"] },
     { alias = "after", type = "PostImage", name = "After the update" },
   ]
 `, ""),
-				ConfigPlanChecks: inPlace(stepAddr),
-				Check: resource.ComposeTestCheckFunc(
-					sameStepID(&stepID),
-					wantStepImages(b, "after:1:Target:(all)", "before:0:Target:name"),
-					resource.TestCheckResourceAttr(stepAddr, "images.1.name", "After the update"),
-				),
-			},
-			{
-				// A new message: the images follow it (Create takes images on Id).
-				Config: imageConfig(b, `
+			ConfigPlanChecks: inPlace(stepAddr),
+			Check: resource.ComposeTestCheckFunc(
+				sameStepID(&stepID),
+				wantStepImages(b, "after:1:Target:(all)", "before:0:Target:name"),
+				resource.TestCheckResourceAttr(stepAddr, "images.1.name", "After the update"),
+			),
+		},
+		{
+			// A new message: the images follow it (Create takes images on Id).
+			Config: imageConfig(b, `
   message = "Create"
   table   = "account"
   images = [{ alias = "after", type = "PostImage" }]
 `, ""),
-				ConfigPlanChecks: inPlace(stepAddr),
-				Check: resource.ComposeTestCheckFunc(
-					sameStepID(&stepID),
-					wantStepImages(b, "after:1:Id:(all)"),
-				),
-			},
-			{
-				// Removing images deletes the images the step listed.
-				Config:           imageConfig(b, accountUpdated, ""),
-				ConfigPlanChecks: inPlace(stepAddr),
-				Check: resource.ComposeTestCheckFunc(
-					sameStepID(&stepID),
-					wantStepImages(b),
-					resource.TestCheckNoResourceAttr(stepAddr, "images"),
-				),
-			},
+			ConfigPlanChecks: inPlace(stepAddr),
+			Check: resource.ComposeTestCheckFunc(
+				sameStepID(&stepID),
+				wantStepImages(b, "after:1:Id:(all)"),
+			),
+		},
+		{
+			// Removing images deletes the images the step listed.
+			Config:           imageConfig(b, accountUpdated, ""),
+			ConfigPlanChecks: inPlace(stepAddr),
+			Check: resource.ComposeTestCheckFunc(
+				sameStepID(&stepID),
+				wantStepImages(b),
+				resource.TestCheckNoResourceAttr(stepAddr, "images"),
+			),
 		},
 	})
 }
@@ -164,26 +160,22 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 func TestAccWebhookStep_imagesAliasTakenElsewhere(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: imageConfig(b, accountUpdated, imageResource(`
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: imageConfig(b, accountUpdated, imageResource(`
   type  = "PreImage"
   alias = "before"
 `)),
-			},
-			{
-				Config: imageConfig(b, accountUpdated+`
+		},
+		{
+			Config: imageConfig(b, accountUpdated+`
   images = [{ alias = "before", type = "PostImage" }]
 `, imageResource(`
   type  = "PreImage"
   alias = "before"
 `)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Image alias already in use.*alias\s+"before".*does\s+not\s+manage`),
-			},
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Image alias already in use.*alias\s+"before".*does\s+not\s+manage`),
 		},
 	})
 }
@@ -200,34 +192,30 @@ func TestAccWebhookStep_unchangedImagesNotWrittenOnStepUpdate(t *testing.T) {
     { alias = "after", type = "PostImage", attributes = ["Name", "name"] },
   ]
 `
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{
-				Config: imageConfig(b, accountUpdated+images, ""),
-				Check:  resource.ComposeTestCheckFunc(sameStepID(&stepID), wantStepImages(b, "after:1:Target:Name,name", "before:0:Target:(all)")),
-			},
-			{
-				PreConfig:        func() { resetCounts(b) },
-				Config:           imageConfig(b, accountUpdated+"  rank = 2\n"+images, ""),
-				ConfigPlanChecks: inPlace(stepAddr),
-				Check: resource.ComposeTestCheckFunc(
-					sameStepID(&stepID),
-					wantStepImages(b, "after:1:Target:Name,name", "before:0:Target:(all)"),
-					func(*terraform.State) error {
-						e := b.emulator()
-						if e == nil {
-							return nil // only the emulator counts the writes
-						}
-						st := e.Stats().Requests
-						if w := st.ByMethod["POST"] + st.ByMethod["PATCH"] + st.ByMethod["DELETE"]; w != 1 {
-							return fmt.Errorf("%d writes (%v), want 1: the step's rank", w, st.ByMethod)
-						}
-						return nil
-					},
-				),
-			},
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: imageConfig(b, accountUpdated+images, ""),
+			Check:  resource.ComposeTestCheckFunc(sameStepID(&stepID), wantStepImages(b, "after:1:Target:Name,name", "before:0:Target:(all)")),
+		},
+		{
+			PreConfig:        func() { resetCounts(b) },
+			Config:           imageConfig(b, accountUpdated+"  rank = 2\n"+images, ""),
+			ConfigPlanChecks: inPlace(stepAddr),
+			Check: resource.ComposeTestCheckFunc(
+				sameStepID(&stepID),
+				wantStepImages(b, "after:1:Target:Name,name", "before:0:Target:(all)"),
+				func(*terraform.State) error {
+					e := b.emulator()
+					if e == nil {
+						return nil // only the emulator counts the writes
+					}
+					st := e.Stats().Requests
+					if w := st.ByMethod["POST"] + st.ByMethod["PATCH"] + st.ByMethod["DELETE"]; w != 1 {
+						return fmt.Errorf("%d writes (%v), want 1: the step's rank", w, st.ByMethod)
+					}
+					return nil
+				},
+			),
 		},
 	})
 }

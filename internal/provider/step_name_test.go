@@ -19,24 +19,20 @@ func TestAccWebhookStep_defaultNameKnownAtPlan(t *testing.T) {
   message = "Create"
   table   = "contact"
 `
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
-		Steps: []resource.TestStep{
-			{Config: imageConfig(b, contactCreated, "")},
-			{
-				Config: imageConfig(b, contactCreated, `
+	unitTest(t, b, []resource.TestStep{
+		{Config: imageConfig(b, contactCreated, "")},
+		{
+			Config: imageConfig(b, contactCreated, `
 resource "dataverse_webhook_step" "second" {
   webhook_id = dataverse_webhook.hook.id
   message    = "update"
   table      = "Account"
 }
 `),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue("dataverse_webhook_step.second", tfjsonpath.New("name"), knownvalue.StringExact(want)),
-				}},
-				Check: resource.TestCheckResourceAttr("dataverse_webhook_step.second", "name", want),
-			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectKnownValue("dataverse_webhook_step.second", tfjsonpath.New("name"), knownvalue.StringExact(want)),
+			}},
+			Check: resource.TestCheckResourceAttr("dataverse_webhook_step.second", "name", want),
 		},
 	})
 }
