@@ -109,6 +109,17 @@ func TestCreateWithUnknownOutcomeIsReadBack(t *testing.T) {
 	unavailable := func(w http.ResponseWriter) {
 		writeError(w, http.StatusServiceUnavailable, "", "Service Unavailable")
 	}
+	// garbledOnCommit answers the committed create with body in place of the row.
+	garbledOnCommit := func(contentType string, status int, body string) func(*testing.T, http.ResponseWriter, int, bool) bool {
+		return func(_ *testing.T, w http.ResponseWriter, _ int, committed bool) bool {
+			if committed {
+				w.Header().Set("Content-Type", contentType)
+				w.WriteHeader(status)
+				_, _ = w.Write([]byte(body))
+			}
+			return committed
+		}
+	}
 	tests := []struct {
 		name string
 		// answer spoils the answers; see rowServer.
@@ -132,27 +143,13 @@ func TestCreateWithUnknownOutcomeIsReadBack(t *testing.T) {
 			wantLanded: true,
 		},
 		{
-			name: "committed, answered with an HTML page",
-			answer: func(_ *testing.T, w http.ResponseWriter, _ int, committed bool) bool {
-				if committed {
-					w.Header().Set("Content-Type", "text/html")
-					w.WriteHeader(http.StatusOK)
-					_, _ = w.Write([]byte("<html><body>Bad gateway</body></html>"))
-				}
-				return committed
-			},
+			name:       "committed, answered with an HTML page",
+			answer:     garbledOnCommit("text/html", http.StatusOK, "<html><body>Bad gateway</body></html>"),
 			wantLanded: true,
 		},
 		{
-			name: "committed, answered with cut-off JSON",
-			answer: func(_ *testing.T, w http.ResponseWriter, _ int, committed bool) bool {
-				if committed {
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusCreated)
-					_, _ = w.Write([]byte(`{"serviceendpointid":"` + webhookID + `","na`))
-				}
-				return committed
-			},
+			name:       "committed, answered with cut-off JSON",
+			answer:     garbledOnCommit("application/json", http.StatusCreated, `{"serviceendpointid":"`+webhookID+`","na`),
 			wantLanded: true,
 		},
 		{
