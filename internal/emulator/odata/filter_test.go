@@ -176,10 +176,7 @@ func TestFilterEval(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, err := ParseFilter(tt.expr, tt.aliases)
-			if err != nil {
-				t.Fatalf("ParseFilter(%q): %v", tt.expr, err)
-			}
+			f := mustParseFilter(t, tt.expr, tt.aliases)
 			got, err := f.Eval(row)
 			if err != nil {
 				t.Fatalf("Eval(%q): %v", tt.expr, err)
@@ -215,10 +212,7 @@ func TestFilterPrecedence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, err := ParseFilter(tt.expr, nil)
-			if err != nil {
-				t.Fatalf("ParseFilter(%q): %v", tt.expr, err)
-			}
+			f := mustParseFilter(t, tt.expr, nil)
 			for _, a := range []bool{false, true} {
 				for _, b := range []bool{false, true} {
 					for _, c := range []bool{false, true} {
@@ -359,10 +353,7 @@ func TestFilterEvalErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, err := ParseFilter(tt.expr, nil)
-			if err != nil {
-				t.Fatalf("ParseFilter(%q): %v", tt.expr, err)
-			}
+			f := mustParseFilter(t, tt.expr, nil)
 			matched, err := f.Eval(row)
 			if err == nil {
 				t.Fatalf("Eval(%q) = %v, want an error", tt.expr, matched)
@@ -377,11 +368,8 @@ func TestFilterEvalErrors(t *testing.T) {
 
 func TestFilterEvalUnsupportedRowValue(t *testing.T) {
 	t.Parallel()
-	f, err := ParseFilter("name eq 'x'", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.Eval(rowOf(map[string]any{"name": []string{"x"}}))
+	f := mustParseFilter(t, "name eq 'x'", nil)
+	_, err := f.Eval(rowOf(map[string]any{"name": []string{"x"}}))
 	var e *Error
 	if !errors.As(err, &e) {
 		t.Fatalf("Eval error = %v, want *Error", err)
@@ -400,11 +388,8 @@ func TestFilterEvalNilResolverAndNilFilter(t *testing.T) {
 	if none.Paths() != nil {
 		t.Errorf("nil filter Paths = %v, want nil", none.Paths())
 	}
-	f, err := ParseFilter("name eq 'x'", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.Eval(nil)
+	f := mustParseFilter(t, "name eq 'x'", nil)
+	_, err := f.Eval(nil)
 	wantError(t, err, "'name'")
 }
 
@@ -431,10 +416,7 @@ func TestFilterPaths(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
 			t.Parallel()
-			f, err := ParseFilter(tt.expr, tt.aliases)
-			if err != nil {
-				t.Fatalf("ParseFilter: %v", err)
-			}
+			f := mustParseFilter(t, tt.expr, tt.aliases)
 			got := f.Paths()
 			if !slices.EqualFunc(got, tt.want, slices.Equal) {
 				t.Errorf("Paths() = %v, want %v", got, tt.want)
@@ -452,11 +434,8 @@ func TestFilterPaths(t *testing.T) {
 
 func TestFilterLiterals(t *testing.T) {
 	t.Parallel()
-	f, err := ParseFilter("a eq 'it''s' and b eq 7 and c eq 1.25 and d eq true and e eq null and g eq "+
+	f := mustParseFilter(t, "a eq 'it''s' and b eq 7 and c eq 1.25 and d eq true and e eq null and g eq "+
 		"8D7A2B5C-0D4E-4F1A-9B2C-3D4E5F60718A and h eq 2024-01-02T03:04:05+01:00 and i eq -INF", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := []any{"it's", int64(7), 1.25, true, nil, "8D7A2B5C-0D4E-4F1A-9B2C-3D4E5F60718A",
 		time.Date(2024, 1, 2, 2, 4, 5, 0, time.UTC), math.Inf(-1)}
 	got := f.literals()
@@ -478,10 +457,7 @@ func TestFilterLiterals(t *testing.T) {
 
 func TestComparedStrings(t *testing.T) {
 	t.Parallel()
-	f, err := ParseFilter("(primaryobjecttypecode eq 'account' or 'lead' eq primaryobjecttypecode) and sdkmessageid/name eq 'Update' and not (primaryobjecttypecode ne @t)", map[string]string{"@t": "'contact'"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := mustParseFilter(t, "(primaryobjecttypecode eq 'account' or 'lead' eq primaryobjecttypecode) and sdkmessageid/name eq 'Update' and not (primaryobjecttypecode ne @t)", map[string]string{"@t": "'contact'"})
 	if got := f.ComparedStrings([]string{"primaryobjecttypecode"}); !slices.Equal(got, []string{"account", "lead", "contact"}) {
 		t.Errorf("ComparedStrings = %q", got)
 	}

@@ -119,10 +119,7 @@ func FuzzLiteralRoundTrip(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		lit := FormatLiteral(s)
-		filter, err := ParseFilter("name eq "+lit, nil)
-		if err != nil {
-			t.Fatalf("ParseFilter(name eq %s): %v", lit, err)
-		}
+		filter := mustParseFilter(t, "name eq "+lit, nil)
 		lits := filter.literals()
 		if len(lits) != 1 || lits[0] != s {
 			t.Fatalf("literal %s read back as %#v, want %q", lit, lits, s)

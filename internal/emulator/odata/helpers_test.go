@@ -15,6 +15,16 @@ func rowOf(m map[string]any) Resolver {
 	}
 }
 
+// mustParseFilter parses a filter the test takes to be valid.
+func mustParseFilter(t *testing.T, expr string, aliases map[string]string) *Filter {
+	t.Helper()
+	f, err := ParseFilter(expr, aliases)
+	if err != nil {
+		t.Fatalf("ParseFilter(%q): %v", expr, err)
+	}
+	return f
+}
+
 // wantError checks that err is a 400 *Error with the Dataverse query code
 // whose message contains every fragment.
 func wantError(t *testing.T, err error, fragments ...string) {

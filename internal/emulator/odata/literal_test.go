@@ -77,10 +77,7 @@ func TestFormatLiteralParsesBack(t *testing.T) {
 			if c, _, ok := compareValues(got, want); !ok || c != 0 {
 				t.Errorf("ParseLiteral(FormatLiteral(%#v)) = %#v", v, got)
 			}
-			f, err := ParseFilter("v eq "+lit, nil)
-			if err != nil {
-				t.Fatalf("ParseFilter: %v", err)
-			}
+			f := mustParseFilter(t, "v eq "+lit, nil)
 			if ok, err := f.Eval(rowOf(map[string]any{"v": v})); !ok || err != nil {
 				t.Errorf("v eq %s on v=%#v: %v, %v", lit, v, ok, err)
 			}
