@@ -283,9 +283,7 @@ func TestServiceEndpointValidation(t *testing.T) {
 			b := valid()
 			tc.mutate(b)
 			r := c.do("POST", "serviceendpoints", b)
-			if r.status != tc.status || (tc.code != "" && r.errorCode() != tc.code) {
-				t.Fatalf("status %d code %q, want %d %q; body %s", r.status, r.errorCode(), tc.status, tc.code, r.raw)
-			}
+			r.mustAnswer(t, tc.status, tc.code)
 			if tc.status >= 400 && !strings.HasPrefix(string(r.raw), `{"error":{"code":"0x`) {
 				t.Fatalf("error body is not Dataverse-shaped: %s", r.raw)
 			}
@@ -390,9 +388,7 @@ func TestStepRegistrationRules(t *testing.T) {
 				tc.mutate(tc.body)
 			}
 			r := c.do("POST", "sdkmessageprocessingsteps", tc.body)
-			if r.status != tc.status || (tc.code != "" && r.errorCode() != tc.code) {
-				t.Fatalf("status %d code %q, want %d %q; body %s", r.status, r.errorCode(), tc.status, tc.code, r.raw)
-			}
+			r.mustAnswer(t, tc.status, tc.code)
 		})
 	}
 }
@@ -510,9 +506,7 @@ func TestStepImages(t *testing.T) {
 				tc.mutate(b)
 			}
 			r := c.do("POST", "sdkmessageprocessingstepimages", b)
-			if r.status != tc.status || (tc.code != "" && r.errorCode() != tc.code) {
-				t.Fatalf("status %d code %q, want %d %q; body %s", r.status, r.errorCode(), tc.status, tc.code, r.raw)
-			}
+			r.mustAnswer(t, tc.status, tc.code)
 		})
 	}
 }

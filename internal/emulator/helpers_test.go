@@ -184,6 +184,15 @@ func (r *response) mustStatus(t *testing.T, want int) *response {
 	return r
 }
 
+// mustAnswer fails the test unless the answer has the status wanted and, when code is not "",
+// that error code.
+func (r *response) mustAnswer(t *testing.T, status int, code string) {
+	t.Helper()
+	if r.status != status || (code != "" && r.errorCode() != code) {
+		t.Fatalf("status %d code %q, want %d %q; body %s", r.status, r.errorCode(), status, code, r.raw)
+	}
+}
+
 // mustFail fails the test, saying what it was doing, unless the answer is an error of the
 // status and code wanted ("" for an error without a code).
 func (r *response) mustFail(t *testing.T, status int, code, doing string) {

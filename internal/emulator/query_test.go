@@ -190,9 +190,7 @@ func TestQueryOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := c.do("GET", "accounts?"+tc.query, nil)
-			if r.status != tc.status || (tc.code != "" && r.errorCode() != tc.code) {
-				t.Fatalf("status %d code %q, want %d %q: %s", r.status, r.errorCode(), tc.status, tc.code, r.raw)
-			}
+			r.mustAnswer(t, tc.status, tc.code)
 			if tc.names != "" && names(r) != tc.names {
 				t.Fatalf("names %q, want %q", names(r), tc.names)
 			}
