@@ -135,29 +135,26 @@ func TestClientSecret(t *testing.T) {
 		assertNoSecrets(t, err, wrong, secret)
 	})
 
-	t.Run("environment the tenant does not know", func(t *testing.T) {
-		t.Parallel()
-		cfg := e.config(clientID)
-		cfg.ClientSecret = secret
-		cfg.EnvironmentURL = "https://contoso.crm.dynamics.com"
-		_, err := newSource(t, cfg, auth.MethodClientSecret).Token(context.Background(), false)
-		if err == nil || !strings.Contains(err.Error(), "AADSTS500011") {
-			t.Fatalf("error %v, want AADSTS500011 for an unknown resource", err)
-		}
-		assertNoSecrets(t, err, secret)
-	})
-
-	t.Run("unknown tenant", func(t *testing.T) {
-		t.Parallel()
-		cfg := e.config(clientID)
-		cfg.ClientSecret = secret
-		cfg.TenantID = "00000000-0000-0000-0000-0000000000ff"
-		_, err := newSource(t, cfg, auth.MethodClientSecret).Token(context.Background(), false)
-		if err == nil || !strings.Contains(err.Error(), "AADSTS90002") {
-			t.Fatalf("error %v, want AADSTS90002 for an unknown tenant", err)
-		}
-		assertNoSecrets(t, err, secret)
-	})
+	// The right secret for the wrong place fails with Entra's code for what it does not know.
+	for _, tc := range []struct {
+		name, code, unknown string
+		change              func(*auth.Config)
+	}{
+		{"environment the tenant does not know", "AADSTS500011", "resource", func(c *auth.Config) { c.EnvironmentURL = "https://contoso.crm.dynamics.com" }},
+		{"unknown tenant", "AADSTS90002", "tenant", func(c *auth.Config) { c.TenantID = "00000000-0000-0000-0000-0000000000ff" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := e.config(clientID)
+			cfg.ClientSecret = secret
+			tc.change(&cfg)
+			_, err := newSource(t, cfg, auth.MethodClientSecret).Token(context.Background(), false)
+			if err == nil || !strings.Contains(err.Error(), tc.code) {
+				t.Fatalf("error %v, want %s for an unknown %s", err, tc.code, tc.unknown)
+			}
+			assertNoSecrets(t, err, secret)
+		})
+	}
 }
 
 // testCertificate is a self-signed certificate with its RSA key in the forms
