@@ -166,15 +166,8 @@ func isCLIConfiguration(text string) bool { return docCLIBlock.MatchString(text)
 // one it cannot use on every command.
 func checkCLIConfiguration(t *testing.T, b docBlock) {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "terraform.rc")
-	if err := os.WriteFile(file, []byte(b.text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tfcli.TerraformPath(), "version")
-	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+file, "CHECKPOINT_DISABLE=1")
-	out, err := cmd.CombinedOutput()
+	file := writeBlock(t, b, "terraform.rc")
+	out, err := runTerraform([]string{"TF_CLI_CONFIG_FILE=" + file}, "version")
 	if err != nil || strings.Contains(string(out), "problems with the CLI configuration") {
 		t.Fatalf("%s: Terraform does not accept this CLI configuration: %v\n%s", b, err, out)
 	}
@@ -183,17 +176,30 @@ func checkCLIConfiguration(t *testing.T, b docBlock) {
 // checkFormatted fails a block that terraform fmt would change: readers copy it as it is.
 func checkFormatted(t *testing.T, b docBlock) {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "block.tf")
+	file := writeBlock(t, b, "block.tf")
+	if out, err := runTerraform(nil, "fmt", "-check", "-diff", "-no-color", file); err != nil {
+		t.Errorf("%s is not as terraform fmt writes it: %v\n%s", b, err, out)
+	}
+}
+
+// writeBlock writes the block's text to a file of that name in a directory of its own.
+func writeBlock(t *testing.T, b docBlock, name string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(file, []byte(b.text), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return file
+}
+
+// runTerraform runs Terraform for at most a minute with env added to the test's environment,
+// returning what it printed on both streams.
+func runTerraform(env []string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, tfcli.TerraformPath(), "fmt", "-check", "-diff", "-no-color", file)
-	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
-	if out, err := cmd.Output(); err != nil {
-		t.Errorf("%s is not as terraform fmt writes it: %v\n%s", b, err, out)
-	}
+	cmd := exec.CommandContext(ctx, tfcli.TerraformPath(), args...)
+	cmd.Env = append(append(os.Environ(), "CHECKPOINT_DISABLE=1"), env...)
+	return cmd.CombinedOutput()
 }
 
 func isAttributeFragment(text string) bool {
