@@ -92,6 +92,16 @@ func newSource(t *testing.T, cfg auth.Config, want auth.Method) auth.TokenSource
 	return ts
 }
 
+// assertMentions fails for each of wants that err's message does not contain.
+func assertMentions(t *testing.T, err error, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
 // assertNoSecrets fails when err's message contains any of the secrets.
 func assertNoSecrets(t *testing.T, err error, secrets ...string) {
 	t.Helper()
@@ -127,11 +137,7 @@ func TestClientSecret(t *testing.T) {
 		if err == nil {
 			t.Fatal("Token succeeded with a wrong secret")
 		}
-		for _, want := range []string{"client secret authentication failed", "401", "invalid_client", "AADSTS7000215"} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("error %q does not mention %q", err, want)
-			}
-		}
+		assertMentions(t, err, "client secret authentication failed", "401", "invalid_client", "AADSTS7000215")
 		assertNoSecrets(t, err, wrong, secret)
 	})
 
@@ -534,11 +540,7 @@ func TestAzureCLI(t *testing.T) {
 		if err == nil {
 			t.Fatal("Token succeeded although az failed")
 		}
-		for _, want := range []string{"Azure CLI authentication failed", "AADSTS70043", "az login", "exit status 1"} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("error %q does not mention %q", err, want)
-			}
-		}
+		assertMentions(t, err, "Azure CLI authentication failed", "AADSTS70043", "az login", "exit status 1")
 		assertNoSecrets(t, err, cliToken, "abcdefghijklmnop")
 	})
 
