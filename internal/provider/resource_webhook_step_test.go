@@ -264,15 +264,11 @@ resource "dataverse_webhook_step" "test" {
 func TestAccWebhookStep_filteringOnCreate(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	cfg := hookConfig(b, "orders-sync", "https://fn.example.net/api/orders") + `
-
-resource "dataverse_webhook_step" "test" {
-  webhook_id           = dataverse_webhook.hook.id
+	cfg := stepConfig(b, `
   message              = "Create"
   table                = "account"
   filtering_attributes = ["name", "telephone1"]
-}
-`
+`)
 	unitTest(t, b, []resource.TestStep{
 		{
 			Config: cfg,
