@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
@@ -301,6 +302,17 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
+	if name, id, ok := unchangedWebhook(req); ok {
+		// Still claimed: another webhook of the configuration may be renamed to this name.
+		if r.data != nil {
+			checkPlannedName(ctx, r.data, req.Config.Raw, name, id, false, &resp.Diagnostics)
+		}
+		return
+	}
+	r.modifyPlanFully(ctx, req, resp)
+}
+
+func (r *webhookResource) modifyPlanFully(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	requireSecretWhenSent(ctx, req, resp)
 	warnPort(ctx, req, resp)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(true))...)
@@ -317,6 +329,30 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		selfID, nameChanged = id.ValueString(), !strings.EqualFold(prior.ValueString(), name.ValueString())
 	}
 	checkPlannedName(r.data.withMasks(ctx), r.data, req.Config.Raw, name.ValueString(), selfID, nameChanged, &resp.Diagnostics)
+}
+
+// unchangedWebhook reports a webhook whose plan is its state, as every webhook of a no-change
+// plan is, with its secret set, and returns its name and id. Then the full ModifyPlan would
+// change nothing (no secret is sent, the URL and name are the stored ones) and only the name's
+// claim is left to do; this reads three values where the full one decodes plan, configuration
+// and state into models.
+func unchangedWebhook(req resource.ModifyPlanRequest) (name, id string, ok bool) {
+	if req.State.Raw.IsNull() || !req.Plan.Raw.Equal(req.State.Raw) {
+		return "", "", false
+	}
+	var state map[string]tftypes.Value
+	if req.State.Raw.As(&state) != nil {
+		return "", "", false
+	}
+	var set bool
+	if v := state["is_auth_value_set"]; !v.IsKnown() || v.IsNull() || v.As(&set) != nil || !set {
+		return "", "", false
+	}
+	n, i := rawString(state["name"]), rawString(state["id"])
+	if n == nil || i == nil || *n == "" || *i == "" {
+		return "", "", false
+	}
+	return *n, *i, true
 }
 
 // warnPort warns of a port Dataverse does not deliver to, once, when the URL is set or changed.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -251,6 +252,40 @@ resource "dataverse_webhook" "second" {
 		{
 			Config:      cfg,
 			ExpectError: regexp.MustCompile(`(?s)Webhook name used twice.*"` + regexp.QuoteMeta(b.name("taken")) + `"`),
+		},
+	})
+}
+
+// Renaming a webhook to the name of another, unchanged webhook of the configuration is refused
+// at plan, and both stay as they were.
+func TestAccWebhook_renameToAnUnchangedWebhooksName(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	cfg := func(secondName string) string {
+		return b.providerBlock() + `
+resource "dataverse_webhook" "first" {
+  name        = "` + b.name("kept") + `"
+  url         = "https://fn.example.net/a"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k1"
+}
+resource "dataverse_webhook" "second" {
+  name        = "` + secondName + `"
+  url         = "https://fn.example.net/b"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k2"
+}
+`
+	}
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg(b.name("renamed"))},
+		{
+			Config:      cfg(strings.ToUpper(b.name("kept"))),
+			ExpectError: regexp.MustCompile(`Webhook name (used twice|already in use)`),
+		},
+		{
+			Config:   cfg(b.name("renamed")),
+			PlanOnly: true,
 		},
 	})
 }

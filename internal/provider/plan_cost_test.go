@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -15,41 +16,43 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
+// unchangedPlanRequest builds the ModifyPlan request of a resource whose plan equals its state,
+// as in a no-change plan, from the attributes of its configuration and state (the rest null).
+func unchangedPlanRequest(t testing.TB, res resource.Resource, config, state map[string]any) (resource.ModifyPlanRequest, *resource.ModifyPlanResponse) {
+	t.Helper()
+	ctx := context.Background()
+	var sr resource.SchemaResponse
+	res.Schema(ctx, resource.SchemaRequest{}, &sr)
+	typ := sr.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	object := func(given map[string]any) tftypes.Value {
+		vals := map[string]tftypes.Value{}
+		for attr, at := range typ.AttributeTypes {
+			vals[attr] = tftypes.NewValue(at, given[attr])
+		}
+		return tftypes.NewValue(typ, vals)
+	}
+	stored := object(state)
+	req := resource.ModifyPlanRequest{
+		Config: tfsdk.Config{Schema: sr.Schema, Raw: object(config)},
+		Plan:   tfsdk.Plan{Schema: sr.Schema, Raw: stored.Copy()},
+		State:  tfsdk.State{Schema: sr.Schema, Raw: stored.Copy()},
+	}
+	return req, &resource.ModifyPlanResponse{Plan: tfsdk.Plan{Schema: sr.Schema, Raw: stored.Copy()}}
+}
+
 // stepPlanRequest builds the ModifyPlan request of a step whose plan equals its state, as in a
 // no-change plan; configuredName is the name in the configuration ("" for none).
 func stepPlanRequest(t testing.TB, stateName, configuredName string) (resource.ModifyPlanRequest, *resource.ModifyPlanResponse) {
 	t.Helper()
-	ctx := context.Background()
-	var sr resource.SchemaResponse
-	NewWebhookStepResource().Schema(ctx, resource.SchemaRequest{}, &sr)
-	typ := sr.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	values := func(name tftypes.Value, computed bool) tftypes.Value {
-		vals := map[string]tftypes.Value{}
-		for attr, at := range typ.AttributeTypes {
-			vals[attr] = tftypes.NewValue(at, nil)
-		}
-		str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
-		vals["webhook_id"] = str("7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d")
-		vals["message"], vals["table"], vals["name"] = str("Update"), str("account"), name
-		if computed {
-			vals["id"] = str("0a3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d")
-			vals["stage"], vals["mode"] = str("PostOperation"), str("Asynchronous")
-			vals["rank"] = tftypes.NewValue(tftypes.Number, 1)
-			vals["async_auto_delete"], vals["enabled"] = tftypes.NewValue(tftypes.Bool, false), tftypes.NewValue(tftypes.Bool, true)
-		}
-		return tftypes.NewValue(typ, vals)
-	}
-	state := values(tftypes.NewValue(tftypes.String, stateName), true)
-	cfgName := tftypes.NewValue(tftypes.String, nil)
+	config := map[string]any{"webhook_id": "7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "message": "Update", "table": "account"}
 	if configuredName != "" {
-		cfgName = tftypes.NewValue(tftypes.String, configuredName)
+		config["name"] = configuredName
 	}
-	req := resource.ModifyPlanRequest{
-		Config: tfsdk.Config{Schema: sr.Schema, Raw: values(cfgName, false)},
-		Plan:   tfsdk.Plan{Schema: sr.Schema, Raw: state.Copy()},
-		State:  tfsdk.State{Schema: sr.Schema, Raw: state.Copy()},
+	state := map[string]any{
+		"id": "0a3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "webhook_id": config["webhook_id"], "message": "Update", "table": "account",
+		"name": stateName, "stage": "PostOperation", "mode": "Asynchronous", "rank": 1, "async_auto_delete": false, "enabled": true,
 	}
-	return req, &resource.ModifyPlanResponse{Plan: tfsdk.Plan{Schema: sr.Schema, Raw: state.Copy()}}
+	return unchangedPlanRequest(t, NewWebhookStepResource(), config, state)
 }
 
 // An unchanged step skips the full ModifyPlan only when that would leave the plan as it is.
@@ -197,4 +200,86 @@ func emulatorClient(t *testing.T, e *emulator.Emulator) *dataverse.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// webhookPlanRequest builds the ModifyPlan request of a webhook whose plan equals its state,
+// as in a no-change plan; secretSet is the stored is_auth_value_set.
+func webhookPlanRequest(t testing.TB, id, name, url string, secretSet bool) (resource.ModifyPlanRequest, *resource.ModifyPlanResponse) {
+	t.Helper()
+	config := map[string]any{"name": name, "url": url, "auth_type": "WebhookKey", "auth_key_wo": "k"}
+	state := map[string]any{"id": id, "name": name, "url": url, "auth_type": "WebhookKey", "is_auth_value_set": secretSet}
+	return unchangedPlanRequest(t, NewWebhookResource(), config, state)
+}
+
+// An unchanged webhook skips the full ModifyPlan only when that would leave the plan as it is
+// and raise nothing (its URL's port is one the full ModifyPlan warns of when it changes).
+func TestUnchangedWebhookAgreesWithModifyPlan(t *testing.T) {
+	t.Parallel()
+	for _, secretSet := range []bool{true, false} {
+		t.Run(fmt.Sprintf("is_auth_value_set %v", secretSet), func(t *testing.T) {
+			t.Parallel()
+			req, resp := webhookPlanRequest(t, "7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "orders", "https://fn.example.net:8443/orders", secretSet)
+			_, _, skips := unchangedWebhook(req)
+			if skips != secretSet {
+				t.Fatalf("unchangedWebhook skips = %v, want %v", skips, secretSet)
+			}
+			full := *resp
+			(&webhookResource{}).modifyPlanFully(context.Background(), req, &full)
+			if full.Diagnostics.HasError() {
+				t.Fatal(full.Diagnostics)
+			}
+			if changed := !full.Plan.Raw.Equal(req.State.Raw); changed == skips {
+				t.Errorf("the full ModifyPlan changed the plan: %v; the shortcut skips it: %v", changed, skips)
+			}
+			if skips && len(full.Diagnostics) > 0 {
+				t.Errorf("the full ModifyPlan raised %v where the shortcut raises nothing", full.Diagnostics)
+			}
+		})
+	}
+}
+
+// The shortcut still claims the webhook's name, so another webhook renamed to it in the same
+// plan is refused even when Terraform plans the unchanged one first.
+func TestUnchangedWebhookStillClaimsItsName(t *testing.T) {
+	t.Parallel()
+	r := &webhookResource{resourceBase{data: &providerData{}}}
+	unchanged, resp := webhookPlanRequest(t, "7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "Orders", "https://fn.example.net/orders", true)
+	r.ModifyPlan(context.Background(), unchanged, resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatal(resp.Diagnostics)
+	}
+	renamed, renamedResp := webhookPlanRequest(t, "8e4d2c3b-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "orders", "https://fn.example.net/billing", true)
+	renamed.State = stateNamed(t, renamed.State, "billing")
+	r.ModifyPlan(context.Background(), renamed, renamedResp)
+	if !renamedResp.Diagnostics.HasError() || !strings.Contains(renamedResp.Diagnostics.Errors()[0].Summary(), "Webhook name used twice") {
+		t.Errorf("a webhook renamed to the unchanged one's name: %v", renamedResp.Diagnostics)
+	}
+}
+
+// stateNamed is the state with another name, as before a rename.
+func stateNamed(t testing.TB, state tfsdk.State, name string) tfsdk.State {
+	t.Helper()
+	var vals map[string]tftypes.Value
+	if err := state.Raw.As(&vals); err != nil {
+		t.Fatal(err)
+	}
+	vals["name"] = tftypes.NewValue(tftypes.String, name)
+	return tfsdk.State{Schema: state.Schema, Raw: tftypes.NewValue(state.Raw.Type(), vals)}
+}
+
+func BenchmarkWebhookModifyPlanOfAnUnchangedWebhook(b *testing.B) {
+	req, resp := webhookPlanRequest(b, "7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "orders", "https://fn.example.net/orders", true)
+	ctx := context.Background()
+	b.Run("shortcut", func(b *testing.B) {
+		r := &webhookResource{resourceBase{data: &providerData{}}}
+		for b.Loop() {
+			r.ModifyPlan(ctx, req, resp)
+		}
+	})
+	b.Run("full", func(b *testing.B) {
+		r := &webhookResource{resourceBase{data: &providerData{}}}
+		for b.Loop() {
+			r.modifyPlanFully(ctx, req, resp)
+		}
+	})
 }
