@@ -56,7 +56,7 @@ func EncodeAuthValue(t AuthType, key string, pairs map[string]string) (string, e
 	default:
 		return "", &AuthValueError{Reason: "auth type " + t.String() + " is not a webhook auth type; expected one of " + strings.Join(AuthTypeNames(), ", ")}
 	}
-	if n := utf16Len(out); n > maxAuthValueLength {
+	if n := TextLength(out); n > maxAuthValueLength {
 		return "", &AuthValueError{Reason: "the encoded value is longer than 2048 characters"}
 	}
 	return out, nil
@@ -304,7 +304,9 @@ func isXMLText(s string) bool {
 	return true
 }
 
-func utf16Len(s string) int {
+// TextLength is the length of s as Dataverse counts a text column's: in UTF-16 code units, so a
+// character outside the Basic Multilingual Plane, such as most emoji, counts 2.
+func TextLength(s string) int {
 	n := 0
 	for _, r := range s {
 		n += utf16.RuneLen(r)

@@ -199,7 +199,7 @@ func FuzzAuthValueRoundTrip(f *testing.F) {
 			}
 			return
 		}
-		if n := utf16Len(encoded); n > maxAuthValueLength {
+		if n := TextLength(encoded); n > maxAuthValueLength {
 			t.Fatalf("accepted a value of %d characters", n)
 		}
 		gotKey, gotPairs, err := DecodeAuthValue(AuthType(authType), encoded)

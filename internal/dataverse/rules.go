@@ -2,8 +2,11 @@ package dataverse
 
 import (
 	"fmt"
+	"math"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf16"
 )
 
 // This file holds what Dataverse accepts in a webhook registration, and what its webhook
@@ -62,7 +65,7 @@ var imageProperties = map[string][]string{
 // message accepts it (an image registered by another tool keeps its choice), else the
 // message's default. False when the message offers no images.
 func ImageMessageProperty(message, keep string) (string, bool) {
-	props := imageProperties[message]
+	props := imageProperties[knownMessage(message)]
 	if len(props) == 0 {
 		return "", false
 	}
@@ -70,6 +73,21 @@ func ImageMessageProperty(message, keep string) (string, bool) {
 		return keep, true
 	}
 	return props[0], true
+}
+
+// knownMessage is message as these rules spell it when it names one of their messages in
+// another case: Dataverse finds a step's message without regard to case, so "update" registers
+// an Update step and must meet Update's rules.
+func knownMessage(message string) string {
+	if _, ok := imageProperties[message]; ok {
+		return message
+	}
+	for name := range imageProperties {
+		if strings.EqualFold(name, message) {
+			return name
+		}
+	}
+	return message
 }
 
 // ImageMessages lists, sorted, the messages that offer images.
@@ -92,6 +110,7 @@ var (
 // stage cannot be given: Microsoft documents no pre-image on Create, no post-image on Delete
 // and post-images only in PostOperation.
 func CheckImage(message string, stage StepStage, t ImageType) error {
+	message = knownMessage(message)
 	if _, ok := imageProperties[message]; !ok {
 		return &RuleError{
 			Field:   FieldStep,
@@ -142,7 +161,7 @@ func FilteringAttributesMessages() []string { return slices.Clone(filteringMessa
 // CheckFilteringAttributes reports, as a *RuleError, filtering attributes on a step whose
 // message does not take them.
 func CheckFilteringAttributes(message string) error {
-	if slices.Contains(filteringMessages, message) {
+	if slices.Contains(filteringMessages, knownMessage(message)) {
 		return nil
 	}
 	return &RuleError{
@@ -192,14 +211,36 @@ const (
 	MaxImageAliasLength         = 256  // sdkmessageprocessingstepimage.entityalias
 )
 
+// IsSolutionUniqueName reports whether s can be a solution's unique name: letters, digits and
+// underscores, the characters Dataverse allows in one. The name travels in a request header,
+// where anything else would be refused, or would end the header and start another.
+func IsSolutionUniqueName(s string) bool { return solutionUniqueName.MatchString(s) }
+
+var solutionUniqueName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+func checkSolution(name string) error {
+	if name == "" || IsSolutionUniqueName(name) {
+		return nil
+	}
+	return fmt.Errorf("dataverse: %q is not a solution unique name (letters, digits and underscores)", name)
+}
+
+// MaxStepRank is the largest rank a step takes: sdkmessageprocessingstep.rank is an Edm.Int32,
+// and the Web API refuses a larger number in the body.
+const MaxStepRank = math.MaxInt32
+
 // DefaultStepName is the name the Plug-in Registration Tool gives a webhook step,
 // "<webhook>: <message> of <table>" ("of any Entity" without a table), cut to the column's length.
 func DefaultStepName(webhookName, message, table string) string {
-	r := []rune(webhookName + DefaultStepNameSuffix(message, table))
-	if len(r) > MaxStepNameLength {
-		r = r[:MaxStepNameLength]
+	name := webhookName + DefaultStepNameSuffix(message, table)
+	n := 0
+	for i, r := range name {
+		// Cut where the column's length runs out, before a character that would not fit whole.
+		if n += utf16.RuneLen(r); n > MaxStepNameLength {
+			return name[:i]
+		}
 	}
-	return string(r)
+	return name
 }
 
 // DefaultStepNameSuffix is the part of a default step name after the webhook's name.

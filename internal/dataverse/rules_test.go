@@ -28,6 +28,8 @@ func TestImageMessageProperty(t *testing.T) {
 		{"DeliverPromote", "", "EmailId"},
 		{"CreateMultiple", "", "Ids"},
 		{"UpdateMultiple", "", "Targets"},
+		{"create", "", "Id"}, // Dataverse finds messages without case
+		{"UPDATEMULTIPLE", "", "Targets"},
 	}
 	for _, tc := range cases {
 		got, ok := ImageMessageProperty(tc.message, tc.keep)
@@ -57,6 +59,9 @@ func TestCheckImage(t *testing.T) {
 		{"Update", StepStagePreOperation, ImageTypePostImage, FieldImageType, "Post-images need a PostOperation step"},
 		{"Update", StepStagePostOperation, ImageTypeBoth, 0, ""},
 		{"Retrieve", StepStagePostOperation, ImageTypePreImage, FieldStep, "Images are not supported for this message"},
+		{"update", StepStagePostOperation, ImageTypeBoth, 0, ""},
+		{"create", StepStagePostOperation, ImageTypePreImage, FieldImageType, "No pre-image on Create"},
+		{"delete", StepStagePostOperation, ImageTypePostImage, FieldImageType, "No post-image on Delete"},
 	}
 	for _, tc := range cases {
 		err := CheckImage(tc.message, tc.stage, tc.typ)
@@ -74,7 +79,7 @@ func TestCheckImage(t *testing.T) {
 // Update and UpdateMultiple.
 func TestCheckFilteringAttributes(t *testing.T) {
 	t.Parallel()
-	for _, m := range []string{"Create", "CreateMultiple", "Update", "UpdateMultiple"} {
+	for _, m := range []string{"Create", "CreateMultiple", "Update", "UpdateMultiple", "update", "createMULTIPLE"} {
 		if err := CheckFilteringAttributes(m); err != nil {
 			t.Errorf("%s: %v", m, err)
 		}
@@ -96,6 +101,16 @@ func TestDefaultStepName(t *testing.T) {
 	long := DefaultStepName(strings.Repeat("é", 300), "Update", "account")
 	if n := len([]rune(long)); n != MaxStepNameLength {
 		t.Errorf("%d characters", n)
+	}
+	// Dataverse counts UTF-16 code units: 128 emoji fill a webhook name, and the step's default
+	// name is cut to 256 units, never inside a character.
+	emoji := DefaultStepName(strings.Repeat("😀", 128), "Update", "account")
+	if n := TextLength(emoji); n != MaxStepNameLength || emoji != strings.Repeat("😀", 128) {
+		t.Errorf("%d units: %q", n, emoji)
+	}
+	odd := DefaultStepName("a"+strings.Repeat("😀", 128), "Update", "account")
+	if n := TextLength(odd); n != MaxStepNameLength-1 || odd != "a"+strings.Repeat("😀", 127) {
+		t.Errorf("%d units: %q", n, odd)
 	}
 }
 

@@ -93,6 +93,7 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, 
 		checkID("message id", in.MessageID),
 		checkID("message filter id", in.MessageFilterID),
 		checkStepFields(in.Name, in.Mode, in.Stage),
+		checkSolution(in.SolutionUniqueName),
 	); err != nil {
 		return nil, err
 	}

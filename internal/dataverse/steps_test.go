@@ -213,6 +213,9 @@ func TestCreateStepRejectsBadInput(t *testing.T) {
 		"bad stage":  func(s StepCreate) StepCreate { s.Stage = 30; return s },
 		"bad filter": func(s StepCreate) StepCreate { s.MessageFilterID = "account"; return s },
 		"bad user":   func(s StepCreate) StepCreate { s.ImpersonatingUserID = "me"; return s },
+		// Sent as a header of the request, or of a changeset part for a disabled step.
+		"bad solution":           func(s StepCreate) StepCreate { s.SolutionUniqueName = "contoso\r\nX-Injected: 1"; return s },
+		"disabled, bad solution": func(s StepCreate) StepCreate { s.SolutionUniqueName = "My Solution"; s.Enabled = false; return s },
 	}
 	for name, mutate := range tests {
 		if _, err := h.client.CreateStep(context.Background(), mutate(base)); err == nil {

@@ -60,6 +60,9 @@ func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (created *
 	if in.URL == "" {
 		return nil, errors.New("dataverse: a webhook needs a URL")
 	}
+	if err := checkSolution(in.SolutionUniqueName); err != nil {
+		return nil, err
+	}
 	if !in.AuthType.valid() {
 		return nil, fmt.Errorf("dataverse: %s is not a webhook auth type", in.AuthType)
 	}

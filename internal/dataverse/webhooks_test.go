@@ -74,6 +74,19 @@ func TestCreateWebhookRequest(t *testing.T) {
 	}
 }
 
+// A solution unique name travels in a header: one that could end it is refused before sending.
+func TestCreateWebhookRefusesABadSolutionName(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		t.Errorf("unexpected request %s %s", r.Method, r.URL)
+	})
+	_, err := h.client.CreateWebhook(context.Background(), WebhookCreate{Name: "orders", URL: "https://x.example",
+		AuthType: AuthTypeWebhookKey, AuthValue: "k3y-value", SolutionUniqueName: "contoso\r\nX-Injected: 1"})
+	if err == nil || !strings.Contains(err.Error(), "solution unique name") {
+		t.Fatalf("err = %v, want a refused solution unique name", err)
+	}
+}
+
 func TestCreateWebhookGeneratesIDAndOmitsEmptyColumns(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // maxBodyBytes bounds a request body; Dataverse's own limit is far larger
@@ -195,7 +194,7 @@ func checkValue(t *table, c *column, v any) (any, *apiError) {
 		if !ok {
 			return nil, mismatch("Edm.String")
 		}
-		if c.maxLen > 0 && utf8.RuneCountInString(s) > c.maxLen {
+		if c.maxLen > 0 && utf16Units(s) > c.maxLen {
 			return nil, newError(http.StatusBadRequest, codeStringTooLong,
 				"A validation error occurred. The length of the '%s' attribute of the '%s' entity exceeded the maximum allowed length of '%d'.",
 				c.name, t.logical, c.maxLen)
@@ -255,4 +254,18 @@ func joinInts(list []int) string {
 		parts[i] = strconv.Itoa(v)
 	}
 	return strings.Join(parts, ",")
+}
+
+// utf16Units is a string's length as SQL Server's nvarchar counts it, in UTF-16 code units:
+// a character beyond the Basic Multilingual Plane takes two.
+func utf16Units(s string) int {
+	n := 0
+	for _, r := range s {
+		if r > 0xFFFF {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
 }

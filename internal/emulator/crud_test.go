@@ -260,6 +260,9 @@ func TestServiceEndpointValidation(t *testing.T) {
 		// §1 "name | string ≤ 256 | required".
 		{"name too long", func(b map[string]any) { b["name"] = strings.Repeat("n", 257) }, 400, codeStringTooLong},
 		{"name at the limit", func(b map[string]any) { b["name"] = strings.Repeat("n", 256) }, 204, ""},
+		// String lengths count UTF-16 code units, as nvarchar does: an emoji takes two.
+		{"name of 129 emoji", func(b map[string]any) { b["name"] = strings.Repeat("😀", 129) }, 400, codeStringTooLong},
+		{"name of 128 emoji", func(b map[string]any) { b["name"] = strings.Repeat("😀", 128) }, 204, ""},
 		{"name missing", func(b map[string]any) { delete(b, "name") }, 400, codeInvalidArgument},
 		// §1 "url | string ≤ 2000".
 		{"url too long", func(b map[string]any) { b["url"] = "https://r.example/" + strings.Repeat("u", 2000) }, 400, codeStringTooLong},

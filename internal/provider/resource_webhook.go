@@ -87,7 +87,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: fmt.Sprintf("Name of the webhook, at most %d characters, unique among the webhooks of "+
 					"the environment (the provider refuses to create a second webhook with a name already in use). "+
 					"Changing it updates the webhook in place.", webhookNameMax),
-				Validators: []validator.String{stringvalidator.UTF8LengthBetween(1, webhookNameMax)},
+				Validators: []validator.String{validators.TextLength(webhookNameMax)},
 			},
 			"url": schema.StringAttribute{
 				Required: true,
@@ -98,7 +98,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"description": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: fmt.Sprintf("Description, at most %d characters. Updates in place.", webhookDescriptionMax),
-				Validators:          []validator.String{stringvalidator.UTF8LengthBetween(1, webhookDescriptionMax)},
+				Validators:          []validator.String{validators.TextLength(webhookDescriptionMax)},
 			},
 			"auth_type": schema.StringAttribute{
 				Required: true,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -110,8 +111,8 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(1),
-				MarkdownDescription: "Execution order among steps of the same message, table and stage, lowest first: a whole number from `0` to `2147483647` (an Int32 in Dataverse); steps of equal rank run in no set order. Defaults to `1`. Updates in place.",
-				Validators:          []validator.Int64{int64validator.AtLeast(0)},
+				MarkdownDescription: "Execution order among steps of the same message, table and stage, lowest first: a whole number from `0` to `" + strconv.Itoa(dataverse.MaxStepRank) + "` (an Int32 in Dataverse); steps of equal rank run in no set order. Defaults to `1`. Updates in place.",
+				Validators:          []validator.Int64{int64validator.Between(0, dataverse.MaxStepRank)},
 			},
 			"filtering_attributes": schema.SetAttribute{
 				Optional:    true,
@@ -140,12 +141,12 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed: true,
 				MarkdownDescription: fmt.Sprintf("Name of the step, at most %d characters. Defaults to "+
 					"`<webhook name>: <message> of <table>` (`of any Entity` without a table), as the Plug-in Registration Tool writes it. Updates in place.", dataverse.MaxStepNameLength),
-				Validators: []validator.String{stringvalidator.UTF8LengthBetween(1, dataverse.MaxStepNameLength)},
+				Validators: []validator.String{validators.TextLength(dataverse.MaxStepNameLength)},
 			},
 			"description": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: fmt.Sprintf("Description, at most %d characters. Updates in place.", stepDescriptionMax),
-				Validators:          []validator.String{stringvalidator.UTF8LengthBetween(1, stepDescriptionMax)},
+				Validators:          []validator.String{validators.TextLength(stepDescriptionMax)},
 			},
 			"run_as_user_id": schema.StringAttribute{
 				Optional: true,

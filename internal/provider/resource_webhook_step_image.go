@@ -85,7 +85,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 				Required: true,
 				MarkdownDescription: fmt.Sprintf("The key of the image in `PreEntityImages` and `PostEntityImages` "+
 					"(`entityalias`), at most %d characters, unique among the images of the step. Updates in place.", imageAliasMax),
-				Validators: []validator.String{stringvalidator.LengthBetween(1, imageAliasMax)},
+				Validators: []validator.String{validators.TextLength(imageAliasMax)},
 			},
 			"attributes": schema.SetAttribute{
 				Optional:    true,
@@ -101,7 +101,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 				Computed: true,
 				MarkdownDescription: fmt.Sprintf("Name of the image, at most %d characters. Defaults to the alias, and "+
 					"follows it while unset. Updates in place.", imageNameMax),
-				Validators: []validator.String{stringvalidator.LengthBetween(1, imageNameMax)},
+				Validators: []validator.String{validators.TextLength(imageNameMax)},
 			},
 			"message_property_name": schema.StringAttribute{
 				Computed: true,

@@ -415,15 +415,17 @@ resource "dataverse_webhook_step" "test" {
 }
 
 // What Dataverse compares without case (ids, message and table names) may be written in any
-// case without a diff.
+// case without a diff, and a message so written meets its rules (columns and images on update).
 func TestAccWebhookStep_caseOfIdsAndNames(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	cfg := hookConfig(b, "cased", "https://fn.example.net/cased") + `
 resource "dataverse_webhook_step" "test" {
-  webhook_id = upper(dataverse_webhook.hook.id)
-  message    = "update"
-  table      = "Account"
+  webhook_id           = upper(dataverse_webhook.hook.id)
+  message              = "update"
+  table                = "Account"
+  filtering_attributes = ["name"]
+  images               = [{ alias = "before", type = "PreImage" }]
 }
 `
 	unitTest(t, b, []resource.TestStep{

@@ -5,12 +5,13 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 // idAttribute is a resource's computed primary key, stable across updates.
@@ -55,7 +56,7 @@ func solutionAttribute(what string) schema.StringAttribute {
 			"(`MSCRM.SolutionUniqueName`). Changing it replaces the " + what + "; setting it where none was recorded " +
 			"(as after an import) only records it.",
 		PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
-		Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
+		Validators:    []validator.String{validators.SolutionUniqueName()},
 	}
 }
 

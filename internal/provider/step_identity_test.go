@@ -173,3 +173,21 @@ resource "dataverse_webhook_step" "third" {
 		},
 	})
 }
+
+// Dataverse keeps a step's rank in an Int32: a larger rank is refused when it plans, naming the
+// attribute, and the largest one is stored as written.
+func TestAccWebhookStep_rankFitsAnInt32(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config:      stepConfig(b, "  message = \"Update\"\n  table   = \"account\"\n  rank    = 2147483648\n"),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Invalid Attribute Value.*rank.*between 0 and 2147483647`),
+		},
+		{
+			Config: stepConfig(b, "  message = \"Update\"\n  table   = \"account\"\n  rank    = 2147483647\n"),
+			Check:  resource.TestCheckResourceAttr(stepAddr, "rank", "2147483647"),
+		},
+	})
+}

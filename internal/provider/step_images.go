@@ -60,7 +60,7 @@ func stepImagesAttribute() schema.Attribute {
 				MarkdownDescription: fmt.Sprintf("The key of the image in `PreEntityImages` and `PostEntityImages` "+
 					"(`entityalias`), at most %d characters, unique among the images of the step. The provider matches "+
 					"images to what Dataverse holds by alias.", imageAliasMax),
-				Validators: []validator.String{stringvalidator.LengthBetween(1, imageAliasMax)},
+				Validators: []validator.String{validators.TextLength(imageAliasMax)},
 			},
 			"type": schema.StringAttribute{
 				Required: true,
@@ -83,7 +83,7 @@ func stepImagesAttribute() schema.Attribute {
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: fmt.Sprintf("Name of the image, at most %d characters. Defaults to the alias.", imageNameMax),
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, imageNameMax)},
+				Validators:          []validator.String{validators.TextLength(imageNameMax)},
 			},
 			"message_property_name": schema.StringAttribute{
 				Computed: true,

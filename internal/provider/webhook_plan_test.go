@@ -36,6 +36,46 @@ resource "dataverse_webhook" "test" {
 	})
 }
 
+// Dataverse counts a text column's length in UTF-16 code units: a webhook name of 129 emoji
+// (258 units) is refused at plan, and 128 emoji fill it, the step's default name then cut to
+// fit its column.
+func TestAccWebhook_nameLengthCountedAsDataverseCounts(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	config := func(emoji int) string {
+		return hookConfig(b, strings.Repeat("😀", emoji), "https://fn.example.net/api/emoji") + `
+resource "dataverse_webhook_step" "test" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = "account"
+}
+`
+	}
+	// The live backend's prefix takes part of the name: the emoji fill the rest.
+	prefix := b.name("")
+	fill := (dataverse.MaxWebhookNameLength - dataverse.TextLength(prefix)) / 2
+	full := prefix + strings.Repeat("😀", fill)
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config:      config(fill + 1),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Invalid Attribute Value Length.*name must be from 1 to 256 characters`),
+		},
+		{
+			Config: config(fill),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("dataverse_webhook.hook", "name", full),
+				resource.TestCheckResourceAttrWith(stepAddr, "name", func(got string) error {
+					if n := dataverse.TextLength(got); n > dataverse.MaxStepNameLength || !strings.HasPrefix(full+": Update of account", got) {
+						return fmt.Errorf("default step name %q: %d units, want a prefix of the webhook's name that fits %d", got, n, dataverse.MaxStepNameLength)
+					}
+					return nil
+				}),
+			),
+		},
+	})
+}
+
 // A name already used in the environment is refused at plan, for every new webhook of the
 // configuration from one listing of the webhooks, and nothing is written.
 func TestAccWebhook_nameInUseRefusedAtPlan(t *testing.T) {

@@ -28,6 +28,8 @@ func TestStringValidators(t *testing.T) {
 			[]string{"-1h", "30d", ""}, "duration of zero or more"},
 		{"WebhookURL", WebhookURL(), []string{"https://fn.example.net/api/orders", "http://127.0.0.1:8080/hook"},
 			[]string{"ftp://fn.example.net/x", "/relative"}, "http or https"},
+		{"SolutionUniqueName", SolutionUniqueName(), []string{"contoso_integrations", "Default", "Solution2"},
+			[]string{"", "My Solution", "contoso\r\nX-Injected: 1", "contoso-integrations"}, "letters, digits and underscores"},
 	}
 	at := path.Root("attr")
 	for _, tc := range cases {

@@ -1,0 +1,26 @@
+package validators
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+)
+
+// TextLength accepts a string of 1 to maxLength characters as Dataverse counts a text column's
+// length, so that a value the column cannot hold is refused at plan rather than at apply.
+func TextLength(maxLength int) validator.String {
+	return stringRule{
+		description: fmt.Sprintf("from 1 to %d characters long, a character outside the Basic Multilingual Plane (such as most emoji) counting 2", maxLength),
+		summary:     "Invalid Attribute Value Length",
+		valid: func(s string) bool {
+			n := dataverse.TextLength(s)
+			return n >= 1 && n <= maxLength
+		},
+		detail: func(at path.Path, description, value string) string {
+			return fmt.Sprintf("%s must be %s; it is %d.", at, description, dataverse.TextLength(value))
+		},
+	}
+}
