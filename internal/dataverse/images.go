@@ -83,7 +83,10 @@ func (c *Client) ListImagesOfSteps(ctx context.Context, stepIDs []string) (map[s
 			return nil, err
 		}
 	}
-	rows, err := getRowsByIDs[stepImageRow](ctx, c, setStepImages, query{}.with("$select", joinColumns(stepImageColumns)), "_sdkmessageprocessingstepid_value", "s", stepIDs)
+	rows, err := getRowsByIDs[stepImageRow](ctx, c, stepIDs, 0, func(chunk []string) *request {
+		filter, aliases := anyOfIDs("_sdkmessageprocessingstepid_value", "s", chunk)
+		return &request{path: setStepImages, query: append(query{}.with("$select", joinColumns(stepImageColumns)).with("$filter", filter), aliases...)}
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -69,21 +69,22 @@ func (c *Client) DeleteCompletedJobs(ctx context.Context, q JobCleanup, progress
 	if q.Succeeded {
 		statuses = append(statuses, "statuscode eq "+strconv.Itoa(statusSucceeded))
 	}
-	idFilter, aliases := anyOfIDs("_owningextensionid_value", "s", ids)
-	filter := "statecode eq " + strconv.Itoa(stateCompleted) + " and (" + strings.Join(statuses, " or ") + ") and " + idFilter +
-		" and completedon lt " + filterDateTime(q.CompletedBefore)
 	// One more than Max tells whether more remain.
-	opts := query{}.
-		with("$select", "asyncoperationid").
-		with("$filter", filter).
-		with("$orderby", "completedon asc")
-	r := &request{path: setAsyncOperations}
-	if q.Max+1 <= c.pageSize {
-		opts = opts.with("$top", strconv.Itoa(q.Max+1))
-		r.prefer = []string{}
-	}
-	r.query = append(opts, aliases...)
-	rows, err := getCollection[systemJobRow](ctx, c, r, q.Max+1)
+	rows, err := c.jobRows(ctx, ids, q.Max+1, false, func(stepFilter string, aliases query) *request {
+		filter := "statecode eq " + strconv.Itoa(stateCompleted) + " and (" + strings.Join(statuses, " or ") + ") and " + stepFilter +
+			" and completedon lt " + filterDateTime(q.CompletedBefore)
+		opts := query{}.
+			with("$select", "asyncoperationid,completedon"). // completedon orders the rows of several queries
+			with("$filter", filter).
+			with("$orderby", "completedon asc")
+		r := &request{path: setAsyncOperations}
+		if q.Max+1 <= c.pageSize {
+			opts = opts.with("$top", strconv.Itoa(q.Max+1))
+			r.prefer = []string{}
+		}
+		r.query = append(opts, aliases...)
+		return r
+	})
 	if err != nil {
 		return res, err
 	}

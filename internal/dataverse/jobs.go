@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -75,28 +76,27 @@ func (c *Client) ListFailedJobs(ctx context.Context, q FailedJobsQuery) ([]Syste
 			return nil, err
 		}
 	}
-	filter := "statuscode eq " + strconv.Itoa(statusFailed)
-	var aliases query
-	if len(ids) > 0 {
-		var idFilter string
-		idFilter, aliases = anyOfIDs("_owningextensionid_value", "s", ids)
-		filter += " and " + idFilter
-	}
-	if !q.Since.IsZero() {
-		filter += " and completedon ge " + filterDateTime(q.Since)
-	}
-	opts := query{}.
-		with("$select", joinColumns(systemJobColumns)).
-		with("$filter", filter).
-		with("$orderby", "completedon desc")
-	r := &request{path: setAsyncOperations, prefer: []string{"odata.maxpagesize=" + strconv.Itoa(c.pageSize), lookupTableAnnotation}}
-	if q.Top > 0 && q.Top <= c.pageSize {
-		// The rows fit one page: $top asks for just those, and no page-size preference is needed.
-		opts = opts.with("$top", strconv.Itoa(q.Top))
-		r.prefer = []string{lookupTableAnnotation}
-	}
-	r.query = append(opts, aliases...)
-	rows, err := getCollection[systemJobRow](ctx, c, r, max(q.Top, 0))
+	rows, err := c.jobRows(ctx, ids, max(q.Top, 0), true, func(stepFilter string, aliases query) *request {
+		filter := "statuscode eq " + strconv.Itoa(statusFailed)
+		if stepFilter != "" {
+			filter += " and " + stepFilter
+		}
+		if !q.Since.IsZero() {
+			filter += " and completedon ge " + filterDateTime(q.Since)
+		}
+		opts := query{}.
+			with("$select", joinColumns(systemJobColumns)).
+			with("$filter", filter).
+			with("$orderby", "completedon desc")
+		r := &request{path: setAsyncOperations, prefer: []string{"odata.maxpagesize=" + strconv.Itoa(c.pageSize), lookupTableAnnotation}}
+		if q.Top > 0 && q.Top <= c.pageSize {
+			// The rows fit one page: $top asks for just those, and no page-size preference is needed.
+			opts = opts.with("$top", strconv.Itoa(q.Top))
+			r.prefer = []string{lookupTableAnnotation}
+		}
+		r.query = append(opts, aliases...)
+		return r
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +121,33 @@ func (c *Client) ListFailedJobs(ctx context.Context, q FailedJobsQuery) ([]Syste
 		})
 	}
 	return out, nil
+}
+
+// jobRows reads the system job rows of the request jobRequest builds: with no step ids in one
+// paged query, else in one per chunk of steps (getRowsByIDs), given the chunk as a filter of
+// parameter aliases. The rows are put in completedon order, newest first when newestFirst, as
+// each query orders its own, and cut to limit (0: all).
+func (c *Client) jobRows(ctx context.Context, stepIDs []string, limit int, newestFirst bool, jobRequest func(stepFilter string, aliases query) *request) ([]systemJobRow, error) {
+	if len(stepIDs) == 0 {
+		return getCollection[systemJobRow](ctx, c, jobRequest("", nil), limit)
+	}
+	rows, err := getRowsByIDs[systemJobRow](ctx, c, stepIDs, limit, func(chunk []string) *request {
+		return jobRequest(anyOfIDs("_owningextensionid_value", "s", chunk))
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(rows, func(a, b systemJobRow) int {
+		order := timeOrZero(a.CompletedOn).Compare(timeOrZero(b.CompletedOn))
+		if newestFirst {
+			return -order
+		}
+		return order
+	})
+	if limit > 0 && len(rows) > limit {
+		rows = rows[:limit]
+	}
+	return rows, nil
 }
 
 func recordTable(row systemJobRow) string {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"reflect"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -167,5 +170,96 @@ func TestRecordTable(t *testing.T) {
 		if got := recordTable(c.row); got != c.want {
 			t.Errorf("recordTable(%+v) = %q, want %q", c.row, got, c.want)
 		}
+	}
+}
+
+// A webhook's steps can be many: the job queries name at most 40 steps each, and their rows are
+// put back in one order and cut to what was asked for.
+func TestJobQueriesOfManyStepsAreChunked(t *testing.T) {
+	t.Parallel()
+	steps := make([]string, 90)
+	for i := range steps {
+		steps[i] = fmt.Sprintf("5a5a5a5a-0000-4000-8000-%012d", i)
+	}
+	// Each query answers with two jobs; the later a query, the later its jobs completed.
+	answer := func(w http.ResponseWriter, n int) {
+		rows := []any{}
+		for k := range 2 {
+			row := jobRowJSON(10*n + k)
+			row["completedon"] = fmt.Sprintf("2025-01-02T03:%02d:%02dZ", n, 10*k)
+			rows = append(rows, row)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"value": rows})
+	}
+	chunked := func(t *testing.T, h *harness) {
+		t.Helper()
+		reqs := h.requests()
+		if len(reqs) != 3 {
+			t.Fatalf("%d queries for 90 steps, want 3", len(reqs))
+		}
+		for _, r := range reqs {
+			named := 0
+			for k := range r.Query {
+				if len(k) > 2 && k[:2] == "@s" {
+					named++
+				}
+			}
+			if named > 40 || named == 0 {
+				t.Errorf("a query names %d steps, want 1 to 40: %s", named, r.RawQuery)
+			}
+		}
+	}
+
+	h := newHarness(t, func(w http.ResponseWriter, _ *http.Request, n int, _ string) { answer(w, n) })
+	got, err := h.client.ListFailedJobs(context.Background(), FailedJobsQuery{StepIDs: steps, Top: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunked(t, h)
+	var completed []string
+	for _, j := range got {
+		completed = append(completed, j.CompletedOn.Format("04:05"))
+	}
+	if want := []string{"03:10", "03:00", "02:10"}; !reflect.DeepEqual(completed, want) {
+		t.Errorf("jobs completed at %v, want %v: the newest of all queries, newest first", completed, want)
+	}
+
+	var (
+		mu      sync.Mutex
+		deleted []string
+	)
+	h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		if r.Method == http.MethodDelete {
+			mu.Lock()
+			deleted = append(deleted, path.Base(r.URL.Path))
+			mu.Unlock()
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		answer(w, n)
+	})
+	res, err := h.client.DeleteCompletedJobs(context.Background(), JobCleanup{StepIDs: steps, Failed: true, Max: 2, Parallel: 1,
+		CompletedBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deleted != 2 || !res.More {
+		t.Errorf("result %+v, want 2 deleted and more left", res)
+	}
+	var queries []seen
+	for _, r := range h.requests() {
+		if r.Method == http.MethodGet {
+			queries = append(queries, r)
+		}
+	}
+	if len(queries) != 3 {
+		t.Fatalf("%d queries for 90 steps, want 3", len(queries))
+	}
+	// The two oldest of all: those of the first query to answer (jobs 10 and 11).
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(deleted)
+	if want := []string{"asyncoperations(77777777-1111-4222-8333-444444444410)", "asyncoperations(77777777-1111-4222-8333-444444444411)"}; !reflect.DeepEqual(deleted, want) {
+		t.Errorf("deleted %v, want %v", deleted, want)
 	}
 }

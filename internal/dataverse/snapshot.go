@@ -254,7 +254,10 @@ func byLowerID[T any](rows []T, id func(T) string) map[string]T {
 // listStepsByHandlers reads the steps of the given event handlers, one paged query per chunk of
 // stepHandlerChunk ids, a few chunks at a time. The result is in no particular order.
 func (c *Client) listStepsByHandlers(ctx context.Context, handlerIDs []string) ([]Step, error) {
-	rows, err := getRowsByIDs[stepRow](ctx, c, setSteps, stepQuery(), "_eventhandler_value", "h", handlerIDs)
+	rows, err := getRowsByIDs[stepRow](ctx, c, handlerIDs, 0, func(chunk []string) *request {
+		filter, aliases := anyOfIDs("_eventhandler_value", "h", chunk)
+		return &request{path: setSteps, query: append(stepQuery().with("$filter", filter), aliases...)}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -265,19 +268,17 @@ func (c *Client) listStepsByHandlers(ctx context.Context, handlerIDs []string) (
 	return out, nil
 }
 
-// getRowsByIDs reads the rows of set whose lookup column holds one of ids: one paged query per
-// chunk of stepHandlerChunk ids (parameter aliases @<alias>0, @<alias>1… keep each URL short),
-// a few at a time.
-func getRowsByIDs[R any](ctx context.Context, c *Client, set string, base query, column, alias string, ids []string) ([]R, error) {
+// getRowsByIDs reads the rows of the requests chunkRequest builds for each chunk of at most
+// stepHandlerChunk ids (naming them with anyOfIDs keeps each URL short), at most limit rows a
+// chunk (0: all), a few chunks at a time. The rows come chunk by chunk.
+func getRowsByIDs[R any](ctx context.Context, c *Client, ids []string, limit int, chunkRequest func(chunk []string) *request) ([]R, error) {
 	chunks := chunkIDs(uniqueIDs(ids), stepHandlerChunk)
 	results := make([][]R, len(chunks))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(stepChunkConcurrency)
 	for i, chunk := range chunks {
 		g.Go(func() error {
-			filter, aliases := anyOfIDs(column, alias, chunk)
-			q := append(append(query{}, base...).with("$filter", filter), aliases...)
-			rows, err := getCollection[R](gctx, c, &request{path: set, query: q}, 0)
+			rows, err := getCollection[R](gctx, c, chunkRequest(chunk), limit)
 			results[i] = rows
 			return err
 		})
