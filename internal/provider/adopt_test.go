@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
@@ -192,7 +193,14 @@ func TestAdopt_finderAndImportBlocks(t *testing.T) {
 	requireTerraform(t, "1.11.0")
 	t.Parallel()
 	e := needsEmulator(t, "the finder prints an import block for every webhook of the environment")
-	est := seedHandBuiltEstate(t, emulatorBackend(e))
+	b := emulatorBackend(e)
+	est := seedHandBuiltEstate(t, b)
+	// Names an address cannot be made of as they are: one two webhooks share, one that starts with
+	// a digit.
+	for label, name := range map[string]string{"second crm-audit": "crm-audit", "2024-feed": "2024-feed"} {
+		est.Webhooks[label] = registerWebhook(t, b, dataverse.WebhookCreate{Name: name, URL: "https://fn.example.net/api/" + name,
+			AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "key"})
+	}
 	finder, err := os.ReadFile(filepath.Join("..", "..", "examples", "guides", "migrating", "find", "main.tf"))
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +227,15 @@ func TestAdopt_finderAndImportBlocks(t *testing.T) {
 			t.Errorf("the finder skipped image %s:\n%s", id, imports)
 		}
 	}
+	for _, label := range []string{"crm-audit", "second crm-audit"} {
+		id := est.Webhooks[label]
+		if want := fmt.Sprintf("dataverse_webhook.crm_audit_%s # crm-audit\n  id = %q", id[:8], id); !strings.Contains(imports, want) {
+			t.Errorf("the finder does not tell the webhooks named crm-audit apart by id (want %q):\n%s", want, imports)
+		}
+	}
+	if !strings.Contains(imports, "dataverse_webhook.webhook_2024_feed # 2024-feed") {
+		t.Errorf("the finder does not prefix an address that would start with a digit:\n%s", imports)
+	}
 
 	infra := newWorkspace(t)
 	infra.Env = append(infra.Env, env...)
@@ -228,9 +245,28 @@ func TestAdopt_finderAndImportBlocks(t *testing.T) {
 	if err := infra.WriteFile("imports.tf", imports); err != nil {
 		t.Fatal(err)
 	}
-	plan := mustRun(t, infra, "plan", "-generate-config-out=generated.tf", "-input=false", "-no-color")
-	if want := fmt.Sprintf("Plan: %d to import, 0 to add, 0 to change, 0 to destroy.", total); !strings.Contains(plan.Stdout, want) {
-		t.Fatalf("the plan that generates configuration does not say %q:\n%s", want, plan.Stdout)
+	// Two webhooks of one name cannot both be managed: the plan that generates their configuration
+	// says so, and writes it all the same, so that one can be renamed there, as the guide says.
+	shared, err := infra.Run(t.Context(), "plan", "-generate-config-out=generated.tf", "-input=false", "-no-color")
+	if err == nil || !strings.Contains(shared.Stderr, "Webhook name used twice") {
+		t.Fatalf("the plan of two webhooks named crm-audit did not fail with \"Webhook name used twice\" (%v):\n%s\n%s", err, shared.Stderr, shared.Stdout)
+	}
+	generated, err := os.ReadFile(filepath.Join(infra.Dir, "generated.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`(?m)^(\s*name\s*=\s*)"crm-audit"$`).FindAllIndex(generated, -1)
+	if len(names) != 2 {
+		t.Fatalf("generated.tf names crm-audit %d times, want 2:\n%s", len(names), generated)
+	}
+	last := names[1]
+	renamed := string(generated[:last[0]]) + strings.Replace(string(generated[last[0]:last[1]]), `"crm-audit"`, `"crm-audit-2"`, 1) + string(generated[last[1]:])
+	if err := infra.WriteFile("generated.tf", renamed); err != nil {
+		t.Fatal(err)
+	}
+	plan := mustRun(t, infra, "plan", "-input=false", "-no-color")
+	if want := fmt.Sprintf("Plan: %d to import, 0 to add, 1 to change, 0 to destroy.", total); !strings.Contains(plan.Stdout, want) {
+		t.Fatalf("the plan of the generated configuration does not say %q:\n%s", want, plan.Stdout)
 	}
 	mustRun(t, infra, applyArgs()...)
 	if again := mustRun(t, infra, "plan", "-input=false", "-no-color", "-detailed-exitcode"); again.ExitCode != 0 {

@@ -1,8 +1,8 @@
 # Webhooks import by name or serviceendpointid, steps by sdkmessageprocessingstepid, images by
 # sdkmessageprocessingstepimageid.
 import {
-  to = dataverse_webhook.orders_sync
-  id = "orders-sync"
+  to = dataverse_webhook.orders_sync # orders-sync
+  id = "4867b753-700c-4358-b318-d1b832e8bd68"
 }
 
 import {
