@@ -55,7 +55,7 @@ func (a *deleteSystemJobsAction) Schema(_ context.Context, _ action.SchemaReques
 		MarkdownDescription: "Deletes the completed system jobs (`asyncoperation` rows) that a webhook step, or every step of a " +
 			"webhook, left behind: failed ones, succeeded ones or both, completed longer ago than `older_than`. Dataverse " +
 			"keeps failed jobs until someone deletes them, and succeeded ones unless the step has `async_auto_delete`.\n\n" +
-			"The oldest go first, at most `max_jobs` in one invocation: one query finds them and one request deletes each, " +
+			"The oldest go first, at most `max_jobs` in one invocation: one query per 40 steps finds them and one request deletes each, " +
 			"a few at a time, waiting as Dataverse's service protection limits ask. The action reports how many it " +
 			"deleted and whether more remain. Terraform 1.14 or newer.",
 		Attributes: map[string]schema.Attribute{
