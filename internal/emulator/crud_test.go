@@ -172,10 +172,7 @@ func TestUpdateAndDelete(t *testing.T) {
 // §1 "Deleting a serviceendpoint cascades to its steps." §2 images are bound to their step.
 func TestDeleteCascades(t *testing.T) {
 	t.Parallel()
-	e := sharedEmulator(t)
-	c := newClient(t, e)
-	hook := c.createWebhook("hook-cascade", "https://r.example/c", 4, "k")
-	step := c.createStep(stepSpec{name: "cascade step", endpoint: hook, message: "Update", table: "contact", mode: 1, stage: 40, rank: 1})
+	e, c, hook, step := hookedStep(t, "hook-cascade", "https://r.example/c", "cascade step", "contact")
 	image := newGUID()
 	c.do("POST", "sdkmessageprocessingstepimages", map[string]any{
 		"sdkmessageprocessingstepimageid": image, "name": "pre", "entityalias": "pre", "imagetype": 0,
@@ -399,10 +396,7 @@ func TestStepRegistrationRules(t *testing.T) {
 // §2 "statecode / statuscode | 0/1 Enabled, 1/2 Disabled; set with PATCH of both columns".
 func TestStepStateChanges(t *testing.T) {
 	t.Parallel()
-	e := sharedEmulator(t)
-	c := newClient(t, e)
-	hook := c.createWebhook("hook-state", "https://r.example/state", 4, "k")
-	id := c.createStep(stepSpec{name: "state step", endpoint: hook, message: "Update", table: "account", mode: 1, stage: 40, rank: 1})
+	_, c, _, id := hookedStep(t, "hook-state", "https://r.example/state", "state step", "account")
 	state := func() (int64, int64) {
 		r := c.do("GET", "sdkmessageprocessingsteps("+id+")?$select=statecode,statuscode", nil).mustStatus(t, http.StatusOK)
 		return num(t, r.body["statecode"]), num(t, r.body["statuscode"])
@@ -431,10 +425,7 @@ func TestStepStateChanges(t *testing.T) {
 // §5 "Lookups read as _<name>_value".
 func TestLookupsReadAsValue(t *testing.T) {
 	t.Parallel()
-	e := sharedEmulator(t)
-	c := newClient(t, e)
-	hook := c.createWebhook("hook-lookups", "https://r.example/l", 4, "k")
-	id := c.createStep(stepSpec{name: "lookup step", endpoint: hook, message: "Update", table: "account", mode: 1, stage: 40, rank: 1})
+	_, c, hook, id := hookedStep(t, "hook-lookups", "https://r.example/l", "lookup step", "account")
 	r := c.do("GET", "sdkmessageprocessingsteps("+id+")", nil).mustStatus(t, http.StatusOK)
 	want := map[string]any{
 		"_eventhandler_value":        hook,
@@ -464,10 +455,7 @@ func TestLookupsReadAsValue(t *testing.T) {
 
 func TestStepImages(t *testing.T) {
 	t.Parallel()
-	e := sharedEmulator(t)
-	c := newClient(t, e)
-	hook := c.createWebhook("hook-images", "https://r.example/i", 4, "k")
-	update := c.createStep(stepSpec{name: "image step", endpoint: hook, message: "Update", table: "account", mode: 1, stage: 40, rank: 1})
+	_, c, hook, update := hookedStep(t, "hook-images", "https://r.example/i", "image step", "account")
 	del := c.createStep(stepSpec{name: "delete image step", endpoint: hook, message: "Delete", table: "account", mode: 1, stage: 40, rank: 1})
 	create := c.createStep(stepSpec{name: "create image step", endpoint: hook, message: "Create", table: "account", mode: 1, stage: 40, rank: 1})
 	image := func(step string) map[string]any {

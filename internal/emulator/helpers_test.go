@@ -254,6 +254,18 @@ func (c *apiClient) createStep(s stepSpec) string {
 	return id
 }
 
+// hookedStep is the setup most row tests start from: a client of the shared
+// emulator, a webhook with a WebhookKey, and an asynchronous post-operation
+// Update step on table bound to it.
+func hookedStep(t *testing.T, hookName, target, stepName, table string) (e *Emulator, c *apiClient, hook, step string) {
+	t.Helper()
+	e = sharedEmulator(t)
+	c = newClient(t, e)
+	hook = c.createWebhook(hookName, target, 4, "k")
+	step = c.createStep(stepSpec{name: stepName, endpoint: hook, message: "Update", table: table, mode: 1, stage: 40, rank: 1})
+	return e, c, hook, step
+}
+
 func num(t *testing.T, v any) int64 {
 	t.Helper()
 	n, ok := v.(json.Number)

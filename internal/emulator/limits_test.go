@@ -382,10 +382,7 @@ func TestStateDirAndFiles(t *testing.T) {
 // Drift helpers change rows behind the Web API's back.
 func TestDriftHelpers(t *testing.T) {
 	t.Parallel()
-	e := sharedEmulator(t)
-	c := newClient(t, e)
-	hook := c.createWebhook("hook-drift", "https://r.example/drift", 4, "k")
-	step := c.createStep(stepSpec{name: "drift step", endpoint: hook, message: "Update", table: "account", mode: 1, stage: 40, rank: 1})
+	e, c, hook, step := hookedStep(t, "hook-drift", "https://r.example/drift", "drift step", "account")
 	if err := e.PatchRow("serviceendpoints", hook, map[string]any{"url": "https://r.example/drifted", "authvalue": ""}); err != nil {
 		t.Fatal(err)
 	}

@@ -286,10 +286,7 @@ func TestPaging(t *testing.T) {
 // (and did carry _organizationid_value)". "The primary key is always returned".
 func TestETagAndPrimaryKey(t *testing.T) {
 	t.Parallel()
-	e := sharedEmulator(t)
-	c := newClient(t, e)
-	hook := c.createWebhook("hook-etag-rule", "https://r.example/etag", 4, "k")
-	step := c.createStep(stepSpec{name: "etag rule", endpoint: hook, message: "Update", table: "account", mode: 1, stage: 40, rank: 1})
+	e, c, hook, step := hookedStep(t, "hook-etag-rule", "https://r.example/etag", "etag rule", "account")
 
 	r := c.do("GET", "serviceendpoints("+hook+")", nil).mustStatus(t, http.StatusOK)
 	if _, ok := r.body["@odata.etag"]; ok {

@@ -172,6 +172,36 @@ func (t *table) collection(name, target, column string) {
 	t.collNavs[name] = &collectionNav{name: name, target: target, column: column}
 }
 
+// catalog makes t a catalog or system table clients cannot write.
+func (t *table) catalog() *table {
+	t.readOnly = true
+	return t
+}
+
+// solutionComponent makes t solution-aware, with the columns Dataverse keeps
+// for a component of that type.
+func (t *table) solutionComponent(componentType int) *table {
+	t.componentType = componentType
+	return t.boolean("ismanaged", readOnlyCol).guid("solutionid", readOnlyCol)
+}
+
+// stateAndStatus declares statecode and statuscode; a new row starts active
+// (state 0, status 1).
+func (t *table) stateAndStatus(states, statuses []int) *table {
+	return t.choice("statecode", states, defaultVal(int64(0))).
+		choice("statuscode", statuses, defaultVal(int64(1)))
+}
+
+// businessTable makes t one of the tables clients write to in order to fire
+// events: open to any column, owned, and with the columns all of them share.
+func (t *table) businessTable(primaryName string, states, statuses []int) *table {
+	t.open, t.business, t.owned = true, true, true
+	t.primaryName = primaryName
+	return t.memo("description", 2000).
+		stateAndStatus(states, statuses).
+		lookup("ownerid", false, readOnlyCol, "systemusers", "ownerid")
+}
+
 // lookupKey is the name under which a lookup is stored and read: _<name>_value.
 func lookupKey(col string) string { return "_" + col + "_value" }
 
@@ -242,22 +272,23 @@ const (
 	imageTypeBoth = 2
 )
 
-// businessTableSets are the tables that accept arbitrary columns and fire events.
-var businessTableSets = []string{"accounts", "contacts", "leads"}
-
 // newSchema builds the tables the emulator serves, keyed by entity set name.
 func newSchema() map[string]*table {
 	tables := map[string]*table{}
-	put := func(t *table) { tables[t.set] = t }
+	declare := func(logical, set, key string) *table {
+		t := newTable(logical, set, key)
+		tables[set] = t
+		return t
+	}
 
-	se := newTable("serviceendpoint", "serviceendpoints", "serviceendpointid")
+	se := declare("serviceendpoint", "serviceendpoints", "serviceendpointid")
 	// The table has no versionnumber column, so its rows carry no @odata.etag
 	// (its metadata, and a live read).
 	se.etag = false
 	delete(se.cols, "versionnumber")
 	se.alwaysRead = []string{lookupKey("organizationid")}
-	se.componentType = componentServiceEndpoint
-	se.str("name", 256, requiredCol).
+	se.solutionComponent(componentServiceEndpoint).
+		str("name", 256, requiredCol).
 		str("url", 2000).
 		choice("contract", []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, requiredCol).
 		choice("authtype", []int{1, 2, 3, 4, 5, 6, 7, 8}).
@@ -269,15 +300,13 @@ func newSchema() map[string]*table {
 		choice("connectionmode", []int{1, 2}, defaultVal(int64(1))).
 		str("namespaceaddress", 255).
 		str("path", 160).
-		boolean("ismanaged", readOnlyCol).
-		guid("solutionid", readOnlyCol).
 		lookup("organizationid", false, readOnlyCol, "organizations", "organizationid").
 		collection("serviceendpoint_sdkmessageprocessingstep", "sdkmessageprocessingsteps", "eventhandler")
-	put(se)
 
-	step := newTable("sdkmessageprocessingstep", "sdkmessageprocessingsteps", "sdkmessageprocessingstepid")
-	step.componentType = componentSDKMessageProcessingStep
-	step.str("name", 256, requiredCol).
+	declare("sdkmessageprocessingstep", "sdkmessageprocessingsteps", "sdkmessageprocessingstepid").
+		solutionComponent(componentSDKMessageProcessingStep).
+		stateAndStatus([]int{0, 1}, []int{1, 2}).
+		str("name", 256, requiredCol).
 		str("description", 256).
 		choice("mode", []int{0, 1}, defaultVal(int64(modeSynchronous))).
 		// The option set has internal stages too; custom steps are limited to 10/20/40 by the rules.
@@ -287,12 +316,8 @@ func newSchema() map[string]*table {
 		memo("filteringattributes", 100000).
 		choice("supporteddeployment", []int{0, 1, 2}, defaultVal(int64(0))).
 		choice("invocationsource", []int{-1, 0, 1}, defaultVal(int64(0))).
-		choice("statecode", []int{0, 1}, defaultVal(int64(0))).
-		choice("statuscode", []int{1, 2}, defaultVal(int64(1))).
 		memo("configuration", 1073741823).
 		integer("customizationlevel", readOnlyCol).
-		boolean("ismanaged", readOnlyCol).
-		guid("solutionid", readOnlyCol).
 		lookup("eventhandler", true, requiredCol,
 			"serviceendpoints", "eventhandler_serviceendpoint",
 			"plugintypes", "eventhandler_plugintype").
@@ -304,37 +329,32 @@ func newSchema() map[string]*table {
 		lookup("plugintypeid", true, noValueCol, "plugintypes", "plugintypeid").
 		lookup("organizationid", false, readOnlyCol, "organizations", "organizationid").
 		collection("sdkmessageprocessingstepid_sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", "sdkmessageprocessingstepid")
-	put(step)
 
-	img := newTable("sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", "sdkmessageprocessingstepimageid")
-	img.componentType = componentSDKMessageProcessingStepImage
-	// name is SystemRequired on the real table.
-	img.str("name", 256, requiredCol).
+	declare("sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", "sdkmessageprocessingstepimageid").
+		solutionComponent(componentSDKMessageProcessingStepImage).
+		// name is SystemRequired on the real table.
+		str("name", 256, requiredCol).
 		str("entityalias", 256, requiredCol).
 		choice("imagetype", []int{0, 1, 2}, requiredCol).
 		memo("attributes", 100000).
 		str("messagepropertyname", 256, requiredCol).
 		str("description", 256).
 		integer("customizationlevel", readOnlyCol).
-		boolean("ismanaged", readOnlyCol).
-		guid("solutionid", readOnlyCol).
 		lookup("sdkmessageprocessingstepid", true, requiredCol, "sdkmessageprocessingsteps", "sdkmessageprocessingstepid")
-	put(img)
 
-	msg := newTable("sdkmessage", "sdkmessages", "sdkmessageid")
-	msg.readOnly = true
-	msg.str("name", 256).
+	declare("sdkmessage", "sdkmessages", "sdkmessageid").
+		catalog().
+		str("name", 256).
 		str("categoryname", 25).
 		boolean("isprivate").
 		boolean("isvalidforexecuteasync").
 		boolean("autotransact").
 		integer("customizationlevel").
 		collection("sdkmessageid_sdkmessagefilter", "sdkmessagefilters", "sdkmessageid")
-	put(msg)
 
-	flt := newTable("sdkmessagefilter", "sdkmessagefilters", "sdkmessagefilterid")
-	flt.readOnly = true
-	flt.str("name", 256).
+	declare("sdkmessagefilter", "sdkmessagefilters", "sdkmessagefilterid").
+		catalog().
+		str("name", 256).
 		str("primaryobjecttypecode", 64).
 		str("secondaryobjecttypecode", 64).
 		boolean("iscustomprocessingstepallowed").
@@ -342,21 +362,19 @@ func newSchema() map[string]*table {
 		integer("availability").
 		integer("customizationlevel").
 		lookup("sdkmessageid", false, nil, "sdkmessages", "sdkmessageid")
-	put(flt)
 
-	pt := newTable("plugintype", "plugintypes", "plugintypeid")
-	pt.readOnly = true
-	pt.str("name", 256).
+	declare("plugintype", "plugintypes", "plugintypeid").
+		catalog().
+		str("name", 256).
 		str("typename", 256).
 		str("friendlyname", 256).
 		str("assemblyname", 100).
 		str("description", 256).
 		boolean("isworkflowactivity")
-	put(pt)
 
-	user := newTable("systemuser", "systemusers", "systemuserid")
-	user.readOnly = true
-	user.str("fullname", 200).
+	declare("systemuser", "systemusers", "systemuserid").
+		catalog().
+		str("fullname", 200).
 		str("firstname", 256).
 		str("lastname", 256).
 		str("domainname", 1024).
@@ -366,37 +384,27 @@ func newSchema() map[string]*table {
 		boolean("isdisabled").
 		choice("accessmode", []int{0, 1, 2, 3, 4, 5, 6}).
 		lookup("businessunitid", false, nil, "businessunits", "businessunitid")
-	put(user)
 
-	bu := newTable("businessunit", "businessunits", "businessunitid")
-	bu.readOnly = true
-	bu.str("name", 160)
-	put(bu)
+	declare("businessunit", "businessunits", "businessunitid").catalog().str("name", 160)
+	declare("organization", "organizations", "organizationid").catalog().str("name", 160)
 
-	org := newTable("organization", "organizations", "organizationid")
-	org.readOnly = true
-	org.str("name", 160)
-	put(org)
-
-	sol := newTable("solution", "solutions", "solutionid")
-	sol.readOnly = true
-	sol.str("uniquename", 65).
+	declare("solution", "solutions", "solutionid").
+		catalog().
+		str("uniquename", 65).
 		str("friendlyname", 256).
 		str("version", 256).
 		boolean("ismanaged").
 		boolean("isvisible")
-	put(sol)
 
-	comp := newTable("solutioncomponent", "solutioncomponents", "solutioncomponentid")
-	comp.readOnly = true
-	comp.guid("objectid").
+	declare("solutioncomponent", "solutioncomponents", "solutioncomponentid").
+		catalog().
+		guid("objectid").
 		integer("componenttype").
 		integer("rootcomponentbehavior").
 		boolean("ismetadata").
 		lookup("solutionid", false, nil, "solutions", "solutionid")
-	put(comp)
 
-	job := newTable("asyncoperation", "asyncoperations", "asyncoperationid")
+	job := declare("asyncoperation", "asyncoperations", "asyncoperationid")
 	job.owned = true
 	job.str("name", 500).
 		choice("operationtype", []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 38, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 56, 57, 58, 59, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 98, 99, 100, 101, 201, 202, 203, 204, 207, 208, 209, 210, 211, 12801, 12802}).
@@ -421,45 +429,26 @@ func newSchema() map[string]*table {
 			"contacts", "regardingobjectid_contact",
 			"leads", "regardingobjectid_lead").
 		lookup("ownerid", false, readOnlyCol, "systemusers", "ownerid")
-	put(job)
 
-	account := newTable("account", "accounts", "accountid")
-	account.str("name", 160).
+	declare("account", "accounts", "accountid").
+		businessTable("name", []int{0, 1}, []int{1, 2}).
+		str("name", 160).
 		str("telephone1", 50).
 		str("accountnumber", 20).
-		str("emailaddress1", 100).
-		memo("description", 2000).
-		choice("statecode", []int{0, 1}, defaultVal(int64(0))).
-		choice("statuscode", []int{1, 2}, defaultVal(int64(1)))
-	put(account)
+		str("emailaddress1", 100)
 
-	contact := newTable("contact", "contacts", "contactid")
-	contact.str("firstname", 50).
-		str("lastname", 50).
-		str("emailaddress1", 100).
-		str("telephone1", 50).
-		memo("description", 2000).
-		choice("statecode", []int{0, 1}, defaultVal(int64(0))).
-		choice("statuscode", []int{1, 2}, defaultVal(int64(1)))
-	put(contact)
-
-	lead := newTable("lead", "leads", "leadid")
-	lead.str("subject", 300).
+	declare("contact", "contacts", "contactid").
+		businessTable("fullname", []int{0, 1}, []int{1, 2}).
 		str("firstname", 50).
 		str("lastname", 50).
-		str("companyname", 100).
-		memo("description", 2000).
-		choice("statecode", []int{0, 1, 2}, defaultVal(int64(0))).
-		choice("statuscode", []int{1, 2, 3, 4, 5, 6, 7}, defaultVal(int64(1)))
-	put(lead)
+		str("emailaddress1", 100).
+		str("telephone1", 50)
 
-	account.primaryName, contact.primaryName, lead.primaryName = "name", "fullname", "fullname"
-	for _, set := range businessTableSets {
-		t := tables[set]
-		t.open = true
-		t.business = true
-		t.owned = true
-		t.lookup("ownerid", false, readOnlyCol, "systemusers", "ownerid")
-	}
+	declare("lead", "leads", "leadid").
+		businessTable("fullname", []int{0, 1, 2}, []int{1, 2, 3, 4, 5, 6, 7}).
+		str("subject", 300).
+		str("firstname", 50).
+		str("lastname", 50).
+		str("companyname", 100)
 	return tables
 }

@@ -318,35 +318,36 @@ func (e *Emulator) route(c *call) {
 		writeAPIError(c.w, err)
 		return
 	}
+	handlers := setMethods
 	switch {
 	case p.coll != nil:
-		if c.r.Method != http.MethodGet {
-			writeAPIError(c.w, methodNotAllowed(c.r.Method))
-			return
-		}
-		e.serveList(c, p)
+		handlers = collectionNavMethods
 	case p.hasKey:
-		switch c.r.Method {
-		case http.MethodGet:
-			e.serveRetrieve(c, p)
-		case http.MethodPatch:
-			e.serveUpdate(c, p)
-		case http.MethodDelete:
-			e.serveDelete(c, p)
-		default:
-			writeAPIError(c.w, methodNotAllowed(c.r.Method))
-		}
-	default:
-		switch c.r.Method {
-		case http.MethodGet:
-			e.serveList(c, p)
-		case http.MethodPost:
-			e.serveCreate(c, p)
-		default:
-			writeAPIError(c.w, methodNotAllowed(c.r.Method))
-		}
+		handlers = rowMethods
 	}
+	serve, ok := handlers[c.r.Method]
+	if !ok {
+		writeAPIError(c.w, methodNotAllowed(c.r.Method))
+		return
+	}
+	serve(e, c, p)
 }
+
+// The methods a resource path answers, by what it names; any other gets 405.
+var (
+	setMethods = map[string]func(*Emulator, *call, *resourcePath){
+		http.MethodGet:  (*Emulator).serveList,
+		http.MethodPost: (*Emulator).serveCreate,
+	}
+	rowMethods = map[string]func(*Emulator, *call, *resourcePath){
+		http.MethodGet:    (*Emulator).serveRetrieve,
+		http.MethodPatch:  (*Emulator).serveUpdate,
+		http.MethodDelete: (*Emulator).serveDelete,
+	}
+	collectionNavMethods = map[string]func(*Emulator, *call, *resourcePath){
+		http.MethodGet: (*Emulator).serveList,
+	}
+)
 
 func methodNotAllowed(method string) *apiError {
 	return newError(http.StatusMethodNotAllowed, codeUnexpectedServerSide, "The HTTP method '%s' is not allowed for this resource.", method)

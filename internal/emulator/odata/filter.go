@@ -449,17 +449,35 @@ func (f *Filter) Eval(row Resolver) (bool, error) {
 	if f == nil || f.root == nil {
 		return true, nil
 	}
-	v, err := eval(f.root, row)
+	b, _, err := evalBool(f.root, row, "The $filter expression must evaluate to a single boolean value; found %s.")
+	return b, err
+}
+
+// evalBool evaluates a boolean expression; known is false when it is unknown.
+// Any other type is an error made from notBool and the type found.
+func evalBool(n node, row Resolver, notBool string) (value, known bool, err error) {
+	v, err := eval(n, row)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	switch b := v.(type) {
 	case bool:
-		return b, nil
+		return b, true, nil
 	case nil:
-		return false, nil
+		return false, false, nil
 	}
-	return false, badQuery("The $filter expression must evaluate to a single boolean value; found %s.", edmType(v))
+	return false, false, badQuery(notBool, edmType(v))
+}
+
+// evalOperands evaluates both sides of a binary operator, left first.
+func evalOperands(l, r node, row Resolver) (lv, rv any, err error) {
+	if lv, err = eval(l, row); err != nil {
+		return nil, nil, err
+	}
+	if rv, err = eval(r, row); err != nil {
+		return nil, nil, err
+	}
+	return lv, rv, nil
 }
 
 func resolve(row Resolver, path []string) (any, error) {
@@ -486,17 +504,11 @@ func eval(n node, row Resolver) (any, error) {
 	case *pathNode:
 		return resolve(row, x.path)
 	case *notNode:
-		v, err := eval(x.x, row)
-		if err != nil {
+		b, known, err := evalBool(x.x, row, "A unary operator with an incompatible type was detected. Found operand type '%s' for operator kind 'Not'.")
+		if err != nil || !known {
 			return nil, err
 		}
-		switch b := v.(type) {
-		case nil:
-			return nil, nil
-		case bool:
-			return !b, nil
-		}
-		return nil, badQuery("A unary operator with an incompatible type was detected. Found operand type '%s' for operator kind 'Not'.", edmType(v))
+		return !b, nil
 	case *logicalNode:
 		return evalLogical(x, row)
 	case *compareNode:
@@ -510,11 +522,7 @@ func eval(n node, row Resolver) (any, error) {
 // evalLogical applies Kleene logic. Both sides are always evaluated so that a
 // missing property is reported whatever the other side holds.
 func evalLogical(x *logicalNode, row Resolver) (any, error) {
-	l, err := eval(x.l, row)
-	if err != nil {
-		return nil, err
-	}
-	r, err := eval(x.r, row)
+	l, r, err := evalOperands(x.l, x.r, row)
 	if err != nil {
 		return nil, err
 	}
@@ -551,11 +559,7 @@ func isNullLiteral(n node) bool {
 }
 
 func evalCompare(x *compareNode, row Resolver) (any, error) {
-	l, err := eval(x.l, row)
-	if err != nil {
-		return nil, err
-	}
-	r, err := eval(x.r, row)
+	l, r, err := evalOperands(x.l, x.r, row)
 	if err != nil {
 		return nil, err
 	}
