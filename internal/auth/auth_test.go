@@ -376,21 +376,23 @@ func TestOIDC(t *testing.T) {
 		assertNoSecrets(t, err, cfg.OIDCRequestToken)
 	})
 
-	t.Run("Azure DevOps", func(t *testing.T) {
-		t.Parallel()
+	// azureDevOps is the configuration of a pipeline signing in through the service connection.
+	azureDevOps := func(connectionID string) auth.Config {
 		cfg := e.config(clientID)
 		cfg.UseOIDC = true
 		cfg.OIDCRequestURL, cfg.OIDCRequestToken = e.svc.AzureDevOpsRequest()
-		cfg.ADOServiceConnectionID = "conn-42"
-		e.mustToken(t, newSource(t, cfg, auth.MethodOIDC), false)
+		cfg.ADOServiceConnectionID = connectionID
+		return cfg
+	}
+
+	t.Run("Azure DevOps", func(t *testing.T) {
+		t.Parallel()
+		e.mustToken(t, newSource(t, azureDevOps("conn-42"), auth.MethodOIDC), false)
 	})
 
 	t.Run("Azure DevOps connection without a federated credential", func(t *testing.T) {
 		t.Parallel()
-		cfg := e.config(clientID)
-		cfg.UseOIDC = true
-		cfg.OIDCRequestURL, cfg.OIDCRequestToken = e.svc.AzureDevOpsRequest()
-		cfg.ADOServiceConnectionID = "conn-7"
+		cfg := azureDevOps("conn-7")
 		_, err := newSource(t, cfg, auth.MethodOIDC).Token(context.Background(), false)
 		if err == nil || !strings.Contains(err.Error(), "AADSTS70021") || !strings.Contains(err.Error(), "sc://contoso/infra/conn-7") {
 			t.Fatalf("error %v, want AADSTS70021 naming the connection's subject", err)

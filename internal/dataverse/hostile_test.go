@@ -91,6 +91,9 @@ func TestPagingStopsOnHostileNextLinks(t *testing.T) {
 		{"empty pages forever", func(base string, n int) map[string]any {
 			return map[string]any{"value": []any{}, "@odata.nextLink": fmt.Sprintf("%s/api/data/v9.2/serviceendpoints?page=%d", base, n+1)}
 		}, maxEmptyPages, "empty pages in a row"},
+		{"a link to another host", func(string, int) map[string]any {
+			return map[string]any{"value": []any{}, "@odata.nextLink": "https://elsewhere.example/api/data/v9.2/serviceendpoints?$skiptoken=1"}
+		}, 1, "another host"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

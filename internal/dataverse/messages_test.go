@@ -70,13 +70,21 @@ func TestResolveMessageFilterRequest(t *testing.T) {
 	}
 }
 
-func TestResolveMessageFilterSharesAndCaches(t *testing.T) {
-	t.Parallel()
-	release := make(chan struct{})
-	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+// newHeldFilterHarness answers every filter lookup with one filter on account, but only once
+// release is closed, so that callers can meet a lookup in flight.
+func newHeldFilterHarness(t *testing.T) (h *harness, release chan struct{}) {
+	t.Helper()
+	release = make(chan struct{})
+	h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 		<-release
 		writeJSON(w, http.StatusOK, map[string]any{"value": []any{filterRowJSON(filterID, true, "account")}})
 	})
+	return h, release
+}
+
+func TestResolveMessageFilterSharesAndCaches(t *testing.T) {
+	t.Parallel()
+	h, release := newHeldFilterHarness(t)
 	const callers = 10
 	var started, done sync.WaitGroup
 	results := make([]*MessageFilter, callers)
@@ -140,11 +148,7 @@ func TestResolveMessageFilterUnknownTable(t *testing.T) {
 
 func TestResolveMessageFilterCallerContext(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
-		<-release
-		writeJSON(w, http.StatusOK, map[string]any{"value": []any{filterRowJSON(filterID, true, "account")}})
-	})
+	h, release := newHeldFilterHarness(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.client.ResolveMessageFilter(ctx, "Update", "account"); !errors.Is(err, context.Canceled) {

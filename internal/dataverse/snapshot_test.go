@@ -21,6 +21,32 @@ func newFakeHarness(t *testing.T, opts ...option) (*fakeAPI, *harness) {
 	return f, newHarness(t, f.serve, opts...)
 }
 
+// addOrdersAndInvoices seeds the two webhooks several tests start from.
+func (f *fakeAPI) addOrdersAndInvoices() {
+	f.addWebhook(webhookID, "orders", 8)
+	f.addWebhook(webhookID2, "invoices", 8)
+}
+
+// mustWebhookFromSnapshot reads webhookID through the snapshot, loading it, and fails t if
+// that fails.
+func mustWebhookFromSnapshot(t *testing.T, c *Client) {
+	t.Helper()
+	if _, err := c.WebhookFromSnapshot(context.Background(), webhookID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustStepFromSnapshot reads stepID through the snapshot, loading it, and fails t if that
+// fails.
+func mustStepFromSnapshot(t *testing.T, c *Client) *Step {
+	t.Helper()
+	s, err := c.StepFromSnapshot(context.Background(), stepID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestWebhookFromSnapshotServesConcurrentReadsFromOnePagedQuery(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t, withPageSize(50))
@@ -98,13 +124,10 @@ func TestWebhookFromSnapshotConfirmsAMissBeforeReportingIt(t *testing.T) {
 			t.Parallel()
 			f, h := newFakeHarness(t)
 			f.addWebhook(webhookID, "known", 8)
-			ctx := context.Background()
-			if _, err := h.client.WebhookFromSnapshot(ctx, webhookID); err != nil {
-				t.Fatal(err)
-			}
+			mustWebhookFromSnapshot(t, h.client)
 			tc.arrange(f, webhookID2)
 
-			got, err := h.client.WebhookFromSnapshot(ctx, webhookID2)
+			got, err := h.client.WebhookFromSnapshot(context.Background(), webhookID2)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tc.wantErr)
@@ -118,44 +141,40 @@ func TestWebhookFromSnapshotConfirmsAMissBeforeReportingIt(t *testing.T) {
 	}
 }
 
+// wantServedFromSnapshot fails t unless the snapshot answers id with the webhook named name
+// without a request; after says which write came before.
+func wantServedFromSnapshot(t *testing.T, f *fakeAPI, c *Client, id, name, after string) {
+	t.Helper()
+	before := f.total()
+	if w, err := c.WebhookFromSnapshot(context.Background(), id); err != nil || w.Name != name {
+		t.Fatalf("after %s: %+v, %v; want %s", after, w, err, name)
+	}
+	if n := f.total() - before; n != 0 {
+		t.Errorf("read after %s made %d requests, want 0", after, n)
+	}
+}
+
 func TestWebhookFromSnapshotIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t)
-	f.addWebhook(webhookID, "orders", 8)
-	f.addWebhook(webhookID2, "invoices", 8)
+	f.addOrdersAndInvoices()
 	f.addStep(stepID, "on update", webhookID2, 8)
+	mustWebhookFromSnapshot(t, h.client)
+	mustStepFromSnapshot(t, h.client)
 	ctx := context.Background()
-	if _, err := h.client.WebhookFromSnapshot(ctx, webhookID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.client.StepFromSnapshot(ctx, stepID); err != nil {
-		t.Fatal(err)
-	}
 
 	// An update's answer replaces the snapshot's row: no read needed.
 	if _, err := h.client.UpdateWebhook(ctx, webhookID, WebhookUpdate{Name: ptr("orders-v2")}); err != nil {
 		t.Fatal(err)
 	}
-	before := f.total()
-	if w, err := h.client.WebhookFromSnapshot(ctx, webhookID); err != nil || w.Name != "orders-v2" {
-		t.Fatalf("after update: %+v, %v; want orders-v2", w, err)
-	}
-	if f.total() != before {
-		t.Errorf("read after update made %d requests, want 0", f.total()-before)
-	}
+	wantServedFromSnapshot(t, f, h.client, webhookID, "orders-v2", "update")
 
 	// A create through the client joins the snapshot.
 	created, err := h.client.CreateWebhook(ctx, WebhookCreate{Name: "fresh", URL: "https://hooks.example.com/in", AuthType: AuthTypeWebhookKey, AuthValue: "k3y-value"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	before = f.total()
-	if w, err := h.client.WebhookFromSnapshot(ctx, created.ID); err != nil || w.Name != "fresh" {
-		t.Fatalf("after create: %+v, %v", w, err)
-	}
-	if f.total() != before {
-		t.Errorf("read after create made %d requests, want 0", f.total()-before)
-	}
+	wantServedFromSnapshot(t, f, h.client, created.ID, "fresh", "create")
 
 	// A delete drops the webhook and, as Dataverse cascades, its steps: both are confirmed gone.
 	if err := h.client.DeleteWebhook(ctx, webhookID2); err != nil {
@@ -177,8 +196,7 @@ func TestWebhookFromSnapshotIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 func TestSnapshotLeavesOutRowsWrittenWhileItLoads(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t)
-	f.addWebhook(webhookID, "orders", 8)
-	f.addWebhook(webhookID2, "invoices", 8)
+	f.addOrdersAndInvoices()
 	f.gate, f.listStarted = make(chan struct{}), make(chan struct{}, 1)
 	ctx := context.Background()
 
@@ -213,10 +231,8 @@ func TestWebhookFromSnapshotShowsSnapshotNotLaterChangesByOthers(t *testing.T) {
 	// seen by GetWebhook, the fresh path, and by the next client.
 	f, h := newFakeHarness(t)
 	f.addWebhook(webhookID, "orders", 8)
+	mustWebhookFromSnapshot(t, h.client)
 	ctx := context.Background()
-	if _, err := h.client.WebhookFromSnapshot(ctx, webhookID); err != nil {
-		t.Fatal(err)
-	}
 	f.setWebhookName(webhookID, "renamed elsewhere")
 	if w, _ := h.client.WebhookFromSnapshot(ctx, webhookID); w == nil || w.Name != "orders" {
 		t.Errorf("WebhookFromSnapshot = %+v, want the snapshot's row", w)
@@ -234,8 +250,7 @@ func TestSnapshotThatCannotLoadFallsBackToRowReads(t *testing.T) {
 	t.Parallel()
 	f, h := newFakeHarness(t)
 	f.listStatus = 403
-	f.addWebhook(webhookID, "orders", 8)
-	f.addWebhook(webhookID2, "invoices", 8)
+	f.addOrdersAndInvoices()
 	f.addStep(stepID, "on update", webhookID, 8)
 	ctx := context.Background()
 	for _, id := range []string{webhookID, webhookID2, webhookID} {
@@ -345,10 +360,8 @@ func TestStepFromSnapshotIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 	f.addWebhook(webhookID, "orders", 8)
 	f.addStep(stepID, "first", webhookID, 8)
 	f.addStep(stepID2, "second", webhookID, 8)
+	mustStepFromSnapshot(t, h.client)
 	ctx := context.Background()
-	if _, err := h.client.StepFromSnapshot(ctx, stepID); err != nil {
-		t.Fatal(err)
-	}
 
 	tests := []struct {
 		name      string
@@ -407,17 +420,9 @@ func TestStepFromSnapshotReturnsACopy(t *testing.T) {
 	f, h := newFakeHarness(t)
 	f.addWebhook(webhookID, "orders", 8)
 	f.addStep(stepID, "first", webhookID, 8)
-	ctx := context.Background()
-	s, err := h.client.StepFromSnapshot(ctx, stepID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustStepFromSnapshot(t, h.client)
 	s.FilteringAttributes[0] = "changed by the caller"
-	again, err := h.client.StepFromSnapshot(ctx, stepID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again.FilteringAttributes[0] != "name" {
+	if again := mustStepFromSnapshot(t, h.client); again.FilteringAttributes[0] != "name" {
 		t.Errorf("filtering attributes = %v: a caller's change reached the snapshot", again.FilteringAttributes)
 	}
 }

@@ -395,18 +395,6 @@ func TestListWebhookStepsFollowsNextLinks(t *testing.T) {
 	}
 }
 
-func TestNextLinkToAnotherHostIsRefused(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
-		writeJSON(w, http.StatusOK, map[string]any{"value": []any{}, "@odata.nextLink": "https://elsewhere.example/api/data/v9.2/serviceendpoints?$skiptoken=1"})
-	})
-	_, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
-	if err == nil || !strings.Contains(err.Error(), "another host") {
-		t.Fatalf("err = %v, want a refusal", err)
-	}
-	h.wantRequests(t, 1, "")
-}
-
 func TestListStepsOfWebhooks(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
@@ -468,51 +456,42 @@ func TestRetriedStepCreateThatLandedIsReadBackAndDisabled(t *testing.T) {
 	}
 }
 
+// idOf is the id of the row a write returned, or the write's error.
+func idOf[T Webhook | Step | StepImage](row *T, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	switch r := any(row).(type) {
+	case *Webhook:
+		return r.ID, nil
+	case *Step:
+		return r.ID, nil
+	default:
+		return r.(*StepImage).ID, nil // the last type the constraint allows
+	}
+}
+
 func TestAnswersWithoutARowAreReadBack(t *testing.T) {
 	t.Parallel()
 	// A server that ignores Prefer: return=representation answers 204; the row is then read.
 	tests := map[string]func(c *Client) (string, error){
 		"create webhook": func(c *Client) (string, error) {
-			w, err := c.CreateWebhook(context.Background(), WebhookCreate{ID: webhookID, Name: "n", URL: "https://x.example", AuthType: AuthTypeWebhookKey, AuthValue: "key-value"})
-			if err != nil {
-				return "", err
-			}
-			return w.ID, nil
+			return idOf(c.CreateWebhook(context.Background(), WebhookCreate{ID: webhookID, Name: "n", URL: "https://x.example", AuthType: AuthTypeWebhookKey, AuthValue: "key-value"}))
 		},
 		"update webhook": func(c *Client) (string, error) {
-			w, err := c.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{Name: ptr("n")})
-			if err != nil {
-				return "", err
-			}
-			return w.ID, nil
+			return idOf(c.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{Name: ptr("n")}))
 		},
 		"create step": func(c *Client) (string, error) {
-			s, err := c.CreateStep(context.Background(), StepCreate{ID: stepID, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s", Stage: StepStagePostOperation, Enabled: true})
-			if err != nil {
-				return "", err
-			}
-			return s.ID, nil
+			return idOf(c.CreateStep(context.Background(), StepCreate{ID: stepID, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s", Stage: StepStagePostOperation, Enabled: true}))
 		},
 		"update step": func(c *Client) (string, error) {
-			s, err := c.UpdateStep(context.Background(), stepID, StepUpdate{Rank: ptr(3)})
-			if err != nil {
-				return "", err
-			}
-			return s.ID, nil
+			return idOf(c.UpdateStep(context.Background(), stepID, StepUpdate{Rank: ptr(3)}))
 		},
 		"create image": func(c *Client) (string, error) {
-			i, err := c.CreateStepImage(context.Background(), StepImageCreate{ID: imageID, StepID: stepID, EntityAlias: "pre", MessagePropertyName: "Target"})
-			if err != nil {
-				return "", err
-			}
-			return i.ID, nil
+			return idOf(c.CreateStepImage(context.Background(), StepImageCreate{ID: imageID, StepID: stepID, EntityAlias: "pre", MessagePropertyName: "Target"}))
 		},
 		"update image": func(c *Client) (string, error) {
-			i, err := c.UpdateStepImage(context.Background(), imageID, StepImageUpdate{Name: ptr("n")})
-			if err != nil {
-				return "", err
-			}
-			return i.ID, nil
+			return idOf(c.UpdateStepImage(context.Background(), imageID, StepImageUpdate{Name: ptr("n")}))
 		},
 	}
 	for name, call := range tests {
