@@ -270,10 +270,7 @@ func TestScale_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 						t.Errorf("%s: state holds %v, Dataverse %v", c.resourceType, inState, c.rows)
 					}
 				}
-				res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
-				if !strings.Contains(res.Stdout, "No changes") {
-					t.Errorf("the plan after the second apply is not empty:\n%s", tail(res.Stdout, 30))
-				}
+				planNoChanges(t, ws, "after the second apply")
 			})
 		}
 	}
@@ -376,10 +373,7 @@ func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 			t.Errorf("the apply deleted %d rows; want none", got)
 		}
 	}
-	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
-	if !strings.Contains(res.Stdout, "No changes") {
-		t.Errorf("the plan after taking the rows over is not empty:\n%s", tail(res.Stdout, 30))
-	}
+	planNoChanges(t, ws, "after taking the rows over")
 
 	// The state is lost again, and meanwhile the configuration changed one webhook's url.
 	if err := os.Remove(filepath.Join(ws.Dir, "terraform.tfstate")); err != nil {
@@ -433,10 +427,7 @@ func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 	if st := e.Stats(); st.Requests.ByMethod["POST"] != int64(len(rows.webhooks)+len(rows.steps)+len(rows.images)) {
 		t.Errorf("%d creates for %d rows: want one attempt each", st.Requests.ByMethod["POST"], len(rows.webhooks)+len(rows.steps)+len(rows.images))
 	}
-	res := mustRun(t, ws, "plan", "-detailed-exitcode", "-input=false", "-no-color")
-	if !strings.Contains(res.Stdout, "No changes") {
-		t.Errorf("the plan after the apply is not empty:\n%s", tail(res.Stdout, 30))
-	}
+	planNoChanges(t, ws, "after the apply")
 }
 
 // A webhook keeps the id derived from its first name when it is renamed. A new webhook given

@@ -20,20 +20,14 @@ func TestAccDestroy_neverBlockedByAFailedImage(t *testing.T) {
 	cases := []struct {
 		name, step, image, want string
 	}{
-		{"post-image on Delete", `
-  message = "Delete"
-  table   = "account"
-`, `type  = "PostImage"`, `(?s)No post-image on Delete`},
+		{"post-image on Delete", stepOn("Delete", "account"), `type  = "PostImage"`, `(?s)No post-image on Delete`},
 		{"post-image on PreOperation", `
   message = "Update"
   table   = "account"
   mode    = "Synchronous"
   stage   = "PreOperation"
 `, `type  = "PostImage"`, `(?s)Post-images need a PostOperation step`},
-		{"pre-image on Create", `
-  message = "Create"
-  table   = "account"
-`, `type  = "PreImage"`, `(?s)No pre-image on Create`},
+		{"pre-image on Create", stepOn("Create", "account"), `type  = "PreImage"`, `(?s)No pre-image on Create`},
 		// One of the two is written before the other is refused.
 		{"alias twice", accountUpdated, `type  = "PreImage"
   alias = "row"

@@ -222,6 +222,26 @@ func mustRun(t *testing.T, ws *tfcli.Workspace, args ...string) tfcli.Result {
 	return res
 }
 
+// planNoChanges runs terraform plan and fails the test, showing the plan, when it plans any change;
+// when says at which point of the test, as in "after the second apply".
+func planNoChanges(t *testing.T, ws *tfcli.Workspace, when string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	res, err := ws.Run(ctx, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if err != nil || !strings.Contains(res.Stdout, "No changes") {
+		t.Fatalf("the plan %s is not empty (exit %d):\n%s\n%s", when, res.ExitCode, tail(res.Stdout, 30), tail(res.Stderr, 30))
+	}
+}
+
+// planSays runs terraform plan and fails the test when its summary line is not want.
+func planSays(t *testing.T, ws *tfcli.Workspace, want string) {
+	t.Helper()
+	if plan := mustRun(t, ws, "plan", "-input=false", "-no-color"); !strings.Contains(plan.Stdout, want) {
+		t.Fatalf("the plan does not say %q:\n%s", want, plan.Stdout)
+	}
+}
+
 func applyArgs(extra ...string) []string {
 	return append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, extra...)
 }

@@ -37,14 +37,27 @@ const (
 // whatever else the test adds.
 func imageConfig(b backend, stepBody, rest string) string { return stepConfig(b, stepBody) + rest }
 
-const accountUpdated = `
-  message = "Update"
-  table   = "account"
-`
+var accountUpdated = stepOn("Update", "account")
 
 // imageResource renders the dataverse_webhook_step_image "test" on the step "test".
 func imageResource(body string) string {
 	return fmt.Sprintf("resource \"dataverse_webhook_step_image\" \"test\" {\n  step_id = dataverse_webhook_step.test.id\n%s\n}\n", body)
+}
+
+// hclImage is a dataverse_webhook_step_image block on dataverse_webhook_step.<step>; with no
+// columns the image carries every column.
+func hclImage(name, step, imageType, alias string, columns ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nresource \"dataverse_webhook_step_image\" %q {\n  step_id = dataverse_webhook_step.%s.id\n  type    = %q\n  alias   = %q\n", name, step, imageType, alias)
+	if len(columns) > 0 {
+		quoted := make([]string, len(columns))
+		for i, c := range columns {
+			quoted[i] = fmt.Sprintf("%q", c)
+		}
+		fmt.Fprintf(&b, "  attributes = [%s]\n", strings.Join(quoted, ", "))
+	}
+	b.WriteString("}\n")
+	return b.String()
 }
 
 func sameImageID(id *string) resource.TestCheckFunc { return sameID(imageAddr, id) }
@@ -85,11 +98,11 @@ resource "dataverse_webhook_step" "other" {
   table      = "contact"
 }
 `
-	// changedInPlace applies the image on the account step as body: an update in place, after
+	// changedInPlace applies the image block, on the account step: an update in place, after
 	// which checks run.
-	changedInPlace := func(body string, checks ...resource.TestCheckFunc) resource.TestStep {
+	changedInPlace := func(image string, checks ...resource.TestCheckFunc) resource.TestStep {
 		return resource.TestStep{
-			Config:           imageConfig(b, accountUpdated, imageResource(body)),
+			Config:           imageConfig(b, accountUpdated, image),
 			ConfigPlanChecks: inPlace(imageAddr),
 			Check:            resource.ComposeAggregateTestCheckFunc(append([]resource.TestCheckFunc{sameImageID(&id)}, checks...)...),
 		}
@@ -117,37 +130,25 @@ resource "dataverse_webhook_step" "other" {
 				}),
 			),
 		},
-		changedInPlace(`
-  type       = "Both"
-  alias      = "before"
-  attributes = ["name", "telephone1"]
-`,
+		changedInPlace(hclImage("test", "test", "Both", "before", "name", "telephone1"),
 			resource.TestCheckResourceAttr(imageAddr, "type", "Both"),
 			stored(b.client().GetStepImage, imageAddr, wantImage(2, "before", "before", "name,telephone1", "Target")),
 		),
 		// the default name follows the alias
-		changedInPlace(`
-  type       = "Both"
-  alias      = "snapshot"
-  attributes = ["name", "telephone1"]
-`,
+		changedInPlace(hclImage("test", "test", "Both", "snapshot", "name", "telephone1"),
 			resource.TestCheckResourceAttr(imageAddr, "name", "snapshot"),
 			stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "name,telephone1", "Target")),
 		),
-		changedInPlace(`
-  type       = "Both"
-  alias      = "snapshot"
-  attributes = ["accountnumber", "name", "emailaddress1"]
-`,
+		changedInPlace(hclImage("test", "test", "Both", "snapshot", "accountnumber", "name", "emailaddress1"),
 			resource.TestCheckResourceAttr(imageAddr, "attributes.#", "3"),
 			stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "snapshot", "accountnumber,emailaddress1,name", "Target")),
 		),
-		changedInPlace(`
+		changedInPlace(imageResource(`
   type       = "Both"
   alias      = "snapshot"
   attributes = ["accountnumber", "name", "emailaddress1"]
   name       = "account snapshot"
-`,
+`),
 			stored(b.client().GetStepImage, imageAddr, wantImage(2, "snapshot", "account snapshot", "accountnumber,emailaddress1,name", "Target")),
 		),
 		{
@@ -228,26 +229,11 @@ func TestAccWebhookStepImage_messageProperty(t *testing.T) {
 		name, step, imageType, want string
 	}{
 		// Live Dataverse refuses Target on Create (0x8004416b) and takes Id; Delete takes Target.
-		{"Create", `
-  message = "Create"
-  table   = "contact"
-`, "PostImage", "Id"},
-		{"Delete", `
-  message = "Delete"
-  table   = "account"
-`, "PreImage", "Target"},
-		{"Assign", `
-  message = "Assign"
-  table   = "account"
-`, "Both", "Target"},
-		{"SetState", `
-  message = "SetState"
-  table   = "account"
-`, "PreImage", "EntityMoniker"},
-		{"Merge", `
-  message = "Merge"
-  table   = "account"
-`, "PreImage", "Target"},
+		{"Create", stepOn("Create", "contact"), "PostImage", "Id"},
+		{"Delete", stepOn("Delete", "account"), "PreImage", "Target"},
+		{"Assign", stepOn("Assign", "account"), "Both", "Target"},
+		{"SetState", stepOn("SetState", "account"), "PreImage", "EntityMoniker"},
+		{"Merge", stepOn("Merge", "account"), "PreImage", "Target"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,10 +306,7 @@ func TestAccWebhookStepImage_earlierPropertyKept(t *testing.T) {
 	t.Parallel()
 	e := needsEmulator(t, "stores a message property that the Web API refuses")
 	b := emulatorBackend(e)
-	cfg := imageConfig(b, `
-  message = "Delete"
-  table   = "account"
-`, imageResource(`
+	cfg := imageConfig(b, stepOn("Delete", "account"), imageResource(`
   type  = "PreImage"
   alias = "gone"
 `))
@@ -524,32 +507,15 @@ func TestAccWebhookStepImage_checksAtApply(t *testing.T) {
 	cases := []struct {
 		name, step, images, want string
 	}{
-		{"pre-image on Create", `
-  message = "Create"
-  table   = "account"
-`, imageResource(`
-  type  = "PreImage"
-  alias = "before"
-`), `(?s)No pre-image on Create.*type\s+=\s+"PostImage"`},
+		{"pre-image on Create", stepOn("Create", "account"), hclImage("test", "test", "PreImage", "before"), `(?s)No pre-image on Create.*type\s+=\s+"PostImage"`},
 		{"post-image before PostOperation", `
   message = "Update"
   table   = "account"
   mode    = "Synchronous"
   stage   = "PreOperation"
-`, imageResource(`
-  type  = "PostImage"
-  alias = "after"
-`), `(?s)Post-images need a PostOperation step`},
-		{"alias twice on a new step", accountUpdated, imageResource(`
-  type  = "PreImage"
-  alias = "same"
-`) + `
-resource "dataverse_webhook_step_image" "twin" {
-  step_id = dataverse_webhook_step.test.id
-  type    = "PostImage"
-  alias   = "same"
-}
-`, `(?s)Image alias already in use.*"same"`},
+`, hclImage("test", "test", "PostImage", "after"), `(?s)Post-images need a PostOperation step`},
+		{"alias twice on a new step", accountUpdated, hclImage("test", "test", "PreImage", "same") + hclImage("twin", "test", "PostImage", "same"),
+			`(?s)Image alias already in use.*"same"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -581,20 +547,7 @@ resource "dataverse_webhook_step" "created" {
   message    = "Create"
   table      = "contact"
 }
-
-resource "dataverse_webhook_step_image" "before" {
-  step_id    = dataverse_webhook_step.test.id
-  type       = "PreImage"
-  alias      = "before"
-  attributes = ["telephone1", "name"]
-}
-
-resource "dataverse_webhook_step_image" "after" {
-  step_id = dataverse_webhook_step.test.id
-  type    = "PostImage"
-  alias   = "after"
-}
-
+`+hclImage("before", "test", "PreImage", "before", "telephone1", "name")+hclImage("after", "test", "PostImage", "after")+`
 data "dataverse_webhook_steps" "all" {
   webhook_id = dataverse_webhook.hook.id
   depends_on = [
@@ -724,21 +677,8 @@ resource "dataverse_webhook_step" "test" {
   message    = "Update"
   table      = "account"
 }
-
-resource "dataverse_webhook_step_image" "before" {
-  step_id    = dataverse_webhook_step.test.id
-  type       = "PreImage"
-  alias      = "before"
-  attributes = ["name", "telephone1"]
-}
-
-resource "dataverse_webhook_step_image" "after" {
-  step_id    = dataverse_webhook_step.test.id
-  type       = "PostImage"
-  alias      = "after"
-  attributes = ["accountnumber", "name"]
-}
-`, rc.srv.URL)
+`, rc.srv.URL) + hclImage("before", "test", "PreImage", "before", "name", "telephone1") +
+		hclImage("after", "test", "PostImage", "after", "accountnumber", "name")
 
 	fire := func(s *terraform.State) error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -35,6 +35,11 @@ resource "dataverse_webhook" "hook" {
 `, b.name(base), url)
 }
 
+// stepOn is the body of a step on message and table, with every other attribute at its default.
+func stepOn(message, table string) string {
+	return fmt.Sprintf("\n  message = %q\n  table   = %q\n", message, table)
+}
+
 func stepConfig(b backend, body string) string {
 	return hookConfig(b, "orders-sync", "https://fn.example.net/api/orders") + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
 }
@@ -49,10 +54,7 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 
 	unitTest(t, b, []resource.TestStep{
 		{
-			Config: stepConfig(b, `
-  message = "Update"
-  table   = "account"
-`),
+			Config: stepConfig(b, stepOn("Update", "account")),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("name"), knownvalue.StringExact(b.name("orders-sync")+": Update of account")),
 				statecheck.ExpectKnownValue(stepAddr, tfjsonpath.New("stage"), knownvalue.StringExact("PostOperation")),
@@ -221,21 +223,12 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   table                = "account"
   filtering_attributes = []
 `, `(?s)Empty filtering_attributes.*omit\s+filtering_attributes to fire on any change`, false},
-		{"misspelled table", `
-  message = "Update"
-  table   = "acount"
-`, `(?s)Unknown table for this message.*Did you mean\s+"account"\?`, true},
-		{"custom steps forbidden", `
-  message = "Create"
-  table   = "businessunit"
-`, `(?s)Custom steps are not allowed here`, true},
+		{"misspelled table", stepOn("Update", "acount"), `(?s)Unknown table for this message.*Did you mean\s+"account"\?`, true},
+		{"custom steps forbidden", stepOn("Create", "businessunit"), `(?s)Custom steps are not allowed here`, true},
 		{"message without table", `
   message = "PublishAll"
 `, `(?s)Custom steps are not allowed here`, true},
-		{"misspelled message", `
-  message = "Updte"
-  table   = "account"
-`, `(?s)Unknown message.*Did you mean\s+"Update"\?`, true},
+		{"misspelled message", stepOn("Updte", "account"), `(?s)Unknown message.*Did you mean\s+"Update"\?`, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -446,20 +439,14 @@ func TestAccWebhookStep_removingTheNameRestoresTheDefault(t *testing.T) {
   name    = "custom-name"
 `), Check: sameStepID(&id)},
 		{
-			Config: stepConfig(b, `
-  message = "Update"
-  table   = "account"
-`),
+			Config: stepConfig(b, stepOn("Update", "account")),
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
 			},
 			Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id),
 				resource.TestCheckResourceAttr(stepAddr, "name", b.name("orders-sync")+": Update of account")),
 		},
-		{Config: stepConfig(b, `
-  message = "Update"
-  table   = "account"
-`), PlanOnly: true},
+		{Config: stepConfig(b, stepOn("Update", "account")), PlanOnly: true},
 	})
 }
 
@@ -473,13 +460,7 @@ func TestAccWebhookStep_changeThatStrandsItsImages(t *testing.T) {
   table   = "account"
   stage   = %q
   mode    = "Synchronous"
-`, message, stage)) + `
-resource "dataverse_webhook_step_image" "both" {
-  step_id = dataverse_webhook_step.test.id
-  type    = "Both"
-  alias   = "row"
-}
-`
+`, message, stage)) + hclImage("both", "test", "Both", "row")
 	}
 	unitTest(t, b, []resource.TestStep{
 		{Config: cfg("Update", "PostOperation")},

@@ -15,10 +15,7 @@ func TestAccWebhookStep_defaultNameKnownAtPlan(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	want := b.name("orders-sync") + ": Update of account"
-	const contactCreated = `
-  message = "Create"
-  table   = "contact"
-`
+	contactCreated := stepOn("Create", "contact")
 	unitTest(t, b, []resource.TestStep{
 		{Config: imageConfig(b, contactCreated, "")},
 		{
