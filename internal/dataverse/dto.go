@@ -1,24 +1,47 @@
 package dataverse
 
-import "time"
+import (
+	"reflect"
+	"strings"
+	"time"
+)
 
 // Wire forms of the rows the client reads. Lookups read as _<name>_value; null columns decode
 // to zero values.
 
-// Column lists, kept beside the structs they fill so that $select asks for exactly these.
+// Column lists for $select, read from the row structs below so that a column is named once.
 var (
-	webhookColumns = []string{"serviceendpointid", "name", "url", "description", "contract", "authtype", "isauthvalueset", "createdon", "modifiedon"}
-	stepColumns    = []string{
-		"sdkmessageprocessingstepid", "name", "description", "_eventhandler_value", "_sdkmessageid_value",
-		"_sdkmessagefilterid_value", "mode", "stage", "rank", "asyncautodelete", "filteringattributes",
-		"statecode", "_impersonatinguserid_value", "supporteddeployment",
-	}
-	stepExpand         = "sdkmessageid($select=name),sdkmessagefilterid($select=primaryobjecttypecode),eventhandler_serviceendpoint($select=contract)"
-	stepImageColumns   = []string{"sdkmessageprocessingstepimageid", "_sdkmessageprocessingstepid_value", "name", "entityalias", "imagetype", "attributes", "messagepropertyname"}
-	messageFilterCols  = []string{"sdkmessagefilterid", "_sdkmessageid_value", "iscustomprocessingstepallowed", "primaryobjecttypecode"}
-	systemJobColumns   = []string{"asyncoperationid", "name", "_owningextensionid_value", "friendlymessage", "message", "errorcode", "statuscode", "createdon", "startedon", "completedon", "correlationid", "messagename", "primaryentitytype", "_regardingobjectid_value", "retrycount"}
+	webhookColumns   = selectedColumns[serviceEndpointRow]()
+	stepColumns      = selectedColumns[stepRow]()
+	stepExpand       = "sdkmessageid($select=name),sdkmessagefilterid($select=primaryobjecttypecode),eventhandler_serviceendpoint($select=contract)"
+	stepImageColumns = selectedColumns[stepImageRow]()
+	// The expanded sdkmessageid comes with $expand, not $select.
+	messageFilterCols = selectedColumns[messageFilterRow]()
+	systemJobColumns  = selectedColumns[systemJobRow]()
+	// Only the names: the message catalog is read for "did you mean" hints.
 	messageNameColumns = []string{"name"}
 )
+
+// selectedColumns lists the JSON names of a row struct's fields in their order, leaving out
+// annotations (name@…), which Dataverse adds on its own, and expanded navigation properties
+// (pointers to structs other than time.Time), which $expand asks for.
+func selectedColumns[R any]() []string {
+	t := reflect.TypeFor[R]()
+	timeType := reflect.TypeFor[time.Time]()
+	var cols []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" || strings.Contains(name, "@") {
+			continue
+		}
+		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && f.Type.Elem() != timeType {
+			continue
+		}
+		cols = append(cols, name)
+	}
+	return cols
+}
 
 // contractWebhook is serviceendpoint.contract for a webhook.
 const contractWebhook = 8
