@@ -3,19 +3,22 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
 // TestDemo runs the whole demo, as `make demo` does, and checks that it leaves no temporary
 // folder behind.
 func TestDemo(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("the demo drives the Terraform CLI; set TF_ACC=1 (make test does)")
+	if _, err := exec.LookPath(tfcli.TerraformPath()); err != nil {
+		t.Skipf("the demo drives the Terraform CLI, and %q is not found: run make terraform-check, or set TF_ACC_TERRAFORM_PATH", tfcli.TerraformPath())
 	}
 	before, _ := filepath.Glob(filepath.Join(os.TempDir(), "dataverse-demo-*"))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

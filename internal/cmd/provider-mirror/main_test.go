@@ -182,8 +182,8 @@ func hostSnapshot(t *testing.T, moduleDir string) string {
 // mirror is read from disk; the network mirror is served over HTTPS on loopback by a test server
 // that Terraform trusts through SSL_CERT_FILE.
 func TestTerraformInitFromMirror(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("runs goreleaser and the Terraform CLI; set TF_ACC=1 (make test does)")
+	if _, err := exec.LookPath(tfcli.TerraformPath()); err != nil {
+		t.Skipf("runs goreleaser and the Terraform CLI, and %q is not found: run make terraform-check, or set TF_ACC_TERRAFORM_PATH", tfcli.TerraformPath())
 	}
 	t.Parallel()
 	wd, err := os.Getwd()
