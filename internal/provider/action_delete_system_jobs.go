@@ -160,19 +160,19 @@ func (a *deleteSystemJobsAction) Invoke(ctx context.Context, req action.InvokeRe
 // steps resolves the action's scope to step ids, and names it for the report.
 func (a *deleteSystemJobsAction) steps(ctx context.Context, client *dataverse.Client, cfg deleteSystemJobsModel, resp *action.InvokeResponse) (string, []string) {
 	if !cfg.StepID.IsNull() {
-		s := readScope(ctx, client.GetStep, cfg.StepID.ValueString(), "step_id", "step", &resp.Diagnostics)
-		if s == nil {
+		steps, ok := scopeSteps(ctx, client, cfg.StepID.ValueString(), "", &resp.Diagnostics)
+		if !ok {
 			return "", nil
 		}
-		return fmt.Sprintf("step %q", s.Name), []string{s.ID}
+		return fmt.Sprintf("step %q", steps[0].Name), []string{steps[0].ID}
 	}
+	// The webhook is read for its name, and so that a mistyped id is an error, not "0 deleted".
 	w := readScope(ctx, client.GetWebhook, cfg.WebhookID.ValueString(), "webhook_id", "webhook", &resp.Diagnostics)
 	if w == nil {
 		return "", nil
 	}
-	steps, err := client.ListWebhookSteps(ctx, w.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Could not list the webhook's steps", apiErrorDetail("Listing the steps of webhook "+w.ID, err))
+	steps, ok := scopeSteps(ctx, client, "", w.ID, &resp.Diagnostics)
+	if !ok {
 		return "", nil
 	}
 	ids := make([]string, len(steps))
@@ -184,6 +184,24 @@ func (a *deleteSystemJobsAction) steps(ctx context.Context, client *dataverse.Cl
 		noun = "step"
 	}
 	return fmt.Sprintf("webhook %q (%d %s)", w.Name, len(steps), noun), ids
+}
+
+// scopeSteps returns the steps whose system jobs to read: the one stepID names, with an error on
+// step_id when there is none, or else every step of the webhook webhookID names.
+func scopeSteps(ctx context.Context, client *dataverse.Client, stepID, webhookID string, diags *diag.Diagnostics) ([]dataverse.Step, bool) {
+	if stepID != "" {
+		s := readScope(ctx, client.GetStep, stepID, "step_id", "step", diags)
+		if s == nil {
+			return nil, false
+		}
+		return []dataverse.Step{*s}, true
+	}
+	steps, err := client.ListWebhookSteps(ctx, webhookID)
+	if err != nil {
+		diags.AddError("Could not list the webhook's steps", apiErrorDetail("Listing the steps of webhook "+webhookID, err))
+		return nil, false
+	}
+	return steps, true
 }
 
 // readScope reads the step or webhook (noun) whose id the attribute holds; nil when it could not,

@@ -161,32 +161,23 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		}
 		q.Since = since
 	}
-	// The steps asked about, by id, and the webhook they fire.
-	stepNames := map[string]string{}
-	var webhookID string
+	// The steps asked about, by id, and the webhook they fire. A mistyped step id is an error,
+	// which would otherwise read as "no failures" forever.
+	steps, ok := scopeSteps(ctx, client, m.StepID.ValueString(), m.WebhookID.ValueString(), &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	webhookID := m.WebhookID.ValueString()
 	if !m.StepID.IsNull() {
-		// A mistyped id would otherwise read as "no failures" forever.
-		step, err := client.GetStep(ctx, m.StepID.ValueString())
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("step_id"), "Could not read the step", apiErrorDetail(fmt.Sprintf("Reading step %s", m.StepID.ValueString()), err))
-			return
+		webhookID = ""
+		if steps[0].HandlerIsWebhook {
+			webhookID = steps[0].EventHandlerID
 		}
-		q.StepIDs = []string{m.StepID.ValueString()}
-		stepNames[strings.ToLower(step.ID)] = step.Name
-		if step.HandlerIsWebhook {
-			webhookID = step.EventHandlerID
-		}
-	} else {
-		webhookID = m.WebhookID.ValueString()
-		steps, err := client.ListWebhookSteps(ctx, webhookID)
-		if err != nil {
-			resp.Diagnostics.AddError("Could not list the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the steps of webhook %s", webhookID), err))
-			return
-		}
-		for _, s := range steps {
-			q.StepIDs = append(q.StepIDs, s.ID)
-			stepNames[strings.ToLower(s.ID)] = s.Name
-		}
+	}
+	stepNames := map[string]string{}
+	for _, s := range steps {
+		q.StepIDs = append(q.StepIDs, s.ID)
+		stepNames[strings.ToLower(s.ID)] = s.Name
 	}
 
 	var jobs []dataverse.SystemJob

@@ -390,7 +390,7 @@ data "dataverse_webhook_failed_jobs" "since" {
 data "dataverse_webhook_failed_jobs" "typo" {
   step_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
 }
-`, `(?s)Could not read the step.*HTTP 404`},
+`, `(?s)No such step.*No step has id 6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10`},
 		"top too large": {`
 data "dataverse_webhook_failed_jobs" "top" {
   step_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
