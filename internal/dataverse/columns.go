@@ -3,7 +3,6 @@ package dataverse
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -19,8 +18,6 @@ type columnCache struct {
 	cols  map[string][]string // lower-case table logical name → sorted column logical names
 }
 
-var tableNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 type attributeMetadataRow struct {
 	LogicalName string `json:"LogicalName"`
 }
@@ -29,7 +26,7 @@ type attributeMetadataRow struct {
 // attribute metadata (EntityDefinitions(LogicalName='…')/Attributes), read once per table and
 // client. A table Dataverse does not know gives an error matching ErrNotFound.
 func (c *Client) TableColumns(ctx context.Context, table string) ([]string, error) {
-	if !tableNamePattern.MatchString(table) {
+	if !logicalName.MatchString(table) {
 		return nil, fmt.Errorf("dataverse: %q is not a table logical name", table)
 	}
 	key := strings.ToLower(table)

@@ -218,6 +218,12 @@ func IsSolutionUniqueName(s string) bool { return solutionUniqueName.MatchString
 
 var solutionUniqueName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
+// LogicalNamePattern matches the form of a table or column logical name: a letter or an
+// underscore, then letters, digits and underscores.
+func LogicalNamePattern() *regexp.Regexp { return logicalName }
+
+var logicalName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 func checkSolution(name string) error {
 	if name == "" || IsSolutionUniqueName(name) {
 		return nil
