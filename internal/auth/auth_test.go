@@ -459,7 +459,7 @@ func TestManagedIdentity(t *testing.T) {
 		assertNoSecrets(t, err, e.svc.IdentityHeader())
 	})
 
-	t.Run("msi_endpoint override, IMDS protocol", func(t *testing.T) {
+	t.Run("MSIEndpoint override, IMDS protocol", func(t *testing.T) {
 		// Without IDENTITY_* MSAL speaks IMDS to its fixed address; the
 		// override sends those requests to the emulator instead.
 		clearIdentityEnv(t)

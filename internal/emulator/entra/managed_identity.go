@@ -20,8 +20,8 @@ const (
 //     X-IDENTITY-HEADER, api-version=2019-08-01, resource and optionally
 //     client_id / object_id; the answer carries expires_on in Unix seconds.
 //   - IMDS (no environment): GET with "Metadata: true", api-version=2018-02-01.
-//     MSAL always sends those to the fixed link-local address; the provider
-//     points them here through its msi_endpoint override.
+//     MSAL always sends those to the fixed link-local address; the auth
+//     package's tests point them here through its MSIEndpoint override.
 //
 // Both select a user-assigned identity by client_id or object_id (principal_id
 // is an alias); resource ids are not modeled.
