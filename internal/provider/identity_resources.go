@@ -87,11 +87,10 @@ func importByIdentityOr(ctx context.Context, req resource.ImportStateRequest, re
 }
 
 // identifiableResource is what each resource of this provider implements; withRowIdentity
-// passes all of it through.
+// passes all of it through, and ValidateConfig too where a resource has one.
 type identifiableResource interface {
 	resource.ResourceWithConfigure
 	resource.ResourceWithImportState
-	resource.ResourceWithValidateConfig
 	resource.ResourceWithModifyPlan
 }
 
@@ -104,6 +103,12 @@ type withRowIdentity struct {
 
 func (r withRowIdentity) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
 	rowIdentitySchema(resp, r.schemaName, r.column)
+}
+
+func (r withRowIdentity) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	if v, ok := r.identifiableResource.(resource.ResourceWithValidateConfig); ok {
+		v.ValidateConfig(ctx, req, resp)
+	}
 }
 
 func (r withRowIdentity) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

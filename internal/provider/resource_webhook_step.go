@@ -120,9 +120,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				MarkdownDescription: "Column logical names whose change fires the step; only with the messages " + quotedList(dataverse.FilteringAttributesMessages()) + ". " +
 					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order and case do not matter. " +
 					"Dataverse keeps the list as one comma-separated value of at most 100000 characters. Updates in place.",
-				Validators: []validator.Set{
-					validators.ColumnNames(),
-				},
+				Validators: []validator.Set{validators.ColumnNames("fire on any change")},
 			},
 			"async_auto_delete": schema.BoolAttribute{
 				Optional:            true,
@@ -186,13 +184,9 @@ func (r *webhookStepResource) ValidateConfig(ctx context.Context, req resource.V
 	if modeErr == nil && known(cfg.Mode, cfg.AsyncAutoDelete) {
 		addRuleError(&resp.Diagnostics, dataverse.CheckAsyncAutoDelete(mode, cfg.AsyncAutoDelete.ValueBool()), fields, "")
 	}
-	if !cfg.FilteringAttributes.IsNull() && !cfg.FilteringAttributes.IsUnknown() {
-		if len(cfg.FilteringAttributes.Elements()) == 0 {
-			resp.Diagnostics.AddAttributeError(path.Root("filtering_attributes"), "Empty filtering_attributes",
-				"An empty set of filtering attributes is not allowed: omit filtering_attributes to fire on any change, or list at least one column.")
-		} else if known(cfg.Message) {
-			addRuleError(&resp.Diagnostics, dataverse.CheckFilteringAttributes(cfg.Message.ValueString()), fields, "")
-		}
+	// An empty set is the validator's to refuse.
+	if !cfg.FilteringAttributes.IsNull() && !cfg.FilteringAttributes.IsUnknown() && len(cfg.FilteringAttributes.Elements()) > 0 && known(cfg.Message) {
+		addRuleError(&resp.Diagnostics, dataverse.CheckFilteringAttributes(cfg.Message.ValueString()), fields, "")
 	}
 	checkConfiguredImages(ctx, cfg, &resp.Diagnostics)
 }

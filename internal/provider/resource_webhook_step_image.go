@@ -40,10 +40,9 @@ func NewWebhookStepImageResource() resource.Resource {
 type webhookStepImageResource struct{ resourceBase }
 
 var (
-	_ resource.ResourceWithConfigure      = (*webhookStepImageResource)(nil)
-	_ resource.ResourceWithImportState    = (*webhookStepImageResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*webhookStepImageResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*webhookStepImageResource)(nil)
+	_ resource.ResourceWithConfigure   = (*webhookStepImageResource)(nil)
+	_ resource.ResourceWithImportState = (*webhookStepImageResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*webhookStepImageResource)(nil)
 )
 
 // webhookStepImageModel is an image as in a step's images attribute, with the step it is on.
@@ -92,9 +91,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 				ElementType: types.StringType,
 				MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the 256 KB " +
 					"limit on the body). Order and case do not matter. Updates in place.",
-				Validators: []validator.Set{
-					validators.ColumnNames(),
-				},
+				Validators: []validator.Set{validators.ColumnNames("send every column")},
 			},
 			"name": schema.StringAttribute{
 				Optional: true,
@@ -117,19 +114,6 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 		Blocks: map[string]schema.Block{
 			"timeouts": timeoutsBlock(ctx),
 		},
-	}
-}
-
-// ValidateConfig catches what needs no API: an empty set of attributes.
-func (r *webhookStepImageResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var cfg webhookStepImageModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !cfg.Attributes.IsNull() && !cfg.Attributes.IsUnknown() && len(cfg.Attributes.Elements()) == 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("attributes"), "Empty attributes",
-			"An empty set of attributes is not allowed: omit attributes to send every column, or list at least one column.")
 	}
 }
 

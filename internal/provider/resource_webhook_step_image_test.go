@@ -463,7 +463,7 @@ func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 		{name: "missing step", message: "Update", stage: postOperation, mode: asynchronous, apiCheck: true, noStep: true,
 			body: `type = "PreImage"`, want: `(?s)Step not found.*step_id`},
 		{name: "empty attributes", message: "Update", stage: postOperation, mode: asynchronous,
-			body: "type = \"PreImage\"\n  attributes = []", want: `(?s)Empty attributes.*omit\s+attributes`},
+			body: "type = \"PreImage\"\n  attributes = []", want: `(?s)Empty attributes.*leave\s+attributes\s+out\s+to\s+send\s+every\s+column`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -222,7 +222,7 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   message              = "Update"
   table                = "account"
   filtering_attributes = []
-`, `(?s)Empty filtering_attributes.*omit\s+filtering_attributes to fire on any change`, false},
+`, `(?s)Empty filtering_attributes.*leave\s+filtering_attributes\s+out\s+to\s+fire\s+on\s+any\s+change`, false},
 		{"misspelled table", stepOn("Update", "acount"), `(?s)Unknown table for this message.*Did you mean\s+"account"\?`, true},
 		{"custom steps forbidden", stepOn("Create", "businessunit"), `(?s)Custom steps are not allowed here`, true},
 		{"message without table", `

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -74,10 +73,7 @@ func stepImagesAttribute() schema.Attribute {
 				ElementType: types.StringType,
 				MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the " +
 					"256 KB limit on the body). Order and case do not matter.",
-				Validators: []validator.Set{
-					setvalidator.SizeAtLeast(1),
-					validators.ColumnNames(),
-				},
+				Validators: []validator.Set{validators.ColumnNames("send every column")},
 			},
 			"name": schema.StringAttribute{
 				Optional:            true,

@@ -52,7 +52,7 @@ func TestAccWebhookStep_imagesCheckedAtPlan(t *testing.T) {
   message = "Update"
   table   = "account"
   images = [{ alias = "before", type = "PreImage", attributes = [] }]
-`, `(?s)images\[0\].attributes.*at least 1`},
+`, `(?s)Empty attributes.*images\[0\].attributes\s+is\s+an\s+empty\s+set.*leave\s+attributes\s+out\s+to\s+send\s+every\s+column`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

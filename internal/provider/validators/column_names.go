@@ -1,6 +1,9 @@
 package validators
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -8,7 +11,37 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-// ColumnNames checks each element of a set of column logical names.
-func ColumnNames() validator.Set {
-	return setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1), stringvalidator.RegexMatches(dataverse.LogicalNamePattern(), "must be a column logical name (letters, digits and underscores)"))
+// ColumnNames checks a set of column logical names: each has the form of one, and the set is
+// not empty, because leaving the attribute out is how to ask for what an empty set might seem
+// to mean; omitted says what that is, as in "fire on any change".
+func ColumnNames(omitted string) validator.Set {
+	return columnNames{
+		omitted: omitted,
+		each: setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1),
+			stringvalidator.RegexMatches(dataverse.LogicalNamePattern(), "must be a column logical name (letters, digits and underscores)")),
+	}
+}
+
+type columnNames struct {
+	omitted string
+	each    validator.Set
+}
+
+func (v columnNames) Description(ctx context.Context) string {
+	return "at least one column, each " + v.each.Description(ctx)
+}
+
+func (v columnNames) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v columnNames) ValidateSet(ctx context.Context, req validator.SetRequest, resp *validator.SetResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if len(req.ConfigValue.Elements()) == 0 {
+		last, _ := req.Path.Steps().LastStep()
+		resp.Diagnostics.AddAttributeError(req.Path, "Empty "+last.String(), fmt.Sprintf(
+			"%s is an empty set of columns, which is not allowed: leave %s out to %s, or list at least one column.", req.Path, last, v.omitted))
+		return
+	}
+	v.each.ValidateSet(ctx, req, resp)
 }

@@ -88,10 +88,11 @@ func TestColumnNames(t *testing.T) {
 		{[]string{"name", "telephone1", "new_Custom_2"}, 0},
 		{[]string{"name", "1st"}, 1},
 		{[]string{"", "na me"}, 3}, // the empty name fails the length and the pattern
+		{[]string{}, 1},            // leaving the attribute out says "every column"
 	} {
 		set, _ := types.SetValueFrom(context.Background(), types.StringType, tc.columns)
 		resp := &validator.SetResponse{}
-		ColumnNames().ValidateSet(context.Background(), validator.SetRequest{Path: path.Root("attributes"), ConfigValue: set}, resp)
+		ColumnNames("send every column").ValidateSet(context.Background(), validator.SetRequest{Path: path.Root("attributes"), ConfigValue: set}, resp)
 		if n := resp.Diagnostics.ErrorsCount(); n != tc.errors {
 			t.Errorf("ColumnNames(%q) gave %d errors, want %d: %v", tc.columns, n, tc.errors, resp.Diagnostics)
 		}
