@@ -102,10 +102,17 @@ func stream(n int, limit int64, build func(i int) list.ListResult) func(func(lis
 
 // nullTimeouts is the timeouts block left out.
 func nullTimeouts() timeouts.Value {
-	return timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
-		"create": types.StringType, "read": types.StringType, "update": types.StringType, "delete": types.StringType,
-	})}
+	return timeouts.Value{Object: types.ObjectNull(timeoutsTypes)}
 }
+
+// timeoutsTypes are the value types of the timeouts block's attributes, read from the block.
+var timeoutsTypes = func() map[string]attr.Type {
+	t, ok := timeoutsBlock(context.Background()).Type().(attr.TypeWithAttributeTypes)
+	if !ok {
+		panic("the timeouts block is not an object")
+	}
+	return t.AttributeTypes()
+}()
 
 // nullIf leaves v null when it equals def, the attribute's default.
 func nullIf[T interface{ Equal(attr.Value) bool }](v T, def attr.Value, null T) T {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -65,56 +64,33 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"manages, prefer the step's `images` attribute, checked at plan with the step. This resource is for images " +
 			"of steps managed elsewhere; it must not take an alias the step's `images` lists. When the body would exceed 256 KB, Dataverse drops " +
 			"the images and sets the `x-ms-dynamics-msg-size-exceeded` header: list only the columns you need.",
-		Attributes: map[string]schema.Attribute{
-			"id": idAttribute("The image's `sdkmessageprocessingstepimageid`."),
-			"step_id": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "ID of the `dataverse_webhook_step` the image belongs to. Changing it replaces the image.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{validators.GUID()},
-			},
-			"type": schema.StringAttribute{
-				Required: true,
-				MarkdownDescription: "Which snapshot Dataverse sends: " + quotedList(dataverse.ImageTypeNames()) + ". " +
-					"`PreImage` is the row before the operation (not on `Create`); `PostImage` the row after it (not on " +
-					"`Delete`, and only on `PostOperation` steps); `Both` sends one of each under the same alias. Updates in place.",
-				Validators: []validator.String{stringvalidator.OneOf(dataverse.ImageTypeNames()...)},
-			},
-			"alias": schema.StringAttribute{
-				Required: true,
-				MarkdownDescription: fmt.Sprintf("The key of the image in `PreEntityImages` and `PostEntityImages` "+
-					"(`entityalias`), at most %d characters, unique among the images of the step. Updates in place.", imageAliasMax),
-				Validators: []validator.String{validators.TextLength(imageAliasMax)},
-			},
-			"attributes": schema.SetAttribute{
-				Optional:    true,
-				ElementType: types.StringType,
-				MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the 256 KB " +
-					"limit on the body). Order and case do not matter. Updates in place.",
-				Validators: []validator.Set{validators.ColumnNames("send every column")},
-			},
-			"name": schema.StringAttribute{
-				Optional: true,
-				Computed: true,
-				MarkdownDescription: fmt.Sprintf("Name of the image, at most %d characters. Defaults to the alias, and "+
-					"follows it while unset. Updates in place.", imageNameMax),
-				Validators: []validator.String{validators.TextLength(imageNameMax)},
-			},
-			"message_property_name": schema.StringAttribute{
-				Computed: true,
-				MarkdownDescription: "The parameter of the step's message whose row the image snapshots " +
-					"(`messagepropertyname`), derived from the message as live Dataverse and the Plug-in Registration Tool " +
-					"register it: `Id` for `Create`, `Target` for `Update`, `Delete`, `Assign`, `Route`, `ExecuteWorkflow` " +
-					"and `Merge` (which also takes `SubordinateId`), `EntityMoniker` for `SetState`, `EmailId` for `Send`, " +
-					"`DeliverIncoming` and `DeliverPromote`, `Ids` for `CreateMultiple`, `Targets` for `UpdateMultiple`. " +
-					"An image registered by another tool keeps its value while the message accepts it.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-		},
+		Attributes: withStepID(imageAttributes(imageDescriptions{
+			id:   "The image's `sdkmessageprocessingstepimageid`.",
+			name: "Defaults to the alias, and follows it while unset.",
+			messageProperty: "The parameter of the step's message whose row the image snapshots " +
+				"(`messagepropertyname`), derived from the message as live Dataverse and the Plug-in Registration Tool " +
+				"register it: `Id` for `Create`, `Target` for `Update`, `Delete`, `Assign`, `Route`, `ExecuteWorkflow` " +
+				"and `Merge` (which also takes `SubordinateId`), `EntityMoniker` for `SetState`, `EmailId` for `Send`, " +
+				"`DeliverIncoming` and `DeliverPromote`, `Ids` for `CreateMultiple`, `Targets` for `UpdateMultiple`. " +
+				"An image registered by another tool keeps its value while the message accepts it.",
+			updates: " Updates in place.",
+			ownRow:  true,
+		})),
 		Blocks: map[string]schema.Block{
 			"timeouts": timeoutsBlock(ctx),
 		},
 	}
+}
+
+// withStepID adds the step an image resource belongs to.
+func withStepID(attrs map[string]schema.Attribute) map[string]schema.Attribute {
+	attrs["step_id"] = schema.StringAttribute{
+		Required:            true,
+		MarkdownDescription: "ID of the `dataverse_webhook_step` the image belongs to. Changing it replaces the image.",
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		Validators:          []validator.String{validators.GUID()},
+	}
+	return attrs
 }
 
 // ModifyPlan checks the image against its step and the step's other images, when the provider

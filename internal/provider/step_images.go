@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -31,14 +33,17 @@ type stepImageEntry struct {
 	MessagePropertyName types.String `tfsdk:"message_property_name"`
 }
 
-var stepImageEntryType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"id":                    types.StringType,
-	"alias":                 types.StringType,
-	"type":                  types.StringType,
-	"attributes":            types.SetType{ElemType: types.StringType},
-	"name":                  types.StringType,
-	"message_property_name": types.StringType,
-}}
+// stepImageEntryType is the object type of an element of images, read from its schema.
+var stepImageEntryType = types.ObjectType{AttrTypes: attributeTypes(imageAttributes(imageDescriptions{}))}
+
+// attributeTypes are the value types of a schema's attributes.
+func attributeTypes(attrs map[string]schema.Attribute) map[string]attr.Type {
+	out := make(map[string]attr.Type, len(attrs))
+	for name, a := range attrs {
+		out[name] = a.GetType()
+	}
+	return out
+}
 
 func stepImagesAttribute() schema.Attribute {
 	return schema.ListNestedAttribute{
@@ -49,44 +54,67 @@ func stepImagesAttribute() schema.Attribute {
 			"only once among all of them. Omit `images` to leave the step's images to other tools; removing it deletes the " +
 			"images it listed. Updates in place.",
 		Validators: []validator.List{listvalidator.SizeAtLeast(1)},
-		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The image's `sdkmessageprocessingstepimageid`.",
-			},
-			"alias": schema.StringAttribute{
-				Required: true,
-				MarkdownDescription: fmt.Sprintf("The key of the image in `PreEntityImages` and `PostEntityImages` "+
-					"(`entityalias`), at most %d characters, unique among the images of the step. The provider matches "+
-					"images to what Dataverse holds by alias.", imageAliasMax),
-				Validators: []validator.String{validators.TextLength(imageAliasMax)},
-			},
-			"type": schema.StringAttribute{
-				Required: true,
-				MarkdownDescription: "Which snapshot Dataverse sends: " + quotedList(dataverse.ImageTypeNames()) + ". " +
-					"`PreImage` is the row before the operation (not on `Create`); `PostImage` the row after it (not on " +
-					"`Delete`, and only on `PostOperation` steps); `Both` sends one of each under the same alias.",
-				Validators: []validator.String{stringvalidator.OneOf(dataverse.ImageTypeNames()...)},
-			},
-			"attributes": schema.SetAttribute{
-				Optional:    true,
-				ElementType: types.StringType,
-				MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the " +
-					"256 KB limit on the body). Order and case do not matter.",
-				Validators: []validator.Set{validators.ColumnNames("send every column")},
-			},
-			"name": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				MarkdownDescription: fmt.Sprintf("Name of the image, at most %d characters. Defaults to the alias.", imageNameMax),
-				Validators:          []validator.String{validators.TextLength(imageNameMax)},
-			},
-			"message_property_name": schema.StringAttribute{
-				Computed: true,
-				MarkdownDescription: "The parameter of the step's message whose row the image snapshots " +
-					"(`messagepropertyname`), derived from the step's message; it follows the message when that changes.",
-			},
-		}},
+		NestedObject: schema.NestedAttributeObject{Attributes: imageAttributes(imageDescriptions{
+			id:    "The image's `sdkmessageprocessingstepimageid`.",
+			alias: " The provider matches images to what Dataverse holds by alias.",
+			name:  "Defaults to the alias.",
+			messageProperty: "The parameter of the step's message whose row the image snapshots " +
+				"(`messagepropertyname`), derived from the step's message; it follows the message when that changes.",
+		})},
+	}
+}
+
+// imageDescriptions are the parts of an image's attribute descriptions that differ between a
+// step's images and a dataverse_webhook_step_image.
+type imageDescriptions struct {
+	id, alias, name, messageProperty string
+	// updates ends the description of each attribute the configuration sets.
+	updates string
+	// ownRow is set for the resource, whose computed values are its own row's, kept from state
+	// while unknown; an element of a step's images list has no state of its own to keep.
+	ownRow bool
+}
+
+// imageAttributes are an image's attributes, as a step's images and dataverse_webhook_step_image
+// both declare them.
+func imageAttributes(d imageDescriptions) map[string]schema.Attribute {
+	var keep []planmodifier.String
+	if d.ownRow {
+		keep = []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	}
+	return map[string]schema.Attribute{
+		"id": schema.StringAttribute{Computed: true, MarkdownDescription: d.id, PlanModifiers: keep},
+		"alias": schema.StringAttribute{
+			Required: true,
+			MarkdownDescription: fmt.Sprintf("The key of the image in `PreEntityImages` and `PostEntityImages` "+
+				"(`entityalias`), at most %d characters, unique among the images of the step.", imageAliasMax) + d.alias + d.updates,
+			Validators: []validator.String{validators.TextLength(imageAliasMax)},
+		},
+		"type": schema.StringAttribute{
+			Required: true,
+			MarkdownDescription: "Which snapshot Dataverse sends: " + quotedList(dataverse.ImageTypeNames()) + ". " +
+				"`PreImage` is the row before the operation (not on `Create`); `PostImage` the row after it (not on " +
+				"`Delete`, and only on `PostOperation` steps); `Both` sends one of each under the same alias." + d.updates,
+			Validators: []validator.String{stringvalidator.OneOf(dataverse.ImageTypeNames()...)},
+		},
+		"attributes": schema.SetAttribute{
+			Optional:    true,
+			ElementType: types.StringType,
+			MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the " +
+				"256 KB limit on the body). Order and case do not matter." + d.updates,
+			Validators: []validator.Set{validators.ColumnNames("send every column")},
+		},
+		"name": schema.StringAttribute{
+			Optional:            true,
+			Computed:            true,
+			MarkdownDescription: fmt.Sprintf("Name of the image, at most %d characters. ", imageNameMax) + d.name + d.updates,
+			Validators:          []validator.String{validators.TextLength(imageNameMax)},
+		},
+		"message_property_name": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: d.messageProperty,
+			PlanModifiers:       keep,
+		},
 	}
 }
 
