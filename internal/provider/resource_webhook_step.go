@@ -184,8 +184,8 @@ func (r *webhookStepResource) ValidateConfig(ctx context.Context, req resource.V
 	if modeErr == nil && known(cfg.Mode, cfg.AsyncAutoDelete) {
 		addRuleError(&resp.Diagnostics, dataverse.CheckAsyncAutoDelete(mode, cfg.AsyncAutoDelete.ValueBool()), fields, "")
 	}
-	// An empty set is the validator's to refuse.
-	if !cfg.FilteringAttributes.IsNull() && !cfg.FilteringAttributes.IsUnknown() && len(cfg.FilteringAttributes.Elements()) > 0 && known(cfg.Message) {
+	// An empty set is the validator's to refuse; a null or unknown one has no elements.
+	if len(cfg.FilteringAttributes.Elements()) > 0 && known(cfg.Message) {
 		addRuleError(&resp.Diagnostics, dataverse.CheckFilteringAttributes(cfg.Message.ValueString()), fields, "")
 	}
 	checkConfiguredImages(ctx, cfg, &resp.Diagnostics)
