@@ -101,13 +101,13 @@ type Config struct {
 // ChooseMethod picks the authentication method the configuration asks for
 // and checks that its settings are complete, without any network call.
 //
-// A switch (use_cli, use_msi, use_oidc) chooses its method outright, and
+// A switch (UseCLI, UseMSI, UseOIDC) chooses its method outright, and
 // only one may be set. Otherwise the credentials present decide, in this
 // order: client certificate, client secret, OIDC. Managed identity and the
 // Azure CLI are never chosen implicitly. A missing or half-given setting is
 // reported as one *ConfigError naming the method and what to add.
 func ChooseMethod(cfg Config) (Method, error) {
-	values := cfg.attributeValues()
+	values := cfg.values()
 	req, err := chooseRequirement(values)
 	if err != nil {
 		return "", err
@@ -121,47 +121,19 @@ func ChooseMethod(cfg Config) (Method, error) {
 	return req.Method, nil
 }
 
-// attributeValues keys the configuration by the attribute names of Settings;
-// a switch that is on reads "true", anything unset reads "".
-func (c Config) attributeValues() map[string]string {
-	on := func(b bool) string {
-		if b {
-			return "true"
-		}
-		return ""
-	}
-	return map[string]string{
-		"environment_url":                    c.EnvironmentURL,
-		"tenant_id":                          c.TenantID,
-		"client_id":                          c.ClientID,
-		"authority_host":                     c.AuthorityHost,
-		"client_secret":                      c.ClientSecret,
-		"client_certificate_path":            c.ClientCertificatePath,
-		"client_certificate":                 c.ClientCertificate,
-		"client_certificate_password":        c.ClientCertificatePassword,
-		"use_oidc":                           on(c.UseOIDC),
-		"oidc_token":                         c.OIDCToken,
-		"oidc_token_file_path":               c.OIDCTokenFilePath,
-		"oidc_request_url":                   c.OIDCRequestURL,
-		"oidc_request_token":                 c.OIDCRequestToken,
-		"ado_pipeline_service_connection_id": c.ADOServiceConnectionID,
-		"use_msi":                            on(c.UseMSI),
-		"use_cli":                            on(c.UseCLI),
-	}
-}
-
 // chooseRequirement picks the method by its switch, or else by the first method in
 // methodRequirements whose credentials are present.
-func chooseRequirement(values map[string]string) (MethodRequirement, error) {
-	var switches []string
+func chooseRequirement(values map[Setting]string) (methodRequirement, error) {
+	var switches []Setting
 	for _, s := range switchOrder {
 		if values[s] != "" {
 			switches = append(switches, s)
 		}
 	}
 	if len(switches) > 1 {
-		return MethodRequirement{}, &ConfigError{Conflicting: switches, message: fmt.Sprintf(
-			"%s each choose an authentication method; set only one of them", joinWords(switches, "and"))}
+		return methodRequirement{}, &ConfigError{Conflicting: switches, render: func(describe DescribeSetting) string {
+			return joinWords(describeAll(switches, describe, false), "and") + " each choose an authentication method; set only one of them"
+		}}
 	}
 	for _, r := range methodRequirements {
 		if len(switches) == 1 && r.Switch == switches[0] {
@@ -173,51 +145,52 @@ func chooseRequirement(values map[string]string) (MethodRequirement, error) {
 			return r, nil
 		}
 	}
-	return MethodRequirement{}, &ConfigError{message: "no authentication method is configured: " +
-		"set client_secret, client_certificate_path or client_certificate (each with tenant_id and client_id), " +
-		"use_oidc with a federated token, use_msi for a managed identity, or use_cli for the Azure CLI"}
+	return methodRequirement{}, &ConfigError{render: func(describe DescribeSetting) string {
+		name := func(s Setting) string { return describe(s, false) }
+		return fmt.Sprintf("no authentication method is configured: set %s, %s or %s (each with %s and %s), "+
+			"%s with a federated token, %s for a managed identity, or %s for the Azure CLI",
+			name(ClientSecret), name(ClientCertificatePath), name(ClientCertificate), name(TenantID), name(ClientID),
+			name(UseOIDC), name(UseMSI), name(UseCLI))
+	}}
 }
 
-// checkPresence reports the attributes the method needs that are missing, or
+// checkPresence reports the settings the method needs that are missing, or
 // alternatives set together that exclude each other.
-func (r MethodRequirement) checkPresence(values map[string]string) error {
-	var given []string
+func (r methodRequirement) checkPresence(values map[Setting]string) error {
+	var given [][]Setting
 	for _, alt := range r.OneOf {
-		if allSet(values, alternativeParts(alt)) {
+		if allSet(values, alt) {
 			given = append(given, alt)
 		}
 	}
 	if r.ExclusiveOneOf && len(given) > 1 {
-		return &ConfigError{Method: r.Method, Conflicting: given, message: fmt.Sprintf(
-			"%s authentication takes %s, not both", r.Title, joinWords(given, "or"))}
+		return &ConfigError{Method: r.Method, Conflicting: slices.Concat(given...), render: func(describe DescribeSetting) string {
+			return fmt.Sprintf("%s authentication takes %s, not both", r.Title, joinWords(describeAlternatives(given, describe), "or"))
+		}}
 	}
 	missing, alternatives := r.missing(values, len(given) > 0)
 	if len(missing) == 0 && len(alternatives) == 0 {
 		return nil
 	}
-	azureDevOps := values["ado_pipeline_service_connection_id"] != ""
-	required := slices.Clone(missing)
-	for _, alt := range alternatives {
-		missing = append(missing, alternativeParts(alt)...)
-	}
-	return &ConfigError{Method: r.Method, Missing: missing, render: func(describe DescribeAttribute) string {
-		var parts []string
-		for _, a := range required {
-			parts = append(parts, describe(a, azureDevOps))
-		}
-		if len(alternatives) > 0 {
-			parts = append(parts, describeAlternatives(alternatives, describe))
-		}
-		return fmt.Sprintf("%s authentication needs %s", r.Title, joinWords(parts, "and"))
-	}}
+	azureDevOps := values[ADOServiceConnectionID] != ""
+	return &ConfigError{Method: r.Method, Missing: append(slices.Clone(missing), slices.Concat(alternatives...)...),
+		render: func(describe DescribeSetting) string {
+			parts := describeAll(missing, describe, azureDevOps)
+			if len(alternatives) > 0 {
+				described := describeAlternatives(alternatives, describe)
+				last := len(described) - 1
+				parts = append(parts, "one of "+strings.Join(described[:last], ", ")+", or "+described[last])
+			}
+			return fmt.Sprintf("%s authentication needs %s", r.Title, joinWords(parts, "and"))
+		}}
 }
 
-// missing lists the attributes the method needs that are unset; alternatives, when no OneOf
+// missing lists the settings the method needs that are unset; alternatives, when no OneOf
 // alternative is complete or begun, any one of which would do.
-func (r MethodRequirement) missing(values map[string]string, alternativeGiven bool) (missing, alternatives []string) {
-	for _, a := range r.Required {
-		if values[a] == "" {
-			missing = append(missing, a)
+func (r methodRequirement) missing(values map[Setting]string, alternativeGiven bool) (missing []Setting, alternatives [][]Setting) {
+	for _, s := range r.Required {
+		if values[s] == "" {
+			missing = append(missing, s)
 		}
 	}
 	if len(r.OneOf) == 0 || alternativeGiven {
@@ -227,71 +200,54 @@ func (r MethodRequirement) missing(values map[string]string, alternativeGiven bo
 	if !ok {
 		return missing, r.OneOf
 	}
-	for _, a := range alternativeParts(alt) {
-		if values[a] == "" {
-			missing = append(missing, a)
+	for _, s := range alt {
+		if values[s] == "" {
+			missing = append(missing, s)
 		}
 	}
 	return missing, nil
 }
 
-// describeAlternatives writes "one of a, b, or c with d".
-func describeAlternatives(alternatives []string, describe DescribeAttribute) string {
+// describeAlternatives writes each alternative as "a", or "a with b" when it takes two settings.
+func describeAlternatives(alternatives [][]Setting, describe DescribeSetting) []string {
 	described := make([]string, len(alternatives))
 	for i, alt := range alternatives {
-		parts := alternativeParts(alt)
-		for j, p := range parts {
-			parts[j] = describe(p, false)
-		}
-		described[i] = strings.Join(parts, " with ")
+		described[i] = strings.Join(describeAll(alt, describe, false), " with ")
 	}
-	last := len(described) - 1
-	return "one of " + strings.Join(described[:last], ", ") + ", or " + described[last]
+	return described
 }
 
 // startedAlternative finds the OneOf alternative of which some part is set, or
-// which a set attribute implies.
-func (r MethodRequirement) startedAlternative(values map[string]string) (string, bool) {
+// which a set setting implies.
+func (r methodRequirement) startedAlternative(values map[Setting]string) ([]Setting, bool) {
 	for _, alt := range r.OneOf {
-		if anySet(values, alternativeParts(alt)) {
+		if anySet(values, alt) {
 			return alt, true
 		}
 	}
-	for attribute, alt := range r.Implies {
-		if values[attribute] != "" {
+	for s, alt := range r.Implies {
+		if values[s] != "" {
 			return alt, true
 		}
 	}
-	return "", false
+	return nil, false
 }
 
-func alternativeParts(alt string) []string { return strings.Split(alt, "+") }
-
-func anySet(values map[string]string, attributes []string) bool {
-	for _, a := range attributes {
-		if values[a] != "" {
-			return true
-		}
-	}
-	return false
+func anySet(values map[Setting]string, settings []Setting) bool {
+	return slices.ContainsFunc(settings, func(s Setting) bool { return values[s] != "" })
 }
 
-func allSet(values map[string]string, attributes []string) bool {
-	for _, a := range attributes {
-		if values[a] == "" {
-			return false
-		}
-	}
-	return true
+func allSet(values map[Setting]string, settings []Setting) bool {
+	return !slices.ContainsFunc(settings, func(s Setting) bool { return values[s] == "" })
 }
 
 // checkValues checks the form of the URL settings the method reads.
 func checkValues(cfg Config, method Method) error {
-	if err := checkURL("environment_url", cfg.EnvironmentURL, method); err != nil {
+	if err := checkURL(EnvironmentURL, cfg.EnvironmentURL, method); err != nil {
 		return err
 	}
 	if cfg.AuthorityHost != "" {
-		if err := checkURL("authority_host", cfg.AuthorityHost, method); err != nil {
+		if err := checkURL(AuthorityHost, cfg.AuthorityHost, method); err != nil {
 			return err
 		}
 	}
@@ -299,17 +255,19 @@ func checkValues(cfg Config, method Method) error {
 }
 
 // checkURL requires an absolute https URL without query or fragment.
-func checkURL(attribute, value string, method Method) error {
+func checkURL(s Setting, value string, method Method) error {
 	u, err := url.Parse(value)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		example := "https://contoso.crm.dynamics.com"
-		if attribute == "authority_host" {
-			example = DefaultAuthorityHost
-		}
-		return &ConfigError{Method: method, Invalid: attribute, message: fmt.Sprintf(
-			"%s authentication: %s must be an https URL such as %s, got %s", requirementOf(method).Title, attribute, example, displaySetting(value))}
+	if err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil && u.RawQuery == "" && u.Fragment == "" {
+		return nil
 	}
-	return nil
+	example := "https://contoso.crm.dynamics.com"
+	if s == AuthorityHost {
+		example = DefaultAuthorityHost
+	}
+	return &ConfigError{Method: method, Invalid: s, render: func(describe DescribeSetting) string {
+		return fmt.Sprintf("%s authentication: %s must be an https URL such as %s, got %s",
+			requirementOf(method).Title, describe(s, false), example, displaySetting(value))
+	}}
 }
 
 // maxTokenAnswerBytes bounds any answer of a token service; real ones are a few kilobytes.

@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -275,10 +276,10 @@ func TestClientCertificateLoadErrors(t *testing.T) {
 		password  string
 		wantInErr string
 	}{
-		{name: "wrong PKCS#12 password", content: base64.StdEncoding.EncodeToString(modern), password: "not-the-password", wantInErr: "client_certificate_password does not open"},
-		{name: "PKCS#12 password missing", content: base64.StdEncoding.EncodeToString(modern), wantInErr: "set client_certificate_password"},
+		{name: "wrong PKCS#12 password", content: base64.StdEncoding.EncodeToString(modern), password: "not-the-password", wantInErr: "ClientCertificatePassword does not open"},
+		{name: "PKCS#12 password missing", content: base64.StdEncoding.EncodeToString(modern), wantInErr: "set ClientCertificatePassword"},
 		{name: "not base64", content: "%%% not base64 %%%", wantInErr: "must be base64"},
-		{name: "missing file", path: filepath.Join(t.TempDir(), "absent.pem"), wantInErr: "cannot read client_certificate_path"},
+		{name: "missing file", path: filepath.Join(t.TempDir(), "absent.pem"), wantInErr: "cannot read ClientCertificatePath"},
 		{name: "PEM without key", content: base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.cert.Raw})), wantInErr: "no private key"},
 		{name: "encrypted PEM key", path: writeFile(t, "enc.pem", encryptedPEM), wantInErr: "encrypted PEM private keys are not supported"},
 	}
@@ -580,7 +581,7 @@ func TestChooseMethod(t *testing.T) {
 		cfg         auth.Config
 		want        auth.Method
 		wantErr     string // the whole message
-		wantMissing []string
+		wantMissing []auth.Setting
 	}{
 		{name: "client secret", cfg: with(func(c *auth.Config) { c.ClientSecret = "s" }), want: auth.MethodClientSecret},
 		{name: "certificate wins over secret", cfg: with(func(c *auth.Config) { c.ClientSecret = "s"; c.ClientCertificatePath = "/c.pem" }), want: auth.MethodClientCertificate},
@@ -593,38 +594,38 @@ func TestChooseMethod(t *testing.T) {
 		{name: "use_oidc wins over a certificate", cfg: with(func(c *auth.Config) { c.UseOIDC = true; c.OIDCToken = "t"; c.ClientCertificate = "x" }), want: auth.MethodOIDC},
 
 		{name: "secret without tenant", cfg: with(func(c *auth.Config) { c.ClientSecret = "s"; c.TenantID = "" }),
-			wantErr:     "client secret authentication needs tenant_id",
-			wantMissing: []string{"tenant_id"}},
+			wantErr:     "client secret authentication needs TenantID",
+			wantMissing: []auth.Setting{"TenantID"}},
 		{name: "certificate without tenant and client", cfg: auth.Config{EnvironmentURL: env, ClientCertificatePath: "/c.pem"},
-			wantErr:     "client certificate authentication needs tenant_id and client_id",
-			wantMissing: []string{"tenant_id", "client_id"}},
+			wantErr:     "client certificate authentication needs TenantID and ClientID",
+			wantMissing: []auth.Setting{"TenantID", "ClientID"}},
 		{name: "certificate path and content", cfg: with(func(c *auth.Config) { c.ClientCertificatePath = "/c.pem"; c.ClientCertificate = "eA==" }),
-			wantErr: "client certificate authentication takes client_certificate_path or client_certificate, not both"},
+			wantErr: "client certificate authentication takes ClientCertificatePath or ClientCertificate, not both"},
 		{name: "use_oidc without a token", cfg: with(func(c *auth.Config) { c.UseOIDC = true }),
-			wantErr:     "OIDC authentication needs one of oidc_token, oidc_token_file_path, or oidc_request_url with oidc_request_token",
-			wantMissing: []string{"oidc_token", "oidc_token_file_path", "oidc_request_url", "oidc_request_token"}},
+			wantErr:     "OIDC authentication needs one of OIDCToken, OIDCTokenFilePath, or OIDCRequestURL with OIDCRequestToken",
+			wantMissing: []auth.Setting{"OIDCToken", "OIDCTokenFilePath", "OIDCRequestURL", "OIDCRequestToken"}},
 		{name: "request URL without its token", cfg: with(func(c *auth.Config) { c.OIDCRequestURL = "https://x" }),
-			wantErr:     "OIDC authentication needs oidc_request_token",
-			wantMissing: []string{"oidc_request_token"}},
+			wantErr:     "OIDC authentication needs OIDCRequestToken",
+			wantMissing: []auth.Setting{"OIDCRequestToken"}},
 		{name: "service connection without the request pair", cfg: with(func(c *auth.Config) { c.UseOIDC = true; c.ADOServiceConnectionID = "conn"; c.ClientID = "" }),
-			wantErr:     "OIDC authentication needs client_id, oidc_request_url and oidc_request_token",
-			wantMissing: []string{"client_id", "oidc_request_url", "oidc_request_token"}},
+			wantErr:     "OIDC authentication needs ClientID, OIDCRequestURL and OIDCRequestToken",
+			wantMissing: []auth.Setting{"ClientID", "OIDCRequestURL", "OIDCRequestToken"}},
 		{name: "managed identity without environment", cfg: auth.Config{UseMSI: true},
-			wantErr:     "managed identity authentication needs environment_url",
-			wantMissing: []string{"environment_url"}},
+			wantErr:     "managed identity authentication needs EnvironmentURL",
+			wantMissing: []auth.Setting{"EnvironmentURL"}},
 		{name: "Azure CLI without environment", cfg: auth.Config{UseCLI: true, TenantID: "tenant"},
-			wantErr:     "Azure CLI authentication needs environment_url",
-			wantMissing: []string{"environment_url"}},
+			wantErr:     "Azure CLI authentication needs EnvironmentURL",
+			wantMissing: []auth.Setting{"EnvironmentURL"}},
 		{name: "two switches", cfg: auth.Config{EnvironmentURL: env, UseCLI: true, UseMSI: true},
-			wantErr: "use_cli and use_msi each choose an authentication method; set only one of them"},
+			wantErr: "UseCLI and UseMSI each choose an authentication method; set only one of them"},
 		{name: "nothing", cfg: auth.Config{EnvironmentURL: env},
-			wantErr: "no authentication method is configured: set client_secret, client_certificate_path or client_certificate (each with tenant_id and client_id), use_oidc with a federated token, use_msi for a managed identity, or use_cli for the Azure CLI"},
+			wantErr: "no authentication method is configured: set ClientSecret, ClientCertificatePath or ClientCertificate (each with TenantID and ClientID), UseOIDC with a federated token, UseMSI for a managed identity, or UseCLI for the Azure CLI"},
 		{name: "tenant and client alone are no credential", cfg: app,
-			wantErr: "no authentication method is configured: set client_secret, client_certificate_path or client_certificate (each with tenant_id and client_id), use_oidc with a federated token, use_msi for a managed identity, or use_cli for the Azure CLI"},
+			wantErr: "no authentication method is configured: set ClientSecret, ClientCertificatePath or ClientCertificate (each with TenantID and ClientID), UseOIDC with a federated token, UseMSI for a managed identity, or UseCLI for the Azure CLI"},
 		{name: "environment URL over http", cfg: with(func(c *auth.Config) { c.ClientSecret = "s"; c.EnvironmentURL = "http://contoso.crm.dynamics.com" }),
-			wantErr: `client secret authentication: environment_url must be an https URL such as https://contoso.crm.dynamics.com, got "http://contoso.crm.dynamics.com"`},
+			wantErr: `client secret authentication: EnvironmentURL must be an https URL such as https://contoso.crm.dynamics.com, got "http://contoso.crm.dynamics.com"`},
 		{name: "authority host without scheme", cfg: with(func(c *auth.Config) { c.ClientSecret = "s"; c.AuthorityHost = "login.microsoftonline.us" }),
-			wantErr: `client secret authentication: authority_host must be an https URL such as https://login.microsoftonline.com, got "login.microsoftonline.us"`},
+			wantErr: `client secret authentication: AuthorityHost must be an https URL such as https://login.microsoftonline.com, got "login.microsoftonline.us"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -643,7 +644,7 @@ func TestChooseMethod(t *testing.T) {
 			if !errors.As(err, &cfgErr) {
 				t.Fatalf("error %T is not a *ConfigError", err)
 			}
-			if tc.wantMissing != nil && strings.Join(cfgErr.Missing, ",") != strings.Join(tc.wantMissing, ",") {
+			if tc.wantMissing != nil && !slices.Equal(cfgErr.Missing, tc.wantMissing) {
 				t.Errorf("Missing = %v, want %v", cfgErr.Missing, tc.wantMissing)
 			}
 			if _, _, err := auth.NewTokenSource(tc.cfg); err == nil || err.Error() != tc.wantErr {
@@ -783,52 +784,49 @@ func TestTokenHonoursCancellation(t *testing.T) {
 	}
 }
 
-func TestMethodsOrder(t *testing.T) {
-	t.Parallel()
-	var order []string
-	for _, m := range auth.Methods() {
-		order = append(order, string(m.Method))
-	}
-	if got, want := strings.Join(order, ","), "client_certificate,client_secret,oidc,managed_identity,azure_cli"; got != want {
-		t.Errorf("Methods() order %s, want %s", got, want)
-	}
-}
-
-// TestConfigErrorExplain checks that a caller's names for the attributes replace the plain
+// TestConfigErrorExplain checks that a caller's names for the settings replace the plain
 // ones, the Azure DevOps case told apart, while Error keeps the plain names.
 func TestConfigErrorExplain(t *testing.T) {
 	t.Parallel()
 	const env = "https://contoso.crm.dynamics.com"
-	describe := func(a string, azureDevOps bool) string {
+	describe := func(s auth.Setting, azureDevOps bool) string {
 		if azureDevOps {
-			return "<" + a + " in Azure DevOps>"
+			return "<" + string(s) + " in Azure DevOps>"
 		}
-		return "<" + a + ">"
+		return "<" + string(s) + ">"
 	}
 	tests := []struct {
 		name        string
 		cfg         auth.Config
 		plain, told string
-		attributes  []string
+		settings    []auth.Setting
 	}{
 		{"missing tenant", auth.Config{EnvironmentURL: env, ClientID: "c", ClientSecret: "s"},
-			"client secret authentication needs tenant_id", "client secret authentication needs <tenant_id>", []string{"tenant_id"}},
+			"client secret authentication needs TenantID", "client secret authentication needs <TenantID>", []auth.Setting{auth.TenantID}},
 		{"service connection", auth.Config{EnvironmentURL: env, TenantID: "t", ClientID: "c", ADOServiceConnectionID: "sc"},
-			"OIDC authentication needs oidc_request_url and oidc_request_token",
-			"OIDC authentication needs <oidc_request_url in Azure DevOps> and <oidc_request_token in Azure DevOps>",
-			[]string{"oidc_request_url", "oidc_request_token"}},
+			"OIDC authentication needs OIDCRequestURL and OIDCRequestToken",
+			"OIDC authentication needs <OIDCRequestURL in Azure DevOps> and <OIDCRequestToken in Azure DevOps>",
+			[]auth.Setting{auth.OIDCRequestURL, auth.OIDCRequestToken}},
 		{"no token", auth.Config{EnvironmentURL: env, TenantID: "t", UseOIDC: true},
-			"OIDC authentication needs client_id and one of oidc_token, oidc_token_file_path, or oidc_request_url with oidc_request_token",
-			"OIDC authentication needs <client_id> and one of <oidc_token>, <oidc_token_file_path>, or <oidc_request_url> with <oidc_request_token>",
-			[]string{"client_id", "oidc_token", "oidc_token_file_path", "oidc_request_url", "oidc_request_token"}},
+			"OIDC authentication needs ClientID and one of OIDCToken, OIDCTokenFilePath, or OIDCRequestURL with OIDCRequestToken",
+			"OIDC authentication needs <ClientID> and one of <OIDCToken>, <OIDCTokenFilePath>, or <OIDCRequestURL> with <OIDCRequestToken>",
+			[]auth.Setting{auth.ClientID, auth.OIDCToken, auth.OIDCTokenFilePath, auth.OIDCRequestURL, auth.OIDCRequestToken}},
 		{"bad authority", auth.Config{EnvironmentURL: env, TenantID: "t", ClientID: "c", ClientSecret: "s", AuthorityHost: "ftp://x"},
-			`client secret authentication: authority_host must be an https URL such as https://login.microsoftonline.com, got "ftp://x"`,
-			`client secret authentication: authority_host must be an https URL such as https://login.microsoftonline.com, got "ftp://x"`,
-			[]string{"authority_host"}},
+			`client secret authentication: AuthorityHost must be an https URL such as https://login.microsoftonline.com, got "ftp://x"`,
+			`client secret authentication: <AuthorityHost> must be an https URL such as https://login.microsoftonline.com, got "ftp://x"`,
+			[]auth.Setting{auth.AuthorityHost}},
 		{"two switches", auth.Config{EnvironmentURL: env, UseMSI: true, UseOIDC: true},
-			"use_msi and use_oidc each choose an authentication method; set only one of them",
-			"use_msi and use_oidc each choose an authentication method; set only one of them",
-			[]string{"use_msi", "use_oidc"}},
+			"UseMSI and UseOIDC each choose an authentication method; set only one of them",
+			"<UseMSI> and <UseOIDC> each choose an authentication method; set only one of them",
+			[]auth.Setting{auth.UseMSI, auth.UseOIDC}},
+		{"certificate given twice", auth.Config{EnvironmentURL: env, TenantID: "t", ClientID: "c", ClientCertificatePath: "/c.pem", ClientCertificate: "eA=="},
+			"client certificate authentication takes ClientCertificatePath or ClientCertificate, not both",
+			"client certificate authentication takes <ClientCertificatePath> or <ClientCertificate>, not both",
+			[]auth.Setting{auth.ClientCertificatePath, auth.ClientCertificate}},
+		{"nothing", auth.Config{EnvironmentURL: env},
+			"no authentication method is configured: set ClientSecret, ClientCertificatePath or ClientCertificate (each with TenantID and ClientID), UseOIDC with a federated token, UseMSI for a managed identity, or UseCLI for the Azure CLI",
+			"no authentication method is configured: set <ClientSecret>, <ClientCertificatePath> or <ClientCertificate> (each with <TenantID> and <ClientID>), <UseOIDC> with a federated token, <UseMSI> for a managed identity, or <UseCLI> for the Azure CLI",
+			nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -844,8 +842,8 @@ func TestConfigErrorExplain(t *testing.T) {
 			if got := cfgErr.Explain(describe); got != tc.told {
 				t.Errorf("Explain = %q, want %q", got, tc.told)
 			}
-			if got := cfgErr.Attributes(); strings.Join(got, ",") != strings.Join(tc.attributes, ",") {
-				t.Errorf("Attributes() = %v, want %v", got, tc.attributes)
+			if got := cfgErr.Settings(); !slices.Equal(got, tc.settings) {
+				t.Errorf("Settings() = %v, want %v", got, tc.settings)
 			}
 		})
 	}

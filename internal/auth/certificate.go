@@ -16,39 +16,51 @@ import (
 
 // certificateCredential loads the configured certificate and its private key.
 func certificateCredential(cfg Config) (confidential.Credential, error) {
-	fail := func(attribute string, format string, args ...any) error {
-		return &ConfigError{Method: MethodClientCertificate, Invalid: attribute, message: Redact(
-			"client certificate authentication: "+fmt.Sprintf(format, args...),
-			cfg.ClientCertificate, cfg.ClientCertificatePassword)}
+	source := ClientCertificatePath
+	if cfg.ClientCertificatePath == "" {
+		source = ClientCertificate
+	}
+	// fail reports a problem of the setting invalid; format has a %[1]s for the certificate's
+	// setting, and a %[2]s for the password's.
+	fail := func(invalid Setting, format string, args ...any) error {
+		return &ConfigError{Method: MethodClientCertificate, Invalid: invalid, render: func(describe DescribeSetting) string {
+			named := append([]any{describe(source, false), describe(ClientCertificatePassword, false)}, args...)
+			return Redact("client certificate authentication: "+fmt.Sprintf(format, named...),
+				cfg.ClientCertificate, cfg.ClientCertificatePassword)
+		}}
 	}
 
-	attribute := "client_certificate_path"
 	var data []byte
-	if cfg.ClientCertificatePath != "" {
-		var err error
-		data, err = os.ReadFile(cfg.ClientCertificatePath)
-		if err != nil {
-			return confidential.Credential{}, fail(attribute, "cannot read client_certificate_path: %v", err)
+	var err error
+	if source == ClientCertificatePath {
+		if data, err = os.ReadFile(cfg.ClientCertificatePath); err != nil {
+			return confidential.Credential{}, fail(source, "cannot read %[1]s: %[3]v", err)
 		}
-	} else {
-		attribute = "client_certificate"
-		var err error
-		data, err = decodeCertificateContent(cfg.ClientCertificate)
-		if err != nil {
-			return confidential.Credential{}, fail(attribute, "client_certificate must be base64 of a PEM or PKCS#12 certificate: %v", err)
-		}
+	} else if data, err = decodeCertificateContent(cfg.ClientCertificate); err != nil {
+		return confidential.Credential{}, fail(source, "%[1]s must be base64 of a PEM or PKCS#12 certificate: %[3]v", err)
 	}
 
 	certs, key, err := parseCertificate(data, cfg.ClientCertificatePassword)
-	if err != nil {
-		return confidential.Credential{}, fail(attribute, "cannot load the certificate from %s: %v", attribute, err)
+	switch {
+	case errors.Is(err, errEncryptedPEM):
+		return confidential.Credential{}, fail(source, "cannot load the certificate from %[1]s: encrypted PEM private keys are not supported; "+
+			"use an unencrypted PEM key or a PKCS#12 file with %[2]s")
+	case errors.Is(err, pkcs12.ErrIncorrectPassword) && cfg.ClientCertificatePassword == "":
+		return confidential.Credential{}, fail(ClientCertificatePassword, "the PKCS#12 certificate from %[1]s is protected by a password: set %[2]s")
+	case errors.Is(err, pkcs12.ErrIncorrectPassword):
+		return confidential.Credential{}, fail(ClientCertificatePassword, "%[2]s does not open the PKCS#12 certificate from %[1]s")
+	case err != nil:
+		return confidential.Credential{}, fail(source, "cannot load the certificate from %[1]s: %[3]v", err)
 	}
 	cred, err := confidential.NewCredFromCert(certs, key)
 	if err != nil {
-		return confidential.Credential{}, fail(attribute, "the certificate from %s cannot sign client assertions: %v (MSAL needs an RSA key matching the certificate)", attribute, err)
+		return confidential.Credential{}, fail(source, "the certificate from %[1]s cannot sign client assertions: %[3]v (MSAL needs an RSA key matching the certificate)", err)
 	}
 	return cred, nil
 }
+
+// errEncryptedPEM refuses a PEM private key under a passphrase, which MSAL cannot read.
+var errEncryptedPEM = errors.New("encrypted PEM private key")
 
 // decodeCertificateContent accepts base64 (standard or URL alphabet, line
 // breaks allowed) of PEM or PKCS#12 bytes, or PEM text as it is.
@@ -72,7 +84,7 @@ func decodeCertificateContent(content string) ([]byte, error) {
 func parseCertificate(data []byte, password string) ([]*x509.Certificate, crypto.PrivateKey, error) {
 	if bytes.Contains(data, []byte("-----BEGIN")) {
 		if bytes.Contains(data, []byte("ENCRYPTED PRIVATE KEY")) {
-			return nil, nil, errors.New("encrypted PEM private keys are not supported; use an unencrypted PEM key or a PKCS#12 file with client_certificate_password")
+			return nil, nil, errEncryptedPEM
 		}
 		certs, key, err := confidential.CertFromPEM(data, "")
 		if err != nil {
@@ -83,10 +95,7 @@ func parseCertificate(data []byte, password string) ([]*x509.Certificate, crypto
 	key, leaf, chain, err := pkcs12.DecodeChain(data, password)
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-			if password == "" {
-				return nil, nil, errors.New("the PKCS#12 certificate is protected by a password: set client_certificate_password")
-			}
-			return nil, nil, errors.New("client_certificate_password does not open the PKCS#12 certificate")
+			return nil, nil, err
 		}
 		return nil, nil, fmt.Errorf("reading PKCS#12: %w", err)
 	}

@@ -61,7 +61,7 @@ func newConfidentialFetcher(cfg Config, httpClient *untrusted.Client, method Met
 	}
 	hostURL, _ := url.Parse(authorityHost) // checked by ChooseMethod
 
-	secrets := []string{cfg.ClientSecret, cfg.ClientCertificatePassword, cfg.ClientCertificate, cfg.OIDCToken, cfg.OIDCRequestToken}
+	secrets := cfg.Secrets()
 	var cred confidential.Credential
 	switch method {
 	case MethodClientSecret:
@@ -115,7 +115,7 @@ func newConfidentialFetcher(cfg Config, httpClient *untrusted.Client, method Met
 //     http://169.254.169.254 (api-version 2018-02-01, "Metadata: true");
 //   - the App Service endpoint is read from IDENTITY_ENDPOINT on every request
 //     and may be http or https; it has no option to name another endpoint, so
-//     msi_endpoint is applied by rewriting each request's URL (endpointOverride);
+//     MSIEndpoint is applied by rewriting each request's URL (endpointOverride);
 //   - its token cache is one per process, shared by all clients, and only a
 //     request with claims bypasses it: a forced refresh therefore sends a
 //     claims challenge for a token issued from now on;
@@ -170,7 +170,7 @@ func (o endpointOverride) Do(req *http.Request) (*http.Response, error) {
 	u.RawQuery = query.Encode()
 	redirected.URL = &u
 	redirected.Host = u.Host
-	return o.next.Do(redirected) //nolint:gosec // the endpoint is the configured msi_endpoint
+	return o.next.Do(redirected) //nolint:gosec // the endpoint is the configured MSIEndpoint
 }
 
 func (o endpointOverride) CloseIdleConnections() { o.next.CloseIdleConnections() }

@@ -44,11 +44,11 @@ func (a *assertionSource) assertion(ctx context.Context) (string, error) {
 		// Read on every request: projected service account tokens rotate.
 		data, err := os.ReadFile(a.tokenFile)
 		if err != nil {
-			return "", newRedactedError(fmt.Sprintf("cannot read oidc_token_file_path: %v", err), err)
+			return "", newRedactedError(fmt.Sprintf("cannot read the OIDC token file: %v", err), err)
 		}
 		token := strings.TrimSpace(string(data))
 		if token == "" {
-			return "", fmt.Errorf("oidc_token_file_path %s is empty", a.tokenFile)
+			return "", fmt.Errorf("the OIDC token file %s is empty", a.tokenFile)
 		}
 		return token, nil
 	case a.adoConnection != "":
@@ -82,13 +82,13 @@ func (a *assertionSource) requestAzureDevOps(ctx context.Context) (string, error
 		&answer, &answer.OIDCToken)
 }
 
-// requestIDToken sends a platform's ID token request to oidc_request_url with query added and
+// requestIDToken sends a platform's ID token request to the OIDC request URL with query added and
 // the given headers, decodes the answer into answer and returns the token it holds, which token
 // points to.
 func (a *assertionSource) requestIDToken(ctx context.Context, platform, method, query string, header map[string]string, answer any, token *string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, method, appendQuery(a.requestURL, query), nil)
 	if err != nil {
-		return "", newRedactedError(fmt.Sprintf("oidc_request_url is not a valid URL: %v", err), err, a.requestToken)
+		return "", newRedactedError(fmt.Sprintf("the OIDC request URL is not a valid URL: %v", err), err, a.requestToken)
 	}
 	for name, value := range header {
 		req.Header.Set(name, value)

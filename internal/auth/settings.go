@@ -1,132 +1,221 @@
 package auth
 
 import (
-	"maps"
+	"fmt"
 	"slices"
 	"strings"
 )
 
-// MethodRequirement tells what one authentication method needs.
-type MethodRequirement struct {
-	Method Method
-	// Title names the method in messages, e.g. "client certificate".
-	Title string
-	// Switch is the attribute that selects the method explicitly; empty for
-	// methods chosen by the credentials present.
-	Switch string
-	// ChosenBy lists the attributes whose presence chooses the method when no
-	// switch is set.
-	ChosenBy []string
-	// Required lists the attributes that must all be set.
-	Required []string
-	// OneOf lists alternatives of which at least one must be set; an entry
-	// "a+b" needs both a and b.
-	OneOf []string
-	// ExclusiveOneOf forbids setting more than one of the OneOf alternatives.
-	ExclusiveOneOf bool
-	// Implies maps an attribute to the OneOf alternative its presence asks for.
-	Implies map[string]string
-	// Optional lists attributes the method also reads.
-	Optional []string
+// Setting names one user-given setting of Config in method requirements and configuration
+// errors. Its text is the Config field's name; a caller shows settings to its users in its own
+// terms (the provider, as attributes and environment variables) through ConfigError.Explain.
+type Setting string
+
+// The settings of Config that a user gives.
+const (
+	EnvironmentURL            Setting = "EnvironmentURL"
+	TenantID                  Setting = "TenantID"
+	ClientID                  Setting = "ClientID"
+	AuthorityHost             Setting = "AuthorityHost"
+	ClientSecret              Setting = "ClientSecret"
+	ClientCertificatePath     Setting = "ClientCertificatePath"
+	ClientCertificate         Setting = "ClientCertificate"
+	ClientCertificatePassword Setting = "ClientCertificatePassword"
+	UseOIDC                   Setting = "UseOIDC"
+	OIDCToken                 Setting = "OIDCToken"
+	OIDCTokenFilePath         Setting = "OIDCTokenFilePath" //nolint:gosec // the name of a setting, not a credential
+	OIDCRequestURL            Setting = "OIDCRequestURL"
+	OIDCRequestToken          Setting = "OIDCRequestToken"
+	ADOServiceConnectionID    Setting = "ADOServiceConnectionID"
+	UseMSI                    Setting = "UseMSI"
+	UseCLI                    Setting = "UseCLI"
+)
+
+// settingField is where a setting lives in Config: a text, or a switch.
+type settingField struct {
+	setting Setting
+	text    func(*Config) *string
+	on      func(*Config) *bool
+	// secret marks a credential, which no error or log may show.
+	secret bool
 }
 
-var methodRequirements = []MethodRequirement{
-	{Method: MethodClientCertificate, Title: "client certificate",
-		ChosenBy:       []string{"client_certificate_path", "client_certificate"},
-		Required:       []string{"environment_url", "tenant_id", "client_id"},
-		OneOf:          []string{"client_certificate_path", "client_certificate"},
-		ExclusiveOneOf: true,
-		Optional:       []string{"client_certificate_password", "authority_host"}},
-	{Method: MethodClientSecret, Title: "client secret",
-		ChosenBy: []string{"client_secret"},
-		Required: []string{"environment_url", "tenant_id", "client_id", "client_secret"},
-		Optional: []string{"authority_host"}},
-	{Method: MethodOIDC, Title: "OIDC", Switch: "use_oidc",
-		ChosenBy: []string{"oidc_token", "oidc_token_file_path", "oidc_request_url", "oidc_request_token", "ado_pipeline_service_connection_id"},
-		Required: []string{"environment_url", "tenant_id", "client_id"},
-		OneOf:    []string{"oidc_token", "oidc_token_file_path", "oidc_request_url+oidc_request_token"},
-		Implies:  map[string]string{"ado_pipeline_service_connection_id": "oidc_request_url+oidc_request_token"},
-		Optional: []string{"ado_pipeline_service_connection_id", "authority_host"}},
-	{Method: MethodManagedIdentity, Title: "managed identity", Switch: "use_msi",
-		Required: []string{"environment_url"},
-		Optional: []string{"client_id"}},
-	{Method: MethodAzureCLI, Title: "Azure CLI", Switch: "use_cli",
-		Required: []string{"environment_url"},
-		Optional: []string{"tenant_id"}},
+var settingFields = []settingField{
+	{setting: EnvironmentURL, text: func(c *Config) *string { return &c.EnvironmentURL }},
+	{setting: TenantID, text: func(c *Config) *string { return &c.TenantID }},
+	{setting: ClientID, text: func(c *Config) *string { return &c.ClientID }},
+	{setting: AuthorityHost, text: func(c *Config) *string { return &c.AuthorityHost }},
+	{setting: ClientSecret, secret: true, text: func(c *Config) *string { return &c.ClientSecret }},
+	{setting: ClientCertificatePath, text: func(c *Config) *string { return &c.ClientCertificatePath }},
+	{setting: ClientCertificate, secret: true, text: func(c *Config) *string { return &c.ClientCertificate }},
+	{setting: ClientCertificatePassword, secret: true, text: func(c *Config) *string { return &c.ClientCertificatePassword }},
+	{setting: UseOIDC, on: func(c *Config) *bool { return &c.UseOIDC }},
+	{setting: OIDCToken, secret: true, text: func(c *Config) *string { return &c.OIDCToken }},
+	{setting: OIDCTokenFilePath, text: func(c *Config) *string { return &c.OIDCTokenFilePath }},
+	{setting: OIDCRequestURL, text: func(c *Config) *string { return &c.OIDCRequestURL }},
+	{setting: OIDCRequestToken, secret: true, text: func(c *Config) *string { return &c.OIDCRequestToken }},
+	{setting: ADOServiceConnectionID, text: func(c *Config) *string { return &c.ADOServiceConnectionID }},
+	{setting: UseMSI, on: func(c *Config) *bool { return &c.UseMSI }},
+	{setting: UseCLI, on: func(c *Config) *bool { return &c.UseCLI }},
 }
 
-// switchOrder is the order the switches are named in when more than one is set.
-var switchOrder = []string{"use_cli", "use_msi", "use_oidc"}
+func fieldOf(s Setting) (settingField, bool) {
+	i := slices.IndexFunc(settingFields, func(f settingField) bool { return f.setting == s })
+	if i < 0 {
+		return settingField{}, false
+	}
+	return settingFields[i], true
+}
 
-// Methods lists the authentication methods in the order NewTokenSource
-// considers them when no switch (use_cli, use_msi, use_oidc) is set.
-// Managed identity and the Azure CLI are only ever chosen by their switch.
-func Methods() []MethodRequirement {
-	out := make([]MethodRequirement, len(methodRequirements))
-	for i, m := range methodRequirements {
-		m.ChosenBy = slices.Clone(m.ChosenBy)
-		m.Required = slices.Clone(m.Required)
-		m.OneOf = slices.Clone(m.OneOf)
-		m.Optional = slices.Clone(m.Optional)
-		m.Implies = maps.Clone(m.Implies)
-		out[i] = m
+// Secret reports whether the setting is a credential, which no error or log may show.
+func (s Setting) Secret() bool {
+	f, _ := fieldOf(s)
+	return f.secret
+}
+
+// IsSwitch reports whether the setting turns a method on, rather than holding a text.
+func (s Setting) IsSwitch() bool {
+	f, _ := fieldOf(s)
+	return f.on != nil
+}
+
+// Set stores value in the setting; a switch is on when value is "true".
+func (c *Config) Set(s Setting, value string) error {
+	f, ok := fieldOf(s)
+	switch {
+	case !ok:
+		return fmt.Errorf("auth.Config has no setting %q", s)
+	case f.on != nil:
+		*f.on(c) = value == "true"
+	default:
+		*f.text(c) = value
+	}
+	return nil
+}
+
+// values reads every setting as text: a switch that is on reads "true", anything unset "".
+func (c Config) values() map[Setting]string {
+	out := make(map[Setting]string, len(settingFields))
+	for _, f := range settingFields {
+		switch {
+		case f.on != nil && *f.on(&c):
+			out[f.setting] = "true"
+		case f.text != nil:
+			out[f.setting] = *f.text(&c)
+		}
 	}
 	return out
 }
 
-func requirementOf(m Method) MethodRequirement {
+// Secrets lists the credentials that are set, for redaction.
+func (c Config) Secrets() []string {
+	var out []string
+	for _, f := range settingFields {
+		if f.secret && *f.text(&c) != "" {
+			out = append(out, *f.text(&c))
+		}
+	}
+	return out
+}
+
+// methodRequirement tells what one authentication method needs.
+type methodRequirement struct {
+	Method Method
+	// Title names the method in messages, e.g. "client certificate".
+	Title string
+	// Switch is the setting that selects the method explicitly; empty for methods chosen by
+	// the credentials present.
+	Switch Setting
+	// ChosenBy lists the settings whose presence chooses the method when no switch is set.
+	ChosenBy []Setting
+	// Required lists the settings that must all be set.
+	Required []Setting
+	// OneOf lists alternatives of which at least one must be set in full.
+	OneOf [][]Setting
+	// ExclusiveOneOf forbids setting more than one of the OneOf alternatives.
+	ExclusiveOneOf bool
+	// Implies maps a setting to the OneOf alternative its presence asks for.
+	Implies map[Setting][]Setting
+}
+
+var methodRequirements = []methodRequirement{
+	{Method: MethodClientCertificate, Title: "client certificate",
+		ChosenBy:       []Setting{ClientCertificatePath, ClientCertificate},
+		Required:       []Setting{EnvironmentURL, TenantID, ClientID},
+		OneOf:          [][]Setting{{ClientCertificatePath}, {ClientCertificate}},
+		ExclusiveOneOf: true},
+	{Method: MethodClientSecret, Title: "client secret",
+		ChosenBy: []Setting{ClientSecret},
+		Required: []Setting{EnvironmentURL, TenantID, ClientID, ClientSecret}},
+	{Method: MethodOIDC, Title: "OIDC", Switch: UseOIDC,
+		ChosenBy: []Setting{OIDCToken, OIDCTokenFilePath, OIDCRequestURL, OIDCRequestToken, ADOServiceConnectionID},
+		Required: []Setting{EnvironmentURL, TenantID, ClientID},
+		OneOf:    [][]Setting{{OIDCToken}, {OIDCTokenFilePath}, {OIDCRequestURL, OIDCRequestToken}},
+		Implies:  map[Setting][]Setting{ADOServiceConnectionID: {OIDCRequestURL, OIDCRequestToken}}},
+	{Method: MethodManagedIdentity, Title: "managed identity", Switch: UseMSI,
+		Required: []Setting{EnvironmentURL}},
+	{Method: MethodAzureCLI, Title: "Azure CLI", Switch: UseCLI,
+		Required: []Setting{EnvironmentURL}},
+}
+
+// switchOrder is the order the switches are named in when more than one is set.
+var switchOrder = []Setting{UseCLI, UseMSI, UseOIDC}
+
+func requirementOf(m Method) methodRequirement {
 	for _, r := range methodRequirements {
 		if r.Method == m {
 			return r
 		}
 	}
-	return MethodRequirement{Method: m, Title: string(m)}
+	return methodRequirement{Method: m, Title: string(m)}
 }
 
-// ConfigError reports an authentication setting that is missing, conflicts
-// with another, or has a bad value. Its message names the method and the
-// provider attributes to fix.
+// ConfigError reports a setting that is missing, conflicts with another, or has a bad value.
+// Its message names the method and the settings to fix.
 type ConfigError struct {
 	// Method is the method being configured; empty when none could be chosen.
 	Method Method
-	// Missing lists the attributes to set.
-	Missing []string
-	// Conflicting lists attributes that cannot be set together.
-	Conflicting []string
-	// Invalid is the attribute whose value is wrong.
-	Invalid string
+	// Missing lists the settings to set.
+	Missing []Setting
+	// Conflicting lists settings that cannot be set together.
+	Conflicting []Setting
+	// Invalid is the setting whose value is wrong.
+	Invalid Setting
 
-	message string
-	// render, when set, writes the message naming each attribute with describe.
-	render func(describe DescribeAttribute) string
+	// render writes the message, naming each setting with describe.
+	render func(describe DescribeSetting) string
 }
 
-// DescribeAttribute names an attribute in a message, as the provider wants it shown (with
-// its environment variables, say); azureDevOps tells that an Azure DevOps service connection
-// is configured.
-type DescribeAttribute func(attribute string, azureDevOps bool) string
+// DescribeSetting names a setting in a message, as the caller wants it shown (as a provider
+// attribute with its environment variables, say); azureDevOps tells that an Azure DevOps
+// service connection is configured.
+type DescribeSetting func(s Setting, azureDevOps bool) string
 
-func attributeName(attribute string, _ bool) string { return attribute }
+func settingName(s Setting, _ bool) string { return string(s) }
 
-func (e *ConfigError) Error() string { return e.Explain(attributeName) }
+func (e *ConfigError) Error() string { return e.Explain(settingName) }
 
-// Explain returns the message with each attribute named by describe.
-func (e *ConfigError) Explain(describe DescribeAttribute) string {
-	if e.render != nil {
-		return e.render(describe)
-	}
-	return e.message
-}
+// Explain returns the message with each setting named by describe.
+func (e *ConfigError) Explain(describe DescribeSetting) string { return e.render(describe) }
 
-// Attributes lists the attributes the error is about, each once: the invalid
-// one, then the missing, then the conflicting. Empty when no method could be
-// chosen, since any of several would do.
-func (e *ConfigError) Attributes() []string {
-	var out []string
-	for _, a := range append(append([]string{e.Invalid}, e.Missing...), e.Conflicting...) {
-		if a != "" && !slices.Contains(out, a) {
-			out = append(out, a)
+// Settings lists the settings the error is about, each once: the invalid one, then the
+// missing, then the conflicting. Empty when no method could be chosen, since any of several
+// would do.
+func (e *ConfigError) Settings() []Setting {
+	var out []Setting
+	for _, s := range append(append([]Setting{e.Invalid}, e.Missing...), e.Conflicting...) {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
 		}
+	}
+	return out
+}
+
+// describeAll names each setting with describe.
+func describeAll(settings []Setting, describe DescribeSetting, azureDevOps bool) []string {
+	out := make([]string, len(settings))
+	for i, s := range settings {
+		out[i] = describe(s, azureDevOps)
 	}
 	return out
 }

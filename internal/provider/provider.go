@@ -185,12 +185,12 @@ func newProviderData(s resolvedSettings, version string) (*providerData, error) 
 		RequestTimeout:        s.requestTimeout,
 		UserAgent:             "terraform-provider-dataverse/" + version,
 		OnRequest:             logRequest,
-		Secrets:               s.secrets(),
+		Secrets:               s.auth.Secrets(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &providerData{client: client, tokens: tokens, method: method, secrets: s.secrets()}, nil
+	return &providerData{client: client, tokens: tokens, method: method, secrets: s.auth.Secrets()}, nil
 }
 
 // logRequest records one Web API attempt; it never sees headers or bodies.

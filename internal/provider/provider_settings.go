@@ -32,9 +32,11 @@ const (
 // back to, in order (the DATAVERSE_* name first, then the names the Azure tooling already
 // uses), and where its value goes.
 type setting struct {
-	name        string
+	name string
+	// auth is the authentication setting the attribute gives; "" for the client's tuning. It
+	// makes the attribute a switch or not, and sensitive when it is a credential.
+	auth        auth.Setting
 	kind        settingKind
-	sensitive   bool
 	env         []string
 	description string
 	// azureDevOpsEnv is the Azure DevOps pipeline variable that supplies the setting when a
@@ -43,8 +45,9 @@ type setting struct {
 	azureDevOpsEnv string
 	// value reads the attribute from the provider block.
 	value func(providerModel) attr.Value
-	// apply checks the resolved text ("" when unset) and stores it; an error is reported on
-	// the attribute with the summary invalid.
+	// apply checks the resolved text ("" when unset) and stores it, where an authentication
+	// setting is not stored as given; an error is reported on the attribute with the summary
+	// invalid.
 	apply   func(r *resolvedSettings, raw string) error
 	invalid string
 }
@@ -59,71 +62,57 @@ const (
 )
 
 var providerSettings = []setting{
-	{name: "environment_url", env: []string{"DATAVERSE_URL", "DATAVERSE_ENVIRONMENT_URL"},
+	{name: "environment_url", auth: auth.EnvironmentURL, env: []string{"DATAVERSE_URL", "DATAVERSE_ENVIRONMENT_URL"},
 		description: "URL of the Dataverse environment, such as `https://contoso.crm.dynamics.com`: `https`, a host, no path.",
 		value:       func(m providerModel) attr.Value { return m.EnvironmentURL },
 		apply:       applyEnvironmentURL, invalid: "Invalid Dataverse environment URL"},
-	{name: "tenant_id", env: []string{"DATAVERSE_TENANT_ID", "ARM_TENANT_ID", "AZURE_TENANT_ID"},
+	{name: "tenant_id", auth: auth.TenantID, env: []string{"DATAVERSE_TENANT_ID", "ARM_TENANT_ID", "AZURE_TENANT_ID"},
 		description: "Microsoft Entra tenant (directory) ID of the application.",
-		value:       func(m providerModel) attr.Value { return m.TenantID },
-		apply:       text(func(c *auth.Config) *string { return &c.TenantID })},
-	{name: "client_id", env: []string{"DATAVERSE_CLIENT_ID", "ARM_CLIENT_ID", "AZURE_CLIENT_ID"},
+		value:       func(m providerModel) attr.Value { return m.TenantID }},
+	{name: "client_id", auth: auth.ClientID, env: []string{"DATAVERSE_CLIENT_ID", "ARM_CLIENT_ID", "AZURE_CLIENT_ID"},
 		description: "Application (client) ID. With `use_msi`, the client ID of a user-assigned managed identity.",
-		value:       func(m providerModel) attr.Value { return m.ClientID },
-		apply:       text(func(c *auth.Config) *string { return &c.ClientID })},
-	{name: "client_secret", sensitive: true, env: []string{"DATAVERSE_CLIENT_SECRET", "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"},
+		value:       func(m providerModel) attr.Value { return m.ClientID }},
+	{name: "client_secret", auth: auth.ClientSecret, env: []string{"DATAVERSE_CLIENT_SECRET", "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"},
 		description: "Client secret of the application (client secret authentication).",
-		value:       func(m providerModel) attr.Value { return m.ClientSecret },
-		apply:       text(func(c *auth.Config) *string { return &c.ClientSecret })},
-	{name: "client_certificate_path", env: []string{"DATAVERSE_CLIENT_CERTIFICATE_PATH", "ARM_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PATH"},
+		value:       func(m providerModel) attr.Value { return m.ClientSecret }},
+	{name: "client_certificate_path", auth: auth.ClientCertificatePath, env: []string{"DATAVERSE_CLIENT_CERTIFICATE_PATH", "ARM_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PATH"},
 		description: "Path to a PEM or PKCS#12 file holding the application's certificate and private key.",
-		value:       func(m providerModel) attr.Value { return m.ClientCertificatePath },
-		apply:       text(func(c *auth.Config) *string { return &c.ClientCertificatePath })},
-	{name: "client_certificate", sensitive: true, env: []string{"DATAVERSE_CLIENT_CERTIFICATE", "ARM_CLIENT_CERTIFICATE"},
+		value:       func(m providerModel) attr.Value { return m.ClientCertificatePath }},
+	{name: "client_certificate", auth: auth.ClientCertificate, env: []string{"DATAVERSE_CLIENT_CERTIFICATE", "ARM_CLIENT_CERTIFICATE"},
 		description: "Base64-encoded PEM or PKCS#12 content of the application's certificate and private key.",
-		value:       func(m providerModel) attr.Value { return m.ClientCertificate },
-		apply:       text(func(c *auth.Config) *string { return &c.ClientCertificate })},
-	{name: "client_certificate_password", sensitive: true, env: []string{"DATAVERSE_CLIENT_CERTIFICATE_PASSWORD", "ARM_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD"},
+		value:       func(m providerModel) attr.Value { return m.ClientCertificate }},
+	{name: "client_certificate_password", auth: auth.ClientCertificatePassword, env: []string{"DATAVERSE_CLIENT_CERTIFICATE_PASSWORD", "ARM_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD"},
 		description: "Password of the PKCS#12 certificate, if it has one.",
-		value:       func(m providerModel) attr.Value { return m.ClientCertificatePassword },
-		apply:       text(func(c *auth.Config) *string { return &c.ClientCertificatePassword })},
-	{name: "use_oidc", kind: boolSetting, env: []string{"DATAVERSE_USE_OIDC", "ARM_USE_OIDC"},
+		value:       func(m providerModel) attr.Value { return m.ClientCertificatePassword }},
+	{name: "use_oidc", auth: auth.UseOIDC, env: []string{"DATAVERSE_USE_OIDC", "ARM_USE_OIDC"},
 		description: "Authenticate with an OpenID Connect token from the pipeline (workload identity federation).",
-		value:       func(m providerModel) attr.Value { return m.UseOIDC },
-		apply:       boolean("use_oidc", func(c *auth.Config) *bool { return &c.UseOIDC }), invalid: invalidBoolean},
-	{name: "oidc_token", sensitive: true, env: []string{"DATAVERSE_OIDC_TOKEN", "ARM_OIDC_TOKEN"},
+		value:       func(m providerModel) attr.Value { return m.UseOIDC }},
+	{name: "oidc_token", auth: auth.OIDCToken, env: []string{"DATAVERSE_OIDC_TOKEN", "ARM_OIDC_TOKEN"},
 		description: "An OIDC token to exchange for an access token, given directly.",
-		value:       func(m providerModel) attr.Value { return m.OIDCToken },
-		apply:       text(func(c *auth.Config) *string { return &c.OIDCToken })},
-	{name: "oidc_token_file_path", env: []string{"DATAVERSE_OIDC_TOKEN_FILE_PATH", "ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"},
+		value:       func(m providerModel) attr.Value { return m.OIDCToken }},
+	{name: "oidc_token_file_path", auth: auth.OIDCTokenFilePath, env: []string{"DATAVERSE_OIDC_TOKEN_FILE_PATH", "ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"},
 		description: "Path to a file holding the OIDC token; read again on every token request, since such files rotate.",
-		value:       func(m providerModel) attr.Value { return m.OIDCTokenFilePath },
-		apply:       text(func(c *auth.Config) *string { return &c.OIDCTokenFilePath })},
-	{name: "oidc_request_url", env: []string{"DATAVERSE_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"},
+		value:       func(m providerModel) attr.Value { return m.OIDCTokenFilePath }},
+	{name: "oidc_request_url", auth: auth.OIDCRequestURL, env: []string{"DATAVERSE_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"},
 		azureDevOpsEnv: "SYSTEM_OIDCREQUESTURI",
 		description: "URL the pipeline serves OIDC tokens from: `ACTIONS_ID_TOKEN_REQUEST_URL` in GitHub Actions, " +
 			"`SYSTEM_OIDCREQUESTURI` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set).",
-		value: func(m providerModel) attr.Value { return m.OIDCRequestURL },
-		apply: text(func(c *auth.Config) *string { return &c.OIDCRequestURL })},
-	{name: "oidc_request_token", sensitive: true, env: []string{"DATAVERSE_OIDC_REQUEST_TOKEN", "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"},
+		value: func(m providerModel) attr.Value { return m.OIDCRequestURL }},
+	{name: "oidc_request_token", auth: auth.OIDCRequestToken, env: []string{"DATAVERSE_OIDC_REQUEST_TOKEN", "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"},
 		azureDevOpsEnv: "SYSTEM_ACCESSTOKEN",
 		description: "Bearer token for `oidc_request_url`: `ACTIONS_ID_TOKEN_REQUEST_TOKEN` in GitHub Actions, " +
 			"`SYSTEM_ACCESSTOKEN` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set).",
-		value: func(m providerModel) attr.Value { return m.OIDCRequestToken },
-		apply: text(func(c *auth.Config) *string { return &c.OIDCRequestToken })},
-	{name: azureDevOpsConnection, env: []string{"DATAVERSE_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID"},
+		value: func(m providerModel) attr.Value { return m.OIDCRequestToken }},
+	{name: azureDevOpsConnection, auth: auth.ADOServiceConnectionID, env: []string{"DATAVERSE_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID"},
 		description: "ID of the Azure DevOps service connection whose workload identity federation issues the OIDC token.",
-		value:       func(m providerModel) attr.Value { return m.ADOPipelineServiceConnectionID },
-		apply:       text(func(c *auth.Config) *string { return &c.ADOServiceConnectionID })},
-	{name: "use_msi", kind: boolSetting, env: []string{"DATAVERSE_USE_MSI", "ARM_USE_MSI"},
+		value:       func(m providerModel) attr.Value { return m.ADOPipelineServiceConnectionID }},
+	{name: "use_msi", auth: auth.UseMSI, env: []string{"DATAVERSE_USE_MSI", "ARM_USE_MSI"},
 		description: "Authenticate with the managed identity of the machine running Terraform (system-assigned, or user-assigned when `client_id` is set).",
-		value:       func(m providerModel) attr.Value { return m.UseMSI },
-		apply:       boolean("use_msi", func(c *auth.Config) *bool { return &c.UseMSI }), invalid: invalidBoolean},
-	{name: "use_cli", kind: boolSetting, env: []string{"DATAVERSE_USE_CLI", "ARM_USE_CLI"},
+		value:       func(m providerModel) attr.Value { return m.UseMSI }},
+	{name: "use_cli", auth: auth.UseCLI, env: []string{"DATAVERSE_USE_CLI", "ARM_USE_CLI"},
 		description: "Authenticate with the account signed in to the Azure CLI (`az login`), for use at a desk.",
-		value:       func(m providerModel) attr.Value { return m.UseCLI },
-		apply:       boolean("use_cli", func(c *auth.Config) *bool { return &c.UseCLI }), invalid: invalidBoolean},
-	{name: "authority_host", env: []string{"DATAVERSE_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"},
+		value:       func(m providerModel) attr.Value { return m.UseCLI }},
+	{name: "authority_host", auth: auth.AuthorityHost, env: []string{"DATAVERSE_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"},
 		description: "Microsoft Entra authority host. Defaults to `" + defaultAuthorityHostURL + "`; sovereign clouds use " +
 			"`https://login.microsoftonline.us` or `https://login.chinacloudapi.cn`.",
 		value: func(m providerModel) attr.Value { return m.AuthorityHost },
@@ -146,7 +135,31 @@ var providerSettings = []setting{
 // settings to their Azure DevOps variables.
 const azureDevOpsConnection = "ado_pipeline_service_connection_id"
 
-const invalidBoolean = "Invalid boolean setting"
+// invalidSummary is the summary of an error in the attribute's value.
+func (s setting) invalidSummary() string {
+	if s.invalid == "" && s.valueKind() == boolSetting {
+		return "Invalid boolean setting"
+	}
+	return s.invalid
+}
+
+// settingFor finds the provider setting that gives an authentication setting.
+func settingFor(a auth.Setting) (setting, bool) {
+	for _, s := range providerSettings {
+		if a != "" && s.auth == a {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// valueKind is the attribute's type: a switch of authentication is a boolean.
+func (s setting) valueKind() settingKind {
+	if s.auth.IsSwitch() {
+		return boolSetting
+	}
+	return s.kind
+}
 
 // settingNamed finds the provider setting of an attribute name.
 func settingNamed(name string) (setting, bool) {
@@ -167,13 +180,13 @@ func (s setting) schemaAttribute() schema.Attribute {
 		}
 		desc += "."
 	}
-	switch s.kind {
+	switch s.valueKind() {
 	case boolSetting:
 		return schema.BoolAttribute{Optional: true, MarkdownDescription: desc}
 	case intSetting:
 		return schema.Int64Attribute{Optional: true, MarkdownDescription: desc}
 	default:
-		return schema.StringAttribute{Optional: true, Sensitive: s.sensitive, MarkdownDescription: desc}
+		return schema.StringAttribute{Optional: true, Sensitive: s.auth.Secret(), MarkdownDescription: desc}
 	}
 }
 
@@ -210,16 +223,6 @@ type resolvedSettings struct {
 	maxConcurrent  int
 }
 
-func (r resolvedSettings) secrets() []string {
-	var out []string
-	for _, s := range []string{r.auth.ClientSecret, r.auth.ClientCertificate, r.auth.ClientCertificatePassword, r.auth.OIDCToken, r.auth.OIDCRequestToken} {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // resolveSettings applies environment fallbacks and checks what can be checked without a network.
 func resolveSettings(m providerModel, getenv func(string) string) (resolvedSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
@@ -234,8 +237,8 @@ func resolveSettings(m providerModel, getenv func(string) string) (resolvedSetti
 				raw = ado
 			}
 		}
-		if err := s.apply(&out, raw); err != nil {
-			diags.AddAttributeError(path.Root(s.name), s.invalid, err.Error())
+		if err := s.store(&out, raw); err != nil {
+			diags.AddAttributeError(path.Root(s.name), s.invalidSummary(), err.Error())
 		}
 	}
 	return out, diags
@@ -246,23 +249,20 @@ type invalidValue string
 
 func (e invalidValue) Error() string { return string(e) }
 
-// text stores a setting as given.
-func text(field func(*auth.Config) *string) func(*resolvedSettings, string) error {
-	return func(r *resolvedSettings, raw string) error {
-		*field(&r.auth) = raw
-		return nil
+// store checks the resolved text ("" when unset) and keeps it in r: through the setting's own
+// apply, or else as the authentication setting it gives.
+func (s setting) store(r *resolvedSettings, raw string) error {
+	if s.apply != nil {
+		return s.apply(r, raw)
 	}
-}
-
-func boolean(name string, field func(*auth.Config) *bool) func(*resolvedSettings, string) error {
-	return func(r *resolvedSettings, raw string) error {
-		b, err := parseBoolSetting(raw)
+	if s.valueKind() == boolSetting {
+		on, err := parseBoolSetting(raw)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
-		*field(&r.auth) = b
-		return nil
+		raw = strconv.FormatBool(on)
 	}
+	return r.auth.Set(s.auth, raw)
 }
 
 // whole stores a whole number from 1 to ceiling; unset keeps the default.

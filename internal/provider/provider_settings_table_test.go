@@ -66,36 +66,53 @@ func TestSettingsTableSchema(t *testing.T) {
 			t.Errorf("no attribute %s", s.name)
 			continue
 		}
-		if a.IsSensitive() != s.sensitive {
-			t.Errorf("%s: sensitive %v, want %v", s.name, a.IsSensitive(), s.sensitive)
+		if a.IsSensitive() != s.auth.Secret() {
+			t.Errorf("%s: sensitive %v, want %v", s.name, a.IsSensitive(), s.auth.Secret())
 		}
 		for _, e := range append(s.env, s.azureDevOpsEnv) {
 			if e != "" && !strings.Contains(a.GetMarkdownDescription(), "`"+e+"`") {
 				t.Errorf("%s: description does not mention %s", s.name, e)
 			}
 		}
-		if s.apply == nil {
+		if s.apply == nil && s.auth == "" {
 			t.Errorf("%s: nowhere to store its value", s.name)
 		}
 	}
 }
 
-// TestSettingsTableCoversAuthentication checks that every attribute internal/auth names in its
-// method requirements (and so in its errors) is a provider setting.
-func TestSettingsTableCoversAuthentication(t *testing.T) {
+// TestSettingsTableGivesEachAuthenticationSetting checks that each attribute of
+// authentication stores its value in the one setting of auth.Config it names, and that no two
+// attributes give the same setting, so that an error internal/auth raises about a setting
+// leads back to one attribute.
+func TestSettingsTableGivesEachAuthenticationSetting(t *testing.T) {
 	t.Parallel()
-	for _, m := range auth.Methods() {
-		names := append(append(append([]string{m.Switch}, m.ChosenBy...), m.Required...), m.Optional...)
-		for _, alt := range m.OneOf {
-			names = append(names, strings.Split(alt, "+")...)
+	given := map[auth.Setting]string{}
+	for _, s := range providerSettings {
+		if s.auth == "" {
+			continue
 		}
-		for a := range m.Implies {
-			names = append(names, a)
+		if other, ok := given[s.auth]; ok {
+			t.Errorf("%s and %s both give %s", other, s.name, s.auth)
 		}
-		for _, n := range names {
-			if _, ok := settingNamed(n); n != "" && !ok {
-				t.Errorf("method %s names %s, which is no provider setting", m.Method, n)
-			}
+		given[s.auth] = s.name
+		raw := "https://value-of." + s.name + ".example"
+		if s.auth.IsSwitch() {
+			raw = "true"
+		}
+		var r resolvedSettings
+		if err := s.store(&r, raw); err != nil {
+			t.Errorf("%s: storing %q: %v", s.name, raw, err)
+			continue
+		}
+		var want auth.Config
+		if err := want.Set(s.auth, raw); err != nil {
+			t.Fatal(err)
+		}
+		if s.name == "authority_host" || s.name == "environment_url" {
+			continue // normalised on the way in; TestProviderSettings covers them
+		}
+		if !reflect.DeepEqual(r.auth, want) {
+			t.Errorf("%s stores %+v, want only %s set", s.name, r.auth, s.auth)
 		}
 	}
 }

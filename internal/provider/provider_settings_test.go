@@ -61,7 +61,7 @@ func TestResolveSettingsPrecedence(t *testing.T) {
 	if s.auth.AuthorityHost != defaultAuthorityHostURL {
 		t.Errorf("authority host = %q", s.auth.AuthorityHost)
 	}
-	if got := s.secrets(); len(got) != 1 || got[0] != "s3cret" {
+	if got := s.auth.Secrets(); len(got) != 1 || got[0] != "s3cret" {
 		t.Errorf("secrets to mask = %d values, want the client secret only", len(got))
 	}
 }

@@ -84,9 +84,9 @@ func addAuthSetupError(diags *diag.Diagnostics, err error) {
 	}
 	detail := cfgErr.Explain(describeSetting)
 	reported := false
-	for _, name := range cfgErr.Attributes() {
-		if _, ok := settingNamed(name); ok {
-			diags.AddAttributeError(path.Root(name), summary, detail)
+	for _, a := range cfgErr.Settings() {
+		if s, ok := settingFor(a); ok {
+			diags.AddAttributeError(path.Root(s.name), summary, detail)
 			reported = true
 		}
 	}
@@ -98,14 +98,17 @@ func addAuthSetupError(diags *diag.Diagnostics, err error) {
 // describeSetting names an attribute with the environment variables that supply it, as in
 // "tenant_id (or DATAVERSE_TENANT_ID / ARM_TENANT_ID / AZURE_TENANT_ID)"; with an Azure DevOps
 // service connection, with the pipeline variable that supplies it there.
-func describeSetting(name string, azureDevOps bool) string {
-	s, ok := settingNamed(name)
+func describeSetting(a auth.Setting, azureDevOps bool) string {
+	s, ok := settingFor(a)
+	if !ok {
+		return string(a)
+	}
 	vars := s.env
 	if azureDevOps && s.azureDevOpsEnv != "" {
 		vars = []string{s.azureDevOpsEnv}
 	}
-	if !ok || len(vars) == 0 {
-		return name
+	if len(vars) == 0 {
+		return s.name
 	}
-	return fmt.Sprintf("%s (or %s)", name, strings.Join(vars, " / "))
+	return fmt.Sprintf("%s (or %s)", s.name, strings.Join(vars, " / "))
 }

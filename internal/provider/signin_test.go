@@ -46,8 +46,18 @@ func TestAuthSetupErrorPaths(t *testing.T) {
 			addAuthSetupError(&diags, err)
 			var got []string
 			for _, d := range diags.Errors() {
-				if !strings.HasPrefix(d.Detail(), strings.SplitN(err.Error(), " needs ", 2)[0]) {
-					t.Errorf("detail %q does not tell the error %q", d.Detail(), err)
+				for _, p := range tc.paths {
+					if !strings.Contains(d.Detail(), p) {
+						t.Errorf("detail %q does not name %s", d.Detail(), p)
+					}
+				}
+				for _, s := range providerSettings {
+					if s.auth != "" && strings.Contains(d.Detail(), string(s.auth)) {
+						t.Errorf("detail %q names the setting %s as internal/auth spells it, not as %s", d.Detail(), s.auth, s.name)
+					}
+				}
+				if tc.name == "not a configuration error" && d.Detail() != err.Error() {
+					t.Errorf("detail %q, want the error %q as it is", d.Detail(), err)
 				}
 				if pd, ok := d.(diag.DiagnosticWithPath); ok {
 					got = append(got, pd.Path().String())
