@@ -1,8 +1,10 @@
 package provider
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -218,7 +220,7 @@ func applyStoppedAfter(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, 
 	}
 }
 
-func TestScale_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
+func TestConvergence_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("finds the provider process through /proc")
 	}
@@ -278,7 +280,7 @@ func TestScale_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 
 // Two applies of one configuration at once, each with its own state, against one environment:
 // both must succeed or fail with a clear conflict, and Dataverse must hold one row per object.
-func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
+func TestConvergence_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
 	t.Parallel()
 	f := crashFleet{webhooks: 3}
 	if stressMode() {
@@ -342,7 +344,7 @@ func TestScale_concurrentAppliesOfOneConfigurationMakeOneRowEach(t *testing.T) {
 // uploaded) left its rows in Dataverse. The next apply finds them under their own ids and takes
 // them over, duplicating nothing; a row that no longer matches the configuration is refused with
 // an import hint rather than taken over or duplicated.
-func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
+func TestConvergence_rowsOfALostStateAreAdopted(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	ws := newWorkspace(t)
@@ -407,7 +409,7 @@ func TestScale_rowsOfALostStateAreAdopted(t *testing.T) {
 // Every create is committed and its answer dropped, and the provider may make one attempt only:
 // each create ends with its retries exhausted and its outcome unknown. The provider must read each
 // row back by its id and record it, so the apply succeeds with exactly the configured rows.
-func TestScale_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
+func TestConvergence_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 	t.Parallel()
 	e := needsEmulator(t, "drops answers after the commit", func(o *emulator.Options) { o.DropAfterCommitRate, o.Seed = 1, 3 })
 	ws := newWorkspace(t)
@@ -465,4 +467,71 @@ resource "dataverse_webhook" %q {
 			),
 		},
 	})
+}
+
+// Interrupting an apply (Ctrl-C) leaves what was created in state and nothing outside it, and
+// the next apply finishes the job without creating anything twice.
+func TestConvergence_interruptedApplyMakesNoDuplicates(t *testing.T) {
+	t.Parallel()
+	f := fleet{webhooks: 20, stepsPerWebhook: 3}
+	if stressMode() {
+		f = fleet{webhooks: 60, stepsPerWebhook: 4}
+	}
+	// Each request takes long enough that the apply is still creating when the signal arrives.
+	e := needsEmulator(t, "slows requests to interrupt an apply between them", func(o *emulator.Options) { o.Latency = 150 * time.Millisecond })
+	ws := newWorkspace(t)
+	writeFleet(t, ws, e, f, "interrupted")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := ws.Command(ctx, applyArgs()...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	const interruptAfter = 10
+	created := 0
+	var out strings.Builder
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), "Creation complete") {
+			created++
+			if created == interruptAfter {
+				if err := cmd.Process.Signal(os.Interrupt); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	waitErr := cmd.Wait()
+	if created < interruptAfter {
+		t.Fatalf("the apply finished before %d resources were created; nothing was interrupted:\n%s%s", interruptAfter, tail(out.String(), 20), stderr.String())
+	}
+	if waitErr == nil {
+		t.Fatalf("the apply ended successfully after the interrupt; want it stopped early:\n%s", tail(out.String(), 20))
+	}
+	if !strings.Contains(out.String()+stderr.String(), "Interrupt received") {
+		t.Errorf("terraform did not report the interrupt:\n%s", tail(out.String(), 20))
+	}
+	inState := len(stateIDs(t, ws, "dataverse_webhook")) + len(stateIDs(t, ws, "dataverse_webhook_step"))
+	t.Logf("interrupted after %d creations; %d resources in state", created, inState)
+	if inState >= f.webhooks+f.steps() {
+		t.Errorf("all %d resources are in state; the interrupt stopped nothing", inState)
+	}
+	checkStateMatchesDataverse(t, ws, e, nil)
+
+	mustRun(t, ws, applyArgs()...)
+	checkStateMatchesDataverse(t, ws, e, &f)
+	planNoChanges(t, ws, "after the second apply")
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err := checkNoRowsLeft(e)(nil); err != nil {
+		t.Error(err)
+	}
 }

@@ -416,3 +416,47 @@ data "dataverse_webhook_failed_jobs" "top" {
 		}
 	})
 }
+
+func TestAccWebhookStepsDataSource_images(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	cfg := imageConfig(b, accountUpdated, `
+resource "dataverse_webhook_step" "created" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Create"
+  table      = "contact"
+}
+`+hclImage("before", "test", "PreImage", "before", "telephone1", "name")+hclImage("after", "test", "PostImage", "after")+`
+data "dataverse_webhook_steps" "all" {
+  webhook_id = dataverse_webhook.hook.id
+  depends_on = [
+    dataverse_webhook_step.created,
+    dataverse_webhook_step_image.before,
+    dataverse_webhook_step_image.after,
+  ]
+}
+`)
+	const ds = "data.dataverse_webhook_steps.all"
+	unitTest(t, b, []resource.TestStep{{
+		Config: cfg,
+		// Steps are ordered by message: Create of contact, then Update of account; images by name.
+		Check: resource.ComposeAggregateTestCheckFunc(
+			resource.TestCheckResourceAttr(ds, "steps.#", "2"),
+			resource.TestCheckResourceAttr(ds, "steps.0.message", "Create"),
+			resource.TestCheckResourceAttr(ds, "steps.0.images.#", "0"),
+			resource.TestCheckResourceAttr(ds, "steps.1.message", "Update"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.#", "2"),
+			resource.TestCheckResourceAttrPair(ds, "steps.1.images.0.id", "dataverse_webhook_step_image.after", "id"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.0.alias", "after"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.0.type", "PostImage"),
+			resource.TestCheckNoResourceAttr(ds, "steps.1.images.0.attributes.#"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.0.message_property_name", "Target"),
+			resource.TestCheckResourceAttrPair(ds, "steps.1.images.1.id", "dataverse_webhook_step_image.before", "id"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.1.name", "before"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.1.type", "PreImage"),
+			resource.TestCheckResourceAttr(ds, "steps.1.images.1.attributes.#", "2"),
+			resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "name"),
+			resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "telephone1"),
+		),
+	}})
+}

@@ -31,6 +31,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
@@ -38,7 +39,7 @@ import (
 )
 
 // providerConcurrency is the provider's default cap on Web API requests in flight per process.
-const providerConcurrency = 16
+const providerConcurrency = dataverse.DefaultMaxConcurrentRequests
 
 // size is a configuration of webhooks, each with the same number of steps.
 type size struct{ webhooks, steps int }

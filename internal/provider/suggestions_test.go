@@ -1,0 +1,14 @@
+package provider
+
+import "testing"
+
+func TestClosest(t *testing.T) {
+	t.Parallel()
+	tables := []string{"account", "contact", "lead", "opportunity"}
+	cases := map[string]string{"acount": "account", "Contacts": "contact", "opportunities": "opportunity", "zzzzzzzz": ""}
+	for in, want := range cases {
+		if got := closest(in, tables); got != want {
+			t.Errorf("closest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
