@@ -6,11 +6,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -75,47 +72,6 @@ func (p *dataverseProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			"environment variable, listed with each attribute.",
 		Attributes: attrs,
 	}
-}
-
-// providerData is what resources and data sources receive from Configure.
-type providerData struct {
-	client *dataverse.Client
-	tokens auth.TokenSource
-	method auth.Method
-	// secrets are masked in every log line written with a context from withMasks.
-	secrets []string
-	// plannedWebhookNames catches two webhooks of one configuration with the same name.
-	plannedWebhookNames plannedNames
-	// plannedSteps catches two steps of one webhook that would fire identically.
-	plannedSteps plannedSteps
-	// claims holds the rows the resources of this provider created or adopted (adopt.go).
-	claims rowClaims
-	// stepsByWebhook is what is known of each webhook's steps (step_identity.go).
-	stepsByWebhook sync.Map // lower-case webhook id → *webhookSteps
-	// webhookNameLocks serializes the name check and the write of webhooks of one name.
-	webhookNameLocks sync.Map // lower-case name → *sync.Mutex
-	// imageLocks serializes the alias check and the write of images on one step.
-	imageLocks sync.Map // lower-case step id → *sync.Mutex
-	// refusedImages are the images Create refused that this plan refreshed or this apply removed.
-	refusedImages sync.Map // refusedImageKey → true
-}
-
-// operationContext masks secrets in logs and bounds a resource operation by its configured
-// timeout (the timeouts block), or defaultTimeout.
-func (d *providerData) operationContext(ctx context.Context, timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
-	ctx = d.withMasks(ctx)
-	t, td := timeout(ctx, defaultTimeout)
-	diags.Append(td...)
-	return context.WithTimeout(ctx, t)
-}
-
-// withMasks returns ctx with every known secret masked in tflog output.
-func (d *providerData) withMasks(ctx context.Context) context.Context {
-	if len(d.secrets) == 0 {
-		return ctx
-	}
-	ctx = tflog.MaskAllFieldValuesStrings(ctx, d.secrets...)
-	return tflog.MaskMessageStrings(ctx, d.secrets...)
 }
 
 func (p *dataverseProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {

@@ -7,10 +7,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	datasourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
+	resourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
@@ -67,18 +72,86 @@ type modelSource interface {
 	Get(ctx context.Context, target any) diag.Diagnostics
 }
 
-// startOperation gets the plan or state into m, whose timeouts block t points to, and returns
-// the context of the operation whose timeout pick chooses (timeouts.Value.Create, Read, Update
-// or Delete), its cancel, and the client; the client is nil when diags hold an error.
-func (b *resourceBase) startOperation(ctx context.Context, from modelSource, m any, t *timeouts.Value,
-	pick func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
+// startOperation gets the plan or state into m, whose timeouts block t points to, and starts
+// the operation whose timeout pick chooses (timeouts.Value.Create, Read, Update or Delete; see
+// startCall).
+func (b *resourceBase) startOperation(ctx context.Context, from modelSource, m any, t *resourcetimeouts.Value,
+	pick func(resourcetimeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
+	return startCall(ctx, b.data, from, m, func(ctx context.Context) (time.Duration, diag.Diagnostics) {
+		return pick(*t, ctx, defaultTimeout)
+	}, diags)
+}
+
+// startCall gets the plan, state or configuration into m and returns the context of the call,
+// its cancel, and the client. The context masks secrets in logs and ends after the timeout
+// that timeout reads from m's timeouts block, once m is filled. The client is nil when diags
+// hold an error.
+func startCall(ctx context.Context, pd *providerData, from modelSource, m any,
+	timeout func(context.Context) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
 	diags.Append(from.Get(ctx, m)...)
-	client := requireClient(b.data, diags)
+	client := requireClient(pd, diags)
 	if diags.HasError() {
 		return ctx, func() {}, nil
 	}
-	ctx, cancel := b.data.operationContext(ctx, func(ctx context.Context, d time.Duration) (time.Duration, diag.Diagnostics) {
-		return pick(*t, ctx, d)
-	}, diags)
+	ctx = pd.withMasks(ctx)
+	t, td := timeout(ctx)
+	if diags.Append(td...); diags.HasError() {
+		return ctx, func() {}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, t)
 	return ctx, cancel, client
+}
+
+// providerData is what resources and data sources receive from Configure.
+type providerData struct {
+	client *dataverse.Client
+	tokens auth.TokenSource
+	method auth.Method
+	// secrets are masked in every log line written with a context from withMasks.
+	secrets []string
+	// plannedWebhookNames catches two webhooks of one configuration with the same name.
+	plannedWebhookNames plannedNames
+	// plannedSteps catches two steps of one webhook that would fire identically.
+	plannedSteps plannedSteps
+	// claims holds the rows the resources of this provider created or adopted (adopt.go).
+	claims rowClaims
+	// stepsByWebhook is what is known of each webhook's steps (step_identity.go).
+	stepsByWebhook sync.Map // lower-case webhook id → *webhookSteps
+	// webhookNameLocks serializes the name check and the write of webhooks of one name.
+	webhookNameLocks sync.Map // lower-case name → *sync.Mutex
+	// imageLocks serializes the alias check and the write of images on one step.
+	imageLocks sync.Map // lower-case step id → *sync.Mutex
+	// refusedImages are the images Create refused that this plan refreshed or this apply removed.
+	refusedImages sync.Map // refusedImageKey → true
+}
+
+// withMasks returns ctx with every known secret masked in tflog output.
+func (d *providerData) withMasks(ctx context.Context) context.Context {
+	if len(d.secrets) == 0 {
+		return ctx
+	}
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, d.secrets...)
+	return tflog.MaskMessageStrings(ctx, d.secrets...)
+}
+
+// dataSourceBase holds what every data source shares: its type name and the provider's data.
+type dataSourceBase struct {
+	typeName string // after the provider's name, such as "_webhooks"
+	data     *providerData
+}
+
+func (d *dataSourceBase) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + d.typeName
+}
+
+func (d *dataSourceBase) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// startRead reads the configuration into model, whose timeouts block t points to, and starts
+// the read (see startCall).
+func (d *dataSourceBase) startRead(ctx context.Context, config tfsdk.Config, model any, t *datasourcetimeouts.Value, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
+	return startCall(ctx, d.data, config, model, func(ctx context.Context) (time.Duration, diag.Diagnostics) {
+		return t.Read(ctx, defaultDataSourceReadTimeout)
+	}, diags)
 }
