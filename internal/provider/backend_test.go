@@ -167,7 +167,7 @@ func (b *liveTarget) checkDestroyed() func(*terraform.State) error {
 
 // clientFromEnvironment builds the client the provider would from the variables getenv reads.
 func clientFromEnvironment(getenv func(string) string) (*dataverse.Client, error) {
-	s, diags := resolveSettings(nullModel(), getenv)
+	s, diags := resolveSettings(nil, getenv)
 	if diags.HasError() {
 		return nil, fmt.Errorf("%v", diags)
 	}

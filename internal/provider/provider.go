@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
@@ -33,29 +32,6 @@ type dataverseProvider struct {
 
 var _ provider.Provider = (*dataverseProvider)(nil)
 
-// providerModel mirrors the provider block.
-type providerModel struct {
-	EnvironmentURL                 types.String `tfsdk:"environment_url"`
-	TenantID                       types.String `tfsdk:"tenant_id"`
-	ClientID                       types.String `tfsdk:"client_id"`
-	ClientSecret                   types.String `tfsdk:"client_secret"`
-	ClientCertificatePath          types.String `tfsdk:"client_certificate_path"`
-	ClientCertificate              types.String `tfsdk:"client_certificate"`
-	ClientCertificatePassword      types.String `tfsdk:"client_certificate_password"`
-	UseOIDC                        types.Bool   `tfsdk:"use_oidc"`
-	OIDCToken                      types.String `tfsdk:"oidc_token"`
-	OIDCTokenFilePath              types.String `tfsdk:"oidc_token_file_path"`
-	OIDCRequestURL                 types.String `tfsdk:"oidc_request_url"`
-	OIDCRequestToken               types.String `tfsdk:"oidc_request_token"`
-	ADOPipelineServiceConnectionID types.String `tfsdk:"ado_pipeline_service_connection_id"`
-	UseMSI                         types.Bool   `tfsdk:"use_msi"`
-	UseCLI                         types.Bool   `tfsdk:"use_cli"`
-	AuthorityHost                  types.String `tfsdk:"authority_host"`
-	RequestTimeout                 types.String `tfsdk:"request_timeout"`
-	MaxRetries                     types.Int64  `tfsdk:"max_retries"`
-	MaxConcurrentRequests          types.Int64  `tfsdk:"max_concurrent_requests"`
-}
-
 func (p *dataverseProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "dataverse"
 	resp.Version = p.version
@@ -75,19 +51,19 @@ func (p *dataverseProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 }
 
 func (p *dataverseProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	var cfg providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	block, diags := readProviderValues(ctx, req.Config)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	// Unknown values (e.g. an URL computed by another resource) cannot configure a client yet;
 	// Terraform calls Configure again at apply time with known values.
-	if anyUnknown(cfg) {
+	if block.anyUnknown() {
 		tflog.Debug(ctx, "provider configuration has unknown values; deferring client creation")
 		return
 	}
 
-	s, diags := resolveSettings(cfg, p.getenv)
+	s, diags := resolveSettings(block, p.getenv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -132,17 +108,14 @@ func newProviderData(s resolvedSettings, version string) (*providerData, error) 
 	if err != nil {
 		return nil, authSetupError{err}
 	}
-	client, err := dataverse.New(dataverse.Config{
-		EnvironmentURL:        s.auth.EnvironmentURL,
-		TokenSource:           tokens,
-		HTTPClient:            &http.Client{Transport: defaultTransport()},
-		MaxRetries:            s.maxRetries,
-		MaxConcurrentRequests: s.maxConcurrent,
-		RequestTimeout:        s.requestTimeout,
-		UserAgent:             "terraform-provider-dataverse/" + version,
-		OnRequest:             logRequest,
-		Secrets:               s.auth.Secrets(),
-	})
+	cfg := s.client
+	cfg.EnvironmentURL = s.auth.EnvironmentURL
+	cfg.TokenSource = tokens
+	cfg.HTTPClient = &http.Client{Transport: defaultTransport()}
+	cfg.UserAgent = "terraform-provider-dataverse/" + version
+	cfg.OnRequest = logRequest
+	cfg.Secrets = s.auth.Secrets()
+	client, err := dataverse.New(cfg)
 	if err != nil {
 		return nil, err
 	}

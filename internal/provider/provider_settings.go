@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
@@ -43,8 +45,6 @@ type setting struct {
 	// service connection is named; Azure DevOps names its OIDC variables differently from
 	// GitHub Actions, and a GitHub runner must not pick them up by accident.
 	azureDevOpsEnv string
-	// value reads the attribute from the provider block.
-	value func(providerModel) attr.Value
 	// apply checks the resolved text ("" when unset) and stores it, where an authentication
 	// setting is not stored as given; an error is reported on the attribute with the summary
 	// invalid.
@@ -53,82 +53,59 @@ type setting struct {
 }
 
 const (
-	maxRetriesDefault       = dataverse.DefaultMaxRetries
-	maxConcurrentDefault    = dataverse.DefaultMaxConcurrentRequests
-	defaultRequestTimeout   = dataverse.DefaultRequestTimeout
-	maxConcurrentCeiling    = 52 // Dataverse's per-user concurrency limit
-	maxRetriesCeiling       = 50
-	defaultAuthorityHostURL = auth.DefaultAuthorityHost
+	maxConcurrentCeiling = 52 // Dataverse's per-user concurrency limit
+	maxRetriesCeiling    = 50
 )
 
 var providerSettings = []setting{
 	{name: "environment_url", auth: auth.EnvironmentURL, env: []string{"DATAVERSE_URL", "DATAVERSE_ENVIRONMENT_URL"},
 		description: "URL of the Dataverse environment, such as `https://contoso.crm.dynamics.com`: `https`, a host, no path.",
-		value:       func(m providerModel) attr.Value { return m.EnvironmentURL },
 		apply:       applyEnvironmentURL, invalid: "Invalid Dataverse environment URL"},
 	{name: "tenant_id", auth: auth.TenantID, env: []string{"DATAVERSE_TENANT_ID", "ARM_TENANT_ID", "AZURE_TENANT_ID"},
-		description: "Microsoft Entra tenant (directory) ID of the application.",
-		value:       func(m providerModel) attr.Value { return m.TenantID }},
+		description: "Microsoft Entra tenant (directory) ID of the application."},
 	{name: "client_id", auth: auth.ClientID, env: []string{"DATAVERSE_CLIENT_ID", "ARM_CLIENT_ID", "AZURE_CLIENT_ID"},
-		description: "Application (client) ID. With `use_msi`, the client ID of a user-assigned managed identity.",
-		value:       func(m providerModel) attr.Value { return m.ClientID }},
+		description: "Application (client) ID. With `use_msi`, the client ID of a user-assigned managed identity."},
 	{name: "client_secret", auth: auth.ClientSecret, env: []string{"DATAVERSE_CLIENT_SECRET", "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"},
-		description: "Client secret of the application (client secret authentication).",
-		value:       func(m providerModel) attr.Value { return m.ClientSecret }},
+		description: "Client secret of the application (client secret authentication)."},
 	{name: "client_certificate_path", auth: auth.ClientCertificatePath, env: []string{"DATAVERSE_CLIENT_CERTIFICATE_PATH", "ARM_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PATH"},
-		description: "Path to a PEM or PKCS#12 file holding the application's certificate and private key.",
-		value:       func(m providerModel) attr.Value { return m.ClientCertificatePath }},
+		description: "Path to a PEM or PKCS#12 file holding the application's certificate and private key."},
 	{name: "client_certificate", auth: auth.ClientCertificate, env: []string{"DATAVERSE_CLIENT_CERTIFICATE", "ARM_CLIENT_CERTIFICATE"},
-		description: "Base64-encoded PEM or PKCS#12 content of the application's certificate and private key.",
-		value:       func(m providerModel) attr.Value { return m.ClientCertificate }},
+		description: "Base64-encoded PEM or PKCS#12 content of the application's certificate and private key."},
 	{name: "client_certificate_password", auth: auth.ClientCertificatePassword, env: []string{"DATAVERSE_CLIENT_CERTIFICATE_PASSWORD", "ARM_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD"},
-		description: "Password of the PKCS#12 certificate, if it has one.",
-		value:       func(m providerModel) attr.Value { return m.ClientCertificatePassword }},
+		description: "Password of the PKCS#12 certificate, if it has one."},
 	{name: "use_oidc", auth: auth.UseOIDC, env: []string{"DATAVERSE_USE_OIDC", "ARM_USE_OIDC"},
-		description: "Authenticate with an OpenID Connect token from the pipeline (workload identity federation).",
-		value:       func(m providerModel) attr.Value { return m.UseOIDC }},
+		description: "Authenticate with an OpenID Connect token from the pipeline (workload identity federation)."},
 	{name: "oidc_token", auth: auth.OIDCToken, env: []string{"DATAVERSE_OIDC_TOKEN", "ARM_OIDC_TOKEN"},
-		description: "An OIDC token to exchange for an access token, given directly.",
-		value:       func(m providerModel) attr.Value { return m.OIDCToken }},
+		description: "An OIDC token to exchange for an access token, given directly."},
 	{name: "oidc_token_file_path", auth: auth.OIDCTokenFilePath, env: []string{"DATAVERSE_OIDC_TOKEN_FILE_PATH", "ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"},
-		description: "Path to a file holding the OIDC token; read again on every token request, since such files rotate.",
-		value:       func(m providerModel) attr.Value { return m.OIDCTokenFilePath }},
+		description: "Path to a file holding the OIDC token; read again on every token request, since such files rotate."},
 	{name: "oidc_request_url", auth: auth.OIDCRequestURL, env: []string{"DATAVERSE_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"},
 		azureDevOpsEnv: "SYSTEM_OIDCREQUESTURI",
 		description: "URL the pipeline serves OIDC tokens from: `ACTIONS_ID_TOKEN_REQUEST_URL` in GitHub Actions, " +
-			"`SYSTEM_OIDCREQUESTURI` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set).",
-		value: func(m providerModel) attr.Value { return m.OIDCRequestURL }},
+			"`SYSTEM_OIDCREQUESTURI` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set)."},
 	{name: "oidc_request_token", auth: auth.OIDCRequestToken, env: []string{"DATAVERSE_OIDC_REQUEST_TOKEN", "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"},
 		azureDevOpsEnv: "SYSTEM_ACCESSTOKEN",
 		description: "Bearer token for `oidc_request_url`: `ACTIONS_ID_TOKEN_REQUEST_TOKEN` in GitHub Actions, " +
-			"`SYSTEM_ACCESSTOKEN` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set).",
-		value: func(m providerModel) attr.Value { return m.OIDCRequestToken }},
+			"`SYSTEM_ACCESSTOKEN` in Azure DevOps (used when `ado_pipeline_service_connection_id` is set)."},
 	{name: azureDevOpsConnection, auth: auth.ADOServiceConnectionID, env: []string{"DATAVERSE_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID"},
-		description: "ID of the Azure DevOps service connection whose workload identity federation issues the OIDC token.",
-		value:       func(m providerModel) attr.Value { return m.ADOPipelineServiceConnectionID }},
+		description: "ID of the Azure DevOps service connection whose workload identity federation issues the OIDC token."},
 	{name: "use_msi", auth: auth.UseMSI, env: []string{"DATAVERSE_USE_MSI", "ARM_USE_MSI"},
-		description: "Authenticate with the managed identity of the machine running Terraform (system-assigned, or user-assigned when `client_id` is set).",
-		value:       func(m providerModel) attr.Value { return m.UseMSI }},
+		description: "Authenticate with the managed identity of the machine running Terraform (system-assigned, or user-assigned when `client_id` is set)."},
 	{name: "use_cli", auth: auth.UseCLI, env: []string{"DATAVERSE_USE_CLI", "ARM_USE_CLI"},
-		description: "Authenticate with the account signed in to the Azure CLI (`az login`), for use at a desk.",
-		value:       func(m providerModel) attr.Value { return m.UseCLI }},
+		description: "Authenticate with the account signed in to the Azure CLI (`az login`), for use at a desk."},
 	{name: "authority_host", auth: auth.AuthorityHost, env: []string{"DATAVERSE_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"},
-		description: "Microsoft Entra authority host. Defaults to `" + defaultAuthorityHostURL + "`; sovereign clouds use " +
+		description: "Microsoft Entra authority host. Defaults to `" + auth.DefaultAuthorityHost + "`; sovereign clouds use " +
 			"`https://login.microsoftonline.us` or `https://login.chinacloudapi.cn`.",
-		value: func(m providerModel) attr.Value { return m.AuthorityHost },
 		apply: applyAuthorityHost, invalid: "Invalid authority host"},
 	{name: "request_timeout", env: []string{"DATAVERSE_REQUEST_TIMEOUT"},
-		description: "Timeout of one Web API attempt, as a Go duration such as `90s` or `2m`. Defaults to `" + shortDuration(defaultRequestTimeout) + "`.",
-		value:       func(m providerModel) attr.Value { return m.RequestTimeout },
+		description: "Timeout of one Web API attempt, as a Go duration such as `90s` or `2m`. Defaults to `" + shortDuration(dataverse.DefaultRequestTimeout) + "`.",
 		apply:       applyRequestTimeout, invalid: "Invalid request timeout"},
 	{name: "max_retries", kind: intSetting, env: []string{"DATAVERSE_MAX_RETRIES"},
-		description: fmt.Sprintf("Most attempts of one Web API request, the first included, when Dataverse throttles or fails transiently. Defaults to %d; at most %d.", maxRetriesDefault, maxRetriesCeiling),
-		value:       func(m providerModel) attr.Value { return m.MaxRetries },
-		apply:       whole("max_retries", maxRetriesCeiling, func(r *resolvedSettings) *int { return &r.maxRetries }), invalid: "Invalid max retries"},
+		description: fmt.Sprintf("Most attempts of one Web API request, the first included, when Dataverse throttles or fails transiently. Defaults to %d; at most %d.", dataverse.DefaultMaxRetries, maxRetriesCeiling),
+		apply:       whole("max_retries", maxRetriesCeiling, func(r *resolvedSettings) *int { return &r.client.MaxRetries }), invalid: "Invalid max retries"},
 	{name: "max_concurrent_requests", kind: intSetting, env: []string{"DATAVERSE_MAX_CONCURRENT_REQUESTS"},
-		description: fmt.Sprintf("Most Web API requests in flight at once from one provider process. Defaults to %d; at most %d, Dataverse's per-user limit.", maxConcurrentDefault, maxConcurrentCeiling),
-		value:       func(m providerModel) attr.Value { return m.MaxConcurrentRequests },
-		apply:       whole("max_concurrent_requests", maxConcurrentCeiling, func(r *resolvedSettings) *int { return &r.maxConcurrent }), invalid: "Invalid max concurrent requests"},
+		description: fmt.Sprintf("Most Web API requests in flight at once from one provider process. Defaults to %d; at most %d, Dataverse's per-user limit.", dataverse.DefaultMaxConcurrentRequests, maxConcurrentCeiling),
+		apply:       whole("max_concurrent_requests", maxConcurrentCeiling, func(r *resolvedSettings) *int { return &r.client.MaxConcurrentRequests }), invalid: "Invalid max concurrent requests"},
 }
 
 // azureDevOpsConnection names the service connection whose presence switches the OIDC request
@@ -206,9 +183,21 @@ func shortDuration(d time.Duration) string {
 	return strconv.Itoa(int(d/time.Second)) + "s"
 }
 
-func anyUnknown(m providerModel) bool {
-	for _, s := range providerSettings {
-		if s.value(m).IsUnknown() {
+// providerValues is the provider block's values by attribute name; an attribute that is
+// missing is null.
+type providerValues map[string]attr.Value
+
+// readProviderValues reads the provider block by the table's attribute names, so that a new
+// setting needs no field of a model struct.
+func readProviderValues(ctx context.Context, config tfsdk.Config) (providerValues, diag.Diagnostics) {
+	var block types.Object
+	diags := config.Get(ctx, &block)
+	return providerValues(block.Attributes()), diags
+}
+
+func (b providerValues) anyUnknown() bool {
+	for _, v := range b {
+		if v.IsUnknown() {
 			return true
 		}
 	}
@@ -217,22 +206,21 @@ func anyUnknown(m providerModel) bool {
 
 // resolvedSettings is the provider block after environment fallbacks and validation.
 type resolvedSettings struct {
-	auth           auth.Config
-	requestTimeout time.Duration
-	maxRetries     int
-	maxConcurrent  int
+	auth auth.Config
+	// client holds the client's tuning; a field left zero takes the client's default.
+	client dataverse.Config
 }
 
 // resolveSettings applies environment fallbacks and checks what can be checked without a network.
-func resolveSettings(m providerModel, getenv func(string) string) (resolvedSettings, diag.Diagnostics) {
+func resolveSettings(block providerValues, getenv func(string) string) (resolvedSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	connection, _ := settingNamed(azureDevOpsConnection)
-	azureDevOps := configOrEnv(connection.value(m), connection.env, getenv) != ""
-	out := resolvedSettings{requestTimeout: defaultRequestTimeout, maxRetries: maxRetriesDefault, maxConcurrent: maxConcurrentDefault}
+	azureDevOps := configOrEnv(block[connection.name], connection.env, getenv) != ""
+	var out resolvedSettings
 	for _, s := range providerSettings {
-		v := s.value(m)
+		v := block[s.name]
 		raw := configOrEnv(v, s.env, getenv)
-		if azureDevOps && s.azureDevOpsEnv != "" && v.IsNull() && !hasExplicitEnv(s, getenv) {
+		if azureDevOps && s.azureDevOpsEnv != "" && (v == nil || v.IsNull()) && !hasExplicitEnv(s, getenv) {
 			if ado := getenv(s.azureDevOpsEnv); ado != "" {
 				raw = ado
 			}
@@ -287,12 +275,12 @@ func applyEnvironmentURL(r *resolvedSettings, raw string) error {
 }
 
 func applyAuthorityHost(r *resolvedSettings, raw string) error {
-	r.auth.AuthorityHost = defaultAuthorityHostURL
+	r.auth.AuthorityHost = auth.DefaultAuthorityHost
 	if raw == "" {
 		return nil
 	}
 	if u, err := url.Parse(raw); err != nil || u.Scheme != "https" || u.Host == "" {
-		return invalidValue(fmt.Sprintf("authority_host must be an https URL with a host, such as %s.", defaultAuthorityHostURL))
+		return invalidValue(fmt.Sprintf("authority_host must be an https URL with a host, such as %s.", auth.DefaultAuthorityHost))
 	}
 	r.auth.AuthorityHost = strings.TrimRight(raw, "/")
 	return nil
@@ -306,7 +294,7 @@ func applyRequestTimeout(r *resolvedSettings, raw string) error {
 	if err != nil || d <= 0 {
 		return invalidValue(fmt.Sprintf("request_timeout must be a positive Go duration such as \"90s\" or \"2m\"; got %q.", raw))
 	}
-	r.requestTimeout = d
+	r.client.RequestTimeout = d
 	return nil
 }
 

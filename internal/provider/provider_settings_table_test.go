@@ -7,45 +7,58 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
 )
 
-// TestSettingsTableReadsEachAttribute checks that each setting reads the providerModel field
-// tagged with its name, and that every field has a setting.
-func TestSettingsTableReadsEachAttribute(t *testing.T) {
+// TestReadProviderValuesReadsEachAttribute checks that a value set on any attribute of the
+// provider block reaches the setting of that name, and that an unknown one defers Configure.
+func TestReadProviderValuesReadsEachAttribute(t *testing.T) {
 	t.Parallel()
-	typ := reflect.TypeOf(providerModel{})
-	if typ.NumField() != len(providerSettings) {
-		t.Fatalf("providerModel has %d fields, the table %d settings", typ.NumField(), len(providerSettings))
-	}
-	for i := range typ.NumField() {
-		tag := typ.Field(i).Tag.Get("tfsdk")
-		t.Run(tag, func(t *testing.T) {
+	ctx := context.Background()
+	var resp provider.SchemaResponse
+	(&dataverseProvider{}).Schema(ctx, provider.SchemaRequest{}, &resp)
+	objectType := resp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	for _, s := range providerSettings {
+		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
-			m := nullModel()
-			field := reflect.ValueOf(&m).Elem().Field(i)
-			switch field.Interface().(type) {
-			case types.String:
-				field.Set(reflect.ValueOf(types.StringUnknown()))
-			case types.Bool:
-				field.Set(reflect.ValueOf(types.BoolUnknown()))
-			case types.Int64:
-				field.Set(reflect.ValueOf(types.Int64Unknown()))
+			values := map[string]tftypes.Value{}
+			for name, typ := range objectType.AttributeTypes {
+				values[name] = tftypes.NewValue(typ, nil)
 			}
-			var readers []string
-			for _, s := range providerSettings {
-				if s.value(m).IsUnknown() {
-					readers = append(readers, s.name)
+			var want attr.Value
+			switch s.valueKind() {
+			case boolSetting:
+				values[s.name], want = tftypes.NewValue(tftypes.Bool, true), types.BoolValue(true)
+			case intSetting:
+				values[s.name], want = tftypes.NewValue(tftypes.Number, 7), types.Int64Value(7)
+			default:
+				values[s.name], want = tftypes.NewValue(tftypes.String, "value of "+s.name), types.StringValue("value of "+s.name)
+			}
+			block, diags := readProviderValues(ctx, tfsdk.Config{Schema: resp.Schema, Raw: tftypes.NewValue(objectType, values)})
+			if diags.HasError() {
+				t.Fatal(diags)
+			}
+			for name, v := range block {
+				if name == s.name && !v.Equal(want) {
+					t.Errorf("%s reads %s, want %s", name, v, want)
+				}
+				if name != s.name && !v.IsNull() {
+					t.Errorf("%s reads %s, want null", name, v)
 				}
 			}
-			if len(readers) != 1 || readers[0] != tag {
-				t.Errorf("field tagged %s is read by settings %v", tag, readers)
+			if block.anyUnknown() {
+				t.Error("a known block counts as unknown")
 			}
-			if !anyUnknown(m) {
-				t.Error("anyUnknown missed the unknown field")
+			values[s.name] = tftypes.NewValue(values[s.name].Type(), tftypes.UnknownValue)
+			block, _ = readProviderValues(ctx, tfsdk.Config{Schema: resp.Schema, Raw: tftypes.NewValue(objectType, values)})
+			if !block.anyUnknown() {
+				t.Errorf("an unknown %s does not defer Configure", s.name)
 			}
 		})
 	}

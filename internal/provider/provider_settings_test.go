@@ -6,19 +6,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
-)
 
-func nullModel() providerModel {
-	return providerModel{
-		EnvironmentURL: types.StringNull(), TenantID: types.StringNull(), ClientID: types.StringNull(),
-		ClientSecret: types.StringNull(), ClientCertificatePath: types.StringNull(), ClientCertificate: types.StringNull(),
-		ClientCertificatePassword: types.StringNull(), UseOIDC: types.BoolNull(), OIDCToken: types.StringNull(),
-		OIDCTokenFilePath: types.StringNull(), OIDCRequestURL: types.StringNull(), OIDCRequestToken: types.StringNull(),
-		ADOPipelineServiceConnectionID: types.StringNull(), UseMSI: types.BoolNull(), UseCLI: types.BoolNull(),
-		AuthorityHost: types.StringNull(), RequestTimeout: types.StringNull(), MaxRetries: types.Int64Null(),
-		MaxConcurrentRequests: types.Int64Null(),
-	}
-}
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
+)
 
 func envFunc(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -26,8 +16,7 @@ func envFunc(m map[string]string) func(string) string {
 
 func TestResolveSettingsPrecedence(t *testing.T) {
 	t.Parallel()
-	cfg := nullModel()
-	cfg.TenantID = types.StringValue("tenant-from-config")
+	cfg := providerValues{"tenant_id": types.StringValue("tenant-from-config")}
 	env := map[string]string{
 		"DATAVERSE_URL":       "https://contoso.crm.dynamics.com/",
 		"DATAVERSE_TENANT_ID": "tenant-from-env",
@@ -55,10 +44,10 @@ func TestResolveSettingsPrecedence(t *testing.T) {
 	if !s.auth.UseOIDC {
 		t.Errorf("use_oidc not taken from DATAVERSE_USE_OIDC")
 	}
-	if s.maxRetries != maxRetriesDefault || s.maxConcurrent != maxConcurrentDefault || s.requestTimeout != defaultRequestTimeout {
-		t.Errorf("defaults not applied: %+v", s)
+	if s.client.MaxRetries != 0 || s.client.MaxConcurrentRequests != 0 || s.client.RequestTimeout != 0 {
+		t.Errorf("unset tuning must leave the client's defaults: %+v", s.client)
 	}
-	if s.auth.AuthorityHost != defaultAuthorityHostURL {
+	if s.auth.AuthorityHost != auth.DefaultAuthorityHost {
 		t.Errorf("authority host = %q", s.auth.AuthorityHost)
 	}
 	if got := s.auth.Secrets(); len(got) != 1 || got[0] != "s3cret" {
@@ -75,7 +64,7 @@ func TestResolveSettingsAzureDevOpsFallbacks(t *testing.T) {
 		"SYSTEM_ACCESSTOKEN":                     "ado-token",
 		"ACTIONS_ID_TOKEN_REQUEST_URL":           "https://github.example/token",
 	}
-	s, diags := resolveSettings(nullModel(), envFunc(env))
+	s, diags := resolveSettings(nil, envFunc(env))
 	if diags.HasError() {
 		t.Fatalf("unexpected diagnostics: %v", diags)
 	}
@@ -84,7 +73,7 @@ func TestResolveSettingsAzureDevOpsFallbacks(t *testing.T) {
 	}
 
 	delete(env, "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID")
-	s, _ = resolveSettings(nullModel(), envFunc(env))
+	s, _ = resolveSettings(nil, envFunc(env))
 	if s.auth.OIDCRequestURL != "https://github.example/token" {
 		t.Errorf("without a service connection GitHub's variable applies: url=%q", s.auth.OIDCRequestURL)
 	}
@@ -111,7 +100,7 @@ func TestResolveSettingsErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, diags := resolveSettings(nullModel(), envFunc(tc.env))
+			_, diags := resolveSettings(nil, envFunc(tc.env))
 			if !diags.HasError() {
 				t.Fatalf("expected an error")
 			}
@@ -135,16 +124,17 @@ func TestResolveSettingsErrors(t *testing.T) {
 
 func TestResolveSettingsTuning(t *testing.T) {
 	t.Parallel()
-	cfg := nullModel()
-	cfg.EnvironmentURL = types.StringValue("https://contoso.crm4.dynamics.com")
-	cfg.RequestTimeout = types.StringValue("90s")
-	cfg.MaxRetries = types.Int64Value(3)
-	cfg.MaxConcurrentRequests = types.Int64Value(52)
+	cfg := providerValues{
+		"environment_url":         types.StringValue("https://contoso.crm4.dynamics.com"),
+		"request_timeout":         types.StringValue("90s"),
+		"max_retries":             types.Int64Value(3),
+		"max_concurrent_requests": types.Int64Value(52),
+	}
 	s, diags := resolveSettings(cfg, envFunc(nil))
 	if diags.HasError() {
 		t.Fatalf("unexpected diagnostics: %v", diags)
 	}
-	if s.requestTimeout != 90*time.Second || s.maxRetries != 3 || s.maxConcurrent != 52 {
-		t.Errorf("got timeout %v retries %d concurrency %d", s.requestTimeout, s.maxRetries, s.maxConcurrent)
+	if s.client.RequestTimeout != 90*time.Second || s.client.MaxRetries != 3 || s.client.MaxConcurrentRequests != 52 {
+		t.Errorf("got timeout %v retries %d concurrency %d", s.client.RequestTimeout, s.client.MaxRetries, s.client.MaxConcurrentRequests)
 	}
 }
