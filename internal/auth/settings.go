@@ -79,13 +79,16 @@ func (s Setting) IsSwitch() bool {
 	return f.on != nil
 }
 
-// Set stores value in the setting; a switch is on when value is "true".
+// Set stores value in the setting; a switch takes "true" or "false", and "" leaves it off.
 func (c *Config) Set(s Setting, value string) error {
 	f, ok := fieldOf(s)
 	switch {
 	case !ok:
 		return fmt.Errorf("auth.Config has no setting %q", s)
 	case f.on != nil:
+		if value != "" && value != "true" && value != "false" {
+			return fmt.Errorf("%s is a switch: want true or false, got %q", s, value)
+		}
 		*f.on(c) = value == "true"
 	default:
 		*f.text(c) = value
@@ -196,7 +199,12 @@ func settingName(s Setting, _ bool) string { return string(s) }
 func (e *ConfigError) Error() string { return e.Explain(settingName) }
 
 // Explain returns the message with each setting named by describe.
-func (e *ConfigError) Explain(describe DescribeSetting) string { return e.render(describe) }
+func (e *ConfigError) Explain(describe DescribeSetting) string {
+	if e.render == nil {
+		return "authentication is not configured correctly"
+	}
+	return e.render(describe)
+}
 
 // Settings lists the settings the error is about, each once: the invalid one, then the
 // missing, then the conflicting. Empty when no method could be chosen, since any of several

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -46,6 +48,12 @@ func TestSetStoresEachSetting(t *testing.T) {
 		if err := c.Set(f.setting, want); err != nil {
 			t.Fatalf("Set(%s): %v", f.setting, err)
 		}
+		field := reflect.ValueOf(c).FieldByName(string(f.setting))
+		if !field.IsValid() {
+			t.Errorf("%s names no field of Config", f.setting)
+		} else if got := fmt.Sprint(field.Interface()); got != want {
+			t.Errorf("Set(%s, %q) leaves the field %s holding %q", f.setting, want, f.setting, got)
+		}
 		values := c.values()
 		for s, v := range values {
 			if s == f.setting && v != want {
@@ -65,5 +73,33 @@ func TestSetStoresEachSetting(t *testing.T) {
 	}
 	if err := c.Set(UseMSI, "false"); err != nil || c.UseMSI {
 		t.Errorf("Set(UseMSI, false) = %v, UseMSI %v", err, c.UseMSI)
+	}
+	if err := c.Set(UseMSI, "yes"); err == nil {
+		t.Error("Set took \"yes\" for a switch")
+	}
+}
+
+// TestSecretSettingsAreTheCredentials names the credentials outright, so that a setting that
+// loses its secret mark, or a new credential left unmarked, fails here rather than showing in
+// an error or a log.
+func TestSecretSettingsAreTheCredentials(t *testing.T) {
+	t.Parallel()
+	want := []Setting{ClientSecret, ClientCertificate, ClientCertificatePassword, OIDCToken, OIDCRequestToken}
+	var got []Setting
+	for _, f := range settingFields {
+		if f.setting.Secret() {
+			got = append(got, f.setting)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("secret settings %v, want %v", got, want)
+	}
+}
+
+func TestZeroConfigErrorExplains(t *testing.T) {
+	t.Parallel()
+	var e ConfigError
+	if e.Error() == "" {
+		t.Error("a zero ConfigError has no message")
 	}
 }

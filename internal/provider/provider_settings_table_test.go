@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,6 +73,16 @@ func TestSettingsTableSchema(t *testing.T) {
 	(&dataverseProvider{}).Schema(context.Background(), provider.SchemaRequest{}, &resp)
 	if len(resp.Schema.Attributes) != len(providerSettings) {
 		t.Fatalf("%d attributes, want %d", len(resp.Schema.Attributes), len(providerSettings))
+	}
+	var sensitive []string
+	for name, a := range resp.Schema.Attributes {
+		if a.IsSensitive() {
+			sensitive = append(sensitive, name)
+		}
+	}
+	slices.Sort(sensitive)
+	if want := []string{"client_certificate", "client_certificate_password", "client_secret", "oidc_request_token", "oidc_token"}; !slices.Equal(sensitive, want) {
+		t.Errorf("sensitive attributes %v, want %v", sensitive, want)
 	}
 	for _, s := range providerSettings {
 		a, ok := resp.Schema.Attributes[s.name]
