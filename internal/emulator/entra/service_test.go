@@ -1,17 +1,14 @@
 package entra_test
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // x5t is SHA-1 by definition
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,6 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/entra"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/testcert"
 )
 
 // testClock is a settable clock shared by a service and its test.
@@ -130,24 +128,7 @@ type testCert struct {
 
 func newTestCert(t *testing.T, now time.Time) testCert {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()),
-		Subject:      pkix.Name{CommonName: "dataverse-automation"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, key := testcert.SelfSigned(t, "dataverse-automation", now)
 	return testCert{cert: cert, key: key}
 }
 
