@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,11 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"net/http"
+	"sync"
+	"sync/atomic"
+
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
 // backend is where a scenario's Terraform runs: the in-process emulator under plain go test, a
@@ -33,9 +40,32 @@ type backend interface {
 	checkDestroyed() func(*terraform.State) error
 	// client reads what the provider stored, out of band.
 	client() *dataverse.Client
+	// user changes business rows through the Web API, as a person using the environment would,
+	// so that registered steps fire.
+	user(t *testing.T) *dvuser.Client
+	// providerSigningInWith is the provider block with the backend's environment and
+	// application but secret for the client secret.
+	providerSigningInWith(t *testing.T, secret string) string
+	// unmanagedSolution is the unique name of an unmanaged solution webhooks can be added to.
+	unmanagedSolution(t *testing.T) string
+	// failingEndpoint is a webhook URL every delivery to which fails.
+	failingEndpoint(t *testing.T) failingEndpoint
 	// emulator is the emulator behind the backend, nil on a live environment; for checks of
 	// what Dataverse never returns, such as a webhook's auth value.
 	emulator() *emulator.Emulator
+}
+
+// failingEndpoint is where a scenario points a webhook whose deliveries must fail, and what
+// Dataverse then records on each failed system job.
+type failingEndpoint struct {
+	url string
+	// httpStatus is the status the receiver answers, "" when it answers nothing.
+	httpStatus string
+	// errorCode is the system job's error code: 0x80050201 for a non-success answer,
+	// 0x80050205 for a send that got none.
+	errorCode string
+	// deliveries counts the attempts that reached the receiver; nil when it is not ours to see.
+	deliveries *atomic.Int64
 }
 
 // liveEnvironment reports whether make testacc points the tests at a real environment.
@@ -50,6 +80,22 @@ func newBackend(t *testing.T, opts ...func(*emulator.Options)) backend {
 		return newLiveBackend(t)
 	}
 	return emulatorBackend(launchEmulator(t, opts...))
+}
+
+// accountUpdates is held by each scenario that fires steps by updating accounts, while it runs
+// on a live environment: there one scenario's update fires the steps every other scenario has
+// registered on Update of account.
+var accountUpdates sync.Mutex
+
+// holdAccountUpdates keeps the scenario that calls it, before it starts its backend, alone
+// among those that fire steps by updating accounts until it and its leftovers are gone. Each
+// scenario has an emulator of its own, so there it waits for nothing.
+func holdAccountUpdates(t *testing.T) {
+	t.Helper()
+	if liveEnvironment() {
+		accountUpdates.Lock()
+		t.Cleanup(accountUpdates.Unlock)
+	}
 }
 
 // needsEmulator gives a test that needs what only the emulator can do (fault injection, request
@@ -93,6 +139,29 @@ func (b *emulatorTarget) checkDestroyed() func(*terraform.State) error {
 	return checkNoRowsLeft(b.e)
 }
 
+func (b *emulatorTarget) providerSigningInWith(_ *testing.T, secret string) string {
+	return providerBlockWithSecret(b.e, secret)
+}
+
+func (b *emulatorTarget) unmanagedSolution(*testing.T) string { return emulator.SampleSolution }
+
+func (b *emulatorTarget) user(t *testing.T) *dvuser.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	u, err := dvuser.New(ctx, b.e)
+	if err != nil {
+		t.Fatalf("signing in to the emulator as a user: %v", err)
+	}
+	return u
+}
+
+// failingEndpoint is a receiver on loopback that answers 500 to every delivery.
+func (b *emulatorTarget) failingEndpoint(t *testing.T) failingEndpoint {
+	rcv, n := failingReceiver(t)
+	return failingEndpoint{url: rcv.URL + "/hook", httpStatus: "500", errorCode: "0x80050201", deliveries: n}
+}
+
 func (b *emulatorTarget) client() *dataverse.Client {
 	if b.dv == nil {
 		env := b.e.Env()
@@ -108,6 +177,7 @@ func (b *emulatorTarget) client() *dataverse.Client {
 type liveTarget struct {
 	prefix string
 	dv     *dataverse.Client
+	tokens auth.TokenSource
 }
 
 func newLiveBackend(t *testing.T) backend {
@@ -115,13 +185,13 @@ func newLiveBackend(t *testing.T) backend {
 	if os.Getenv("DATAVERSE_URL") == "" {
 		t.Fatal("DATAVERSE_LIVE=1 runs the scenarios against a live environment: set DATAVERSE_URL and the credentials (see README), or unset DATAVERSE_LIVE to run them against the emulator")
 	}
-	dv, err := clientFromEnvironment(os.Getenv)
+	pd, err := providerDataFromEnvironment(os.Getenv)
 	if err != nil {
 		t.Fatalf("DATAVERSE_LIVE=1: the live environment's settings: %v", err)
 	}
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
-	b := &liveTarget{prefix: "tf-acc-" + hex.EncodeToString(suffix) + "-", dv: dv}
+	b := &liveTarget{prefix: "tf-acc-" + hex.EncodeToString(suffix) + "-", dv: pd.client, tokens: pd.tokens}
 	t.Cleanup(func() { b.removeLeftovers(t) })
 	return b
 }
@@ -148,6 +218,50 @@ func (b *liveTarget) name(base string) string      { return b.prefix + base }
 func (b *liveTarget) client() *dataverse.Client    { return b.dv }
 func (b *liveTarget) emulator() *emulator.Emulator { return nil }
 
+// providerSigningInWith names what the environment variables name, and skips when their
+// credentials are not a client secret: a secret in the block would then be a second one.
+func (b *liveTarget) providerSigningInWith(t *testing.T, secret string) string {
+	t.Helper()
+	s, diags := resolveSettings(nil, os.Getenv)
+	if diags.HasError() || s.auth.ClientSecret == "" {
+		t.Skip("signs in with a wrong client secret: the live environment's credentials are not a client secret")
+	}
+	return providerConfig(s.auth.EnvironmentURL, s.auth.TenantID, s.auth.ClientID, secret, cmp.Or(s.auth.AuthorityHost, auth.DefaultAuthorityHost))
+}
+
+// unmanagedSolution is DATAVERSE_ACC_SOLUTION: no solution is known to exist in every
+// environment, and a test run creates none.
+func (b *liveTarget) unmanagedSolution(t *testing.T) string {
+	t.Helper()
+	name := os.Getenv("DATAVERSE_ACC_SOLUTION")
+	if name == "" {
+		t.Skip("adds a webhook to a solution: set DATAVERSE_ACC_SOLUTION to the unique name of an unmanaged solution of the environment")
+	}
+	return name
+}
+
+// user signs in as the provider does, with the credentials of the environment variables.
+func (b *liveTarget) user(t *testing.T) *dvuser.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	token, err := b.tokens.Token(ctx, false)
+	if err != nil {
+		t.Fatalf("signing in to the live environment as a user: %v", err)
+	}
+	return dvuser.Connect(&http.Client{Transport: defaultTransport()}, b.dv.EnvironmentURL(), token)
+}
+
+// failingEndpoint is DATAVERSE_ACC_FAILING_URL, a receiver that answers 500 to every POST, when
+// it is set. Otherwise it is a name under .invalid, which never resolves: Dataverse gets no
+// answer at all.
+func (b *liveTarget) failingEndpoint(*testing.T) failingEndpoint {
+	if u := os.Getenv("DATAVERSE_ACC_FAILING_URL"); u != "" {
+		return failingEndpoint{url: u, httpStatus: "500", errorCode: "0x80050201"}
+	}
+	return failingEndpoint{url: "https://failing-receiver.invalid/hook", errorCode: "0x80050205"}
+}
+
 // checkDestroyed asks for the webhooks named with this backend's prefix; a step or image cannot
 // outlive its webhook, as Dataverse deletes them with it.
 func (b *liveTarget) checkDestroyed() func(*terraform.State) error {
@@ -167,15 +281,21 @@ func (b *liveTarget) checkDestroyed() func(*terraform.State) error {
 
 // clientFromEnvironment builds the client the provider would from the variables getenv reads.
 func clientFromEnvironment(getenv func(string) string) (*dataverse.Client, error) {
-	s, diags := resolveSettings(nil, getenv)
-	if diags.HasError() {
-		return nil, fmt.Errorf("%v", diags)
-	}
-	pd, err := newProviderData(s, "test")
+	pd, err := providerDataFromEnvironment(getenv)
 	if err != nil {
 		return nil, err
 	}
 	return pd.client, nil
+}
+
+// providerDataFromEnvironment is what the provider's Configure makes of the variables getenv
+// reads and an empty provider block.
+func providerDataFromEnvironment(getenv func(string) string) (*providerData, error) {
+	s, diags := resolveSettings(nil, getenv)
+	if diags.HasError() {
+		return nil, fmt.Errorf("%v", diags)
+	}
+	return newProviderData(s, "test")
 }
 
 // stored checks the row of the resource at address as Dataverse returns it, read by read (such

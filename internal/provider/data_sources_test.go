@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -14,8 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 func TestAccDataSourceWebhooks(t *testing.T) {
@@ -182,35 +182,84 @@ func failingReceiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	return srv, &n
 }
 
-// fireAccountUpdates creates an account and renames it n times, then waits for the deliveries.
-func fireAccountUpdates(t *testing.T, e *emulator.Emulator, n int) {
+// fireAccountUpdates creates an account and renames it n times, as a user would. After each
+// rename it waits until the steps of the webhook named webhookName hold one more failed job, so
+// that their completion times differ and "newest first" is observable; none of those steps may
+// fire on Create of account. The account is deleted when the test ends.
+func fireAccountUpdates(t *testing.T, b backend, webhookName string, n int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	user, err := dvuser.New(ctx, e)
+	stepIDs := stepIDsOfWebhookNamed(ctx, t, b.client(), webhookName)
+	before := len(failedJobsOf(ctx, t, b.client(), stepIDs))
+	user := b.user(t)
+	id, err := user.Create(ctx, "accounts", map[string]any{"name": b.name("Contoso")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := user.Create(ctx, "accounts", map[string]any{"name": "Contoso"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < n; i++ {
-		if err := user.Update(ctx, "accounts", id, map[string]any{"name": fmt.Sprintf("Contoso %d", i)}); err != nil {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := user.Delete(ctx, "accounts", id); err != nil {
+			t.Errorf("deleting the account the test fired updates on: %v", err)
+		}
+	})
+	for i := range n {
+		if err := user.Update(ctx, "accounts", id, map[string]any{"name": b.name(fmt.Sprintf("Contoso %d", i))}); err != nil {
 			t.Fatal(err)
 		}
-		// distinct completion times, so "newest first" is observable
-		if err := e.WaitIdle(ctx); err != nil {
-			t.Fatal(err)
+		awaitFailedJobs(ctx, t, b.client(), stepIDs, before+i+1)
+	}
+}
+
+func stepIDsOfWebhookNamed(ctx context.Context, t *testing.T, dv *dataverse.Client, name string) []string {
+	t.Helper()
+	hooks, err := dv.ListWebhooks(ctx, dataverse.WebhookFilter{Name: name})
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("looking up the webhook %s: %d found, %v", name, len(hooks), err)
+	}
+	steps, err := dv.ListWebhookSteps(ctx, hooks[0].ID)
+	if err != nil || len(steps) == 0 {
+		t.Fatalf("listing the steps of the webhook %s: %d found, %v", name, len(steps), err)
+	}
+	ids := make([]string, len(steps))
+	for i, st := range steps {
+		ids[i] = st.ID
+	}
+	return ids
+}
+
+func failedJobsOf(ctx context.Context, t *testing.T, dv *dataverse.Client, stepIDs []string) []dataverse.SystemJob {
+	t.Helper()
+	jobs, err := dv.ListFailedJobs(ctx, dataverse.FailedJobsQuery{StepIDs: stepIDs})
+	if err != nil {
+		t.Fatalf("listing the failed jobs: %v", err)
+	}
+	return jobs
+}
+
+// awaitFailedJobs polls until the steps hold want failed jobs: the emulator delivers in
+// milliseconds, a live environment's asynchronous service in seconds to minutes.
+func awaitFailedJobs(ctx context.Context, t *testing.T, dv *dataverse.Client, stepIDs []string, want int) {
+	t.Helper()
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		got := len(failedJobsOf(ctx, t, dv, stepIDs))
+		if got >= want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d failed jobs after waiting, want %d", got, want)
+		case <-time.After(wait):
 		}
 	}
 }
 
-func failedJobsConfig(e *emulator.Emulator, receiverURL string) string {
-	return providerBlock(e) + fmt.Sprintf(`
+func failedJobsConfig(b backend, endpoint failingEndpoint) string {
+	return b.providerBlock() + fmt.Sprintf(`
 resource "dataverse_webhook" "hook" {
-  name        = "failing"
-  url         = "%s/hook"
+  name        = %q
+  url         = %q
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 }
@@ -225,14 +274,36 @@ resource "dataverse_webhook_step" "other" {
   message    = "Create"
   table      = "contact"
 }
-`, receiverURL)
+`, b.name("failing"), endpoint.url)
+}
+
+// failedAs checks that job index of the data source at address records the failure endpoint
+// gives: its HTTP status, or none, and its error code.
+func failedAs(address string, index int, endpoint failingEndpoint) resource.TestCheckFunc {
+	prefix := fmt.Sprintf("jobs.%d.", index)
+	status := resource.TestCheckNoResourceAttr(address, prefix+"http_status")
+	if endpoint.httpStatus != "" {
+		status = resource.TestCheckResourceAttr(address, prefix+"http_status", endpoint.httpStatus)
+	}
+	return resource.ComposeAggregateTestCheckFunc(status, resource.TestCheckResourceAttr(address, prefix+"error_code", endpoint.errorCode))
+}
+
+// delivered checks that the receiver of endpoint got at least n deliveries, where it is ours to see.
+func delivered(t *testing.T, endpoint failingEndpoint, n int64) {
+	t.Helper()
+	if endpoint.deliveries != nil {
+		if got := endpoint.deliveries.Load(); got < n {
+			t.Fatalf("the receiver got %d deliveries, want at least %d", got, n)
+		}
+	}
 }
 
 func TestAccDataSourceFailedJobs(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "delivers to a failing receiver on loopback and fires updates")
-	rcv, deliveries := failingReceiver(t)
-	cfg := failedJobsConfig(e, rcv.URL)
+	holdAccountUpdates(t)
+	b := newBackend(t)
+	endpoint := b.failingEndpoint(t)
+	cfg := failedJobsConfig(b, endpoint)
 	queries := `
 data "dataverse_webhook_failed_jobs" "by_step" {
   step_id = dataverse_webhook_step.updated.id
@@ -255,15 +326,13 @@ data "dataverse_webhook_failed_jobs" "quiet_step" {
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
 				PreConfig: func() {
-					fireAccountUpdates(t, e, 3)
-					if got := deliveries.Load(); got < 3 {
-						t.Fatalf("the receiver got %d deliveries, want at least 3", got)
-					}
+					fireAccountUpdates(t, b, b.name("failing"), 3)
+					delivered(t, endpoint, 3)
 				},
 				Config: cfg + queries,
 				Check: resource.ComposeAggregateTestCheckFunc(
@@ -274,19 +343,18 @@ data "dataverse_webhook_failed_jobs" "quiet_step" {
 					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.completed_on"),
 					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.created_on"),
 					// What the person on call acts on, by step and by webhook.
-					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.webhook_name", "failing"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.webhook_name", b.name("failing")),
 					resource.TestCheckResourceAttrPair("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.webhook_id", "dataverse_webhook.hook", "id"),
 					resource.TestCheckResourceAttrPair("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.step_name", "dataverse_webhook_step.updated", "name"),
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.message_name", "Update"),
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.record_table", "account"),
 					resource.TestMatchResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.record_id", guidPattern),
 					resource.TestMatchResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.correlation_id", guidPattern),
-					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.http_status", "500"),
-					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.error_code", "0x80050201"),
+					failedAs("data.dataverse_webhook_failed_jobs.by_step", 0, endpoint),
 					resource.TestCheckResourceAttrSet("data.dataverse_webhook_failed_jobs.by_step", "jobs.0.started_on"),
-					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.0.webhook_name", "failing"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.0.webhook_name", b.name("failing")),
 					resource.TestCheckResourceAttrPair("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.1.step_name", "dataverse_webhook_step.updated", "name"),
-					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.1.error_code", "0x80050201"),
+					failedAs("data.dataverse_webhook_failed_jobs.by_webhook_top2", 1, endpoint),
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_webhook_top2", "jobs.#", "2"),
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.future", "jobs.#", "0"),
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.past", "jobs.#", "3"),
@@ -318,10 +386,11 @@ func newestFirst(address string, n int) resource.TestCheckFunc {
 // not fail, when the webhook has failed deliveries.
 func TestBuiltProvider_checkBlockWarnsOnFailedJobs(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "delivers to a failing receiver on loopback and fires updates")
-	rcv, _ := failingReceiver(t)
+	holdAccountUpdates(t)
+	b := newBackend(t)
+	endpoint := b.failingEndpoint(t)
 	ws := newWorkspace(t)
-	cfg := requiredProviders + failedJobsConfig(e, rcv.URL) + `
+	cfg := requiredProviders + failedJobsConfig(b, endpoint) + `
 check "webhook_healthy" {
   data "dataverse_webhook_failed_jobs" "recent" {
     webhook_id = dataverse_webhook.hook.id
@@ -346,14 +415,15 @@ check "webhook_healthy" {
 	if strings.Contains(res.Stdout+res.Stderr, "Check block assertion failed") {
 		t.Fatalf("a healthy webhook warned:\n%s", res.Stdout)
 	}
-	fireAccountUpdates(t, e, 2)
+	fireAccountUpdates(t, b, b.name("failing"), 2)
 	res = mustRun(t, ws, "plan", "-input=false", "-no-color")
 	out := res.Stdout + res.Stderr
 	// The webhook's name comes from the data source, not from the check block. Terraform wraps
 	// long messages, so compare with the white space collapsed.
 	out = strings.Join(strings.Fields(out), " ")
-	if !strings.Contains(out, "Check block assertion failed") || !strings.Contains(out, "Webhook failing had 2 failed deliveries") ||
-		!strings.Contains(out, ": account ") || !strings.Contains(out, "HTTP 500, 0x80050201, correlation id ") {
+	status := cmp.Or(endpoint.httpStatus, "none")
+	if !strings.Contains(out, "Check block assertion failed") || !strings.Contains(out, "Webhook "+b.name("failing")+" had 2 failed deliveries") ||
+		!strings.Contains(out, ": account ") || !strings.Contains(out, "HTTP "+status+", "+endpoint.errorCode+", correlation id ") {
 		t.Fatalf("no warning for a failing webhook:\n%s", out)
 	}
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")

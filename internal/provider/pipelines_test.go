@@ -1,7 +1,9 @@
 package provider
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,31 +79,43 @@ func TestPipelineDefinitions(t *testing.T) {
 	}
 }
 
-// TestBuiltProvider_pipelineFailedJobsCheck applies the pipelines' configuration to the emulator and runs
-// their failed-jobs step: it passes while deliveries succeed and fails the run, with an
+// TestBuiltProvider_pipelineFailedJobsCheck applies the pipelines' configuration and runs their
+// failed-jobs step: it passes while deliveries succeed and fails the run, with an
 // annotation naming the webhook, once one fails.
 func TestBuiltProvider_pipelineFailedJobsCheck(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("jq"); err != nil {
 		t.Skip("check-failed-jobs.sh needs jq, which is not on the PATH")
 	}
-	e := needsEmulator(t, "delivers to a failing receiver on loopback and fires updates")
-	rcv, deliveries := failingReceiver(t)
+	holdAccountUpdates(t)
+	b := newBackend(t)
+	endpoint := b.failingEndpoint(t)
+	hookName := b.name("orders-sync")
 	ws := newWorkspace(t)
-	src := filepath.Join("..", "..", "examples", "guides", "pipelines")
+	dir := filepath.Join("..", "..", "examples", "guides", "pipelines")
 	for _, name := range []string{"main.tf", "check-failed-jobs.sh"} {
-		b, err := os.ReadFile(filepath.Join(src, name)) //nolint:gosec // the repository's own example
+		src, err := os.ReadFile(filepath.Join(dir, name)) //nolint:gosec // the repository's own example
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := ws.WriteFile(name, string(b)); err != nil {
+		text := string(src)
+		if name == "main.tf" {
+			// A live backend's webhooks carry its prefix, so that runs never collide.
+			named := fmt.Sprintf("name            = %q", hookName)
+			if text = strings.Replace(text, `name            = "orders-sync"`, named, 1); !strings.Contains(text, named) {
+				t.Fatal(`the pipelines' main.tf no longer names its webhook "orders-sync"`)
+			}
+		}
+		if err := ws.WriteFile(name, text); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for k, v := range e.Env() {
-		ws.Env = append(ws.Env, k+"="+v)
+	if e := b.emulator(); e != nil {
+		for k, v := range e.Env() {
+			ws.Env = append(ws.Env, k+"="+v)
+		}
 	}
-	ws.Env = append(ws.Env, "TF_VAR_orders_url="+rcv.URL+"/orders", "TF_VAR_function_key=k")
+	ws.Env = append(ws.Env, "TF_VAR_orders_url="+endpoint.url, "TF_VAR_function_key=k")
 	mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
 
 	check := func(env ...string) (string, int) {
@@ -122,16 +136,15 @@ func TestBuiltProvider_pipelineFailedJobsCheck(t *testing.T) {
 		t.Fatalf("a healthy webhook failed the check (exit %d):\n%s", code, out)
 	}
 
-	fireAccountUpdates(t, e, 1)
-	if deliveries.Load() == 0 {
-		t.Fatal("the receiver got no delivery")
-	}
+	fireAccountUpdates(t, b, hookName, 1)
+	delivered(t, endpoint, 1)
 	out, code := check("GITHUB_ACTIONS=true")
-	annotation := regexp.MustCompile(`(?m)^::error title=Dataverse check failed::orders-sync: delivery failed at \S+ \(step orders-sync: Update of account, account [0-9a-f-]{36}, HTTP 500, 0x80050201, correlation id [0-9a-f-]{36}\): `)
+	annotation := regexp.MustCompile(`(?m)^::error title=Dataverse check failed::` + regexp.QuoteMeta(hookName) + `: delivery failed at \S+ \(step ` +
+		regexp.QuoteMeta(hookName) + `: Update of account, account [0-9a-f-]{36}, HTTP ` + cmp.Or(endpoint.httpStatus, "none") + `, ` + endpoint.errorCode + `, correlation id [0-9a-f-]{36}\): `)
 	if code != 1 || !annotation.MatchString(out) {
 		t.Fatalf("a failing webhook: exit %d, want 1 with a GitHub annotation naming it:\n%s", code, out)
 	}
-	if out, code := check("TF_BUILD=True"); code != 1 || !strings.HasPrefix(out, "##vso[task.logissue type=error]orders-sync: ") {
+	if out, code := check("TF_BUILD=True"); code != 1 || !strings.HasPrefix(out, "##vso[task.logissue type=error]"+hookName+": ") {
 		t.Fatalf("on Azure DevOps: exit %d, want 1 with a logging command:\n%s", code, out)
 	}
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")

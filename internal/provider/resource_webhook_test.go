@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -415,21 +416,21 @@ resource "dataverse_webhook" "twin" {
 // recorded one replaces it.
 func TestAccWebhook_solutionAfterNone(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "adds the webhook to contoso_integrations, an unmanaged solution only the emulator is known to have")
-	b := emulatorBackend(e)
+	b := newBackend(t)
+	solution := b.unmanagedSolution(t)
 	base := `
-  name        = "solution-later"
+  name        = "` + b.name("solution-later") + `"
   url         = "https://fn.example.net/later"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
 `
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
+		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{Config: webhookConfig(b, base)},
 			{
-				Config: webhookConfig(b, base+`  solution_unique_name = "contoso_integrations"`),
+				Config: webhookConfig(b, base+`  solution_unique_name = "`+solution+`"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
 				},
@@ -440,8 +441,14 @@ func TestAccWebhook_solutionAfterNone(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionDestroyBeforeCreate)},
 				},
 				Check: func(*terraform.State) error {
-					if n := len(e.Rows("serviceendpoints")); n != 1 {
-						return fmt.Errorf("%d webhooks in Dataverse after the replacement, want 1", n)
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					hooks, err := b.client().ListWebhooks(ctx, dataverse.WebhookFilter{Name: b.name("solution-later")})
+					if err != nil {
+						return err
+					}
+					if len(hooks) != 1 {
+						return fmt.Errorf("%d webhooks named %s in Dataverse after the replacement, want 1", len(hooks), b.name("solution-later"))
 					}
 					return nil
 				},

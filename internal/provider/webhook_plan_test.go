@@ -117,7 +117,7 @@ resource "dataverse_webhook" "test" {
 // Entra ID's code, before any resource asks Dataverse anything.
 func TestAccProvider_signInFailureReportedOnce(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "counts the sign-in requests")
+	b := newBackend(t)
 	var steps strings.Builder
 	for i := range 3 {
 		fmt.Fprintf(&steps, `
@@ -131,13 +131,15 @@ resource "dataverse_webhook_step" "s%d" {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{{
-			Config:      providerBlockWithSecret(e, "not-the-secret") + steps.String(),
+			Config:      b.providerSigningInWith(t, "not-the-secret") + steps.String(),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)Could not sign in to Microsoft Entra ID.*AADSTS7000215.*client_secret`),
 		}},
 	})
-	if n := e.Stats().Requests.Total; n != 0 {
-		t.Errorf("%d Web API requests after a failed sign-in, want none", n)
+	if e := b.emulator(); e != nil {
+		if n := e.Stats().Requests.Total; n != 0 {
+			t.Errorf("%d Web API requests after a failed sign-in, want none", n)
+		}
 	}
 }
 
@@ -160,7 +162,8 @@ func TestAccWebhook_importByMisspelledName(t *testing.T) {
 				ResourceName:  webhookAddr,
 				ImportState:   true,
 				ImportStateId: b.name("order-sync"),
-				ExpectError:   regexp.MustCompile(`(?s)No webhook with that name.*Did you mean "` + regexp.QuoteMeta(b.name("orders-sync")) + `"\?`),
+				// Terraform wraps the message: a live backend's longer names move the break.
+				ExpectError: regexp.MustCompile(`(?s)No webhook with that name.*Did you mean\s+"` + regexp.QuoteMeta(b.name("orders-sync")) + `"\?`),
 			},
 		},
 	})

@@ -1,6 +1,6 @@
-// Package dvuser plays a Dataverse user against the emulator: it signs in with the emulator's
-// application and changes rows of business tables, so that registered steps fire. The demo
-// and the tests use it to trigger webhooks.
+// Package dvuser plays a Dataverse user: it changes rows of business tables through the Web API,
+// so that registered steps fire. It signs in with the emulator's application, or uses a token
+// its caller got for a live environment. The demo and the tests use it to trigger webhooks.
 package dvuser
 
 import (
@@ -16,7 +16,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
-// Client makes Web API calls as the emulator's application user.
+// Client makes Web API calls as one application user.
 type Client struct {
 	http  *http.Client
 	base  string
@@ -49,7 +49,12 @@ func New(ctx context.Context, e *emulator.Emulator) (*Client, error) {
 	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
 		return nil, fmt.Errorf("signing in to the emulator: HTTP %d", resp.StatusCode)
 	}
-	return &Client{http: c, base: e.URL() + "/api/data/v9.2/", token: tok.AccessToken}, nil
+	return Connect(c, e.URL(), tok.AccessToken), nil
+}
+
+// Connect makes calls to the environment at environmentURL with a bearer token for it.
+func Connect(httpClient *http.Client, environmentURL, token string) *Client {
+	return &Client{http: httpClient, base: strings.TrimSuffix(environmentURL, "/") + "/api/data/v9.2/", token: token}
 }
 
 // Error is a Web API answer other than success.
@@ -116,6 +121,15 @@ func (c *Client) Create(ctx context.Context, set string, row map[string]any) (st
 // Update changes columns of an existing row.
 func (c *Client) Update(ctx context.Context, set, id string, cols map[string]any) error {
 	resp, err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s(%s)", set, id), cols)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+// Delete removes a row.
+func (c *Client) Delete(ctx context.Context, set, id string) error {
+	resp, err := c.do(ctx, http.MethodDelete, fmt.Sprintf("%s(%s)", set, id), nil)
 	if err != nil {
 		return err
 	}
