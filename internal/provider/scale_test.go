@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/webhookfleet"
@@ -50,7 +53,13 @@ func (f fleet) refreshQueries() int64 {
 // writeFleet writes the configuration of a fleet against an emulator.
 func writeFleet(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, f fleet, prefix string) {
 	t.Helper()
-	if err := ws.WriteFile("main.tf", requiredProviders+providerBlock(e)+f.hcl(prefix)); err != nil {
+	writeFleetFor(t, ws, emulatorBackend(e), f, prefix)
+}
+
+// writeFleetFor writes the configuration of a fleet against a backend.
+func writeFleetFor(t *testing.T, ws *tfcli.Workspace, b backend, f fleet, prefix string) {
+	t.Helper()
+	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+f.hcl(prefix)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -68,19 +77,53 @@ func emulatorIDs(e *emulator.Emulator, set, key string) []string {
 // no duplicate created by a retry, no row orphaned by a lost answer. A nil want skips the counts.
 func checkStateMatchesDataverse(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, want *fleet) {
 	t.Helper()
+	checkStateMatches(t, ws, emulatorIDs(e, "serviceendpoints", "serviceendpointid"),
+		emulatorIDs(e, "sdkmessageprocessingsteps", "sdkmessageprocessingstepid"), want)
+}
+
+// checkStateMatchesBackend is checkStateMatchesDataverse for the webhooks of a backend named
+// namePrefix*, and their steps, as its client lists them.
+func checkStateMatchesBackend(t *testing.T, ws *tfcli.Workspace, b backend, namePrefix string, want *fleet) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	hooks, err := b.client().ListWebhooks(ctx, dataverse.WebhookFilter{NamePrefix: namePrefix})
+	if err != nil {
+		t.Fatalf("listing the webhooks named %s*: %v", namePrefix, err)
+	}
+	hookIDs := make([]string, len(hooks))
+	for i, h := range hooks {
+		hookIDs[i] = strings.ToLower(h.ID)
+	}
+	steps, err := b.client().ListStepsOfWebhooks(ctx, hookIDs)
+	if err != nil {
+		t.Fatalf("listing the steps of the webhooks named %s*: %v", namePrefix, err)
+	}
+	stepIDs := make([]string, len(steps))
+	for i, st := range steps {
+		stepIDs[i] = strings.ToLower(st.ID)
+	}
+	slices.Sort(hookIDs)
+	slices.Sort(stepIDs)
+	checkStateMatches(t, ws, hookIDs, stepIDs, want)
+}
+
+func checkStateMatches(t *testing.T, ws *tfcli.Workspace, webhookIDs, stepIDs []string, want *fleet) {
+	t.Helper()
 	wantWebhooks, wantSteps := -1, -1
 	if want != nil {
 		wantWebhooks, wantSteps = want.webhooks, want.steps()
 	}
 	for _, c := range []struct {
-		resourceType, set, key string
-		want                   int
+		resourceType string
+		inDataverse  []string
+		want         int
 	}{
-		{"dataverse_webhook", "serviceendpoints", "serviceendpointid", wantWebhooks},
-		{"dataverse_webhook_step", "sdkmessageprocessingsteps", "sdkmessageprocessingstepid", wantSteps},
+		{"dataverse_webhook", webhookIDs, wantWebhooks},
+		{"dataverse_webhook_step", stepIDs, wantSteps},
 	} {
 		inState := stateIDs(t, ws, c.resourceType)
-		inDataverse := emulatorIDs(e, c.set, c.key)
+		inDataverse := c.inDataverse
 		if !slices.Equal(inState, inDataverse) {
 			t.Errorf("%s: state holds %d ids, Dataverse %d rows; they differ (orphans: %v; missing: %v)",
 				c.resourceType, len(inState), len(inDataverse), missingFrom(inState, inDataverse), missingFrom(inDataverse, inState))
@@ -102,6 +145,73 @@ func missingFrom(list, have []string) []string {
 	return out
 }
 
+// requestCounter counts the Web API requests of the Terraform commands run in a workspace. The
+// emulator counts what it serves. On a live environment the provider's debug log is read
+// instead: one line per attempt, of which only first attempts count, so that a request retried
+// after a 429 counts once, and sign-ins are not counted at all.
+type requestCounter struct {
+	e       *emulator.Emulator
+	logPath string
+	offset  int64
+}
+
+func countRequests(t *testing.T, b backend, ws *tfcli.Workspace) *requestCounter {
+	t.Helper()
+	if e := b.emulator(); e != nil {
+		return &requestCounter{e: e}
+	}
+	c := &requestCounter{logPath: filepath.Join(t.TempDir(), "provider.log")}
+	ws.Env = append(ws.Env, "TF_LOG_PROVIDER=DEBUG", "TF_LOG_PATH="+c.logPath)
+	return c
+}
+
+// reset counts only what follows.
+func (c *requestCounter) reset() {
+	if c.e != nil {
+		c.e.ResetStats()
+		return
+	}
+	if fi, err := os.Stat(c.logPath); err == nil {
+		c.offset = fi.Size()
+	}
+}
+
+// The fields of the provider's log line of one Web API attempt (logRequest), which come in any
+// order.
+var (
+	firstAttemptField = regexp.MustCompile(`\sattempt=1\s`)
+	methodField       = regexp.MustCompile(`\smethod=(\w+)`)
+	entitySetField    = regexp.MustCompile(`\spath="?/api/data/v9\.2/([A-Za-z$]+)`)
+)
+
+// stats are the counts since the last reset; TokenRequests is -1 when they are not known.
+func (c *requestCounter) stats(t *testing.T) emulator.Stats {
+	t.Helper()
+	if c.e != nil {
+		return c.e.Stats()
+	}
+	var st emulator.Stats
+	st.TokenRequests = -1
+	st.Requests.ByMethod, st.Requests.ByEntitySet = map[string]int64{}, map[string]int64{}
+	log, err := os.ReadFile(c.logPath)
+	if err != nil {
+		t.Fatalf("reading the provider's log: %v", err)
+	}
+	for _, line := range strings.Split(string(log[c.offset:]), "\n") {
+		if !strings.Contains(line, "Dataverse Web API request:") || !firstAttemptField.MatchString(line+" ") {
+			continue
+		}
+		method, set := methodField.FindStringSubmatch(line), entitySetField.FindStringSubmatch(line)
+		if method == nil || set == nil {
+			t.Fatalf("a Web API request line of the provider's log names no method or entity set: %s", line)
+		}
+		st.Requests.Total++
+		st.Requests.ByMethod[method[1]]++
+		st.Requests.ByEntitySet[set[1]]++
+	}
+	return st
+}
+
 // A no-change plan reads every webhook and step. Read one by one that is W+S requests; from the
 // client's snapshots it is one query for the webhooks and one per 40 webhooks for the steps.
 // Creating them costs a name check and a create per webhook, a create per step, and one
@@ -113,13 +223,15 @@ func TestScale_requestBudgetsOfApplyPlanAndDestroy(t *testing.T) {
 	if stressMode() {
 		f = fleet{webhooks: 200, stepsPerWebhook: 4}
 	}
-	e := needsEmulator(t, "counts the requests")
+	b := newBackend(t)
 	ws := newWorkspace(t)
-	writeFleet(t, ws, e, f, "budget")
+	prefix := b.name("budget")
+	writeFleetFor(t, ws, b, f, prefix)
+	requests := countRequests(t, b, ws)
 
-	e.ResetStats()
+	requests.reset()
 	mustRun(t, ws, applyArgs("-parallelism=20")...)
-	st := e.Stats()
+	st := requests.stats(t)
 	t.Logf("apply of %d webhooks and %d steps: %d Web API requests %v %v, %d token requests",
 		f.webhooks, f.steps(), st.Requests.Total, st.Requests.ByMethod, st.Requests.ByEntitySet, st.TokenRequests)
 	// The plan and the apply run in two provider processes; each looks each pair up once.
@@ -137,14 +249,14 @@ func TestScale_requestBudgetsOfApplyPlanAndDestroy(t *testing.T) {
 	if got := st.Requests.ByMethod["GET"] - st.Requests.ByEntitySet["sdkmessagefilters"]; got > int64(f.webhooks) {
 		t.Errorf("apply made %d reads besides the filter lookups, want at most %d name checks: a create's answer must not be read again", got, f.webhooks)
 	}
-	if st.TokenRequests > 2 {
+	if st.TokenRequests > 2 { // -1 on a live environment: only the emulator counts sign-ins
 		t.Errorf("apply made %d token requests, want at most one per provider process that calls Dataverse (2)", st.TokenRequests)
 	}
-	checkStateMatchesDataverse(t, ws, e, &f)
+	checkStateMatchesBackend(t, ws, b, prefix, &f)
 
-	e.ResetStats()
+	requests.reset()
 	planNoChanges(t, ws, "after the apply")
-	st = e.Stats()
+	st = requests.stats(t)
 	t.Logf("no-change plan: %d Web API requests %v", st.Requests.Total, st.Requests.ByEntitySet)
 	if refresh := f.refreshQueries(); st.Requests.Total > refresh {
 		t.Errorf("a no-change plan of %d webhooks and %d steps made %d Web API requests, want at most %d: one query for the "+
@@ -152,9 +264,9 @@ func TestScale_requestBudgetsOfApplyPlanAndDestroy(t *testing.T) {
 			f.webhooks, f.steps(), st.Requests.Total, refresh, webhooksPerStepQuery, st.Requests.ByEntitySet)
 	}
 
-	e.ResetStats()
+	requests.reset()
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20")
-	st = e.Stats()
+	st = requests.stats(t)
 	t.Logf("destroy: %d Web API requests %v", st.Requests.Total, st.Requests.ByMethod)
 	if got, most := st.Requests.ByMethod["DELETE"], int64(f.webhooks+f.steps()); got > most {
 		t.Errorf("destroy made %d deletes, want at most %d", got, most)
@@ -166,7 +278,7 @@ func TestScale_requestBudgetsOfApplyPlanAndDestroy(t *testing.T) {
 	if got, most := st.Requests.Total, int64(f.webhooks+f.steps())+f.refreshQueries(); got > most {
 		t.Errorf("destroy made %d Web API requests, want at most %d", got, most)
 	}
-	if err := checkNoRowsLeft(e)(nil); err != nil {
+	if err := b.checkDestroyed()(nil); err != nil {
 		t.Error(err)
 	}
 }
