@@ -185,27 +185,36 @@ resource "dataverse_webhook" "orders" {
 func TestAdopt_finderAndImportBlocks(t *testing.T) {
 	requireTerraform(t, "1.11.0")
 	t.Parallel()
-	e := needsEmulator(t, "the finder prints an import block for every webhook of the environment")
-	b := emulatorBackend(e)
+	b := newBackend(t)
 	est := seedHandBuiltEstate(t, b)
 	// Names an address cannot be made of as they are: one two webhooks share, one that starts with
-	// a digit.
+	// a digit (on a live environment the run's prefix comes first).
 	for label, name := range map[string]string{"second crm-audit": "crm-audit", "2024-feed": "2024-feed"} {
-		est.Webhooks[label] = registerWebhook(t, b, dataverse.WebhookCreate{Name: name, URL: "https://fn.example.net/api/" + name,
+		est.Webhooks[label] = registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name(name), URL: "https://fn.example.net/api/" + name,
 			AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "key"})
 	}
+	// The finder's address of a webhook: its name in lower case, with _ for what an address
+	// cannot hold.
+	address := func(name string) string { return strings.ReplaceAll(b.name(name), "-", "_") }
 	finder, err := os.ReadFile(filepath.Join("..", "..", "examples", "guides", "migrating", "find", "main.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"SSL_CERT_FILE=" + os.Getenv("SSL_CERT_FILE")}
-	for k, v := range e.Env() {
-		if k != "SSL_CERT_FILE" {
-			env = append(env, k+"="+v)
+	var env []string // a live environment's come from the process
+	if e := b.emulator(); e != nil {
+		env = append(env, "SSL_CERT_FILE="+os.Getenv("SSL_CERT_FILE"))
+		for k, v := range e.Env() {
+			if k != "SSL_CERT_FILE" {
+				env = append(env, k+"="+v)
+			}
 		}
 	}
 	find := newWorkspace(t)
 	find.Env = append(find.Env, env...)
+	if prefix := b.name(""); prefix != "" {
+		// The webhooks of this run only, which is how the guide adopts one team's.
+		find.Env = append(find.Env, "TF_VAR_name_prefix="+prefix)
+	}
 	if err := find.WriteFile("main.tf", string(finder)); err != nil {
 		t.Fatal(err)
 	}
@@ -222,11 +231,11 @@ func TestAdopt_finderAndImportBlocks(t *testing.T) {
 	}
 	for _, label := range []string{"crm-audit", "second crm-audit"} {
 		id := est.Webhooks[label]
-		if want := fmt.Sprintf("dataverse_webhook.crm_audit_%s # crm-audit\n  id = %q", id[:8], id); !strings.Contains(imports, want) {
+		if want := fmt.Sprintf("dataverse_webhook.%s_%s # %s\n  id = %q", address("crm-audit"), id[:8], b.name("crm-audit"), id); !strings.Contains(imports, want) {
 			t.Errorf("the finder does not tell the webhooks named crm-audit apart by id (want %q):\n%s", want, imports)
 		}
 	}
-	if !strings.Contains(imports, "dataverse_webhook.webhook_2024_feed # 2024-feed") {
+	if b.emulator() != nil && !strings.Contains(imports, "dataverse_webhook.webhook_2024_feed # 2024-feed") {
 		t.Errorf("the finder does not prefix an address that would start with a digit:\n%s", imports)
 	}
 
@@ -248,12 +257,12 @@ func TestAdopt_finderAndImportBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := regexp.MustCompile(`(?m)^(\s*name\s*=\s*)"crm-audit"$`).FindAllIndex(generated, -1)
+	names := regexp.MustCompile(`(?m)^(\s*name\s*=\s*)"`+regexp.QuoteMeta(b.name("crm-audit"))+`"$`).FindAllIndex(generated, -1)
 	if len(names) != 2 {
 		t.Fatalf("generated.tf names crm-audit %d times, want 2:\n%s", len(names), generated)
 	}
 	last := names[1]
-	renamed := string(generated[:last[0]]) + strings.Replace(string(generated[last[0]:last[1]]), `"crm-audit"`, `"crm-audit-2"`, 1) + string(generated[last[1]:])
+	renamed := string(generated[:last[0]]) + strings.Replace(string(generated[last[0]:last[1]]), `"`+b.name("crm-audit")+`"`, `"`+b.name("crm-audit-2")+`"`, 1) + string(generated[last[1]:])
 	if err := infra.WriteFile("generated.tf", renamed); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,5 @@
-# Lists every webhook with its steps and their images, and prints import blocks for them all.
+# Lists every webhook with its steps and their images, or those whose names start with
+# name_prefix, and prints import blocks for them all.
 terraform {
   required_providers {
     dataverse = {
@@ -10,8 +11,15 @@ terraform {
 
 provider "dataverse" {}
 
-# Neither name nor name_prefix: every webhook of the environment.
-data "dataverse_webhooks" "all" {}
+variable "name_prefix" {
+  description = "Only the webhooks whose names start with this, such as \"crm-\"; unset, every webhook of the environment."
+  type        = string
+  default     = null
+}
+
+data "dataverse_webhooks" "all" {
+  name_prefix = var.name_prefix
+}
 
 data "dataverse_webhook_steps" "each" {
   for_each   = { for w in data.dataverse_webhooks.all.webhooks : w.id => w.id }
