@@ -1,14 +1,18 @@
 package provider
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +27,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
 // backend is where a scenario's Terraform runs: the in-process emulator under plain go test, a
@@ -277,6 +282,93 @@ func (b *liveTarget) checkDestroyed() func(*terraform.State) error {
 		}
 		return nil
 	}
+}
+
+// requestCounter counts the Web API requests of the Terraform commands run in a workspace. The
+// emulator counts what it serves. On a live environment the provider's debug log is read
+// instead, one line per attempt as it ends: only first attempts count, so that a request retried
+// after a 429 counts once, and sign-ins are not counted at all.
+type requestCounter struct {
+	e       *emulator.Emulator
+	logPath string
+	// read is how much of the log has been counted into st; st counts since the last reset.
+	read int64
+	st   emulator.Stats
+}
+
+func countRequests(t *testing.T, b backend, ws *tfcli.Workspace) *requestCounter {
+	t.Helper()
+	if e := b.emulator(); e != nil {
+		return &requestCounter{e: e}
+	}
+	c := &requestCounter{logPath: filepath.Join(t.TempDir(), "provider.log")}
+	c.reset()
+	ws.Env = append(ws.Env, "TF_LOG_PROVIDER=DEBUG", "TF_LOG_PATH="+c.logPath)
+	return c
+}
+
+// reset counts only what follows.
+func (c *requestCounter) reset() {
+	if c.e != nil {
+		c.e.ResetStats()
+		return
+	}
+	if fi, err := os.Stat(c.logPath); err == nil {
+		c.read = fi.Size()
+	}
+	c.st = emulator.Stats{TokenRequests: -1}
+	c.st.Requests.ByMethod, c.st.Requests.ByEntitySet = map[string]int64{}, map[string]int64{}
+}
+
+// The fields of the provider's log line of one Web API attempt (logRequest), which come in any
+// order.
+var (
+	firstAttemptField = regexp.MustCompile(`\sattempt=1(\s|$)`)
+	methodField       = regexp.MustCompile(`\smethod=(\w+)`)
+	entitySetField    = regexp.MustCompile(`\spath="?/api/data/v9\.2/([A-Za-z$]+)`)
+)
+
+// stats are the counts since the last reset; TokenRequests is -1 when they are not known.
+func (c *requestCounter) stats(t *testing.T) emulator.Stats {
+	t.Helper()
+	if c.e != nil {
+		return c.e.Stats()
+	}
+	f, err := os.Open(c.logPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return c.st // no command has run yet
+	}
+	if err != nil {
+		t.Fatalf("reading the provider's log: %v", err)
+	}
+	defer f.Close()
+	rest, err := io.ReadAll(io.NewSectionReader(f, c.read, 1<<40))
+	if err != nil {
+		t.Fatalf("reading the provider's log: %v", err)
+	}
+	// Count whole lines only: the last may still be being written.
+	whole := bytes.LastIndexByte(rest, '\n') + 1
+	c.read += int64(whole)
+	for _, line := range strings.Split(string(rest[:whole]), "\n") {
+		if !strings.Contains(line, "Dataverse Web API request:") || !firstAttemptField.MatchString(line) {
+			continue
+		}
+		method, set := methodField.FindStringSubmatch(line), entitySetField.FindStringSubmatch(line)
+		if method == nil || set == nil {
+			t.Fatalf("a Web API request line of the provider's log names no method or entity set: %s", line)
+		}
+		c.st.Requests.Total++
+		c.st.Requests.ByMethod[method[1]]++
+		c.st.Requests.ByEntitySet[set[1]]++
+	}
+	return c.st
+}
+
+// writes counts the creates, updates and deletes since the last reset.
+func (c *requestCounter) writes(t *testing.T) int64 {
+	t.Helper()
+	m := c.stats(t).Requests.ByMethod
+	return m["POST"] + m["PATCH"] + m["DELETE"]
 }
 
 // clientFromEnvironment builds the client the provider would from the variables getenv reads.

@@ -119,11 +119,6 @@ func rowsOfPrefix(t *testing.T, b backend, prefix string) crashRows {
 }
 
 // writes counts the emulator's write requests so far.
-func writes(e *emulator.Emulator) int64 {
-	m := e.Stats().Requests.ByMethod
-	return m["POST"] + m["PATCH"] + m["DELETE"]
-}
-
 // providerChildren lists the provider processes Terraform (pid) started.
 func providerChildren(pid int) []int {
 	entries, _ := os.ReadDir("/proc")
@@ -165,16 +160,16 @@ const (
 
 var wayCodes = map[stopWay]string{killProvider: "kp", killTerraform: "kt", interrupt: "int"}
 
-// applyStoppedAfter runs an apply and stops it the given way once the emulator has seen `after`
-// more writes. It reports whether the stop happened (the apply may finish first).
-func applyStoppedAfter(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, way stopWay, after int64) bool {
+// applyStoppedAfter runs an apply and stops it the given way once `after` more writes have been
+// counted. It reports whether the stop happened (the apply may finish first).
+func applyStoppedAfter(t *testing.T, ws *tfcli.Workspace, requests *requestCounter, way stopWay, after int64) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := ws.Command(ctx, applyArgs("-parallelism=10")...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
-	base := writes(e)
+	base := requests.writes(t)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +183,7 @@ func applyStoppedAfter(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, 
 			return false
 		case <-tick.C:
 		}
-		if writes(e)-base < after {
+		if requests.writes(t)-base < after {
 			continue
 		}
 		switch way {
@@ -230,19 +225,19 @@ func TestConvergence_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 		f, points = crashFleet{webhooks: 10}, 20
 	}
 	total := int64(f.webhooks * (1 + 2*crashStepsPerWebhook)) // one create per row
-	e := needsEmulator(t, "slows requests and counts writes to stop an apply between them", func(o *emulator.Options) { o.Latency = 5 * time.Millisecond })
-	b := emulatorBackend(e)
+	// Latency leaves room to stop between two writes; a live environment has its own.
+	b := newBackend(t, func(o *emulator.Options) { o.Latency = 5 * time.Millisecond })
 	for _, way := range []stopWay{killProvider, killTerraform, interrupt} {
 		for k := range points {
 			// Stop points spread over the apply's writes, from the first to the one before the last.
 			after := 1 + int64(k)*(total-2)/int64(max(points-1, 1))
-			prefix := fmt.Sprintf("crash-%s-%d", wayCodes[way], k)
+			prefix := b.name(fmt.Sprintf("crash-%s-%d", wayCodes[way], k))
 			t.Run(fmt.Sprintf("%s after %d writes", way, after), func(t *testing.T) {
 				ws := newWorkspace(t)
-				if err := ws.WriteFile("main.tf", requiredProviders+providerBlock(e)+f.hcl(prefix)); err != nil {
+				if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+f.hcl(prefix)); err != nil {
 					t.Fatal(err)
 				}
-				stopped := applyStoppedAfter(t, ws, e, way, after)
+				stopped := applyStoppedAfter(t, ws, countRequests(t, b, ws), way, after)
 				rows := rowsOfPrefix(t, b, prefix)
 				t.Logf("stopped=%v: %d webhooks, %d steps, %d images in Dataverse", stopped, len(rows.webhooks), len(rows.steps), len(rows.images))
 				if len(rows.enabledDisabled) > 0 {
@@ -477,10 +472,12 @@ func TestConvergence_interruptedApplyMakesNoDuplicates(t *testing.T) {
 	if stressMode() {
 		f = fleet{webhooks: 60, stepsPerWebhook: 4}
 	}
-	// Each request takes long enough that the apply is still creating when the signal arrives.
-	e := needsEmulator(t, "slows requests to interrupt an apply between them", func(o *emulator.Options) { o.Latency = 150 * time.Millisecond })
+	// Each request takes long enough that the apply is still creating when the signal arrives;
+	// on a live environment, as long as it takes there.
+	b := newBackend(t, func(o *emulator.Options) { o.Latency = 150 * time.Millisecond })
 	ws := newWorkspace(t)
-	writeFleet(t, ws, e, f, "interrupted")
+	prefix := b.name("interrupted")
+	writeFleetFor(t, ws, b, f, prefix)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -525,13 +522,13 @@ func TestConvergence_interruptedApplyMakesNoDuplicates(t *testing.T) {
 	if inState >= f.webhooks+f.steps() {
 		t.Errorf("all %d resources are in state; the interrupt stopped nothing", inState)
 	}
-	checkStateMatchesDataverse(t, ws, e, nil)
+	checkStateMatchesBackend(t, ws, b, prefix, nil)
 
 	mustRun(t, ws, applyArgs()...)
-	checkStateMatchesDataverse(t, ws, e, &f)
+	checkStateMatchesBackend(t, ws, b, prefix, &f)
 	planNoChanges(t, ws, "after the second apply")
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
-	if err := checkNoRowsLeft(e)(nil); err != nil {
+	if err := b.checkDestroyed()(nil); err != nil {
 		t.Error(err)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -143,73 +141,6 @@ func missingFrom(list, have []string) []string {
 		}
 	}
 	return out
-}
-
-// requestCounter counts the Web API requests of the Terraform commands run in a workspace. The
-// emulator counts what it serves. On a live environment the provider's debug log is read
-// instead: one line per attempt, of which only first attempts count, so that a request retried
-// after a 429 counts once, and sign-ins are not counted at all.
-type requestCounter struct {
-	e       *emulator.Emulator
-	logPath string
-	offset  int64
-}
-
-func countRequests(t *testing.T, b backend, ws *tfcli.Workspace) *requestCounter {
-	t.Helper()
-	if e := b.emulator(); e != nil {
-		return &requestCounter{e: e}
-	}
-	c := &requestCounter{logPath: filepath.Join(t.TempDir(), "provider.log")}
-	ws.Env = append(ws.Env, "TF_LOG_PROVIDER=DEBUG", "TF_LOG_PATH="+c.logPath)
-	return c
-}
-
-// reset counts only what follows.
-func (c *requestCounter) reset() {
-	if c.e != nil {
-		c.e.ResetStats()
-		return
-	}
-	if fi, err := os.Stat(c.logPath); err == nil {
-		c.offset = fi.Size()
-	}
-}
-
-// The fields of the provider's log line of one Web API attempt (logRequest), which come in any
-// order.
-var (
-	firstAttemptField = regexp.MustCompile(`\sattempt=1\s`)
-	methodField       = regexp.MustCompile(`\smethod=(\w+)`)
-	entitySetField    = regexp.MustCompile(`\spath="?/api/data/v9\.2/([A-Za-z$]+)`)
-)
-
-// stats are the counts since the last reset; TokenRequests is -1 when they are not known.
-func (c *requestCounter) stats(t *testing.T) emulator.Stats {
-	t.Helper()
-	if c.e != nil {
-		return c.e.Stats()
-	}
-	var st emulator.Stats
-	st.TokenRequests = -1
-	st.Requests.ByMethod, st.Requests.ByEntitySet = map[string]int64{}, map[string]int64{}
-	log, err := os.ReadFile(c.logPath)
-	if err != nil {
-		t.Fatalf("reading the provider's log: %v", err)
-	}
-	for _, line := range strings.Split(string(log[c.offset:]), "\n") {
-		if !strings.Contains(line, "Dataverse Web API request:") || !firstAttemptField.MatchString(line+" ") {
-			continue
-		}
-		method, set := methodField.FindStringSubmatch(line), entitySetField.FindStringSubmatch(line)
-		if method == nil || set == nil {
-			t.Fatalf("a Web API request line of the provider's log names no method or entity set: %s", line)
-		}
-		st.Requests.Total++
-		st.Requests.ByMethod[method[1]]++
-		st.Requests.ByEntitySet[set[1]]++
-	}
-	return st
 }
 
 // A no-change plan reads every webhook and step. Read one by one that is W+S requests; from the
