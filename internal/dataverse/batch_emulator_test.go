@@ -29,9 +29,11 @@ func TestAgainstEmulator_disabledStepIsCreatedDisabledInOneRequest(t *testing.T)
 			f := must(c.ResolveMessageFilter(ctx, "Update", "account")).get(t)
 			before := e.Stats().Requests.Total
 			step := must(c.CreateStep(ctx, dataverse.StepCreate{
-				WebhookID: hook.ID,
-				MessageID: f.MessageID, MessageFilterID: f.FilterID, Name: "quiet step",
-				Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1, Enabled: false,
+				StepSettings:    dataverse.StepSettings{Name: "quiet step", Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1},
+				WebhookID:       hook.ID,
+				MessageID:       f.MessageID,
+				MessageFilterID: f.FilterID,
+				Enabled:         false,
 			})).get(t)
 			if step.Enabled {
 				t.Errorf("created step is enabled: %+v", step)

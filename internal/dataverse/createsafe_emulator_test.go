@@ -27,8 +27,8 @@ func TestAgainstEmulator_createsAreSafeToRepeat(t *testing.T) {
 	}
 	f := must(c.ResolveMessageFilter(ctx, "Update", "account")).get(t)
 	e.ResetStats()
-	quiet := dataverse.StepCreate{WebhookID: hook.ID, MessageID: f.MessageID, MessageFilterID: f.FilterID,
-		Name: "quiet", Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1, Enabled: false}
+	quiet := dataverse.StepCreate{WebhookID: hook.ID, MessageID: f.MessageID, MessageFilterID: f.FilterID, Enabled: false,
+		StepSettings: dataverse.StepSettings{Name: "quiet", Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1}}
 	quiet.ID = dataverse.StepIDFor(quiet, 0)
 	step := must(c.CreateStep(ctx, quiet)).get(t)
 	if step.Enabled {
@@ -50,8 +50,8 @@ func TestAgainstEmulator_everyAnswerLostAfterCommit(t *testing.T) {
 	hook := must(c.CreateWebhook(ctx, dataverse.WebhookCreate{ID: dataverse.WebhookIDFor("lost", 0), Name: "lost",
 		URL: "https://fn.example.net/l", AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})).get(t)
 	f := must(c.ResolveMessageFilter(ctx, "Create", "account")).get(t)
-	in := dataverse.StepCreate{WebhookID: hook.ID, MessageID: f.MessageID, MessageFilterID: f.FilterID,
-		Name: "s", Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1, Enabled: true}
+	in := dataverse.StepCreate{WebhookID: hook.ID, MessageID: f.MessageID, MessageFilterID: f.FilterID, Enabled: true,
+		StepSettings: dataverse.StepSettings{Name: "s", Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1}}
 	in.ID = dataverse.StepIDFor(in, 0)
 	step := must(c.CreateStep(ctx, in)).get(t)
 	img := must(c.CreateStepImage(ctx, dataverse.StepImageCreate{ID: dataverse.StepImageIDFor(step.ID, "post", 0), StepID: step.ID,

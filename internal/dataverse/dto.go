@@ -22,15 +22,21 @@ var (
 	messageNameColumns = []string{"name"}
 )
 
-// selectedColumns lists the JSON names of a row struct's fields in their order, leaving out
-// annotations (name@…), which Dataverse adds on its own, and expanded navigation properties
-// (pointers to structs other than time.Time), which $expand asks for.
-func selectedColumns[R any]() []string {
-	t := reflect.TypeFor[R]()
+// selectedColumns lists the JSON names of a row struct's fields in their order, those of an
+// embedded struct in its place, leaving out annotations (name@…), which Dataverse adds on its
+// own, and expanded navigation properties (pointers to structs other than time.Time), which
+// $expand asks for.
+func selectedColumns[R any]() []string { return structColumns(reflect.TypeFor[R]()) }
+
+func structColumns(t reflect.Type) []string {
 	timeType := reflect.TypeFor[time.Time]()
 	var cols []string
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+			cols = append(cols, structColumns(f.Type)...)
+			continue
+		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" || name == "-" || strings.Contains(name, "@") {
 			continue
@@ -66,19 +72,14 @@ type serviceEndpointRow struct {
 }
 
 type stepRow struct {
-	ID                  string `json:"sdkmessageprocessingstepid"`
-	Name                string `json:"name"`
-	Description         string `json:"description"`
+	ID string `json:"sdkmessageprocessingstepid"`
+	StepSettings
+	// FilteringAttributes is the comma list StepSettings holds as a list.
+	FilteringAttributes string `json:"filteringattributes"`
 	EventHandlerID      string `json:"_eventhandler_value"`
 	MessageID           string `json:"_sdkmessageid_value"`
 	MessageFilterID     string `json:"_sdkmessagefilterid_value"`
-	Mode                int    `json:"mode"`
-	Stage               int    `json:"stage"`
-	Rank                int    `json:"rank"`
-	AsyncAutoDelete     bool   `json:"asyncautodelete"`
-	FilteringAttributes string `json:"filteringattributes"`
 	StateCode           int    `json:"statecode"`
-	ImpersonatingUserID string `json:"_impersonatinguserid_value"`
 	SupportedDeployment int    `json:"supporteddeployment"`
 	Message             *struct {
 		Name string `json:"name"`

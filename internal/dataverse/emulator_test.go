@@ -118,16 +118,19 @@ func TestAgainstEmulator_everyOperation(t *testing.T) {
 
 	// steps
 	step := must(c.CreateStep(ctx, dataverse.StepCreate{
-		WebhookID: hook.ID, MessageID: f.MessageID, MessageFilterID: f.FilterID, Name: "client-check: Update of account",
-		Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1,
-		FilteringAttributes: []string{"name", "telephone1"}, Enabled: true,
+		StepSettings:    dataverse.StepSettings{Name: "client-check: Update of account", Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1, FilteringAttributes: []string{"name", "telephone1"}},
+		WebhookID:       hook.ID,
+		MessageID:       f.MessageID,
+		MessageFilterID: f.FilterID,
+		Enabled:         true,
 	})).get(t)
 	if !step.HandlerIsWebhook || step.Message != "Update" || step.Table != "account" || !step.Enabled {
 		t.Errorf("created step = %+v", step)
 	}
-	rank := 7
 	attrs := []string{"name"}
-	if up := must(c.UpdateStep(ctx, step.ID, dataverse.StepUpdate{Rank: &rank, FilteringAttributes: &attrs})).get(t); up.Rank != 7 || !slices.Equal(up.FilteringAttributes, attrs) {
+	to := step.StepSettings
+	to.Rank, to.FilteringAttributes = 7, attrs
+	if up := must(c.UpdateStep(ctx, step.ID, dataverse.StepUpdate{From: step.StepSettings, To: to})).get(t); up.Rank != 7 || !slices.Equal(up.FilteringAttributes, attrs) {
 		t.Errorf("updated step = %+v", up)
 	}
 	if err := c.SetStepEnabled(ctx, step.ID, false); err != nil {
@@ -282,8 +285,11 @@ func TestAgainstEmulator_catalogAndImageProperties(t *testing.T) {
 	} {
 		filter := must(c.ResolveMessageFilter(ctx, tc.message, "account")).get(t)
 		step := must(c.CreateStep(ctx, dataverse.StepCreate{
-			WebhookID: hook.ID, MessageID: filter.MessageID, MessageFilterID: filter.FilterID,
-			Name: tc.message, Mode: dataverse.StepModeSynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1, Enabled: true,
+			StepSettings:    dataverse.StepSettings{Name: tc.message, Mode: dataverse.StepModeSynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1},
+			WebhookID:       hook.ID,
+			MessageID:       filter.MessageID,
+			MessageFilterID: filter.FilterID,
+			Enabled:         true,
 		})).get(t)
 		if err := dataverse.CheckImage(tc.message, step.Stage, tc.image); err != nil {
 			t.Fatalf("%s: %v", tc.message, err)

@@ -20,9 +20,13 @@ func TestListEstate(t *testing.T) {
 			AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})).get(t).ID
 	}
 	step := func(webhookID, name, message string) string {
-		return must(c.CreateStep(ctx, dataverse.StepCreate{WebhookID: webhookID, Name: name,
-			MessageID: emulator.SDKMessageID(message), MessageFilterID: emulator.SDKMessageFilterID(message, "account"),
-			Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1, Enabled: true})).get(t).ID
+		return must(c.CreateStep(ctx, dataverse.StepCreate{
+			StepSettings:    dataverse.StepSettings{Name: name, Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1},
+			WebhookID:       webhookID,
+			MessageID:       emulator.SDKMessageID(message),
+			MessageFilterID: emulator.SDKMessageFilterID(message, "account"),
+			Enabled:         true,
+		})).get(t).ID
 	}
 	image := func(stepID, alias string) string {
 		return must(c.CreateStepImage(ctx, dataverse.StepImageCreate{StepID: stepID, EntityAlias: alias,

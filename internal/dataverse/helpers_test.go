@@ -278,6 +278,15 @@ func checkRequest(t *testing.T, got seen, w want) {
 
 func ptr[T any](v T) *T { return &v }
 
+// stepChange is the update that makes change to a step of valid settings: its body holds only
+// the columns change touches.
+func stepChange(change func(*StepSettings)) StepUpdate {
+	from := StepSettings{Name: "before", Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Rank: 1}
+	to := from
+	change(&to)
+	return StepUpdate{From: from, To: to}
+}
+
 // keyOfRequest returns the key a request names: the id in set(<id>) of its path, or the
 // primary key column of a create's body.
 func keyOfRequest(r *http.Request, body, keyColumn string) string {

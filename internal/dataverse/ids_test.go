@@ -28,8 +28,12 @@ func TestDerivedIDs(t *testing.T) {
 	if hook == WebhookIDFor("orders2", 0) {
 		t.Error("two names give one webhook id")
 	}
-	in := StepCreate{WebhookID: hook, Name: "orders: Update of account", MessageID: messageID, MessageFilterID: filterID,
-		Mode: StepModeAsynchronous, Stage: StepStagePostOperation, FilteringAttributes: []string{"name", "telephone1"}}
+	in := StepCreate{
+		StepSettings:    StepSettings{Name: "orders: Update of account", Mode: StepModeAsynchronous, Stage: StepStagePostOperation, FilteringAttributes: []string{"name", "telephone1"}},
+		WebhookID:       hook,
+		MessageID:       messageID,
+		MessageFilterID: filterID,
+	}
 	step := StepIDFor(in, 0)
 	same := in
 	same.WebhookID, same.Name, same.FilteringAttributes = strings.ToUpper(hook), "ORDERS: update of account", []string{" Telephone1", "name", ""}

@@ -41,19 +41,6 @@ func (p *rowChanges) columns(column string, v *[]string) {
 	}
 }
 
-// bind points a single-valued navigation property at the row id of set; what names the id in
-// the error when it is not a GUID.
-func (p *rowChanges) bind(property, set, what string, id *string) {
-	if id == nil || p.err != nil {
-		return
-	}
-	if err := checkID(what, *id); err != nil {
-		p.err = err
-		return
-	}
-	p.row[property+"@odata.bind"] = bindPath(set, *id)
-}
-
 // setChoice sets a choice column to a known value of its type; what names the type, as in
 // "a step mode".
 func setChoice[T interface {

@@ -375,7 +375,7 @@ func TestStepFromSnapshotIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 		{
 			name: "update",
 			write: func() error {
-				_, err := h.client.UpdateStep(ctx, stepID, StepUpdate{Name: ptr("first-v2")})
+				_, err := h.client.UpdateStep(ctx, stepID, stepChange(func(s *StepSettings) { s.Name = "first-v2" }))
 				return err
 			},
 			id: stepID, wantName: "first-v2", wantReads: 0,
@@ -526,7 +526,7 @@ func FuzzSnapshotReadsAfterWrites(f *testing.F) {
 					t.Fatalf("op %d: StepFromSnapshot = %+v, %v; server has %q (exists %v)", n, s, err, want, exists)
 				}
 			case 5:
-				_, err := h.client.UpdateStep(ctx, stepOf(i), StepUpdate{Name: &name})
+				_, err := h.client.UpdateStep(ctx, stepOf(i), stepChange(func(s *StepSettings) { s.Name = name }))
 				if _, exists := serverName(api.steps, stepOf(i)); exists != (err == nil) {
 					t.Fatalf("op %d: UpdateStep: %v", n, err)
 				}
@@ -559,8 +559,14 @@ func TestCreateCutShortByCancelReportsARowThatLanded(t *testing.T) {
 			name: "step",
 			row:  func(id string) map[string]any { return stepRowJSON(id, "on update", true) },
 			create: func(ctx context.Context, c *Client, id string) (string, error) {
-				s, err := c.CreateStep(ctx, StepCreate{ID: id, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID,
-					Name: "on update", Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Enabled: true})
+				s, err := c.CreateStep(ctx, StepCreate{
+					ID:              id,
+					StepSettings:    StepSettings{Name: "on update", Mode: StepModeAsynchronous, Stage: StepStagePostOperation},
+					WebhookID:       webhookID,
+					MessageID:       messageID,
+					MessageFilterID: filterID,
+					Enabled:         true,
+				})
 				if s == nil {
 					return "", err
 				}

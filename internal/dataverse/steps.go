@@ -26,53 +26,78 @@ const (
 	stepStatusDisabled = 2
 )
 
+// StepSettings are the columns of a step its owner chooses, as a step reads them, a create
+// writes them and an update changes them. The JSON names are the row's (stepRow embeds them).
+type StepSettings struct {
+	Name            string    `json:"name"`
+	Description     string    `json:"description"`
+	Mode            StepMode  `json:"mode"`
+	Stage           StepStage `json:"stage"`
+	Rank            int       `json:"rank"`
+	AsyncAutoDelete bool      `json:"asyncautodelete"`
+	// FilteringAttributes is a comma list on the row (stepRow); order kept, nil when none.
+	FilteringAttributes []string `json:"-"`
+	// ImpersonatingUserID is a systemuser id; "" runs the step as the calling user.
+	ImpersonatingUserID string `json:"_impersonatinguserid_value"`
+}
+
+// check refuses settings no step can have.
+func (s StepSettings) check() error {
+	err := checkStepFields(s.Name, s.Mode, s.Stage)
+	if s.ImpersonatingUserID != "" {
+		err = errors.Join(err, checkID("impersonating user id", s.ImpersonatingUserID))
+	}
+	return err
+}
+
+// columns is the body that gives a step these settings, once check has passed them. An empty
+// optional column is nil: an update sends it so, to clear the column, and a create leaves it out.
+func (s StepSettings) columns() map[string]any {
+	row := map[string]any{
+		"name":                           s.Name,
+		"description":                    nullIfEmpty(s.Description),
+		"mode":                           int(s.Mode),
+		"stage":                          int(s.Stage),
+		"rank":                           s.Rank,
+		"asyncautodelete":                s.AsyncAutoDelete,
+		"filteringattributes":            nullIfEmpty(joinColumns(cleanColumns(s.FilteringAttributes))),
+		"impersonatinguserid@odata.bind": nil, // the documented way to clear a lookup in a PATCH
+	}
+	if s.ImpersonatingUserID != "" {
+		row["impersonatinguserid@odata.bind"] = bindPath(setUsers, s.ImpersonatingUserID)
+	}
+	return row
+}
+
 // Step is an sdkmessageprocessingstep row.
 type Step struct {
-	ID, Name, Description string
-	EventHandlerID        string // _eventhandler_value
-	HandlerIsWebhook      bool   // the event handler is a serviceendpoint with contract 8
-	MessageID, Message    string
-	MessageFilterID       string
-	Table                 string // "" when the filter's primaryobjecttypecode is "none"
-	Mode                  StepMode
-	Stage                 StepStage
-	Rank                  int
-	AsyncAutoDelete       bool
-	FilteringAttributes   []string // order kept; nil when none
-	Enabled               bool     // statecode 0
-	ImpersonatingUserID   string   // "" runs as the calling user
-	SupportedDeployment   int
+	ID string
+	StepSettings
+	EventHandlerID      string // _eventhandler_value
+	HandlerIsWebhook    bool   // the event handler is a serviceendpoint with contract 8
+	MessageID, Message  string
+	MessageFilterID     string
+	Table               string // "" when the filter's primaryobjecttypecode is "none"
+	Enabled             bool   // statecode 0
+	SupportedDeployment int
 }
 
 // StepCreate describes a new webhook step.
 type StepCreate struct {
 	ID                                    string // optional; a random v4 GUID is generated when empty
 	WebhookID, MessageID, MessageFilterID string
-	Name, Description                     string
-	Mode                                  StepMode
-	Stage                                 StepStage
-	Rank                                  int
-	AsyncAutoDelete                       bool
-	FilteringAttributes                   []string
-	ImpersonatingUserID                   string // optional systemuser id
-	Enabled                               bool
-	SolutionUniqueName                    string
+	StepSettings
+	Enabled            bool
+	SolutionUniqueName string
 }
 
-// StepUpdate lists the columns to change; nil leaves a column unchanged.
+// StepUpdate takes a step from the settings From to To: only the columns whose values differ
+// are sent, so From should be what the step holds, as a caller last read or wrote it.
 type StepUpdate struct {
-	Name, Description *string
-	Mode              *StepMode
-	Stage             *StepStage
-	Rank              *int
-	AsyncAutoDelete   *bool
-	// FilteringAttributes pointing to an empty or nil slice clears the column.
-	FilteringAttributes *[]string
-	// ImpersonatingUserID set to "" clears the lookup, so the step runs as the calling user.
-	ImpersonatingUserID        *string
-	MessageID, MessageFilterID *string
-	// WebhookID moves the step to another webhook (its event handler).
-	WebhookID *string
+	From, To StepSettings
+	// MessageID with MessageFilterID, when not empty, move the step to another message and
+	// table; WebhookID to another webhook (its event handler).
+	MessageID, MessageFilterID, WebhookID string
 }
 
 // CreateStep registers a step on a webhook and returns it as stored. A step with Enabled false
@@ -92,36 +117,19 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, 
 		checkID("webhook id", in.WebhookID),
 		checkID("message id", in.MessageID),
 		checkID("message filter id", in.MessageFilterID),
-		checkStepFields(in.Name, in.Mode, in.Stage),
+		in.check(),
 		checkSolution(in.SolutionUniqueName),
 	); err != nil {
 		return nil, err
 	}
-	row := map[string]any{
-		"sdkmessageprocessingstepid": id,
-		"name":                       in.Name,
-		"mode":                       int(in.Mode),
-		"stage":                      int(in.Stage),
-		"rank":                       in.Rank,
-		"asyncautodelete":            in.AsyncAutoDelete,
-		"supporteddeployment":        0,
-		"invocationsource":           0,
-		"eventhandler_serviceendpoint@odata.bind": bindPath(setServiceEndpoints, in.WebhookID),
-		"sdkmessageid@odata.bind":                 bindPath(setMessages, in.MessageID),
-		"sdkmessagefilterid@odata.bind":           bindPath(setMessageFilters, in.MessageFilterID),
-	}
-	if in.Description != "" {
-		row["description"] = in.Description
-	}
-	if attrs := joinColumns(cleanColumns(in.FilteringAttributes)); attrs != "" {
-		row["filteringattributes"] = attrs
-	}
-	if in.ImpersonatingUserID != "" {
-		if err := checkID("impersonating user id", in.ImpersonatingUserID); err != nil {
-			return nil, err
-		}
-		row["impersonatinguserid@odata.bind"] = bindPath(setUsers, in.ImpersonatingUserID)
-	}
+	row := in.columns()
+	maps.DeleteFunc(row, func(_ string, v any) bool { return v == nil })
+	row["sdkmessageprocessingstepid"] = id
+	row["supporteddeployment"] = 0
+	row["invocationsource"] = 0
+	row["eventhandler_serviceendpoint@odata.bind"] = bindPath(setServiceEndpoints, in.WebhookID)
+	row["sdkmessageid@odata.bind"] = bindPath(setMessages, in.MessageID)
+	row["sdkmessagefilterid@odata.bind"] = bindPath(setMessageFilters, in.MessageFilterID)
 	if !in.Enabled {
 		return c.createDisabledStep(ctx, in, id, row)
 	}
@@ -222,41 +230,47 @@ func (c *Client) GetStep(ctx context.Context, id string) (*Step, error) {
 	return s, nil
 }
 
-// UpdateStep changes the given columns of an existing step and returns it as stored. A missing
-// row gives an error matching ErrNotFound.
+// UpdateStep changes an existing step as in says and returns it as stored; when in changes
+// nothing it sends nothing and returns nil. A missing row gives an error matching ErrNotFound.
 func (c *Client) UpdateStep(ctx context.Context, id string, in StepUpdate) (updated *Step, err error) {
 	if err := checkID("step id", id); err != nil {
 		return nil, err
 	}
+	row, err := stepChanges(in)
+	if err != nil || len(row) == 0 {
+		return nil, err
+	}
 	defer func() { c.recordStep(updated, err, id) }()
-	p := newRowChanges()
-	p.required("name", in.Name, "a step needs a name")
-	p.clearable("description", in.Description)
-	setChoice(p, "mode", in.Mode, "a step mode")
-	setChoice(p, "stage", in.Stage, "a step stage")
-	if in.Rank != nil {
-		p.row["rank"] = *in.Rank
-	}
-	if in.AsyncAutoDelete != nil {
-		p.row["asyncautodelete"] = *in.AsyncAutoDelete
-	}
-	p.columns("filteringattributes", in.FilteringAttributes)
-	if in.ImpersonatingUserID != nil && *in.ImpersonatingUserID == "" {
-		// Documented way to clear a single-valued navigation property within a PATCH
-		// ("Disassociate on update" in the Web API docs).
-		p.row["impersonatinguserid@odata.bind"] = nil
-	} else {
-		p.bind("impersonatinguserid", setUsers, "impersonating user id", in.ImpersonatingUserID)
-	}
-	p.bind("sdkmessageid", setMessages, "message id", in.MessageID)
-	p.bind("sdkmessagefilterid", setMessageFilters, "message filter id", in.MessageFilterID)
-	p.bind("eventhandler_serviceendpoint", setServiceEndpoints, "webhook id", in.WebhookID)
-	if p.err != nil {
-		return nil, p.err
-	}
-	return updateRow(ctx, c, entityPath(setSteps, id), p.row, stepColumns, nil,
+	return updateRow(ctx, c, entityPath(setSteps, id), row, stepColumns, nil,
 		func(ctx context.Context) (*Step, error) { return c.GetStep(ctx, id) },
 		func(out stepRow) (*Step, error) { return c.completeStep(ctx, out) })
+}
+
+// stepChanges is the body of an update: the columns of in.To that differ from in.From, and the
+// bindings of the moves in asks for.
+func stepChanges(in StepUpdate) (map[string]any, error) {
+	if err := in.To.check(); err != nil {
+		return nil, err
+	}
+	to, from := in.To.columns(), in.From.columns()
+	maps.DeleteFunc(to, func(col string, v any) bool {
+		was, known := from[col]
+		return known && was == v
+	})
+	for _, move := range []struct{ property, set, what, id string }{
+		{"sdkmessageid", setMessages, "message id", in.MessageID},
+		{"sdkmessagefilterid", setMessageFilters, "message filter id", in.MessageFilterID},
+		{"eventhandler_serviceendpoint", setServiceEndpoints, "webhook id", in.WebhookID},
+	} {
+		if move.id == "" {
+			continue
+		}
+		if err := checkID(move.what, move.id); err != nil {
+			return nil, err
+		}
+		to[move.property+"@odata.bind"] = bindPath(move.set, move.id)
+	}
+	return to, nil
 }
 
 // SetStepEnabled enables or disables a step by setting statecode and statuscode together.
@@ -374,22 +388,17 @@ func (c *Client) completeStep(ctx context.Context, row stepRow) (*Step, error) {
 }
 
 func stepFromRow(row stepRow) *Step {
-	return &Step{
+	s := &Step{
 		ID:                  row.ID,
-		Name:                row.Name,
-		Description:         row.Description,
+		StepSettings:        row.StepSettings,
 		EventHandlerID:      row.EventHandlerID,
 		MessageID:           row.MessageID,
 		MessageFilterID:     row.MessageFilterID,
-		Mode:                StepMode(row.Mode),
-		Stage:               StepStage(row.Stage),
-		Rank:                row.Rank,
-		AsyncAutoDelete:     row.AsyncAutoDelete,
-		FilteringAttributes: splitColumns(row.FilteringAttributes),
 		Enabled:             row.StateCode == stepStateEnabled,
-		ImpersonatingUserID: row.ImpersonatingUserID,
 		SupportedDeployment: row.SupportedDeployment,
 	}
+	s.FilteringAttributes = splitColumns(row.FilteringAttributes)
+	return s
 }
 
 func checkStepFields(name string, mode StepMode, stage StepStage) error {

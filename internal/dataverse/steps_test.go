@@ -11,9 +11,9 @@ import (
 )
 
 const (
-	stepSelect = "sdkmessageprocessingstepid,name,description,_eventhandler_value,_sdkmessageid_value," +
-		"_sdkmessagefilterid_value,mode,stage,rank,asyncautodelete,filteringattributes,statecode," +
-		"_impersonatinguserid_value,supporteddeployment"
+	stepSelect = "sdkmessageprocessingstepid,name,description,mode,stage,rank,asyncautodelete," +
+		"_impersonatinguserid_value,filteringattributes,_eventhandler_value,_sdkmessageid_value," +
+		"_sdkmessagefilterid_value,statecode,supporteddeployment"
 	stepExpandWant = "sdkmessageid($select=name),sdkmessagefilterid($select=primaryobjecttypecode),eventhandler_serviceendpoint($select=contract)"
 )
 
@@ -45,13 +45,17 @@ func stepRowJSON(id, name string, expanded bool) map[string]any {
 	return row
 }
 
-func wantStep(id, name string) Step {
+func wantStep(name string) Step {
 	return Step{
-		ID: id, Name: name, Description: "sends orders",
-		EventHandlerID: webhookID, HandlerIsWebhook: true,
-		MessageID: messageID, Message: "Update", MessageFilterID: filterID, Table: "account",
-		Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Rank: 2, AsyncAutoDelete: true,
-		FilteringAttributes: []string{"name", "telephone1"}, Enabled: true,
+		ID:               stepID,
+		StepSettings:     StepSettings{Name: name, Description: "sends orders", Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Rank: 2, AsyncAutoDelete: true, FilteringAttributes: []string{"name", "telephone1"}},
+		EventHandlerID:   webhookID,
+		HandlerIsWebhook: true,
+		MessageID:        messageID,
+		Message:          "Update",
+		MessageFilterID:  filterID,
+		Table:            "account",
+		Enabled:          true,
 	}
 }
 
@@ -115,11 +119,13 @@ func TestCreateStepRequest(t *testing.T) {
 				h.client.catalog.rememberFilter(MessageFilter{MessageID: messageID, FilterID: filterID, Message: "Update", Table: "account", CustomStepsAllowed: true})
 			}
 			got, err := h.client.CreateStep(context.Background(), StepCreate{
-				ID: stepID, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID,
-				Name: "orders: Update of account", Description: "sends orders",
-				Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Rank: 2, AsyncAutoDelete: true,
-				FilteringAttributes: []string{"name", " telephone1 ", ""},
-				ImpersonatingUserID: userID, Enabled: tt.enabled, SolutionUniqueName: "hooks",
+				ID:                 stepID,
+				StepSettings:       StepSettings{Name: "orders: Update of account", Description: "sends orders", Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Rank: 2, AsyncAutoDelete: true, FilteringAttributes: []string{"name", " telephone1 ", ""}, ImpersonatingUserID: userID},
+				WebhookID:          webhookID,
+				MessageID:          messageID,
+				MessageFilterID:    filterID,
+				Enabled:            tt.enabled,
+				SolutionUniqueName: "hooks",
 			})
 			if err != nil {
 				t.Fatalf("CreateStep: %v", err)
@@ -147,7 +153,7 @@ func TestCreateStepRequest(t *testing.T) {
 			for i, w := range tt.wantFollowups {
 				checkRequest(t, reqs[1+i], w)
 			}
-			w := wantStep(stepID, "orders: Update of account")
+			w := wantStep("orders: Update of account")
 			w.Enabled = tt.enabled
 			if !reflect.DeepEqual(*got, w) {
 				t.Errorf("step =\n  %+v\nwant\n  %+v", *got, w)
@@ -185,8 +191,11 @@ func TestCreateStepMinimalBody(t *testing.T) {
 		writeJSON(w, http.StatusOK, stepRowJSON(keyOfRequest(r, body, "sdkmessageprocessingstepid"), "s", true))
 	})
 	if _, err := h.client.CreateStep(context.Background(), StepCreate{
-		WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s",
-		Mode: StepModeSynchronous, Stage: StepStagePreOperation, Enabled: true,
+		StepSettings:    StepSettings{Name: "s", Mode: StepModeSynchronous, Stage: StepStagePreOperation},
+		WebhookID:       webhookID,
+		MessageID:       messageID,
+		MessageFilterID: filterID,
+		Enabled:         true,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +215,7 @@ func TestCreateStepRejectsBadInput(t *testing.T) {
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 		t.Errorf("unexpected request %s %s", r.Method, r.URL)
 	})
-	base := StepCreate{WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s", Stage: StepStagePostOperation}
+	base := StepCreate{StepSettings: StepSettings{Name: "s", Stage: StepStagePostOperation}, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID}
 	tests := map[string]func(StepCreate) StepCreate{
 		"no name":    func(s StepCreate) StepCreate { s.Name = ""; return s },
 		"bad mode":   func(s StepCreate) StepCreate { s.Mode = 7; return s },
@@ -264,12 +273,44 @@ func TestGetStep(t *testing.T) {
 				Method: http.MethodGet, Path: "sdkmessageprocessingsteps(" + stepID + ")",
 				Query: map[string]string{"$select": stepSelect, "$expand": stepExpandWant},
 			})
-			w := wantStep(stepID, "s")
+			w := wantStep("s")
 			tt.change(&w)
 			if !reflect.DeepEqual(*got, w) {
 				t.Errorf("step =\n  %+v\nwant\n  %+v", *got, w)
 			}
 		})
+	}
+}
+
+// stepUpdate changes the settings of wantStep's step, run as userID, as change says.
+func stepUpdate(change func(*StepSettings)) StepUpdate {
+	from := wantStep("s").StepSettings
+	from.ImpersonatingUserID = userID
+	to := from
+	change(&to)
+	return StepUpdate{From: from, To: to}
+}
+
+// An update that changes nothing sends nothing, and says so with a nil step.
+func TestUpdateStepOfNothingSendsNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ string) {
+		writeJSON(w, http.StatusOK, stepRowJSON(stepID, "s", false))
+	})
+	// The same columns, spelled as the step holds them or not: one list, trimmed.
+	u := stepUpdate(func(s *StepSettings) { s.FilteringAttributes = []string{" name", "telephone1", ""} })
+	got, err := h.client.UpdateStep(context.Background(), stepID, u)
+	if err != nil || got != nil {
+		t.Fatalf("UpdateStep = %+v, %v; want nil, nil", got, err)
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
+	// A bad setting is refused even when it is what the step already holds.
+	bad := stepUpdate(func(s *StepSettings) { s.Name = "" })
+	bad.From.Name = ""
+	if _, err := h.client.UpdateStep(context.Background(), stepID, bad); err == nil || !strings.Contains(err.Error(), "a step needs a name") {
+		t.Errorf("UpdateStep of a step with no name: %v, want it refused", err)
 	}
 }
 
@@ -282,20 +323,32 @@ func TestUpdateStepRequest(t *testing.T) {
 	}{
 		{
 			name: "columns",
-			update: StepUpdate{Name: ptr("n2"), Description: ptr(""), Mode: ptr(StepModeSynchronous), Stage: ptr(StepStagePreValidation),
-				Rank: ptr(0), AsyncAutoDelete: ptr(false), FilteringAttributes: ptr([]string{"a", "b"})},
+			update: stepUpdate(func(s *StepSettings) {
+				s.Name, s.Description, s.Mode, s.Stage = "n2", "", StepModeSynchronous, StepStagePreValidation
+				s.Rank, s.AsyncAutoDelete, s.FilteringAttributes = 0, false, []string{"a", " b", ""}
+			}),
 			wantBody: `{"name":"n2","description":null,"mode":0,"stage":10,"rank":0,"asyncautodelete":false,"filteringattributes":"a,b"}`,
 		},
 		{
 			name:     "clear filtering attributes and impersonation",
-			update:   StepUpdate{FilteringAttributes: ptr([]string{}), ImpersonatingUserID: ptr("")},
+			update:   stepUpdate(func(s *StepSettings) { s.FilteringAttributes, s.ImpersonatingUserID = []string{}, "" }),
 			wantBody: `{"filteringattributes":null,"impersonatinguserid@odata.bind":null}`,
 		},
 		{
-			name:   "rebind message, filter and user",
-			update: StepUpdate{MessageID: ptr(messageID), MessageFilterID: ptr(filterID), ImpersonatingUserID: ptr(userID)},
+			name: "rebind message, filter and user",
+			update: func() StepUpdate {
+				u := stepUpdate(func(*StepSettings) {})
+				u.From.ImpersonatingUserID = ""
+				u.MessageID, u.MessageFilterID = messageID, filterID
+				return u
+			}(),
 			wantBody: `{"sdkmessageid@odata.bind":"/sdkmessages(` + messageID + `)","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(` + filterID +
 				`)","impersonatinguserid@odata.bind":"/systemusers(` + userID + `)"}`,
+		},
+		{
+			name:     "move to another webhook",
+			update:   StepUpdate{From: wantStep("s").StepSettings, To: wantStep("s").StepSettings, WebhookID: webhookID},
+			wantBody: `{"eventhandler_serviceendpoint@odata.bind":"/serviceendpoints(` + webhookID + `)"}`,
 		},
 	}
 	for _, tt := range tests {
@@ -316,7 +369,7 @@ func TestUpdateStepRequest(t *testing.T) {
 				Header: map[string]string{"If-Match": "*", "Prefer": "return=representation"},
 				Body:   tt.wantBody,
 			})
-			if w := wantStep(stepID, "n2"); !reflect.DeepEqual(*got, w) {
+			if w := wantStep("n2"); !reflect.DeepEqual(*got, w) {
 				t.Errorf("step =\n  %+v\nwant\n  %+v", *got, w)
 			}
 		})
@@ -436,8 +489,12 @@ func TestRetriedStepCreateThatLandedIsReadBackAndDisabled(t *testing.T) {
 		}
 	})
 	got, err := h.client.CreateStep(context.Background(), StepCreate{
-		ID: stepID, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s",
-		Mode: StepModeAsynchronous, Stage: StepStagePostOperation, Enabled: false,
+		ID:              stepID,
+		StepSettings:    StepSettings{Name: "s", Mode: StepModeAsynchronous, Stage: StepStagePostOperation},
+		WebhookID:       webhookID,
+		MessageID:       messageID,
+		MessageFilterID: filterID,
+		Enabled:         false,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -482,10 +539,10 @@ func TestAnswersWithoutARowAreReadBack(t *testing.T) {
 			return idOf(c.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{Name: ptr("n")}))
 		},
 		"create step": func(c *Client) (string, error) {
-			return idOf(c.CreateStep(context.Background(), StepCreate{ID: stepID, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Name: "s", Stage: StepStagePostOperation, Enabled: true}))
+			return idOf(c.CreateStep(context.Background(), StepCreate{ID: stepID, StepSettings: StepSettings{Name: "s", Stage: StepStagePostOperation}, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Enabled: true}))
 		},
 		"update step": func(c *Client) (string, error) {
-			return idOf(c.UpdateStep(context.Background(), stepID, StepUpdate{Rank: ptr(3)}))
+			return idOf(c.UpdateStep(context.Background(), stepID, stepChange(func(s *StepSettings) { s.Rank = 3 })))
 		},
 		"create image": func(c *Client) (string, error) {
 			return idOf(c.CreateStepImage(context.Background(), StepImageCreate{ID: imageID, StepID: stepID, EntityAlias: "pre", MessagePropertyName: "Target"}))

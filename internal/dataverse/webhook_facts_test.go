@@ -181,7 +181,7 @@ func TestStepWriteAfterWebhookCreateNeedsNoReadBack(t *testing.T) {
 			f.addStep(stepID, "on update", webhookID, 8)
 			h.client.catalog.rememberFilter(MessageFilter{MessageID: messageID, FilterID: filterID, Message: "Update", Table: "account"})
 			name := "renamed"
-			s, err := h.client.UpdateStep(ctx, stepID, StepUpdate{Name: &name})
+			s, err := h.client.UpdateStep(ctx, stepID, stepChange(func(s *StepSettings) { s.Name = name }))
 			if err != nil {
 				t.Fatal(err)
 			}

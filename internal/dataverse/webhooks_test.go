@@ -287,13 +287,13 @@ func TestBadIDMakesNoRequest(t *testing.T) {
 		},
 		"GetStep": func() error { _, err := h.client.GetStep(ctx, bad); return err },
 		"UpdateStep": func() error {
-			_, err := h.client.UpdateStep(ctx, stepID, StepUpdate{ImpersonatingUserID: ptr(bad)})
+			_, err := h.client.UpdateStep(ctx, stepID, stepChange(func(s *StepSettings) { s.ImpersonatingUserID = bad }))
 			return err
 		},
 		"SetStepEnabled": func() error { return h.client.SetStepEnabled(ctx, bad, true) },
 		"DeleteStep":     func() error { return h.client.DeleteStep(ctx, bad) },
 		"CreateStep": func() error {
-			_, err := h.client.CreateStep(ctx, StepCreate{WebhookID: bad, MessageID: messageID, MessageFilterID: filterID, Name: "s"})
+			_, err := h.client.CreateStep(ctx, StepCreate{StepSettings: StepSettings{Name: "s"}, WebhookID: bad, MessageID: messageID, MessageFilterID: filterID})
 			return err
 		},
 		"ListSteps":    func() error { _, err := h.client.ListWebhookSteps(ctx, bad); return err },

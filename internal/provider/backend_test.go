@@ -450,6 +450,19 @@ func resetCounts(b backend) {
 	}
 }
 
+// storeFilteringAttributes writes the filtering columns of step id as another tool would, the
+// list as it is given.
+func storeFilteringAttributes(ctx context.Context, c *dataverse.Client, id string, columns ...string) error {
+	step, err := c.GetStep(ctx, id)
+	if err != nil {
+		return err
+	}
+	to := step.StepSettings
+	to.FilteringAttributes = columns
+	_, err = c.UpdateStep(ctx, id, dataverse.StepUpdate{From: step.StepSettings, To: to})
+	return err
+}
+
 // stepsOnWebhook checks how many steps Dataverse holds on the webhook at address.
 func stepsOnWebhook(b backend, address string, want int) func(*terraform.State) error {
 	return func(s *terraform.State) error {

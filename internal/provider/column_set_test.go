@@ -141,8 +141,7 @@ func TestAccWebhookStep_storedColumnsDifferingInCaseRefreshAsOne(t *testing.T) {
 `), Check: sameStepID(&id)},
 		{
 			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-				_, err := c.UpdateStep(ctx, id, dataverse.StepUpdate{FilteringAttributes: &[]string{"Name", "name"}})
-				return err
+				return storeFilteringAttributes(ctx, c, id, "Name", "name")
 			}),
 			RefreshState:       true,
 			ExpectNonEmptyPlan: true, // the configuration still says telephone1
@@ -220,7 +219,7 @@ func seedColumnsDifferingInCase(t *testing.T, b backend) handBuiltEstate {
 	est := seedHandBuiltEstate(t, b)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := b.client().UpdateStep(ctx, est.Steps["orders update"], dataverse.StepUpdate{FilteringAttributes: &[]string{"Name", "name", "Telephone1"}}); err != nil {
+	if err := storeFilteringAttributes(ctx, b.client(), est.Steps["orders update"], "Name", "name", "Telephone1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.client().UpdateStepImage(ctx, est.Images["orders before"], dataverse.StepImageUpdate{Attributes: &[]string{"Name", "name"}}); err != nil {

@@ -48,14 +48,22 @@ func seedHandBuiltEstate(t *testing.T, b backend) handBuiltEstate {
 	}
 	const async, sync, post, pre = dataverse.StepModeAsynchronous, dataverse.StepModeSynchronous, dataverse.StepStagePostOperation, dataverse.StepStagePreOperation
 	// The name the Plug-in Registration Tool writes, which is also this provider's default.
-	step("orders update", "crm-orders", "Update", "account", dataverse.StepCreate{Mode: async, Stage: post, Rank: 1, Enabled: true,
-		Name: b.name("crm-orders") + ": Update of account", FilteringAttributes: []string{"name", "telephone1"}})
-	step("orders create", "crm-orders", "Create", "contact", dataverse.StepCreate{Mode: sync, Stage: pre, Rank: 2, Enabled: true,
-		Name: "Contact created (sync)", Description: "Checks new contacts"})
-	step("audit delete", "crm-audit", "Delete", "account", dataverse.StepCreate{Mode: async, Stage: post, Rank: 1, Enabled: true,
-		Name: b.name("crm-audit") + ": Delete of account", AsyncAutoDelete: true})
-	step("feed update", "legacy-feed", "Update", "contact", dataverse.StepCreate{Mode: async, Stage: post, Rank: 1, Enabled: false,
-		Name: b.name("legacy-feed") + ": Update of contact"})
+	step("orders update", "crm-orders", "Update", "account", dataverse.StepCreate{
+		StepSettings: dataverse.StepSettings{Mode: async, Stage: post, Rank: 1, Name: b.name("crm-orders") + ": Update of account", FilteringAttributes: []string{"name", "telephone1"}},
+		Enabled:      true,
+	})
+	step("orders create", "crm-orders", "Create", "contact", dataverse.StepCreate{
+		StepSettings: dataverse.StepSettings{Mode: sync, Stage: pre, Rank: 2, Name: "Contact created (sync)", Description: "Checks new contacts"},
+		Enabled:      true,
+	})
+	step("audit delete", "crm-audit", "Delete", "account", dataverse.StepCreate{
+		StepSettings: dataverse.StepSettings{Mode: async, Stage: post, Rank: 1, Name: b.name("crm-audit") + ": Delete of account", AsyncAutoDelete: true},
+		Enabled:      true,
+	})
+	step("feed update", "legacy-feed", "Update", "contact", dataverse.StepCreate{
+		StepSettings: dataverse.StepSettings{Mode: async, Stage: post, Rank: 1, Name: b.name("legacy-feed") + ": Update of contact"},
+		Enabled:      false,
+	})
 	image := func(label, stepLabel, alias string, imageType dataverse.ImageType, attributes []string) {
 		t.Helper()
 		est.Images[label] = registerImage(t, b, dataverse.StepImageCreate{StepID: est.Steps[stepLabel], Name: alias, EntityAlias: alias,

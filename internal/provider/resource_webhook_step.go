@@ -303,8 +303,8 @@ func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.V
 		selfID = state.ID.ValueString()
 	}
 	checkPlannedTrigger(ctx, r.data, config, dataverse.StepCreate{
-		WebhookID: plan.WebhookID.ValueString(), MessageID: f.MessageID, MessageFilterID: f.FilterID, Name: plan.Name.ValueString(),
-		Mode: mode, Stage: stage, FilteringAttributes: setStrings(ctx, plan.FilteringAttributes, diags),
+		WebhookID: plan.WebhookID.ValueString(), MessageID: f.MessageID, MessageFilterID: f.FilterID,
+		StepSettings: dataverse.StepSettings{Name: plan.Name.ValueString(), Mode: mode, Stage: stage, FilteringAttributes: setStrings(ctx, plan.FilteringAttributes, diags)},
 	}, selfID, !configuredNameNull(config), diags)
 }
 
@@ -358,7 +358,8 @@ func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID s
 	if err != nil {
 		return // the stage validator reports it
 	}
-	after := &dataverse.Step{ID: stepID, Name: plan.Name.ValueString(), Message: plan.Message.ValueString(), Table: plan.Table.ValueString(), Stage: stage}
+	after := &dataverse.Step{ID: stepID, StepSettings: dataverse.StepSettings{Name: plan.Name.ValueString(), Stage: stage},
+		Message: plan.Message.ValueString(), Table: plan.Table.ValueString()}
 	// Point at what changed: the stage when only it did.
 	at := path.Root("message")
 	if state != nil && plan.Message.Equal(state.Message) && plan.Table.Equal(state.Table) {
@@ -565,26 +566,11 @@ func adoptStep(ctx context.Context, client *dataverse.Client, found *dataverse.S
 // stepCreate is the step the plan asks Create to register, its message and table resolved
 // to their ids; the name is empty while the plan leaves it to the default.
 func (r *webhookStepResource) stepCreate(ctx context.Context, client *dataverse.Client, plan webhookStepModel, diags *diag.Diagnostics) (dataverse.StepCreate, bool) {
-	mode, err := dataverse.ParseStepMode(plan.Mode.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("mode"), "Invalid mode", err.Error())
-	}
-	stage, err := dataverse.ParseStepStage(plan.Stage.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("stage"), "Invalid stage", err.Error())
-	}
 	want := dataverse.StepCreate{
-		WebhookID:           plan.WebhookID.ValueString(),
-		Name:                plan.Name.ValueString(),
-		Description:         plan.Description.ValueString(),
-		Mode:                mode,
-		Stage:               stage,
-		Rank:                int(plan.Rank.ValueInt64()),
-		AsyncAutoDelete:     plan.AsyncAutoDelete.ValueBool(),
-		FilteringAttributes: setStrings(ctx, plan.FilteringAttributes, diags),
-		ImpersonatingUserID: plan.RunAsUserID.ValueString(),
-		Enabled:             plan.Enabled.ValueBool(),
-		SolutionUniqueName:  plan.SolutionUniqueName.ValueString(),
+		WebhookID:          plan.WebhookID.ValueString(),
+		StepSettings:       stepSettings(ctx, plan.stepAttributes, diags),
+		Enabled:            plan.Enabled.ValueBool(),
+		SolutionUniqueName: plan.SolutionUniqueName.ValueString(),
 	}
 	f := checkMessagePair(ctx, client, plan.Message.ValueString(), plan.Table.ValueString(), diags)
 	if diags.HasError() || f == nil {
@@ -592,6 +578,29 @@ func (r *webhookStepResource) stepCreate(ctx context.Context, client *dataverse.
 	}
 	want.MessageID, want.MessageFilterID = f.MessageID, f.FilterID
 	return want, true
+}
+
+// stepSettings is what m asks of the step's own columns, for a create or either side of an
+// update.
+func stepSettings(ctx context.Context, m stepAttributes, diags *diag.Diagnostics) dataverse.StepSettings {
+	mode, err := dataverse.ParseStepMode(m.Mode.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("mode"), "Invalid mode", err.Error())
+	}
+	stage, err := dataverse.ParseStepStage(m.Stage.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("stage"), "Invalid stage", err.Error())
+	}
+	return dataverse.StepSettings{
+		Name:                m.Name.ValueString(),
+		Description:         m.Description.ValueString(),
+		Mode:                mode,
+		Stage:               stage,
+		Rank:                int(m.Rank.ValueInt64()),
+		AsyncAutoDelete:     m.AsyncAutoDelete.ValueBool(),
+		FilteringAttributes: setStrings(ctx, m.FilteringAttributes, diags),
+		ImpersonatingUserID: m.RunAsUserID.ValueString(),
+	}
 }
 
 // defaultName builds the name the Plug-in Registration Tool gives a webhook step, with the
@@ -666,10 +675,10 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 		if f == nil {
 			return
 		}
-		in.MessageID, in.MessageFilterID = &f.MessageID, &f.FilterID
+		in.MessageID, in.MessageFilterID = f.MessageID, f.FilterID
 	}
 	if !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString()) {
-		in.WebhookID = plan.WebhookID.ValueStringPointer()
+		in.WebhookID = plan.WebhookID.ValueString()
 	}
 	if plan.Name.IsUnknown() {
 		name, err := r.defaultName(ctx, client, plan)
@@ -679,48 +688,16 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 		}
 		plan.Name = types.StringValue(name)
 	}
-	if !plan.Name.Equal(state.Name) {
-		in.Name = plan.Name.ValueStringPointer()
-	}
-	if !plan.Description.Equal(state.Description) {
-		desc := plan.Description.ValueString()
-		in.Description = &desc
-	}
-	if !plan.Mode.Equal(state.Mode) {
-		m, _ := dataverse.ParseStepMode(plan.Mode.ValueString())
-		in.Mode = &m
-	}
-	if !plan.Stage.Equal(state.Stage) {
-		s, _ := dataverse.ParseStepStage(plan.Stage.ValueString())
-		in.Stage = &s
-	}
-	if !plan.Rank.Equal(state.Rank) {
-		rank := int(plan.Rank.ValueInt64())
-		in.Rank = &rank
-	}
-	if !plan.AsyncAutoDelete.Equal(state.AsyncAutoDelete) {
-		in.AsyncAutoDelete = plan.AsyncAutoDelete.ValueBoolPointer()
-	}
-	if !plan.FilteringAttributes.Equal(state.FilteringAttributes) {
-		attrs := setStrings(ctx, plan.FilteringAttributes, &resp.Diagnostics)
-		in.FilteringAttributes = &attrs
-	}
-	if !plan.RunAsUserID.Equal(state.RunAsUserID) {
-		user := plan.RunAsUserID.ValueString()
-		in.ImpersonatingUserID = &user
-	}
+	// The client sends only what differs between the two.
+	in.From, in.To = stepSettings(ctx, state.stepAttributes, &resp.Diagnostics), stepSettings(ctx, plan.stepAttributes, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 
-	var step *dataverse.Step
-	var err error
-	if in != (dataverse.StepUpdate{}) {
-		step, err = client.UpdateStep(ctx, id, in)
-		if err != nil {
-			resp.Diagnostics.AddError("Could not update the webhook step", apiErrorDetail(fmt.Sprintf("Updating step %s", id), err))
-			return
-		}
+	step, err := client.UpdateStep(ctx, id, in) // nil when nothing but the state or images change
+	if err != nil {
+		resp.Diagnostics.AddError("Could not update the webhook step", apiErrorDetail(fmt.Sprintf("Updating step %s", id), err))
+		return
 	}
 	if !plan.Enabled.Equal(state.Enabled) {
 		if err := client.SetStepEnabled(ctx, id, plan.Enabled.ValueBool()); err != nil {

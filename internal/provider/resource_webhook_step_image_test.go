@@ -425,8 +425,11 @@ func seededStep(t *testing.T, b backend, message string, stage dataverse.StepSta
 	t.Helper()
 	hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("seeded"), URL: "https://fn.example.net/api/seeded",
 		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
-	return registerStep(t, b, message, "account", dataverse.StepCreate{WebhookID: hook, Name: b.name("seeded") + ": " + message,
-		Mode: mode, Stage: stage, Rank: 1, Enabled: true})
+	return registerStep(t, b, message, "account", dataverse.StepCreate{
+		StepSettings: dataverse.StepSettings{Name: b.name("seeded") + ": " + message, Mode: mode, Stage: stage, Rank: 1},
+		WebhookID:    hook,
+		Enabled:      true,
+	})
 }
 
 func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {

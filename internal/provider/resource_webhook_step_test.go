@@ -161,8 +161,7 @@ func TestAccWebhookStep_drift(t *testing.T) {
 		{
 			// the stored list in another order and case is no change
 			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
-				_, err := c.UpdateStep(ctx, id, dataverse.StepUpdate{FilteringAttributes: &[]string{"Telephone1", "NAME"}})
-				return err
+				return storeFilteringAttributes(ctx, c, id, "Telephone1", "NAME")
 			}),
 			Config:   cfg,
 			PlanOnly: true,

@@ -120,8 +120,7 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 		if o.selfID != "" {
 			planned[strings.ToLower(o.selfID)] = true
 		}
-		if sameTrigger(dataverse.Step{MessageID: o.want.MessageID, MessageFilterID: o.want.MessageFilterID, Mode: o.want.Mode,
-			Stage: o.want.Stage, FilteringAttributes: o.want.FilteringAttributes}, want) {
+		if sameTrigger(dataverse.Step{MessageID: o.want.MessageID, MessageFilterID: o.want.MessageFilterID, StepSettings: o.want.StepSettings}, want) {
 			diags.AddAttributeError(at, "Two steps fire identically",
 				fmt.Sprintf("Another dataverse_webhook_step in this configuration fires webhook %s on the same message, table, stage, "+
 					"mode and filtering columns. Two such steps deliver every event twice: change one of them (its stage, mode or "+
@@ -237,8 +236,7 @@ func reserveTrigger(ctx context.Context, data *providerData, want dataverse.Step
 	}
 	ws.pending++
 	key := fmt.Sprintf("pending/%d", ws.pending)
-	pending := dataverse.Step{ID: key, Name: want.Name, MessageID: want.MessageID, MessageFilterID: want.MessageFilterID,
-		Mode: want.Mode, Stage: want.Stage, FilteringAttributes: want.FilteringAttributes}
+	pending := dataverse.Step{ID: key, StepSettings: want.StepSettings, MessageID: want.MessageID, MessageFilterID: want.MessageFilterID}
 	ws.steps[key] = pending
 	return func(created *dataverse.Step) {
 		ws.mu.Lock()
