@@ -27,7 +27,9 @@ const (
 )
 
 // RuleError is a registration Dataverse refuses, or one it accepts and then fails every time
-// the step fires. Summary is a short title, Problem says what is wrong and Fix what to do.
+// the step fires. Summary is a short title, Problem says what is wrong and Fix what to do. They
+// write a column as {column}, such as {asyncautodelete}, for Text to name it as the caller's
+// user knows it.
 type RuleError struct {
 	Field   RuleField
 	Summary string
@@ -35,8 +37,21 @@ type RuleError struct {
 	Fix     string
 }
 
+// Text is the summary, and the problem with its fix, with each {column} written as name says.
+func (e *RuleError) Text(name func(column string) string) (summary, detail string) {
+	spell := func(s string) string {
+		return columnRef.ReplaceAllStringFunc(s, func(ref string) string { return name(ref[1 : len(ref)-1]) })
+	}
+	return spell(e.Summary), spell(e.Problem + " " + e.Fix)
+}
+
+// columnRef is a column as RuleError's texts write it.
+var columnRef = regexp.MustCompile(`\{[a-z]+\}`)
+
+// Error names the columns as Dataverse does.
 func (e *RuleError) Error() string {
-	return "dataverse: " + e.Problem + " " + e.Fix
+	_, detail := e.Text(func(column string) string { return column })
+	return "dataverse: " + detail
 }
 
 // imageProperties is sdkmessageprocessingstepimage.messagepropertyname by message, the first
@@ -123,29 +138,29 @@ func CheckImage(message string, stage StepStage, t ImageType) error {
 	post := t == ImageTypePostImage || t == ImageTypeBoth
 	switch {
 	case pre && slices.Contains(messagesWithoutPreImage, message):
-		fix := `Remove the image, or set type = "PostImage" to receive the created row.`
+		fix := `Remove the image, or set {imagetype} = "PostImage" to receive the created row.`
 		if stage != StepStagePostOperation {
-			fix = `Remove the image, or attach it to a PostOperation step and set type = "PostImage" to receive the created row.`
+			fix = `Remove the image, or attach it to a PostOperation step and set {imagetype} = "PostImage" to receive the created row.`
 		}
 		return &RuleError{
 			Field:   FieldImageType,
 			Summary: "No pre-image on " + message,
-			Problem: fmt.Sprintf("The step fires on %s, before which the row does not exist, so Dataverse has no pre-image to send (type = %q).", message, t),
+			Problem: fmt.Sprintf("The step fires on %s, before which the row does not exist, so Dataverse has no pre-image to send ({imagetype} = %q).", message, t),
 			Fix:     fix,
 		}
 	case post && slices.Contains(messagesWithoutPostImage, message):
 		return &RuleError{
 			Field:   FieldImageType,
 			Summary: "No post-image on " + message,
-			Problem: fmt.Sprintf("The step fires on %s, after which the row no longer exists, so Dataverse has no post-image to send (type = %q).", message, t),
-			Fix:     `Set type = "PreImage" to receive the deleted row.`,
+			Problem: fmt.Sprintf("The step fires on %s, after which the row no longer exists, so Dataverse has no post-image to send ({imagetype} = %q).", message, t),
+			Fix:     `Set {imagetype} = "PreImage" to receive the deleted row.`,
 		}
 	case post && stage != StepStagePostOperation:
 		return &RuleError{
 			Field:   FieldImageType,
 			Summary: "Post-images need a PostOperation step",
-			Problem: fmt.Sprintf("The step runs in %s, before the change is saved, so Dataverse has no post-image to send (type = %q).", stage, t),
-			Fix:     `Set type = "PreImage", or set stage = "PostOperation" on the step.`,
+			Problem: fmt.Sprintf("The step runs in %s, before the change is saved, so Dataverse has no post-image to send ({imagetype} = %q).", stage, t),
+			Fix:     `Set {imagetype} = "PreImage", or set {stage} = "PostOperation" on the step.`,
 		}
 	}
 	return nil
@@ -166,9 +181,9 @@ func CheckFilteringAttributes(message string) error {
 	}
 	return &RuleError{
 		Field:   FieldFilteringAttributes,
-		Summary: "filtering_attributes do not apply to this message",
+		Summary: "{filteringattributes} do not apply to this message",
 		Problem: fmt.Sprintf("Dataverse filters on columns only for the messages %s; this step's message is %q.", quoteAll(filteringMessages), message),
-		Fix:     `Remove filtering_attributes, or set message to one of those messages (such as "Update").`,
+		Fix:     `Remove {filteringattributes}, or set {message} to one of those messages (such as "Update").`,
 	}
 }
 
@@ -179,8 +194,8 @@ func CheckStepMode(mode StepMode, stage StepStage) error {
 		return &RuleError{
 			Field:   FieldStage,
 			Summary: "Asynchronous steps must run in PostOperation",
-			Problem: fmt.Sprintf("The step is asynchronous (mode = %q) but its stage is %q. Dataverse runs asynchronous steps only after the operation.", mode, stage),
-			Fix:     fmt.Sprintf(`Set stage = "PostOperation", or set mode = "Synchronous" to run in %s.`, stage),
+			Problem: fmt.Sprintf("The step is asynchronous ({mode} = %q) but its {stage} is %q. Dataverse runs asynchronous steps only after the operation.", mode, stage),
+			Fix:     fmt.Sprintf(`Set {stage} = "PostOperation", or set {mode} = "Synchronous" to run in %s.`, stage),
 		}
 	}
 	return nil
@@ -192,9 +207,9 @@ func CheckAsyncAutoDelete(mode StepMode, autoDelete bool) error {
 	if autoDelete && mode != StepModeAsynchronous {
 		return &RuleError{
 			Field:   FieldAsyncAutoDelete,
-			Summary: "async_auto_delete needs an asynchronous step",
+			Summary: "{asyncautodelete} needs an asynchronous step",
 			Problem: "Only asynchronous steps create system jobs to delete.",
-			Fix:     `Remove async_auto_delete, or set mode = "Asynchronous".`,
+			Fix:     `Remove {asyncautodelete}, or set {mode} = "Asynchronous".`,
 		}
 	}
 	return nil

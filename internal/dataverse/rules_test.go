@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -132,5 +133,51 @@ func TestSenderRules(t *testing.T) {
 		if got := DeliveredURL(in); got != want {
 			t.Errorf("DeliveredURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// everyRuleError is one error of each rule, and of each wording a rule has.
+func everyRuleError() []error {
+	return []error{
+		CheckImage("Retrieve", StepStagePostOperation, ImageTypePreImage),
+		CheckImage("Create", StepStagePostOperation, ImageTypePreImage),
+		CheckImage("Create", StepStagePreOperation, ImageTypePreImage),
+		CheckImage("Delete", StepStagePostOperation, ImageTypePostImage),
+		CheckImage("Update", StepStagePreOperation, ImageTypePostImage),
+		CheckFilteringAttributes("Delete"),
+		CheckStepMode(StepModeAsynchronous, StepStagePreOperation),
+		CheckAsyncAutoDelete(StepModeSynchronous, true),
+	}
+}
+
+// The rules write the columns they name as {column}: Text names each as its caller says, and
+// Error as Dataverse does, so no caller's names (Terraform's, say) are the client's.
+func TestRuleErrorNamesColumnsAsTheCallerSays(t *testing.T) {
+	t.Parallel()
+	for _, err := range everyRuleError() {
+		var re *RuleError
+		if !errors.As(err, &re) {
+			t.Fatalf("%v is not a rule error", err)
+		}
+		var named []string
+		summary, detail := re.Text(func(column string) string {
+			named = append(named, column)
+			return "<" + column + ">"
+		})
+		if strings.ContainsAny(summary+detail, "{}") {
+			t.Errorf("%q / %q: a column left unnamed", summary, detail)
+		}
+		for _, column := range named {
+			if !slices.Contains(stepColumns, column) && !slices.Contains(stepImageColumns, column) && column != "message" {
+				t.Errorf("%q names %q, which is no column of a step or an image, nor the step's message", re.Summary, column)
+			}
+		}
+		if msg := err.Error(); strings.Contains(msg, "_") || strings.ContainsAny(msg, "{}<>") {
+			t.Errorf("Error() = %q: want the columns as Dataverse names them", msg)
+		}
+	}
+	re := &RuleError{Summary: "{mode} and {stage}", Problem: "p {asyncautodelete}.", Fix: "f."}
+	if s, d := re.Text(strings.ToUpper); s != "MODE and STAGE" || d != "p ASYNCAUTODELETE. f." {
+		t.Errorf("Text = %q, %q", s, d)
 	}
 }

@@ -82,11 +82,26 @@ func addRuleError(diags *diag.Diagnostics, err error, at map[dataverse.RuleField
 	if !errors.As(err, &re) {
 		return false
 	}
-	detail := subject + re.Problem + " " + re.Fix
+	summary, detail := re.Text(ruleAttributeName)
+	detail = subject + detail
 	if p, ok := at[re.Field]; ok {
-		diags.AddAttributeError(p, re.Summary, detail)
+		diags.AddAttributeError(p, summary, detail)
 	} else {
-		diags.AddError(re.Summary, detail)
+		diags.AddError(summary, detail)
 	}
 	return true
+}
+
+// ruleAttributeName is the attribute that sets a column a rule's text names; the columns not
+// listed have attributes of the same name (stage, mode, message).
+func ruleAttributeName(column string) string {
+	switch column {
+	case "imagetype":
+		return "type"
+	case "filteringattributes":
+		return "filtering_attributes"
+	case "asyncautodelete":
+		return "async_auto_delete"
+	}
+	return column
 }

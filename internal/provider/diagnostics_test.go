@@ -1,11 +1,14 @@
 package provider
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -28,5 +31,52 @@ func TestAddRuleError(t *testing.T) {
 	}
 	if addRuleError(&diags, nil, imageRuleFields, "") || len(diags) != 1 {
 		t.Error("a nil error added a diagnostic")
+	}
+}
+
+// Every column a rule names, whatever the message, stage, mode and image type, is named as an
+// attribute of the step or the image resource.
+func TestRuleTextsNameAttributes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	attributes := map[string]bool{}
+	for _, r := range []resource.Resource{NewWebhookStepResource(), NewWebhookStepImageResource()} {
+		var resp resource.SchemaResponse
+		r.Schema(ctx, resource.SchemaRequest{}, &resp)
+		for name := range resp.Schema.Attributes {
+			attributes[name] = true
+		}
+	}
+	var errs []error
+	for _, message := range append(dataverse.ImageMessages(), "Retrieve") {
+		errs = append(errs, dataverse.CheckFilteringAttributes(message))
+		for _, stage := range dataverse.StepStageNames() {
+			st, _ := dataverse.ParseStepStage(stage)
+			for _, typ := range dataverse.ImageTypeNames() {
+				it, _ := dataverse.ParseImageType(typ)
+				errs = append(errs, dataverse.CheckImage(message, st, it))
+			}
+			for _, mode := range dataverse.StepModeNames() {
+				m, _ := dataverse.ParseStepMode(mode)
+				errs = append(errs, dataverse.CheckStepMode(m, st), dataverse.CheckAsyncAutoDelete(m, true))
+			}
+		}
+	}
+	rules := 0
+	for _, err := range errs {
+		var re *dataverse.RuleError
+		if !errors.As(err, &re) {
+			continue
+		}
+		rules++
+		re.Text(func(column string) string {
+			if name := ruleAttributeName(column); !attributes[name] {
+				t.Errorf("%q names column %s as %q, which no step or image attribute is", re.Summary, column, name)
+			}
+			return column
+		})
+	}
+	if rules == 0 {
+		t.Fatal("no rule error was made: the test proves nothing")
 	}
 }
