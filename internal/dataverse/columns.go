@@ -63,3 +63,28 @@ func (c *Client) TableColumns(ctx context.Context, table string) ([]string, erro
 	names, _ := v.([]string) // the shared call returns the names or an error
 	return slices.Clone(names), nil
 }
+
+// cleanColumns is a column list as the client writes it (filteringattributes, an image's
+// attributes): names trimmed and empty ones dropped, order and case kept.
+func cleanColumns(cols []string) []string {
+	return splitColumns(strings.Join(cols, ","))
+}
+
+// SameColumns reports whether two column lists name the same columns as Dataverse reads them:
+// without case, order, repeats, surrounding spaces or empty entries. Two empty lists are the same.
+func SameColumns(a, b []string) bool {
+	return slices.Equal(FoldColumns(a), FoldColumns(b))
+}
+
+// FoldColumns is a column list as Dataverse reads it: names trimmed and in lower case, sorted,
+// each once, empty ones dropped.
+func FoldColumns(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -44,3 +44,37 @@ func TestTableColumns_oneRequestPerTable(t *testing.T) {
 		t.Error("a table name that is not a logical name was sent")
 	}
 }
+
+// Two column lists are the same when Dataverse reads them as the same columns.
+func TestSameColumns(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		a, b []string
+		want bool
+	}{
+		{"both nil", nil, nil, true},
+		{"nil and empty", nil, []string{}, true},
+		{"nil and blanks", nil, []string{" ", ""}, true},
+		{"empty and one", nil, []string{"name"}, false},
+		{"equal", []string{"name"}, []string{"name"}, true},
+		{"case", []string{"Name"}, []string{"name"}, true},
+		{"order", []string{"name", "telephone1"}, []string{"telephone1", "name"}, true},
+		{"spaces", []string{" name", "telephone1 "}, []string{"name", "telephone1"}, true},
+		{"repeats differing in case", []string{"Name", "name"}, []string{"name"}, true},
+		{"one more", []string{"name"}, []string{"name", "telephone1"}, false},
+		{"other column", []string{"name"}, []string{"fullname"}, false},
+		{"repeat is not another column", []string{"name", "name"}, []string{"name", "telephone1"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if got := dataverse.SameColumns(c.a, c.b); got != c.want {
+				t.Errorf("SameColumns(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+			}
+			if got := dataverse.SameColumns(c.b, c.a); got != c.want {
+				t.Errorf("SameColumns(%q, %q) = %v, want %v", c.b, c.a, got, c.want)
+			}
+		})
+	}
+}

@@ -415,11 +415,6 @@ func checkStepFields(name string, mode StepMode, stage StepStage) error {
 	return errors.Join(errs...)
 }
 
-// cleanColumns trims column names and drops empty ones, keeping order.
-func cleanColumns(cols []string) []string {
-	return splitColumns(strings.Join(cols, ","))
-}
-
 func uniqueIDs(ids []string) []string {
 	seen := map[string]bool{}
 	var out []string

@@ -89,11 +89,11 @@ func stepColumnLists(ctx context.Context, plan webhookStepModel, state *webhookS
 // compares column names without case; null when none are stored. Steps, images, the data
 // sources and the list resources all read column lists through it.
 func columnSet(ctx context.Context, prior types.Set, stored []string, diags *diag.Diagnostics) types.Set {
-	cols := foldColumns(stored)
+	cols := dataverse.FoldColumns(stored)
 	if len(cols) == 0 {
 		return types.SetNull(types.StringType)
 	}
-	if sameColumns(setStrings(ctx, prior, diags), stored) {
+	if dataverse.SameColumns(setStrings(ctx, prior, diags), stored) {
 		return prior
 	}
 	v, d := types.SetValueFrom(ctx, types.StringType, cols)
@@ -111,23 +111,4 @@ func setStrings(ctx context.Context, s types.Set, diags *diag.Diagnostics) []str
 	diags.Append(s.ElementsAs(ctx, &out, false)...)
 	slices.Sort(out)
 	return out
-}
-
-// sameColumns reports whether two column lists name the same columns as Dataverse reads them:
-// without case, order, repeats, surrounding spaces or empty entries. Two empty lists are the same.
-func sameColumns(a, b []string) bool {
-	return slices.Equal(foldColumns(a), foldColumns(b))
-}
-
-// foldColumns is a column list as Dataverse reads it: names trimmed and in lower case, sorted,
-// each once, empty ones dropped.
-func foldColumns(list []string) []string {
-	out := make([]string, 0, len(list))
-	for _, s := range list {
-		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
-			out = append(out, s)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

@@ -539,7 +539,7 @@ func writeImages(ctx context.Context, data *providerData, stepID string, want, h
 // stage, mode and filtering columns. Two such steps on one webhook deliver every event twice.
 func sameTrigger(s dataverse.Step, want dataverse.StepCreate) bool {
 	return strings.EqualFold(s.MessageID, want.MessageID) && strings.EqualFold(s.MessageFilterID, want.MessageFilterID) &&
-		s.Mode == want.Mode && s.Stage == want.Stage && sameColumns(s.FilteringAttributes, want.FilteringAttributes)
+		s.Mode == want.Mode && s.Stage == want.Stage && dataverse.SameColumns(s.FilteringAttributes, want.FilteringAttributes)
 }
 
 // adoptStep takes over the step found under the configured step's own id when it fires as the

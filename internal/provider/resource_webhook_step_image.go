@@ -423,7 +423,7 @@ func imageMatches(found *dataverse.StepImage, want dataverse.StepImageCreate, di
 	diff.compare("name", found.Name, want.Name)
 	diff.compare("type", found.ImageType, want.ImageType)
 	diff.compare("message_property_name", found.MessagePropertyName, want.MessagePropertyName)
-	if !sameColumns(found.Attributes, want.Attributes) {
+	if !dataverse.SameColumns(found.Attributes, want.Attributes) {
 		diff.compare("attributes", strings.Join(found.Attributes, ","), strings.Join(want.Attributes, ","))
 	}
 	if len(diff) > 0 {

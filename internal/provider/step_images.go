@@ -315,7 +315,7 @@ func syncImages(ctx context.Context, data *providerData, stepID string, want, ha
 			if prop != "" && prop != old.MessagePropertyName.ValueString() {
 				in.MessagePropertyName = &prop
 			}
-			if !sameColumns(attrs, setStrings(ctx, old.Attributes, diags)) {
+			if !dataverse.SameColumns(attrs, setStrings(ctx, old.Attributes, diags)) {
 				in.Attributes = &attrs
 			}
 			if in == (dataverse.StepImageUpdate{}) {
