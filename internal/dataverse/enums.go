@@ -21,13 +21,23 @@ func enumString[T ~int](names []enumName[T], v T, typeName string) string {
 	return typeName + "(" + strconv.Itoa(int(v)) + ")"
 }
 
-func enumParse[T ~int](names []enumName[T], s, typeName string) (T, error) {
+// enumParse also takes back what enumString gives a value it has no name for, such as
+// "StepStage(30)": a refresh stores that for a row Dataverse holds, and an update must know the
+// stored value to tell whether the configured one differs from it.
+func enumParse[T ~int](names []enumName[T], s, typeName, what string) (T, error) {
 	for _, n := range names {
 		if strings.EqualFold(n.name, s) {
 			return n.value, nil
 		}
 	}
-	return 0, fmt.Errorf("dataverse: %q is not a valid %s; expected one of %s", s, typeName, strings.Join(enumNames(names), ", "))
+	if inner, ok := strings.CutPrefix(s, typeName+"("); ok {
+		if digits, ok := strings.CutSuffix(inner, ")"); ok {
+			if v, err := strconv.Atoi(digits); err == nil && strconv.Itoa(v) == digits {
+				return T(v), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("dataverse: %q is not a valid %s; expected one of %s", s, what, strings.Join(enumNames(names), ", "))
 }
 
 func enumNames[T ~int](names []enumName[T]) []string {
@@ -65,7 +75,9 @@ var authTypeNames = []enumName[AuthType]{
 func (t AuthType) String() string { return enumString(authTypeNames, t, "AuthType") }
 
 // ParseAuthType parses a name from AuthTypeNames, ignoring case.
-func ParseAuthType(s string) (AuthType, error) { return enumParse(authTypeNames, s, "auth type") }
+func ParseAuthType(s string) (AuthType, error) {
+	return enumParse(authTypeNames, s, "AuthType", "auth type")
+}
 
 // AuthTypeNames lists the auth type names in value order.
 func AuthTypeNames() []string { return enumNames(authTypeNames) }
@@ -88,7 +100,9 @@ var stepModeNames = []enumName[StepMode]{
 func (m StepMode) String() string { return enumString(stepModeNames, m, "StepMode") }
 
 // ParseStepMode parses a name from StepModeNames, ignoring case.
-func ParseStepMode(s string) (StepMode, error) { return enumParse(stepModeNames, s, "step mode") }
+func ParseStepMode(s string) (StepMode, error) {
+	return enumParse(stepModeNames, s, "StepMode", "step mode")
+}
 
 // StepModeNames lists the step mode names in value order.
 func StepModeNames() []string { return enumNames(stepModeNames) }
@@ -113,7 +127,9 @@ var stepStageNames = []enumName[StepStage]{
 func (s StepStage) String() string { return enumString(stepStageNames, s, "StepStage") }
 
 // ParseStepStage parses a name from StepStageNames, ignoring case.
-func ParseStepStage(s string) (StepStage, error) { return enumParse(stepStageNames, s, "step stage") }
+func ParseStepStage(s string) (StepStage, error) {
+	return enumParse(stepStageNames, s, "StepStage", "step stage")
+}
 
 // StepStageNames lists the step stage names in value order.
 func StepStageNames() []string { return enumNames(stepStageNames) }
@@ -138,7 +154,9 @@ var imageTypeNames = []enumName[ImageType]{
 func (t ImageType) String() string { return enumString(imageTypeNames, t, "ImageType") }
 
 // ParseImageType parses a name from ImageTypeNames, ignoring case.
-func ParseImageType(s string) (ImageType, error) { return enumParse(imageTypeNames, s, "image type") }
+func ParseImageType(s string) (ImageType, error) {
+	return enumParse(imageTypeNames, s, "ImageType", "image type")
+}
 
 // ImageTypeNames lists the image type names in value order.
 func ImageTypeNames() []string { return enumNames(imageTypeNames) }

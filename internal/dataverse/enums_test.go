@@ -45,8 +45,14 @@ func TestEnums(t *testing.T) {
 		if got := e.str(99); got != typeName+"(99)" {
 			t.Errorf("%s(99).String() = %q", typeName, got)
 		}
-		if _, err := e.parse("Nonsense"); err == nil {
-			t.Errorf("Parse%s accepted nonsense", typeName)
+		// A stored value without a name comes back as what String gave it.
+		if got, err := e.parse(typeName + "(99)"); err != nil || got != 99 {
+			t.Errorf("Parse%s(%q) = %d, %v; want 99", typeName, typeName+"(99)", got, err)
+		}
+		for _, bad := range []string{"Nonsense", typeName + "(x)", typeName + "(+9)", typeName + "(9", "Other(9)", typeName + "(09)"} {
+			if _, err := e.parse(bad); err == nil {
+				t.Errorf("Parse%s accepted %q", typeName, bad)
+			}
 		}
 	}
 	if v, err := ParseAuthType("httpheader"); err != nil || v != AuthTypeHTTPHeader {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,7 +157,7 @@ func TestAccWebhookStep_drift(t *testing.T) {
   filtering_attributes = ["name", "telephone1"]
 `)
 	var id string
-	unitTest(t, b, []resource.TestStep{
+	unitTest(t, b, slices.Concat([]resource.TestStep{
 		{Config: cfg, Check: sameStepID(&id)},
 		{
 			// the stored list in another order and case is no change
@@ -182,6 +183,29 @@ func TestAccWebhookStep_drift(t *testing.T) {
 				return nil
 			}),
 		},
+	}, emulatorSteps(t, b, "stores the main-operation stage, which Dataverse keeps for its own steps and refuses to a registration",
+		resource.TestStep{
+			// a stage the provider has no name for is planned back to the configured one
+			PreConfig: func() {
+				if err := b.emulator().PatchRow("sdkmessageprocessingsteps", id, map[string]any{"stage": 30}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(stepAddr, tfjsonpath.New("stage"), knownvalue.StringExact("PostOperation")),
+				},
+			},
+			Check: stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+				if step.Stage != dataverse.StepStagePostOperation {
+					return fmt.Errorf("stage not restored: %v", step.Stage)
+				}
+				return nil
+			}),
+		},
+	), []resource.TestStep{
 		{
 			// a step deleted behind Terraform's back is re-created
 			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
@@ -192,7 +216,7 @@ func TestAccWebhookStep_drift(t *testing.T) {
 				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionCreate)},
 			},
 		},
-	})
+	}))
 }
 
 func TestAccWebhookStep_planTimeChecks(t *testing.T) {
