@@ -38,15 +38,22 @@ type RuleError struct {
 }
 
 // Text is the summary, and the problem with its fix, with each {column} written as name says.
+// What the texts quote is the caller's own value, such as a message name, and stays as it is.
 func (e *RuleError) Text(name func(column string) string) (summary, detail string) {
 	spell := func(s string) string {
-		return columnRef.ReplaceAllStringFunc(s, func(ref string) string { return name(ref[1 : len(ref)-1]) })
+		return columnRef.ReplaceAllStringFunc(s, func(ref string) string {
+			if ref[0] == '"' {
+				return ref
+			}
+			return name(ref[1 : len(ref)-1])
+		})
 	}
 	return spell(e.Summary), spell(e.Problem + " " + e.Fix)
 }
 
-// columnRef is a column as RuleError's texts write it.
-var columnRef = regexp.MustCompile(`\{[a-z]+\}`)
+// columnRef is a column as RuleError's texts write it, or a value quoted with %q, which is
+// matched only to be passed over.
+var columnRef = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|\{[a-z]+\}`)
 
 // Error names the columns as Dataverse does.
 func (e *RuleError) Error() string {

@@ -3,6 +3,7 @@ package dataverse
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -179,5 +180,15 @@ func TestRuleErrorNamesColumnsAsTheCallerSays(t *testing.T) {
 	re := &RuleError{Summary: "{mode} and {stage}", Problem: "p {asyncautodelete}.", Fix: "f."}
 	if s, d := re.Text(strings.ToUpper); s != "MODE and STAGE" || d != "p ASYNCAUTODELETE. f." {
 		t.Errorf("Text = %q, %q", s, d)
+	}
+	// A name the caller chose is quoted in the text and not taken for a column.
+	for _, message := range []string{"{mode}", `say "{stage}"`, `back\{mode}`} {
+		err := CheckFilteringAttributes(message)
+		if !errors.As(err, &re) {
+			t.Fatalf("CheckFilteringAttributes(%q) = %v", message, err)
+		}
+		if _, d := re.Text(strings.ToUpper); !strings.Contains(d, strconv.Quote(message)) {
+			t.Errorf("message %q rewritten: %q", message, d)
+		}
 	}
 }
