@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
@@ -243,14 +244,33 @@ func TestAction_deleteSystemJobsWhenThrottled(t *testing.T) {
 	}
 }
 
-// terraform apply -invoke (Terraform 1.14 and newer) runs the action and prints its report.
+// terraform apply -invoke (Terraform 1.14 and newer) runs the action and prints its report. Two
+// webhooks post to a receiver that fails every delivery; an account renamed twice leaves two
+// failed jobs on the step of each, and the action deletes those of one step only.
 func TestAction_deleteSystemJobsThroughTheCLI(t *testing.T) {
 	requireHashiCorpTerraform(t, "1.14.0")
 	t.Parallel()
-	e := needsEmulator(t, "seeds system jobs")
-	step, other := jobsEstate(t, e, []string{"fail 1", "ok 2", "fail 3"})
+	holdAccountUpdates(t)
+	b := newBackend(t)
+	endpoint := b.failingEndpoint(t)
+	var steps []string
+	for _, name := range []string{"jobs-main", "jobs-other"} {
+		hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name(name), URL: endpoint.url,
+			AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+		steps = append(steps, registerStep(t, b, "Update", "account", dataverse.StepCreate{
+			StepSettings: dataverse.StepSettings{Name: b.name(name) + ": Update of account",
+				Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1},
+			WebhookID: hook, Enabled: true,
+		}))
+	}
+	step, other := steps[:1], steps[1:]
+	fireAccountUpdates(t, b, b.name("jobs-main"), 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	awaitFailedJobs(ctx, t, b.client(), other, 2)
+
 	ws := newWorkspace(t)
-	if err := ws.WriteFile("main.tf", requiredProviders+providerBlock(e)+fmt.Sprintf(`
+	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+fmt.Sprintf(`
 action "dataverse_delete_system_jobs" "failed" {
   config {
     step_id    = %q
@@ -258,7 +278,7 @@ action "dataverse_delete_system_jobs" "failed" {
     older_than = "0s"
   }
 }
-`, step)); err != nil {
+`, step[0])); err != nil {
 		t.Fatal(err)
 	}
 	res := mustRun(t, ws, "apply", "-invoke=action.dataverse_delete_system_jobs.failed", "-auto-approve", "-input=false", "-no-color")
@@ -266,10 +286,10 @@ action "dataverse_delete_system_jobs" "failed" {
 	if !strings.Contains(res.Stdout, "Deleted 2 failed system jobs") {
 		t.Errorf("the apply does not report the deletes:\n%s", res.Stdout)
 	}
-	if got := jobsOf(e, step); got[31] != 0 || got[30] != 1 {
-		t.Errorf("jobs of the step = %v, want its succeeded one only", got)
+	if jobs := failedJobsOf(ctx, t, b.client(), step); len(jobs) != 0 {
+		t.Errorf("the step keeps %d failed jobs, want none", len(jobs))
 	}
-	if got := jobsOf(e, other); got[31] != 2 {
-		t.Errorf("jobs of the other step = %v: it was touched", got)
+	if jobs := failedJobsOf(ctx, t, b.client(), other); len(jobs) != 2 {
+		t.Errorf("the other step has %d failed jobs, want its 2: it was touched", len(jobs))
 	}
 }
