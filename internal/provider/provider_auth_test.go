@@ -1,20 +1,24 @@
 package provider
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/entra"
 )
 
+// authWebhook is the webhook a provider signed in some way registers, named by the %q.
 const authWebhook = `
 resource "dataverse_webhook" "test" {
-  name        = "auth-check"
+  name        = %q
   url         = "https://fn.example.net/api/auth"
   auth_type   = "WebhookKey"
   auth_key_wo = "k"
@@ -55,7 +59,7 @@ provider "dataverse" {
   use_oidc        = true
   %s
 }
-`, e.URL(), e.TenantID(), clientID, e.AuthorityHost(), settings(e, t)) + authWebhook
+`, e.URL(), e.TenantID(), clientID, e.AuthorityHost(), settings(e, t)) + fmt.Sprintf(authWebhook, "auth-check")
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
 				CheckDestroy:             checkNoRowsLeft(e),
@@ -68,14 +72,27 @@ provider "dataverse" {
 	}
 }
 
+// A provider that cannot sign in, or is configured wrongly, fails the plan with the attribute
+// at fault, and registers nothing.
 func TestAccProvider_configurationErrors(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "signs in with credentials it issued")
-	cases := map[string]struct{ block, want string }{
-		"secret missing": {providerBlockWithSecret(e, ""), `(?s)client_secret`},
-		"wrong secret":   {providerBlockWithSecret(e, "not-the-secret"), `(?s)(invalid_client|AADSTS7000215)`},
+	b := newBackend(t)
+	hookName := b.name("auth-check")
+	cases := map[string]struct {
+		block func(t *testing.T) string
+		want  string
+	}{
+		"secret missing": {func(t *testing.T) string {
+			if os.Getenv("DATAVERSE_CLIENT_SECRET") != "" {
+				t.Skip("DATAVERSE_CLIENT_SECRET stands in for the secret the configuration leaves out")
+			}
+			return b.providerSigningInWith(t, "")
+		}, `(?s)client_secret`},
+		"wrong secret": {func(t *testing.T) string { return b.providerSigningInWith(t, "not-the-secret") },
+			`(?s)(invalid_client|AADSTS7000215)`},
 		// Terraform quotes the source line of the attribute an error is on.
-		"certificate given twice, shown on the attribute": {`
+		"certificate given twice, shown on the attribute": {func(*testing.T) string {
+			return `
 provider "dataverse" {
   environment_url         = "https://contoso.crm.dynamics.com"
   tenant_id               = "t"
@@ -83,32 +100,41 @@ provider "dataverse" {
   client_certificate      = "eA=="
   client_certificate_path = "/no/such.pem"
 }
-`, `(?s)not both.*in provider "dataverse":\n\s*\d+:\s+client_certificate_path = "/no/such.pem"`},
-		"url with a path": {`
+`
+		}, `(?s)not both.*in provider "dataverse":\n\s*\d+:\s+client_certificate_path = "/no/such.pem"`},
+		"url with a path": {func(*testing.T) string {
+			return `
 provider "dataverse" {
   environment_url = "https://contoso.crm.dynamics.com/api/data/v9.2"
   tenant_id       = "t"
   client_id       = "c"
   client_secret   = "s"
 }
-`, `(?s)environment_url must not have a path`},
+`
+		}, `(?s)environment_url must not have a path`},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				Steps: []resource.TestStep{{
-					Config:      tc.block + authWebhook,
-					ExpectError: regexp.MustCompile(tc.want),
-				}},
+	t.Run("cases", func(t *testing.T) {
+		for name, tc := range cases {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				resource.UnitTest(t, resource.TestCase{
+					ProtoV6ProviderFactories: protoV6Providers(),
+					Steps: []resource.TestStep{{
+						Config:      tc.block(t) + fmt.Sprintf(authWebhook, hookName),
+						ExpectError: regexp.MustCompile(tc.want),
+					}},
+				})
 			})
-		})
-	}
-	// Cleanups run after the parallel subtests finish.
-	t.Cleanup(func() {
-		for _, row := range e.Rows("serviceendpoints") {
-			t.Errorf("a misconfigured provider created webhook %v", row["name"])
 		}
 	})
+	// The parallel subtests have finished.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	hooks, err := b.client().ListWebhooks(ctx, dataverse.WebhookFilter{Name: hookName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range hooks {
+		t.Errorf("a misconfigured provider created webhook %s", w.Name)
+	}
 }
