@@ -21,23 +21,28 @@ func enumString[T ~int](names []enumName[T], v T, typeName string) string {
 	return typeName + "(" + strconv.Itoa(int(v)) + ")"
 }
 
-// enumParse also takes back what enumString gives a value it has no name for, such as
-// "StepStage(30)": a refresh stores that for a row Dataverse holds, and an update must know the
-// stored value to tell whether the configured one differs from it.
-func enumParse[T ~int](names []enumName[T], s, typeName, what string) (T, error) {
+func enumParse[T ~int](names []enumName[T], s, what string) (T, error) {
 	for _, n := range names {
 		if strings.EqualFold(n.name, s) {
 			return n.value, nil
 		}
 	}
+	return 0, fmt.Errorf("dataverse: %q is not a valid %s; expected one of %s", s, what, strings.Join(enumNames(names), ", "))
+}
+
+// enumParseStored also takes back what enumString gives a value it has no name for, such as
+// "StepStage(30)": a refresh stores that for a row Dataverse holds, and an update must know the
+// stored value to tell whether the configured one differs from it. A value that has a name is
+// only ever stored by its name, so its numeric form is refused.
+func enumParseStored[T ~int](names []enumName[T], s, typeName, what string) (T, error) {
 	if inner, ok := strings.CutPrefix(s, typeName+"("); ok {
 		if digits, ok := strings.CutSuffix(inner, ")"); ok {
-			if v, err := strconv.Atoi(digits); err == nil && strconv.Itoa(v) == digits {
+			if v, err := strconv.Atoi(digits); err == nil && strconv.Itoa(v) == digits && !enumValid(names, T(v)) {
 				return T(v), nil
 			}
 		}
 	}
-	return 0, fmt.Errorf("dataverse: %q is not a valid %s; expected one of %s", s, what, strings.Join(enumNames(names), ", "))
+	return enumParse(names, s, what)
 }
 
 func enumNames[T ~int](names []enumName[T]) []string {
@@ -76,7 +81,7 @@ func (t AuthType) String() string { return enumString(authTypeNames, t, "AuthTyp
 
 // ParseAuthType parses a name from AuthTypeNames, ignoring case.
 func ParseAuthType(s string) (AuthType, error) {
-	return enumParse(authTypeNames, s, "AuthType", "auth type")
+	return enumParse(authTypeNames, s, "auth type")
 }
 
 // AuthTypeNames lists the auth type names in value order.
@@ -101,7 +106,13 @@ func (m StepMode) String() string { return enumString(stepModeNames, m, "StepMod
 
 // ParseStepMode parses a name from StepModeNames, ignoring case.
 func ParseStepMode(s string) (StepMode, error) {
-	return enumParse(stepModeNames, s, "StepMode", "step mode")
+	return enumParse(stepModeNames, s, "step mode")
+}
+
+// ParseStoredStepMode parses what a refresh stored for mode: a name, or what String gives a
+// mode without one.
+func ParseStoredStepMode(s string) (StepMode, error) {
+	return enumParseStored(stepModeNames, s, "StepMode", "step mode")
 }
 
 // StepModeNames lists the step mode names in value order.
@@ -128,7 +139,13 @@ func (s StepStage) String() string { return enumString(stepStageNames, s, "StepS
 
 // ParseStepStage parses a name from StepStageNames, ignoring case.
 func ParseStepStage(s string) (StepStage, error) {
-	return enumParse(stepStageNames, s, "StepStage", "step stage")
+	return enumParse(stepStageNames, s, "step stage")
+}
+
+// ParseStoredStepStage parses what a refresh stored for stage: a name, or what String gives a
+// stage without one.
+func ParseStoredStepStage(s string) (StepStage, error) {
+	return enumParseStored(stepStageNames, s, "StepStage", "step stage")
 }
 
 // StepStageNames lists the step stage names in value order.
@@ -155,7 +172,7 @@ func (t ImageType) String() string { return enumString(imageTypeNames, t, "Image
 
 // ParseImageType parses a name from ImageTypeNames, ignoring case.
 func ParseImageType(s string) (ImageType, error) {
-	return enumParse(imageTypeNames, s, "ImageType", "image type")
+	return enumParse(imageTypeNames, s, "image type")
 }
 
 // ImageTypeNames lists the image type names in value order.

@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -45,11 +46,9 @@ func TestEnums(t *testing.T) {
 		if got := e.str(99); got != typeName+"(99)" {
 			t.Errorf("%s(99).String() = %q", typeName, got)
 		}
-		// A stored value without a name comes back as what String gave it.
-		if got, err := e.parse(typeName + "(99)"); err != nil || got != 99 {
-			t.Errorf("Parse%s(%q) = %d, %v; want 99", typeName, typeName+"(99)", got, err)
-		}
-		for _, bad := range []string{"Nonsense", typeName + "(x)", typeName + "(+9)", typeName + "(9", "Other(9)", typeName + "(09)"} {
+		// A configuration holds names only: the form String gives a value without a name is
+		// refused, so no caller meets a value it has no name for.
+		for _, bad := range []string{"Nonsense", typeName + "(99)", typeName + "(x)", typeName + "(+9)", typeName + "(9", "Other(9)", typeName + "(09)"} {
 			if _, err := e.parse(bad); err == nil {
 				t.Errorf("Parse%s accepted %q", typeName, bad)
 			}
@@ -57,5 +56,36 @@ func TestEnums(t *testing.T) {
 	}
 	if v, err := ParseAuthType("httpheader"); err != nil || v != AuthTypeHTTPHeader {
 		t.Errorf("ParseAuthType ignores case: got %v, %v", v, err)
+	}
+}
+
+func TestStoredStepEnums(t *testing.T) {
+	t.Parallel()
+	stored := map[string]func(string) (int, error){
+		"StepMode":  func(s string) (int, error) { v, err := ParseStoredStepMode(s); return int(v), err },
+		"StepStage": func(s string) (int, error) { v, err := ParseStoredStepStage(s); return int(v), err },
+	}
+	named := map[string][]int{"StepMode": {0, 1}, "StepStage": {10, 20, 40}}
+	for typeName, parse := range stored {
+		// A refresh stores a value without a name as String gives it; it must come back.
+		if got, err := parse(typeName + "(30)"); err != nil || got != 30 {
+			t.Errorf("ParseStored%s(%q) = %d, %v; want 30", typeName, typeName+"(30)", got, err)
+		}
+		bad := []string{"Nonsense", typeName + "(x)", typeName + "(+9)", typeName + "(9", "Other(9)", typeName + "(09)", typeName + "( 9)"}
+		for _, v := range named[typeName] {
+			// A value with a name is stored by its name, never by its number.
+			bad = append(bad, typeName+"("+strconv.Itoa(v)+")")
+		}
+		for _, b := range bad {
+			if _, err := parse(b); err == nil {
+				t.Errorf("ParseStored%s accepted %q", typeName, b)
+			}
+		}
+	}
+	if v, err := ParseStoredStepStage("postoperation"); err != nil || v != StepStagePostOperation {
+		t.Errorf("ParseStoredStepStage(postoperation) = %v, %v", v, err)
+	}
+	if v, err := ParseStoredStepMode("Synchronous"); err != nil || v != StepModeSynchronous {
+		t.Errorf("ParseStoredStepMode(Synchronous) = %v, %v", v, err)
 	}
 }

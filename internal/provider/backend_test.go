@@ -442,6 +442,13 @@ func planRefused(t *testing.T, b backend, config, want string, check func(emulat
 	}
 }
 
+// soleError is a pattern for Terraform's error output when it holds exactly one diagnostic, and
+// that one matches want (which must not itself span an "Error:" heading).
+func soleError(want string) string {
+	noHeading := `(?:[^E]|E[^r]|Er[^r]|Err[^o]|Erro[^r]|Error[^:])*`
+	return `(?s)\A` + noHeading + `Error:` + noHeading + want + noHeading + `\z`
+}
+
 // resetCounts starts the emulator's request counts afresh, so that a check counts only what
 // follows; a live environment counts nothing.
 func resetCounts(b backend) {

@@ -568,7 +568,7 @@ func adoptStep(ctx context.Context, client *dataverse.Client, found *dataverse.S
 func (r *webhookStepResource) stepCreate(ctx context.Context, client *dataverse.Client, plan webhookStepModel, diags *diag.Diagnostics) (dataverse.StepCreate, bool) {
 	want := dataverse.StepCreate{
 		WebhookID:          plan.WebhookID.ValueString(),
-		StepSettings:       stepSettings(ctx, plan.stepAttributes, diags),
+		StepSettings:       stepSettings(ctx, plan.stepAttributes, configuredStepEnums, diags),
 		Enabled:            plan.Enabled.ValueBool(),
 		SolutionUniqueName: plan.SolutionUniqueName.ValueString(),
 	}
@@ -580,14 +580,26 @@ func (r *webhookStepResource) stepCreate(ctx context.Context, client *dataverse.
 	return want, true
 }
 
+// stepEnumParsers reads mode and stage: a configuration holds only their names, while a state
+// refreshed from Dataverse may also hold a value that has none, such as "StepStage(30)".
+type stepEnumParsers struct {
+	mode  func(string) (dataverse.StepMode, error)
+	stage func(string) (dataverse.StepStage, error)
+}
+
+var (
+	configuredStepEnums = stepEnumParsers{dataverse.ParseStepMode, dataverse.ParseStepStage}
+	storedStepEnums     = stepEnumParsers{dataverse.ParseStoredStepMode, dataverse.ParseStoredStepStage}
+)
+
 // stepSettings is what m asks of the step's own columns, for a create or either side of an
 // update.
-func stepSettings(ctx context.Context, m stepAttributes, diags *diag.Diagnostics) dataverse.StepSettings {
-	mode, err := dataverse.ParseStepMode(m.Mode.ValueString())
+func stepSettings(ctx context.Context, m stepAttributes, parse stepEnumParsers, diags *diag.Diagnostics) dataverse.StepSettings {
+	mode, err := parse.mode(m.Mode.ValueString())
 	if err != nil {
 		diags.AddAttributeError(path.Root("mode"), "Invalid mode", err.Error())
 	}
-	stage, err := dataverse.ParseStepStage(m.Stage.ValueString())
+	stage, err := parse.stage(m.Stage.ValueString())
 	if err != nil {
 		diags.AddAttributeError(path.Root("stage"), "Invalid stage", err.Error())
 	}
@@ -689,7 +701,8 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 		plan.Name = types.StringValue(name)
 	}
 	// The client sends only what differs between the two.
-	in.From, in.To = stepSettings(ctx, state.stepAttributes, &resp.Diagnostics), stepSettings(ctx, plan.stepAttributes, &resp.Diagnostics)
+	in.From = stepSettings(ctx, state.stepAttributes, storedStepEnums, &resp.Diagnostics)
+	in.To = stepSettings(ctx, plan.stepAttributes, configuredStepEnums, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

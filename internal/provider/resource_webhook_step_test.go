@@ -246,6 +246,19 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   table                = "account"
   filtering_attributes = []
 `, `(?s)Empty filtering_attributes.*leave\s+filtering_attributes\s+out\s+to\s+fire\s+on\s+any\s+change`, false},
+		// The form a refresh gives a stage without a name is not configuration, and no rule
+		// reasons about it.
+		{"stage in its stored form", `
+  message = "Update"
+  table   = "account"
+  stage   = "StepStage(30)"
+`, soleError(`stage value must be one of`), false},
+		{"mode in its stored form", `
+  message = "Update"
+  table   = "account"
+  mode    = "StepMode(2)"
+  stage   = "PreOperation"
+`, soleError(`mode value must be one of`), false},
 		{"misspelled table", stepOn("Update", "acount"), `(?s)Unknown table for this message.*Did you mean\s+"account"\?`, true},
 		{"custom steps forbidden", stepOn("Create", "businessunit"), `(?s)Custom steps are not allowed here`, true},
 		{"message without table", `

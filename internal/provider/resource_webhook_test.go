@@ -333,6 +333,13 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
   auth_type   = "Basic"
   auth_key_wo = "k"
 `, `auth_type value must be one of`},
+		// The form a refresh gives a value without a name is not configuration.
+		{"auth type in its stored form", `
+  name        = "x"
+  url         = "https://fn.example.net/x"
+  auth_type   = "AuthType(7)"
+  auth_key_wo = "k"
+`, `auth_type value must be one of`},
 		{"blank query parameter", `
   name                     = "x"
   url                      = "https://fn.example.net/x"
