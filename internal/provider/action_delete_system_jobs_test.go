@@ -263,6 +263,7 @@ func TestAction_deleteSystemJobsThroughTheCLI(t *testing.T) {
 			WebhookID: hook, Enabled: true,
 		}))
 	}
+	deleteJobsAtCleanup(t, b, steps)
 	step, other := steps[:1], steps[1:]
 	fireAccountUpdates(t, b, b.name("jobs-main"), 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)

@@ -73,6 +73,7 @@ data "dataverse_webhooks" "exact" {
 
 func TestAccDataSourceWebhookSteps(t *testing.T) {
 	t.Parallel()
+	holdAccountUpdates(t) // it expects no failed jobs, which another test's account updates would make
 	b := newBackend(t)
 	cfg := hookConfig(b, "steps-listed", "https://fn.example.net/steps") + `
 resource "dataverse_webhook_step" "update_late" {
@@ -240,6 +241,23 @@ func failedJobsOf(ctx context.Context, t *testing.T, dv *dataverse.Client, stepI
 
 // awaitFailedJobs polls until the steps hold want failed jobs: the emulator delivers in
 // milliseconds, a live environment's asynchronous service in seconds to minutes.
+// deleteJobsAtCleanup deletes the system jobs of the steps when the test ends, so that a live
+// environment keeps none of them; registered after the steps, it runs before they are deleted.
+func deleteJobsAtCleanup(t *testing.T, b backend, stepIDs []string) {
+	t.Helper()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		q := dataverse.JobCleanup{StepIDs: stepIDs, Failed: true, Succeeded: true, CompletedBefore: time.Now().Add(time.Hour), Max: 5000}
+		if _, err := b.client().DeleteCompletedJobs(ctx, q, nil); err != nil {
+			t.Errorf("deleting the system jobs of steps %v: %v", stepIDs, err)
+		}
+		if jobs := failedJobsOf(ctx, t, b.client(), stepIDs); len(jobs) != 0 {
+			t.Errorf("steps %v keep %d failed jobs after the clean-up", stepIDs, len(jobs))
+		}
+	})
+}
+
 func awaitFailedJobs(ctx context.Context, t *testing.T, dv *dataverse.Client, stepIDs []string, want int) {
 	t.Helper()
 	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
