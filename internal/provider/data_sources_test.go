@@ -239,25 +239,39 @@ func failedJobsOf(ctx context.Context, t *testing.T, dv *dataverse.Client, stepI
 	return jobs
 }
 
-// awaitFailedJobs polls until the steps hold want failed jobs: the emulator delivers in
-// milliseconds, a live environment's asynchronous service in seconds to minutes.
-// deleteJobsAtCleanup deletes the system jobs of the steps when the test ends, so that a live
-// environment keeps none of them; registered after the steps, it runs before they are deleted.
-func deleteJobsAtCleanup(t *testing.T, b backend, stepIDs []string) {
+// deleteJobsOf deletes every completed system job of the steps, so that a live environment
+// keeps none of them, and fails the test when some remain. Dataverse keeps a step's jobs after
+// the step is deleted, so it runs before.
+func deleteJobsOf(t *testing.T, b backend, stepIDs []string) {
 	t.Helper()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		q := dataverse.JobCleanup{StepIDs: stepIDs, Failed: true, Succeeded: true, CompletedBefore: time.Now().Add(time.Hour), Max: 5000}
-		if _, err := b.client().DeleteCompletedJobs(ctx, q, nil); err != nil {
-			t.Errorf("deleting the system jobs of steps %v: %v", stepIDs, err)
-		}
-		if jobs := failedJobsOf(ctx, t, b.client(), stepIDs); len(jobs) != 0 {
-			t.Errorf("steps %v keep %d failed jobs after the clean-up", stepIDs, len(jobs))
-		}
-	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	q := dataverse.JobCleanup{StepIDs: stepIDs, Failed: true, Succeeded: true, CompletedBefore: time.Now().Add(time.Hour), Max: 5000}
+	if _, err := b.client().DeleteCompletedJobs(ctx, q, nil); err != nil {
+		t.Errorf("deleting the system jobs of steps %v: %v", stepIDs, err)
+	}
+	if jobs := failedJobsOf(ctx, t, b.client(), stepIDs); len(jobs) != 0 {
+		t.Errorf("steps %v keep %d failed jobs after the clean-up", stepIDs, len(jobs))
+	}
 }
 
+// deleteJobsOfWebhook runs deleteJobsOf on the steps of the webhook named webhookName.
+func deleteJobsOfWebhook(t *testing.T, b backend, webhookName string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	deleteJobsOf(t, b, stepIDsOfWebhookNamed(ctx, t, b.client(), webhookName))
+}
+
+// deleteJobsAtCleanup runs deleteJobsOf when the test ends; registered after the steps, it runs
+// before their own clean-up deletes them.
+func deleteJobsAtCleanup(t *testing.T, b backend, stepIDs []string) {
+	t.Helper()
+	t.Cleanup(func() { deleteJobsOf(t, b, stepIDs) })
+}
+
+// awaitFailedJobs polls until the steps hold want failed jobs: the emulator delivers in
+// milliseconds, a live environment's asynchronous service in seconds to minutes.
 func awaitFailedJobs(ctx context.Context, t *testing.T, dv *dataverse.Client, stepIDs []string, want int) {
 	t.Helper()
 	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
@@ -380,6 +394,15 @@ data "dataverse_webhook_failed_jobs" "quiet_step" {
 					newestFirst("data.dataverse_webhook_failed_jobs.by_step", 3),
 				),
 			},
+			{
+				// Deleted jobs are gone from the list; a live environment keeps none of them.
+				PreConfig: func() { deleteJobsOfWebhook(t, b, b.name("failing")) },
+				Config:    cfg + queries,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.by_step", "jobs.#", "0"),
+					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.past", "jobs.#", "0"),
+				),
+			},
 		},
 	})
 }
@@ -444,6 +467,7 @@ check "webhook_healthy" {
 		!strings.Contains(out, ": account ") || !strings.Contains(out, "HTTP "+status+", "+endpoint.errorCode+", correlation id ") {
 		t.Fatalf("no warning for a failing webhook:\n%s", out)
 	}
+	deleteJobsOfWebhook(t, b, b.name("failing"))
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }
 

@@ -147,5 +147,6 @@ func TestBuiltProvider_pipelineFailedJobsCheck(t *testing.T) {
 	if out, code := check("TF_BUILD=True"); code != 1 || !strings.HasPrefix(out, "##vso[task.logissue type=error]"+hookName+": ") {
 		t.Fatalf("on Azure DevOps: exit %d, want 1 with a logging command:\n%s", code, out)
 	}
+	deleteJobsOfWebhook(t, b, hookName)
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }

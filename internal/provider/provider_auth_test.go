@@ -74,18 +74,21 @@ provider "dataverse" {
 	}
 }
 
-// A provider that cannot sign in, or is configured wrongly, fails the plan with the attribute
-// at fault, and registers nothing.
 // envChoosesSignIn tells whether the environment variables alone choose a way to sign in
 // (a client secret, a certificate, OIDC, a managed identity or the Azure CLI, under any of the
-// names the settings table gives them).
+// names the settings table gives them), or hold a value that fails the provider first.
 func envChoosesSignIn() bool {
-	s, _ := resolveSettings(nil, os.Getenv)
+	s, diags := resolveSettings(nil, os.Getenv)
+	if diags.HasError() {
+		return true
+	}
 	_, err := auth.ChooseMethod(s.auth)
 	var none *auth.ConfigError
 	return !errors.As(err, &none) || none.Method != "" || len(none.Conflicting) > 0
 }
 
+// A provider that cannot sign in, or is configured wrongly, fails the plan with the attribute
+// at fault, and registers nothing.
 func TestAccProvider_configurationErrors(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
