@@ -41,13 +41,24 @@ type StepSettings struct {
 	ImpersonatingUserID string `json:"_impersonatinguserid_value"`
 }
 
-// check refuses settings no step can have.
-func (s StepSettings) check() error {
-	err := checkStepFields(s.Name, s.Mode, s.Stage)
-	if s.ImpersonatingUserID != "" {
-		err = errors.Join(err, checkID("impersonating user id", s.ImpersonatingUserID))
+// check refuses settings no step can have; from, on an update, is what the row holds.
+func (s StepSettings) check(from *StepSettings) error {
+	var errs []error
+	if s.Name == "" {
+		errs = append(errs, errors.New("dataverse: a step needs a name"))
 	}
-	return err
+	// A mode or stage equal to what the row holds is not sent, so it stays as Dataverse keeps
+	// it, even one without a name here (a stage Dataverse keeps for its own steps).
+	if !s.Mode.valid() && (from == nil || from.Mode != s.Mode) {
+		errs = append(errs, fmt.Errorf("dataverse: %s is not a step mode", s.Mode))
+	}
+	if !s.Stage.valid() && (from == nil || from.Stage != s.Stage) {
+		errs = append(errs, fmt.Errorf("dataverse: %s is not a step stage", s.Stage))
+	}
+	if s.ImpersonatingUserID != "" {
+		errs = append(errs, checkID("impersonating user id", s.ImpersonatingUserID))
+	}
+	return errors.Join(errs...)
 }
 
 // columns is the body that gives a step these settings, once check has passed them. An empty
@@ -117,7 +128,7 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, 
 		checkID("webhook id", in.WebhookID),
 		checkID("message id", in.MessageID),
 		checkID("message filter id", in.MessageFilterID),
-		in.check(),
+		in.check(nil),
 		checkSolution(in.SolutionUniqueName),
 	); err != nil {
 		return nil, err
@@ -249,7 +260,7 @@ func (c *Client) UpdateStep(ctx context.Context, id string, in StepUpdate) (upda
 // stepChanges is the body of an update: the columns of in.To that differ from in.From, and the
 // bindings of the moves in asks for.
 func stepChanges(in StepUpdate) (map[string]any, error) {
-	if err := in.To.check(); err != nil {
+	if err := in.To.check(&in.From); err != nil {
 		return nil, err
 	}
 	to, from := in.To.columns(), in.From.columns()
@@ -399,20 +410,6 @@ func stepFromRow(row stepRow) *Step {
 	}
 	s.FilteringAttributes = splitColumns(row.FilteringAttributes)
 	return s
-}
-
-func checkStepFields(name string, mode StepMode, stage StepStage) error {
-	var errs []error
-	if name == "" {
-		errs = append(errs, errors.New("dataverse: a step needs a name"))
-	}
-	if !mode.valid() {
-		errs = append(errs, fmt.Errorf("dataverse: %s is not a step mode", mode))
-	}
-	if !stage.valid() {
-		errs = append(errs, fmt.Errorf("dataverse: %s is not a step stage", stage))
-	}
-	return errors.Join(errs...)
 }
 
 func uniqueIDs(ids []string) []string {

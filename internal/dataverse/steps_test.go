@@ -312,6 +312,18 @@ func TestUpdateStepOfNothingSendsNothing(t *testing.T) {
 	if _, err := h.client.UpdateStep(context.Background(), stepID, bad); err == nil || !strings.Contains(err.Error(), "a step needs a name") {
 		t.Errorf("UpdateStep of a step with no name: %v, want it refused", err)
 	}
+	// A mode or stage without a name is refused when it would be sent.
+	for _, change := range []func(*StepSettings){
+		func(s *StepSettings) { s.Stage = 30 },
+		func(s *StepSettings) { s.Mode = 2 },
+	} {
+		if _, err := h.client.UpdateStep(context.Background(), stepID, stepUpdate(change)); err == nil || !strings.Contains(err.Error(), "is not a step") {
+			t.Errorf("UpdateStep to a value without a name: %v, want it refused", err)
+		}
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
 }
 
 func TestUpdateStepRequest(t *testing.T) {
@@ -344,6 +356,16 @@ func TestUpdateStepRequest(t *testing.T) {
 			}(),
 			wantBody: `{"sdkmessageid@odata.bind":"/sdkmessages(` + messageID + `)","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(` + filterID +
 				`)","impersonatinguserid@odata.bind":"/systemusers(` + userID + `)"}`,
+		},
+		{
+			// A stage Dataverse keeps for its own steps, unchanged, is neither sent nor refused.
+			name: "kept stage without a name",
+			update: func() StepUpdate {
+				u := stepUpdate(func(s *StepSettings) { s.Rank = 5 })
+				u.From.Stage, u.To.Stage = 30, 30
+				return u
+			}(),
+			wantBody: `{"rank":5}`,
 		},
 		{
 			name:     "move to another webhook",

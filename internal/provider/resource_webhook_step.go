@@ -366,8 +366,10 @@ func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID s
 		at = path.Root("stage")
 	}
 	for _, img := range images {
+		// A type without a name here meets no rule of a pre- or post-image; the message and its
+		// property still apply.
 		var problems diag.Diagnostics
-		prop, ok := checkImageOnStep(after, img.ImageType.String(), img.MessagePropertyName, &problems)
+		prop, ok := checkImageOnStep(after, img.ImageType, img.MessagePropertyName, &problems)
 		switch {
 		case !ok:
 			for _, p := range problems.Errors() {
@@ -700,9 +702,11 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 		}
 		plan.Name = types.StringValue(name)
 	}
-	// The client sends only what differs between the two.
+	// The client sends only what differs between the two. The plan's mode and stage are names the
+	// validators passed, or the state's own values kept by ignore_changes, so both sides parse the
+	// stored form; the client checks what it sends.
 	in.From = stepSettings(ctx, state.stepAttributes, storedStepEnums, &resp.Diagnostics)
-	in.To = stepSettings(ctx, plan.stepAttributes, configuredStepEnums, &resp.Diagnostics)
+	in.To = stepSettings(ctx, plan.stepAttributes, storedStepEnums, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -161,7 +161,11 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 			checkColumns(ctx, client, step.Table, columnsAt(ctx, path.Root("attributes"), plan.Attributes, &resp.Diagnostics), &resp.Diagnostics)
 		}
 		if typeChanged && !plan.Type.IsUnknown() {
-			prop, ok := checkImageOnStep(step, plan.Type.ValueString(), ownProperty(state), &resp.Diagnostics)
+			t, ok := configuredImageType(plan.Type, &resp.Diagnostics)
+			if !ok {
+				return
+			}
+			prop, ok := checkImageOnStep(step, t, ownProperty(state), &resp.Diagnostics)
 			if !ok {
 				return
 			}
@@ -216,15 +220,20 @@ var imageRuleFields = map[dataverse.RuleField]path.Path{
 	dataverse.FieldImageType: path.Root("type"),
 }
 
+// configuredImageType parses the type an image's configuration names.
+func configuredImageType(v types.String, diags *diag.Diagnostics) (dataverse.ImageType, bool) {
+	t, err := dataverse.ParseImageType(v.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("type"), "Invalid image type", err.Error())
+		return 0, false
+	}
+	return t, true
+}
+
 // checkImageOnStep reports an image type the step's message and stage cannot provide, with the
 // fix, and returns the message property the image is registered on: keep (the image's current
 // one) when the message accepts it, else the message's default.
-func checkImageOnStep(step *dataverse.Step, imageType, keep string, diags *diag.Diagnostics) (string, bool) {
-	t, err := dataverse.ParseImageType(imageType)
-	if err != nil {
-		diags.AddAttributeError(path.Root("type"), "Invalid image type", err.Error())
-		return "", false
-	}
+func checkImageOnStep(step *dataverse.Step, t dataverse.ImageType, keep string, diags *diag.Diagnostics) (string, bool) {
 	if err := dataverse.CheckImage(step.Message, step.Stage, t); err != nil {
 		addRuleError(diags, err, imageRuleFields, fmt.Sprintf("Step %s (%q) on %s: ", step.ID, step.Name, tableLabel(step.Table)))
 		return "", false
@@ -445,7 +454,11 @@ func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *
 		return "", false
 	}
 	checkColumns(ctx, client, step.Table, columnsAt(ctx, path.Root("attributes"), plan.Attributes, diags), diags)
-	prop, ok := checkImageOnStep(step, plan.Type.ValueString(), keep, diags)
+	t, ok := configuredImageType(plan.Type, diags)
+	if !ok {
+		return "", false
+	}
+	prop, ok := checkImageOnStep(step, t, keep, diags)
 	return prop, ok && !diags.HasError()
 }
 

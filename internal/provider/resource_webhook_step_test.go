@@ -219,6 +219,88 @@ func TestAccWebhookStep_drift(t *testing.T) {
 	}))
 }
 
+// An image type Dataverse holds that has no name here, kept by ignore_changes, lets another
+// change of the step through and stays as it is.
+func TestAccWebhookStep_imageTypeWithoutNameKeptByIgnoreChanges(t *testing.T) {
+	t.Parallel()
+	e := needsEmulator(t, "stores an image type that Dataverse does not offer")
+	b := emulatorBackend(e)
+	body := func(rank int, lifecycle string) string {
+		return fmt.Sprintf(`
+  message = "Update"
+  table   = "account"
+  rank    = %d
+  images  = [{ alias = "after", type = "PostImage" }]
+%s`, rank, lifecycle)
+	}
+	var id string
+	unitTest(t, b, []resource.TestStep{
+		{Config: stepConfig(b, body(1, "")), Check: sameStepID(&id)},
+		{
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				images, err := c.ListStepImages(ctx, id)
+				if err != nil || len(images) != 1 {
+					return fmt.Errorf("the step's images: %d, %w", len(images), err)
+				}
+				return e.PatchRow(imageSet, images[0].ID, map[string]any{"imagetype": 3})
+			}),
+			Config: stepConfig(b, body(7, "  lifecycle {\n    ignore_changes = [images]\n  }\n")),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
+			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameStepID(&id),
+				resource.TestCheckResourceAttr(stepAddr, "images.0.type", "ImageType(3)"),
+				stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+					if step.Rank != 7 {
+						return fmt.Errorf("rank %d stored, want 7", step.Rank)
+					}
+					return nil
+				}),
+				func(*terraform.State) error {
+					images, err := b.client().ListStepImages(context.Background(), id)
+					if err != nil || len(images) != 1 || images[0].ImageType != 3 {
+						return fmt.Errorf("the step's images after the apply: %+v, %w; want the one kept with type 3", images, err)
+					}
+					return nil
+				},
+			),
+		},
+	})
+}
+
+// An image registered elsewhere with a type that has no name here meets no pre- or post-image
+// rule when its step moves to another stage.
+func TestAccWebhookStep_otherImageOfTypeWithoutNameFollows(t *testing.T) {
+	t.Parallel()
+	e := needsEmulator(t, "stores an image type that Dataverse does not offer")
+	b := emulatorBackend(e)
+	var id string
+	unitTest(t, b, []resource.TestStep{
+		{Config: stepConfig(b, stepOn("Update", "account")), Check: sameStepID(&id)},
+		{
+			PreConfig: behindTerraform(t, b, func(ctx context.Context, c *dataverse.Client) error {
+				img, err := c.CreateStepImage(ctx, dataverse.StepImageCreate{StepID: id, Name: "kept", EntityAlias: "kept",
+					ImageType: dataverse.ImageTypePostImage, MessagePropertyName: "Target"})
+				if err != nil {
+					return err
+				}
+				return e.PatchRow(imageSet, img.ID, map[string]any{"imagetype": 3})
+			}),
+			Config: stepConfig(b, stepOn("Update", "account")+`
+  mode  = "Synchronous"
+  stage = "PreOperation"
+`),
+			Check: stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+				if step.Stage != dataverse.StepStagePreOperation {
+					return fmt.Errorf("stage %v stored, want PreOperation", step.Stage)
+				}
+				return nil
+			}),
+		},
+	})
+}
+
 func TestAccWebhookStep_planTimeChecks(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -254,10 +336,10 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   stage   = "StepStage(30)"
 `, soleError(`stage value must be one of`), false},
 		{"mode in its stored form", `
-  message = "Update"
-  table   = "account"
-  mode    = "StepMode(2)"
-  stage   = "PreOperation"
+  message           = "Update"
+  table             = "account"
+  mode              = "StepMode(2)"
+  async_auto_delete = true
 `, soleError(`mode value must be one of`), false},
 		{"misspelled table", stepOn("Update", "acount"), `(?s)Unknown table for this message.*Did you mean\s+"account"\?`, true},
 		{"custom steps forbidden", stepOn("Create", "businessunit"), `(?s)Custom steps are not allowed here`, true},

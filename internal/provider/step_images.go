@@ -292,10 +292,15 @@ func syncImages(ctx context.Context, data *providerData, stepID string, want, ha
 	for i, w := range want {
 		alias := w.Alias.ValueString()
 		old, existed := had[alias]
-		t, err := dataverse.ParseImageType(w.Type.ValueString())
-		if err != nil {
-			diags.AddAttributeError(imagePath(i).AtName("type"), "Invalid image type", err.Error())
-			return append(out, remaining(want[i:], had)...)
+		// An unchanged type is not sent, so a stored one without a name (kept by ignore_changes)
+		// is left as it is.
+		var t dataverse.ImageType
+		var err error
+		if !existed || !w.Type.Equal(old.Type) {
+			if t, err = dataverse.ParseImageType(w.Type.ValueString()); err != nil {
+				diags.AddAttributeError(imagePath(i).AtName("type"), "Invalid image type", err.Error())
+				return append(out, remaining(want[i:], had)...)
+			}
 		}
 		attrs := setStrings(ctx, w.Attributes, diags)
 		name := w.Name.ValueString()
