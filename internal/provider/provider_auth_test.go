@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
@@ -76,15 +79,43 @@ provider "dataverse" {
 
 // envChoosesSignIn tells whether the environment variables alone choose a way to sign in
 // (a client secret, a certificate, OIDC, a managed identity or the Azure CLI, under any of the
-// names the settings table gives them), or hold a value that fails the provider first.
-func envChoosesSignIn() bool {
-	s, diags := resolveSettings(nil, os.Getenv)
-	if diags.HasError() {
-		return true
+// names the settings table gives them), or set a value that fails the provider first.
+func envChoosesSignIn(getenv func(string) string) bool {
+	s, diags := resolveSettings(nil, getenv)
+	for _, d := range diags.Errors() {
+		// A setting left unset (the environment URL, say) is given by the provider block.
+		if at, ok := d.(diag.DiagnosticWithPath); ok {
+			if st, found := settingNamed(at.Path().String()); found && slices.ContainsFunc(st.env, func(name string) bool { return getenv(name) != "" }) {
+				return true
+			}
+		}
 	}
 	_, err := auth.ChooseMethod(s.auth)
 	var none *auth.ConfigError
 	return !errors.As(err, &none) || none.Method != "" || len(none.Conflicting) > 0
+}
+
+func TestEnvChoosesSignIn(t *testing.T) {
+	t.Parallel()
+	for env, want := range map[string]bool{
+		"":                                        false,
+		"DATAVERSE_TENANT_ID=t":                   false, // no credential
+		"DATAVERSE_URL=https://x/api/data":        true,  // not a credential, but it fails the provider first
+		"ARM_CLIENT_SECRET=s":                     true,
+		"AZURE_CLIENT_CERTIFICATE_PATH=/c":        true,
+		"DATAVERSE_USE_MSI=true":                  true,
+		"ARM_USE_MSI=yes":                         true, // refused by the provider before any sign-in
+		"DATAVERSE_USE_CLI=true ARM_USE_MSI=true": true,
+	} {
+		vars := map[string]string{}
+		for _, kv := range strings.Fields(env) {
+			k, v, _ := strings.Cut(kv, "=")
+			vars[k] = v
+		}
+		if got := envChoosesSignIn(func(k string) string { return vars[k] }); got != want {
+			t.Errorf("envChoosesSignIn(%q) = %v, want %v", env, got, want)
+		}
+	}
 }
 
 // A provider that cannot sign in, or is configured wrongly, fails the plan with the attribute
@@ -98,7 +129,7 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 		want  string
 	}{
 		"secret missing": {func(t *testing.T) string {
-			if envChoosesSignIn() {
+			if envChoosesSignIn(os.Getenv) {
 				t.Skip("the environment variables choose a way to sign in, which stands in for the secret the configuration leaves out")
 			}
 			return b.providerSigningInWith(t, "")
