@@ -293,8 +293,9 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 // is unknown here is checked when the step is created (reserveTrigger).
 func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.Value, plan webhookStepModel, state *webhookStepModel, diags *diag.Diagnostics) {
 	f, err := r.data.client.ResolveMessageFilter(ctx, plan.Message.ValueString(), plan.Table.ValueString())
-	mode, modeErr := dataverse.ParseStepMode(plan.Mode.ValueString())
-	stage, stageErr := dataverse.ParseStepStage(plan.Stage.ValueString())
+	// A plan holds names the validators passed, or values ignore_changes kept from the state.
+	mode, modeErr := dataverse.ParseStoredStepMode(plan.Mode.ValueString())
+	stage, stageErr := dataverse.ParseStoredStepStage(plan.Stage.ValueString())
 	if err != nil || modeErr != nil || stageErr != nil {
 		return // reported by checkMessagePair and the validators
 	}
@@ -354,7 +355,7 @@ func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID s
 	}
 	// The images the step manages are checked with its configuration and follow its message.
 	images = unmanagedImages(images, managed)
-	stage, err := dataverse.ParseStepStage(plan.Stage.ValueString())
+	stage, err := dataverse.ParseStoredStepStage(plan.Stage.ValueString()) // as in checkTrigger
 	if err != nil {
 		return // the stage validator reports it
 	}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -219,11 +220,11 @@ func TestAccWebhookStep_drift(t *testing.T) {
 	}))
 }
 
-// An image type Dataverse holds that has no name here, kept by ignore_changes, lets another
-// change of the step through and stays as it is.
-func TestAccWebhookStep_imageTypeWithoutNameKeptByIgnoreChanges(t *testing.T) {
+// An image type and a mode Dataverse holds that have no name here, kept by ignore_changes, let
+// another change of the step through and stay as they are.
+func TestAccWebhookStep_valuesWithoutNamesKeptByIgnoreChanges(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "stores an image type that Dataverse does not offer")
+	e := needsEmulator(t, "stores an image type and a mode that Dataverse does not offer")
 	b := emulatorBackend(e)
 	body := func(rank int, lifecycle string) string {
 		return fmt.Sprintf(`
@@ -242,18 +243,20 @@ func TestAccWebhookStep_imageTypeWithoutNameKeptByIgnoreChanges(t *testing.T) {
 				if err != nil || len(images) != 1 {
 					return fmt.Errorf("the step's images: %d, %w", len(images), err)
 				}
-				return e.PatchRow(imageSet, images[0].ID, map[string]any{"imagetype": 3})
+				return errors.Join(e.PatchRow(imageSet, images[0].ID, map[string]any{"imagetype": 3}),
+					e.PatchRow("sdkmessageprocessingsteps", id, map[string]any{"mode": 2}))
 			}),
-			Config: stepConfig(b, body(7, "  lifecycle {\n    ignore_changes = [images]\n  }\n")),
+			Config: stepConfig(b, body(7, "  lifecycle {\n    ignore_changes = [images, mode]\n  }\n")),
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionUpdate)},
 			},
 			Check: resource.ComposeAggregateTestCheckFunc(
 				sameStepID(&id),
 				resource.TestCheckResourceAttr(stepAddr, "images.0.type", "ImageType(3)"),
+				resource.TestCheckResourceAttr(stepAddr, "mode", "StepMode(2)"),
 				stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
-					if step.Rank != 7 {
-						return fmt.Errorf("rank %d stored, want 7", step.Rank)
+					if step.Rank != 7 || step.Mode != 2 {
+						return fmt.Errorf("rank %d and mode %v stored, want 7 and the kept StepMode(2)", step.Rank, step.Mode)
 					}
 					return nil
 				}),
@@ -297,6 +300,14 @@ func TestAccWebhookStep_otherImageOfTypeWithoutNameFollows(t *testing.T) {
 				}
 				return nil
 			}),
+		},
+		{
+			// The message's property still applies: Create takes images on Id, not Target.
+			Config: stepConfig(b, stepOn("Create", "account")+`
+  mode  = "Synchronous"
+  stage = "PreOperation"
+`),
+			ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*registered\s+on\s+the\s+message\s+property\s+"Target"`),
 		},
 	})
 }
