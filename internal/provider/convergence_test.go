@@ -3,6 +3,8 @@ package provider
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -238,6 +240,9 @@ func TestConvergence_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 					t.Fatal(err)
 				}
 				stopped := applyStoppedAfter(t, ws, countRequests(t, b, ws), way, after)
+				if way == killTerraform {
+					setAsideCutState(t, ws)
+				}
 				rows := rowsOfPrefix(t, b, prefix)
 				t.Logf("stopped=%v: %d webhooks, %d steps, %d images in Dataverse", stopped, len(rows.webhooks), len(rows.steps), len(rows.images))
 				if len(rows.enabledDisabled) > 0 {
@@ -270,6 +275,25 @@ func TestConvergence_stoppedAppliesConvergeWithNothingExtra(t *testing.T) {
 				planNoChanges(t, ws, "after the second apply")
 			})
 		}
+	}
+}
+
+// setAsideCutState moves the state file aside when Terraform was killed while writing it, which
+// leaves the file cut short, as the crash-safe applies guide tells a user to: the next apply
+// then takes the rows over by their ids, as after a lost state.
+func setAsideCutState(t *testing.T, ws *tfcli.Workspace) {
+	t.Helper()
+	path := filepath.Join(ws.Dir, "terraform.tfstate")
+	state, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && json.Valid(state)) {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Terraform was killed while writing its state (%d bytes, not JSON): set aside", len(state))
+	if err := os.Rename(path, path+".cut"); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -530,5 +554,38 @@ func TestConvergence_interruptedApplyMakesNoDuplicates(t *testing.T) {
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 	if err := b.checkDestroyed()(nil); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestSetAsideCutState(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, state string
+		wantMoved   bool
+	}{
+		{name: "whole state stays", state: `{"version": 4, "resources": []}`},
+		{name: "cut state is set aside", state: `{"version": 4, "reso`, wantMoved: true},
+		{name: "no state", state: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ws := &tfcli.Workspace{Dir: t.TempDir()}
+			path := filepath.Join(ws.Dir, "terraform.tfstate")
+			if tc.state != "" {
+				if err := os.WriteFile(path, []byte(tc.state), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			setAsideCutState(t, ws)
+			_, errState := os.Stat(path)
+			_, errCut := os.Stat(path + ".cut")
+			if moved := errors.Is(errState, os.ErrNotExist) && errCut == nil; moved != tc.wantMoved {
+				t.Errorf("moved = %v, want %v (state: %v, cut: %v)", moved, tc.wantMoved, errState, errCut)
+			}
+			if !tc.wantMoved && tc.state != "" && errState != nil {
+				t.Errorf("the state is gone: %v", errState)
+			}
+		})
 	}
 }
