@@ -200,6 +200,43 @@ func seedRows(clientID string, now time.Time) map[string][]map[string]any {
 	return out
 }
 
+// seed fills the catalog and system tables of a fresh environment.
+func (e *Emulator) seed(clientID string) {
+	rows := seedRows(clientID, e.now())
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
+	for set, list := range rows {
+		t := e.schema[set]
+		for _, cols := range list {
+			cols["versionnumber"] = e.store.nextVersion()
+			id, _ := cols[t.key].(string)
+			e.store.put(set, id, &record{cols: cols})
+		}
+	}
+}
+
+// ensureApplicationUser adds clientID's application user unless it exists,
+// and returns its systemuserid.
+func (e *Emulator) ensureApplicationUser(clientID string) string {
+	id := ApplicationUserID(clientID)
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
+	if e.store.get("systemusers", id) == nil {
+		cols := applicationUser(clientID, formatTime(e.now()))
+		cols["versionnumber"] = e.store.nextVersion()
+		e.store.put("systemusers", id, &record{cols: cols})
+	}
+	return id
+}
+
+// RegisterApplication registers another secret client with the token service
+// and gives it an application user, so it can call the Web API. It returns
+// the systemuserid of that user.
+func (e *Emulator) RegisterApplication(clientID, secret string) string {
+	e.entra.RegisterSecretClient(clientID, secret)
+	return e.ensureApplicationUser(clientID)
+}
+
 // applicationUser is the systemuser row that lets an application call the Web API.
 func applicationUser(clientID, created string) map[string]any {
 	return map[string]any{

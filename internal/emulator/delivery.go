@@ -3,6 +3,8 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -464,6 +466,31 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 	return failed(codeWebhookStatus,
 		fmt.Sprintf("Webhook endpoint answered a non-success HTTP status code: %d (serviceEndpointId: %s, name: %s, retryCount: %d).", status, ep.id, ep.name, attempts-1),
 		fmt.Sprintf("The webhook endpoint answered %d %s.", status, http.StatusText(status)), attempts)
+}
+
+// newDeliveryClient builds the client that posts webhook deliveries.
+func (e *Emulator) newDeliveryClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:               nil,
+			DisableKeepAlives:   true, // every delivery is a fresh connection, as a remote sender's would be
+			TLSHandshakeTimeout: 10 * time.Second,
+			TLSClientConfig:     &tls.Config{RootCAs: e.deliveryRoots(), MinVersion: tls.VersionTLS12},
+		},
+		// Only the status code matters; a redirect is not followed.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// deliveryRoots trusts the system roots (SSL_CERT_FILE included) and the
+// emulator's own CA, so a webhook receiver may also use the emulator's certificate.
+func (e *Emulator) deliveryRoots() *x509.CertPool {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pool.AddCert(e.certs.ca)
+	return pool
 }
 
 // post makes one attempt and returns the status code.

@@ -92,23 +92,9 @@ type Emulator struct {
 // Start creates the certificates, the token service and the seeded tables,
 // and starts serving HTTPS.
 func Start(o Options) (*Emulator, error) {
-	if o.Addr == "" {
-		o.Addr = "127.0.0.1:0"
-	}
+	o = withDefaults(o)
 	if err := checkListenAddr(o.Addr, o.AllowNonLoopback); err != nil {
 		return nil, err
-	}
-	if o.MaxConcurrent == 0 {
-		o.MaxConcurrent = DefaultMaxConcurrent
-	}
-	if o.MaxRequestsPerWindow == 0 {
-		o.MaxRequestsPerWindow = DefaultMaxRequestsPerWindow
-	}
-	if o.Window <= 0 {
-		o.Window = DefaultWindow
-	}
-	if o.DeliveryTimeout <= 0 {
-		o.DeliveryTimeout = DefaultDeliveryTimeout
 	}
 	logger := o.Logger
 	if logger == nil {
@@ -144,41 +130,11 @@ func Start(o Options) (*Emulator, error) {
 	}()
 
 	dir := o.StateDir
-	if dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("emulator: state directory: %w", err)
-		}
-	}
-	// A given CA is written to a temporary file: the state directory's
-	// ca.pem belongs to the certificates kept there.
-	if dir == "" || o.CA != nil {
-		tmp, err := os.MkdirTemp("", "dataverse-emulator-*")
-		if err != nil {
-			return nil, fmt.Errorf("emulator: temporary directory: %w", err)
-		}
-		e.tempDir = tmp
+	if err := e.setUpCertificates(dir); err != nil {
+		return nil, err
 	}
 
-	var certs *certificates
 	var err error
-	if o.CA != nil {
-		certs, err = o.CA.issue(e.now())
-	} else {
-		certs, err = loadOrCreateCertificates(dir, e.now())
-	}
-	if err != nil {
-		return nil, fmt.Errorf("emulator: certificates: %w", err)
-	}
-	e.certs = certs
-	certDir := dir
-	if e.tempDir != "" {
-		certDir = e.tempDir
-		if err := os.WriteFile(filepath.Join(certDir, caCertFile), certs.caPEM, 0o600); err != nil {
-			return nil, fmt.Errorf("emulator: write CA: %w", err)
-		}
-	}
-	e.caFile = filepath.Join(certDir, caCertFile)
-
 	var saved persisted
 	var haveSaved bool
 	if dir != "" {
@@ -217,23 +173,14 @@ func Start(o Options) (*Emulator, error) {
 		e.ensureApplicationUser(DefaultClientID)
 	}
 
-	e.delivery = &http.Client{
-		Transport: &http.Transport{
-			Proxy:               nil,
-			DisableKeepAlives:   true, // every delivery is a fresh connection, as a remote sender's would be
-			TLSHandshakeTimeout: 10 * time.Second,
-			TLSClientConfig:     &tls.Config{RootCAs: e.deliveryRoots(), MinVersion: tls.VersionTLS12},
-		},
-		// Only the status code matters; a redirect is not followed.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	e.delivery = e.newDeliveryClient()
 
 	e.server = &http.Server{
 		Handler:           e,
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 		TLSConfig: &tls.Config{
-			Certificates: []tls.Certificate{certs.server},
+			Certificates: []tls.Certificate{e.certs.server},
 			MinVersion:   tls.VersionTLS12,
 		},
 		BaseContext: func(net.Listener) context.Context { return context.Background() },
@@ -252,6 +199,46 @@ func Start(o Options) (*Emulator, error) {
 	ok = true
 	e.log.Info("emulator started", "url", e.baseURL)
 	return e, nil
+}
+
+// setUpCertificates creates the state directory, the temporary directory a
+// CA file may need, and the certificates, and records where the CA file is.
+func (e *Emulator) setUpCertificates(dir string) error {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("emulator: state directory: %w", err)
+		}
+	}
+	// A given CA is written to a temporary file: the state directory's
+	// ca.pem belongs to the certificates kept there.
+	if dir == "" || e.opts.CA != nil {
+		tmp, err := os.MkdirTemp("", "dataverse-emulator-*")
+		if err != nil {
+			return fmt.Errorf("emulator: temporary directory: %w", err)
+		}
+		e.tempDir = tmp
+	}
+
+	var certs *certificates
+	var err error
+	if e.opts.CA != nil {
+		certs, err = e.opts.CA.issue(e.now())
+	} else {
+		certs, err = loadOrCreateCertificates(dir, e.now())
+	}
+	if err != nil {
+		return fmt.Errorf("emulator: certificates: %w", err)
+	}
+	e.certs = certs
+	certDir := dir
+	if e.tempDir != "" {
+		certDir = e.tempDir
+		if err := os.WriteFile(filepath.Join(certDir, caCertFile), certs.caPEM, 0o600); err != nil {
+			return fmt.Errorf("emulator: write CA: %w", err)
+		}
+	}
+	e.caFile = filepath.Join(certDir, caCertFile)
+	return nil
 }
 
 // urlHost renders a listen address as the host part of a URL.
@@ -275,77 +262,9 @@ func randomSecret() string {
 	return "emu~" + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// deliveryRoots trusts the system roots (SSL_CERT_FILE included) and the
-// emulator's own CA, so a webhook receiver may also use the emulator's certificate.
-func (e *Emulator) deliveryRoots() *x509.CertPool {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	pool.AddCert(e.certs.ca)
-	return pool
-}
-
 // now is the emulator's clock.
 func (e *Emulator) now() time.Time {
 	return time.Now().Add(time.Duration(e.clockSkew.Load()))
-}
-
-// seed fills the catalog and system tables of a fresh environment.
-func (e *Emulator) seed(clientID string) {
-	rows := seedRows(clientID, e.now())
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	for set, list := range rows {
-		t := e.schema[set]
-		for _, cols := range list {
-			cols["versionnumber"] = e.store.nextVersion()
-			id, _ := cols[t.key].(string)
-			e.store.put(set, id, &record{cols: cols})
-		}
-	}
-}
-
-func (e *Emulator) ensureApplicationUser(clientID string) string {
-	id := ApplicationUserID(clientID)
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	if e.store.get("systemusers", id) == nil {
-		cols := applicationUser(clientID, formatTime(e.now()))
-		cols["versionnumber"] = e.store.nextVersion()
-		e.store.put("systemusers", id, &record{cols: cols})
-	}
-	return id
-}
-
-// RegisterApplication registers another secret client with the token service
-// and gives it an application user, so it can call the Web API. It returns
-// the systemuserid of that user.
-func (e *Emulator) RegisterApplication(clientID, secret string) string {
-	e.entra.RegisterSecretClient(clientID, secret)
-	return e.ensureApplicationUser(clientID)
-}
-
-// saveLoop writes the state directory shortly after changes.
-func (e *Emulator) saveLoop(dir string) {
-	defer close(e.saverDone)
-	ticker := time.NewTicker(500 * time.Millisecond)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-e.saverStop:
-			return
-		case <-ticker.C:
-			e.store.mu.RLock()
-			dirty := e.store.dirty
-			e.store.mu.RUnlock()
-			if dirty {
-				if err := e.store.save(dir, e.clientSecret); err != nil {
-					e.log.Error("save state", "error", err)
-				}
-			}
-		}
-	}
 }
 
 // Close stops serving, cancels webhook deliveries still running and waits for

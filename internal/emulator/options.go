@@ -56,6 +56,26 @@ const (
 	DefaultDeliveryTimeout      = 60 * time.Second
 )
 
+// withDefaults fills in the options left at their zero value.
+func withDefaults(o Options) Options {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	if o.MaxConcurrent == 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if o.MaxRequestsPerWindow == 0 {
+		o.MaxRequestsPerWindow = DefaultMaxRequestsPerWindow
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.DeliveryTimeout <= 0 {
+		o.DeliveryTimeout = DefaultDeliveryTimeout
+	}
+	return o
+}
+
 // checkListenAddr refuses a listen address beyond this machine unless allowed in so many words.
 func checkListenAddr(addr string, allowNonLoopback bool) error {
 	host, _, err := net.SplitHostPort(addr)

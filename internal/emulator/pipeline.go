@@ -36,7 +36,6 @@ type endpointInfo struct {
 	id, name, url string
 	authType      int64
 	secret        string
-	hasSecret     bool
 }
 
 func (p *eventPlan) hasSync() bool { return p != nil && len(p.sync) > 0 }
@@ -85,11 +84,10 @@ func (e *Emulator) planEvents(op writeOp, kind opKind, before, after *record, no
 				asyncAutoDelete: r.cols["asyncautodelete"] == true,
 			},
 			endpoint: endpointInfo{
-				id:        stringOf(endpoint.cols["serviceendpointid"]),
-				name:      stringOf(endpoint.cols["name"]),
-				url:       stringOf(endpoint.cols["url"]),
-				secret:    endpoint.secret,
-				hasSecret: endpoint.hasSecret,
+				id:     stringOf(endpoint.cols["serviceendpointid"]),
+				name:   stringOf(endpoint.cols["name"]),
+				url:    stringOf(endpoint.cols["url"]),
+				secret: endpoint.secret,
 			},
 		}
 		run.step.mode, _ = intOf(r.cols["mode"])

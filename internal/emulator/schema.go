@@ -54,7 +54,6 @@ type nav struct {
 // collectionNav is a collection-valued navigation property: the rows of another
 // table whose lookup points at this row.
 type collectionNav struct {
-	name   string
 	target string // entity set of the related rows
 	column string // lookup column on the related rows
 }
@@ -169,7 +168,7 @@ func (t *table) lookup(name string, bindable bool, opt colOpt, targetsAndNavs ..
 }
 
 func (t *table) collection(name, target, column string) {
-	t.collNavs[name] = &collectionNav{name: name, target: target, column: column}
+	t.collNavs[name] = &collectionNav{target: target, column: column}
 }
 
 // catalog makes t a catalog or system table clients cannot write.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 )
 
 // record is one stored row.
@@ -215,6 +216,28 @@ func (s *store) save(dir, clientSecret string) error {
 		return fmt.Errorf("save state: %w", err)
 	}
 	return nil
+}
+
+// saveLoop writes the state directory shortly after changes.
+func (e *Emulator) saveLoop(dir string) {
+	defer close(e.saverDone)
+	ticker := time.NewTicker(500 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-e.saverStop:
+			return
+		case <-ticker.C:
+			e.store.mu.RLock()
+			dirty := e.store.dirty
+			e.store.mu.RUnlock()
+			if dirty {
+				if err := e.store.save(dir, e.clientSecret); err != nil {
+					e.log.Error("save state", "error", err)
+				}
+			}
+		}
+	}
 }
 
 // loadState reads a saved store; ok is false when dir holds none.

@@ -42,8 +42,7 @@ type writeOp struct {
 
 // writeResult is the committed outcome of a writeOp.
 type writeResult struct {
-	rec     *record // the row after the write; nil after a delete
-	created bool
+	rec *record // the row after the write; nil after a delete
 }
 
 func (e *Emulator) serveCreate(c *call, p *resourcePath) {
@@ -284,7 +283,7 @@ func (e *Emulator) commitWrite(ctx context.Context, op writeOp) (*writeResult, *
 	if plan != nil {
 		plan.queueAsync()
 	}
-	res := &writeResult{created: kind == opCreate}
+	res := &writeResult{}
 	if after != nil {
 		res.rec = after.clone()
 	}
