@@ -20,8 +20,8 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
-// apiPath is the Web API root below the environment URL.
-const apiPath = "/api/data/v9.2/"
+// APIPath is the Web API root below the environment URL.
+const APIPath = "/api/data/v9.2/"
 
 // The defaults of Config; the provider states them in its schema.
 const (
@@ -189,7 +189,7 @@ func parseEnvironmentURL(raw string) (string, *url.URL, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	envURL := u.String()
-	base, err := url.Parse(envURL + apiPath)
+	base, err := url.Parse(envURL + APIPath)
 	if err != nil {
 		return "", nil, fmt.Errorf("dataverse: building the API base from %q: %w", envURL, err)
 	}

@@ -70,6 +70,12 @@ func cleanColumns(cols []string) []string {
 	return splitColumns(strings.Join(cols, ","))
 }
 
+// columnListValue is what the client writes to a column that holds a list of column names:
+// the cleaned names joined by commas, or null when none are left.
+func columnListValue(cols []string) any {
+	return nullIfEmpty(joinColumns(cleanColumns(cols)))
+}
+
 // SameColumns reports whether two column lists name the same columns as Dataverse reads them:
 // without case, order, repeats, surrounding spaces or empty entries. Two empty lists are the same.
 func SameColumns(a, b []string) bool {

@@ -80,7 +80,6 @@ type stepRow struct {
 	MessageID           string `json:"_sdkmessageid_value"`
 	MessageFilterID     string `json:"_sdkmessagefilterid_value"`
 	StateCode           int    `json:"statecode"`
-	SupportedDeployment int    `json:"supporteddeployment"`
 	Message             *struct {
 		Name string `json:"name"`
 	} `json:"sdkmessageid"`
@@ -123,7 +122,6 @@ type systemJobRow struct {
 	FriendlyMessage string     `json:"friendlymessage"`
 	Message         string     `json:"message"`
 	ErrorCode       int        `json:"errorcode"`
-	StatusCode      int        `json:"statuscode"`
 	CreatedOn       *time.Time `json:"createdon"`
 	StartedOn       *time.Time `json:"startedon"`
 	CompletedOn     *time.Time `json:"completedon"`

@@ -59,7 +59,7 @@ func TestErrorParsing(t *testing.T) {
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("err = %v, want *Error", err)
 			}
-			wantPath := apiPath + "serviceendpoints(" + webhookID + ")"
+			wantPath := APIPath + "serviceendpoints(" + webhookID + ")"
 			if apiErr.StatusCode != tt.status || apiErr.Code != tt.wantCode || apiErr.Message != tt.wantMessage ||
 				apiErr.Method != http.MethodGet || apiErr.Path != wantPath {
 				t.Errorf("error = %#v", apiErr)

@@ -105,7 +105,7 @@ func (f *fakeAPI) chunks() []int {
 }
 
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request, _ int, body string) {
-	resource := strings.TrimPrefix(r.URL.Path, apiPath)
+	resource := strings.TrimPrefix(r.URL.Path, APIPath)
 	set, key, hasKey := strings.Cut(strings.TrimSuffix(resource, ")"), "(")
 	kind := r.Method + " " + set
 	if hasKey {

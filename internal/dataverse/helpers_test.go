@@ -211,11 +211,11 @@ func checkRequest(t *testing.T, got seen, w want) {
 	if got.Method != w.Method {
 		t.Errorf("method = %s, want %s", got.Method, w.Method)
 	}
-	if wantPath := apiPath + w.Path; got.Path != wantPath {
+	if wantPath := APIPath + w.Path; got.Path != wantPath {
 		t.Errorf("path = %s, want %s", got.Path, wantPath)
 	}
-	if rawPath, _, _ := strings.Cut(got.URI, "?"); rawPath != apiPath+w.Path {
-		t.Errorf("path on the wire = %s, want %s", rawPath, apiPath+w.Path)
+	if rawPath, _, _ := strings.Cut(got.URI, "?"); rawPath != APIPath+w.Path {
+		t.Errorf("path on the wire = %s, want %s", rawPath, APIPath+w.Path)
 	}
 	gotQuery := map[string]string{}
 	for k, v := range got.Query {

@@ -63,7 +63,7 @@ func (c *Client) CreateStepImage(ctx context.Context, in StepImageCreate) (*Step
 		"imagetype":                             int(in.ImageType),
 		"messagepropertyname":                   in.MessagePropertyName,
 	}
-	if attrs := joinColumns(cleanColumns(in.Attributes)); attrs != "" {
+	if attrs := columnListValue(in.Attributes); attrs != nil {
 		row["attributes"] = attrs
 	}
 	r, err := rowRequest(http.MethodPost, setStepImages, row, stepImageColumns)

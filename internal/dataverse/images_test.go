@@ -92,7 +92,7 @@ func TestStepImageRequests(t *testing.T) {
 				case http.MethodPost:
 					writeJSON(w, http.StatusCreated, imageRowJSON("pre"))
 				default:
-					if r.URL.Path == apiPath+"sdkmessageprocessingstepimages" {
+					if r.URL.Path == APIPath+"sdkmessageprocessingstepimages" {
 						writeJSON(w, http.StatusOK, map[string]any{"value": []any{imageRowJSON("pre")}})
 						return
 					}

@@ -25,7 +25,6 @@ type SystemJob struct {
 	StepID                            string // _owningextensionid_value
 	FriendlyMessage, Message          string
 	ErrorCode                         int // as Dataverse stores it: a signed 32-bit number
-	StatusCode                        int
 	CreatedOn, StartedOn, CompletedOn time.Time
 	CorrelationID                     string // shared with the request that triggered the job and the x-ms-correlation-request-id header
 	MessageName                       string // the message that triggered the job, such as Update
@@ -109,7 +108,6 @@ func (c *Client) ListFailedJobs(ctx context.Context, q FailedJobsQuery) ([]Syste
 			FriendlyMessage: row.FriendlyMessage,
 			Message:         row.Message,
 			ErrorCode:       row.ErrorCode,
-			StatusCode:      row.StatusCode,
 			CreatedOn:       timeOrZero(row.CreatedOn),
 			StartedOn:       timeOrZero(row.StartedOn),
 			CompletedOn:     timeOrZero(row.CompletedOn),

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-const jobSelect = "asyncoperationid,name,_owningextensionid_value,friendlymessage,message,errorcode,statuscode,createdon,startedon,completedon," +
+const jobSelect = "asyncoperationid,name,_owningextensionid_value,friendlymessage,message,errorcode,createdon,startedon,completedon," +
 	"correlationid,messagename,primaryentitytype,_regardingobjectid_value,retrycount"
 
 const annotationsPrefer = `odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname"`
@@ -83,7 +83,7 @@ func TestListFailedJobsRequest(t *testing.T) {
 			checkRequest(t, h.onlyRequest(), w)
 			first := SystemJob{
 				ID: "77777777-1111-4222-8333-444444444401", Name: "orders: Update of account", StepID: stepID,
-				FriendlyMessage: "The webhook call failed.", ErrorCode: -2147155455, StatusCode: 31,
+				FriendlyMessage: "The webhook call failed.", ErrorCode: -2147155455,
 				Message:       "Non success http status code: 503 received from server for OrgId: 1, serviceEndpointId: 2, name: orders, retryCount: 1",
 				CorrelationID: "071fab86-847c-4317-a19d-9ac4a0da3959", MessageName: "Update",
 				RecordTable: "account", RecordID: "a1b2c3d4-0000-4000-8000-000000000001", RetryCount: 1,
@@ -104,7 +104,7 @@ func TestListFailedJobsTopStopsPaging(t *testing.T) {
 	h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"value":           []any{jobRowJSON(2*n - 1), jobRowJSON(2 * n)},
-			"@odata.nextLink": h.srv.URL + apiPath + fmt.Sprintf("asyncoperations?$skiptoken=%d", n),
+			"@odata.nextLink": h.srv.URL + APIPath + fmt.Sprintf("asyncoperations?$skiptoken=%d", n),
 		})
 	})
 	h.client.pageSize = 2

@@ -166,7 +166,7 @@ func TestListMessageNamesAndTables(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 		switch r.URL.Path {
-		case apiPath + "sdkmessages":
+		case APIPath + "sdkmessages":
 			writeJSON(w, http.StatusOK, map[string]any{"value": []any{
 				map[string]any{"sdkmessageid": "1", "name": "Update"},
 				map[string]any{"sdkmessageid": "2", "name": "Create"},

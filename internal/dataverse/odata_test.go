@@ -150,3 +150,23 @@ func TestSplitColumns(t *testing.T) {
 		t.Error("joinColumns")
 	}
 }
+
+func TestColumnListValue(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want any
+	}{
+		{"none", nil, nil},
+		{"only blanks", []string{" ", ""}, nil},
+		{"one", []string{"name"}, "name"},
+		{"trimmed, order and case kept", []string{" Telephone1", "name "}, "Telephone1,name"},
+		{"entries holding commas", []string{"name, telephone1", ""}, "name,telephone1"},
+		{"repeats kept", []string{"Name", "name"}, "Name,name"},
+	} {
+		if got := columnListValue(tc.in); got != tc.want {
+			t.Errorf("%s: columnListValue(%q) = %#v, want %#v", tc.name, tc.in, got, tc.want)
+		}
+	}
+}

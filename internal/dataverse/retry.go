@@ -310,14 +310,14 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 	defer httpResp.Body.Close()
 	entry.Status = httpResp.StatusCode
 	if untrusted.IsRedirect(httpResp) {
-		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: untrusted.NewRedirectError(httpResp), status: httpResp.StatusCode}
+		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: untrusted.NewRedirectError(httpResp)}
 	}
 	body, err := untrusted.ReadBody(httpResp.Body, maxResponseBytes)
 	if untrusted.IsTooLarge(err) {
-		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: err, status: httpResp.StatusCode}
+		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: err}
 	}
 	if err != nil {
-		return nil, retryAfter, transportOutcome(ctx, err), &transportError{method: r.method, path: req.URL.EscapedPath(), err: err, status: httpResp.StatusCode}
+		return nil, retryAfter, transportOutcome(ctx, err), &transportError{method: r.method, path: req.URL.EscapedPath(), err: err}
 	}
 	status, header, errPath := httpResp.StatusCode, httpResp.Header, req.URL.EscapedPath()
 	if r.changeset && status >= 200 && status < 300 {
@@ -393,7 +393,6 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request, target, token s
 // transportError is a failure with no usable HTTP answer: a reset, a time-out, a TLS failure.
 type transportError struct {
 	method, path string
-	status       int // set when the failure happened while reading the body
 	err          error
 }
 

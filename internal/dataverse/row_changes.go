@@ -37,7 +37,7 @@ func (p *rowChanges) clearable(column string, v *string) {
 // columns sets a column that holds a list of column names, cleaned; an empty list clears it.
 func (p *rowChanges) columns(column string, v *[]string) {
 	if v != nil {
-		p.row[column] = nullIfEmpty(joinColumns(cleanColumns(*v)))
+		p.row[column] = columnListValue(*v)
 	}
 }
 

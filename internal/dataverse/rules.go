@@ -295,8 +295,11 @@ func IsRestrictedHeader(name string) bool {
 	return slices.ContainsFunc(restrictedHeaders, func(h string) bool { return strings.EqualFold(h, name) })
 }
 
-// WebhookPorts are the only ports Dataverse delivers webhooks to (Microsoft's documentation).
-var WebhookPorts = []string{"80", "443"}
+// webhookPorts are the only ports Dataverse delivers webhooks to (Microsoft's documentation).
+var webhookPorts = []string{"80", "443"}
+
+// WebhookPorts lists the ports Dataverse delivers webhooks to.
+func WebhookPorts() []string { return slices.Clone(webhookPorts) }
 
 // DeliveredURL is the URL the platform's sender posts to for a registered url: white space
 // around it and trailing slashes removed.

@@ -71,7 +71,7 @@ func (s StepSettings) columns() map[string]any {
 		"stage":                          int(s.Stage),
 		"rank":                           s.Rank,
 		"asyncautodelete":                s.AsyncAutoDelete,
-		"filteringattributes":            nullIfEmpty(joinColumns(cleanColumns(s.FilteringAttributes))),
+		"filteringattributes":            columnListValue(s.FilteringAttributes),
 		"impersonatinguserid@odata.bind": nil, // the documented way to clear a lookup in a PATCH
 	}
 	if s.ImpersonatingUserID != "" {
@@ -84,13 +84,12 @@ func (s StepSettings) columns() map[string]any {
 type Step struct {
 	ID string
 	StepSettings
-	EventHandlerID      string // _eventhandler_value
-	HandlerIsWebhook    bool   // the event handler is a serviceendpoint with contract 8
-	MessageID, Message  string
-	MessageFilterID     string
-	Table               string // "" when the filter's primaryobjecttypecode is "none"
-	Enabled             bool   // statecode 0
-	SupportedDeployment int
+	EventHandlerID     string // _eventhandler_value
+	HandlerIsWebhook   bool   // the event handler is a serviceendpoint with contract 8
+	MessageID, Message string
+	MessageFilterID    string
+	Table              string // "" when the filter's primaryobjecttypecode is "none"
+	Enabled            bool   // statecode 0
 }
 
 // StepCreate describes a new webhook step.
@@ -400,13 +399,12 @@ func (c *Client) completeStep(ctx context.Context, row stepRow) (*Step, error) {
 
 func stepFromRow(row stepRow) *Step {
 	s := &Step{
-		ID:                  row.ID,
-		StepSettings:        row.StepSettings,
-		EventHandlerID:      row.EventHandlerID,
-		MessageID:           row.MessageID,
-		MessageFilterID:     row.MessageFilterID,
-		Enabled:             row.StateCode == stepStateEnabled,
-		SupportedDeployment: row.SupportedDeployment,
+		ID:              row.ID,
+		StepSettings:    row.StepSettings,
+		EventHandlerID:  row.EventHandlerID,
+		MessageID:       row.MessageID,
+		MessageFilterID: row.MessageFilterID,
+		Enabled:         row.StateCode == stepStateEnabled,
 	}
 	s.FilteringAttributes = splitColumns(row.FilteringAttributes)
 	return s

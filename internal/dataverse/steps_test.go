@@ -13,7 +13,7 @@ import (
 const (
 	stepSelect = "sdkmessageprocessingstepid,name,description,mode,stage,rank,asyncautodelete," +
 		"_impersonatinguserid_value,filteringattributes,_eventhandler_value,_sdkmessageid_value," +
-		"_sdkmessagefilterid_value,statecode,supporteddeployment"
+		"_sdkmessagefilterid_value,statecode"
 	stepExpandWant = "sdkmessageid($select=name),sdkmessagefilterid($select=primaryobjecttypecode),eventhandler_serviceendpoint($select=contract)"
 )
 
@@ -431,7 +431,7 @@ func TestListWebhookStepsFollowsNextLinks(t *testing.T) {
 	var h *harness
 	nextLink := func(token string) string {
 		// A real next link carries its own, server-encoded query; it must be used unchanged.
-		return h.srv.URL + apiPath + "serviceendpoints(" + webhookID + ")/serviceendpoint_sdkmessageprocessingstep?$select=name&$skiptoken=%3Ccookie%20pagenumber=%22" + token + "%22%20/%3E"
+		return h.srv.URL + APIPath + "serviceendpoints(" + webhookID + ")/serviceendpoint_sdkmessageprocessingstep?$select=name&$skiptoken=%3Ccookie%20pagenumber=%22" + token + "%22%20/%3E"
 	}
 	h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 		page := map[string]any{"value": []any{stepRowJSON([]string{stepID, stepID2, "5d2f7e10-8a3b-4c55-b1e2-7c9d0a1b2c05"}[n-1], []string{"c", "a", "b"}[n-1], true)}}

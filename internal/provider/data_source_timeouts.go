@@ -16,7 +16,7 @@ const defaultDataSourceReadTimeout = 5 * time.Minute
 func dataSourceTimeoutsBlock(ctx context.Context) schema.Block {
 	block, _ := timeouts.BlockWithOpts(ctx, timeouts.Opts{
 		ReadDescription: "How long the read may take, retries and waits for throttling included, as a Go duration " +
-			"such as `30s` or `10m`. Default `5m`.",
+			"such as `30s` or `10m`. Default `" + shortDuration(defaultDataSourceReadTimeout) + "`.",
 	}).(schema.SingleNestedBlock) // the package's data source block is a single nested block
 	block.MarkdownDescription = "Bounds the read; when it runs out, the read fails saying what it was waiting for."
 	return block

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 )
 
 // New returns a constructor for the provider, as providerserver expects.
@@ -33,7 +34,7 @@ type dataverseProvider struct {
 var _ provider.Provider = (*dataverseProvider)(nil)
 
 func (p *dataverseProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
-	resp.TypeName = "dataverse"
+	resp.TypeName = registry.Type
 	resp.Version = p.version
 }
 
@@ -75,7 +76,7 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 		if errors.As(err, &authErr) {
 			addAuthSetupError(&resp.Diagnostics, err)
 		} else {
-			resp.Diagnostics.AddAttributeError(path.Root("environment_url"), "Invalid Dataverse environment URL", err.Error())
+			resp.Diagnostics.AddAttributeError(path.Root(attributeOf(auth.EnvironmentURL)), "Invalid Dataverse environment URL", err.Error())
 		}
 		return
 	}

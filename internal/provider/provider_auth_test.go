@@ -120,6 +120,17 @@ func TestEnvChoosesSignIn(t *testing.T) {
 
 // A provider that cannot sign in, or is configured wrongly, fails the plan with the attribute
 // at fault, and registers nothing.
+const contosoURL = "https://contoso.crm.dynamics.com"
+
+// offlineProvider is a provider block that Configure refuses before it signs in: environment
+// url, a tenant and a client, and the attributes given, each on a line of its own.
+func offlineProvider(environmentURL string, attributes ...string) func(*testing.T) string {
+	return func(*testing.T) string {
+		return fmt.Sprintf("\nprovider \"dataverse\" {\n  environment_url = %q\n  tenant_id = \"t\"\n  client_id = \"c\"\n  %s\n}\n",
+			environmentURL, strings.Join(attributes, "\n  "))
+	}
+}
+
 func TestAccProvider_configurationErrors(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
@@ -137,27 +148,16 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 		"wrong secret": {func(t *testing.T) string { return b.providerSigningInWith(t, "not-the-secret") },
 			`(?s)(invalid_client|AADSTS7000215)`},
 		// Terraform quotes the source line of the attribute an error is on.
-		"certificate given twice, shown on the attribute": {func(*testing.T) string {
-			return `
-provider "dataverse" {
-  environment_url         = "https://contoso.crm.dynamics.com"
-  tenant_id               = "t"
-  client_id               = "c"
-  client_certificate      = "eA=="
-  client_certificate_path = "/no/such.pem"
-}
-`
-		}, `(?s)not both.*in provider "dataverse":\n\s*\d+:\s+client_certificate_path = "/no/such.pem"`},
-		"url with a path": {func(*testing.T) string {
-			return `
-provider "dataverse" {
-  environment_url = "https://contoso.crm.dynamics.com/api/data/v9.2"
-  tenant_id       = "t"
-  client_id       = "c"
-  client_secret   = "s"
-}
-`
-		}, `(?s)environment_url must not have a path`},
+		"certificate given twice, shown on the attribute": {
+			offlineProvider(contosoURL, `client_certificate = "eA=="`, `client_certificate_path = "/no/such.pem"`),
+			`(?s)not both.*in provider "dataverse":\n\s*\d+:\s+client_certificate_path = "/no/such.pem"`},
+		"url with a path": {
+			offlineProvider(contosoURL+"/api/data/v9.2", `client_secret = "s"`),
+			`(?s)environment_url must not have a path`},
+		"authority host over http, shown on the attribute": {
+			offlineProvider(contosoURL, `client_secret = "s"`, `authority_host = "http://login.example"`),
+			soleError(`in provider "dataverse":\n\s*\d+:\s+authority_host = "http://login.example"\s+client secret authentication: authority_host[^:]*` +
+				`must be an https URL such as\s+https://login\.microsoftonline\.com, got "http://login\.example"`)},
 	}
 	t.Run("cases", func(t *testing.T) {
 		for name, tc := range cases {

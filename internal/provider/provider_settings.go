@@ -95,8 +95,7 @@ var providerSettings = []setting{
 		description: "Authenticate with the account signed in to the Azure CLI (`az login`), for use at a desk."},
 	{name: "authority_host", auth: auth.AuthorityHost, env: []string{"DATAVERSE_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"},
 		description: "Microsoft Entra authority host. Defaults to `" + auth.DefaultAuthorityHost + "`; sovereign clouds use " +
-			"`https://login.microsoftonline.us` or `https://login.chinacloudapi.cn`.",
-		apply: applyAuthorityHost, invalid: "Invalid authority host"},
+			"`https://login.microsoftonline.us` or `https://login.chinacloudapi.cn`."},
 	{name: "request_timeout", env: []string{"DATAVERSE_REQUEST_TIMEOUT"},
 		description: "Timeout of one Web API attempt, as a Go duration such as `90s` or `2m`. Defaults to `" + shortDuration(dataverse.DefaultRequestTimeout) + "`.",
 		apply:       applyRequestTimeout, invalid: "Invalid request timeout"},
@@ -136,6 +135,12 @@ func (s setting) valueKind() settingKind {
 		return boolSetting
 	}
 	return s.kind
+}
+
+// attributeOf is the provider attribute that sets a; "" when none does.
+func attributeOf(a auth.Setting) string {
+	s, _ := settingFor(a)
+	return s.name
 }
 
 // settingNamed finds the provider setting of an attribute name.
@@ -274,18 +279,6 @@ func applyEnvironmentURL(r *resolvedSettings, raw string) error {
 	return err
 }
 
-func applyAuthorityHost(r *resolvedSettings, raw string) error {
-	r.auth.AuthorityHost = auth.DefaultAuthorityHost
-	if raw == "" {
-		return nil
-	}
-	if u, err := url.Parse(raw); err != nil || u.Scheme != "https" || u.Host == "" {
-		return invalidValue(fmt.Sprintf("authority_host must be an https URL with a host, such as %s.", auth.DefaultAuthorityHost))
-	}
-	r.auth.AuthorityHost = strings.TrimRight(raw, "/")
-	return nil
-}
-
 func applyRequestTimeout(r *resolvedSettings, raw string) error {
 	if raw == "" {
 		return nil
@@ -360,7 +353,7 @@ func normaliseEnvironmentURL(s string) (string, error) {
 	case u.Host == "" || u.Hostname() == "":
 		return "", fmt.Errorf("environment_url must name a host, e.g. https://contoso.crm.dynamics.com; got %q", shown)
 	case u.Path != "" && u.Path != "/":
-		return "", fmt.Errorf("environment_url must not have a path (the provider adds /api/data/v9.2/); got %q, use %q",
+		return "", fmt.Errorf("environment_url must not have a path (the provider adds %s); got %q, use %q", dataverse.APIPath,
 			shown, u.Scheme+"://"+u.Host)
 	case u.RawQuery != "" || u.Fragment != "":
 		return "", fmt.Errorf("environment_url must be only scheme and host, without a query or fragment; use %q", u.Scheme+"://"+u.Host)

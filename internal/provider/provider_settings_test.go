@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
 )
 
 func envFunc(m map[string]string) func(string) string {
@@ -47,8 +45,8 @@ func TestResolveSettingsPrecedence(t *testing.T) {
 	if s.client.MaxRetries != 0 || s.client.MaxConcurrentRequests != 0 || s.client.RequestTimeout != 0 {
 		t.Errorf("unset tuning must leave the client's defaults: %+v", s.client)
 	}
-	if s.auth.AuthorityHost != auth.DefaultAuthorityHost {
-		t.Errorf("authority host = %q", s.auth.AuthorityHost)
+	if s.auth.AuthorityHost != "" {
+		t.Errorf("authority host = %q, want it left to internal/auth's default", s.auth.AuthorityHost)
 	}
 	if got := s.auth.Secrets(); len(got) != 1 || got[0] != "s3cret" {
 		t.Errorf("secrets to mask = %d values, want the client secret only", len(got))
@@ -95,7 +93,6 @@ func TestResolveSettingsErrors(t *testing.T) {
 		{"too many retries", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_MAX_RETRIES": "500"}, "max_retries", "from 1 to 50"},
 		{"too much concurrency", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_MAX_CONCURRENT_REQUESTS": "60"}, "max_concurrent_requests", "from 1 to 52"},
 		{"bad bool", map[string]string{"DATAVERSE_URL": "https://a.b", "ARM_USE_MSI": "maybe"}, "use_msi", "true or false"},
-		{"http authority", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_AUTHORITY_HOST": "http://login.example"}, "authority_host", "https"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,8 +70,8 @@ func TestAccWebhookStep_lifecycle(t *testing.T) {
 				sameStepID(&id),
 				resource.TestCheckResourceAttrPair(stepAddr, "webhook_id", "dataverse_webhook.hook", "id"),
 				stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
-					if step.SupportedDeployment != 0 || step.Mode != dataverse.StepModeAsynchronous || step.Stage != dataverse.StepStagePostOperation {
-						return fmt.Errorf("unexpected step columns: supporteddeployment=%v mode=%v stage=%v", step.SupportedDeployment, step.Mode, step.Stage)
+					if step.Mode != dataverse.StepModeAsynchronous || step.Stage != dataverse.StepStagePostOperation {
+						return fmt.Errorf("unexpected step columns: mode=%v stage=%v", step.Mode, step.Stage)
 					}
 					return nil
 				}),

@@ -20,25 +20,25 @@ const signInTimeout = 2 * time.Minute
 // entraErrorCode finds Entra ID's error code (AADSTS followed by digits) in an error text.
 var entraErrorCode = regexp.MustCompile(`AADSTS\d+`)
 
-// settingByEntraCode names the provider setting that Entra ID's error code points at.
-var settingByEntraCode = map[string]string{
-	"AADSTS7000215": "client_secret",      // invalid client secret
-	"AADSTS7000222": "client_secret",      // expired client secret
-	"AADSTS700027":  "client_certificate", // certificate not registered on the application
-	"AADSTS700016":  "client_id",          // application not found in the tenant
-	"AADSTS90002":   "tenant_id",          // tenant not found
-	"AADSTS900023":  "tenant_id",          // tenant identifier is not valid
-	"AADSTS500011":  "environment_url",    // no service principal for the resource
-	"AADSTS70021":   "use_oidc",           // no federated credential matches the token
+// settingByEntraCode is the setting that Entra ID's error code points at.
+var settingByEntraCode = map[string]auth.Setting{
+	"AADSTS7000215": auth.ClientSecret,      // invalid client secret
+	"AADSTS7000222": auth.ClientSecret,      // expired client secret
+	"AADSTS700027":  auth.ClientCertificate, // certificate not registered on the application
+	"AADSTS700016":  auth.ClientID,          // application not found in the tenant
+	"AADSTS90002":   auth.TenantID,          // tenant not found
+	"AADSTS900023":  auth.TenantID,          // tenant identifier is not valid
+	"AADSTS500011":  auth.EnvironmentURL,    // no service principal for the resource
+	"AADSTS70021":   auth.UseOIDC,           // no federated credential matches the token
 }
 
 // settingByMethod is the setting that carries the credential of each method.
-var settingByMethod = map[auth.Method]string{
-	auth.MethodClientSecret:      "client_secret",
-	auth.MethodClientCertificate: "client_certificate",
-	auth.MethodOIDC:              "use_oidc",
-	auth.MethodManagedIdentity:   "use_msi",
-	auth.MethodAzureCLI:          "use_cli",
+var settingByMethod = map[auth.Method]auth.Setting{
+	auth.MethodClientSecret:      auth.ClientSecret,
+	auth.MethodClientCertificate: auth.ClientCertificate,
+	auth.MethodOIDC:              auth.UseOIDC,
+	auth.MethodManagedIdentity:   auth.UseMSI,
+	auth.MethodAzureCLI:          auth.UseCLI,
 }
 
 // checkSignIn fetches the first token while the provider is configured, so a credential Entra
@@ -54,10 +54,11 @@ func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Metho
 	}
 	text := err.Error()
 	code := entraErrorCode.FindString(text)
-	setting, ok := settingByEntraCode[code]
+	pointedAt, ok := settingByEntraCode[code]
 	if !ok {
-		setting = settingByMethod[method]
+		pointedAt = settingByMethod[method]
 	}
+	setting := attributeOf(pointedAt)
 	detail := fmt.Sprintf("Signing in with %s failed: %s", method, text)
 	if code != "" {
 		detail += fmt.Sprintf("\n\nEntra ID's error code is %s; it points at the provider setting %s (or its environment variable). "+

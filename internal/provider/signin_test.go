@@ -107,3 +107,21 @@ func TestAuthSetupErrorNamesEnvironmentVariables(t *testing.T) {
 		}
 	}
 }
+
+// Every setting a sign-in failure points at is a provider attribute, so the error lands on it.
+func TestSignInFailuresPointAtAttributes(t *testing.T) {
+	t.Parallel()
+	for code, s := range settingByEntraCode {
+		if attributeOf(s) == "" {
+			t.Errorf("Entra ID's %s points at %s, which no provider attribute sets", code, s)
+		}
+	}
+	for m, s := range settingByMethod {
+		if attributeOf(s) == "" {
+			t.Errorf("method %s: its credential %s is set by no provider attribute", m, s)
+		}
+	}
+	if got := attributeOf(auth.ClientSecret); got != "client_secret" {
+		t.Errorf("attributeOf(ClientSecret) = %q, want client_secret", got)
+	}
+}

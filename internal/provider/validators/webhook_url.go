@@ -64,16 +64,16 @@ func CheckWebhookURL(s string) (problem string, warnings []URLWarning) {
 	return "", warnings
 }
 
-// PortWarning is the warning for a URL on a port Dataverse does not deliver to (it posts only
-// to 80 and 443); "" for any other URL.
+// PortWarning is the warning for a URL on a port Dataverse does not deliver to; "" for any
+// other URL.
 func PortWarning(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return ""
 	}
-	if p := u.Port(); p != "" && !slices.Contains(dataverse.WebhookPorts, p) {
-		return fmt.Sprintf("The URL uses port %s. Dataverse delivers webhooks only to ports 80 and 443, so this endpoint "+
-			"will not be reached from a real environment (the local emulator delivers to any port).", p)
+	if p, ports := u.Port(), dataverse.WebhookPorts(); p != "" && !slices.Contains(ports, p) {
+		return fmt.Sprintf("The URL uses port %s. Dataverse delivers webhooks only to ports %s, so this endpoint "+
+			"will not be reached from a real environment (the local emulator delivers to any port).", p, strings.Join(ports, " and "))
 	}
 	return ""
 }
