@@ -2,20 +2,13 @@ package provider
 
 import (
 	"cmp"
-	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 func TestAccDataSourceWebhooks(t *testing.T) {
@@ -169,122 +162,6 @@ data "dataverse_webhook_steps" "orders" {
 			),
 		}},
 	})
-}
-
-// failingReceiver answers every delivery with HTTP 500 and counts them.
-func failingReceiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
-	t.Helper()
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		n.Add(1)
-		w.WriteHeader(http.StatusInternalServerError)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &n
-}
-
-// fireAccountUpdates creates an account and renames it n times, as a user would. After each
-// rename it waits until the steps of the webhook named webhookName hold one more failed job, so
-// that their completion times differ and "newest first" is observable; none of those steps may
-// fire on Create of account. The account is deleted when the test ends.
-func fireAccountUpdates(t *testing.T, b backend, webhookName string, n int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	stepIDs := stepIDsOfWebhookNamed(ctx, t, b.client(), webhookName)
-	before := len(failedJobsOf(ctx, t, b.client(), stepIDs))
-	user := b.user(t)
-	id, err := user.Create(ctx, "accounts", map[string]any{"name": b.name("Contoso")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := user.Delete(ctx, "accounts", id); err != nil {
-			t.Errorf("deleting the account the test fired updates on: %v", err)
-		}
-	})
-	for i := range n {
-		if err := user.Update(ctx, "accounts", id, map[string]any{"name": b.name(fmt.Sprintf("Contoso %d", i))}); err != nil {
-			t.Fatal(err)
-		}
-		awaitFailedJobs(ctx, t, b.client(), stepIDs, before+i+1)
-	}
-}
-
-func stepIDsOfWebhookNamed(ctx context.Context, t *testing.T, dv *dataverse.Client, name string) []string {
-	t.Helper()
-	hooks, err := dv.ListWebhooks(ctx, dataverse.WebhookFilter{Name: name})
-	if err != nil || len(hooks) != 1 {
-		t.Fatalf("looking up the webhook %s: %d found, %v", name, len(hooks), err)
-	}
-	steps, err := dv.ListWebhookSteps(ctx, hooks[0].ID)
-	if err != nil || len(steps) == 0 {
-		t.Fatalf("listing the steps of the webhook %s: %d found, %v", name, len(steps), err)
-	}
-	ids := make([]string, len(steps))
-	for i, st := range steps {
-		ids[i] = st.ID
-	}
-	return ids
-}
-
-func failedJobsOf(ctx context.Context, t *testing.T, dv *dataverse.Client, stepIDs []string) []dataverse.SystemJob {
-	t.Helper()
-	jobs, err := dv.ListFailedJobs(ctx, dataverse.FailedJobsQuery{StepIDs: stepIDs})
-	if err != nil {
-		t.Fatalf("listing the failed jobs: %v", err)
-	}
-	return jobs
-}
-
-// deleteJobsOf deletes every completed system job of the steps, so that a live environment
-// keeps none of them, and fails the test when some remain. Dataverse keeps a step's jobs after
-// the step is deleted, so it runs before.
-func deleteJobsOf(t *testing.T, b backend, stepIDs []string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	q := dataverse.JobCleanup{StepIDs: stepIDs, Failed: true, Succeeded: true, CompletedBefore: time.Now().Add(time.Hour), Max: 5000}
-	if _, err := b.client().DeleteCompletedJobs(ctx, q, nil); err != nil {
-		t.Errorf("deleting the system jobs of steps %v: %v", stepIDs, err)
-	}
-	if jobs := failedJobsOf(ctx, t, b.client(), stepIDs); len(jobs) != 0 {
-		t.Errorf("steps %v keep %d failed jobs after the clean-up", stepIDs, len(jobs))
-	}
-}
-
-// deleteJobsOfWebhook runs deleteJobsOf on the steps of the webhook named webhookName.
-func deleteJobsOfWebhook(t *testing.T, b backend, webhookName string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	deleteJobsOf(t, b, stepIDsOfWebhookNamed(ctx, t, b.client(), webhookName))
-}
-
-// deleteJobsAtCleanup runs deleteJobsOf when the test ends; registered after the steps, it runs
-// before their own clean-up deletes them.
-func deleteJobsAtCleanup(t *testing.T, b backend, stepIDs []string) {
-	t.Helper()
-	t.Cleanup(func() { deleteJobsOf(t, b, stepIDs) })
-}
-
-// awaitFailedJobs polls until the steps hold want failed jobs: the emulator delivers in
-// milliseconds, a live environment's asynchronous service in seconds to minutes.
-func awaitFailedJobs(ctx context.Context, t *testing.T, dv *dataverse.Client, stepIDs []string, want int) {
-	t.Helper()
-	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		got := len(failedJobsOf(ctx, t, dv, stepIDs))
-		if got >= want {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d failed jobs after waiting, want %d", got, want)
-		case <-time.After(wait):
-		}
-	}
 }
 
 func failedJobsConfig(b backend, endpoint failingEndpoint) string {

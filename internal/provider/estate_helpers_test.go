@@ -1,5 +1,7 @@
 package provider
 
+// Estate test helpers: rows seeded outside Terraform, and the provider over its plugin protocol.
+
 import (
 	"context"
 	"strings"
@@ -278,4 +280,17 @@ func requireNoDiagnostics(t *testing.T, call string, diags []*tfprotov6.Diagnost
 			t.Fatalf("%s: %s: %s", call, d.Summary, d.Detail)
 		}
 	}
+}
+
+// seededStep registers, outside Terraform, a webhook and a step on message and table with the
+// given stage and mode, and returns the step id, so a configuration can name it before planning.
+func seededStep(t *testing.T, b backend, message string, stage dataverse.StepStage, mode dataverse.StepMode) string {
+	t.Helper()
+	hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("seeded"), URL: "https://fn.example.net/api/seeded",
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	return registerStep(t, b, message, "account", dataverse.StepCreate{
+		StepSettings: dataverse.StepSettings{Name: b.name("seeded") + ": " + message, Mode: mode, Stage: stage, Rank: 1},
+		WebhookID:    hook,
+		Enabled:      true,
+	})
 }

@@ -1,5 +1,7 @@
 package provider
 
+// General test helpers; backend ones are in backend_test.go, seeding ones in estate_helpers_test.go.
+
 import (
 	"context"
 	"encoding/json"
@@ -302,4 +304,56 @@ func requireHashiCorpTerraform(t *testing.T, minimum string) {
 		t.Skip("OpenTofu has no terraform query or actions")
 	}
 	requireTerraform(t, minimum)
+}
+
+// hookConfig is the provider block and the webhook "hook", named base with the backend's prefix,
+// at url with a webhook key: what step and image scenarios register their steps on.
+func hookConfig(b backend, base, url string) string {
+	return b.providerBlock() + fmt.Sprintf(`
+resource "dataverse_webhook" "hook" {
+  name        = %q
+  url         = %q
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+`, b.name(base), url)
+}
+
+// stepOn is the body of a step on message and table, with every other attribute at its default.
+func stepOn(message, table string) string {
+	return fmt.Sprintf("\n  message = %q\n  table   = %q\n", message, table)
+}
+
+func stepConfig(b backend, body string) string {
+	return hookConfig(b, "orders-sync", "https://fn.example.net/api/orders") + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
+}
+
+// imageConfig is a webhook, a step on it named "test" (stepBody sets message, table, …) and
+// whatever else the test adds.
+func imageConfig(b backend, stepBody, rest string) string { return stepConfig(b, stepBody) + rest }
+
+// hclImage is a dataverse_webhook_step_image block on dataverse_webhook_step.<step>; with no
+// columns the image carries every column.
+func hclImage(name, step, imageType, alias string, columns ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nresource \"dataverse_webhook_step_image\" %q {\n  step_id = dataverse_webhook_step.%s.id\n  type    = %q\n  alias   = %q\n", name, step, imageType, alias)
+	if len(columns) > 0 {
+		quoted := make([]string, len(columns))
+		for i, c := range columns {
+			quoted[i] = fmt.Sprintf("%q", c)
+		}
+		fmt.Fprintf(&b, "  attributes = [%s]\n", strings.Join(quoted, ", "))
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+func stressMode() bool { return os.Getenv("DATAVERSE_STRESS") == "1" }
+
+// writeFleetFor writes the configuration of a fleet against a backend.
+func writeFleetFor(t *testing.T, ws *tfcli.Workspace, b backend, f fleet, prefix string) {
+	t.Helper()
+	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+f.hcl(prefix)); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -33,31 +33,11 @@ const (
 	imageStepSet = "sdkmessageprocessingsteps"
 )
 
-// imageConfig is a webhook, a step on it named "test" (stepBody sets message, table, …) and
-// whatever else the test adds.
-func imageConfig(b backend, stepBody, rest string) string { return stepConfig(b, stepBody) + rest }
-
 var accountUpdated = stepOn("Update", "account")
 
 // imageResource renders the dataverse_webhook_step_image "test" on the step "test".
 func imageResource(body string) string {
 	return fmt.Sprintf("resource \"dataverse_webhook_step_image\" \"test\" {\n  step_id = dataverse_webhook_step.test.id\n%s\n}\n", body)
-}
-
-// hclImage is a dataverse_webhook_step_image block on dataverse_webhook_step.<step>; with no
-// columns the image carries every column.
-func hclImage(name, step, imageType, alias string, columns ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "\nresource \"dataverse_webhook_step_image\" %q {\n  step_id = dataverse_webhook_step.%s.id\n  type    = %q\n  alias   = %q\n", name, step, imageType, alias)
-	if len(columns) > 0 {
-		quoted := make([]string, len(columns))
-		for i, c := range columns {
-			quoted[i] = fmt.Sprintf("%q", c)
-		}
-		fmt.Fprintf(&b, "  attributes = [%s]\n", strings.Join(quoted, ", "))
-	}
-	b.WriteString("}\n")
-	return b.String()
 }
 
 func sameImageID(id *string) resource.TestCheckFunc { return sameID(imageAddr, id) }
@@ -416,19 +396,6 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 				stepsOnWebhook(b, "dataverse_webhook.hook", 1),
 			),
 		},
-	})
-}
-
-// seededStep registers, outside Terraform, a webhook and a step on message and table with the
-// given stage and mode, and returns the step id, so a configuration can name it before planning.
-func seededStep(t *testing.T, b backend, message string, stage dataverse.StepStage, mode dataverse.StepMode) string {
-	t.Helper()
-	hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("seeded"), URL: "https://fn.example.net/api/seeded",
-		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
-	return registerStep(t, b, message, "account", dataverse.StepCreate{
-		StepSettings: dataverse.StepSettings{Name: b.name("seeded") + ": " + message, Mode: mode, Stage: stage, Rank: 1},
-		WebhookID:    hook,
-		Enabled:      true,
 	})
 }
 

@@ -24,28 +24,6 @@ import (
 
 const stepAddr = "dataverse_webhook_step.test"
 
-// hookConfig is the provider block and the webhook "hook", named base with the backend's prefix,
-// at url with a webhook key: what step and image scenarios register their steps on.
-func hookConfig(b backend, base, url string) string {
-	return b.providerBlock() + fmt.Sprintf(`
-resource "dataverse_webhook" "hook" {
-  name        = %q
-  url         = %q
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
-`, b.name(base), url)
-}
-
-// stepOn is the body of a step on message and table, with every other attribute at its default.
-func stepOn(message, table string) string {
-	return fmt.Sprintf("\n  message = %q\n  table   = %q\n", message, table)
-}
-
-func stepConfig(b backend, body string) string {
-	return hookConfig(b, "orders-sync", "https://fn.example.net/api/orders") + fmt.Sprintf("resource \"dataverse_webhook_step\" \"test\" {\n  webhook_id = dataverse_webhook.hook.id\n%s\n}\n", body)
-}
-
 func sameStepID(id *string) resource.TestCheckFunc { return sameID(stepAddr, id) }
 
 func TestAccWebhookStep_lifecycle(t *testing.T) {

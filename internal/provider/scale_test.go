@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -18,8 +17,6 @@ import (
 // Scale, throttling, faults and cancellation, through the Terraform CLI. Sizes suit every test
 // run; DATAVERSE_STRESS=1 (make stress) runs them at full size and adds the timing checks,
 // which would flake on a loaded 2-core machine at small sizes.
-
-func stressMode() bool { return os.Getenv("DATAVERSE_STRESS") == "1" }
 
 // fleet is a configuration of webhooks, each with the same number of steps: the graph of
 // webhookfleet, which the benchmark applies too.
@@ -52,14 +49,6 @@ func (f fleet) refreshQueries() int64 {
 func writeFleet(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, f fleet, prefix string) {
 	t.Helper()
 	writeFleetFor(t, ws, emulatorBackend(e), f, prefix)
-}
-
-// writeFleetFor writes the configuration of a fleet against a backend.
-func writeFleetFor(t *testing.T, ws *tfcli.Workspace, b backend, f fleet, prefix string) {
-	t.Helper()
-	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+f.hcl(prefix)); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func emulatorIDs(e *emulator.Emulator, set, key string) []string {
