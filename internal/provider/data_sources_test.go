@@ -165,13 +165,7 @@ data "dataverse_webhook_steps" "orders" {
 }
 
 func failedJobsConfig(b backend, endpoint failingEndpoint) string {
-	return b.providerBlock() + fmt.Sprintf(`
-resource "dataverse_webhook" "hook" {
-  name        = %q
-  url         = %q
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
+	return hookConfig(b, "failing", endpoint.url) + `
 resource "dataverse_webhook_step" "updated" {
   webhook_id        = dataverse_webhook.hook.id
   message           = "Update"
@@ -183,7 +177,7 @@ resource "dataverse_webhook_step" "other" {
   message    = "Create"
   table      = "contact"
 }
-`, b.name("failing"), endpoint.url)
+`
 }
 
 // failedAs checks that job index of the data source at address records the failure endpoint
