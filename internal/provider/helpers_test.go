@@ -62,8 +62,13 @@ func runTests(m *testing.M) int {
 }
 
 func protoV6Providers() map[string]func() (tfprotov6.ProviderServer, error) {
+	return protoV6ProvidersReading(osGetenv)
+}
+
+// protoV6ProvidersReading serves a provider that reads its environment variables through getenv.
+func protoV6ProvidersReading(getenv func(string) string) map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"dataverse": providerserver.NewProtocol6WithError(New("test")()),
+		"dataverse": providerserver.NewProtocol6WithError(&dataverseProvider{version: "test", getenv: getenv}),
 	}
 }
 

@@ -2,19 +2,14 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/entra"
@@ -77,49 +72,6 @@ provider "dataverse" {
 	}
 }
 
-// envChoosesSignIn tells whether the environment variables alone choose a way to sign in
-// (a client secret, a certificate, OIDC, a managed identity or the Azure CLI, under any of the
-// names the settings table gives them), or set a value that fails the provider first.
-func envChoosesSignIn(getenv func(string) string) bool {
-	s, diags := resolveSettings(nil, getenv)
-	for _, d := range diags.Errors() {
-		// A setting left unset (the environment URL, say) is given by the provider block.
-		if at, ok := d.(diag.DiagnosticWithPath); ok {
-			if st, found := settingNamed(at.Path().String()); found && slices.ContainsFunc(st.env, func(name string) bool { return getenv(name) != "" }) {
-				return true
-			}
-		}
-	}
-	_, err := auth.ChooseMethod(s.auth)
-	var none *auth.ConfigError
-	return !errors.As(err, &none) || none.Method != "" || len(none.Conflicting) > 0
-}
-
-func TestEnvChoosesSignIn(t *testing.T) {
-	t.Parallel()
-	for env, want := range map[string]bool{
-		"":                                        false,
-		"DATAVERSE_TENANT_ID=t":                   false, // no credential
-		"DATAVERSE_URL=https://x/api/data":        true,  // not a credential, but it fails the provider first
-		"ARM_CLIENT_SECRET=s":                     true,
-		"AZURE_CLIENT_CERTIFICATE_PATH=/c":        true,
-		"DATAVERSE_USE_MSI=true":                  true,
-		"ARM_USE_MSI=yes":                         true, // refused by the provider before any sign-in
-		"DATAVERSE_USE_CLI=true ARM_USE_MSI=true": true,
-	} {
-		vars := map[string]string{}
-		for _, kv := range strings.Fields(env) {
-			k, v, _ := strings.Cut(kv, "=")
-			vars[k] = v
-		}
-		if got := envChoosesSignIn(func(k string) string { return vars[k] }); got != want {
-			t.Errorf("envChoosesSignIn(%q) = %v, want %v", env, got, want)
-		}
-	}
-}
-
-// A provider that cannot sign in, or is configured wrongly, fails the plan with the attribute
-// at fault, and registers nothing.
 const contosoURL = "https://contoso.crm.dynamics.com"
 
 // offlineProvider is a provider block that Configure refuses before it signs in: environment
@@ -131,6 +83,9 @@ func offlineProvider(environmentURL string, attributes ...string) func(*testing.
 	}
 }
 
+// A provider that cannot sign in, or is configured wrongly, fails the plan with the attribute
+// at fault, and registers nothing. Its block holds every setting: the provider reads no
+// environment variable, so those of a live run cannot stand in for the setting a case leaves out.
 func TestAccProvider_configurationErrors(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
@@ -139,12 +94,8 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 		block func(t *testing.T) string
 		want  string
 	}{
-		"secret missing": {func(t *testing.T) string {
-			if envChoosesSignIn(os.Getenv) {
-				t.Skip("the environment variables choose a way to sign in, which stands in for the secret the configuration leaves out")
-			}
-			return b.providerSigningInWith(t, "")
-		}, `(?s)Could not set up Dataverse authentication.*no authentication method is configured: set\s+client_secret`},
+		"secret missing": {offlineProvider(contosoURL),
+			`(?s)Could not set up Dataverse authentication.*no authentication method is configured: set\s+client_secret`},
 		"wrong secret": {func(t *testing.T) string { return b.providerSigningInWith(t, "not-the-secret") },
 			`(?s)(invalid_client|AADSTS7000215)`},
 		// Terraform quotes the source line of the attribute an error is on.
@@ -164,7 +115,7 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				resource.UnitTest(t, resource.TestCase{
-					ProtoV6ProviderFactories: protoV6Providers(),
+					ProtoV6ProviderFactories: protoV6ProvidersReading(func(string) string { return "" }),
 					Steps: []resource.TestStep{{
 						Config:      tc.block(t) + fmt.Sprintf(authWebhook, hookName),
 						ExpectError: regexp.MustCompile(tc.want),
