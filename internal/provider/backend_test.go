@@ -374,6 +374,69 @@ func (c *requestCounter) writes(t *testing.T) int64 {
 	return m["POST"] + m["PATCH"] + m["DELETE"]
 }
 
+// countingClient is a client of b's environment of its own, as Configure builds one (a provider
+// process), that counts its requests.
+func countingClient(t *testing.T, b backend) (*dataverse.Client, *requestsBySet) {
+	t.Helper()
+	getenv := os.Getenv
+	e := b.emulator()
+	if e != nil {
+		env := map[string]string{"DATAVERSE_URL": e.URL(), "DATAVERSE_TENANT_ID": e.TenantID(), "DATAVERSE_CLIENT_ID": e.ClientID(),
+			"DATAVERSE_CLIENT_SECRET": e.ClientSecret(), "DATAVERSE_AUTHORITY_HOST": e.AuthorityHost()}
+		getenv = func(name string) string { return env[name] }
+	}
+	s, diags := resolveSettings(nil, getenv)
+	if e != nil {
+		s.auth.HTTPClient, s.client.HTTPClient = e.HTTPClient(), e.HTTPClient()
+	}
+	if diags.HasError() {
+		t.Fatalf("the environment's settings: %v", diags)
+	}
+	tokens, _, err := auth.NewTokenSource(s.auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := &requestsBySet{n: map[string]int64{}}
+	cfg := s.client
+	cfg.EnvironmentURL, cfg.TokenSource, cfg.OnRequest = s.auth.EnvironmentURL, tokens, counts.count
+	c, err := dataverse.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, counts
+}
+
+// requestsBySet counts a client's first attempts by the entity set they address.
+type requestsBySet struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+func (c *requestsBySet) count(_ context.Context, l dataverse.RequestLog) {
+	if l.Attempt != 1 {
+		return
+	}
+	set := strings.TrimPrefix(l.Path, dataverse.APIPath)
+	if i := strings.IndexAny(set, "(/?"); i >= 0 {
+		set = set[:i]
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[set]++
+}
+
+func (c *requestsBySet) of(set string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[set]
+}
+
+func (c *requestsBySet) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.n)
+}
+
 // clientFromEnvironment builds the client the provider would from the variables getenv reads.
 func clientFromEnvironment(getenv func(string) string) (*dataverse.Client, error) {
 	pd, err := providerDataFromEnvironment(getenv)

@@ -6,9 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -143,7 +141,7 @@ func TestSetReadStateEncodesOnlyAChange(t *testing.T) {
 // the same provider process; a process that never saw the webhook reads it.
 func TestStepDefaultNameAfterWebhookCreateNeedsNoWebhookRequest(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "counts the requests to serviceendpoints")
+	b := newBackend(t)
 	tests := []struct {
 		name             string
 		sameClient       bool
@@ -155,22 +153,22 @@ func TestStepDefaultNameAfterWebhookCreateNeedsNoWebhookRequest(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			creator := emulatorClient(t, e)
-			hookName := "plan-cost-" + strings.ReplaceAll(tc.name, " ", "-")
+			creator, creatorRequests := countingClient(t, b)
+			hookName := b.name("plan-cost-" + strings.ReplaceAll(tc.name, " ", "-"))
 			hook, err := creator.CreateWebhook(ctx, dataverse.WebhookCreate{Name: hookName, URL: "https://fn.example.net/hook", AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			planner := creator
+			planner, requests := creator, creatorRequests
 			if !tc.sameClient {
-				planner = emulatorClient(t, e)
+				planner, requests = countingClient(t, b)
 			}
 			r := &webhookStepResource{resourceBase{data: &providerData{client: planner}}}
 			plan := webhookStepModel{stepAttributes: stepAttributes{
 				WebhookID: types.StringValue(strings.ToUpper(hook.ID)),
 				Message:   types.StringValue("update"), Table: types.StringValue("account"),
 			}}
-			e.ResetStats()
+			requests.reset()
 			got, err := r.defaultName(ctx, planner, plan)
 			if err != nil {
 				t.Fatal(err)
@@ -178,28 +176,11 @@ func TestStepDefaultNameAfterWebhookCreateNeedsNoWebhookRequest(t *testing.T) {
 			if want := hookName + ": Update of account"; got != want {
 				t.Errorf("default name = %q, want %q", got, want)
 			}
-			if n := e.Stats().Requests.ByEntitySet["serviceendpoints"]; n != tc.wantHookRequests {
+			if n := requests.of("serviceendpoints"); n != tc.wantHookRequests {
 				t.Errorf("webhook requests = %d, want %d", n, tc.wantHookRequests)
 			}
 		})
 	}
-}
-
-// emulatorClient is a client of e with the emulator's own credentials, as Configure builds one.
-func emulatorClient(t *testing.T, e *emulator.Emulator) *dataverse.Client {
-	t.Helper()
-	tokens, _, err := auth.NewTokenSource(auth.Config{
-		EnvironmentURL: e.URL(), TenantID: e.TenantID(), ClientID: e.ClientID(), ClientSecret: e.ClientSecret(),
-		AuthorityHost: e.AuthorityHost(), HTTPClient: e.HTTPClient(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := dataverse.New(dataverse.Config{EnvironmentURL: e.URL(), TokenSource: tokens, HTTPClient: e.HTTPClient()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // webhookPlanRequest builds the ModifyPlan request of a webhook whose plan equals its state,
