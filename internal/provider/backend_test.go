@@ -297,6 +297,8 @@ type requestCounter struct {
 	// read is how much of the log has been counted into st; st counts since the last reset.
 	read int64
 	st   emulator.Stats
+	// retried counts the attempts after the first, which the log tells apart.
+	retried int64
 }
 
 func countRequests(t *testing.T, b backend, ws *tfcli.Workspace) *requestCounter {
@@ -319,7 +321,7 @@ func (c *requestCounter) reset() {
 	if fi, err := os.Stat(c.logPath); err == nil {
 		c.read = fi.Size()
 	}
-	c.st = emulator.Stats{TokenRequests: -1}
+	c.st, c.retried = emulator.Stats{TokenRequests: -1}, 0
 	c.st.Requests.ByMethod, c.st.Requests.ByEntitySet = map[string]int64{}, map[string]int64{}
 }
 
@@ -353,7 +355,11 @@ func (c *requestCounter) stats(t *testing.T) emulator.Stats {
 	whole := bytes.LastIndexByte(rest, '\n') + 1
 	c.read += int64(whole)
 	for _, line := range strings.Split(string(rest[:whole]), "\n") {
-		if !strings.Contains(line, "Dataverse Web API request:") || !firstAttemptField.MatchString(line) {
+		if !strings.Contains(line, "Dataverse Web API request:") {
+			continue
+		}
+		if !firstAttemptField.MatchString(line) {
+			c.retried++
 			continue
 		}
 		method, set := methodField.FindStringSubmatch(line), entitySetField.FindStringSubmatch(line)
@@ -365,6 +371,14 @@ func (c *requestCounter) stats(t *testing.T) emulator.Stats {
 		c.st.Requests.ByEntitySet[set[1]]++
 	}
 	return c.st
+}
+
+// retries counts the attempts after a first since the last reset, where the provider's log
+// tells them apart; the emulator counts them among its requests, so there it gives 0.
+func (c *requestCounter) retries(t *testing.T) int64 {
+	t.Helper()
+	c.stats(t)
+	return c.retried
 }
 
 // writes counts the creates, updates and deletes since the last reset.
