@@ -58,6 +58,8 @@ type backend interface {
 	unmanagedSolution(t *testing.T) string
 	// failingEndpoint is a webhook URL every delivery to which fails.
 	failingEndpoint(t *testing.T) failingEndpoint
+	// pluginStep is the id of a step whose event handler is a plug-in type, not a webhook.
+	pluginStep(t *testing.T) string
 	// emulator is the emulator behind the backend, nil on a live environment; for checks of
 	// what Dataverse never returns, such as a webhook's auth value.
 	emulator() *emulator.Emulator
@@ -170,6 +172,27 @@ func (b *emulatorTarget) failingEndpoint(t *testing.T) failingEndpoint {
 	return failingEndpoint{url: rcv.URL + "/hook", httpStatus: "500", errorCode: "0x80050201", deliveries: n}
 }
 
+// pluginStep registers a step of the emulator's sample plug-in type, as the Plug-in Registration
+// Tool would.
+func (b *emulatorTarget) pluginStep(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id, err := b.user(t).Create(ctx, "sdkmessageprocessingsteps", map[string]any{
+		"name":                               "Contoso.Plugins.AccountAudit: Update of account",
+		"mode":                               0,
+		"stage":                              40,
+		"rank":                               1,
+		"eventhandler_plugintype@odata.bind": "/plugintypes(" + emulator.SamplePluginTypeID + ")",
+		"sdkmessageid@odata.bind":            "/sdkmessages(" + emulator.SDKMessageID("Update") + ")",
+		"sdkmessagefilterid@odata.bind":      "/sdkmessagefilters(" + emulator.SDKMessageFilterID("Update", "account") + ")",
+	})
+	if err != nil {
+		t.Fatalf("registering a plug-in step: %v", err)
+	}
+	return id
+}
+
 func (b *emulatorTarget) client() *dataverse.Client {
 	if b.dv == nil {
 		env := b.e.Env()
@@ -268,6 +291,29 @@ func (b *liveTarget) failingEndpoint(*testing.T) failingEndpoint {
 		return failingEndpoint{url: u, httpStatus: "500", errorCode: "0x80050201"}
 	}
 	return failingEndpoint{url: "https://failing-receiver.invalid/hook", errorCode: "0x80050205"}
+}
+
+// pluginStep finds a step of a plug-in type among the environment's own, which Microsoft's
+// solutions register in every environment; the lookup's annotation names the table its event
+// handler is in. A test registers none: a plug-in step would run code in the environment.
+func (b *liveTarget) pluginStep(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rows, err := b.user(t).Rows(ctx, "sdkmessageprocessingsteps?$select=sdkmessageprocessingstepid,_eventhandler_value&$top=200",
+		`odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname"`)
+	if err != nil {
+		t.Fatalf("looking for a plug-in step: %v", err)
+	}
+	for _, r := range rows {
+		if r["_eventhandler_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "plugintype" {
+			if id, ok := r["sdkmessageprocessingstepid"].(string); ok {
+				return id
+			}
+		}
+	}
+	t.Skip("imports a plug-in step: none of the environment's first 200 steps has a plug-in type as its event handler")
+	return ""
 }
 
 // checkDestroyed asks for the webhooks named with this backend's prefix; a step or image cannot

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
 const stepAddr = "dataverse_webhook_step.test"
@@ -419,32 +417,15 @@ resource "dataverse_webhook_step" "test" {
 // A step that runs a plug-in, not a webhook, is refused on import with a clear reason.
 func TestAccWebhookStep_importOfPluginStepRefused(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds a plugin step")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	user, err := dvuser.New(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stepID, err := user.Create(ctx, "sdkmessageprocessingsteps", map[string]any{
-		"name":                               "Contoso.Plugins.AccountAudit: Update of account",
-		"mode":                               0,
-		"stage":                              40,
-		"rank":                               1,
-		"eventhandler_plugintype@odata.bind": "/plugintypes(" + emulator.SamplePluginTypeID + ")",
-		"sdkmessageid@odata.bind":            "/sdkmessages(" + emulator.SDKMessageID("Update") + ")",
-		"sdkmessagefilterid@odata.bind":      "/sdkmessagefilters(" + emulator.SDKMessageFilterID("Update", "account") + ")",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBackend(t)
+	stepID := b.pluginStep(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
 		Steps: []resource.TestStep{
 			// A plan-only step first: the import step then reuses its configuration, which
 			// OpenTofu needs for an import into a fresh working directory.
 			{
-				Config: providerBlock(e) + `
+				Config: b.providerBlock() + `
 resource "dataverse_webhook_step" "test" {
   webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
   message    = "Update"

@@ -68,7 +68,8 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Body)
 }
 
-func (c *Client) do(ctx context.Context, method, path string, body map[string]any) (*http.Response, error) {
+// do sends one request; prefer, when not "", is its Prefer header.
+func (c *Client) do(ctx context.Context, method, path, prefer string, body map[string]any) (*http.Response, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -91,6 +92,9 @@ func (c *Client) do(ctx context.Context, method, path string, body map[string]an
 	if method == http.MethodPatch {
 		req.Header.Set("If-Match", "*")
 	}
+	if prefer != "" {
+		req.Header.Set("Prefer", prefer)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err
@@ -105,7 +109,7 @@ func (c *Client) do(ctx context.Context, method, path string, body map[string]an
 
 // Create adds a row to an entity set, such as "accounts", and returns its id.
 func (c *Client) Create(ctx context.Context, set string, row map[string]any) (string, error) {
-	resp, err := c.do(ctx, http.MethodPost, set, row)
+	resp, err := c.do(ctx, http.MethodPost, set, "", row)
 	if err != nil {
 		return "", err
 	}
@@ -120,7 +124,7 @@ func (c *Client) Create(ctx context.Context, set string, row map[string]any) (st
 
 // Update changes columns of an existing row.
 func (c *Client) Update(ctx context.Context, set, id string, cols map[string]any) error {
-	resp, err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s(%s)", set, id), cols)
+	resp, err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s(%s)", set, id), "", cols)
 	if err != nil {
 		return err
 	}
@@ -129,9 +133,27 @@ func (c *Client) Update(ctx context.Context, set, id string, cols map[string]any
 
 // Delete removes a row.
 func (c *Client) Delete(ctx context.Context, set, id string) error {
-	resp, err := c.do(ctx, http.MethodDelete, fmt.Sprintf("%s(%s)", set, id), nil)
+	resp, err := c.do(ctx, http.MethodDelete, fmt.Sprintf("%s(%s)", set, id), "", nil)
 	if err != nil {
 		return err
 	}
 	return resp.Body.Close()
+}
+
+// Rows reads the first page of rows a query returns, such as
+// "sdkmessageprocessingsteps?$select=name&$top=5"; prefer, when not "", asks for annotations
+// such as the table a lookup points at.
+func (c *Client) Rows(ctx context.Context, query, prefer string) ([]map[string]any, error) {
+	resp, err := c.do(ctx, http.MethodGet, query, prefer, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Value []map[string]any `json:"value"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", query, err)
+	}
+	return page.Value, nil
 }
