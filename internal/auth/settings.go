@@ -161,6 +161,27 @@ var methodRequirements = []methodRequirement{
 		Required: []Setting{EnvironmentURL}},
 }
 
+// Credential is the setting that carries c's credential for method m, where a failed sign-in
+// points: the switch that selects m when c sets it, else the first of the settings that choose
+// m that c sets (a certificate's path or its inline value, say), else the switch, else the first
+// setting that would choose m.
+func (c Config) Credential(m Method) Setting {
+	r := requirementOf(m)
+	v := c.values()
+	if r.Switch != "" && v[r.Switch] != "" {
+		return r.Switch
+	}
+	for _, s := range r.ChosenBy {
+		if v[s] != "" {
+			return s
+		}
+	}
+	if r.Switch == "" && len(r.ChosenBy) > 0 {
+		return r.ChosenBy[0]
+	}
+	return r.Switch
+}
+
 // switchOrder is the order the switches are named in when more than one is set.
 var switchOrder = []Setting{UseCLI, UseMSI, UseOIDC}
 

@@ -81,7 +81,7 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	ctx = data.withMasks(ctx)
-	checkSignIn(ctx, data.tokens, data.method, &resp.Diagnostics)
+	checkSignIn(ctx, data.tokens, data.method, data.credential, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -115,12 +115,13 @@ func newProviderData(s resolvedSettings, version string) (*providerData, error) 
 	cfg.HTTPClient = &http.Client{Transport: defaultTransport()}
 	cfg.UserAgent = "terraform-provider-dataverse/" + version
 	cfg.OnRequest = logRequest
-	cfg.Secrets = s.auth.Secrets()
+	secrets := s.auth.Secrets()
+	cfg.Secrets = secrets
 	client, err := dataverse.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &providerData{client: client, tokens: tokens, method: method, secrets: s.auth.Secrets()}, nil
+	return &providerData{client: client, tokens: tokens, method: method, credential: s.auth.Credential(method), secrets: secrets}, nil
 }
 
 // logRequest records one Web API attempt; it never sees headers or bodies.

@@ -107,6 +107,9 @@ type providerData struct {
 	client *dataverse.Client
 	tokens auth.TokenSource
 	method auth.Method
+	// credential is the setting that carries the method's credential, where a failed sign-in
+	// points.
+	credential auth.Setting
 	// secrets are masked in every log line written with a context from withMasks.
 	secrets []string
 	// plannedWebhookNames catches two webhooks of one configuration with the same name.

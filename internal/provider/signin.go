@@ -20,32 +20,24 @@ const signInTimeout = 2 * time.Minute
 // entraErrorCode finds Entra ID's error code (AADSTS followed by digits) in an error text.
 var entraErrorCode = regexp.MustCompile(`AADSTS\d+`)
 
-// settingByEntraCode is the setting that Entra ID's error code points at.
+// settingByEntraCode is the setting that Entra ID's error code points at. The codes of a
+// refused credential (AADSTS7000215 an invalid client secret, AADSTS7000222 an expired one,
+// AADSTS700027 a certificate not registered on the application) are not listed: like a failure
+// without a code, they point at whichever setting carries the credential (auth.Config.Credential),
+// a certificate's path or its inline value.
 var settingByEntraCode = map[string]auth.Setting{
-	"AADSTS7000215": auth.ClientSecret,      // invalid client secret
-	"AADSTS7000222": auth.ClientSecret,      // expired client secret
-	"AADSTS700027":  auth.ClientCertificate, // certificate not registered on the application
-	"AADSTS700016":  auth.ClientID,          // application not found in the tenant
-	"AADSTS90002":   auth.TenantID,          // tenant not found
-	"AADSTS900023":  auth.TenantID,          // tenant identifier is not valid
-	"AADSTS500011":  auth.EnvironmentURL,    // no service principal for the resource
-	"AADSTS70021":   auth.UseOIDC,           // no federated credential matches the token
-}
-
-// settingByMethod is the setting that carries the credential of each method.
-var settingByMethod = map[auth.Method]auth.Setting{
-	auth.MethodClientSecret:      auth.ClientSecret,
-	auth.MethodClientCertificate: auth.ClientCertificate,
-	auth.MethodOIDC:              auth.UseOIDC,
-	auth.MethodManagedIdentity:   auth.UseMSI,
-	auth.MethodAzureCLI:          auth.UseCLI,
+	"AADSTS700016": auth.ClientID,       // application not found in the tenant
+	"AADSTS90002":  auth.TenantID,       // tenant not found
+	"AADSTS900023": auth.TenantID,       // tenant identifier is not valid
+	"AADSTS500011": auth.EnvironmentURL, // no service principal for the resource
+	"AADSTS70021":  auth.UseOIDC,        // no federated credential matches the token
 }
 
 // checkSignIn fetches the first token while the provider is configured, so a credential Entra
 // ID refuses is reported once, as a provider configuration error naming the setting, rather
 // than by every resource as a failure of whatever it was doing. The token is cached for the
 // requests that follow, so this costs no extra request.
-func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Method, diags *diag.Diagnostics) {
+func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Method, credential auth.Setting, diags *diag.Diagnostics) {
 	ctx, cancel := context.WithTimeout(ctx, signInTimeout)
 	defer cancel()
 	_, err := tokens.Token(ctx, false)
@@ -56,7 +48,7 @@ func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Metho
 	code := entraErrorCode.FindString(text)
 	pointedAt, ok := settingByEntraCode[code]
 	if !ok {
-		pointedAt = settingByMethod[method]
+		pointedAt = credential
 	}
 	setting := attributeOf(pointedAt)
 	detail := fmt.Sprintf("Signing in with %s failed: %s", method, text)

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -116,12 +117,62 @@ func TestSignInFailuresPointAtAttributes(t *testing.T) {
 			t.Errorf("Entra ID's %s points at %s, which no provider attribute sets", code, s)
 		}
 	}
-	for m, s := range settingByMethod {
-		if attributeOf(s) == "" {
-			t.Errorf("method %s: its credential %s is set by no provider attribute", m, s)
+	for _, m := range []auth.Method{auth.MethodClientSecret, auth.MethodClientCertificate, auth.MethodOIDC, auth.MethodManagedIdentity, auth.MethodAzureCLI} {
+		if s := (auth.Config{}).Credential(m); attributeOf(s) == "" {
+			t.Errorf("method %s: its credential %q is set by no provider attribute", m, s)
 		}
 	}
 	if got := attributeOf(auth.ClientSecret); got != "client_secret" {
 		t.Errorf("attributeOf(ClientSecret) = %q, want client_secret", got)
 	}
 }
+
+// A refused credential is reported on the attribute that holds it: a certificate given by path
+// on client_certificate_path, an inline one on client_certificate.
+func TestSignInFailurePointsAtTheCredentialSet(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		cfg  auth.Config
+		err  string
+		want string
+	}{
+		{"certificate by path, not registered", auth.Config{ClientCertificatePath: "/c.pem"}, "AADSTS700027: certificate not registered", "client_certificate_path"},
+		{"inline certificate, not registered", auth.Config{ClientCertificate: "eA=="}, "AADSTS700027: certificate not registered", "client_certificate"},
+		{"certificate by path, no code", auth.Config{ClientCertificatePath: "/c.pem"}, "connection reset", "client_certificate_path"},
+		{"expired secret", auth.Config{ClientSecret: "s"}, "AADSTS7000222: expired", "client_secret"},
+		{"unknown tenant", auth.Config{ClientSecret: "s"}, "AADSTS90002: tenant not found", "tenant_id"},
+		{"OIDC by token file", auth.Config{OIDCTokenFilePath: "/t"}, "token file unreadable", "oidc_token_file_path"},
+		{"OIDC switched on, no federated credential", auth.Config{UseOIDC: true, OIDCToken: "x"}, "AADSTS70021: no match", "use_oidc"},
+		{"OIDC switched on, token request failed", auth.Config{UseOIDC: true, OIDCRequestURL: "https://x", OIDCRequestToken: "y"}, "HTTP 403", "use_oidc"},
+		{"managed identity", auth.Config{UseMSI: true}, "no endpoint", "use_msi"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			method, err := auth.ChooseMethod(tc.cfg)
+			if err != nil {
+				// Only the credential matters here; the method is what the settings choose.
+				var cfgErr *auth.ConfigError
+				if !errors.As(err, &cfgErr) || cfgErr.Method == "" {
+					t.Fatalf("ChooseMethod: %v", err)
+				}
+				method = cfgErr.Method
+			}
+			var diags diag.Diagnostics
+			checkSignIn(t.Context(), failingTokens(tc.err), method, tc.cfg.Credential(method), &diags)
+			if diags.ErrorsCount() != 1 {
+				t.Fatalf("%d errors, want one: %v", diags.ErrorsCount(), diags)
+			}
+			pd, ok := diags.Errors()[0].(diag.DiagnosticWithPath)
+			if !ok || pd.Path().String() != tc.want {
+				t.Errorf("error on %v, want %s", diags.Errors()[0], tc.want)
+			}
+		})
+	}
+}
+
+// failingTokens is a token source Entra ID refuses with text.
+type failingTokens string
+
+func (f failingTokens) Token(context.Context, bool) (string, error) { return "", errors.New(string(f)) }
