@@ -327,14 +327,7 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 	img, adopted := own, own != nil
 	if own == nil {
 		var err error
-		img, adopted, err = createDerived(ctx, &r.data.claims, idFor, func(id string) (*dataverse.StepImage, error) {
-			in := want
-			in.ID = id
-			return client.CreateStepImage(ctx, in)
-		}, func(id string) (*dataverse.StepImage, bool, error) {
-			found, err := client.GetStepImage(ctx, id)
-			return found, err == nil && strings.EqualFold(found.StepID, stepID) && found.EntityAlias == alias, err
-		})
+		img, adopted, err = createImageAtDerivedID(ctx, r.data, idFor, want)
 		if err != nil {
 			resp.Diagnostics.AddError("Could not create the step image", apiErrorDetail(fmt.Sprintf("Creating image %q on step %s", alias, stepID), err))
 			return

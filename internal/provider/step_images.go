@@ -406,13 +406,12 @@ func unmanagedImages(images []dataverse.StepImage, managed []stepImageEntry) []d
 	return out
 }
 
-// createOwnedImage creates an image the step manages under the id derived from its step and
-// alias. One found there was left by an apply that did not live to record it: the step owns its
-// images, so it is brought to the configuration rather than created a second time.
-func createOwnedImage(ctx context.Context, data *providerData, want dataverse.StepImageCreate) (*dataverse.StepImage, error) {
+// createImageAtDerivedID creates want under the first of idFor's ids that no other row holds.
+// An image found at one with the same step and alias, left by an apply that did not live to
+// record it, is returned instead, as adopted.
+func createImageAtDerivedID(ctx context.Context, data *providerData, idFor func(int) string, want dataverse.StepImageCreate) (*dataverse.StepImage, bool, error) {
 	client := data.client
-	idFor := func(n int) string { return dataverse.StepImageIDFor(want.StepID, want.EntityAlias, n) }
-	img, adopted, err := createDerived(ctx, &data.claims, idFor, func(id string) (*dataverse.StepImage, error) {
+	return createDerived(ctx, &data.claims, idFor, func(id string) (*dataverse.StepImage, error) {
 		in := want
 		in.ID = id
 		return client.CreateStepImage(ctx, in)
@@ -420,10 +419,18 @@ func createOwnedImage(ctx context.Context, data *providerData, want dataverse.St
 		found, err := client.GetStepImage(ctx, id)
 		return found, err == nil && strings.EqualFold(found.StepID, want.StepID) && found.EntityAlias == want.EntityAlias, err
 	})
+}
+
+// createOwnedImage creates an image the step manages under the id derived from its step and
+// alias. One found there was left by an apply that did not live to record it: the step owns its
+// images, so it is brought to the configuration rather than created a second time.
+func createOwnedImage(ctx context.Context, data *providerData, want dataverse.StepImageCreate) (*dataverse.StepImage, error) {
+	idFor := func(n int) string { return dataverse.StepImageIDFor(want.StepID, want.EntityAlias, n) }
+	img, adopted, err := createImageAtDerivedID(ctx, data, idFor, want)
 	if err != nil || !adopted {
 		return img, err
 	}
-	return client.UpdateStepImage(ctx, img.ID, dataverse.StepImageUpdate{
+	return data.client.UpdateStepImage(ctx, img.ID, dataverse.StepImageUpdate{
 		Name: &want.Name, ImageType: &want.ImageType, Attributes: &want.Attributes, MessagePropertyName: &want.MessagePropertyName,
 	})
 }
