@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
@@ -95,7 +94,6 @@ func (d *webhooksDataSource) Read(ctx context.Context, req datasource.ReadReques
 		resp.Diagnostics.AddError("Could not list webhooks", apiErrorDetail("Listing webhooks", err))
 		return
 	}
-	sort.SliceStable(hooks, func(i, j int) bool { return hooks[i].Name < hooks[j].Name })
 	m.Webhooks = make([]webhookSummaryModel, 0, len(hooks))
 	for i := range hooks {
 		summary := webhookSummaryModel{CreatedOn: timeValue(hooks[i].CreatedOn), ModifiedOn: timeValue(hooks[i].ModifiedOn)}
