@@ -97,9 +97,7 @@ func (c *Client) ListImagesOfSteps(ctx context.Context, stepIDs []string) (map[s
 		out[key] = append(out[key], *img)
 	}
 	for _, images := range out {
-		slices.SortFunc(images, func(a, b StepImage) int {
-			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-		})
+		slices.SortFunc(images, imagesByNameThenID)
 	}
 	return out, nil
 }
@@ -161,10 +159,13 @@ func (c *Client) ListStepImages(ctx context.Context, stepID string) ([]StepImage
 	for _, row := range rows {
 		out = append(out, *stepImageFromRow(row))
 	}
-	slices.SortFunc(out, func(a, b StepImage) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(out, imagesByNameThenID)
 	return out, nil
+}
+
+// imagesByNameThenID orders images as every listing returns them.
+func imagesByNameThenID(a, b StepImage) int {
+	return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 }
 
 func stepImageFromRow(row stepImageRow) *StepImage {
