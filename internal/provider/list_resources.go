@@ -239,11 +239,11 @@ func (l *webhookStepListResource) List(ctx context.Context, req list.ListRequest
 // withoutStepDefaults nulls the attributes a step has at their defaults, the name included when
 // it is the one the provider (and the Plug-in Registration Tool) gives.
 func withoutStepDefaults(m *webhookStepModel, webhookName string) {
-	m.Stage = nullIf(m.Stage, types.StringValue(dataverse.StepStagePostOperation.String()), types.StringNull())
-	m.Mode = nullIf(m.Mode, types.StringValue(dataverse.StepModeAsynchronous.String()), types.StringNull())
-	m.Rank = nullIf(m.Rank, types.Int64Value(1), types.Int64Null())
-	m.AsyncAutoDelete = nullIf(m.AsyncAutoDelete, types.BoolValue(false), types.BoolNull())
-	m.Enabled = nullIf(m.Enabled, types.BoolValue(true), types.BoolNull())
+	m.Stage = nullIf(m.Stage, types.StringValue(stepDefaults.stage.String()), types.StringNull())
+	m.Mode = nullIf(m.Mode, types.StringValue(stepDefaults.mode.String()), types.StringNull())
+	m.Rank = nullIf(m.Rank, types.Int64Value(stepDefaults.rank), types.Int64Null())
+	m.AsyncAutoDelete = nullIf(m.AsyncAutoDelete, types.BoolValue(stepDefaults.asyncAutoDelete), types.BoolNull())
+	m.Enabled = nullIf(m.Enabled, types.BoolValue(stepDefaults.enabled), types.BoolNull())
 	if webhookName != "" {
 		m.Name = nullIf(m.Name, types.StringValue(dataverse.DefaultStepName(webhookName, m.Message.ValueString(), m.Table.ValueString())), types.StringNull())
 	}

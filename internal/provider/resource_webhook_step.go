@@ -67,6 +67,16 @@ type stepAttributes struct {
 	RunAsUserID         types.String `tfsdk:"run_as_user_id"`
 }
 
+// stepDefaults are the values a step's optional attributes take when the configuration leaves
+// them out: the schema's defaults, and what a generated configuration leaves out.
+var stepDefaults = struct {
+	stage           dataverse.StepStage
+	mode            dataverse.StepMode
+	rank            int64
+	asyncAutoDelete bool
+	enabled         bool
+}{stage: dataverse.StepStagePostOperation, mode: dataverse.StepModeAsynchronous, rank: 1, asyncAutoDelete: false, enabled: true}
+
 func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A step that fires a webhook: an `sdkmessageprocessingstep` whose event handler is a " +
@@ -94,15 +104,15 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"stage": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				Default:  stringdefault.StaticString(dataverse.StepStagePostOperation.String()),
+				Default:  stringdefault.StaticString(stepDefaults.stage.String()),
 				MarkdownDescription: "Where in the event pipeline the step runs: " + quotedList(dataverse.StepStageNames()) +
-					". Defaults to `PostOperation`. Asynchronous steps must be `PostOperation`. Updates in place.",
+					". Defaults to `" + stepDefaults.stage.String() + "`. Asynchronous steps must be `PostOperation`. Updates in place.",
 				Validators: []validator.String{stringvalidator.OneOf(dataverse.StepStageNames()...)},
 			},
 			"mode": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				Default:  stringdefault.StaticString(dataverse.StepModeAsynchronous.String()),
+				Default:  stringdefault.StaticString(stepDefaults.mode.String()),
 				MarkdownDescription: "`Asynchronous` (the default) queues a system job and records failures in it; " +
 					"`Synchronous` runs inside the operation, whose failure then fails the user's change. Updates in place.",
 				Validators: []validator.String{stringvalidator.OneOf(dataverse.StepModeNames()...)},
@@ -110,8 +120,8 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"rank": schema.Int64Attribute{
 				Optional:            true,
 				Computed:            true,
-				Default:             int64default.StaticInt64(1),
-				MarkdownDescription: "Execution order among steps of the same message, table and stage, lowest first: a whole number from `0` to `" + strconv.Itoa(dataverse.MaxStepRank) + "` (an Int32 in Dataverse); steps of equal rank run in no set order. Defaults to `1`. Updates in place.",
+				Default:             int64default.StaticInt64(stepDefaults.rank),
+				MarkdownDescription: "Execution order among steps of the same message, table and stage, lowest first: a whole number from `0` to `" + strconv.Itoa(dataverse.MaxStepRank) + "` (an Int32 in Dataverse); steps of equal rank run in no set order. Defaults to `" + strconv.FormatInt(stepDefaults.rank, 10) + "`. Updates in place.",
 				Validators:          []validator.Int64{int64validator.Between(0, dataverse.MaxStepRank)},
 			},
 			"filtering_attributes": schema.SetAttribute{
@@ -125,14 +135,14 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"async_auto_delete": schema.BoolAttribute{
 				Optional:            true,
 				Computed:            true,
-				Default:             booldefault.StaticBool(false),
-				MarkdownDescription: "Delete the system job when it succeeds, to save space. Only with `mode = \"Asynchronous\"`. Defaults to `false`. Updates in place.",
+				Default:             booldefault.StaticBool(stepDefaults.asyncAutoDelete),
+				MarkdownDescription: "Delete the system job when it succeeds, to save space. Only with `mode = \"Asynchronous\"`. Defaults to `" + strconv.FormatBool(stepDefaults.asyncAutoDelete) + "`. Updates in place.",
 			},
 			"enabled": schema.BoolAttribute{
 				Optional:            true,
 				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-				MarkdownDescription: "Whether the step fires (`statecode`/`statuscode`). Defaults to `true`. Updates in place.",
+				Default:             booldefault.StaticBool(stepDefaults.enabled),
+				MarkdownDescription: "Whether the step fires (`statecode`/`statuscode`). Defaults to `" + strconv.FormatBool(stepDefaults.enabled) + "`. Updates in place.",
 			},
 			"name": schema.StringAttribute{
 				Optional: true,
@@ -168,8 +178,8 @@ func (r *webhookStepResource) ValidateConfig(ctx context.Context, req resource.V
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	mode, modeErr := dataverse.ParseStepMode(valueOr(cfg.Mode, dataverse.StepModeAsynchronous.String()))
-	stage, stageErr := dataverse.ParseStepStage(valueOr(cfg.Stage, dataverse.StepStagePostOperation.String()))
+	mode, modeErr := dataverse.ParseStepMode(valueOr(cfg.Mode, stepDefaults.mode.String()))
+	stage, stageErr := dataverse.ParseStepStage(valueOr(cfg.Stage, stepDefaults.stage.String()))
 	fields := map[dataverse.RuleField]path.Path{
 		dataverse.FieldStage:               path.Root("stage"),
 		dataverse.FieldAsyncAutoDelete:     path.Root("async_auto_delete"),

@@ -169,7 +169,7 @@ func checkConfiguredImages(ctx context.Context, cfg webhookStepModel, diags *dia
 	if len(entries) == 0 || !known(cfg.Message, cfg.Stage) {
 		return
 	}
-	stage, err := dataverse.ParseStepStage(valueOr(cfg.Stage, dataverse.StepStagePostOperation.String()))
+	stage, err := dataverse.ParseStepStage(valueOr(cfg.Stage, stepDefaults.stage.String()))
 	if err != nil {
 		return // the stage validator reports it
 	}
