@@ -276,8 +276,6 @@ func checkRequest(t *testing.T, got seen, w want) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // stepChange is the update that makes change to a step of valid settings: its body holds only
 // the columns change touches.
 func stepChange(change func(*StepSettings)) StepUpdate {

@@ -56,7 +56,7 @@ func TestStepImageRequests(t *testing.T) {
 		{
 			name: "update",
 			call: func(c *Client) (any, error) {
-				return c.UpdateStepImage(context.Background(), imageID, StepImageUpdate{ImageType: ptr(ImageTypeBoth), Attributes: ptr([]string{})})
+				return c.UpdateStepImage(context.Background(), imageID, StepImageUpdate{ImageType: new(ImageTypeBoth), Attributes: new([]string{})})
 			},
 			want: want{
 				Method: http.MethodPatch, Path: "sdkmessageprocessingstepimages(" + imageID + ")",

@@ -164,7 +164,7 @@ func TestWebhookFromSnapshotIsCurrentAfterWritesThroughTheClient(t *testing.T) {
 	ctx := context.Background()
 
 	// An update's answer replaces the snapshot's row: no read needed.
-	if _, err := h.client.UpdateWebhook(ctx, webhookID, WebhookUpdate{Name: ptr("orders-v2")}); err != nil {
+	if _, err := h.client.UpdateWebhook(ctx, webhookID, WebhookUpdate{Name: new("orders-v2")}); err != nil {
 		t.Fatal(err)
 	}
 	wantServedFromSnapshot(t, f, h.client, webhookID, "orders-v2", "update")
@@ -206,7 +206,7 @@ func TestSnapshotLeavesOutRowsWrittenWhileItLoads(t *testing.T) {
 		loaded <- err
 	}()
 	<-f.listStarted // the list has read the old rows
-	if _, err := h.client.UpdateWebhook(ctx, webhookID2, WebhookUpdate{Name: ptr("invoices-v2")}); err != nil {
+	if _, err := h.client.UpdateWebhook(ctx, webhookID2, WebhookUpdate{Name: new("invoices-v2")}); err != nil {
 		t.Fatal(err)
 	}
 	close(f.gate)

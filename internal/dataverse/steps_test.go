@@ -558,7 +558,7 @@ func TestAnswersWithoutARowAreReadBack(t *testing.T) {
 			return idOf(c.CreateWebhook(context.Background(), WebhookCreate{ID: webhookID, Name: "n", URL: "https://x.example", AuthType: AuthTypeWebhookKey, AuthValue: "key-value"}))
 		},
 		"update webhook": func(c *Client) (string, error) {
-			return idOf(c.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{Name: ptr("n")}))
+			return idOf(c.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{Name: new("n")}))
 		},
 		"create step": func(c *Client) (string, error) {
 			return idOf(c.CreateStep(context.Background(), StepCreate{ID: stepID, StepSettings: StepSettings{Name: "s", Stage: StepStagePostOperation}, WebhookID: webhookID, MessageID: messageID, MessageFilterID: filterID, Enabled: true}))
@@ -570,7 +570,7 @@ func TestAnswersWithoutARowAreReadBack(t *testing.T) {
 			return idOf(c.CreateStepImage(context.Background(), StepImageCreate{ID: imageID, StepID: stepID, EntityAlias: "pre", MessagePropertyName: "Target"}))
 		},
 		"update image": func(c *Client) (string, error) {
-			return idOf(c.UpdateStepImage(context.Background(), imageID, StepImageUpdate{Name: ptr("n")}))
+			return idOf(c.UpdateStepImage(context.Background(), imageID, StepImageUpdate{Name: new("n")}))
 		},
 	}
 	for name, call := range tests {

@@ -162,10 +162,10 @@ func TestUpdateWebhookRequest(t *testing.T) {
 		writeJSON(w, http.StatusOK, webhookRow(webhookID, "renamed"))
 	})
 	got, err := h.client.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{
-		Name:        ptr("renamed"),
-		Description: ptr(""),
-		AuthType:    ptr(AuthTypeWebhookKey),
-		AuthValue:   ptr("new-key-value"),
+		Name:        new("renamed"),
+		Description: new(""),
+		AuthType:    new(AuthTypeWebhookKey),
+		AuthValue:   new("new-key-value"),
 	})
 	if err != nil {
 		t.Fatalf("UpdateWebhook: %v", err)
@@ -187,7 +187,7 @@ func TestUpdateWebhookMissingIsNotFound(t *testing.T) {
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 		writeError(w, http.StatusNotFound, "0x80040217", "serviceendpoint With Id = "+webhookID+" Does Not Exist")
 	})
-	_, err := h.client.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{URL: ptr("https://new.example")})
+	_, err := h.client.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{URL: new("https://new.example")})
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
 	}
@@ -279,7 +279,7 @@ func TestBadIDMakesNoRequest(t *testing.T) {
 	bad := "x') or true or ('"
 	calls := map[string]func() error{
 		"GetWebhook":    func() error { _, err := h.client.GetWebhook(ctx, bad); return err },
-		"UpdateWebhook": func() error { _, err := h.client.UpdateWebhook(ctx, bad, WebhookUpdate{Name: ptr("n")}); return err },
+		"UpdateWebhook": func() error { _, err := h.client.UpdateWebhook(ctx, bad, WebhookUpdate{Name: new("n")}); return err },
 		"DeleteWebhook": func() error { return h.client.DeleteWebhook(ctx, bad) },
 		"CreateWebhook": func() error {
 			_, err := h.client.CreateWebhook(ctx, WebhookCreate{ID: bad, Name: "n", URL: "u", AuthType: AuthTypeWebhookKey})
