@@ -543,6 +543,18 @@ func behindTerraform(t *testing.T, b backend, change func(context.Context, *data
 	}
 }
 
+// liveRefusal is the HTTP status with which a live environment's Web API refused the request
+// behind err (a 4xx), or 0. A scenario that makes a change a person could make, but that
+// Dataverse is not known to allow, leaves itself out on such a refusal; the emulator allowing
+// the change is what keeps it covered, so there a refusal is a failure.
+func liveRefusal(b backend, err error) int {
+	var refused *dvuser.Error
+	if b.emulator() == nil && errors.As(err, &refused) && refused.Status >= 400 && refused.Status < 500 {
+		return refused.Status
+	}
+	return 0
+}
+
 // emulatorSteps are steps of a scenario that need what only the emulator can do; on a live
 // environment they are left out, and the log says why.
 func emulatorSteps(t *testing.T, b backend, reason string, steps ...resource.TestStep) []resource.TestStep {

@@ -2,15 +2,14 @@ package provider
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"net/url"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
 // An image its step cannot take, on a step created in the same apply, fails the apply after the
@@ -73,9 +72,16 @@ func TestAccDestroy_neverBlockedByAWebhookChangedElsewhere(t *testing.T) {
 	b := newBackend(t)
 	config := imageConfig(b, accountUpdated, "")
 	var hookID string
+	// endpointsLeft counts the service endpoints of the webhook's id: once it is a queue
+	// endpoint, the backend's webhook listing no longer sees it.
+	endpointsLeft := func() (int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		rows, err := b.user(t).Rows(ctx, "serviceendpoints?$select=serviceendpointid&$filter="+url.PathEscape("serviceendpointid eq "+hookID), "")
+		return len(rows), err
+	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             b.checkDestroyed(),
 		Steps: []resource.TestStep{
 			{
 				Config: config,
@@ -86,17 +92,41 @@ func TestAccDestroy_neverBlockedByAWebhookChangedElsewhere(t *testing.T) {
 					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 					defer cancel()
 					// contract 1 is a queue endpoint, not a webhook (8).
-					if err := b.user(t).Update(ctx, "serviceendpoints", hookID, map[string]any{"contract": 1}); err != nil {
-						var refused *dvuser.Error
-						if b.emulator() == nil && errors.As(err, &refused) && refused.Status < 500 {
-							t.Skipf("Dataverse refuses to change a webhook's contract (HTTP %d), so no webhook changes kind there", refused.Status)
-						}
+					err := b.user(t).Update(ctx, "serviceendpoints", hookID, map[string]any{"contract": 1})
+					if status := liveRefusal(b, err); status != 0 {
+						t.Skipf("Dataverse refuses to change a webhook's contract (HTTP %d), so no webhook changes kind there", status)
+					}
+					if err != nil {
 						t.Fatalf("changing the webhook into a queue endpoint: %v", err)
 					}
+					// The backend's clean-up removes webhooks only: a failed run must not leave
+					// the queue endpoint behind.
+					t.Cleanup(func() {
+						if n, err := endpointsLeft(); err == nil && n > 0 {
+							ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+							defer cancel()
+							_ = b.user(t).Delete(ctx, "serviceendpoints", hookID)
+						}
+					})
 				},
 				RefreshState: true,
 			},
-			{Config: config, Destroy: true},
+			{
+				Config:  config,
+				Destroy: true,
+				// The destroy step ends with an empty state, after which Terraform's own
+				// CheckDestroy does not run: the step checks what is left itself.
+				Check: func(s *terraform.State) error {
+					n, err := endpointsLeft()
+					if err != nil {
+						return fmt.Errorf("reading the endpoint %s after destroy: %w", hookID, err)
+					}
+					if n > 0 {
+						return fmt.Errorf("the endpoint %s is left after destroy", hookID)
+					}
+					return b.checkDestroyed()(s)
+				},
+			},
 		},
 	})
 }
