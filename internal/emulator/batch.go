@@ -100,6 +100,7 @@ func (e *Emulator) serveBatch(c *call) {
 	}
 	fmt.Fprintf(&out, "--%s--\r\n", answerBoundary)
 	if dropped {
+		e.stats.add(&e.stats.dropped)
 		e.log.Debug("dropping the response of a committed batch")
 		panic(http.ErrAbortHandler)
 	}

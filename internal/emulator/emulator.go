@@ -151,7 +151,7 @@ func Start(o Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: listen: %w", err)
 	}
-	e.baseURL = "https://" + urlHost(e.listener.Addr())
+	e.baseURL = "https://" + urlHost(e.listener.Addr(), o.Host)
 	e.audience.Store(&e.baseURL)
 
 	e.entra, err = entra.New(entra.Options{
@@ -222,9 +222,9 @@ func (e *Emulator) setUpCertificates(dir string) error {
 	var certs *certificates
 	var err error
 	if e.opts.CA != nil {
-		certs, err = e.opts.CA.issue(e.now())
+		certs, err = e.opts.CA.issue(e.now(), e.opts.Host)
 	} else {
-		certs, err = loadOrCreateCertificates(dir, e.now())
+		certs, err = loadOrCreateCertificates(dir, e.now(), e.opts.Host)
 	}
 	if err != nil {
 		return fmt.Errorf("emulator: certificates: %w", err)
@@ -241,11 +241,14 @@ func (e *Emulator) setUpCertificates(dir string) error {
 	return nil
 }
 
-// urlHost renders a listen address as the host part of a URL.
-func urlHost(a net.Addr) string {
+// urlHost renders a listen address as the host part of a URL, named host when that is set.
+func urlHost(a net.Addr, host string) string {
 	tcp, ok := a.(*net.TCPAddr)
 	if !ok {
 		return a.String()
+	}
+	if host != "" {
+		return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 	}
 	if tcp.IP == nil || tcp.IP.IsUnspecified() {
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
@@ -323,13 +326,22 @@ func (e *Emulator) CAFile() string { return e.caFile }
 // CACertPEM is the emulator's CA certificate in PEM form.
 func (e *Emulator) CACertPEM() []byte { return append([]byte(nil), e.certs.caPEM...) }
 
-// HTTPClient returns a client that trusts the emulator's CA.
+// HTTPClient returns a client that trusts the emulator's CA, and reaches it by Options.Host
+// whether or not that name resolves.
 func (e *Emulator) HTTPClient() *http.Client {
 	e.clientOnce.Do(func() {
 		pool := x509.NewCertPool()
 		pool.AddCert(e.certs.ca)
+		named, listening := strings.TrimPrefix(e.baseURL, "https://"), e.listener.Addr().String()
+		dialer := &net.Dialer{Timeout: 30 * time.Second}
 		e.client = &http.Client{Transport: &http.Transport{
-			Proxy:               nil,
+			Proxy: nil,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if strings.EqualFold(addr, named) {
+					addr = listening
+				}
+				return dialer.DialContext(ctx, network, addr)
+			},
 			ForceAttemptHTTP2:   true,
 			MaxIdleConnsPerHost: 64,
 			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},

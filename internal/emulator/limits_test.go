@@ -278,6 +278,9 @@ func TestDropAfterCommit(t *testing.T) {
 	}
 	// Reads are answered.
 	c.do("GET", "accounts("+id+")", nil).mustStatus(t, http.StatusOK)
+	if st := e.Stats(); st.Dropped != 1 || st.Requests.Total != 2 {
+		t.Errorf("stats count %d dropped answers in %d requests, want 1 in 2", st.Dropped, st.Requests.Total)
+	}
 }
 
 // Latency is applied to every Web API request.

@@ -17,6 +17,12 @@ type Options struct {
 	// the emulator then serves its token service, the client secret's tokens and webhook
 	// deliveries to whatever can reach that interface.
 	AllowNonLoopback bool
+	// Host, when set, is the name clients reach the emulator by, in place of the listen
+	// address's IP: the environment URL becomes https://HOST:PORT, the server certificate names
+	// it, and tokens are issued for it. It must resolve to the listen address. A name rather
+	// than a loopback IP lets clients reach the emulator through an HTTPS proxy, which Go never
+	// uses for loopback addresses.
+	Host string
 	// StateDir, when set, keeps the CA and server certificate, the client
 	// secret and the rows across restarts.
 	StateDir string

@@ -12,8 +12,11 @@ type Stats struct {
 		ByMethod    map[string]int64 `json:"by_method"`
 		ByEntitySet map[string]int64 `json:"by_entity_set"`
 	} `json:"requests"`
-	Throttled     int64 `json:"throttled"`
-	Faults        int64 `json:"faults"`
+	Throttled int64 `json:"throttled"`
+	Faults    int64 `json:"faults"`
+	// Dropped counts the answers dropped after a commit (DropAfterCommitRate): one per request,
+	// a $batch holding several dropped writes counting once.
+	Dropped       int64 `json:"dropped"`
 	TokenRequests int64 `json:"token_requests"`
 }
 
@@ -24,12 +27,13 @@ type statsCounters struct {
 	bySet     map[string]int64
 	throttled int64
 	faults    int64
+	dropped   int64
 }
 
 func (s *statsCounters) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.total, s.throttled, s.faults = 0, 0, 0
+	s.total, s.throttled, s.faults, s.dropped = 0, 0, 0, 0
 	s.byMethod = map[string]int64{}
 	s.bySet = map[string]int64{}
 }
@@ -67,6 +71,7 @@ func (e *Emulator) Stats() Stats {
 	}
 	out.Throttled = e.stats.throttled
 	out.Faults = e.stats.faults
+	out.Dropped = e.stats.dropped
 	e.stats.mu.Unlock()
 	out.TokenRequests = e.entra.TokenRequests()
 	return out

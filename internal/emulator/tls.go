@@ -35,11 +35,11 @@ type certificates struct {
 }
 
 // loadOrCreateCertificates reuses the certificates in dir when they are valid
-// for at least another day; otherwise (or when dir is empty) it makes new ones
-// and, with a dir, writes them there.
-func loadOrCreateCertificates(dir string, now time.Time) (*certificates, error) {
+// for at least another day and name host (when set); otherwise (or when dir is
+// empty) it makes new ones and, with a dir, writes them there.
+func loadOrCreateCertificates(dir string, now time.Time, host string) (*certificates, error) {
 	if dir != "" {
-		c, err := loadCertificates(dir, now)
+		c, err := loadCertificates(dir, now, host)
 		if err == nil {
 			return c, nil
 		}
@@ -47,7 +47,7 @@ func loadOrCreateCertificates(dir string, now time.Time) (*certificates, error) 
 			return nil, err
 		}
 	}
-	c, err := newCertificates(now)
+	c, err := newCertificates(now, host)
 	if err != nil {
 		return nil, err
 	}
@@ -64,9 +64,9 @@ func loadOrCreateCertificates(dir string, now time.Time) (*certificates, error) 
 	return c, nil
 }
 
-var errCertificateStale = errors.New("certificate expires soon")
+var errCertificateStale = errors.New("certificate expires soon or does not name the host")
 
-func loadCertificates(dir string, now time.Time) (*certificates, error) {
+func loadCertificates(dir string, now time.Time, host string) (*certificates, error) {
 	read := func(name string) ([]byte, error) {
 		return os.ReadFile(filepath.Join(dir, name)) //nolint:gosec // the operator chose the state directory
 	}
@@ -106,16 +106,19 @@ func loadCertificates(dir string, now time.Time) (*certificates, error) {
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "localhost", CurrentTime: now}); err != nil {
 		return nil, fmt.Errorf("server certificate in %s does not chain to its CA: %w", dir, err)
 	}
+	if host != "" && leaf.VerifyHostname(host) != nil {
+		return nil, errCertificateStale
+	}
 	pair.Leaf = leaf
 	return &certificates{caPEM: caPEM, serverPEM: serverPEM, keyPEM: keyPEM, server: pair, ca: ca}, nil
 }
 
-func newCertificates(now time.Time) (*certificates, error) {
+func newCertificates(now time.Time, host string) (*certificates, error) {
 	ca, err := newCA(now)
 	if err != nil {
 		return nil, err
 	}
-	return ca.issue(now)
+	return ca.issue(now, host)
 }
 
 // CA is a certificate authority that issues emulator server certificates. Several emulators
@@ -159,8 +162,8 @@ func newCA(now time.Time) (*CA, error) {
 	return &CA{cert: cert, key: caKey, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}, nil
 }
 
-// issue signs a server certificate for the loopback names.
-func (ca *CA) issue(now time.Time) (*certificates, error) {
+// issue signs a server certificate for the loopback names, and host when set.
+func (ca *CA) issue(now time.Time, host string) (*certificates, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate server key: %w", err)
@@ -175,6 +178,9 @@ func (ca *CA) issue(now time.Time) (*certificates, error) {
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:    []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	if host != "" {
+		serverTemplate.DNSNames = append(serverTemplate.DNSNames, host)
 	}
 	serverDER, err := x509.CreateCertificate(rand.Reader, serverTemplate, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
@@ -205,10 +211,11 @@ func randomSerial() *big.Int {
 	return n
 }
 
-// ServerTLSConfig issues a fresh loopback server certificate from ca, for a test server that
-// stands beside the emulator (a hostile Web API, say) and must be trusted the same way.
-func (ca *CA) ServerTLSConfig() (*tls.Config, error) {
-	c, err := ca.issue(time.Now())
+// ServerTLSConfig issues a fresh server certificate from ca for the loopback names and host
+// (when set), for a test server that stands beside the emulator (a hostile Web API, or a proxy
+// opening a host's connections) and must be trusted the same way.
+func (ca *CA) ServerTLSConfig(host string) (*tls.Config, error) {
+	c, err := ca.issue(time.Now(), host)
 	if err != nil {
 		return nil, err
 	}

@@ -175,6 +175,7 @@ func (e *Emulator) maybeDrop(c *call) {
 			*c.dropped = true
 			return
 		}
+		e.stats.add(&e.stats.dropped)
 		e.log.Debug("dropping the response of a committed write", "method", c.r.Method, "path", c.r.URL.Path)
 		panic(http.ErrAbortHandler)
 	}

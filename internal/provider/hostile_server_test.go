@@ -28,7 +28,7 @@ func startHostileEnvironment(t *testing.T, webAPI http.HandlerFunc) *hostileEnvi
 	if liveEnvironment() {
 		t.Skip("plays a hostile server; runs without DATAVERSE_LIVE only")
 	}
-	tlsConfig, err := testCA.ServerTLSConfig()
+	tlsConfig, err := testCA.ServerTLSConfig("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		verbose bool
 	)
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:0", "listen `address`; a loopback address unless --allow-non-loopback is given")
+	fs.StringVar(&o.Host, "host", "", "`name` clients reach the emulator by, resolving to the listen address (default: its IP); the environment URL, certificate and token audience use it")
 	fs.BoolVar(&o.AllowNonLoopback, "allow-non-loopback", false, "let --addr name an interface other than loopback, or all of them (:PORT, 0.0.0.0:PORT)")
 	fs.StringVar(&envFile, "env-file", "", "write the client environment as shell export lines to this `file`")
 	fs.DurationVar(&o.Latency, "latency", 0, "latency added to every Web API request")
