@@ -428,23 +428,33 @@ func TestConvergence_rowsOfALostStateAreAdopted(t *testing.T) {
 // row back by its id and record it, so the apply succeeds with exactly the configured rows.
 func TestConvergence_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "drops answers after the commit", func(o *emulator.Options) { o.DropAfterCommitRate, o.Seed = 1, 3 })
-	ws := newWorkspace(t)
+	b := newFaultyBackend(t, faults{dropAfterCommit: 1, seed: 3})
+	ws := b.workspace(t)
 	f := crashFleet{webhooks: 2}
-	provider := strings.Replace(providerBlock(e), "provider \"dataverse\" {", "provider \"dataverse\" {\n  max_retries = 1", 1)
-	if err := ws.WriteFile("main.tf", requiredProviders+provider+f.hcl("unanswered")); err != nil {
+	prefix := b.name("unanswered")
+	provider := strings.Replace(b.providerBlock(), "provider \"dataverse\" {", "provider \"dataverse\" {\n  max_retries = 1\n", 1)
+	if err := ws.WriteFile("main.tf", requiredProviders+provider+f.hcl(prefix)); err != nil {
 		t.Fatal(err)
 	}
+	requests := countRequests(t, b, ws)
+	requests.reset()
 	mustRun(t, ws, applyArgs()...)
-	rows := rowsOfPrefix(t, emulatorBackend(e), "unanswered")
+	rows := rowsOfPrefix(t, b, prefix)
 	if len(rows.duplicates) > 0 || len(rows.webhooks) != f.webhooks || len(rows.steps) != f.webhooks*crashStepsPerWebhook || len(rows.images) != f.webhooks*crashStepsPerWebhook {
 		t.Errorf("Dataverse holds %+v; want %d webhooks with %d steps and an image each", rows, f.webhooks, crashStepsPerWebhook)
 	}
 	if got := stateIDs(t, ws, "dataverse_webhook_step_image"); !slices.Equal(got, rows.images) {
 		t.Errorf("state holds images %v, Dataverse %v", got, rows.images)
 	}
-	if st := e.Stats(); st.Requests.ByMethod["POST"] != int64(len(rows.webhooks)+len(rows.steps)+len(rows.images)) {
-		t.Errorf("%d creates for %d rows: want one attempt each", st.Requests.ByMethod["POST"], len(rows.webhooks)+len(rows.steps)+len(rows.images))
+	creates := int64(len(rows.webhooks) + len(rows.steps) + len(rows.images))
+	if got := requests.stats(t).Requests.ByMethod["POST"]; got != creates {
+		t.Errorf("%d creates for %d rows: want one attempt each", got, creates)
+	}
+	if n := requests.retries(t); n != 0 {
+		t.Errorf("%d requests were tried again with max_retries = 1", n)
+	}
+	if st, writes := b.faultStats(), requests.writes(t); st.Dropped != writes {
+		t.Errorf("%d answers dropped, want the answers of all %d writes", st.Dropped, writes)
 	}
 	planNoChanges(t, ws, "after the apply")
 }

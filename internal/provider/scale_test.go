@@ -218,61 +218,75 @@ func throttleLimits(stress bool) func(*emulator.Options) {
 // With Terraform running more operations at once than Dataverse admits, the provider waits out
 // every 429 and the apply succeeds with exactly one row per resource.
 //
-// At full size the apply must also take no more than 1.3 times the larger of what its request
-// budget needs under the limits and what the same apply takes without limits (Terraform's own
-// pace, measured first): waiting out a 429 must cost little more than the wait Dataverse asks for.
+// At full size (emulator only) the apply must also take no more than 1.3 times the larger of
+// what its request budget needs under the limits and what the same apply takes without limits
+// (Terraform's own pace, measured first): waiting out a 429 must cost little more than the wait
+// Dataverse asks for.
 func TestScale_throttledApplyLosesNothing(t *testing.T) {
-	stress := stressMode()
-	// At full size the test runs alone, so that its two timings compare like with like.
-	if !stress {
-		t.Parallel()
+	if stressMode() {
+		throttledApplyAtFullSize(t)
+		return
 	}
+	t.Parallel()
 	f := fleet{webhooks: 20, stepsPerWebhook: 3}
-	if stress {
-		// 1206 requests: two full windows of 600 and a few more, or fewer per window below.
-		f = fleet{webhooks: 200, stepsPerWebhook: 4}
+	b := newFaultyBackend(t, faults{throttle: 0.1, seed: 7})
+	ws := b.workspace(t)
+	prefix := b.name("throttled")
+	writeFleetFor(t, ws, b, f, prefix)
+	wall := timedApply(t, ws)
+	st := b.faultStats()
+	t.Logf("throttled plan and apply of %d webhooks and %d steps: apply %s, %d Web API requests, %d throttled",
+		f.webhooks, f.steps(), wall.Round(time.Millisecond), st.Requests, st.Throttled)
+	if st.Throttled == 0 {
+		t.Errorf("no request was throttled; the test does not exercise throttling (%d requests)", st.Requests)
 	}
-	var unlimited time.Duration
-	if stress {
-		e := needsEmulator(t, "throttles requests", func(o *emulator.Options) { o.MaxConcurrent, o.MaxRequestsPerWindow = -1, -1 })
-		unlimited, _ = timedApply(t, e, f)
-		t.Logf("the same apply without limits: %s", unlimited.Round(time.Millisecond))
+	checkStateMatchesBackend(t, ws, b, prefix, &f)
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=64")
+	if err := b.checkDestroyed()(nil); err != nil {
+		t.Error(err)
 	}
+}
+
+// throttledApplyAtFullSize runs alone, so that its two timings compare like with like, against
+// emulators whose limits it sets from the first timing.
+func throttledApplyAtFullSize(t *testing.T) {
+	// 1206 requests: two full windows of 600 and a few more, or fewer per window below.
+	f := fleet{webhooks: 200, stepsPerWebhook: 4}
+	e := needsEmulator(t, "times an apply under service protection limits set from an unlimited one",
+		func(o *emulator.Options) { o.MaxConcurrent, o.MaxRequestsPerWindow = -1, -1 })
+	unlimited := timedApply(t, fleetWorkspace(t, e, f))
+	t.Logf("the same apply without limits: %s", unlimited.Round(time.Millisecond))
 
 	var limits emulator.Options
-	throttleLimits(stress)(&limits)
-	if stress {
-		// Dataverse's 600 per window throttle only a machine fast enough to send more: the
-		// window admits what lets the limits alone need about 1.5 times the unlimited apply, so
-		// that throttling happens on any machine (and never more than Dataverse admits).
-		budget := float64(2*f.webhooks + f.steps() + f.pairs())
-		perWindow := int(budget * float64(limits.Window) / (1.5 * float64(unlimited)))
-		limits.MaxRequestsPerWindow = min(limits.MaxRequestsPerWindow, max(50, perWindow))
-	}
-	e := needsEmulator(t, "throttles requests", func(o *emulator.Options) {
+	throttleLimits(true)(&limits)
+	// Dataverse's 600 per window throttle only a machine fast enough to send more: the window
+	// admits what lets the limits alone need about 1.5 times the unlimited apply, so that
+	// throttling happens on any machine (and never more than Dataverse admits).
+	budget := int64(2*f.webhooks + f.steps() + f.pairs())
+	perWindow := int(float64(budget) * float64(limits.Window) / (1.5 * float64(unlimited)))
+	limits.MaxRequestsPerWindow = min(limits.MaxRequestsPerWindow, max(50, perWindow))
+	e = launchEmulator(t, func(o *emulator.Options) {
 		o.MaxConcurrent, o.MaxRequestsPerWindow, o.Window = limits.MaxConcurrent, limits.MaxRequestsPerWindow, limits.Window
 	})
-	wall, ws := timedApply(t, e, f)
+	ws := fleetWorkspace(t, e, f)
+	wall := timedApply(t, ws)
 	st := e.Stats()
-	t.Logf("throttled apply of %d webhooks and %d steps: %s, %d Web API requests, %d throttled",
+	t.Logf("throttled plan and apply of %d webhooks and %d steps: apply %s, %d Web API requests, %d throttled",
 		f.webhooks, f.steps(), wall.Round(time.Millisecond), st.Requests.Total, st.Throttled)
 	if st.Throttled == 0 {
 		t.Errorf("the emulator throttled no request; the test does not exercise throttling (%d requests)", st.Requests.Total)
 	}
 	checkStateMatchesDataverse(t, ws, e, &f)
 
-	if stress {
-		// The budget: a name check and a create per webhook, a create per step, a lookup per
-		// pair. Each window admits MaxRequestsPerWindow of them.
-		budget := int64(2*f.webhooks + f.steps() + f.pairs())
-		byLimits := time.Duration((budget-1)/int64(limits.MaxRequestsPerWindow)) * limits.Window
-		bound := max(byLimits, unlimited)
-		t.Logf("the limits alone need %s for a budget of %d requests; wall / max(limits, unlimited apply) = %.2f",
-			byLimits, budget, float64(wall)/float64(bound))
-		if float64(wall) > 1.3*float64(bound) {
-			t.Errorf("throttled apply took %s, more than 1.3 times %s (the limits need %s for %d requests at %d per %s; without limits the apply took %s)",
-				wall.Round(time.Millisecond), bound.Round(time.Millisecond), byLimits, budget, limits.MaxRequestsPerWindow, limits.Window, unlimited.Round(time.Millisecond))
-		}
+	// The budget: a name check and a create per webhook, a create per step, a lookup per pair.
+	// Each window admits MaxRequestsPerWindow of them.
+	byLimits := time.Duration((budget-1)/int64(limits.MaxRequestsPerWindow)) * limits.Window
+	bound := max(byLimits, unlimited)
+	t.Logf("the limits alone need %s for a budget of %d requests; wall / max(limits, unlimited apply) = %.2f",
+		byLimits, budget, float64(wall)/float64(bound))
+	if float64(wall) > 1.3*float64(bound) {
+		t.Errorf("throttled apply took %s, more than 1.3 times %s (the limits need %s for %d requests at %d per %s; without limits the apply took %s)",
+			wall.Round(time.Millisecond), bound.Round(time.Millisecond), byLimits, budget, limits.MaxRequestsPerWindow, limits.Window, unlimited.Round(time.Millisecond))
 	}
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=64")
 	if err := checkNoRowsLeft(e)(nil); err != nil {
@@ -280,19 +294,24 @@ func TestScale_throttledApplyLosesNothing(t *testing.T) {
 	}
 }
 
-// timedApply plans a fleet to a file, then times `terraform apply -parallelism=64` of that plan:
-// the plan's work is Terraform's, not Dataverse's. The emulator's counters cover the apply only.
-func timedApply(t *testing.T, e *emulator.Emulator, f fleet) (time.Duration, *tfcli.Workspace) {
+// fleetWorkspace is a workspace holding the configuration of a fleet against an emulator.
+func fleetWorkspace(t *testing.T, e *emulator.Emulator, f fleet) *tfcli.Workspace {
 	t.Helper()
 	ws := newWorkspace(t)
-	// Let the provider go up to Dataverse's own concurrency limit.
-	ws.Env = append(ws.Env, "DATAVERSE_MAX_CONCURRENT_REQUESTS=52")
 	writeFleet(t, ws, e, f, "throttled")
+	return ws
+}
+
+// timedApply plans a workspace's configuration to a file, then times
+// `terraform apply -parallelism=64` of that plan: the plan's work is Terraform's, not
+// Dataverse's. It lets the provider go up to Dataverse's own concurrency limit.
+func timedApply(t *testing.T, ws *tfcli.Workspace) time.Duration {
+	t.Helper()
+	ws.Env = append(ws.Env, "DATAVERSE_MAX_CONCURRENT_REQUESTS=52")
 	mustRun(t, ws, "plan", "-out=tfplan", "-input=false", "-no-color")
-	e.ResetStats()
 	start := time.Now()
 	mustRun(t, ws, applyArgs("-parallelism=64", "tfplan")...)
-	return time.Since(start), ws
+	return time.Since(start)
 }
 
 // Gateway faults and answers lost after the write committed are retried without creating a
@@ -303,25 +322,24 @@ func TestScale_faultsAndLostAnswersLoseNothing(t *testing.T) {
 	if stressMode() {
 		f = fleet{webhooks: 100, stepsPerWebhook: 4}
 	}
-	e := needsEmulator(t, "injects faults and drops answers", func(o *emulator.Options) {
-		o.FaultRate, o.DropAfterCommitRate, o.Seed = 0.1, 0.05, 42
-	})
-	ws := newWorkspace(t)
-	writeFleet(t, ws, e, f, "faulty")
+	b := newFaultyBackend(t, faults{gateway: 0.1, dropAfterCommit: 0.05, seed: 42})
+	ws := b.workspace(t)
+	prefix := b.name("faulty")
+	writeFleetFor(t, ws, b, f, prefix)
 
 	mustRun(t, ws, applyArgs("-parallelism=20")...)
-	st := e.Stats()
-	t.Logf("apply: %d Web API requests, %d faults", st.Requests.Total, st.Faults)
-	if st.Faults == 0 {
-		t.Errorf("the emulator injected no fault in %d requests", st.Requests.Total)
+	st := b.faultStats()
+	t.Logf("apply: %d Web API requests, %d faults, %d answers dropped", st.Requests, st.Faults, st.Dropped)
+	if st.Faults == 0 || st.Dropped == 0 {
+		t.Errorf("%d faults and %d dropped answers in %d requests; the test needs both", st.Faults, st.Dropped, st.Requests)
 	}
-	checkStateMatchesDataverse(t, ws, e, &f)
+	checkStateMatchesBackend(t, ws, b, prefix, &f)
 
 	planNoChanges(t, ws, "after a faulty apply")
-	checkStateMatchesDataverse(t, ws, e, &f)
+	checkStateMatchesBackend(t, ws, b, prefix, &f)
 
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20")
-	if err := checkNoRowsLeft(e)(nil); err != nil {
+	if err := b.checkDestroyed()(nil); err != nil {
 		t.Error(err)
 	}
 }
