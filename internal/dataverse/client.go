@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
@@ -88,6 +89,9 @@ type Client struct {
 	userAgent string
 	onRequest func(ctx context.Context, l RequestLog)
 	secrets   []string
+	// sent holds the secrets of every request this client has sent: a later answer may echo
+	// them too (a read-back after a create, a step create after its webhook's).
+	sent sentSecrets
 
 	maxAttempts    int
 	requestTimeout time.Duration
@@ -216,4 +220,45 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// sentSecrets is the record of the secrets a client's requests carried.
+type sentSecrets struct {
+	mu   sync.Mutex
+	list []string
+	seen map[string]bool
+}
+
+func (s *sentSecrets) add(secrets []string) {
+	if len(secrets) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	for _, v := range secrets {
+		if v != "" && !s.seen[v] {
+			s.seen[v] = true
+			s.list = append(s.list, v)
+		}
+	}
+}
+
+func (s *sentSecrets) all() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.list[:len(s.list):len(s.list)]
+}
+
+// secretsOf lists what no error or log of an answer to r may hold: r's own secrets, those of
+// every request sent before, the caller's credentials, and the bearer token.
+func (c *Client) secretsOf(r *request, token string) []string {
+	out := append(append([]string(nil), r.secrets...), c.secrets...)
+	out = append(out, c.sent.all()...)
+	if token != "" {
+		out = append(out, token)
+	}
+	return out
 }

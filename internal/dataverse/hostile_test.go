@@ -241,6 +241,13 @@ func TestANextLinkEchoingACredentialReachesNoLogOrError(t *testing.T) {
 		dropConnection(t, w)
 	}, func(c *Config) { c.Secrets = []string{credential}; c.MaxRetries = 2 })
 	_, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+	requireErrorWithout(t, h, err, credential)
+}
+
+// requireErrorWithout fails unless err is an error and neither it nor any request log of h holds
+// part of secret.
+func requireErrorWithout(t *testing.T, h *harness, err error, secret string) {
+	t.Helper()
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -249,8 +256,92 @@ func TestANextLinkEchoingACredentialReachesNoLogOrError(t *testing.T) {
 		texts = append(texts, l.Path, fmt.Sprint(l.Err))
 	}
 	for _, text := range texts {
-		if untrusted.EchoesSecret(text, []string{credential}) {
-			t.Errorf("%q holds part of the credential", text)
+		if untrusted.EchoesSecret(text, []string{secret}) {
+			t.Errorf("%q holds part of the secret", text)
 		}
+	}
+}
+
+// A write's secret sent earlier is kept from the errors of later requests that do not carry
+// it: the read-back after a create answered without its row, and a redirect's Location.
+func TestSecretsSentEarlierAreWithheldFromLaterErrors(t *testing.T) {
+	t.Parallel()
+	const authValue = "wk-ZQXWVU-rotated-secret"
+	tests := []struct {
+		name   string
+		answer func(w http.ResponseWriter, r *http.Request)
+		write  func(c *Client) error
+	}{
+		{
+			name: "read-back after a create answered 204",
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPost {
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				writeError(w, http.StatusBadRequest, "0x80040203", "auth value "+authValue+" is invalid")
+			},
+			write: func(c *Client) error {
+				_, err := c.CreateWebhook(context.Background(), WebhookCreate{Name: "n", URL: "https://x.example", AuthType: AuthTypeWebhookKey, AuthValue: authValue})
+				return err
+			},
+		},
+		{
+			name: "read-back after an update answered 204",
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPatch {
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				writeError(w, http.StatusBadRequest, "0x80040203", "auth value "+strings.ToUpper(authValue)+" rejected")
+			},
+			write: func(c *Client) error {
+				v := authValue
+				_, err := c.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{AuthValue: &v, AuthType: new(AuthTypeWebhookKey)})
+				return err
+			},
+		},
+		{
+			name: "redirect to a host named after the secret",
+			answer: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Location", "https://"+authValue+".example.net/")
+				w.WriteHeader(http.StatusTemporaryRedirect)
+			},
+			write: func(c *Client) error {
+				_, err := c.CreateWebhook(context.Background(), WebhookCreate{Name: "n", URL: "https://x.example", AuthType: AuthTypeWebhookKey, AuthValue: authValue})
+				return err
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) { tc.answer(w, r) })
+			requireErrorWithout(t, h, tc.write(h.client), authValue)
+		})
+	}
+}
+
+// A system job id in a query's answer goes into a delete's URL only when it is a GUID.
+func TestJobIDsThatAreNotGUIDsAreNeverDeleted(t *testing.T) {
+	t.Parallel()
+	const jobID = "7777aaaa-0000-4000-8000-000000000009"
+	var deletes atomic.Int32
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		if r.Method == http.MethodDelete {
+			deletes.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"value": []any{
+			map[string]any{"asyncoperationid": jobID + ")/../../serviceendpoints(" + webhookID},
+		}})
+	})
+	res, err := h.client.DeleteCompletedJobs(context.Background(), JobCleanup{StepIDs: []string{stepID}, Failed: true, Max: 10, CompletedBefore: time.Now()}, nil)
+	if err == nil || !strings.Contains(err.Error(), "is not a GUID") {
+		t.Errorf("err = %v, want the id refused", err)
+	}
+	if n := deletes.Load(); n != 0 || res.Deleted != 0 {
+		t.Errorf("%d deletes sent, %d counted; want none", n, res.Deleted)
 	}
 }

@@ -92,6 +92,12 @@ func (c *Client) DeleteCompletedJobs(ctx context.Context, q JobCleanup, progress
 		res.More = true
 		rows = rows[:q.Max]
 	}
+	// The ids are the server's text, and go into the delete's URL.
+	for _, row := range rows {
+		if err := checkID("system job id in the answer", row.ID); err != nil {
+			return res, err
+		}
+	}
 	res.Deleted, err = c.deleteJobs(ctx, rows, q.Parallel, progress)
 	return res, err
 }

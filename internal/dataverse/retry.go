@@ -172,10 +172,11 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	if target.RawQuery != "" {
 		logPath += "?" + target.RawQuery
 		// A next link's query is the server's text.
-		if untrusted.EchoesSecret(target.RawQuery, c.secrets) {
+		if untrusted.EchoesSecret(target.RawQuery, c.secretsOf(r, "")) {
 			logPath = target.EscapedPath() + "?(query withheld: it held part of a secret)"
 		}
 	}
+	c.sent.add(r.secrets)
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultCallTimeout)
@@ -310,7 +311,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 	defer httpResp.Body.Close()
 	entry.Status = httpResp.StatusCode
 	if untrusted.IsRedirect(httpResp) {
-		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: untrusted.NewRedirectError(httpResp)}
+		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: untrusted.NewRedirectError(httpResp, c.secretsOf(r, token))}
 	}
 	body, err := untrusted.ReadBody(httpResp.Body, maxResponseBytes)
 	if untrusted.IsTooLarge(err) {
@@ -334,8 +335,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 	}
 
 	// The bearer token counts as a secret too: a server echoing it must not put it in a log.
-	secrets := append(append(r.secrets[:len(r.secrets):len(r.secrets)], c.secrets...), token)
-	apiErr := newResponseError(r.method, errPath, status, body, secrets)
+	apiErr := newResponseError(r.method, errPath, status, body, c.secretsOf(r, token))
 	entry.ErrorCode = apiErr.Code
 	switch status {
 	case http.StatusUnauthorized:

@@ -35,23 +35,32 @@ func IsRedirect(resp *http.Response) bool {
 // at, never its path or query, which may carry what the server wants to capture.
 type RedirectError struct {
 	Status     int
-	TargetHost string // empty when the answer named no usable Location
+	TargetHost string // empty when the answer named no usable Location, or withheld
+	// HostWithheld says the Location's host held part of a secret, so it is not named.
+	HostWithheld bool
 }
 
 func (e *RedirectError) Error() string {
 	target := "without a Location"
-	if e.TargetHost != "" {
+	switch {
+	case e.HostWithheld:
+		target = "to a host withheld here, because it held part of a secret"
+	case e.TargetHost != "":
 		target = "to host " + e.TargetHost
 	}
 	return fmt.Sprintf("the server answered %d %s, a redirect %s; redirects are never followed, because they would carry the request and its credentials elsewhere",
 		e.Status, http.StatusText(e.Status), target)
 }
 
-// NewRedirectError builds the error for a redirect answer.
-func NewRedirectError(resp *http.Response) *RedirectError {
+// NewRedirectError builds the error for a redirect answer. The Location is the server's text:
+// a host that echoes any of secrets is withheld.
+func NewRedirectError(resp *http.Response, secrets []string) *RedirectError {
 	e := &RedirectError{Status: resp.StatusCode}
 	if loc, err := resp.Location(); err == nil {
 		e.TargetHost = loc.Host
+		if EchoesSecret(loc.Host, secrets) {
+			e.TargetHost, e.HostWithheld = "", true
+		}
 	}
 	return e
 }
@@ -78,7 +87,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	}
 	if IsRedirect(resp) {
 		_ = resp.Body.Close()
-		return nil, NewRedirectError(resp)
+		return nil, NewRedirectError(resp, nil) // its callers redact their errors whole
 	}
 	resp.Body = &cappedBody{ReadCloser: resp.Body, left: c.maxBytes}
 	return resp, nil

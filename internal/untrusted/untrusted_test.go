@@ -38,9 +38,15 @@ func FuzzEchoesSecret(f *testing.F) {
 
 func TestRedirectErrorNamesStatusAndHostOnly(t *testing.T) {
 	resp := &http.Response{StatusCode: http.StatusTemporaryRedirect, Header: http.Header{"Location": {"https://thief.example:8443/steal?secret=x"}}, Request: &http.Request{URL: &url.URL{Scheme: "https", Host: "org.example"}}}
-	msg := NewRedirectError(resp).Error()
+	msg := NewRedirectError(resp, []string{"unrelated-secret-value"}).Error()
 	if !strings.Contains(msg, "307") || !strings.Contains(msg, "thief.example:8443") || strings.Contains(msg, "steal") || strings.Contains(msg, "secret=") {
 		t.Errorf("message %q", msg)
+	}
+	// A host that echoes a secret is not named.
+	resp.Header.Set("Location", "https://wk-zqxwvu-secret.example.net/")
+	e := NewRedirectError(resp, []string{"wk-ZQXWVU-secret"})
+	if msg := e.Error(); !e.HostWithheld || strings.Contains(strings.ToLower(msg), "zqxwvu") || !strings.Contains(msg, "withheld") {
+		t.Errorf("message %q names a host made of the secret", msg)
 	}
 }
 
