@@ -251,7 +251,27 @@ func checkValues(cfg Config, method Method) error {
 			return err
 		}
 	}
+	if method == MethodOIDC && cfg.OIDCRequestURL != "" {
+		if err := checkRequestURL(cfg.OIDCRequestURL, method); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// checkRequestURL requires the pipeline's ID token request URL to be https: the request carries
+// the pipeline's request token, which mints ID tokens for the job. Its query is the pipeline's
+// own (GitHub sends api-version=2.0).
+func checkRequestURL(value string, method Method) error {
+	u, err := url.Parse(value)
+	if err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil && u.Fragment == "" {
+		return nil
+	}
+	return &ConfigError{Method: method, Invalid: OIDCRequestURL, render: func(describe DescribeSetting) string {
+		return fmt.Sprintf("%s authentication: %s must be an https URL, as the pipeline gives it (ACTIONS_ID_TOKEN_REQUEST_URL, or "+
+			"Azure DevOps' SYSTEM_OIDCREQUESTURI); the request carries the pipeline's request token; got %s",
+			requirementOf(method).Title, describe(OIDCRequestURL, false), displaySetting(value))
+	}}
 }
 
 // checkURL requires an absolute https URL without query or fragment.

@@ -606,6 +606,13 @@ func TestChooseMethod(t *testing.T) {
 			wantErr: `client secret authentication: EnvironmentURL must be an https URL such as https://contoso.crm.dynamics.com, got "http://contoso.crm.dynamics.com"`},
 		{name: "authority host without scheme", cfg: with(func(c *auth.Config) { c.ClientSecret = "s"; c.AuthorityHost = "login.microsoftonline.us" }),
 			wantErr: `client secret authentication: AuthorityHost must be an https URL such as https://login.microsoftonline.com, got "login.microsoftonline.us"`},
+		{name: "OIDC request URL over http", cfg: with(func(c *auth.Config) {
+			c.OIDCRequestURL, c.OIDCRequestToken = "http://ci-token.example.net/idtoken?api-version=2.0", "request-token"
+		}),
+			wantErr: `OIDC authentication: OIDCRequestURL must be an https URL, as the pipeline gives it (ACTIONS_ID_TOKEN_REQUEST_URL, or Azure DevOps' SYSTEM_OIDCREQUESTURI); the request carries the pipeline's request token; got "http://ci-token.example.net/idtoken (its user information, query or fragment not shown)"`},
+		{name: "OIDC request URL with its query", cfg: with(func(c *auth.Config) {
+			c.OIDCRequestURL, c.OIDCRequestToken = "https://pipelines.actions.githubusercontent.com/abc/idtoken?api-version=2.0", "request-token"
+		}), want: auth.MethodOIDC},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
