@@ -491,3 +491,18 @@ func TestAccWebhook_solutionAfterNone(t *testing.T) {
 		},
 	})
 }
+
+func TestURLWithoutQueryValues(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"https://fn.example.net/api/orders":                          "https://fn.example.net/api/orders",
+		"https://fn.example.net/api/orders?code=AzFuncKEY-SeCrEt==":  "https://fn.example.net/api/orders?code=…",
+		"https://fn.example.net/api/orders?code=k1&clientId=default": "https://fn.example.net/api/orders?code=…&clientId=…",
+		"https://fn.example.net/api/orders?AzFuncKEY-SeCrEt":         "https://fn.example.net/api/orders?…=…",
+		"https://user:pa55word@fn.example.net/api/orders?code=k1":    "https://user:xxxxx@fn.example.net/api/orders?code=…",
+	} {
+		if got := urlWithoutQueryValues(raw); got != want {
+			t.Errorf("urlWithoutQueryValues(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	env["CURL_CA_BUNDLE"] = env["SSL_CERT_FILE"]
 	lines := exportLines(env)
 	if envFile != "" {
-		if err := os.WriteFile(envFile, []byte(lines), 0o600); err != nil {
+		if err := writePrivateFile(envFile, []byte(lines)); err != nil {
 			return fmt.Errorf("write %s: %w", envFile, err)
 		}
 	}
@@ -107,6 +107,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	<-ctx.Done()
 	return em.Close()
+}
+
+// writePrivateFile writes data, the client secret among it, readable by the owner only: the mode
+// of WriteFile applies to a file it creates, not to one that exists.
+func writePrivateFile(name string, data []byte) error {
+	if err := os.WriteFile(name, nil, 0o600); err != nil {
+		return err
+	}
+	if err := os.Chmod(name, 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(name, data, 0o600)
 }
 
 // exportLines renders the environment as `export NAME='value'` lines, sorted by name.

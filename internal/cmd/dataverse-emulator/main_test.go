@@ -68,6 +68,10 @@ func (s *syncBuffer) String() string {
 func TestRunWritesEnvironmentAndServes(t *testing.T) {
 	t.Parallel()
 	envFile := filepath.Join(t.TempDir(), "dataverse.env")
+	// A file left readable by others from an earlier run is made private before the secret goes in.
+	if err := os.WriteFile(envFile, []byte("export OLD=1\n"), 0o644); err != nil { //nolint:gosec // the point of the test
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
