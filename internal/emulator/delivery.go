@@ -385,7 +385,7 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 	case authTypeWebhookKey:
 		if key := strings.TrimSpace(ep.secret); key != "" {
 			q := target.Query()
-			q.Set("code", key)
+			setQueryFold(q, "code", key)
 			target.RawQuery = q.Encode()
 		}
 	case authTypeHTTPHeader:
@@ -408,7 +408,7 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 		}
 		q := target.Query()
 		for _, p := range pairs {
-			q.Set(p[0], p[1])
+			setQueryFold(q, p[0], p[1])
 		}
 		target.RawQuery = q.Encode()
 	}
@@ -464,7 +464,9 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 		}
 	}
 	return failed(codeWebhookStatus,
-		fmt.Sprintf("Webhook endpoint answered a non-success HTTP status code: %d (serviceEndpointId: %s, name: %s, retryCount: %d).", status, ep.id, ep.name, attempts-1),
+		// The sender's own words (webhookclient-decompiled-facts.md).
+		fmt.Sprintf("Non success http status code: %d received from server for OrgId:%s, serviceEndpointId: %s, name: %s, retryCount: %d",
+			status, run.ctx.OrganizationID, ep.id, ep.name, attempts-1),
 		fmt.Sprintf("The webhook endpoint answered %d %s.", status, http.StatusText(status)), attempts)
 }
 
@@ -484,6 +486,17 @@ func (e *Emulator) newDeliveryClient() *http.Client {
 
 // deliveryRoots trusts the system roots (SSL_CERT_FILE included) and the
 // emulator's own CA, so a webhook receiver may also use the emulator's certificate.
+// setQueryFold sets name in q, replacing a parameter of that name in any case: the sender merges
+// pairs into a .NET query collection, whose names ignore case (webhookclient-decompiled-facts.md).
+func setQueryFold(q url.Values, name, value string) {
+	for have := range q {
+		if strings.EqualFold(have, name) {
+			delete(q, have)
+		}
+	}
+	q.Set(name, value)
+}
+
 func (e *Emulator) deliveryRoots() *x509.CertPool {
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -677,5 +679,35 @@ func TestCloseStopsDeliveries(t *testing.T) {
 	}
 	if err := e.WaitIdle(context.Background()); err != nil {
 		t.Fatalf("WaitIdle after Close: %v", err)
+	}
+}
+
+// The sender merges its pairs into the URL's query as a .NET query collection, whose names
+// ignore case: a pair replaces a parameter of the URL spelled in another case.
+func TestDeliveryQueryPairsReplaceParametersOfAnyCase(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		authType  int
+		authValue string
+		want      url.Values
+	}{
+		{"WebhookKey", 4, "k3y", url.Values{"code": {"k3y"}, "key1": {"x"}}},
+		{"HttpQueryString", 6, `<settings><setting name="KEY1" value="y" /></settings>`, url.Values{"Code": {"old"}, "KEY1": {"y"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, c, rc := deliveryEnv(t, Options{})
+			hook := c.createWebhook("hook "+tc.name, rc.srv.URL+"/hook?Code=old&key1=x", tc.authType, tc.authValue)
+			c.createStep(stepSpec{name: "account create", endpoint: hook, message: "Create", table: "account", mode: 0, stage: 40, rank: 1})
+			c.do("POST", "accounts", map[string]any{"accountid": newGUID(), "name": "Fabrikam"}).mustStatus(t, http.StatusNoContent)
+			calls := rc.received()
+			if len(calls) != 1 {
+				t.Fatalf("%d deliveries, want 1", len(calls))
+			}
+			if got := calls[0].query; !maps.EqualFunc(got, tc.want, slices.Equal) {
+				t.Errorf("query %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
