@@ -147,7 +147,7 @@ func CheckImage(message string, stage StepStage, t ImageType) error {
 	case pre && slices.Contains(messagesWithoutPreImage, message):
 		fix := `Remove the image, or set {imagetype} = "PostImage" to receive the created row.`
 		if stage != StepStagePostOperation {
-			fix = `Remove the image, or attach it to a PostOperation step and set {imagetype} = "PostImage" to receive the created row.`
+			fix = `Remove the image, or set {stage} = "PostOperation" on the step and {imagetype} = "PostImage" to receive the created row.`
 		}
 		return &RuleError{
 			Field:   FieldImageType,
@@ -163,11 +163,16 @@ func CheckImage(message string, stage StepStage, t ImageType) error {
 			Fix:     `Set {imagetype} = "PreImage" to receive the deleted row.`,
 		}
 	case post && stage != StepStagePostOperation:
+		fix := `Set {imagetype} = "PreImage", or set {stage} = "PostOperation" on the step.`
+		if slices.Contains(messagesWithoutPreImage, message) {
+			// A pre-image is no way out where the row does not exist before the operation.
+			fix = `Set {stage} = "PostOperation" on the step, or remove the image.`
+		}
 		return &RuleError{
 			Field:   FieldImageType,
 			Summary: "Post-images need a PostOperation step",
 			Problem: fmt.Sprintf("The step runs in %s, before the change is saved, so Dataverse has no post-image to send ({imagetype} = %q).", stage, t),
-			Fix:     `Set {imagetype} = "PreImage", or set {stage} = "PostOperation" on the step.`,
+			Fix:     fix,
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"errors"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,6 +74,43 @@ func TestCheckImage(t *testing.T) {
 			t.Errorf("%s %s %s: %v", tc.message, tc.stage, tc.typ, err)
 		case tc.field != 0 && (!errors.As(err, &re) || re.Field != tc.field || re.Summary != tc.summary || re.Fix == ""):
 			t.Errorf("%s %s %s: got %#v, want field %d %q with a fix", tc.message, tc.stage, tc.typ, err, tc.field, tc.summary)
+		}
+	}
+}
+
+// Every fix CheckImage suggests works: the settings one alternative of the fix names, made
+// together, give an image the rules allow.
+func TestCheckImageFixesWork(t *testing.T) {
+	t.Parallel()
+	setting := regexp.MustCompile(`\{(imagetype|stage)\} = "(\w+)"`)
+	for _, message := range append(ImageMessages(), "Create", "Delete") {
+		for _, stage := range []StepStage{StepStagePreValidation, StepStagePreOperation, StepStagePostOperation} {
+			for _, typ := range []ImageType{ImageTypePreImage, ImageTypePostImage, ImageTypeBoth} {
+				var re *RuleError
+				if !errors.As(CheckImage(message, stage, typ), &re) {
+					continue
+				}
+				for _, alternative := range strings.Split(re.Fix, ", or ") {
+					s, ty := stage, typ
+					found := setting.FindAllStringSubmatch(alternative, -1)
+					for _, m := range found {
+						var err error
+						if m[1] == "stage" {
+							s, err = ParseStepStage(m[2])
+						} else {
+							ty, err = ParseImageType(m[2])
+						}
+						if err != nil {
+							t.Fatalf("%s %s %s: the fix names %s = %q: %v", message, stage, typ, m[1], m[2], err)
+						}
+					}
+					if len(found) > 0 {
+						if err := CheckImage(message, s, ty); err != nil {
+							t.Errorf("%s %s %s: following %q gives %s %s, which is refused: %v", message, stage, typ, alternative, s, ty, err)
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -25,8 +25,9 @@ const PortWarningSummary = "Dataverse will not deliver to this port"
 // port Dataverse does not deliver to (it posts only to 80 and 443), and a secret carried in the
 // query, where state and plans show it. Messages never quote the query: it may hold a key.
 func CheckWebhookURL(s string) (problem string, warnings []URLWarning) {
-	if len(s) > dataverse.MaxWebhookURLLength {
-		return fmt.Sprintf("The URL is %d characters long; Dataverse accepts at most %d.", len(s), dataverse.MaxWebhookURLLength), nil
+	// Measured as Dataverse measures a text column: a non-ASCII path or host counts per UTF-16 unit.
+	if n := dataverse.TextLength(s); n > dataverse.MaxWebhookURLLength {
+		return fmt.Sprintf("The URL is %d characters long; Dataverse accepts at most %d.", n, dataverse.MaxWebhookURLLength), nil
 	}
 	u, err := url.Parse(s)
 	if err != nil {

@@ -22,6 +22,9 @@ func TestCheckWebhookURL(t *testing.T) {
 		{"https://user:pw@fn.example.net/", true, false},
 		{"https:///nohost", true, false},
 		{"https://fn.example.net/" + strings.Repeat("a", dataverse.MaxWebhookURLLength), true, false},
+		// 1000 two-byte characters are 1000 UTF-16 units, within the column however many bytes.
+		{"https://fn.example.net/" + strings.Repeat("é", 1000), false, false},
+		{"https://fn.example.net/" + strings.Repeat("😀", 1000), true, false},
 	}
 	for _, tc := range cases {
 		problem, warnings := CheckWebhookURL(tc.url)
