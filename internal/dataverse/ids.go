@@ -47,6 +47,13 @@ func StepImageIDFor(stepID, alias string, n int) string {
 	return derivedID(n, "sdkmessageprocessingstepimage", strings.ToLower(stepID), alias)
 }
 
+// StepOwnedImageIDFor is the id of an image created as part of its step's definition. It is kept
+// apart from StepImageIDFor's ids of images registered on their own, so that neither kind takes
+// a row of the other for one it made and lost track of.
+func StepOwnedImageIDFor(stepID, alias string, n int) string {
+	return derivedID(n, "sdkmessageprocessingstepimage of its step", strings.ToLower(stepID), alias)
+}
+
 // DerivedIDsPerName is how far callers walk a name's sequence of ids before giving up.
 const DerivedIDsPerName = 8
 

@@ -64,6 +64,9 @@ func TestDerivedIDs(t *testing.T) {
 	if StepImageIDFor(hook, "pre", 0) == WebhookIDFor("pre", 0) {
 		t.Error("ids of two kinds of row meet")
 	}
+	if StepOwnedImageIDFor(step, "pre", 0) == StepImageIDFor(step, "pre", 0) {
+		t.Error("an image of its step's definition and one registered on its own share an id")
+	}
 }
 
 // rowServer is a Web API of one table whose answers to creates a test spoils: the create is

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -35,6 +36,18 @@ func (c *rowClaims) claim(id string) bool {
 func (c *rowClaims) claimed(id string) bool {
 	_, taken := c.ids.Load(strings.ToLower(id))
 	return taken
+}
+
+// deleteUnlessTaken deletes the row id of a destroyed resource, unless a create of this apply
+// took it: the replacement of a create_before_destroy resource, which derives its
+// predecessor's id, or a new resource that took over the row of one gone from the configuration.
+// Deleting it would delete what the other resource now manages.
+func deleteUnlessTaken(ctx context.Context, claims *rowClaims, deleteRow func(context.Context, string) error, what, id string, diags *diag.Diagnostics) {
+	if claims.claimed(id) {
+		tflog.Info(ctx, what+" left in place: a resource created in this apply holds its row", map[string]any{"id": id})
+		return
+	}
+	reportDeleteError(deleteRow(ctx, id), what, id, diags)
 }
 
 // errClaimed is a row under a derived id that another resource of the same apply created or took.

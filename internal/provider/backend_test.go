@@ -608,8 +608,9 @@ func storeFilteringAttributes(ctx context.Context, c *dataverse.Client, id strin
 	return err
 }
 
-// stepsOnWebhook checks how many steps Dataverse holds on the webhook at address.
-func stepsOnWebhook(b backend, address string, want int) func(*terraform.State) error {
+// stepsOnWebhook checks how many steps Dataverse holds on dataverse_webhook.hook.
+func stepsOnWebhook(b backend, want int) func(*terraform.State) error {
+	const address = "dataverse_webhook.hook"
 	return func(s *terraform.State) error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

@@ -51,7 +51,7 @@ resource "dataverse_webhook_step_image" "twin" {
 					ExpectNonEmptyPlan: true, // the image is tainted: the next apply tries it again
 					Check: resource.ComposeTestCheckFunc(
 						resource.TestCheckResourceAttrSet("dataverse_webhook_step.test", "id"),
-						stepsOnWebhook(b, "dataverse_webhook.hook", 1),
+						stepsOnWebhook(b, 1),
 					),
 				},
 				// The next apply refuses the image again.

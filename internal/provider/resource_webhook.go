@@ -328,6 +328,9 @@ func (r *webhookResource) modifyPlanFully(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &prior)...)
 		selfID, nameChanged = id.ValueString(), !strings.EqualFold(prior.ValueString(), name.ValueString())
+		if prior.ValueString() != name.ValueString() {
+			r.data.webhookRenames.Store(strings.ToLower(selfID), webhookRename{from: prior.ValueString(), to: name.ValueString()})
+		}
 	}
 	checkPlannedName(r.data.withMasks(ctx), r.data, req.Config.Raw, name.ValueString(), selfID, nameChanged, &resp.Diagnostics)
 }
@@ -609,7 +612,7 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 
-	reportDeleteError(client.DeleteWebhook(ctx, state.ID.ValueString()), "webhook", state.ID.ValueString(), &resp.Diagnostics)
+	deleteUnlessTaken(ctx, &r.data.claims, client.DeleteWebhook, "webhook", state.ID.ValueString(), &resp.Diagnostics)
 }
 
 // ImportState accepts a serviceendpointid, or a webhook name to look up.

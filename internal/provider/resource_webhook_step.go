@@ -85,9 +85,11 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 		Attributes: map[string]schema.Attribute{
 			"id": idAttribute("The step's `sdkmessageprocessingstepid`."),
 			"webhook_id": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "ID of the `dataverse_webhook` the step fires. Changing it moves the step to the other webhook in place.",
-				Validators:          []validator.String{validators.GUID()},
+				Required: true,
+				MarkdownDescription: "ID of the `dataverse_webhook` the step fires. Changing it moves the step to the other webhook in place. " +
+					"When the webhook is replaced, the step is replaced too: Dataverse deletes a webhook's steps with it.",
+				PlanModifiers: replacedWithItsWebhook(),
+				Validators:    []validator.String{validators.GUID()},
 			},
 			"message": schema.StringAttribute{
 				Required: true,
@@ -221,7 +223,7 @@ func known(vals ...interface{ IsUnknown() bool }) bool {
 // ModifyPlan checks, against Dataverse, that the message and table exist and allow custom steps,
 // and works out when the default name must be recomputed.
 func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || unchangedStepKeepsItsName(req) {
+	if req.Plan.Raw.IsNull() || (unchangedStepKeepsItsName(req) && !r.webhookRenamed(req)) {
 		return
 	}
 	r.modifyPlanFully(ctx, req, resp)
@@ -247,7 +249,8 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 		// configuration brings the default back.
 		custom := state != nil && len([]rune(state.Name.ValueString())) < dataverse.MaxStepNameLength &&
 			!strings.HasSuffix(strings.ToLower(state.Name.ValueString()), strings.ToLower(dataverse.DefaultStepNameSuffix(plan.Message.ValueString(), plan.Table.ValueString())))
-		if state == nil || pairChanged || custom || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString()) {
+		if state == nil || pairChanged || custom || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString()) ||
+			r.defaultNameOfRenamedWebhook(plan.WebhookID.ValueString(), *state) {
 			plan.Name = types.StringUnknown()
 		} else {
 			plan.Name = state.Name
@@ -633,6 +636,11 @@ func stepSettings(ctx context.Context, m stepAttributes, parse stepEnumParsers, 
 // lookups are cached by the client.
 func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse.Client, plan webhookStepModel) (string, error) {
 	webhookName, ok := client.KnownWebhookName(plan.WebhookID.ValueString())
+	if rename, renamed := r.data.webhookRenames.Load(strings.ToLower(plan.WebhookID.ValueString())); renamed {
+		// The name the webhook will have when the step is written, in the plan and, after the
+		// webhook's update, in the apply's last plan alike.
+		webhookName, ok = rename.(webhookRename).to, true //nolint:forcetypeassert // only webhookRename is stored
+	}
 	if !ok {
 		w, err := client.WebhookFromSnapshot(ctx, plan.WebhookID.ValueString())
 		if err != nil {
@@ -645,6 +653,36 @@ func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse
 		message, table = f.Message, f.Table
 	}
 	return dataverse.DefaultStepName(webhookName, message, table), nil
+}
+
+// webhookRename is a webhook's name in state and the one its plan gives it.
+type webhookRename struct{ from, to string }
+
+// webhookRenamed reports whether the step's webhook plans a rename in this run.
+func (r *webhookStepResource) webhookRenamed(req resource.ModifyPlanRequest) bool {
+	if r.data == nil {
+		return false
+	}
+	var webhookID types.String
+	if req.Plan.GetAttribute(context.Background(), path.Root("webhook_id"), &webhookID).HasError() {
+		return false
+	}
+	_, renamed := r.data.webhookRenames.Load(strings.ToLower(webhookID.ValueString()))
+	return renamed
+}
+
+// defaultNameOfRenamedWebhook reports whether state holds the default name the step had under
+// the name its webhook is being renamed from: that name follows the webhook's new one.
+func (r *webhookStepResource) defaultNameOfRenamedWebhook(webhookID string, state webhookStepModel) bool {
+	if r.data == nil {
+		return false
+	}
+	rename, renamed := r.data.webhookRenames.Load(strings.ToLower(webhookID))
+	if !renamed {
+		return false
+	}
+	from := rename.(webhookRename).from //nolint:forcetypeassert // only webhookRename is stored
+	return strings.EqualFold(state.Name.ValueString(), dataverse.DefaultStepName(from, state.Message.ValueString(), state.Table.ValueString()))
 }
 
 func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -674,9 +712,6 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 				"terraform destroy deletes it.", step.ID, step.Name, step.EventHandlerID))
 		return
 	}
-	// The row is this resource's: no new step of the configuration that plans after this
-	// refresh takes it for a row of its own left by a stopped apply.
-	r.data.claims.claim(step.ID)
 	prior := state
 	resp.Diagnostics.Append(setStepState(ctx, &state.stepAttributes, step)...)
 	state.Images = readManagedImages(ctx, client, step.ID, state.Images, &resp.Diagnostics)
@@ -754,7 +789,7 @@ func (r *webhookStepResource) Delete(ctx context.Context, req resource.DeleteReq
 
 	defer forgetWebhookSteps(r.data, state.WebhookID.ValueString())
 	// Deleting the webhook cascades to its steps, so a step may already be gone.
-	reportDeleteError(client.DeleteStep(ctx, state.ID.ValueString()), "webhook step", state.ID.ValueString(), &resp.Diagnostics)
+	deleteUnlessTaken(ctx, &r.data.claims, client.DeleteStep, "webhook step", state.ID.ValueString(), &resp.Diagnostics)
 }
 
 func (r *webhookStepResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

@@ -557,7 +557,7 @@ func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.Dele
 	}
 
 	// Deleting a step (or its webhook) cascades to its images, so an image may already be gone.
-	reportDeleteError(client.DeleteStepImage(ctx, state.ID.ValueString()), "step image", state.ID.ValueString(), &resp.Diagnostics)
+	deleteUnlessTaken(ctx, &r.data.claims, client.DeleteStepImage, "step image", state.ID.ValueString(), &resp.Diagnostics)
 }
 
 func (r *webhookStepImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

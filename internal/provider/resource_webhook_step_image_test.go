@@ -393,7 +393,7 @@ func TestAccWebhookStepImage_drift(t *testing.T) {
 			}},
 			Check: resource.ComposeAggregateTestCheckFunc(
 				stored(b.client().GetStepImage, imageAddr, wantImage(0, "before", "before", "name,telephone1", "Target")),
-				stepsOnWebhook(b, "dataverse_webhook.hook", 1),
+				stepsOnWebhook(b, 1),
 			),
 		},
 	})

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -556,5 +557,56 @@ func TestAccWebhookStep_changeThatStrandsItsImages(t *testing.T) {
 		// Only the stage changed: the error points at it.
 		{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*\d+:\s+stage\s+=\s+"PreOperation".*PostOperation`)},
 		{Config: cfg("Assign", "PostOperation")},
+	})
+}
+
+// A step planned for replacement (tainted, or its webhook replaced, whose delete takes the
+// webhook's steps with it) is planned and applied, and ends with its row and image in Dataverse;
+// with create_before_destroy too, where the new step takes its predecessor's derived id.
+func TestAccWebhookStep_replacedAloneOrWithItsWebhook(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	cfg := func(lifecycle string) string {
+		return b.providerBlock() + fmt.Sprintf(`
+resource "dataverse_webhook" "hook" {
+  name        = %q
+  url         = "https://fn.example.net/replaced"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook_step" "test" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = "account"
+  images     = [{ alias = "before", type = "PreImage", attributes = ["name"] }]
+  %s
+}
+`, b.name("replaced"), lifecycle)
+	}
+	const hookAddr = "dataverse_webhook.hook"
+	stored := resource.ComposeAggregateTestCheckFunc(stepsOnWebhook(b, 1), func(s *terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		images, err := b.client().ListStepImages(ctx, attrOf(s, stepAddr, "id"))
+		if err != nil {
+			return err
+		}
+		if len(images) != 1 || images[0].EntityAlias != "before" {
+			return fmt.Errorf("the step has images %+v in Dataverse, want the one aliased before", images)
+		}
+		return nil
+	})
+	replaced := func(action plancheck.ResourceActionType) resource.ConfigPlanChecks {
+		return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(stepAddr, action)}}
+	}
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg(""), Check: stored},
+		{Config: cfg(""), Taint: []string{stepAddr}, ConfigPlanChecks: replaced(plancheck.ResourceActionDestroyBeforeCreate), Check: stored},
+		{Config: cfg(""), Taint: []string{hookAddr}, ConfigPlanChecks: replaced(plancheck.ResourceActionDestroyBeforeCreate), Check: stored},
+		{Config: cfg(""), PlanOnly: true},
+		{
+			Config: cfg("lifecycle {\n    create_before_destroy = true\n  }"), Taint: []string{stepAddr},
+			ConfigPlanChecks: replaced(plancheck.ResourceActionCreateBeforeDestroy), Check: stored,
+		},
 	})
 }

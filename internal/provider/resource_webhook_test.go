@@ -448,7 +448,7 @@ resource "dataverse_webhook" "twin" {
 }
 
 // Setting a solution on a webhook that had none recorded keeps the webhook; changing a
-// recorded one replaces it.
+// recorded one replaces it; removing it keeps the webhook.
 func TestAccWebhook_solutionAfterNone(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
@@ -486,6 +486,13 @@ func TestAccWebhook_solutionAfterNone(t *testing.T) {
 						return fmt.Errorf("%d webhooks named %s in Dataverse after the replacement, want 1", len(hooks), b.name("solution-later"))
 					}
 					return nil
+				},
+			},
+			{
+				// Removing the setting only stops recording it: the webhook stays in its solution.
+				Config: webhookConfig(b, base),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
 				},
 			},
 		},

@@ -39,13 +39,13 @@ func timeoutsBlock(ctx context.Context) schema.Block {
 
 // solutionRequiresReplace replaces a row whose solution changes, since a component joins its
 // solution when it is created. A row that has no recorded solution (imported, or created
-// without one) only records the configured value: replacing it would delete the row and its
-// children for no gain.
+// without one) only records the configured value, and removing the setting only stops recording
+// it: replacing the row would delete it and its children for no gain.
 func solutionRequiresReplace() planmodifier.String {
+	const why = "Changing the solution replaces the resource, unless it had none recorded (for example after an import) or the setting is removed."
 	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-		resp.RequiresReplace = !req.StateValue.IsNull()
-	}, "Changing the solution replaces the resource, unless it had none recorded (for example after an import).",
-		"Changing the solution replaces the resource, unless it had none recorded (for example after an import).")
+		resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsNull()
+	}, why, why)
 }
 
 // solutionAttribute is the solution_unique_name attribute of a resource that can join a solution.
@@ -54,7 +54,7 @@ func solutionAttribute(what string) schema.StringAttribute {
 		Optional: true,
 		MarkdownDescription: "Unique name of an unmanaged solution to add the " + what + " to when it is created " +
 			"(`MSCRM.SolutionUniqueName`). Changing it replaces the " + what + "; setting it where none was recorded " +
-			"(as after an import) only records it.",
+			"(as after an import) only records it, and removing it only stops recording it: the " + what + " stays in the solution.",
 		PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
 		Validators:    []validator.String{validators.SolutionUniqueName()},
 	}
@@ -63,4 +63,15 @@ func solutionAttribute(what string) schema.StringAttribute {
 // computedString is a read-only string attribute of a data source's nested objects.
 func computedString(description string) dsschema.StringAttribute {
 	return dsschema.StringAttribute{Computed: true, MarkdownDescription: description}
+}
+
+// replacedWithItsWebhook replaces a step whose webhook_id is unknown at plan while it had one:
+// its webhook is being replaced (or a new one created), and deleting a webhook deletes its steps,
+// so an in-place update would find no row, or a row it never rewrites when the new webhook gets
+// the same derived id.
+func replacedWithItsWebhook() []planmodifier.String {
+	const why = "A webhook_id unknown at plan (its webhook is being replaced or created) replaces the step: Dataverse deletes a webhook's steps with it."
+	return []planmodifier.String{stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = req.PlanValue.IsUnknown() && !req.StateValue.IsNull()
+	}, why, why)}
 }

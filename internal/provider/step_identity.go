@@ -150,7 +150,8 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 		if strings.HasPrefix(key, "pending/") || strings.EqualFold(s.ID, selfID) || planned[key] {
 			continue
 		}
-		// This step's own row, left by an apply that did not live to record it: Create adopts it.
+		// This step's own row: left by an apply that did not live to record it (Create adopts it), or
+		// the row of this step being replaced (tainted, or a replacement), which its destroy removes first.
 		if selfID == "" && isDerivedID(s.ID, func(n int) string { return dataverse.StepIDFor(want, n) }) && !data.claims.claimed(s.ID) {
 			continue
 		}

@@ -156,7 +156,7 @@ resource "dataverse_webhook_step" "second" {
 		},
 		{
 			Config: hook + second,
-			Check:  stepsOnWebhook(b, "dataverse_webhook.hook", 2),
+			Check:  stepsOnWebhook(b, 2),
 		},
 		{
 			// A third step that fires on another message but takes the second one's name.

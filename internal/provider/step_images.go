@@ -254,7 +254,9 @@ func checkAliasesFree(ctx context.Context, client *dataverse.Client, stepID stri
 				diags.AddAttributeError(imagePath(i).AtName("alias"), "Image alias already in use",
 					fmt.Sprintf("Step %s already has an image with alias %q (image %s, %q) that this step does not manage. The alias "+
 						"is the key of the image in the body Dataverse posts, so it must be unique per step: choose another alias, "+
-						"or remove the other image (or its dataverse_webhook_step_image).", stepID, img.EntityAlias, img.ID, img.Name))
+						"or remove the other image (or its dataverse_webhook_step_image). To bring that image under Terraform as it "+
+						"is, leave it out of images and import it as a dataverse_webhook_step_image:\n\n  terraform import <resource address> %s",
+						stepID, img.EntityAlias, img.ID, img.Name, img.ID))
 			}
 		}
 	}
@@ -425,7 +427,7 @@ func createImageAtDerivedID(ctx context.Context, data *providerData, idFor func(
 // alias. One found there was left by an apply that did not live to record it: the step owns its
 // images, so it is brought to the configuration rather than created a second time.
 func createOwnedImage(ctx context.Context, data *providerData, want dataverse.StepImageCreate) (*dataverse.StepImage, error) {
-	idFor := func(n int) string { return dataverse.StepImageIDFor(want.StepID, want.EntityAlias, n) }
+	idFor := func(n int) string { return dataverse.StepOwnedImageIDFor(want.StepID, want.EntityAlias, n) }
 	img, adopted, err := createImageAtDerivedID(ctx, data, idFor, want)
 	if err != nil || !adopted {
 		return img, err

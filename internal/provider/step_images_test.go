@@ -180,6 +180,28 @@ func TestAccWebhookStep_imagesAliasTakenElsewhere(t *testing.T) {
 	})
 }
 
+// The other way round: an image the step's images manage is not taken by a
+// dataverse_webhook_step_image of the same alias for an image of its own.
+func TestAccWebhookStep_imageOfTheStepNotTakenByAnImageResource(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	listed := accountUpdated + `
+  images = [{ alias = "before", type = "PreImage", attributes = ["name"] }]
+`
+	unitTest(t, b, []resource.TestStep{
+		{Config: imageConfig(b, listed, "")},
+		{
+			Config: imageConfig(b, listed, imageResource(`
+  type       = "PreImage"
+  alias      = "before"
+  attributes = ["name"]
+`)),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Image alias already in use.*alias\s+"before"`),
+		},
+	})
+}
+
 // A change to the step leaves its images alone when they did not change, an image of every
 // column (no attributes) too: the update writes the step and nothing else.
 func TestAccWebhookStep_unchangedImagesNotWrittenOnStepUpdate(t *testing.T) {

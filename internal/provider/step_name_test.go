@@ -1,12 +1,15 @@
 package provider
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 // A new step on an existing webhook shows its default name in the plan, with the message and the
@@ -31,5 +34,65 @@ resource "dataverse_webhook_step" "second" {
 			}},
 			Check: resource.TestCheckResourceAttr("dataverse_webhook_step.second", "name", want),
 		},
+	})
+}
+
+// Renaming a webhook in the same apply that adds or changes its steps plans their default names
+// from the new name, known at plan, and the steps that kept their default under the old name
+// follow it; a name set by hand stays.
+func TestAccWebhookStep_defaultNamesFollowARename(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	cfg := func(webhook, extra string) string {
+		return b.providerBlock() + fmt.Sprintf(`
+resource "dataverse_webhook" "hook" {
+  name        = %q
+  url         = "https://fn.example.net/renamed"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook_step" "kept" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = "account"
+}
+resource "dataverse_webhook_step" "named" {
+  webhook_id = dataverse_webhook.hook.id
+  name       = "hand-named step"
+  message    = "Delete"
+  table      = "account"
+}
+%s`, b.name(webhook), extra)
+	}
+	added := `
+resource "dataverse_webhook_step" "added" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Create"
+  table      = "contact"
+}
+`
+	name := func(address, want string) plancheck.PlanCheck {
+		return plancheck.ExpectKnownValue(address, tfjsonpath.New("name"), knownvalue.StringExact(want))
+	}
+	renamed := b.name("orders-renamed")
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg("orders", "")},
+		{
+			Config: cfg("orders-renamed", added),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				name("dataverse_webhook_step.added", renamed+": Create of contact"),
+				name("dataverse_webhook_step.kept", renamed+": Update of account"),
+				name("dataverse_webhook_step.named", "hand-named step"),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				stored(b.client().GetStep, "dataverse_webhook_step.kept", func(s *dataverse.Step) error {
+					if s.Name != renamed+": Update of account" {
+						return fmt.Errorf("Dataverse holds the name %q", s.Name)
+					}
+					return nil
+				}),
+			),
+		},
+		{Config: cfg("orders-renamed", added), PlanOnly: true},
 	})
 }
