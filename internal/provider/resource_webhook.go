@@ -316,6 +316,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 func (r *webhookResource) modifyPlanFully(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	requireSecretWhenSent(ctx, req, resp)
 	warnPort(ctx, req, resp)
+	checkChangedSolution(ctx, r.data, req, "webhook", &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(true))...)
 	var name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)

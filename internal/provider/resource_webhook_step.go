@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -266,6 +267,7 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 		return
 	}
 	ctx = r.data.withMasks(ctx)
+	checkChangedSolution(ctx, r.data, req, "step", &resp.Diagnostics)
 	var managed []stepImageEntry
 	if state != nil {
 		managed = imageEntries(ctx, state.Images, &resp.Diagnostics)
@@ -288,8 +290,9 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 	}
 	triggerChanged := state == nil || pairChanged || stageChanged || !plan.Mode.Equal(state.Mode) ||
 		!plan.FilteringAttributes.Equal(state.FilteringAttributes) || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString())
+	selfID := replacedStepID(ctx, req, resp)
 	if triggerChanged && known(plan.WebhookID, plan.Mode, plan.FilteringAttributes) && !resp.Diagnostics.HasError() {
-		r.checkTrigger(ctx, req.Config.Raw, plan, state, &resp.Diagnostics)
+		r.checkTrigger(ctx, req.Config.Raw, plan, selfID, &resp.Diagnostics)
 	}
 	if !resp.Diagnostics.HasError() {
 		checkColumns(ctx, r.data.client, plan.Table.ValueString(), stepColumnLists(ctx, plan, state, &resp.Diagnostics), &resp.Diagnostics)
@@ -304,17 +307,13 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 
 // checkTrigger refuses at plan a step that would fire as another step of its webhook does; what
 // is unknown here is checked when the step is created (reserveTrigger).
-func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.Value, plan webhookStepModel, state *webhookStepModel, diags *diag.Diagnostics) {
+func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.Value, plan webhookStepModel, selfID string, diags *diag.Diagnostics) {
 	f, err := r.data.client.ResolveMessageFilter(ctx, plan.Message.ValueString(), plan.Table.ValueString())
 	// A plan holds names the validators passed, or values ignore_changes kept from the state.
 	mode, modeErr := dataverse.ParseStoredStepMode(plan.Mode.ValueString())
 	stage, stageErr := dataverse.ParseStoredStepStage(plan.Stage.ValueString())
 	if err != nil || modeErr != nil || stageErr != nil {
 		return // reported by checkMessagePair and the validators
-	}
-	selfID := ""
-	if state != nil {
-		selfID = state.ID.ValueString()
 	}
 	checkPlannedTrigger(ctx, r.data, config, dataverse.StepCreate{
 		WebhookID: plan.WebhookID.ValueString(), MessageID: f.MessageID, MessageFilterID: f.FilterID,
@@ -653,6 +652,30 @@ func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse
 		message, table = f.Message, f.Table
 	}
 	return dataverse.DefaultStepName(webhookName, message, table), nil
+}
+
+// replacedStepKey holds, in a plan's private state, the id of the step the plan started from.
+const replacedStepKey = "replaces"
+
+// replacedStepID is the id of the row the planned step is: its state's, or, when Terraform plans
+// the create half of a replacement (with no prior state), the one its first plan recorded, so
+// that the row about to be destroyed is not taken for another step. Terraform hands the first
+// plan's private state to the second.
+func replacedStepID(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) string {
+	if !req.State.Raw.IsNull() {
+		var id types.String
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+		if raw, err := json.Marshal(id.ValueString()); err == nil {
+			resp.Diagnostics.Append(resp.Private.SetKey(ctx, replacedStepKey, raw)...)
+		}
+		return id.ValueString()
+	}
+	raw, diags := req.Private.GetKey(ctx, replacedStepKey)
+	var id string
+	if diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &id) != nil || !dataverse.IsGUID(id) {
+		return ""
+	}
+	return id
 }
 
 // webhookRename is a webhook's name in state and the one its plan gives it.

@@ -567,21 +567,7 @@ func TestAccWebhookStep_replacedAloneOrWithItsWebhook(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	cfg := func(lifecycle string) string {
-		return b.providerBlock() + fmt.Sprintf(`
-resource "dataverse_webhook" "hook" {
-  name        = %q
-  url         = "https://fn.example.net/replaced"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
-resource "dataverse_webhook_step" "test" {
-  webhook_id = dataverse_webhook.hook.id
-  message    = "Update"
-  table      = "account"
-  images     = [{ alias = "before", type = "PreImage", attributes = ["name"] }]
-  %s
-}
-`, b.name("replaced"), lifecycle)
+		return updateOfAccountStep(b, "replaced", `images = [{ alias = "before", type = "PreImage", attributes = ["name"] }]`+"\n  "+lifecycle)
 	}
 	const hookAddr = "dataverse_webhook.hook"
 	stored := resource.ComposeAggregateTestCheckFunc(stepsOnWebhook(b, 1), func(s *terraform.State) error {
@@ -609,4 +595,42 @@ resource "dataverse_webhook_step" "test" {
 			ConfigPlanChecks: replaced(plancheck.ResourceActionCreateBeforeDestroy), Check: stored,
 		},
 	})
+}
+
+// A replacement that also changes the step's name, and so its derived id, still takes the row it
+// replaces for its own at plan, not for another step firing identically.
+func TestAccWebhookStep_replacedUnderANewName(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	solution := b.unmanagedSolution(t)
+	cfg := func(extra string) string { return updateOfAccountStep(b, "renamed-step", extra) }
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg(fmt.Sprintf("solution_unique_name = %q", solution))},
+		{
+			Config: cfg("solution_unique_name = \"Default\"\n  name = \"renamed while replaced\""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(stepAddr, plancheck.ResourceActionDestroyBeforeCreate),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(stepsOnWebhook(b, 1), resource.TestCheckResourceAttr(stepAddr, "name", "renamed while replaced")),
+		},
+	})
+}
+
+// updateOfAccountStep is webhook "hook", named webhook with b's prefix, and its Update of account
+// step "test" with the arguments extra.
+func updateOfAccountStep(b backend, webhook, extra string) string {
+	return b.providerBlock() + fmt.Sprintf(`
+resource "dataverse_webhook" "hook" {
+  name        = %q
+  url         = "https://fn.example.net/%s"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+}
+resource "dataverse_webhook_step" "test" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = "account"
+  %s
+}
+`, b.name(webhook), webhook, extra)
 }

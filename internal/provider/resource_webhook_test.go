@@ -448,7 +448,7 @@ resource "dataverse_webhook" "twin" {
 }
 
 // Setting a solution on a webhook that had none recorded keeps the webhook; changing a
-// recorded one replaces it; removing it keeps the webhook.
+// recorded one replaces it, to a solution that exists only; removing it keeps the webhook.
 func TestAccWebhook_solutionAfterNone(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
@@ -469,6 +469,13 @@ func TestAccWebhook_solutionAfterNone(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
 				},
+			},
+			{
+				// A change to a solution the environment lacks would delete the webhook before
+				// its create failed: the plan refuses it.
+				Config:      webhookConfig(b, base+`  solution_unique_name = "no_such_solution"`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Unknown solution.*"no_such_solution".*replaces the webhook`),
 			},
 			{
 				Config: webhookConfig(b, base+`  solution_unique_name = "Default"`),
@@ -494,6 +501,12 @@ func TestAccWebhook_solutionAfterNone(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
 				},
+			},
+			{
+				// Where none is recorded, a name is recorded only when it names a solution.
+				Config:      webhookConfig(b, base+`  solution_unique_name = "no_such_solution"`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Unknown solution.*"no_such_solution".*without checking it`),
 			},
 		},
 	})

@@ -254,7 +254,8 @@ func checkAliasesFree(ctx context.Context, client *dataverse.Client, stepID stri
 				diags.AddAttributeError(imagePath(i).AtName("alias"), "Image alias already in use",
 					fmt.Sprintf("Step %s already has an image with alias %q (image %s, %q) that this step does not manage. The alias "+
 						"is the key of the image in the body Dataverse posts, so it must be unique per step: choose another alias, "+
-						"or remove the other image (or its dataverse_webhook_step_image). To bring that image under Terraform as it "+
+						"or remove the other image (or its dataverse_webhook_step_image; when this same plan removes that resource, remove "+
+						"it in an apply of its own first, for example with -target). To bring that image under Terraform as it "+
 						"is, leave it out of images and import it as a dataverse_webhook_step_image:\n\n  terraform import <resource address> %s",
 						stepID, img.EntityAlias, img.ID, img.Name, img.ID))
 			}

@@ -1,0 +1,37 @@
+package dataverse
+
+import (
+	"context"
+	"fmt"
+)
+
+const setSolutions = "solutions"
+
+// Solution is a solution of the environment, as a component's MSCRM.SolutionUniqueName names it.
+type Solution struct {
+	ID, UniqueName string
+	// IsManaged is true for a solution imported as managed: no component can be added to it.
+	IsManaged bool
+}
+
+type solutionRow struct {
+	SolutionID string `json:"solutionid"`
+	UniqueName string `json:"uniquename"`
+	IsManaged  bool   `json:"ismanaged"`
+}
+
+// SolutionNamed reads the solution with the unique name; none gives an error matching ErrNotFound.
+func (c *Client) SolutionNamed(ctx context.Context, uniqueName string) (*Solution, error) {
+	rows, err := getCollection[solutionRow](ctx, c, &request{
+		path: setSolutions,
+		query: query{}.with("$filter", "uniquename eq "+QuoteString(uniqueName)).
+			with("$select", "solutionid,uniquename,ismanaged"),
+	}, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("dataverse: no solution with unique name %q: %w", uniqueName, ErrNotFound)
+	}
+	return &Solution{ID: rows[0].SolutionID, UniqueName: rows[0].UniqueName, IsManaged: rows[0].IsManaged}, nil
+}
