@@ -224,7 +224,7 @@ func known(vals ...interface{ IsUnknown() bool }) bool {
 // ModifyPlan checks, against Dataverse, that the message and table exist and allow custom steps,
 // and works out when the default name must be recomputed.
 func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || (unchangedStepKeepsItsName(req) && !r.webhookRenamed(req)) {
+	if req.Plan.Raw.IsNull() || (unchangedStepKeepsItsName(req) && !r.webhookRenamed(ctx, req)) {
 		return
 	}
 	r.modifyPlanFully(ctx, req, resp)
@@ -681,13 +681,19 @@ func replacedStepID(ctx context.Context, req resource.ModifyPlanRequest, resp *r
 // webhookRename is a webhook's name in state and the one its plan gives it.
 type webhookRename struct{ from, to string }
 
-// webhookRenamed reports whether the step's webhook plans a rename in this run.
-func (r *webhookStepResource) webhookRenamed(req resource.ModifyPlanRequest) bool {
+// webhookRenamed reports whether the step's webhook plans a rename in this run. Most runs rename
+// none, and then it reads nothing of the plan.
+func (r *webhookStepResource) webhookRenamed(ctx context.Context, req resource.ModifyPlanRequest) bool {
 	if r.data == nil {
 		return false
 	}
+	none := true
+	r.data.webhookRenames.Range(func(any, any) bool { none = false; return false })
+	if none {
+		return false
+	}
 	var webhookID types.String
-	if req.Plan.GetAttribute(context.Background(), path.Root("webhook_id"), &webhookID).HasError() {
+	if req.Plan.GetAttribute(ctx, path.Root("webhook_id"), &webhookID).HasError() {
 		return false
 	}
 	_, renamed := r.data.webhookRenames.Load(strings.ToLower(webhookID.ValueString()))
