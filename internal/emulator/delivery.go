@@ -109,6 +109,27 @@ type executionContext struct {
 	UserID              string          `json:"UserId"`
 }
 
+// mainOperationContext is the context of the main operation (stage 30) that an asynchronous
+// step's context carries as its ParentContext, as in both real asynchronous bodies
+// (webhook-body-captured-create-async.jsonc, webhook-body-msdocs-update-async.json.md): the
+// same operation, request and step, with SuppressDuplicateDetection beside the Create or Update
+// Target, no images or output parameters, and no parent of its own (the Create capture's had the
+// batch request it came in, which a single Web API request does not have).
+func mainOperationContext(c *executionContext, kind opKind) *executionContext {
+	parent := *c
+	parent.Stage = stageMainOperation
+	parent.IsInTransaction = false
+	parent.InputParameters = append([]keyValue{}, c.InputParameters...)
+	if kind == opCreate || kind == opUpdate {
+		parent.InputParameters = append(parent.InputParameters, keyValue{"SuppressDuplicateDetection", false})
+	}
+	parent.OutputParameters = []keyValue{}
+	parent.PreEntityImages, parent.PostEntityImages = []keyValue{}, []keyValue{}
+	parent.ParentContext = nil
+	parent.SharedVariables = append([]keyValue{}, c.SharedVariables...)
+	return &parent
+}
+
 // wcfDate renders a time as the .NET JSON serializer does: /Date(ms)/.
 func wcfDate(t time.Time) string {
 	return "/Date(" + strconv.FormatInt(t.UnixMilli(), 10) + ")/"

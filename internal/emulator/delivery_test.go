@@ -711,3 +711,56 @@ func TestDeliveryQueryPairsReplaceParametersOfAnyCase(t *testing.T) {
 		})
 	}
 }
+
+// An asynchronous step's context carries the main operation's (stage 30) as its ParentContext,
+// as both real asynchronous bodies do: same operation and request, SuppressDuplicateDetection
+// beside the Target, no images or output, no parent of its own. A Create's contexts carry the
+// DefaultsAddedFlag shared variable.
+func TestDeliveryAsynchronousContextHasTheMainOperationAsParent(t *testing.T) {
+	t.Parallel()
+	_, c, rc := deliveryEnv(t, Options{})
+	hook := c.createWebhook("hook async", rc.srv.URL+"/hook", 4, "k")
+	c.createStep(stepSpec{name: "create", endpoint: hook, message: "Create", table: "account", mode: 1, stage: 40, rank: 1})
+	c.createStep(stepSpec{name: "update", endpoint: hook, message: "Update", table: "account", mode: 1, stage: 40, rank: 1})
+	id := newGUID()
+	c.do("POST", "accounts", map[string]any{"accountid": id, "name": "old"}).mustStatus(t, http.StatusNoContent)
+	c.do("PATCH", "accounts("+id+")", map[string]any{"name": "new"}).mustStatus(t, http.StatusNoContent)
+	waitIdle(t, c.e)
+	byStep := map[string]map[string]any{}
+	for _, d := range rc.received() {
+		byStep[stepNameOf(c, d.body)] = d.body
+	}
+	keys := func(v any) []string {
+		var out []string
+		for _, kv := range v.([]any) {
+			out = append(out, path(kv, "key").(string))
+		}
+		return out
+	}
+	for name, shared := range map[string][]string{"create": {"DefaultsAddedFlag"}, "update": nil} {
+		body := byStep[name]
+		parent, ok := body["ParentContext"].(map[string]any)
+		if !ok {
+			t.Fatalf("%s: ParentContext %v, want the main operation's context", name, body["ParentContext"])
+		}
+		if num(t, parent["Stage"]) != 30 || num(t, parent["Mode"]) != 1 || parent["ParentContext"] != nil || parent["IsInTransaction"] != false {
+			t.Errorf("%s: parent Stage %v Mode %v ParentContext %v IsInTransaction %v", name, parent["Stage"], parent["Mode"], parent["ParentContext"], parent["IsInTransaction"])
+		}
+		for _, same := range []string{"MessageName", "OperationId", "RequestId", "CorrelationId", "PrimaryEntityId", "UserId"} {
+			if parent[same] != body[same] {
+				t.Errorf("%s: parent %s %v, the step's %v", name, same, parent[same], body[same])
+			}
+		}
+		if got := keys(parent["InputParameters"]); !slices.Equal(got, []string{"Target", "SuppressDuplicateDetection"}) {
+			t.Errorf("%s: parent InputParameters %v", name, got)
+		}
+		for _, empty := range []string{"OutputParameters", "PreEntityImages", "PostEntityImages"} {
+			if n := len(parent[empty].([]any)); n != 0 {
+				t.Errorf("%s: parent %s has %d entries, want none", name, empty, n)
+			}
+		}
+		if got := keys(body["SharedVariables"]); !slices.Equal(got, shared) {
+			t.Errorf("%s: SharedVariables %v, want %v", name, got, shared)
+		}
+	}
+}

@@ -173,7 +173,10 @@ func (p *eventPlan) queueAsync() {
 		run.ctx.RequestID = nil
 		if p.op.kind == opCreate {
 			run.ctx.RequestID = newGUID()
+			// Both real asynchronous Create bodies' contexts carry it.
+			run.ctx.SharedVariables = []keyValue{{"DefaultsAddedFlag", true}}
 		}
+		run.ctx.ParentContext = mainOperationContext(run.ctx, p.op.kind)
 		now := formatTime(e.now())
 		cols := map[string]any{
 			"asyncoperationid":             jobID,

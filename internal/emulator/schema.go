@@ -264,6 +264,7 @@ const (
 
 	stagePreValidation = 10
 	stagePreOperation  = 20
+	stageMainOperation = 30 // the operation itself: no step registers there, contexts name it
 	stagePostOperation = 40
 
 	imageTypePre  = 0
