@@ -118,7 +118,7 @@ type providerData struct {
 	plannedSteps plannedSteps
 	// webhookRenames are the renames this run plans, which the default names of the webhooks'
 	// steps follow. A webhook plans before its steps, which depend on it.
-	webhookRenames sync.Map // lower-case webhook id → webhookRename
+	webhookRenames plannedRenames
 	// claims holds the rows the resources of this provider created or adopted (adopt.go).
 	claims rowClaims
 	// stepsByWebhook is what is known of each webhook's steps (step_identity.go).

@@ -330,7 +330,7 @@ func (r *webhookResource) modifyPlanFully(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &prior)...)
 		selfID, nameChanged = id.ValueString(), !strings.EqualFold(prior.ValueString(), name.ValueString())
 		if prior.ValueString() != name.ValueString() {
-			r.data.webhookRenames.Store(strings.ToLower(selfID), webhookRename{from: prior.ValueString(), to: name.ValueString()})
+			r.data.webhookRenames.record(selfID, prior.ValueString(), name.ValueString())
 		}
 	}
 	checkPlannedName(r.data.withMasks(ctx), r.data, req.Config.Raw, name.ValueString(), selfID, nameChanged, &resp.Diagnostics)

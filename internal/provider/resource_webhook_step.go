@@ -635,10 +635,10 @@ func stepSettings(ctx context.Context, m stepAttributes, parse stepEnumParsers, 
 // lookups are cached by the client.
 func (r *webhookStepResource) defaultName(ctx context.Context, client *dataverse.Client, plan webhookStepModel) (string, error) {
 	webhookName, ok := client.KnownWebhookName(plan.WebhookID.ValueString())
-	if rename, renamed := r.data.webhookRenames.Load(strings.ToLower(plan.WebhookID.ValueString())); renamed {
+	if rename, renamed := r.data.webhookRenames.of(plan.WebhookID.ValueString()); renamed {
 		// The name the webhook will have when the step is written, in the plan and, after the
 		// webhook's update, in the apply's last plan alike.
-		webhookName, ok = rename.(webhookRename).to, true //nolint:forcetypeassert // only webhookRename is stored
+		webhookName, ok = rename.to, true
 	}
 	if !ok {
 		w, err := client.WebhookFromSnapshot(ctx, plan.WebhookID.ValueString())
@@ -678,25 +678,17 @@ func replacedStepID(ctx context.Context, req resource.ModifyPlanRequest, resp *r
 	return id
 }
 
-// webhookRename is a webhook's name in state and the one its plan gives it.
-type webhookRename struct{ from, to string }
-
 // webhookRenamed reports whether the step's webhook plans a rename in this run. Most runs rename
 // none, and then it reads nothing of the plan.
 func (r *webhookStepResource) webhookRenamed(ctx context.Context, req resource.ModifyPlanRequest) bool {
-	if r.data == nil {
-		return false
-	}
-	none := true
-	r.data.webhookRenames.Range(func(any, any) bool { none = false; return false })
-	if none {
+	if r.data == nil || !r.data.webhookRenames.any() {
 		return false
 	}
 	var webhookID types.String
 	if req.Plan.GetAttribute(ctx, path.Root("webhook_id"), &webhookID).HasError() {
 		return false
 	}
-	_, renamed := r.data.webhookRenames.Load(strings.ToLower(webhookID.ValueString()))
+	_, renamed := r.data.webhookRenames.of(webhookID.ValueString())
 	return renamed
 }
 
@@ -706,12 +698,9 @@ func (r *webhookStepResource) defaultNameOfRenamedWebhook(webhookID string, stat
 	if r.data == nil {
 		return false
 	}
-	rename, renamed := r.data.webhookRenames.Load(strings.ToLower(webhookID))
-	if !renamed {
-		return false
-	}
-	from := rename.(webhookRename).from //nolint:forcetypeassert // only webhookRename is stored
-	return strings.EqualFold(state.Name.ValueString(), dataverse.DefaultStepName(from, state.Message.ValueString(), state.Table.ValueString()))
+	rename, renamed := r.data.webhookRenames.of(webhookID)
+	return renamed && strings.EqualFold(state.Name.ValueString(),
+		dataverse.DefaultStepName(rename.from, state.Message.ValueString(), state.Table.ValueString()))
 }
 
 func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -107,3 +107,35 @@ func nearestWebhookName(ctx context.Context, client *dataverse.Client, name stri
 	}
 	return ""
 }
+
+// webhookRename is a webhook's name in state and the one its plan gives it.
+type webhookRename struct{ from, to string }
+
+// plannedRenames are the webhook renames a run plans, by webhook id.
+type plannedRenames struct {
+	mu   sync.Mutex
+	byID map[string]webhookRename // lower-case webhook id → rename
+}
+
+func (p *plannedRenames) record(webhookID, from, to string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byID == nil {
+		p.byID = map[string]webhookRename{}
+	}
+	p.byID[strings.ToLower(webhookID)] = webhookRename{from: from, to: to}
+}
+
+func (p *plannedRenames) of(webhookID string) (webhookRename, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.byID[strings.ToLower(webhookID)]
+	return r, ok
+}
+
+// any reports whether the run plans a rename at all.
+func (p *plannedRenames) any() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.byID) > 0
+}
