@@ -252,11 +252,10 @@ func (s *sentSecrets) all() []string {
 	return s.list[:len(s.list):len(s.list)]
 }
 
-// secretsOf lists what no error or log of an answer to r may hold: r's own secrets, those of
-// every request sent before, the caller's credentials, and the bearer token.
-func (c *Client) secretsOf(r *request, token string) []string {
-	out := append(append([]string(nil), r.secrets...), c.secrets...)
-	out = append(out, c.sent.all()...)
+// secretsOf lists what no error or log of an answer may hold: the secrets of every request sent
+// (the answered one's among them), the caller's credentials, and the bearer token.
+func (c *Client) secretsOf(token string) []string {
+	out := append(append([]string(nil), c.secrets...), c.sent.all()...)
 	if token != "" {
 		out = append(out, token)
 	}

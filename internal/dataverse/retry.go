@@ -164,6 +164,7 @@ const defaultCallTimeout = 10 * time.Minute
 // do sends r, retrying as the Web API's failure modes call for, and returns the response of a
 // 2xx answer. Any other answer becomes an *Error.
 func (c *Client) do(ctx context.Context, r *request) (*response, error) {
+	c.sent.add(r.secrets) // from here on, every answer's error is checked against them
 	target, err := c.requestURL(r)
 	if err != nil {
 		return nil, err
@@ -172,11 +173,10 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	if target.RawQuery != "" {
 		logPath += "?" + target.RawQuery
 		// A next link's query is the server's text.
-		if untrusted.EchoesSecret(target.RawQuery, c.secretsOf(r, "")) {
+		if untrusted.EchoesSecret(target.RawQuery, c.secretsOf("")) {
 			logPath = target.EscapedPath() + "?(query withheld: it held part of a secret)"
 		}
 	}
-	c.sent.add(r.secrets)
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultCallTimeout)
@@ -311,7 +311,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 	defer httpResp.Body.Close()
 	entry.Status = httpResp.StatusCode
 	if untrusted.IsRedirect(httpResp) {
-		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: untrusted.NewRedirectError(httpResp, c.secretsOf(r, token))}
+		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: untrusted.NewRedirectError(httpResp, c.secretsOf(token))}
 	}
 	body, err := untrusted.ReadBody(httpResp.Body, maxResponseBytes)
 	if untrusted.IsTooLarge(err) {
@@ -335,7 +335,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 	}
 
 	// The bearer token counts as a secret too: a server echoing it must not put it in a log.
-	apiErr := newResponseError(r.method, errPath, status, body, c.secretsOf(r, token))
+	apiErr := newResponseError(r.method, errPath, status, body, c.secretsOf(token))
 	entry.ErrorCode = apiErr.Code
 	switch status {
 	case http.StatusUnauthorized:
