@@ -3,9 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -18,65 +16,97 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
-// jobsEstate registers two webhooks with one Update-of-account step each, both posting to a
-// receiver that fails the deliveries of accounts named fail…, and renames an account so that
-// each step leaves failed and succeeded jobs. It returns the two step ids.
-func jobsEstate(t *testing.T, e *emulator.Emulator, renames []string) (step, other string) {
-	t.Helper()
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if strings.Contains(string(body), `"fail`) {
-			w.WriteHeader(http.StatusInternalServerError)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	}))
-	t.Cleanup(rcv.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, err := dvuser.New(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var steps []string
-	for _, name := range []string{"jobs-main", "jobs-other"} {
-		hook, err := c.Create(ctx, "serviceendpoints", map[string]any{"name": name, "url": rcv.URL + "/" + name, "contract": 8,
-			"authtype": 4, "authvalue": "k", "messageformat": 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := c.Create(ctx, "sdkmessageprocessingsteps", map[string]any{
-			"name": name + ": Update of account", "mode": 1, "stage": 40, "rank": 1, "supporteddeployment": 0,
-			"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + hook + ")",
-			"sdkmessageid@odata.bind":                 "/sdkmessages(" + emulator.SDKMessageID("Update") + ")",
-			"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + emulator.SDKMessageFilterID("Update", "account") + ")",
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		steps = append(steps, s)
-	}
-	account, err := c.Create(ctx, "accounts", map[string]any{"name": "start"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range renames {
-		if err := c.Update(ctx, "accounts", account, map[string]any{"name": name}); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.WaitIdle(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return steps[0], steps[1]
+// jobsEstate is two webhooks with an asynchronous Update-of-account step each, and an account
+// whose renames fire both steps; where a webhook points decides whether its jobs fail or
+// succeed.
+type jobsEstate struct {
+	b                  backend
+	hooks, steps       []string // of jobs-main, then of jobs-other
+	failing, receiving string
+	user               *dvuser.Client
+	account            string
+	renames            int
 }
 
-// jobsOf counts the jobs of a step by status code.
-func jobsOf(e *emulator.Emulator, step string) map[int64]int {
-	out := map[int64]int{}
-	for _, row := range e.Rows("asyncoperations") {
-		if row["_owningextensionid_value"] == step {
-			out[row["statuscode"].(int64)]++
+func newJobsEstate(t *testing.T, b backend) *jobsEstate {
+	t.Helper()
+	est := &jobsEstate{b: b, receiving: b.receivingEndpoint(t), failing: b.failingEndpoint(t).url, user: b.user(t)}
+	for _, name := range []string{"jobs-main", "jobs-other"} {
+		hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name(name), URL: est.failing,
+			AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+		est.hooks = append(est.hooks, hook)
+		est.steps = append(est.steps, registerStep(t, b, "Update", "account", dataverse.StepCreate{
+			StepSettings: dataverse.StepSettings{Name: b.name(name) + ": Update of account",
+				Mode: dataverse.StepModeAsynchronous, Stage: dataverse.StepStagePostOperation, Rank: 1},
+			WebhookID: hook, Enabled: true,
+		}))
+	}
+	deleteJobsAtCleanup(t, b, est.steps)
+	est.account = mustGet(t, "creating the account whose renames fire the steps", func(ctx context.Context) (string, error) {
+		return est.user.Create(ctx, "accounts", map[string]any{"name": b.name("Contoso")})
+	})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := est.user.Delete(ctx, "accounts", est.account); err != nil {
+			t.Errorf("deleting the account the test fired updates on: %v", err)
+		}
+	})
+	return est
+}
+
+const (
+	jobSucceeded = 30 // asyncoperation.statuscode
+	jobFailed    = 31
+)
+
+// fire points both webhooks at url and renames the account n times, then waits until each step
+// holds n more jobs that failed (the failing endpoint) or succeeded (the receiving one).
+func (est *jobsEstate) fire(t *testing.T, url string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	status := jobFailed
+	if url == est.receiving {
+		status = jobSucceeded
+	}
+	want := make([]int, len(est.steps))
+	for i, step := range est.steps {
+		want[i] = est.jobsOf(t, step)[status] + n
+	}
+	for _, hook := range est.hooks {
+		if _, err := est.b.client().UpdateWebhook(ctx, hook, dataverse.WebhookUpdate{URL: &url}); err != nil {
+			t.Fatalf("pointing the webhook at %s: %v", url, err)
+		}
+	}
+	for range n {
+		est.renames++
+		if err := est.user.Update(ctx, "accounts", est.account, map[string]any{"name": est.b.name(fmt.Sprintf("Contoso %d", est.renames))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, step := range est.steps {
+		for wait := 20 * time.Millisecond; est.jobsOf(t, step)[status] < want[i]; wait = min(2*wait, 5*time.Second) {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("step %s holds %v jobs by status after waiting, want %d of status %d", step, est.jobsOf(t, step), want[i], status)
+			case <-time.After(wait):
+			}
+		}
+	}
+}
+
+// jobsOf counts the completed jobs of a step by status code, as a person would ask the Web API.
+func (est *jobsEstate) jobsOf(t *testing.T, step string) map[int]int {
+	t.Helper()
+	rows := mustGet(t, "listing the jobs of step "+step, func(ctx context.Context) ([]map[string]any, error) {
+		filter := url.QueryEscape("_owningextensionid_value eq " + step + " and statecode eq 3")
+		return est.user.Rows(ctx, "asyncoperations?$select=statuscode&$filter="+filter, "")
+	})
+	out := map[int]int{}
+	for _, row := range rows {
+		if code, ok := row["statuscode"].(float64); ok {
+			out[int(code)]++
 		}
 	}
 	return out
@@ -134,48 +164,52 @@ func statusSet(statuses ...string) tftypes.Value {
 	return tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, vals)
 }
 
+// Each step of two webhooks holds three failed and three succeeded jobs, two failed and one
+// succeeded of them completed before a gap; the action deletes what each configuration takes
+// and nothing else.
 func TestAction_deleteSystemJobs(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "seeds system jobs and counts the requests")
-	step, other := jobsEstate(t, e, []string{"ok 1", "fail 2", "ok 3", "fail 4", "ok 5", "fail 6"})
-	const failed, succeeded = 31, 30
-	if got := jobsOf(e, step); got[failed] != 3 || got[succeeded] != 3 {
+	holdAccountUpdates(t)
+	b := newBackend(t)
+	est := newJobsEstate(t, b)
+	step, other := est.steps[0], est.steps[1]
+	// The gap covers the second the emulator's completion times are given in, and on a live
+	// environment the difference between this machine's clock and Dataverse's.
+	gap := 3 * time.Second
+	if b.emulator() == nil {
+		gap = time.Minute
+	}
+	est.fire(t, est.failing, 2)
+	est.fire(t, est.receiving, 1)
+	cutoff := time.Now().Add(gap / 2)
+	time.Sleep(gap)
+	est.fire(t, est.failing, 1)
+	est.fire(t, est.receiving, 2)
+	if got := est.jobsOf(t, step); got[jobFailed] != 3 || got[jobSucceeded] != 3 {
 		t.Fatalf("jobs of the step before = %v, want 3 failed and 3 succeeded", got)
 	}
-	// Two failed jobs and one succeeded job of the step completed ten days ago.
-	aged := map[int64]int{}
-	for _, row := range e.Rows("asyncoperations") {
-		status := row["statuscode"].(int64)
-		if row["_owningextensionid_value"] != step || (status == failed && aged[failed] == 2) || (status == succeeded && aged[succeeded] == 1) {
-			continue
-		}
-		aged[status]++
-		if err := e.PatchRow("asyncoperations", row["asyncoperationid"].(string), map[string]any{
-			"completedon": time.Now().Add(-240 * time.Hour).UTC().Format(time.RFC3339),
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := protocolProvider(t, emulatorBackend(e))
+	s := protocolProvider(t, b)
 
-	// Failed jobs older than a week: the two aged ones, and nothing of the other step.
-	e.ResetStats()
+	// Failed jobs completed before the gap: two, and nothing of the other step.
+	resetCounts(b)
 	progress, diags := invokeAction(t, s, map[string]tftypes.Value{
-		"step_id": str(step), "statuses": statusSet("Failed"), "older_than": str("168h"),
+		"step_id": str(step), "statuses": statusSet("Failed"), "older_than": str(time.Since(cutoff).Round(time.Millisecond).String()),
 	})
 	requireNoDiagnostics(t, "InvokeAction", diags)
-	if got := jobsOf(e, step); got[failed] != 1 || got[succeeded] != 3 {
+	// The step, the query, two deletes.
+	if e := b.emulator(); e != nil {
+		if st := e.Stats().Requests; st.Total != 4 {
+			t.Errorf("the clean-up made %d requests, want 4: %v", st.Total, st.ByEntitySet)
+		}
+	}
+	if got := est.jobsOf(t, step); got[jobFailed] != 1 || got[jobSucceeded] != 3 {
 		t.Errorf("jobs of the step after = %v, want 1 failed (the recent one) and 3 succeeded", got)
 	}
-	if got := jobsOf(e, other); got[failed] != 3 || got[succeeded] != 3 {
+	if got := est.jobsOf(t, other); got[jobFailed] != 3 || got[jobSucceeded] != 3 {
 		t.Errorf("jobs of the other step = %v: it was touched", got)
 	}
 	if len(progress) == 0 || !strings.Contains(progress[len(progress)-1], "Deleted 2 failed system jobs") {
 		t.Errorf("progress = %q, want a report of 2 deleted", progress)
-	}
-	// The step, the query, two deletes.
-	if n := e.Stats().Requests.Total; n != 4 {
-		t.Errorf("the clean-up made %d requests, want 4", n)
 	}
 
 	// Everything of the step, at most 2 at a time: the report says more remain.
@@ -187,25 +221,19 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 	if last := progress[len(progress)-1]; !strings.Contains(last, "Deleted 2 ") || !strings.Contains(last, "More remain") {
 		t.Errorf("report = %q, want 2 deleted and more remaining", last)
 	}
-	if got := jobsOf(e, step); got[failed]+got[succeeded] != 2 {
+	if got := est.jobsOf(t, step); got[jobFailed]+got[jobSucceeded] != 2 {
 		t.Errorf("jobs of the step = %v, want 2 left", got)
 	}
 
 	// By webhook: every step of it.
-	hook := ""
-	for _, row := range e.Rows("sdkmessageprocessingsteps") {
-		if row["sdkmessageprocessingstepid"] == other {
-			hook = fmt.Sprint(row["_eventhandler_value"])
-		}
-	}
 	progress, diags = invokeAction(t, s, map[string]tftypes.Value{
-		"webhook_id": str(hook), "statuses": statusSet("Succeeded"), "older_than": str("0s"),
+		"webhook_id": str(est.hooks[1]), "statuses": statusSet("Succeeded"), "older_than": str("0s"),
 	})
 	requireNoDiagnostics(t, "InvokeAction", diags)
-	if got := jobsOf(e, other); got[succeeded] != 0 || got[failed] != 3 {
+	if got := est.jobsOf(t, other); got[jobSucceeded] != 0 || got[jobFailed] != 3 {
 		t.Errorf("jobs of the other webhook's step = %v, want only its 3 failed ones", got)
 	}
-	if last := progress[len(progress)-1]; !strings.Contains(last, `of webhook "jobs-other" (1 step)`) {
+	if last := progress[len(progress)-1]; !strings.Contains(last, fmt.Sprintf("of webhook %q (1 step)", b.name("jobs-other"))) {
 		t.Errorf("report = %q", last)
 	}
 
@@ -214,7 +242,7 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 		want   string
 	}{
 		{map[string]tftypes.Value{"statuses": statusSet("Failed"), "older_than": str("1h")}, "Set step_id or webhook_id"},
-		{map[string]tftypes.Value{"step_id": str(step), "webhook_id": str(hook), "statuses": statusSet("Failed"), "older_than": str("1h")}, "Set step_id or webhook_id"},
+		{map[string]tftypes.Value{"step_id": str(step), "webhook_id": str(est.hooks[1]), "statuses": statusSet("Failed"), "older_than": str("1h")}, "Set step_id or webhook_id"},
 		{map[string]tftypes.Value{"step_id": str(step), "statuses": statusSet("Failed"), "older_than": str("-1h")}, "Invalid duration"},
 		{map[string]tftypes.Value{"step_id": str(step), "statuses": statusSet("Canceled"), "older_than": str("1h")}, "Invalid Attribute Value Match"},
 	} {
@@ -229,14 +257,16 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 // throttled; each waits as Retry-After says and the clean-up still deletes every job.
 func TestAction_deleteSystemJobsWhenThrottled(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "slows and limits requests, and seeds system jobs", func(o *emulator.Options) { o.MaxConcurrent = 1; o.Latency = 50 * time.Millisecond })
-	step, _ := jobsEstate(t, e, []string{"fail 1", "fail 2", "fail 3", "fail 4", "fail 5", "fail 6"})
-	s := protocolProvider(t, emulatorBackend(e))
+	e := needsEmulator(t, "limits the requests in flight to one", func(o *emulator.Options) { o.MaxConcurrent = 1; o.Latency = 50 * time.Millisecond })
+	b := emulatorBackend(e)
+	est := newJobsEstate(t, b)
+	est.fire(t, est.failing, 6)
+	s := protocolProvider(t, b)
 	_, diags := invokeAction(t, s, map[string]tftypes.Value{
-		"step_id": str(step), "statuses": statusSet("Failed"), "older_than": str("0s"),
+		"step_id": str(est.steps[0]), "statuses": statusSet("Failed"), "older_than": str("0s"),
 	})
 	requireNoDiagnostics(t, "InvokeAction", diags)
-	if got := jobsOf(e, step); len(got) != 0 {
+	if got := est.jobsOf(t, est.steps[0]); len(got) != 0 {
 		t.Errorf("jobs left = %v, want none", got)
 	}
 	if e.Stats().Throttled == 0 {

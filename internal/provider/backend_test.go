@@ -58,6 +58,9 @@ type backend interface {
 	unmanagedSolution(t *testing.T) string
 	// failingEndpoint is a webhook URL every delivery to which fails.
 	failingEndpoint(t *testing.T) failingEndpoint
+	// receivingEndpoint is a webhook URL that accepts every delivery, so that its system jobs
+	// succeed.
+	receivingEndpoint(t *testing.T) string
 	// pluginStep is the id of a step whose event handler is a plug-in type, not a webhook.
 	pluginStep(t *testing.T) string
 	// emulator is the emulator behind the backend, nil on a live environment; for checks of
@@ -172,6 +175,14 @@ func (b *emulatorTarget) failingEndpoint(t *testing.T) failingEndpoint {
 	return failingEndpoint{url: rcv.URL + "/hook", httpStatus: "500", errorCode: "0x80050201", deliveries: n}
 }
 
+// receivingEndpoint is a receiver on loopback that answers 200 to every delivery.
+func (b *emulatorTarget) receivingEndpoint(t *testing.T) string {
+	t.Helper()
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	t.Cleanup(rcv.Close)
+	return rcv.URL + "/hook"
+}
+
 // pluginStep registers a step of the emulator's sample plug-in type, as the Plug-in Registration
 // Tool would.
 func (b *emulatorTarget) pluginStep(t *testing.T) string {
@@ -264,11 +275,18 @@ func (b *liveTarget) providerSigningInWith(t *testing.T, secret string) string {
 // environment, and a test run creates none.
 func (b *liveTarget) unmanagedSolution(t *testing.T) string {
 	t.Helper()
-	name := os.Getenv("DATAVERSE_ACC_SOLUTION")
-	if name == "" {
-		t.Skip("adds a webhook to a solution: set DATAVERSE_ACC_SOLUTION to the unique name of an unmanaged solution of the environment")
+	return variableOrSkip(t, "DATAVERSE_ACC_SOLUTION", "adds a webhook to a solution", "the unique name of an unmanaged solution of the environment")
+}
+
+// variableOrSkip is the value of the environment variable name, which a scenario needs for what
+// it does; unset, the scenario skips, saying what to set it to.
+func variableOrSkip(t *testing.T, name, does, setTo string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Skipf("%s: set %s to %s", does, name, setTo)
 	}
-	return name
+	return v
 }
 
 // user signs in as the provider does, with the credentials of the environment variables.
@@ -291,6 +309,13 @@ func (b *liveTarget) failingEndpoint(*testing.T) failingEndpoint {
 		return failingEndpoint{url: u, httpStatus: "500", errorCode: "0x80050201"}
 	}
 	return failingEndpoint{url: "https://failing-receiver.invalid/hook", errorCode: "0x80050205"}
+}
+
+// receivingEndpoint is DATAVERSE_ACC_RECEIVING_URL, a receiver that answers 200 to every POST;
+// without it the test skips, as no such receiver is known to exist for every environment.
+func (b *liveTarget) receivingEndpoint(t *testing.T) string {
+	t.Helper()
+	return variableOrSkip(t, "DATAVERSE_ACC_RECEIVING_URL", "needs deliveries that succeed", "a receiver that answers 200 to every POST")
 }
 
 // pluginStep finds a step of a plug-in type among the environment's own, which Microsoft's
