@@ -1,8 +1,14 @@
 package provider
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,8 +16,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/entra"
 )
 
@@ -30,26 +36,16 @@ resource "dataverse_webhook" "test" {
 // token endpoint.
 func TestAccProvider_oidc(t *testing.T) {
 	t.Parallel()
-	cases := map[string]func(e *emulator.Emulator, t *testing.T) string{
-		"token given directly": func(e *emulator.Emulator, t *testing.T) string {
-			tok, err := e.Entra().MintFederatedToken(entra.GitHubActionsSubject, entra.TokenExchangeAudience, 10*time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return fmt.Sprintf("oidc_token = %q", tok)
-		},
-		"github actions endpoint": func(e *emulator.Emulator, _ *testing.T) string {
-			u, tok := e.Entra().GitHubActionsRequest()
-			return fmt.Sprintf("oidc_request_url = %q\n  oidc_request_token = %q", u, tok)
+	cases := map[string]func(t *testing.T, f federation) string{
+		"token given directly": func(t *testing.T, f federation) string { return fmt.Sprintf("oidc_token = %q", f.token(t)) },
+		"github actions endpoint": func(_ *testing.T, f federation) string {
+			return fmt.Sprintf("oidc_request_url = %q\n  oidc_request_token = %q", f.requestURL, f.requestToken)
 		},
 	}
 	for name, settings := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := needsEmulator(t, "registers applications in its token service")
-			clientID := "3c1f4a2e-8d1b-4b8e-9f5a-6e2d7c9b0a11"
-			e.RegisterApplication(clientID, "unused-secret-for-this-client")
-			e.Entra().RegisterFederatedClient(clientID, e.Entra().FederatedIssuer(), entra.GitHubActionsSubject)
+			b, f := federatedBackend(t)
 			cfg := fmt.Sprintf(`
 provider "dataverse" {
   environment_url = %q
@@ -59,10 +55,11 @@ provider "dataverse" {
   use_oidc        = true
   %s
 }
-`, e.URL(), e.TenantID(), clientID, e.AuthorityHost(), settings(e, t)) + fmt.Sprintf(authWebhook, "auth-check")
+`, f.environmentURL, f.tenantID, f.clientID, f.authorityHost, settings(t, f)) + fmt.Sprintf(authWebhook, b.name("auth-check"))
 			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6Providers(),
-				CheckDestroy:             checkNoRowsLeft(e),
+				// Only the block configures the provider: a live run's client secret is not read.
+				ProtoV6ProviderFactories: protoV6ProvidersReading(func(string) string { return "" }),
+				CheckDestroy:             b.checkDestroyed(),
 				Steps: []resource.TestStep{{
 					Config: cfg,
 					Check:  resource.TestCheckResourceAttrSet("dataverse_webhook.test", "id"),
@@ -70,6 +67,86 @@ provider "dataverse" {
 			})
 		})
 	}
+}
+
+// federation is what a provider needs to sign in to a backend with workload identity
+// federation as a GitHub Actions workflow does.
+type federation struct {
+	environmentURL, tenantID, clientID, authorityHost string
+	// requestURL and requestToken are the runner's token endpoint and the bearer token it takes.
+	requestURL, requestToken string
+	// token is a federated token for Entra's token exchange.
+	token func(t *testing.T) string
+}
+
+// federatedBackend is a backend and its federation: on the emulator an application of its own
+// trusting the emulator's GitHub Actions issuer; on a live environment the application of the
+// environment variables, signing in from the GitHub Actions run the tests are in, which it must
+// trust (a workflow with permission id-token: write).
+func federatedBackend(t *testing.T) (backend, federation) {
+	t.Helper()
+	if liveEnvironment() {
+		requestURL := variableOrSkip(t, "ACTIONS_ID_TOKEN_REQUEST_URL", "signs in with workload identity federation",
+			"the GitHub Actions runner's token endpoint, which a job with permission id-token: write has")
+		f := federation{
+			environmentURL: os.Getenv("DATAVERSE_URL"), tenantID: os.Getenv("DATAVERSE_TENANT_ID"), clientID: os.Getenv("DATAVERSE_CLIENT_ID"),
+			authorityHost: cmp.Or(os.Getenv("DATAVERSE_AUTHORITY_HOST"), auth.DefaultAuthorityHost),
+			requestURL:    requestURL, requestToken: os.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+		}
+		f.token = func(t *testing.T) string { return runnerToken(t, f.requestURL, f.requestToken) }
+		return newBackend(t), f
+	}
+	e := launchEmulator(t)
+	clientID := "3c1f4a2e-8d1b-4b8e-9f5a-6e2d7c9b0a11"
+	e.RegisterApplication(clientID, "unused-secret-for-this-client")
+	e.Entra().RegisterFederatedClient(clientID, e.Entra().FederatedIssuer(), entra.GitHubActionsSubject)
+	requestURL, requestToken := e.Entra().GitHubActionsRequest()
+	return emulatorBackend(e), federation{
+		environmentURL: e.URL(), tenantID: e.TenantID(), clientID: clientID, authorityHost: e.AuthorityHost(),
+		requestURL: requestURL, requestToken: requestToken,
+		token: func(t *testing.T) string {
+			tok, err := e.Entra().MintFederatedToken(entra.GitHubActionsSubject, entra.TokenExchangeAudience, 10*time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		},
+	}
+}
+
+// runnerToken asks a GitHub Actions runner's token endpoint for a token with Entra's token
+// exchange audience, as a workflow step would with curl.
+func runnerToken(t *testing.T, requestURL, requestToken string) string {
+	t.Helper()
+	return mustGet(t, "asking the runner for a federated token", func(ctx context.Context) (string, error) {
+		u, err := url.Parse(requestURL)
+		if err != nil {
+			return "", err
+		}
+		q := u.Query()
+		q.Set("audience", entra.TokenExchangeAudience)
+		u.RawQuery = q.Encode()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Authorization", "Bearer "+requestToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Value string `json:"value"`
+		}
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("HTTP %d from the runner's token endpoint", resp.StatusCode)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Value == "" {
+			return "", fmt.Errorf("the runner's token endpoint gave no token: %w", cmp.Or(err, errors.New(`no "value"`)))
+		}
+		return body.Value, nil
+	})
 }
 
 const contosoURL = "https://contoso.crm.dynamics.com"

@@ -35,6 +35,7 @@ import (
 	"syscall"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/entra"
 )
 
 func main() {
@@ -50,9 +51,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dataverse-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		o       emulator.Options
-		envFile string
-		verbose bool
+		o             emulator.Options
+		envFile       string
+		verbose       bool
+		githubActions bool
 	)
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:0", "listen `address`; a loopback address unless --allow-non-loopback is given")
 	fs.StringVar(&o.Host, "host", "", "`name` clients reach the emulator by, resolving to the listen address (default: its IP); the environment URL, certificate and token audience use it")
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&o.Seed, "seed", 0, "seed of faults, dropped responses and latency jitter")
 	fs.StringVar(&o.StateDir, "state-dir", "", "keep certificates, client secret and rows in this `directory` across restarts")
 	fs.DurationVar(&o.DeliveryTimeout, "delivery-timeout", emulator.DefaultDeliveryTimeout, "timeout of one webhook delivery attempt")
+	fs.BoolVar(&githubActions, "github-actions", false, "let the application sign in with workload identity federation as a GitHub Actions job of "+
+		"contoso/infra on main, and add the job's ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN to the environment")
 	fs.BoolVar(&verbose, "v", false, "log requests and deliveries to stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -91,6 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer em.Close()
 
 	env := em.Env()
+	if githubActions {
+		em.Entra().RegisterFederatedClient(em.ClientID(), em.Entra().FederatedIssuer(), entra.GitHubActionsSubject)
+		env["ACTIONS_ID_TOKEN_REQUEST_URL"], env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = em.Entra().GitHubActionsRequest()
+	}
 	// curl builds that name a CA file at compile time ignore SSL_CERT_FILE
 	// but honor CURL_CA_BUNDLE.
 	env["CURL_CA_BUNDLE"] = env["SSL_CERT_FILE"]

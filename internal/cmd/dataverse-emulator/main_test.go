@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,25 +68,25 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestRunWritesEnvironmentAndServes(t *testing.T) {
-	t.Parallel()
-	envFile := filepath.Join(t.TempDir(), "dataverse.env")
-	// A file left readable by others from an earlier run is made private before the secret goes in.
-	if err := os.WriteFile(envFile, []byte("export OLD=1\n"), 0o644); err != nil { //nolint:gosec // the point of the test
-		t.Fatal(err)
-	}
+// startRun runs the command with args and an env file until the test ends, and returns the
+// variables the file exports.
+func startRun(t *testing.T, envFile string, args ...string) map[string]string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--env-file", envFile, "--max-concurrent", "10", "--latency", "1ms"}, &stdout, &stderr)
-	}()
+	go func() { done <- run(ctx, append([]string{"--env-file", envFile}, args...), &stdout, &stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
 
 	// Wait for the listening line, which is printed after the env file is written.
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(stdout.String(), "listening on") {
 		if time.Now().After(deadline) {
-			cancel()
 			t.Fatalf("no listening line; stderr: %s", stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -91,9 +94,6 @@ func TestRunWritesEnvironmentAndServes(t *testing.T) {
 	data, err := os.ReadFile(envFile)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if info, _ := os.Stat(envFile); info.Mode().Perm() != 0o600 {
-		t.Errorf("env file mode %v, want 0600", info.Mode().Perm())
 	}
 	if !strings.HasPrefix(stdout.String(), string(data)) {
 		t.Errorf("stdout does not repeat the env file:\n%s\n---\n%s", stdout.String(), data)
@@ -106,14 +106,12 @@ func TestRunWritesEnvironmentAndServes(t *testing.T) {
 		}
 		env[name] = strings.Trim(value, "'")
 	}
-	for _, k := range []string{"DATAVERSE_URL", "DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID", "DATAVERSE_CLIENT_SECRET",
-		"DATAVERSE_AUTHORITY_HOST", "SSL_CERT_FILE", "CURL_CA_BUNDLE"} {
-		if env[k] == "" {
-			t.Errorf("%s missing", k)
-		}
-	}
+	return env
+}
 
-	// The CA named by SSL_CERT_FILE verifies the server.
+// trusting is an HTTP client that trusts the CA of an env file's SSL_CERT_FILE.
+func trusting(t *testing.T, env map[string]string) *http.Client {
+	t.Helper()
 	pem, err := os.ReadFile(env["SSL_CERT_FILE"])
 	if err != nil {
 		t.Fatal(err)
@@ -122,8 +120,41 @@ func TestRunWritesEnvironmentAndServes(t *testing.T) {
 	if !pool.AppendCertsFromPEM(pem) {
 		t.Fatal("SSL_CERT_FILE holds no certificate")
 	}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	resp, err := client.Get(env["DATAVERSE_URL"] + "/api/data/v9.2/WhoAmI")
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+func TestRunWritesEnvironmentAndServes(t *testing.T) {
+	t.Parallel()
+	envFile := filepath.Join(t.TempDir(), "dataverse.env")
+	// A file left readable by others from an earlier run is made private before the secret goes in.
+	if err := os.WriteFile(envFile, []byte("export OLD=1\n"), 0o644); err != nil { //nolint:gosec // the point of the test
+		t.Fatal(err)
+	}
+	var caFile string
+	t.Cleanup(func() {
+		// Runs after the command has stopped.
+		if _, err := os.Stat(caFile); !os.IsNotExist(err) {
+			t.Errorf("temporary CA file left behind: %v", err)
+		}
+	})
+	env := startRun(t, envFile, "--max-concurrent", "10", "--latency", "1ms")
+	caFile = env["SSL_CERT_FILE"]
+	if info, _ := os.Stat(envFile); info.Mode().Perm() != 0o600 {
+		t.Errorf("env file mode %v, want 0600", info.Mode().Perm())
+	}
+	for _, k := range []string{"DATAVERSE_URL", "DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID", "DATAVERSE_CLIENT_SECRET",
+		"DATAVERSE_AUTHORITY_HOST", "SSL_CERT_FILE", "CURL_CA_BUNDLE"} {
+		if env[k] == "" {
+			t.Errorf("%s missing", k)
+		}
+	}
+
+	if env["ACTIONS_ID_TOKEN_REQUEST_URL"] != "" {
+		t.Error("a GitHub Actions token endpoint without --github-actions")
+	}
+
+	// The CA named by SSL_CERT_FILE verifies the server.
+	resp, err := trusting(t, env).Get(env["DATAVERSE_URL"] + "/api/data/v9.2/WhoAmI")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,13 +162,54 @@ func TestRunWritesEnvironmentAndServes(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("unauthenticated WhoAmI: %d", resp.StatusCode)
 	}
+}
 
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("run: %v", err)
+// With --github-actions, the application signs in with the token the job's endpoint gives, as
+// a GitHub Actions workflow does, and with no secret.
+func TestRunServesAGitHubActionsJob(t *testing.T) {
+	t.Parallel()
+	env := startRun(t, filepath.Join(t.TempDir(), "dataverse.env"), "--github-actions")
+	client := trusting(t, env)
+	req, err := http.NewRequest(http.MethodGet, env["ACTIONS_ID_TOKEN_REQUEST_URL"]+"&audience=api://AzureADTokenExchange", nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(env["SSL_CERT_FILE"]); !os.IsNotExist(err) {
-		t.Errorf("temporary CA file left behind: %v", err)
+	req.Header.Set("Authorization", "Bearer "+env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"])
+	var jobToken struct{ Value string }
+	getJSON(t, client, req, &jobToken)
+
+	form := url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {env["DATAVERSE_CLIENT_ID"]}, "scope": {env["DATAVERSE_URL"] + "/.default"},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {jobToken.Value},
+	}
+	req, err = http.NewRequest(http.MethodPost, env["DATAVERSE_AUTHORITY_HOST"]+"/"+env["DATAVERSE_TENANT_ID"]+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var access struct {
+		AccessToken string `json:"access_token"`
+	}
+	getJSON(t, client, req, &access)
+	if access.AccessToken == "" {
+		t.Fatal("the token service gave no access token for the job's token")
+	}
+}
+
+// getJSON sends req and decodes its 200 answer into v.
+func getJSON(t *testing.T, c *http.Client, req *http.Request, v any) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: HTTP %d: %s", req.Method, req.URL.Path, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 }
 
