@@ -1,13 +1,18 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"net/url"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/auth"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
@@ -348,68 +353,53 @@ func TestScale_faultsAndLostAnswersLoseNothing(t *testing.T) {
 // message, and is not retried.
 func TestScale_permanentErrorsFailAtOnceWithDataversesWords(t *testing.T) {
 	t.Parallel()
-	const strangerID, strangerSecret = "7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "stranger~S3cret-value"
 	tests := []struct {
 		name string
-		// needsEmulator, when set, says why the case runs on the emulator only.
-		needsEmulator string
 		// arrange prepares the backend and returns the provider block and the webhook's extra arguments.
-		arrange     func(b backend) (provider, extra string)
+		arrange     func(t *testing.T, b backend) (provider, extra string)
 		wantStatus  string
 		wantCode    string
 		wantMessage string
-		wantPosts   int64
-		wantGets    int64
+		// liveWant, when set, is what a live environment's diagnostic must match in place of
+		// wantStatus and wantCode, which are then the emulator's alone: Dataverse's own for the
+		// case are not on record.
+		liveWant  string
+		wantPosts int64
+		wantGets  int64
 	}{
 		{
-			name:          "managed solution",
-			needsEmulator: "turns the sample solution into a managed one",
-			arrange: func(b backend) (string, string) {
-				e := b.emulator()
-				for _, s := range e.Rows("solutions") {
-					if s["uniquename"] == emulator.SampleSolution {
-						if err := e.PatchRow("solutions", fmt.Sprint(s["solutionid"]), map[string]any{"ismanaged": true}); err != nil {
-							t.Fatal(err)
-						}
-					}
-				}
-				return b.providerBlock(), fmt.Sprintf("solution_unique_name = %q", emulator.SampleSolution)
+			name: "managed solution",
+			arrange: func(t *testing.T, b backend) (string, string) {
+				return b.providerBlock(), fmt.Sprintf("solution_unique_name = %q", managedSolution(t, b))
 			},
 			wantStatus: "HTTP 400", wantCode: "0x80040203", wantMessage: "Cannot add a component to the managed solution",
+			liveWant:  `HTTP 4\d\d.*0x8[0-9a-fA-F]{7}`,
 			wantPosts: 1, wantGets: 2, // the name check: one listing of the webhooks in the plan's process and in the apply's
 		},
 		{
 			name: "unknown solution",
-			arrange: func(b backend) (string, string) {
+			arrange: func(_ *testing.T, b backend) (string, string) {
 				return b.providerBlock(), `solution_unique_name = "no_such_solution"`
 			},
 			wantStatus: "HTTP 404", wantCode: "0x80040217", wantMessage: "The solution with unique name 'no_such_solution' does not exist",
 			wantPosts: 1, wantGets: 2, // the name check: one listing of the webhooks in the plan's process and in the apply's
 		},
 		{
-			name:          "application without a user in the environment",
-			needsEmulator: "registers an application in its token service",
-			arrange: func(b backend) (string, string) {
-				e := b.emulator()
-				e.Entra().RegisterSecretClient(strangerID, strangerSecret)
-				block := strings.Replace(providerBlock(e), e.ClientID(), strangerID, 1)
-				return strings.Replace(block, e.ClientSecret(), strangerSecret, 1), ""
+			name: "application without a user in the environment",
+			arrange: func(t *testing.T, b backend) (string, string) {
+				return strangerProvider(t, b), ""
 			},
 			wantStatus: "HTTP 403", wantMessage: "is not a member of the organization",
+			liveWant:  `HTTP 4\d\d`,
 			wantPosts: 0, wantGets: 1, // the plan's listing of the webhooks, refused
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var b backend
-			if tc.needsEmulator != "" {
-				b = emulatorBackend(needsEmulator(t, tc.needsEmulator))
-			} else {
-				b = newBackend(t)
-			}
+			b := newBackend(t)
 			ws := newWorkspace(t)
-			provider, extra := tc.arrange(b)
+			provider, extra := tc.arrange(t, b)
 			name := b.name("refused")
 			if err := ws.WriteFile("main.tf", requiredProviders+provider+fmt.Sprintf(`
 resource "dataverse_webhook" "refused" {
@@ -432,9 +422,15 @@ resource "dataverse_webhook" "refused" {
 			}
 			st := requests.stats(t)
 			wants := []string{tc.wantStatus, tc.wantCode}
-			if b.emulator() != nil {
+			switch {
+			case b.emulator() != nil:
 				// The emulator's own wording; a live environment's may differ, and is passed on as it is.
 				wants = append(wants, tc.wantMessage)
+			case tc.liveWant != "":
+				wants = nil
+				if !regexp.MustCompile(tc.liveWant).MatchString(oneLine(res.Stderr)) {
+					t.Errorf("the diagnostic does not match %s:\n%s", tc.liveWant, res.Stderr)
+				}
 			}
 			for _, want := range wants {
 				if want != "" && !strings.Contains(oneLine(res.Stderr), want) {
@@ -455,4 +451,45 @@ resource "dataverse_webhook" "refused" {
 			}
 		})
 	}
+}
+
+// managedSolution is the unique name of a managed solution, to which no component can be added:
+// on the emulator its sample solution turned managed, in a live environment one of those
+// Microsoft installs in every environment.
+func managedSolution(t *testing.T, b backend) string {
+	t.Helper()
+	if e := b.emulator(); e != nil {
+		for _, s := range e.Rows("solutions") {
+			if s["uniquename"] == emulator.SampleSolution {
+				if err := e.PatchRow("solutions", fmt.Sprint(s["solutionid"]), map[string]any{"ismanaged": true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return emulator.SampleSolution
+	}
+	rows := mustGet(t, "looking for a managed solution", func(ctx context.Context) ([]map[string]any, error) {
+		return b.user(t).Rows(ctx, "solutions?$select=uniquename&$filter="+url.QueryEscape("ismanaged eq true")+"&$top=1", "")
+	})
+	if len(rows) == 0 {
+		t.Skip("adds a webhook to a managed solution: the environment has none")
+	}
+	return fmt.Sprint(rows[0]["uniquename"])
+}
+
+// strangerProvider is a provider block signing in as an application of the backend's tenant
+// that has no application user in its environment: on the emulator one registered for the
+// test, in a live environment DATAVERSE_ACC_STRANGER_CLIENT_ID's with its secret.
+func strangerProvider(t *testing.T, b backend) string {
+	t.Helper()
+	if e := b.emulator(); e != nil {
+		const strangerID, strangerSecret = "7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "stranger~S3cret-value"
+		e.Entra().RegisterSecretClient(strangerID, strangerSecret)
+		return providerConfig(e.URL(), e.TenantID(), strangerID, strangerSecret, e.AuthorityHost())
+	}
+	const does = "signs in as an application without a user in the environment"
+	id := variableOrSkip(t, "DATAVERSE_ACC_STRANGER_CLIENT_ID", does, "the client id of an application of the tenant that has no application user in the environment")
+	secret := variableOrSkip(t, "DATAVERSE_ACC_STRANGER_CLIENT_SECRET", does, "a client secret of DATAVERSE_ACC_STRANGER_CLIENT_ID")
+	return providerConfig(os.Getenv("DATAVERSE_URL"), os.Getenv("DATAVERSE_TENANT_ID"), id, secret,
+		cmp.Or(os.Getenv("DATAVERSE_AUTHORITY_HOST"), auth.DefaultAuthorityHost))
 }
