@@ -89,8 +89,9 @@ type Client struct {
 	userAgent string
 	onRequest func(ctx context.Context, l RequestLog)
 	secrets   []string
-	// sent holds the secrets of every request this client has sent: a later answer may echo
-	// them too (a read-back after a create, a step create after its webhook's).
+	// sent holds the secrets and bearer tokens of every request this client has sent: a later
+	// answer may echo them too (a read-back after a create, a step create after its webhook's,
+	// a next link).
 	sent sentSecrets
 
 	maxAttempts    int

@@ -19,8 +19,10 @@ const (
 )
 
 var (
-	// ErrNotFound matches (errors.Is) any error for a row or catalog entry that does not exist,
-	// including every *Error with status 404.
+	// ErrNotFound matches (errors.Is) any error for a row or catalog entry that does not exist:
+	// an *Error with code 0x80040217, or a 404 whose Dataverse error has no code and says the
+	// row does not exist. Other 404s (an unknown entity set, a wrong path, a front end's page)
+	// do not match: taking one for a deleted row would drop a resource from state.
 	ErrNotFound = errors.New("dataverse: not found")
 	// ErrNotWebhook is returned by GetWebhook when the serviceendpoint exists but is not a
 	// webhook (its contract is not 8).
@@ -38,6 +40,10 @@ type Error struct {
 	Message    string
 	Method     string
 	Path       string // URL path without the query string
+	// rowMissing is set for a 404 whose Dataverse error has no code and whose message says the
+	// row does not exist, as Dataverse answers a PATCH with If-Match: * on a missing row; it
+	// is decided before a message that echoes a secret is withheld.
+	rowMissing bool
 }
 
 func (e *Error) Error() string {
@@ -55,12 +61,12 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrNotFound) true for 404s and errors.Is(err, ErrDuplicateRecord)
-// true for DuplicateRecord answers.
+// Is makes errors.Is(err, ErrNotFound) true for answers about a missing row (see ErrNotFound)
+// and errors.Is(err, ErrDuplicateRecord) true for DuplicateRecord answers.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound || strings.EqualFold(e.Code, codeObjectNotFound)
+		return strings.EqualFold(e.Code, codeObjectNotFound) || e.rowMissing
 	case ErrDuplicateRecord:
 		return strings.EqualFold(e.Code, codeDuplicateRecord)
 	}
@@ -103,6 +109,8 @@ func newResponseError(method, path string, status int, body []byte, secrets []st
 	if len(body) <= maxParsedErrorBody && json.Unmarshal(body, &env) == nil && env.Error != nil {
 		e.Code = truncate(normalizeSpace(env.Error.Code), 64)
 		message = env.Error.Message
+		e.rowMissing = status == http.StatusNotFound && (e.Code == "" || e.Code == "0x0") &&
+			strings.HasSuffix(strings.ToLower(strings.TrimSpace(message)), "does not exist")
 	} else {
 		message = string(body[:min(len(body), maxParsedErrorBody)])
 	}

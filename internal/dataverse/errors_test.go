@@ -42,8 +42,33 @@ func TestErrorParsing(t *testing.T) {
 			wantMessage: strings.Repeat("x", maxErrorText) + "…",
 		},
 		{
+			// A PATCH with If-Match: * on a missing row is answered so.
+			name: "404 without a code, about a missing row", contentType: "application/json", status: http.StatusNotFound,
+			body:        `{"error":{"code":"","message":"serviceendpoint With Id = x Does Not Exist"}}`,
+			wantMessage: "serviceendpoint With Id = x Does Not Exist", notFound: true,
+		},
+		{
+			name: "ObjectDoesNotExist on another status", contentType: "application/json", status: http.StatusBadRequest,
+			body:     `{"error":{"code":"0x80040217","message":"The solution with unique name 'x' does not exist."}}`,
+			wantCode: "0x80040217", wantMessage: "The solution with unique name 'x' does not exist.", notFound: true,
+		},
+		// A 404 that is not about a row is a failure: a wrong path or version, or a front end.
+		{
 			name: "404 without a body", contentType: "text/plain", status: http.StatusNotFound,
-			notFound: true,
+		},
+		{
+			name: "404 of a front end", contentType: "text/html", status: http.StatusNotFound,
+			body: "<html><body>Not Found</body></html>", wantMessage: "<html><body>Not Found</body></html>",
+		},
+		{
+			name: "unknown entity set", contentType: "application/json", status: http.StatusNotFound,
+			body:     `{"error":{"code":"0x8006088a","message":"Resource not found for the segment 'serviceendpoint'."}}`,
+			wantCode: "0x8006088a", wantMessage: "Resource not found for the segment 'serviceendpoint'.",
+		},
+		{
+			name: "no resource for the URI", contentType: "application/json", status: http.StatusNotFound,
+			body:        `{"error":{"code":"","message":"No HTTP resource was found that matches the request URI 'x'."}}`,
+			wantMessage: "No HTTP resource was found that matches the request URI 'x'.",
 		},
 	}
 	for _, tt := range tests {
@@ -90,8 +115,11 @@ func TestErrorString(t *testing.T) {
 	if errors.Is(e, ErrNotFound) || errors.Is(e, ErrDuplicateRecord) {
 		t.Error("a 400 bad bind matched a sentinel")
 	}
-	if !errors.Is(fmt.Errorf("wrapped: %w", &Error{StatusCode: 404}), ErrNotFound) {
-		t.Error("a wrapped 404 does not match ErrNotFound")
+	if !errors.Is(fmt.Errorf("wrapped: %w", &Error{StatusCode: 404, Code: codeObjectNotFound}), ErrNotFound) {
+		t.Error("a wrapped ObjectDoesNotExist does not match ErrNotFound")
+	}
+	if errors.Is(&Error{StatusCode: 404}, ErrNotFound) {
+		t.Error("a 404 that says nothing of a row matched ErrNotFound")
 	}
 }
 
@@ -193,6 +221,73 @@ func TestServerTextIsWithheldWhenItEchoesASecret(t *testing.T) {
 			}
 			if e.Code != "0x80040203" {
 				t.Errorf("Code = %q, want the code kept", e.Code)
+			}
+		})
+	}
+}
+
+// A hostile server echoes a secret in what is not an error body: a malformed answer that
+// net/http quotes, a next link to its own host, a next link that is no URL. The client's error
+// and its request log name neither the webhook's key nor the bearer token.
+func TestHostileAnswersNeverQuoteASecret(t *testing.T) {
+	t.Parallel()
+	const key = "Hostile-Echo-Key-9"
+	tests := map[string]func(h *harness, w http.ResponseWriter, r *http.Request){
+		"malformed status line": func(_ *harness, w http.ResponseWriter, r *http.Request) {
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer conn.Close()
+			fmt.Fprintf(buf, "%s|%s\r\n\r\n", r.Header.Get("Authorization"), key)
+			_ = buf.Flush()
+		},
+		"next link to a host named by the key": func(_ *harness, w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"value": []any{}, "@odata.nextLink": "https://" + strings.ToLower(key) + ".example/x"})
+		},
+		"next link to a host named by the token": func(_ *harness, w http.ResponseWriter, r *http.Request) {
+			token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			writeJSON(w, http.StatusOK, map[string]any{"value": []any{}, "@odata.nextLink": "https://" + token + ".example/x"})
+		},
+		"next link that is no URL": func(h *harness, w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"value": []any{}, "@odata.nextLink": h.srv.URL + "/x?k=" + key + "\x7f"})
+		},
+	}
+	for name, listing := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var h *harness
+			h = newHarness(t, func(w http.ResponseWriter, r *http.Request, _ int, body string) {
+				if r.Method == http.MethodPost {
+					row := webhookRow(keyOfRequest(r, body, "serviceendpointid"), "n")
+					row["authtype"] = 4
+					writeJSON(w, http.StatusCreated, row)
+					return
+				}
+				listing(h, w, r)
+			})
+			ctx := context.Background()
+			if _, err := h.client.CreateWebhook(ctx, WebhookCreate{Name: "n", URL: "https://fn.example", AuthType: AuthTypeWebhookKey, AuthValue: key}); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			_, err := h.client.ListWebhooks(ctx, WebhookFilter{})
+			if err == nil {
+				t.Fatal("the listing succeeded; want it refused")
+			}
+			texts := []string{err.Error()}
+			for _, l := range h.requestLogs() {
+				if l.Err != nil {
+					texts = append(texts, l.Err.Error())
+				}
+				texts = append(texts, l.Path)
+			}
+			for _, text := range texts {
+				for _, secret := range []string{key, "test-token"} {
+					if strings.Contains(strings.ToLower(text), strings.ToLower(secret)) {
+						t.Errorf("%q names a secret (%s)", text, secret)
+					}
+				}
 			}
 		})
 	}

@@ -3,9 +3,12 @@ package dataverse
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // queryParam is one query option. Options keep their order so that URLs are stable and
@@ -77,13 +80,19 @@ func jsonBody(v any) ([]byte, error) {
 
 func (c *Client) requestURL(r *request) (*url.URL, error) {
 	if r.absURL != "" {
+		// The link is the server's text: the errors name none of it but a host that holds no
+		// secret.
 		u, err := url.Parse(r.absURL)
 		if err != nil {
-			return nil, fmt.Errorf("dataverse: the server returned a next link that is not a URL: %w", err)
+			return nil, errors.New("dataverse: the server returned a next link that is not a URL")
 		}
 		// The bearer token goes wherever this URL points: never follow a link off the environment.
 		if !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) {
-			return nil, fmt.Errorf("dataverse: the server returned a next link to another host (%s); refusing to follow it", u.Host)
+			host := u.Host
+			if untrusted.EchoesSecret(host, c.secretsOf("")) {
+				host = "its name withheld: it held part of a secret"
+			}
+			return nil, fmt.Errorf("dataverse: the server returned a next link to another host (%s); refusing to follow it", host)
 		}
 		return u, nil
 	}

@@ -195,6 +195,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: getting an access token: %w", err)
 		}
+		c.sent.add([]string{token}) // a later answer, a next link say, may echo it
 		forceRefresh = false
 
 		resp, retryAfter, outcome, err := c.attempt(ctx, r, target, logPath, token, attempt)
@@ -306,19 +307,19 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 	}
 	httpResp, err := c.http.Do(req)
 	if err != nil {
-		return nil, retryAfter, transportOutcome(ctx, err), &transportError{method: r.method, path: req.URL.EscapedPath(), err: err}
+		return nil, retryAfter, transportOutcome(ctx, err), newTransportError(r.method, req.URL.EscapedPath(), err, c.secretsOf(token))
 	}
 	defer httpResp.Body.Close()
 	entry.Status = httpResp.StatusCode
 	if untrusted.IsRedirect(httpResp) {
-		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: untrusted.NewRedirectError(httpResp, c.secretsOf(token))}
+		return nil, retryAfter, outcomeDone, newTransportError(r.method, req.URL.EscapedPath(), untrusted.NewRedirectError(httpResp, c.secretsOf(token)), nil)
 	}
 	body, err := untrusted.ReadBody(httpResp.Body, maxResponseBytes)
 	if untrusted.IsTooLarge(err) {
-		return nil, retryAfter, outcomeDone, &transportError{method: r.method, path: req.URL.EscapedPath(), err: err}
+		return nil, retryAfter, outcomeDone, newTransportError(r.method, req.URL.EscapedPath(), err, nil)
 	}
 	if err != nil {
-		return nil, retryAfter, transportOutcome(ctx, err), &transportError{method: r.method, path: req.URL.EscapedPath(), err: err}
+		return nil, retryAfter, transportOutcome(ctx, err), newTransportError(r.method, req.URL.EscapedPath(), err, c.secretsOf(token))
 	}
 	status, header, errPath := httpResp.StatusCode, httpResp.Header, req.URL.EscapedPath()
 	if r.changeset && status >= 200 && status < 300 {
@@ -394,17 +395,29 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request, target, token s
 type transportError struct {
 	method, path string
 	err          error
+	// text is what the failure says. net/http quotes the server's bytes in some failures (a
+	// malformed status line, say), so a text that echoes a secret the request carried is
+	// withheld.
+	text string
+}
+
+func newTransportError(method, path string, err error, secrets []string) *transportError {
+	// A *url.Error quotes the whole URL, and a next link's query is the server's text: the path
+	// is named already.
+	cause := err
+	var ue *url.Error
+	if errors.As(cause, &ue) {
+		cause = ue.Err
+	}
+	text := cause.Error()
+	if untrusted.EchoesSecret(text, secrets) {
+		text = withheldMessage
+	}
+	return &transportError{method: method, path: path, err: err, text: text}
 }
 
 func (e *transportError) Error() string {
-	// A *url.Error quotes the whole URL, and a next link's query is the server's text: the path
-	// is named already.
-	err := e.err
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return fmt.Sprintf("dataverse: %s %s: %v", e.method, e.path, err)
+	return fmt.Sprintf("dataverse: %s %s: %s", e.method, e.path, e.text)
 }
 
 func (e *transportError) Unwrap() error { return e.err }
