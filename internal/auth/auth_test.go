@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -260,6 +261,7 @@ func TestClientCertificateLoadErrors(t *testing.T) {
 		{name: "PKCS#12 password missing", content: base64.StdEncoding.EncodeToString(modern), wantInErr: "set ClientCertificatePassword"},
 		{name: "not base64", content: "%%% not base64 %%%", wantInErr: "must be base64"},
 		{name: "missing file", path: filepath.Join(t.TempDir(), "absent.pem"), wantInErr: "cannot read ClientCertificatePath"},
+		{name: "endless file", path: "/dev/zero", wantInErr: "cannot read ClientCertificatePath: the file is larger than 1024 KiB"},
 		{name: "PEM without key", content: base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.cert.Raw})), wantInErr: "no private key"},
 		{name: "encrypted PEM key", path: writeFile(t, "enc.pem", encryptedPEM), wantInErr: "encrypted PEM private keys are not supported"},
 	}
@@ -335,6 +337,17 @@ func TestOIDC(t *testing.T) {
 			t.Fatalf("after rotation: error %v, want AADSTS70021 for the new subject", err)
 		}
 		assertNoSecrets(t, err, stranger)
+	})
+
+	t.Run("token file too large", func(t *testing.T) {
+		t.Parallel()
+		cfg := e.config(clientID)
+		cfg.UseOIDC = true
+		cfg.OIDCTokenFilePath = writeFile(t, "token", bytes.Repeat([]byte("x"), 64<<10+1))
+		_, err := newSource(t, cfg, auth.MethodOIDC).Token(context.Background(), false)
+		if err == nil || !strings.Contains(err.Error(), "larger than 64 KiB") {
+			t.Fatalf("error %v, want the file refused as too large", err)
+		}
 	})
 
 	t.Run("GitHub Actions", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -33,7 +34,7 @@ func certificateCredential(cfg Config) (confidential.Credential, error) {
 	var data []byte
 	var err error
 	if source == ClientCertificatePath {
-		if data, err = os.ReadFile(cfg.ClientCertificatePath); err != nil {
+		if data, err = readFileUpTo(cfg.ClientCertificatePath, maxCertificateFileBytes); err != nil {
 			return confidential.Credential{}, fail(source, "cannot read %[1]s: %[3]v", err)
 		}
 	} else if data, err = decodeCertificateContent(cfg.ClientCertificate); err != nil {
@@ -100,4 +101,25 @@ func parseCertificate(data []byte, password string) ([]*x509.Certificate, crypto
 		return nil, nil, fmt.Errorf("reading PKCS#12: %w", err)
 	}
 	return append([]*x509.Certificate{leaf}, chain...), key, nil
+}
+
+// maxCertificateFileBytes bounds a certificate file: a PKCS#12 or PEM file with its chain is a few
+// kilobytes, and a path to something endless (/dev/zero, say) must not exhaust memory.
+const maxCertificateFileBytes = 1 << 20
+
+// readFileUpTo reads the file at path, refusing one larger than limit bytes.
+func readFileUpTo(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path) //nolint:gosec // a path the configuration names, read as configured
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("the file is larger than %d KiB", limit>>10)
+	}
+	return data, nil
 }

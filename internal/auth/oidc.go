@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
@@ -36,13 +35,16 @@ func newAssertionSource(cfg Config, client *untrusted.Client) *assertionSource {
 	}
 }
 
+// maxTokenFileBytes bounds an OIDC token file; a federated token is a few kilobytes.
+const maxTokenFileBytes = 64 << 10
+
 func (a *assertionSource) assertion(ctx context.Context) (string, error) {
 	switch {
 	case a.token != "":
 		return a.token, nil
 	case a.tokenFile != "":
 		// Read on every request: projected service account tokens rotate.
-		data, err := os.ReadFile(a.tokenFile)
+		data, err := readFileUpTo(a.tokenFile, maxTokenFileBytes)
 		if err != nil {
 			return "", newRedactedError(fmt.Sprintf("cannot read the OIDC token file: %v", err), err)
 		}
