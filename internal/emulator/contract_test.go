@@ -193,6 +193,18 @@ func TestContractMetadata(t *testing.T) {
 			t.Errorf("$select=versionnumber: %d %s", r.status, r.raw)
 		}
 	})
+	t.Run("system job read", func(t *testing.T) {
+		// Source: asyncoperation-row-live.jsonc: a single-row read of a system job carries no
+		// @odata.etag.
+		job := newGUID()
+		insertRow(t, e, "asyncoperations", map[string]any{
+			"asyncoperationid": job, "name": "done job", "statecode": int64(3), "statuscode": int64(30), "operationtype": int64(1),
+		})
+		r := c.do("GET", "asyncoperations("+job+")", nil).mustStatus(t, http.StatusOK)
+		if _, etag := r.body["@odata.etag"]; etag || r.body["asyncoperationid"] != job {
+			t.Errorf("read = %v", r.body)
+		}
+	})
 	t.Run("plugintypeid of a step", func(t *testing.T) {
 		// Source: entity-metadata-real.md [ST]/[K]: plugintypeid is writable and a real sample
 		// binds it on a webhook step; the CSDL has no _plugintypeid_value, only the navigation.
