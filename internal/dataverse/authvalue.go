@@ -165,8 +165,9 @@ func writeXMLAttr(b *strings.Builder, s string) {
 }
 
 // DecodeAuthValue is the inverse of EncodeAuthValue: the bare key for WebhookKey, the pairs for
-// HttpHeader and HttpQueryString. It accepts any well-formed settings document, not only the
-// exact form EncodeAuthValue writes.
+// HttpHeader and HttpQueryString. It reads back what EncodeAuthValue writes, and tolerates
+// spacing, comments and attribute order besides; it is not Dataverse's check of a document
+// (which, for one, fails every delivery of a settings element holding a comment).
 func DecodeAuthValue(t AuthType, v string) (key string, pairs map[string]string, err error) {
 	switch t {
 	case AuthTypeWebhookKey:
@@ -230,7 +231,7 @@ func decodeSettings(v string) (map[string]string, error) {
 				return nil, errNotSettings
 			}
 		case xml.Comment, xml.ProcInst:
-			// Harmless around or inside the document.
+			// Nothing to read back; whether Dataverse's sender accepts them is not decided here.
 		default:
 			return nil, errNotSettings
 		}
