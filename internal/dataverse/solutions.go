@@ -35,3 +35,26 @@ func (c *Client) SolutionNamed(ctx context.Context, uniqueName string) (*Solutio
 	}
 	return &Solution{ID: rows[0].SolutionID, UniqueName: rows[0].UniqueName, IsManaged: rows[0].IsManaged}, nil
 }
+
+// HasComponent reports whether the solution holds the row id (a webhook or a step) as one of its
+// components.
+func (c *Client) HasComponent(ctx context.Context, solutionID, id string) (bool, error) {
+	if err := checkID("solution id", solutionID); err != nil {
+		return false, err
+	}
+	if err := checkID("component id", id); err != nil {
+		return false, err
+	}
+	rows, err := getCollection[struct {
+		ID string `json:"solutioncomponentid"`
+	}](ctx, c, &request{
+		path: "solutioncomponents",
+		query: query{}.with("$filter", "_solutionid_value eq "+solutionID+" and objectid eq "+id).
+			with("$select", "solutioncomponentid").with("$top", "1"),
+		prefer: []string{}, // $top asks for one row: no page-size preference
+	}, 1)
+	if err != nil {
+		return false, err
+	}
+	return len(rows) > 0, nil
+}

@@ -465,16 +465,7 @@ func TestConvergence_lostAnswersWithNoRetryLeftAreReadBack(t *testing.T) {
 func TestAccWebhook_oldNameOfARenamedWebhook(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	hook := func(address, name string) string {
-		return fmt.Sprintf(`
-resource "dataverse_webhook" %q {
-  name        = %q
-  url         = "https://fn.example.net/%s"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
-`, address, b.name(name), address)
-	}
+	hook := func(address, name string) string { return webhookBlock(address, b.name(name), "") }
 	first := dataverse.WebhookIDFor(b.name("first name"), 0)
 	unitTest(t, b, []resource.TestStep{
 		{

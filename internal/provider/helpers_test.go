@@ -324,6 +324,20 @@ resource "dataverse_webhook" "hook" {
 `, b.name(base), url)
 }
 
+// webhookBlock is a webhook resource at address named name (as given), posting to a URL of its
+// own, with extra arguments.
+func webhookBlock(address, name, extra string) string {
+	return fmt.Sprintf(`
+resource "dataverse_webhook" %q {
+  name        = %q
+  url         = "https://fn.example.net/%s"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "k"
+  %s
+}
+`, address, name, address, extra)
+}
+
 // stepOn is the body of a step on message and table, with every other attribute at its default.
 func stepOn(message, table string) string {
 	return fmt.Sprintf("\n  message = %q\n  table   = %q\n", message, table)

@@ -192,8 +192,7 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 				name, t, want, name, authTypeForAttribute(name)))
 	}
 	if v := present[want]; v.IsNull() {
-		warnSecretNotSet(&resp.Diagnostics, t, want) // ModifyPlan refuses it where the secret must be sent
-		return
+		return // ModifyPlan refuses it where the secret must be sent
 	}
 	if present[want].IsUnknown() {
 		return

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
 const webhookAddr = "dataverse_webhook.test"
@@ -510,6 +511,45 @@ func TestAccWebhook_solutionAfterNone(t *testing.T) {
 			},
 		},
 	})
+}
+
+// A solution set on a webhook created outside it is only recorded, and the plan says so, once;
+// on a webhook already in the solution it says nothing.
+func TestBuiltProvider_solutionSetLaterIsOnlyRecorded(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	solution := b.unmanagedSolution(t)
+	ws := newWorkspace(t)
+	hook := func(address, solutionLine string) string {
+		return webhookBlock(address, b.name("solution-"+address), solutionLine)
+	}
+	in := fmt.Sprintf("solution_unique_name = %q", solution)
+	write := func(later, born string) {
+		t.Helper()
+		if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+hook("later", later)+hook("born", born)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const warning = "Solution only recorded"
+	count := func(res tfcli.Result) int { return strings.Count(res.Stdout+res.Stderr, warning) }
+
+	write("", in)
+	mustRun(t, ws, applyArgs()...)
+	write(in, in)
+	if res := mustRun(t, ws, applyArgs()...); count(res) != 1 || !strings.Contains(oneLine(res.Stdout+res.Stderr), `not in solution "`+solution+`"`) {
+		t.Errorf("setting the solution on a webhook outside it warned %d times, want once, naming the solution:\n%s", count(res), res.Stdout+res.Stderr)
+	}
+	// Removing the born webhook's solution and setting it again: it is in the solution.
+	write(in, "")
+	mustRun(t, ws, applyArgs()...)
+	write(in, in)
+	if res := mustRun(t, ws, "plan", "-input=false", "-no-color"); count(res) != 0 {
+		t.Errorf("setting the solution a webhook is in warned:\n%s", res.Stdout+res.Stderr)
+	}
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err := b.checkDestroyed()(nil); err != nil {
+		t.Error(err)
+	}
 }
 
 func TestURLWithoutQueryValues(t *testing.T) {

@@ -54,7 +54,8 @@ func solutionAttribute(what string) schema.StringAttribute {
 		Optional: true,
 		MarkdownDescription: "Unique name of an unmanaged solution to add the " + what + " to when it is created " +
 			"(`MSCRM.SolutionUniqueName`). Changing it replaces the " + what + "; setting it where none was recorded " +
-			"(as after an import) only records it, and removing it only stops recording it: the " + what + " stays in the solution.",
+			"(as after an import) only records it, with a plan warning when the " + what + " is not in that solution, and removing " +
+			"it only stops recording it: the " + what + " stays in the solution.",
 		PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
 		Validators:    []validator.String{validators.SolutionUniqueName()},
 	}

@@ -47,5 +47,26 @@ func checkChangedSolution(ctx context.Context, data *providerData, req resource.
 		diags.AddAttributeError(at, "Managed solution",
 			fmt.Sprintf("Solution %q is managed: Dataverse adds no component to a managed solution. %s Set the unique name of an "+
 				"unmanaged solution.", name, consequence))
+	case prior.IsNull():
+		warnOutsideSolution(ctx, data, req, s, what, diags)
 	}
+}
+
+// warnOutsideSolution warns that a solution set where none was recorded is only recorded, when
+// the row is not in it already: Dataverse adds a row to a solution only as it creates it, and an
+// in-place update must not read as one that adds it.
+func warnOutsideSolution(ctx context.Context, data *providerData, req resource.ModifyPlanRequest, s *dataverse.Solution, what string, diags *diag.Diagnostics) {
+	var id types.String
+	diags.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	if diags.HasError() || id.ValueString() == "" {
+		return
+	}
+	in, err := data.client.HasComponent(ctx, s.ID, id.ValueString())
+	if err != nil || in {
+		return // the warning is a courtesy: a failed look-up does not stop the plan
+	}
+	diags.AddAttributeWarning(path.Root("solution_unique_name"), "Solution only recorded",
+		fmt.Sprintf("The %[1]s is not in solution %[2]q, and this apply does not add it: Dataverse adds a %[1]s to a solution only "+
+			"as it creates it, so Terraform only records the name. Add the %[1]s to the solution in Power Apps (the solution's "+
+			"Add existing), or create it again in the solution with terraform apply -replace on its address.", what, s.UniqueName))
 }

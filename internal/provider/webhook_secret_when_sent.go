@@ -14,18 +14,20 @@ import (
 // A webhook's secret is needed only when Terraform sends it: on create, when auth_type or
 // auth_wo_version changes, and when Dataverse holds none. A webhook adopted from the environment
 // keeps the secret Dataverse has, so its configuration (as terraform query generates it, with
-// every secret attribute null) is valid: validation warns, and the plan refuses a missing
-// secret only where it would be sent.
+// every secret attribute null) is valid: the plan refuses a missing secret only where it would
+// be sent, and warns, once, of an update that leaves the secret as Dataverse holds it.
 
-// warnSecretNotSet is validation's word on a secret attribute left unset.
+// warnSecretNotSet is the plan's word on an update that sends no secret, the configuration
+// having none.
 func warnSecretNotSet(diags *diag.Diagnostics, t dataverse.AuthType, attribute string) {
 	diags.AddAttributeWarning(path.Root(attribute), "Webhook secret not set",
-		fmt.Sprintf("auth_type %q takes its secret from %s, which is not set. Terraform leaves the secret Dataverse "+
-			"already holds alone, so an imported webhook needs none; creating the webhook, changing auth_type or "+
-			"auth_wo_version, or a secret cleared in Dataverse needs it: %s.", t, attribute, secretHint(t)))
+		fmt.Sprintf("auth_type %q takes its secret from %s, which is not set, so this update leaves the secret Dataverse "+
+			"holds as it is, as for an imported webhook. Creating the webhook, changing auth_type or auth_wo_version, "+
+			"or a secret cleared in Dataverse needs it: %s.", t, attribute, secretHint(t)))
 }
 
-// requireSecretWhenSent fails a plan that would send a secret the configuration lacks.
+// requireSecretWhenSent fails a plan that would send a secret the configuration lacks. It runs
+// only for a plan that changes the webhook, so a plan without changes does not warn.
 func requireSecretWhenSent(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan, cfg webhookModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -53,8 +55,10 @@ func requireSecretWhenSent(ctx context.Context, req resource.ModifyPlanRequest, 
 		}
 		sends = !plan.AuthType.Equal(state.AuthType) || !plan.AuthWOVersion.Equal(state.AuthWOVersion) || !state.IsAuthValueSet.ValueBool()
 	}
-	if sends {
-		resp.Diagnostics.AddAttributeError(path.Root(attribute), "Missing webhook secret",
-			fmt.Sprintf("auth_type %q needs %s to send the webhook its secret: %s.", t, attribute, secretHint(t)))
+	if !sends {
+		warnSecretNotSet(&resp.Diagnostics, t, attribute)
+		return
 	}
+	resp.Diagnostics.AddAttributeError(path.Root(attribute), "Missing webhook secret",
+		fmt.Sprintf("auth_type %q needs %s to send the webhook its secret: %s.", t, attribute, secretHint(t)))
 }
