@@ -311,6 +311,11 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   table                = "account"
   filtering_attributes = ["name"]
 `, `(?s)filtering_attributes do not apply to this message.*"Create",\s+"CreateMultiple",\s+"Update",\s+"UpdateMultiple"`, false},
+		{"column listed twice", `
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["Name", "telephone1", "name"]
+`, `(?s)Column listed twice.*as\s+"(Name|name)"\s+and\s+"(name|Name)".*in\s+lower\s+case\s+\("name"\)`, false},
 		{"empty filtering set", `
   message              = "Update"
   table                = "account"

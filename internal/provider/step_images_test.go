@@ -211,13 +211,13 @@ func TestAccWebhookStep_unchangedImagesNotWrittenOnStepUpdate(t *testing.T) {
 	images := `
   images = [
     { alias = "before", type = "PreImage" },
-    { alias = "after", type = "PostImage", attributes = ["Name", "name"] },
+    { alias = "after", type = "PostImage", attributes = ["name", "telephone1"] },
   ]
 `
 	unitTest(t, b, []resource.TestStep{
 		{
 			Config: imageConfig(b, accountUpdated+images, ""),
-			Check:  resource.ComposeTestCheckFunc(sameStepID(&stepID), wantStepImages(b, "after:1:Target:Name,name", "before:0:Target:(all)")),
+			Check:  resource.ComposeTestCheckFunc(sameStepID(&stepID), wantStepImages(b, "after:1:Target:name,telephone1", "before:0:Target:(all)")),
 		},
 		{
 			PreConfig:        func() { resetCounts(b) },
@@ -225,7 +225,7 @@ func TestAccWebhookStep_unchangedImagesNotWrittenOnStepUpdate(t *testing.T) {
 			ConfigPlanChecks: inPlace(stepAddr),
 			Check: resource.ComposeTestCheckFunc(
 				sameStepID(&stepID),
-				wantStepImages(b, "after:1:Target:Name,name", "before:0:Target:(all)"),
+				wantStepImages(b, "after:1:Target:name,telephone1", "before:0:Target:(all)"),
 				func(*terraform.State) error {
 					e := b.emulator()
 					if e == nil {

@@ -3,10 +3,12 @@ package validators
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -44,4 +46,22 @@ func (v columnNames) ValidateSet(ctx context.Context, req validator.SetRequest, 
 		return
 	}
 	v.each.ValidateSet(ctx, req, resp)
+	// Dataverse compares column names without case: two that differ only in case are one column
+	// listed twice, stored twice.
+	seen := map[string]string{}
+	for _, e := range req.ConfigValue.Elements() {
+		s, ok := e.(types.String)
+		if !ok || s.IsNull() || s.IsUnknown() {
+			continue
+		}
+		name := s.ValueString()
+		folded := strings.ToLower(name)
+		if first, dup := seen[folded]; dup {
+			resp.Diagnostics.AddAttributeError(req.Path.AtSetValue(s), "Column listed twice", fmt.Sprintf(
+				"%s lists column %q twice, as %q and %q: Dataverse compares column names without case. Keep one, in lower case (%q).",
+				req.Path, folded, first, name, folded))
+			continue
+		}
+		seen[folded] = name
+	}
 }

@@ -89,6 +89,8 @@ func TestColumnNames(t *testing.T) {
 		{[]string{"name", "1st"}, 1},
 		{[]string{"", "na me"}, 3}, // the empty name fails the length and the pattern
 		{[]string{}, 1},            // leaving the attribute out says "every column"
+		{[]string{"Name", "telephone1", "name"}, 1},
+		{[]string{"Name", "NAME", "name"}, 2},
 	} {
 		set, _ := types.SetValueFrom(context.Background(), types.StringType, tc.columns)
 		resp := &validator.SetResponse{}
