@@ -60,14 +60,16 @@ func (a *deleteSystemJobsAction) Schema(_ context.Context, _ action.SchemaReques
 			"deleted and whether more remain. Terraform 1.14 or newer.",
 		Attributes: map[string]schema.Attribute{
 			"step_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "The step whose jobs to delete (its `sdkmessageprocessingstepid`). Set this or `webhook_id`.",
-				Validators:          []validator.String{validators.GUID()},
+				Optional: true,
+				MarkdownDescription: "The step whose jobs to delete (its `sdkmessageprocessingstepid`), or a deleted step's: Dataverse keeps " +
+					"a step's jobs after the step is deleted. Set this or `webhook_id`.",
+				Validators: []validator.String{validators.GUID()},
 			},
 			"webhook_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "The webhook whose steps' jobs to delete (its `serviceendpointid`). Set this or `step_id`.",
-				Validators:          []validator.String{validators.GUID()},
+				Optional: true,
+				MarkdownDescription: "The webhook whose steps' jobs to delete (its `serviceendpointid`): the steps it has now; a deleted " +
+					"step's jobs are reached by its `step_id` only. Set this or `step_id`.",
+				Validators: []validator.String{validators.GUID()},
 			},
 			"statuses": schema.SetAttribute{
 				Required:            true,
@@ -130,7 +132,7 @@ func (a *deleteSystemJobsAction) Invoke(ctx context.Context, req action.InvokeRe
 	if !cfg.MaxJobs.IsNull() {
 		maxJobs = int(cfg.MaxJobs.ValueInt64())
 	}
-	scope, stepIDs := a.steps(ctx, client, cfg, resp)
+	scope, stepIDs, deletedStep := a.steps(ctx, client, cfg, resp)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -147,6 +149,10 @@ func (a *deleteSystemJobsAction) Invoke(ctx context.Context, req action.InvokeRe
 			resp.SendProgress(action.InvokeProgressEvent{Message: fmt.Sprintf("Deleted %d %s system jobs of %s so far.", n, what, scope)})
 		}
 	})
+	if err == nil && deletedStep && res.Deleted == 0 {
+		noSuchStep(cfg.StepID.ValueString(), &resp.Diagnostics)
+		return
+	}
 	summary := fmt.Sprintf("Deleted %d %s system jobs of %s completed more than %s ago.", res.Deleted, what, scope, olderThan)
 	if res.More {
 		summary += fmt.Sprintf(" More remain than max_jobs (%d) allowed: invoke the action again.", maxJobs)
@@ -157,25 +163,29 @@ func (a *deleteSystemJobsAction) Invoke(ctx context.Context, req action.InvokeRe
 	}
 }
 
-// steps resolves the action's scope to step ids, and names it for the report.
-func (a *deleteSystemJobsAction) steps(ctx context.Context, client *dataverse.Client, cfg deleteSystemJobsModel, resp *action.InvokeResponse) (string, []string) {
+// steps resolves the action's scope to step ids, and names it for the report; deletedStep says
+// step_id names a step that no longer exists.
+func (a *deleteSystemJobsAction) steps(ctx context.Context, client *dataverse.Client, cfg deleteSystemJobsModel, resp *action.InvokeResponse) (scope string, ids []string, deletedStep bool) {
 	if !cfg.StepID.IsNull() {
-		steps, ok := scopeSteps(ctx, client, cfg.StepID.ValueString(), "", &resp.Diagnostics)
+		scope, ok := scopeSteps(ctx, client, cfg.StepID.ValueString(), "", &resp.Diagnostics)
 		if !ok {
-			return "", nil
+			return "", nil, false
 		}
-		return fmt.Sprintf("step %q", steps[0].Name), []string{steps[0].ID}
+		if scope.deletedStep {
+			return "deleted step " + scope.steps[0].ID, []string{scope.steps[0].ID}, true
+		}
+		return fmt.Sprintf("step %q", scope.steps[0].Name), []string{scope.steps[0].ID}, false
 	}
 	// The webhook is read for its name, and so that a mistyped id is an error, not "0 deleted".
 	w := readScope(ctx, client.GetWebhook, cfg.WebhookID.ValueString(), "webhook_id", "webhook", &resp.Diagnostics)
 	if w == nil {
-		return "", nil
+		return "", nil, false
 	}
-	steps, ok := scopeSteps(ctx, client, "", w.ID, &resp.Diagnostics)
+	steps, ok := listWebhookSteps(ctx, client, w.ID, &resp.Diagnostics)
 	if !ok {
-		return "", nil
+		return "", nil, false
 	}
-	ids := make([]string, len(steps))
+	ids = make([]string, len(steps))
 	for i, s := range steps {
 		ids[i] = s.ID
 	}
@@ -183,38 +193,52 @@ func (a *deleteSystemJobsAction) steps(ctx context.Context, client *dataverse.Cl
 	if len(steps) == 1 {
 		noun = "step"
 	}
-	return fmt.Sprintf("webhook %q (%d %s)", w.Name, len(steps), noun), ids
+	return fmt.Sprintf("webhook %q (%d %s)", w.Name, len(steps), noun), ids, false
 }
 
-// scopeSteps returns the steps whose system jobs to read: the one stepID names, with an error on
-// step_id when there is none, or else every step of the webhook webhookID names.
-func scopeSteps(ctx context.Context, client *dataverse.Client, stepID, webhookID string, diags *diag.Diagnostics) ([]dataverse.Step, bool) {
+// jobScope is the steps whose system jobs to read. Dataverse keeps a step's jobs after the step
+// is deleted, so a step_id that names no step still names its jobs: deletedStep says so, and
+// the caller refuses it only when no job has it either, as a mistyped id would.
+type jobScope struct {
+	steps       []dataverse.Step
+	deletedStep bool
+}
+
+// scopeSteps returns the scope stepID names (a step, or one deleted) or else every step of the
+// webhook webhookID names, with an error on webhook_id when there is no such webhook.
+func scopeSteps(ctx context.Context, client *dataverse.Client, stepID, webhookID string, diags *diag.Diagnostics) (jobScope, bool) {
 	if stepID != "" {
-		s := readScope(ctx, client.GetStep, stepID, "step_id", "step", diags)
-		if s == nil {
-			return nil, false
+		s, err := client.GetStep(ctx, stepID)
+		switch {
+		case errors.Is(err, dataverse.ErrNotFound):
+			return jobScope{steps: []dataverse.Step{{ID: stepID}}, deletedStep: true}, true
+		case err != nil:
+			diags.AddError("Could not read the step", apiErrorDetail("Reading step "+stepID, err))
+			return jobScope{}, false
 		}
-		return []dataverse.Step{*s}, true
+		return jobScope{steps: []dataverse.Step{*s}}, true
 	}
+	steps, ok := listWebhookSteps(ctx, client, webhookID, diags)
+	return jobScope{steps: steps}, ok
+}
+
+// listWebhookSteps lists the steps of the webhook that webhook_id names, with an error on the
+// attribute when Dataverse has no such webhook.
+func listWebhookSteps(ctx context.Context, client *dataverse.Client, webhookID string, diags *diag.Diagnostics) ([]dataverse.Step, bool) {
 	steps, err := client.ListWebhookSteps(ctx, webhookID)
-	if err != nil {
+	switch {
+	case errors.Is(err, dataverse.ErrNotFound):
+		diags.AddAttributeError(path.Root("webhook_id"), "No such webhook", noSuchRow("webhook", webhookID))
+		return nil, false
+	case err != nil:
 		diags.AddError("Could not list the webhook's steps", apiErrorDetail("Listing the steps of webhook "+webhookID, err))
 		return nil, false
 	}
 	return steps, true
 }
 
-// readScope reads the step or webhook (noun) whose id the attribute holds; nil when it could not,
-// with an error on the attribute when the row does not exist.
-func readScope[T any](ctx context.Context, get func(context.Context, string) (*T, error), id, attribute, noun string, diags *diag.Diagnostics) *T {
-	row, err := get(ctx, id)
-	if errors.Is(err, dataverse.ErrNotFound) {
-		diags.AddAttributeError(path.Root(attribute), "No such "+noun, fmt.Sprintf("No %s has id %s.", noun, id))
-		return nil
-	}
-	if err != nil {
-		diags.AddError("Could not read the "+noun, apiErrorDetail("Reading "+noun+" "+id, err))
-		return nil
-	}
-	return row
+// noSuchStep is the error on step_id for a step that neither exists nor left a job.
+func noSuchStep(id string, diags *diag.Diagnostics) {
+	diags.AddAttributeError(path.Root("step_id"), "No such step",
+		noSuchRow("step", id)+" (A deleted step's jobs are still found by its id, but Dataverse holds none for this one.)")
 }

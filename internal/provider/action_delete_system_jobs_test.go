@@ -237,6 +237,24 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 		t.Errorf("report = %q", last)
 	}
 
+	// A deleted step's jobs stay, and its id still reaches them; once they are gone, the id
+	// names nothing.
+	mustGet(t, "deleting the other step", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, b.client().DeleteStep(ctx, other)
+	})
+	progress, diags = invokeAction(t, s, map[string]tftypes.Value{
+		"step_id": str(other), "statuses": statusSet("Failed"), "older_than": str("0s"),
+	})
+	requireNoDiagnostics(t, "InvokeAction", diags)
+	if last := progress[len(progress)-1]; !strings.Contains(last, "Deleted 3 failed system jobs of deleted step "+other) {
+		t.Errorf("report = %q, want the deleted step's 3 failed jobs deleted", last)
+	}
+	if _, diags = invokeAction(t, s, map[string]tftypes.Value{
+		"step_id": str(other), "statuses": statusSet("Failed"), "older_than": str("0s"),
+	}); len(diags) == 0 || diags[0].Summary != "No such step" {
+		t.Errorf("a step id naming neither a step nor a job: diagnostics %+v, want No such step", diags)
+	}
+
 	for _, tc := range []struct {
 		config map[string]tftypes.Value
 		want   string

@@ -77,14 +77,16 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 			"and gave up.",
 		Attributes: map[string]schema.Attribute{
 			"step_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "ID of one step. Set exactly one of `step_id` and `webhook_id`.",
-				Validators:          []validator.String{validators.GUID()},
+				Optional: true,
+				MarkdownDescription: "ID of one step, or of a deleted one: Dataverse keeps a step's jobs after the step is deleted " +
+					"(then `step_name` and the webhook attributes are null). Set exactly one of `step_id` and `webhook_id`.",
+				Validators: []validator.String{validators.GUID()},
 			},
 			"webhook_id": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "ID of a webhook: the failed jobs of all its steps. Set exactly one of `step_id` and `webhook_id`.",
-				Validators:          []validator.String{validators.GUID()},
+				Optional: true,
+				MarkdownDescription: "ID of a webhook: the failed jobs of the steps it has now (a deleted step's jobs are read by its `step_id`). " +
+					"Set exactly one of `step_id` and `webhook_id`.",
+				Validators: []validator.String{validators.GUID()},
 			},
 			"since": schema.StringAttribute{
 				Optional: true,
@@ -163,19 +165,19 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	}
 	// The steps asked about, by id, and the webhook they fire. A mistyped step id is an error,
 	// which would otherwise read as "no failures" forever.
-	steps, ok := scopeSteps(ctx, client, m.StepID.ValueString(), m.WebhookID.ValueString(), &resp.Diagnostics)
+	scope, ok := scopeSteps(ctx, client, m.StepID.ValueString(), m.WebhookID.ValueString(), &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	webhookID := m.WebhookID.ValueString()
 	if !m.StepID.IsNull() {
 		webhookID = ""
-		if steps[0].HandlerIsWebhook {
-			webhookID = steps[0].EventHandlerID
+		if scope.steps[0].HandlerIsWebhook {
+			webhookID = scope.steps[0].EventHandlerID
 		}
 	}
 	stepNames := map[string]string{}
-	for _, s := range steps {
+	for _, s := range scope.steps {
 		q.StepIDs = append(q.StepIDs, s.ID)
 		stepNames[strings.ToLower(s.ID)] = s.Name
 	}
@@ -188,6 +190,10 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 			resp.Diagnostics.AddError("Could not list failed system jobs", apiErrorDetail("Listing failed system jobs", err))
 			return
 		}
+	}
+	if scope.deletedStep && len(jobs) == 0 {
+		noSuchStep(m.StepID.ValueString(), &resp.Diagnostics)
+		return
 	}
 	webhookName := ""
 	if len(jobs) > 0 && webhookID != "" {

@@ -93,9 +93,8 @@ func (d *webhookStepsDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if client == nil {
 		return
 	}
-	steps, err := client.ListWebhookSteps(ctx, m.WebhookID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddError("Could not list the webhook's steps", apiErrorDetail(fmt.Sprintf("Listing the steps of webhook %s", m.WebhookID.ValueString()), err))
+	steps, ok := listWebhookSteps(ctx, client, m.WebhookID.ValueString(), &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	sortStepsByMessageTableStageRank(steps)

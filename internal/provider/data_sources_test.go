@@ -373,7 +373,17 @@ data "dataverse_webhook_failed_jobs" "since" {
 data "dataverse_webhook_failed_jobs" "typo" {
   step_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
 }
-`, `(?s)No such step.*No step has id 6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10`},
+`, `(?s)No such step.*No step has id 6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10.*holds none`},
+		"unknown webhook of failed jobs": {`
+data "dataverse_webhook_failed_jobs" "typo" {
+  webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a12"
+}
+`, `(?s)No such webhook.*No webhook has id 6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a12.*dataverse_webhook\.<name>\.id`},
+		"unknown webhook of steps": {`
+data "dataverse_webhook_steps" "typo" {
+  webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a13"
+}
+`, `(?s)No such webhook.*No webhook has id 6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a13`},
 		"top too large": {`
 data "dataverse_webhook_failed_jobs" "top" {
   step_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
@@ -391,10 +401,11 @@ data "dataverse_webhook_failed_jobs" "top" {
 		})
 	}
 	t.Cleanup(func() {
-		// Only the unknown step is looked up: one read, which only the emulator counts.
+		// Only the unknown ids are looked up: the step and a query of its jobs, and the steps of
+		// each unknown webhook; only the emulator counts.
 		if e := b.emulator(); e != nil {
-			if n := e.Stats().Requests.Total; n != 1 {
-				t.Errorf("invalid arguments made %d requests, want only the unknown step's read", n)
+			if n := e.Stats().Requests.Total; n != 4 {
+				t.Errorf("invalid arguments made %d requests, want 4: the unknown ids' reads", n)
 			}
 		}
 	})

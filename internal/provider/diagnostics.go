@@ -105,3 +105,24 @@ func ruleAttributeName(column string) string {
 	}
 	return column
 }
+
+// readScope reads the step or webhook (noun) whose id the attribute holds; nil when it could not,
+// with an error on the attribute when the row does not exist.
+func readScope[T any](ctx context.Context, get func(context.Context, string) (*T, error), id, attribute, noun string, diags *diag.Diagnostics) *T {
+	row, err := get(ctx, id)
+	if errors.Is(err, dataverse.ErrNotFound) {
+		diags.AddAttributeError(path.Root(attribute), "No such "+noun, noSuchRow(noun, id))
+		return nil
+	}
+	if err != nil {
+		diags.AddError("Could not read the "+noun, apiErrorDetail("Reading "+noun+" "+id, err))
+		return nil
+	}
+	return row
+}
+
+// noSuchRow is the detail of an id that names no row of the kind (noun).
+func noSuchRow(noun, id string) string {
+	return fmt.Sprintf("No %[1]s has id %[2]s. Set it to the id of an existing %[1]s, such as dataverse_webhook%[3]s.<name>.id.",
+		noun, id, map[string]string{"webhook": "", "step": "_step"}[noun])
+}

@@ -281,6 +281,9 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 	if pairChanged {
 		checkMessagePair(ctx, r.data.client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
 	}
+	if known(plan.WebhookID) && (state == nil || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString())) {
+		checkStepWebhook(ctx, r.data.client, plan.WebhookID.ValueString(), &resp.Diagnostics)
+	}
 	// The default name follows from the configuration when the webhook already exists.
 	if cfg.Name.IsNull() && plan.Name.IsUnknown() && !plan.WebhookID.IsUnknown() && !resp.Diagnostics.HasError() {
 		if name, err := r.defaultName(ctx, r.data.client, plan); err == nil {
@@ -302,6 +305,15 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 	}
 	if state != nil && !resp.Diagnostics.HasError() {
 		checkImagesStillFit(ctx, r.data.client, state.ID.ValueString(), plan, state, managed, &resp.Diagnostics)
+	}
+}
+
+// checkStepWebhook refuses at plan a webhook_id that names no webhook, which would fail only at
+// apply. The webhook is read as the default name reads it: from what the client knows, else
+// from the snapshot of every webhook, so a plan of many steps asks once.
+func checkStepWebhook(ctx context.Context, client *dataverse.Client, id string, diags *diag.Diagnostics) {
+	if _, ok := client.KnownWebhookName(id); !ok {
+		readScope(ctx, client.WebhookFromSnapshot, id, "webhook_id", "webhook", diags)
 	}
 }
 

@@ -340,6 +340,7 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   message = "PublishAll"
 `, `(?s)Custom steps are not allowed here`, true},
 		{"misspelled message", stepOn("Updte", "account"), `(?s)Unknown message.*Did you mean\s+"Update"\?`, true},
+		{"webhook that does not exist", stepOn("Update", "account"), `(?s)No such webhook.*No webhook has id 6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10.*dataverse_webhook\.<name>\.id`, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -431,9 +432,9 @@ func TestAccWebhookStep_importOfPluginStepRefused(t *testing.T) {
 			// A plan-only step first: the import step then reuses its configuration, which
 			// OpenTofu needs for an import into a fresh working directory.
 			{
-				Config: b.providerBlock() + `
+				Config: b.providerBlock() + webhookBlock("hook", b.name("plugin-import"), "") + `
 resource "dataverse_webhook_step" "test" {
-  webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+  webhook_id = dataverse_webhook.hook.id
   message    = "Update"
   table      = "account"
 }
