@@ -14,17 +14,20 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-// columnList is a set of column names in the configuration and where it is.
+// columnList is a set of column names in the configuration and where it is: an attribute of its
+// own, whose elements diagnostics point at, or one inside a list element (an image's), whose
+// diagnostics go on the list (see imagesPath) with the detail naming the set (of).
 type columnList struct {
 	at      path.Path
+	of      string
 	columns []string
 }
 
 // columnsAt is the configured set at as the column lists to check: none when it is null,
 // unknown or empty.
-func columnsAt(ctx context.Context, at path.Path, set types.Set, diags *diag.Diagnostics) []columnList {
+func columnsAt(ctx context.Context, at path.Path, of string, set types.Set, diags *diag.Diagnostics) []columnList {
 	if cols := setStrings(ctx, set, diags); len(cols) > 0 {
-		return []columnList{{at: at, columns: cols}}
+		return []columnList{{at: at, of: of, columns: cols}}
 	}
 	return nil
 }
@@ -58,7 +61,11 @@ func checkColumns(ctx context.Context, client *dataverse.Client, table string, l
 				detail += fmt.Sprintf(" Did you mean %q?", c)
 			}
 			detail += " Dataverse would accept the name and never match it."
-			diags.AddAttributeError(l.at.AtSetValue(types.StringValue(col)), "Unknown column", detail)
+			at := l.at.AtSetValue(types.StringValue(col))
+			if l.of != "" {
+				at, detail = l.at, upperFirst(l.of)+": "+detail
+			}
+			diags.AddAttributeError(at, "Unknown column", detail)
 		}
 	}
 }
@@ -69,7 +76,7 @@ func stepColumnLists(ctx context.Context, plan webhookStepModel, state *webhookS
 	tableChanged := state == nil || !plan.Table.Equal(state.Table)
 	var lists []columnList
 	if tableChanged || !plan.FilteringAttributes.Equal(state.FilteringAttributes) {
-		lists = append(lists, columnsAt(ctx, path.Root("filtering_attributes"), plan.FilteringAttributes, diags)...)
+		lists = append(lists, columnsAt(ctx, path.Root("filtering_attributes"), "", plan.FilteringAttributes, diags)...)
 	}
 	var prior map[string]stepImageEntry
 	if state != nil && !tableChanged {
@@ -79,7 +86,7 @@ func stepColumnLists(ctx context.Context, plan webhookStepModel, state *webhookS
 		if old, ok := prior[e.Alias.ValueString()]; ok && old.Attributes.Equal(e.Attributes) {
 			continue
 		}
-		lists = append(lists, columnsAt(ctx, imagePath(i).AtName("attributes"), e.Attributes, diags)...)
+		lists = append(lists, columnsAt(ctx, imagesPath, imageField(i, e.Alias, "attributes"), e.Attributes, diags)...)
 	}
 	return lists
 }

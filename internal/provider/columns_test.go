@@ -31,7 +31,7 @@ func TestAccWebhookStep_unknownColumnsRefusedAtPlan(t *testing.T) {
   message = "Update"
   table   = "account"
   images  = [{ alias = "before", type = "PreImage", attributes = ["telephon1"] }]
-`, "", `(?s)Unknown column.*no column "telephon1".*Did you mean "telephone1"\?`},
+`, "", `(?s)Unknown column.*\d+:\s+images\s+=\s+\[.*Image\s+"before"\s+\(images\[0\]\.attributes\):.*no\s+column\s+"telephon1".*Did\s+you\s+mean\s+"telephone1"\?`},
 		{"contact column on an account step", `
   message              = "Update"
   table                = "account"

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -125,4 +127,10 @@ func readScope[T any](ctx context.Context, get func(context.Context, string) (*T
 func noSuchRow(noun, id string) string {
 	return fmt.Sprintf("No %[1]s has id %[2]s. Set it to the id of an existing %[1]s, such as dataverse_webhook%[3]s.<name>.id.",
 		noun, id, map[string]string{"webhook": "", "step": "_step"}[noun])
+}
+
+// upperFirst starts s with a capital, for a phrase that opens a sentence.
+func upperFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
 }

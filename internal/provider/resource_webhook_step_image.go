@@ -158,7 +158,7 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 			return
 		}
 		if attrsChanged {
-			checkColumns(ctx, client, step.Table, columnsAt(ctx, path.Root("attributes"), plan.Attributes, &resp.Diagnostics), &resp.Diagnostics)
+			checkColumns(ctx, client, step.Table, columnsAt(ctx, path.Root("attributes"), "", plan.Attributes, &resp.Diagnostics), &resp.Diagnostics)
 		}
 		if typeChanged && !plan.Type.IsUnknown() {
 			t, ok := configuredImageType(plan.Type, &resp.Diagnostics)
@@ -446,7 +446,7 @@ func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *
 	if step == nil {
 		return "", false
 	}
-	checkColumns(ctx, client, step.Table, columnsAt(ctx, path.Root("attributes"), plan.Attributes, diags), diags)
+	checkColumns(ctx, client, step.Table, columnsAt(ctx, path.Root("attributes"), "", plan.Attributes, diags), diags)
 	t, ok := configuredImageType(plan.Type, diags)
 	if !ok {
 		return "", false

@@ -145,7 +145,20 @@ func byAlias(entries []stepImageEntry) map[string]stepImageEntry {
 	return out
 }
 
-func imagePath(i int) path.Path { return path.Root("images").AtListIndex(i) }
+// imagesPath is where a diagnostic about one of a step's images goes: the images attribute, with
+// the detail naming the image (imageField). Terraform (1.11 to 1.14 at least) shows a diagnostic
+// whose path goes into an element of a list attribute at the resource's first line, and one on
+// the list at the list.
+var imagesPath = path.Root("images")
+
+// imageField names attribute of the step's image i as the configuration writes it, with its
+// alias: `image "before" (images[0].type)`.
+func imageField(i int, alias types.String, attribute string) string {
+	if alias.IsNull() || alias.IsUnknown() {
+		return fmt.Sprintf("images[%d].%s", i, attribute)
+	}
+	return fmt.Sprintf("image %q (images[%d].%s)", alias.ValueString(), i, attribute)
+}
 
 // checkConfiguredImages checks the configured images against each other and the step's
 // message and stage, which needs no API, so it happens in ValidateConfig even for a new step.
@@ -158,10 +171,10 @@ func checkConfiguredImages(ctx context.Context, cfg webhookStepModel, diags *dia
 		}
 		alias := e.Alias.ValueString()
 		if j, dup := first[alias]; dup {
-			diags.AddAttributeError(imagePath(i).AtName("alias"), "Image alias used twice",
-				fmt.Sprintf("Images %d and %d of the step both have alias %q. The alias is the key of the image in the body "+
+			diags.AddAttributeError(imagesPath, "Image alias used twice",
+				fmt.Sprintf("Images %d and %d of the step (images[%d] and images[%d]) both have alias %q. The alias is the key of the image in the body "+
 					"Dataverse posts, so it must be unique per step: rename one, or use type = \"Both\" for a pre- and a "+
-					"post-image under one alias.", j+1, i+1, alias))
+					"post-image under one alias.", j+1, i+1, j, i, alias))
 			continue
 		}
 		first[alias] = i
@@ -187,14 +200,14 @@ func checkConfiguredImages(ctx context.Context, cfg webhookStepModel, diags *dia
 		}
 		fields := map[dataverse.RuleField]path.Path{
 			dataverse.FieldStep:      path.Root("message"),
-			dataverse.FieldImageType: imagePath(i).AtName("type"),
+			dataverse.FieldImageType: imagesPath,
 		}
 		// A post-image refused only because of the stage is fixed on the step's stage.
 		if t != dataverse.ImageTypePreImage && stage != dataverse.StepStagePostOperation &&
 			dataverse.CheckImage(cfg.Message.ValueString(), dataverse.StepStagePostOperation, t) == nil {
 			fields[dataverse.FieldImageType] = stageAt
 		}
-		addRuleError(diags, dataverse.CheckImage(cfg.Message.ValueString(), stage, t), fields, fmt.Sprintf("Image %q: ", e.Alias.ValueString()))
+		addRuleError(diags, dataverse.CheckImage(cfg.Message.ValueString(), stage, t), fields, upperFirst(imageField(i, e.Alias, "type"))+": ")
 	}
 }
 
@@ -251,13 +264,13 @@ func checkAliasesFree(ctx context.Context, client *dataverse.Client, stepID stri
 		}
 		for i, e := range plan {
 			if e.Alias.ValueString() == img.EntityAlias && !e.Alias.IsUnknown() {
-				diags.AddAttributeError(imagePath(i).AtName("alias"), "Image alias already in use",
-					fmt.Sprintf("Step %s already has an image with alias %q (image %s, %q) that this step does not manage. The alias "+
+				diags.AddAttributeError(imagesPath, "Image alias already in use",
+					fmt.Sprintf("Step %s already has an image with alias %q (image %s, %q) that this step does not manage (images[%d].alias). The alias "+
 						"is the key of the image in the body Dataverse posts, so it must be unique per step: choose another alias, "+
 						"or remove the other image (or its dataverse_webhook_step_image; when this same plan removes that resource, remove "+
 						"it in an apply of its own first, for example with -target). To bring that image under Terraform as it "+
 						"is, leave it out of images and import it as a dataverse_webhook_step_image:\n\n  terraform import <resource address> %s",
-						stepID, img.EntityAlias, img.ID, img.Name, img.ID))
+						stepID, img.EntityAlias, img.ID, img.Name, i, img.ID))
 			}
 		}
 	}
@@ -301,7 +314,7 @@ func syncImages(ctx context.Context, data *providerData, stepID string, want, ha
 		var err error
 		if !existed || !w.Type.Equal(old.Type) {
 			if t, err = dataverse.ParseImageType(w.Type.ValueString()); err != nil {
-				diags.AddAttributeError(imagePath(i).AtName("type"), "Invalid image type", err.Error())
+				diags.AddAttributeError(imagesPath, "Invalid image type", upperFirst(imageField(i, w.Alias, "type"))+": "+err.Error())
 				return append(out, remaining(want[i:], had)...)
 			}
 		}

@@ -47,7 +47,7 @@ func TestAccWebhookStep_imagesCheckedAtPlan(t *testing.T) {
     { alias = "same", type = "PreImage" },
     { alias = "same", type = "PostImage" },
   ]
-`, `(?s)Image alias used twice.*Images 1 and 2 of the step both have alias "same"`},
+`, `(?s)Image alias used twice.*Images\s+1\s+and\s+2\s+of\s+the\s+step\s+\(images\[0\]\s+and\s+images\[1\]\)\s+both\s+have\s+alias\s+"same"`},
 		{"empty attributes", `
   message = "Update"
   table   = "account"
