@@ -87,8 +87,11 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"id": idAttribute("The step's `sdkmessageprocessingstepid`."),
 			"webhook_id": schema.StringAttribute{
 				Required: true,
-				MarkdownDescription: "ID of the `dataverse_webhook` the step fires. Changing it moves the step to the other webhook in place. " +
-					"When the webhook is replaced, the step is replaced too: Dataverse deletes a webhook's steps with it.",
+				MarkdownDescription: "ID of the `dataverse_webhook` the step fires. Changing it to a webhook that exists moves the step " +
+					"to that webhook in place. When the new id is not known at plan (the webhook is created, or replaced, in the same " +
+					"apply) the step is replaced instead, with a new id and a moment without it: a replaced webhook takes its steps " +
+					"with it in Dataverse, and the plan cannot tell the two cases apart. To move a step to a new webhook in place, " +
+					"create the webhook in an apply of its own first (for example with `-target`).",
 				PlanModifiers: replacedWithItsWebhook(),
 				Validators:    []validator.String{validators.GUID()},
 			},
