@@ -12,13 +12,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 )
 
 // jobsEstate is two webhooks with an asynchronous Update-of-account step each, and an account
 // whose renames fire both steps; where a webhook points decides whether its jobs fail or
-// succeed.
+// succeed. An estate made without a receiver (receiving "") only fails.
 type jobsEstate struct {
 	b                  backend
 	hooks, steps       []string // of jobs-main, then of jobs-other
@@ -28,9 +27,12 @@ type jobsEstate struct {
 	renames            int
 }
 
-func newJobsEstate(t *testing.T, b backend) *jobsEstate {
+func newJobsEstate(t *testing.T, b backend, withReceiver bool) *jobsEstate {
 	t.Helper()
-	est := &jobsEstate{b: b, receiving: b.receivingEndpoint(t), failing: b.failingEndpoint(t).url, user: b.user(t)}
+	est := &jobsEstate{b: b, failing: b.failingEndpoint(t).url, user: b.user(t)}
+	if withReceiver {
+		est.receiving = b.receivingEndpoint(t)
+	}
 	for _, name := range []string{"jobs-main", "jobs-other"} {
 		hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name(name), URL: est.failing,
 			AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
@@ -67,7 +69,7 @@ func (est *jobsEstate) fire(t *testing.T, url string, n int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	status := jobFailed
-	if url == est.receiving {
+	if url != est.failing {
 		status = jobSucceeded
 	}
 	want := make([]int, len(est.steps))
@@ -171,7 +173,7 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 	t.Parallel()
 	holdAccountUpdates(t)
 	b := newBackend(t)
-	est := newJobsEstate(t, b)
+	est := newJobsEstate(t, b, true)
 	step, other := est.steps[0], est.steps[1]
 	// The gap covers the second the emulator's completion times are given in, and on a live
 	// environment the difference between this machine's clock and Dataverse's.
@@ -271,13 +273,14 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 	}
 }
 
-// Under service protection, with one request allowed in flight, the parallel deletes are
-// throttled; each waits as Retry-After says and the clean-up still deletes every job.
+// Under service protection the parallel deletes are throttled (on the emulator by one request
+// allowed in flight, on a live environment by a fault proxy); each waits as Retry-After says
+// and the clean-up still deletes every job.
 func TestAction_deleteSystemJobsWhenThrottled(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "limits the requests in flight to one", func(o *emulator.Options) { o.MaxConcurrent = 1; o.Latency = 50 * time.Millisecond })
-	b := emulatorBackend(e)
-	est := newJobsEstate(t, b)
+	holdAccountUpdates(t)
+	b := newFaultyBackend(t, faults{oneInFlight: true, throttle: 0.3, seed: 11})
+	est := newJobsEstate(t, b, false)
 	est.fire(t, est.failing, 6)
 	s := protocolProvider(t, b)
 	_, diags := invokeAction(t, s, map[string]tftypes.Value{
@@ -287,7 +290,7 @@ func TestAction_deleteSystemJobsWhenThrottled(t *testing.T) {
 	if got := est.jobsOf(t, est.steps[0]); len(got) != 0 {
 		t.Errorf("jobs left = %v, want none", got)
 	}
-	if e.Stats().Throttled == 0 {
+	if b.faultStats().Throttled == 0 {
 		t.Error("no request was throttled: the test proves nothing")
 	}
 }

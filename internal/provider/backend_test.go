@@ -538,7 +538,7 @@ func providerDataFromEnvironment(getenv func(string) string) (*providerData, err
 	if diags.HasError() {
 		return nil, fmt.Errorf("%v", diags)
 	}
-	return newProviderData(s, "test")
+	return newProviderData(s, "test", nil)
 }
 
 // stored checks the row of the resource at address as Dataverse returns it, read by read (such

@@ -176,12 +176,16 @@ func mustGet[T any](t *testing.T, doing string, get func(context.Context) (T, er
 
 // protocolProvider is the provider as Terraform's gRPC client sees it, through
 // terraform-plugin-go, configured for the backend: for an emulator in its configuration, for a
-// live environment by the environment variables. It lets tests send what Terraform versions
-// newer than the one on the PATH send.
+// live environment by the environment variables, and through the fault proxy of a faulty live
+// backend. It lets tests send what Terraform versions newer than the one on the PATH send.
 func protocolProvider(t *testing.T, b backend) tfprotov6.ProviderServer {
 	t.Helper()
 	ctx := context.Background()
-	s, err := providerserver.NewProtocol6WithError(New("test")())()
+	p := &dataverseProvider{version: "test", getenv: osGetenv}
+	if fb, ok := b.(*faultyBackend); ok {
+		p.transport = fb.transport(t)
+	}
+	s, err := providerserver.NewProtocol6WithError(p)()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,16 @@ package provider
 // through a fault proxy that opens its host's TLS.
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/faultproxy"
@@ -26,7 +30,11 @@ type faults struct {
 	throttle float64
 	// dropAfterCommit is the share of writes committed and then answered by a dropped connection.
 	dropAfterCommit float64
-	seed            int64
+	// oneInFlight throttles on the emulator by admitting one request in flight at a time, each
+	// slowed so that parallel ones meet, instead of throttleLimits; the proxy throttles the
+	// throttle share either way.
+	oneInFlight bool
+	seed        int64
 }
 
 // faultyBackend is a backend whose Web API misbehaves as asked, for the Terraform runs of the
@@ -36,6 +44,7 @@ type faultyBackend struct {
 	backend
 	proxy *faultproxy.Proxy // nil on the emulator
 	env   []string          // what a workspace's Terraform needs to go through the proxy
+	roots *x509.CertPool    // the proxy's CA and the system roots, for a provider in process
 }
 
 func newFaultyBackend(t *testing.T, f faults) *faultyBackend {
@@ -43,7 +52,10 @@ func newFaultyBackend(t *testing.T, f faults) *faultyBackend {
 	if !liveEnvironment() {
 		return &faultyBackend{backend: emulatorBackend(launchEmulator(t, func(o *emulator.Options) {
 			o.FaultRate, o.DropAfterCommitRate, o.Seed = f.gateway, f.dropAfterCommit, f.seed
-			if f.throttle > 0 {
+			switch {
+			case f.oneInFlight:
+				o.MaxConcurrent, o.Latency = 1, 50*time.Millisecond
+			case f.throttle > 0:
 				throttleLimits(false)(o)
 			}
 		}))}
@@ -77,11 +89,14 @@ func newFaultyBackend(t *testing.T, f faults) *faultyBackend {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
+	rootsPEM := append(ca.CertPEM(), systemRoots(t)...)
 	roots := filepath.Join(t.TempDir(), "roots.pem")
-	if err := os.WriteFile(roots, append(ca.CertPEM(), systemRoots(t)...), 0o600); err != nil {
+	if err := os.WriteFile(roots, rootsPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &faultyBackend{backend: b, proxy: p, env: []string{
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(rootsPEM)
+	return &faultyBackend{backend: b, proxy: p, roots: pool, env: []string{
 		"HTTPS_PROXY=" + p.URL(), "https_proxy=" + p.URL(), "NO_PROXY=", "no_proxy=",
 		// The provider trusts the proxy's certificate for the host, and the roots it trusted
 		// before for every other host (the token service, tunneled untouched).
@@ -116,6 +131,26 @@ func (b *faultyBackend) workspace(t *testing.T) *tfcli.Workspace {
 	ws := newWorkspace(t)
 	ws.Env = append(ws.Env, b.env...)
 	return ws
+}
+
+// transport is what a provider served in process sends through to meet the faults: the proxy
+// on a live environment, nil (the provider's own) on the emulator, which misbehaves itself.
+func (b *faultyBackend) transport(t *testing.T) http.RoundTripper {
+	t.Helper()
+	if b.proxy == nil {
+		return nil
+	}
+	proxyURL, err := url.Parse(b.proxy.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, ok := defaultTransport().(*http.Transport)
+	if !ok {
+		t.Fatal("the provider's transport is not an *http.Transport")
+	}
+	rt.Proxy = http.ProxyURL(proxyURL)
+	rt.TLSClientConfig = &tls.Config{RootCAs: b.roots, MinVersion: tls.VersionTLS12}
+	return rt
 }
 
 // faultStats are the faults served so far.

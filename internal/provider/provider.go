@@ -29,6 +29,9 @@ func New(version string) func() provider.Provider {
 type dataverseProvider struct {
 	version string
 	getenv  func(string) string
+	// transport carries the Web API requests; nil is a copy of the standard library's. A test
+	// serving the provider in process sets it to reach Dataverse through a fault proxy.
+	transport http.RoundTripper
 }
 
 var _ provider.Provider = (*dataverseProvider)(nil)
@@ -70,7 +73,7 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 
-	data, err := newProviderData(s, p.version)
+	data, err := newProviderData(s, p.version, p.transport)
 	if err != nil {
 		var authErr authSetupError
 		if errors.As(err, &authErr) {
@@ -103,8 +106,9 @@ func (e authSetupError) Error() string { return e.err.Error() }
 func (e authSetupError) Unwrap() error { return e.err }
 
 // newProviderData builds the one client that every resource and data source of this provider
-// process shares. No request is made; Configure then fetches the first token (checkSignIn).
-func newProviderData(s resolvedSettings, version string) (*providerData, error) {
+// process shares, sending through transport (nil: defaultTransport). No request is made;
+// Configure then fetches the first token (checkSignIn).
+func newProviderData(s resolvedSettings, version string, transport http.RoundTripper) (*providerData, error) {
 	tokens, method, err := auth.NewTokenSource(s.auth)
 	if err != nil {
 		return nil, authSetupError{err}
@@ -112,7 +116,10 @@ func newProviderData(s resolvedSettings, version string) (*providerData, error) 
 	cfg := s.client
 	cfg.EnvironmentURL = s.auth.EnvironmentURL
 	cfg.TokenSource = tokens
-	cfg.HTTPClient = &http.Client{Transport: defaultTransport()}
+	if transport == nil {
+		transport = defaultTransport()
+	}
+	cfg.HTTPClient = &http.Client{Transport: transport}
 	cfg.UserAgent = "terraform-provider-dataverse/" + version
 	cfg.OnRequest = logRequest
 	secrets := s.auth.Secrets()
