@@ -1,0 +1,137 @@
+package webhookrecorder
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func post(t *testing.T, url, body string, header map[string]string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestRecorderKeepsPostsByPathWithoutKeys(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&Recorder{})
+	t.Cleanup(srv.Close)
+
+	if code := post(t, srv.URL+"/hooks/a?code=the-key", `{"MessageName":"Update"}`, map[string]string{
+		"Content-Type":                    "application/json",
+		"X-MS-Dynamics-Msg-Size-Exceeded": "true",
+		"X-Api-Key":                       "header-secret",
+		"Authorization":                   "Bearer token",
+		"x-ms-correlation-request-id":     "c0ffee",
+	}); code != http.StatusOK {
+		t.Fatalf("POST answered %d, want 200", code)
+	}
+	if code := post(t, srv.URL+"/hooks/a", `{"MessageName":"Create"}`, nil); code != http.StatusOK {
+		t.Fatalf("second POST answered %d, want 200", code)
+	}
+	if code := post(t, srv.URL+"/hooks/b", `{}`, nil); code != http.StatusOK {
+		t.Fatalf("POST to another path answered %d, want 200", code)
+	}
+
+	posts, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hooks/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(posts) != 2 || string(posts[0].Body) != `{"MessageName":"Update"}` || string(posts[1].Body) != `{"MessageName":"Create"}` {
+		t.Fatalf("posts of /hooks/a = %+v, want the two posted to it in order", posts)
+	}
+	if posts[0].Size != len(`{"MessageName":"Update"}`) {
+		t.Errorf("size = %d", posts[0].Size)
+	}
+	h := posts[0].Header
+	if h.Get("X-Ms-Dynamics-Msg-Size-Exceeded") != "true" || h.Get("X-Ms-Correlation-Request-Id") != "c0ffee" || h.Get("Content-Type") != "application/json" {
+		t.Errorf("kept headers = %v, want the x-ms-* ones and Content-Type", h)
+	}
+	if h.Get("X-Api-Key") != "" || h.Get("Authorization") != "" {
+		t.Errorf("kept headers = %v: a header that may carry a key was kept", h)
+	}
+
+	resp, err := http.Get(srv.URL + "/hooks/a") //nolint:noctx // a test's one-off read
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw strings.Builder
+	_, _ = io.Copy(&raw, resp.Body)
+	_ = resp.Body.Close()
+	if strings.Contains(raw.String(), "the-key") || strings.Contains(raw.String(), "header-secret") || strings.Contains(raw.String(), "token") {
+		t.Errorf("the recorder hands back a key: %s", raw.String())
+	}
+
+	none, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hooks/never")
+	if err != nil || len(none) != 0 {
+		t.Errorf("posts of a path nobody posted to = %v, %v; want none", none, err)
+	}
+}
+
+func TestRecorderRefusesWhatItCannotKeep(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&Recorder{MaxKept: 10})
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		name, body string
+		want       int
+	}{
+		{"not JSON", "key=value", http.StatusBadRequest},
+		{"larger than MaxBody", `"` + strings.Repeat("x", MaxBody) + `"`, http.StatusRequestEntityTooLarge},
+		{"fits", `[1,2,3,4]`, http.StatusOK},
+		{"beyond what it keeps in all", `[5,6,7,8]`, http.StatusInsufficientStorage},
+	} {
+		if got := post(t, srv.URL+"/hook", tc.body, nil); got != tc.want {
+			t.Errorf("%s: answered %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	posts, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hook")
+	if err != nil || len(posts) != 1 {
+		t.Fatalf("kept %d posts (%v), want the one that fitted", len(posts), err)
+	}
+
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodDelete, srv.URL+"/hook", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE answered %d, want 405", resp.StatusCode)
+	}
+}
+
+func TestReadReportsARecorderThatIsNotOne(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte("<html>hello</html>"))
+	}))
+	t.Cleanup(srv.Close)
+	if _, err := Read(t.Context(), http.DefaultClient, srv.URL+"/missing"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("a 404: error %v, want one naming the status", err)
+	}
+	if _, err := Read(t.Context(), http.DefaultClient, srv.URL+"/page"); err == nil || !strings.Contains(err.Error(), "not a list of posts") {
+		t.Errorf("a page: error %v, want one saying it is not a list of posts", err)
+	}
+}
