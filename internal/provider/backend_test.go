@@ -31,6 +31,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/webhookrecorder"
 )
 
 // backend is where a scenario's Terraform runs: the in-process emulator under plain go test, a
@@ -61,6 +62,9 @@ type backend interface {
 	// receivingEndpoint is a webhook URL that accepts every delivery, so that its system jobs
 	// succeed.
 	receivingEndpoint(t *testing.T) string
+	// recordingEndpoint is a webhook URL, of a path named for base, that accepts every delivery
+	// and keeps it: a GET of the same URL returns what it received (package webhookrecorder).
+	recordingEndpoint(t *testing.T, base string) string
 	// pluginStep is the id of a step whose event handler is a plug-in type, not a webhook.
 	pluginStep(t *testing.T) string
 	// emulator is the emulator behind the backend, nil on a live environment; for checks of
@@ -175,12 +179,18 @@ func (b *emulatorTarget) failingEndpoint(t *testing.T) failingEndpoint {
 	return failingEndpoint{url: rcv.URL + "/hook", httpStatus: "500", errorCode: "0x80050201", deliveries: n}
 }
 
-// receivingEndpoint is a receiver on loopback that answers 200 to every delivery.
+// receivingEndpoint is a recorder on loopback: it answers 200 to every delivery.
 func (b *emulatorTarget) receivingEndpoint(t *testing.T) string {
 	t.Helper()
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	return b.recordingEndpoint(t, "hook")
+}
+
+// recordingEndpoint is a recorder of the test's own on loopback.
+func (b *emulatorTarget) recordingEndpoint(t *testing.T, base string) string {
+	t.Helper()
+	rcv := httptest.NewServer(&webhookrecorder.Recorder{})
 	t.Cleanup(rcv.Close)
-	return rcv.URL + "/hook"
+	return rcv.URL + "/" + base
 }
 
 // pluginStep registers a step of the emulator's sample plug-in type, as the Plug-in Registration
@@ -311,11 +321,29 @@ func (b *liveTarget) failingEndpoint(*testing.T) failingEndpoint {
 	return failingEndpoint{url: "https://failing-receiver.invalid/hook", errorCode: "0x80050205"}
 }
 
-// receivingEndpoint is DATAVERSE_ACC_RECEIVING_URL, a receiver that answers 200 to every POST;
-// without it the test skips, as no such receiver is known to exist for every environment.
+// receivingEndpoint is DATAVERSE_ACC_RECEIVING_URL, a receiver that answers 200 to every POST,
+// else a path of the recorder at DATAVERSE_ACC_RECORDER_URL; without either the test skips, as
+// no such receiver is known to exist for every environment.
 func (b *liveTarget) receivingEndpoint(t *testing.T) string {
 	t.Helper()
-	return variableOrSkip(t, "DATAVERSE_ACC_RECEIVING_URL", "needs deliveries that succeed", "a receiver that answers 200 to every POST")
+	if os.Getenv("DATAVERSE_ACC_RECEIVING_URL") == "" && os.Getenv(recorderVariable) != "" {
+		return b.recordingEndpoint(t, "receiving")
+	}
+	return variableOrSkip(t, "DATAVERSE_ACC_RECEIVING_URL", "needs deliveries that succeed",
+		"a receiver that answers 200 to every POST, or set "+recorderVariable)
+}
+
+// recorderVariable names the base URL of a webhook recorder (internal/cmd/webhook-recorder)
+// that the live environment can reach.
+const recorderVariable = "DATAVERSE_ACC_RECORDER_URL"
+
+// recordingEndpoint is a path of the recorder at DATAVERSE_ACC_RECORDER_URL named with this
+// backend's prefix; without it the test skips.
+func (b *liveTarget) recordingEndpoint(t *testing.T, base string) string {
+	t.Helper()
+	recorder := variableOrSkip(t, recorderVariable, "reads what a webhook receives",
+		"the base URL of a webhook-recorder the environment can reach (go run ./internal/cmd/webhook-recorder)")
+	return strings.TrimRight(recorder, "/") + "/" + b.name(base)
 }
 
 // pluginStep finds a step of a plug-in type among the environment's own, which Microsoft's

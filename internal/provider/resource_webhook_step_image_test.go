@@ -5,13 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +21,7 @@ import (
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/webhookrecorder"
 )
 
 const (
@@ -508,13 +505,8 @@ func TestAccWebhookStepImage_checksAtApply(t *testing.T) {
 	}
 }
 
-// imageReceiver is a local webhook endpoint that keeps what Dataverse posts to it.
-type imageReceiver struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	calls []imageDelivery
-}
-
+// imageDelivery is a webhook's post as a recorder kept it, with what image checks read of its
+// body.
 type imageDelivery struct {
 	header http.Header
 	size   int
@@ -544,32 +536,35 @@ func (kv imageKeyValue) columns() map[string]any {
 	return out
 }
 
-func newImageReceiver(t *testing.T) *imageReceiver {
-	t.Helper()
-	rc := &imageReceiver{}
-	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, err := io.ReadAll(r.Body)
-		d := imageDelivery{header: r.Header.Clone(), size: len(raw)}
-		if err == nil {
-			err = json.Unmarshal(raw, &d.body)
+// imageDeliveries waits until the recorder at url holds want posts (a live environment's
+// asynchronous service takes seconds to minutes) and returns what it holds then.
+func imageDeliveries(ctx context.Context, b backend, url string, want int) ([]imageDelivery, error) {
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		if e := b.emulator(); e != nil {
+			if err := e.WaitIdle(ctx); err != nil {
+				return nil, err
+			}
 		}
+		posts, err := webhookrecorder.Read(ctx, http.DefaultClient, url)
 		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
+			return nil, err
 		}
-		rc.mu.Lock()
-		rc.calls = append(rc.calls, d)
-		rc.mu.Unlock()
-		w.WriteHeader(http.StatusOK)
-	}))
-	t.Cleanup(rc.srv.Close)
-	return rc
-}
-
-func (rc *imageReceiver) received() []imageDelivery {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([]imageDelivery(nil), rc.calls...)
+		if len(posts) >= want || b.emulator() != nil {
+			out := make([]imageDelivery, len(posts))
+			for i, p := range posts {
+				out[i] = imageDelivery{header: p.Header, size: p.Size}
+				if err := json.Unmarshal(p.Body, &out[i].body); err != nil {
+					return nil, fmt.Errorf("post %d is not an execution context: %w", i, err)
+				}
+			}
+			return out, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the webhook received %d posts after waiting, want %d", len(posts), want)
+		case <-time.After(wait):
+		}
+	}
 }
 
 // imagesByAlias indexes an image collection, failing on a repeated alias.
@@ -584,79 +579,112 @@ func imagesByAlias(list []imageKeyValue) (map[string]map[string]any, error) {
 	return out, nil
 }
 
-// The images Terraform registers are what the webhook receives: the listed columns, no more,
-// before and after the change; above 256 KB Dataverse drops them and says so in a header.
-func TestAccWebhookStepImage_delivery(t *testing.T) {
-	t.Parallel()
-	e := needsEmulator(t, "captures deliveries on loopback")
-	rc := newImageReceiver(t)
-	cfg := providerBlock(e) + fmt.Sprintf(`
-resource "dataverse_webhook" "hook" {
-  name        = "account-audit"
-  url         = "%s/api/accounts"
-  auth_type   = "WebhookKey"
-  auth_key_wo = "k"
-}
-
+// imageDeliveryConfig is a webhook posting to url and its asynchronous Update-of-account step,
+// with a pre-image of name and telephone1 and a post-image of accountnumber and name.
+func imageDeliveryConfig(b backend, url string) string {
+	return hookConfig(b, "account-audit", url) + `
 resource "dataverse_webhook_step" "test" {
-  webhook_id = dataverse_webhook.hook.id
-  message    = "Update"
-  table      = "account"
+  webhook_id        = dataverse_webhook.hook.id
+  message           = "Update"
+  table             = "account"
+  async_auto_delete = true
 }
-`, rc.srv.URL) + hclImage("before", "test", "PreImage", "before", "name", "telephone1") +
+` + hclImage("before", "test", "PreImage", "before", "name", "telephone1") +
 		hclImage("after", "test", "PostImage", "after", "accountnumber", "name")
+}
 
-	fire := func(s *terraform.State) error {
+// deliveryOfAnUpdate creates an account of the columns created and updates it with updated, as
+// a user would, and returns its id and the one post the recorder at url then receives (the
+// step fires on Update only). The account is deleted when the test ends.
+func deliveryOfAnUpdate(ctx context.Context, t *testing.T, b backend, url string, created, updated map[string]any) (string, imageDelivery, error) {
+	user := b.user(t)
+	id, err := user.Create(ctx, "accounts", created)
+	if err != nil {
+		return "", imageDelivery{}, err
+	}
+	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		user, err := dvuser.New(ctx, e)
+		if err := user.Delete(ctx, "accounts", id); err != nil {
+			t.Errorf("deleting the account the test updated: %v", err)
+		}
+	})
+	if err := user.Update(ctx, "accounts", id, updated); err != nil {
+		return "", imageDelivery{}, err
+	}
+	calls, err := imageDeliveries(ctx, b, url, 1)
+	if err != nil {
+		return "", imageDelivery{}, err
+	}
+	if len(calls) != 1 {
+		return "", imageDelivery{}, fmt.Errorf("the webhook received %d posts, want 1 (the step does not fire on Create)", len(calls))
+	}
+	return id, calls[0], nil
+}
+
+// The images Terraform registers are what the webhook receives: the listed columns, no more,
+// before and after the change.
+func TestAccWebhookStepImage_delivery(t *testing.T) {
+	t.Parallel()
+	holdAccountUpdates(t)
+	b := newBackend(t)
+	url := b.recordingEndpoint(t, "account-audit")
+	name := b.name("Contoso")
+
+	fire := func(*terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		defer cancel()
+		id, got, err := deliveryOfAnUpdate(ctx, t, b, url, map[string]any{
+			"name": name, "telephone1": "555-0100", "accountnumber": "A-1", "websiteurl": "https://contoso.example",
+		}, map[string]any{"name": name + " Ltd", "telephone1": "555-0199"})
 		if err != nil {
 			return err
 		}
-		id, err := user.Create(ctx, "accounts", map[string]any{
-			"name": "Contoso", "telephone1": "555-0100", "accountnumber": "A-1", "websiteurl": "https://contoso.example",
-		})
+		if got.body.MessageName != "Update" || got.header.Get("x-ms-dynamics-msg-size-exceeded") != "" {
+			return fmt.Errorf("post of message %q, size exceeded %q; want an Update of full size",
+				got.body.MessageName, got.header.Get("x-ms-dynamics-msg-size-exceeded"))
+		}
+		pre, err := imagesByAlias(got.body.PreEntityImages)
 		if err != nil {
 			return err
 		}
-		if err := user.Update(ctx, "accounts", id, map[string]any{"name": "Contoso Ltd", "telephone1": "555-0199"}); err != nil {
-			return err
-		}
-		// A row too large to send whole: the context loses its images.
-		if err := user.Update(ctx, "accounts", id, map[string]any{"name": "Contoso Big", "notes_blob": strings.Repeat("x", 300*1024)}); err != nil {
-			return err
-		}
-		if err := e.WaitIdle(ctx); err != nil {
-			return err
-		}
-		calls := rc.received()
-		if len(calls) != 2 {
-			return fmt.Errorf("the webhook received %d posts, want 2 (one per update; the step does not fire on Create)", len(calls))
-		}
-		// Asynchronous posts may arrive in any order; the trimmed one is the one that says so.
-		small, big := calls[0], calls[1]
-		if small.header.Get("x-ms-dynamics-msg-size-exceeded") != "" {
-			small, big = big, small
-		}
-		if small.body.MessageName != "Update" || small.header.Get("x-ms-dynamics-msg-size-exceeded") != "" {
-			return fmt.Errorf("both posts say the size was exceeded, or one is not an Update: message %q", small.body.MessageName)
-		}
-		pre, err := imagesByAlias(small.body.PreEntityImages)
+		post, err := imagesByAlias(got.body.PostEntityImages)
 		if err != nil {
 			return err
 		}
-		post, err := imagesByAlias(small.body.PostEntityImages)
-		if err != nil {
-			return err
-		}
-		if got, want := fmt.Sprint(pre), "map[before:map[name:Contoso telephone1:555-0100]]"; got != want {
+		if got, want := fmt.Sprint(pre), "map[before:map[name:"+name+" telephone1:555-0100]]"; got != want {
 			return fmt.Errorf("PreEntityImages = %s, want %s", got, want)
 		}
 		// Dataverse adds its own post-image of the primary name to asynchronous steps.
-		if got, want := fmt.Sprint(post), "map[AsynchronousStepPrimaryName:map[accountid:"+id+" name:Contoso Ltd] after:map[accountnumber:A-1 name:Contoso Ltd]]"; got != want {
+		if got, want := fmt.Sprint(post), "map[AsynchronousStepPrimaryName:map[accountid:"+id+" name:"+name+" Ltd] after:map[accountnumber:A-1 name:"+name+" Ltd]]"; got != want {
 			return fmt.Errorf("PostEntityImages = %s, want %s", got, want)
 		}
+		return nil
+	}
 
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             b.checkDestroyed(),
+		Steps:                    []resource.TestStep{{Config: imageDeliveryConfig(b, url), Check: fire}},
+	})
+}
+
+// Above 256 KB of execution context Dataverse drops the images from the post and says so in a
+// header.
+func TestAccWebhookStepImage_deliveryTooLargeLosesImages(t *testing.T) {
+	t.Parallel()
+	e := needsEmulator(t, "stores a column larger than any of account's")
+	b := emulatorBackend(e)
+	url := b.recordingEndpoint(t, "account-audit")
+
+	fire := func(*terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, big, err := deliveryOfAnUpdate(ctx, t, b, url, map[string]any{"name": "Contoso", "accountnumber": "A-1"},
+			map[string]any{"name": "Contoso Big", "notes_blob": strings.Repeat("x", 300*1024)})
+		if err != nil {
+			return err
+		}
 		if big.header.Get("x-ms-dynamics-msg-size-exceeded") != "true" || big.size > 256*1024 {
 			return fmt.Errorf("large post: size-exceeded header %q, %d bytes", big.header.Get("x-ms-dynamics-msg-size-exceeded"), big.size)
 		}
@@ -668,7 +696,7 @@ resource "dataverse_webhook_step" "test" {
 
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6Providers(),
-		CheckDestroy:             checkNoRowsLeft(e),
-		Steps:                    []resource.TestStep{{Config: cfg, Check: fire}},
+		CheckDestroy:             b.checkDestroyed(),
+		Steps:                    []resource.TestStep{{Config: imageDeliveryConfig(b, url), Check: fire}},
 	})
 }
