@@ -29,6 +29,9 @@ var (
 	defaultSolution  = "Default"
 	// SampleSolution is an unmanaged solution MSCRM.SolutionUniqueName may name.
 	SampleSolution = "contoso_integrations"
+	// SampleManagedSolution is a managed solution, as every environment holds those it was
+	// given installed; no component can be added to it.
+	SampleManagedSolution = "contoso_core"
 	// WebhookPluginTypeID is the platform's plug-in type that runs service
 	// endpoints; some tools bind a webhook step's plugintypeid to it.
 	WebhookPluginTypeID = stableGUID("plugintype", "Microsoft.Crm.ServiceBus.ServiceBusPlugin")
@@ -165,6 +168,8 @@ func seedRows(clientID string, now time.Time) map[string][]map[string]any {
 			"friendlyname": "Default Solution", "version": "1.0", "ismanaged": false, "isvisible": true}),
 		sys(map[string]any{"solutionid": stableGUID("solution", SampleSolution), "uniquename": SampleSolution,
 			"friendlyname": "Contoso Integrations", "version": "1.0.0.0", "ismanaged": false, "isvisible": true}),
+		sys(map[string]any{"solutionid": stableGUID("solution", SampleManagedSolution), "uniquename": SampleManagedSolution,
+			"friendlyname": "Contoso Core", "version": "2.1.0.0", "ismanaged": true, "isvisible": true}),
 	}
 
 	out["plugintypes"] = []map[string]any{

@@ -454,19 +454,12 @@ resource "dataverse_webhook" "refused" {
 }
 
 // managedSolution is the unique name of a managed solution, to which no component can be added:
-// on the emulator its sample solution turned managed, in a live environment one of those
-// Microsoft installs in every environment.
+// on the emulator its sample one, in a live environment one of those Microsoft installs in
+// every environment.
 func managedSolution(t *testing.T, b backend) string {
 	t.Helper()
-	if e := b.emulator(); e != nil {
-		for _, s := range e.Rows("solutions") {
-			if s["uniquename"] == emulator.SampleSolution {
-				if err := e.PatchRow("solutions", fmt.Sprint(s["solutionid"]), map[string]any{"ismanaged": true}); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		return emulator.SampleSolution
+	if b.emulator() != nil {
+		return emulator.SampleManagedSolution
 	}
 	rows := mustGet(t, "looking for a managed solution", func(ctx context.Context) ([]map[string]any, error) {
 		return b.user(t).Rows(ctx, "solutions?$select=uniquename&$filter="+url.QueryEscape("ismanaged eq true")+"&$top=1", "")
