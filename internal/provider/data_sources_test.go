@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 func TestAccDataSourceWebhooks(t *testing.T) {
@@ -62,6 +64,48 @@ data "dataverse_webhooks" "exact" {
 			),
 		},
 	})
+}
+
+// A webhook another tool registered with a key in its URL's query is read as Dataverse holds it,
+// and the read warns once, naming the webhook and the parameter but never the key.
+func TestBuiltProvider_webhooksDataSourceWarnsOfAKeyInAURL(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	const key = "Fk-abc123"
+	registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-orders"), URL: "https://fn.example.net/api/orders?code=" + key,
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-plain"), URL: "https://fn.example.net/api/plain",
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	ws := newWorkspace(t)
+	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+fmt.Sprintf(`
+data "dataverse_webhooks" "keyed" {
+  name_prefix = %q
+}
+
+output "urls" {
+  value = data.dataverse_webhooks.keyed.webhooks[*].url
+}
+`, b.name("keyed-"))); err != nil {
+		t.Fatal(err)
+	}
+	res := mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+	if n := strings.Count(out, "Warning: Webhook URL carries a secret"); n != 1 {
+		t.Fatalf("the warning appears %d times, want once:\n%s", n, out)
+	}
+	warning := out[strings.Index(out, "Warning: Webhook URL carries a secret"):]
+	warning, _, _ = strings.Cut(warning, "Apply complete!")
+	if !strings.Contains(warning, b.name("keyed-orders")) || !strings.Contains(warning, "`code`") || !strings.Contains(warning, "auth_key_wo") {
+		t.Errorf("the warning does not name the webhook, the parameter and auth_key_wo:\n%s", warning)
+	}
+	if strings.Contains(warning, key) || strings.Contains(warning, b.name("keyed-plain")) {
+		t.Errorf("the warning quotes the key or names the webhook without one:\n%s", warning)
+	}
+	// The data source reads what Dataverse holds; the output shows it is read whole.
+	urls := mustRun(t, ws, "output", "-json", "urls")
+	if !strings.Contains(urls.Stdout, "code="+key) || !strings.Contains(urls.Stdout, "/api/plain") {
+		t.Errorf("urls read = %s, want both as Dataverse holds them", urls.Stdout)
+	}
 }
 
 func TestAccDataSourceWebhookSteps(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 // apiErrorDetail writes a diagnostic detail that says what to do, then Dataverse's own words.
@@ -34,6 +36,39 @@ func apiErrorDetail(action string, err error) string {
 		return detail
 	}
 	return fmt.Sprintf("%s failed: %v", action, err)
+}
+
+// warnSecretsInReadURLs warns about the webhooks read whose URLs carry what looks like a key in
+// their query, which holder (what the read fills) now keeps in plain text. It names the
+// parameters, never their values.
+func warnSecretsInReadURLs(diags *diag.Diagnostics, holder string, hooks ...dataverse.Webhook) {
+	var listed, all []string
+	for _, w := range hooks {
+		names := validators.SecretQueryNames(w.URL)
+		if len(names) == 0 {
+			continue
+		}
+		all = append(all, names...)
+		switch {
+		case len(listed) < 10:
+			listed = append(listed, fmt.Sprintf("%q (query parameter %s)", w.Name, quotedList(names)))
+		case len(listed) == 10:
+			listed = append(listed, "more")
+		}
+	}
+	if len(listed) == 0 {
+		return
+	}
+	slices.Sort(all)
+	subject := "The URL of webhook " + listed[0] + " carries"
+	if len(listed) > 1 {
+		subject = "The URLs of webhooks " + strings.Join(listed, ", ") + " carry"
+	}
+	diags.AddWarning(validators.KeyInURLSummary, fmt.Sprintf(
+		"%s what looks like a key in the query, and %s now holds it in plain text. To keep it out, manage "+
+			"the webhook with Terraform, remove the key from its url and put it in %s; "+
+			"provider::dataverse::split_function_url splits such a URL into the two.",
+		subject, holder, validators.SecretHome(slices.Compact(all))))
 }
 
 // quotedList renders names for descriptions and messages: `a`, `b` or `c`.

@@ -163,7 +163,9 @@ type webhookListModel struct {
 
 func (l *webhookListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = listschema.Schema{
-		MarkdownDescription: "The webhooks of the environment, sorted by name, for `terraform query`.",
+		MarkdownDescription: "The webhooks of the environment, sorted by name, for `terraform query`. A webhook whose URL's " +
+			"query carries what looks like a key (such as an Azure Functions `code`) is listed with a warning naming it: " +
+			"the generated configuration would hold the key in plain text.",
 		Attributes: map[string]listschema.Attribute{
 			"name_prefix": filterAttribute("Only webhooks whose name starts with this, compared without case. Omit it for every webhook."),
 		},
@@ -182,7 +184,11 @@ func (l *webhookListResource) List(ctx context.Context, req list.ListRequest, re
 		w := est.Webhooks[i]
 		m := webhookModel{Timeouts: nullTimeouts()}
 		setWebhookState(&m, &w)
-		return result(ctx, req, w.ID, w.Name, &m)
+		r := result(ctx, req, w.ID, w.Name, &m)
+		if req.IncludeResource {
+			warnSecretsInReadURLs(&r.Diagnostics, "the configuration terraform query generates", w)
+		}
+		return r
 	})
 }
 

@@ -49,9 +49,9 @@ func listThrough(t *testing.T, server tfprotov6.ProviderServer, typ string, conf
 	var out []listed
 	var diags []*tfprotov6.Diagnostic
 	for r := range stream.Results {
-		if len(r.Diagnostics) > 0 {
-			diags = append(diags, r.Diagnostics...)
-			continue
+		diags = append(diags, r.Diagnostics...)
+		if slices.ContainsFunc(r.Diagnostics, func(d *tfprotov6.Diagnostic) bool { return d.Severity == tfprotov6.DiagnosticSeverityError }) {
+			continue // a result that failed, or the listing's own error
 		}
 		out = append(out, listed{display: r.DisplayName, id: identityID(t, r.Identity), resource: decodeObject(t, r.Resource, resourceType)})
 	}
@@ -240,5 +240,32 @@ func TestList_storedColumnsDifferingInCase(t *testing.T) {
 	}
 	if got := columns(images[1].resource, "attributes"); got != nil {
 		t.Errorf("attributes of an image of every column = %q, want null", got)
+	}
+}
+
+// A webhook whose URL another tool gave a key in its query is listed as it is, with a warning
+// naming it and the parameter, never the key: the generated configuration would hold the key.
+func TestList_webhookWithAKeyInItsURLIsListedWithAWarning(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	const key = "Fk-abc123"
+	keyed := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-orders"), URL: "https://fn.example.net/api/orders?code=" + key,
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-plain"), URL: "https://fn.example.net/api/plain",
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	got, diags := listThrough(t, protocolProvider(t, b), "dataverse_webhook", map[string]tftypes.Value{"name_prefix": str(b.name("keyed-"))}, 0)
+	if len(got) != 2 || got[0].id != keyed || stringAttr(t, got[0].resource, "url") != "https://fn.example.net/api/orders?code="+key {
+		t.Fatalf("listed %+v, want the keyed webhook first, its URL as Dataverse holds it", got)
+	}
+	if len(diags) != 1 {
+		t.Fatalf("diagnostics %+v, want one warning", diags)
+	}
+	d := diags[0]
+	if d.Severity != tfprotov6.DiagnosticSeverityWarning || d.Summary != "Webhook URL carries a secret" ||
+		!strings.Contains(d.Detail, b.name("keyed-orders")) || !strings.Contains(d.Detail, "`code`") || !strings.Contains(d.Detail, "auth_key_wo") {
+		t.Errorf("diagnostic %+v, want a warning naming the webhook, the parameter and auth_key_wo", d)
+	}
+	if strings.Contains(d.Summary+d.Detail, key) || strings.Contains(d.Detail, b.name("keyed-plain")) {
+		t.Errorf("the warning quotes the key or names the webhook without one: %s", d.Detail)
 	}
 }

@@ -79,6 +79,31 @@ func TestWebhookURLWarnings(t *testing.T) {
 	}
 }
 
+// The query parameters that look like keys are found by name in any case, sorted; each has the
+// write-only attribute it belongs in.
+func TestSecretQueryNames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url, names, home string
+	}{
+		{"https://fn.example.net/api/orders?code=abc", "code", "auth_key_wo"},
+		{"https://fn.example.net/api/orders?CODE=abc&x=1", "CODE", "auth_key_wo"},
+		{"https://fn.example.net/api?sig=s&code=c&sv=2024", "code sig", "auth_query_parameters_wo"},
+		{"https://fn.example.net/api?token=t", "token", "auth_query_parameters_wo"},
+		{"https://fn.example.net/api?page=2", "", ""},
+		{"https://fn.example.net/api/code", "", ""},
+		{"%zz not a URL?code=x", "", ""},
+	} {
+		names := SecretQueryNames(tc.url)
+		if got := strings.Join(names, " "); got != tc.names {
+			t.Errorf("SecretQueryNames(%q) = %q, want %q", tc.url, got, tc.names)
+		}
+		if tc.home != "" && !strings.HasPrefix(SecretHome(names), tc.home) {
+			t.Errorf("SecretHome(%v) = %q, want %s", names, SecretHome(names), tc.home)
+		}
+	}
+}
+
 func TestColumnNames(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

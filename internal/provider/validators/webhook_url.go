@@ -53,16 +53,34 @@ func CheckWebhookURL(s string) (problem string, warnings []URLWarning) {
 			(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}).String())})
 	}
 	if names := secretQueryNames(u); len(names) > 0 {
-		hint := `auth_query_parameters_wo with auth_type = "HttpQueryString"`
-		if len(names) == 1 && strings.EqualFold(names[0], "code") {
-			hint = `auth_key_wo with auth_type = "WebhookKey" (Dataverse appends it as ?code= on every delivery)`
-		}
-		warnings = append(warnings, URLWarning{Summary: "Webhook URL carries a secret", Detail: fmt.Sprintf(
+		warnings = append(warnings, URLWarning{Summary: KeyInURLSummary, Detail: fmt.Sprintf(
 			"The URL's query has %s, which looks like a key. The URL is stored in state, shown in plans and "+
 				"readable by anyone who can read the webhook in Dataverse; a write-only attribute is none of these. "+
-				"Remove it from the URL and put it in %s.", joinQuoted(names), hint)})
+				"Remove it from the URL and put it in %s.", joinQuoted(names), SecretHome(names))})
 	}
 	return "", warnings
+}
+
+// KeyInURLSummary heads the warnings about a webhook URL whose query looks like it carries a key.
+const KeyInURLSummary = "Webhook URL carries a secret"
+
+// SecretQueryNames lists, sorted, the query parameters of the URL s whose names look like keys;
+// none when s is not a URL.
+func SecretQueryNames(s string) []string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil
+	}
+	return secretQueryNames(u)
+}
+
+// SecretHome is the write-only attribute (and auth_type) where the keys of the query parameters
+// names belong instead.
+func SecretHome(names []string) string {
+	if len(names) == 1 && strings.EqualFold(names[0], "code") {
+		return `auth_key_wo with auth_type = "WebhookKey" (Dataverse appends it as ?code= on every delivery)`
+	}
+	return `auth_query_parameters_wo with auth_type = "HttpQueryString"`
 }
 
 // PortWarning is the warning for a URL on a port Dataverse does not deliver to; "" for any
