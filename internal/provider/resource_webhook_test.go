@@ -320,6 +320,31 @@ resource "dataverse_webhook" "second" {
 	})
 }
 
+// Two webhooks trading names in one apply are refused at plan with the way to do it in two, and
+// both keep their names; through temporary names it works.
+func TestAccWebhook_namesTradedThroughTemporaryNames(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	cfg := func(first, second string) string {
+		return b.providerBlock() + webhookBlock("first", b.name(first), "") + webhookBlock("second", b.name(second), "")
+	}
+	names := func(first, second string) resource.TestCheckFunc {
+		return resource.ComposeAggregateTestCheckFunc(
+			resource.TestCheckResourceAttr("dataverse_webhook.first", "name", b.name(first)),
+			resource.TestCheckResourceAttr("dataverse_webhook.second", "name", b.name(second)))
+	}
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg("east", "west"), Check: names("east", "west")},
+		{
+			Config:      cfg("west", "east"),
+			ExpectError: regexp.MustCompile(`(?s)Webhook name already in use.*trading\s+names.*rename\s+in\s+two\s+applies`),
+		},
+		{Config: cfg("east", "west"), PlanOnly: true},
+		{Config: cfg("east-old", "west-old"), Check: names("east-old", "west-old")},
+		{Config: cfg("west", "east"), Check: names("west", "east")},
+	})
+}
+
 func TestAccWebhook_planTimeChecks(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

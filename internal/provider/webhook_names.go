@@ -83,11 +83,15 @@ func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Va
 	}
 }
 
-// addNameInUse reports the webhook that already has the name, with how to import it.
+// addNameInUse reports the webhook that already has the name, with how to import it, and how to
+// trade names between two webhooks of the configuration, which one apply cannot do: it runs the
+// renames in no fixed order, and two webhooks would share a name in between.
 func addNameInUse(diags *diag.Diagnostics, w dataverse.Webhook) {
 	diags.AddAttributeError(path.Root("name"), "Webhook name already in use",
 		fmt.Sprintf("A webhook named %q already exists with id %s. Choose another name, or bring the existing webhook "+
-			"under Terraform with:\n\n  terraform import <resource address> %s\n\nor an import block with id = %q.",
+			"under Terraform with:\n\n  terraform import <resource address> %s\n\nor an import block with id = %q.\n\n"+
+			"If that webhook is in this configuration and gives the name up in this plan (two webhooks trading names), "+
+			"rename in two applies: first give each of the two a temporary name, then the names you want.",
 			w.Name, w.ID, w.ID, w.ID))
 }
 
