@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 // An image its step cannot take, on a step created in the same apply, fails the apply after the
@@ -129,4 +132,53 @@ func TestAccDestroy_neverBlockedByAWebhookChangedElsewhere(t *testing.T) {
 			},
 		},
 	})
+}
+
+// A webhook whose configuration has no secret (as an adopted one) and whose secret someone then
+// clears in Dataverse stays without one: every plan warns and changes nothing, and terraform
+// destroy, which plans the configuration first, is not stopped by it.
+func TestBuiltProvider_clearedSecretWithoutOneInTheConfigurationBlocksNoDestroy(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ws := newWorkspace(t)
+	name := b.name("cleared")
+	withKey := requiredProviders + b.providerBlock() + webhookBlock("hook", name, "")
+	if err := ws.WriteFile("main.tf", withKey); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	if err := ws.WriteFile("main.tf", strings.Replace(withKey, `auth_key_wo = "k"`, "", 1)); err != nil {
+		t.Fatal(err)
+	}
+	planSays(t, ws, "No changes.")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	hooks, err := b.client().ListWebhooks(ctx, dataverse.WebhookFilter{Name: name})
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("looking up the webhook: %d found, %v", len(hooks), err)
+	}
+	err = b.user(t).Update(ctx, "serviceendpoints", hooks[0].ID, map[string]any{"authvalue": nil})
+	if status := liveRefusal(b, err); status != 0 {
+		t.Skipf("the Web API refuses to clear a webhook's secret (HTTP %d), so no webhook loses it there", status)
+	}
+	if err != nil {
+		t.Fatalf("clearing the webhook's secret: %v", err)
+	}
+
+	const warning = "Warning: Webhook holds no secret"
+	for range 2 {
+		res := mustRun(t, ws, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+		out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+		if strings.Count(out, warning) != 1 || !strings.Contains(out, "No changes.") || !strings.Contains(out, "auth_key_wo") {
+			t.Fatalf("plan after the secret was cleared: want no changes and one warning naming auth_key_wo:\n%s", out)
+		}
+	}
+	res := mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if !strings.Contains(res.Stdout, "1 destroyed") {
+		t.Errorf("destroy did not destroy the webhook:\n%s", res.Stdout)
+	}
+	if err := b.checkDestroyed()(nil); err != nil {
+		t.Error(err)
+	}
 }

@@ -151,7 +151,8 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"is_auth_value_set": schema.BoolAttribute{
 				Computed: true,
 				MarkdownDescription: "Whether Dataverse holds a secret for the webhook (`isauthvalueset`). When someone clears it " +
-					"outside Terraform, the next plan shows it going back to `true` and apply sends the secret again.",
+					"outside Terraform, the next plan shows it going back to `true` and apply sends the secret again; without a " +
+					"secret attribute set, the webhook stays without one and every plan warns (`Webhook holds no secret`).",
 			},
 			"solution_unique_name": solutionAttribute("webhook"),
 		},
@@ -295,9 +296,9 @@ func mapValue(ctx context.Context, m types.Map) (map[string]string, diag.Diagnos
 	return out, diags
 }
 
-// ModifyPlan keeps is_auth_value_set true in every plan, so a secret cleared outside
-// Terraform shows up as a change and apply sends it again, and refuses a name that another
-// webhook of the configuration or of the environment has.
+// ModifyPlan keeps is_auth_value_set true in every plan whose configuration has the secret, so
+// a secret cleared outside Terraform shows up as a change and apply sends it again, and refuses
+// a name that another webhook of the configuration or of the environment has.
 func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
@@ -313,10 +314,10 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 }
 
 func (r *webhookResource) modifyPlanFully(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	requireSecretWhenSent(ctx, req, resp)
+	held := requireSecretWhenSent(ctx, req, &resp.Diagnostics)
 	warnPort(ctx, req, resp)
 	checkChangedSolution(ctx, r.data, req, "webhook", &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(true))...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(held))...)
 	var name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
 	if r.data == nil || name.IsUnknown() || name.IsNull() || resp.Diagnostics.HasError() {
@@ -580,10 +581,9 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 		desc := plan.Description.ValueString()
 		in.Description = &desc
 	}
-	sendSecret := !plan.AuthType.Equal(state.AuthType) ||
-		!plan.AuthWOVersion.Equal(state.AuthWOVersion) ||
-		!state.IsAuthValueSet.ValueBool()
-	if sendSecret {
+	// What the plan decided; a secret it refused as missing fails here too, in encodedSecret.
+	t, err := dataverse.ParseAuthType(cfg.AuthType.ValueString())
+	if a := planSecret(t, cfg, &state); err != nil || a == secretSent || a == secretMissing {
 		authType, secret, d := encodedSecret(ctx, cfg)
 		resp.Diagnostics.Append(d...)
 		if resp.Diagnostics.HasError() {

@@ -4,61 +4,107 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-// A webhook's secret is needed only when Terraform sends it: on create, when auth_type or
-// auth_wo_version changes, and when Dataverse holds none. A webhook adopted from the environment
-// keeps the secret Dataverse has, so its configuration (as terraform query generates it, with
-// every secret attribute null) is valid: the plan refuses a missing secret only where it would
-// be sent, and warns, once, of an update that leaves the secret as Dataverse holds it.
+// A webhook's secret is needed only when Terraform sends it: on create, and when auth_type or
+// auth_wo_version changes. A webhook adopted from the environment keeps the secret Dataverse
+// has, so its configuration (as terraform query generates it, with every secret attribute null)
+// is valid: the plan refuses a missing secret only where it must be sent, and warns, once, of an
+// update that leaves the secret as Dataverse holds it. A secret cleared in Dataverse is sent
+// again when the configuration has one; without one the webhook stays without, and every plan
+// warns. A plan error there would stop terraform destroy too, which plans the configuration
+// before it plans the destroy.
+
+// secretAction is what an apply does with a webhook's secret.
+type secretAction int
+
+const (
+	secretKept    secretAction = iota // Dataverse keeps the secret it holds
+	secretSent                        // the configuration's secret is sent
+	secretMissing                     // it must be sent and the configuration has none: the plan fails
+	secretAbsent                      // Dataverse holds none and the configuration gives none
+)
+
+// planSecret decides it from the configuration (or plan, which has the same auth_type and
+// auth_wo_version) and the state, nil for a webhook to create.
+func planSecret(t dataverse.AuthType, cfg webhookModel, state *webhookModel) secretAction {
+	configured := !configuredSecret(t, cfg).IsNull()
+	mustSend := state == nil || !cfg.AuthType.Equal(state.AuthType) || !cfg.AuthWOVersion.Equal(state.AuthWOVersion)
+	switch {
+	case mustSend && configured, !mustSend && configured && !state.IsAuthValueSet.ValueBool():
+		return secretSent
+	case mustSend:
+		return secretMissing
+	case !configured && !state.IsAuthValueSet.ValueBool():
+		return secretAbsent
+	}
+	return secretKept
+}
+
+// configuredSecret is the configuration's value of the attribute auth_type t takes its secret
+// from.
+func configuredSecret(t dataverse.AuthType, cfg webhookModel) attr.Value {
+	v, ok := map[string]attr.Value{
+		"auth_key_wo": cfg.AuthKeyWO, "auth_headers_wo": cfg.AuthHeadersWO, "auth_query_parameters_wo": cfg.AuthQueryParametersWO,
+	}[authAttributeByType[t]]
+	if !ok {
+		return types.StringNull() // not an auth type a webhook takes
+	}
+	return v
+}
 
 // warnSecretNotSet is the plan's word on an update that sends no secret, the configuration
 // having none.
 func warnSecretNotSet(diags *diag.Diagnostics, t dataverse.AuthType, attribute string) {
 	diags.AddAttributeWarning(path.Root(attribute), "Webhook secret not set",
 		fmt.Sprintf("auth_type %q takes its secret from %s, which is not set, so this update leaves the secret Dataverse "+
-			"holds as it is, as for an imported webhook. Creating the webhook, changing auth_type or auth_wo_version, "+
-			"or a secret cleared in Dataverse needs it: %s.", t, attribute, secretHint(t)))
+			"holds as it is, as for an imported webhook. Creating the webhook or changing auth_type or auth_wo_version "+
+			"needs it: %s.", t, attribute, secretHint(t)))
 }
 
-// requireSecretWhenSent fails a plan that would send a secret the configuration lacks. It runs
-// only for a plan that changes the webhook, so a plan without changes does not warn.
-func requireSecretWhenSent(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	var plan, cfg webhookModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() || !known(cfg.AuthType) || cfg.AuthType.IsNull() {
-		return
+// requireSecretWhenSent fails a plan that would send a secret the configuration lacks, warns of
+// one that leaves the secret alone or the webhook without one, and returns whether the webhook
+// holds a secret after the apply. It runs only for a plan that changes the webhook or whose
+// webhook holds no secret, so a plan without changes does not warn of a secret left alone.
+func requireSecretWhenSent(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics) (held bool) {
+	var cfg webhookModel
+	diags.Append(req.Config.Get(ctx, &cfg)...)
+	if diags.HasError() || !known(cfg.AuthType) || cfg.AuthType.IsNull() {
+		return true
 	}
 	t, err := dataverse.ParseAuthType(cfg.AuthType.ValueString())
 	if err != nil {
-		return // the OneOf validator reports it
+		return true // the OneOf validator reports it
+	}
+	var state *webhookModel
+	if !req.State.Raw.IsNull() {
+		state = &webhookModel{}
+		if diags.Append(req.State.Get(ctx, state)...); diags.HasError() {
+			return true
+		}
 	}
 	attribute := authAttributeByType[t]
-	secret := map[string]interface{ IsNull() bool }{
-		"auth_key_wo": cfg.AuthKeyWO, "auth_headers_wo": cfg.AuthHeadersWO, "auth_query_parameters_wo": cfg.AuthQueryParametersWO,
-	}[attribute]
-	if !secret.IsNull() {
-		return
-	}
-	sends := req.State.Raw.IsNull()
-	if !sends {
-		var state webhookModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if resp.Diagnostics.HasError() {
-			return
+	switch planSecret(t, cfg, state) {
+	case secretMissing:
+		diags.AddAttributeError(path.Root(attribute), "Missing webhook secret",
+			fmt.Sprintf("auth_type %q needs %s to send the webhook its secret: %s.", t, attribute, secretHint(t)))
+	case secretAbsent:
+		diags.AddAttributeWarning(path.Root(attribute), "Webhook holds no secret",
+			fmt.Sprintf("Dataverse holds no secret for this webhook (it was cleared outside Terraform), and %s is not set, "+
+				"so its deliveries go without one, and an endpoint that checks them refuses them. Set %s to send it "+
+				"again: %s.", attribute, attribute, secretHint(t)))
+		return false
+	case secretKept:
+		if configuredSecret(t, cfg).IsNull() {
+			warnSecretNotSet(diags, t, attribute)
 		}
-		sends = !plan.AuthType.Equal(state.AuthType) || !plan.AuthWOVersion.Equal(state.AuthWOVersion) || !state.IsAuthValueSet.ValueBool()
 	}
-	if !sends {
-		warnSecretNotSet(&resp.Diagnostics, t, attribute)
-		return
-	}
-	resp.Diagnostics.AddAttributeError(path.Root(attribute), "Missing webhook secret",
-		fmt.Sprintf("auth_type %q needs %s to send the webhook its secret: %s.", t, attribute, secretHint(t)))
+	return true
 }
