@@ -20,6 +20,9 @@ func TextLength(maxLength int) validator.String {
 			return n >= 1 && n <= maxLength
 		},
 		detail: func(at path.Path, description, value string) string {
+			if value == "" {
+				return fmt.Sprintf("%s is empty. Leave the attribute out, or set it to null, for none.", at)
+			}
 			return fmt.Sprintf("%s must be %s; it is %d.", at, description, dataverse.TextLength(value))
 		},
 	}

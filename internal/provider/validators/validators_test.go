@@ -30,6 +30,8 @@ func TestStringValidators(t *testing.T) {
 			[]string{"ftp://fn.example.net/x", "/relative"}, "http or https"},
 		{"SolutionUniqueName", SolutionUniqueName(), []string{"contoso_integrations", "Default", "Solution2"},
 			[]string{"", "My Solution", "contoso\r\nX-Injected: 1", "contoso-integrations"}, "letters, digits and underscores"},
+		{"TextLength", TextLength(3), []string{"a", "abc", "é😀"}, []string{"abcd", "😀😀"}, "from 1 to 3 characters"},
+		{"TextLength, empty", TextLength(3), nil, []string{""}, "is empty. Leave the attribute out, or set it to null"},
 	}
 	at := path.Root("attr")
 	for _, tc := range cases {
