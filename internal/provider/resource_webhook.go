@@ -99,7 +99,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"description": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: fmt.Sprintf("Description, at most %d characters. Updates in place.", webhookDescriptionMax),
-				Validators:          []validator.String{validators.TextLength(webhookDescriptionMax)},
+				Validators:          []validator.String{validators.OptionalTextLength(webhookDescriptionMax, "no description")},
 			},
 			"auth_type": schema.StringAttribute{
 				Required: true,

@@ -155,12 +155,12 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed: true,
 				MarkdownDescription: fmt.Sprintf("Name of the step, at most %d characters. Defaults to "+
 					"`<webhook name>: <message> of <table>` (`of any Entity` without a table), as the Plug-in Registration Tool writes it. Updates in place.", dataverse.MaxStepNameLength),
-				Validators: []validator.String{validators.TextLength(dataverse.MaxStepNameLength)},
+				Validators: []validator.String{validators.OptionalTextLength(dataverse.MaxStepNameLength, "the default name")},
 			},
 			"description": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: fmt.Sprintf("Description, at most %d characters. Updates in place.", stepDescriptionMax),
-				Validators:          []validator.String{validators.TextLength(stepDescriptionMax)},
+				Validators:          []validator.String{validators.OptionalTextLength(stepDescriptionMax, "no description")},
 			},
 			"run_as_user_id": schema.StringAttribute{
 				Optional: true,

@@ -108,7 +108,7 @@ func imageAttributes(d imageDescriptions) map[string]schema.Attribute {
 			Optional:            true,
 			Computed:            true,
 			MarkdownDescription: fmt.Sprintf("Name of the image, at most %d characters. ", imageNameMax) + d.name + d.updates,
-			Validators:          []validator.String{validators.TextLength(imageNameMax)},
+			Validators:          []validator.String{validators.OptionalTextLength(imageNameMax, "the default name")},
 		},
 		"message_property_name": schema.StringAttribute{
 			Computed:            true,

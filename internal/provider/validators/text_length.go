@@ -11,7 +11,15 @@ import (
 
 // TextLength accepts a string of 1 to maxLength characters as Dataverse counts a text column's
 // length, so that a value the column cannot hold is refused at plan rather than at apply.
-func TextLength(maxLength int) validator.String {
+func TextLength(maxLength int) validator.String { return textLength(maxLength, "") }
+
+// OptionalTextLength is TextLength for an optional attribute, whose error on an empty value says
+// to leave the attribute out for what omitting it gives, such as "no description".
+func OptionalTextLength(maxLength int, omitted string) validator.String {
+	return textLength(maxLength, omitted)
+}
+
+func textLength(maxLength int, omitted string) validator.String {
 	return stringRule{
 		description: fmt.Sprintf("from 1 to %d characters long, a character outside the Basic Multilingual Plane (such as most emoji) counting 2", maxLength),
 		summary:     "Invalid Attribute Value Length",
@@ -20,8 +28,8 @@ func TextLength(maxLength int) validator.String {
 			return n >= 1 && n <= maxLength
 		},
 		detail: func(at path.Path, description, value string) string {
-			if value == "" {
-				return fmt.Sprintf("%s is empty. Leave the attribute out, or set it to null, for none.", at)
+			if value == "" && omitted != "" {
+				return fmt.Sprintf("%s is empty. Leave the attribute out, or set it to null, for %s.", at, omitted)
 			}
 			return fmt.Sprintf("%s must be %s; it is %d.", at, description, dataverse.TextLength(value))
 		},

@@ -31,7 +31,10 @@ func TestStringValidators(t *testing.T) {
 		{"SolutionUniqueName", SolutionUniqueName(), []string{"contoso_integrations", "Default", "Solution2"},
 			[]string{"", "My Solution", "contoso\r\nX-Injected: 1", "contoso-integrations"}, "letters, digits and underscores"},
 		{"TextLength", TextLength(3), []string{"a", "abc", "é😀"}, []string{"abcd", "😀😀"}, "from 1 to 3 characters"},
-		{"TextLength, empty", TextLength(3), nil, []string{""}, "is empty. Leave the attribute out, or set it to null"},
+		{"TextLength, empty", TextLength(3), nil, []string{""}, "must be from 1 to 3 characters"},
+		{"OptionalTextLength", OptionalTextLength(3, "no description"), []string{"abc"}, []string{"abcd"}, "from 1 to 3 characters"},
+		{"OptionalTextLength, empty", OptionalTextLength(3, "no description"), nil, []string{""},
+			"is empty. Leave the attribute out, or set it to null, for no description."},
 	}
 	at := path.Root("attr")
 	for _, tc := range cases {
