@@ -179,7 +179,7 @@ func (b *emulatorTarget) failingEndpoint(t *testing.T) failingEndpoint {
 	return failingEndpoint{url: rcv.URL + "/hook", httpStatus: "500", errorCode: "0x80050201", deliveries: n}
 }
 
-// receivingEndpoint is a recorder on loopback: it answers 200 to every delivery.
+// receivingEndpoint is a recorder on loopback: it answers 200 to every delivery (a JSON body).
 func (b *emulatorTarget) receivingEndpoint(t *testing.T) string {
 	t.Helper()
 	return b.recordingEndpoint(t, "hook")
@@ -338,12 +338,28 @@ func (b *liveTarget) receivingEndpoint(t *testing.T) string {
 const recorderVariable = "DATAVERSE_ACC_RECORDER_URL"
 
 // recordingEndpoint is a path of the recorder at DATAVERSE_ACC_RECORDER_URL named with this
-// backend's prefix; without it the test skips.
+// backend's prefix, which the recorder forgets when the test ends; without it the test skips.
 func (b *liveTarget) recordingEndpoint(t *testing.T, base string) string {
 	t.Helper()
 	recorder := variableOrSkip(t, recorderVariable, "reads what a webhook receives",
 		"the base URL of a webhook-recorder the environment can reach (go run ./internal/cmd/webhook-recorder)")
-	return strings.TrimRight(recorder, "/") + "/" + b.name(base)
+	u := strings.TrimRight(recorder, "/") + "/" + b.name(base)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := webhookrecorder.Forget(ctx, http.DefaultClient, u, os.Getenv(recorderTokenVariable)); err != nil {
+			t.Errorf("asking the recorder to forget %s: %v", u, err)
+		}
+	})
+	return u
+}
+
+// recorderTokenVariable names the recorder's read token (its WEBHOOK_RECORDER_TOKEN), if it has one.
+const recorderTokenVariable = "DATAVERSE_ACC_RECORDER_TOKEN"
+
+// readRecorded is what the recorder at url (a recordingEndpoint) kept.
+func readRecorded(ctx context.Context, url string) ([]webhookrecorder.Post, error) {
+	return webhookrecorder.Read(ctx, http.DefaultClient, url, os.Getenv(recorderTokenVariable))
 }
 
 // pluginStep finds a step of a plug-in type among the environment's own, which Microsoft's

@@ -21,7 +21,6 @@ import (
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/webhookrecorder"
 )
 
 const (
@@ -545,7 +544,7 @@ func imageDeliveries(ctx context.Context, b backend, url string, want int) ([]im
 				return nil, err
 			}
 		}
-		posts, err := webhookrecorder.Read(ctx, http.DefaultClient, url)
+		posts, err := readRecorded(ctx, url)
 		if err != nil {
 			return nil, err
 		}

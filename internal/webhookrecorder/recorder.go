@@ -1,17 +1,20 @@
 // Package webhookrecorder keeps what a webhook receives and hands it back, so that a test can
-// see what Dataverse delivered: every POST to a path is answered 200 and kept; a GET of the same
-// path returns the posts kept for it, oldest first, as a JSON array of Post.
+// see what Dataverse delivered: a POST to a path with a JSON body is answered 200 and kept; a
+// GET of the same path returns the posts kept for it, oldest first, as a JSON array of Post; a
+// DELETE forgets them.
 //
-// It keeps bodies and the x-ms-* headers Dataverse describes a delivery with (size exceeded,
-// correlation), never the query string or any other header: a webhook's key travels in the
-// query (WebhookKey) or in headers the registration names (HttpHeader). What it keeps is
-// bounded, and a post beyond the bounds is refused with 507.
+// It keeps bodies and the headers Dataverse describes every delivery with (organization, table,
+// message, correlation, size exceeded), never the query string or any other header: a webhook's
+// key travels in the query (WebhookKey) or in headers the registration names (HttpHeader). What
+// it keeps is bounded, and a post beyond the bounds is refused with 507. With a read token set,
+// GET and DELETE need it as a bearer token; posting needs nothing, as Dataverse sends none of
+// its own.
 package webhookrecorder
 
 import (
-	"bytes"
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,45 +28,97 @@ const (
 	// MaxBody is the largest body kept. Dataverse trims a delivery above 256 KB of its
 	// execution context, so a real one stays well below this.
 	MaxBody = 1 << 20
-	// DefaultMaxKept is how many bytes of bodies a recorder keeps in all, unless told.
+	// DefaultMaxKept is how many bytes a recorder keeps in all, unless told.
 	DefaultMaxKept = 64 << 20
+	// postOverhead is what one kept post is counted for beyond its body, path and headers: the
+	// structures that hold it.
+	postOverhead = 256
 )
+
+// keptHeaders are the headers Dataverse adds to every delivery, and the one it adds to a
+// trimmed one; Content-Type besides.
+var keptHeaders = []string{
+	"Content-Type",
+	"X-Ms-Dynamics-Organization",
+	"X-Ms-Dynamics-Entity-Name",
+	"X-Ms-Dynamics-Request-Name",
+	"X-Ms-Correlation-Request-Id",
+	"X-Ms-Dynamics-Msg-Size-Exceeded",
+}
 
 // Post is one delivery as the recorder kept it.
 type Post struct {
-	// Header holds the delivery's x-ms-* headers and its Content-Type.
+	// Header holds the delivery's headers of keptHeaders that it had.
 	Header http.Header `json:"header"`
-	// Size is the length of the body in bytes.
+	// Size is the length of the body in bytes, as sent.
 	Size int `json:"size"`
-	// Body is the body as sent; the recorder refuses a post whose body is not JSON.
+	// Body is the body's JSON, compacted.
 	Body json.RawMessage `json:"body"`
 }
 
 // Recorder is an http.Handler keeping posts by path. Its zero value is ready to use.
 type Recorder struct {
-	// MaxKept bounds the bytes of bodies kept in all; 0 is DefaultMaxKept.
+	// MaxKept bounds the bytes kept in all (bodies, paths, headers); 0 is DefaultMaxKept.
 	MaxKept int
+	// ReadToken, when set, is the bearer token GET and DELETE must carry.
+	ReadToken string
 
 	mu    sync.Mutex
 	posts map[string][]Post
 	kept  int
 }
 
-// ServeHTTP keeps a POST and answers a GET with what was kept for its path.
+// ServeHTTP keeps a POST, answers a GET with what was kept for its path and forgets it on a
+// DELETE.
 func (rec *Recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPost:
 		rec.keep(w, r)
-	case http.MethodGet:
+	case http.MethodGet, http.MethodDelete:
+		if !rec.authorized(r) {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "a bearer token is needed to read or delete posts", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodDelete {
+			rec.forget(r.URL.Path)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		rec.mu.Lock()
 		posts := append([]Post{}, rec.posts[r.URL.Path]...)
 		rec.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(posts)
+		writePosts(w, posts)
 	default:
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "GET or POST only", http.StatusMethodNotAllowed)
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		http.Error(w, "GET, POST or DELETE only", http.StatusMethodNotAllowed)
 	}
+}
+
+func (rec *Recorder) authorized(r *http.Request) bool {
+	if rec.ReadToken == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(rec.ReadToken)) == 1
+}
+
+// writePosts writes the posts one at a time, so that a reply costs no more memory than its
+// largest post, and without HTML escaping, which would make it up to six times the bodies.
+func writePosts(w io.Writer, posts []Post) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_, _ = io.WriteString(w, "[")
+	for i, p := range posts {
+		if i > 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		if enc.Encode(p) != nil {
+			return
+		}
+	}
+	_, _ = io.WriteString(w, "]\n")
 }
 
 func (rec *Recorder) keep(w http.ResponseWriter, r *http.Request) {
@@ -80,47 +135,85 @@ func (rec *Recorder) keep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := Post{Header: http.Header{}, Size: len(body), Body: body}
-	for name, values := range r.Header {
-		if strings.HasPrefix(strings.ToLower(name), "x-ms-") || strings.EqualFold(name, "Content-Type") {
+	cost := len(body) + len(r.URL.Path) + postOverhead
+	for _, name := range keptHeaders {
+		if values := r.Header.Values(name); len(values) > 0 {
 			p.Header[name] = append([]string(nil), values...)
+			for _, v := range values {
+				cost += len(name) + len(v)
+			}
 		}
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if rec.kept+len(body) > cmp.Or(rec.MaxKept, DefaultMaxKept) {
-		http.Error(w, "the recorder is full", http.StatusInsufficientStorage)
+	if rec.kept+cost > cmp.Or(rec.MaxKept, DefaultMaxKept) {
+		http.Error(w, "the recorder is full: DELETE what was read", http.StatusInsufficientStorage)
 		return
 	}
 	if rec.posts == nil {
 		rec.posts = map[string][]Post{}
 	}
 	rec.posts[r.URL.Path] = append(rec.posts[r.URL.Path], p)
-	rec.kept += len(body)
+	rec.kept += cost
 	w.WriteHeader(http.StatusOK)
 }
 
+// forget drops the posts of a path and what they were counted for.
+func (rec *Recorder) forget(path string) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, p := range rec.posts[path] {
+		rec.kept -= p.Size + len(path) + postOverhead
+		for name, values := range p.Header {
+			for _, v := range values {
+				rec.kept -= len(name) + len(v)
+			}
+		}
+	}
+	delete(rec.posts, path)
+}
+
 // Read asks the recorder at url (a receiver's address: the recorder's base URL and a path) for
-// the posts it kept for that path.
-func Read(ctx context.Context, c *http.Client, url string) ([]Post, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// the posts it kept for that path, with token as the bearer token unless it is "".
+func Read(ctx context.Context, c *http.Client, url, token string) ([]Post, error) {
+	resp, err := send(ctx, c, http.MethodGet, url, token)
 	if err != nil {
 		return nil, err
+	}
+	defer resp.Body.Close()
+	var posts []Post
+	if err := json.NewDecoder(resp.Body).Decode(&posts); err != nil {
+		return nil, errors.New("the recorder's answer is not a list of posts: " + err.Error())
+	}
+	return posts, nil
+}
+
+// Forget asks the recorder at url to drop what it kept for that path.
+func Forget(ctx context.Context, c *http.Client, url, token string) error {
+	resp, err := send(ctx, c, http.MethodDelete, url, token)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+// send makes a request of the recorder and returns its answer when it is a success.
+func send(ctx context.Context, c *http.Client, method, url, token string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4*DefaultMaxKept))
-	if err != nil {
-		return nil, err
+	if resp.StatusCode/100 != 2 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		_ = resp.Body.Close()
+		return nil, fmt.Errorf("the recorder answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("the recorder answered %s: %s", resp.Status, bytes.TrimSpace(raw[:min(len(raw), 200)]))
-	}
-	var posts []Post
-	if err := json.Unmarshal(raw, &posts); err != nil {
-		return nil, errors.New("the recorder's answer is not a list of posts: " + err.Error())
-	}
-	return posts, nil
+	return resp, nil
 }

@@ -47,7 +47,7 @@ func TestRecorderKeepsPostsByPathWithoutKeys(t *testing.T) {
 		t.Fatalf("POST to another path answered %d, want 200", code)
 	}
 
-	posts, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hooks/a")
+	posts, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hooks/a", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestRecorderKeepsPostsByPathWithoutKeys(t *testing.T) {
 	if h.Get("X-Ms-Dynamics-Msg-Size-Exceeded") != "true" || h.Get("X-Ms-Correlation-Request-Id") != "c0ffee" || h.Get("Content-Type") != "application/json" {
 		t.Errorf("kept headers = %v, want the x-ms-* ones and Content-Type", h)
 	}
-	if h.Get("X-Api-Key") != "" || h.Get("Authorization") != "" {
+	if h.Get("X-Api-Key") != "" || h.Get("X-Ms-Api-Key") != "" || h.Get("Authorization") != "" {
 		t.Errorf("kept headers = %v: a header that may carry a key was kept", h)
 	}
 
@@ -76,7 +76,7 @@ func TestRecorderKeepsPostsByPathWithoutKeys(t *testing.T) {
 		t.Errorf("the recorder hands back a key: %s", raw.String())
 	}
 
-	none, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hooks/never")
+	none, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hooks/never", "")
 	if err != nil || len(none) != 0 {
 		t.Errorf("posts of a path nobody posted to = %v, %v; want none", none, err)
 	}
@@ -84,7 +84,8 @@ func TestRecorderKeepsPostsByPathWithoutKeys(t *testing.T) {
 
 func TestRecorderRefusesWhatItCannotKeep(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(&Recorder{MaxKept: 10})
+	// Room for one nine-byte body at /hook with its bookkeeping, not for two.
+	srv := httptest.NewServer(&Recorder{MaxKept: 2*(9+len("/hook")+postOverhead) - 1})
 	t.Cleanup(srv.Close)
 	for _, tc := range []struct {
 		name, body string
@@ -99,12 +100,23 @@ func TestRecorderRefusesWhatItCannotKeep(t *testing.T) {
 			t.Errorf("%s: answered %d, want %d", tc.name, got, tc.want)
 		}
 	}
-	posts, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hook")
+	posts, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hook", "")
 	if err != nil || len(posts) != 1 {
 		t.Fatalf("kept %d posts (%v), want the one that fitted", len(posts), err)
 	}
 
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodDelete, srv.URL+"/hook", nil)
+	// Forgetting what was read makes room again.
+	if err := Forget(t.Context(), http.DefaultClient, srv.URL+"/hook", ""); err != nil {
+		t.Fatal(err)
+	}
+	if posts, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hook", ""); err != nil || len(posts) != 0 {
+		t.Fatalf("after DELETE: %d posts (%v), want none", len(posts), err)
+	}
+	if got := post(t, srv.URL+"/hook", `[5,6,7,8]`, nil); got != http.StatusOK {
+		t.Errorf("a post after DELETE answered %d, want 200", got)
+	}
+
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPut, srv.URL+"/hook", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +126,49 @@ func TestRecorderRefusesWhatItCannotKeep(t *testing.T) {
 	}
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("DELETE answered %d, want 405", resp.StatusCode)
+		t.Errorf("PUT answered %d, want 405", resp.StatusCode)
+	}
+}
+
+// With a read token, posting needs nothing and reading or forgetting needs the token.
+func TestRecorderReadTokenGuardsReads(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&Recorder{ReadToken: "reader-token"})
+	t.Cleanup(srv.Close)
+	if code := post(t, srv.URL+"/hook", `{"MessageName":"Update"}`, nil); code != http.StatusOK {
+		t.Fatalf("POST answered %d, want 200", code)
+	}
+	for _, token := range []string{"", "wrong", "reader-token-and-more"} {
+		if _, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hook", token); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("GET with token %q: %v, want 401", token, err)
+		}
+		if err := Forget(t.Context(), http.DefaultClient, srv.URL+"/hook", token); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("DELETE with token %q: %v, want 401", token, err)
+		}
+	}
+	posts, err := Read(t.Context(), http.DefaultClient, srv.URL+"/hook", "reader-token")
+	if err != nil || len(posts) != 1 {
+		t.Fatalf("GET with the token: %d posts (%v), want the one posted", len(posts), err)
+	}
+}
+
+// A reply is the bodies as JSON without HTML escaping, so it is no larger than what was kept.
+func TestRecorderRepliesWithoutEscaping(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&Recorder{})
+	t.Cleanup(srv.Close)
+	body := `"` + strings.Repeat("<&>", 1000) + `"`
+	if code := post(t, srv.URL+"/hook", body, nil); code != http.StatusOK {
+		t.Fatalf("POST answered %d", code)
+	}
+	resp, err := http.Get(srv.URL + "/hook") //nolint:noctx // a test's one-off read
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if !strings.Contains(string(raw), strings.Repeat("<&>", 1000)) || len(raw) > len(body)+200 {
+		t.Errorf("reply of %d bytes for a body of %d, escaped or padded", len(raw), len(body))
 	}
 }
 
@@ -128,10 +182,10 @@ func TestReadReportsARecorderThatIsNotOne(t *testing.T) {
 		_, _ = w.Write([]byte("<html>hello</html>"))
 	}))
 	t.Cleanup(srv.Close)
-	if _, err := Read(t.Context(), http.DefaultClient, srv.URL+"/missing"); err == nil || !strings.Contains(err.Error(), "404") {
+	if _, err := Read(t.Context(), http.DefaultClient, srv.URL+"/missing", ""); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("a 404: error %v, want one naming the status", err)
 	}
-	if _, err := Read(t.Context(), http.DefaultClient, srv.URL+"/page"); err == nil || !strings.Contains(err.Error(), "not a list of posts") {
+	if _, err := Read(t.Context(), http.DefaultClient, srv.URL+"/page", ""); err == nil || !strings.Contains(err.Error(), "not a list of posts") {
 		t.Errorf("a page: error %v, want one saying it is not a list of posts", err)
 	}
 }

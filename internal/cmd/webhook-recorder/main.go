@@ -1,13 +1,16 @@
-// Command webhook-recorder answers 200 to every webhook POST, keeps what it received, and hands
-// it back on a GET of the same path (see package webhookrecorder). Run where Dataverse can reach
-// it, it is the receiver of the live scenarios that check what a webhook receives:
+// Command webhook-recorder keeps what webhooks post to it and hands it back (see package
+// webhookrecorder): a POST with a JSON body is answered 200 and kept by path, a GET of the same
+// path returns what was kept, a DELETE forgets it. Run where Dataverse can reach it, it is the
+// receiver of the live scenarios that check what a webhook receives:
 //
+//	export WEBHOOK_RECORDER_TOKEN=$(openssl rand -hex 32)
 //	go run ./internal/cmd/webhook-recorder --addr :8443 --tls-cert cert.pem --tls-key key.pem
-//	DATAVERSE_ACC_RECORDER_URL=https://recorder.example.com:8443 make testacc
+//	DATAVERSE_ACC_RECORDER_URL=https://recorder.example.com:8443 \
+//	  DATAVERSE_ACC_RECORDER_TOKEN=$WEBHOOK_RECORDER_TOKEN make testacc
 //
 // Serve it over TLS, itself or behind something that terminates TLS: a webhook key travels in
-// the URL's query. Anyone who knows a path can read what was posted to it; the scenarios post
-// to paths carrying their run's random prefix, with keys that guard nothing.
+// the URL's query. With WEBHOOK_RECORDER_TOKEN set, reading and forgetting need it as a bearer
+// token; without it, anyone who knows a path can read what was posted to it.
 package main
 
 import (
@@ -65,7 +68,7 @@ func listen(ctx context.Context, args []string, stderr io.Writer) (*listening, e
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen `address`, such as :8443 for every interface")
 	fs.StringVar(&certFile, "tls-cert", "", "serve TLS with the certificate chain in this PEM `file` (with --tls-key)")
 	fs.StringVar(&keyFile, "tls-key", "", "the private key of --tls-cert, a PEM `file`")
-	fs.IntVar(&rec.MaxKept, "max-kept", webhookrecorder.DefaultMaxKept, "`bytes` of bodies kept in all; later posts are refused with 507")
+	fs.IntVar(&rec.MaxKept, "max-kept", webhookrecorder.DefaultMaxKept, "`bytes` kept in all; later posts are refused with 507 until a DELETE")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, nil
@@ -86,6 +89,7 @@ func listen(ctx context.Context, args []string, stderr io.Writer) (*listening, e
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	rec.ReadToken = os.Getenv("WEBHOOK_RECORDER_TOKEN")
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
@@ -97,7 +101,9 @@ func listen(ctx context.Context, args []string, stderr io.Writer) (*listening, e
 	return &listening{
 		url: scheme + "://" + ln.Addr().String(),
 		ln:  ln,
-		srv: &http.Server{Handler: &rec, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute},
+		// Dataverse's headers are a few hundred bytes; a slow reader holds a reply a minute at most.
+		srv: &http.Server{Handler: &rec, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			WriteTimeout: time.Minute, MaxHeaderBytes: 16 << 10},
 	}, nil
 }
 

@@ -33,7 +33,7 @@ func TestRunRecordsAndHandsBack(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST answered %s", resp.Status)
 	}
-	posts, err := webhookrecorder.Read(ctx, http.DefaultClient, l.url+"/api/accounts")
+	posts, err := webhookrecorder.Read(ctx, http.DefaultClient, l.url+"/api/accounts", "")
 	if err != nil || len(posts) != 1 || string(posts[0].Body) != `{"MessageName":"Update"}` {
 		t.Fatalf("posts = %+v, %v; want the one posted", posts, err)
 	}
