@@ -296,9 +296,11 @@ func mapValue(ctx context.Context, m types.Map) (map[string]string, diag.Diagnos
 	return out, diags
 }
 
-// ModifyPlan keeps is_auth_value_set true in every plan whose configuration has the secret, so
-// a secret cleared outside Terraform shows up as a change and apply sends it again, and refuses
-// a name that another webhook of the configuration or of the environment has.
+// ModifyPlan plans is_auth_value_set true whenever the webhook will hold a secret (the
+// configuration's, sent, or the one Dataverse holds, kept), so a secret cleared outside
+// Terraform shows up as a change and apply sends it again; false only when Dataverse holds
+// none and the configuration gives none. It also refuses a name that another webhook of the
+// configuration or of the environment has.
 func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
@@ -317,7 +319,7 @@ func (r *webhookResource) modifyPlanFully(ctx context.Context, req resource.Modi
 	held := requireSecretWhenSent(ctx, req, &resp.Diagnostics)
 	warnPort(ctx, req, resp)
 	checkChangedSolution(ctx, r.data, req, "webhook", &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), types.BoolValue(held))...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_auth_value_set"), held)...)
 	var name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
 	if r.data == nil || name.IsUnknown() || name.IsNull() || resp.Diagnostics.HasError() {

@@ -71,23 +71,25 @@ func warnSecretNotSet(diags *diag.Diagnostics, t dataverse.AuthType, attribute s
 
 // requireSecretWhenSent fails a plan that would send a secret the configuration lacks, warns of
 // one that leaves the secret alone or the webhook without one, and returns whether the webhook
-// holds a secret after the apply. It runs only for a plan that changes the webhook or whose
-// webhook holds no secret, so a plan without changes does not warn of a secret left alone.
-func requireSecretWhenSent(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics) (held bool) {
+// holds a secret after the apply: unknown while auth_type, or a secret to send, is unknown, as
+// either may turn out to leave the webhook without one. It runs only for a plan that changes
+// the webhook or whose webhook holds no secret, so a plan without changes does not warn of a
+// secret left alone.
+func requireSecretWhenSent(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics) (held types.Bool) {
 	var cfg webhookModel
 	diags.Append(req.Config.Get(ctx, &cfg)...)
-	if diags.HasError() || !known(cfg.AuthType) || cfg.AuthType.IsNull() {
-		return true
+	if diags.HasError() || cfg.AuthType.IsUnknown() {
+		return types.BoolUnknown()
 	}
 	t, err := dataverse.ParseAuthType(cfg.AuthType.ValueString())
 	if err != nil {
-		return true // the OneOf validator reports it
+		return types.BoolUnknown() // the OneOf validator reports it
 	}
 	var state *webhookModel
 	if !req.State.Raw.IsNull() {
 		state = &webhookModel{}
 		if diags.Append(req.State.Get(ctx, state)...); diags.HasError() {
-			return true
+			return types.BoolUnknown()
 		}
 	}
 	attribute := authAttributeByType[t]
@@ -100,11 +102,15 @@ func requireSecretWhenSent(ctx context.Context, req resource.ModifyPlanRequest, 
 			fmt.Sprintf("Dataverse holds no secret for this webhook (it was cleared outside Terraform), and %s is not set, "+
 				"so its deliveries go without one, and an endpoint that checks them refuses them. Set %s to send it "+
 				"again: %s.", attribute, attribute, secretHint(t)))
-		return false
+		return types.BoolValue(false)
+	case secretSent:
+		if configuredSecret(t, cfg).IsUnknown() {
+			return types.BoolUnknown() // it may be null when applied
+		}
 	case secretKept:
 		if configuredSecret(t, cfg).IsNull() {
 			warnSecretNotSet(diags, t, attribute)
 		}
 	}
-	return true
+	return types.BoolValue(true)
 }

@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"context"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -48,6 +51,47 @@ func TestPlanSecret(t *testing.T) {
 			}
 			if got := planSecret(at, tc.cfg, tc.state); got != tc.want {
 				t.Errorf("planSecret = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// What the plan says the webhook will hold is what Update will leave it with, or unknown where
+// the configuration is not known yet: a secret or an auth_type from another resource may turn
+// out to send nothing.
+func TestRequireSecretWhenSentPlansWhatTheApplyHolds(t *testing.T) {
+	t.Parallel()
+	unknown := tftypes.UnknownValue
+	for _, tc := range []struct {
+		name      string
+		key, kind any // the configuration's auth_key_wo and auth_type
+		held      bool
+		want      types.Bool
+		warning   string
+	}{
+		{"secret set in Dataverse, none configured", nil, "WebhookKey", true, types.BoolValue(true), "Webhook secret not set"},
+		{"cleared, configured", "k", "WebhookKey", false, types.BoolValue(true), ""},
+		{"cleared, none configured", nil, "WebhookKey", false, types.BoolValue(false), "Webhook holds no secret"},
+		{"cleared, secret not known yet", unknown, "WebhookKey", false, types.BoolUnknown(), ""},
+		{"cleared, auth_type not known yet", nil, unknown, false, types.BoolUnknown(), ""},
+		{"set, secret not known yet", unknown, "WebhookKey", true, types.BoolValue(true), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			config := map[string]any{"name": "orders", "url": "https://fn.example.net/orders", "auth_type": tc.kind, "auth_key_wo": tc.key}
+			state := map[string]any{"id": "7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "name": "orders", "url": "https://fn.example.net/orders",
+				"auth_type": "WebhookKey", "is_auth_value_set": tc.held}
+			req, _ := unchangedPlanRequest(t, NewWebhookResource(), config, state)
+			var diags diag.Diagnostics
+			got := requireSecretWhenSent(context.Background(), req, &diags)
+			if !got.Equal(tc.want) {
+				t.Errorf("is_auth_value_set planned %v, want %v", got, tc.want)
+			}
+			if diags.HasError() {
+				t.Errorf("errors: %v", diags)
+			}
+			if (tc.warning == "") != (diags.WarningsCount() == 0) || tc.warning != "" && diags.Warnings()[0].Summary() != tc.warning {
+				t.Errorf("warnings %v, want %q", diags.Warnings(), tc.warning)
 			}
 		})
 	}
