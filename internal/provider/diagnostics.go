@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -42,13 +41,14 @@ func apiErrorDetail(action string, err error) string {
 // their query, which holder (what the read fills) now keeps in plain text. It names the
 // parameters, never their values.
 func warnSecretsInReadURLs(diags *diag.Diagnostics, holder string, hooks ...dataverse.Webhook) {
-	var listed, all []string
+	var listed []string
+	homes := map[string]bool{}
 	for _, w := range hooks {
 		names := validators.SecretQueryNames(w.URL)
 		if len(names) == 0 {
 			continue
 		}
-		all = append(all, names...)
+		homes[validators.SecretHome(names)] = true
 		switch {
 		case len(listed) < 10:
 			listed = append(listed, fmt.Sprintf("%q (query parameter %s)", w.Name, quotedList(names)))
@@ -59,16 +59,22 @@ func warnSecretsInReadURLs(diags *diag.Diagnostics, holder string, hooks ...data
 	if len(listed) == 0 {
 		return
 	}
-	slices.Sort(all)
 	subject := "The URL of webhook " + listed[0] + " carries"
 	if len(listed) > 1 {
 		subject = "The URLs of webhooks " + strings.Join(listed, ", ") + " carry"
+	}
+	home := "the write-only attribute for it: " + validators.SecretHome([]string{"code"}) + " for a lone code, " +
+		validators.SecretHome(nil) + " for the others"
+	if len(homes) == 1 {
+		for h := range homes {
+			home = h
+		}
 	}
 	diags.AddWarning(validators.KeyInURLSummary, fmt.Sprintf(
 		"%s what looks like a key in the query, and %s now holds it in plain text. To keep it out, manage "+
 			"the webhook with Terraform, remove the key from its url and put it in %s; "+
 			"provider::dataverse::split_function_url splits such a URL into the two.",
-		subject, holder, validators.SecretHome(slices.Compact(all))))
+		subject, holder, home))
 }
 
 // quotedList renders names for descriptions and messages: `a`, `b` or `c`.

@@ -80,3 +80,30 @@ func TestRuleTextsNameAttributes(t *testing.T) {
 		t.Fatal("no rule error was made: the test proves nothing")
 	}
 }
+
+// Webhooks whose keys belong in different attributes get a warning that says which goes where;
+// one whose key is a lone code, auth_key_wo. Values never appear.
+func TestWarnSecretsInReadURLsNamesEachHome(t *testing.T) {
+	t.Parallel()
+	hooks := []dataverse.Webhook{
+		{Name: "orders", URL: "https://fn.example.net/api/orders?Code=k1"},
+		{Name: "catalog", URL: "https://fn.example.net/api/catalog?page=2"},
+		{Name: "blob", URL: "https://st.example.net/c?sv=2024&sig=k2"},
+	}
+	var one, both diag.Diagnostics
+	warnSecretsInReadURLs(&one, "this data source's state", hooks[:2]...)
+	warnSecretsInReadURLs(&both, "this data source's state", hooks...)
+	if len(one) != 1 || !strings.Contains(one[0].Detail(), `webhook "orders" (query parameter `+"`Code`"+`)`) ||
+		!strings.Contains(one[0].Detail(), "put it in auth_key_wo") {
+		t.Errorf("one webhook with a code: %v", one)
+	}
+	if len(both) != 1 || !strings.Contains(both[0].Detail(), `webhooks "orders"`) || !strings.Contains(both[0].Detail(), `"blob" (query parameter `+"`sig`"+`)`) ||
+		!strings.Contains(both[0].Detail(), "auth_key_wo") || !strings.Contains(both[0].Detail(), "auth_query_parameters_wo") {
+		t.Errorf("two webhooks with keys of two kinds: %v", both)
+	}
+	for _, d := range append(one, both...) {
+		if strings.Contains(d.Detail(), "k1") || strings.Contains(d.Detail(), "k2") || strings.Contains(d.Detail(), "catalog") {
+			t.Errorf("the warning quotes a key or names a webhook without one: %s", d.Detail())
+		}
+	}
+}
