@@ -83,15 +83,16 @@ var imageProperties = map[string][]string{
 	"UpdateMultiple":        {"Targets"},
 }
 
-// ImageMessageProperty returns the message property to register an image on: keep, when the
-// message accepts it (an image registered by another tool keeps its choice), else the
-// message's default. False when the message offers no images.
+// ImageMessageProperty returns the message property to register an image on: keep, as it is
+// spelled, when the message accepts it (an image registered by another tool keeps its choice;
+// XrmTools writes "id" for Create), else the message's default. False when the message offers
+// no images.
 func ImageMessageProperty(message, keep string) (string, bool) {
 	props := imageProperties[knownMessage(message)]
 	if len(props) == 0 {
 		return "", false
 	}
-	if slices.Contains(props, keep) {
+	if slices.ContainsFunc(props, func(p string) bool { return strings.EqualFold(p, keep) }) {
 		return keep, true
 	}
 	return props[0], true

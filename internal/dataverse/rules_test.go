@@ -24,6 +24,8 @@ func TestImageMessageProperty(t *testing.T) {
 		{"ExecuteWorkflow", "", "Target"},
 		{"Merge", "", "Target"},
 		{"Merge", "SubordinateId", "SubordinateId"}, // another tool's choice is kept
+		{"Create", "id", "id"},                      // as XrmTools writes it: names compare without case
+		{"Update", "TARGET", "TARGET"},
 		{"SetState", "", "EntityMoniker"},
 		{"SetStateDynamicEntity", "Target", "EntityMoniker"},
 		{"Send", "", "EmailId"},

@@ -150,6 +150,11 @@ func TestContractImages(t *testing.T) {
 	contractError{400, "0x8004416b", `Message property name 'Target' is not valid on message Create`}.
 		check(t, c.do("POST", "sdkmessageprocessingstepimages", image(create, "Target")))
 	c.do("POST", "sdkmessageprocessingstepimages", image(create, "Id")).mustStatus(t, http.StatusNoContent)
+	// Same source: XrmTools registers Create images on "id", so the name is taken without
+	// regard to case.
+	lower := image(create, "id")
+	lower["entityalias"] = "img2"
+	c.do("POST", "sdkmessageprocessingstepimages", lower).mustStatus(t, http.StatusNoContent)
 	// Same source: Update and Delete take Target; Id on Delete is refused (inferred: "image
 	// property == request property" for every message but Create).
 	c.do("POST", "sdkmessageprocessingstepimages", image(update, "Target")).mustStatus(t, http.StatusNoContent)

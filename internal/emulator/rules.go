@@ -3,6 +3,7 @@ package emulator
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -191,7 +192,8 @@ func stepImageRule(e *Emulator, op writeOp, r *record) *apiError {
 		msgName, _ = msg.cols["name"].(string)
 	}
 	prop, _ := r.cols["messagepropertyname"].(string)
-	if !containsString(imagePropertiesByMessage[msgName], prop) {
+	// Without regard to case: XrmTools registers Create images on "id".
+	if !slices.ContainsFunc(imagePropertiesByMessage[msgName], func(p string) bool { return strings.EqualFold(p, prop) }) {
 		return newError(http.StatusBadRequest, codeInvalidMessageProperty,
 			"Message property name '%s' is not valid on message %s", prop, msgName)
 	}

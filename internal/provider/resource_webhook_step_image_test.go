@@ -275,6 +275,45 @@ resource "dataverse_webhook_step_image" "test" {
 	})
 }
 
+// An image of a Create step that XrmTools registered on "id" keeps that spelling when its
+// step's table changes, and the step's check of its images does not refuse it: Dataverse takes
+// the message property without regard to case.
+func TestAccWebhookStepImage_propertyKeptAsSpelled(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	step := func(table string) string {
+		return fmt.Sprintf("  message = \"Create\"\n  table   = %q\n", table)
+	}
+	var imageID string
+	unitTest(t, b, []resource.TestStep{
+		{Config: stepConfig(b, step("account"))},
+		{
+			// Another tool adds an image to the step, spelling the property its own way.
+			PreConfig: func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				steps := stepIDsOfWebhookNamed(ctx, t, b.client(), b.name("orders-sync"))
+				imageID = registerImage(t, b, dataverse.StepImageCreate{StepID: steps[0], Name: "created", EntityAlias: "created",
+					ImageType: dataverse.ImageTypePostImage, MessagePropertyName: "id"})
+			},
+			Config:           stepConfig(b, step("contact")),
+			ConfigPlanChecks: inPlace("dataverse_webhook_step.test"),
+			Check: func(*terraform.State) error {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				img, err := b.client().GetStepImage(ctx, imageID)
+				if err != nil {
+					return err
+				}
+				if img.MessagePropertyName != "id" {
+					return fmt.Errorf("messagepropertyname = %s, want id", img.MessagePropertyName)
+				}
+				return nil
+			},
+		},
+	})
+}
+
 // An image this provider registered before the property table was corrected (Id on a Delete
 // step) reads back into the state it wrote without a change planned, so an upgrade of the
 // provider replaces neither the image nor its step.
