@@ -35,6 +35,13 @@ type keyValue struct {
 	Value any    `json:"value"`
 }
 
+// stringPair is a serialized KeyValuePair<string, string>, as in ChangedEntityTypes.
+type stringPair struct {
+	Type  string `json:"__type"`
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 // entityReference is a serialized Microsoft.Xrm.Sdk.EntityReference.
 type entityReference struct {
 	Type          string     `json:"__type"`
@@ -114,7 +121,9 @@ type executionContext struct {
 // (webhook-body-captured-create-async.jsonc, webhook-body-msdocs-update-async.json.md): the
 // same operation, request and step, with SuppressDuplicateDetection beside the Create or Update
 // Target, no images or output parameters, and no parent of its own (the Create capture's had the
-// batch request it came in, which a single Web API request does not have).
+// batch request it came in, which a single Web API request does not have). An Update's main
+// operation shares ChangedEntityTypes, the tables the operation changed rows of, its own table
+// among them: the real body lists related tables too, which the emulator does not track.
 func mainOperationContext(c *executionContext, kind opKind) *executionContext {
 	parent := *c
 	parent.Stage = stageMainOperation
@@ -127,6 +136,11 @@ func mainOperationContext(c *executionContext, kind opKind) *executionContext {
 	parent.PreEntityImages, parent.PostEntityImages = []keyValue{}, []keyValue{}
 	parent.ParentContext = nil
 	parent.SharedVariables = append([]keyValue{}, c.SharedVariables...)
+	if kind == opUpdate {
+		parent.SharedVariables = append(parent.SharedVariables, keyValue{"ChangedEntityTypes", []stringPair{
+			{Type: "KeyValuePairOfstringstring:#System.Collections.Generic", Key: c.PrimaryEntityName, Value: "Update"},
+		}})
+	}
 	return &parent
 }
 

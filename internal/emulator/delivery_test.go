@@ -762,5 +762,25 @@ func TestDeliveryAsynchronousContextHasTheMainOperationAsParent(t *testing.T) {
 		if got := keys(body["SharedVariables"]); !slices.Equal(got, shared) {
 			t.Errorf("%s: SharedVariables %v, want %v", name, got, shared)
 		}
+		// webhook-body-msdocs-update-async.json.md: an Update's main operation shares the tables
+		// it changed, its own among them, as KeyValuePairOfstringstring; a Create's shares what
+		// the step's context does.
+		wantParent := shared
+		if name == "update" {
+			wantParent = []string{"ChangedEntityTypes"}
+			var pair map[string]any
+			if vars, _ := parent["SharedVariables"].([]any); len(vars) == 1 {
+				first, _ := vars[0].(map[string]any)
+				if changed, _ := first["value"].([]any); len(changed) > 0 {
+					pair, _ = changed[len(changed)-1].(map[string]any)
+				}
+			}
+			if pair["__type"] != "KeyValuePairOfstringstring:#System.Collections.Generic" || pair["key"] != body["PrimaryEntityName"] || pair["value"] != "Update" {
+				t.Errorf("update: parent SharedVariables %v, want ChangedEntityTypes ending in the step's table changed by Update", parent["SharedVariables"])
+			}
+		}
+		if got := keys(parent["SharedVariables"]); !slices.Equal(got, wantParent) {
+			t.Errorf("%s: parent SharedVariables %v, want %v", name, got, wantParent)
+		}
 	}
 }
