@@ -316,6 +316,13 @@ func TestContractDelivery(t *testing.T) {
 		{"repeated query parameter", 6, `<settings><setting name="k" value="a" /><setting name="k" value="b" /></settings>`, -2147155452},
 		{"query comment", 6, `<settings><setting name="k" value="a" /><!-- x --></settings>`, -2147155452},
 		{"query pairs", 6, `<settings><setting name="k" value="a" /><setting name="K2" value="b" /></settings>`, 0},
+		// GetElementsByTagName("settings") finds the element anywhere, by its exact name, and the
+		// sender reads only the attributes of its children.
+		{"settings inside another element", 5, `<config><settings><setting name="X-Key" value="v1" /></settings></config>`, 0},
+		{"text inside a setting", 5, `<settings><setting name="X-Key" value="v1">note</setting></settings>`, 0},
+		{"two settings elements", 5, `<r><settings><setting name="X-Key" value="v1" /></settings><settings><setting name="X-Key" value="v1" /></settings></r>`, -2147155453},
+		{"Settings in another case", 5, `<Settings><setting name="X-Key" value="v1" /></Settings>`, -2147155453},
+		{"text among the settings", 5, `<settings>note<setting name="X-Key" value="v1" /></settings>`, -2147155453},
 	}
 	for _, tc := range settingsCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -605,11 +605,13 @@ func marshalContext(c *executionContext) ([]byte, error) {
 }
 
 // parseSettings reads the HttpHeader/HttpQueryString auth value as the
-// platform's sender does: exactly one <settings> element whose every child
-// node is a <setting> (name compared without case) with exactly the
-// attributes name and value, both non-blank; names and values are trimmed. A
-// comment or text among the settings fails, and so does a repeated name
-// (without regard to case for headers, which name one header either way).
+// platform's sender does (GetElementsByTagName("settings")): exactly one
+// <settings> element anywhere in the document, whose every child node is a
+// <setting> (name compared without case) with exactly the attributes name and
+// value, both non-blank; names and values are trimmed. A comment or text
+// among the settings fails, and so does a repeated name (without regard to
+// case for headers, which name one header either way). What lies outside the
+// settings element, or inside a setting, is not looked at.
 func parseSettings(raw string, header bool) ([][2]string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, errors.New("the auth value is empty; a <settings> element was expected")
@@ -617,7 +619,8 @@ func parseSettings(raw string, header bool) ([][2]string, error) {
 	dec := xml.NewDecoder(strings.NewReader(raw))
 	var out [][2]string
 	seen := map[string]bool{}
-	depth, roots, children := 0, 0, 0
+	// settingsAt is the depth of the settings element while inside it, else 0.
+	depth, settingsAt, found, children := 0, 0, 0, 0
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -626,46 +629,53 @@ func parseSettings(raw string, header bool) ([][2]string, error) {
 		if err != nil {
 			return nil, errors.New("the auth value is not well-formed XML")
 		}
+		childLevel := settingsAt > 0 && depth == settingsAt
 		switch tok := tok.(type) {
 		case xml.StartElement:
 			depth++
-			switch depth {
-			case 1:
-				if tok.Name.Local != "settings" {
-					return nil, errors.New("a 'settings' element is expected")
+			if tok.Name.Local == "settings" && tok.Name.Space == "" { // the tag name, case and all
+				found++
+				if settingsAt == 0 {
+					settingsAt = depth
 				}
-				roots++
-			case 2:
-				children++
-				name, value, err := settingPair(tok)
-				if err != nil {
-					return nil, err
-				}
-				key := name
-				if header {
-					key = strings.ToLower(name)
-				}
-				if seen[key] {
-					return nil, fmt.Errorf("the setting %q appears more than once", name)
-				}
-				seen[key] = true
-				out = append(out, [2]string{name, value})
-			default:
-				return nil, errors.New("a 'setting' element must be empty")
 			}
+			if !childLevel {
+				continue
+			}
+			children++
+			name, value, err := settingPair(tok)
+			if err != nil {
+				return nil, err
+			}
+			key := name
+			if header {
+				key = strings.ToLower(name)
+			}
+			if seen[key] {
+				return nil, fmt.Errorf("the setting %q appears more than once", name)
+			}
+			seen[key] = true
+			out = append(out, [2]string{name, value})
 		case xml.EndElement:
+			if depth == settingsAt {
+				settingsAt = -1 // closed: no more children, nor a second one to start counting
+			}
 			depth--
 		case xml.Comment:
-			if depth == 1 {
+			if childLevel {
 				return nil, errors.New("invalid 'setting' node: a comment")
 			}
+		case xml.ProcInst:
+			if childLevel {
+				return nil, errors.New("invalid 'setting' node: a processing instruction")
+			}
 		case xml.CharData:
-			if depth >= 1 && strings.TrimSpace(string(tok)) != "" {
+			if childLevel && strings.TrimSpace(string(tok)) != "" {
 				return nil, errors.New("invalid 'setting' node: text")
 			}
 		}
 	}
-	if roots != 1 {
+	if found != 1 {
 		return nil, errors.New("exactly one 'settings' element is expected")
 	}
 	if children == 0 {
