@@ -84,9 +84,9 @@ var imageProperties = map[string][]string{
 }
 
 // ImageMessageProperty returns the message property to register an image on: keep, as it is
-// spelled, when the message accepts it (an image registered by another tool keeps its choice;
-// XrmTools writes "id" for Create), else the message's default. False when the message offers
-// no images.
+// spelled, when the message accepts it (an image registered by another tool keeps its choice),
+// else the message's default. False when the message offers no images. The names compare
+// without regard to case, which is inferred: XrmTools' table writes "id" for Create.
 func ImageMessageProperty(message, keep string) (string, bool) {
 	props := imageProperties[knownMessage(message)]
 	if len(props) == 0 {

@@ -25,7 +25,7 @@ func TestImageMessageProperty(t *testing.T) {
 		{"Merge", "", "Target"},
 		{"Merge", "SubordinateId", "SubordinateId"}, // another tool's choice is kept
 		{"Create", "id", "id"},                      // as XrmTools writes it: names compare without case
-		{"Update", "TARGET", "TARGET"},
+		{"Update", "TARGET", "TARGET"},              // inferred from the same: any case
 		{"SetState", "", "EntityMoniker"},
 		{"SetStateDynamicEntity", "Target", "EntityMoniker"},
 		{"Send", "", "EmailId"},

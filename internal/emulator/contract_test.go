@@ -150,8 +150,8 @@ func TestContractImages(t *testing.T) {
 	contractError{400, "0x8004416b", `Message property name 'Target' is not valid on message Create`}.
 		check(t, c.do("POST", "sdkmessageprocessingstepimages", image(create, "Target")))
 	c.do("POST", "sdkmessageprocessingstepimages", image(create, "Id")).mustStatus(t, http.StatusNoContent)
-	// Same source: XrmTools registers Create images on "id", so the name is taken without
-	// regard to case.
+	// Same source: XrmTools' table registers Create images on "id"; that the name is taken
+	// without regard to case is INFERRED from it.
 	lower := image(create, "id")
 	lower["entityalias"] = "img2"
 	c.do("POST", "sdkmessageprocessingstepimages", lower).mustStatus(t, http.StatusNoContent)
@@ -323,6 +323,14 @@ func TestContractDelivery(t *testing.T) {
 		{"two settings elements", 5, `<r><settings><setting name="X-Key" value="v1" /></settings><settings><setting name="X-Key" value="v1" /></settings></r>`, -2147155453},
 		{"Settings in another case", 5, `<Settings><setting name="X-Key" value="v1" /></Settings>`, -2147155453},
 		{"text among the settings", 5, `<settings>note<setting name="X-Key" value="v1" /></settings>`, -2147155453},
+		// What XmlDocument.LoadXml refuses, or reads by qualified name.
+		{"a second root element", 5, `<settings><setting name="X-Key" value="v1" /></settings><other/>`, -2147155453},
+		{"default namespace", 5, `<settings xmlns="urn:x"><setting name="X-Key" value="v1" /></settings>`, 0},
+		{"prefixed setting", 5, `<settings xmlns:p="urn:p"><p:setting name="X-Key" value="v1" /></settings>`, -2147155453},
+		{"undeclared prefix", 5, `<settings><setting q:name="X-Key" value="v1" /></settings>`, -2147155453},
+		{"utf-16 declaration", 5, `<?xml version="1.0" encoding="utf-16"?><settings><setting name="X-Key" value="v1" /></settings>`, 0},
+		{"declaration not first", 5, ` <?xml version="1.0"?><settings><setting name="X-Key" value="v1" /></settings>`, -2147155453},
+		{"no-break space among the settings", 5, "<settings>\u00a0<setting name=\"X-Key\" value=\"v1\" /></settings>", -2147155453},
 	}
 	for _, tc := range settingsCases {
 		t.Run(tc.name, func(t *testing.T) {

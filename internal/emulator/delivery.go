@@ -122,8 +122,9 @@ type executionContext struct {
 // same operation, request and step, with SuppressDuplicateDetection beside the Create or Update
 // Target, no images or output parameters, and no parent of its own (the Create capture's had the
 // batch request it came in, which a single Web API request does not have). An Update's main
-// operation shares ChangedEntityTypes, the tables the operation changed rows of, its own table
-// among them: the real body lists related tables too, which the emulator does not track.
+// operation shares ChangedEntityTypes: in Microsoft's sample, 13 other tables and then the
+// step's own, each with "Update"; why those others is not known, and the emulator lists its own
+// table only.
 func mainOperationContext(c *executionContext, kind opKind) *executionContext {
 	parent := *c
 	parent.Stage = stageMainOperation
@@ -605,24 +606,33 @@ func marshalContext(c *executionContext) ([]byte, error) {
 }
 
 // parseSettings reads the HttpHeader/HttpQueryString auth value as the
-// platform's sender does (GetElementsByTagName("settings")): exactly one
-// <settings> element anywhere in the document, whose every child node is a
-// <setting> (name compared without case) with exactly the attributes name and
-// value, both non-blank; names and values are trimmed. A comment or text
-// among the settings fails, and so does a repeated name (without regard to
-// case for headers, which name one header either way). What lies outside the
-// settings element, or inside a setting, is not looked at.
+// platform's sender does: XmlDocument.LoadXml, then GetElementsByTagName
+// ("settings") must find exactly one element, by its qualified name as
+// written, anywhere in the document; its every child node must be a
+// <setting> (name compared without case) with exactly two attributes, name
+// and value, both non-blank; names and values are trimmed. A comment, text,
+// instruction or declaration among the settings fails, and so does a repeated
+// name (without regard to case for headers, which name one header either
+// way). What lies inside a setting, or elsewhere in the document, is not
+// looked at once the document loads. Not modeled: a DOCTYPE's internal
+// subset (its entities and default attributes), and CDATA among the
+// settings, which encoding/xml reports as text (refused only when not blank).
 func parseSettings(raw string, header bool) ([][2]string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, errors.New("the auth value is empty; a <settings> element was expected")
 	}
+	if err := loadsAsXMLDocument(raw); err != nil {
+		return nil, err
+	}
+	// Names as written: RawToken keeps prefixes, as the DOM's qualified names do.
 	dec := xml.NewDecoder(strings.NewReader(raw))
+	dec.CharsetReader = passCharset
 	var out [][2]string
 	seen := map[string]bool{}
-	// settingsAt is the depth of the settings element while inside it, else 0.
+	// settingsAt is the depth of the settings element while inside it, 0 before, -1 after.
 	depth, settingsAt, found, children := 0, 0, 0, 0
 	for {
-		tok, err := dec.Token()
+		tok, err := dec.RawToken()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -633,7 +643,7 @@ func parseSettings(raw string, header bool) ([][2]string, error) {
 		switch tok := tok.(type) {
 		case xml.StartElement:
 			depth++
-			if tok.Name.Local == "settings" && tok.Name.Space == "" { // the tag name, case and all
+			if tok.Name.Space == "" && tok.Name.Local == "settings" {
 				found++
 				if settingsAt == 0 {
 					settingsAt = depth
@@ -658,19 +668,15 @@ func parseSettings(raw string, header bool) ([][2]string, error) {
 			out = append(out, [2]string{name, value})
 		case xml.EndElement:
 			if depth == settingsAt {
-				settingsAt = -1 // closed: no more children, nor a second one to start counting
+				settingsAt = -1
 			}
 			depth--
-		case xml.Comment:
+		case xml.Comment, xml.ProcInst, xml.Directive:
 			if childLevel {
-				return nil, errors.New("invalid 'setting' node: a comment")
-			}
-		case xml.ProcInst:
-			if childLevel {
-				return nil, errors.New("invalid 'setting' node: a processing instruction")
+				return nil, errors.New("invalid 'setting' node: only <setting> elements may be among the settings")
 			}
 		case xml.CharData:
-			if childLevel && strings.TrimSpace(string(tok)) != "" {
+			if childLevel && !xmlBlank(tok) {
 				return nil, errors.New("invalid 'setting' node: text")
 			}
 		}
@@ -684,12 +690,99 @@ func parseSettings(raw string, header bool) ([][2]string, error) {
 	return out, nil
 }
 
+// loadsAsXMLDocument refuses what XmlDocument.LoadXml refuses and encoding/xml's Token, on its
+// own, lets through: more than one root element, text beside the root, a declaration that is
+// not first, a prefix no xmlns declares. LoadXml reads a string, so a declared encoding is
+// ignored.
+func loadsAsXMLDocument(raw string) error {
+	bad := errors.New("the auth value is not well-formed XML")
+	dec := xml.NewDecoder(strings.NewReader(raw))
+	dec.CharsetReader = passCharset
+	depth, roots, first := 0, 0, true
+	declared := []map[string]bool{{"xml": true, "xmlns": true}}
+	isDeclared := func(prefix string) bool {
+		for _, d := range declared {
+			if d[prefix] {
+				return true
+			}
+		}
+		return false
+	}
+	for ; ; first = false {
+		tok, err := dec.RawToken()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return bad
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				if roots++; roots > 1 {
+					return bad
+				}
+			}
+			depth++
+			scope := map[string]bool{}
+			for _, a := range tok.Attr {
+				if a.Name.Space == "xmlns" {
+					scope[a.Name.Local] = true
+				}
+			}
+			declared = append(declared, scope)
+			if tok.Name.Space != "" && !isDeclared(tok.Name.Space) {
+				return bad
+			}
+			for _, a := range tok.Attr {
+				if a.Name.Space != "" && !isDeclared(a.Name.Space) {
+					return bad
+				}
+			}
+		case xml.EndElement:
+			depth--
+			declared = declared[:len(declared)-1]
+		case xml.CharData:
+			if depth == 0 && !xmlBlank(tok) {
+				return bad
+			}
+		case xml.ProcInst:
+			if strings.EqualFold(tok.Target, "xml") && !first {
+				return bad
+			}
+		}
+	}
+	if roots != 1 {
+		return bad
+	}
+	// Token matches end tags to start tags, which RawToken does not.
+	dec = xml.NewDecoder(strings.NewReader(raw))
+	dec.CharsetReader = passCharset
+	for {
+		if _, err := dec.Token(); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return bad
+		}
+	}
+}
+
+// passCharset reads the document as it is: LoadXml takes a string, whatever its declaration says.
+func passCharset(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+
+// xmlBlank reports text of XML white space only (space, tab, CR, LF), which the DOM does not
+// keep as a node; any other character, a no-break space included, is text.
+func xmlBlank(text []byte) bool { return strings.Trim(string(text), " \t\r\n") == "" }
+
 func settingPair(el xml.StartElement) (name, value string, err error) {
-	if !strings.EqualFold(el.Name.Local, "setting") || len(el.Attr) != 2 {
+	if el.Name.Space != "" || !strings.EqualFold(el.Name.Local, "setting") || len(el.Attr) != 2 {
 		return "", "", errors.New(`invalid 'setting' node: every child must be <setting name="…" value="…" />`)
 	}
 	var haveName, haveValue bool
 	for _, a := range el.Attr {
+		if a.Name.Space != "" {
+			continue
+		}
 		switch a.Name.Local {
 		case "name":
 			name, haveName = strings.TrimSpace(a.Value), true

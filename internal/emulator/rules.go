@@ -192,7 +192,8 @@ func stepImageRule(e *Emulator, op writeOp, r *record) *apiError {
 		msgName, _ = msg.cols["name"].(string)
 	}
 	prop, _ := r.cols["messagepropertyname"].(string)
-	// Without regard to case: XrmTools registers Create images on "id".
+	// Without regard to case, INFERRED: XrmTools' table registers Create images on "id"
+	// (image-messagepropertyname-live.md); no live registration of another case is captured.
 	if !slices.ContainsFunc(imagePropertiesByMessage[msgName], func(p string) bool { return strings.EqualFold(p, prop) }) {
 		return newError(http.StatusBadRequest, codeInvalidMessageProperty,
 			"Message property name '%s' is not valid on message %s", prop, msgName)
