@@ -46,6 +46,37 @@ func adoptWorkspace(t *testing.T, b backend) *tfcli.Workspace {
 	return ws
 }
 
+// terraform query lists a webhook another tool registered with its key in the URL, writes it
+// into the generated configuration as Dataverse holds it, and warns once, naming the webhook and
+// never quoting the key.
+func TestAdopt_queryWarnsOfAKeyInAURL(t *testing.T) {
+	requireHashiCorpTerraform(t, "1.14.0")
+	t.Parallel()
+	b := newBackend(t)
+	const key = "Fk-abc123"
+	registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-orders"), URL: "https://fn.example.net/api/orders?code=" + key,
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	ws := adoptWorkspace(t, b)
+	res := mustRun(t, ws, "query", "-generate-config-out=generated.tf", "-no-color")
+	out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+	if n := strings.Count(out, "Warning: Webhook URL carries a secret"); n != 1 {
+		t.Fatalf("the warning appears %d times, want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, b.name("keyed-orders")) || !strings.Contains(out, "auth_key_wo") {
+		t.Errorf("the warning does not name the webhook and auth_key_wo:\n%s", out)
+	}
+	if strings.Contains(out, key) {
+		t.Errorf("terraform query's output quotes the key:\n%s", out)
+	}
+	generated, err := os.ReadFile(filepath.Join(ws.Dir, "generated.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(generated), `"https://fn.example.net/api/orders?code=`+key+`"`) {
+		t.Errorf("generated.tf does not hold the URL as Dataverse does:\n%s", generated)
+	}
+}
+
 // The one-command adoption of a hand-built environment: terraform query writes an import block
 // by identity and a resource block for each webhook, step and image; the result validates as
 // written, and plans to imports only.
