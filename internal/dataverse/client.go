@@ -11,10 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -170,41 +168,17 @@ func New(cfg Config) (*Client, error) {
 // EnvironmentURL returns the environment URL without a trailing slash.
 func (c *Client) EnvironmentURL() string { return c.envURL }
 
+// parseEnvironmentURL is ParseEnvironmentURL's URL and the API base under it.
 func parseEnvironmentURL(raw string) (string, *url.URL, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", nil, errors.New("dataverse: the environment URL is required")
-	}
-	u, err := url.Parse(raw)
+	envURL, err := ParseEnvironmentURL(raw)
 	if err != nil {
-		// url.Parse quotes the input in its error, password included: name neither.
-		return "", nil, errors.New("dataverse: the environment URL is not a URL")
+		return "", nil, err
 	}
-	// The bearer token must not cross a network in clear text; plain http is allowed only
-	// to this machine.
-	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
-		return "", nil, fmt.Errorf("dataverse: the environment URL %q must start with https://", displayEnvURL(u))
-	}
-	if u.Host == "" {
-		return "", nil, fmt.Errorf("dataverse: the environment URL %q has no host", displayEnvURL(u))
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", nil, fmt.Errorf("dataverse: the environment URL %q must be scheme and host only, without user, query or fragment", displayEnvURL(u))
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	envURL := u.String()
 	base, err := url.Parse(envURL + APIPath)
 	if err != nil {
 		return "", nil, fmt.Errorf("dataverse: building the API base from %q: %w", envURL, err)
 	}
 	return envURL, base, nil
-}
-
-// displayEnvURL shows an environment URL in an error without its user information, query or
-// fragment, any of which may hold a credential.
-func displayEnvURL(u *url.URL) string {
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -213,14 +187,6 @@ func orDefault[T comparable](v, def T) T {
 		return def
 	}
 	return v
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // sentSecrets is the record of the secrets a client's requests carried.

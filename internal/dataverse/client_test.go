@@ -21,7 +21,10 @@ func TestNew(t *testing.T) {
 		{"plain http elsewhere", Config{EnvironmentURL: "http://org.crm.dynamics.com", TokenSource: &staticTokens{}}, "", "https://"},
 		{"no host", Config{EnvironmentURL: "https://", TokenSource: &staticTokens{}}, "", "no host"},
 		{"query", Config{EnvironmentURL: "https://org.example/?x=1", TokenSource: &staticTokens{}}, "", "scheme and host only"},
-		{"user info is not echoed", Config{EnvironmentURL: "https://user:hunter22@org.example/?x=1", TokenSource: &staticTokens{}}, "", "scheme and host only"},
+		{"user info is not echoed", Config{EnvironmentURL: "https://user:hunter22@org.example/?x=1", TokenSource: &staticTokens{}}, "", "user name or password; use https://org.example"},
+		{"path", Config{EnvironmentURL: "https://org.example/api/data/v9.2", TokenSource: &staticTokens{}}, "", "without a path"},
+		{"not a URL", Config{EnvironmentURL: "https://org.example/%zz?sig=hunter22", TokenSource: &staticTokens{}}, "", "not a URL"},
+		{"white space trimmed", Config{EnvironmentURL: " https://org.example ", TokenSource: &staticTokens{}}, "https://org.example", ""},
 		{"no token source", Config{EnvironmentURL: "https://org.example"}, "", "token source"},
 		{"negative retries", Config{EnvironmentURL: "https://org.example", TokenSource: &staticTokens{}, MaxRetries: -1}, "", "retries"},
 	}

@@ -2,8 +2,8 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -332,31 +332,35 @@ func parseBoolSetting(s string) (bool, error) {
 	return b, nil
 }
 
-// normaliseEnvironmentURL accepts https://host[:port][/] and returns it without the slash.
+// normaliseEnvironmentURL checks the URL by the client's rule (dataverse.ParseEnvironmentURL)
+// and says what is wrong in terms of the provider's settings. The provider takes https only:
+// Entra ID issues tokens for https resources, so plain http, which the client takes to this
+// machine, could never sign in.
 func normaliseEnvironmentURL(s string) (string, error) {
-	if s == "" {
-		return "", fmt.Errorf("environment_url is required: set it in the provider block or with DATAVERSE_URL, " +
-			"e.g. https://contoso.crm.dynamics.com")
+	const example = "https://contoso.crm.dynamics.com"
+	u, err := dataverse.ParseEnvironmentURL(s)
+	if err == nil && !strings.HasPrefix(u, "https://") {
+		err = &dataverse.EnvironmentURLError{Problem: dataverse.EnvironmentURLNotHTTPS, Shown: u}
 	}
-	u, err := url.Parse(s)
-	if err != nil {
-		// url.Parse's error quotes the input, password and all.
-		return "", fmt.Errorf("environment_url is not a URL; use one such as https://contoso.crm.dynamics.com")
+	var bad *dataverse.EnvironmentURLError
+	if !errors.As(err, &bad) {
+		return u, err
 	}
-	if u.User != nil {
-		return "", fmt.Errorf("environment_url must not carry a user name or password (the provider signs in with Entra ID); use %q", "https://"+u.Host)
+	switch bad.Problem {
+	case dataverse.EnvironmentURLMissing:
+		return "", fmt.Errorf("environment_url is required: set it in the provider block or with DATAVERSE_URL, e.g. %s", example)
+	case dataverse.EnvironmentURLNotAURL:
+		return "", fmt.Errorf("environment_url is not a URL; use one such as %s", example)
+	case dataverse.EnvironmentURLUserInfo:
+		return "", fmt.Errorf("environment_url must not carry a user name or password (the provider signs in with Entra ID); use %q",
+			"https://"+bad.Host)
+	case dataverse.EnvironmentURLNotHTTPS:
+		return "", fmt.Errorf("environment_url must use https, e.g. %s; got %q", example, bad.Shown)
+	case dataverse.EnvironmentURLNoHost:
+		return "", fmt.Errorf("environment_url must name a host, e.g. %s; got %q", example, bad.Shown)
+	case dataverse.EnvironmentURLPath:
+		return "", fmt.Errorf("environment_url must not have a path (the provider adds %s); got %q, use %q", dataverse.APIPath, bad.Shown, bad.Origin)
+	default:
+		return "", fmt.Errorf("environment_url must be only scheme and host, without a query or fragment; use %q", bad.Origin)
 	}
-	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-	switch {
-	case u.Scheme != "https":
-		return "", fmt.Errorf("environment_url must use https, e.g. https://contoso.crm.dynamics.com; got %q", shown)
-	case u.Host == "" || u.Hostname() == "":
-		return "", fmt.Errorf("environment_url must name a host, e.g. https://contoso.crm.dynamics.com; got %q", shown)
-	case u.Path != "" && u.Path != "/":
-		return "", fmt.Errorf("environment_url must not have a path (the provider adds %s); got %q, use %q", dataverse.APIPath,
-			shown, u.Scheme+"://"+u.Host)
-	case u.RawQuery != "" || u.Fragment != "":
-		return "", fmt.Errorf("environment_url must be only scheme and host, without a query or fragment; use %q", u.Scheme+"://"+u.Host)
-	}
-	return u.Scheme + "://" + u.Host, nil
 }

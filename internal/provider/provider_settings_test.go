@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -99,6 +100,10 @@ func TestResolveSettingsErrors(t *testing.T) {
 		{"http url", map[string]string{"DATAVERSE_URL": "http://contoso.crm.dynamics.com"}, "environment_url", "must use https"},
 		{"url with path", map[string]string{"DATAVERSE_URL": "https://contoso.crm.dynamics.com/api/data/v9.2"}, "environment_url", `use "https://contoso.crm.dynamics.com"`},
 		{"url without host", map[string]string{"DATAVERSE_URL": "https://"}, "environment_url", "must name a host"},
+		// The client takes http to this machine; Entra ID issues no token for it.
+		{"http url to loopback", map[string]string{"DATAVERSE_URL": "http://127.0.0.1:8443"}, "environment_url", `must use https, e.g. https://contoso.crm.dynamics.com; got "http://127.0.0.1:8443"`},
+		{"url with a password", map[string]string{"DATAVERSE_URL": "http://admin:hunter2@contoso.crm.dynamics.com"}, "environment_url", `use "https://contoso.crm.dynamics.com"`},
+		{"url with a query", map[string]string{"DATAVERSE_URL": "https://contoso.crm.dynamics.com/?sig=s3cr3t"}, "environment_url", `without a query or fragment; use "https://contoso.crm.dynamics.com"`},
 		{"bad timeout", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_REQUEST_TIMEOUT": "soon"}, "request_timeout", "Go duration"},
 		{"too many retries", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_MAX_RETRIES": "500"}, "max_retries", "from 1 to 50"},
 		{"too much concurrency", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_MAX_CONCURRENT_REQUESTS": "60"}, "max_concurrent_requests", "from 1 to 52"},
@@ -124,6 +129,9 @@ func TestResolveSettingsErrors(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("no error mentions %q: %v", tc.wantText, diags)
+			}
+			if text := fmt.Sprint(diags); strings.Contains(text, "hunter2") || strings.Contains(text, "s3cr3t") {
+				t.Errorf("an error quotes a credential of the URL: %s", text)
 			}
 		})
 	}
