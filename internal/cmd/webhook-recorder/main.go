@@ -68,6 +68,11 @@ func listen(ctx context.Context, args []string, stderr io.Writer) (*listening, e
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen `address`, such as :8443 for every interface")
 	fs.StringVar(&certFile, "tls-cert", "", "serve TLS with the certificate chain in this PEM `file` (with --tls-key)")
 	fs.StringVar(&keyFile, "tls-key", "", "the private key of --tls-cert, a PEM `file`")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: webhook-recorder [flags]\n\nKeeps every POST with a JSON body by path; GET returns them, DELETE forgets them.\n"+
+			"With WEBHOOK_RECORDER_TOKEN set, GET and DELETE need it as a bearer token.\n\n")
+		fs.PrintDefaults()
+	}
 	fs.IntVar(&rec.MaxKept, "max-kept", webhookrecorder.DefaultMaxKept, "`bytes` kept in all; later posts are refused with 507 until a DELETE")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
