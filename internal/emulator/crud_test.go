@@ -332,7 +332,9 @@ func TestStepRegistrationRules(t *testing.T) {
 		{"synchronous PreValidation", step("Update", "account"), func(b map[string]any) { b["stage"] = 10 }, 204, ""},
 		// §2 "stage | 10 PreValidation, 20 PreOperation, 40 PostOperation (others are internal or deprecated)".
 		{"internal stage 30", step("Update", "account"), func(b map[string]any) { b["stage"] = 30 }, 400, codeInvalidArgument},
-		{"stage not in the option set", step("Update", "account"), func(b map[string]any) { b["stage"] = 25 }, 400, codeValueOutOfRange},
+		// entity-metadata-real.md [ST]: 25 is one of the option set's internal stages, 60 is none.
+		{"stage not in the option set", step("Update", "account"), func(b map[string]any) { b["stage"] = 60 }, 400, codeValueOutOfRange},
+		{"internal stage of the option set", step("Update", "account"), func(b map[string]any) { b["stage"] = 25 }, 400, codeInvalidArgument},
 		{"mode out of range", step("Update", "account"), func(b map[string]any) { b["mode"] = 2 }, 400, codeValueOutOfRange},
 		{"supporteddeployment out of range", step("Update", "account"), func(b map[string]any) { b["supporteddeployment"] = 3 }, 400, codeValueOutOfRange},
 		// §2 "invocationsource | -1 Internal, 0 Parent, 1 Child (default 0)".

@@ -62,8 +62,11 @@ func notFound(t *table, id string) *apiError {
 	return newError(http.StatusNotFound, codeObjectDoesNotExist, "%s With Id = %s Does Not Exist", t.logical, id)
 }
 
+// unknownQueryProperty answers a key that names a property the table lacks with the words and
+// the code Dataverse gives an unknown property in $select (web-api-error-bodies-real.md A.2:
+// 0x0); what it answers for a key is not captured.
 func unknownQueryProperty(t *table, name string) *apiError {
-	return newError(http.StatusBadRequest, codeQuerySyntax,
+	return newError(http.StatusBadRequest, codeUnknownProperty,
 		"Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.%s'.", name, t.logical)
 }
 

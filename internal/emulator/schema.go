@@ -309,8 +309,9 @@ func newSchema() map[string]*table {
 		str("name", 256, requiredCol).
 		str("description", 256).
 		choice("mode", []int{0, 1}, defaultVal(int64(modeSynchronous))).
-		// The option set has internal stages too; custom steps are limited to 10/20/40 by the rules.
-		choice("stage", []int{5, 10, 15, 20, 30, 40, 45, 50}, requiredCol).
+		// The option set of entity-metadata-real.md [ST], internal stages too; custom steps are
+		// limited to 10/20/40 by the rules.
+		choice("stage", []int{5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 80, 90}, requiredCol).
 		integer("rank", defaultVal(int64(1))).
 		boolean("asyncautodelete", defaultVal(false)).
 		memo("filteringattributes", 100000).
