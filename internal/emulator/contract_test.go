@@ -199,8 +199,8 @@ func TestContractMetadata(t *testing.T) {
 		}
 	})
 	t.Run("system job read", func(t *testing.T) {
-		// Source: asyncoperation-row-live.jsonc: a single-row read of a system job carries no
-		// @odata.etag.
+		// Source: asyncoperation-row-live.jsonc: a single-row read of a system job, every column
+		// in it, carries no @odata.etag and no versionnumber.
 		job := newGUID()
 		insertRow(t, e, "asyncoperations", map[string]any{
 			"asyncoperationid": job, "name": "done job", "statecode": int64(3), "statuscode": int64(30), "operationtype": int64(1),
@@ -208,6 +208,12 @@ func TestContractMetadata(t *testing.T) {
 		r := c.do("GET", "asyncoperations("+job+")", nil).mustStatus(t, http.StatusOK)
 		if _, etag := r.body["@odata.etag"]; etag || r.body["asyncoperationid"] != job {
 			t.Errorf("read = %v", r.body)
+		}
+		if _, version := r.body["versionnumber"]; version {
+			t.Errorf("read has a versionnumber: %v", r.body)
+		}
+		if r := c.do("GET", "asyncoperations("+job+")?$select=versionnumber", nil); r.status != http.StatusBadRequest {
+			t.Errorf("$select=versionnumber: %d %s", r.status, r.raw)
 		}
 	})
 	t.Run("plugintypeid of a step", func(t *testing.T) {

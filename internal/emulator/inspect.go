@@ -64,7 +64,9 @@ func (e *Emulator) PatchRow(entitySet, id string, cols map[string]any) error {
 			r.cols["isauthvalueset"] = r.hasSecret
 		}
 		r.cols["modifiedon"] = formatTime(e.now())
-		r.cols["versionnumber"] = e.store.nextVersion()
+		if _, versioned := t.cols["versionnumber"]; versioned {
+			r.cols["versionnumber"] = e.store.nextVersion()
+		}
 		e.store.put(entitySet, id, r)
 	})
 }

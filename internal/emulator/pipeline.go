@@ -201,7 +201,6 @@ func (p *eventPlan) queueAsync() {
 			lookupKey("modifiedby"):        p.op.user,
 			"createdon":                    now,
 			"modifiedon":                   now,
-			"versionnumber":                e.store.nextVersion(),
 		}
 		rec := &record{cols: cols, targets: map[string]string{"regardingobjectid": p.op.t.set}}
 		if p.op.kind == opDelete {
@@ -261,6 +260,5 @@ func (e *Emulator) updateJob(id string, cols map[string]any) {
 		r.cols[k] = v
 	}
 	r.cols["modifiedon"] = formatTime(e.now())
-	r.cols["versionnumber"] = e.store.nextVersion()
 	e.store.put("asyncoperations", id, r)
 }

@@ -407,8 +407,10 @@ func newSchema() map[string]*table {
 
 	job := declare("asyncoperation", "asyncoperations", "asyncoperationid")
 	job.owned = true
-	// A live single-row read of a system job carried no @odata.etag.
+	// A live single-row read of a system job (asyncoperation-row-live.jsonc), every column in
+	// it, carried no @odata.etag and no versionnumber.
 	job.etag = false
+	delete(job.cols, "versionnumber")
 	job.str("name", 500).
 		choice("operationtype", []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 38, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 56, 57, 58, 59, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 98, 99, 100, 101, 201, 202, 203, 204, 207, 208, 209, 210, 211, 12801, 12802}).
 		choice("statecode", []int{0, 1, 2, 3}).
