@@ -11,15 +11,12 @@ import (
 
 // TextLength accepts a string of 1 to maxLength characters as Dataverse counts a text column's
 // length, so that a value the column cannot hold is refused at plan rather than at apply.
-func TextLength(maxLength int) validator.String { return textLength(maxLength, "") }
+func TextLength(maxLength int) validator.String { return OptionalTextLength(maxLength, "") }
 
 // OptionalTextLength is TextLength for an optional attribute, whose error on an empty value says
-// to leave the attribute out for what omitting it gives, such as "no description".
+// to leave the attribute out for what omitting it gives, such as "no description" ("" keeps
+// TextLength's words, for a required attribute).
 func OptionalTextLength(maxLength int, omitted string) validator.String {
-	return textLength(maxLength, omitted)
-}
-
-func textLength(maxLength int, omitted string) validator.String {
 	return stringRule{
 		description: fmt.Sprintf("from 1 to %d characters long, a character outside the Basic Multilingual Plane (such as most emoji) counting 2", maxLength),
 		summary:     "Invalid Attribute Value Length",
