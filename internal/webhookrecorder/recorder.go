@@ -65,7 +65,8 @@ type Recorder struct {
 
 	mu    sync.Mutex
 	posts map[string][]Post
-	kept  int
+	costs map[string]int // what the posts of each path are counted for
+	kept  int            // the sum of costs
 }
 
 // ServeHTTP keeps a POST, answers a GET with what was kept for its path and forgets it on a
@@ -151,9 +152,10 @@ func (rec *Recorder) keep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rec.posts == nil {
-		rec.posts = map[string][]Post{}
+		rec.posts, rec.costs = map[string][]Post{}, map[string]int{}
 	}
 	rec.posts[r.URL.Path] = append(rec.posts[r.URL.Path], p)
+	rec.costs[r.URL.Path] += cost
 	rec.kept += cost
 	w.WriteHeader(http.StatusOK)
 }
@@ -162,15 +164,9 @@ func (rec *Recorder) keep(w http.ResponseWriter, r *http.Request) {
 func (rec *Recorder) forget(path string) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	for _, p := range rec.posts[path] {
-		rec.kept -= p.Size + len(path) + postOverhead
-		for name, values := range p.Header {
-			for _, v := range values {
-				rec.kept -= len(name) + len(v)
-			}
-		}
-	}
+	rec.kept -= rec.costs[path]
 	delete(rec.posts, path)
+	delete(rec.costs, path)
 }
 
 // Read asks the recorder at url (a receiver's address: the recorder's base URL and a path) for
