@@ -53,9 +53,8 @@ func TestAdopt_queryWarnsOfAKeyInAURL(t *testing.T) {
 	requireHashiCorpTerraform(t, "1.14.0")
 	t.Parallel()
 	b := newBackend(t)
-	const key = "Fk-abc123"
-	registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-orders"), URL: "https://fn.example.net/api/orders?code=" + key,
-		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	const key = urlKey
+	keyedWebhook(t, b, false)
 	ws := adoptWorkspace(t, b)
 	res := mustRun(t, ws, "query", "-generate-config-out=generated.tf", "-no-color")
 	out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")

@@ -9,8 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-
-	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
 func TestAccDataSourceWebhooks(t *testing.T) {
@@ -71,11 +69,8 @@ data "dataverse_webhooks" "exact" {
 func TestBuiltProvider_webhooksDataSourceWarnsOfAKeyInAURL(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	const key = "Fk-abc123"
-	registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-orders"), URL: "https://fn.example.net/api/orders?code=" + key,
-		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
-	registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-plain"), URL: "https://fn.example.net/api/plain",
-		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	const key = urlKey
+	keyedWebhook(t, b, true)
 	ws := newWorkspace(t)
 	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+fmt.Sprintf(`
 data "dataverse_webhooks" "keyed" {

@@ -133,6 +133,23 @@ func registerStep(t *testing.T, b backend, message, table string, in dataverse.S
 	}).ID
 }
 
+// urlKey is the key in the URL of the webhook keyedWebhook registers, as another tool may
+// register one.
+const urlKey = "Fk-abc123"
+
+// keyedWebhook registers "keyed-orders", whose URL carries urlKey as its code, and returns its
+// id; withPlain adds "keyed-plain", whose URL carries none.
+func keyedWebhook(t *testing.T, b backend, withPlain bool) string {
+	t.Helper()
+	id := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-orders"), URL: "https://fn.example.net/api/orders?code=" + urlKey,
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	if withPlain {
+		registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-plain"), URL: "https://fn.example.net/api/plain",
+			AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	}
+	return id
+}
+
 // registerImage registers a step image; it goes with its step's webhook.
 func registerImage(t *testing.T, b backend, in dataverse.StepImageCreate) string {
 	t.Helper()

@@ -248,11 +248,8 @@ func TestList_storedColumnsDifferingInCase(t *testing.T) {
 func TestList_webhookWithAKeyInItsURLIsListedWithAWarning(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	const key = "Fk-abc123"
-	keyed := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-orders"), URL: "https://fn.example.net/api/orders?code=" + key,
-		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
-	registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("keyed-plain"), URL: "https://fn.example.net/api/plain",
-		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	const key = urlKey
+	keyed := keyedWebhook(t, b, true)
 	got, diags := listThrough(t, protocolProvider(t, b), "dataverse_webhook", map[string]tftypes.Value{"name_prefix": str(b.name("keyed-"))}, 0)
 	if len(got) != 2 || got[0].id != keyed || stringAttr(t, got[0].resource, "url") != "https://fn.example.net/api/orders?code="+key {
 		t.Fatalf("listed %+v, want the keyed webhook first, its URL as Dataverse holds it", got)
