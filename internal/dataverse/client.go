@@ -59,9 +59,9 @@ type Config struct {
 	EnvironmentURL        string // e.g. https://org.crm.dynamics.com ; API base becomes <url>/api/data/v9.2/
 	TokenSource           TokenSource
 	HTTPClient            *http.Client  // optional
-	MaxRetries            int           // attempts cap including the first; default 10
-	MaxConcurrentRequests int           // requests in flight per client; default 16
-	RequestTimeout        time.Duration // per attempt; default 2 minutes
+	MaxRetries            int           // attempts cap including the first; 0 takes DefaultMaxRetries
+	MaxConcurrentRequests int           // requests in flight per client; 0 takes DefaultMaxConcurrentRequests
+	RequestTimeout        time.Duration // per attempt; 0 takes DefaultRequestTimeout
 	UserAgent             string
 	OnRequest             func(ctx context.Context, l RequestLog) // optional; called once per attempt
 	// Secrets are values no error or RequestLog of the client may hold any piece of (the
