@@ -70,6 +70,17 @@ func TestContractWebAPIErrors(t *testing.T) {
 		})
 		contractError{400, "0x80048d19", `Error identified in Payload provided by the user for Entity :'sdkmessageprocessingsteps' .*'eventhandler'.*`}.check(t, r)
 	})
+	t.Run("step without a rank", func(t *testing.T) {
+		// Source: entity-metadata-real.md [ST]: rank is SystemRequired and has no default value.
+		r := c.do("POST", "sdkmessageprocessingsteps", map[string]any{
+			"name": "x", "mode": 1, "stage": 40,
+			"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + hook + ")",
+			"sdkmessageid@odata.bind":                 "/sdkmessages(" + SDKMessageID("Update") + ")",
+		})
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.raw), "'rank'") {
+			t.Errorf("step without a rank: %d %s", r.status, r.raw)
+		}
+	})
 	t.Run("PATCH with If-Match * of a missing row", func(t *testing.T) {
 		// Source: web-api-error-bodies-real.md §B (perform-conditional-operations-using-web-api.md):
 		// 404 with an EMPTY code.

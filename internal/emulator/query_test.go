@@ -94,7 +94,7 @@ func TestDocumentedQueries(t *testing.T) {
 		t.Parallel()
 		plugin := newGUID()
 		c.do("POST", "sdkmessageprocessingsteps", map[string]any{
-			"sdkmessageprocessingstepid": plugin, "name": "plug-in step", "mode": 0, "stage": 20,
+			"sdkmessageprocessingstepid": plugin, "name": "plug-in step", "mode": 0, "stage": 20, "rank": 1,
 			"eventhandler_plugintype@odata.bind": "/plugintypes(" + SamplePluginTypeID + ")",
 			"sdkmessageid@odata.bind":            "/sdkmessages(" + SDKMessageID("Create") + ")",
 		}).mustStatus(t, http.StatusNoContent)

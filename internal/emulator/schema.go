@@ -312,7 +312,8 @@ func newSchema() map[string]*table {
 		// The option set of entity-metadata-real.md [ST], internal stages too; custom steps are
 		// limited to 10/20/40 by the rules.
 		choice("stage", []int{5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 80, 90}, requiredCol).
-		integer("rank", defaultVal(int64(1))).
+		// SystemRequired with no default value in entity-metadata-real.md [ST].
+		integer("rank", requiredCol).
 		boolean("asyncautodelete", defaultVal(false)).
 		memo("filteringattributes", 100000).
 		choice("supporteddeployment", []int{0, 1, 2}, defaultVal(int64(0))).
