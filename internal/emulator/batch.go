@@ -18,8 +18,10 @@ import (
 // multipart/mixed body of operations, each an application/http part, and of changesets, nested
 // multipart/mixed parts whose operations run in one transaction. The answer is multipart/mixed
 // too, one part per operation; a changeset that fails answers with the failing operation only,
-// and none of its operations stays applied. A $batch counts as one request toward service
-// protection.
+// and none of its operations stays applied. Without Prefer: odata.continue-on-error the first
+// failure, of an operation or a changeset, ends the batch, which answers with its status (the
+// article's "Handling errors"); with it the batch goes on and answers 200. A $batch counts as one
+// request toward service protection.
 
 // maxBatchBody bounds what one $batch may hold.
 const maxBatchBody = 16 << 20
@@ -47,7 +49,9 @@ func (e *Emulator) serveBatch(c *call) {
 	var out bytes.Buffer
 	answerBoundary := "batchresponse_" + newGUID()
 	dropped, operations := false, 0
-	for {
+	continueOnError := continuesOnError(c.r.Header)
+	status := http.StatusOK
+	for status == http.StatusOK {
 		part, err := parts.NextPart()
 		if err == io.EOF {
 			break
@@ -97,6 +101,9 @@ func (e *Emulator) serveBatch(c *call) {
 			return
 		}
 		writeBatchAnswers(&out, answerBoundary, changesetBoundary, answers)
+		if last := answers[len(answers)-1].rec.Code; last >= 400 && !continueOnError {
+			status = last
+		}
 	}
 	fmt.Fprintf(&out, "--%s--\r\n", answerBoundary)
 	if dropped {
@@ -105,8 +112,21 @@ func (e *Emulator) serveBatch(c *call) {
 		panic(http.ErrAbortHandler)
 	}
 	c.w.Header().Set("Content-Type", "multipart/mixed; boundary="+answerBoundary)
-	c.w.WriteHeader(http.StatusOK)
+	c.w.WriteHeader(status)
 	_, _ = c.w.Write(out.Bytes())
+}
+
+// continuesOnError reports Prefer: odata.continue-on-error on a $batch.
+func continuesOnError(h http.Header) bool {
+	for _, line := range h.Values("Prefer") {
+		for _, part := range strings.Split(line, ",") {
+			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if strings.EqualFold(strings.TrimSpace(name), "odata.continue-on-error") && !strings.EqualFold(strings.TrimSpace(value), "false") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // runChangeset runs ops as one transaction: no other request runs meanwhile, and the first

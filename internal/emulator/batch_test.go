@@ -23,8 +23,9 @@ func changesetBody(e *Emulator, ops ...[3]string) (contentType string, body []by
 	return "multipart/mixed; boundary=batch_t", b.Bytes()
 }
 
-// postBatch sends a $batch and returns the status of each operation answered.
-func postBatch(t *testing.T, c *apiClient, contentType string, body []byte) []int {
+// postBatch sends a $batch, checks the batch's own status, and returns the status of each
+// operation answered.
+func postBatch(t *testing.T, c *apiClient, wantStatus int, contentType string, body []byte, prefer ...string) []int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, c.e.URL()+"/api/data/v9.2/$batch", bytes.NewReader(body))
 	if err != nil {
@@ -32,14 +33,17 @@ func postBatch(t *testing.T, c *apiClient, contentType string, body []byte) []in
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	for _, p := range prefer {
+		req.Header.Add("Prefer", p)
+	}
 	resp, err := c.e.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != wantStatus || !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/mixed") {
 		raw, _ := io.ReadAll(resp.Body)
-		t.Fatalf("$batch: status %d: %s", resp.StatusCode, raw)
+		t.Fatalf("$batch: status %d (%s): %s; want %d, multipart", resp.StatusCode, resp.Header.Get("Content-Type"), raw, wantStatus)
 	}
 	return answerStatuses(t, resp.Header.Get("Content-Type"), resp.Body)
 }
@@ -87,7 +91,7 @@ func TestBatchChangesetCommitsTogether(t *testing.T) {
 		ct, body := changesetBody(e,
 			[3]string{"POST", "sdkmessageprocessingsteps", create},
 			[3]string{"PATCH", "sdkmessageprocessingsteps(" + id + ")", `{"statecode":0,"statuscode":2}`})
-		if got := postBatch(t, c, ct, body); len(got) != 1 || got[0] != http.StatusBadRequest {
+		if got := postBatch(t, c, http.StatusBadRequest, ct, body); len(got) != 1 || got[0] != http.StatusBadRequest {
 			t.Fatalf("answers %v, want the failing operation's 400 alone", got)
 		}
 		if _, ok := e.Row("sdkmessageprocessingsteps", id); ok {
@@ -98,12 +102,39 @@ func TestBatchChangesetCommitsTogether(t *testing.T) {
 		ct, body := changesetBody(e,
 			[3]string{"POST", "sdkmessageprocessingsteps", create},
 			[3]string{"PATCH", "sdkmessageprocessingsteps(" + id + ")", `{"statecode":1,"statuscode":2}`})
-		if got := postBatch(t, c, ct, body); len(got) != 2 || got[0] != http.StatusNoContent || got[1] != http.StatusNoContent {
+		if got := postBatch(t, c, http.StatusOK, ct, body); len(got) != 2 || got[0] != http.StatusNoContent || got[1] != http.StatusNoContent {
 			t.Fatalf("answers %v, want 204 204", got)
 		}
 		row, ok := e.Row("sdkmessageprocessingsteps", id)
 		if !ok || row["statecode"] != int64(1) || row["statuscode"] != int64(2) {
 			t.Fatalf("step after the changeset: %v (found %v), want disabled", row, ok)
+		}
+	})
+	t.Run("the first failure ends the batch unless it is to continue", func(t *testing.T) {
+		// Source: Microsoft's batch article, "Handling errors": without Prefer:
+		// odata.continue-on-error the batch answers with the failing request's status and runs
+		// no more; with it the batch answers 200 and runs every request.
+		for _, tc := range []struct {
+			name    string
+			prefer  []string
+			status  int
+			answers []int
+		}{
+			{"stops", nil, http.StatusBadRequest, []int{http.StatusBadRequest}},
+			{"continues", []string{"odata.continue-on-error"}, http.StatusOK, []int{http.StatusBadRequest, http.StatusNoContent}},
+		} {
+			contact, step := newGUID(), newGUID()
+			ct, body := changesetBody(e,
+				[3]string{"POST", "sdkmessageprocessingsteps", strings.Replace(create, id, step, 1)},
+				[3]string{"PATCH", "sdkmessageprocessingsteps(" + step + ")", `{"statecode":0,"statuscode":2}`})
+			body = append(bytes.TrimSuffix(body, []byte("--batch_t--\r\n")), fmt.Sprintf("--batch_t\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"+
+				"POST %s/api/data/v9.2/contacts HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n{\"contactid\":%q,\"lastname\":\"after\"}\r\n--batch_t--\r\n", e.URL(), contact)...)
+			if got := postBatch(t, c, tc.status, ct, body, tc.prefer...); fmt.Sprint(got) != fmt.Sprint(tc.answers) {
+				t.Errorf("%s: answers %v, want %v", tc.name, got, tc.answers)
+			}
+			if _, ok := e.Row("contacts", contact); ok != (tc.status == http.StatusOK) {
+				t.Errorf("%s: the request after the failure ran: %v", tc.name, ok)
+			}
 		}
 	})
 	t.Run("a batch that is not multipart is refused", func(t *testing.T) {

@@ -27,7 +27,7 @@ func TestChangesetDeliversAsynchronousStepsOnlyWhenItCommits(t *testing.T) {
 	ct, body := changesetBody(e,
 		[3]string{"POST", "contacts", fmt.Sprintf(`{"contactid":%q,"lastname":"Rolled back"}`, rolledBack)},
 		[3]string{"DELETE", "contacts(" + newGUID() + ")", ""})
-	if got := postBatch(t, c, ct, body); len(got) != 1 || got[0] != http.StatusNotFound {
+	if got := postBatch(t, c, http.StatusNotFound, ct, body); len(got) != 1 || got[0] != http.StatusNotFound {
 		t.Fatalf("answers %v, want the failing delete's 404 alone", got)
 	}
 	waitIdle(t, e)
@@ -43,7 +43,7 @@ func TestChangesetDeliversAsynchronousStepsOnlyWhenItCommits(t *testing.T) {
 
 	committed := newGUID()
 	ct, body = changesetBody(e, [3]string{"POST", "contacts", fmt.Sprintf(`{"contactid":%q,"lastname":"Committed"}`, committed)})
-	if got := postBatch(t, c, ct, body); len(got) != 1 || got[0] != http.StatusNoContent {
+	if got := postBatch(t, c, http.StatusOK, ct, body); len(got) != 1 || got[0] != http.StatusNoContent {
 		t.Fatalf("answers %v, want 204", got)
 	}
 	waitIdle(t, e)
