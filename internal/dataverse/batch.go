@@ -110,6 +110,12 @@ func readChangesetAnswer(contentType string, body []byte) (changesetAnswer, erro
 	return answers[len(answers)-1], nil
 }
 
+// isMultipart reports a multipart/mixed content type, the form of every $batch answer.
+func isMultipart(contentType string) bool {
+	media, _, err := mime.ParseMediaType(contentType)
+	return err == nil && strings.EqualFold(media, "multipart/mixed")
+}
+
 // maxBatchDepth bounds the nesting of multipart answers: a batch holds changesets, which hold
 // operations.
 const maxBatchDepth = 2

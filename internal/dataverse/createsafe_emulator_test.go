@@ -40,6 +40,14 @@ func TestAgainstEmulator_createsAreSafeToRepeat(t *testing.T) {
 	if row, _ := e.Row("sdkmessageprocessingsteps", step.ID); row["statecode"] != int64(1) || row["statuscode"] != int64(2) {
 		t.Errorf("stored state %v/%v, want 1/2", row["statecode"], row["statuscode"])
 	}
+	// Repeated, the changeset fails on the row it left: DuplicateRecord, in that one request.
+	e.ResetStats()
+	if _, err := c.CreateStep(ctx, quiet); !errors.Is(err, dataverse.ErrDuplicateRecord) {
+		t.Errorf("a second create of the disabled step: err = %v, want DuplicateRecord", err)
+	}
+	if st := e.Stats(); st.Requests.Total != 1 {
+		t.Errorf("the repeated create took %d requests (%v), want the $batch alone", st.Requests.Total, st.Requests.ByMethod)
+	}
 }
 
 func TestAgainstEmulator_everyAnswerLostAfterCommit(t *testing.T) {

@@ -322,14 +322,18 @@ func (c *Client) attempt(ctx context.Context, r *request, target fmt.Stringer, l
 		return nil, retryAfter, transportOutcome(ctx, err), newTransportError(r.method, req.URL.EscapedPath(), err, c.secretsOf(token))
 	}
 	status, header, errPath := httpResp.StatusCode, httpResp.Header, req.URL.EscapedPath()
-	if r.changeset && status >= 200 && status < 300 {
+	// A changeset that fails answers with the failing operation's status and, in a multipart
+	// body, that operation's answer ("Handling errors" of Microsoft's batch article).
+	if ok := status >= 200 && status < 300; r.changeset && (ok || isMultipart(header.Get("Content-Type"))) {
 		answer, err := readChangesetAnswer(header.Get("Content-Type"), body)
-		if err != nil {
+		switch {
+		case err != nil && ok:
 			// Nothing says whether the changeset committed: the caller reads the row back.
 			return &response{status: status}, retryAfter, outcomeDone, nil
+		case err == nil && (ok || answer.status < 200 || answer.status > 299):
+			status, header, body = answer.status, answer.header, answer.body
+			errPath += " (changeset)"
 		}
-		status, header, body = answer.status, answer.header, answer.body
-		errPath += " (changeset)"
 	}
 	if status >= 200 && status < 300 {
 		return &response{status: status, body: body}, retryAfter, outcomeDone, nil

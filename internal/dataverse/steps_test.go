@@ -76,7 +76,7 @@ func TestCreateStepRequest(t *testing.T) {
 			Query: map[string]string{"$select": stepSelect, "$expand": stepExpandWant},
 		}}},
 		// Where $batch is refused (the disabled step is otherwise made in one changeset, see
-		// TestCreateDisabledStepIsOneChangeset), the state goes on the create.
+		// TestAgainstEmulator_disabledStepIsCreatedDisabledInOneRequest), the state goes on the create.
 		{name: "disabled, no batch", enabled: false, knownCatalog: true},
 		{name: "disabled, no batch, state refused on create", enabled: false, knownCatalog: true, refuseState: true, wantFollowups: []want{{
 			Method: http.MethodPost, Path: "sdkmessageprocessingsteps", Query: map[string]string{"$select": stepSelect},
