@@ -379,7 +379,21 @@ func TestConvergence_rowsOfALostStateAreAdopted(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Nothing tells these rows from another configuration's webhooks of the same names: the
+	// plan says it takes them over, naming each, without writing.
 	requests := countRequests(t, b, ws)
+	requests.reset()
+	planned := oneLine(mustRun(t, ws, "plan", "-input=false", "-no-color").Stdout)
+	// Terraform shows the first warning of a kind and counts the others (one, of two webhooks).
+	name := prefix + "-000"
+	if !strings.Contains(planned, "Existing webhook taken over with dataverse_webhook.w0, on main.tf") ||
+		!strings.Contains(planned, fmt.Sprintf("named %q with id %s", name, dataverse.WebhookIDFor(name, 0))) ||
+		!strings.Contains(planned, "(and one more similar warning") {
+		t.Errorf("the plan does not warn that it takes over each webhook:\n%s", planned)
+	}
+	if n := requests.writes(t); n != 0 {
+		t.Errorf("the plan wrote %d times", n)
+	}
 	requests.reset()
 	mustRun(t, ws, applyArgs()...)
 	after := rowsOfPrefix(t, b, prefix)
@@ -407,9 +421,10 @@ func TestConvergence_rowsOfALostStateAreAdopted(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	res, err := ws.Run(ctx, applyArgs()...)
+	// The plan refuses it, as the apply would.
+	res, err := ws.Run(ctx, "plan", "-input=false", "-no-color")
 	if err == nil {
-		t.Fatal("the apply took over a webhook whose url differs from the configuration")
+		t.Fatal("the plan would take over a webhook whose url differs from the configuration")
 	}
 	out := oneLine(res.Stdout + res.Stderr)
 	hookID := dataverse.WebhookIDFor(prefix+"-001", 0)

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -86,8 +87,9 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"name": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: fmt.Sprintf("Name of the webhook, at most %d characters, unique among the webhooks of "+
-					"the environment (the provider refuses to create a second webhook with a name already in use). "+
-					"Changing it updates the webhook in place.", webhookNameMax),
+					"the environment: the provider refuses to create a second webhook with a name already in use, apart from "+
+					"one under the id the provider gives that name, which it takes over with a warning at plan (see the "+
+					"crash-safe applies guide). Changing it updates the webhook in place.", webhookNameMax),
 				Validators: []validator.String{validators.TextLength(webhookNameMax)},
 			},
 			"url": schema.StringAttribute{
@@ -308,7 +310,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if name, id, ok := unchangedWebhook(req); ok {
 		// Still claimed: another webhook of the configuration may be renamed to this name.
 		if r.data != nil {
-			checkPlannedName(ctx, r.data, req.Config.Raw, name, id, false, &resp.Diagnostics)
+			checkPlannedName(ctx, r.data, req.Config.Raw, name, id, false, nil, &resp.Diagnostics)
 		}
 		return
 	}
@@ -335,7 +337,30 @@ func (r *webhookResource) modifyPlanFully(ctx context.Context, req resource.Modi
 			r.data.webhookRenames.record(selfID, prior.ValueString(), name.ValueString())
 		}
 	}
-	checkPlannedName(r.data.withMasks(ctx), r.data, req.Config.Raw, name.ValueString(), selfID, nameChanged, &resp.Diagnostics)
+	var planned *dataverse.WebhookCreate
+	if selfID == "" {
+		planned = plannedWebhookCreate(ctx, req.Plan)
+	}
+	checkPlannedName(r.data.withMasks(ctx), r.data, req.Config.Raw, name.ValueString(), selfID, nameChanged, planned, &resp.Diagnostics)
+}
+
+// plannedWebhookCreate is the webhook a plan creates, as adoptWebhook compares it with a row
+// found under its id; nil while a compared column is unknown.
+func plannedWebhookCreate(ctx context.Context, plan tfsdk.Plan) *dataverse.WebhookCreate {
+	var m webhookAttributes
+	for _, p := range []struct {
+		name string
+		to   *types.String
+	}{{"name", &m.Name}, {"url", &m.URL}, {"description", &m.Description}, {"auth_type", &m.AuthType}} {
+		if plan.GetAttribute(ctx, path.Root(p.name), p.to).HasError() || p.to.IsUnknown() {
+			return nil
+		}
+	}
+	authType, err := dataverse.ParseAuthType(m.AuthType.ValueString())
+	if err != nil {
+		return nil
+	}
+	return &dataverse.WebhookCreate{Name: m.Name.ValueString(), URL: m.URL.ValueString(), Description: m.Description.ValueString(), AuthType: authType}
 }
 
 // unchangedWebhook reports a webhook whose plan is its state, as every webhook of a no-change
@@ -479,15 +504,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 // adoptWebhook takes over the webhook found under the configured webhook's own id when it holds
 // the configured settings. Its secret cannot be read back, so the configured one is sent again.
 func adoptWebhook(ctx context.Context, client *dataverse.Client, found *dataverse.Webhook, want dataverse.WebhookCreate, diags *diag.Diagnostics) *dataverse.Webhook {
-	var diff differences
-	diff.compare("name", found.Name, want.Name)
-	if found.URL != want.URL {
-		// A URL's query may hold a function key: the message names its parameters only.
-		diff = append(diff, fmt.Sprintf("url (stored %q, configured %q; query values not shown)", urlWithoutQueryValues(found.URL), urlWithoutQueryValues(want.URL)))
-	}
-	diff.compare("description", found.Description, want.Description)
-	diff.compare("auth_type", found.AuthType, want.AuthType)
-	if len(diff) > 0 {
+	if diff := webhookDifferences(*found, want); len(diff) > 0 {
 		refuseAdoption(diags, "webhook", found.ID, diff)
 		return nil
 	}
@@ -500,6 +517,20 @@ func adoptWebhook(ctx context.Context, client *dataverse.Client, found *datavers
 		return nil
 	}
 	return updated
+}
+
+// webhookDifferences lists the columns where a webhook found under a derived id differs from
+// the one to create.
+func webhookDifferences(found dataverse.Webhook, want dataverse.WebhookCreate) differences {
+	var diff differences
+	diff.compare("name", found.Name, want.Name)
+	if found.URL != want.URL {
+		// A URL's query may hold a function key: the message names its parameters only.
+		diff = append(diff, fmt.Sprintf("url (stored %q, configured %q; query values not shown)", urlWithoutQueryValues(found.URL), urlWithoutQueryValues(want.URL)))
+	}
+	diff.compare("description", found.Description, want.Description)
+	diff.compare("auth_type", found.AuthType, want.AuthType)
+	return diff
 }
 
 // checkNameFree refuses a name another webhook already has: registration tools treat webhook

@@ -52,8 +52,9 @@ func (p *plannedNames) claim(name string, config tftypes.Value, selfID string) (
 }
 
 // checkPlannedName refuses, at plan, a webhook name another webhook of the configuration plans
-// too, or, for a new name, one a webhook of the environment already has.
-func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Value, name, selfID string, nameChanged bool, diags *diag.Diagnostics) {
+// too, or, for a new name, one a webhook of the environment already has. planned is the new
+// webhook the plan creates, when its columns are known.
+func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Value, name, selfID string, nameChanged bool, planned *dataverse.WebhookCreate, diags *diag.Diagnostics) {
 	taken, selfID := data.plannedWebhookNames.claim(name, config, selfID)
 	if taken {
 		diags.AddAttributeError(path.Root("name"), "Webhook name used twice",
@@ -74,13 +75,34 @@ func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Va
 			continue
 		}
 		if selfID == "" && isDerivedID(w.ID, func(n int) string { return dataverse.WebhookIDFor(name, n) }) {
-			// This webhook's own row, left by an apply that did not live to record it: Create
-			// takes it over (or refuses it there, naming the columns that differ).
+			// This webhook's own row, left by an apply that did not live to record it, or the
+			// webhook of another configuration of that name: Create takes it over, or refuses it
+			// when it differs, and so does the plan, where it can.
+			planOwnRow(diags, w, planned)
 			continue
 		}
 		addNameInUse(diags, w)
 		return
 	}
+}
+
+// planOwnRow reports, at plan, the webhook found under the id the planned webhook is created
+// with: refused as the apply would refuse it when it differs from the plan, else a warning that
+// the apply takes it over, since nothing tells an interrupted apply's row from another
+// configuration's webhook of the same name.
+func planOwnRow(diags *diag.Diagnostics, found dataverse.Webhook, planned *dataverse.WebhookCreate) {
+	if planned != nil {
+		if diff := webhookDifferences(found, *planned); len(diff) > 0 {
+			refuseAdoption(diags, "webhook", found.ID, diff)
+			return
+		}
+	}
+	diags.AddAttributeWarning(path.Root("name"), "Existing webhook taken over",
+		fmt.Sprintf("Dataverse already holds a webhook named %q with id %s, the id this provider gives a new webhook of "+
+			"that name. An apply of this configuration that stopped before saving its state leaves such a webhook, and "+
+			"this apply takes it over and sends it the configured secret.\n\nIf another Terraform configuration manages "+
+			"this webhook, the two would manage one webhook and overwrite each other's secret: give this one another "+
+			"name, or run terraform state rm on it in the other configuration first.", found.Name, found.ID))
 }
 
 // addNameInUse reports the webhook that already has the name, with how to import it, and how to
