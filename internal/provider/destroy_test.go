@@ -182,3 +182,43 @@ func TestBuiltProvider_clearedSecretWithoutOneInTheConfigurationBlocksNoDestroy(
 		t.Error(err)
 	}
 }
+
+// A step bound by a literal webhook_id to a webhook managed elsewhere, which is then deleted
+// there (Dataverse deletes its steps with it): terraform destroy of the step's configuration
+// ends with nothing to delete, rather than refusing the webhook id the refresh can no longer
+// find.
+func TestBuiltProvider_stepOfAWebhookDeletedElsewhereBlocksNoDestroy(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ws := newWorkspace(t)
+	hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("elsewhere"), URL: "https://fn.example.net/api/elsewhere",
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	config := requiredProviders + b.providerBlock() + fmt.Sprintf(`
+resource "dataverse_webhook_step" "test" {
+  webhook_id = %q
+  message    = "Update"
+  table      = "account"
+}
+`, hook)
+	if err := ws.WriteFile("main.tf", config); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := b.client().DeleteWebhook(ctx, hook); err != nil {
+		t.Fatalf("deleting the webhook behind Terraform: %v", err)
+	}
+	// A plan says what happened, and that an apply would fail, without refusing.
+	planned := oneLine(mustRun(t, ws, "plan", "-input=false", "-no-color").Stdout)
+	if !strings.Contains(planned, "Warning: Webhook deleted outside Terraform") || !strings.Contains(planned, "No webhook has id "+hook+" any more") {
+		t.Errorf("the plan does not say the webhook was deleted:\n%s", planned)
+	}
+	res, err := ws.Run(ctx, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err != nil {
+		t.Fatalf("destroy after the webhook was deleted elsewhere: exit %d\n%s", res.ExitCode, tail(res.Stdout+res.Stderr, 30))
+	}
+	if !strings.Contains(res.Stdout, "Destroy complete!") {
+		t.Errorf("destroy did not complete:\n%s", res.Stdout)
+	}
+}

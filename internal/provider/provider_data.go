@@ -129,6 +129,9 @@ type providerData struct {
 	imageLocks sync.Map // lower-case step id → *sync.Mutex
 	// refusedImages are the images Create refused that this plan refreshed or this apply removed.
 	refusedImages sync.Map // refusedImageKey → true
+	// stepsGoneFrom are the webhooks of the steps this run's refresh found deleted, as Dataverse
+	// deletes a webhook's steps with it.
+	stepsGoneFrom sync.Map // lower-case webhook id → true
 }
 
 // withMasks returns ctx with every known secret masked in tflog output.

@@ -285,7 +285,9 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 		checkMessagePair(ctx, r.data.client, plan.Message.ValueString(), plan.Table.ValueString(), &resp.Diagnostics)
 	}
 	if known(plan.WebhookID) && (state == nil || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString())) {
-		checkStepWebhook(ctx, r.data.client, plan.WebhookID.ValueString(), &resp.Diagnostics)
+		if !checkStepWebhook(ctx, r.data, plan.WebhookID.ValueString(), &resp.Diagnostics) {
+			return
+		}
 	}
 	// The default name follows from the configuration when the webhook already exists.
 	if cfg.Name.IsNull() && plan.Name.IsUnknown() && !plan.WebhookID.IsUnknown() && !resp.Diagnostics.HasError() {
@@ -312,12 +314,31 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 }
 
 // checkStepWebhook refuses at plan a webhook_id that names no webhook, which would fail only at
-// apply. The webhook is read as the default name reads it: from what the client knows, else
-// from the snapshot of every webhook, so a plan of many steps asks once.
-func checkStepWebhook(ctx context.Context, client *dataverse.Client, id string, diags *diag.Diagnostics) {
-	if _, ok := client.KnownWebhookName(id); !ok {
-		readScope(ctx, client.WebhookFromSnapshot, id, "webhook_id", "webhook", diags)
+// apply, and reports whether the webhook exists. The webhook is read as the default name reads
+// it: from what the client knows, else from the snapshot of every webhook, so a plan of many
+// steps asks once.
+//
+// A webhook that this run's refresh found gone with a step of the state is only a warning:
+// terraform destroy plans the configuration after its refresh, and the error would stop the
+// destroy of a state whose rows Dataverse already deleted.
+func checkStepWebhook(ctx context.Context, data *providerData, id string, diags *diag.Diagnostics) bool {
+	client := data.client
+	if _, ok := client.KnownWebhookName(id); ok {
+		return true
 	}
+	if _, gone := data.stepsGoneFrom.Load(strings.ToLower(id)); gone {
+		if _, err := client.WebhookFromSnapshot(ctx, id); errors.Is(err, dataverse.ErrNotFound) {
+			diags.AddAttributeWarning(path.Root("webhook_id"), "Webhook deleted outside Terraform",
+				fmt.Sprintf("No webhook has id %s any more, and Dataverse deleted this step with it. terraform destroy has "+
+					"nothing left to delete here; an apply would fail. Set webhook_id to the id of an existing webhook, such as "+
+					"dataverse_webhook.<name>.id, or remove the step from the configuration.", id))
+			return false
+		}
+	}
+	var found diag.Diagnostics
+	readScope(ctx, client.WebhookFromSnapshot, id, "webhook_id", "webhook", &found)
+	diags.Append(found...)
+	return !found.HasError()
 }
 
 // checkTrigger refuses at plan a step that would fire as another step of its webhook does; what
@@ -729,6 +750,9 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 	// A refresh reads every step; the snapshot read serves them all from a few queries.
 	step, err := client.StepFromSnapshot(ctx, state.ID.ValueString())
 	if !readFound(ctx, err, "webhook step", "Reading step", state.ID.ValueString(), resp) {
+		if errors.Is(err, dataverse.ErrNotFound) && !state.WebhookID.IsNull() {
+			r.data.stepsGoneFrom.Store(strings.ToLower(state.WebhookID.ValueString()), true)
+		}
 		return
 	}
 	if !step.HandlerIsWebhook && state.WebhookID.IsNull() { // an import
