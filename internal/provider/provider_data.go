@@ -129,6 +129,9 @@ type providerData struct {
 	imageLocks sync.Map // lower-case step id → *sync.Mutex
 	// refusedImages are the images Create refused that this plan refreshed or this apply removed.
 	refusedImages sync.Map // refusedImageKey → true
+	// plannedStepTriggers are the message, table and stage this run plans for existing steps that
+	// change them, which the plans of their images, made after the step's, check against.
+	plannedStepTriggers sync.Map // lower-case step id → plannedTrigger
 	// stepsGoneFrom are the webhooks of the steps this run's refresh found deleted, as Dataverse
 	// deletes a webhook's steps with it.
 	stepsGoneFrom sync.Map // lower-case webhook id → true

@@ -269,6 +269,9 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 	if r.data == nil || r.data.client == nil {
 		return
 	}
+	if state != nil && (pairChanged || stageChanged) {
+		r.data.plannedStepTriggers.Store(strings.ToLower(state.ID.ValueString()), plannedTriggerOf(plan))
+	}
 	ctx = r.data.withMasks(ctx)
 	checkChangedSolution(ctx, r.data, req, "step", &resp.Diagnostics)
 	var managed []stepImageEntry
@@ -395,6 +398,17 @@ func rawString(v tftypes.Value) *string {
 // checkImagesStillFit refuses a new message, table or stage that the images the step does not
 // manage cannot follow: a pre-image on Create, a post-image on Delete or outside PostOperation, or an image
 // registered on another message property.
+// imageFirstFix is the fix for an image that cannot follow its step's change: the plan checks
+// the step against the images Dataverse holds, so the image changes in an apply before the
+// step's.
+const (
+	imageFirstFix = "Change or remove the image first, in an apply of its own (change or remove its block and run " +
+		"terraform apply -target=<image address>), then change the step."
+	// An image is registered on its message's property, which a change of message may move.
+	removeImageFirstFix = "Remove the image first, in an apply of its own (remove its block and run terraform apply " +
+		"-target=<image address>), then change the step and add the image again."
+)
+
 func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID string, plan webhookStepModel, state *webhookStepModel, managed []stepImageEntry, diags *diag.Diagnostics) {
 	images, err := client.ListStepImages(ctx, stepID)
 	if err != nil {
@@ -421,16 +435,21 @@ func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID s
 		prop, ok := checkImageOnStep(after, img.ImageType, img.MessagePropertyName, &problems)
 		switch {
 		case !ok:
+			// An image on another message property cannot be changed into one that fits.
+			fix := imageFirstFix
+			if prop, _ := dataverse.ImageMessageProperty(after.Message, img.MessagePropertyName); prop != img.MessagePropertyName {
+				fix = removeImageFirstFix
+			}
 			for _, p := range problems.Errors() {
 				diags.AddAttributeError(at, "The step's images would no longer fit",
-					fmt.Sprintf("Image %s (alias %q) of this step cannot follow the change: %s\n\n%s Change or remove the image in the same apply.",
-						img.ID, img.EntityAlias, p.Summary(), p.Detail()))
+					fmt.Sprintf("Image %s (alias %q) of this step cannot follow the change: %s\n\n%s %s",
+						img.ID, img.EntityAlias, p.Summary(), p.Detail(), fix))
 			}
 		case prop != img.MessagePropertyName:
 			diags.AddAttributeError(at, "The step's images would no longer fit",
 				fmt.Sprintf("Image %s (alias %q) is registered on the message property %q, but message %q takes images on %q. "+
-					"Replace the image in the same apply (terraform apply -replace=<image address>), or keep the message.",
-					img.ID, img.EntityAlias, img.MessagePropertyName, plan.Message.ValueString(), prop))
+					"Keep the message, or: %s",
+					img.ID, img.EntityAlias, img.MessagePropertyName, plan.Message.ValueString(), prop, removeImageFirstFix))
 		}
 	}
 }

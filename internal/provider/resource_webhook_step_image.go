@@ -157,6 +157,12 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 		if step == nil {
 			return
 		}
+		// The step's own plan, made before this one, may change what the image is checked against.
+		if planned, ok := r.data.plannedStepTriggers.Load(strings.ToLower(stepID)); ok {
+			if !planned.(plannedTrigger).applyTo(step) {
+				return // known once the step's are; Create and Update check the image
+			}
+		}
 		if attrsChanged {
 			checkColumns(ctx, client, step.Table, columnsAt(ctx, path.Root("attributes"), "", plan.Attributes, &resp.Diagnostics), &resp.Diagnostics)
 		}
@@ -193,6 +199,29 @@ func ownID(state *webhookStepImageModel) string {
 }
 
 // readImageStep reads the step an image belongs to, reporting a missing step as a mistake in step_id.
+// plannedTrigger is what a step's plan gives it of what its images are checked against; known is
+// false while any of it is unknown.
+type plannedTrigger struct {
+	message, table string
+	stage          dataverse.StepStage
+	known          bool
+}
+
+func plannedTriggerOf(plan webhookStepModel) plannedTrigger {
+	stage, err := dataverse.ParseStoredStepStage(plan.Stage.ValueString())
+	return plannedTrigger{message: plan.Message.ValueString(), table: plan.Table.ValueString(), stage: stage,
+		known: err == nil && known(plan.Message, plan.Table, plan.Stage)}
+}
+
+// applyTo gives step the planned trigger, and reports whether it is known.
+func (p plannedTrigger) applyTo(step *dataverse.Step) bool {
+	if !p.known {
+		return false
+	}
+	step.Message, step.Table, step.Stage = p.message, p.table, p.stage
+	return true
+}
+
 func readImageStep(ctx context.Context, client *dataverse.Client, stepID string, diags *diag.Diagnostics) *dataverse.Step {
 	step, err := client.GetStep(ctx, stepID)
 	switch {

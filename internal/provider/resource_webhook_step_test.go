@@ -545,7 +545,8 @@ func TestAccWebhookStep_removingTheNameRestoresTheDefault(t *testing.T) {
 	})
 }
 
-// A step whose images cannot follow a new message or stage is refused at plan time.
+// A step whose images cannot follow a new message or stage is refused at plan time, and the
+// fix the refusal gives works: the image changes in an apply of its own, then the step.
 func TestAccWebhookStep_changeThatStrandsItsImages(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
@@ -559,10 +560,23 @@ func TestAccWebhookStep_changeThatStrandsItsImages(t *testing.T) {
 	}
 	unitTest(t, b, []resource.TestStep{
 		{Config: cfg("Update", "PostOperation")},
-		{Config: cfg("Create", "PostOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*No pre-image on Create`)},
+		// Create takes images on another message property than Update: the image must go first.
+		{Config: cfg("Create", "PostOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*No pre-image on Create.*Remove\s+the\s+image\s+first,\s+in\s+an\s+apply\s+of\s+its\s+own.*-target=<image\s+address>`)},
 		// Only the stage changed: the error points at it.
 		{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*\d+:\s+stage\s+=\s+"PreOperation".*PostOperation`)},
+		// On one message property, a change of the image in an apply of its own lets the step follow.
+		{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)Change\s+or\s+remove\s+the\s+image\s+first`)},
+		{Config: strings.Replace(cfg("Update", "PostOperation"), `"Both"`, `"PreImage"`, 1)},
+		{Config: strings.Replace(cfg("Update", "PreOperation"), `"Both"`, `"PreImage"`, 1)},
+		// An image may follow its step in one apply: it is planned against the step's plan.
+		{Config: cfg("Update", "PostOperation")},
 		{Config: cfg("Assign", "PostOperation")},
+		{Config: strings.Replace(cfg("Assign", "PostOperation"), `"Both"`, `"PostImage"`, 1)},
+		// Across message properties, the fix given: remove the image in an apply of its own, then
+		// change the step and add the image again.
+		{Config: strings.Replace(cfg("Create", "PostOperation"), `"Both"`, `"PostImage"`, 1), ExpectError: regexp.MustCompile(`(?s)registered\s+on\s+the\s+message\s+property\s+"Target".*Remove\s+the\s+image\s+first`)},
+		{Config: strings.SplitN(cfg("Assign", "PostOperation"), "\nresource \"dataverse_webhook_step_image\"", 2)[0]},
+		{Config: strings.Replace(cfg("Create", "PostOperation"), `"Both"`, `"PostImage"`, 1)},
 	})
 }
 
