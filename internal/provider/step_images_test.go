@@ -115,6 +115,15 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 				wantStepImages(b, "before:0:Target:name,telephone1"),
 			),
 		},
+		// Imported, the step holds the images it made in images: the same configuration plans
+		// the import and no change.
+		{ResourceName: stepAddr, ImportState: true, ImportStateVerify: true},
+		{
+			Config: imageConfig(b, accountUpdated+`
+  images = [{ alias = "before", type = "PreImage", attributes = ["name", "telephone1"] }]
+`, ""),
+			ResourceName: stepAddr, ImportState: true, ImportStateKind: resource.ImportBlockWithID,
+		},
 		{
 			// Add one, change one: in place, the step kept.
 			Config: imageConfig(b, accountUpdated+`
