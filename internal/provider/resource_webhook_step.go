@@ -292,6 +292,9 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 			return
 		}
 	}
+	if known(plan.RunAsUserID) && !plan.RunAsUserID.IsNull() && (state == nil || !strings.EqualFold(plan.RunAsUserID.ValueString(), state.RunAsUserID.ValueString())) {
+		checkRunAsUser(ctx, r.data.client, plan.RunAsUserID.ValueString(), &resp.Diagnostics)
+	}
 	// The default name follows from the configuration when the webhook already exists.
 	if cfg.Name.IsNull() && plan.Name.IsUnknown() && !plan.WebhookID.IsUnknown() && !resp.Diagnostics.HasError() {
 		if name, err := r.defaultName(ctx, r.data.client, plan); err == nil {
@@ -342,6 +345,20 @@ func checkStepWebhook(ctx context.Context, data *providerData, id string, diags 
 	readScope(ctx, client.WebhookFromSnapshot, id, "webhook_id", "webhook", &found)
 	diags.Append(found...)
 	return !found.HasError()
+}
+
+// checkRunAsUser refuses at plan a run_as_user_id that names no user of the environment, which
+// the write of the step would meet as a bare 404.
+func checkRunAsUser(ctx context.Context, client *dataverse.Client, id string, diags *diag.Diagnostics) {
+	_, err := client.GetUser(ctx, id)
+	switch {
+	case errors.Is(err, dataverse.ErrNotFound):
+		diags.AddAttributeError(path.Root("run_as_user_id"), "No such user",
+			fmt.Sprintf("No user (systemuser) of the environment has id %s. Set run_as_user_id to the systemuserid of a user "+
+				"or application user of this environment, or leave it out to run the step as the user who made the change.", id))
+	case err != nil:
+		diags.AddError("Could not check the user the step runs as", apiErrorDetail("Reading user "+id, err))
+	}
 }
 
 // checkTrigger refuses at plan a step that would fire as another step of its webhook does; what

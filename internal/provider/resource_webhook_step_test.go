@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -653,4 +654,43 @@ resource "dataverse_webhook_step" "test" {
   %s
 }
 `, b.name(webhook), webhook, extra)
+}
+
+// A step runs as the user run_as_user_id names, changed and removed in place; an id that names
+// no user of the environment is refused at plan, on the attribute, with the fix.
+func TestAccWebhookStep_runAsUser(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	users, err := b.user(t).Rows(ctx, "systemusers?$select=systemuserid&$filter="+url.PathEscape("isdisabled eq false")+"&$top=2", "")
+	if err != nil || len(users) < 2 {
+		t.Fatalf("listing two users of the environment: %d, %v", len(users), err)
+	}
+	first, second := users[0]["systemuserid"].(string), users[1]["systemuserid"].(string)
+	cfg := func(user string) string {
+		body := stepOn("Update", "account")
+		if user != "" {
+			body += fmt.Sprintf("  run_as_user_id = %q\n", user)
+		}
+		return stepConfig(b, body)
+	}
+	runsAs := func(want string) resource.TestCheckFunc {
+		return stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+			if !strings.EqualFold(step.ImpersonatingUserID, want) {
+				return fmt.Errorf("impersonatinguserid = %q, want %q", step.ImpersonatingUserID, want)
+			}
+			return nil
+		})
+	}
+	var id string
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg(first), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), runsAs(first))},
+		{Config: cfg(second), ConfigPlanChecks: inPlace(stepAddr), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), runsAs(second))},
+		{
+			Config:      cfg("6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a19"),
+			ExpectError: regexp.MustCompile(`(?s)No such user.*run_as_user_id.*No\s+user\s+\(systemuser\)\s+of\s+the\s+environment\s+has\s+id\s+6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a19.*leave\s+it\s+out`),
+		},
+		{Config: cfg(""), ConfigPlanChecks: inPlace(stepAddr), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), runsAs(""))},
+	})
 }
