@@ -220,18 +220,24 @@ type resolvedSettings struct {
 func resolveSettings(block providerValues, getenv func(string) string) (resolvedSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	connection, _ := settingNamed(azureDevOpsConnection)
-	azureDevOps := configOrEnv(block[connection.name], connection.env, getenv) != ""
+	adoConnection, _ := configOrEnv(block[connection.name], connection.env, getenv)
+	azureDevOps := adoConnection != ""
 	var out resolvedSettings
 	for _, s := range providerSettings {
 		v := block[s.name]
-		raw := configOrEnv(v, s.env, getenv)
+		raw, from := configOrEnv(v, s.env, getenv)
 		if azureDevOps && s.azureDevOpsEnv != "" && (v == nil || v.IsNull()) && !hasExplicitEnv(s, getenv) {
 			if ado := getenv(s.azureDevOpsEnv); ado != "" {
-				raw = ado
+				raw, from = ado, s.azureDevOpsEnv
 			}
 		}
 		if err := s.store(&out, raw); err != nil {
-			diags.AddAttributeError(path.Root(s.name), s.invalidSummary(), err.Error())
+			detail := err.Error()
+			if from != "" {
+				// The attribute is not in the configuration: say where the value came from.
+				detail += " (The value comes from the environment variable " + from + ".)"
+			}
+			diags.AddAttributeError(path.Root(s.name), s.invalidSummary(), detail)
 		}
 	}
 	return out, diags
@@ -302,23 +308,25 @@ func hasExplicitEnv(s setting, getenv func(string) string) bool {
 	return false
 }
 
-func configOrEnv(v attr.Value, env []string, getenv func(string) string) string {
+// configOrEnv is the attribute's value, or else the first of env that is set, with the name of
+// that variable ("" for the configuration's value, or none).
+func configOrEnv(v attr.Value, env []string, getenv func(string) string) (value, from string) {
 	if v != nil && !v.IsNull() && !v.IsUnknown() {
 		switch tv := v.(type) {
 		case types.String:
-			return tv.ValueString()
+			return tv.ValueString(), ""
 		case types.Bool:
-			return strconv.FormatBool(tv.ValueBool())
+			return strconv.FormatBool(tv.ValueBool()), ""
 		case types.Int64:
-			return strconv.FormatInt(tv.ValueInt64(), 10)
+			return strconv.FormatInt(tv.ValueInt64(), 10), ""
 		}
 	}
 	for _, e := range env {
 		if val := strings.TrimSpace(getenv(e)); val != "" {
-			return val
+			return val, e
 		}
 	}
-	return ""
+	return "", ""
 }
 
 func parseBoolSetting(s string) (bool, error) {
@@ -359,8 +367,9 @@ func normaliseEnvironmentURL(s string) (string, error) {
 	case dataverse.EnvironmentURLNoHost:
 		return "", fmt.Errorf("environment_url must name a host, e.g. %s; got %q", example, bad.Shown)
 	case dataverse.EnvironmentURLPath:
-		return "", fmt.Errorf("environment_url must not have a path (the provider adds %s); got %q, use %q", dataverse.APIPath, bad.Shown, bad.Origin)
+		// The fix offered is one the provider takes: https, even where the client takes http.
+		return "", fmt.Errorf("environment_url must not have a path (the provider adds %s); got %q, use %q", dataverse.APIPath, bad.Shown, "https://"+bad.Host)
 	default:
-		return "", fmt.Errorf("environment_url must be only scheme and host, without a query or fragment; use %q", bad.Origin)
+		return "", fmt.Errorf("environment_url must be only scheme and host, without a query or fragment; use %q", "https://"+bad.Host)
 	}
 }

@@ -104,9 +104,14 @@ func TestResolveSettingsErrors(t *testing.T) {
 		{"http url to loopback", map[string]string{"DATAVERSE_URL": "http://127.0.0.1:8443"}, "environment_url", `must use https, e.g. https://contoso.crm.dynamics.com; got "http://127.0.0.1:8443"`},
 		{"url with a password", map[string]string{"DATAVERSE_URL": "http://admin:hunter2@contoso.crm.dynamics.com"}, "environment_url", `use "https://contoso.crm.dynamics.com"`},
 		{"url with a query", map[string]string{"DATAVERSE_URL": "https://contoso.crm.dynamics.com/?sig=s3cr3t"}, "environment_url", `without a query or fragment; use "https://contoso.crm.dynamics.com"`},
+		// The fix offered is one the provider takes, https.
+		{"http url with a path", map[string]string{"DATAVERSE_URL": "http://127.0.0.1:8443/foo"}, "environment_url", `use "https://127.0.0.1:8443"`},
+		{"http url with a query", map[string]string{"DATAVERSE_URL": "http://127.0.0.1:8443?x=1"}, "environment_url", `use "https://127.0.0.1:8443"`},
 		{"bad timeout", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_REQUEST_TIMEOUT": "soon"}, "request_timeout", "Go duration"},
 		{"too many retries", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_MAX_RETRIES": "500"}, "max_retries", "from 1 to 50"},
 		{"too much concurrency", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_MAX_CONCURRENT_REQUESTS": "60"}, "max_concurrent_requests", "from 1 to 52"},
+		// A value from the environment says which variable set it.
+		{"value from the environment", map[string]string{"DATAVERSE_URL": "https://a.b", "DATAVERSE_MAX_CONCURRENT_REQUESTS": "60"}, "max_concurrent_requests", "comes from the environment variable DATAVERSE_MAX_CONCURRENT_REQUESTS"},
 		{"bad bool", map[string]string{"DATAVERSE_URL": "https://a.b", "ARM_USE_MSI": "maybe"}, "use_msi", "true or false"},
 	}
 	for _, tc := range cases {
