@@ -51,12 +51,12 @@ func (d *webhooksDataSource) Schema(ctx context.Context, _ datasource.SchemaRequ
 		Attributes: map[string]schema.Attribute{
 			"name": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Only the webhooks with exactly this name.",
+				MarkdownDescription: "Only the webhooks with this name, compared without case as Dataverse compares names. Conflicts with `name_prefix`.",
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"name_prefix": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Only the webhooks whose name starts with this prefix.",
+				MarkdownDescription: "Only the webhooks whose name starts with this prefix, compared without case. Conflicts with `name`.",
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"webhooks": schema.ListNestedAttribute{
