@@ -159,7 +159,8 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 			diags.AddAttributeError(at, "Another step fires identically",
 				fmt.Sprintf("On webhook %s, step %s (%q) already fires on the same message, table, stage, mode and filtering "+
 					"columns. Two such steps deliver every event twice: change one of them (its stage, mode or filtering_attributes), "+
-					"remove one, or bring the existing step under Terraform with:\n\n  terraform import <resource address> %s\n\n"+
+					"remove one, or, if no resource of this configuration manages it, bring the existing step under Terraform with:"+
+					"\n\n  terraform import <resource address> %s\n\n"+
 					"If this configuration manages that step and this plan moves it to another trigger (two steps swapping "+
 					"triggers), apply that step's change first, for example with -target=<its resource address>.",
 					want.WebhookID, s.ID, s.Name, s.ID))
