@@ -362,7 +362,13 @@ func (r *receiver) show() []delivery {
 			d.body["MessageName"], d.body["PrimaryEntityName"], stageName(d.body["Stage"]), modeName(d.body["Mode"]), owning["Id"], d.status)
 		for _, list := range []string{"PreEntityImages", "PostEntityImages"} {
 			for _, img := range images(d.body, list) {
-				detail("  %s %q arrived: %s", strings.TrimSuffix(list, "EntityImages")+"-image", img.alias, strings.Join(img.columns, ", "))
+				origin := ""
+				if img.alias == "AsynchronousStepPrimaryName" {
+					// No step asked for it: Dataverse adds the row's primary name to what an
+					// asynchronous step posts.
+					origin = " (added by Dataverse to every asynchronous step's post)"
+				}
+				detail("  %s %q arrived%s: %s", strings.TrimSuffix(list, "EntityImages")+"-image", img.alias, origin, strings.Join(img.columns, ", "))
 			}
 		}
 		var names []string
