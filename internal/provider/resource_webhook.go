@@ -107,8 +107,8 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Required: true,
 				MarkdownDescription: "How Dataverse proves itself to the endpoint: " + quotedList(dataverse.AuthTypeNames()) + ". " +
 					"`WebhookKey` sends `?code=<auth_key_wo>`; `HttpHeader` sends each pair of `auth_headers_wo` as a request header; " +
-					"`HttpQueryString` sends each pair of `auth_query_parameters_wo` as a query parameter. The attribute of the type is "+
-					"required to create the webhook and whenever `auth_type` or `auth_wo_version` changes, the plans that send the secret; "+
+					"`HttpQueryString` sends each pair of `auth_query_parameters_wo` as a query parameter. The attribute of the type is " +
+					"required to create the webhook and whenever `auth_type` or `auth_wo_version` changes, the plans that send the secret; " +
 					"otherwise it may be left out, and Dataverse keeps the secret it holds. Changing it updates in place and sends the new secret.",
 				Validators: []validator.String{stringvalidator.OneOf(dataverse.AuthTypeNames()...)},
 			},
