@@ -159,7 +159,7 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 		}
 		// The step's own plan, made before this one, may change what the image is checked against.
 		if planned, ok := r.data.plannedStepTriggers.Load(strings.ToLower(stepID)); ok {
-			if !planned.(plannedTrigger).applyTo(step) {
+			if trigger, ok := planned.(plannedTrigger); ok && !trigger.applyTo(step) {
 				return // known once the step's are; Create and Update check the image
 			}
 		}
