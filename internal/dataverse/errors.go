@@ -27,8 +27,8 @@ var (
 	// ErrNotWebhook is returned by GetWebhook when the serviceendpoint exists but is not a
 	// webhook (its contract is not 8).
 	ErrNotWebhook = errors.New("dataverse: the service endpoint is not a webhook")
-	// ErrDuplicateRecord matches (errors.Is) an *Error with code 0x80040237: a row with the same
-	// primary key already exists.
+	// ErrDuplicateRecord matches (errors.Is) an *Error with code 0x80040237, or a 412 without a
+	// code saying so: a row with the same primary key already exists.
 	ErrDuplicateRecord = errors.New("dataverse: duplicate record")
 )
 
@@ -44,6 +44,9 @@ type Error struct {
 	// row does not exist, as Dataverse answers a PATCH with If-Match: * on a missing row; it
 	// is decided before a message that echoes a secret is withheld.
 	rowMissing bool
+	// keyTaken is set for a 412 whose Dataverse error has no code and whose message says a row
+	// with the key exists, as Dataverse answers a write with If-None-Match: * of an existing row.
+	keyTaken bool
 }
 
 func (e *Error) Error() string {
@@ -68,7 +71,7 @@ func (e *Error) Is(target error) bool {
 	case ErrNotFound:
 		return strings.EqualFold(e.Code, codeObjectNotFound) || e.rowMissing
 	case ErrDuplicateRecord:
-		return strings.EqualFold(e.Code, codeDuplicateRecord)
+		return strings.EqualFold(e.Code, codeDuplicateRecord) || e.keyTaken
 	}
 	return false
 }
@@ -86,6 +89,10 @@ func (e *AuthValueError) Error() string {
 	}
 	return fmt.Sprintf("dataverse: invalid auth value setting %q: %s", e.Key, e.Reason)
 }
+
+// duplicateKeyMessage is Dataverse's message for a write that meets an existing row's key, with
+// code 0x80040237 on a create and none on a conditional write (web-api-error-bodies-real.md).
+const duplicateKeyMessage = "A record with matching key values already exists."
 
 // maxErrorText bounds how much of an unstructured error body is kept.
 const maxErrorText = 300
@@ -111,6 +118,8 @@ func newResponseError(method, path string, status int, body []byte, secrets []st
 		message = env.Error.Message
 		e.rowMissing = status == http.StatusNotFound && (e.Code == "" || e.Code == "0x0") &&
 			strings.HasSuffix(strings.ToLower(strings.TrimSpace(message)), "does not exist")
+		e.keyTaken = status == http.StatusPreconditionFailed && e.Code == "" &&
+			strings.EqualFold(strings.TrimSpace(message), duplicateKeyMessage)
 	} else {
 		message = string(body[:min(len(body), maxParsedErrorBody)])
 	}

@@ -20,6 +20,7 @@ func TestErrorParsing(t *testing.T) {
 		wantCode    string
 		wantMessage string
 		notFound    bool
+		duplicate   bool
 	}{
 		{
 			name: "odata error", contentType: "application/json", status: http.StatusNotFound,
@@ -65,6 +66,23 @@ func TestErrorParsing(t *testing.T) {
 			body:     `{"error":{"code":"0x8006088a","message":"Resource not found for the segment 'serviceendpoint'."}}`,
 			wantCode: "0x8006088a", wantMessage: "Resource not found for the segment 'serviceendpoint'.",
 		},
+		// web-api-error-bodies-real.md B and C: a key already taken, with the code on a create and
+		// without it on a write with If-None-Match: *; a stale version is no duplicate.
+		{
+			name: "duplicate key on create", contentType: "application/json", status: http.StatusPreconditionFailed,
+			body:     `{"error":{"code":"0x80040237","message":"A record with matching key values already exists."}}`,
+			wantCode: "0x80040237", wantMessage: "A record with matching key values already exists.", duplicate: true,
+		},
+		{
+			name: "duplicate key without a code", contentType: "application/json", status: http.StatusPreconditionFailed,
+			body:        `{"error":{"code":"","message":"A record with matching key values already exists."}}`,
+			wantMessage: "A record with matching key values already exists.", duplicate: true,
+		},
+		{
+			name: "stale version", contentType: "application/json", status: http.StatusPreconditionFailed,
+			body:        `{"error":{"code":"","message":"The version of the existing record doesn't match the RowVersion property provided."}}`,
+			wantMessage: "The version of the existing record doesn't match the RowVersion property provided.",
+		},
 		{
 			name: "no resource for the URI", contentType: "application/json", status: http.StatusNotFound,
 			body:        `{"error":{"code":"","message":"No HTTP resource was found that matches the request URI 'x'."}}`,
@@ -91,6 +109,9 @@ func TestErrorParsing(t *testing.T) {
 			}
 			if errors.Is(err, ErrNotFound) != tt.notFound {
 				t.Errorf("errors.Is(err, ErrNotFound) = %v, want %v", !tt.notFound, tt.notFound)
+			}
+			if errors.Is(err, ErrDuplicateRecord) != tt.duplicate {
+				t.Errorf("errors.Is(err, ErrDuplicateRecord) = %v, want %v", !tt.duplicate, tt.duplicate)
 			}
 			msg := err.Error()
 			for _, part := range []string{fmt.Sprint(tt.status), tt.wantCode, http.MethodGet, wantPath} {
