@@ -222,3 +222,42 @@ resource "dataverse_webhook_step" "test" {
 		t.Errorf("destroy did not complete:\n%s", res.Stdout)
 	}
 }
+
+// A tainted webhook is planned as a create of its own name: its own row, under the derived id,
+// is neither taken over with a warning nor refused when the configuration changed its
+// description meanwhile. The apply replaces it, and terraform destroy of such a state runs.
+func TestBuiltProvider_taintedWebhookIsReplacedNotTakenOver(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	config := func(description string) string {
+		return requiredProviders + b.providerBlock() + webhookBlock("hook", b.name("tainted"), fmt.Sprintf("description = %q", description))
+	}
+	for _, destroy := range []bool{false, true} {
+		ws := newWorkspace(t)
+		if err := ws.WriteFile("main.tf", config("first")); err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, ws, applyArgs()...)
+		mustRun(t, ws, "taint", "dataverse_webhook.hook")
+		if err := ws.WriteFile("main.tf", config("second")); err != nil {
+			t.Fatal(err)
+		}
+		if destroy {
+			out := oneLine(mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color").Stdout)
+			if !strings.Contains(out, "Destroy complete! Resources: 1 destroyed.") {
+				t.Errorf("destroy of the tainted webhook:\n%s", out)
+			}
+			continue
+		}
+		planned := oneLine(mustRun(t, ws, "plan", "-input=false", "-no-color").Stdout)
+		if strings.Contains(planned, "Existing webhook taken over") || !strings.Contains(planned, "must be replaced") {
+			t.Errorf("the plan of the tainted webhook:\n%s", planned)
+		}
+		applied := oneLine(mustRun(t, ws, applyArgs()...).Stdout)
+		if strings.Contains(applied, "Existing webhook taken over") || !strings.Contains(applied, "1 added, 0 changed, 1 destroyed") {
+			t.Errorf("the apply of the tainted webhook:\n%s", applied)
+		}
+		planNoChanges(t, ws, "after the replacement")
+		mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	}
+}

@@ -132,6 +132,10 @@ type providerData struct {
 	// plannedStepTriggers are the message, table and stage this run plans for existing steps that
 	// change them, which the plans of their images, made after the step's, check against.
 	plannedStepTriggers sync.Map // lower-case step id → plannedTrigger
+	// refreshedWebhooks are the webhooks this run's refresh read from a state: a row under a
+	// derived id among them belongs to a resource of the configuration, such as a tainted
+	// webhook planned as a create, not to an interrupted apply or another configuration.
+	refreshedWebhooks sync.Map // lower-case webhook id → true
 	// stepsGoneFrom are the webhooks of the steps this run's refresh found deleted, as Dataverse
 	// deletes a webhook's steps with it.
 	stepsGoneFrom sync.Map // lower-case webhook id → true

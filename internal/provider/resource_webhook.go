@@ -586,6 +586,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	case !readFound(ctx, err, "webhook", "Reading webhook", state.ID.ValueString(), resp):
 		return
 	}
+	r.data.refreshedWebhooks.Store(strings.ToLower(w.ID), true)
 	prior := state
 	setWebhookState(&state, w)
 	resp.Diagnostics.Append(setReadState(ctx, &resp.State, &prior, &state)...)

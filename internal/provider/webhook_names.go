@@ -75,6 +75,16 @@ func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Va
 			continue
 		}
 		if selfID == "" && isDerivedID(w.ID, func(n int) string { return dataverse.WebhookIDFor(name, n) }) {
+			if rename, renamed := data.webhookRenames.of(w.ID); renamed && !strings.EqualFold(rename.to, name) {
+				// Another webhook of this configuration gives the name up in this plan.
+				addNameInUse(diags, w)
+				return
+			}
+			if _, refreshed := data.refreshedWebhooks.Load(strings.ToLower(w.ID)); refreshed {
+				// A resource of this configuration holds the row: this webhook, tainted and
+				// planned as a create, which the apply replaces.
+				continue
+			}
 			// This webhook's own row, left by an apply that did not live to record it, or the
 			// webhook of another configuration of that name: Create takes it over, or refuses it
 			// when it differs, and so does the plan, where it can.
