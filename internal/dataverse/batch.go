@@ -120,6 +120,10 @@ func isMultipart(contentType string) bool {
 // operations.
 const maxBatchDepth = 2
 
+// maxBatchAnswers bounds the operation answers read from one $batch answer: the client sends
+// changesets of a few operations, and a hostile body of many small parts must not cost memory.
+const maxBatchAnswers = 16
+
 func readBatchParts(contentType string, r io.Reader, depth int) ([]changesetAnswer, error) {
 	media, params, err := mime.ParseMediaType(contentType)
 	if err != nil || !strings.EqualFold(media, "multipart/mixed") || params["boundary"] == "" {
@@ -142,8 +146,13 @@ func readBatchParts(contentType string, r io.Reader, depth int) ([]changesetAnsw
 			if err != nil {
 				return nil, err
 			}
-			answers = append(answers, inner...)
+			if answers = append(answers, inner...); len(answers) > maxBatchAnswers {
+				return nil, fmt.Errorf("%w: it holds more than %d answers", errUnreadableBatch, maxBatchAnswers)
+			}
 		case strings.HasPrefix(strings.ToLower(partType), "application/http"):
+			if len(answers) >= maxBatchAnswers {
+				return nil, fmt.Errorf("%w: it holds more than %d answers", errUnreadableBatch, maxBatchAnswers)
+			}
 			a, err := readOperationAnswer(part)
 			if err != nil {
 				return nil, err

@@ -97,3 +97,35 @@ func TestCreateDisabledStep_batchRefusedWithJSONFallsBack(t *testing.T) {
 		t.Errorf("requests = %v, want the $batch, then a create with the state", reqs)
 	}
 }
+
+// An answer of more operation answers than any changeset the client sends is unreadable, so a
+// hostile body of many small parts is not read into memory whole, flat or nested.
+func TestReadChangesetAnswer_boundsTheAnswers(t *testing.T) {
+	t.Parallel()
+	part := "Content-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n"
+	for _, tc := range []struct {
+		name   string
+		nested bool
+		parts  int
+		ok     bool
+	}{
+		{"a changeset's answers", true, 2, true},
+		{"as many as allowed", false, maxBatchAnswers, true},
+		{"one more, flat", false, maxBatchAnswers + 1, false},
+		{"one more, in changesets", true, maxBatchAnswers + 1, false},
+	} {
+		var b strings.Builder
+		for i := range tc.parts {
+			if tc.nested {
+				fmt.Fprintf(&b, "--outer\r\nContent-Type: multipart/mixed; boundary=inner%d\r\n\r\n--inner%d\r\n%s--inner%d--\r\n", i, i, part, i)
+			} else {
+				fmt.Fprintf(&b, "--outer\r\n%s", part)
+			}
+		}
+		b.WriteString("--outer--\r\n")
+		_, err := readChangesetAnswer("multipart/mixed; boundary=outer", []byte(b.String()))
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, errUnreadableBatch)) {
+			t.Errorf("%s: err = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}

@@ -101,8 +101,8 @@ func (e *Emulator) serveBatch(c *call) {
 			return
 		}
 		writeBatchAnswers(&out, answerBoundary, changesetBoundary, answers)
-		if last := answers[len(answers)-1].rec.Code; last >= 400 && !continueOnError {
-			status = last
+		if len(answers) > 0 && answers[len(answers)-1].rec.Code >= 400 && !continueOnError {
+			status = answers[len(answers)-1].rec.Code
 		}
 	}
 	fmt.Fprintf(&out, "--%s--\r\n", answerBoundary)

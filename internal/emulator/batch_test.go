@@ -137,6 +137,12 @@ func TestBatchChangesetCommitsTogether(t *testing.T) {
 			}
 		}
 	})
+	t.Run("an empty changeset", func(t *testing.T) {
+		body := []byte("--batch_t\r\nContent-Type: multipart/mixed; boundary=changeset_t\r\n\r\n--changeset_t--\r\n--batch_t--\r\n")
+		if got := postBatch(t, c, http.StatusOK, "multipart/mixed; boundary=batch_t", body); len(got) != 0 {
+			t.Errorf("answers %v, want none", got)
+		}
+	})
 	t.Run("a batch that is not multipart is refused", func(t *testing.T) {
 		c.do("POST", "$batch", map[string]any{"x": 1}).mustStatus(t, http.StatusBadRequest)
 	})
