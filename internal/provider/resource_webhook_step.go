@@ -806,13 +806,8 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	prior := state
-	imported := state.WebhookID.IsNull()
 	resp.Diagnostics.Append(setStepState(ctx, &state.stepAttributes, step)...)
-	if imported && state.Images.IsNull() {
-		state.Images = importedImages(ctx, client, step.ID, &resp.Diagnostics)
-	} else {
-		state.Images = readManagedImages(ctx, client, step.ID, state.Images, &resp.Diagnostics)
-	}
+	state.Images = readManagedImages(ctx, client, step.ID, state.Images, &resp.Diagnostics)
 	resp.Diagnostics.Append(setReadState(ctx, &resp.State, &prior, &state)...)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -53,8 +52,9 @@ func stepImagesAttribute() schema.Attribute {
 			"step is new. A step with `images` manages exactly the images it lists; images registered on the step " +
 			"otherwise (a `dataverse_webhook_step_image`, another tool) are left alone, and an alias may be used " +
 			"only once among all of them. Omit `images` to leave the step's images to other tools; removing it deletes the " +
-			"images it listed. An imported step holds the images it made in `images`, in the order of their aliases; " +
-			"the order of the list is kept as written, so reordering it plans a change that writes nothing. Updates in place.",
+			"images it listed. After an import the step manages no image until an apply lists them: the images it made " +
+			"through `images` are then taken over as they are. The order of the list is kept as written, so reordering it " +
+			"plans a change that writes nothing. Updates in place.",
 		Validators: []validator.List{listvalidator.SizeAtLeast(1)},
 		NestedObject: schema.NestedAttributeObject{Attributes: imageAttributes(imageDescriptions{
 			id:    "The image's `sdkmessageprocessingstepimageid`.",
@@ -264,6 +264,12 @@ func checkAliasesFree(ctx context.Context, client *dataverse.Client, stepID stri
 		if owned[strings.ToLower(img.ID)] {
 			continue
 		}
+		// An image this step made through images, under the id of that kind, which the state
+		// does not hold (an import, or an apply that did not live to record it): the apply
+		// takes it over (createOwnedImage).
+		if isDerivedID(img.ID, func(n int) string { return dataverse.StepOwnedImageIDFor(stepID, img.EntityAlias, n) }) {
+			continue
+		}
 		for i, e := range plan {
 			if e.Alias.ValueString() == img.EntityAlias && !e.Alias.IsUnknown() {
 				diags.AddAttributeError(imagesPath, "Image alias already in use",
@@ -409,29 +415,6 @@ func readManagedImages(ctx context.Context, client *dataverse.Client, stepID str
 			out = append(out, imageEntryFrom(ctx, e.Attributes, img, diags))
 		}
 	}
-	return imagesList(ctx, out, diags)
-}
-
-// importedImages are the images of an imported step that were created as part of its `images`
-// (their ids are of that kind), ordered by alias; null when it has none, so that a step whose
-// images are registered on their own imports as it did before.
-func importedImages(ctx context.Context, client *dataverse.Client, stepID string, diags *diag.Diagnostics) types.List {
-	images, err := client.ListStepImages(ctx, stepID)
-	if err != nil {
-		diags.AddError("Could not read the step's images", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
-		return types.ListNull(stepImageEntryType)
-	}
-	var out []stepImageEntry
-	for i := range images {
-		img := &images[i]
-		if isDerivedID(img.ID, func(n int) string { return dataverse.StepOwnedImageIDFor(stepID, img.EntityAlias, n) }) {
-			out = append(out, imageEntryFrom(ctx, types.SetNull(types.StringType), img, diags))
-		}
-	}
-	if len(out) == 0 {
-		return types.ListNull(stepImageEntryType)
-	}
-	slices.SortFunc(out, func(a, b stepImageEntry) int { return strings.Compare(a.Alias.ValueString(), b.Alias.ValueString()) })
 	return imagesList(ctx, out, diags)
 }
 

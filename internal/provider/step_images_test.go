@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -114,15 +115,6 @@ func TestAccWebhookStep_imagesLifecycle(t *testing.T) {
 				sameStepID(&stepID),
 				wantStepImages(b, "before:0:Target:name,telephone1"),
 			),
-		},
-		// Imported, the step holds the images it made in images: the same configuration plans
-		// the import and no change.
-		{ResourceName: stepAddr, ImportState: true, ImportStateVerify: true},
-		{
-			Config: imageConfig(b, accountUpdated+`
-  images = [{ alias = "before", type = "PreImage", attributes = ["name", "telephone1"] }]
-`, ""),
-			ResourceName: stepAddr, ImportState: true, ImportStateKind: resource.ImportBlockWithID,
 		},
 		{
 			// Add one, change one: in place, the step kept.
@@ -249,4 +241,55 @@ func TestAccWebhookStep_unchangedImagesNotWrittenOnStepUpdate(t *testing.T) {
 			),
 		},
 	})
+}
+
+// A step imported into a new state manages no image: a configuration without images leaves the
+// images it made alone, and one that lists them takes them over as they are, creating none.
+func TestBuiltProvider_importedStepTakesOverItsImagesOnlyWhenListed(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ws := newWorkspace(t)
+	withImages := requiredProviders + imageConfig(b, accountUpdated+`
+  images = [{ alias = "before", type = "PreImage", attributes = ["name"] }, { alias = "after", type = "PostImage" }]
+`, "")
+	if err := ws.WriteFile("main.tf", withImages); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	stepID := stateIDs(t, ws, "dataverse_webhook_step")[0]
+	images := func() []string {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		imgs, err := b.client().ListStepImages(ctx, stepID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, img := range imgs {
+			ids = append(ids, img.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	made := images()
+	mustRun(t, ws, "state", "rm", stepAddr)
+	mustRun(t, ws, "import", "-input=false", "-no-color", stepAddr, stepID)
+
+	// Without images in the configuration: no change, the images stay.
+	if err := ws.WriteFile("main.tf", strings.Replace(withImages, `images = [{ alias = "before", type = "PreImage", attributes = ["name"] }, { alias = "after", type = "PostImage" }]`, "", 1)); err != nil {
+		t.Fatal(err)
+	}
+	planNoChanges(t, ws, "after the import, without images")
+	// With them: taken over in place, nothing created or deleted.
+	if err := ws.WriteFile("main.tf", withImages); err != nil {
+		t.Fatal(err)
+	}
+	out := oneLine(mustRun(t, ws, applyArgs()...).Stdout)
+	if !strings.Contains(out, "0 added, 1 changed, 0 destroyed") {
+		t.Errorf("the apply after the import:\n%s", out)
+	}
+	if got := images(); !slices.Equal(got, made) {
+		t.Errorf("images %v after taking them over, want %v", got, made)
+	}
+	planNoChanges(t, ws, "after taking the images over")
 }
