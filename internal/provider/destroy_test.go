@@ -261,3 +261,36 @@ func TestBuiltProvider_taintedWebhookIsReplacedNotTakenOver(t *testing.T) {
 		mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 	}
 }
+
+// An image bound by a literal step_id to a step deleted elsewhere (Dataverse deletes its images
+// with it): terraform destroy ends with nothing to delete, and a plan warns instead of refusing.
+func TestBuiltProvider_imageOfAStepDeletedElsewhereBlocksNoDestroy(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ws := newWorkspace(t)
+	step := seededStep(t, b, "Update", dataverse.StepStagePostOperation, dataverse.StepModeAsynchronous)
+	config := requiredProviders + b.providerBlock() + fmt.Sprintf(`
+resource "dataverse_webhook_step_image" "test" {
+  step_id = %q
+  type    = "PreImage"
+  alias   = "before"
+}
+`, step)
+	if err := ws.WriteFile("main.tf", config); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := b.client().DeleteStep(ctx, step); err != nil {
+		t.Fatalf("deleting the step behind Terraform: %v", err)
+	}
+	planned := oneLine(mustRun(t, ws, "plan", "-input=false", "-no-color").Stdout)
+	if !strings.Contains(planned, "Warning: Step deleted outside Terraform") || !strings.Contains(planned, "No step has id "+step+" any more") {
+		t.Errorf("the plan does not say the step was deleted:\n%s", planned)
+	}
+	res, err := ws.Run(ctx, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err != nil || !strings.Contains(res.Stdout, "Destroy complete!") {
+		t.Fatalf("destroy after the step was deleted elsewhere: exit %d\n%s", res.ExitCode, tail(res.Stdout+res.Stderr, 30))
+	}
+}

@@ -139,6 +139,9 @@ type providerData struct {
 	// stepsGoneFrom are the webhooks of the steps this run's refresh found deleted, as Dataverse
 	// deletes a webhook's steps with it.
 	stepsGoneFrom sync.Map // lower-case webhook id → true
+	// imagesGoneFrom are the steps of the images this run's refresh found deleted, as Dataverse
+	// deletes a step's images with it.
+	imagesGoneFrom sync.Map // lower-case step id → true
 }
 
 // withMasks returns ctx with every known secret masked in tflog output.

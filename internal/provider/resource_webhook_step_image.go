@@ -153,7 +153,18 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 
 	attrsChanged := state == nil || !plan.Attributes.Equal(state.Attributes)
 	if (typeChanged && !plan.Type.IsUnknown()) || attrsChanged {
-		step := readImageStep(ctx, client, stepID, &resp.Diagnostics)
+		var read diag.Diagnostics
+		step := readImageStep(ctx, client, stepID, &read)
+		if _, gone := r.data.imagesGoneFrom.Load(strings.ToLower(stepID)); step == nil && gone && stepMissing(read) {
+			// As for a step whose webhook went (checkStepWebhook): terraform destroy plans the
+			// configuration after its refresh, and an error would stop it.
+			resp.Diagnostics.AddAttributeWarning(path.Root("step_id"), "Step deleted outside Terraform",
+				fmt.Sprintf("No step has id %s any more, and Dataverse deleted this image with it. terraform destroy has nothing "+
+					"left to delete here; an apply would fail. Set step_id to the id of an existing step, such as "+
+					"dataverse_webhook_step.<name>.id, or remove the image from the configuration.", stepID))
+			return
+		}
+		resp.Diagnostics.Append(read...)
 		if step == nil {
 			return
 		}
@@ -222,11 +233,23 @@ func (p plannedTrigger) applyTo(step *dataverse.Step) bool {
 	return true
 }
 
+// stepMissing reports the error readImageStep gives for a step that does not exist.
+func stepMissing(diags diag.Diagnostics) bool {
+	for _, d := range diags.Errors() {
+		if d.Summary() == stepNotFoundSummary {
+			return true
+		}
+	}
+	return false
+}
+
+const stepNotFoundSummary = "Step not found"
+
 func readImageStep(ctx context.Context, client *dataverse.Client, stepID string, diags *diag.Diagnostics) *dataverse.Step {
 	step, err := client.GetStep(ctx, stepID)
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
-		diags.AddAttributeError(path.Root("step_id"), "Step not found",
+		diags.AddAttributeError(path.Root("step_id"), stepNotFoundSummary,
 			fmt.Sprintf("Dataverse has no step (sdkmessageprocessingstep) with id %s. Set step_id to the id of an existing "+
 				"dataverse_webhook_step, such as dataverse_webhook_step.<name>.id.", stepID))
 		return nil
@@ -504,6 +527,9 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 
 	img, err := client.GetStepImage(ctx, state.ID.ValueString())
 	if !readFound(ctx, err, "step image", "Reading step image", state.ID.ValueString(), resp) {
+		if errors.Is(err, dataverse.ErrNotFound) && !state.StepID.IsNull() {
+			r.data.imagesGoneFrom.Store(strings.ToLower(state.StepID.ValueString()), true)
+		}
 		return
 	}
 	resp.Diagnostics.Append(setStepImageState(ctx, &state, img)...)
