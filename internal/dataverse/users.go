@@ -7,13 +7,11 @@ import "context"
 type User struct {
 	ID       string
 	FullName string
-	Disabled bool
 }
 
 type systemUserRow struct {
-	ID         string `json:"systemuserid"`
-	FullName   string `json:"fullname"`
-	IsDisabled bool   `json:"isdisabled"`
+	ID       string `json:"systemuserid"`
+	FullName string `json:"fullname"`
 }
 
 var systemUserColumns = selectedColumns[systemUserRow]()
@@ -27,5 +25,5 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 	if err := c.getEntity(ctx, entityPath(setUsers, id), query{}.with("$select", joinColumns(systemUserColumns)), &row); err != nil {
 		return nil, err
 	}
-	return &User{ID: row.ID, FullName: row.FullName, Disabled: row.IsDisabled}, nil
+	return &User{ID: row.ID, FullName: row.FullName}, nil
 }
