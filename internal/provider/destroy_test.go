@@ -186,40 +186,44 @@ func TestBuiltProvider_clearedSecretWithoutOneInTheConfigurationBlocksNoDestroy(
 // A step bound by a literal webhook_id to a webhook managed elsewhere, which is then deleted
 // there (Dataverse deletes its steps with it): terraform destroy of the step's configuration
 // ends with nothing to delete, rather than refusing the webhook id the refresh can no longer
-// find.
+// find, and a plan warns instead of refusing.
 func TestBuiltProvider_stepOfAWebhookDeletedElsewhereBlocksNoDestroy(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	ws := newWorkspace(t)
 	hook := registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("elsewhere"), URL: "https://fn.example.net/api/elsewhere",
 		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
-	config := requiredProviders + b.providerBlock() + fmt.Sprintf(`
+	destroyAfterParentDeleted(t, b, fmt.Sprintf(`
 resource "dataverse_webhook_step" "test" {
   webhook_id = %q
   message    = "Update"
   table      = "account"
 }
-`, hook)
-	if err := ws.WriteFile("main.tf", config); err != nil {
+`, hook), func(ctx context.Context) error { return b.client().DeleteWebhook(ctx, hook) },
+		"Warning: Webhook deleted outside Terraform", "No webhook has id "+hook+" any more")
+}
+
+// destroyAfterParentDeleted applies resources, deletes the row they hang from behind Terraform
+// (deleteParent), and checks that a plan says so (the warning, the text) without refusing and
+// that terraform destroy completes.
+func destroyAfterParentDeleted(t *testing.T, b backend, resources string, deleteParent func(context.Context) error, warning, text string) {
+	t.Helper()
+	ws := newWorkspace(t)
+	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+resources); err != nil {
 		t.Fatal(err)
 	}
 	mustRun(t, ws, applyArgs()...)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := b.client().DeleteWebhook(ctx, hook); err != nil {
-		t.Fatalf("deleting the webhook behind Terraform: %v", err)
+	if err := deleteParent(ctx); err != nil {
+		t.Fatalf("deleting behind Terraform: %v", err)
 	}
-	// A plan says what happened, and that an apply would fail, without refusing.
 	planned := oneLine(mustRun(t, ws, "plan", "-input=false", "-no-color").Stdout)
-	if !strings.Contains(planned, "Warning: Webhook deleted outside Terraform") || !strings.Contains(planned, "No webhook has id "+hook+" any more") {
-		t.Errorf("the plan does not say the webhook was deleted:\n%s", planned)
+	if !strings.Contains(planned, warning) || !strings.Contains(planned, text) {
+		t.Errorf("the plan does not say %q, %q:\n%s", warning, text, planned)
 	}
 	res, err := ws.Run(ctx, "destroy", "-auto-approve", "-input=false", "-no-color")
-	if err != nil {
-		t.Fatalf("destroy after the webhook was deleted elsewhere: exit %d\n%s", res.ExitCode, tail(res.Stdout+res.Stderr, 30))
-	}
-	if !strings.Contains(res.Stdout, "Destroy complete!") {
-		t.Errorf("destroy did not complete:\n%s", res.Stdout)
+	if err != nil || !strings.Contains(res.Stdout, "Destroy complete!") {
+		t.Fatalf("destroy after the deletion behind Terraform: exit %d\n%s", res.ExitCode, tail(res.Stdout+res.Stderr, 30))
 	}
 }
 
@@ -267,30 +271,13 @@ func TestBuiltProvider_taintedWebhookIsReplacedNotTakenOver(t *testing.T) {
 func TestBuiltProvider_imageOfAStepDeletedElsewhereBlocksNoDestroy(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	ws := newWorkspace(t)
 	step := seededStep(t, b, "Update", dataverse.StepStagePostOperation, dataverse.StepModeAsynchronous)
-	config := requiredProviders + b.providerBlock() + fmt.Sprintf(`
+	destroyAfterParentDeleted(t, b, fmt.Sprintf(`
 resource "dataverse_webhook_step_image" "test" {
   step_id = %q
   type    = "PreImage"
   alias   = "before"
 }
-`, step)
-	if err := ws.WriteFile("main.tf", config); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, ws, applyArgs()...)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := b.client().DeleteStep(ctx, step); err != nil {
-		t.Fatalf("deleting the step behind Terraform: %v", err)
-	}
-	planned := oneLine(mustRun(t, ws, "plan", "-input=false", "-no-color").Stdout)
-	if !strings.Contains(planned, "Warning: Step deleted outside Terraform") || !strings.Contains(planned, "No step has id "+step+" any more") {
-		t.Errorf("the plan does not say the step was deleted:\n%s", planned)
-	}
-	res, err := ws.Run(ctx, "destroy", "-auto-approve", "-input=false", "-no-color")
-	if err != nil || !strings.Contains(res.Stdout, "Destroy complete!") {
-		t.Fatalf("destroy after the step was deleted elsewhere: exit %d\n%s", res.ExitCode, tail(res.Stdout+res.Stderr, 30))
-	}
+`, step), func(ctx context.Context) error { return b.client().DeleteStep(ctx, step) },
+		"Warning: Step deleted outside Terraform", "No step has id "+step+" any more")
 }
