@@ -332,17 +332,16 @@ func checkStepWebhook(ctx context.Context, data *providerData, id string, diags 
 	if _, ok := client.KnownWebhookName(id); ok {
 		return true
 	}
-	if _, gone := data.stepsGoneFrom.Load(strings.ToLower(id)); gone {
-		if _, err := client.WebhookFromSnapshot(ctx, id); errors.Is(err, dataverse.ErrNotFound) {
-			diags.AddAttributeWarning(path.Root("webhook_id"), "Webhook deleted outside Terraform",
-				fmt.Sprintf("No webhook has id %s any more, and Dataverse deleted this step with it. terraform destroy has "+
-					"nothing left to delete here; an apply would fail. Set webhook_id to the id of an existing webhook, such as "+
-					"dataverse_webhook.<name>.id, or remove the step from the configuration.", id))
-			return false
-		}
+	w, err := client.WebhookFromSnapshot(ctx, id)
+	if _, gone := data.stepsGoneFrom.Load(strings.ToLower(id)); gone && errors.Is(err, dataverse.ErrNotFound) {
+		diags.AddAttributeWarning(path.Root("webhook_id"), "Webhook deleted outside Terraform",
+			fmt.Sprintf("No webhook has id %s any more, and Dataverse deleted this step with it. terraform destroy has "+
+				"nothing left to delete here; an apply would fail. Set webhook_id to the id of an existing webhook, such as "+
+				"dataverse_webhook.<name>.id, or remove the step from the configuration.", id))
+		return false
 	}
 	var found diag.Diagnostics
-	readScope(ctx, client.WebhookFromSnapshot, id, "webhook_id", "webhook", &found)
+	readScope(ctx, func(context.Context, string) (*dataverse.Webhook, error) { return w, err }, id, "webhook_id", "webhook", &found)
 	diags.Append(found...)
 	return !found.HasError()
 }
