@@ -153,18 +153,8 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 
 	attrsChanged := state == nil || !plan.Attributes.Equal(state.Attributes)
 	if (typeChanged && !plan.Type.IsUnknown()) || attrsChanged {
-		var read diag.Diagnostics
-		step := readImageStep(ctx, client, stepID, &read)
-		if _, gone := r.data.imagesGoneFrom.Load(strings.ToLower(stepID)); step == nil && gone && stepMissing(read) {
-			// As for a step whose webhook went (checkStepWebhook): terraform destroy plans the
-			// configuration after its refresh, and an error would stop it.
-			resp.Diagnostics.AddAttributeWarning(path.Root("step_id"), "Step deleted outside Terraform",
-				fmt.Sprintf("No step has id %s any more, and Dataverse deleted this image with it. terraform destroy has nothing "+
-					"left to delete here; an apply would fail. Set step_id to the id of an existing step, such as "+
-					"dataverse_webhook_step.<name>.id, or remove the image from the configuration.", stepID))
-			return
-		}
-		resp.Diagnostics.Append(read...)
+		_, gone := r.data.imagesGoneFrom.Load(strings.ToLower(stepID))
+		step := readImageStep(ctx, client, stepID, gone, &resp.Diagnostics)
 		if step == nil {
 			return
 		}
@@ -209,7 +199,6 @@ func ownID(state *webhookStepImageModel) string {
 	return state.ID.ValueString()
 }
 
-// readImageStep reads the step an image belongs to, reporting a missing step as a mistake in step_id.
 // plannedTrigger is what a step's plan gives it of what its images are checked against; known is
 // false while any of it is unknown.
 type plannedTrigger struct {
@@ -233,23 +222,21 @@ func (p plannedTrigger) applyTo(step *dataverse.Step) bool {
 	return true
 }
 
-// stepMissing reports the error readImageStep gives for a step that does not exist.
-func stepMissing(diags diag.Diagnostics) bool {
-	for _, d := range diags.Errors() {
-		if d.Summary() == stepNotFoundSummary {
-			return true
-		}
-	}
-	return false
-}
-
-const stepNotFoundSummary = "Step not found"
-
-func readImageStep(ctx context.Context, client *dataverse.Client, stepID string, diags *diag.Diagnostics) *dataverse.Step {
+// readImageStep reads the step an image belongs to, reporting a missing step as a mistake in step_id.
+// A step this run's refresh found gone with an image of it (gone) is only a warning, as for a
+// step whose webhook went (checkStepWebhook): terraform destroy plans the configuration after
+// its refresh, and an error would stop it.
+func readImageStep(ctx context.Context, client *dataverse.Client, stepID string, gone bool, diags *diag.Diagnostics) *dataverse.Step {
 	step, err := client.GetStep(ctx, stepID)
 	switch {
+	case errors.Is(err, dataverse.ErrNotFound) && gone:
+		diags.AddAttributeWarning(path.Root("step_id"), "Step deleted outside Terraform",
+			fmt.Sprintf("No step has id %s any more, and Dataverse deleted this image with it. terraform destroy has nothing "+
+				"left to delete here; an apply would fail. Set step_id to the id of an existing step, such as "+
+				"dataverse_webhook_step.<name>.id, or remove the image from the configuration.", stepID))
+		return nil
 	case errors.Is(err, dataverse.ErrNotFound):
-		diags.AddAttributeError(path.Root("step_id"), stepNotFoundSummary,
+		diags.AddAttributeError(path.Root("step_id"), "Step not found",
 			fmt.Sprintf("Dataverse has no step (sdkmessageprocessingstep) with id %s. Set step_id to the id of an existing "+
 				"dataverse_webhook_step, such as dataverse_webhook_step.<name>.id.", stepID))
 		return nil
@@ -494,7 +481,7 @@ func (r *webhookStepImageResource) messageProperty(ctx context.Context, client *
 	if !plan.MessagePropertyName.IsUnknown() {
 		return plan.MessagePropertyName.ValueString(), true
 	}
-	step := readImageStep(ctx, client, plan.StepID.ValueString(), diags)
+	step := readImageStep(ctx, client, plan.StepID.ValueString(), false, diags)
 	if step == nil {
 		return "", false
 	}
