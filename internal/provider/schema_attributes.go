@@ -26,7 +26,7 @@ func idAttribute(description string) schema.StringAttribute {
 // timeoutsBlock is the timeouts block every resource has; defaultTimeout applies to each
 // operation not given.
 func timeoutsBlock(ctx context.Context) schema.Block {
-	how := "as a duration such as `30s`, `5m` or `1h30m` (units `s`, `m`, `h`), including the waits " +
+	how := "as a Go duration such as `30s`, `5m` or `1h30m`, including the waits " +
 		"of retries after throttling and transient errors. Defaults to `" + strings.TrimSuffix(defaultTimeout.String(), "0s") + "`."
 	return timeouts.Block(ctx, timeouts.Opts{
 		Create: true, Read: true, Update: true, Delete: true,
