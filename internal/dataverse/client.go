@@ -109,6 +109,7 @@ type Client struct {
 	webhookSnap snapshot[Webhook]
 	stepSnap    snapshot[Step]
 	columns     columnCache // behind TableColumns
+	users       userCache   // behind ResolveUser
 }
 
 // New validates cfg and returns a Client. It makes no request and fetches no token.

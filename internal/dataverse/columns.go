@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -36,13 +37,13 @@ func (c *Client) TableColumns(ctx context.Context, table string) ([]string, erro
 	if ok {
 		return slices.Clone(cols), nil
 	}
-	v, err, _ := c.columns.group.Do(key, func() (any, error) {
+	names, err := sharedRead(ctx, &c.columns.group, key, "reading the columns of table "+strconv.Quote(table), func(ctx context.Context) ([]string, error) {
 		rows, err := getCollection[attributeMetadataRow](ctx, c, &request{
 			path:  "EntityDefinitions(LogicalName='" + key + "')/Attributes",
 			query: query{}.with("$select", "LogicalName"),
 		}, 0)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("dataverse: reading the columns of table %q: %w", table, err)
 		}
 		names := make([]string, 0, len(rows))
 		for _, r := range rows {
@@ -58,9 +59,8 @@ func (c *Client) TableColumns(ctx context.Context, table string) ([]string, erro
 		return names, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("dataverse: reading the columns of table %q: %w", table, err)
+		return nil, err
 	}
-	names, _ := v.([]string) // the shared call returns the names or an error
 	return slices.Clone(names), nil
 }
 

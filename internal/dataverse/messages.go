@@ -96,30 +96,22 @@ func (c *Client) ResolveMessageFilter(ctx context.Context, message, table string
 	if f, ok := c.catalog.filter(message, table); ok {
 		return &f, nil
 	}
-	// The shared lookup must not fail because the first caller gave up; each caller still stops
-	// waiting when its own context ends.
-	shared := context.WithoutCancel(ctx)
-	ch := c.catalog.group.DoChan(filterKey(message, table), func() (any, error) {
-		if f, ok := c.catalog.filter(message, table); ok {
+	f, err := sharedRead(ctx, &c.catalog.group, filterKey(message, table),
+		fmt.Sprintf("resolving message %q on table %q", message, table), func(ctx context.Context) (MessageFilter, error) {
+			if f, ok := c.catalog.filter(message, table); ok {
+				return f, nil
+			}
+			f, err := c.fetchMessageFilter(ctx, message, table)
+			if err != nil {
+				return MessageFilter{}, err
+			}
+			c.catalog.rememberFilter(f)
 			return f, nil
-		}
-		f, err := c.fetchMessageFilter(shared, message, table)
-		if err != nil {
-			return nil, err
-		}
-		c.catalog.rememberFilter(f)
-		return f, nil
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		f, _ := res.Val.(MessageFilter) // the shared call returns a filter or an error
-		return &f, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("dataverse: resolving message %q on table %q: %w", message, table, ctx.Err())
+		})
+	if err != nil {
+		return nil, err
 	}
+	return &f, nil
 }
 
 // codeEntityNotInMetadata is Dataverse's answer (HTTP 400) to a table name it does not know in

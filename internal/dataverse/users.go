@@ -1,29 +1,59 @@
 package dataverse
 
-import "context"
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/singleflight"
+)
 
 // User is a systemuser: a person, or the application user of an app registration. A step runs
-// as one when it has an impersonating user.
+// as one when it has an impersonating user. Its tags are the row's columns.
 type User struct {
-	ID       string
-	FullName string
-}
-
-type systemUserRow struct {
 	ID       string `json:"systemuserid"`
 	FullName string `json:"fullname"`
 }
 
-var systemUserColumns = selectedColumns[systemUserRow]()
+var systemUserColumns = selectedColumns[User]()
 
-// GetUser reads the systemuser id. A missing row gives an error matching ErrNotFound.
-func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
+// userCache holds the users the client found: many steps of a configuration run as one
+// application user, whom a plan then asks about once.
+type userCache struct {
+	group singleflight.Group
+	mu    sync.Mutex
+	users map[string]User // by lower-case id
+}
+
+// ResolveUser reads the systemuser id once per client: later calls for a user it found are
+// answered from memory, and concurrent calls for one id share a request. A missing row gives an
+// error matching ErrNotFound, and is asked about again next time.
+func (c *Client) ResolveUser(ctx context.Context, id string) (*User, error) {
 	if err := checkID("user id", id); err != nil {
 		return nil, err
 	}
-	var row systemUserRow
-	if err := c.getEntity(ctx, entityPath(setUsers, id), query{}.with("$select", joinColumns(systemUserColumns)), &row); err != nil {
+	key := strings.ToLower(id)
+	c.users.mu.Lock()
+	u, ok := c.users.users[key]
+	c.users.mu.Unlock()
+	if ok {
+		return &u, nil
+	}
+	u, err := sharedRead(ctx, &c.users.group, key, "reading user "+id, func(ctx context.Context) (User, error) {
+		var u User
+		if err := c.getEntity(ctx, entityPath(setUsers, id), query{}.with("$select", joinColumns(systemUserColumns)), &u); err != nil {
+			return User{}, err
+		}
+		c.users.mu.Lock()
+		if c.users.users == nil {
+			c.users.users = map[string]User{}
+		}
+		c.users.users[key] = u
+		c.users.mu.Unlock()
+		return u, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &User{ID: row.ID, FullName: row.FullName}, nil
+	return &u, nil
 }

@@ -349,7 +349,7 @@ func checkStepWebhook(ctx context.Context, data *providerData, id string, diags 
 // checkRunAsUser refuses at plan a run_as_user_id that names no user of the environment, which
 // the write of the step would meet as a bare 404.
 func checkRunAsUser(ctx context.Context, client *dataverse.Client, id string, diags *diag.Diagnostics) {
-	_, err := client.GetUser(ctx, id)
+	_, err := client.ResolveUser(ctx, id)
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
 		diags.AddAttributeError(path.Root("run_as_user_id"), "No such user",
