@@ -307,7 +307,7 @@ func NewTokenSource(cfg Config) (TokenSource, Method, error) {
 	resource := strings.TrimRight(cfg.EnvironmentURL, "/")
 	base := cfg.HTTPClient
 	if base == nil {
-		base = &http.Client{Timeout: time.Minute}
+		base = defaultTokenHTTPClient(method)
 	}
 	// Entra ID, the managed identity endpoints and the pipelines' token services never redirect
 	// these requests: a followed 307 would replay the client secret or assertion elsewhere.
@@ -325,6 +325,19 @@ func NewTokenSource(cfg Config) (TokenSource, Method, error) {
 		return nil, "", err
 	}
 	return newCachingSource(fetch, cfg.Now), method, nil
+}
+
+// defaultTokenHTTPClient carries the token requests of method when the caller gives no client.
+func defaultTokenHTTPClient(method Method) *http.Client {
+	c := &http.Client{Timeout: time.Minute}
+	if method == MethodManagedIdentity {
+		// The identity endpoints are on this machine or link-local (IMDS at 169.254.169.254, over
+		// http): a proxy from HTTP_PROXY would see the access token they answer with.
+		transport := http.DefaultTransport.(*http.Transport).Clone() //nolint:forcetypeassert // the standard library's
+		transport.Proxy = nil
+		c.Transport = transport
+	}
+	return c
 }
 
 // displaySetting quotes a URL setting for an error without its user information, query or

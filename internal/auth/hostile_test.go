@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -187,5 +189,156 @@ func TestEnvironmentURLPasswordIsNeverEchoed(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "sig=") {
 		t.Errorf("error %q echoes the URL's password or query", err)
+	}
+}
+
+// MSAL posts the credential to the token endpoint that the authority's discovery document
+// names; a document naming an http or foreign endpoint must not receive the client secret.
+func TestTokenEndpointOffTheAuthorityHostIsRefused(t *testing.T) {
+	t.Parallel()
+	var stolen atomic.Int32
+	thief := func(w http.ResponseWriter, r *http.Request) { stolen.Add(1); w.WriteHeader(http.StatusBadRequest) }
+	plainThief := httptest.NewServer(http.HandlerFunc(thief))
+	t.Cleanup(plainThief.Close)
+	tlsThief := httptest.NewTLSServer(http.HandlerFunc(thief))
+	t.Cleanup(tlsThief.Close)
+	for name, endpoint := range map[string]func(authority string) string{
+		"http on another port":  func(string) string { return plainThief.URL + "/t/oauth2/v2.0/token" },
+		"https on another host": func(string) string { return tlsThief.URL + "/t/oauth2/v2.0/token" },
+		"http on the authority host": func(authority string) string {
+			return "http://" + strings.TrimPrefix(authority, "https://") + "/t/oauth2/v2.0/token"
+		},
+	} {
+		t.Run(name, func(t *testing.T) { // in turn: the count of stolen requests is checked after them
+			srv := httptest.NewUnstartedServer(nil)
+			svc, err := entra.New(entra.Options{BaseURL: "https://" + srv.Listener.Addr().String()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !strings.HasSuffix(r.URL.Path, "/openid-configuration") {
+					svc.Handler().ServeHTTP(w, r)
+					return
+				}
+				rec := httptest.NewRecorder()
+				svc.Handler().ServeHTTP(rec, r)
+				var doc map[string]any
+				if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+					t.Errorf("discovery document: %v", err)
+				}
+				doc["token_endpoint"] = endpoint(svc.BaseURL())
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(doc)
+			})
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+			svc.RegisterSecretClient(hostileClientID, hostileSecret)
+			cfg := auth.Config{
+				EnvironmentURL: svc.Audience(), TenantID: svc.TenantID(), ClientID: hostileClientID,
+				AuthorityHost: svc.BaseURL(), HTTPClient: srv.Client(), ClientSecret: hostileSecret,
+			}
+			_, err = newSource(t, cfg, auth.MethodClientSecret).Token(context.Background(), false)
+			if err == nil || !strings.Contains(err.Error(), "refused to send a sign-in request") {
+				t.Errorf("err = %v, want the request refused", err)
+			}
+			if err != nil && untrusted.EchoesSecret(err.Error(), []string{hostileSecret}) {
+				t.Errorf("error holds part of the client secret: %q", err)
+			}
+		})
+	}
+	if n := stolen.Load(); n != 0 {
+		t.Errorf("the foreign endpoints received %d requests", n)
+	}
+}
+
+// A federated token read from a file or fetched from the pipeline is as secret as a configured
+// one: while it is valid, its payload and signature sign in as the workload (the header is
+// public), so a token service echoing any part of it must have that withheld.
+func TestEchoedAssertionIsWithheld(t *testing.T) {
+	t.Parallel()
+	const header = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9"
+	const payload = "eyJzdWIiOiJyZXBvOmNvbnRvc28vaW5mcmE6cmVmOnJlZnMvaGVhZHMvbWFpbiJ9"
+	const signature = "c2lnbmF0dXJlLW9mLXRoZS1waXBlbGluZS10b2tlbi0wMTIzNDU2Nzg5"
+	const assertion = header + "." + payload + "." + signature
+	echoes := map[string]func(string) string{
+		"whole":                 func(a string) string { return a },
+		"payload and signature": func(a string) string { return a[strings.Index(a, ".")+1:] },
+		"signature":             func(a string) string { return a[strings.LastIndex(a, ".")+1:] },
+		"dots as spaces":        func(a string) string { return strings.ReplaceAll(a, ".", " ") },
+	}
+	sources := map[string]func(t *testing.T, cfg *auth.Config){
+		"token file": func(t *testing.T, cfg *auth.Config) {
+			file := filepath.Join(t.TempDir(), "token")
+			if err := os.WriteFile(file, []byte(assertion+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg.OIDCTokenFilePath = file
+		},
+		"GitHub Actions": func(t *testing.T, cfg *auth.Config) {
+			// httptest's TLS servers share one certificate, which the token service's client trusts.
+			pipeline := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = json.NewEncoder(w).Encode(map[string]string{"value": assertion})
+			}))
+			t.Cleanup(pipeline.Close)
+			cfg.OIDCRequestURL = pipeline.URL + "/idtoken?api-version=2.0"
+			cfg.OIDCRequestToken = "pipeline-request-token"
+		},
+	}
+	for sourceName, source := range sources {
+		for echoName, echo := range echoes {
+			t.Run(sourceName+"/"+echoName, func(t *testing.T) {
+				t.Parallel()
+				e := hostileTokenService(t, func(w http.ResponseWriter, r *http.Request, _ int) bool {
+					_ = r.ParseForm()
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusUnauthorized)
+					_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client",
+						"error_description": "AADSTS700213: No matching federated identity record found for presented assertion " + echo(r.PostForm.Get("client_assertion"))})
+					return true
+				})
+				cfg := e.config(hostileClientID)
+				cfg.UseOIDC = true
+				source(t, &cfg)
+				_, err := newSource(t, cfg, auth.MethodOIDC).Token(context.Background(), false)
+				if err == nil {
+					t.Fatal("no error")
+				}
+				if untrusted.EchoesSecret(err.Error(), []string{payload, signature}) {
+					t.Errorf("error holds part of the assertion: %q", err)
+				}
+				if !strings.Contains(err.Error(), "authentication failed") {
+					t.Errorf("error %q lost its own words", err)
+				}
+			})
+		}
+	}
+}
+
+// MSAL sends App Service's IDENTITY_HEADER to the identity endpoint; an endpoint echoing it
+// must not put it into the error. Not parallel: it sets the environment MSAL reads.
+func TestEchoedIdentityHeaderIsWithheld(t *testing.T) {
+	const identityHeader = "5b0c3e7a-9f14-4d2b-b8e6-0a71c9d3e452"
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request",
+			"error_description": "X-IDENTITY-HEADER " + r.Header.Get("X-Identity-Header") + " is not valid"})
+	}))
+	t.Cleanup(endpoint.Close)
+	t.Setenv("IDENTITY_ENDPOINT", endpoint.URL+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", identityHeader)
+	ts, _, err := auth.NewTokenSource(auth.Config{EnvironmentURL: "https://contoso.crm.dynamics.com", UseMSI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ts.Token(context.Background(), false)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if untrusted.EchoesSecret(err.Error(), []string{identityHeader}) {
+		t.Errorf("error holds part of IDENTITY_HEADER: %q", err)
+	}
+	if !strings.Contains(err.Error(), "managed identity authentication failed") {
+		t.Errorf("error %q lost its own words", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +65,7 @@ func newConfidentialFetcher(cfg Config, httpClient *untrusted.Client, method Met
 
 	secrets := cfg.Secrets()
 	var cred confidential.Credential
+	var assertions *assertionSource
 	switch method {
 	case MethodClientSecret:
 		c, err := confidential.NewCredFromSecret(cfg.ClientSecret)
@@ -77,13 +80,17 @@ func newConfidentialFetcher(cfg Config, httpClient *untrusted.Client, method Met
 		}
 		cred = c
 	case MethodOIDC:
-		assertions := newAssertionSource(cfg, httpClient)
+		assertions = newAssertionSource(cfg, httpClient)
 		cred = confidential.NewCredFromAssertionCallback(func(ctx context.Context, _ confidential.AssertionRequestOptions) (string, error) {
 			return assertions.assertion(ctx)
 		})
 	}
 
-	options := []confidential.Option{confidential.WithCache(noTokenCache{}), confidential.WithHTTPClient(httpClient)}
+	msalClient := signInClient{next: httpClient, hosts: map[string]bool{strings.ToLower(hostURL.Host): true}}
+	if microsoftClouds[strings.ToLower(hostURL.Hostname())] {
+		msalClient.hosts = microsoftClouds // instance discovery may name another of them
+	}
+	options := []confidential.Option{confidential.WithCache(noTokenCache{}), confidential.WithHTTPClient(msalClient)}
 	if !microsoftClouds[strings.ToLower(hostURL.Hostname())] {
 		options = append(options, confidential.WithInstanceDiscovery(false))
 	}
@@ -96,13 +103,37 @@ func newConfidentialFetcher(cfg Config, httpClient *untrusted.Client, method Met
 	return func(ctx context.Context, _ bool) (string, time.Time, error) {
 		result, err := client.AcquireTokenByCredential(ctx, scopes)
 		if err != nil {
-			e := newRedactedError(fmt.Sprintf("%s authentication failed: %s", title, describeMSALError(err)), err, secrets...)
+			withheld := secrets
+			if assertions != nil {
+				withheld = append(slices.Clone(secrets), assertions.issuedAssertions()...)
+			}
+			e := newRedactedError(fmt.Sprintf("%s authentication failed: %s", title, describeMSALError(err)), err, withheld...)
 			e.transient = isTransientTokenFailure(err)
 			return "", time.Time{}, e
 		}
 		return result.AccessToken, result.ExpiresOn, nil
 	}, nil
 }
+
+// signInClient carries MSAL's requests for the secret, certificate and OIDC methods, and only
+// to https URLs on the authority's host (or, for a Microsoft cloud, the hosts of Microsoft
+// clouds). MSAL sends the credential to the token endpoint that the authority's discovery
+// document names, and checks only that document's issuer: a document naming an http or
+// foreign endpoint would otherwise receive the client secret or assertion.
+type signInClient struct {
+	next  *untrusted.Client
+	hosts map[string]bool // lower-case host[:port]
+}
+
+func (c signInClient) Do(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" || !c.hosts[strings.ToLower(req.URL.Host)] {
+		return nil, fmt.Errorf("refused to send a sign-in request to %s://%s: the token service named an address that is not https "+
+			"on the authority host, and the request would carry the credential there", req.URL.Scheme, req.URL.Host)
+	}
+	return c.next.Do(req) //nolint:gosec // the host is the authority's
+}
+
+func (c signInClient) CloseIdleConnections() { c.next.CloseIdleConnections() }
 
 // newManagedIdentityFetcher builds MSAL's managed identity client.
 //
@@ -141,10 +172,23 @@ func newManagedIdentityFetcher(cfg Config, httpClient *untrusted.Client, resourc
 		}
 		result, err := client.AcquireToken(ctx, resource, acquireOptions...)
 		if err != nil {
-			return "", time.Time{}, newRedactedError("managed identity authentication failed: "+describeMSALError(err), err)
+			return "", time.Time{}, newRedactedError("managed identity authentication failed: "+describeMSALError(err), err, identityEndpointSecrets()...)
 		}
 		return result.AccessToken, result.ExpiresOn, nil
 	}, nil
+}
+
+// identityEndpointSecrets are the values that MSAL reads from the environment and sends to an
+// identity endpoint as a header (App Service's IDENTITY_HEADER, Cloud Shell's and Azure ML's
+// MSI_SECRET), which an endpoint echoing them must not put into an error.
+func identityEndpointSecrets() []string {
+	var out []string
+	for _, name := range []string{"IDENTITY_HEADER", "MSI_SECRET"} {
+		if v := os.Getenv(name); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // issuedAfterClaims is the claims challenge for a token issued no earlier

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
@@ -22,6 +24,34 @@ type assertionSource struct {
 	requestToken  string
 	adoConnection string
 	httpClient    *untrusted.Client
+
+	// issued are the last assertions handed to MSAL: a token service that echoes one, whole or
+	// in part, must have it withheld like a configured secret.
+	mu     sync.Mutex
+	issued []string
+}
+
+// maxIssuedAssertions bounds issued; a file or pipeline token rotates about hourly.
+const maxIssuedAssertions = 4
+
+func (a *assertionSource) remember(token string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !slices.Contains(a.issued, token) {
+		a.issued = append(a.issued, token)
+		if len(a.issued) > maxIssuedAssertions {
+			a.issued = a.issued[1:]
+		}
+	}
+	return token
+}
+
+// issuedAssertions returns the assertions this source has handed out that it may still have
+// to keep out of an error.
+func (a *assertionSource) issuedAssertions() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.issued)
 }
 
 func newAssertionSource(cfg Config, client *untrusted.Client) *assertionSource {
@@ -39,6 +69,14 @@ func newAssertionSource(cfg Config, client *untrusted.Client) *assertionSource {
 const maxTokenFileBytes = 64 << 10
 
 func (a *assertionSource) assertion(ctx context.Context) (string, error) {
+	token, err := a.fetch(ctx)
+	if err != nil {
+		return "", err
+	}
+	return a.remember(token), nil
+}
+
+func (a *assertionSource) fetch(ctx context.Context) (string, error) {
 	switch {
 	case a.token != "":
 		return a.token, nil

@@ -10,8 +10,9 @@ import (
 )
 
 var (
-	// A JWT: three base64url parts, the first a JSON object ("eyJ" is "{\"").
-	jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+	// A JWT: base64url parts, the first a JSON object ("eyJ" is "{\""); also its payload and
+	// signature without the header, which anyone can rebuild.
+	jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?`)
 	// A bearer or basic credential in an Authorization header or message.
 	authorizationPattern = regexp.MustCompile(`(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}`)
 	// JSON fields that hold tokens or secrets.
