@@ -39,7 +39,9 @@ func startHostileEnvironment(t *testing.T, webAPI http.HandlerFunc) *hostileEnvi
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &hostileEnvironment{url: base, tenantID: svc.TenantID(), clientID: "33333333-0000-4000-8000-000000000001", clientSecret: "Hst~client-secret.value_0123456789"}
+	// Random, as Entra ID issues secrets: a secret made of words would share runs with the trace
+	// log's own text (client_secret), which the log checks below read as an echo.
+	h := &hostileEnvironment{url: base, tenantID: svc.TenantID(), clientID: "33333333-0000-4000-8000-000000000001", clientSecret: "Hst~q7Kz.w2Vx_9pLr-4Mn8Tb6Yc3Jd"}
 	svc.RegisterSecretClient(h.clientID, h.clientSecret)
 	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/data/") {

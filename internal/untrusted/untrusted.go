@@ -4,14 +4,20 @@
 package untrusted
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // NoRedirects returns a copy of c (or of a default client when c is nil) that hands every 3xx
@@ -158,28 +164,97 @@ const SecretRun = 8
 
 // EchoesSecret reports whether text holds a secret, or any SecretRun-character run of one, in any
 // form a server might echo it in: as sent, JSON-escaped (\u0041), URL-encoded, with XML or HTML
-// character references (&apos; &#252; &#xFC;), or any of these stacked, in any letter case. A
-// secret shorter than SecretRun counts when it appears whole.
+// character references (&apos; &#252; &#xFC;), or any of these stacked, in any letter case; in
+// base64; or, for a SkeletonRun of its letters and digits, spelled out with other characters
+// between them, with accents added, or backwards. A secret shorter than SecretRun counts when it
+// appears whole.
 //
-// It is meant to decide whether to show server text at all, not to mask it: a message that
-// fails the check is withheld, so no encoding that the check misses can slip through a mask.
+// It decides whether to show server text at all, not how to mask it: a message that fails the
+// check is withheld whole. It is still a heuristic. A server that holds a secret can always
+// invent a form no check knows, so callers show server text only where it helps the user.
 func EchoesSecret(text string, secrets []string) bool {
-	var runs []string
+	var runs, skeletonRuns []string
 	for _, s := range secrets {
 		runs = append(runs, secretRuns(s)...)
+		skeletonRuns = append(skeletonRuns, runsOf(skeleton(s))...)
 	}
 	if len(runs) == 0 {
 		return false
 	}
-	for _, form := range decodedForms(text) {
-		form = strings.ToLower(form)
+	forms := decodedForms(text)
+	for _, f := range forms {
+		forms = append(forms, base64Decoded(f)...)
+	}
+	for _, form := range forms {
+		lower := strings.ToLower(form)
 		for _, run := range runs {
-			if strings.Contains(form, run) {
+			if strings.Contains(lower, run) {
+				return true
+			}
+		}
+		if len(skeletonRuns) == 0 {
+			continue
+		}
+		sk := skeleton(form)
+		backwards := reversed(sk)
+		for _, run := range skeletonRuns {
+			if strings.Contains(sk, run) || strings.Contains(backwards, run) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// skeleton is s with only its letters and digits, lower-cased and without accents: what is left
+// of a secret that a server spells out with spaces, dots or marks between its characters.
+func skeleton(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFKD.String(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// SkeletonRun is the length of the shortest piece of a secret's skeleton that counts as a leak.
+// It is longer than SecretRun: without their spaces and punctuation, ordinary words run together
+// ("token request to" holds "requestto") and would match secrets made of words.
+const SkeletonRun = 12
+
+// runsOf lists the SkeletonRun-character runs of a skeleton; one shorter than that has none.
+func runsOf(sk string) []string {
+	rs := []rune(sk)
+	var out []string
+	for i := 0; i+SkeletonRun <= len(rs); i++ {
+		out = append(out, string(rs[i:i+SkeletonRun]))
+	}
+	return out
+}
+
+func reversed(s string) string {
+	rs := []rune(s)
+	slices.Reverse(rs)
+	return string(rs)
+}
+
+// base64Word is a run of text that may be base64 of a secret (standard or URL alphabet).
+var base64Word = regexp.MustCompile(`[A-Za-z0-9+/_-]{12,}={0,2}`)
+
+// base64Decoded returns what each base64-looking word of text decodes to, in either alphabet,
+// padded or not.
+func base64Decoded(text string) []string {
+	var out []string
+	for _, word := range base64Word.FindAllString(text, 64) {
+		bare := strings.TrimRight(word, "=")
+		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(bare); err == nil {
+				out = append(out, string(b))
+			}
+		}
+	}
+	return out
 }
 
 // secretRuns lists the lower-cased runs of s that EchoesSecret looks for, also after white space

@@ -1,10 +1,12 @@
 package untrusted
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -56,5 +58,45 @@ func TestReadBodyCap(t *testing.T) {
 	}
 	if b, err := ReadBody(strings.NewReader(strings.Repeat("x", 10)), 10); err != nil || len(b) != 10 {
 		t.Errorf("10 bytes with a cap of 10: %d, %v", len(b), err)
+	}
+}
+
+func TestEchoesSecretInTransformedForms(t *testing.T) {
+	t.Parallel()
+	const secret = "KEYsecretValue-1a2b3c4d5e6f"
+	spelled := func(sep string) string { return strings.Join(strings.Split(secret, ""), sep) }
+	chunks := func(n int, sep string) string {
+		var parts []string
+		for i := 0; i < len(secret); i += n {
+			parts = append(parts, secret[i:min(i+n, len(secret))])
+		}
+		return strings.Join(parts, sep)
+	}
+	accented := strings.NewReplacer("e", "é", "a", "à", "c", "ç", "K", "Ḱ").Replace(secret)
+	var combining strings.Builder
+	for _, r := range secret {
+		combining.WriteRune(r)
+		combining.WriteRune('\u0301')
+	}
+	for name, form := range map[string]string{
+		"base64":                 base64.StdEncoding.EncodeToString([]byte(secret)),
+		"base64 URL, unpadded":   base64.RawURLEncoding.EncodeToString([]byte("x" + secret)),
+		"spaced out":             spelled(" "),
+		"in chunks of 7":         chunks(7, "…"),
+		"backwards":              func() string { r := []rune(secret); slices.Reverse(r); return string(r) }(),
+		"with combining accents": combining.String(),
+		"with accented letters":  accented,
+	} {
+		if !EchoesSecret("Invalid authvalue: "+form+".", []string{secret}) {
+			t.Errorf("the %s form %q is not found", name, form)
+		}
+	}
+	// Words run together without their spaces; a secret made of words must not match them.
+	if EchoesSecret("the GitHub Actions ID token request to https://pipelines.example answered 401 Unauthorized",
+		[]string{"ghs_wrongRequestTokenValue123"}) {
+		t.Error("ordinary words matched a secret made of words")
+	}
+	if EchoesSecret("Invalid authvalue: "+base64.StdEncoding.EncodeToString([]byte("something else entirely")), []string{secret}) {
+		t.Error("base64 of other text matched the secret")
 	}
 }
