@@ -404,22 +404,36 @@ func warnPort(ctx context.Context, req resource.ModifyPlanRequest, resp *resourc
 	}
 }
 
-// encodedSecret reads the write-only secret from the configuration and encodes it.
-func encodedSecret(ctx context.Context, cfg webhookModel) (dataverse.AuthType, string, diag.Diagnostics) {
+// encodedSecret reads the write-only secret from the configuration and encodes it. The
+// returned ctx masks in every log line both the encoded value and each value it was made of,
+// which a log line could hold without the XML around it.
+func encodedSecret(ctx context.Context, cfg webhookModel) (context.Context, dataverse.AuthType, string, diag.Diagnostics) {
+	t, value, parts, diags := encodeSecret(ctx, cfg)
+	if diags.HasError() {
+		return ctx, t, value, diags
+	}
+	masked := append([]string{value}, parts...)
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, masked...)
+	return tflog.MaskMessageStrings(ctx, masked...), t, value, diags
+}
+
+func encodeSecret(ctx context.Context, cfg webhookModel) (dataverse.AuthType, string, []string, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	t, err := dataverse.ParseAuthType(cfg.AuthType.ValueString())
 	if err != nil {
 		diags.AddAttributeError(path.Root("auth_type"), "Invalid auth_type", err.Error())
-		return 0, "", diags
+		return 0, "", nil, diags
 	}
 	attribute := authAttributeByType[t]
 	var value string
+	var parts []string
 	switch t {
 	case dataverse.AuthTypeWebhookKey:
 		if cfg.AuthKeyWO.IsNull() || cfg.AuthKeyWO.IsUnknown() {
 			diags.AddAttributeError(path.Root(attribute), "Missing webhook secret", fmt.Sprintf("auth_type %q needs %s: %s.", t, attribute, secretHint(t)))
-			return 0, "", diags
+			return 0, "", nil, diags
 		}
+		parts = []string{cfg.AuthKeyWO.ValueString()}
 		value, err = dataverse.EncodeAuthValue(t, cfg.AuthKeyWO.ValueString(), nil)
 	default:
 		m := cfg.AuthHeadersWO
@@ -430,15 +444,18 @@ func encodedSecret(ctx context.Context, cfg webhookModel) (dataverse.AuthType, s
 		diags.Append(d...)
 		if pairs == nil {
 			diags.AddAttributeError(path.Root(attribute), "Missing webhook secret", fmt.Sprintf("auth_type %q needs %s: %s.", t, attribute, secretHint(t)))
-			return 0, "", diags
+			return 0, "", nil, diags
+		}
+		for _, v := range pairs {
+			parts = append(parts, v)
 		}
 		value, err = dataverse.EncodeAuthValue(t, "", pairs)
 	}
 	if err != nil {
 		diags.AddAttributeError(path.Root(attribute), "Invalid webhook secret", authValueErrorText(attribute, err))
-		return 0, "", diags
+		return 0, "", nil, diags
 	}
-	return t, value, diags
+	return t, value, parts, diags
 }
 
 func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -450,12 +467,11 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 
-	authType, secret, d := encodedSecret(ctx, cfg)
+	ctx, authType, secret, d := encodedSecret(ctx, cfg)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = tflog.MaskAllFieldValuesStrings(ctx, secret)
 
 	name := plan.Name.ValueString()
 	// Held from the check to the create, so two webhooks of one apply cannot both take a name.
@@ -620,12 +636,12 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	// What the plan decided; a secret it refused as missing fails here too, in encodedSecret.
 	t, err := dataverse.ParseAuthType(cfg.AuthType.ValueString())
 	if a := planSecret(t, cfg, &state); err != nil || a == secretSent || a == secretMissing {
-		authType, secret, d := encodedSecret(ctx, cfg)
+		masked, authType, secret, d := encodedSecret(ctx, cfg)
 		resp.Diagnostics.Append(d...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, secret)
+		ctx = masked
 		in.AuthType = &authType
 		in.AuthValue = &secret
 	}

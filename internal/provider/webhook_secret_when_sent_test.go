@@ -1,12 +1,17 @@
 package provider
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
@@ -94,5 +99,33 @@ func TestRequireSecretWhenSentPlansWhatTheApplyHolds(t *testing.T) {
 				t.Errorf("warnings %v, want %q", diags.Warnings(), tc.warning)
 			}
 		})
+	}
+}
+
+// A log line may hold one header value without the settings XML it was sent in; each value is
+// masked on its own, in fields and in messages.
+func TestEncodedSecretMasksEachValueInLogs(t *testing.T) {
+	t.Parallel()
+	const headerValue, otherValue = "hv-5d1e9c2b7a", "hv-0f3b8e6d4c"
+	var out bytes.Buffer
+	cfg := webhookModel{
+		webhookAttributes: webhookAttributes{AuthType: types.StringValue("HttpHeader")},
+		AuthHeadersWO: types.MapValueMust(types.StringType, map[string]attr.Value{
+			"x-api-key": types.StringValue(headerValue), "x-other": types.StringValue(otherValue),
+		}),
+	}
+	ctx, _, encoded, diags := encodedSecret(tflogtest.RootLogger(context.Background(), &out), cfg)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	tflog.Debug(ctx, "sending "+headerValue+" in "+encoded, map[string]any{"value": otherValue, "encoded": encoded})
+	logged := out.String()
+	if !strings.Contains(logged, "sending") {
+		t.Fatalf("nothing logged: %q", logged)
+	}
+	for _, secret := range []string{headerValue, otherValue, encoded} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log holds %q: %s", secret, logged)
+		}
 	}
 }
