@@ -104,10 +104,16 @@ func (a *deleteSystemJobsAction) ValidateConfig(ctx context.Context, req action.
 	var cfg deleteSystemJobsModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() || cfg.StepID.IsUnknown() || cfg.WebhookID.IsUnknown() {
-		return
+		return // checked again when invoked, where references are known
 	}
+	checkOneScope(cfg, &resp.Diagnostics)
+}
+
+// checkOneScope refuses both step_id and webhook_id, or neither: a deletion must not pick one of
+// two scopes it was given.
+func checkOneScope(cfg deleteSystemJobsModel, diags *diag.Diagnostics) {
 	if cfg.StepID.IsNull() == cfg.WebhookID.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("step_id"), "Set step_id or webhook_id",
+		diags.AddAttributeError(path.Root("step_id"), "Set step_id or webhook_id",
 			"The action deletes the jobs of one step (step_id) or of every step of one webhook (webhook_id): set exactly one.")
 	}
 }
@@ -116,6 +122,9 @@ func (a *deleteSystemJobsAction) Invoke(ctx context.Context, req action.InvokeRe
 	var cfg deleteSystemJobsModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	client := requireClient(a.data, &resp.Diagnostics)
+	if !resp.Diagnostics.HasError() {
+		checkOneScope(cfg, &resp.Diagnostics)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}

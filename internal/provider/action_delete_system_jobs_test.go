@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"testing"
@@ -118,6 +119,13 @@ func (est *jobsEstate) jobsOf(t *testing.T, step string) map[int]int {
 // returns the progress messages and the diagnostics of completion.
 func invokeAction(t *testing.T, server tfprotov6.ProviderServer, config map[string]tftypes.Value) ([]string, []*tfprotov6.Diagnostic) {
 	t.Helper()
+	return invokeActionKnownLate(t, server, config, "")
+}
+
+// invokeActionKnownLate is invokeAction with the attribute late unknown when the configuration
+// is validated and planned, as a reference to a resource of the same apply is.
+func invokeActionKnownLate(t *testing.T, server tfprotov6.ProviderServer, config map[string]tftypes.Value, late string) ([]string, []*tfprotov6.Diagnostic) {
+	t.Helper()
 	ctx := context.Background()
 	schemas := providerSchemas(t, server)
 	as := schemas.ActionSchemas["dataverse_delete_system_jobs"]
@@ -125,18 +133,24 @@ func invokeAction(t *testing.T, server tfprotov6.ProviderServer, config map[stri
 		t.Fatal("no action dataverse_delete_system_jobs")
 	}
 	cfg := dynamicValue(t, objectOf(as.Schema.Block, config))
+	planned := cfg
+	if late != "" {
+		early := maps.Clone(config)
+		early[late] = tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
+		planned = dynamicValue(t, objectOf(as.Schema.Block, early))
+	}
 	actions, ok := server.(tfprotov6.ActionServer)
 	if !ok {
 		t.Fatal("the provider server has no actions")
 	}
-	v, err := actions.ValidateActionConfig(ctx, &tfprotov6.ValidateActionConfigRequest{ActionType: "dataverse_delete_system_jobs", Config: cfg})
+	v, err := actions.ValidateActionConfig(ctx, &tfprotov6.ValidateActionConfigRequest{ActionType: "dataverse_delete_system_jobs", Config: planned})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(v.Diagnostics) > 0 {
 		return nil, v.Diagnostics
 	}
-	plan, err := actions.PlanAction(ctx, &tfprotov6.PlanActionRequest{ActionType: "dataverse_delete_system_jobs", Config: cfg})
+	plan, err := actions.PlanAction(ctx, &tfprotov6.PlanActionRequest{ActionType: "dataverse_delete_system_jobs", Config: planned})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,6 +269,19 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 		"step_id": str(other), "statuses": statusSet("Failed"), "older_than": str("0s"),
 	}); len(diags) == 0 || diags[0].Summary != "No such step" {
 		t.Errorf("a step id naming neither a step nor a job: diagnostics %+v, want No such step", diags)
+	}
+
+	// Both ids, one of them a reference known only when the action runs: refused then, before
+	// anything is deleted.
+	before := est.jobsOf(t, step)
+	_, diags = invokeActionKnownLate(t, s, map[string]tftypes.Value{
+		"step_id": str(step), "webhook_id": str(est.hooks[1]), "statuses": statusSet("Failed", "Succeeded"), "older_than": str("0s"),
+	}, "webhook_id")
+	if len(diags) == 0 || diags[0].Summary != "Set step_id or webhook_id" {
+		t.Errorf("step_id and a late webhook_id: diagnostics %+v, want Set step_id or webhook_id", diags)
+	}
+	if after := est.jobsOf(t, step); !maps.Equal(after, before) {
+		t.Errorf("jobs of the step = %v after the refused action, were %v", after, before)
 	}
 
 	for _, tc := range []struct {
