@@ -142,6 +142,17 @@ type providerData struct {
 	// imagesGoneFrom are the steps of the images this run's refresh found deleted, as Dataverse
 	// deletes a step's images with it.
 	imagesGoneFrom sync.Map // lower-case step id → true
+	// listedImages are the aliases that existing steps' images attributes plan in this run
+	// (listedImageKey), and importedImages the images this run imports: an image resource
+	// imported onto a listed alias would be managed twice.
+	listedImages   sync.Map // listedImageKey → true
+	importedImages sync.Map // lower-case image id → true
+}
+
+// listedImageKey names an alias of a step; aliases compare exactly, as Dataverse keys the
+// posted images by them.
+func listedImageKey(stepID, alias string) string {
+	return strings.ToLower(stepID) + "/" + alias
 }
 
 // withMasks returns ctx with every known secret masked in tflog output.

@@ -227,10 +227,41 @@ func known(vals ...interface{ IsUnknown() bool }) bool {
 // ModifyPlan checks, against Dataverse, that the message and table exist and allow custom steps,
 // and works out when the default name must be recomputed.
 func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || (unchangedStepKeepsItsName(req) && !r.webhookRenamed(ctx, req)) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	r.noteListedImages(req)
+	if unchangedStepKeepsItsName(req) && !r.webhookRenamed(ctx, req) {
 		return
 	}
 	r.modifyPlanFully(ctx, req, resp)
+}
+
+// noteListedImages records the aliases that an existing step's images attribute plans, which no
+// dataverse_webhook_step_image may manage as well. The step plans before the images that refer
+// to it.
+func (r *webhookStepResource) noteListedImages(req resource.ModifyPlanRequest) {
+	if r.data == nil || req.State.Raw.IsNull() {
+		return
+	}
+	var plan, state map[string]tftypes.Value
+	if req.Plan.Raw.As(&plan) != nil || req.State.Raw.As(&state) != nil {
+		return
+	}
+	id := rawString(state["id"])
+	var images []tftypes.Value
+	if id == nil || !plan["images"].IsKnown() || plan["images"].IsNull() || plan["images"].As(&images) != nil {
+		return
+	}
+	for _, image := range images {
+		var entry map[string]tftypes.Value
+		if image.As(&entry) != nil || !entry["alias"].IsKnown() || entry["alias"].IsNull() {
+			continue
+		}
+		if alias := rawString(entry["alias"]); alias != nil {
+			r.data.listedImages.Store(listedImageKey(*id, *alias), true)
+		}
+	}
 }
 
 func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {

@@ -62,7 +62,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"same apply it can check only at apply, after the step is written; an image refused then stays in state, " +
 			"tainted and never written, so that `terraform destroy` still removes the step. For images of a step this configuration " +
 			"manages, prefer the step's `images` attribute, checked at plan with the step. This resource is for images " +
-			"of steps managed elsewhere; it must not take an alias the step's `images` lists. When the body would exceed 256 KB, Dataverse drops " +
+			"of steps managed elsewhere; it must not take an alias the step's `images` lists, and an import of such an image is refused. When the body would exceed 256 KB, Dataverse drops " +
 			"the images and sets the `x-ms-dynamics-msg-size-exceeded` header: list only the columns you need.",
 		Attributes: withStepID(imageAttributes(imageDescriptions{
 			id:   "The image's `sdkmessageprocessingstepimageid`.",
@@ -144,6 +144,11 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 	ctx = r.data.withMasks(ctx)
 	client := r.data.client
 	stepID := plan.StepID.ValueString()
+	if state != nil && !plan.Alias.IsUnknown() {
+		if _, listed := r.data.listedImages.Load(listedImageKey(stepID, plan.Alias.ValueString())); listed {
+			imageListedByStep(r.data, state.ID.ValueString(), stepID, plan.Alias.ValueString(), &resp.Diagnostics)
+		}
+	}
 	if state == nil && r.data.claims.claimed(stepID) {
 		// The step was created in this apply, and Terraform plans the image again just before
 		// Create. Create makes the checks: one it fails there is kept in state (keepRefused),
@@ -182,6 +187,24 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 	if aliasChanged && !plan.Alias.IsUnknown() {
 		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), leftByLostApply(&r.data.claims, stepID, plan.Alias.ValueString(), state), &resp.Diagnostics)
 	}
+}
+
+// imageListedByStep reports an image that its step's images attribute lists too: the two would
+// undo each other's changes in every apply, and removing either would delete the image the other
+// manages. An import is refused; an image already in state only warned about, so that a
+// destroy, which plans the configuration first, is never stopped by it.
+func imageListedByStep(data *providerData, imageID, stepID, alias string, diags *diag.Diagnostics) {
+	summary := "Image managed by its step"
+	detail := fmt.Sprintf("Image %s (alias %q) is one of the images that the images attribute of step %s lists. One image can be "+
+		"managed in one place only: the two would undo each other's changes, and removing either would delete the image. "+
+		"Keep it in the step's images and remove this dataverse_webhook_step_image (its import block, or terraform state rm "+
+		"for one already in state). To manage it with this resource instead, first remove the alias from the step's images in an "+
+		"apply of its own: that deletes the image, and this resource then creates it.", imageID, alias, stepID)
+	if _, imported := data.importedImages.Load(strings.ToLower(imageID)); imported {
+		diags.AddAttributeError(path.Root("alias"), summary, detail)
+		return
+	}
+	diags.AddAttributeWarning(path.Root("alias"), summary, detail)
 }
 
 // ownProperty is the message property the image is registered on now, "" for a new image.
@@ -604,6 +627,9 @@ func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.Dele
 
 func (r *webhookStepImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	importByID(ctx, req, resp, "step image", "sdkmessageprocessingstepimageid", "The dataverse_webhook_steps data source lists the images of each step with their ids.")
+	if id, _ := importTarget(req.ID); id != "" && r.data != nil {
+		r.data.importedImages.Store(strings.ToLower(id), true)
+	}
 }
 
 // setStepImageState copies what Dataverse holds into the model, as imageEntryFrom does for

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
@@ -292,4 +293,46 @@ func TestBuiltProvider_importedStepTakesOverItsImagesOnlyWhenListed(t *testing.T
 		t.Errorf("images %v after taking them over, want %v", got, made)
 	}
 	planNoChanges(t, ws, "after taking the images over")
+}
+
+// An image that the step's images attribute lists cannot also be imported into a
+// dataverse_webhook_step_image: the import is refused at plan. One already in state (a
+// terraform import) is warned about, and terraform destroy is not stopped by it.
+func TestBuiltProvider_imageListedByItsStepIsNotImportedTwice(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ws := newWorkspace(t)
+	base := requiredProviders + imageConfig(b, accountUpdated+`
+  images = [{ alias = "before", type = "PreImage", attributes = ["name"] }]
+`, "")
+	if err := ws.WriteFile("main.tf", base); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	imgs := mustGet(t, "listing the step's images", func(ctx context.Context) ([]dataverse.StepImage, error) {
+		return b.client().ListStepImages(ctx, stateIDs(t, ws, "dataverse_webhook_step")[0])
+	})
+	if len(imgs) != 1 {
+		t.Fatalf("the step has %d images, want 1", len(imgs))
+	}
+	imageID := imgs[0].ID
+	twice := base + imageResource(`  type  = "PreImage"
+  alias = "before"`)
+	if err := ws.WriteFile("main.tf", twice+fmt.Sprintf("\nimport {\n  to = %s\n  id = %q\n}\n", imageAddr, imageID)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ws.Run(context.Background(), "plan", "-input=false", "-no-color")
+	if err == nil || !regexp.MustCompile(`(?s)Error: Image managed by its step.*alias.*`+imageID).MatchString(res.Stderr) {
+		t.Fatalf("the plan importing the step's image: exit %d\n%s\n%s", res.ExitCode, tail(res.Stdout, 20), tail(res.Stderr, 30))
+	}
+
+	if err := ws.WriteFile("main.tf", twice); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, "import", "-input=false", "-no-color", imageAddr, imageID)
+	res = mustRun(t, ws, "plan", "-input=false", "-no-color")
+	if !regexp.MustCompile(`(?s)Warning: Image managed by its step`).MatchString(res.Stdout + res.Stderr) {
+		t.Errorf("the plan after terraform import gives no warning:\n%s", tail(res.Stdout+res.Stderr, 30))
+	}
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }
