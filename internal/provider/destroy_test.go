@@ -281,3 +281,42 @@ resource "dataverse_webhook_step_image" "test" {
 `, step), func(ctx context.Context) error { return b.client().DeleteStep(ctx, step) },
 		"Warning: Step deleted outside Terraform", "No step has id "+step+" any more")
 }
+
+// An apply refuses the second of two new steps that would take one default name; the state
+// then holds the webhook and the first step. A plan of that configuration refuses the second
+// step again, at plan now that the webhook exists, but terraform destroy (and plan -destroy),
+// which plan the configuration first to refresh the state, run: a destroy run skips the checks
+// of that plan, whose creates Terraform discards.
+func TestBuiltProvider_destroyIsNotStoppedByTheChecksOfAResourceToCreate(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ws := newWorkspace(t)
+	config := requiredProviders + hookConfig(b, "destroy-checks", "https://fn.example.net/api/checks")
+	for _, s := range []struct{ address, column string }{{"last", "lastname"}, {"first", "firstname"}} {
+		config += fmt.Sprintf("\nresource \"dataverse_webhook_step\" %q {\n  webhook_id           = dataverse_webhook.hook.id\n"+
+			"  message              = \"Update\"\n  table                = \"contact\"\n  filtering_attributes = [%q]\n}\n", s.address, s.column)
+	}
+	if err := ws.WriteFile("main.tf", config); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if res, err := ws.Run(ctx, applyArgs()...); err == nil {
+		t.Fatalf("the apply of two steps with one default name succeeded:\n%s", tail(res.Stdout, 20))
+	}
+	if n := len(stateIDs(t, ws, "dataverse_webhook_step")); n != 1 {
+		t.Fatalf("%d steps in state after the refused apply, want 1", n)
+	}
+	res, err := ws.Run(ctx, "plan", "-input=false", "-no-color")
+	if err == nil || !strings.Contains(res.Stderr, "Step name already in use") {
+		t.Fatalf("the plan after the refused apply: exit %d, want the name refused\n%s", res.ExitCode, tail(res.Stdout+res.Stderr, 20))
+	}
+	res = mustRun(t, ws, "plan", "-destroy", "-input=false", "-no-color")
+	if !strings.Contains(oneLine(res.Stdout), "0 to add, 0 to change, 2 to destroy") {
+		t.Errorf("plan -destroy:\n%s", tail(res.Stdout, 20))
+	}
+	res = mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if !strings.Contains(res.Stdout, "Destroy complete! Resources: 2 destroyed.") {
+		t.Errorf("destroy:\n%s", tail(res.Stdout, 20))
+	}
+}

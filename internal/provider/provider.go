@@ -22,7 +22,7 @@ import (
 // New returns a constructor for the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
 	return func() provider.Provider {
-		return &dataverseProvider{version: version, getenv: osGetenv}
+		return &dataverseProvider{version: version, getenv: osGetenv, destroying: destroyRun}
 	}
 }
 
@@ -32,6 +32,8 @@ type dataverseProvider struct {
 	// transport carries the Web API requests; nil is a copy of the standard library's. A test
 	// serving the provider in process sets it to reach Dataverse through a fault proxy.
 	transport http.RoundTripper
+	// destroying reports a Terraform destroy run (destroy_run.go); nil is never.
+	destroying func() bool
 }
 
 var _ provider.Provider = (*dataverseProvider)(nil)
@@ -74,6 +76,9 @@ func (p *dataverseProvider) Configure(ctx context.Context, req provider.Configur
 	}
 
 	data, err := newProviderData(s, p.version, p.transport)
+	if err == nil && p.destroying != nil {
+		data.destroying = p.destroying()
+	}
 	if err != nil {
 		var authErr authSetupError
 		if errors.As(err, &authErr) {

@@ -147,6 +147,20 @@ type providerData struct {
 	// imported onto a listed alias would be managed twice.
 	listedImages   sync.Map // listedImageKey → true
 	importedImages sync.Map // lower-case image id → true
+	// destroying marks a Terraform destroy run, whose plan of the configuration only refreshes
+	// the state (destroy_run.go).
+	destroying bool
+}
+
+// plansForDestroy reports that this plan is the one a destroy makes of the configuration before
+// it destroys, whose creates and updates Terraform discards: the plan checks are skipped, so that
+// none stops the destroy.
+func (d *providerData) plansForDestroy(ctx context.Context, resource string) bool {
+	if d == nil || !d.destroying {
+		return false
+	}
+	tflog.Debug(ctx, "destroy run: the plan checks are skipped", map[string]any{"resource": resource})
+	return true
 }
 
 // listedImageKey names an alias of a step; aliases compare exactly, as Dataverse keys the

@@ -306,8 +306,8 @@ func mapValue(ctx context.Context, m types.Map) (map[string]string, diag.Diagnos
 // none and the configuration gives none. It also refuses a name that another webhook of the
 // configuration or of the environment has.
 func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return // destroy
+	if req.Plan.Raw.IsNull() || r.data.plansForDestroy(ctx, "dataverse_webhook") {
+		return
 	}
 	if name, id, ok := unchangedWebhook(req); ok {
 		// Still claimed: another webhook of the configuration may be renamed to this name.

@@ -227,7 +227,7 @@ func known(vals ...interface{ IsUnknown() bool }) bool {
 // ModifyPlan checks, against Dataverse, that the message and table exist and allow custom steps,
 // and works out when the default name must be recomputed.
 func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() || r.data.plansForDestroy(ctx, "dataverse_webhook_step") {
 		return
 	}
 	r.noteListedImages(req)

@@ -97,7 +97,7 @@ func withStepID(attrs map[string]schema.Attribute) map[string]schema.Attribute {
 // is configured and the step is known, so mistakes stop the plan before anything is written.
 // The default name follows the alias. A step created in the same apply is checked in Create.
 func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() || r.data.plansForDestroy(ctx, "dataverse_webhook_step_image") {
 		return
 	}
 	var plan, cfg webhookStepImageModel
