@@ -108,8 +108,11 @@ type Client struct {
 	// Snapshots behind WebhookFromSnapshot and StepFromSnapshot.
 	webhookSnap snapshot[Webhook]
 	stepSnap    snapshot[Step]
-	columns     columnCache // behind TableColumns
-	users       userCache   // behind ResolveUser
+	// imageSnap is behind ImageFromSnapshot and ImagesOfStepFromSnapshot (image_snapshot.go).
+	imageSnap      snapshot[StepImage]
+	imageSnapState imageSnapshotState
+	columns        columnCache // behind TableColumns
+	users          userCache   // behind ResolveUser
 }
 
 // New validates cfg and returns a Client. It makes no request and fetches no token.

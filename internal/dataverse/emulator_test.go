@@ -31,6 +31,12 @@ func emulatorClient(t *testing.T, opts ...func(*emulator.Options)) (*emulator.Em
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.Close() })
+	return emulatorClientOf(t, e)
+}
+
+// emulatorClientOf is another client of the emulator e, with caches and snapshots of its own.
+func emulatorClientOf(t *testing.T, e *emulator.Emulator) (*emulator.Emulator, *dataverse.Client) {
+	t.Helper()
 	tokens, _, err := auth.NewTokenSource(auth.Config{
 		EnvironmentURL: e.URL(),
 		TenantID:       e.TenantID(),

@@ -70,9 +70,11 @@ func (c *Client) CreateStepImage(ctx context.Context, in StepImageCreate) (*Step
 	if err != nil {
 		return nil, err
 	}
-	return createRow(ctx, c, r, id, c.GetStepImage, func(out stepImageRow) (*StepImage, error) {
+	created, err := createRow(ctx, c, r, id, c.GetStepImage, func(out stepImageRow) (*StepImage, error) {
 		return stepImageFromRow(out), nil
 	})
+	c.recordImage(created, err, id)
+	return created, err
 }
 
 // ListImagesOfSteps returns the images of several steps, keyed by lower-case step id, in one
@@ -109,9 +111,12 @@ func (c *Client) GetStepImage(ctx context.Context, id string) (*StepImage, error
 	}
 	var row stepImageRow
 	if err := c.getEntity(ctx, entityPath(setStepImages, id), query{}.with("$select", joinColumns(stepImageColumns)), &row); err != nil {
+		c.recordImage(nil, err, id)
 		return nil, err
 	}
-	return stepImageFromRow(row), nil
+	img := stepImageFromRow(row)
+	c.recordImage(img, nil, id)
+	return img, nil
 }
 
 // UpdateStepImage changes the given columns of an existing step image and returns it as stored.
@@ -128,9 +133,11 @@ func (c *Client) UpdateStepImage(ctx context.Context, id string, in StepImageUpd
 	if p.err != nil {
 		return nil, p.err
 	}
-	return updateRow(ctx, c, entityPath(setStepImages, id), p.row, stepImageColumns, nil,
+	updated, err := updateRow(ctx, c, entityPath(setStepImages, id), p.row, stepImageColumns, nil,
 		func(ctx context.Context) (*StepImage, error) { return c.GetStepImage(ctx, id) },
 		func(out stepImageRow) (*StepImage, error) { return stepImageFromRow(out), nil })
+	c.recordImage(updated, err, id)
+	return updated, err
 }
 
 // DeleteStepImage deletes a step image. A missing row gives an error matching ErrNotFound.
@@ -138,6 +145,7 @@ func (c *Client) DeleteStepImage(ctx context.Context, id string) error {
 	if err := checkID("step image id", id); err != nil {
 		return err
 	}
+	defer c.imageSnap.forget(id)
 	return c.delete(ctx, entityPath(setStepImages, id))
 }
 

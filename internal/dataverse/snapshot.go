@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Where a read of webhooks or steps answers from is in its name:
+// Where a read of webhooks, steps or step images answers from is in its name:
 //   - Get… and List… ask the server on every call.
 //   - …FromSnapshot answer from a snapshot of every webhook (and every step of those webhooks),
 //     read in a few paged queries by the first such call; a row it lacks is read with Get….
@@ -114,6 +114,13 @@ func (s *snapshot[T]) ensure(ctx context.Context, load func(context.Context) (ma
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state == snapshotReady, nil
+}
+
+// isReady reports whether the snapshot has been loaded and answers reads.
+func (s *snapshot[T]) isReady() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == snapshotReady
 }
 
 // lookup returns the row with id when the snapshot is ready and holds it.
@@ -335,9 +342,21 @@ func (c *Client) recordStep(s *Step, err error, id string) {
 	c.stepSnap.put(s.ID, *s.clone())
 }
 
-// forgetWebhookAndSteps drops a webhook and, as Dataverse cascades the delete, its steps.
+// forgetWebhookAndSteps drops a webhook and, as Dataverse cascades the delete, its steps and
+// their images (and the images of any step the step snapshot does not place).
 func (c *Client) forgetWebhookAndSteps(id string) {
 	c.webhookSnap.forget(id)
 	c.webhooks.forget(id)
+	gone := map[string]bool{}
+	for _, stepID := range c.stepSnap.ids() {
+		if s, ok := c.stepSnap.lookup(stepID); ok && strings.EqualFold(s.EventHandlerID, id) {
+			gone[stepID] = true
+		}
+	}
+	placed := map[string]bool{}
+	for _, stepID := range c.stepSnap.ids() {
+		placed[stepID] = !gone[stepID]
+	}
+	c.imageSnap.forgetWhere(func(_ string, img StepImage) bool { return !placed[strings.ToLower(img.StepID)] })
 	c.stepSnap.forgetWhere(func(_ string, s Step) bool { return strings.EqualFold(s.EventHandlerID, id) })
 }

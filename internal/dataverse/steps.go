@@ -308,6 +308,7 @@ func (c *Client) DeleteStep(ctx context.Context, id string) error {
 		return err
 	}
 	defer c.stepSnap.forget(id)
+	defer c.forgetImagesOfSteps(map[string]bool{strings.ToLower(id): true})
 	return c.delete(ctx, entityPath(setSteps, id))
 }
 

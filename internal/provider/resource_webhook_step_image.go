@@ -535,7 +535,7 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 		return
 	}
 
-	img, err := client.GetStepImage(ctx, state.ID.ValueString())
+	img, err := client.ImageFromSnapshot(ctx, state.ID.ValueString())
 	if !readFound(ctx, err, "step image", "Reading step image", state.ID.ValueString(), resp) {
 		if errors.Is(err, dataverse.ErrNotFound) && !state.StepID.IsNull() {
 			r.data.imagesGoneFrom.Store(strings.ToLower(state.StepID.ValueString()), true)

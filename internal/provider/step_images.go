@@ -400,7 +400,7 @@ func readManagedImages(ctx context.Context, client *dataverse.Client, stepID str
 	if entries == nil {
 		return prior
 	}
-	images, err := client.ListStepImages(ctx, stepID)
+	images, err := client.ImagesOfStepFromSnapshot(ctx, stepID)
 	if err != nil {
 		diags.AddError("Could not read the step's images", apiErrorDetail(fmt.Sprintf("Listing the images of step %s", stepID), err))
 		return prior

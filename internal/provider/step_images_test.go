@@ -336,3 +336,44 @@ func TestBuiltProvider_imageListedByItsStepIsNotImportedTwice(t *testing.T) {
 	}
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }
+
+// A no-change plan of a configuration of many images reads them in a few queries, not one
+// request each: from the image snapshot, once the single reads have cost what it costs.
+func TestBuiltProvider_refreshOfManyImagesTakesAFewQueries(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	e := b.emulator()
+	if e == nil {
+		t.Skip("counts requests, which only the emulator does")
+	}
+	ws := newWorkspace(t)
+	config := requiredProviders + hookConfig(b, "many-images", "https://fn.example.net/api/images") + `
+resource "dataverse_webhook_step" "s" {
+  count                = 4
+  name                 = "many-images ${count.index}"
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = [["name", "telephone1", "accountnumber", "emailaddress1"][count.index]]
+  images               = [{ alias = "listed", type = "PreImage", attributes = ["name"] }]
+}
+
+resource "dataverse_webhook_step_image" "i" {
+  for_each   = { for pair in setproduct(range(4), ["a", "b", "c", "d", "e"]) : "${pair[0]}-${pair[1]}" => pair }
+  step_id    = dataverse_webhook_step.s[each.value[0]].id
+  type       = "PreImage"
+  alias      = each.value[1]
+  attributes = ["name"]
+}
+`
+	if err := ws.WriteFile("main.tf", config); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	resetCounts(b)
+	planNoChanges(t, ws, "after the apply of 4 steps with 24 images")
+	// 4 steps are one step chunk: one single read pays for the snapshot, which is one query.
+	if n := e.Stats().Requests.ByEntitySet["sdkmessageprocessingstepimages"]; n > 2 {
+		t.Errorf("the plan read images in %d requests, want at most 2 (%v)", n, e.Stats().Requests.ByEntitySet)
+	}
+}
