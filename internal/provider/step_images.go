@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -55,7 +54,7 @@ func stepImagesAttribute() schema.Attribute {
 			"images it listed. After an import the step manages no image until an apply lists them: the images it made " +
 			"through `images` are then taken over as they are. The order of the list is kept as written, so reordering it " +
 			"plans a change that writes nothing. Updates in place.",
-		Validators: []validator.List{listvalidator.SizeAtLeast(1)},
+		Validators: []validator.List{validators.NonEmptyList("give the step no images of its own")},
 		NestedObject: schema.NestedAttributeObject{Attributes: imageAttributes(imageDescriptions{
 			id:    "The image's `sdkmessageprocessingstepimageid`.",
 			alias: " The provider matches images to what Dataverse holds by alias.",

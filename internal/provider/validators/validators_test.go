@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -127,6 +128,33 @@ func TestColumnNames(t *testing.T) {
 		ColumnNames("send every column").ValidateSet(context.Background(), validator.SetRequest{Path: path.Root("attributes"), ConfigValue: set}, resp)
 		if n := resp.Diagnostics.ErrorsCount(); n != tc.errors {
 			t.Errorf("ColumnNames(%q) gave %d errors, want %d: %v", tc.columns, n, tc.errors, resp.Diagnostics)
+		}
+	}
+}
+
+func TestNonEmptyList(t *testing.T) {
+	t.Parallel()
+	v := NonEmptyList("give the step no images of its own")
+	for _, tc := range []struct {
+		name  string
+		value types.List
+		fails bool
+	}{
+		{"null", types.ListNull(types.StringType), false},
+		{"unknown", types.ListUnknown(types.StringType), false},
+		{"one element", types.ListValueMust(types.StringType, []attr.Value{types.StringValue("a")}), false},
+		{"empty", types.ListValueMust(types.StringType, nil), true},
+	} {
+		resp := &validator.ListResponse{}
+		v.ValidateList(context.Background(), validator.ListRequest{Path: path.Root("images"), ConfigValue: tc.value}, resp)
+		if resp.Diagnostics.HasError() != tc.fails {
+			t.Errorf("%s: diagnostics %v, want an error: %v", tc.name, resp.Diagnostics, tc.fails)
+		}
+		if tc.fails {
+			detail := resp.Diagnostics.Errors()[0].Detail()
+			if !strings.Contains(detail, "images = length(var.images) > 0 ? var.images : null") || !strings.Contains(detail, "no images of its own") {
+				t.Errorf("%s: detail %q gives no fix", tc.name, detail)
+			}
 		}
 	}
 }
