@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -539,14 +540,25 @@ func checkMessagePair(ctx context.Context, client *dataverse.Client, message, ta
 		detail = fmt.Sprintf("Dataverse has no table named %q (table is a logical name, such as account).", table)
 	}
 	if terr == nil {
-		if table == "" {
+		// "" is the message's "none" filter: a step of it names no table.
+		takesNone := slices.Contains(tables, "")
+		tables = slices.DeleteFunc(tables, func(t string) bool { return t == "" })
+		switch {
+		case table == "":
 			detail += " This message needs a table: set table."
-		} else if c := closest(table, tables); c != "" {
-			detail += fmt.Sprintf(" Did you mean %q?", c)
+		case takesNone && len(tables) == 0:
+			detail += " This message takes no table: remove table."
+		default:
+			if c := closest(table, tables); c != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", c)
+			}
 		}
 		if len(tables) > 0 && len(tables) <= 20 {
 			sort.Strings(tables)
 			detail += " Tables that allow it: " + strings.Join(tables, ", ") + "."
+			if takesNone && table != "" {
+				detail += " It also takes no table: remove table for that."
+			}
 		}
 	}
 	at := path.Root("table")
