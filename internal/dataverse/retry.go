@@ -203,8 +203,13 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			return resp, nil
 		}
 		lastErr = err
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("%w (%w)", lastErr, ctxErr)
+		if ctx.Err() != nil {
+			// The cause says which deadline it was, when the caller gave one; the failed
+			// attempt's error often holds it already.
+			if cause := context.Cause(ctx); !errors.Is(lastErr, cause) {
+				return nil, fmt.Errorf("%w (%w)", lastErr, cause)
+			}
+			return nil, lastErr
 		}
 		var apiErr *Error
 		if r.create && landedMaybe && errors.As(err, &apiErr) && errors.Is(apiErr, ErrDuplicateRecord) {
@@ -256,6 +261,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			return nil, doubtful(r, landedMaybe, fmt.Errorf("%w (not retrying after %d attempts: waiting %s would pass the deadline: %w)", lastErr, attempt, wait.Round(time.Millisecond), context.DeadlineExceeded))
 		}
 		if err := c.sleep(ctx, wait); err != nil {
+			if ctx.Err() != nil {
+				err = context.Cause(ctx)
+			}
 			return nil, fmt.Errorf("%w (%w)", lastErr, err)
 		}
 	}

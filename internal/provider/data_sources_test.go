@@ -6,9 +6,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 )
 
 func TestAccDataSourceWebhooks(t *testing.T) {
@@ -491,5 +494,22 @@ data "dataverse_webhook_steps" "all" {
 			resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "name"),
 			resource.TestCheckTypeSetElemAttr(ds, "steps.1.images.1.attributes.*", "telephone1"),
 		),
+	}})
+}
+
+// A read that outlasts its timeout says which timeout ran out and how to raise it.
+func TestAccDataSourceWebhooks_timeoutNamesItself(t *testing.T) {
+	t.Parallel()
+	e := needsEmulator(t, "its latency outlasts the timeout", func(o *emulator.Options) { o.Latency = 3 * time.Second })
+	b := emulatorBackend(e)
+	unitTest(t, b, []resource.TestStep{{
+		Config: b.providerBlock() + `
+data "dataverse_webhooks" "slow" {
+  timeouts {
+    read = "500ms"
+  }
+}
+`,
+		ExpectError: regexp.MustCompile(`(?s)Listing webhooks failed.*the\s+read\s+timeout\s+of\s+500ms\s+ran\s+out;\s+raise\s+timeouts\.read\s+if\s+Dataverse\s+needs\s+longer`),
 	}})
 }

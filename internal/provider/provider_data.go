@@ -72,21 +72,33 @@ type modelSource interface {
 	Get(ctx context.Context, target any) diag.Diagnostics
 }
 
+// operation is a resource operation: the name of its timeout and the reader of its value.
+type operation struct {
+	name    string
+	timeout func(resourcetimeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics)
+}
+
+var (
+	opCreate = operation{"create", resourcetimeouts.Value.Create}
+	opRead   = operation{"read", resourcetimeouts.Value.Read}
+	opUpdate = operation{"update", resourcetimeouts.Value.Update}
+	opDelete = operation{"delete", resourcetimeouts.Value.Delete}
+)
+
 // startOperation gets the plan or state into m, whose timeouts block t points to, and starts
-// the operation whose timeout pick chooses (timeouts.Value.Create, Read, Update or Delete; see
-// startCall).
+// the operation op (see startCall).
 func (b *resourceBase) startOperation(ctx context.Context, from modelSource, m any, t *resourcetimeouts.Value,
-	pick func(resourcetimeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
-	return startCall(ctx, b.data, from, m, func(ctx context.Context) (time.Duration, diag.Diagnostics) {
-		return pick(*t, ctx, defaultTimeout)
+	op operation, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
+	return startCall(ctx, b.data, from, m, op.name, func(ctx context.Context) (time.Duration, diag.Diagnostics) {
+		return op.timeout(*t, ctx, defaultTimeout)
 	}, diags)
 }
 
 // startCall gets the plan, state or configuration into m and returns the context of the call,
 // its cancel, and the client. The context masks secrets in logs and ends after the timeout
-// that timeout reads from m's timeouts block, once m is filled. The client is nil when diags
-// hold an error.
-func startCall(ctx context.Context, pd *providerData, from modelSource, m any,
+// that timeout reads from m's timeouts block, once m is filled, with a cause naming that
+// timeout (timeouts.<name>). The client is nil when diags hold an error.
+func startCall(ctx context.Context, pd *providerData, from modelSource, m any, name string,
 	timeout func(context.Context) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
 	diags.Append(from.Get(ctx, m)...)
 	client := requireClient(pd, diags)
@@ -98,9 +110,22 @@ func startCall(ctx context.Context, pd *providerData, from modelSource, m any,
 	if diags.Append(td...); diags.HasError() {
 		return ctx, func() {}, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, t)
+	ctx, cancel := context.WithTimeoutCause(ctx, t, timeoutRanOut{name: name, limit: t})
 	return ctx, cancel, client
 }
+
+// timeoutRanOut is why a call's context ended at its timeout: it names the timeout to raise. It
+// is a context.DeadlineExceeded.
+type timeoutRanOut struct {
+	name  string
+	limit time.Duration
+}
+
+func (e timeoutRanOut) Error() string {
+	return fmt.Sprintf("the %s timeout of %s ran out; raise timeouts.%s if Dataverse needs longer", e.name, e.limit, e.name)
+}
+
+func (e timeoutRanOut) Unwrap() error { return context.DeadlineExceeded }
 
 // providerData is what resources and data sources receive from Configure.
 type providerData struct {
@@ -195,7 +220,7 @@ func (d *dataSourceBase) Configure(_ context.Context, req datasource.ConfigureRe
 // startRead reads the configuration into model, whose timeouts block t points to, and starts
 // the read (see startCall).
 func (d *dataSourceBase) startRead(ctx context.Context, config tfsdk.Config, model any, t *datasourcetimeouts.Value, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
-	return startCall(ctx, d.data, config, model, func(ctx context.Context) (time.Duration, diag.Diagnostics) {
+	return startCall(ctx, d.data, config, model, "read", func(ctx context.Context) (time.Duration, diag.Diagnostics) {
 		return t.Read(ctx, defaultDataSourceReadTimeout)
 	}, diags)
 }

@@ -461,7 +461,7 @@ func encodeSecret(ctx context.Context, cfg webhookModel) (dataverse.AuthType, st
 func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, cfg webhookModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Create, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, opCreate, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -579,7 +579,7 @@ func (r *webhookResource) checkNameFree(ctx context.Context, client *dataverse.C
 
 func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state webhookModel
-	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Read, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, opRead, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -612,7 +612,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	var plan, state, cfg webhookModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Update, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, opUpdate, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -658,7 +658,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 
 func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state webhookModel
-	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Delete, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, opDelete, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return

@@ -587,7 +587,7 @@ func containsFold(list []string, s string) bool {
 
 func (r *webhookStepResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan webhookStepModel
-	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Create, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, opCreate, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -822,7 +822,7 @@ func (r *webhookStepResource) defaultNameOfRenamedWebhook(webhookID string, stat
 
 func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state webhookStepModel
-	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Read, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, opRead, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -859,7 +859,7 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state webhookStepModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Update, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, opUpdate, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -919,7 +919,7 @@ func (r *webhookStepResource) Update(ctx context.Context, req resource.UpdateReq
 
 func (r *webhookStepResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state webhookStepModel
-	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Delete, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, opDelete, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return

@@ -333,7 +333,7 @@ func checkAliasFree(ctx context.Context, client *dataverse.Client, stepID, alias
 
 func (r *webhookStepImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan webhookStepImageModel
-	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Create, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, opCreate, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -529,7 +529,7 @@ func (r *webhookStepImageResource) neverWritten(ctx context.Context, private pri
 
 func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state webhookStepImageModel
-	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Read, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, opRead, &resp.Diagnostics)
 	defer cancel()
 	if client == nil || r.neverWritten(ctx, req.Private, state) {
 		return
@@ -549,7 +549,7 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 func (r *webhookStepImageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state webhookStepImageModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, timeouts.Value.Update, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.Plan, &plan, &plan.Timeouts, opUpdate, &resp.Diagnostics)
 	defer cancel()
 	if client == nil {
 		return
@@ -615,7 +615,7 @@ func (r *webhookStepImageResource) Update(ctx context.Context, req resource.Upda
 
 func (r *webhookStepImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state webhookStepImageModel
-	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, timeouts.Value.Delete, &resp.Diagnostics)
+	ctx, cancel, client := r.startOperation(ctx, req.State, &state, &state.Timeouts, opDelete, &resp.Diagnostics)
 	defer cancel()
 	if client == nil || r.neverWritten(ctx, req.Private, state) {
 		return
