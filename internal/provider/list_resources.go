@@ -164,8 +164,8 @@ type webhookListModel struct {
 func (l *webhookListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = listschema.Schema{
 		MarkdownDescription: "The webhooks of the environment, sorted by name, for `terraform query`. A webhook whose URL's " +
-			"query carries what looks like a key (such as an Azure Functions `code`) is listed with a warning naming it: " +
-			"the generated configuration would hold the key in plain text.",
+			"query carries what looks like a key (such as an Azure Functions `code`) is listed, when the query generates " +
+			"configuration (`-generate-config-out`), with a warning naming it: that configuration would hold the key in plain text.",
 		Attributes: map[string]listschema.Attribute{
 			"name_prefix": filterAttribute("Only webhooks whose name starts with this, compared without case. Omit it for every webhook."),
 		},
