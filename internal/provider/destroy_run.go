@@ -2,7 +2,6 @@ package provider
 
 import (
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -16,20 +15,10 @@ import (
 
 // destroyRun reports whether the Terraform command that started this provider process destroys
 // (terraform destroy, or plan or apply with -destroy). It is false where the command line
-// cannot be read: on systems without /proc, or when the provider was not started by Terraform.
+// cannot be read (parentArgs), or when the provider was not started by Terraform.
 var destroyRun = sync.OnceValue(func() bool {
 	return isDestroyCommand(parentArgs(os.Getppid()))
 })
-
-// parentArgs is the command line of process pid, or nil. Only its flags are looked at; it may
-// hold -var values, so it is never logged.
-func parentArgs(pid int) []string {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil || len(raw) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(string(raw), "\x00"), "\x00")
-}
 
 // isDestroyCommand reads a Terraform (or OpenTofu) command line: its subcommand is the first
 // argument after the program that is not a global option such as -chdir=DIR.
