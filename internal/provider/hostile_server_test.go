@@ -100,7 +100,7 @@ func TestHostileServer_dataSourceReadsHaveADeadline(t *testing.T) {
 			case <-r.Context().Done():
 			case <-time.After(time.Minute):
 			}
-		}, "5s", "context deadline exceeded", 45 * time.Second},
+		}, "5s", "the read timeout of 5s ran out; raise timeouts.read", 45 * time.Second},
 		{"Retry-After of ten hours", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "36000")
 			w.Header().Set("Content-Type", "application/json")
