@@ -2,6 +2,7 @@ package provider
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -21,7 +22,8 @@ var destroyRun = sync.OnceValue(func() bool {
 })
 
 // isDestroyCommand reads a Terraform (or OpenTofu) command line: its subcommand is the first
-// argument after the program that is not a global option such as -chdir=DIR.
+// argument after the program that is not a global option such as -chdir=DIR, and -destroy must
+// be one of its flags, not the value of one (-var destroy=true, -out destroy).
 func isDestroyCommand(args []string) bool {
 	if len(args) < 2 {
 		return false
@@ -40,12 +42,31 @@ func isDestroyCommand(args []string) bool {
 	case "destroy":
 		return true
 	case "plan", "apply":
-		for _, a := range args[sub+1:] {
-			switch strings.TrimPrefix(a, "-") {
-			case "-destroy", "destroy", "-destroy=true", "destroy=true":
-				return true
-			}
+	default:
+		return false
+	}
+	rest := args[sub+1:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if !strings.HasPrefix(a, "-") {
+			return false // a plan file: the flags end before it
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case name == "destroy":
+			on, err := strconv.ParseBool(value) // as Go's flag package reads -destroy=…
+			return !hasValue || (err == nil && on)
+		case valueFlags[name] && !hasValue:
+			i++ // -var x=1: the next argument is the value
 		}
 	}
 	return false
+}
+
+// valueFlags are the flags of plan and apply that take a value, which may be written as the
+// next argument.
+var valueFlags = map[string]bool{
+	"var": true, "var-file": true, "out": true, "target": true, "replace": true, "exclude": true,
+	"state": true, "state-out": true, "backup": true, "lock-timeout": true, "parallelism": true,
+	"generate-config-out": true, "invoke": true,
 }
