@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -261,7 +260,8 @@ func checkValues(cfg Config, method Method) error {
 	if cfg.TenantID != "" && method != MethodManagedIdentity && !tenantPattern.MatchString(cfg.TenantID) {
 		return &ConfigError{Method: method, Invalid: TenantID, render: func(describe DescribeSetting) string {
 			return fmt.Sprintf("%s authentication: %s must be the directory (tenant) ID, a GUID, or one of the tenant's domains "+
-				"such as contoso.onmicrosoft.com; got %s", requirementOf(method).Title, describe(TenantID, false), displayTenant(cfg.TenantID))
+				"such as contoso.onmicrosoft.com; got %d characters that are neither (not shown: a secret set in the wrong place "+
+				"would be)", requirementOf(method).Title, describe(TenantID, false), len([]rune(cfg.TenantID)))
 		}}
 	}
 	return nil
@@ -270,14 +270,6 @@ func checkValues(cfg Config, method Method) error {
 // tenantPattern is a tenant's GUID or domain name. The tenant becomes a segment of the authority
 // URL and an argument of az, where a slash, a query or a leading dash would mean something else.
 var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
-
-// displayTenant quotes a refused tenant, shortened: it is no secret, but may be any text.
-func displayTenant(v string) string {
-	if len(v) > 80 {
-		v = v[:80] + "..."
-	}
-	return strconv.Quote(v)
-}
 
 // checkRequestURL requires the pipeline's ID token request URL to be https: the request carries
 // the pipeline's request token, which mints ID tokens for the job. Its query is the pipeline's

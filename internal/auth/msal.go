@@ -86,9 +86,11 @@ func newConfidentialFetcher(cfg Config, httpClient *untrusted.Client, method Met
 		})
 	}
 
-	msalClient := signInClient{next: httpClient, hosts: map[string]bool{strings.ToLower(hostURL.Host): true}}
+	msalClient := signInClient{next: httpClient, hosts: map[string]bool{hostOnly(hostURL): true}}
 	if microsoftClouds[strings.ToLower(hostURL.Hostname())] {
-		msalClient.hosts = microsoftClouds // instance discovery may name another of them
+		// Instance discovery may name another of them, and a region (MSAL_FORCE_REGION) a
+		// host under one, such as eastus.login.microsoft.com.
+		msalClient.hosts, msalClient.regional = microsoftClouds, true
 	}
 	options := []confidential.Option{confidential.WithCache(noTokenCache{}), confidential.WithHTTPClient(msalClient)}
 	if !microsoftClouds[strings.ToLower(hostURL.Hostname())] {
@@ -122,11 +124,32 @@ func newConfidentialFetcher(cfg Config, httpClient *untrusted.Client, method Met
 // foreign endpoint would otherwise receive the client secret or assertion.
 type signInClient struct {
 	next  *untrusted.Client
-	hosts map[string]bool // lower-case host[:port]
+	hosts map[string]bool // hostOnly forms
+	// regional also takes the hosts one label under them.
+	regional bool
+}
+
+func (c signInClient) allowed(u *url.URL) bool {
+	host := hostOnly(u)
+	if c.hosts[host] {
+		return true
+	}
+	if _, parent, ok := strings.Cut(host, "."); ok && c.regional {
+		return c.hosts[parent]
+	}
+	return false
+}
+
+// hostOnly is a URL's lower-case host, with its port unless that is https' own 443.
+func hostOnly(u *url.URL) string {
+	if u.Port() == "443" {
+		return strings.ToLower(u.Hostname())
+	}
+	return strings.ToLower(u.Host)
 }
 
 func (c signInClient) Do(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme != "https" || !c.hosts[strings.ToLower(req.URL.Host)] {
+	if req.URL.Scheme != "https" || !c.allowed(req.URL) {
 		return nil, fmt.Errorf("refused to send a sign-in request to %s://%s: the token service named an address that is not https "+
 			"on the authority host, and the request would carry the credential there", req.URL.Scheme, req.URL.Host)
 	}
