@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -173,37 +174,113 @@ const SecretRun = 8
 // check is withheld whole. It is still a heuristic. A server that holds a secret can always
 // invent a form no check knows, so callers show server text only where it helps the user.
 func EchoesSecret(text string, secrets []string) bool {
-	var runs, skeletonRuns []string
-	for _, s := range secrets {
-		runs = append(runs, secretRuns(s)...)
-		skeletonRuns = append(skeletonRuns, runsOf(skeleton(s))...)
-	}
-	if len(runs) == 0 {
+	m := matcherFor(secrets)
+	if m.empty() {
 		return false
+	}
+	if len(text) > MaxCheckedText {
+		return true
 	}
 	forms := decodedForms(text)
 	for _, f := range forms {
 		forms = append(forms, base64Decoded(f)...)
 	}
 	for _, form := range forms {
-		lower := strings.ToLower(form)
-		for _, run := range runs {
-			if strings.Contains(lower, run) {
-				return true
-			}
-		}
-		if len(skeletonRuns) == 0 {
-			continue
-		}
-		sk := skeleton(form)
-		backwards := reversed(sk)
-		for _, run := range skeletonRuns {
-			if strings.Contains(sk, run) || strings.Contains(backwards, run) {
-				return true
-			}
+		if m.finds(form) {
+			return true
 		}
 	}
 	return false
+}
+
+// MaxCheckedText bounds the text EchoesSecret reads: longer text counts as holding a secret, so
+// a hostile server cannot make the check slow. Callers show far less server text than this.
+const MaxCheckedText = 16 << 10
+
+// secretMatcher holds the pieces of a set of secrets that EchoesSecret looks for, as sets, so
+// that one pass over a text finds any of them.
+type secretMatcher struct {
+	runs      map[string]struct{} // SecretRun-rune runs, lower-cased
+	whole     []string            // lower-cased secrets shorter than SecretRun
+	skeletons map[string]struct{} // SkeletonRun-rune runs of the secrets' skeletons
+}
+
+func (m *secretMatcher) empty() bool { return len(m.runs) == 0 && len(m.whole) == 0 }
+
+// finds reports whether form holds a run of a secret, or a skeleton run forwards or backwards.
+func (m *secretMatcher) finds(form string) bool {
+	lower := strings.ToLower(form)
+	for _, w := range m.whole {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	if windowIn(lower, SecretRun, m.runs) {
+		return true
+	}
+	if len(m.skeletons) == 0 {
+		return false
+	}
+	sk := skeleton(form)
+	return windowIn(sk, SkeletonRun, m.skeletons) || windowIn(reversed(sk), SkeletonRun, m.skeletons)
+}
+
+// windowIn reports whether any n-rune window of s is in set.
+func windowIn(s string, n int, set map[string]struct{}) bool {
+	if len(set) == 0 {
+		return false
+	}
+	starts := make([]int, 0, len(s)+1)
+	for i := range s {
+		starts = append(starts, i)
+	}
+	starts = append(starts, len(s))
+	for i := 0; i+n < len(starts); i++ {
+		if _, ok := set[s[starts[i]:starts[i+n]]]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// matchers caches the matcher of each recent set of secrets: the client checks every request's
+// query against the same few secrets and tokens.
+var matchers struct {
+	mu sync.Mutex
+	by map[string]*secretMatcher
+}
+
+// maxMatchers bounds the cache; sets of secrets change when a token is renewed.
+const maxMatchers = 16
+
+func matcherFor(secrets []string) *secretMatcher {
+	key := strings.Join(secrets, "\x00")
+	matchers.mu.Lock()
+	m, ok := matchers.by[key]
+	matchers.mu.Unlock()
+	if ok {
+		return m
+	}
+	m = &secretMatcher{runs: map[string]struct{}{}, skeletons: map[string]struct{}{}}
+	for _, s := range secrets {
+		for _, run := range secretRuns(s) {
+			if utf8.RuneCountInString(run) < SecretRun {
+				m.whole = append(m.whole, run)
+				continue
+			}
+			m.runs[run] = struct{}{}
+		}
+		for _, run := range runsOf(skeleton(s)) {
+			m.skeletons[run] = struct{}{}
+		}
+	}
+	matchers.mu.Lock()
+	if len(matchers.by) >= maxMatchers || matchers.by == nil {
+		matchers.by = map[string]*secretMatcher{}
+	}
+	matchers.by[key] = m
+	matchers.mu.Unlock()
+	return m
 }
 
 // skeleton is s with only its letters and digits, lower-cased and without accents: what is left
@@ -243,14 +320,21 @@ func reversed(s string) string {
 var base64Word = regexp.MustCompile(`[A-Za-z0-9+/_-]{12,}={0,2}`)
 
 // base64Decoded returns what each base64-looking word of text decodes to, in either alphabet,
-// padded or not.
+// padded or not, read from each of its first four characters (a character put before the
+// encoding shifts every group) and cut to a whole number of characters.
 func base64Decoded(text string) []string {
 	var out []string
-	for _, word := range base64Word.FindAllString(text, 64) {
+	for _, word := range base64Word.FindAllString(text, -1) {
 		bare := strings.TrimRight(word, "=")
-		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-			if b, err := enc.DecodeString(bare); err == nil {
-				out = append(out, string(b))
+		for skip := range 4 {
+			part := bare[skip:]
+			if rest := len(part) % 4; rest == 1 {
+				part = part[:len(part)-1] // no base64 ends in one lone character
+			}
+			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+				if b, err := enc.DecodeString(part); err == nil {
+					out = append(out, string(b))
+				}
 			}
 		}
 	}

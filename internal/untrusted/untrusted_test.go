@@ -99,4 +99,30 @@ func TestEchoesSecretInTransformedForms(t *testing.T) {
 	if EchoesSecret("Invalid authvalue: "+base64.StdEncoding.EncodeToString([]byte("something else entirely")), []string{secret}) {
 		t.Error("base64 of other text matched the secret")
 	}
+	// A character put before the encoding, or many words before it, do not hide it.
+	encoded := base64.StdEncoding.EncodeToString([]byte(secret))
+	for name, text := range map[string]string{
+		"shifted by one":         "A" + encoded,
+		"shifted by three":       "xyz" + encoded,
+		"after a hundred words":  strings.Repeat("filler-word-1234 ", 100) + encoded,
+		"longer than is checked": strings.Repeat("harmless text ", MaxCheckedText/14+1),
+	} {
+		if !EchoesSecret(text, []string{secret}) {
+			t.Errorf("%s: not found", name)
+		}
+	}
+}
+
+// The client checks the query of every request it sends against its secrets and tokens.
+func BenchmarkEchoesSecretOnARequestQuery(b *testing.B) {
+	token := "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9." + strings.Repeat("eyJzdWIiOiJhYmMxMjMiLCJuYW1lIjoiSm9obiBEb2UifQ", 20) + "." +
+		strings.Repeat("SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", 8)
+	secrets := []string{token, token + "x", "Zx8Q~s3cret+with/odd&chars='<>"}
+	query := "$select=sdkmessageprocessingstepid,name,mode,stage,rank,filteringattributes&$filter=" +
+		strings.Repeat("_eventhandler_value%20eq%20%40h1%20or%20", 20)
+	for b.Loop() {
+		if EchoesSecret(query, secrets) {
+			b.Fatal("the query holds no secret")
+		}
+	}
 }
