@@ -17,16 +17,50 @@ import (
 // imageSnapshotState is what the client knows of the image snapshot besides its rows.
 type imageSnapshotState struct {
 	reads atomic.Int64 // image reads before the snapshot was loaded
-	// steps are the lower-case ids of the steps whose images the snapshot was loaded with: for
-	// any other step, a missing image is not evidence.
-	mu    sync.Mutex
-	steps map[string]bool
+	// imagesOfStep lists, by lower-case step id, the ids of each step's images when the
+	// snapshot was loaded. A step's images are answered from the snapshot only while every one
+	// of them is still in it: a row dropped for doubt (a failed write, a change during the
+	// load) sends the step's listing to the server. A step that gains an image through the
+	// client leaves the list.
+	mu           sync.Mutex
+	imagesOfStep map[string][]string
+	// loading and changedInLoad keep out of a load's lists the steps uncovered while it ran.
+	loading       bool
+	changedInLoad map[string]bool
 }
 
-func (s *imageSnapshotState) coversStep(stepID string) bool {
+func (s *imageSnapshotState) imagesOf(stepID string) ([]string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.steps[strings.ToLower(stepID)]
+	ids, ok := s.imagesOfStep[strings.ToLower(stepID)]
+	return ids, ok
+}
+
+func (s *imageSnapshotState) uncover(stepID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(stepID)
+	delete(s.imagesOfStep, key)
+	if s.loading {
+		s.changedInLoad[key] = true
+	}
+}
+
+func (s *imageSnapshotState) startLoad() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loading, s.changedInLoad = true, map[string]bool{}
+}
+
+// finishLoad keeps the lists of a load, without the steps uncovered while it ran; nil when the
+// load failed.
+func (s *imageSnapshotState) finishLoad(imagesOfStep map[string][]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for step := range s.changedInLoad {
+		delete(imagesOfStep, step)
+	}
+	s.imagesOfStep, s.loading, s.changedInLoad = imagesOfStep, false, nil
 }
 
 // imageSnapshotPays counts one image read and reports whether the image snapshot is, or is now
@@ -66,37 +100,45 @@ func (c *Client) ImagesOfStepFromSnapshot(ctx context.Context, stepID string) ([
 		if err != nil {
 			return nil, err
 		}
-		if ready && c.imageSnapState.coversStep(stepID) {
-			var out []StepImage
-			for _, id := range c.imageSnap.ids() {
-				if img, ok := c.imageSnap.lookup(id); ok && strings.EqualFold(img.StepID, stepID) {
-					out = append(out, *img.clone())
+		if ids, covered := c.imageSnapState.imagesOf(stepID); ready && covered {
+			out, complete := make([]StepImage, 0, len(ids)), true
+			for _, id := range ids {
+				img, ok := c.imageSnap.lookup(id)
+				if !ok {
+					complete = false
+					break
 				}
+				out = append(out, *img.clone())
 			}
-			slices.SortFunc(out, imagesByNameThenID)
-			return out, nil
+			if complete {
+				slices.SortFunc(out, imagesByNameThenID)
+				return out, nil
+			}
 		}
 	}
 	return c.ListStepImages(ctx, stepID)
 }
 
 func (c *Client) loadImageSnapshot(ctx context.Context) (map[string]StepImage, error) {
+	c.imageSnapState.startLoad()
 	steps := c.stepSnap.ids()
 	byStep, err := c.ListImagesOfSteps(ctx, steps)
 	if err != nil {
+		c.imageSnapState.finishLoad(nil)
 		return nil, err
 	}
-	covered := make(map[string]bool, len(steps))
+	imagesOfStep := make(map[string][]string, len(steps))
 	for _, id := range steps {
-		covered[strings.ToLower(id)] = true
+		imagesOfStep[strings.ToLower(id)] = []string{}
 	}
-	c.imageSnapState.mu.Lock()
-	c.imageSnapState.steps = covered
-	c.imageSnapState.mu.Unlock()
 	var all []StepImage
-	for _, images := range byStep {
+	for step, images := range byStep {
+		for _, img := range images {
+			imagesOfStep[step] = append(imagesOfStep[step], img.ID)
+		}
 		all = append(all, images...)
 	}
+	c.imageSnapState.finishLoad(imagesOfStep)
 	return byLowerID(all, func(img StepImage) string { return img.ID }), nil
 }
 

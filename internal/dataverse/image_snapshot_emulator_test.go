@@ -62,6 +62,27 @@ func TestAgainstEmulator_imageSnapshotLoadsOnceItPays(t *testing.T) {
 		t.Errorf("the images of two steps took %d requests after the snapshot, want 0", n)
 	}
 
+	// An image dropped for doubt sends its step's listing to the server: the step left the step
+	// snapshot (its enabling answers no row), and deleting another webhook drops the images of
+	// steps the step snapshot does not place.
+	other := must(writer.CreateWebhook(ctx, dataverse.WebhookCreate{Name: "image-snapshot other", URL: "https://fn.example.net/other",
+		AuthType: dataverse.AuthTypeWebhookKey, AuthValue: secret})).get(t)
+	if err := c.SetStepEnabled(ctx, stepIDs[1], false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteWebhook(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if imgs := must(c.ImagesOfStepFromSnapshot(ctx, stepIDs[1])).get(t); len(imgs) != 1 || imgs[0].ID != imageIDs[1] {
+		t.Errorf("images of step 1 after its image was dropped for doubt = %+v, want its image", imgs)
+	}
+	// A step that gains an image through the client lists it.
+	added := must(c.CreateStepImage(ctx, dataverse.StepImageCreate{StepID: stepIDs[41], EntityAlias: "added",
+		ImageType: dataverse.ImageTypePreImage, MessagePropertyName: "Target"})).get(t)
+	if imgs := must(c.ImagesOfStepFromSnapshot(ctx, stepIDs[41])).get(t); len(imgs) != 1 || imgs[0].ID != added.ID {
+		t.Errorf("images of step 41 after the client added one = %+v", imgs)
+	}
+
 	// Writes through the client are seen; a deleted step's image is gone with it.
 	more := []string{"name", "telephone1"}
 	must(c.UpdateStepImage(ctx, imageIDs[2], dataverse.StepImageUpdate{Attributes: &more})).get(t)

@@ -74,6 +74,7 @@ func (c *Client) CreateStepImage(ctx context.Context, in StepImageCreate) (*Step
 		return stepImageFromRow(out), nil
 	})
 	c.recordImage(created, err, id)
+	c.imageSnapState.uncover(in.StepID) // its images are no longer the ones listed
 	return created, err
 }
 

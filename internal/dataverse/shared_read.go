@@ -22,6 +22,6 @@ func sharedRead[V any](ctx context.Context, group *singleflight.Group, key, what
 		v, _ := res.Val.(V) // load returns a V or an error
 		return v, nil
 	case <-ctx.Done():
-		return zero, fmt.Errorf("dataverse: %s: %w", what, ctx.Err())
+		return zero, fmt.Errorf("dataverse: %s: %w", what, context.Cause(ctx))
 	}
 }
