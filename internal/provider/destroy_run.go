@@ -45,22 +45,25 @@ func isDestroyCommand(args []string) bool {
 	default:
 		return false
 	}
+	// As Go's flag package reads them: the flags end at the first other argument (a plan file),
+	// and the last -destroy wins.
+	destroy := false
 	rest := args[sub+1:]
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		if !strings.HasPrefix(a, "-") {
-			return false // a plan file: the flags end before it
+			break
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		switch {
 		case name == "destroy":
-			on, err := strconv.ParseBool(value) // as Go's flag package reads -destroy=…
-			return !hasValue || (err == nil && on)
+			on, err := strconv.ParseBool(value)
+			destroy = !hasValue || (err == nil && on)
 		case valueFlags[name] && !hasValue:
 			i++ // -var x=1: the next argument is the value
 		}
 	}
-	return false
+	return destroy
 }
 
 // valueFlags are the flags of plan and apply that take a value, which may be written as the
@@ -69,4 +72,5 @@ var valueFlags = map[string]bool{
 	"var": true, "var-file": true, "out": true, "target": true, "replace": true, "exclude": true,
 	"state": true, "state-out": true, "backup": true, "lock-timeout": true, "parallelism": true,
 	"generate-config-out": true, "invoke": true,
+	"target-file": true, "exclude-file": true, // OpenTofu's
 }
