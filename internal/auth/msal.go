@@ -140,12 +140,13 @@ func (c signInClient) allowed(u *url.URL) bool {
 	return false
 }
 
-// hostOnly is a URL's lower-case host, with its port unless that is https' own 443.
+// hostOnly is a URL's lower-case host name, with its port unless that is https' own 443.
 func hostOnly(u *url.URL) string {
-	if u.Port() == "443" {
-		return strings.ToLower(u.Hostname())
+	host := strings.ToLower(u.Hostname())
+	if port := u.Port(); port != "" && port != "443" {
+		return host + " port " + port
 	}
-	return strings.ToLower(u.Host)
+	return host
 }
 
 func (c signInClient) Do(req *http.Request) (*http.Response, error) {

@@ -58,6 +58,9 @@ func (e *redactedError) Unwrap() error { return e.context }
 // held a piece of a secret.
 const withheldDetail = "(the rest of the answer is withheld: it held part of a secret)"
 
+// maxErrorMessage bounds, in characters, the message of an error built by newRedactedError.
+const maxErrorMessage = 2000
+
 // newRedactedError builds an error from a message made with cause, redacted
 // of the secrets and anything token-like. When what is left still holds any
 // piece of a secret in some encoding (a token service echoing the client
@@ -65,6 +68,10 @@ const withheldDetail = "(the rest of the answer is withheld: it held part of a s
 // the text after it is the server's.
 func newRedactedError(message string, cause error, secrets ...string) *redactedError {
 	message = Redact(message, secrets...)
+	// A token service's answer can be a megabyte page; a few lines of it say what went wrong.
+	if r := []rune(message); len(r) > maxErrorMessage {
+		message = string(r[:maxErrorMessage]) + "…"
+	}
 	if untrusted.EchoesSecret(message, secrets) {
 		head, _, _ := strings.Cut(message, ": ")
 		message = head + ": " + withheldDetail

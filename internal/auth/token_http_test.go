@@ -27,7 +27,11 @@ func TestDefaultTokenHTTPClientSkipsTheProxyForManagedIdentity(t *testing.T) {
 func TestSignInClientAllowedHosts(t *testing.T) {
 	t.Parallel()
 	microsoft := signInClient{hosts: microsoftClouds, regional: true}
-	private := signInClient{hosts: map[string]bool{"login.contoso.example": true, "127.0.0.1:8443": true}}
+	private := signInClient{hosts: map[string]bool{}}
+	for _, authority := range []string{"https://login.contoso.example", "https://127.0.0.1:8443", "https://[::1]:443"} {
+		u, _ := url.Parse(authority)
+		private.hosts[hostOnly(u)] = true
+	}
 	for _, tc := range []struct {
 		client signInClient
 		url    string
@@ -44,6 +48,8 @@ func TestSignInClientAllowedHosts(t *testing.T) {
 		{private, "https://127.0.0.1:8443/t/oauth2/v2.0/token", true},
 		{private, "https://127.0.0.1:9443/t/oauth2/v2.0/token", false},
 		{private, "https://eu.login.contoso.example/t", false},
+		{private, "https://[::1]/t/oauth2/v2.0/token", true},
+		{private, "https://[::1]:8443/t", false},
 	} {
 		u, err := url.Parse(tc.url)
 		if err != nil {

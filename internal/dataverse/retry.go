@@ -171,9 +171,13 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	}
 	logPath := target.EscapedPath()
 	if target.RawQuery != "" {
-		logPath += "?" + target.RawQuery
-		// A next link's query is the server's text.
-		if untrusted.EchoesSecret(target.RawQuery, c.secretsOf("")) {
+		// A next link's query is the server's text; a log needs its start only.
+		query := target.RawQuery
+		if len(query) > maxLoggedQuery {
+			query = strings.ToValidUTF8(query[:maxLoggedQuery], "") + "…"
+		}
+		logPath += "?" + query
+		if untrusted.EchoesSecret(query, c.secretsOf("")) {
 			logPath = target.EscapedPath() + "?(query withheld: it held part of a secret)"
 		}
 	}
@@ -285,6 +289,9 @@ func doubtful(r *request, landedMaybe bool, err error) error {
 	}
 	return err
 }
+
+// maxLoggedQuery bounds the bytes of a request's query that its log line shows.
+const maxLoggedQuery = 2048
 
 // attempt performs one HTTP exchange while holding a concurrency slot. retryAfter is negative
 // when the server named no wait.

@@ -109,7 +109,7 @@ func (s *snapshot[T]) ensure(ctx context.Context, load func(context.Context) (ma
 	select {
 	case <-ch:
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return false, context.Cause(ctx) // names the caller's timeout, when it gave one
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -271,16 +271,18 @@ func TestWebhookFromSnapshotStopsWaitingWhenItsContextEnds(t *testing.T) {
 	f, h := newFakeHarness(t)
 	f.addWebhook(webhookID, "orders", 8)
 	f.gate, f.listStarted = make(chan struct{}), make(chan struct{}, 1)
-	ctx, cancel := context.WithCancel(context.Background())
+	// The caller's cause (a provider's timeout names itself) reaches its error.
+	why := errors.New("the read timeout of 1s ran out")
+	ctx, cancel := context.WithCancelCause(context.Background())
 	result := make(chan error, 1)
 	go func() {
 		_, err := h.client.WebhookFromSnapshot(ctx, webhookID)
 		result <- err
 	}()
 	<-f.listStarted
-	cancel()
-	if err := <-result; !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
+	cancel(why)
+	if err := <-result; !errors.Is(err, why) {
+		t.Fatalf("err = %v, want the caller's cause", err)
 	}
 	// The shared load was not abandoned: the next reader gets its answer.
 	close(f.gate)

@@ -126,3 +126,34 @@ func BenchmarkEchoesSecretOnARequestQuery(b *testing.B) {
 		}
 	}
 }
+
+// Two lists of secrets never share a cached matcher, even when one secret holds the separator
+// another list would be joined with.
+func TestEchoesSecretKeepsListsOfSecretsApart(t *testing.T) {
+	t.Parallel()
+	if EchoesSecret("id=k3y", []string{"k3y\x00zz"}) {
+		t.Fatal("a run of a secret holding NUL matched text without it")
+	}
+	if !EchoesSecret("id=k3y", []string{"k3y", "zz"}) {
+		t.Error("the whole short secret k3y is not found after a list that joins to the same text was checked")
+	}
+}
+
+// HoldsSecret reads text of any length, such as a test's log, where EchoesSecret counts text
+// longer than it reads as an echo.
+func TestHoldsSecretReadsLongText(t *testing.T) {
+	t.Parallel()
+	const secret = "q7Kz.w2Vx_9pLr-4Mn8Tb6Y"
+	filler := strings.Repeat("2026-12-07T02:00:00Z [DEBUG] provider: plain log line\n", 2000)
+	if HoldsSecret(filler, []string{secret}) {
+		t.Error("a log without the secret holds it")
+	}
+	if !EchoesSecret(filler, []string{secret}) {
+		t.Error("EchoesSecret read text longer than MaxCheckedText")
+	}
+	for _, at := range []int{0, len(filler) / 2, len(filler)} {
+		if !HoldsSecret(filler[:at]+url.QueryEscape(secret)+filler[at:], []string{secret}) {
+			t.Errorf("the secret at byte %d of %d is not found", at, len(filler))
+		}
+	}
+}
