@@ -215,7 +215,7 @@ func (m *secretMatcher) empty() bool { return len(m.runs) == 0 && len(m.whole) =
 
 // finds reports whether form holds a run of a secret, or a skeleton run forwards or backwards.
 func (m *secretMatcher) finds(form string) bool {
-	lower := strings.ToLower(form)
+	lower := foldCase(form)
 	for _, w := range m.whole {
 		if strings.Contains(lower, w) {
 			return true
@@ -230,6 +230,10 @@ func (m *secretMatcher) finds(form string) bool {
 	sk := skeleton(form)
 	return windowIn(sk, SkeletonRun, m.skeletons) || windowIn(reversed(sk), SkeletonRun, m.skeletons)
 }
+
+// foldCase maps text to one case for comparing without case, rune by rune: lower case of upper
+// case, so that letters with two lower-case forms (ϖ and π, both Π in upper case) meet.
+func foldCase(s string) string { return strings.ToLower(strings.ToUpper(s)) }
 
 // windowIn reports whether any n-rune window of s is in set.
 func windowIn(s string, n int, set map[string]struct{}) bool {
@@ -359,7 +363,7 @@ func secretRuns(s string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, form := range []string{s, strings.Join(strings.Fields(s), " ")} {
-		rs := []rune(strings.ToLower(form))
+		rs := []rune(foldCase(form))
 		if len(rs) == 0 {
 			continue
 		}
@@ -443,7 +447,9 @@ func unescapeJSON(s string) string {
 			b.WriteByte(c)
 			i++
 		case 'n', 'r', 't', 'b', 'f':
-			b.WriteByte(' ')
+			// The character itself: a secret may hold it, and the collapsed-space runs of
+			// secretRuns meet a server that turned it into a space.
+			b.WriteByte(map[byte]byte{'n': '\n', 'r': '\r', 't': '\t', 'b': '\b', 'f': '\f'}[c])
 			i++
 		case 'u':
 			r, width := decodeUnicodeEscape(s[i:])

@@ -18,8 +18,8 @@ func FuzzEchoesSecret(f *testing.F) {
 	f.Add("\\u00", "Grüße aus Köln", "%")
 	f.Add("&#", "tab\tand\nnewline", "&amp")
 	f.Fuzz(func(t *testing.T, before, secret, after string) {
-		// Terraform values are Unicode; bytes that are not UTF-8 could join the text around them.
-		if strings.TrimSpace(secret) == "" || !utf8.ValidString(before+secret+after) {
+		// Terraform values are Unicode each; bytes that are not UTF-8 could join the text around them.
+		if strings.TrimSpace(secret) == "" || !utf8.ValidString(before) || !utf8.ValidString(secret) || !utf8.ValidString(after) {
 			return
 		}
 		quoted, _ := json.Marshal(secret)
