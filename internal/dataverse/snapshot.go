@@ -347,15 +347,10 @@ func (c *Client) recordStep(s *Step, err error, id string) {
 func (c *Client) forgetWebhookAndSteps(id string) {
 	c.webhookSnap.forget(id)
 	c.webhooks.forget(id)
-	gone := map[string]bool{}
+	placed := map[string]bool{} // the steps that stay
 	for _, stepID := range c.stepSnap.ids() {
-		if s, ok := c.stepSnap.lookup(stepID); ok && strings.EqualFold(s.EventHandlerID, id) {
-			gone[stepID] = true
-		}
-	}
-	placed := map[string]bool{}
-	for _, stepID := range c.stepSnap.ids() {
-		placed[stepID] = !gone[stepID]
+		s, ok := c.stepSnap.lookup(stepID)
+		placed[stepID] = ok && !strings.EqualFold(s.EventHandlerID, id)
 	}
 	c.imageSnap.forgetWhere(func(_ string, img StepImage) bool { return !placed[strings.ToLower(img.StepID)] })
 	c.stepSnap.forgetWhere(func(_ string, s Step) bool { return strings.EqualFold(s.EventHandlerID, id) })
