@@ -10,6 +10,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -285,6 +286,13 @@ func matcherFor(secrets []string) *secretMatcher {
 				continue
 			}
 			m.runs[run] = struct{}{}
+		}
+		// A stray '%' before a URL-escaped secret joins the secret's first two characters
+		// into another escape. A longer secret keeps a whole run after them; a shorter one is
+		// also looked for as escaped.
+		if utf8.RuneCountInString(s) < SecretRun+2 {
+			low := foldCase(s)
+			m.whole = append(m.whole, foldCase(url.PathEscape(low)), foldCase(url.QueryEscape(low)))
 		}
 		for _, run := range runsOf(skeleton(s)) {
 			m.skeletons[run] = struct{}{}

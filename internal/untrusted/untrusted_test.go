@@ -157,3 +157,25 @@ func TestHoldsSecretReadsLongText(t *testing.T) {
 		}
 	}
 }
+
+// A character that starts an escape, put just before a short secret's escaped form, joins the
+// form's first characters into a different escape; the form is still found as written.
+func TestShortSecretFoundAfterAStrayEscapeCharacter(t *testing.T) {
+	t.Parallel()
+	for _, secret := range []string{"00!", "41 b&", "ab\"c"} {
+		quoted, _ := json.Marshal(secret)
+		for name, text := range map[string]string{
+			"% before path-escaped":  "%" + url.PathEscape(secret),
+			"% before query-escaped": "%" + url.QueryEscape(secret),
+			`\ before JSON-escaped`:  `\` + string(quoted[1:len(quoted)-1]),
+			"& before HTML-escaped":  "&" + html.EscapeString(secret),
+		} {
+			if !EchoesSecret("value="+text, []string{secret}) {
+				t.Errorf("%s: %q of %q is not found", name, text, secret)
+			}
+		}
+	}
+	if EchoesSecret("value=%30%30", []string{"00!"}) {
+		t.Error("escaped text that is not the secret matched it")
+	}
+}
