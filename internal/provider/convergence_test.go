@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -195,7 +194,9 @@ func applyStoppedAfter(t *testing.T, ws *tfcli.Workspace, requests *requestCount
 				continue // between two provider processes: try at the next write
 			}
 			for _, pid := range children {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
+				if p, err := os.FindProcess(pid); err == nil {
+					_ = p.Kill()
+				}
 			}
 		case killTerraform:
 			// A provider whose Terraform died stops once its parent's pipe closes; requests it
