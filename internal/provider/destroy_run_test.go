@@ -2,7 +2,11 @@ package provider
 
 import (
 	"os"
+	"os/exec"
+	"runtime"
+	"slices"
 	"testing"
+	"time"
 )
 
 func TestIsDestroyCommand(t *testing.T) {
@@ -42,13 +46,40 @@ func TestIsDestroyCommand(t *testing.T) {
 	}
 }
 
+// parentArgs reads another process's command line as that process got it, spaces, quotes and
+// backslashes included, on each system that has a way (Linux, macOS, Windows).
 func TestParentArgsReadsACommandLine(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
-		t.Skip("no /proc on this system: destroy runs are not recognized here")
+	switch runtime.GOOS {
+	case "linux", "darwin", "windows":
+	default:
+		t.Skipf("destroy runs are not recognized on %s", runtime.GOOS)
 	}
-	args := parentArgs(os.Getpid())
-	if len(args) == 0 || args[0] != os.Args[0] {
-		t.Errorf("parentArgs(own pid) = %q, want it to start with %q", args, os.Args[0])
+	if args := parentArgs(os.Getpid()); !slices.Equal(args, os.Args) {
+		t.Errorf("parentArgs(own pid) = %q, want %q", args, os.Args)
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{exe, "plan", "-destroy",
+		`-var=note=a b "c"`, `C:\dir with space\`, "", "é"}
+	cmd := exec.Command(exe, want[1:]...)
+	cmd.Env = append(os.Environ(), childWaitsVariable+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	var got []string
+	for range 100 { // the child's command line is readable once it runs
+		if got = parentArgs(cmd.Process.Pid); slices.Equal(got, want) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("parentArgs(child) = %q, want %q", got, want)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +33,17 @@ import (
 var testCA *emulator.CA
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childWaitsVariable) != "" {
+		// A child process whose command line a test reads: it runs no test, and waits until
+		// its parent closes its input.
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
 	os.Exit(runTests(m))
 }
+
+// childWaitsVariable makes the test binary a child process that only waits.
+const childWaitsVariable = "DATAVERSE_TEST_CHILD_WAITS"
 
 func runTests(m *testing.M) int {
 	if liveEnvironment() {

@@ -1,4 +1,4 @@
-//go:build !darwin
+//go:build !darwin && !windows
 
 package provider
 
@@ -8,8 +8,7 @@ import (
 	"strings"
 )
 
-// parentArgs is the command line of process pid, from /proc, or nil where there is none (such
-// as on Windows). Only its flags are looked at; it may hold -var values, so it is never logged.
+// parentArgs is the command line of process pid, from /proc, or nil where there is none. Only its flags are looked at; it may hold -var values, so it is never logged.
 func parentArgs(pid int) []string {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 	if err != nil || len(raw) == 0 {
