@@ -328,6 +328,11 @@ func TestContractDelivery(t *testing.T) {
 		{"comment among the settings", 5, `<settings><!-- note --><setting name="X-Key" value="v" /></settings>`, -2147155453},
 		{"repeated header in another case", 5, `<settings><setting name="X-Key" value="a" /><setting name="x-key" value="b" /></settings>`, -2147155453},
 		{"restricted header (inferred)", 5, `<settings><setting name="User-Agent" value="probe" /></settings>`, -2147155453},
+		// .NET's header collection refuses a name that is not an HTTP token, and a value with a
+		// control character, when the pair is added (inferred, as above).
+		{"header name with a space (inferred)", 5, `<settings><setting name="X Key" value="v" /></settings>`, -2147155453},
+		{"header name with a colon (inferred)", 5, `<settings><setting name="X-Key:" value="v" /></settings>`, -2147155453},
+		{"header value with a line feed (inferred)", 5, `<settings><setting name="X-Key" value="a&#10;b" /></settings>`, -2147155453},
 		{"blank value", 5, `<settings><setting name="X-Key" value=" " /></settings>`, -2147155453},
 		{"third attribute", 5, `<settings><setting name="X-Key" value="v" extra="1" /></settings>`, -2147155453},
 		{"repeated query parameter", 6, `<settings><setting name="k" value="a" /><setting name="k" value="b" /></settings>`, -2147155452},

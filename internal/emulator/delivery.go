@@ -803,13 +803,27 @@ var restrictedHeaderNames = []string{
 	"if-modified-since", "proxy-connection", "range", "referer", "transfer-encoding", "user-agent",
 }
 
+// checkHeaderNames refuses what .NET's header collection refuses when the sender adds a pair: a
+// restricted name, a name that is not an HTTP token, a value holding a control character.
 func checkHeaderNames(pairs [][2]string) error {
 	for _, p := range pairs {
 		if containsString(restrictedHeaderNames, strings.ToLower(p[0])) {
 			return fmt.Errorf("the header %q cannot be set by name", p[0])
 		}
+		if strings.IndexFunc(p[0], func(r rune) bool { return !isTokenRune(r) }) >= 0 {
+			return fmt.Errorf("the header name %q holds a character a header name cannot have", p[0])
+		}
+		if strings.IndexFunc(p[1], func(r rune) bool { return r != '\t' && (r < 0x20 || r == 0x7f) }) >= 0 {
+			return fmt.Errorf("the value of header %q holds a control character", p[0])
+		}
 	}
 	return nil
+}
+
+// isTokenRune reports whether r may be in an HTTP token (RFC 9110, section 5.6.2).
+func isTokenRune(r rune) bool {
+	return r < 0x7f && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+		strings.ContainsRune("!#$%&'*+-.^_`|~", r))
 }
 
 // organizationHeader is x-ms-dynamics-organization: the environment's host
