@@ -111,7 +111,7 @@ func columnSet(ctx context.Context, prior types.Set, stored []string, diags *dia
 // setStrings returns the elements of a known set, sorted, or nil for null/unknown: a configured
 // column list as the client takes it.
 func setStrings(ctx context.Context, s types.Set, diags *diag.Diagnostics) []string {
-	if s.IsNull() || s.IsUnknown() {
+	if s.IsNull() || !known(s) {
 		return nil
 	}
 	var out []string

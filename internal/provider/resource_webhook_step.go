@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -220,6 +221,15 @@ func known(vals ...interface{ IsUnknown() bool }) bool {
 	for _, v := range vals {
 		if v.IsUnknown() {
 			return false
+		}
+		// A set or list is known only with all its elements: a column name may come from
+		// another resource.
+		if c, ok := v.(interface{ Elements() []attr.Value }); ok {
+			for _, e := range c.Elements() {
+				if !known(e) {
+					return false
+				}
+			}
 		}
 	}
 	return true

@@ -695,3 +695,43 @@ func TestAccWebhookStep_runAsUser(t *testing.T) {
 		{Config: cfg(""), ConfigPlanChecks: inPlace(stepAddr), Check: resource.ComposeAggregateTestCheckFunc(sameStepID(&id), runsAs(""))},
 	})
 }
+
+// A column name that another resource decides is unknown at plan: the plan-time checks of the
+// columns wait for apply instead of failing to read the set.
+func TestAccWebhookStep_columnNamesUnknownAtPlan(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	body := func(columns string) string {
+		return fmt.Sprintf(`
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = %[1]s
+  images = [{ alias = "pre", type = "PreImage", attributes = %[1]s }]
+`, columns)
+	}
+	later := `
+resource "terraform_data" "col" { input = "telephone1" }
+`
+	unitTest(t, b, []resource.TestStep{
+		{Config: imageConfig(b, body(`["name"]`), hclImage("own", "test", "PostImage", "post", "name"))},
+		{
+			Config: imageConfig(b, body(`[terraform_data.col.output, "name"]`), later+`
+resource "dataverse_webhook_step_image" "own" {
+  step_id    = dataverse_webhook_step.test.id
+  type       = "PostImage"
+  alias      = "post"
+  attributes = [terraform_data.col.output]
+}
+`),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				stored(b.client().GetStep, stepAddr, func(step *dataverse.Step) error {
+					if got := sortedColumns(step.FilteringAttributes); got != "name,telephone1" {
+						return fmt.Errorf("filteringattributes = %s", got)
+					}
+					return nil
+				}),
+				resource.TestCheckResourceAttr("dataverse_webhook_step_image.own", "attributes.0", "telephone1"),
+			),
+		},
+	})
+}
