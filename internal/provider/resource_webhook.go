@@ -526,6 +526,9 @@ func adoptWebhook(ctx context.Context, client *dataverse.Client, found *datavers
 		refuseAdoption(diags, "webhook", found.ID, diff)
 		return nil
 	}
+	if refuseOutsideSolution(ctx, client, want.SolutionUniqueName, found.ID, "webhook", diags) {
+		return nil
+	}
 	if want.AuthValue == "" {
 		return found
 	}

@@ -696,6 +696,9 @@ func adoptStep(ctx context.Context, client *dataverse.Client, found *dataverse.S
 		refuseAdoption(diags, "webhook step", found.ID, diff)
 		return nil, nil
 	}
+	if refuseOutsideSolution(ctx, client, want.SolutionUniqueName, found.ID, "webhook step", diags) {
+		return nil, nil
+	}
 	if found.Enabled != want.Enabled {
 		if err := client.SetStepEnabled(ctx, found.ID, want.Enabled); err != nil {
 			return found, fmt.Errorf("step %s was found but its state could not be set: %w", found.ID, err)

@@ -591,3 +591,64 @@ func TestURLWithoutQueryValues(t *testing.T) {
 		}
 	}
 }
+
+// A replacement under create_before_destroy derives the id of the webhook it replaces and meets
+// it: for a change of solution, taking it over would record a solution the webhook is not in.
+// The create refuses it, the webhook stays as it was, and without create_before_destroy the
+// replacement puts it in the solution.
+func TestAccWebhook_solutionChangeUnderCreateBeforeDestroy(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	solution := b.unmanagedSolution(t)
+	name := b.name("solution-cbd")
+	hook := func(solution, lifecycle string) string {
+		return webhookConfig(b, fmt.Sprintf(`
+  name                 = %q
+  url                  = "https://fn.example.net/cbd"
+  auth_type            = "WebhookKey"
+  auth_key_wo          = "k"
+  solution_unique_name = %q
+  %s
+`, name, solution, lifecycle))
+	}
+	const cbd = "lifecycle {\n    create_before_destroy = true\n  }"
+	inSolution := func(*terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		hooks, err := b.client().ListWebhooks(ctx, dataverse.WebhookFilter{Name: name})
+		if err != nil || len(hooks) != 1 {
+			return fmt.Errorf("%d webhooks named %s (%v), want 1", len(hooks), name, err)
+		}
+		s, err := b.client().SolutionNamed(ctx, solution)
+		if err != nil {
+			return err
+		}
+		if in, err := b.client().HasComponent(ctx, s.ID, hooks[0].ID); err != nil || !in {
+			return fmt.Errorf("webhook %s in solution %s: %v (%v), want true", hooks[0].ID, solution, in, err)
+		}
+		return nil
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             b.checkDestroyed(),
+		Steps: []resource.TestStep{
+			{Config: hook("Default", cbd)},
+			{
+				Config:      hook(solution, cbd),
+				ExpectError: regexp.MustCompile(`(?s)Existing webhook outside the solution.*not in solution "` + solution + `".*Remove\s+create_before_destroy`),
+			},
+			{
+				// Nothing changed: the plan still replaces the webhook.
+				Config:   hook(solution, cbd),
+				PlanOnly: true, ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: hook(solution, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: inSolution,
+			},
+		},
+	})
+}

@@ -70,3 +70,34 @@ func warnOutsideSolution(ctx context.Context, data *providerData, req resource.M
 			"as it creates it, so Terraform only records the name. Add the %[1]s to the solution in Power Apps (the solution's "+
 			"Add existing), or create it again in the solution with terraform apply -replace on its address.", what, s.UniqueName))
 }
+
+// refuseOutsideSolution refuses to take over a row found under a derived id when the
+// configuration names a solution the row is not in, and reports whether it did. Dataverse adds a
+// row to a solution only as it creates it, so taking the row over would record a solution it is
+// not in. The usual way there is a replacement under create_before_destroy, such as a change of
+// solution_unique_name: the replacement derives the id of the row it replaces and meets it.
+func refuseOutsideSolution(ctx context.Context, client *dataverse.Client, solution, id, what string, diags *diag.Diagnostics) bool {
+	if solution == "" {
+		return false
+	}
+	s, err := client.SolutionNamed(ctx, solution)
+	var in bool
+	if err == nil {
+		in, err = client.HasComponent(ctx, s.ID, id)
+	}
+	switch {
+	case err != nil:
+		diags.AddError("Could not check the solution", apiErrorDetail(fmt.Sprintf("Looking up whether %s %s is in solution %q", what, id, solution), err))
+		return true
+	case in:
+		return false
+	}
+	diags.AddAttributeError(path.Root("solution_unique_name"), "Existing "+what+" outside the solution",
+		fmt.Sprintf("Dataverse already holds a %[1]s with id %[2]s, the id this provider gives the configured %[1]s, and it is not "+
+			"in solution %[3]q. Taking it over would record a solution it is not in: Dataverse adds a %[1]s to a solution only as it "+
+			"creates it.\n\nA replacement under create_before_destroy (a change of solution_unique_name) meets the %[1]s it "+
+			"replaces here, since both have one id. Remove create_before_destroy from the resource for this change, so that "+
+			"Terraform deletes the %[1]s before it creates it in the solution; or add the %[1]s to the solution in Power Apps (the "+
+			"solution's Add existing) and apply again.", what, id, solution))
+	return true
+}
