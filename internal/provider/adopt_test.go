@@ -330,3 +330,36 @@ func TestAdopt_finderAndImportBlocks(t *testing.T) {
 	mustRun(t, infra, applyArgs()...)
 	planNoChanges(t, infra, "after the imports")
 }
+
+// Two webhooks of one name, imported with identical blocks (as generated configuration writes
+// them), are refused at plan: the provider lets no two resources share a name.
+func TestAdopt_twoWebhooksOfOneNameImportedAlikeAreRefused(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	name := b.name("dup-hook")
+	in := dataverse.WebhookCreate{Name: name, URL: "https://fn.example.net/api/dup", AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"}
+	ids := []string{registerWebhook(t, b, in), registerWebhook(t, b, in)}
+	ws := newWorkspace(t)
+	cfg := requiredProviders + b.providerBlock()
+	for i, id := range ids {
+		cfg += fmt.Sprintf(`
+import {
+  to = dataverse_webhook.d_%[1]d
+  id = %[2]q
+}
+
+resource "dataverse_webhook" "d_%[1]d" {
+  name      = %[3]q
+  url       = "https://fn.example.net/api/dup"
+  auth_type = "WebhookKey"
+}
+`, i, id, name)
+	}
+	if err := ws.WriteFile("main.tf", cfg); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ws.Run(context.Background(), "plan", "-input=false", "-no-color")
+	if err == nil || !strings.Contains(oneLine(res.Stdout+res.Stderr), "Webhook name used twice") {
+		t.Fatalf("the plan of two imports of one name did not stop with Webhook name used twice (%v):\n%s%s", err, res.Stdout, res.Stderr)
+	}
+}

@@ -18,7 +18,8 @@ import (
 // the configuration that planned each. Terraform configures the provider anew for each walk
 // (plan, apply, the refresh before a destroy) and may plan one resource instance more than
 // once in a walk (a replacement is planned again as a create), always from the same
-// configuration; so a name planned from two configurations is two webhooks with one name.
+// configuration; so a name planned from two configurations, or for two existing webhooks, is two
+// webhooks with one name. Two new webhooks of identical configuration look like one here.
 type plannedNames struct {
 	mu    sync.Mutex
 	names map[string]map[[sha256.Size]byte]string // lower-case name → configuration → webhook id, if it exists
@@ -41,7 +42,9 @@ func (p *plannedNames) claim(name string, config tftypes.Value, selfID string) (
 		p.names[key] = configs
 	}
 	earlier, seen := configs[digest]
-	if len(configs) > 0 && !seen {
+	// One configuration is two webhooks when it plans two existing ones: two imported
+	// webhooks of one name and identical blocks.
+	if len(configs) > 0 && (!seen || (earlier != "" && selfID != "" && !strings.EqualFold(earlier, selfID))) {
 		return true, selfID
 	}
 	if selfID == "" {

@@ -29,4 +29,14 @@ func TestPlannedNames_claim(t *testing.T) {
 	if taken, _ := p.claim("other", cfg("https://b"), ""); taken {
 		t.Fatal("another name was refused")
 	}
+	// Two existing webhooks of one name, imported with identical blocks, are two webhooks; the
+	// same one planned again is not.
+	var q plannedNames
+	q.claim("dup", cfg("https://d"), "id-1")
+	if taken, _ := q.claim("dup", cfg("https://d"), "ID-1"); taken {
+		t.Fatal("the same webhook planned again (id in another case) was refused")
+	}
+	if taken, _ := q.claim("dup", cfg("https://d"), "id-2"); !taken {
+		t.Fatal("a second existing webhook of the name and of identical configuration was not refused")
+	}
 }
