@@ -456,9 +456,6 @@ func rawString(v tftypes.Value) *string {
 	return &s
 }
 
-// checkImagesStillFit refuses a new message, table or stage that the images the step does not
-// manage cannot follow: a pre-image on Create, a post-image on Delete or outside PostOperation, or an image
-// registered on another message property.
 // imageFirstFix is the fix for an image that cannot follow its step's change: the plan checks
 // the step against the images Dataverse holds, so the image changes in an apply before the
 // step's.
@@ -470,6 +467,9 @@ const (
 		"-target=<image address>), then change the step and add the image again."
 )
 
+// checkImagesStillFit refuses a new message, table or stage that the images the step does not
+// manage cannot follow: a pre-image on Create, a post-image on Delete or outside PostOperation, an
+// image registered on another message property, or one carrying a column the new table lacks.
 func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID string, plan webhookStepModel, state *webhookStepModel, managed []stepImageEntry, diags *diag.Diagnostics) {
 	images, err := client.ListStepImages(ctx, stepID)
 	if err != nil {
@@ -511,6 +511,35 @@ func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID s
 				fmt.Sprintf("Image %s (alias %q) is registered on the message property %q, but message %q takes images on %q. "+
 					"Keep the message, or: %s",
 					img.ID, img.EntityAlias, img.MessagePropertyName, plan.Message.ValueString(), prop, removeImageFirstFix))
+		}
+	}
+	if state != nil && !strings.EqualFold(plan.Table.ValueString(), state.Table.ValueString()) {
+		checkImageColumnsOnTable(ctx, client, plan.Table.ValueString(), images, diags)
+	}
+}
+
+// checkImageColumnsOnTable refuses a new table that lacks a column an image the step does not
+// manage carries: the image would stay registered on a column that never fills, and be refused
+// when it is next created.
+func checkImageColumnsOnTable(ctx context.Context, client *dataverse.Client, table string, images []dataverse.StepImage, diags *diag.Diagnostics) {
+	if table == "" {
+		return
+	}
+	known, err := client.TableColumns(ctx, table)
+	if err != nil {
+		return // an unknown table is the message and table check's; a failed read, checkColumns'
+	}
+	for _, img := range images {
+		var missing []string
+		for _, col := range img.Attributes {
+			if _, found := slices.BinarySearch(known, strings.ToLower(col)); !found {
+				missing = append(missing, fmt.Sprintf("%q", col))
+			}
+		}
+		if len(missing) > 0 {
+			diags.AddAttributeError(path.Root("table"), "The step's images would no longer fit",
+				fmt.Sprintf("Image %s (alias %q) of this step carries %s, which table %q has no column of. %s",
+					img.ID, img.EntityAlias, strings.Join(missing, ", "), table, imageFirstFix))
 		}
 	}
 }

@@ -735,3 +735,22 @@ resource "dataverse_webhook_step_image" "own" {
 		},
 	})
 }
+
+// A new table that lacks a column an image of the step carries is refused, as the step's own
+// images are: the image would stay registered on a column that never fills.
+func TestAccWebhookStep_tableChangeThatStrandsItsImageColumns(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	cfg := func(table string, columns ...string) string {
+		return stepConfig(b, fmt.Sprintf(`
+  message = "Update"
+  table   = %q
+`, table)) + hclImage("pre", "test", "PreImage", "row", columns...)
+	}
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg("account", "name", "telephone1")},
+		{Config: cfg("contact", "name", "telephone1"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*carries\s+"name",\s+which\s+table\s+"contact"\s+has\s+no\s+column.*Change\s+or\s+remove\s+the\s+image\s+first`)},
+		{Config: cfg("account")},
+		{Config: cfg("contact")},
+	})
+}
