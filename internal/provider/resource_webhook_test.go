@@ -617,14 +617,14 @@ func TestAccWebhook_solutionChangeUnderCreateBeforeDestroy(t *testing.T) {
 		defer cancel()
 		hooks, err := b.client().ListWebhooks(ctx, dataverse.WebhookFilter{Name: name})
 		if err != nil || len(hooks) != 1 {
-			return fmt.Errorf("%d webhooks named %s (%v), want 1", len(hooks), name, err)
+			return fmt.Errorf("%d webhooks named %s (%w), want 1", len(hooks), name, err)
 		}
 		s, err := b.client().SolutionNamed(ctx, solution)
 		if err != nil {
 			return err
 		}
 		if in, err := b.client().HasComponent(ctx, s.ID, hooks[0].ID); err != nil || !in {
-			return fmt.Errorf("webhook %s in solution %s: %v (%v), want true", hooks[0].ID, solution, in, err)
+			return fmt.Errorf("webhook %s in solution %s: %v (%w), want true", hooks[0].ID, solution, in, err)
 		}
 		return nil
 	}
