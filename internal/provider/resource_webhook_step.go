@@ -346,9 +346,12 @@ func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.
 	}
 	triggerChanged := state == nil || pairChanged || stageChanged || !plan.Mode.Equal(state.Mode) ||
 		!plan.FilteringAttributes.Equal(state.FilteringAttributes) || !strings.EqualFold(plan.WebhookID.ValueString(), state.WebhookID.ValueString())
+	// A new name alone is checked against the names of the webhook's other steps only, so that
+	// renaming one of two steps another tool registered to fire alike is not refused.
+	nameChanged := state != nil && !plan.Name.IsUnknown() && !strings.EqualFold(plan.Name.ValueString(), state.Name.ValueString())
 	selfID := replacedStepID(ctx, req, resp)
-	if triggerChanged && known(plan.WebhookID, plan.Mode, plan.FilteringAttributes) && !resp.Diagnostics.HasError() {
-		r.checkTrigger(ctx, req.Config.Raw, plan, selfID, &resp.Diagnostics)
+	if (triggerChanged || nameChanged) && known(plan.WebhookID, plan.Mode, plan.FilteringAttributes) && !resp.Diagnostics.HasError() {
+		r.checkTrigger(ctx, req.Config.Raw, plan, selfID, triggerChanged, &resp.Diagnostics)
 	}
 	if !resp.Diagnostics.HasError() {
 		checkColumns(ctx, r.data.client, plan.Table.ValueString(), stepColumnLists(ctx, plan, state, &resp.Diagnostics), &resp.Diagnostics)
@@ -407,7 +410,7 @@ func checkRunAsUser(ctx context.Context, client *dataverse.Client, id string, di
 
 // checkTrigger refuses at plan a step that would fire as another step of its webhook does; what
 // is unknown here is checked when the step is created (reserveTrigger).
-func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.Value, plan webhookStepModel, selfID string, diags *diag.Diagnostics) {
+func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.Value, plan webhookStepModel, selfID string, firing bool, diags *diag.Diagnostics) {
 	f, err := r.data.client.ResolveMessageFilter(ctx, plan.Message.ValueString(), plan.Table.ValueString())
 	// A plan holds names the validators passed, or values ignore_changes kept from the state.
 	mode, modeErr := dataverse.ParseStoredStepMode(plan.Mode.ValueString())
@@ -418,7 +421,7 @@ func (r *webhookStepResource) checkTrigger(ctx context.Context, config tftypes.V
 	checkPlannedTrigger(ctx, r.data, config, dataverse.StepCreate{
 		WebhookID: plan.WebhookID.ValueString(), MessageID: f.MessageID, MessageFilterID: f.FilterID,
 		StepSettings: dataverse.StepSettings{Name: plan.Name.ValueString(), Mode: mode, Stage: stage, FilteringAttributes: setStrings(ctx, plan.FilteringAttributes, diags)},
-	}, selfID, !configuredNameNull(config), diags)
+	}, selfID, !configuredNameNull(config), firing, diags)
 }
 
 // unchangedStepKeepsItsName reports a step whose plan is its state, as every step of a no-change

@@ -754,3 +754,25 @@ func TestAccWebhookStep_tableChangeThatStrandsItsImageColumns(t *testing.T) {
 		{Config: cfg("contact")},
 	})
 }
+
+// A step renamed to the name another step of its webhook has is refused at plan, as a new step
+// of that name is.
+func TestAccWebhookStep_renameToANameInUseIsRefused(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	cfg := func(name string) string {
+		return stepConfig(b, stepOn("Update", "account")+"  name = \"orders: account changes\"\n") + fmt.Sprintf(`
+resource "dataverse_webhook_step" "other" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Assign"
+  table      = "account"
+  name       = %q
+}
+`, name)
+	}
+	unitTest(t, b, []resource.TestStep{
+		{Config: cfg("orders: account assigned")},
+		{Config: cfg("ORDERS: account changes"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?is)Step name (already in use|used twice).*name\s+"orders:\s+account\s+changes"`)},
+		{Config: cfg("orders: account handed over")},
+	})
+}

@@ -112,7 +112,8 @@ func (p *plannedSteps) record(config tftypes.Value, step plannedStep) []plannedS
 // checkPlannedTrigger refuses, at plan, a new or changed step that fires identically to another, or has the name of another,
 // step of its webhook: one planned by this configuration, or one the webhook has in the
 // environment (listed once per webhook per plan; steps planned here are compared as planned).
-func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes.Value, want dataverse.StepCreate, selfID string, named bool, diags *diag.Diagnostics) {
+// Without firing (only the name changed), only the names are compared.
+func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes.Value, want dataverse.StepCreate, selfID string, named, firing bool, diags *diag.Diagnostics) {
 	at := path.Root("webhook_id")
 	others := data.plannedSteps.record(config, plannedStep{selfID: selfID, want: want})
 	planned := map[string]bool{}
@@ -120,7 +121,7 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 		if o.selfID != "" {
 			planned[strings.ToLower(o.selfID)] = true
 		}
-		if sameTrigger(dataverse.Step{MessageID: o.want.MessageID, MessageFilterID: o.want.MessageFilterID, StepSettings: o.want.StepSettings}, want) {
+		if firing && sameTrigger(dataverse.Step{MessageID: o.want.MessageID, MessageFilterID: o.want.MessageFilterID, StepSettings: o.want.StepSettings}, want) {
 			diags.AddAttributeError(at, "Two steps fire identically",
 				fmt.Sprintf("Another dataverse_webhook_step in this configuration fires webhook %s on the same message, table, stage, "+
 					"mode and filtering columns. Two such steps deliver every event twice: change one of them (its stage, mode or "+
@@ -155,7 +156,7 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 		if selfID == "" && isDerivedID(s.ID, func(n int) string { return dataverse.StepIDFor(want, n) }) && !data.claims.claimed(s.ID) {
 			continue
 		}
-		if sameTrigger(s, want) {
+		if firing && sameTrigger(s, want) {
 			diags.AddAttributeError(at, "Another step fires identically",
 				fmt.Sprintf("On webhook %s, step %s (%q) already fires on the same message, table, stage, mode and filtering "+
 					"columns. Two such steps deliver every event twice: change one of them (its stage, mode or filtering_attributes), "+
@@ -168,7 +169,8 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 		}
 		if want.Name != "" && strings.EqualFold(s.Name, want.Name) {
 			diags.AddAttributeError(path.Root("name"), "Step name already in use",
-				fmt.Sprintf("On webhook %s, step %s already has the name %q. %s, or bring the existing step under Terraform with:\n\n  terraform import <resource address> %s",
+				fmt.Sprintf("On webhook %s, step %s already has the name %q. %s, or, if no resource of this configuration manages "+
+					"that step, bring it under Terraform with:\n\n  terraform import <resource address> %s",
 					want.WebhookID, s.ID, s.Name, uniqueNameFix(named), s.ID))
 			return
 		}
