@@ -86,8 +86,9 @@ func createRow[R, T any](ctx context.Context, c *Client, r *request, id string, 
 
 // updateRow sets the columns in row on the existing row at path and returns what Dataverse
 // stored: the row it answered with, decoded by decode, or the row read back with read when the
-// answer carried none. An empty row sends nothing and only reads. If-Match: * forbids the upsert
-// a bare PATCH would do, so a missing row is ErrNotFound rather than a new row.
+// answer carried none or one that could not be decoded. An empty row sends nothing and only
+// reads. If-Match: * forbids the upsert a bare PATCH would do, so a missing row is ErrNotFound
+// rather than a new row.
 func updateRow[R, T any](ctx context.Context, c *Client, path string, row map[string]any, columns, secrets []string, read func(context.Context) (*T, error), decode func(R) (*T, error)) (*T, error) {
 	if len(row) == 0 {
 		return read(ctx)
@@ -106,7 +107,9 @@ func updateRow[R, T any](ctx context.Context, c *Client, path string, row map[st
 	}
 	var out R
 	if err := decodeRow(r, resp, &out); err != nil {
-		return nil, err
+		// The 2xx says the change was stored; only its echo was spoilt (a proxy's page, a cut-off
+		// body), so what was stored is read instead.
+		return read(ctx)
 	}
 	return decode(out)
 }

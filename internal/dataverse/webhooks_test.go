@@ -182,6 +182,46 @@ func TestUpdateWebhookRequest(t *testing.T) {
 	}
 }
 
+// A 2xx says the change was stored even when its echo cannot be decoded, so the row is read back
+// rather than the update reported failed.
+func TestUpdateAnsweredWithAnUndecodableRowReadsItBack(t *testing.T) {
+	t.Parallel()
+	for name, answer := range map[string]func(w http.ResponseWriter){
+		"an HTML page": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte("<html><body>Bad gateway</body></html>"))
+		},
+		"cut-off JSON": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte(`{"serviceendpointid":"` + webhookID + `","na`))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				if r.Method == http.MethodPatch {
+					answer(w)
+					return
+				}
+				writeJSON(w, http.StatusOK, webhookRow(webhookID, "renamed"))
+			})
+			got, err := h.client.UpdateWebhook(context.Background(), webhookID, WebhookUpdate{Name: new("renamed")})
+			if err != nil {
+				t.Fatalf("UpdateWebhook: %v; want the stored row read back", err)
+			}
+			if got.Name != "renamed" {
+				t.Errorf("name = %q, want the row read back", got.Name)
+			}
+			reqs := h.requests()
+			if len(reqs) != 2 || reqs[0].Method != http.MethodPatch || reqs[1].Method != http.MethodGet {
+				t.Fatalf("requests = %v, want PATCH then GET", reqs)
+			}
+		})
+	}
+}
+
 func TestUpdateWebhookMissingIsNotFound(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
