@@ -604,3 +604,75 @@ func TestSetAsideCutState(t *testing.T) {
 		})
 	}
 }
+
+// An image whose Create is interrupted (Ctrl-C) while it checks its alias and message property
+// is not kept in state as refused: nothing refused it, and the next apply creates it as planned.
+func TestConvergence_interruptedImageCheckKeepsNoImage(t *testing.T) {
+	t.Parallel()
+	// Each request is slow enough that the signal arrives while the image's checks are asking.
+	b := newBackend(t, func(o *emulator.Options) { o.Latency = 400 * time.Millisecond })
+	ws := newWorkspace(t)
+	prefix := b.name("interrupted-image")
+	cfg := requiredProviders + b.providerBlock() + webhookfleet.Webhook(0, prefix, "key-") + `
+resource "dataverse_webhook_step" "step" {
+  webhook_id = dataverse_webhook.w0.id
+  message    = "Update"
+  table      = "account"
+}
+
+resource "dataverse_webhook_step_image" "img" {
+  step_id    = dataverse_webhook_step.step.id
+  alias      = "before"
+  type       = "PreImage"
+  attributes = ["name"]
+}
+`
+	if err := ws.WriteFile("main.tf", cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := ws.Command(ctx, applyArgs()...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	interrupted := false
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if !interrupted && strings.Contains(lines.Text(), "dataverse_webhook_step_image.img: Creating...") {
+			interrupted = true
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	_ = cmd.Wait()
+	if !interrupted {
+		t.Fatalf("the image was never created:\n%s%s", tail(out.String(), 20), stderr.String())
+	}
+	if strings.Contains(out.String(), "dataverse_webhook_step_image.img: Creation complete") {
+		t.Skipf("the image was created before the interrupt reached it:\n%s", tail(out.String(), 20))
+	}
+	for _, id := range stateIDs(t, ws, "dataverse_webhook_step_image") {
+		gctx, gcancel := context.WithTimeout(context.Background(), time.Minute)
+		_, err := b.client().GetStepImage(gctx, id)
+		gcancel()
+		if err != nil {
+			t.Errorf("the state holds image %s that Dataverse does not (%v): an interrupted check was kept as a refusal", id, err)
+		}
+	}
+	mustRun(t, ws, applyArgs()...)
+	planNoChanges(t, ws, "after the second apply")
+	if got := len(stateIDs(t, ws, "dataverse_webhook_step_image")); got != 1 {
+		t.Errorf("%d images in state after the second apply, want 1", got)
+	}
+}

@@ -408,8 +408,12 @@ const refusedKey = "refused_at_create"
 // keepRefused records an image Create refused before writing it, tainted in state, so that the
 // plans that follow (a destroy's among them) see an image already tried rather than a new one,
 // which their checks would refuse again, blocking the destroy of the step and webhook that the
-// same apply created.
+// same apply created. A check cut short by an interrupt or the timeout refused nothing, so
+// nothing is kept: the next plan creates the image as planned.
 func keepRefused(ctx context.Context, plan webhookStepImageModel, resp *resource.CreateResponse) {
+	if ctx.Err() != nil {
+		return
+	}
 	plan.ID = types.StringValue(refusedImageID(plan.StepID, plan.Alias))
 	if plan.MessagePropertyName.IsUnknown() {
 		plan.MessagePropertyName = types.StringNull()
