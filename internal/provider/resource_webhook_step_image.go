@@ -62,7 +62,7 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"same apply it can check only at apply, after the step is written; an image refused then stays in state, " +
 			"tainted and never written, so that `terraform destroy` still removes the step. For images of a step this configuration " +
 			"manages, prefer the step's `images` attribute, checked at plan with the step. This resource is for images " +
-			"of steps managed elsewhere; it must not take an alias the step's `images` lists, and an import of such an image is refused. When the body would exceed 256 KB, Dataverse drops " +
+			"of steps managed elsewhere; it must not take an alias the step's `images` lists, and an import block for such an image is refused (one brought in with `terraform import`, which plans nothing, is warned about at every plan). When the body would exceed 256 KB, Dataverse drops " +
 			"the images and sets the `x-ms-dynamics-msg-size-exceeded` header: list only the columns you need.",
 		Attributes: withStepID(imageAttributes(imageDescriptions{
 			id:   "The image's `sdkmessageprocessingstepimageid`.",
