@@ -64,8 +64,15 @@ func (l *listBase) estate(ctx context.Context, req list.ListRequest, resp *list.
 	est, err := client.ListEstate(ctx, f)
 	if err != nil {
 		detail := apiErrorDetail("Listing the registrations", err)
-		if errors.Is(err, dataverse.ErrNotWebhookStep) {
+		switch {
+		case errors.Is(err, dataverse.ErrNotWebhookStep):
 			detail = fmt.Sprintf("Step %s does not fire a webhook (it may be a plug-in's step), so it has no images to adopt as dataverse_webhook_step_image.", f.StepID)
+		case errors.Is(err, dataverse.ErrNotFound) && f.StepID != "":
+			detail = fmt.Sprintf("No step %s exists in this environment: set step_id to the id of a step that fires a webhook, "+
+				"as a list block of dataverse_webhook_step lists them.", f.StepID)
+		case errors.Is(err, dataverse.ErrNotFound) && f.WebhookID != "":
+			detail = fmt.Sprintf("No webhook %s exists in this environment: set webhook_id to the id of a webhook, "+
+				"as a list block of dataverse_webhook lists them.", f.WebhookID)
 		}
 		diags.AddError("Could not list the registrations", detail)
 		resp.Results = list.ListResultsStreamDiagnostics(diags)
@@ -204,7 +211,7 @@ type webhookStepListModel struct {
 func (l *webhookStepListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = listschema.Schema{
 		MarkdownDescription: "Steps that fire webhooks, for `terraform query`: those of one webhook, of the webhooks " +
-			"whose name starts with a prefix, or of every webhook. Steps of plug-ins are never listed.",
+			"whose name starts with a prefix, or of every webhook: set at most one filter. Steps of plug-ins are never listed.",
 		Attributes: map[string]listschema.Attribute{
 			"webhook_id":          filterAttribute("Only the steps of this webhook (its `serviceendpointid`)."),
 			"webhook_name_prefix": filterAttribute("Only the steps of webhooks whose name starts with this, compared without case."),
@@ -268,7 +275,7 @@ type webhookStepImageListModel struct {
 func (l *webhookStepImageListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = listschema.Schema{
 		MarkdownDescription: "Images of steps that fire webhooks, for `terraform query`: those of one step, of the " +
-			"steps of one webhook, of the webhooks whose name starts with a prefix, or of every webhook.",
+			"steps of one webhook, of the webhooks whose name starts with a prefix, or of every webhook: set at most one filter.",
 		Attributes: map[string]listschema.Attribute{
 			"step_id":             filterAttribute("Only the images of this step (its `sdkmessageprocessingstepid`)."),
 			"webhook_id":          filterAttribute("Only the images of the steps of this webhook (its `serviceendpointid`)."),

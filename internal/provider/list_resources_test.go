@@ -266,3 +266,24 @@ func TestList_webhookWithAKeyInItsURLIsListedWithAWarning(t *testing.T) {
 		t.Errorf("the warning quotes the key or names the webhook without one: %s", d.Detail)
 	}
 }
+
+// A filter naming a webhook or step that does not exist says which, and how to find one, rather
+// than passing on the Web API's 404.
+func TestList_filterOnAMissingRowSaysWhichIsMissing(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	server := protocolProvider(t, b)
+	const missing = "00000000-0000-0000-0000-0000000000aa"
+	for _, tt := range []struct{ typ, filter, want string }{
+		{"dataverse_webhook_step", "webhook_id", "No webhook " + missing + " exists in this environment: set webhook_id"},
+		{"dataverse_webhook_step_image", "webhook_id", "No webhook " + missing + " exists in this environment: set webhook_id"},
+		{"dataverse_webhook_step_image", "step_id", "No step " + missing + " exists in this environment: set step_id"},
+	} {
+		config := map[string]tftypes.Value{tt.filter: str(missing)}
+		got, diags := listThrough(t, server, tt.typ, config, 0)
+		if len(got) != 0 || len(diags) != 1 || diags[0].Severity != tfprotov6.DiagnosticSeverityError ||
+			!strings.Contains(diags[0].Detail, tt.want) || strings.Contains(diags[0].Detail, "HTTP 404") {
+			t.Errorf("%s with %s of no row: results %+v, diagnostics %+v; want one error saying %q", tt.typ, tt.filter, got, diags, tt.want)
+		}
+	}
+}
