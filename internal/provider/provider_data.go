@@ -172,6 +172,8 @@ type providerData struct {
 	// imported onto a listed alias would be managed twice.
 	listedImages   sync.Map // listedImageKey → true
 	importedImages sync.Map // lower-case image id → true
+	// solutions are the solutions this run's plans looked up (solutionNamed).
+	solutions sync.Map // lower-case unique name → *solutionLookup
 	// destroying marks a Terraform destroy run, whose plan of the configuration only refreshes
 	// the state (destroy_run.go).
 	destroying bool

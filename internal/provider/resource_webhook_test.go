@@ -652,3 +652,52 @@ func TestAccWebhook_solutionChangeUnderCreateBeforeDestroy(t *testing.T) {
 		},
 	})
 }
+
+// A new webhook or step naming a solution the environment lacks, or a managed one, is refused at
+// plan, before an apply writes the rows planned before it; each name is looked up once.
+func TestBuiltProvider_newRowsSolutionCheckedAtPlan(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	managed := managedSolution(t, b)
+	ws := newWorkspace(t)
+	cfg := requiredProviders + b.providerBlock() +
+		webhookBlock("first", b.name("no-solution-1"), `solution_unique_name = "no_such_solution"`) +
+		webhookBlock("second", b.name("no-solution-2"), `solution_unique_name = "NO_SUCH_SOLUTION"`) +
+		webhookBlock("third", b.name("managed-solution"), "") + fmt.Sprintf(`
+resource "dataverse_webhook_step" "managed" {
+  webhook_id           = dataverse_webhook.third.id
+  message              = "Update"
+  table                = "account"
+  solution_unique_name = %q
+}
+`, managed)
+	if err := ws.WriteFile("main.tf", cfg); err != nil {
+		t.Fatal(err)
+	}
+	requests := countRequests(t, b, ws)
+	requests.reset()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := ws.Run(ctx, "plan", "-input=false", "-no-color")
+	if err == nil {
+		t.Fatalf("plan succeeded; want the solutions refused:\n%s", res.Stdout)
+	}
+	out := oneLine(res.Stderr)
+	for _, want := range []string{
+		`Unknown solution with dataverse_webhook.first`,
+		`Unknown solution with dataverse_webhook.second`,
+		`Creating the webhook would fail in the apply`,
+		`Managed solution with dataverse_webhook_step.managed`,
+		`Creating the step would fail in the apply`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan's diagnostics lack %q:\n%s", want, res.Stderr)
+		}
+	}
+	if got := requests.stats(t).Requests.ByEntitySet["solutions"]; got != 2 {
+		t.Errorf("%d look-ups of solutions, want 2: one per unique name, compared without case", got)
+	}
+	if hooks := rowsOfPrefix(t, b, b.name("")).webhooks; len(hooks) != 0 {
+		t.Errorf("webhooks %v in Dataverse after a refused plan", hooks)
+	}
+}

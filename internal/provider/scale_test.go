@@ -368,23 +368,6 @@ func TestScale_permanentErrorsFailAtOnceWithDataversesWords(t *testing.T) {
 		wantGets  int64
 	}{
 		{
-			name: "managed solution",
-			arrange: func(t *testing.T, b backend) (string, string) {
-				return b.providerBlock(), fmt.Sprintf("solution_unique_name = %q", managedSolution(t, b))
-			},
-			wantStatus: "HTTP 400", wantCode: "0x80040203", wantMessage: "Cannot add a component to the managed solution",
-			liveWant:  `HTTP 4\d\d.*0x8[0-9a-fA-F]{7}`,
-			wantPosts: 1, wantGets: 2, // the name check: one listing of the webhooks in the plan's process and in the apply's
-		},
-		{
-			name: "unknown solution",
-			arrange: func(_ *testing.T, b backend) (string, string) {
-				return b.providerBlock(), `solution_unique_name = "no_such_solution"`
-			},
-			wantStatus: "HTTP 404", wantCode: "0x80040217", wantMessage: "The solution with unique name 'no_such_solution' does not exist",
-			wantPosts: 1, wantGets: 2, // the name check: one listing of the webhooks in the plan's process and in the apply's
-		},
-		{
 			name: "application without a user in the environment",
 			arrange: func(t *testing.T, b backend) (string, string) {
 				return strangerProvider(t, b), ""

@@ -53,7 +53,7 @@ func solutionAttribute(what string) schema.StringAttribute {
 	return schema.StringAttribute{
 		Optional: true,
 		MarkdownDescription: "Unique name of an unmanaged solution to add the " + what + " to when it is created " +
-			"(`MSCRM.SolutionUniqueName`). Changing it replaces the " + what + "; setting it where none was recorded " +
+			"(`MSCRM.SolutionUniqueName`), checked at plan. Changing it replaces the " + what + "; setting it where none was recorded " +
 			"(as after an import) only records it, with a plan warning when the " + what + " is not in that solution, and removing " +
 			"it only stops recording it: the " + what + " stays in the solution.",
 		PlanModifiers: []planmodifier.String{solutionRequiresReplace()},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -13,29 +15,38 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 )
 
-// checkChangedSolution refuses at plan a solution_unique_name that changes on an existing row to
-// a solution the environment does not have, or a managed one. Such a change replaces the row
-// (solutionRequiresReplace): Terraform would delete it, and Dataverse the rows below it, before
-// the create that fails. Where none was recorded, a wrong name would be recorded unnoticed. A
-// new row's solution is checked by its create, which loses nothing when it fails.
+// checkChangedSolution refuses at plan a solution_unique_name that names a solution the
+// environment does not have, or a managed one, on a new row or as a change. A change replaces
+// the row (solutionRequiresReplace): Terraform would delete it, and Dataverse the rows below it,
+// before the create that fails. Where none was recorded, a wrong name would be recorded
+// unnoticed. A new row's create would fail in the apply, after the rows planned before it were
+// written. Each name is looked up once per run.
 func checkChangedSolution(ctx context.Context, data *providerData, req resource.ModifyPlanRequest, what string, diags *diag.Diagnostics) {
-	if data == nil || data.client == nil || req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if data == nil || data.client == nil || req.Plan.Raw.IsNull() {
 		return
 	}
 	at := path.Root("solution_unique_name")
+	created := req.State.Raw.IsNull()
 	var planned, prior types.String
 	diags.Append(req.Plan.GetAttribute(ctx, at, &planned)...)
-	diags.Append(req.State.GetAttribute(ctx, at, &prior)...)
-	if diags.HasError() || planned.IsNull() || planned.IsUnknown() || planned.Equal(prior) {
+	if !created {
+		diags.Append(req.State.GetAttribute(ctx, at, &prior)...)
+	}
+	if diags.HasError() || planned.IsNull() || planned.IsUnknown() || (!created && planned.Equal(prior)) {
 		return
 	}
 	name := planned.ValueString()
-	consequence := "Terraform would record it for the " + what + " without checking it."
-	if !prior.IsNull() {
+	var consequence string
+	switch {
+	case created:
+		consequence = fmt.Sprintf("Creating the %s would fail in the apply, after the rows planned before it were written.", what)
+	case prior.IsNull():
+		consequence = "Terraform would record it for the " + what + " without checking it."
+	default:
 		consequence = fmt.Sprintf("Changing the solution replaces the %s: Terraform would delete it, and Dataverse the rows "+
 			"that belong to it, before the create failed.", what)
 	}
-	s, err := data.client.SolutionNamed(ctx, name)
+	s, err := data.solutionNamed(ctx, name)
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
 		diags.AddAttributeError(at, "Unknown solution",
@@ -47,9 +58,25 @@ func checkChangedSolution(ctx context.Context, data *providerData, req resource.
 		diags.AddAttributeError(at, "Managed solution",
 			fmt.Sprintf("Solution %q is managed: Dataverse adds no component to a managed solution. %s Set the unique name of an "+
 				"unmanaged solution.", name, consequence))
-	case prior.IsNull():
+	case !created && prior.IsNull():
 		warnOutsideSolution(ctx, data, req, s, what, diags)
 	}
+}
+
+// solutionLookup is one look-up of a solution by its unique name, shared by the plans of a run.
+type solutionLookup struct {
+	once     sync.Once
+	solution *dataverse.Solution
+	err      error
+}
+
+// solutionNamed looks the solution up once per run however many rows name it; unique names
+// compare without case, as Dataverse compares them.
+func (d *providerData) solutionNamed(ctx context.Context, name string) (*dataverse.Solution, error) {
+	v, _ := d.solutions.LoadOrStore(strings.ToLower(name), &solutionLookup{})
+	l, _ := v.(*solutionLookup) // the map holds only these
+	l.once.Do(func() { l.solution, l.err = d.client.SolutionNamed(ctx, name) })
+	return l.solution, l.err
 }
 
 // warnOutsideSolution warns that a solution set where none was recorded is only recorded, when
