@@ -348,6 +348,12 @@ resource "dataverse_webhook" %q {
 `, address, name, address, extra)
 }
 
+// stepBlock is a dataverse_webhook_step at address firing the webhook at webhookAddress, with
+// body (such as stepOn's) inside.
+func stepBlock(address, webhookAddress, body string) string {
+	return fmt.Sprintf("\nresource \"dataverse_webhook_step\" %q {\n  webhook_id = dataverse_webhook.%s.id%s}\n", address, webhookAddress, body)
+}
+
 // stepOn is the body of a step on message and table, with every other attribute at its default.
 func stepOn(message, table string) string {
 	return fmt.Sprintf("\n  message = %q\n  table   = %q\n", message, table)

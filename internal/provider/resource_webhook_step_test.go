@@ -761,14 +761,8 @@ func TestAccWebhookStep_renameToANameInUseIsRefused(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	cfg := func(name string) string {
-		return stepConfig(b, stepOn("Update", "account")+"  name = \"orders: account changes\"\n") + fmt.Sprintf(`
-resource "dataverse_webhook_step" "other" {
-  webhook_id = dataverse_webhook.hook.id
-  message    = "Assign"
-  table      = "account"
-  name       = %q
-}
-`, name)
+		return stepConfig(b, stepOn("Update", "account")+"  name = \"orders: account changes\"\n") +
+			stepBlock("other", "hook", stepOn("Assign", "account")+fmt.Sprintf("  name = %q\n", name))
 	}
 	unitTest(t, b, []resource.TestStep{
 		{Config: cfg("orders: account assigned")},

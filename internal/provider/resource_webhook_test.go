@@ -663,14 +663,8 @@ func TestBuiltProvider_newRowsSolutionCheckedAtPlan(t *testing.T) {
 	cfg := requiredProviders + b.providerBlock() +
 		webhookBlock("first", b.name("no-solution-1"), `solution_unique_name = "no_such_solution"`) +
 		webhookBlock("second", b.name("no-solution-2"), `solution_unique_name = "NO_SUCH_SOLUTION"`) +
-		webhookBlock("third", b.name("managed-solution"), "") + fmt.Sprintf(`
-resource "dataverse_webhook_step" "managed" {
-  webhook_id           = dataverse_webhook.third.id
-  message              = "Update"
-  table                = "account"
-  solution_unique_name = %q
-}
-`, managed)
+		webhookBlock("third", b.name("managed-solution"), "") +
+		stepBlock("managed", "third", stepOn("Update", "account")+fmt.Sprintf("  solution_unique_name = %q\n", managed))
 	if err := ws.WriteFile("main.tf", cfg); err != nil {
 		t.Fatal(err)
 	}
