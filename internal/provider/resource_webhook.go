@@ -203,6 +203,10 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 		return
 	}
 	if t == dataverse.AuthTypeWebhookKey {
+		// An empty key is the attribute's own validator's to refuse, once.
+		if cfg.AuthKeyWO.ValueString() == "" {
+			return
+		}
 		if _, err := dataverse.EncodeAuthValue(t, cfg.AuthKeyWO.ValueString(), nil); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root(want), "Invalid webhook secret", authValueErrorText(want, err))
 		}

@@ -1,8 +1,11 @@
 package provider
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -186,4 +189,52 @@ func TestAccWebhook_everyBadHeaderReported(t *testing.T) {
 			ExpectError: regexp.MustCompile(`(?s)entry whose name is empty.*Give it the name.*x-api-key.*key "Host".*key "bad header"`),
 		}},
 	})
+}
+
+// Each mistake a user makes in a block is one error with the attribute and the fix, not two
+// validators' versions of it. (The blocks are independent: validation skips a block whose
+// dependency failed.)
+func TestBuiltProvider_oneErrorPerMistake(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ws := newWorkspace(t)
+	cfg := requiredProviders + b.providerBlock() + `
+resource "dataverse_webhook" "hook" {
+  name        = "orders"
+  url         = "https://fn.example.net/api/orders"
+  auth_type   = "WebhookKey"
+  auth_key_wo = ""
+}
+
+resource "dataverse_webhook_step" "step" {
+  webhook_id           = "00000000-0000-0000-0000-000000000001"
+  message              = "Update"
+  table                = "account"
+  filtering_attributes = ["", "name"]
+  run_as_user_id       = "{4867b753-700c-4358-b318-d1b832e8bd68}"
+}
+`
+	if err := ws.WriteFile("main.tf", cfg); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := ws.Run(context.Background(), "validate", "-json", "-no-color")
+	var got validateResult
+	if err := json.Unmarshal([]byte(res.Stdout), &got); err != nil {
+		t.Fatalf("terraform validate printed no JSON (%v):\n%s", err, res.Stderr)
+	}
+	var errs []string
+	for _, d := range got.Diagnostics {
+		if d.Severity == "error" {
+			errs = append(errs, d.Summary+": "+d.Detail)
+		}
+	}
+	wants := []string{"auth_key_wo string length must be at least 1", `must be a column logical name`, "Remove the braces: 4867b753-700c-4358-b318-d1b832e8bd68."}
+	if len(errs) != len(wants) {
+		t.Fatalf("%d errors, want %d, one per mistake:\n%s", len(errs), len(wants), strings.Join(errs, "\n"))
+	}
+	for _, want := range wants { // blocks validate concurrently, in no set order
+		if n := len(slices.DeleteFunc(slices.Clone(errs), func(e string) bool { return !strings.Contains(e, want) })); n != 1 {
+			t.Errorf("%d errors containing %q, want 1:\n%s", n, want, strings.Join(errs, "\n"))
+		}
+	}
 }

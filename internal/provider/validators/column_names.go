@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -19,8 +18,13 @@ import (
 func ColumnNames(omitted string) validator.Set {
 	return columnNames{
 		omitted: omitted,
-		each: setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1),
-			stringvalidator.RegexMatches(dataverse.LogicalNamePattern(), "must be a column logical name (letters, digits and underscores)")),
+		// One error per name: the empty name is one of the names the pattern refuses.
+		each: setvalidator.ValueStringsAre(stringRule{
+			description: "a column logical name (letters, digits and underscores, such as telephone1)",
+			summary:     "Invalid column name",
+			valid:       dataverse.LogicalNamePattern().MatchString,
+			detail:      mustBe,
+		}),
 	}
 }
 
