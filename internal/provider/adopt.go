@@ -109,5 +109,7 @@ func refuseAdoption(diags *diag.Diagnostics, kind, id string, diff differences) 
 		fmt.Sprintf("Dataverse already holds a %s with id %s, the id this provider gives the configured %s, but it differs "+
 			"from the configuration in: %s.\n\nIt was made by an earlier or concurrent apply of another configuration, or changed "+
 			"since. Bring it under Terraform and let the next plan show the changes:\n\n  terraform import <resource address> %s\n\n"+
-			"or an import block with id = %q.", kind, id, kind, strings.Join(diff, ", "), id, id))
+			"or an import block with id = %q.\n\nIf this configuration manages that %s under another address (a resource "+
+			"block renamed, or moved into a module), add a moved block from the old address to the new one instead: the %s "+
+			"keeps its id and the plan shows the changes as an update.", kind, id, kind, strings.Join(diff, ", "), id, id, kind, kind))
 }

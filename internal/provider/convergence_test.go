@@ -429,7 +429,7 @@ func TestConvergence_rowsOfALostStateAreAdopted(t *testing.T) {
 	}
 	out := oneLine(res.Stdout + res.Stderr)
 	hookID := dataverse.WebhookIDFor(prefix+"-001", 0)
-	for _, want := range []string{"A webhook with this identity already exists", "url (stored", "terraform import <resource address> " + hookID} {
+	for _, want := range []string{"A webhook with this identity already exists", "url (stored", "terraform import <resource address> " + hookID, "add a moved block from the old address"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the refusal does not say %q:\n%s", want, tail(res.Stdout+res.Stderr, 40))
 		}

@@ -45,7 +45,7 @@ type webhooksModel struct {
 func (d *webhooksDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the webhook registrations of the environment (service endpoints with contract `8`), " +
-			"optionally only those with an exact name or a name prefix. Secrets are never readable; `is_auth_value_set` says whether one is set. " +
+			"optionally only those with a name or a name prefix. Secrets are never readable; `is_auth_value_set` says whether one is set. " +
 			"A URL is read as Dataverse holds it: when its query carries what looks like a key (such as an Azure Functions `code`), " +
 			"the read warns, naming the webhook, since the key is then in this data source's state.",
 		Attributes: map[string]schema.Attribute{

@@ -678,7 +678,7 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	id, name := importTarget(req.ID)
 	if name == "" && id == "" {
-		resp.Diagnostics.AddError("Empty import id", "Import a webhook by its serviceendpointid or by its exact name.")
+		resp.Diagnostics.AddError("Empty import id", "Import a webhook by its serviceendpointid or by its name.")
 		return
 	}
 	if id == "" {
@@ -695,7 +695,7 @@ func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportSt
 		case 0:
 			resp.Diagnostics.AddError("No webhook with that name",
 				fmt.Sprintf("The import id %q is not a GUID, so it was taken as a webhook name, but no webhook has that name.%s "+
-					"Use the webhook's serviceendpointid, or its exact name.", name, nearestWebhookName(ctx, client, name)))
+					"Use the webhook's serviceendpointid, or its name (compared without case).", name, nearestWebhookName(ctx, client, name)))
 			return
 		case 1:
 			id = found[0].ID

@@ -115,7 +115,9 @@ func planOwnRow(diags *diag.Diagnostics, found dataverse.Webhook, planned *datav
 			"that name. An apply of this configuration that stopped before saving its state leaves such a webhook, and "+
 			"this apply takes it over and sends it the configured secret.\n\nIf another Terraform configuration manages "+
 			"this webhook, the two would manage one webhook and overwrite each other's secret: give this one another "+
-			"name, or run terraform state rm on it in the other configuration first.", found.Name, found.ID))
+			"name, or run terraform state rm on it in the other configuration first. If this configuration had the webhook "+
+			"under another address (a resource block renamed, or moved into a module), add a moved block from the old "+
+			"address to the new one instead.", found.Name, found.ID))
 }
 
 // addNameInUse reports the webhook that already has the name, with how to import it, and how to
@@ -123,8 +125,8 @@ func planOwnRow(diags *diag.Diagnostics, found dataverse.Webhook, planned *datav
 // renames in no fixed order, and two webhooks would share a name in between.
 func addNameInUse(diags *diag.Diagnostics, w dataverse.Webhook) {
 	diags.AddAttributeError(path.Root("name"), "Webhook name already in use",
-		fmt.Sprintf("A webhook named %q already exists with id %s. Choose another name, or bring the existing webhook "+
-			"under Terraform with:\n\n  terraform import <resource address> %s\n\nor an import block with id = %q.\n\n"+
+		fmt.Sprintf("A webhook named %q already exists with id %s. Choose another name, or, if no resource of this "+
+			"configuration manages that webhook, bring it under Terraform with:\n\n  terraform import <resource address> %s\n\nor an import block with id = %q.\n\n"+
 			"If that webhook is in this configuration and gives the name up in this plan (two webhooks trading names), "+
 			"rename in two applies: first give each of the two a temporary name, then the names you want.",
 			w.Name, w.ID, w.ID, w.ID))
