@@ -54,7 +54,7 @@ func solutionAttribute(what string) schema.StringAttribute {
 		Optional: true,
 		MarkdownDescription: "Unique name of an unmanaged solution to add the " + what + " to when it is created " +
 			"(`MSCRM.SolutionUniqueName`), checked at plan. Changing it replaces the " + what + "; setting it where none was recorded " +
-			"(as after an import) only records it, with a plan warning when the " + what + " is not in that solution, and removing " +
+			"(as after an import) only records it, with a warning in the plan that sets it when the " + what + " is not in that solution, and removing " +
 			"it only stops recording it: the " + what + " stays in the solution.",
 		PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
 		Validators:    []validator.String{validators.SolutionUniqueName()},
