@@ -172,6 +172,9 @@ type providerData struct {
 	// imported onto a listed alias would be managed twice.
 	listedImages   sync.Map // listedImageKey → true
 	importedImages sync.Map // lower-case image id → true
+	// droppedImages are the images that existing steps' plans remove from their images
+	// attribute, which the steps' updates delete before the images that refer to them apply.
+	droppedImages sync.Map // lower-case image id → true
 	// solutions are the solutions this run's plans looked up (solutionNamed).
 	solutions sync.Map // lower-case unique name → *solutionLookup
 	// destroying marks a Terraform destroy run, whose plan of the configuration only refreshes

@@ -249,8 +249,8 @@ func (r *webhookStepResource) ModifyPlan(ctx context.Context, req resource.Modif
 }
 
 // noteListedImages records the aliases that an existing step's images attribute plans, which no
-// dataverse_webhook_step_image may manage as well. The step plans before the images that refer
-// to it.
+// dataverse_webhook_step_image may manage as well, and the images this plan removes from it,
+// which the step's update deletes. The step plans before the images that refer to it.
 func (r *webhookStepResource) noteListedImages(req resource.ModifyPlanRequest) {
 	if r.data == nil || req.State.Raw.IsNull() {
 		return
@@ -260,19 +260,40 @@ func (r *webhookStepResource) noteListedImages(req resource.ModifyPlanRequest) {
 		return
 	}
 	id := rawString(state["id"])
-	var images []tftypes.Value
-	if id == nil || !plan["images"].IsKnown() || plan["images"].IsNull() || plan["images"].As(&images) != nil {
+	if id == nil || !plan["images"].IsKnown() {
 		return
 	}
-	for _, image := range images {
+	planned := map[string]bool{}
+	for _, entry := range imageEntryValues(plan["images"]) {
+		if alias := rawString(entry["alias"]); alias != nil {
+			planned[*alias] = true
+			r.data.listedImages.Store(listedImageKey(*id, *alias), true)
+		}
+	}
+	for _, entry := range imageEntryValues(state["images"]) {
+		alias, imageID := rawString(entry["alias"]), rawString(entry["id"])
+		if alias != nil && imageID != nil && *imageID != "" && !planned[*alias] {
+			r.data.droppedImages.Store(strings.ToLower(*imageID), true)
+		}
+	}
+}
+
+// imageEntryValues are the entries of an images list value whose alias is known; none when the
+// list is null or unknown.
+func imageEntryValues(images tftypes.Value) []map[string]tftypes.Value {
+	var list []tftypes.Value
+	if !images.IsKnown() || images.IsNull() || images.As(&list) != nil {
+		return nil
+	}
+	var out []map[string]tftypes.Value
+	for _, image := range list {
 		var entry map[string]tftypes.Value
 		if image.As(&entry) != nil || !entry["alias"].IsKnown() || entry["alias"].IsNull() {
 			continue
 		}
-		if alias := rawString(entry["alias"]); alias != nil {
-			r.data.listedImages.Store(listedImageKey(*id, *alias), true)
-		}
+		out = append(out, entry)
 	}
+	return out
 }
 
 func (r *webhookStepResource) modifyPlanFully(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {

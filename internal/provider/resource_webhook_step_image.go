@@ -149,6 +149,12 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 			imageListedByStep(r.data, state.ID.ValueString(), stepID, plan.Alias.ValueString(), &resp.Diagnostics)
 		}
 	}
+	if state != nil {
+		if _, dropped := r.data.droppedImages.Load(strings.ToLower(state.ID.ValueString())); dropped {
+			imageDroppedByStep(state.ID.ValueString(), stepID, state.Alias.ValueString(), &resp.Diagnostics)
+			return
+		}
+	}
 	if state == nil && r.data.claims.claimed(stepID) {
 		// The step was created in this apply, and Terraform plans the image again just before
 		// Create. Create makes the checks: one it fails there is kept in state (keepRefused),
@@ -185,7 +191,14 @@ func (r *webhookStepImageResource) ModifyPlan(ctx context.Context, req resource.
 		}
 	}
 	if aliasChanged && !plan.Alias.IsUnknown() {
-		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), leftByLostApply(&r.data.claims, stepID, plan.Alias.ValueString(), state), &resp.Diagnostics)
+		lost := leftByLostApply(&r.data.claims, stepID, plan.Alias.ValueString(), state)
+		// An image the step's plan removes from its images is deleted by the step's update,
+		// which applies first: its alias is free by the time this image is created.
+		free := func(id string) bool {
+			_, dropped := r.data.droppedImages.Load(strings.ToLower(id))
+			return dropped || (lost != nil && lost(id))
+		}
+		checkAliasFree(ctx, client, stepID, plan.Alias.ValueString(), ownID(state), free, &resp.Diagnostics)
 	}
 }
 
@@ -205,6 +218,18 @@ func imageListedByStep(data *providerData, imageID, stepID, alias string, diags 
 		return
 	}
 	diags.AddAttributeWarning(path.Root("alias"), summary, detail)
+}
+
+// imageDroppedByStep refuses an image in state (an import, mostly) that its step's plan removes
+// from the step's images: the step's update deletes it, and this resource would then hold an
+// image that is gone.
+func imageDroppedByStep(imageID, stepID, alias string, diags *diag.Diagnostics) {
+	diags.AddAttributeError(path.Root("alias"), "Image deleted by its step",
+		fmt.Sprintf("Image %s (alias %q) is one this plan removes from the images attribute of step %s, and the step's "+
+			"update deletes it, so this dataverse_webhook_step_image would hold an image that is gone. To move the image "+
+			"out of the step's images, remove the import block (or terraform state rm this resource) and let this resource "+
+			"create it: the step's update deletes the image first and this resource creates it again in the same apply, with "+
+			"a moment between the two when deliveries carry no such image.", imageID, alias, stepID))
 }
 
 // ownProperty is the message property the image is registered on now, "" for a new image.

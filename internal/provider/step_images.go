@@ -51,7 +51,8 @@ func stepImagesAttribute() schema.Attribute {
 			"step is new. A step with `images` manages exactly the images it lists; images registered on the step " +
 			"otherwise (a `dataverse_webhook_step_image`, another tool) are left alone, and an alias may be used " +
 			"only once among all of them. Omit `images` to leave the step's images to other tools; removing it deletes the " +
-			"images it listed. After an import the step manages no image until an apply lists them: the images it made " +
+			"images it listed. An image taken out of `images` can move to a `dataverse_webhook_step_image` in the same apply, " +
+			"created by that resource (not imported) after the step's update deletes it. After an import the step manages no image until an apply lists them: the images it made " +
 			"through `images` are then taken over as they are. The order of the list is kept as written, so reordering it " +
 			"plans a change that writes nothing. Updates in place.",
 		Validators: []validator.List{validators.NonEmptyList("give the step no images of its own")},

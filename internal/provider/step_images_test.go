@@ -337,6 +337,51 @@ func TestBuiltProvider_imageListedByItsStepIsNotImportedTwice(t *testing.T) {
 	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
 }
 
+// An image moved out of its step's images into a dataverse_webhook_step_image is created by that
+// resource in the apply that removes it from images; an import block for it, which the step's
+// update would leave holding a deleted image, is refused at plan.
+func TestBuiltProvider_imageMovedOutOfItsStepsImages(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ws := newWorkspace(t)
+	if err := ws.WriteFile("main.tf", requiredProviders+imageConfig(b, accountUpdated+`
+  images = [{ alias = "before", type = "PreImage", attributes = ["name"] }]
+`, "")); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	stepID := stateIDs(t, ws, "dataverse_webhook_step")[0]
+	images := func() []dataverse.StepImage {
+		return mustGet(t, "listing the step's images", func(ctx context.Context) ([]dataverse.StepImage, error) {
+			return b.client().ListStepImages(ctx, stepID)
+		})
+	}
+	listed := images()
+	if len(listed) != 1 {
+		t.Fatalf("the step has %d images, want 1", len(listed))
+	}
+	moved := requiredProviders + imageConfig(b, accountUpdated, "") + imageResource(`  type       = "PreImage"
+  alias      = "before"
+  attributes = ["name"]`)
+	if err := ws.WriteFile("main.tf", moved+fmt.Sprintf("\nimport {\n  to = %s\n  id = %q\n}\n", imageAddr, listed[0].ID)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ws.Run(context.Background(), "plan", "-input=false", "-no-color")
+	if err == nil || !regexp.MustCompile(`(?s)Error: Image deleted by its step.*remove the import block`).MatchString(res.Stderr) {
+		t.Fatalf("the plan importing the image its step's plan deletes: exit %d\n%s\n%s", res.ExitCode, tail(res.Stdout, 20), tail(res.Stderr, 30))
+	}
+
+	if err := ws.WriteFile("main.tf", moved); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ws, applyArgs()...)
+	after := images()
+	if len(after) != 1 || after[0].EntityAlias != "before" || !slices.Equal(stateIDs(t, ws, "dataverse_webhook_step_image"), []string{strings.ToLower(after[0].ID)}) {
+		t.Fatalf("after the move the step has images %+v; want one, alias before, held by %s", after, imageAddr)
+	}
+	planNoChanges(t, ws, "after moving the image")
+}
+
 // A no-change plan of a configuration of many images reads them in a few queries, not one
 // request each: from the image snapshot, once the single reads have cost what it costs.
 func TestBuiltProvider_refreshOfManyImagesTakesAFewQueries(t *testing.T) {
