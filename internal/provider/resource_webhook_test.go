@@ -522,6 +522,13 @@ func TestAccWebhook_solutionAfterNone(t *testing.T) {
 				},
 			},
 			{
+				// Unique names compare without case: a change of case names the same solution.
+				Config: webhookConfig(b, base+`  solution_unique_name = "DEFAULT"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate)},
+				},
+			},
+			{
 				// Removing the setting only stops recording it: the webhook stays in its solution.
 				Config: webhookConfig(b, base),
 				ConfigPlanChecks: resource.ConfigPlanChecks{

@@ -42,9 +42,11 @@ func timeoutsBlock(ctx context.Context) schema.Block {
 // without one) only records the configured value, and removing the setting only stops recording
 // it: replacing the row would delete it and its children for no gain.
 func solutionRequiresReplace() planmodifier.String {
-	const why = "Changing the solution replaces the resource, unless it had none recorded (for example after an import) or the setting is removed."
+	const why = "Changing the solution replaces the resource, unless it had none recorded (for example after an import), the setting is removed, or only its case changes."
 	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-		resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsNull()
+		// Unique names compare without case, as Dataverse compares them: a change of case names the same solution.
+		resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsNull() &&
+			!strings.EqualFold(req.StateValue.ValueString(), req.PlanValue.ValueString())
 	}, why, why)
 }
 
@@ -53,7 +55,8 @@ func solutionAttribute(what string) schema.StringAttribute {
 	return schema.StringAttribute{
 		Optional: true,
 		MarkdownDescription: "Unique name of an unmanaged solution to add the " + what + " to when it is created " +
-			"(`MSCRM.SolutionUniqueName`), checked at plan. Changing it replaces the " + what + "; setting it where none was recorded " +
+			"(`MSCRM.SolutionUniqueName`), checked at plan. Changing it replaces the " + what + " (a change of case only " +
+			"names the same solution and does not); setting it where none was recorded " +
 			"(as after an import) only records it, with a warning in the plan that sets it when the " + what + " is not in that solution, and removing " +
 			"it only stops recording it: the " + what + " stays in the solution.",
 		PlanModifiers: []planmodifier.String{solutionRequiresReplace()},
