@@ -212,7 +212,7 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 		}
 	} else {
 		configured, _ := present[want].(types.Map) // every secret attribute but the key is a map
-		pairs, diags := mapValue(ctx, configured)
+		pairs, diags := pairsToCheck(ctx, configured)
 		resp.Diagnostics.Append(diags...)
 		if diags.HasError() || pairs == nil {
 			return
@@ -287,6 +287,32 @@ func authValueErrorText(attribute string, err error) string {
 		return fmt.Sprintf("%s: key %q: %s.", attribute, ave.Key, ave.Reason)
 	}
 	return fmt.Sprintf("%s could not be encoded: %v", attribute, err)
+}
+
+// secretStandIn stands, in the checks, for a secret value not known until apply: every value
+// check passes it, and it lengthens the encoded secret by no more than any real value would.
+const secretStandIn = "x"
+
+// pairsToCheck is the configured pairs with each value not known yet replaced by secretStandIn,
+// so that the names, which are known, are checked at plan all the same; nil when the map is
+// null or unknown.
+func pairsToCheck(ctx context.Context, m types.Map) (map[string]string, diag.Diagnostics) {
+	if m.IsNull() || m.IsUnknown() {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for name, e := range m.Elements() {
+		v, ok := e.(types.String)
+		switch {
+		case !ok || v.IsNull():
+			return mapValue(ctx, m) // which reports it
+		case v.IsUnknown():
+			out[name] = secretStandIn
+		default:
+			out[name] = v.ValueString()
+		}
+	}
+	return out, nil
 }
 
 // mapValue returns nil when the map or any element is unknown.

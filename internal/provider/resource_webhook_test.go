@@ -440,6 +440,36 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
 	}
 }
 
+// The names of header or query pairs are known at plan even when a value is not (a value from a
+// resource created in the same apply): they are checked there all the same.
+func TestAccWebhook_pairNamesCheckedWhileAValueIsUnknown(t *testing.T) {
+	t.Parallel()
+	const secret = `
+resource "terraform_data" "secret" {
+  input = "from-a-vault"
+}
+`
+	for name, tc := range map[string]struct{ pairs, want string }{
+		"restricted header": {`{ "x-a" = terraform_data.secret.output, "Content-Type" = "v" }`, `(?s)Invalid webhook secret.*"Content-Type"`},
+		"header repeated":   {`{ "x-a" = terraform_data.secret.output, "X-A" = "v" }`, `(?s)Invalid webhook secret.*repeats`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := newBackend(t)
+			planRefused(t, b, webhookConfig(b, `
+  name            = "x"
+  url             = "https://fn.example.net/x"
+  auth_type       = "HttpHeader"
+  auth_headers_wo = `+tc.pairs+`
+`)+secret, tc.want, func(st emulator.Stats) {
+				if st.Requests.Total != 0 {
+					t.Errorf("a configuration error reached the API: %d Web API requests", st.Requests.Total)
+				}
+			})
+		})
+	}
+}
+
 func TestAccWebhook_portWarning(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
