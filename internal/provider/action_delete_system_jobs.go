@@ -62,7 +62,7 @@ func (a *deleteSystemJobsAction) Schema(_ context.Context, _ action.SchemaReques
 			"step_id": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "The step whose jobs to delete (its `sdkmessageprocessingstepid`), or a deleted step's: Dataverse keeps " +
-					"a step's jobs after the step is deleted. Set this or `webhook_id`.",
+					"a step's jobs after the step is deleted. Set this or `webhook_id`; a reference not known at plan counts as set.",
 				Validators: []validator.String{validators.GUID()},
 			},
 			"webhook_id": schema.StringAttribute{
@@ -103,9 +103,11 @@ func (a *deleteSystemJobsAction) Configure(_ context.Context, req action.Configu
 func (a *deleteSystemJobsAction) ValidateConfig(ctx context.Context, req action.ValidateConfigRequest, resp *action.ValidateConfigResponse) {
 	var cfg deleteSystemJobsModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.StepID.IsUnknown() || cfg.WebhookID.IsUnknown() {
-		return // checked again when invoked, where references are known
+	if resp.Diagnostics.HasError() {
+		return
 	}
+	// A reference not known yet is set all the same: two set ids are refused here, and the
+	// check is made again when invoked, where references are known.
 	checkOneScope(cfg, &resp.Diagnostics)
 }
 

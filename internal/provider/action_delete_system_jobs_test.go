@@ -271,8 +271,8 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 		t.Errorf("a step id naming neither a step nor a job: diagnostics %+v, want No such step", diags)
 	}
 
-	// Both ids, one of them a reference known only when the action runs: refused then, before
-	// anything is deleted.
+	// Both ids, one of them a reference known only when the action runs: refused when the
+	// configuration is validated, as terraform plan -invoke does, before anything is deleted.
 	before := est.jobsOf(t, step)
 	_, diags = invokeActionKnownLate(t, s, map[string]tftypes.Value{
 		"step_id": str(step), "webhook_id": str(est.hooks[1]), "statuses": statusSet("Failed", "Succeeded"), "older_than": str("0s"),
@@ -370,5 +370,40 @@ action "dataverse_delete_system_jobs" "failed" {
 	}
 	if jobs := failedJobsOf(ctx, t, b.client(), other); len(jobs) != 2 {
 		t.Errorf("the other step has %d failed jobs, want its 2: it was touched", len(jobs))
+	}
+}
+
+// Validation, which terraform plan -invoke runs, refuses two ids even when one is a reference
+// not known yet, and passes one unknown id alone.
+func TestAction_deleteSystemJobsScopeValidatedWithUnknowns(t *testing.T) {
+	t.Parallel()
+	server := protocolProvider(t, newBackend(t))
+	as := providerSchemas(t, server).ActionSchemas["dataverse_delete_system_jobs"]
+	actions, ok := server.(tfprotov6.ActionServer)
+	if as == nil || !ok {
+		t.Fatal("no action dataverse_delete_system_jobs")
+	}
+	unknown := tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
+	const id = "00000000-0000-0000-0000-000000000001"
+	for _, tc := range []struct {
+		name        string
+		step, hook  tftypes.Value
+		wantRefused bool
+	}{
+		{"a step id and an unknown webhook id", str(id), unknown, true},
+		{"two unknown ids", unknown, unknown, true},
+		{"an unknown step id alone", unknown, tftypes.NewValue(tftypes.String, nil), false},
+	} {
+		cfg := dynamicValue(t, objectOf(as.Schema.Block, map[string]tftypes.Value{
+			"step_id": tc.step, "webhook_id": tc.hook, "statuses": statusSet("Failed"), "older_than": str("1h"),
+		}))
+		v, err := actions.ValidateActionConfig(context.Background(), &tfprotov6.ValidateActionConfigRequest{ActionType: "dataverse_delete_system_jobs", Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused := len(v.Diagnostics) == 1 && v.Diagnostics[0].Summary == "Set step_id or webhook_id"
+		if refused != tc.wantRefused || (!tc.wantRefused && len(v.Diagnostics) > 0) {
+			t.Errorf("%s: diagnostics %+v, want refused %v", tc.name, v.Diagnostics, tc.wantRefused)
+		}
 	}
 }
