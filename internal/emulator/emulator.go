@@ -237,7 +237,12 @@ func (e *Emulator) setUpCertificates(dir string) error {
 			return fmt.Errorf("emulator: write CA: %w", err)
 		}
 	}
-	e.caFile = filepath.Join(certDir, caCertFile)
+	// Absolute, since the environment it is written to is used from other folders.
+	caFile, err := filepath.Abs(filepath.Join(certDir, caCertFile))
+	if err != nil {
+		return fmt.Errorf("emulator: CA file: %w", err)
+	}
+	e.caFile = caFile
 	return nil
 }
 

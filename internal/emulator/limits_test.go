@@ -322,6 +322,26 @@ func TestStatsEndpoints(t *testing.T) {
 	doRequest(t, e, c.token, "GET", "/_emulator/reset", nil).mustStatus(t, http.StatusMethodNotAllowed)
 }
 
+// A relative StateDir still gives an absolute SSL_CERT_FILE: the environment the emulator writes
+// is used from other folders.
+func TestRelativeStateDirGivesAnAbsoluteCAFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	e := startEmulator(t, Options{StateDir: "state"})
+	got := e.Env()["SSL_CERT_FILE"]
+	if !filepath.IsAbs(got) {
+		t.Fatalf("SSL_CERT_FILE = %q, want an absolute path", got)
+	}
+	// The temporary folder may be reached through a symbolic link (macOS).
+	resolved, err := filepath.EvalSymlinks(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := filepath.EvalSymlinks(filepath.Join(dir, "state", "ca.pem")); resolved != want {
+		t.Fatalf("SSL_CERT_FILE = %q, want the CA file in %s", got, want)
+	}
+}
+
 // StateDir keeps the CA, the secret and the rows across restarts; without it
 // the CA file lives in a temporary directory Close removes.
 func TestStateDirAndFiles(t *testing.T) {
