@@ -34,6 +34,9 @@ func apiErrorDetail(action string, err error) string {
 		}
 		return detail
 	}
+	if certificateNotTrusted(err) {
+		return fmt.Sprintf("%s failed: %v\n\n%s", action, err, untrustedCertificateFix("the environment (environment_url)"))
+	}
 	return fmt.Sprintf("%s failed: %v", action, err)
 }
 

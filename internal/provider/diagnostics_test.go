@@ -2,7 +2,9 @@ package provider
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -105,5 +107,17 @@ func TestWarnSecretsInReadURLsNamesEachHome(t *testing.T) {
 		if strings.Contains(d.Detail(), "k1") || strings.Contains(d.Detail(), "k2") || strings.Contains(d.Detail(), "catalog") {
 			t.Errorf("the warning quotes a key or names a webhook without one: %s", d.Detail())
 		}
+	}
+}
+
+// A Web API request refused for an untrusted certificate says how to trust its CA.
+func TestAPIErrorDetailOfAnUntrustedCertificate(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("dataverse: GET /api/data/v9.2/serviceendpoints: %w", x509.UnknownAuthorityError{})
+	if got := apiErrorDetail("Listing the webhooks", err); !strings.Contains(got, "SSL_CERT_FILE") || !strings.HasPrefix(got, "Listing the webhooks failed: ") {
+		t.Errorf("apiErrorDetail = %q, want the failure and how to trust the CA", got)
+	}
+	if got := apiErrorDetail("Listing the webhooks", errors.New("connection reset")); strings.Contains(got, "SSL_CERT_FILE") {
+		t.Errorf("apiErrorDetail of a reset connection = %q, want no certificate hint", got)
 	}
 }

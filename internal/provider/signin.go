@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"regexp"
@@ -45,6 +47,13 @@ func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Metho
 		return
 	}
 	text := err.Error()
+	if certificateNotTrusted(err) {
+		// No provider setting fixes it: the sign-in endpoint, or a proxy in front of it, has a
+		// certificate this machine does not trust.
+		diags.AddError("Could not sign in to Microsoft Entra ID",
+			fmt.Sprintf("Signing in with %s failed: %s\n\n%s", method, text, untrustedCertificateFix("the sign-in endpoint")))
+		return
+	}
 	code := entraErrorCode.FindString(text)
 	pointedAt, ok := settingByEntraCode[code]
 	if !ok {
@@ -63,6 +72,24 @@ func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Metho
 		return
 	}
 	diags.AddAttributeError(path.Root(setting), "Could not sign in to Microsoft Entra ID", detail)
+}
+
+// untrustedCertificateFix says how to trust the CA of an endpoint whose certificate failed.
+func untrustedCertificateFix(endpoint string) string {
+	return "The TLS certificate of " + endpoint + " is not trusted on this machine. An emulator, or a proxy that " +
+		"inspects TLS, needs its CA trusted: on Linux, point SSL_CERT_FILE at a PEM file holding it (the emulator's " +
+		"--env-file writes that variable); on macOS and Windows, add the CA to the system's certificate store."
+}
+
+// certificateNotTrusted reports a TLS failure to verify the server's certificate; MSAL's errors
+// carry it as text as often as wrapped.
+func certificateNotTrusted(err error) bool {
+	var unknownAuthority x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var verification *tls.CertificateVerificationError
+	return errors.As(err, &unknownAuthority) || errors.As(err, &invalid) || errors.As(err, &verification) ||
+		strings.Contains(err.Error(), "x509: certificate signed by unknown authority") ||
+		strings.Contains(err.Error(), "tls: failed to verify certificate")
 }
 
 // addAuthSetupError reports a failure to set up authentication on each provider attribute it

@@ -176,3 +176,23 @@ func TestSignInFailurePointsAtTheCredentialSet(t *testing.T) {
 type failingTokens string
 
 func (f failingTokens) Token(context.Context, bool) (string, error) { return "", errors.New(string(f)) }
+
+// A sign-in endpoint whose certificate this machine does not trust is reported as that, with
+// the way to trust its CA, not as a credential to check.
+func TestSignInFailureOfAnUntrustedCertificate(t *testing.T) {
+	t.Parallel()
+	for _, text := range []string{
+		`Post "https://127.0.0.1:8443/t/oauth2/v2.0/token": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
+		`x509: certificate signed by unknown authority`,
+	} {
+		var diags diag.Diagnostics
+		checkSignIn(t.Context(), failingTokens(text), auth.MethodClientSecret, auth.ClientSecret, &diags)
+		if diags.ErrorsCount() != 1 {
+			t.Fatalf("%d errors, want one: %v", diags.ErrorsCount(), diags)
+		}
+		d := diags.Errors()[0]
+		if _, onAttribute := d.(diag.DiagnosticWithPath); onAttribute || !strings.Contains(d.Detail(), "SSL_CERT_FILE") || strings.Contains(d.Detail(), "Check the provider setting") {
+			t.Errorf("%q: %s: %s; want it on the provider block, pointing at SSL_CERT_FILE and at no provider setting", text, d.Summary(), d.Detail())
+		}
+	}
+}
