@@ -163,7 +163,9 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 					"remove one, or, if no resource of this configuration manages it, bring the existing step under Terraform with:"+
 					"\n\n  terraform import <resource address> %s\n\n"+
 					"If this configuration manages that step and this plan moves it to another trigger (two steps swapping "+
-					"triggers), apply that step's change first, for example with -target=<its resource address>.",
+					"triggers), apply that step's change first, for example with -target=<its resource address>. If it is "+
+					"this configuration's step under another address (a resource block renamed, or moved into a module), "+
+					"add a moved block from the old address to the new one.",
 					want.WebhookID, s.ID, s.Name, s.ID))
 			return
 		}

@@ -30,6 +30,12 @@ func CheckWebhookURL(s string) (problem string, warnings []URLWarning) {
 		return fmt.Sprintf("The URL is %d characters long; Dataverse accepts at most %d.", n, dataverse.MaxWebhookURLLength), nil
 	}
 	u, err := url.Parse(s)
+	if trimmed := strings.TrimSpace(s); err != nil && trimmed != s {
+		if t, terr := url.Parse(trimmed); terr == nil && t.Scheme != "" {
+			return fmt.Sprintf("The URL begins with white space, which makes it no URL: remove it (%s).",
+				(&url.URL{Scheme: t.Scheme, Host: t.Host, Path: t.Path}).String()), nil
+		}
+	}
 	if err != nil {
 		// url.Parse's error quotes the whole URL, query and all.
 		return "The value is not a URL. Use an absolute URL such as https://fn.example.net/api/orders.", nil

@@ -52,3 +52,12 @@ func TestCheckWebhookURLTrailingSlash(t *testing.T) {
 		}
 	}
 }
+
+// A URL pasted with white space before it is told to lose it, without its query quoted.
+func TestCheckWebhookURLLeadingSpace(t *testing.T) {
+	t.Parallel()
+	problem, _ := CheckWebhookURL(" https://fn.example.net/api/orders?code=k3y")
+	if !strings.Contains(problem, "begins with white space") || !strings.Contains(problem, "https://fn.example.net/api/orders") || strings.Contains(problem, "k3y") {
+		t.Errorf("problem = %q, want the white space named, the URL without its query", problem)
+	}
+}
