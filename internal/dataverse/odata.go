@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -46,10 +47,11 @@ func isHex(ch byte) bool {
 	return ('0' <= ch && ch <= '9') || ('a' <= ch && ch <= 'f') || ('A' <= ch && ch <= 'F')
 }
 
-// checkID returns an error naming what the id is for when it is not a GUID.
+// checkID returns an error naming what the id is for when it is not a GUID. The id is not
+// quoted: it may come from a server's answer, which a hostile server can make a secret.
 func checkID(what, id string) error {
 	if !IsGUID(id) {
-		return fmt.Errorf("dataverse: %s %q is not a GUID", what, id)
+		return fmt.Errorf("dataverse: the %s is not a GUID (%d characters)", what, len(id))
 	}
 	return nil
 }
@@ -120,7 +122,7 @@ func getCollection[T any](ctx context.Context, c *Client, r *request, limit int)
 		}
 		var p collectionPage[T]
 		if err := json.Unmarshal(resp.body, &p); err != nil {
-			return nil, fmt.Errorf("dataverse: decoding page %d of %s: %w", page, what, err)
+			return nil, fmt.Errorf("dataverse: decoding page %d of %s: %w", page, what, decodeFailure(err))
 		}
 		all = append(all, p.Value...)
 		if limit > 0 && len(all) >= limit {
@@ -181,7 +183,7 @@ func hasRow(resp *response) bool {
 
 func decodeRow(r *request, resp *response, out any) error {
 	if err := json.Unmarshal(resp.body, out); err != nil {
-		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), err)
+		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), decodeFailure(err))
 	}
 	if set, id, ok := strings.Cut(strings.TrimSuffix(r.path, ")"), "("); ok && r.absURL == "" {
 		return checkAnsweredKey(r, set, id, resp.body)
@@ -194,6 +196,21 @@ func decodeRow(r *request, resp *response, out any) error {
 		return checkAnsweredKey(r, set, r.rowID, resp.body)
 	}
 	return nil
+}
+
+// decodeFailure says why an answer could not be decoded without quoting it: Go's JSON and time
+// errors quote the value they met, which a hostile server can make a secret it was sent.
+func decodeFailure(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Errorf("not valid JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ): // Field may hold a key the server chose
+		return fmt.Errorf("a value that is not a %s", typ.Type)
+	default:
+		return errors.New("a value of the wrong form")
+	}
 }
 
 // keyColumns names the primary key column of each set whose rows are read one by one.
@@ -212,7 +229,7 @@ func checkAnsweredKey(r *request, set, id string, body []byte) error {
 	}
 	var row map[string]json.RawMessage
 	if err := json.Unmarshal(body, &row); err != nil {
-		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), err)
+		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), decodeFailure(err))
 	}
 	var got string
 	if raw, ok := row[column]; ok {

@@ -357,3 +357,41 @@ func TestBadIDMakesNoRequest(t *testing.T) {
 	}
 	h.wantRequests(t, 0, "")
 }
+
+// An answer that cannot be decoded is reported without the value that stopped the decoder, which
+// a hostile server can make a secret it was just sent.
+func TestUndecodableAnswerDoesNotQuoteItsValues(t *testing.T) {
+	t.Parallel()
+	const key = "correct-horse-battery-staple"
+	for name, body := range map[string]string{
+		"a time column":   `{"serviceendpointid":"` + webhookID + `","createdon":"` + key + `"}`,
+		"an int column":   `{"serviceendpointid":"` + webhookID + `","contract":31415926535897932384626433}`,
+		"a cut-off value": `{"serviceendpointid":"` + webhookID + `","name":"` + key,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, _ string) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusOK)
+				_, _ = w.Write([]byte(body))
+			})
+			_, err := h.client.GetWebhook(context.Background(), webhookID)
+			if err == nil {
+				t.Fatal("GetWebhook decoded an undecodable answer")
+			}
+			if strings.Contains(err.Error(), key) || strings.Contains(err.Error(), "31415926535897932384626433") {
+				t.Errorf("error = %v, quotes the answer's value", err)
+			}
+		})
+	}
+}
+
+// An id that is not a GUID, which may come from a server's answer, is not quoted in the error.
+func TestIDThatIsNotAGUIDIsNotQuoted(t *testing.T) {
+	t.Parallel()
+	const key = "correct-horse-battery-staple"
+	err := checkID("solution id", key)
+	if err == nil || strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "solution id is not a GUID") {
+		t.Errorf("checkID = %v, want the id named by what it is for, not quoted", err)
+	}
+}
