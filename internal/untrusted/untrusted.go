@@ -280,6 +280,9 @@ func matcherFor(secrets []string) *secretMatcher {
 	}
 	m = &secretMatcher{runs: map[string]struct{}{}, skeletons: map[string]struct{}{}}
 	for _, s := range secrets {
+		if s == "" {
+			continue // found in every text; no secret to withhold
+		}
 		for _, run := range secretRuns(s) {
 			if utf8.RuneCountInString(run) < SecretRun {
 				m.whole = append(m.whole, run)

@@ -179,3 +179,20 @@ func TestShortSecretFoundAfterAStrayEscapeCharacter(t *testing.T) {
 		t.Error("escaped text that is not the secret matched it")
 	}
 }
+
+// An empty secret is no secret: it does not make every text an echo.
+func TestEmptySecretEchoesNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text    string
+		secrets []string
+		want    bool
+	}{
+		{"the request was malformed", []string{""}, false},
+		{"key correct-horse-battery-staple", []string{"", "correct-horse-battery-staple"}, true},
+	} {
+		if got := EchoesSecret(tc.text, tc.secrets); got != tc.want {
+			t.Errorf("EchoesSecret(%q, %q) = %v, want %v", tc.text, tc.secrets, got, tc.want)
+		}
+	}
+}
