@@ -63,20 +63,30 @@ func checkChangedSolution(ctx context.Context, data *providerData, req resource.
 	}
 }
 
-// solutionLookup is one look-up of a solution by its unique name, shared by the plans of a run.
+// solutionLookup is the answer about one solution unique name, shared by the plans of a run.
 type solutionLookup struct {
-	once     sync.Once
+	mu       sync.Mutex
+	answered bool
 	solution *dataverse.Solution
-	err      error
+	err      error // ErrNotFound, or nil
 }
 
 // solutionNamed looks the solution up once per run however many rows name it; unique names
-// compare without case, as Dataverse compares them.
+// compare without case, as Dataverse compares them. Only an answer is kept: a look-up that
+// failed (a caller's deadline, a connection lost) is made again by the next caller.
 func (d *providerData) solutionNamed(ctx context.Context, name string) (*dataverse.Solution, error) {
 	v, _ := d.solutions.LoadOrStore(strings.ToLower(name), &solutionLookup{})
 	l, _ := v.(*solutionLookup) // the map holds only these
-	l.once.Do(func() { l.solution, l.err = d.client.SolutionNamed(ctx, name) })
-	return l.solution, l.err
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.answered {
+		return l.solution, l.err
+	}
+	s, err := d.client.SolutionNamed(ctx, name)
+	if err == nil || errors.Is(err, dataverse.ErrNotFound) {
+		l.answered, l.solution, l.err = true, s, err
+	}
+	return s, err
 }
 
 // warnOutsideSolution warns that a solution set where none was recorded is only recorded, when
