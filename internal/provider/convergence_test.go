@@ -518,43 +518,22 @@ func TestConvergence_interruptedApplyMakesNoDuplicates(t *testing.T) {
 	prefix := b.name("interrupted")
 	writeFleetFor(t, ws, b, f, prefix)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := ws.Command(ctx, applyArgs()...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	const interruptAfter = 10
 	created := 0
-	var out strings.Builder
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		out.WriteString(lines.Text() + "\n")
-		if strings.Contains(lines.Text(), "Creation complete") {
+	out, stderr, waitErr := applyInterruptedAt(t, ws, func(line string) bool {
+		if strings.Contains(line, "Creation complete") {
 			created++
-			if created == interruptAfter {
-				if err := cmd.Process.Signal(os.Interrupt); err != nil {
-					t.Fatal(err)
-				}
-			}
 		}
-	}
-	_, _ = io.Copy(io.Discard, stdout)
-	waitErr := cmd.Wait()
+		return created == interruptAfter
+	})
 	if created < interruptAfter {
-		t.Fatalf("the apply finished before %d resources were created; nothing was interrupted:\n%s%s", interruptAfter, tail(out.String(), 20), stderr.String())
+		t.Fatalf("the apply finished before %d resources were created; nothing was interrupted:\n%s%s", interruptAfter, tail(out, 20), stderr)
 	}
 	if waitErr == nil {
-		t.Fatalf("the apply ended successfully after the interrupt; want it stopped early:\n%s", tail(out.String(), 20))
+		t.Fatalf("the apply ended successfully after the interrupt; want it stopped early:\n%s", tail(out, 20))
 	}
-	if !strings.Contains(out.String()+stderr.String(), "Interrupt received") {
-		t.Errorf("terraform did not report the interrupt:\n%s", tail(out.String(), 20))
+	if !strings.Contains(out+stderr, "Interrupt received") {
+		t.Errorf("terraform did not report the interrupt:\n%s", tail(out, 20))
 	}
 	inState := len(stateIDs(t, ws, "dataverse_webhook")) + len(stateIDs(t, ws, "dataverse_webhook_step"))
 	t.Logf("interrupted after %d creations; %d resources in state", created, inState)
@@ -630,37 +609,16 @@ resource "dataverse_webhook_step_image" "img" {
 	if err := ws.WriteFile("main.tf", cfg); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := ws.Command(ctx, applyArgs()...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
 	interrupted := false
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		out.WriteString(lines.Text() + "\n")
-		if !interrupted && strings.Contains(lines.Text(), "dataverse_webhook_step_image.img: Creating...") {
-			interrupted = true
-			if err := cmd.Process.Signal(os.Interrupt); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	_, _ = io.Copy(io.Discard, stdout)
-	_ = cmd.Wait()
+	out, stderr, _ := applyInterruptedAt(t, ws, func(line string) bool {
+		interrupted = interrupted || strings.Contains(line, "dataverse_webhook_step_image.img: Creating...")
+		return interrupted
+	})
 	if !interrupted {
-		t.Fatalf("the image was never created:\n%s%s", tail(out.String(), 20), stderr.String())
+		t.Fatalf("the image was never created:\n%s%s", tail(out, 20), stderr)
 	}
-	if strings.Contains(out.String(), "dataverse_webhook_step_image.img: Creation complete") {
-		t.Skipf("the image was created before the interrupt reached it:\n%s", tail(out.String(), 20))
+	if strings.Contains(out, "dataverse_webhook_step_image.img: Creation complete") {
+		t.Skipf("the image was created before the interrupt reached it:\n%s", tail(out, 20))
 	}
 	for _, id := range stateIDs(t, ws, "dataverse_webhook_step_image") {
 		gctx, gcancel := context.WithTimeout(context.Background(), time.Minute)
@@ -675,4 +633,37 @@ resource "dataverse_webhook_step_image" "img" {
 	if got := len(stateIDs(t, ws, "dataverse_webhook_step_image")); got != 1 {
 		t.Errorf("%d images in state after the second apply, want 1", got)
 	}
+}
+
+// applyInterruptedAt runs an apply and sends it SIGINT (Ctrl-C) once, at the first line of its
+// output for which at reports true; it returns the output and how the apply ended.
+func applyInterruptedAt(t *testing.T, ws *tfcli.Workspace, at func(line string) bool) (stdout, stderr string, waitErr error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := ws.Command(ctx, applyArgs()...)
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	sent := false
+	lines := bufio.NewScanner(pipe)
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if !sent && at(lines.Text()) {
+			sent = true
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, _ = io.Copy(io.Discard, pipe)
+	waitErr = cmd.Wait()
+	return out.String(), errOut.String(), waitErr
 }
