@@ -592,13 +592,8 @@ func TestConvergence_interruptedImageCheckKeepsNoImage(t *testing.T) {
 	b := newBackend(t, func(o *emulator.Options) { o.Latency = 400 * time.Millisecond })
 	ws := newWorkspace(t)
 	prefix := b.name("interrupted-image")
-	cfg := requiredProviders + b.providerBlock() + webhookfleet.Webhook(0, prefix, "key-") + `
-resource "dataverse_webhook_step" "step" {
-  webhook_id = dataverse_webhook.w0.id
-  message    = "Update"
-  table      = "account"
-}
-
+	cfg := requiredProviders + b.providerBlock() + webhookfleet.Webhook(0, prefix, "key-") +
+		stepBlock("step", "w0", stepOn("Update", "account")) + `
 resource "dataverse_webhook_step_image" "img" {
   step_id    = dataverse_webhook_step.step.id
   alias      = "before"
