@@ -111,8 +111,9 @@ type Client struct {
 	// imageSnap is behind ImageFromSnapshot and ImagesOfStepFromSnapshot (image_snapshot.go).
 	imageSnap      snapshot[StepImage]
 	imageSnapState imageSnapshotState
-	columns        columnCache // behind TableColumns
-	users          userCache   // behind ResolveUser
+	columns        answerCache[[]string] // behind TableColumns
+	users          answerCache[User]     // behind ResolveUser
+	solutions      answerCache[Solution] // behind SolutionNamed
 }
 
 // New validates cfg and returns a Client. It makes no request and fetches no token.
@@ -154,6 +155,8 @@ func New(cfg Config) (*Client, error) {
 	// Neither the Web API nor Entra ID redirects these requests; a followed 307 would replay
 	// the body (an auth value) and the bearer token to wherever the server points.
 	c.http = untrusted.NoRedirects(c.http)
+	// Many rows of a configuration name one solution; a wrong name is then told once per run.
+	c.solutions.keepNotFound = true
 	if c.sleep == nil {
 		c.sleep = sleepContext
 	}

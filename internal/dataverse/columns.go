@@ -6,18 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-
-	"golang.org/x/sync/singleflight"
 )
-
-// columnCache holds the column logical names of each table the client asked about. Columns
-// change only when someone customizes the table, far less often than a provider process lives.
-type columnCache struct {
-	group singleflight.Group
-	mu    sync.Mutex
-	cols  map[string][]string // lower-case table logical name → sorted column logical names
-}
 
 type attributeMetadataRow struct {
 	LogicalName string `json:"LogicalName"`
@@ -31,13 +20,7 @@ func (c *Client) TableColumns(ctx context.Context, table string) ([]string, erro
 		return nil, fmt.Errorf("dataverse: %q is not a table logical name", table)
 	}
 	key := strings.ToLower(table)
-	c.columns.mu.Lock()
-	cols, ok := c.columns.cols[key]
-	c.columns.mu.Unlock()
-	if ok {
-		return slices.Clone(cols), nil
-	}
-	names, err := sharedRead(ctx, &c.columns.group, key, "reading the columns of table "+strconv.Quote(table), func(ctx context.Context) ([]string, error) {
+	names, err := c.columns.read(ctx, key, "reading the columns of table "+strconv.Quote(table), func(ctx context.Context) ([]string, error) {
 		rows, err := getCollection[attributeMetadataRow](ctx, c, &request{
 			path:  "EntityDefinitions(LogicalName='" + key + "')/Attributes",
 			query: query{}.with("$select", "LogicalName"),
@@ -50,12 +33,6 @@ func (c *Client) TableColumns(ctx context.Context, table string) ([]string, erro
 			names = append(names, strings.ToLower(r.LogicalName))
 		}
 		slices.Sort(names)
-		c.columns.mu.Lock()
-		if c.columns.cols == nil {
-			c.columns.cols = map[string][]string{}
-		}
-		c.columns.cols[key] = names
-		c.columns.mu.Unlock()
 		return names, nil
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package dataverse
 import (
 	"context"
 	"fmt"
+	"strconv"
 )
 
 const setSolutions = "solutions"
@@ -20,20 +21,28 @@ type solutionRow struct {
 	IsManaged  bool   `json:"ismanaged"`
 }
 
-// SolutionNamed reads the solution with the unique name; none gives an error matching ErrNotFound.
+// SolutionNamed reads the solution with the unique name once per client; unique names compare
+// without case, as Dataverse compares them. None gives an error matching ErrNotFound, which is
+// kept like an answer; a failed read is made again by the next call.
 func (c *Client) SolutionNamed(ctx context.Context, uniqueName string) (*Solution, error) {
-	rows, err := getCollection[solutionRow](ctx, c, &request{
-		path: setSolutions,
-		query: query{}.with("$filter", "uniquename eq "+QuoteString(uniqueName)).
-			with("$select", "solutionid,uniquename,ismanaged"),
-	}, 0)
+	s, err := c.solutions.read(ctx, uniqueName, "looking up solution "+strconv.Quote(uniqueName), func(ctx context.Context) (Solution, error) {
+		rows, err := getCollection[solutionRow](ctx, c, &request{
+			path: setSolutions,
+			query: query{}.with("$filter", "uniquename eq "+QuoteString(uniqueName)).
+				with("$select", "solutionid,uniquename,ismanaged"),
+		}, 0)
+		if err != nil {
+			return Solution{}, err
+		}
+		if len(rows) == 0 {
+			return Solution{}, fmt.Errorf("dataverse: no solution with unique name %q: %w", uniqueName, ErrNotFound)
+		}
+		return Solution{ID: rows[0].SolutionID, UniqueName: rows[0].UniqueName, IsManaged: rows[0].IsManaged}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("dataverse: no solution with unique name %q: %w", uniqueName, ErrNotFound)
-	}
-	return &Solution{ID: rows[0].SolutionID, UniqueName: rows[0].UniqueName, IsManaged: rows[0].IsManaged}, nil
+	return &s, nil
 }
 
 // HasComponent reports whether the solution holds the row id (a webhook or a step) as one of its

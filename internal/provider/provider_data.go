@@ -175,8 +175,6 @@ type providerData struct {
 	// droppedImages are the images that existing steps' plans remove from their images
 	// attribute, which the steps' updates delete before the images that refer to them apply.
 	droppedImages sync.Map // lower-case image id → true
-	// solutions are the solutions this run's plans looked up (solutionNamed).
-	solutions sync.Map // lower-case unique name → *solutionLookup
 	// destroying marks a Terraform destroy run, whose plan of the configuration only refreshes
 	// the state (destroy_run.go).
 	destroying bool

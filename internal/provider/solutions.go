@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -20,7 +18,7 @@ import (
 // the row (solutionRequiresReplace): Terraform would delete it, and Dataverse the rows below it,
 // before the create that fails. Where none was recorded, a wrong name would be recorded
 // unnoticed. A new row's create would fail in the apply, after the rows planned before it were
-// written. Each name is looked up once per run.
+// written. The client looks each name up once.
 func checkChangedSolution(ctx context.Context, data *providerData, req resource.ModifyPlanRequest, what string, diags *diag.Diagnostics) {
 	if data == nil || data.client == nil || req.Plan.Raw.IsNull() {
 		return
@@ -46,7 +44,7 @@ func checkChangedSolution(ctx context.Context, data *providerData, req resource.
 		consequence = fmt.Sprintf("Changing the solution replaces the %s: Terraform would delete it, and Dataverse the rows "+
 			"that belong to it, before the create failed.", what)
 	}
-	s, err := data.solutionNamed(ctx, name)
+	s, err := data.client.SolutionNamed(ctx, name)
 	switch {
 	case errors.Is(err, dataverse.ErrNotFound):
 		diags.AddAttributeError(at, "Unknown solution",
@@ -61,32 +59,6 @@ func checkChangedSolution(ctx context.Context, data *providerData, req resource.
 	case !created && prior.IsNull():
 		warnOutsideSolution(ctx, data, req, s, what, diags)
 	}
-}
-
-// solutionLookup is the answer about one solution unique name, shared by the plans of a run.
-type solutionLookup struct {
-	mu       sync.Mutex
-	answered bool
-	solution *dataverse.Solution
-	err      error // ErrNotFound, or nil
-}
-
-// solutionNamed looks the solution up once per run however many rows name it; unique names
-// compare without case, as Dataverse compares them. Only an answer is kept: a look-up that
-// failed (a caller's deadline, a connection lost) is made again by the next caller.
-func (d *providerData) solutionNamed(ctx context.Context, name string) (*dataverse.Solution, error) {
-	v, _ := d.solutions.LoadOrStore(strings.ToLower(name), &solutionLookup{})
-	l, _ := v.(*solutionLookup) // the map holds only these
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.answered {
-		return l.solution, l.err
-	}
-	s, err := d.client.SolutionNamed(ctx, name)
-	if err == nil || errors.Is(err, dataverse.ErrNotFound) {
-		l.answered, l.solution, l.err = true, s, err
-	}
-	return s, err
 }
 
 // warnOutsideSolution warns that a solution set where none was recorded is only recorded, when

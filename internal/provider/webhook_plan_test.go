@@ -238,27 +238,3 @@ resource "dataverse_webhook_step" "step" {
 		}
 	}
 }
-
-// A solution look-up that failed (here its caller's context had ended) is not kept for the run:
-// the next caller asks again and gets the answer, which is then kept.
-func TestSolutionLookupKeepsOnlyAnswers(t *testing.T) {
-	t.Parallel()
-	b := newBackend(t)
-	client, counts := countingClient(t, b)
-	data := &providerData{client: client}
-	solution := b.unmanagedSolution(t)
-	ended, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := data.solutionNamed(ended, solution); err == nil {
-		t.Fatal("a look-up with an ended context succeeded")
-	}
-	for i := range 2 {
-		s, err := data.solutionNamed(context.Background(), strings.ToUpper(solution))
-		if err != nil || !strings.EqualFold(s.UniqueName, solution) {
-			t.Fatalf("look-up %d after the failed one: %+v, %v; want the solution", i+1, s, err)
-		}
-	}
-	if n := counts.of("solutions"); n != 1 {
-		t.Errorf("%d look-ups reached the environment after the failed one, want 1: the answer is kept", n)
-	}
-}
