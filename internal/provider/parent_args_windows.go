@@ -50,16 +50,13 @@ func commandLineInformation(h windows.Handle) (string, bool) {
 	if size < uint32(unsafe.Sizeof(windows.NTUnicodeString{})) || size > maxCommandLine+64 {
 		return "", false
 	}
-	// The answer is in this process: its Buffer points into buf, which is aligned for it.
+	// The answer is in this process: its Buffer points into buf, after the header.
 	buf := make([]uint64, (size+7)/8)
 	if windows.NtQueryInformationProcess(h, windows.ProcessCommandLineInformation, unsafe.Pointer(&buf[0]), size, &size) != nil { //nolint:gosec // Windows' own answer layout
 		return "", false
 	}
-	us := (*windows.NTUnicodeString)(unsafe.Pointer(&buf[0])) //nolint:gosec // as above
-	if us.Buffer == nil || us.Length == 0 || uint32(us.Length) > size {
-		return "", false
-	}
-	return windows.UTF16ToString(unsafe.Slice(us.Buffer, us.Length/2)), true //nolint:gosec // as above
+	answer := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), min(uintptr(size), uintptr(len(buf))*8)) //nolint:gosec // buf's own bytes
+	return unicodeStringIn(answer, uintptr(unsafe.Pointer(&buf[0]))) //nolint:gosec // an address as a number, never dereferenced
 }
 
 // commandLineOfParameters reads the command line from the process's memory: its PEB names its
@@ -89,11 +86,7 @@ func commandLineOfParameters(h windows.Handle) (string, bool) {
 	if !readMemory(h, text, raw) {
 		return "", false
 	}
-	units := make([]uint16, length/2)
-	for i := range units {
-		units[i] = binary.LittleEndian.Uint16(raw[2*i:])
-	}
-	return windows.UTF16ToString(units), true
+	return utf16LE(raw), true
 }
 
 func readAddress(h windows.Handle, at uintptr) (uintptr, bool) {
@@ -112,10 +105,3 @@ func readMemory(h windows.Handle, at uintptr, into []byte) bool {
 	return windows.ReadProcessMemory(h, at, &into[0], uintptr(len(into)), &n) == nil && n == uintptr(len(into))
 }
 
-// addressAt reads a pointer-sized number from b at offset (Windows is little-endian everywhere).
-func addressAt(b []byte, offset uintptr) uintptr {
-	if unsafe.Sizeof(uintptr(0)) == 4 {
-		return uintptr(binary.LittleEndian.Uint32(b[offset:]))
-	}
-	return uintptr(binary.LittleEndian.Uint64(b[offset:]))
-}
