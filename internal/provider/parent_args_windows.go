@@ -55,8 +55,9 @@ func commandLineInformation(h windows.Handle) (string, bool) {
 	if windows.NtQueryInformationProcess(h, windows.ProcessCommandLineInformation, unsafe.Pointer(&buf[0]), size, &size) != nil { //nolint:gosec // Windows' own answer layout
 		return "", false
 	}
-	answer := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), min(uintptr(size), uintptr(len(buf))*8)) //nolint:gosec // buf's own bytes
-	return unicodeStringIn(answer, uintptr(unsafe.Pointer(&buf[0]))) //nolint:gosec // an address as a number, never dereferenced
+	base := unsafe.Pointer(&buf[0])
+	answer := unsafe.Slice((*byte)(base), min(uintptr(size), uintptr(len(buf))*8)) //nolint:gosec // buf's own bytes
+	return unicodeStringIn(answer, uintptr(base))
 }
 
 // commandLineOfParameters reads the command line from the process's memory: its PEB names its
@@ -104,4 +105,3 @@ func readMemory(h windows.Handle, at uintptr, into []byte) bool {
 	var n uintptr
 	return windows.ReadProcessMemory(h, at, &into[0], uintptr(len(into)), &n) == nil && n == uintptr(len(into))
 }
-

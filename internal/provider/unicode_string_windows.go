@@ -1,3 +1,5 @@
+//go:build windows
+
 package provider
 
 import (
@@ -14,7 +16,7 @@ const (
 	unicodeStringSizeOf = 2 * pointerSize // size of the structure
 )
 
-// unicodeStringIn (used on Windows; built everywhere so that its test runs here) reads the UNICODE_STRING at the start of answer, an answer Windows wrote into
+// unicodeStringIn reads the UNICODE_STRING at the start of answer, an answer Windows wrote into
 // memory at address base whose text it puts after the structure. The text is read only from
 // answer: a Buffer or Length that leaves it gives no string rather than a read of stray memory.
 func unicodeStringIn(answer []byte, base uintptr) (string, bool) {
