@@ -296,3 +296,14 @@ func keyOfRequest(r *http.Request, body, keyColumn string) string {
 	id, _ := row[keyColumn].(string)
 	return id
 }
+
+// rememberFilter gives the catalog a filter as if the client had resolved its message and table.
+func (k *catalog) rememberFilter(f MessageFilter) {
+	k.pairs.mu.Lock()
+	if k.pairs.answers == nil {
+		k.pairs.answers = map[string]cachedAnswer[MessageFilter]{}
+	}
+	k.pairs.answers[filterKey(f.Message, f.Table)] = cachedAnswer[MessageFilter]{value: f}
+	k.pairs.mu.Unlock()
+	k.rememberFilterID(f)
+}

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"golang.org/x/sync/singleflight"
 )
 
 const (
@@ -29,10 +27,9 @@ type MessageFilter struct {
 // catalog remembers facts that never change for the life of the process: which filter id is
 // which message and table.
 type catalog struct {
-	group singleflight.Group
+	pairs answerCache[MessageFilter] // by filterKey
 
 	mu         sync.Mutex
-	filters    map[string]MessageFilter // by message + "\x00" + table
 	filterByID map[string]MessageFilter // by lower-case filter id
 }
 
@@ -41,20 +38,9 @@ func filterKey(message, table string) string {
 	return strings.ToLower(message) + "\x00" + strings.ToLower(table)
 }
 
-func (k *catalog) filter(message, table string) (MessageFilter, bool) {
+func (k *catalog) rememberFilterID(f MessageFilter) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	f, ok := k.filters[filterKey(message, table)]
-	return f, ok
-}
-
-func (k *catalog) rememberFilter(f MessageFilter) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.filters == nil {
-		k.filters = map[string]MessageFilter{}
-	}
-	k.filters[filterKey(f.Message, f.Table)] = f
 	k.rememberFilterIDLocked(f)
 }
 
@@ -93,20 +79,13 @@ func (c *Client) ResolveMessageFilter(ctx context.Context, message, table string
 	if message == "" {
 		return nil, fmt.Errorf("dataverse: a message name is required")
 	}
-	if f, ok := c.catalog.filter(message, table); ok {
-		return &f, nil
-	}
-	f, err := sharedRead(ctx, &c.catalog.group, filterKey(message, table),
+	f, err := c.catalog.pairs.read(ctx, filterKey(message, table),
 		fmt.Sprintf("resolving message %q on table %q", message, table), func(ctx context.Context) (MessageFilter, error) {
-			if f, ok := c.catalog.filter(message, table); ok {
-				return f, nil
-			}
 			f, err := c.fetchMessageFilter(ctx, message, table)
-			if err != nil {
-				return MessageFilter{}, err
+			if err == nil {
+				c.catalog.rememberFilterID(f)
 			}
-			c.catalog.rememberFilter(f)
-			return f, nil
+			return f, err
 		})
 	if err != nil {
 		return nil, err
