@@ -224,6 +224,11 @@ type validateDiagnostic struct {
 	Severity string `json:"severity"`
 	Summary  string `json:"summary"`
 	Detail   string `json:"detail"`
+	Range    struct {
+		Start struct {
+			Line int `json:"line"`
+		} `json:"start"`
+	} `json:"range"`
 }
 
 // TestExamplesValidate runs terraform validate on every example folder against the provider

@@ -89,8 +89,12 @@ var (
 // the operation op (see startCall).
 func (b *resourceBase) startOperation(ctx context.Context, from modelSource, m any, t *resourcetimeouts.Value,
 	op operation, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
-	return startCall(ctx, b.data, from, m, op.name, func(ctx context.Context) (time.Duration, diag.Diagnostics) {
-		return op.timeout(*t, ctx, defaultTimeout)
+	return startCall(ctx, b.data, from, m, op.name, true, func(ctx context.Context) (time.Duration, diag.Diagnostics) {
+		d, td := op.timeout(*t, ctx, defaultTimeout)
+		if d <= 0 { // stored before timeouts were checked at plan: it would end every call at once
+			d = defaultTimeout
+		}
+		return d, td
 	}, diags)
 }
 
@@ -98,7 +102,7 @@ func (b *resourceBase) startOperation(ctx context.Context, from modelSource, m a
 // its cancel, and the client. The context masks secrets in logs and ends after the timeout
 // that timeout reads from m's timeouts block, once m is filled, with a cause naming that
 // timeout (timeouts.<name>). The client is nil when diags hold an error.
-func startCall(ctx context.Context, pd *providerData, from modelSource, m any, name string,
+func startCall(ctx context.Context, pd *providerData, from modelSource, m any, name string, ofResource bool,
 	timeout func(context.Context) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
 	diags.Append(from.Get(ctx, m)...)
 	client := requireClient(pd, diags)
@@ -110,19 +114,25 @@ func startCall(ctx context.Context, pd *providerData, from modelSource, m any, n
 	if diags.Append(td...); diags.HasError() {
 		return ctx, func() {}, nil
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, t, timeoutRanOut{name: name, limit: t})
+	ctx, cancel := context.WithTimeoutCause(ctx, t, timeoutRanOut{name: name, limit: t, resource: ofResource})
 	return ctx, cancel, client
 }
 
 // timeoutRanOut is why a call's context ended at its timeout: it names the timeout to raise. It
 // is a context.DeadlineExceeded.
 type timeoutRanOut struct {
-	name  string
-	limit time.Duration
+	name     string
+	limit    time.Duration
+	resource bool // a resource's, not a data source's
 }
 
 func (e timeoutRanOut) Error() string {
-	return fmt.Sprintf("the %s timeout of %s ran out; raise timeouts.%s if Dataverse needs longer", e.name, e.limit, e.name)
+	msg := fmt.Sprintf("the %s timeout of %s ran out; raise timeouts.%s if Dataverse needs longer", e.name, e.limit, e.name)
+	if e.name == opRead.name && e.resource {
+		// A refresh reads the timeouts of the state, which only an apply replaces.
+		msg += " (a refresh uses the value in the state: store a raised one with terraform apply -refresh=false)"
+	}
+	return msg
 }
 
 func (e timeoutRanOut) Unwrap() error { return context.DeadlineExceeded }
@@ -223,7 +233,7 @@ func (d *dataSourceBase) Configure(_ context.Context, req datasource.ConfigureRe
 // startRead reads the configuration into model, whose timeouts block t points to, and starts
 // the read (see startCall).
 func (d *dataSourceBase) startRead(ctx context.Context, config tfsdk.Config, model any, t *datasourcetimeouts.Value, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *dataverse.Client) {
-	return startCall(ctx, d.data, config, model, "read", func(ctx context.Context) (time.Duration, diag.Diagnostics) {
+	return startCall(ctx, d.data, config, model, "read", false, func(ctx context.Context) (time.Duration, diag.Diagnostics) {
 		return t.Read(ctx, defaultDataSourceReadTimeout)
 	}, diags)
 }

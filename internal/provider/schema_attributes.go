@@ -28,13 +28,20 @@ func idAttribute(description string) schema.StringAttribute {
 func timeoutsBlock(ctx context.Context) schema.Block {
 	how := "as a Go duration such as `30s`, `5m` or `1h30m`, including the waits " +
 		"of retries after throttling and transient errors. Defaults to `" + strings.TrimSuffix(defaultTimeout.String(), "0s") + "`."
-	return timeouts.Block(ctx, timeouts.Opts{
+	block, _ := timeouts.Block(ctx, timeouts.Opts{
 		Create: true, Read: true, Update: true, Delete: true,
 		CreateDescription: "How long a create may take, " + how,
 		ReadDescription:   "How long a read (each refresh and plan) may take, " + how,
 		UpdateDescription: "How long an update may take, " + how,
 		DeleteDescription: "How long a delete may take, " + how,
-	})
+	}).(schema.SingleNestedBlock) // the package's resource block is a single nested block
+	for name, a := range block.Attributes {
+		if s, ok := a.(schema.StringAttribute); ok {
+			s.Validators = append(s.Validators, validators.PositiveDuration())
+			block.Attributes[name] = s
+		}
+	}
+	return block
 }
 
 // solutionRequiresReplace replaces a row whose solution changes, since a component joins its

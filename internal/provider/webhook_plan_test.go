@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -191,13 +192,50 @@ func TestAccWebhook_everyBadHeaderReported(t *testing.T) {
 	})
 }
 
+// A timeout of zero or less is refused by validate with its path. Accepted, it was stored, and
+// every later refresh ended at once with a value the configuration could no longer change.
+func TestBuiltProvider_timeoutsOfZeroOrLessAreRefused(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	cfg := requiredProviders + b.providerBlock() + `
+resource "dataverse_webhook" "invoices" {
+  name      = "invoices"
+  url       = "https://billing.example.net/hooks/invoices"
+  auth_type = "HttpHeader"
+  timeouts {
+    read   = "-5s"
+    create = "0s"
+    update = "10m"
+  }
+}
+
+data "dataverse_webhooks" "all" {
+  timeouts {
+    read = "-1m"
+  }
+}
+`
+	var errs []string
+	for _, d := range validateErrors(t, cfg) {
+		errs = append(errs, fmt.Sprintf("line %d: %s", d.Range.Start.Line, d.Detail))
+	}
+	slices.Sort(errs)
+	want := []string{
+		`line ` + strconv.Itoa(lineOf(cfg, `read   = "-5s"`)) + `: "-5s" is not a duration of more than zero; use a Go duration such as 30s or 10m.`,
+		`line ` + strconv.Itoa(lineOf(cfg, `create = "0s"`)) + `: "0s" is not a duration of more than zero; use a Go duration such as 30s or 10m.`,
+		`line ` + strconv.Itoa(lineOf(cfg, `read = "-1m"`)) + `: "-1m" is not a duration of more than zero; use a Go duration such as 30s or 10m.`,
+	}
+	if !slices.Equal(errs, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // Each mistake a user makes in a block is one error with the attribute and the fix, not two
 // validators' versions of it. (The blocks are independent: validation skips a block whose
 // dependency failed.)
 func TestBuiltProvider_oneErrorPerMistake(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
-	ws := newWorkspace(t)
 	cfg := requiredProviders + b.providerBlock() + `
 resource "dataverse_webhook" "hook" {
   name        = "orders"
@@ -214,19 +252,9 @@ resource "dataverse_webhook_step" "step" {
   run_as_user_id       = "{4867b753-700c-4358-b318-d1b832e8bd68}"
 }
 `
-	if err := ws.WriteFile("main.tf", cfg); err != nil {
-		t.Fatal(err)
-	}
-	res, _ := ws.Run(context.Background(), "validate", "-json", "-no-color")
-	var got validateResult
-	if err := json.Unmarshal([]byte(res.Stdout), &got); err != nil {
-		t.Fatalf("terraform validate printed no JSON (%v):\n%s", err, res.Stderr)
-	}
 	var errs []string
-	for _, d := range got.Diagnostics {
-		if d.Severity == "error" {
-			errs = append(errs, d.Summary+": "+d.Detail)
-		}
+	for _, d := range validateErrors(t, cfg) {
+		errs = append(errs, d.Summary+": "+d.Detail)
 	}
 	wants := []string{"auth_key_wo string length must be at least 1", `must be a column logical name`, "Remove the braces: 4867b753-700c-4358-b318-d1b832e8bd68."}
 	if len(errs) != len(wants) {
@@ -237,4 +265,25 @@ resource "dataverse_webhook_step" "step" {
 			t.Errorf("%d errors containing %q, want 1:\n%s", n, want, strings.Join(errs, "\n"))
 		}
 	}
+}
+
+// validateErrors runs terraform validate on cfg, in a workspace of its own, and returns its
+// errors.
+func validateErrors(t *testing.T, cfg string) []validateDiagnostic {
+	t.Helper()
+	ws := newWorkspace(t)
+	if err := ws.WriteFile("main.tf", cfg); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := ws.Run(context.Background(), "validate", "-json", "-no-color")
+	var got validateResult
+	if err := json.Unmarshal([]byte(res.Stdout), &got); err != nil {
+		t.Fatalf("terraform validate printed no JSON (%v):\n%s", err, res.Stderr)
+	}
+	return slices.DeleteFunc(got.Diagnostics, func(d validateDiagnostic) bool { return d.Severity != "error" })
+}
+
+// lineOf is the 1-based line of text on which s first stands.
+func lineOf(text, s string) int {
+	return strings.Count(text[:strings.Index(text, s)], "\n") + 1
 }

@@ -35,3 +35,18 @@ func NonNegativeDuration() validator.String {
 		},
 	}
 }
+
+// PositiveDuration accepts a Go duration of more than zero, such as a timeout.
+func PositiveDuration() validator.String {
+	return stringRule{
+		description: "a duration of more than zero, such as 30s or 10m",
+		summary:     "Invalid duration",
+		valid: func(s string) bool {
+			d, err := time.ParseDuration(s)
+			return err != nil || d > 0 // a value that is no duration at all is the timeouts package's to refuse
+		},
+		detail: func(_ path.Path, _, value string) string {
+			return fmt.Sprintf("%q is not a duration of more than zero; use a Go duration such as 30s or 10m.", value)
+		},
+	}
+}

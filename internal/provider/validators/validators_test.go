@@ -29,6 +29,8 @@ func TestStringValidators(t *testing.T) {
 			[]string{"2024-05-01", "yesterday"}, "RFC 3339"},
 		{"NonNegativeDuration", NonNegativeDuration(), []string{"0s", "720h", "1h30m"},
 			[]string{"-1h", "30d", ""}, "duration of zero or more"},
+		{"PositiveDuration", PositiveDuration(), []string{"500ms", "10m", "30d"}, // "30d" is the timeouts package's to refuse
+			[]string{"0s", "-5s", "-1m"}, "duration of more than zero"},
 		{"WebhookURL", WebhookURL(), []string{"https://fn.example.net/api/orders", "http://127.0.0.1:8080/hook"},
 			[]string{"ftp://fn.example.net/x", "/relative"}, "http or https"},
 		{"SolutionUniqueName", SolutionUniqueName(), []string{"contoso_integrations", "Default", "Solution2"},
