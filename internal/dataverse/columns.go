@@ -42,9 +42,17 @@ func (c *Client) TableColumns(ctx context.Context, table string) ([]string, erro
 }
 
 // cleanColumns is a column list as the client writes it (filteringattributes, an image's
-// attributes): names trimmed and empty ones dropped, order and case kept.
+// attributes): names trimmed and in lower case, empty ones and repeats dropped, order kept.
+// Logical names are lower case, and Dataverse keys an image's values by the names it holds, so a
+// name written as typed ("Name") would carry no value.
 func cleanColumns(cols []string) []string {
-	return splitColumns(strings.Join(cols, ","))
+	out := splitColumns(strings.ToLower(strings.Join(cols, ",")))
+	seen := make(map[string]bool, len(out))
+	return slices.DeleteFunc(out, func(c string) bool {
+		repeat := seen[c]
+		seen[c] = true
+		return repeat
+	})
 }
 
 // columnListValue is what the client writes to a column that holds a list of column names:

@@ -32,13 +32,10 @@ func WebhookIDFor(name string, n int) string {
 // Update steps of one table filtering on different columns, so get ids of their own.
 func StepIDFor(in StepCreate, n int) string {
 	cols := cleanColumns(in.FilteringAttributes)
-	for i, c := range cols {
-		cols[i] = strings.ToLower(c)
-	}
 	slices.Sort(cols)
 	return derivedID(n, "sdkmessageprocessingstep", strings.ToLower(in.WebhookID), strings.ToLower(in.Name),
 		strings.ToLower(in.MessageID), strings.ToLower(in.MessageFilterID), strconv.Itoa(int(in.Mode)), strconv.Itoa(int(in.Stage)),
-		strings.Join(slices.Compact(cols), ","))
+		strings.Join(cols, ","))
 }
 
 // StepImageIDFor is the id an image with alias alias on step stepID is created with. Aliases are

@@ -161,9 +161,9 @@ func TestColumnListValue(t *testing.T) {
 		{"none", nil, nil},
 		{"only blanks", []string{" ", ""}, nil},
 		{"one", []string{"name"}, "name"},
-		{"trimmed, order and case kept", []string{" Telephone1", "name "}, "Telephone1,name"},
+		{"trimmed and in lower case, order kept", []string{" Telephone1", "name "}, "telephone1,name"},
 		{"entries holding commas", []string{"name, telephone1", ""}, "name,telephone1"},
-		{"repeats kept", []string{"Name", "name"}, "Name,name"},
+		{"repeats dropped", []string{"Name", "name", "telephone1", "NAME"}, "name,telephone1"},
 	} {
 		if got := columnListValue(tc.in); got != tc.want {
 			t.Errorf("%s: columnListValue(%q) = %#v, want %#v", tc.name, tc.in, got, tc.want)

@@ -707,6 +707,50 @@ func TestAccWebhookStepImage_delivery(t *testing.T) {
 	})
 }
 
+// Column names typed in capitals still carry their values: Dataverse keys an image's values by
+// the logical names it holds, which are lower case, so the provider writes them so. The plan
+// after the apply is empty (the test's default check), though the configured names differ in case
+// from the stored ones.
+func TestAccWebhookStepImage_columnsTypedInCapitalsCarryValues(t *testing.T) {
+	t.Parallel()
+	holdAccountUpdates(t)
+	b := newBackend(t)
+	url := b.recordingEndpoint(t, "account-capitals")
+	name := b.name("Fabrikam")
+	cfg := hookConfig(b, "account-capitals", url) + `
+resource "dataverse_webhook_step" "test" {
+  webhook_id           = dataverse_webhook.hook.id
+  message              = "Update"
+  table                = "account"
+  async_auto_delete    = true
+  filtering_attributes = ["Name", "Telephone1"]
+}
+` + hclImage("before", "test", "PreImage", "before", "Name", "TELEPHONE1")
+
+	fire := func(*terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		defer cancel()
+		_, got, err := deliveryOfAnUpdate(ctx, t, b, url, map[string]any{"name": name, "telephone1": "555-0100"},
+			map[string]any{"name": name + " Ltd"})
+		if err != nil {
+			return err
+		}
+		pre, err := imagesByAlias(got.body.PreEntityImages)
+		if err != nil {
+			return err
+		}
+		if got, want := fmt.Sprint(pre["before"]), "map[name:"+name+" telephone1:555-0100]"; got != want {
+			return fmt.Errorf("the pre-image carries %s, want %s", got, want)
+		}
+		return nil
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             b.checkDestroyed(),
+		Steps:                    []resource.TestStep{{Config: cfg, Check: fire}},
+	})
+}
+
 // Above 256 KB of execution context Dataverse drops the images from the post and says so in a
 // header.
 func TestAccWebhookStepImage_deliveryTooLargeLosesImages(t *testing.T) {
