@@ -732,3 +732,30 @@ func TestBuiltProvider_newRowsSolutionCheckedAtPlan(t *testing.T) {
 		t.Errorf("webhooks %v in Dataverse after a refused plan", hooks)
 	}
 }
+
+// Removing auth_wo_version with the secret makes the plan send a secret it does not have; the
+// error says that the version's change is why, and how to leave the secret alone, which then
+// plans no change.
+func TestAccWebhook_secretRemovedWithItsVersionSaysWhy(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	body := func(rest string) string {
+		return `  name      = "` + b.name("versioned") + `"
+  url       = "https://fn.example.net/api/versioned"
+  auth_type = "WebhookKey"
+` + rest
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		CheckDestroy:             b.checkDestroyed(),
+		Steps: []resource.TestStep{
+			{Config: webhookConfig(b, body("  auth_key_wo = \"key-sentinel-0001\"\n  auth_wo_version = 1\n"))},
+			{
+				Config:      webhookConfig(b, body("")),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Missing webhook secret.*auth_wo_version changes from 1 to\s+null.*keep\s+auth_wo_version\s+=\s+1\s+and\s+remove\s+only\s+the\s+secret`),
+			},
+			{Config: webhookConfig(b, body("  auth_wo_version = 1\n")), PlanOnly: true},
+		},
+	})
+}

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -46,6 +47,30 @@ func planSecret(t dataverse.AuthType, cfg webhookModel, state *webhookModel) sec
 		return secretAbsent
 	}
 	return secretKept
+}
+
+// whySent says which change of an existing webhook makes the plan send its secret, and how to
+// leave the secret alone instead; nothing for a new webhook.
+func whySent(cfg webhookModel, state *webhookModel) string {
+	switch {
+	case state == nil:
+		return ""
+	case !cfg.AuthType.Equal(state.AuthType):
+		return fmt.Sprintf(" This plan sends it because auth_type changes from %s: a new auth type needs its secret.", state.AuthType)
+	}
+	was, now, keep := "null", "null", "leave auth_wo_version out"
+	if !state.AuthWOVersion.IsNull() {
+		was = strconv.FormatInt(state.AuthWOVersion.ValueInt64(), 10)
+		keep = "keep auth_wo_version = " + was
+	}
+	switch {
+	case cfg.AuthWOVersion.IsUnknown():
+		now = "a value not known yet"
+	case !cfg.AuthWOVersion.IsNull():
+		now = strconv.FormatInt(cfg.AuthWOVersion.ValueInt64(), 10)
+	}
+	return fmt.Sprintf(" This plan sends it because auth_wo_version changes from %s to %s. To leave the secret Dataverse "+
+		"holds alone, %s and remove only the secret.", was, now, keep)
 }
 
 // configuredSecret is the configuration's value of the attribute auth_type t takes its secret
@@ -96,7 +121,7 @@ func requireSecretWhenSent(ctx context.Context, req resource.ModifyPlanRequest, 
 	switch planSecret(t, cfg, state) {
 	case secretMissing:
 		diags.AddAttributeError(path.Root(attribute), "Missing webhook secret",
-			fmt.Sprintf("auth_type %q needs %s to send the webhook its secret: %s.", t, attribute, secretHint(t)))
+			fmt.Sprintf("auth_type %q needs %s to send the webhook its secret: %s.%s", t, attribute, secretHint(t), whySent(cfg, state)))
 	case secretAbsent:
 		diags.AddAttributeWarning(path.Root(attribute), "Webhook holds no secret",
 			fmt.Sprintf("Dataverse holds no secret for this webhook (it was cleared outside Terraform), and %s is not set, "+
