@@ -155,8 +155,9 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"name": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				MarkdownDescription: fmt.Sprintf("Name of the step, at most %d characters. Defaults to "+
-					"`<webhook name>: <message> of <table>` (`of any Entity` without a table), as the Plug-in Registration Tool writes it. Updates in place.", dataverse.MaxStepNameLength),
+				MarkdownDescription: fmt.Sprintf("Name of the step, at most %[1]d characters. Defaults to "+
+					"`<webhook name>: <message> of <table>` (`of any Entity` without a table), as the Plug-in Registration Tool writes it, "+
+					"cut to %[1]d characters; names of one webhook's steps are unique, so steps of a webhook whose name is that long need `name`. Updates in place.", dataverse.MaxStepNameLength),
 				Validators: []validator.String{validators.OptionalTextLength(dataverse.MaxStepNameLength, "the default name")},
 			},
 			"description": schema.StringAttribute{

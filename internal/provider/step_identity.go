@@ -131,7 +131,7 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 		if want.Name != "" && strings.EqualFold(o.want.Name, want.Name) {
 			diags.AddAttributeError(path.Root("name"), "Step name used twice",
 				fmt.Sprintf("Another dataverse_webhook_step in this configuration has the name %q on webhook %s. %s.",
-					want.Name, want.WebhookID, uniqueNameFix(named)))
+					want.Name, want.WebhookID, uniqueNameFix(named, want.Name)))
 			return
 		}
 	}
@@ -173,16 +173,22 @@ func checkPlannedTrigger(ctx context.Context, data *providerData, config tftypes
 			diags.AddAttributeError(path.Root("name"), "Step name already in use",
 				fmt.Sprintf("On webhook %s, step %s already has the name %q. %s, or, if no resource of this configuration manages "+
 					"that step, bring it under Terraform with:\n\n  terraform import <resource address> %s",
-					want.WebhookID, s.ID, s.Name, uniqueNameFix(named), s.ID))
+					want.WebhookID, s.ID, s.Name, uniqueNameFix(named, want.Name), s.ID))
 			return
 		}
 	}
 }
 
 // uniqueNameFix says how to give a step a name no other step of its webhook has.
-func uniqueNameFix(named bool) string {
-	if named {
+func uniqueNameFix(named bool, name string) string {
+	switch {
+	case named:
 		return "Names of the steps of one webhook are unique: choose another name"
+	case dataverse.TextLength(name) >= dataverse.MaxStepNameLength-1: // a cut may stop short of a character that takes 2 units
+		return fmt.Sprintf("Names of the steps of one webhook are unique, and this is the default name (<webhook>: <message> "+
+			"of <table>) cut to the %d characters a step name holds, as the webhook's name is long: steps of this webhook "+
+			"then share it whatever their message and table. Set name on this step, or shorten the webhook's name",
+			dataverse.MaxStepNameLength)
 	}
 	return "Names of the steps of one webhook are unique, and this is the default name " +
 		"(<webhook>: <message> of <table>), which steps on one message and table share: set name on this step"
@@ -230,7 +236,7 @@ func reserveTrigger(ctx context.Context, data *providerData, want dataverse.Step
 		}
 		if strings.EqualFold(s.Name, want.Name) {
 			diags.AddError("Step name already in use", fmt.Sprintf("On webhook %s, %s already has the name %q. %s%s",
-				want.WebhookID, other, want.Name, uniqueNameFix(named), importHint))
+				want.WebhookID, other, want.Name, uniqueNameFix(named, want.Name), importHint))
 			return nil, false
 		}
 		if sameTrigger(s, want) {

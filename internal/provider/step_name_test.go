@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -94,5 +96,42 @@ resource "dataverse_webhook_step" "added" {
 			),
 		},
 		{Config: cfg("orders-renamed", added), PlanOnly: true},
+	})
+}
+
+// A webhook name long enough to cut its steps' default names to the column's length makes steps
+// on different tables share one; the refusal says the cut is why.
+func TestAccWebhookStep_defaultNameCutByALongWebhookName(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	name := b.name("long")
+	name += strings.Repeat("w", 250-len(name))
+	step := func(label, table string) string {
+		return fmt.Sprintf(`
+resource "dataverse_webhook_step" %q {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = %q
+}
+`, label, table)
+	}
+	hook := b.providerBlock() + fmt.Sprintf(`
+resource "dataverse_webhook" "hook" {
+  name        = %q
+  url         = "https://fn.example.net/api/long"
+  auth_type   = "WebhookKey"
+  auth_key_wo = "key-sentinel-0001"
+}
+`, name)
+	unitTest(t, b, []resource.TestStep{
+		{
+			Config: hook + step("accounts", "account"),
+			Check:  resource.TestCheckResourceAttr("dataverse_webhook_step.accounts", "name", name+": Upda"),
+		},
+		{
+			Config:      hook + step("accounts", "account") + step("contacts", "contact"),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)cut\s+to\s+the\s+256\s+characters\s+a\s+step\s+name\s+holds.*Set\s+name\s+on\s+this\s+step,\s+or\s+shorten\s+the\s+webhook's\s+name`),
+		},
 	})
 }
