@@ -193,6 +193,7 @@ func (e *Emulator) runBatchOperation(c *call, op *http.Request, dropped *bool) b
 		initiatingUser: c.initiatingUser,
 		prefer:         parsePrefer(op.Header),
 		correlationID:  newGUID(),
+		requestID:      newGUID(),
 		dropped:        dropped,
 	}
 	e.route(inner)

@@ -157,6 +157,13 @@ func wcfDateOffset(t time.Time) string {
 	return "/Date(" + strconv.FormatInt(t.UnixMilli(), 10) + "+0000)/"
 }
 
+// inTransaction: a synchronous step runs inside the operation's database transaction, except
+// in PreValidation, which Dataverse runs before the transaction begins; asynchronous steps run
+// after it has committed.
+func inTransaction(s stepInfo) bool {
+	return s.mode == modeSynchronous && s.stage != stagePreValidation
+}
+
 // buildContext assembles what a step receives. Callers hold the store lock.
 func (e *Emulator) buildContext(op writeOp, kind opKind, run *stepRun, before, after *record, user string, now time.Time) *executionContext {
 	t := op.t
@@ -166,7 +173,7 @@ func (e *Emulator) buildContext(op writeOp, kind opKind, run *stepRun, before, a
 		Depth:              1,
 		InitiatingUserID:   op.initiatingUser,
 		InputParameters:    []keyValue{},
-		IsInTransaction:    run.step.mode == modeSynchronous,
+		IsInTransaction:    inTransaction(run.step),
 		IsolationMode:      1, // as in every real capture
 		MessageName:        kind.message(),
 		Mode:               run.step.mode,
@@ -182,7 +189,7 @@ func (e *Emulator) buildContext(op writeOp, kind opKind, run *stepRun, before, a
 		PreEntityImages:     []keyValue{},
 		PrimaryEntityID:     op.id,
 		PrimaryEntityName:   t.logical,
-		RequestID:           op.correlationID,
+		RequestID:           op.requestID,
 		SecondaryEntityName: "none",
 		SharedVariables:     []keyValue{},
 		Stage:               run.step.stage,

@@ -620,6 +620,60 @@ func TestRetryOnlyOnGatewayErrors(t *testing.T) {
 	}
 }
 
+// The sender's second attempt after a 502, 503 or 504 happens inside one run of the system
+// job (webhookclient-decompiled-facts.md): the message counts it, the job's retrycount (the
+// asynchronous service's retries of the job, 0 in the live row) does not.
+func TestAsynchronousRetryIsNotAJobRetry(t *testing.T) {
+	t.Parallel()
+	e, c, rc := deliveryEnv(t, Options{}, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	hook := c.createWebhook("async retry", rc.srv.URL, 4, "k")
+	step := c.createStep(stepSpec{name: "async retry", endpoint: hook, message: "Create", table: "contact", mode: 1, stage: 40, rank: 1})
+	c.do("POST", "contacts", map[string]any{"lastname": "Retry"}).mustStatus(t, http.StatusNoContent)
+	waitIdle(t, e)
+	if n := len(rc.received()); n != 2 {
+		t.Fatalf("%d attempts, want 2", n)
+	}
+	r := c.do("GET", "asyncoperations?$filter=_owningextensionid_value eq "+step+"&$select=statuscode,retrycount,message", nil).mustStatus(t, http.StatusOK)
+	rows := r.values()
+	if len(rows) != 1 {
+		t.Fatalf("jobs: %s", r.raw)
+	}
+	if num(t, rows[0]["statuscode"]) != 31 || num(t, rows[0]["retrycount"]) != 0 || !strings.Contains(fmt.Sprint(rows[0]["message"]), "retryCount: 1") {
+		t.Fatalf("job = %v", rows[0])
+	}
+}
+
+// A synchronous context: in the transaction except in PreValidation, and a RequestId of the
+// request apart from the CorrelationId (the real Create capture's differ).
+func TestSynchronousContextTransactionAndRequest(t *testing.T) {
+	t.Parallel()
+	_, c, rc := deliveryEnv(t, Options{})
+	hook := c.createWebhook("sync context", rc.srv.URL, 4, "k")
+	for _, stage := range []int{10, 20, 40} {
+		c.createStep(stepSpec{name: fmt.Sprint("stage ", stage), endpoint: hook, message: "Create", table: "account", mode: 0, stage: stage, rank: 1})
+	}
+	c.do("POST", "accounts", map[string]any{"name": "first"}).mustStatus(t, http.StatusNoContent)
+	c.do("POST", "accounts", map[string]any{"name": "second"}).mustStatus(t, http.StatusNoContent)
+	calls := rc.received()
+	if len(calls) != 6 {
+		t.Fatalf("%d deliveries, want 6", len(calls))
+	}
+	for i, d := range calls {
+		stage := num(t, d.body["Stage"])
+		if want := stage != 10; d.body["IsInTransaction"] != want {
+			t.Errorf("stage %d: IsInTransaction = %v, want %v", stage, d.body["IsInTransaction"], want)
+		}
+		request, _ := d.body["RequestId"].(string)
+		if !isGUID(request) || request == d.body["CorrelationId"] {
+			t.Errorf("stage %d: RequestId %v, CorrelationId %v", stage, d.body["RequestId"], d.body["CorrelationId"])
+		}
+		sameRequest := i/3 == 0
+		if first := calls[0].body["RequestId"]; (d.body["RequestId"] == first) != sameRequest {
+			t.Errorf("delivery %d: RequestId %v, first request's %v", i, d.body["RequestId"], first)
+		}
+	}
+}
+
 // §8 "Timeout 60 s" (DeliveryTimeout here), and deliveries go only to this machine.
 func TestDeliveryTimeoutAndTargets(t *testing.T) {
 	t.Parallel()

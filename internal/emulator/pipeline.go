@@ -172,23 +172,25 @@ func (p *eventPlan) queueAsync() {
 		// Real asynchronous bodies carry a RequestId on Create and none on Update.
 		run.ctx.RequestID = nil
 		if p.op.kind == opCreate {
-			run.ctx.RequestID = newGUID()
+			run.ctx.RequestID = p.op.requestID
 			// Both real asynchronous Create bodies' contexts carry it.
 			run.ctx.SharedVariables = []keyValue{{"DefaultsAddedFlag", true}}
 		}
 		run.ctx.ParentContext = mainOperationContext(run.ctx, p.op.kind)
 		now := formatTime(e.now())
 		cols := map[string]any{
-			"asyncoperationid":             jobID,
-			"name":                         run.step.name,
-			"operationtype":                int64(1), // System Event
-			"statecode":                    int64(0),
-			"statuscode":                   int64(0), // Waiting For Resources
-			"message":                      nil,
-			"friendlymessage":              nil,
-			"errorcode":                    nil,
-			"startedon":                    nil,
-			"completedon":                  nil,
+			"asyncoperationid": jobID,
+			"name":             run.step.name,
+			"operationtype":    int64(1), // System Event
+			"statecode":        int64(0),
+			"statuscode":       int64(0), // Waiting For Resources
+			"message":          nil,
+			"friendlymessage":  nil,
+			"errorcode":        nil,
+			"startedon":        nil,
+			"completedon":      nil,
+			// The job's own retries by the asynchronous service; the sender's one retry of a
+			// 502, 503 or 504 happens inside a single run and is not counted here.
 			"retrycount":                   int64(0),
 			"depth":                        int64(1),
 			"messagename":                  p.op.kind.message(),
@@ -229,7 +231,7 @@ func (e *Emulator) runAsync(jobID string, run *stepRun) {
 	if e.bgCtx.Err() != nil {
 		return // closing: the job stays in progress, as it would on a stopped server
 	}
-	done := map[string]any{"statecode": int64(3), "completedon": formatTime(e.now()), "retrycount": int64(max(res.attempts-1, 0))}
+	done := map[string]any{"statecode": int64(3), "completedon": formatTime(e.now())}
 	if res.err == nil {
 		if run.step.asyncAutoDelete {
 			e.store.mu.Lock()

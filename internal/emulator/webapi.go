@@ -30,6 +30,9 @@ type call struct {
 	initiatingUser string
 	prefer         preferences
 	correlationID  string
+	// requestID names this one request; real bodies carry it as RequestId, apart from the
+	// CorrelationId that the whole chain of requests shares.
+	requestID string
 	// dropped, for an operation of a $batch, is set where the answer would be dropped: the
 	// batch drops its own answer once every operation has run.
 	dropped *bool
@@ -144,6 +147,7 @@ func (e *Emulator) serveWebAPI(rw http.ResponseWriter, r *http.Request) {
 		initiatingUser: initiating,
 		prefer:         parsePrefer(r.Header),
 		correlationID:  newGUID(),
+		requestID:      newGUID(),
 	}
 	q, err := odata.ParseRawQuery(r.URL.RawQuery)
 	if err != nil {

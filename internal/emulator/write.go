@@ -38,6 +38,7 @@ type writeOp struct {
 	user           string
 	initiatingUser string
 	correlationID  string
+	requestID      string
 }
 
 // writeResult is the committed outcome of a writeOp.
@@ -153,6 +154,7 @@ func (e *Emulator) newWriteOp(c *call, kind opKind, t *table, id string, cs *cha
 		user:           c.user,
 		initiatingUser: c.initiatingUser,
 		correlationID:  c.correlationID,
+		requestID:      c.requestID,
 	}
 }
 

@@ -126,7 +126,7 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 						"its images."),
 					"friendly_message": computedString("Message for people (`friendlymessage`)."),
 					"message":          computedString("Technical message (`message`), with the endpoint's id and name and the retry count."),
-					"retry_count":      schema.Int64Attribute{Computed: true, MarkdownDescription: "How many times Dataverse tried again (`retrycount`): it retries only on `502`, `503` and `504`."},
+					"retry_count":      schema.Int64Attribute{Computed: true, MarkdownDescription: "How many times the asynchronous service ran the job again (`retrycount`). The one extra attempt after a `502`, `503` or `504` happens within a single run and is not counted; the technical `message` gives its count."},
 					"created_on":       computedString("When the job was queued (`createdon`), RFC 3339: the time of the change."),
 					"started_on":       computedString("When the delivery started (`startedon`), RFC 3339."),
 					"completed_on":     computedString("When Dataverse gave up (`completedon`), RFC 3339."),
