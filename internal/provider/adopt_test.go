@@ -76,6 +76,41 @@ func TestAdopt_queryWarnsOfAKeyInAURL(t *testing.T) {
 	}
 }
 
+// A list block whose limit leaves webhooks out returns the first ones and warns with the count,
+// so that a whole environment is not adopted short without a word.
+func TestAdopt_queryWarnsWhenTheLimitLeavesSomeOut(t *testing.T) {
+	requireHashiCorpTerraform(t, "1.14.0")
+	t.Parallel()
+	b := newBackend(t)
+	est := seedHandBuiltEstate(t, b)
+	ws := newWorkspace(t)
+	query := fmt.Sprintf(`list "dataverse_webhook" "first_two" {
+  provider = dataverse
+  limit    = 2
+  config {
+    name_prefix = %q
+  }
+}
+`, b.name(""))
+	if err := ws.WriteFile("some.tfquery.hcl", query); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()); err != nil {
+		t.Fatal(err)
+	}
+	res := mustRun(t, ws, "query", "-no-color")
+	out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+	if n := strings.Count(out, "Warning: More webhooks than the limit"); n != 1 {
+		t.Fatalf("the warning appears %d times, want once:\n%s", n, out)
+	}
+	if want := fmt.Sprintf("found %d webhooks and returns the first 2", len(est.Webhooks)); !strings.Contains(out, want) {
+		t.Errorf("the warning does not say %q:\n%s", want, out)
+	}
+	if n := strings.Count(out, "list.dataverse_webhook.first_two "); n != 2 {
+		t.Errorf("%d webhooks listed, want 2:\n%s", n, out)
+	}
+}
+
 // The one-command adoption of a hand-built environment: terraform query writes an import block
 // by identity and a resource block for each webhook, step and image; the result validates as
 // written, and plans to imports only.

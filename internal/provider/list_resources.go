@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	listschema "github.com/hashicorp/terraform-plugin-framework/list/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -93,9 +94,21 @@ func result(ctx context.Context, req list.ListRequest, id, displayName string, m
 	return r
 }
 
-// stream pushes the results of n items, at most limit of them when limit is positive.
-func stream(n int, limit int64, build func(i int) list.ListResult) func(func(list.ListResult) bool) {
+// stream pushes the results of n items of kind (plural, such as "webhooks"), at most limit of
+// them when limit is positive. When it leaves some out, a warning comes first and says how many
+// there are, so that a whole environment is not adopted short without a word; first, because
+// Terraform stops reading the stream once it has limit results.
+func stream(n int, limit int64, kind string, build func(i int) list.ListResult) func(func(list.ListResult) bool) {
 	return func(push func(list.ListResult) bool) {
+		if limit > 0 && int64(n) > limit {
+			more := list.ListResult{Diagnostics: diag.Diagnostics{diag.NewWarningDiagnostic(
+				fmt.Sprintf("More %s than the limit", kind),
+				fmt.Sprintf("This list block found %d %s and returns the first %d, its limit. Set limit to %d or more to list them all.", n, kind, limit, n),
+			)}}
+			if !push(more) {
+				return
+			}
+		}
 		for i := range n {
 			if limit > 0 && int64(i) >= limit {
 				return
@@ -171,8 +184,8 @@ type webhookListModel struct {
 func (l *webhookListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = listschema.Schema{
 		MarkdownDescription: "The webhooks of the environment, sorted by name, for `terraform query`. A webhook whose URL's " +
-			"query carries what looks like a key (such as an Azure Functions `code`) is listed, when the query generates " +
-			"configuration (`-generate-config-out`), with a warning naming it: that configuration would hold the key in plain text.",
+			"query carries what looks like a key (such as an Azure Functions `code`) is listed, when results carry the resource " +
+			"(`include_resource = true`, or `-generate-config-out`), with a warning naming it: configuration written from it would hold the key in plain text.",
 		Attributes: map[string]listschema.Attribute{
 			"name_prefix": filterAttribute("Only webhooks whose name starts with this, compared without case. Omit it for every webhook."),
 		},
@@ -187,7 +200,7 @@ func (l *webhookListResource) List(ctx context.Context, req list.ListRequest, re
 	if est == nil {
 		return
 	}
-	resp.Results = stream(len(est.Webhooks), req.Limit, func(i int) list.ListResult {
+	resp.Results = stream(len(est.Webhooks), req.Limit, "webhooks", func(i int) list.ListResult {
 		w := est.Webhooks[i]
 		m := webhookModel{Timeouts: nullTimeouts()}
 		setWebhookState(&m, &w)
@@ -236,7 +249,7 @@ func (l *webhookStepListResource) List(ctx context.Context, req list.ListRequest
 	if est == nil {
 		return
 	}
-	resp.Results = stream(len(est.Steps), req.Limit, func(i int) list.ListResult {
+	resp.Results = stream(len(est.Steps), req.Limit, "steps", func(i int) list.ListResult {
 		s := est.Steps[i]
 		// Images come as dataverse_webhook_step_image results, so the step manages none itself.
 		m := webhookStepModel{Timeouts: nullTimeouts(), Images: types.ListNull(stepImageEntryType)}
@@ -302,7 +315,7 @@ func (l *webhookStepImageListResource) List(ctx context.Context, req list.ListRe
 	if est == nil {
 		return
 	}
-	resp.Results = stream(len(est.Images), req.Limit, func(i int) list.ListResult {
+	resp.Results = stream(len(est.Images), req.Limit, "images", func(i int) list.ListResult {
 		img := est.Images[i]
 		m := webhookStepImageModel{Timeouts: nullTimeouts()}
 		diags := setStepImageState(ctx, &m, &img)

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -52,6 +53,9 @@ func listThrough(t *testing.T, server tfprotov6.ProviderServer, typ string, conf
 		diags = append(diags, r.Diagnostics...)
 		if slices.ContainsFunc(r.Diagnostics, func(d *tfprotov6.Diagnostic) bool { return d.Severity == tfprotov6.DiagnosticSeverityError }) {
 			continue // a result that failed, or the listing's own error
+		}
+		if r.Identity == nil && r.DisplayName == "" {
+			continue // a warning of the listing's own
 		}
 		out = append(out, listed{display: r.DisplayName, id: identityID(t, r.Identity), resource: decodeObject(t, r.Resource, resourceType)})
 	}
@@ -125,9 +129,20 @@ func TestList_webhooksStepsAndImages(t *testing.T) {
 
 	t.Run("all webhooks, limited", func(t *testing.T) {
 		listsEvery(t, "dataverse_webhook", est.Webhooks, 1, "one page of webhooks")
-		if got := need(listThrough(t, s, "dataverse_webhook", nil, 2)); len(got) != 2 {
+		got, diags := listThrough(t, s, "dataverse_webhook", nil, 2)
+		if len(got) != 2 {
 			t.Errorf("%d webhooks with limit 2", len(got))
 		}
+		// More exist than the limit lets through, and the listing says so, with the count.
+		if len(diags) != 1 || diags[0].Severity != tfprotov6.DiagnosticSeverityWarning || diags[0].Summary != "More webhooks than the limit" ||
+			!strings.Contains(diags[0].Detail, "returns the first 2") {
+			t.Errorf("diagnostics with limit 2 = %+v", diags)
+		}
+		if e := b.emulator(); e != nil && !strings.Contains(diags[0].Detail, fmt.Sprintf("found %d webhooks", len(est.Webhooks))) {
+			t.Errorf("the warning does not count the %d webhooks: %s", len(est.Webhooks), diags[0].Detail)
+		}
+		// A limit the listing fits in says nothing.
+		need(listThrough(t, s, "dataverse_webhook", map[string]tftypes.Value{"name_prefix": str(b.name("crm-"))}, 2))
 	})
 
 	t.Run("steps of one webhook, defaults left null", func(t *testing.T) {
