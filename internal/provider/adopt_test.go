@@ -81,9 +81,7 @@ func TestAdopt_queryWarnsOfAKeyInAURL(t *testing.T) {
 func TestAdopt_queryWarnsWhenTheLimitLeavesSomeOut(t *testing.T) {
 	requireHashiCorpTerraform(t, "1.14.0")
 	t.Parallel()
-	b := newBackend(t)
-	est := seedHandBuiltEstate(t, b)
-	ws := newWorkspace(t)
+	b, est, ws := estateWorkspace(t)
 	query := fmt.Sprintf(`list "dataverse_webhook" "first_two" {
   provider = dataverse
   limit    = 2
@@ -218,9 +216,7 @@ func generatedBlock(t *testing.T, generated, id string) string {
 func TestAdopt_importedWebhookNeedsNoSecretUntilSent(t *testing.T) {
 	requireTerraform(t, "1.11.0")
 	t.Parallel()
-	b := newBackend(t)
-	est := seedHandBuiltEstate(t, b)
-	ws := newWorkspace(t)
+	b, est, ws := estateWorkspace(t)
 	webhook := func(extra string) string {
 		return requiredProviders + b.providerBlock() + fmt.Sprintf(`
 import {

@@ -15,6 +15,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
 // handBuiltEstate is what an environment looks like after registrations made with the Plug-in
@@ -314,4 +315,12 @@ func seededStep(t *testing.T, b backend, message string, stage dataverse.StepSta
 		WebhookID:    hook,
 		Enabled:      true,
 	})
+}
+
+// estateWorkspace is a backend of the test's own holding the hand-built estate, and an empty
+// workspace to run Terraform in.
+func estateWorkspace(t *testing.T) (backend, handBuiltEstate, *tfcli.Workspace) {
+	t.Helper()
+	b := newBackend(t)
+	return b, seedHandBuiltEstate(t, b), newWorkspace(t)
 }

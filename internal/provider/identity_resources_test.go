@@ -176,9 +176,7 @@ func TestIdentity_addedToOlderStateAndImportsByID(t *testing.T) {
 func TestIdentity_importBlocksThroughTheCLI(t *testing.T) {
 	requireTerraform(t, "1.12.0")
 	t.Parallel()
-	b := newBackend(t)
-	est := seedHandBuiltEstate(t, b)
-	ws := newWorkspace(t)
+	b, est, ws := estateWorkspace(t)
 	cfg := requiredProviders + b.providerBlock() + fmt.Sprintf(`
 import {
   to       = dataverse_webhook.orders
