@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -79,7 +80,8 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 			"step_id": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "ID of one step, or of a deleted one: Dataverse keeps a step's jobs after the step is deleted " +
-					"(then `step_name` and the webhook attributes are null). Set exactly one of `step_id` and `webhook_id`.",
+					"(then `step_name` and the webhook attributes are null). A synchronous step records no jobs, and is warned of. " +
+					"Set exactly one of `step_id` and `webhook_id`.",
 				Validators: []validator.String{validators.GUID()},
 			},
 			"webhook_id": schema.StringAttribute{
@@ -169,6 +171,7 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if !ok {
 		return
 	}
+	warnOfSynchronousScope(m, scope, &resp.Diagnostics)
 	webhookID := m.WebhookID.ValueString()
 	if !m.StepID.IsNull() {
 		webhookID = ""
@@ -236,4 +239,29 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// warnOfSynchronousScope warns when nothing asked about can record a job: a failed synchronous
+// delivery fails the operation that fired it and leaves no system job, so an empty list would
+// read as an all-clear it is not.
+func warnOfSynchronousScope(m failedJobsModel, scope jobScope, diags *diag.Diagnostics) {
+	if scope.deletedStep || len(scope.steps) == 0 {
+		return
+	}
+	for _, s := range scope.steps {
+		if s.Mode != dataverse.StepModeSynchronous {
+			return
+		}
+	}
+	const why = "When a synchronous step's webhook fails, Dataverse fails the operation that fired it and records no system job, " +
+		"so this data source cannot report those failures; it lists only jobs left from when a step was asynchronous. " +
+		"Watch for them where the operation runs, or make the step asynchronous (mode = \"Asynchronous\", stage = \"PostOperation\")."
+	if !m.StepID.IsNull() {
+		s := scope.steps[0]
+		diags.AddAttributeWarning(path.Root("step_id"), "Synchronous step records no failed jobs",
+			fmt.Sprintf("Step %q (%s) is synchronous. %s", s.Name, s.ID, why))
+		return
+	}
+	diags.AddAttributeWarning(path.Root("webhook_id"), "No asynchronous step records failed jobs",
+		fmt.Sprintf("Every step of webhook %s is synchronous. %s", m.WebhookID.ValueString(), why))
 }

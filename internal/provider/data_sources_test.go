@@ -2,8 +2,12 @@ package provider
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
 
 func TestAccDataSourceWebhooks(t *testing.T) {
@@ -87,7 +92,7 @@ output "urls" {
 		t.Fatal(err)
 	}
 	res := mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
-	out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+	out := oneLine(res.Stdout + res.Stderr)
 	if n := strings.Count(out, "Warning: Webhook URL carries a secret"); n != 1 {
 		t.Fatalf("the warning appears %d times, want once:\n%s", n, out)
 	}
@@ -374,7 +379,7 @@ check "webhook_healthy" {
 	out := res.Stdout + res.Stderr
 	// The webhook's name comes from the data source, not from the check block. Terraform wraps
 	// long messages, so compare with the white space collapsed.
-	out = strings.Join(strings.Fields(out), " ")
+	out = oneLine(out)
 	status := cmp.Or(endpoint.httpStatus, "none")
 	if !strings.Contains(out, "Check block assertion failed") || !strings.Contains(out, "Webhook "+b.name("failing")+" had 2 failed deliveries") ||
 		!strings.Contains(out, ": account ") || !strings.Contains(out, "HTTP "+status+", "+endpoint.errorCode+", correlation id ") {
@@ -512,4 +517,126 @@ data "dataverse_webhooks" "slow" {
 `,
 		ExpectError: regexp.MustCompile(`(?s)Listing webhooks failed.*the\s+read\s+timeout\s+of\s+500ms\s+ran\s+out;\s+raise\s+timeouts\.read\s+if\s+Dataverse\s+needs\s+longer`),
 	}})
+}
+
+// A synchronous step records no system job when its webhook fails, so asking for its failed jobs
+// warns, naming the step, rather than reading as an all-clear; a webhook warns only when none of
+// its steps is asynchronous.
+func TestBuiltProvider_failedJobsOfSynchronousStepsWarn(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	ws := newWorkspace(t)
+	steps := func(withAsync bool) string {
+		cfg := requiredProviders + hookConfig(b, "sync-watch", "https://fn.example.net/api/sync") + `
+resource "dataverse_webhook_step" "sync" {
+  webhook_id = dataverse_webhook.hook.id
+  name       = "sync watch"
+  message    = "Create"
+  table      = "contact"
+  mode       = "Synchronous"
+}
+data "dataverse_webhook_failed_jobs" "sync_step" {
+  step_id = dataverse_webhook_step.sync.id
+}
+data "dataverse_webhook_failed_jobs" "webhook" {
+  webhook_id = dataverse_webhook.hook.id
+  depends_on = [dataverse_webhook_step.sync]
+}
+`
+		if withAsync {
+			cfg += `
+resource "dataverse_webhook_step" "async" {
+  webhook_id = dataverse_webhook.hook.id
+  message    = "Update"
+  table      = "contact"
+}
+data "dataverse_webhook_failed_jobs" "async_step" {
+  step_id = dataverse_webhook_step.async.id
+}
+`
+			cfg = strings.Replace(cfg, "depends_on = [dataverse_webhook_step.sync]", "depends_on = [dataverse_webhook_step.sync, dataverse_webhook_step.async]", 1)
+		}
+		return cfg
+	}
+	const stepWarning, webhookWarning = "Warning: Synchronous step records no failed jobs", "Warning: No asynchronous step records failed jobs"
+	apply := func(cfg string) string {
+		t.Helper()
+		if err := ws.WriteFile("main.tf", cfg); err != nil {
+			t.Fatal(err)
+		}
+		res := mustRun(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+		return oneLine(res.Stdout + res.Stderr)
+	}
+
+	out := apply(steps(true))
+	if n := strings.Count(out, stepWarning); n != 1 {
+		t.Fatalf("the synchronous step's warning appears %d times, want once (for sync_step alone):\n%s", n, out)
+	}
+	if !strings.Contains(out, `Step "sync watch"`) || !strings.Contains(out, "data.dataverse_webhook_failed_jobs.sync_step") {
+		t.Errorf("the warning does not name the step and the data source:\n%s", out)
+	}
+	if strings.Contains(out, webhookWarning) {
+		t.Errorf("a webhook with an asynchronous step is warned of:\n%s", out)
+	}
+
+	// The webhook's data source was read before the asynchronous step went; the next plan reads
+	// it again.
+	apply(steps(false))
+	res := mustRun(t, ws, "plan", "-input=false", "-no-color")
+	out = oneLine(res.Stdout + res.Stderr)
+	if n := strings.Count(out, webhookWarning); n != 1 {
+		t.Fatalf("the webhook's warning appears %d times, want once:\n%s", n, out)
+	}
+	mustRun(t, ws, "destroy", "-auto-approve", "-input=false", "-no-color")
+}
+
+// The failed-jobs example when its webhook is missing (renamed, not created yet): its check block
+// warns by name, and the step look-up outside it fails with its precondition's message alone,
+// not with "Attempt to get attribute from null value".
+func TestBuiltProvider_failedJobsExampleWithAMissingWebhook(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "data-sources", "dataverse_webhook_failed_jobs", "data-source.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = `"orders-sync"`
+	if !strings.Contains(string(example), name) {
+		t.Fatalf("the example no longer looks up %s", name)
+	}
+	missing := b.name("no-such-webhook")
+	checkPart, lookUpPart, ok := strings.Cut(strings.ReplaceAll(string(example), name, strconv.Quote(missing)), "# Outside a check block")
+	if !ok {
+		t.Fatal("the example has no part outside its check block")
+	}
+	plan := func(cfg string) (tfcli.Result, string) {
+		t.Helper()
+		ws := newWorkspace(t)
+		if err := ws.WriteFile("main.tf", requiredProviders+b.providerBlock()+cfg); err != nil {
+			t.Fatal(err)
+		}
+		res, err := ws.Run(context.Background(), "plan", "-input=false", "-no-color")
+		if err != nil && res.ExitCode == 0 {
+			t.Fatal(err)
+		}
+		return res, oneLine(res.Stdout + res.Stderr)
+	}
+
+	// The check block alone, as a scheduled plan runs it: a warning, by name.
+	res, out := plan(checkPart)
+	if res.ExitCode != 0 {
+		t.Fatalf("the check block failed the plan:\n%s", out)
+	}
+	if !strings.Contains(out, "Warning: Check block assertion failed") || !strings.Contains(out, "No webhook named "+missing+": its failed deliveries cannot be checked.") {
+		t.Errorf("the check block does not warn of the missing webhook by name:\n%s", out)
+	}
+
+	// The whole example: the look-up outside the check fails with its precondition alone.
+	res, out = plan(checkPart + "# Outside a check block" + lookUpPart)
+	if res.ExitCode == 0 {
+		t.Fatalf("the plan succeeded without the step look-up's webhook:\n%s", out)
+	}
+	if n := strings.Count(out, "Error: "); n != 1 || !strings.Contains(out, "Error: Resource precondition failed") || !strings.Contains(out, "No webhook named "+missing+".") {
+		t.Errorf("the plan does not fail with the precondition's message alone:\n%s", out)
+	}
 }

@@ -9,7 +9,7 @@ data "dataverse_webhooks" "orders" {
 # with what the person on call needs to find the failure at the endpoint.
 check "orders_webhook_healthy" {
   data "dataverse_webhook_failed_jobs" "recent" {
-    webhook_id = one(data.dataverse_webhooks.orders.webhooks).id
+    webhook_id = one(data.dataverse_webhooks.orders.webhooks[*].id)
     since      = timeadd(plantimestamp(), "-24h")
     top        = 20
   }
@@ -25,9 +25,26 @@ check "orders_webhook_healthy" {
   }
 }
 
-# Outside a check block: every failed job of one step of the webhook.
+# A missing webhook (renamed, or not created yet) is a warning too; the check above then warns
+# only that it was given no webhook.
+check "orders_webhook_exists" {
+  assert {
+    condition     = length(data.dataverse_webhooks.orders.webhooks) == 1
+    error_message = "No webhook named ${data.dataverse_webhooks.orders.name}: its failed deliveries cannot be checked."
+  }
+}
+
+# Outside a check block: every failed job of one step of the webhook. Here a missing webhook
+# fails the plan, with the precondition's message.
 data "dataverse_webhook_steps" "orders" {
-  webhook_id = one(data.dataverse_webhooks.orders.webhooks).id
+  webhook_id = one(data.dataverse_webhooks.orders.webhooks[*].id)
+
+  lifecycle {
+    precondition {
+      condition     = length(data.dataverse_webhooks.orders.webhooks) == 1
+      error_message = "No webhook named ${data.dataverse_webhooks.orders.name}."
+    }
+  }
 }
 
 data "dataverse_webhook_failed_jobs" "account_updated" {
