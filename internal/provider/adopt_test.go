@@ -57,7 +57,7 @@ func TestAdopt_queryWarnsOfAKeyInAURL(t *testing.T) {
 	keyedWebhook(t, b, false)
 	ws := adoptWorkspace(t, b)
 	res := mustRun(t, ws, "query", "-generate-config-out=generated.tf", "-no-color")
-	out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+	out := oneLine(res.Stdout + res.Stderr)
 	if n := strings.Count(out, "Warning: Webhook URL carries a secret"); n != 1 {
 		t.Fatalf("the warning appears %d times, want once:\n%s", n, out)
 	}
@@ -97,7 +97,7 @@ func TestAdopt_queryWarnsWhenTheLimitLeavesSomeOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := mustRun(t, ws, "query", "-no-color")
-	out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+	out := oneLine(res.Stdout + res.Stderr)
 	if n := strings.Count(out, "Warning: More webhooks than the limit"); n != 1 {
 		t.Fatalf("the warning appears %d times, want once:\n%s", n, out)
 	}

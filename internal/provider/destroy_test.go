@@ -169,7 +169,7 @@ func TestBuiltProvider_clearedSecretWithoutOneInTheConfigurationBlocksNoDestroy(
 	const warning = "Warning: Webhook holds no secret"
 	for range 2 {
 		res := mustRun(t, ws, "plan", "-input=false", "-no-color", "-detailed-exitcode")
-		out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+		out := oneLine(res.Stdout + res.Stderr)
 		if strings.Count(out, warning) != 1 || !strings.Contains(out, "No changes.") || !strings.Contains(out, "auth_key_wo") {
 			t.Fatalf("plan after the secret was cleared: want no changes and one warning naming auth_key_wo:\n%s", out)
 		}

@@ -120,7 +120,7 @@ data "dataverse_webhooks" "all" {
 }
 `, tt.read))
 			out, _, took := runFailing(t, ws, "plan", "-input=false", "-no-color")
-			if !strings.Contains(strings.Join(strings.Fields(out), " "), tt.want) {
+			if !strings.Contains(oneLine(out), tt.want) {
 				t.Errorf("plan output does not say %q:\n%s", tt.want, tail(out, 30))
 			}
 			if took > tt.maxTook {

@@ -76,7 +76,7 @@ resource "dataverse_webhook" "hook" {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			res, _ := ws.Run(ctx, "validate", "-no-color")
-			out := strings.Join(strings.Fields(res.Stdout+res.Stderr), " ")
+			out := oneLine(res.Stdout + res.Stderr)
 			for _, summary := range tt.want {
 				if n := strings.Count(out, summary); n != 1 {
 					t.Errorf("%q appears %d times, want once:\n%s", summary, n, out)
