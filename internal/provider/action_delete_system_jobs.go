@@ -157,14 +157,14 @@ func (a *deleteSystemJobsAction) Invoke(ctx context.Context, req action.InvokeRe
 	what := strings.ToLower(strings.Join(statuses, " and "))
 	res, err := client.DeleteCompletedJobs(ctx, q, func(n int) {
 		if n%jobProgressEvery == 0 {
-			resp.SendProgress(action.InvokeProgressEvent{Message: fmt.Sprintf("Deleted %d %s system jobs of %s so far.", n, what, scope)})
+			resp.SendProgress(action.InvokeProgressEvent{Message: fmt.Sprintf("Deleted %d %s %s of %s so far.", n, what, systemJobs(n), scope)})
 		}
 	})
 	if err == nil && deletedStep && res.Deleted == 0 {
 		noSuchStep(cfg.StepID.ValueString(), &resp.Diagnostics)
 		return
 	}
-	summary := fmt.Sprintf("Deleted %d %s system jobs of %s completed more than %s ago.", res.Deleted, what, scope, olderThan)
+	summary := fmt.Sprintf("Deleted %d %s %s of %s completed more than %s ago.", res.Deleted, what, systemJobs(res.Deleted), scope, olderThan)
 	if res.More {
 		summary += fmt.Sprintf(" More remain than max_jobs (%d) allowed: invoke the action again.", maxJobs)
 	}
@@ -172,6 +172,14 @@ func (a *deleteSystemJobsAction) Invoke(ctx context.Context, req action.InvokeRe
 	if err != nil {
 		resp.Diagnostics.AddError("Could not delete every system job", summary+"\n\n"+apiErrorDetail("Deleting system jobs", err))
 	}
+}
+
+// systemJobs is the noun for n system jobs.
+func systemJobs(n int) string {
+	if n == 1 {
+		return "system job"
+	}
+	return "system jobs"
 }
 
 // steps resolves the action's scope to step ids, and names it for the report; deletedStep says

@@ -240,6 +240,15 @@ func TestAction_deleteSystemJobs(t *testing.T) {
 	if got := est.jobsOf(t, step); got[jobFailed]+got[jobSucceeded] != 2 {
 		t.Errorf("jobs of the step = %v, want 2 left", got)
 	}
+	// One at a time: the report speaks of one job.
+	progress, diags = invokeAction(t, s, map[string]tftypes.Value{
+		"step_id": str(step), "statuses": statusSet("Failed", "Succeeded"), "older_than": str("0s"),
+		"max_jobs": tftypes.NewValue(tftypes.Number, 1),
+	})
+	requireNoDiagnostics(t, "InvokeAction", diags)
+	if last := progress[len(progress)-1]; !strings.Contains(last, "Deleted 1 failed and succeeded system job of step") {
+		t.Errorf("report = %q, want 1 system job deleted", last)
+	}
 
 	// By webhook: every step of it.
 	progress, diags = invokeAction(t, s, map[string]tftypes.Value{
