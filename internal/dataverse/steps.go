@@ -147,10 +147,11 @@ func (c *Client) CreateStep(ctx context.Context, in StepCreate) (created *Step, 
 }
 
 // createDisabledStep creates a step that must never fire. Dataverse gives a new row its default
-// state whatever the create sends (a disabled status on a create is refused, 400), so the step is
-// created and disabled in one changeset: it never exists enabled, whatever stops this process.
-// Where $batch is refused, the state columns go on the create, and failing that the step is
-// created and disabled at once.
+// state whatever the create sends (seen live for accounts, taken to hold for steps; a disabled
+// status on a create is refused, 400), so the step is created and disabled in one changeset: it
+// never exists enabled, whatever stops this process. Where $batch is refused, the state columns
+// go on the create, and failing that the step is created and disabled at once, enabled for the
+// moment between the two requests.
 func (c *Client) createDisabledStep(ctx context.Context, in StepCreate, id string, row map[string]any) (*Step, error) {
 	step, err := c.postStepDisabledInChangeset(ctx, in, id, row)
 	if apiErr := (*Error)(nil); errors.As(err, &apiErr) && batchRefused(apiErr) {

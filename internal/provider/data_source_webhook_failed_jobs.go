@@ -113,7 +113,7 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 					"webhook_name": computedString("Name of that webhook: use it in a `check` block's message instead of a literal."),
 					"message_name": computedString("The message that triggered the job (`messagename`), such as `Update`."),
 					"record_table": computedString("Logical name of the table of the row whose change triggered the job, such as " +
-						"`account` (the table of `regardingobjectid`). Null when Dataverse recorded no row, as after a `Delete`."),
+						"`account` (the table of `regardingobjectid`). Null when Dataverse recorded no row (a job of a `Delete` may carry none)."),
 					"record_id": computedString("ID of that row (`regardingobjectid`). Null when Dataverse recorded none."),
 					"correlation_id": computedString("The `correlationid` shared by the request that made the change, the " +
 						"webhook request (its `x-ms-correlation-request-id` header) and this job: quote it to find the " +
@@ -122,10 +122,11 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 						"answered, read from `message`; null when it answered none (a timeout, a refused connection or an " +
 						"unusable secret)."},
 					"error_code": computedString("The error code in Microsoft's hexadecimal form (the column holds it as a " +
-						"signed number): `0x80050201` the endpoint answered a non-2xx status, `0x80050202` it timed out " +
-						"(after 60 s), `0x80050203` the header secret is unusable, `0x80050204` the query-string secret is " +
-						"unusable, `0x80050205` any other failure to send, `0x80050207` the body is too large even without " +
-						"its images."),
+						"signed number), as Dataverse's webhook sender raises them: `0x80050201` the endpoint answered a non-2xx " +
+						"status, `0x80050202` it timed out (after 60 s unless the organization set another limit), `0x80050203` " +
+						"the header secret is unusable, `0x80050204` the query-string secret is unusable, `0x80050205` any other " +
+						"failure to send, `0x80050207` the body is too large even without its images, input parameters and " +
+						"parent context, so nothing was sent."),
 					"friendly_message": computedString("Message for people (`friendlymessage`)."),
 					"message":          computedString("Technical message (`message`), with the endpoint's id and name and the retry count."),
 					"retry_count":      schema.Int64Attribute{Computed: true, MarkdownDescription: "How many times the asynchronous service ran the job again (`retrycount`). The one extra attempt after a `502`, `503` or `504` happens within a single run and is not counted; the technical `message` gives its count."},

@@ -144,7 +144,8 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"Dataverse keeps the pairs as one XML value (`<settings><setting name=\"…\" value=\"…\" /></settings>`) of at most " +
 					"2048 characters: the enclosing element takes 21, each pair 28 plus its name and value, and `&`, `<`, `>`, `\"`, tab, " +
 					"CR and LF count 4 to 6 each once escaped; a single pair with a 9-character name leaves 1990 characters for its value. " +
-					"Names and values must not be blank nor start or end with white space. Write-only: never stored in plan or state.",
+					"Names are letters, digits and `- . _ ~` only; names and values must not be blank nor start or end with white space. " +
+					"Write-only: never stored in plan or state.",
 			},
 			"auth_wo_version": schema.Int64Attribute{
 				Optional: true,

@@ -63,14 +63,15 @@ func (r *webhookStepImageResource) Schema(ctx context.Context, _ resource.Schema
 			"tainted and never written, so that `terraform destroy` still removes the step. For images of a step this configuration " +
 			"manages, prefer the step's `images` attribute, checked at plan with the step. This resource is for images " +
 			"of steps managed elsewhere; it must not take an alias the step's `images` lists, and an import block for such an image is refused (one brought in with `terraform import`, which plans nothing, is warned about at every plan). When the body would exceed 256 KB, Dataverse drops " +
-			"the images and sets the `x-ms-dynamics-msg-size-exceeded` header: list only the columns you need.",
+			"the images, with the input parameters and the parent context, and sets the `x-ms-dynamics-msg-size-exceeded` header; " +
+			"if the body is still too large, it sends nothing. List only the columns you need.",
 		Attributes: withStepID(imageAttributes(imageDescriptions{
 			id:   "The image's `sdkmessageprocessingstepimageid`.",
 			name: "Defaults to the alias, and follows it while unset.",
 			messageProperty: "The parameter of the step's message whose row the image snapshots " +
 				"(`messagepropertyname`), derived from the message as live Dataverse and the Plug-in Registration Tool " +
 				"register it: `Id` for `Create`, `Target` for `Update`, `Delete`, `Assign`, `Route`, `ExecuteWorkflow` " +
-				"and `Merge` (which also takes `SubordinateId`), `EntityMoniker` for `SetState`, `EmailId` for `Send`, " +
+				"and `Merge` (which also takes `SubordinateId`), `EntityMoniker` for `SetState` and `SetStateDynamicEntity`, `EmailId` for `Send`, " +
 				"`DeliverIncoming` and `DeliverPromote`, `Ids` for `CreateMultiple`, `Targets` for `UpdateMultiple`. " +
 				"An image registered by another tool keeps its value while the message accepts it.",
 			updates: " Updates in place.",

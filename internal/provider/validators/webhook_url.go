@@ -137,8 +137,9 @@ func CleartextSecretWarning(rawURL string, secretConfigured bool) string {
 }
 
 // CheckQueryParameterNames returns a problem for the first name of auth_query_parameters_wo that
-// is not a plain URL query name: Dataverse appends the pairs to the URL as they are, so a name
-// with '&', '=', '#', white space or other reserved characters would change the URL's meaning.
+// is not a plain URL query name. How Dataverse escapes a name when it adds the pairs to the URL
+// is not documented; unescaped, a name with '&', '=', '#', white space or other reserved
+// characters would change the URL's meaning, so only names that need no escaping are taken.
 func CheckQueryParameterNames(pairs map[string]string) string {
 	names := slices.Sorted(maps.Keys(pairs))
 	for _, name := range names {

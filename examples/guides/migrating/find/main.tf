@@ -33,7 +33,8 @@ locals {
   base = { for w in local.webhooks : w.id => format("%s%s",
     can(regex("^[a-z]", lower(w.name))) ? "" : "webhook_",
   replace(lower(w.name), "/[^a-z0-9_]/", "_")) }
-  # Webhooks that share a name (Dataverse allows it) are told apart by the start of their ID.
+  # Webhooks that share a name (nothing documents that Dataverse refuses it) are told apart by the
+  # start of their ID.
   base_count = { for base, ids in { for id, base in local.base : base => id... } : base => length(ids) }
   address    = { for id, base in local.base : id => local.base_count[base] > 1 ? "${base}_${substr(id, 0, 8)}" : base }
 }
