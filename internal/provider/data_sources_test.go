@@ -502,20 +502,23 @@ data "dataverse_webhook_steps" "all" {
 	}})
 }
 
-// A read that outlasts its timeout says which timeout ran out and how to raise it.
+// A read that outlasts its timeout says which timeout ran out and how to raise it. The emulator
+// is made slower than the timeout; a live environment is given a timeout no network can meet.
 func TestAccDataSourceWebhooks_timeoutNamesItself(t *testing.T) {
 	t.Parallel()
-	e := needsEmulator(t, "its latency outlasts the timeout", func(o *emulator.Options) { o.Latency = 3 * time.Second })
-	b := emulatorBackend(e)
+	b, timeout := newBackend(t), "1ms"
+	if !liveEnvironment() {
+		b, timeout = emulatorBackend(launchEmulator(t, func(o *emulator.Options) { o.Latency = 3 * time.Second })), "500ms"
+	}
 	unitTest(t, b, []resource.TestStep{{
-		Config: b.providerBlock() + `
+		Config: b.providerBlock() + fmt.Sprintf(`
 data "dataverse_webhooks" "slow" {
   timeouts {
-    read = "500ms"
+    read = %q
   }
 }
-`,
-		ExpectError: regexp.MustCompile(`(?s)Listing webhooks failed.*the\s+read\s+timeout\s+of\s+500ms\s+ran\s+out;\s+raise\s+timeouts\.read\s+if\s+Dataverse\s+needs\s+longer`),
+`, timeout),
+		ExpectError: regexp.MustCompile(`(?s)Listing webhooks failed.*the\s+read\s+timeout\s+of\s+` + timeout + `\s+ran\s+out;\s+raise\s+timeouts\.read\s+if\s+Dataverse\s+needs\s+longer`),
 	}})
 }
 
