@@ -94,6 +94,14 @@ func TestPagingStopsOnHostileNextLinks(t *testing.T) {
 		{"a link to another host", func(string, int) map[string]any {
 			return map[string]any{"value": []any{}, "@odata.nextLink": "https://elsewhere.example/api/data/v9.2/serviceendpoints?$skiptoken=1"}
 		}, 1, "another host"},
+		// Same host, but a path that carries what the server likes into errors and logs, which
+		// quote the path.
+		{"a link to another path carrying text", func(base string, _ int) map[string]any {
+			return map[string]any{"value": []any{}, "@odata.nextLink": base + "/api/data/v9.2/x/planted-token-text?$skiptoken=2"}
+		}, 1, "another path than the query's own"},
+		{"a link to another entity set", func(base string, _ int) map[string]any {
+			return map[string]any{"value": []any{}, "@odata.nextLink": base + "/api/data/v9.2/systemusers?$skiptoken=2"}
+		}, 1, "another path than the query's own"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +113,9 @@ func TestPagingStopsOnHostileNextLinks(t *testing.T) {
 			_, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "planted") || strings.Contains(err.Error(), "skiptoken") {
+				t.Errorf("the error quotes the server's link: %v", err)
 			}
 			h.wantRequests(t, tt.wantPages, "one a page")
 		})

@@ -94,6 +94,11 @@ func (c *Client) requestURL(r *request) (*url.URL, error) {
 			}
 			return nil, fmt.Errorf("dataverse: the server returned a next link to another host (%s); refusing to follow it", host)
 		}
+		// A next page is a page of the same query: its path is the request's own. Errors and
+		// logs quote the path, so a link that changed it could carry anything into them.
+		if !strings.EqualFold(u.Path, c.base.Path+r.path) {
+			return nil, errors.New("dataverse: the server returned a next link to another path than the query's own; refusing to follow it")
+		}
 		return u, nil
 	}
 	u := *c.base
