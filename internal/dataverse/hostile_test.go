@@ -356,3 +356,58 @@ func TestJobIDsThatAreNotGUIDsAreNeverDeleted(t *testing.T) {
 		t.Errorf("%d deletes sent, %d counted; want none", n, res.Deleted)
 	}
 }
+
+// Ids a server answers with go into URLs, errors and the import commands the provider suggests:
+// a row whose key or lookup is not a GUID is refused, naming the column, never quoting it.
+func TestRowsWithIDsThatAreNotGUIDsAreRefused(t *testing.T) {
+	t.Parallel()
+	const planted = "\x1b]8;;https://evil.example\x07x\x1b]8;;\x07 terraform import evil"
+	tests := []struct {
+		name, column string
+		answer       func() any
+		call         func(c *Client) error
+	}{
+		{"a listed webhook's key", "serviceendpointid", func() any {
+			return map[string]any{"value": []any{webhookRow(planted, "orders")}}
+		}, func(c *Client) error { _, err := c.ListWebhooks(context.Background(), WebhookFilter{}); return err }},
+		{"a step's webhook lookup", "_eventhandler_value", func() any {
+			row := stepRowJSON(stepID, "s", true)
+			row["_eventhandler_value"] = planted
+			return row
+		}, func(c *Client) error { _, err := c.GetStep(context.Background(), stepID); return err }},
+		{"a listed image's key", "sdkmessageprocessingstepimageid", func() any {
+			return map[string]any{"value": []any{map[string]any{
+				"sdkmessageprocessingstepimageid": planted, "_sdkmessageprocessingstepid_value": stepID,
+				"name": "before", "entityalias": "before", "imagetype": 0, "messagepropertyname": "Target",
+			}}}
+		}, func(c *Client) error { _, err := c.ListStepImages(context.Background(), stepID); return err }},
+		{"a failed job's step", "_owningextensionid_value", func() any {
+			return map[string]any{"value": []any{map[string]any{
+				"asyncoperationid": fakeID(9, 1), "_owningextensionid_value": planted, "statuscode": 31,
+			}}}
+		}, func(c *Client) error {
+			_, err := c.ListFailedJobs(context.Background(), FailedJobsQuery{StepIDs: []string{stepID}, Top: 5})
+			return err
+		}},
+		{"a step's run-as user", "_impersonatinguserid_value", func() any {
+			row := stepRowJSON(stepID, "s", true)
+			row["_impersonatinguserid_value"] = "not-a-guid"
+			return row
+		}, func(c *Client) error { _, err := c.GetStep(context.Background(), stepID); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				writeJSON(w, http.StatusOK, tt.answer())
+			})
+			err := tt.call(h.client)
+			if err == nil || !strings.Contains(err.Error(), "whose "+tt.column+" is not a GUID") {
+				t.Fatalf("err = %v, want one naming %s", err, tt.column)
+			}
+			if strings.Contains(err.Error(), "evil") || strings.Contains(err.Error(), "not-a-guid") || strings.ContainsRune(err.Error(), '\x1b') {
+				t.Errorf("the error quotes the server's id: %q", err)
+			}
+		})
+	}
+}

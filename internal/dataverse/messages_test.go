@@ -168,9 +168,9 @@ func TestListMessageNamesAndTables(t *testing.T) {
 		switch r.URL.Path {
 		case APIPath + "sdkmessages":
 			writeJSON(w, http.StatusOK, map[string]any{"value": []any{
-				map[string]any{"sdkmessageid": "1", "name": "Update"},
-				map[string]any{"sdkmessageid": "2", "name": "Create"},
-				map[string]any{"sdkmessageid": "3", "name": "Update"},
+				map[string]any{"sdkmessageid": fakeID(7, 1), "name": "Update"},
+				map[string]any{"sdkmessageid": fakeID(7, 2), "name": "Create"},
+				map[string]any{"sdkmessageid": fakeID(7, 3), "name": "Update"},
 			}})
 		default:
 			writeJSON(w, http.StatusOK, map[string]any{"value": []any{

@@ -124,6 +124,9 @@ func getCollection[T any](ctx context.Context, c *Client, r *request, limit int)
 		if err := json.Unmarshal(resp.body, &p); err != nil {
 			return nil, fmt.Errorf("dataverse: decoding page %d of %s: %w", page, what, decodeFailure(err))
 		}
+		if err := checkRowIDs(what, p.Value); err != nil {
+			return nil, err
+		}
 		all = append(all, p.Value...)
 		if limit > 0 && len(all) >= limit {
 			return all[:limit], nil
@@ -184,6 +187,9 @@ func hasRow(resp *response) bool {
 func decodeRow(r *request, resp *response, out any) error {
 	if err := json.Unmarshal(resp.body, out); err != nil {
 		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), decodeFailure(err))
+	}
+	if err := checkRowIDs(r.describe(), out); err != nil {
+		return err
 	}
 	if set, id, ok := strings.Cut(strings.TrimSuffix(r.path, ")"), "("); ok && r.absURL == "" {
 		return checkAnsweredKey(r, set, id, resp.body)

@@ -1,0 +1,62 @@
+package dataverse
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// checkRowIDs refuses a decoded row, or a struct it expands, whose id columns hold anything but
+// a GUID or nothing (a null lookup). Id columns are the string fields whose JSON name ends in
+// "id" (a key, such as serviceendpointid) or is a lookup's _<name>_value. Ids from rows go into
+// URLs, errors and the import commands the provider suggests, so a hostile server must not be
+// able to put text of its choosing there. The error names the column, never the value.
+func checkRowIDs(what string, row any) error {
+	if column := badIDColumn(reflect.ValueOf(row)); column != "" {
+		return fmt.Errorf("dataverse: %s: the server returned a row whose %s is not a GUID; refusing it", what, column)
+	}
+	return nil
+}
+
+func badIDColumn(v reflect.Value) string {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return ""
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Slice:
+		for i := range v.Len() {
+			if column := badIDColumn(v.Index(i)); column != "" {
+				return column
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() && !f.Anonymous {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Type.Kind() == reflect.String {
+				if s := v.Field(i).String(); s != "" && isIDColumn(name) && !IsGUID(s) {
+					return name
+				}
+				continue
+			}
+			if column := badIDColumn(v.Field(i)); column != "" {
+				return column
+			}
+		}
+	}
+	return ""
+}
+
+func isIDColumn(name string) bool {
+	if strings.Contains(name, "@") {
+		return false // an annotation, such as a lookup's logical name
+	}
+	return strings.HasSuffix(name, "id") || (strings.HasPrefix(name, "_") && strings.HasSuffix(name, "_value"))
+}
