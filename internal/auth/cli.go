@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"strings"
 	"time"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // cliTimeout bounds one run of az, which may refresh its own tokens.
@@ -38,7 +39,7 @@ func newCLIFetcher(cfg Config, resource string) fetchFunc {
 			if errors.Is(err, exec.ErrNotFound) {
 				return "", time.Time{}, fmt.Errorf("the Azure CLI is needed for Azure CLI authentication, but %q was not found on PATH: install it and run az login", command)
 			}
-			detail := strings.Join(strings.Fields(stderr.String()), " ")
+			detail := untrusted.PlainText(stderr.String())
 			if detail == "" {
 				detail = "it printed no error"
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -341,4 +342,54 @@ func TestEchoedIdentityHeaderIsWithheld(t *testing.T) {
 	if !strings.Contains(err.Error(), "managed identity authentication failed") {
 		t.Errorf("error %q lost its own words", err)
 	}
+}
+
+// Text a token endpoint or a pipeline's ID token endpoint answers with reaches sign-in errors as
+// plain text: terminal escapes and other control characters are dropped, so a hostile endpoint
+// cannot clear the screen, forge a link or print a fake success.
+func TestServerTextInSignInErrorsIsPlain(t *testing.T) {
+	t.Parallel()
+	const forged = "\x1b[2J\x1b[32mSigned in OK\x1b]8;;https://evil.example\x07here\x1b]8;;\x07\u202e"
+	clean := func(t *testing.T, err error) {
+		t.Helper()
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if strings.ContainsAny(err.Error(), "\x1b\x07\u202e") {
+			t.Errorf("error carries control characters: %q", err)
+		}
+		if !strings.Contains(err.Error(), "Signed in OK") {
+			t.Errorf("error %q lost the server's words themselves", err)
+		}
+	}
+	t.Run("token endpoint", func(t *testing.T) {
+		t.Parallel()
+		e := hostileTokenService(t, func(w http.ResponseWriter, r *http.Request, _ int) bool {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client", "error_description": "AADSTS7000215: " + forged})
+			return true
+		})
+		e.svc.RegisterSecretClient(hostileClientID, hostileSecret)
+		cfg := e.config(hostileClientID)
+		cfg.ClientSecret = hostileSecret
+		_, err := newSource(t, cfg, auth.MethodClientSecret).Token(context.Background(), false)
+		clean(t, err)
+	})
+	t.Run("pipeline ID token endpoint", func(t *testing.T) {
+		t.Parallel()
+		pipeline := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, forged)
+		}))
+		t.Cleanup(pipeline.Close)
+		e := startEmulator(t)
+		cfg := e.config(hostileClientID)
+		cfg.UseOIDC = true
+		cfg.OIDCRequestURL = pipeline.URL + "/token?x=1"
+		cfg.OIDCRequestToken = "pipeline-request-token-secret"
+		cfg.HTTPClient = pipeline.Client()
+		_, err := newSource(t, cfg, auth.MethodOIDC).Token(context.Background(), false)
+		clean(t, err)
+	})
 }

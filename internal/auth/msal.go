@@ -246,7 +246,7 @@ func (o endpointOverride) CloseIdleConnections() { o.next.CloseIdleConnections()
 // describeMSALError turns an MSAL error into one line: the HTTP status and
 // the service's own error text when the answer carried one.
 func describeMSALError(err error) string {
-	message := strings.Join(strings.Fields(err.Error()), " ")
+	message := untrusted.PlainText(err.Error())
 	var call msalerrors.CallErr
 	if !errors.As(err, &call) || call.Resp == nil {
 		return message
@@ -267,7 +267,7 @@ func describeMSALError(err error) string {
 		return message
 	}
 	// Entra appends trace and correlation ids on further lines; keep them on one.
-	text = strings.Join(strings.Fields(text), " ")
+	text = untrusted.PlainText(text)
 	endpoint := ""
 	if call.Req != nil {
 		endpoint = call.Req.URL.Scheme + "://" + call.Req.URL.Host + call.Req.URL.Path + " "

@@ -154,7 +154,7 @@ func (a *assertionSource) call(req *http.Request, platform string, answer any) e
 		return newRedactedError(fmt.Sprintf("the %s ID token request to %s failed reading the answer: %v", platform, displayURL(req.URL), err), err, a.requestToken)
 	}
 	if resp.StatusCode != http.StatusOK {
-		detail := strings.Join(strings.Fields(string(body)), " ")
+		detail := untrusted.PlainText(string(body))
 		if len(detail) > 300 {
 			detail = detail[:300] + "..."
 		}

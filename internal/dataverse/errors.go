@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
@@ -114,7 +113,7 @@ func newResponseError(method, path string, status int, body []byte, secrets []st
 	var env odataErrorBody
 	var message string
 	if len(body) <= maxParsedErrorBody && json.Unmarshal(body, &env) == nil && env.Error != nil {
-		e.Code = truncate(normalizeSpace(env.Error.Code), 64)
+		e.Code = truncate(untrusted.PlainText(env.Error.Code), 64)
 		message = env.Error.Message
 		e.rowMissing = status == http.StatusNotFound && (e.Code == "" || e.Code == "0x0") &&
 			strings.HasSuffix(strings.ToLower(strings.TrimSpace(message)), "does not exist")
@@ -126,7 +125,7 @@ func newResponseError(method, path string, status int, body []byte, secrets []st
 	if untrusted.EchoesSecret(e.Code, secrets) {
 		e.Code = ""
 	}
-	e.Message = truncate(normalizeSpace(message), maxErrorText)
+	e.Message = truncate(untrusted.PlainText(message), maxErrorText)
 	if untrusted.EchoesSecret(e.Message, secrets) {
 		e.Message = withheldMessage
 	}
@@ -136,28 +135,6 @@ func newResponseError(method, path string, status int, body []byte, secrets []st
 // maxParsedErrorBody bounds the error body decoded for its code and message; real error
 // envelopes are a few hundred bytes.
 const maxParsedErrorBody = 64 << 10
-
-// normalizeSpace drops control characters and invalid UTF-8 and collapses runs of white space,
-// so a server message cannot forge log lines.
-func normalizeSpace(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if r == utf8.RuneError || (!unicode.IsPrint(r) && !unicode.IsSpace(r)) {
-			continue
-		}
-		if unicode.IsSpace(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
 
 func truncate(s string, limit int) string {
 	if utf8.RuneCountInString(s) <= limit {

@@ -505,3 +505,26 @@ func decodeUnicodeEscape(s string) (rune, int) {
 func isHex(ch byte) bool {
 	return ('0' <= ch && ch <= '9') || ('a' <= ch && ch <= 'f') || ('A' <= ch && ch <= 'F')
 }
+
+// PlainText is server or tool text made fit to show: control characters (terminal escapes among
+// them), format characters such as bidirectional overrides and invalid UTF-8 are dropped, and runs
+// of white space become one space, so the text cannot forge log lines or rewrite a terminal.
+func PlainText(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r == utf8.RuneError || (!unicode.IsPrint(r) && !unicode.IsSpace(r)) {
+			continue
+		}
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}

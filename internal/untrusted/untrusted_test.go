@@ -196,3 +196,19 @@ func TestEmptySecretEchoesNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainText(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"  two\n\tlines  ":                       "two lines",
+		"\x1b[2Jcleared":                         "[2Jcleared",
+		"link \x1b]8;;https://e.example\x07text": "link ]8;;https://e.exampletext",
+		"bidi \u202eoverride\u202c end":          "bidi override end",
+		"invalid \xff\xfe UTF-8":                 "invalid UTF-8",
+		"AADSTS7000215: Invalid client secret.":  "AADSTS7000215: Invalid client secret.",
+	} {
+		if got := PlainText(in); got != want {
+			t.Errorf("PlainText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
