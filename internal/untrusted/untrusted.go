@@ -5,6 +5,7 @@ package untrusted
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -167,8 +168,9 @@ const SecretRun = 8
 // EchoesSecret reports whether text holds a secret, or any SecretRun-character run of one, in any
 // form a server might echo it in: as sent, JSON-escaped (\u0041), URL-encoded, with XML or HTML
 // character references (&apos; &#252; &#xFC;), or any of these stacked, in any letter case; in
-// base64; or, for a SkeletonRun of its letters and digits, spelled out with other characters
-// between them, with accents added, or backwards. A secret shorter than SecretRun counts when it
+// base64 or hexadecimal (contiguous or in pairs); or, for a SkeletonRun of its letters and digits
+// (all of them, when it has fewer), spelled out with other characters between them, with accents
+// added, or backwards. A secret shorter than SecretRun counts when it
 // appears whole.
 //
 // It decides whether to show server text at all, not how to mask it: a message that fails the
@@ -191,6 +193,7 @@ func HoldsSecret(text string, secrets []string) bool {
 	forms := decodedForms(text)
 	for _, f := range forms {
 		forms = append(forms, base64Decoded(f)...)
+		forms = append(forms, hexDecoded(f)...)
 	}
 	for _, form := range forms {
 		if m.finds(form) {
@@ -210,6 +213,10 @@ type secretMatcher struct {
 	runs      map[string]struct{} // SecretRun-rune runs, lower-cased
 	whole     []string            // lower-cased secrets shorter than SecretRun
 	skeletons map[string]struct{} // SkeletonRun-rune runs of the secrets' skeletons
+	// shortSkeletons are skeletons of SecretRun to SkeletonRun-1 runes, looked for whole: a
+	// secret with few letters and digits has no skeleton run, but a server can still split or
+	// reverse it.
+	shortSkeletons []string
 }
 
 func (m *secretMatcher) empty() bool { return len(m.runs) == 0 && len(m.whole) == 0 }
@@ -225,11 +232,17 @@ func (m *secretMatcher) finds(form string) bool {
 	if windowIn(lower, SecretRun, m.runs) {
 		return true
 	}
-	if len(m.skeletons) == 0 {
+	if len(m.skeletons) == 0 && len(m.shortSkeletons) == 0 {
 		return false
 	}
 	sk := skeleton(form)
-	return windowIn(sk, SkeletonRun, m.skeletons) || windowIn(reversed(sk), SkeletonRun, m.skeletons)
+	back := reversed(sk)
+	for _, short := range m.shortSkeletons {
+		if strings.Contains(sk, short) || strings.Contains(back, short) {
+			return true
+		}
+	}
+	return windowIn(sk, SkeletonRun, m.skeletons) || windowIn(back, SkeletonRun, m.skeletons)
 }
 
 // foldCase maps text to one case for comparing without case, rune by rune: lower case of upper
@@ -297,8 +310,12 @@ func matcherFor(secrets []string) *secretMatcher {
 			low := foldCase(s)
 			m.whole = append(m.whole, foldCase(url.PathEscape(low)), foldCase(url.QueryEscape(low)))
 		}
-		for _, run := range runsOf(skeleton(s)) {
+		sk := skeleton(s)
+		for _, run := range runsOf(sk) {
 			m.skeletons[run] = struct{}{}
+		}
+		if n := utf8.RuneCountInString(sk); n >= SecretRun && n < SkeletonRun {
+			m.shortSkeletons = append(m.shortSkeletons, sk)
 		}
 	}
 	matchers.mu.Lock()
@@ -362,6 +379,27 @@ func base64Decoded(text string) []string {
 				if b, err := enc.DecodeString(part); err == nil {
 					out = append(out, string(b))
 				}
+			}
+		}
+	}
+	return out
+}
+
+// hexWord is a run of text that may be the bytes of a secret in hexadecimal: contiguous, or in
+// pairs joined by '-', ':' or a space (as .NET's BitConverter and many dumps write them).
+var hexWord = regexp.MustCompile(`(?:[0-9A-Fa-f]{2}[-: ]?){8,}`)
+
+// hexDecoded returns what each hexadecimal-looking word of text decodes to, read from its first
+// and its second character (one character put before the digits shifts every pair).
+func hexDecoded(text string) []string {
+	var out []string
+	for _, word := range hexWord.FindAllString(text, -1) {
+		digits := strings.NewReplacer("-", "", ":", "", " ", "").Replace(word)
+		for skip := range 2 {
+			part := digits[skip:]
+			part = part[:len(part)/2*2]
+			if b, err := hex.DecodeString(part); err == nil {
+				out = append(out, string(b))
 			}
 		}
 	}

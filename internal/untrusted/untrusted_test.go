@@ -2,6 +2,7 @@ package untrusted
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"html"
 	"net/http"
@@ -86,6 +87,9 @@ func TestEchoesSecretInTransformedForms(t *testing.T) {
 		"backwards":              func() string { r := []rune(secret); slices.Reverse(r); return string(r) }(),
 		"with combining accents": combining.String(),
 		"with accented letters":  accented,
+		"in hexadecimal":         hex.EncodeToString([]byte(secret)),
+		"in .NET's hex pairs":    strings.ToUpper(strings.Join(hexPairs(secret), "-")),
+		"in spaced hex pairs":    "x" + strings.Join(hexPairs(secret), " "),
 	} {
 		if !EchoesSecret("Invalid authvalue: "+form+".", []string{secret}) {
 			t.Errorf("the %s form %q is not found", name, form)
@@ -210,5 +214,32 @@ func TestPlainText(t *testing.T) {
 		if got := PlainText(in); got != want {
 			t.Errorf("PlainText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func hexPairs(s string) []string {
+	var out []string
+	for _, b := range []byte(s) {
+		out = append(out, hex.EncodeToString([]byte{b}))
+	}
+	return out
+}
+
+// A secret with fewer letters and digits than SkeletonRun is still found split or reversed.
+func TestShortSecretFoundSplitOrReversed(t *testing.T) {
+	t.Parallel()
+	const secret = "Kx7#pQ2!vR9m"
+	r := []rune(secret)
+	slices.Reverse(r)
+	for name, text := range map[string]string{
+		"split across lines": "value " + secret[:6] + "\n" + secret[6:] + " rejected",
+		"reversed":           "value " + string(r) + " rejected",
+	} {
+		if !EchoesSecret(text, []string{secret}) {
+			t.Errorf("%s: %q not found", name, text)
+		}
+	}
+	if EchoesSecret("AADSTS7000215: Invalid client secret provided.", []string{secret}) {
+		t.Error("a message without the secret matched it")
 	}
 }
