@@ -485,11 +485,15 @@ func rawString(v tftypes.Value) *string {
 // the step against the images Dataverse holds, so the image changes in an apply before the
 // step's.
 const (
-	imageFirstFix = "Change or remove the image first, in an apply of its own (change or remove its block and run " +
-		"terraform apply -target=<image address>), then change the step."
+	imageFirstFix = "Terraform changes a step before the images that refer to it, so changing the image in this same apply " +
+		"cannot help: change or remove the image first, in an apply of its own (change or remove its block and run " +
+		"terraform apply -target=<image address>), then change the step. An image listed in the step's images instead " +
+		"is checked and written with the step, in one apply."
 	// An image is registered on its message's property, which a change of message may move.
-	removeImageFirstFix = "Remove the image first, in an apply of its own (remove its block and run terraform apply " +
-		"-target=<image address>), then change the step and add the image again."
+	removeImageFirstFix = "Terraform changes a step before the images that refer to it, so changing the image in this same " +
+		"apply cannot help: remove the image first, in an apply of its own (remove its block and run terraform apply " +
+		"-target=<image address>), then change the step and add the image again. An image listed in the step's images " +
+		"instead is checked and written with the step, in one apply."
 )
 
 // checkImagesStillFit refuses a new message, table or stage that the images the step does not
@@ -517,24 +521,27 @@ func checkImagesStillFit(ctx context.Context, client *dataverse.Client, stepID s
 	for _, img := range images {
 		// A type without a name here meets no rule of a pre- or post-image; the message and its
 		// property still apply.
-		var problems diag.Diagnostics
-		prop, ok := checkImageOnStep(after, img.ImageType, img.MessagePropertyName, &problems)
+		var refused *dataverse.RuleError
+		prop, _ := dataverse.ImageMessageProperty(after.Message, img.MessagePropertyName)
 		switch {
-		case !ok:
-			// An image on another message property cannot be changed into one that fits.
+		case errors.As(dataverse.CheckImage(after.Message, after.Stage, img.ImageType), &refused):
+			// An image on another message property cannot be changed into one that fits. The
+			// rule's own fix (change the type, say) is for the image's block; here it would be
+			// applied after the step, so only the step's fix is given.
 			fix := imageFirstFix
-			if prop, _ := dataverse.ImageMessageProperty(after.Message, img.MessagePropertyName); prop != img.MessagePropertyName {
+			if prop != img.MessagePropertyName {
 				fix = removeImageFirstFix
 			}
-			for _, p := range problems.Errors() {
-				diags.AddAttributeError(at, "The step's images would no longer fit",
-					fmt.Sprintf("Image %s (alias %q) of this step cannot follow the change: %s\n\n%s %s",
-						img.ID, img.EntityAlias, p.Summary(), p.Detail(), fix))
-			}
+			problem := *refused
+			problem.Fix = ""
+			summary, detail := problem.Text(ruleAttributeName)
+			diags.AddAttributeError(at, "The step's images would no longer fit",
+				fmt.Sprintf("Image %s (alias %q) of this step cannot follow the change: %s\n\nStep %s (%q) on %s: %s\n\n%s",
+					img.ID, img.EntityAlias, summary, stepID, after.Name, tableLabel(after.Table), strings.TrimSpace(detail), fix))
 		case prop != img.MessagePropertyName:
 			diags.AddAttributeError(at, "The step's images would no longer fit",
 				fmt.Sprintf("Image %s (alias %q) is registered on the message property %q, but message %q takes images on %q. "+
-					"Keep the message, or: %s",
+					"Keep the message, or change it in steps: %s",
 					img.ID, img.EntityAlias, img.MessagePropertyName, plan.Message.ValueString(), prop, removeImageFirstFix))
 		}
 	}
