@@ -237,6 +237,28 @@ func TestUnchangedWebhookStillClaimsItsName(t *testing.T) {
 	}
 }
 
+// When Terraform plans the renamed webhook first, the error falls on the unchanged one, and says
+// that it keeps its name and the other block is the one to rename.
+func TestUnchangedWebhookReportedSecondNamesTheOtherBlock(t *testing.T) {
+	t.Parallel()
+	r := &webhookResource{resourceBase{data: &providerData{}}}
+	renamed, renamedResp := webhookPlanRequest(t, "8e4d2c3b-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "orders", "https://fn.example.net/billing", true)
+	renamed.State = stateNamed(t, renamed.State, "billing")
+	r.ModifyPlan(context.Background(), renamed, renamedResp)
+	if renamedResp.Diagnostics.HasError() {
+		t.Fatal(renamedResp.Diagnostics)
+	}
+	unchanged, resp := webhookPlanRequest(t, "7d3c1b2a-9e8f-4a6b-8c5d-1e2f3a4b5c6d", "Orders", "https://fn.example.net/orders", true)
+	r.ModifyPlan(context.Background(), unchanged, resp)
+	if !resp.Diagnostics.HasError() {
+		t.Fatal("the second webhook of one name planned without an error")
+	}
+	if d := resp.Diagnostics.Errors()[0]; d.Summary() != "Webhook name used twice" ||
+		!strings.Contains(d.Detail(), "keeps the name") || !strings.Contains(d.Detail(), "give the other block") {
+		t.Errorf("the unchanged webhook's error = %s: %s", d.Summary(), d.Detail())
+	}
+}
+
 // stateNamed is the state with another name, as before a rename.
 func stateNamed(t testing.TB, state tfsdk.State, name string) tfsdk.State {
 	t.Helper()

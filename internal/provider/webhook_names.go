@@ -60,9 +60,16 @@ func (p *plannedNames) claim(name string, config tftypes.Value, selfID string) (
 func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Value, name, selfID string, nameChanged bool, planned *dataverse.WebhookCreate, diags *diag.Diagnostics) {
 	taken, selfID := data.plannedWebhookNames.claim(name, config, selfID)
 	if taken {
-		diags.AddAttributeError(path.Root("name"), "Webhook name used twice",
-			fmt.Sprintf("Another dataverse_webhook in this configuration has the name %q (names compare without case). "+
-				"Registration tools and pipelines find webhooks by name, so give each webhook its own name.", name))
+		detail := fmt.Sprintf("Another dataverse_webhook in this configuration has the name %q (names compare without case). "+
+			"Registration tools and pipelines find webhooks by name, so give each webhook its own name.", name)
+		if selfID != "" && !nameChanged {
+			// Which block plans second, and so is reported, is Terraform's choice: an existing
+			// webhook that keeps its name is the one to leave alone.
+			detail = fmt.Sprintf("This webhook (%s) keeps the name %q it has, and another dataverse_webhook in this configuration "+
+				"has that name too (names compare without case); the error may point at either block. Registration tools and "+
+				"pipelines find webhooks by name: give the other block, new or renamed in this change, a name of its own.", selfID, name)
+		}
+		diags.AddAttributeError(path.Root("name"), "Webhook name used twice", detail)
 		return
 	}
 	if !nameChanged || data.client == nil {
