@@ -18,7 +18,9 @@ func closest(s string, candidates []string) string {
 			best, bestDist = c, d
 		}
 	}
-	limit := len(s)/2 + 1
+	// A third of the name may differ: a typo or a plural, not another word that shares a few
+	// letters ("Frobnicate" is no "Associate").
+	limit := len(s)/3 + 1
 	if bestDist < 0 || bestDist > limit {
 		return ""
 	}

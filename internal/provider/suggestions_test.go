@@ -11,4 +11,10 @@ func TestClosest(t *testing.T) {
 			t.Errorf("closest(%q) = %q, want %q", in, got, want)
 		}
 	}
+	messages := []string{"Associate", "Create", "Delete", "Update", "UpdateMultiple"}
+	for in, want := range map[string]string{"Frobnicate": "", "Updte": "Update", "delet": "Delete", "Creat": "Create", "UpdateMultipel": "UpdateMultiple"} {
+		if got := closest(in, messages); got != want {
+			t.Errorf("closest(%q) among messages = %q, want %q", in, got, want)
+		}
+	}
 }
