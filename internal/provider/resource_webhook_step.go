@@ -198,7 +198,11 @@ func (r *webhookStepResource) ValidateConfig(ctx context.Context, req resource.V
 		fields[dataverse.FieldStage] = path.Root("mode")
 	}
 	if modeErr == nil && stageErr == nil && known(cfg.Mode, cfg.Stage) {
-		addRuleError(&resp.Diagnostics, dataverse.CheckStepMode(mode, stage), fields, "")
+		subject := ""
+		if cfg.Mode.IsNull() {
+			subject = fmt.Sprintf("mode is not set, so it is %q, the default. ", stepDefaults.mode)
+		}
+		addRuleError(&resp.Diagnostics, dataverse.CheckStepMode(mode, stage), fields, subject)
 	}
 	if modeErr == nil && known(cfg.Mode, cfg.AsyncAutoDelete) {
 		addRuleError(&resp.Diagnostics, dataverse.CheckAsyncAutoDelete(mode, cfg.AsyncAutoDelete.ValueBool()), fields, "")

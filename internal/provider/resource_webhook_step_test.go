@@ -300,7 +300,7 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   message = "Update"
   table   = "account"
   stage   = "PreOperation"
-`, `(?s)Asynchronous steps must run in PostOperation.*mode = "Synchronous"`, false},
+`, `(?s)Asynchronous steps must run in PostOperation.*mode\s+is\s+not\s+set,\s+so\s+it\s+is\s+"Asynchronous",\s+the\s+default.*mode = "Synchronous"`, false},
 		{"auto delete on sync", `
   message           = "Update"
   table             = "account"
