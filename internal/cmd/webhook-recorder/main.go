@@ -70,6 +70,8 @@ func listen(ctx context.Context, args []string, stderr io.Writer) (*listening, e
 	fs.StringVar(&keyFile, "tls-key", "", "the private key of --tls-cert, a PEM `file`")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: webhook-recorder [flags]\n\nKeeps every POST with a JSON body by path; GET returns them, DELETE forgets them.\n"+
+			"It keeps the headers Dataverse adds to a delivery (x-ms-dynamics-*, x-ms-correlation-request-id) and Content-Type,\n"+
+			"never a webhook's own header or query secrets, so those do not show in what GET returns.\n"+
 			"With WEBHOOK_RECORDER_TOKEN set, GET and DELETE need it as a bearer token.\n\n")
 		fs.PrintDefaults()
 	}
