@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // List resources (Terraform 1.14 and newer) let `terraform query` find the webhooks, steps and
@@ -83,10 +84,11 @@ func (l *listBase) estate(ctx context.Context, req list.ListRequest, resp *list.
 }
 
 // result builds one list result: identity from id and, when Terraform asks for it, the resource
-// object from model.
+// object from model. The display name is printed as it is, so it is made plain text: a name
+// another tool registered must not rewrite the terminal.
 func result(ctx context.Context, req list.ListRequest, id, displayName string, model any) list.ListResult {
 	r := req.NewListResult(ctx)
-	r.DisplayName = displayName
+	r.DisplayName = untrusted.PlainText(displayName)
 	r.Diagnostics.Append(r.Identity.Set(ctx, rowIdentity{ID: types.StringValue(id)})...)
 	if req.IncludeResource {
 		r.Diagnostics.Append(r.Resource.Set(ctx, model)...)

@@ -302,3 +302,20 @@ func TestList_filterOnAMissingRowSaysWhichIsMissing(t *testing.T) {
 		}
 	}
 }
+
+// A name another tool registered is shown by terraform query as the result's display name, so it
+// reaches the terminal as plain text: no escape sequence of it survives.
+func TestList_displayNamesArePlainText(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	registerWebhook(t, b, dataverse.WebhookCreate{Name: b.name("escaped\x1b[2J\x1b]8;;https://evil.example\x07name"),
+		URL: "https://fn.example.net/api/escaped", AuthType: dataverse.AuthTypeWebhookKey, AuthValue: "k"})
+	got, diags := listThrough(t, protocolProvider(t, b), "dataverse_webhook", map[string]tftypes.Value{"name_prefix": str(b.name("escaped"))}, 10)
+	requireNoDiagnostics(t, "ListResource", diags)
+	if len(got) != 1 {
+		t.Fatalf("%d webhooks listed, want 1", len(got))
+	}
+	if want := b.name("escaped[2J]8;;https://evil.examplename"); got[0].display != want {
+		t.Errorf("display name = %q, want %q", got[0].display, want)
+	}
+}
