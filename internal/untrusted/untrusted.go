@@ -168,9 +168,9 @@ const SecretRun = 8
 // EchoesSecret reports whether text holds a secret, or any SecretRun-character run of one, in any
 // form a server might echo it in: as sent, JSON-escaped (\u0041), URL-encoded, with XML or HTML
 // character references (&apos; &#252; &#xFC;), or any of these stacked, in any letter case; in
-// base64 or hexadecimal (contiguous or in pairs); or, for a SkeletonRun of its letters and digits
-// (all of them, when it has fewer), spelled out with other characters between them, with accents
-// added, or backwards. A secret shorter than SecretRun counts when it
+// base64 or hexadecimal (contiguous or in pairs); or, for a SkeletonRun of its letters and digits,
+// spelled out with other characters between them, with accents added, or backwards. A secret with
+// fewer letters and digits than that is found whole broken by white space, or backwards. A secret shorter than SecretRun counts when it
 // appears whole.
 //
 // It decides whether to show server text at all, not how to mask it: a message that fails the
@@ -213,10 +213,12 @@ type secretMatcher struct {
 	runs      map[string]struct{} // SecretRun-rune runs, lower-cased
 	whole     []string            // lower-cased secrets shorter than SecretRun
 	skeletons map[string]struct{} // SkeletonRun-rune runs of the secrets' skeletons
-	// shortSkeletons are skeletons of SecretRun to SkeletonRun-1 runes, looked for whole: a
-	// secret with few letters and digits has no skeleton run, but a server can still split or
-	// reverse it.
-	shortSkeletons []string
+	// unspaced are the secrets with fewer than SkeletonRun letters and digits, lower-cased and
+	// without white space, looked for whole in the text without its white space, forwards and
+	// backwards: such a secret has no skeleton run, but a server can still break it across lines
+	// or reverse it. Only white space is dropped, not punctuation, so ordinary words running
+	// together do not match a secret made of words and punctuation.
+	unspaced []string
 }
 
 func (m *secretMatcher) empty() bool { return len(m.runs) == 0 && len(m.whole) == 0 }
@@ -232,18 +234,24 @@ func (m *secretMatcher) finds(form string) bool {
 	if windowIn(lower, SecretRun, m.runs) {
 		return true
 	}
-	if len(m.skeletons) == 0 && len(m.shortSkeletons) == 0 {
+	if len(m.unspaced) > 0 {
+		flat := withoutSpace(lower)
+		back := reversed(flat)
+		for _, u := range m.unspaced {
+			if strings.Contains(flat, u) || strings.Contains(back, u) {
+				return true
+			}
+		}
+	}
+	if len(m.skeletons) == 0 {
 		return false
 	}
 	sk := skeleton(form)
-	back := reversed(sk)
-	for _, short := range m.shortSkeletons {
-		if strings.Contains(sk, short) || strings.Contains(back, short) {
-			return true
-		}
-	}
-	return windowIn(sk, SkeletonRun, m.skeletons) || windowIn(back, SkeletonRun, m.skeletons)
+	return windowIn(sk, SkeletonRun, m.skeletons) || windowIn(reversed(sk), SkeletonRun, m.skeletons)
 }
+
+// withoutSpace is s with its white space removed.
+func withoutSpace(s string) string { return strings.Join(strings.Fields(s), "") }
 
 // foldCase maps text to one case for comparing without case, rune by rune: lower case of upper
 // case, so that letters with two lower-case forms (ϖ and π, both Π in upper case) meet.
@@ -314,8 +322,8 @@ func matcherFor(secrets []string) *secretMatcher {
 		for _, run := range runsOf(sk) {
 			m.skeletons[run] = struct{}{}
 		}
-		if n := utf8.RuneCountInString(sk); n >= SecretRun && n < SkeletonRun {
-			m.shortSkeletons = append(m.shortSkeletons, sk)
+		if flat := withoutSpace(foldCase(s)); utf8.RuneCountInString(sk) < SkeletonRun && utf8.RuneCountInString(flat) >= SecretRun {
+			m.unspaced = append(m.unspaced, flat)
 		}
 	}
 	matchers.mu.Lock()

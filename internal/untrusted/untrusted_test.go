@@ -242,4 +242,16 @@ func TestShortSecretFoundSplitOrReversed(t *testing.T) {
 	if EchoesSecret("AADSTS7000215: Invalid client secret provided.", []string{secret}) {
 		t.Error("a message without the secret matched it")
 	}
+	// Secrets made of words: ordinary messages hold the words, run together once their spaces
+	// and punctuation go, and must still be shown.
+	for _, text := range []string{
+		"AADSTS7000215: Invalid client secret value provided. Ensure the secret being sent in the request is the client secret value.",
+		"An error occurred while validating input parameters: Microsoft.Crm.CrmException: Invalid property 'Name' was found.",
+	} {
+		for _, wordy := range []string{"Secret-Value", "secret_id!", "request-is", "Input-Param"} {
+			if EchoesSecret(text, []string{wordy}) {
+				t.Errorf("the secret %q matched the message %q", wordy, text)
+			}
+		}
+	}
 }
