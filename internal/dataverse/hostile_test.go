@@ -411,3 +411,47 @@ func TestRowsWithIDsThatAreNotGUIDsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// A next link to the query's own path is followed, with or without a trailing slash.
+func TestPagingFollowsNextLinksOfTheQuerysOwnPath(t *testing.T) {
+	t.Parallel()
+	for name, path := range map[string]string{
+		"as sent":               "/api/data/v9.2/serviceendpoints",
+		"with a trailing slash": "/api/data/v9.2/serviceendpoints/",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var h *harness
+			h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				page := map[string]any{"value": []any{webhookRow(fakeID(1, n), fmt.Sprint("w", n))}}
+				if n == 1 {
+					page["@odata.nextLink"] = h.srv.URL + path + "?$skiptoken=2"
+				}
+				writeJSON(w, http.StatusOK, page)
+			})
+			got, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+			if err != nil || len(got) != 2 {
+				t.Fatalf("got %d webhooks, %v; want 2 from two pages", len(got), err)
+			}
+		})
+	}
+}
+
+func TestCheckRowIDs(t *testing.T) {
+	t.Parallel()
+	type job struct {
+		ID     string `json:"asyncoperationid"`
+		HostID string `json:"hostid"`
+		StepID string `json:"_owningextensionid_value"`
+		Table  string `json:"_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname"`
+	}
+	ok := job{ID: fakeID(1, 1), HostID: "AMS705A1000001.MSCRMAsyncService.cb5c0dda", Table: "account"}
+	if err := checkRowIDs("reading jobs", []job{ok}); err != nil {
+		t.Errorf("a row with a host name, an empty lookup and a lookup's table: %v", err)
+	}
+	bad := ok
+	bad.StepID = "0000"
+	if err := checkRowIDs("reading jobs", &bad); err == nil || !strings.Contains(err.Error(), "_owningextensionid_value is not a GUID") {
+		t.Errorf("a lookup that is not a GUID: %v", err)
+	}
+}

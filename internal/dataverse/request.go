@@ -96,7 +96,7 @@ func (c *Client) requestURL(r *request) (*url.URL, error) {
 		}
 		// A next page is a page of the same query: its path is the request's own. Errors and
 		// logs quote the path, so a link that changed it could carry anything into them.
-		if !strings.EqualFold(u.Path, c.base.Path+r.path) {
+		if !strings.EqualFold(strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(c.base.Path+r.path, "/")) {
 			return nil, errors.New("dataverse: the server returned a next link to another path than the query's own; refusing to follow it")
 		}
 		return u, nil

@@ -3,6 +3,7 @@ package dataverse
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -54,9 +55,13 @@ func badIDColumn(v reflect.Value) string {
 	return ""
 }
 
+// notGUIDColumns end in "id" but hold no GUID: asyncoperation's hostid names the async service
+// host that ran the job ("AMS705A1000001.MSCRMAsyncService.…" in a live row).
+var notGUIDColumns = []string{"hostid"}
+
 func isIDColumn(name string) bool {
-	if strings.Contains(name, "@") {
-		return false // an annotation, such as a lookup's logical name
+	if strings.Contains(name, "@") || slices.Contains(notGUIDColumns, name) {
+		return false // an annotation, such as a lookup's logical name, or a column above
 	}
 	return strings.HasSuffix(name, "id") || (strings.HasPrefix(name, "_") && strings.HasSuffix(name, "_value"))
 }
