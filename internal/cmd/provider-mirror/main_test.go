@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -16,6 +17,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -211,9 +213,11 @@ func TestTerraformInitFromMirror(t *testing.T) {
 	}
 	zh := "zh:" + m.Archives[0].SHA256
 
+	// The filesystem and network mirrors are configured as the installing guide shows, with
+	// this test's folder and URL.
 	t.Run("filesystem mirror", func(t *testing.T) {
 		t.Parallel()
-		cfg := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [%q]\n  }\n}\n", mirror, testProvider.String())
+		cfg := strings.Replace(guideConfig(t, moduleDir, "filesystem_mirror"), `"/opt/terraform/mirror"`, strconv.Quote(mirror), 1)
 		lock, err := initFrom(t, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -224,7 +228,8 @@ func TestTerraformInitFromMirror(t *testing.T) {
 	t.Run("network mirror", func(t *testing.T) {
 		t.Parallel()
 		srv, served := serveMirror(t, mirror)
-		cfg, env := networkMirrorConfig(t, srv)
+		_, env := networkMirrorConfig(t, srv)
+		cfg := strings.Replace(guideConfig(t, moduleDir, "network_mirror"), `"https://terraform-mirror.contoso.net/"`, strconv.Quote(srv.URL+"/"), 1)
 		lock, err := initFrom(t, cfg, env)
 		if err != nil {
 			t.Fatal(err)
@@ -255,6 +260,58 @@ func TestTerraformInitFromMirror(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkLock(t, string(lock), m.Version, []string{h1})
+	})
+
+	// The guide: with no provider_installation block, a copy of the mirror in the working
+	// folder's terraform.d/plugins is found before the registry.
+	t.Run("implied plugins folder", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		writeRootModule(t, dir)
+		if err := os.CopyFS(filepath.Join(dir, "terraform.d", "plugins"), os.DirFS(mirror)); err != nil {
+			t.Fatal(err)
+		}
+		lock, err := initIn(t, dir, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLock(t, lock, m.Version, []string{h1})
+	})
+
+	// The guide: a committed lock file pins the archive. init -lockfile=readonly on a fresh
+	// agent installs the archive it records, leaving the file as it was, and refuses one whose
+	// hash it does not record.
+	t.Run("read-only lock file", func(t *testing.T) {
+		t.Parallel()
+		cfg := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [%q]\n  }\n}\n", mirror, testProvider.String())
+		dir := t.TempDir()
+		writeRootModule(t, dir)
+		lock, err := initIn(t, dir, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		freshAgent := func(lock string) {
+			t.Helper()
+			if err := os.RemoveAll(filepath.Join(dir, ".terraform")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, ".terraform.lock.hcl"), []byte(lock), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		freshAgent(lock)
+		again, err := initIn(t, dir, cfg, nil, "-lockfile=readonly")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again != lock {
+			t.Errorf("init -lockfile=readonly changed the lock file:\n%s\nto\n%s", lock, again)
+		}
+		otherArchive := "h1:" + base64.StdEncoding.EncodeToString(make([]byte, sha256.Size))
+		freshAgent(strings.Replace(lock, h1, otherArchive, 1))
+		if _, err := initIn(t, dir, cfg, nil, "-lockfile=readonly"); err == nil || !strings.Contains(strings.Join(strings.Fields(err.Error()), " "), "checksums previously recorded") {
+			t.Fatalf("init -lockfile=readonly installed an archive whose hash the lock file does not record: %v", err)
+		}
 	})
 
 	// Terraform checks the archive against the zh: hash the network mirror lists: a mirror
@@ -313,19 +370,41 @@ func networkMirrorConfig(t *testing.T, srv *httptest.Server) (string, []string) 
 	return cfg, []string{"SSL_CERT_FILE=" + caFile}
 }
 
+// guideConfig is the CLI configuration of the installing guide that holds block.
+func guideConfig(t *testing.T, moduleDir, block string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(moduleDir, "docs", "guides", "installing-in-a-pipeline.md")) //nolint:gosec // the project's own docs
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile("(?s)```hcl\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+		if strings.Contains(m[1], block+" {") {
+			return m[1]
+		}
+	}
+	t.Fatalf("the installing guide has no CLI configuration with a %s block", block)
+	return ""
+}
+
 // initFrom runs terraform init in an empty folder with the CLI configuration cfg and nothing
 // else to install from, then terraform validate, which starts the installed provider; it
 // returns the lock file, or the error of the first command that failed.
 func initFrom(t *testing.T, cfg string, env []string) (string, error) {
 	t.Helper()
 	dir := t.TempDir()
+	writeRootModule(t, dir)
+	return initIn(t, dir, cfg, env)
+}
+
+// initIn is initFrom in a folder the caller has laid out, with initArgs added to terraform init.
+func initIn(t *testing.T, dir, cfg string, env []string, initArgs ...string) (string, error) {
+	t.Helper()
 	cfgFile := filepath.Join(t.TempDir(), "terraform.rc")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	writeRootModule(t, dir)
 	env = append([]string{"TF_CLI_CONFIG_FILE=" + cfgFile}, env...)
-	for _, args := range [][]string{{"init", "-input=false", "-no-color"}, {"validate", "-no-color"}} {
+	for _, args := range [][]string{append([]string{"init", "-input=false", "-no-color"}, initArgs...), {"validate", "-no-color"}} {
 		if out, err := terraform(dir, env, args...); err != nil {
 			return "", fmt.Errorf("terraform %s: %w\n%s", args[0], err, out)
 		}
