@@ -2,6 +2,7 @@ package dataverse
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -220,6 +221,50 @@ func TestReadRefusesAnAnswerForAnotherRow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Go's decoder takes a key from a member of any case, the last one: an answer that names the row
+// asked for under the exact name and another row under a variant must not pass as that row.
+func TestAnswersNamingAnotherRowUnderAVariantOfTheKeyAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, variant := range []string{"ServiceEndpointId", "SERVICEENDPOINTID", "\u017ferviceendpointid"} {
+		t.Run("read "+variant, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"serviceendpointid":"` + webhookID + `","` + variant + `":"` + webhookID2 + `","name":"orders","url":"https://x.example","contract":8,"authtype":4}`))
+			})
+			got, err := h.client.GetWebhook(context.Background(), webhookID)
+			if err == nil || !strings.Contains(err.Error(), "not the row asked for") {
+				t.Fatalf("GetWebhook(%s) = %+v, %v; want the answer refused", webhookID, got, err)
+			}
+		})
+	}
+	t.Run("create", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+			var sent map[string]any
+			_ = json.Unmarshal([]byte(body), &sent)
+			id, _ := sent["serviceendpointid"].(string)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(`{"serviceendpointid":"` + id + `","ServiceEndpointId":"` + webhookID2 + `","name":"n","url":"https://x.example","contract":8,"authtype":4}`))
+		})
+		got, err := h.client.CreateWebhook(context.Background(), WebhookCreate{Name: "n", URL: "https://x.example", AuthType: AuthTypeWebhookKey, AuthValue: "abc"})
+		if err == nil || !strings.Contains(err.Error(), "not the row asked for") {
+			t.Fatalf("CreateWebhook = %+v, %v; want the answer refused", got, err)
+		}
+	})
+	t.Run("the key twice, alike", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"serviceendpointid":"` + webhookID + `","ServiceEndpointId":"` + strings.ToUpper(webhookID) + `","name":"orders","url":"https://x.example","contract":8,"authtype":4}`))
+		})
+		if _, err := h.client.GetWebhook(context.Background(), webhookID); err != nil {
+			t.Fatalf("GetWebhook of a row that names itself twice: %v", err)
+		}
+	})
 }
 
 func TestAnEchoedBearerTokenIsWithheld(t *testing.T) {

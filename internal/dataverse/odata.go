@@ -227,7 +227,9 @@ var keyColumns = map[string]string{
 }
 
 // checkAnsweredKey fails unless the row answered for set(id) carries that key: a row with
-// another key, or none, would be stored in state as if it were the one asked for.
+// another key, or none, would be stored in state as if it were the one asked for, and written
+// to and deleted later. Go's decoder fills a field from any member whose name matches it
+// without regard to case (the last one wins), so every such member must hold the key.
 func checkAnsweredKey(r *request, set, id string, body []byte) error {
 	column, ok := keyColumns[set]
 	if !ok {
@@ -237,11 +239,19 @@ func checkAnsweredKey(r *request, set, id string, body []byte) error {
 	if err := json.Unmarshal(body, &row); err != nil {
 		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), decodeFailure(err))
 	}
-	var got string
-	if raw, ok := row[column]; ok {
-		_ = json.Unmarshal(raw, &got)
+	matched := false
+	for name, raw := range row {
+		if !strings.EqualFold(name, column) {
+			continue
+		}
+		var got string
+		if json.Unmarshal(raw, &got) != nil || !strings.EqualFold(got, id) {
+			matched = false
+			break
+		}
+		matched = true
 	}
-	if !strings.EqualFold(got, id) {
+	if !matched {
 		return fmt.Errorf("dataverse: the answer to %s is not the row asked for: its %s is not %s", r.describe(), column, id)
 	}
 	return nil
