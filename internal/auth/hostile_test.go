@@ -23,19 +23,26 @@ import (
 // answer whenever answer returns true.
 func hostileTokenService(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, n int) bool) *emulator {
 	t.Helper()
+	var tokenRequests atomic.Int32
+	return hostileAuthority(t, func(w http.ResponseWriter, r *http.Request) bool {
+		return strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") && answer(w, r, int(tokenRequests.Add(1)))
+	})
+}
+
+// hostileAuthority is an emulated authority in front of which answer sees every request; it
+// answers those for which it returns true, and the emulator the rest.
+func hostileAuthority(t *testing.T, answer func(w http.ResponseWriter, r *http.Request) bool) *emulator {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	svc, err := entra.New(entra.Options{BaseURL: "https://" + srv.Listener.Addr().String()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &emulator{svc: svc}
-	var tokenRequests atomic.Int32
 	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.requests.Add(1)
-		if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
-			if answer(w, r, int(tokenRequests.Add(1))) {
-				return
-			}
+		if answer(w, r) {
+			return
 		}
 		svc.Handler().ServeHTTP(w, r)
 	})
@@ -347,6 +354,16 @@ func TestEchoedIdentityHeaderIsWithheld(t *testing.T) {
 // Text a token endpoint or a pipeline's ID token endpoint answers with reaches sign-in errors as
 // plain text: terminal escapes and other control characters are dropped, so a hostile endpoint
 // cannot clear the screen, forge a link or print a fake success.
+// signInWithTheSecret registers the hostile client with e and signs in with its secret.
+func signInWithTheSecret(t *testing.T, e *emulator) error {
+	t.Helper()
+	e.svc.RegisterSecretClient(hostileClientID, hostileSecret)
+	cfg := e.config(hostileClientID)
+	cfg.ClientSecret = hostileSecret
+	_, err := newSource(t, cfg, auth.MethodClientSecret).Token(context.Background(), false)
+	return err
+}
+
 func TestServerTextInSignInErrorsIsPlain(t *testing.T) {
 	t.Parallel()
 	const forged = "\x1b[2J\x1b[32mSigned in OK\x1b]8;;https://evil.example\x07here\x1b]8;;\x07\u202e"
@@ -362,19 +379,49 @@ func TestServerTextInSignInErrorsIsPlain(t *testing.T) {
 			t.Errorf("error %q lost the server's words themselves", err)
 		}
 	}
-	t.Run("token endpoint", func(t *testing.T) {
+	for name, answer := range map[string]map[string]string{
+		"token endpoint":              {"error": "invalid_client", "error_description": "AADSTS7000215: " + forged},
+		"token endpoint's error code": {"error": "invalid_client" + forged, "error_description": "AADSTS7000215"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := hostileTokenService(t, func(w http.ResponseWriter, r *http.Request, _ int) bool {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_ = json.NewEncoder(w).Encode(answer)
+				return true
+			})
+			clean(t, signInWithTheSecret(t, e))
+		})
+	}
+	// The token endpoint's path comes from the authority's discovery document.
+	t.Run("discovered token endpoint", func(t *testing.T) {
 		t.Parallel()
-		e := hostileTokenService(t, func(w http.ResponseWriter, r *http.Request, _ int) bool {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client", "error_description": "AADSTS7000215: " + forged})
+		const hostilePath = "/oauth2/v2.0/%1B%5B2J%E2%80%AESigned%20in%20OK"
+		var e *emulator
+		e = hostileAuthority(t, func(w http.ResponseWriter, r *http.Request) bool {
+			switch {
+			case strings.HasSuffix(r.URL.Path, "/openid-configuration"):
+				rec := httptest.NewRecorder()
+				e.svc.Handler().ServeHTTP(rec, r)
+				var doc map[string]any
+				if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+					t.Errorf("discovery document: %v", err)
+				}
+				tokenEndpoint, _ := doc["token_endpoint"].(string)
+				doc["token_endpoint"] = strings.Replace(tokenEndpoint, "/oauth2/v2.0/token", hostilePath, 1)
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(doc)
+			case r.Method == http.MethodPost && strings.Contains(r.URL.Path, "Signed in OK"):
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": "AADSTS900144"})
+			default:
+				return false
+			}
 			return true
 		})
-		e.svc.RegisterSecretClient(hostileClientID, hostileSecret)
-		cfg := e.config(hostileClientID)
-		cfg.ClientSecret = hostileSecret
-		_, err := newSource(t, cfg, auth.MethodClientSecret).Token(context.Background(), false)
-		clean(t, err)
+		clean(t, signInWithTheSecret(t, e))
 	})
 	t.Run("pipeline ID token endpoint", func(t *testing.T) {
 		t.Parallel()

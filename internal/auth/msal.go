@@ -270,11 +270,12 @@ func describeMSALError(err error) string {
 	text = untrusted.PlainText(text)
 	endpoint := ""
 	if call.Req != nil {
-		endpoint = call.Req.URL.Scheme + "://" + call.Req.URL.Host + call.Req.URL.Path + " "
+		// The path comes from the authority's discovery document.
+		endpoint = untrusted.PlainText(call.Req.URL.Scheme+"://"+call.Req.URL.Host+call.Req.URL.Path) + " "
 	}
 	code := ""
 	if answer.Error != "" {
-		code = " " + answer.Error
+		code = " " + untrusted.PlainText(answer.Error)
 	}
 	return fmt.Sprintf("%sanswered %d%s: %s", endpoint, call.Resp.StatusCode, code, text)
 }

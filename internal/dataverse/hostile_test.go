@@ -2,10 +2,19 @@ package dataverse
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -499,4 +508,72 @@ func TestCheckRowIDs(t *testing.T) {
 	if err := checkRowIDs("reading jobs", &bad); err == nil || !strings.Contains(err.Error(), "_owningextensionid_value is not a GUID") {
 		t.Errorf("a lookup that is not a GUID: %v", err)
 	}
+}
+
+// Hosts and certificate names are text the server, or whoever stands in its place, chose: they
+// reach errors with no control, format or bidirectional character.
+func TestServerChosenNamesReachErrorsAsPlainText(t *testing.T) {
+	t.Parallel()
+	const forged = "\u202e\u2066\u009b2J"
+	plain := func(t *testing.T, err error, want string) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want one saying %q", err, want)
+		}
+		if strings.ContainsAny(err.Error(), "\x1b\r\n\u202e\u2066\u009b") {
+			t.Errorf("error carries control characters: %q", err)
+		}
+	}
+	t.Run("redirect", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+			w.Header().Set("Location", "https://moc.elpmaxe"+forged+"%c2%9b2J.example/x")
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		})
+		_, err := h.client.GetWebhook(context.Background(), webhookID)
+		plain(t, err, "redirect to host moc.elpmaxe")
+	})
+	t.Run("next link", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+			writeJSON(w, http.StatusOK, map[string]any{"value": []any{webhookRow(webhookID, "a")},
+				"@odata.nextLink": "https://evil" + forged + ".example/api/data/v9.2/serviceendpoints"})
+		})
+		_, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+		plain(t, err, "next link to another host (evil")
+	})
+	// Go checks the name before the chain, so a certificate that no one trusts still has its
+	// names quoted: whoever can answer on the network chooses them.
+	t.Run("certificate names", func(t *testing.T) {
+		t.Parallel()
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert := &x509.Certificate{
+			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "forged"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			DNSNames: []string{"x\x1b[2J\x1b[32mApply complete!\x1b[0m\r\nRun: terraform import dataverse_webhook.x 1"}, // IA5: ASCII only
+		}
+		der, err := x509.CreateCertificate(rand.Reader, cert, cert, &key.PublicKey, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+		c, err := New(Config{
+			EnvironmentURL: "https://localhost:" + port,
+			TokenSource:    &staticTokens{},
+			HTTPClient:     &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS12}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetWebhook(context.Background(), webhookID)
+		plain(t, err, "Apply complete!")
+	})
 }

@@ -88,8 +88,8 @@ func (c *Client) requestURL(r *request) (*url.URL, error) {
 		}
 		// The bearer token goes wherever this URL points: never follow a link off the environment.
 		if !strings.EqualFold(u.Scheme, c.base.Scheme) || !strings.EqualFold(u.Host, c.base.Host) {
-			host := u.Host
-			if untrusted.EchoesSecret(host, c.secretsOf("")) {
+			host := untrusted.PlainText(u.Host)
+			if untrusted.EchoesSecret(u.Host, c.secretsOf("")) {
 				host = "its name withheld: it held part of a secret"
 			}
 			return nil, fmt.Errorf("dataverse: the server returned a next link to another host (%s); refusing to follow it", host)

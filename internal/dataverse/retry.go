@@ -431,7 +431,8 @@ func newTransportError(method, path string, err error, secrets []string) *transp
 	if errors.As(cause, &ue) {
 		cause = ue.Err
 	}
-	text := cause.Error()
+	// A TLS failure quotes the certificate's names, which whoever answered chose.
+	text := untrusted.PlainText(cause.Error())
 	if untrusted.EchoesSecret(text, secrets) {
 		text = withheldMessage
 	}

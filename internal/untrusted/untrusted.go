@@ -66,7 +66,7 @@ func (e *RedirectError) Error() string {
 func NewRedirectError(resp *http.Response, secrets []string) *RedirectError {
 	e := &RedirectError{Status: resp.StatusCode}
 	if loc, err := resp.Location(); err == nil {
-		e.TargetHost = loc.Host
+		e.TargetHost = PlainText(loc.Host)
 		if EchoesSecret(loc.Host, secrets) {
 			e.TargetHost, e.HostWithheld = "", true
 		}
