@@ -178,6 +178,7 @@ func applyStoppedAfter(t *testing.T, ws *tfcli.Workspace, requests *requestCount
 	go func() { done <- cmd.Wait() }()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
+	var orphans []int
 	for {
 		select {
 		case <-done:
@@ -199,8 +200,10 @@ func applyStoppedAfter(t *testing.T, ws *tfcli.Workspace, requests *requestCount
 				}
 			}
 		case killTerraform:
-			// A provider whose Terraform died stops once its parent's pipe closes; requests it
-			// has in flight may still land, as in a real pipeline.
+			// The providers outlive their Terraform: nothing tells them it is gone, and an idle
+			// provider writes nothing that would fail on its closed pipe. Requests they have in
+			// flight may still land, as in a real pipeline.
+			orphans = providerChildren(cmd.Process.Pid)
 			_ = cmd.Process.Kill()
 		case interrupt:
 			_ = cmd.Process.Signal(os.Interrupt)
@@ -210,9 +213,15 @@ func applyStoppedAfter(t *testing.T, ws *tfcli.Workspace, requests *requestCount
 			t.Logf("the apply finished despite %s after %d writes", way, after)
 		}
 		if way == killTerraform {
-			// Give the orphaned provider a moment to notice and go, so that the next apply's
-			// counts are its own.
+			// Give the orphaned providers a moment to finish what they had sent, then end them
+			// as a pipeline's agent would, so that the next apply's counts are its own and no
+			// process is left behind.
 			time.Sleep(200 * time.Millisecond)
+			for _, pid := range orphans {
+				if p, err := os.FindProcess(pid); err == nil {
+					_ = p.Kill()
+				}
+			}
 		}
 		return true
 	}
