@@ -131,6 +131,8 @@ type systemJobRow struct {
 	RegardingID     string     `json:"_regardingobjectid_value"`
 	RegardingTable  string     `json:"_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname"`
 	RetryCount      int        `json:"retrycount"`
+	StateCode       int        `json:"statecode"`
+	StatusCode      int        `json:"statuscode"`
 }
 
 func timeOrZero(t *time.Time) time.Time {

@@ -411,6 +411,63 @@ func TestJobIDsThatAreNotGUIDsAreNeverDeleted(t *testing.T) {
 	}
 }
 
+// A clean-up deletes the jobs its filter chose and no other: a server that lists others, on the
+// first page or on one its next link reached with the filter dropped, has nothing deleted.
+func TestCleanUpDeletesOnlyTheJobsItsFilterChose(t *testing.T) {
+	t.Parallel()
+	before := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	chosen := func() map[string]any {
+		return map[string]any{"asyncoperationid": "7777aaaa-0000-4000-8000-000000000001", "statecode": 3, "statuscode": 31,
+			"_owningextensionid_value": stepID, "completedon": "2025-12-31T23:00:00Z"}
+	}
+	for name, change := range map[string]func(map[string]any){
+		"chosen":           func(map[string]any) {},
+		"not completed":    func(row map[string]any) { row["statecode"] = 1 },
+		"succeeded":        func(row map[string]any) { row["statuscode"] = 30 },
+		"of another step":  func(row map[string]any) { row["_owningextensionid_value"] = stepID2 },
+		"of no step":       func(row map[string]any) { delete(row, "_owningextensionid_value") },
+		"completed later":  func(row map[string]any) { row["completedon"] = "2026-01-01T00:00:00Z" },
+		"never completed":  func(row map[string]any) { delete(row, "completedon") },
+		"state not given":  func(row map[string]any) { delete(row, "statecode") },
+		"on the next page": nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var deletes atomic.Int32
+			var h *harness
+			h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				switch {
+				case r.Method == http.MethodDelete:
+					deletes.Add(1)
+					w.WriteHeader(http.StatusNoContent)
+				case change != nil:
+					row := chosen()
+					change(row)
+					writeJSON(w, http.StatusOK, map[string]any{"value": []any{row}})
+				case n == 1:
+					writeJSON(w, http.StatusOK, map[string]any{"value": []any{chosen()},
+						"@odata.nextLink": h.srv.URL + "/api/data/v9.2/asyncoperations?$select=asyncoperationid"})
+				default:
+					writeJSON(w, http.StatusOK, map[string]any{"value": []any{map[string]any{"asyncoperationid": "7777aaaa-0000-4000-8000-000000000002"}}})
+				}
+			})
+			res, err := h.client.DeleteCompletedJobs(context.Background(), JobCleanup{StepIDs: []string{stepID}, Failed: true, Max: 10, CompletedBefore: before}, nil)
+			if name == "chosen" {
+				if err != nil || res.Deleted != 1 || deletes.Load() != 1 {
+					t.Fatalf("res = %+v, err = %v, %d deletes; want the chosen job deleted", res, err, deletes.Load())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "did not ask for") {
+				t.Errorf("err = %v, want the answer refused", err)
+			}
+			if n := deletes.Load(); n != 0 || res.Deleted != 0 {
+				t.Errorf("%d deletes sent, %d counted; want none", n, res.Deleted)
+			}
+		})
+	}
+}
+
 // Ids a server answers with go into URLs, errors and the import commands the provider suggests:
 // a row whose key or lookup is not a GUID is refused, naming the column, never quoting it.
 func TestRowsWithIDsThatAreNotGUIDsAreRefused(t *testing.T) {

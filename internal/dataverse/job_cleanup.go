@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,7 +75,9 @@ func (c *Client) DeleteCompletedJobs(ctx context.Context, q JobCleanup, progress
 		filter := "statecode eq " + strconv.Itoa(stateCompleted) + " and (" + strings.Join(statuses, " or ") + ") and " + stepFilter +
 			" and completedon lt " + filterDateTime(q.CompletedBefore)
 		opts := query{}.
-			with("$select", "asyncoperationid,completedon"). // completedon orders the rows of several queries
+			// completedon orders the rows of several queries; with the rest, it shows each row is
+			// one the filter chose.
+			with("$select", "asyncoperationid,completedon,statecode,statuscode,_owningextensionid_value").
 			with("$filter", filter).
 			with("$orderby", "completedon asc")
 		r := &request{path: setAsyncOperations}
@@ -92,14 +95,26 @@ func (c *Client) DeleteCompletedJobs(ctx context.Context, q JobCleanup, progress
 		res.More = true
 		rows = rows[:q.Max]
 	}
-	// The ids are the server's text, and go into the delete's URL.
+	// The ids are the server's text, and go into the delete's URL. Each row must be one the
+	// filter chose: a server that answered with others (say, through a next link that dropped
+	// the filter) would otherwise have any job it names deleted.
 	for _, row := range rows {
 		if err := checkID("system job id in the answer", row.ID); err != nil {
 			return res, err
 		}
+		if !q.chose(row, ids) {
+			return res, errors.New("dataverse: the server listed a system job the clean-up did not ask for (not completed, of another status or step, or completed later); deleting none")
+		}
 	}
 	res.Deleted, err = c.deleteJobs(ctx, rows, q.Parallel, progress)
 	return res, err
+}
+
+// chose reports whether row is one the clean-up's filter asks for, of one of the steps.
+func (q JobCleanup) chose(row systemJobRow, stepIDs []string) bool {
+	status := (q.Failed && row.StatusCode == statusFailed) || (q.Succeeded && row.StatusCode == statusSucceeded)
+	ofAStep := slices.ContainsFunc(stepIDs, func(id string) bool { return strings.EqualFold(id, row.StepID) })
+	return row.StateCode == stateCompleted && status && ofAStep && row.CompletedOn != nil && row.CompletedOn.Before(q.CompletedBefore)
 }
 
 // deleteJobs deletes the rows, parallel at a time, and returns how many it deleted.

@@ -13,7 +13,7 @@ import (
 )
 
 const jobSelect = "asyncoperationid,name,_owningextensionid_value,friendlymessage,message,errorcode,createdon,startedon,completedon," +
-	"correlationid,messagename,primaryentitytype,_regardingobjectid_value,retrycount"
+	"correlationid,messagename,primaryentitytype,_regardingobjectid_value,retrycount,statecode,statuscode"
 
 const annotationsPrefer = `odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname"`
 
@@ -25,6 +25,7 @@ func jobRowJSON(i int) map[string]any {
 		"friendlymessage":          "The webhook call failed.",
 		"message":                  "Non success http status code: 503 received from server for OrgId: 1, serviceEndpointId: 2, name: orders, retryCount: 1",
 		"errorcode":                -2147155455,
+		"statecode":                3,
 		"statuscode":               31,
 		"createdon":                "2025-01-02T03:04:00Z",
 		"startedon":                "2025-01-02T03:04:01Z",
@@ -187,6 +188,7 @@ func TestJobQueriesOfManyStepsAreChunked(t *testing.T) {
 		for k := range 2 {
 			row := jobRowJSON(10*n + k)
 			row["completedon"] = fmt.Sprintf("2025-01-02T03:%02d:%02dZ", n, 10*k)
+			row["_owningextensionid_value"] = steps[(n-1)*40]
 			rows = append(rows, row)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"value": rows})
