@@ -315,9 +315,9 @@ func TextLength(s string) int {
 	return n
 }
 
-// authValueSecrets lists the forms in which an auth value could be echoed back by the server,
+// AuthValueSecrets lists the forms in which an auth value could be echoed back by the server,
 // so errors can mask them.
-func authValueSecrets(t AuthType, v string) []string {
+func AuthValueSecrets(t AuthType, v string) []string {
 	if v == "" {
 		return nil
 	}

@@ -226,6 +226,12 @@ func (s *sentSecrets) all() []string {
 	return s.list[:len(s.list):len(s.list)]
 }
 
+// EchoesSecret reports whether text, such as a column of a row this client read, holds a secret
+// that no message may show: one the client has sent or signs in with, or one of extra.
+func (c *Client) EchoesSecret(text string, extra ...string) bool {
+	return untrusted.EchoesSecret(text, append(c.secretsOf(""), extra...))
+}
+
 // secretsOf lists what no error or log of an answer may hold: the secrets of every request sent
 // (the answered one's among them), the caller's credentials, and the bearer token.
 func (c *Client) secretsOf(token string) []string {

@@ -86,7 +86,7 @@ func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (created *
 	if err != nil {
 		return nil, err
 	}
-	r.solution, r.secrets = in.SolutionUniqueName, authValueSecrets(in.AuthType, in.AuthValue)
+	r.solution, r.secrets = in.SolutionUniqueName, AuthValueSecrets(in.AuthType, in.AuthValue)
 	return createRow(ctx, c, r, id, c.GetWebhook, c.webhookFromRow)
 }
 
@@ -128,7 +128,7 @@ func (c *Client) UpdateWebhook(ctx context.Context, id string, in WebhookUpdate)
 		if in.AuthType != nil {
 			t = *in.AuthType
 		}
-		secrets = authValueSecrets(t, *in.AuthValue)
+		secrets = AuthValueSecrets(t, *in.AuthValue)
 	}
 	return updateRow(ctx, c, entityPath(setServiceEndpoints, id), p.row, webhookColumns, secrets,
 		func(ctx context.Context) (*Webhook, error) { return c.GetWebhook(ctx, id) }, c.webhookFromRow)

@@ -104,7 +104,15 @@ func (d *differences) compare(column string, stored, configured any) {
 }
 
 // refuseAdoption reports a row under the derived id that the configuration does not describe.
-func refuseAdoption(diags *diag.Diagnostics, kind, id string, diff differences) {
+// The stored values are the server's text, which may echo the secret the create just sent, or
+// the one about to be: a difference that holds a secret names its column only.
+func refuseAdoption(diags *diag.Diagnostics, client *dataverse.Client, kind, id string, diff differences, secrets ...string) {
+	for i, d := range diff {
+		if client.EchoesSecret(d, secrets...) {
+			column, _, _ := strings.Cut(d, " (")
+			diff[i] = column + " (values not shown: one holds a secret)"
+		}
+	}
 	diags.AddError("A "+kind+" with this identity already exists",
 		fmt.Sprintf("Dataverse already holds a %s with id %s, the id this provider gives the configured %s, but it differs "+
 			"from the configuration in: %s.\n\nIt was made by an earlier or concurrent apply of another configuration, or changed "+

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,6 +134,23 @@ data "dataverse_webhooks" "all" {
 
 // A server that echoes the webhook's key in the encodings a server might use gets none of it into
 // the diagnostics or the trace log.
+// echoWebhookConfig is a webhook whose key comes from TF_VAR_key.
+const echoWebhookConfig = `
+variable "key" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "dataverse_webhook" "hook" {
+  name            = "echo"
+  url             = "https://fn.example.net/api/echo"
+  auth_type       = "WebhookKey"
+  auth_key_wo     = var.key
+  auth_wo_version = 1
+}
+`
+
 func TestHostileServer_echoedWebhookKeyReachesNoDiagnosticOrLog(t *testing.T) {
 	t.Parallel()
 	const key = "wk-h0stile-Grüße'<&>-key"
@@ -171,21 +190,7 @@ func TestHostileServer_echoedWebhookKeyReachesNoDiagnosticOrLog(t *testing.T) {
 				msg, _ := json.Marshal("The auth value " + encode(authValue) + " is invalid.")
 				fmt.Fprintf(w, `{"error":{"code":"0x80040203","message":%s}}`, msg)
 			})
-			ws := hostileWorkspace(t, h, `
-variable "key" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-
-resource "dataverse_webhook" "hook" {
-  name            = "echo"
-  url             = "https://fn.example.net/api/echo"
-  auth_type       = "WebhookKey"
-  auth_key_wo     = var.key
-  auth_wo_version = 1
-}
-`)
+			ws := hostileWorkspace(t, h, echoWebhookConfig)
 			ws.Env = append(ws.Env, "TF_VAR_key="+key)
 			out, log, _ := runFailing(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
 			if !strings.Contains(out, "0x80040203") {
@@ -203,5 +208,42 @@ resource "dataverse_webhook" "hook" {
 				}
 			}
 		})
+	}
+}
+
+// A create refused as a duplicate reads the row under its id; a server that answers with the key
+// just sent in the row's description has the refusal name the column only.
+func TestHostileServer_adoptionRefusalShowsNoEchoedKey(t *testing.T) {
+	t.Parallel()
+	const key = "wk-h0stile-adoption-key"
+	var sent atomic.Value
+	h := startHostileEnvironment(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodPost:
+			var row map[string]any
+			_ = json.NewDecoder(r.Body).Decode(&row)
+			authValue, _ := row["authvalue"].(string)
+			sent.Store(authValue)
+			w.WriteHeader(http.StatusPreconditionFailed)
+			_, _ = io.WriteString(w, `{"error":{"code":"0x80040237","message":"A record with matching key values already exists."}}`)
+		case strings.Contains(r.URL.Path, "serviceendpoints("):
+			id := r.URL.Path[strings.Index(r.URL.Path, "(")+1 : len(r.URL.Path)-1]
+			authValue, _ := sent.Load().(string)
+			fmt.Fprintf(w, `{"serviceendpointid":%q,"name":"echo","url":"https://fn.example.net/api/echo","contract":8,"authtype":4,"description":%q}`, id, "note: "+authValue)
+		default:
+			_, _ = io.WriteString(w, `{"value":[]}`)
+		}
+	})
+	ws := hostileWorkspace(t, h, echoWebhookConfig)
+	ws.Env = append(ws.Env, "TF_VAR_key="+key)
+	out, log, _ := runFailing(t, ws, "apply", "-auto-approve", "-input=false", "-no-color")
+	if !strings.Contains(oneLine(out), "differs from the configuration in: description (values not shown: one holds a secret)") {
+		t.Fatalf("the apply did not refuse the row naming the description only:\n%s", tail(out, 30))
+	}
+	for where, text := range map[string]string{"output": out, "trace log": log} {
+		if untrusted.HoldsSecret(text, []string{key}) {
+			t.Errorf("the %s holds part of the webhook key", where)
+		}
 	}
 }

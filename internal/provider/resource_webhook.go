@@ -554,7 +554,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 // the configured settings. Its secret cannot be read back, so the configured one is sent again.
 func adoptWebhook(ctx context.Context, client *dataverse.Client, found *dataverse.Webhook, want dataverse.WebhookCreate, diags *diag.Diagnostics) *dataverse.Webhook {
 	if diff := webhookDifferences(*found, want); len(diff) > 0 {
-		refuseAdoption(diags, "webhook", found.ID, diff)
+		refuseAdoption(diags, client, "webhook", found.ID, diff, dataverse.AuthValueSecrets(want.AuthType, want.AuthValue)...)
 		return nil
 	}
 	if refuseOutsideSolution(ctx, client, want.SolutionUniqueName, found.ID, "webhook", diags) {

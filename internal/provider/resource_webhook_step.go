@@ -758,7 +758,7 @@ func adoptStep(ctx context.Context, client *dataverse.Client, found *dataverse.S
 	diff.compare("async_auto_delete", found.AsyncAutoDelete, want.AsyncAutoDelete)
 	diff.compare("run_as_user_id", strings.ToLower(found.ImpersonatingUserID), strings.ToLower(want.ImpersonatingUserID))
 	if len(diff) > 0 {
-		refuseAdoption(diags, "webhook step", found.ID, diff)
+		refuseAdoption(diags, client, "webhook step", found.ID, diff)
 		return nil, nil
 	}
 	if refuseOutsideSolution(ctx, client, want.SolutionUniqueName, found.ID, "webhook step", diags) {

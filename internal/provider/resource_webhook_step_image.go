@@ -421,7 +421,7 @@ func (r *webhookStepImageResource) Create(ctx context.Context, req resource.Crea
 			return
 		}
 	}
-	if adopted && !imageMatches(img, want, &resp.Diagnostics) {
+	if adopted && !imageMatches(client, img, want, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(setStepImageState(ctx, &plan, img)...)
@@ -512,7 +512,7 @@ func leftByLostApply(claims *rowClaims, stepID, alias string, state *webhookStep
 
 // imageMatches reports whether the image found under the configured image's own id is the
 // configured one, refusing it otherwise.
-func imageMatches(found *dataverse.StepImage, want dataverse.StepImageCreate, diags *diag.Diagnostics) bool {
+func imageMatches(client *dataverse.Client, found *dataverse.StepImage, want dataverse.StepImageCreate, diags *diag.Diagnostics) bool {
 	var diff differences
 	diff.compare("name", found.Name, want.Name)
 	diff.compare("type", found.ImageType, want.ImageType)
@@ -521,7 +521,7 @@ func imageMatches(found *dataverse.StepImage, want dataverse.StepImageCreate, di
 		diff.compare("attributes", strings.Join(found.Attributes, ","), strings.Join(want.Attributes, ","))
 	}
 	if len(diff) > 0 {
-		refuseAdoption(diags, "step image", found.ID, diff)
+		refuseAdoption(diags, client, "step image", found.ID, diff)
 		return false
 	}
 	return true

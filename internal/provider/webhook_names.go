@@ -98,7 +98,7 @@ func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Va
 			// This webhook's own row, left by an apply that did not live to record it, or the
 			// webhook of another configuration of that name: Create takes it over, or refuses it
 			// when it differs, and so does the plan, where it can.
-			planOwnRow(diags, w, planned)
+			planOwnRow(diags, data.client, w, planned)
 			continue
 		}
 		addNameInUse(diags, w)
@@ -110,10 +110,10 @@ func checkPlannedName(ctx context.Context, data *providerData, config tftypes.Va
 // with: refused as the apply would refuse it when it differs from the plan, else a warning that
 // the apply takes it over, since nothing tells an interrupted apply's row from another
 // configuration's webhook of the same name.
-func planOwnRow(diags *diag.Diagnostics, found dataverse.Webhook, planned *dataverse.WebhookCreate) {
+func planOwnRow(diags *diag.Diagnostics, client *dataverse.Client, found dataverse.Webhook, planned *dataverse.WebhookCreate) {
 	if planned != nil {
 		if diff := webhookDifferences(found, *planned); len(diff) > 0 {
-			refuseAdoption(diags, "webhook", found.ID, diff)
+			refuseAdoption(diags, client, "webhook", found.ID, diff, dataverse.AuthValueSecrets(planned.AuthType, planned.AuthValue)...)
 			return
 		}
 	}
