@@ -634,3 +634,50 @@ func TestServerChosenNamesReachErrorsAsPlainText(t *testing.T) {
 		plain(t, err, "Apply complete!")
 	})
 }
+
+// A row as short as {} decodes to a whole struct: a page is read row by row and refused once it
+// holds more rows than any read needs, before they take memory.
+func TestAPageOfMoreRowsThanAnyReadNeedsIsRefused(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		page    func() []byte
+		wantErr string
+		rows    int
+	}{
+		"too many rows": {page: func() []byte {
+			return []byte(`{"value":[` + strings.Repeat(`{},`, maxRowsPerPage) + `{}]}`)
+		}, wantErr: "holds more than 50000 rows"},
+		"as many rows as allowed": {page: func() []byte {
+			row := `{"serviceendpointid":"` + webhookID + `","name":"orders","contract":8}`
+			return []byte(`{"value":[` + strings.Repeat(row+`,`, maxRowsPerPage-1) + row + `]}`)
+		}, rows: maxRowsPerPage},
+		"members in other case, others skipped": {page: func() []byte {
+			return []byte(`{"@odata.context":"x","Value":[` + `{"serviceendpointid":"` + webhookID + `","name":"orders","contract":8}],"@Microsoft.Dynamics.CRM.totalrecordcount":-1,"extra":{"value":[1,2]}}`)
+		}, rows: 1},
+		"null value":            {page: func() []byte { return []byte(`{"value":null}`) }},
+		"value not a list":      {page: func() []byte { return []byte(`{"value":{}}`) }, wantErr: "a value that is not"},
+		"not an object":         {page: func() []byte { return []byte(`[]`) }, wantErr: "a value that is not"},
+		"followed by more":      {page: func() []byte { return []byte(`{"value":[]} {"value":[]}`) }, wantErr: "a value of the wrong form"},
+		"cut short":             {page: func() []byte { return []byte(`{"value":[{"name":"a"}`) }, wantErr: "decoding page 1"},
+		"row of the wrong kind": {page: func() []byte { return []byte(`{"value":[{"name":5}]}`) }, wantErr: "a value that is not a string"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			page := tc.page()
+			h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(page)
+			})
+			got, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+			if tc.wantErr == "" {
+				if err != nil || len(got) != tc.rows {
+					t.Fatalf("%d rows, err %v; want %d rows", len(got), err, tc.rows)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("%d rows, err = %v; want an error saying %q", len(got), err, tc.wantErr)
+			}
+		})
+	}
+}

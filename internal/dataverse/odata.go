@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -82,8 +84,87 @@ func filterDateTime(t time.Time) string {
 
 // collectionPage is one page of a collection read.
 type collectionPage[T any] struct {
-	Value    []T    `json:"value"`
-	NextLink string `json:"@odata.nextLink"`
+	Value    []T
+	NextLink string
+}
+
+// decodePage decodes a page, row by row, and fails once it holds more than maxRows: a row as
+// short as {} still decodes to a whole struct, so a page within the answer size cap could
+// otherwise hold millions of them and take gigabytes. Members are matched as json.Unmarshal
+// matches them, without regard to case, and others are skipped.
+func decodePage[T any](body []byte, maxRows int) (collectionPage[T], error) {
+	var p collectionPage[T]
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := expectDelim(dec, '{'); err != nil {
+		return p, err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return p, err
+		}
+		name, _ := tok.(string)
+		switch {
+		case strings.EqualFold(name, "value"):
+			if p.Value, err = decodeRows[T](dec, maxRows); err != nil {
+				return p, err
+			}
+		case strings.EqualFold(name, "@odata.nextLink"):
+			if err := dec.Decode(&p.NextLink); err != nil {
+				return p, err
+			}
+		default:
+			var skipped json.RawMessage
+			if err := dec.Decode(&skipped); err != nil {
+				return p, err
+			}
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return p, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return p, errPageFollowedByMore
+	}
+	return p, nil
+}
+
+var errPageFollowedByMore = errors.New("more than one JSON value")
+
+// decodeRows decodes a JSON array (or null) of rows at dec, at most maxRows of them.
+func decodeRows[T any](dec *json.Decoder, maxRows int) ([]T, error) {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[[]T]()}
+	}
+	var rows []T
+	for dec.More() {
+		if len(rows) == maxRows {
+			return nil, fmt.Errorf("%w (%d)", errPageTooManyRows, maxRows)
+		}
+		var row T
+		if err := dec.Decode(&row); err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, expectDelim(dec, ']')
+}
+
+var errPageTooManyRows = errors.New("a page holds more rows than any read of this provider needs")
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return &json.UnmarshalTypeError{Value: "page", Type: reflect.TypeFor[map[string]any]()}
+	}
+	return nil
 }
 
 // Bounds on one collection read, so that a server answering an endless chain of next links
@@ -92,6 +173,9 @@ type collectionPage[T any] struct {
 const (
 	maxPagesPerQuery = 500
 	maxRowsPerQuery  = 250_000
+	// maxRowsPerPage is ten times the most rows Dataverse puts on a page (5000): metadata
+	// reads, such as a table's columns, come unpaged.
+	maxRowsPerPage = 50_000
 	// maxEmptyPages is how many pages in a row may carry no row yet a next link; Dataverse
 	// serves an empty page only as the last one.
 	maxEmptyPages = 3
@@ -120,8 +204,11 @@ func getCollection[T any](ctx context.Context, c *Client, r *request, limit int)
 		if bytesRead += int64(len(resp.body)); bytesRead > maxBytesPerQuery {
 			return nil, fmt.Errorf("dataverse: %s: the pages add up to more than %s; stopping, since no read of this provider needs that much", what, untrusted.FormatBytes(maxBytesPerQuery))
 		}
-		var p collectionPage[T]
-		if err := json.Unmarshal(resp.body, &p); err != nil {
+		p, err := decodePage[T](resp.body, min(maxRowsPerPage, maxRowsPerQuery-len(all)))
+		if errors.Is(err, errPageTooManyRows) {
+			return nil, fmt.Errorf("dataverse: %s: page %d holds more than %d rows, or the pages more than %d together; stopping, since no read of this provider needs that many", what, page, maxRowsPerPage, maxRowsPerQuery)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("dataverse: decoding page %d of %s: %w", page, what, decodeFailure(err))
 		}
 		if err := checkRowIDs(what, p.Value); err != nil {
