@@ -372,7 +372,7 @@ func TestServerTextInSignInErrorsIsPlain(t *testing.T) {
 		if err == nil {
 			t.Fatal("no error")
 		}
-		if strings.ContainsAny(err.Error(), "\x1b\x07\u202e") {
+		if strings.ContainsAny(err.Error(), "\x1b\x07\u202e\u009b") {
 			t.Errorf("error carries control characters: %q", err)
 		}
 		if !strings.Contains(err.Error(), "Signed in OK") {
@@ -426,6 +426,8 @@ func TestServerTextInSignInErrorsIsPlain(t *testing.T) {
 	t.Run("pipeline ID token endpoint", func(t *testing.T) {
 		t.Parallel()
 		pipeline := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Header values cannot carry ESC, but may carry C1 controls and overrides.
+			w.Header().Set("X-Vss-E2eid", "Signed in OK\u202e\u009b2J")
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = io.WriteString(w, forged)
 		}))

@@ -681,3 +681,36 @@ func TestAPageOfMoreRowsThanAnyReadNeedsIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// Text columns go into state, and Terraform shows a value of several lines as it is: what could
+// rewrite a terminal is removed on the way in, and the lines are kept.
+func TestTextColumnsLoseTerminalControls(t *testing.T) {
+	t.Parallel()
+	const stored = "line1\r\n\x1b]0;PWNED\x07\x1b[2J\u009b31mError: forged\u202e\rline3"
+	const want = "line1\r\n]0;PWNED[2J31mError: forgedline3"
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		row := webhookRow(webhookID, "orders\x1b[8m")
+		row["description"] = stored
+		if strings.HasSuffix(r.URL.Path, "serviceendpoints") {
+			writeJSON(w, http.StatusOK, map[string]any{"value": []any{row}})
+			return
+		}
+		writeJSON(w, http.StatusOK, row)
+	})
+	read, err := h.client.GetWebhook(context.Background(), webhookID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := h.client.ListWebhooks(context.Background(), WebhookFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 {
+		t.Fatalf("%d webhooks listed, want 1", len(listed))
+	}
+	for how, w := range map[string]*Webhook{"read": read, "listed": &listed[0]} {
+		if w.Description != want || w.Name != "orders[8m" || w.ID != webhookID {
+			t.Errorf("%s: name %q, description %q, id %s; want %q, %q, %s", how, w.Name, w.Description, w.ID, "orders[8m", want, webhookID)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 // checkRowIDs refuses a decoded row, or a struct it expands, whose id columns hold anything but
@@ -12,6 +14,9 @@ import (
 // "id" (a key, such as serviceendpointid) or is a lookup's _<name>_value. Ids from rows go into
 // URLs, errors and the import commands the provider suggests, so a hostile server must not be
 // able to put text of its choosing there. The error names the column, never the value.
+//
+// The other text columns, which go into state and so onto the terminal, lose what could rewrite
+// it (untrusted.WithoutControls): row must then be a pointer or a slice, whose fields can be set.
 func checkRowIDs(what string, row any) error {
 	if column := badIDColumn(reflect.ValueOf(row)); column != "" {
 		return fmt.Errorf("dataverse: %s: the server returned a row whose %s is not a GUID; refusing it", what, column)
@@ -42,8 +47,18 @@ func badIDColumn(v reflect.Value) string {
 			}
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if f.Type.Kind() == reflect.String {
-				if s := v.Field(i).String(); s != "" && isIDColumn(name) && !IsGUID(s) {
-					return name
+				field := v.Field(i)
+				s := field.String()
+				switch {
+				case s == "":
+				case isIDColumn(name):
+					if !IsGUID(s) {
+						return name
+					}
+				case field.CanSet():
+					if clean := untrusted.WithoutControls(s); clean != s {
+						field.SetString(clean)
+					}
 				}
 				continue
 			}

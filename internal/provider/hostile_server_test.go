@@ -247,3 +247,34 @@ func TestHostileServer_adoptionRefusalShowsNoEchoedKey(t *testing.T) {
 		}
 	}
 }
+
+// Table names in a did-you-mean refusal are the server's text: they reach the plan on one line,
+// with no terminal escape or override.
+func TestHostileServer_tableNamesInARefusalArePlainText(t *testing.T) {
+	t.Parallel()
+	h := startHostileEnvironment(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/sdkmessages"):
+			_, _ = io.WriteString(w, `{"value":[{"sdkmessageid":"11111111-0000-4000-8000-000000000001","name":"Create"}]}`)
+		case strings.HasSuffix(r.URL.Path, "/sdkmessagefilters") && strings.Contains(r.URL.Query().Get("$filter"), "iscustomprocessingstepallowed"):
+			_, _ = io.WriteString(w, `{"value":[{"primaryobjecttypecode":"account"},{"primaryobjecttypecode":"acc\u001b[31mRED\u001b]0;TITLE\u0007"},{"primaryobjecttypecode":"x\n\nError: forged line\u202etxt"}]}`)
+		default:
+			_, _ = io.WriteString(w, `{"value":[]}`)
+		}
+	})
+	ws := hostileWorkspace(t, h, `
+resource "dataverse_webhook_step" "s" {
+  webhook_id = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+  message    = "Create"
+  table      = "acount"
+}
+`)
+	out, _, _ := runFailing(t, ws, "plan", "-input=false", "-no-color")
+	if !strings.Contains(oneLine(out), "Tables that allow it:") {
+		t.Fatalf("the plan did not list the tables:\n%s", tail(out, 30))
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u202e") || strings.Contains(out, "\nError: forged") {
+		t.Errorf("server table names reached the plan raw:\n%q", tail(out, 30))
+	}
+}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 const stepDescriptionMax = dataverse.MaxStepDescriptionLength
@@ -630,7 +631,8 @@ func checkMessagePair(ctx context.Context, client *dataverse.Client, message, ta
 		}
 		if len(tables) > 0 && len(tables) <= 20 {
 			sort.Strings(tables)
-			detail += " Tables that allow it: " + strings.Join(tables, ", ") + "."
+			// The names are the server's text.
+			detail += " Tables that allow it: " + untrusted.PlainText(strings.Join(tables, ", ")) + "."
 			if takesNone && table != "" {
 				detail += " It also takes no table: remove table for that."
 			}

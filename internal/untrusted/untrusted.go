@@ -552,6 +552,41 @@ func isHex(ch byte) bool {
 	return ('0' <= ch && ch <= '9') || ('a' <= ch && ch <= 'f') || ('A' <= ch && ch <= 'F')
 }
 
+// WithoutControls is text read from a server's rows with what could rewrite a terminal removed,
+// and its lines kept: C0 controls other than tab, line feed and a carriage return before a line
+// feed, DEL, C1 controls, and the bidirectional embeddings, overrides and isolates. Terraform
+// shows a value of several lines as it is, so a stored description could otherwise clear the
+// screen or hide a line of a plan. Text without any of these is returned as it is.
+func WithoutControls(s string) string {
+	if strings.IndexFunc(s, isTerminalControl) < 0 && !strings.Contains(s, "\r") {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if r == '\r' && strings.HasPrefix(s[i+1:], "\n") {
+			b.WriteRune(r)
+			continue
+		}
+		if r == '\r' || isTerminalControl(r) {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isTerminalControl(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n':
+		return false
+	case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
 // PlainText is server or tool text made fit to show: control characters (terminal escapes among
 // them), format characters such as bidirectional overrides and invalid UTF-8 are dropped, and runs
 // of white space become one space, so the text cannot forge log lines or rewrite a terminal.

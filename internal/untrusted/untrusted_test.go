@@ -201,18 +201,35 @@ func TestEmptySecretEchoesNothing(t *testing.T) {
 	}
 }
 
-func TestPlainText(t *testing.T) {
+// PlainText makes text one line fit to show; WithoutControls keeps its lines, for state.
+func TestCleaningOfServerText(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{
-		"  two\n\tlines  ":                       "two lines",
-		"\x1b[2Jcleared":                         "[2Jcleared",
-		"link \x1b]8;;https://e.example\x07text": "link ]8;;https://e.exampletext",
-		"bidi \u202eoverride\u202c end":          "bidi override end",
-		"invalid \xff\xfe UTF-8":                 "invalid UTF-8",
-		"AADSTS7000215: Invalid client secret.":  "AADSTS7000215: Invalid client secret.",
+	for name, c := range map[string]struct {
+		clean func(string) string
+		cases map[string]string
+	}{
+		"PlainText": {PlainText, map[string]string{
+			"  two\n\tlines  ":                       "two lines",
+			"\x1b[2Jcleared":                         "[2Jcleared",
+			"link \x1b]8;;https://e.example\x07text": "link ]8;;https://e.exampletext",
+			"bidi \u202eoverride\u202c end":          "bidi override end",
+			"invalid \xff\xfe UTF-8":                 "invalid UTF-8",
+			"AADSTS7000215: Invalid client secret.":  "AADSTS7000215: Invalid client secret.",
+		}},
+		"WithoutControls": {WithoutControls, map[string]string{
+			"two\n\tlines, kept":                            "two\n\tlines, kept",
+			"windows\r\nline ends kept":                     "windows\r\nline ends kept",
+			"a lone\rcarriage return":                       "a lonecarriage return",
+			"line1\n\x1b]0;PWNED\x07\x1b[2JError: forged":   "line1\n]0;PWNED[2JError: forged",
+			"C1 \u009b2J and DEL\x7f":                       "C1 2J and DEL",
+			"bidi \u202eoverride\u202c \u2066isolate\u2069": "bidi override isolate",
+			"Grüße, 日本語, emoji \U0001F469\u200d\U0001F4BB":  "Grüße, 日本語, emoji \U0001F469\u200d\U0001F4BB",
+		}},
 	} {
-		if got := PlainText(in); got != want {
-			t.Errorf("PlainText(%q) = %q, want %q", in, got, want)
+		for in, want := range c.cases {
+			if got := c.clean(in); got != want {
+				t.Errorf("%s(%q) = %q, want %q", name, in, got, want)
+			}
 		}
 	}
 }
