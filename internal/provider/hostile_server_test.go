@@ -278,3 +278,39 @@ resource "dataverse_webhook_step" "s" {
 		t.Errorf("server table names reached the plan raw:\n%q", tail(out, 30))
 	}
 }
+
+// A create answered with the key just sent in the row's description: the configured value is
+// kept, with a warning, so the key reaches neither the output nor the state.
+func TestHostileServer_createAnswerEchoingTheKeyKeepsItOutOfState(t *testing.T) {
+	t.Parallel()
+	const key = "wk-h0stile-create-echo-key"
+	h := startHostileEnvironment(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodPost {
+			_, _ = io.WriteString(w, `{"value":[]}`)
+			return
+		}
+		var row map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&row)
+		authValue, _ := row["authvalue"].(string)
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"serviceendpointid":%q,"name":"echo","url":"https://fn.example.net/api/echo","contract":8,"authtype":4,"isauthvalueset":true,"description":%q}`,
+			row["serviceendpointid"], "note: "+authValue)
+	})
+	ws := hostileWorkspace(t, h, echoWebhookConfig)
+	ws.Env = append(ws.Env, "TF_VAR_key="+key)
+	res, err := ws.Run(t.Context(), "apply", "-auto-approve", "-input=false", "-no-color")
+	out := res.Stdout + res.Stderr
+	if err != nil || !strings.Contains(out, "Dataverse answered with the webhook's secret") {
+		t.Fatalf("apply: %v, want it to succeed with a warning:\n%s", err, tail(out, 30))
+	}
+	state, err := os.ReadFile(filepath.Join(ws.Dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"output": out, "state": string(state)} {
+		if untrusted.HoldsSecret(text, []string{key}) {
+			t.Errorf("the %s holds part of the webhook key", where)
+		}
+	}
+}

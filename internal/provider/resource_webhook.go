@@ -546,6 +546,7 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 			return
 		}
 	}
+	keepPlannedWhereEchoed(client, created, plan.webhookAttributes, &resp.Diagnostics)
 	setWebhookState(&plan, created)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -686,6 +687,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	plan.ID = state.ID
+	keepPlannedWhereEchoed(client, w, plan.webhookAttributes, &resp.Diagnostics)
 	setWebhookState(&plan, w)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -746,6 +748,25 @@ func setWebhookAttributes(m *webhookAttributes, w *dataverse.Webhook) {
 	m.Description = stringOrNull(w.Description)
 	m.AuthType = types.StringValue(w.AuthType.String())
 	m.IsAuthValueSet = types.BoolValue(w.IsAuthValueSet)
+}
+
+// keepPlannedWhereEchoed keeps the planned name, URL and description where the row a write
+// answered with differs from them and holds a secret the write sent: Terraform would print the
+// value as an inconsistent result and save it in state.
+func keepPlannedWhereEchoed(client *dataverse.Client, w *dataverse.Webhook, planned webhookAttributes, diags *diag.Diagnostics) {
+	for _, c := range []struct {
+		column string
+		stored *string
+		plan   types.String
+	}{{"name", &w.Name, planned.Name}, {"url", &w.URL, planned.URL}, {"description", &w.Description, planned.Description}} {
+		if *c.stored == c.plan.ValueString() || c.plan.IsUnknown() || !client.EchoesSecret(*c.stored) {
+			continue
+		}
+		*c.stored = c.plan.ValueString()
+		diags.AddAttributeWarning(path.Root(c.column), "Dataverse answered with the webhook's secret",
+			fmt.Sprintf("Dataverse answered the write with a %s that differs from the configuration and holds part of the secret "+
+				"just sent. The configured value is kept in state instead; check the webhook in Dataverse.", c.column))
+	}
 }
 
 func setWebhookState(m *webhookModel, w *dataverse.Webhook) {
