@@ -6,7 +6,8 @@
 // It keeps bodies and the headers Dataverse describes every delivery with (organization, table,
 // message, correlation, size exceeded), never the query string or any other header: a webhook's
 // key travels in the query (WebhookKey) or in headers the registration names (HttpHeader). What
-// it keeps is bounded, and a post beyond the bounds is refused with 507. With a read token set,
+// it keeps is bounded, and a post beyond the bounds is refused with 507; so are the posts it reads
+// at once, and one beyond them is answered 503. With a read token set,
 // GET and DELETE need it as a bearer token; posting needs nothing, as Dataverse sends none of
 // its own.
 package webhookrecorder
@@ -22,6 +23,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 const (
@@ -30,6 +32,10 @@ const (
 	MaxBody = 1 << 20
 	// DefaultMaxKept is how many bytes a recorder keeps in all, unless told.
 	DefaultMaxKept = 64 << 20
+	// MaxPostsInFlight bounds the posts being read at once, so that senders holding bodies open
+	// cannot make the recorder hold more than this many MaxBody buffers; more are answered 503,
+	// which Dataverse's sender retries once.
+	MaxPostsInFlight = 16
 	// postOverhead is what one kept post is counted for beyond its body, path and headers: the
 	// structures that hold it.
 	postOverhead = 256
@@ -62,6 +68,8 @@ type Recorder struct {
 	MaxKept int
 	// ReadToken, when set, is the bearer token GET and DELETE must carry.
 	ReadToken string
+
+	inFlight atomic.Int32 // posts being read
 
 	mu    sync.Mutex
 	posts map[string][]Post
@@ -123,6 +131,13 @@ func writePosts(w io.Writer, posts []Post) {
 }
 
 func (rec *Recorder) keep(w http.ResponseWriter, r *http.Request) {
+	if rec.inFlight.Add(1) > MaxPostsInFlight {
+		rec.inFlight.Add(-1)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many posts at once", http.StatusServiceUnavailable)
+		return
+	}
+	defer rec.inFlight.Add(-1)
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	switch {
 	case err != nil:

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func post(t *testing.T, url, body string, header map[string]string) int {
@@ -187,5 +188,51 @@ func TestReadReportsARecorderThatIsNotOne(t *testing.T) {
 	}
 	if _, err := Read(t.Context(), http.DefaultClient, srv.URL+"/page", ""); err == nil || !strings.Contains(err.Error(), "not a list of posts") {
 		t.Errorf("a page: error %v, want one saying it is not a list of posts", err)
+	}
+}
+
+// Senders that hold their bodies open take at most MaxPostsInFlight readers; the next post is
+// answered 503 until one finishes.
+func TestRecorderBoundsThePostsItReadsAtOnce(t *testing.T) {
+	t.Parallel()
+	rec := &Recorder{}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	var writers []*io.PipeWriter
+	done := make(chan int, MaxPostsInFlight)
+	for range MaxPostsInFlight {
+		body, w := io.Pipe()
+		writers = append(writers, w)
+		go func() {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/stalled", body)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			_ = resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		_, _ = w.Write([]byte("[1,"))
+	}
+	for deadline := time.Now().Add(10 * time.Second); rec.inFlight.Load() < MaxPostsInFlight; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d posts in flight, want %d", rec.inFlight.Load(), MaxPostsInFlight)
+		}
+	}
+	if got := post(t, srv.URL+"/hook", `[1]`, nil); got != http.StatusServiceUnavailable {
+		t.Errorf("a post beyond those in flight answered %d, want 503", got)
+	}
+	for _, w := range writers {
+		_, _ = w.Write([]byte("2]"))
+		_ = w.Close()
+	}
+	for range MaxPostsInFlight {
+		if code := <-done; code != http.StatusOK {
+			t.Errorf("a stalled post answered %d once finished, want 200", code)
+		}
+	}
+	if got := post(t, srv.URL+"/hook", `[1]`, nil); got != http.StatusOK {
+		t.Errorf("a post after those finished answered %d, want 200", got)
 	}
 }
