@@ -557,12 +557,12 @@ func TestCheckRowIDs(t *testing.T) {
 		Table  string `json:"_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname"`
 	}
 	ok := job{ID: fakeID(1, 1), HostID: "AMS705A1000001.MSCRMAsyncService.cb5c0dda", Table: "account"}
-	if err := checkRowIDs("reading jobs", []job{ok}); err != nil {
+	if err := checkRows("reading jobs", []job{ok}); err != nil {
 		t.Errorf("a row with a host name, an empty lookup and a lookup's table: %v", err)
 	}
 	bad := ok
 	bad.StepID = "0000"
-	if err := checkRowIDs("reading jobs", &bad); err == nil || !strings.Contains(err.Error(), "_owningextensionid_value is not a GUID") {
+	if err := checkRows("reading jobs", &bad); err == nil || !strings.Contains(err.Error(), "_owningextensionid_value is not a GUID") {
 		t.Errorf("a lookup that is not a GUID: %v", err)
 	}
 }

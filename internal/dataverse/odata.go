@@ -211,7 +211,7 @@ func getCollection[T any](ctx context.Context, c *Client, r *request, limit int)
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: decoding page %d of %s: %w", page, what, decodeFailure(err))
 		}
-		if err := checkRowIDs(what, p.Value); err != nil {
+		if err := checkRows(what, p.Value); err != nil {
 			return nil, err
 		}
 		all = append(all, p.Value...)
@@ -275,7 +275,7 @@ func decodeRow(r *request, resp *response, out any) error {
 	if err := json.Unmarshal(resp.body, out); err != nil {
 		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), decodeFailure(err))
 	}
-	if err := checkRowIDs(r.describe(), out); err != nil {
+	if err := checkRows(r.describe(), out); err != nil {
 		return err
 	}
 	if set, id, ok := strings.Cut(strings.TrimSuffix(r.path, ")"), "("); ok && r.absURL == "" {

@@ -9,7 +9,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
-// checkRowIDs refuses a decoded row, or a struct it expands, whose id columns hold anything but
+// checkRows refuses a decoded row, or a struct it expands, whose id columns hold anything but
 // a GUID or nothing (a null lookup). Id columns are the string fields whose JSON name ends in
 // "id" (a key, such as serviceendpointid) or is a lookup's _<name>_value. Ids from rows go into
 // URLs, errors and the import commands the provider suggests, so a hostile server must not be
@@ -17,14 +17,15 @@ import (
 //
 // The other text columns, which go into state and so onto the terminal, lose what could rewrite
 // it (untrusted.WithoutControls): row must then be a pointer or a slice, whose fields can be set.
-func checkRowIDs(what string, row any) error {
-	if column := badIDColumn(reflect.ValueOf(row)); column != "" {
+func checkRows(what string, row any) error {
+	if column := vetRow(reflect.ValueOf(row)); column != "" {
 		return fmt.Errorf("dataverse: %s: the server returned a row whose %s is not a GUID; refusing it", what, column)
 	}
 	return nil
 }
 
-func badIDColumn(v reflect.Value) string {
+// vetRow cleans the text columns of v and returns the first id column that is not a GUID.
+func vetRow(v reflect.Value) string {
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
 			return ""
@@ -34,7 +35,7 @@ func badIDColumn(v reflect.Value) string {
 	switch v.Kind() {
 	case reflect.Slice:
 		for i := range v.Len() {
-			if column := badIDColumn(v.Index(i)); column != "" {
+			if column := vetRow(v.Index(i)); column != "" {
 				return column
 			}
 		}
@@ -62,7 +63,7 @@ func badIDColumn(v reflect.Value) string {
 				}
 				continue
 			}
-			if column := badIDColumn(v.Field(i)); column != "" {
+			if column := vetRow(v.Field(i)); column != "" {
 				return column
 			}
 		}
