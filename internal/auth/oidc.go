@@ -146,13 +146,12 @@ func (a *assertionSource) requestIDToken(ctx context.Context, platform, method, 
 func (a *assertionSource) call(req *http.Request, platform string, answer any) error {
 	resp, err := a.httpClient.Do(req)
 	if err != nil {
-		// A TLS failure quotes the certificate's names, which whoever answered chose.
-		return newRedactedError(untrusted.PlainText(fmt.Sprintf("the %s ID token request to %s failed: %v", platform, displayURL(req.URL), err)), err, a.requestToken)
+		return newRedactedError(fmt.Sprintf("the %s ID token request to %s failed: %v", platform, displayURL(req.URL), err), err, a.requestToken)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body) // capped by the client
 	if err != nil {
-		return newRedactedError(untrusted.PlainText(fmt.Sprintf("the %s ID token request to %s failed reading the answer: %v", platform, displayURL(req.URL), err)), err, a.requestToken)
+		return newRedactedError(fmt.Sprintf("the %s ID token request to %s failed reading the answer: %v", platform, displayURL(req.URL), err), err, a.requestToken)
 	}
 	if resp.StatusCode != http.StatusOK {
 		detail := untrusted.PlainText(string(body))
@@ -165,8 +164,7 @@ func (a *assertionSource) call(req *http.Request, platform string, answer any) e
 				detail += fmt.Sprintf(" (%s: %s)", h, v)
 			}
 		}
-		// The reason phrase and the header values are the endpoint's text too.
-		return newRedactedError(untrusted.PlainText(fmt.Sprintf("the %s ID token request to %s answered %s: %s", platform, displayURL(req.URL), resp.Status, detail)), nil, a.requestToken)
+		return newRedactedError(fmt.Sprintf("the %s ID token request to %s answered %s: %s", platform, displayURL(req.URL), resp.Status, detail), nil, a.requestToken)
 	}
 	if err := json.Unmarshal(body, answer); err != nil {
 		return fmt.Errorf("the %s ID token request to %s answered with something other than JSON: %w", platform, displayURL(req.URL), err)
