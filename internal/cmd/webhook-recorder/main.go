@@ -10,7 +10,8 @@
 //
 // Serve it over TLS, itself or behind something that terminates TLS: a webhook key travels in
 // the URL's query. With WEBHOOK_RECORDER_TOKEN set, reading and forgetting need it as a bearer
-// token; without it, anyone who knows a path can read what was posted to it.
+// token; without it, anyone who knows a path can read what was posted to it, and it says so when
+// it starts.
 package main
 
 import (
@@ -42,7 +43,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	l, err := listen(ctx, args, stderr)
+	l, err := listen(ctx, args, os.Getenv("WEBHOOK_RECORDER_TOKEN"), stderr)
 	if err != nil || l == nil {
 		return err
 	}
@@ -58,7 +59,9 @@ type listening struct {
 }
 
 // listen parses the flags and binds the address; it returns nil, nil when only usage was asked.
-func listen(ctx context.Context, args []string, stderr io.Writer) (*listening, error) {
+// readToken guards GET and DELETE; without one it warns, since what was posted is then open to
+// anyone who can reach the address.
+func listen(ctx context.Context, args []string, readToken string, stderr io.Writer) (*listening, error) {
 	fs := flag.NewFlagSet("webhook-recorder", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -96,10 +99,13 @@ func listen(ctx context.Context, args []string, stderr io.Writer) (*listening, e
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	rec.ReadToken = os.Getenv("WEBHOOK_RECORDER_TOKEN")
+	rec.ReadToken = readToken
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if readToken == "" {
+		fmt.Fprintf(stderr, "webhook-recorder: warning: WEBHOOK_RECORDER_TOKEN is not set, so anyone who can reach %s can read and forget what was posted; set it and pass the same value as DATAVERSE_ACC_RECORDER_TOKEN\n", ln.Addr())
 	}
 	scheme := "http"
 	if tlsConfig != nil {

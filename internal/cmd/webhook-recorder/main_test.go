@@ -15,9 +15,13 @@ import (
 func TestRunRecordsAndHandsBack(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	l, err := listen(ctx, []string{"--addr", "127.0.0.1:0"}, io.Discard)
+	var warned strings.Builder
+	l, err := listen(ctx, []string{"--addr", "127.0.0.1:0"}, "", &warned)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(warned.String(), "WEBHOOK_RECORDER_TOKEN is not set") {
+		t.Errorf("without a read token it said %q, want a warning naming WEBHOOK_RECORDER_TOKEN", warned.String())
 	}
 	if !strings.HasPrefix(l.url, "http://127.0.0.1:") {
 		t.Fatalf("url = %q, want plain HTTP on loopback", l.url)
@@ -41,6 +45,27 @@ func TestRunRecordsAndHandsBack(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve after its context ended: %v", err)
+	}
+}
+
+func TestRunWithAReadTokenGuardsReadsAndDoesNotWarn(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var warned strings.Builder
+	l, err := listen(ctx, []string{"--addr", "127.0.0.1:0"}, "reader-token", &warned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if warned.Len() != 0 {
+		t.Errorf("with a read token it said %q, want nothing", warned.String())
+	}
+	go func() { _ = l.serve(ctx) }()
+	if _, err := webhookrecorder.Read(ctx, http.DefaultClient, l.url+"/api/accounts", ""); err == nil {
+		t.Error("a read without the token was answered, want it refused")
+	}
+	if _, err := webhookrecorder.Read(ctx, http.DefaultClient, l.url+"/api/accounts", "reader-token"); err != nil {
+		t.Errorf("a read with the token: %v", err)
 	}
 }
 
