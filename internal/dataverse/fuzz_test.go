@@ -123,7 +123,7 @@ func FuzzPaging(f *testing.F) {
 		if transport.requests > maxPagesPerQuery {
 			t.Fatalf("read %d pages", transport.requests)
 		}
-		if err == nil && len(rows) > maxRowsPerQuery {
+		if err == nil && len(rows) > maxRowsPerRead {
 			t.Fatalf("returned %d rows", len(rows))
 		}
 	})

@@ -682,6 +682,26 @@ func TestAPageOfMoreRowsThanAnyReadNeedsIsRefused(t *testing.T) {
 	}
 }
 
+// A read split into chunks of step ids has the bounds of one read: each chunk's answer within
+// them cannot add up to more rows than any read needs.
+func TestAReadInChunksSharesOneBound(t *testing.T) {
+	t.Parallel()
+	const chunks = 7 // 7 × 40,000 rows: each chunk's page within the bounds, all of them not
+	page := []byte(`{"value":[` + strings.Repeat(`{},`, 40_000-1) + `{}]}`)
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(page)
+	})
+	stepIDs := make([]string, chunks*stepHandlerChunk)
+	for i := range stepIDs {
+		stepIDs[i] = fmt.Sprintf("00000000-0000-0000-0000-%012d", i)
+	}
+	images, err := h.client.ListImagesOfSteps(context.Background(), stepIDs)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d together", maxRowsPerRead)) {
+		t.Fatalf("%d steps' images, err = %v; want the read refused at %d rows", len(images), err, maxRowsPerRead)
+	}
+}
+
 // Text columns go into state, and Terraform shows a value of several lines as it is: what could
 // rewrite a terminal is removed on the way in, and the lines are kept.
 func TestTextColumnsLoseTerminalControls(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
@@ -167,26 +168,36 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 	return nil
 }
 
-// Bounds on one collection read, so that a server answering an endless chain of next links
-// cannot grow the provider without limit. Real reads here are far smaller: an environment with
-// thousands of webhooks has some tens of thousands of steps.
+// Bounds on one read of a collection, all its chunks together, so that a server answering an
+// endless chain of next links cannot grow the provider without limit. Real reads here are far
+// smaller: an environment with thousands of webhooks has some tens of thousands of steps.
 const (
 	maxPagesPerQuery = 500
-	maxRowsPerQuery  = 250_000
+	maxRowsPerRead   = 250_000
 	// maxRowsPerPage is ten times the most rows Dataverse puts on a page (5000): metadata
 	// reads, such as a table's columns, come unpaged.
 	maxRowsPerPage = 50_000
 	// maxEmptyPages is how many pages in a row may carry no row yet a next link; Dataverse
 	// serves an empty page only as the last one.
 	maxEmptyPages = 3
-	// maxBytesPerQuery bounds the answer bytes of all pages together, and so the memory the
+	// maxBytesPerRead bounds the answer bytes of all pages together, and so the memory the
 	// rows decoded from them hold.
-	maxBytesPerQuery = 256 << 20
+	maxBytesPerRead = 256 << 20
 )
+
+// readBudget is what one read may take from the server: the bytes and rows of its pages, counted
+// across the queries of a read split into chunks (getRowsByIDs), which run at once.
+type readBudget struct{ bytes, rows atomic.Int64 }
 
 // getCollection reads every page of a collection, following @odata.nextLink unchanged until it
 // is absent. limit > 0 stops after that many rows.
 func getCollection[T any](ctx context.Context, c *Client, r *request, limit int) ([]T, error) {
+	return getCollectionWithin[T](ctx, c, r, limit, &readBudget{})
+}
+
+// getCollectionWithin is getCollection taking its pages from budget, which other queries of the
+// same read may share.
+func getCollectionWithin[T any](ctx context.Context, c *Client, r *request, limit int, budget *readBudget) ([]T, error) {
 	r.method = http.MethodGet
 	if r.prefer == nil {
 		r.prefer = []string{"odata.maxpagesize=" + strconv.Itoa(c.pageSize)}
@@ -195,18 +206,20 @@ func getCollection[T any](ctx context.Context, c *Client, r *request, limit int)
 	var all []T
 	seenLinks := map[string]bool{}
 	emptyPages := 0
-	var bytesRead int64
 	for page := 1; ; page++ {
 		resp, err := c.do(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		if bytesRead += int64(len(resp.body)); bytesRead > maxBytesPerQuery {
-			return nil, fmt.Errorf("dataverse: %s: the pages add up to more than %s; stopping, since no read of this provider needs that much", what, untrusted.FormatBytes(maxBytesPerQuery))
+		if budget.bytes.Add(int64(len(resp.body))) > maxBytesPerRead {
+			return nil, fmt.Errorf("dataverse: %s: the pages add up to more than %s; stopping, since no read of this provider needs that much", what, untrusted.FormatBytes(maxBytesPerRead))
 		}
-		p, err := decodePage[T](resp.body, min(maxRowsPerPage, maxRowsPerQuery-len(all)))
+		p, err := decodePage[T](resp.body, max(0, min(maxRowsPerPage, maxRowsPerRead-int(budget.rows.Load()))))
+		if err == nil && budget.rows.Add(int64(len(p.Value))) > maxRowsPerRead {
+			err = errPageTooManyRows // another query of the read took the rows meanwhile
+		}
 		if errors.Is(err, errPageTooManyRows) {
-			return nil, fmt.Errorf("dataverse: %s: page %d holds more than %d rows, or the pages more than %d together; stopping, since no read of this provider needs that many", what, page, maxRowsPerPage, maxRowsPerQuery)
+			return nil, fmt.Errorf("dataverse: %s: page %d holds more than %d rows, or the pages more than %d together; stopping, since no read of this provider needs that many", what, page, maxRowsPerPage, maxRowsPerRead)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: decoding page %d of %s: %w", page, what, decodeFailure(err))
@@ -221,7 +234,7 @@ func getCollection[T any](ctx context.Context, c *Client, r *request, limit int)
 		if p.NextLink == "" {
 			return all, nil
 		}
-		if err := checkNextPage(what, page, len(all), &emptyPages, len(p.Value), p.NextLink, seenLinks); err != nil {
+		if err := checkNextPage(what, page, int(budget.rows.Load()), &emptyPages, len(p.Value), p.NextLink, seenLinks); err != nil {
 			return nil, err
 		}
 		next := *r
@@ -249,8 +262,8 @@ func checkNextPage(what string, page, rows int, emptyPages *int, pageRows int, n
 	if page >= maxPagesPerQuery {
 		return fmt.Errorf("dataverse: %s: more than %d pages; stopping, since no read of this provider needs that many", what, maxPagesPerQuery)
 	}
-	if rows >= maxRowsPerQuery {
-		return fmt.Errorf("dataverse: %s: more than %d rows; stopping, since no read of this provider needs that many", what, maxRowsPerQuery)
+	if rows >= maxRowsPerRead {
+		return fmt.Errorf("dataverse: %s: more than %d rows; stopping, since no read of this provider needs that many", what, maxRowsPerRead)
 	}
 	return nil
 }

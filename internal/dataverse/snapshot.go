@@ -283,9 +283,10 @@ func getRowsByIDs[R any](ctx context.Context, c *Client, ids []string, limit int
 	results := make([][]R, len(chunks))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(stepChunkConcurrency)
+	budget := &readBudget{} // the read's bounds are the read's, however many chunks it takes
 	for i, chunk := range chunks {
 		g.Go(func() error {
-			rows, err := getCollection[R](gctx, c, chunkRequest(chunk), limit)
+			rows, err := getCollectionWithin[R](gctx, c, chunkRequest(chunk), limit, budget)
 			results[i] = rows
 			return err
 		})
