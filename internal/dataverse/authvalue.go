@@ -105,8 +105,9 @@ func checkPairs(t AuthType, pairs map[string]string) error {
 					strings.Join(RestrictedHeaderNames(), ", ") + " are set by the HTTP stack), so every delivery would fail"}
 			}
 		}
-		// Header names ignore case, and Dataverse's sender fails every delivery of a webhook with
-		// a repeated header; query parameters it merges without regard to case, keeping one.
+		// Header names ignore case, so two that differ only in case name one header, and the
+		// sender fails every delivery of a webhook with a repeated name; query parameters it
+		// merges without regard to case, keeping one.
 		folded := strings.ToLower(name)
 		if other, dup := seen[folded]; dup {
 			a, b := other, name

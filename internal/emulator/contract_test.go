@@ -412,6 +412,10 @@ func TestContractDelivery(t *testing.T) {
 		if res.err == nil || res.code != "0x80050207" || res.attempts != 0 {
 			t.Errorf("delivery = %+v, want 0x80050207 and no attempt", res)
 		}
+		if want := "RemoteExecutionContext exceeded max allowed message size event after reducing size. Message will not be sent. Actual Size: "; !strings.HasPrefix(res.message, want) ||
+			!strings.Contains(res.message, " bytes, Max Size: 262144 bytes for OrganizationId:") || !strings.HasSuffix(res.message, ", name: huge") {
+			t.Errorf("message = %q, want the sender's own words", res.message)
+		}
 		if got := len(rc.received()); got != n {
 			t.Errorf("%d deliveries sent", got-n)
 		}

@@ -437,7 +437,8 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 			err = checkHeaderNames(pairs)
 		}
 		if err != nil {
-			return failed(codeWebhookHeaders, fmt.Sprintf("The HttpHeader auth value of service endpoint %s (%s) could not be used: %v.", ep.name, ep.id, err),
+			// The sender's own words (webhookclient-decompiled-facts.md); the exception is ours.
+			return failed(codeWebhookHeaders, fmt.Sprintf("Received exception when adding custom http headers: for OrgId:%s, serviceEndpointId: %s, name: %s, exception:%v", run.ctx.OrganizationID, ep.id, ep.name, err),
 				"The webhook's authentication headers are not valid.", 0)
 		}
 		for _, p := range pairs {
@@ -446,7 +447,7 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 	case authTypeHTTPQueryString:
 		pairs, err := parseSettings(ep.secret, false)
 		if err != nil {
-			return failed(codeWebhookQuery, fmt.Sprintf("The HttpQueryString auth value of service endpoint %s (%s) could not be used: %v.", ep.name, ep.id, err),
+			return failed(codeWebhookQuery, fmt.Sprintf("Received exception when extracing keyValue pairs for custom query params  for OrgId:%s, serviceEndpointId: %s, name: %s, exception:%v", run.ctx.OrganizationID, ep.id, ep.name, err),
 				"The webhook's authentication query parameters are not valid.", 0)
 		}
 		q := target.Query()
@@ -463,7 +464,8 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 	if len(body) > maxPayloadBytes {
 		// Still too large without the bulky members: nothing is sent.
 		return failed(codeWebhookTooLarge,
-			fmt.Sprintf("The execution context is %d bytes even without its parameters and images, over the %d allowed; nothing was sent to service endpoint %s (%s).", len(body), maxPayloadBytes, ep.name, ep.id),
+			fmt.Sprintf("RemoteExecutionContext exceeded max allowed message size event after reducing size. Message will not be sent. Actual Size: %d bytes, Max Size: %d bytes for OrganizationId:%s, serviceEndpointId: %s, name: %s",
+				len(body), maxPayloadBytes, run.ctx.OrganizationID, ep.id, ep.name),
 			"The event is too large to send to the webhook.", 0)
 	}
 	headers.Set("Content-Type", "application/json")
@@ -517,8 +519,11 @@ func (e *Emulator) deliver(ctx context.Context, run *stepRun) deliveryResult {
 func (e *Emulator) newDeliveryClient() *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
+			// The sender keeps connections alive, idle up to 120 s, and asks for no compression
+			// (webhookclient-decompiled-facts.md).
 			Proxy:               nil,
-			DisableKeepAlives:   true, // every delivery is a fresh connection, as a remote sender's would be
+			IdleConnTimeout:     120 * time.Second,
+			DisableCompression:  true,
 			TLSHandshakeTimeout: 10 * time.Second,
 			TLSClientConfig:     &tls.Config{RootCAs: e.deliveryRoots(), MinVersion: tls.VersionTLS12},
 		},
@@ -558,6 +563,9 @@ func (e *Emulator) post(ctx context.Context, target string, headers http.Header,
 		return 0, err
 	}
 	req.Header = headers.Clone()
+	if _, set := req.Header["User-Agent"]; !set {
+		req.Header["User-Agent"] = []string{""} // Go's own is not the sender's: send none
+	}
 	resp, err := e.delivery.Do(req)
 	if err != nil {
 		return 0, err

@@ -173,6 +173,10 @@ func TestDeliveryAuthAndShape(t *testing.T) {
 				"X-Ms-Dynamics-Entity-Name":       "account",
 				"X-Ms-Dynamics-Request-Name":      "Create",
 				"X-Ms-Dynamics-Msg-Size-Exceeded": "",
+				// Only what the sender adds: no client name, no compression asked, kept alive.
+				"User-Agent":      "",
+				"Accept-Encoding": "",
+				"Connection":      "",
 			} {
 				if got := d.header.Get(name); got != want {
 					t.Errorf("header %s = %q, want %q", name, got, want)
@@ -248,14 +252,16 @@ func TestMalformedSettingsFailAtDelivery(t *testing.T) {
 		hook := c.createWebhook(fmt.Sprint("bad headers ", i), rc.srv.URL, 5, value)
 		step := c.createStep(stepSpec{name: "bad", endpoint: hook, message: "Create", table: "lead", mode: 0, stage: 20, rank: 1})
 		r := c.do("POST", "leads", map[string]any{"subject": "x"})
-		if r.status != http.StatusBadRequest || r.errorCode() != codeWebhookHeaders || strings.Contains(r.errorMessage(), value) {
+		if r.status != http.StatusBadRequest || r.errorCode() != codeWebhookHeaders || strings.Contains(r.errorMessage(), value) ||
+			!strings.HasPrefix(r.errorMessage(), "Received exception when adding custom http headers: for OrgId:"+organizationID+", serviceEndpointId: "+hook+", name: bad headers ") {
 			t.Fatalf("%q: %d %s", value, r.status, r.raw)
 		}
 		c.do("DELETE", "sdkmessageprocessingsteps("+step+")", nil).mustStatus(t, http.StatusNoContent)
 	}
 	hook := c.createWebhook("bad query", rc.srv.URL, 6, "key=value")
 	c.createStep(stepSpec{name: "bad query", endpoint: hook, message: "Create", table: "lead", mode: 0, stage: 20, rank: 1})
-	if r := c.do("POST", "leads", map[string]any{"subject": "x"}); r.status != http.StatusBadRequest || r.errorCode() != codeWebhookQuery {
+	if r := c.do("POST", "leads", map[string]any{"subject": "x"}); r.status != http.StatusBadRequest || r.errorCode() != codeWebhookQuery ||
+		!strings.HasPrefix(r.errorMessage(), "Received exception when extracing keyValue pairs for custom query params  for OrgId:"+organizationID+", serviceEndpointId: "+hook+", name: bad query, exception:") {
 		t.Fatalf("query settings: %d %s", r.status, r.raw)
 	}
 	if len(rc.received()) != 0 || len(e.Rows("leads")) != 0 {

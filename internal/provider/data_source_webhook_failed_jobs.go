@@ -128,7 +128,7 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 						"failure to send, `0x80050207` the body is too large even without its images, input parameters and " +
 						"parent context, so nothing was sent."),
 					"friendly_message": computedString("Message for people (`friendlymessage`)."),
-					"message":          computedString("Technical message (`message`), with the endpoint's id and name and the retry count."),
+					"message":          computedString("Technical message (`message`) in the sender's words, with the organization, the endpoint's id and name; for `0x80050201` also the status and the retry count, for `0x80050203` and `0x80050204` the reason the secret could not be used, for `0x80050207` the size."),
 					"retry_count":      schema.Int64Attribute{Computed: true, MarkdownDescription: "How many times the asynchronous service ran the job again (`retrycount`). The one extra attempt after a `502`, `503` or `504` happens within a single run and is not counted; the technical `message` gives its count."},
 					"created_on":       computedString("When the job was queued (`createdon`), RFC 3339: the time of the change."),
 					"started_on":       computedString("When the delivery started (`startedon`), RFC 3339."),
