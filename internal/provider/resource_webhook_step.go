@@ -488,17 +488,18 @@ func rawString(v tftypes.Value) *string {
 
 // imageFirstFix is the fix for an image that cannot follow its step's change: the plan checks
 // the step against the images Dataverse holds, so the image changes in an apply before the
-// step's.
+// step's. -target does not isolate a changed image: it plans the step the image refers to too.
 const (
 	imageFirstFix = "Terraform changes a step before the images that refer to it, so changing the image in this same apply " +
-		"cannot help: change or remove the image first, in an apply of its own (change or remove its block and run " +
-		"terraform apply -target=<image address>), then change the step. An image listed in the step's images instead " +
-		"is checked and written with the step, in one apply."
+		"cannot help. Change the image first, with the step's message, table and stage as they are now: put the step back, " +
+		"change or remove the image, apply, then change the step. (terraform apply -target=<image address> works only " +
+		"for removing its block: it also plans the step, which a changed image refers to.) An image listed in the " +
+		"step's images instead is checked and written with the step, in one apply."
 	// An image is registered on its message's property, which a change of message may move.
 	removeImageFirstFix = "Terraform changes a step before the images that refer to it, so changing the image in this same " +
-		"apply cannot help: remove the image first, in an apply of its own (remove its block and run terraform apply " +
-		"-target=<image address>), then change the step and add the image again. An image listed in the step's images " +
-		"instead is checked and written with the step, in one apply."
+		"apply cannot help. Remove the image first: remove its block and run terraform apply -target=<image address> " +
+		"(or put the step's message back and apply), then change the step and add the image again. An image listed in " +
+		"the step's images instead is checked and written with the step, in one apply."
 )
 
 // checkImagesStillFit refuses a new message, table or stage that the images the step does not

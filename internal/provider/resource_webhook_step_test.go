@@ -563,14 +563,14 @@ func TestAccWebhookStep_changeThatStrandsItsImages(t *testing.T) {
 	unitTest(t, b, []resource.TestStep{
 		{Config: cfg("Update", "PostOperation")},
 		// Create takes images on another message property than Update: the image must go first.
-		{Config: cfg("Create", "PostOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*No pre-image on Create.*remove\s+the\s+image\s+first,\s+in\s+an\s+apply\s+of\s+its\s+own.*-target=<image\s+address>`)},
+		{Config: cfg("Create", "PostOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*No pre-image on Create.*Remove\s+the\s+image\s+first:\s+remove\s+its\s+block\s+and\s+run\s+terraform\s+apply\s+-target=<image\s+address>`)},
 		// Changing the image's type with the step cannot work, as the step changes first; the
 		// refusal says so rather than advising that very change.
 		{Config: strings.Replace(cfg("Create", "PostOperation"), `"Both"`, `"PostImage"`, 1), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*changing\s+the\s+image\s+in\s+this\s+same\s+apply\s+cannot\s+help`)},
 		// Only the stage changed: the error points at it.
 		{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*\d+:\s+stage\s+=\s+"PreOperation".*PostOperation`)},
 		// On one message property, a change of the image in an apply of its own lets the step follow.
-		{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)change\s+or\s+remove\s+the\s+image\s+first`)},
+		{Config: cfg("Update", "PreOperation"), ExpectError: regexp.MustCompile(`(?s)Change\s+the\s+image\s+first,\s+with\s+the\s+step's\s+message,\s+table\s+and\s+stage\s+as\s+they\s+are\s+now.*-target=<image\s+address>\s+works\s+only\s+for\s+removing`)},
 		{Config: strings.Replace(cfg("Update", "PostOperation"), `"Both"`, `"PreImage"`, 1)},
 		{Config: strings.Replace(cfg("Update", "PreOperation"), `"Both"`, `"PreImage"`, 1)},
 		// An image may follow its step in one apply: it is planned against the step's plan.
@@ -579,7 +579,7 @@ func TestAccWebhookStep_changeThatStrandsItsImages(t *testing.T) {
 		{Config: strings.Replace(cfg("Assign", "PostOperation"), `"Both"`, `"PostImage"`, 1)},
 		// Across message properties, the fix given: remove the image in an apply of its own, then
 		// change the step and add the image again.
-		{Config: strings.Replace(cfg("Create", "PostOperation"), `"Both"`, `"PostImage"`, 1), ExpectError: regexp.MustCompile(`(?s)registered\s+on\s+the\s+message\s+property\s+"Target".*remove\s+the\s+image\s+first`)},
+		{Config: strings.Replace(cfg("Create", "PostOperation"), `"Both"`, `"PostImage"`, 1), ExpectError: regexp.MustCompile(`(?s)registered\s+on\s+the\s+message\s+property\s+"Target".*Remove\s+the\s+image\s+first`)},
 		{Config: strings.SplitN(cfg("Assign", "PostOperation"), "\nresource \"dataverse_webhook_step_image\"", 2)[0]},
 		{Config: strings.Replace(cfg("Create", "PostOperation"), `"Both"`, `"PostImage"`, 1)},
 	})
@@ -752,7 +752,7 @@ func TestAccWebhookStep_tableChangeThatStrandsItsImageColumns(t *testing.T) {
 	}
 	unitTest(t, b, []resource.TestStep{
 		{Config: cfg("account", "name", "telephone1")},
-		{Config: cfg("contact", "name", "telephone1"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*carries\s+"name",\s+which\s+table\s+"contact"\s+has\s+no\s+column.*change\s+or\s+remove\s+the\s+image\s+first`)},
+		{Config: cfg("contact", "name", "telephone1"), ExpectError: regexp.MustCompile(`(?s)The step's images would no longer fit.*carries\s+"name",\s+which\s+table\s+"contact"\s+has\s+no\s+column.*Change\s+the\s+image\s+first`)},
 		{Config: cfg("account")},
 		{Config: cfg("contact")},
 	})
