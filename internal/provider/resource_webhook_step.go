@@ -137,7 +137,12 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional:    true,
 				ElementType: types.StringType,
 				MarkdownDescription: "Column logical names whose change fires the step; only with the messages " + quotedList(dataverse.FilteringAttributesMessages()) + ". " +
-					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order and case do not matter. " +
+					"On `Update` and `UpdateMultiple` the step fires only when the change sets one of them; on `Create` and " +
+					"`CreateMultiple` the Plug-in Registration Tool offers them too, but what Dataverse does with them there is not " +
+					"documented (the emulator fires on every create). " +
+					"Omit it to fire on any change (set at least one column to spare Dataverse work). Order does not matter, and " +
+					"names are written in lower case whatever their case here; changing only their case plans one update that " +
+					"writes the same list. " +
 					"Dataverse keeps the list as one comma-separated value of at most 100000 characters. Updates in place.",
 				Validators: []validator.Set{validators.ColumnNames("fire on any change")},
 			},

@@ -103,7 +103,7 @@ func imageAttributes(d imageDescriptions) map[string]schema.Attribute {
 			Optional:    true,
 			ElementType: types.StringType,
 			MarkdownDescription: "Column logical names the image carries. Omit it to send every column (mind the " +
-				"256 KB limit on the body). Order and case do not matter." + d.updates,
+				"256 KB limit on the body). Order does not matter, and names are written in lower case whatever their case here; changing only their case plans one update that writes the same list." + d.updates,
 			Validators: []validator.Set{validators.ColumnNames("send every column")},
 		},
 		"name": schema.StringAttribute{
