@@ -461,7 +461,7 @@ func encodeSecret(ctx context.Context, cfg webhookModel) (dataverse.AuthType, st
 	switch t {
 	case dataverse.AuthTypeWebhookKey:
 		if cfg.AuthKeyWO.IsNull() || cfg.AuthKeyWO.IsUnknown() {
-			diags.AddAttributeError(path.Root(attribute), "Missing webhook secret", fmt.Sprintf("auth_type %q needs %s: %s.", t, attribute, secretHint(t)))
+			diags.AddAttributeError(path.Root("auth_type"), "Missing webhook secret", fmt.Sprintf("auth_type %q needs %s: %s.", t, attribute, secretHint(t)))
 			return 0, "", nil, diags
 		}
 		parts = []string{cfg.AuthKeyWO.ValueString()}
@@ -474,7 +474,7 @@ func encodeSecret(ctx context.Context, cfg webhookModel) (dataverse.AuthType, st
 		pairs, d := mapValue(ctx, m)
 		diags.Append(d...)
 		if pairs == nil {
-			diags.AddAttributeError(path.Root(attribute), "Missing webhook secret", fmt.Sprintf("auth_type %q needs %s: %s.", t, attribute, secretHint(t)))
+			diags.AddAttributeError(path.Root("auth_type"), "Missing webhook secret", fmt.Sprintf("auth_type %q needs %s: %s.", t, attribute, secretHint(t)))
 			return 0, "", nil, diags
 		}
 		for _, v := range pairs {

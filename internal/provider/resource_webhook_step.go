@@ -618,6 +618,9 @@ func checkMessagePair(ctx context.Context, client *dataverse.Client, message, ta
 	}
 	tables, terr := client.ListMessageTables(ctx, message)
 	detail := fmt.Sprintf("Message %q cannot be registered for %s.", message, tableLabel(table))
+	if table == "" {
+		detail = fmt.Sprintf("Message %q cannot be registered without a table.", message)
+	}
 	if errors.Is(err, dataverse.ErrUnknownTable) {
 		detail = fmt.Sprintf("Dataverse has no table named %q (table is a logical name, such as account).", table)
 	}
@@ -627,7 +630,7 @@ func checkMessagePair(ctx context.Context, client *dataverse.Client, message, ta
 		tables = slices.DeleteFunc(tables, func(t string) bool { return t == "" })
 		switch {
 		case table == "":
-			detail += " This message needs a table: set table."
+			detail += " Set table."
 		case takesNone && len(tables) == 0:
 			detail += " This message takes no table: remove table."
 		default:
@@ -644,11 +647,11 @@ func checkMessagePair(ctx context.Context, client *dataverse.Client, message, ta
 			}
 		}
 	}
-	at := path.Root("table")
+	at, summary := path.Root("table"), "Unknown table for this message"
 	if table == "" {
-		at = path.Root("message")
+		at, summary = path.Root("message"), "Table missing for this message"
 	}
-	diags.AddAttributeError(at, "Unknown table for this message", detail)
+	diags.AddAttributeError(at, summary, detail)
 	return nil
 }
 

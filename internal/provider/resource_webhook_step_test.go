@@ -341,6 +341,9 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   message = "PublishAll"
 `, `(?s)Custom steps are not allowed here`, true},
 		{"table on a message that takes none", stepOn("WhoAmI", "account"), `(?s)Unknown table for this message.*Message "WhoAmI" cannot be registered for\s+table "account"\.\s+This\s+message\s+takes\s+no\s+table:\s+remove\s+table\.`, true},
+		{"table left out", `
+  message = "Create"
+`, `(?s)Table missing for this message.*\d+:\s+message\s+=\s+"Create".*Message\s+"Create"\s+cannot\s+be\s+registered\s+without\s+a\s+table\.\s+Set\s+table\.\s+Tables\s+that\s+allow\s+it:\s+account,`, true},
 		{"misspelled message", stepOn("Updte", "account"), `(?s)Unknown message.*Did you mean\s+"Update"\?`, true},
 		{"webhook that does not exist", stepOn("Update", "account"), `(?s)No such webhook.*No webhook has id 6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10.*dataverse_webhook\.<name>\.id`, true},
 	}

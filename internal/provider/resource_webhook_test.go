@@ -362,7 +362,7 @@ func TestAccWebhook_planTimeChecks(t *testing.T) {
   name      = "x"
   url       = "https://fn.example.net/x"
   auth_type = "WebhookKey"
-`, `(?s)Missing webhook secret.*auth_key_wo`},
+`, `(?s)Missing webhook secret.*\d+:\s+auth_type\s+=\s+"WebhookKey".*auth_key_wo`},
 		{"bad header name", `
   name            = "x"
   url             = "https://fn.example.net/x"
@@ -753,7 +753,13 @@ func TestAccWebhook_secretRemovedWithItsVersionSaysWhy(t *testing.T) {
 			{
 				Config:      webhookConfig(b, body("")),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Missing webhook secret.*auth_wo_version changes from 1 to\s+null.*keep\s+auth_wo_version\s+=\s+1\s+and\s+remove\s+only\s+the\s+secret`),
+				ExpectError: regexp.MustCompile(`(?s)Missing webhook secret.*\d+:\s+auth_type\s+=\s+"WebhookKey".*auth_wo_version changes from 1 to\s+null.*keep\s+auth_wo_version\s+=\s+1\s+and\s+remove\s+only\s+the\s+secret`),
+			},
+			// A new version asks for the secret: the error points at it.
+			{
+				Config:      webhookConfig(b, body("  auth_wo_version = 2\n")),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Missing webhook secret.*\d+:\s+auth_wo_version\s+=\s+2.*auth_wo_version changes from 1 to 2`),
 			},
 			{Config: webhookConfig(b, body("  auth_wo_version = 1\n")), PlanOnly: true},
 		},

@@ -73,6 +73,16 @@ func whySent(cfg webhookModel, state *webhookModel) string {
 		"holds alone, %s and remove only the secret.", was, now, keep)
 }
 
+// missingSecretPath is where a missing secret is reported: the secret attribute is absent from
+// the configuration, so Terraform could point only at the block. A changed auth_wo_version is
+// what asks for the secret when it is set and the auth type stays; otherwise auth_type does.
+func missingSecretPath(cfg webhookModel, state *webhookModel) path.Path {
+	if state != nil && cfg.AuthType.Equal(state.AuthType) && !cfg.AuthWOVersion.IsNull() {
+		return path.Root("auth_wo_version")
+	}
+	return path.Root("auth_type")
+}
+
 // configuredSecret is the configuration's value of the attribute auth_type t takes its secret
 // from.
 func configuredSecret(t dataverse.AuthType, cfg webhookModel) attr.Value {
@@ -120,7 +130,7 @@ func requireSecretWhenSent(ctx context.Context, req resource.ModifyPlanRequest, 
 	attribute := authAttributeByType[t]
 	switch planSecret(t, cfg, state) {
 	case secretMissing:
-		diags.AddAttributeError(path.Root(attribute), "Missing webhook secret",
+		diags.AddAttributeError(missingSecretPath(cfg, state), "Missing webhook secret",
 			fmt.Sprintf("auth_type %q needs %s to send the webhook its secret: %s.%s", t, attribute, secretHint(t), whySent(cfg, state)))
 	case secretAbsent:
 		diags.AddAttributeWarning(path.Root(attribute), "Webhook holds no secret",
