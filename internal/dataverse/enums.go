@@ -23,7 +23,7 @@ func enumString[T ~int](names []enumName[T], v T, typeName string) string {
 
 func enumParse[T ~int](names []enumName[T], s, what string) (T, error) {
 	for _, n := range names {
-		if strings.EqualFold(n.name, s) {
+		if n.name == s {
 			return n.value, nil
 		}
 	}
@@ -79,7 +79,7 @@ var authTypeNames = []enumName[AuthType]{
 
 func (t AuthType) String() string { return enumString(authTypeNames, t, "AuthType") }
 
-// ParseAuthType parses a name from AuthTypeNames, ignoring case.
+// ParseAuthType parses a name from AuthTypeNames, exactly as spelled there.
 func ParseAuthType(s string) (AuthType, error) {
 	return enumParse(authTypeNames, s, "auth type")
 }
@@ -104,7 +104,7 @@ var stepModeNames = []enumName[StepMode]{
 
 func (m StepMode) String() string { return enumString(stepModeNames, m, "StepMode") }
 
-// ParseStepMode parses a name from StepModeNames, ignoring case.
+// ParseStepMode parses a name from StepModeNames, exactly as spelled there.
 func ParseStepMode(s string) (StepMode, error) {
 	return enumParse(stepModeNames, s, "step mode")
 }
@@ -137,7 +137,7 @@ var stepStageNames = []enumName[StepStage]{
 
 func (s StepStage) String() string { return enumString(stepStageNames, s, "StepStage") }
 
-// ParseStepStage parses a name from StepStageNames, ignoring case.
+// ParseStepStage parses a name from StepStageNames, exactly as spelled there.
 func ParseStepStage(s string) (StepStage, error) {
 	return enumParse(stepStageNames, s, "step stage")
 }
@@ -170,7 +170,7 @@ var imageTypeNames = []enumName[ImageType]{
 
 func (t ImageType) String() string { return enumString(imageTypeNames, t, "ImageType") }
 
-// ParseImageType parses a name from ImageTypeNames, ignoring case.
+// ParseImageType parses a name from ImageTypeNames, exactly as spelled there.
 func ParseImageType(s string) (ImageType, error) {
 	return enumParse(imageTypeNames, s, "image type")
 }

@@ -54,8 +54,10 @@ func TestEnums(t *testing.T) {
 			}
 		}
 	}
-	if v, err := ParseAuthType("httpheader"); err != nil || v != AuthTypeHTTPHeader {
-		t.Errorf("ParseAuthType ignores case: got %v, %v", v, err)
+	// Names are taken as spelled: the configuration's validators refuse other spellings, and
+	// a rule check that took them would contradict that refusal.
+	if v, err := ParseAuthType("httpheader"); err == nil {
+		t.Errorf("ParseAuthType(httpheader) = %v, want it refused", v)
 	}
 }
 
@@ -82,8 +84,11 @@ func TestStoredStepEnums(t *testing.T) {
 			}
 		}
 	}
-	if v, err := ParseStoredStepStage("postoperation"); err != nil || v != StepStagePostOperation {
-		t.Errorf("ParseStoredStepStage(postoperation) = %v, %v", v, err)
+	if v, err := ParseStoredStepStage("PostOperation"); err != nil || v != StepStagePostOperation {
+		t.Errorf("ParseStoredStepStage(PostOperation) = %v, %v", v, err)
+	}
+	if v, err := ParseStoredStepStage("postoperation"); err == nil {
+		t.Errorf("ParseStoredStepStage(postoperation) = %v, want it refused", v)
 	}
 	if v, err := ParseStoredStepMode("Synchronous"); err != nil || v != StepModeSynchronous {
 		t.Errorf("ParseStoredStepMode(Synchronous) = %v, %v", v, err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/action/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -77,7 +76,7 @@ func (a *deleteSystemJobsAction) Schema(_ context.Context, _ action.SchemaReques
 				MarkdownDescription: "Which jobs: `Failed`, `Succeeded`, or both.",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
-					setvalidator.ValueStringsAre(stringvalidator.OneOf("Failed", "Succeeded")),
+					setvalidator.ValueStringsAre(validators.OneOf("Failed", "Succeeded")),
 				},
 			},
 			"older_than": schema.StringAttribute{

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 // columnList is a set of column names in the configuration and where it is: an attribute of its
@@ -57,7 +58,7 @@ func checkColumns(ctx context.Context, client *dataverse.Client, table string, l
 				continue
 			}
 			detail := fmt.Sprintf("Table %q has no column %q (a column logical name, in lower case).", table, col)
-			if c := closest(col, known); c != "" {
+			if c := validators.Closest(col, known); c != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", c)
 			}
 			detail += " Dataverse would accept the name and never match it."

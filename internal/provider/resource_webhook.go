@@ -110,7 +110,7 @@ func (r *webhookResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"`HttpQueryString` sends each pair of `auth_query_parameters_wo` as a query parameter. The attribute of the type is " +
 					"required to create the webhook and whenever `auth_type` or `auth_wo_version` changes, the plans that send the secret; " +
 					"otherwise it may be left out, and Dataverse keeps the secret it holds. Changing it updates in place and sends the new secret.",
-				Validators: []validator.String{stringvalidator.OneOf(dataverse.AuthTypeNames()...)},
+				Validators: []validator.String{validators.OneOf(dataverse.AuthTypeNames()...)},
 			},
 			"auth_key_wo": schema.StringAttribute{
 				Optional:  true,

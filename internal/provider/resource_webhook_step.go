@@ -116,7 +116,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Default:  stringdefault.StaticString(stepDefaults.stage.String()),
 				MarkdownDescription: "Where in the event pipeline the step runs: " + quotedList(dataverse.StepStageNames()) +
 					". Defaults to `" + stepDefaults.stage.String() + "`. Asynchronous steps must be `PostOperation`. Updates in place.",
-				Validators: []validator.String{stringvalidator.OneOf(dataverse.StepStageNames()...)},
+				Validators: []validator.String{validators.OneOf(dataverse.StepStageNames()...)},
 			},
 			"mode": schema.StringAttribute{
 				Optional: true,
@@ -124,7 +124,7 @@ func (r *webhookStepResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Default:  stringdefault.StaticString(stepDefaults.mode.String()),
 				MarkdownDescription: "`Asynchronous` (the default) queues a system job and records failures in it; " +
 					"`Synchronous` runs inside the operation, whose failure then fails the user's change. Updates in place.",
-				Validators: []validator.String{stringvalidator.OneOf(dataverse.StepModeNames()...)},
+				Validators: []validator.String{validators.OneOf(dataverse.StepModeNames()...)},
 			},
 			"rank": schema.Int64Attribute{
 				Optional:            true,
@@ -610,7 +610,7 @@ func checkMessagePair(ctx context.Context, client *dataverse.Client, message, ta
 	messages, merr := client.ListMessageNames(ctx)
 	if merr == nil && !containsFold(messages, message) {
 		detail := fmt.Sprintf("Dataverse has no message named %q.", message)
-		if c := closest(message, messages); c != "" {
+		if c := validators.Closest(message, messages); c != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", c)
 		}
 		diags.AddAttributeError(path.Root("message"), "Unknown message", detail)
@@ -634,7 +634,7 @@ func checkMessagePair(ctx context.Context, client *dataverse.Client, message, ta
 		case takesNone && len(tables) == 0:
 			detail += " This message takes no table: remove table."
 		default:
-			if c := closest(table, tables); c != "" {
+			if c := validators.Closest(table, tables); c != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", c)
 			}
 		}

@@ -453,6 +453,9 @@ func TestAccWebhookStepImage_planTimeChecks(t *testing.T) {
 	}{
 		{name: "pre-image on Create", message: "Create", stage: postOperation, mode: asynchronous, apiCheck: true,
 			body: `type = "PreImage"`, want: `(?s)No pre-image on Create.*type\s+=\s+"PostImage"`},
+		// A type in another case is refused once, with the name meant, not also checked as that name.
+		{name: "type in another case on Create", message: "Create", stage: postOperation, mode: asynchronous,
+			body: `type = "preimage"`, want: soleError(`type value must be one of.*Did\s+you\s+mean\s+"PreImage"\?`)},
 		{name: "both on Create", message: "Create", stage: postOperation, mode: asynchronous, apiCheck: true,
 			body: `type = "Both"`, want: `(?s)No pre-image on Create.*type\s+=\s+"PostImage"`},
 		{name: "post-image on Delete", message: "Delete", stage: postOperation, mode: asynchronous, apiCheck: true,

@@ -335,6 +335,16 @@ func TestAccWebhookStep_planTimeChecks(t *testing.T) {
   mode              = "StepMode(2)"
   async_auto_delete = true
 `, soleError(`mode value must be one of`), false},
+		{"stage in another case", `
+  message = "Update"
+  table   = "account"
+  stage   = "postoperation"
+`, soleError(`stage value must be one of.*got: "postoperation"\.\s+Did\s+you\s+mean\s+"PostOperation"\?`), false},
+		{"image type in another case", `
+  message = "Create"
+  table   = "account"
+  images  = [{ alias = "x", type = "preimage" }]
+`, soleError(`type value must be one of.*Did\s+you\s+mean\s+"PreImage"\?`), false},
 		{"misspelled table", stepOn("Update", "acount"), `(?s)Unknown table for this message.*Did you mean\s+"account"\?`, true},
 		{"custom steps forbidden", stepOn("Create", "businessunit"), `(?s)Custom steps are not allowed here`, true},
 		{"message without table", `

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -97,7 +96,7 @@ func imageAttributes(d imageDescriptions) map[string]schema.Attribute {
 			MarkdownDescription: "Which snapshot Dataverse sends: " + quotedList(dataverse.ImageTypeNames()) + ". " +
 				"`PreImage` is the row before the operation (not on `Create`); `PostImage` the row after it (not on " +
 				"`Delete`, and only on `PostOperation` steps); `Both` sends one of each under the same alias." + d.updates,
-			Validators: []validator.String{stringvalidator.OneOf(dataverse.ImageTypeNames()...)},
+			Validators: []validator.String{validators.OneOf(dataverse.ImageTypeNames()...)},
 		},
 		"attributes": schema.SetAttribute{
 			Optional:    true,

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/provider/validators"
 )
 
 // plannedNames records the webhook names planned by one provider instance, with a digest of
@@ -150,7 +151,7 @@ func nearestWebhookName(ctx context.Context, client *dataverse.Client, name stri
 	for i, w := range all {
 		names[i] = w.Name
 	}
-	if c := closest(name, names); c != "" {
+	if c := validators.Closest(name, names); c != "" {
 		return fmt.Sprintf(" Did you mean %q?", c)
 	}
 	return ""

@@ -1,4 +1,4 @@
-package provider
+package validators
 
 import "testing"
 
@@ -7,14 +7,14 @@ func TestClosest(t *testing.T) {
 	tables := []string{"account", "contact", "lead", "opportunity"}
 	cases := map[string]string{"acount": "account", "Contacts": "contact", "opportunities": "opportunity", "zzzzzzzz": ""}
 	for in, want := range cases {
-		if got := closest(in, tables); got != want {
-			t.Errorf("closest(%q) = %q, want %q", in, got, want)
+		if got := Closest(in, tables); got != want {
+			t.Errorf("Closest(%q) = %q, want %q", in, got, want)
 		}
 	}
 	messages := []string{"Associate", "Create", "Delete", "Update", "UpdateMultiple"}
 	for in, want := range map[string]string{"Frobnicate": "", "Updte": "Update", "delet": "Delete", "Creat": "Create", "UpdateMultipel": "UpdateMultiple"} {
-		if got := closest(in, messages); got != want {
-			t.Errorf("closest(%q) among messages = %q, want %q", in, got, want)
+		if got := Closest(in, messages); got != want {
+			t.Errorf("Closest(%q) among messages = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,13 +1,13 @@
-package provider
+package validators
 
 import (
 	"sort"
 	"strings"
 )
 
-// closest returns the candidate nearest to s by edit distance (case-insensitive), for
+// Closest returns the candidate nearest to s by edit distance (case-insensitive), for
 // "did you mean" hints; "" when nothing is reasonably close.
-func closest(s string, candidates []string) string {
+func Closest(s string, candidates []string) string {
 	best, bestDist := "", -1
 	ls := strings.ToLower(s)
 	sorted := append([]string(nil), candidates...)
