@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
@@ -91,6 +93,8 @@ type Client struct {
 	// answer may echo them too (a read-back after a create, a step create after its webhook's,
 	// a next link).
 	sent sentSecrets
+	// forcedRefreshes counts the fresh tokens fetched after a 401 (maxForcedRefreshes).
+	forcedRefreshes atomic.Int32
 
 	maxAttempts    int
 	requestTimeout time.Duration
@@ -196,12 +200,22 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-// sentSecrets is the record of the secrets a client's requests carried.
+// sentSecrets is the record of the secrets a client's requests carried: every request secret
+// (webhook auth values, which a configuration bounds), and the last keptTokens bearer tokens.
+// Tokens are kept only so, as a token endpoint answering tokens that expire at once would have
+// one fetched for each request; keeping them all would grow the record, and the cost of every
+// echo check, without bound. A token replaced by so many others is long expired: tokens turn
+// over about hourly, and 401s force at most maxForcedRefreshes new ones.
 type sentSecrets struct {
-	mu   sync.Mutex
-	list []string
-	seen map[string]bool
+	mu     sync.Mutex
+	list   []string
+	seen   map[string]bool
+	tokens []string // the newest last
 }
+
+// keptTokens is how many bearer tokens sentSecrets keeps: the one in use and those it replaced,
+// which a server may still echo.
+const keptTokens = 32
 
 func (s *sentSecrets) add(secrets []string) {
 	if len(secrets) == 0 {
@@ -220,10 +234,22 @@ func (s *sentSecrets) add(secrets []string) {
 	}
 }
 
+func (s *sentSecrets) addToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if token == "" || slices.Contains(s.tokens, token) {
+		return
+	}
+	s.tokens = append(s.tokens, token)
+	if len(s.tokens) > keptTokens {
+		s.tokens = slices.Delete(s.tokens, 0, len(s.tokens)-keptTokens)
+	}
+}
+
 func (s *sentSecrets) all() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.list[:len(s.list):len(s.list)]
+	return append(s.list[:len(s.list):len(s.list)], s.tokens...)
 }
 
 // EchoesSecret reports whether text, such as a column of a row this client read, holds a secret

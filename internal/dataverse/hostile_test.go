@@ -5,9 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +20,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -290,6 +294,85 @@ func TestAnEchoedBearerTokenIsWithheld(t *testing.T) {
 	}
 	if strings.Contains(strings.ToLower(err.Error()), "access-t") || apiErr.Message != withheldMessage {
 		t.Errorf("error %q echoes the bearer token", err)
+	}
+}
+
+// A server that answers 401 to everything, or a sign-in whose tokens expire at once, has a new
+// token fetched for request after request. The client keeps the last keptTokens of them, as a
+// server may echo them, not every one, which would grow its record and the cost of every echo
+// check without bound; and it fetches at most maxForcedRefreshes after 401s in its life.
+func TestTokensRefreshedWithoutEndAreNotAllKept(t *testing.T) {
+	t.Parallel()
+	var (
+		mu     sync.Mutex
+		seen   []string // the tokens requests carried, in order
+		echoed string
+		errs   []string
+	)
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		// A token some twenty turns old is echoed: it must still be withheld.
+		if n == 40 {
+			echoed = seen[len(seen)-21]
+			writeError(w, http.StatusBadRequest, "0x80040203", "bad token "+echoed)
+			return
+		}
+		writeError(w, http.StatusUnauthorized, "0x80040220", "refused")
+	})
+	var issued atomic.Int64
+	h.tokens.tokenF = func(bool) string {
+		sum := sha256.Sum256([]byte(strconv.FormatInt(issued.Add(1), 10)))
+		return "eyJ" + hex.EncodeToString(sum[:])
+	}
+	for range 60 {
+		_, err := h.client.GetWebhook(context.Background(), webhookID)
+		if err == nil {
+			t.Fatal("no error")
+		}
+		errs = append(errs, err.Error())
+	}
+	if echoed == "" || seen[len(seen)-1] == echoed {
+		t.Fatalf("no old token was echoed (%d requests)", len(seen))
+	}
+	for _, e := range errs {
+		if untrusted.EchoesSecret(e, []string{echoed}) {
+			t.Errorf("error %q echoes a token twenty turns old", e)
+		}
+	}
+	forced := 0
+	for _, f := range h.tokens.forced() {
+		if f {
+			forced++
+		}
+	}
+	if forced != maxForcedRefreshes {
+		t.Errorf("%d tokens fetched after a 401, want %d", forced, maxForcedRefreshes)
+	}
+	if kept := len(h.client.sent.all()); kept > keptTokens {
+		t.Errorf("the client keeps %d secrets after %d tokens, want at most %d", kept, issued.Load(), keptTokens)
+	}
+}
+
+// A sign-in that answers with an access token longer than any request header can carry is
+// refused before anything is sent, without quoting it.
+func TestAnOversizedAccessTokenIsNotSent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		writeJSON(w, http.StatusOK, webhookRow(webhookID, "orders"))
+	})
+	huge := "eyJ" + strings.Repeat("A1b2C3d4", (maxBearerTokenBytes/8)+1)
+	h.tokens.tokenF = func(bool) string { return huge }
+	_, err := h.client.GetWebhook(context.Background(), webhookID)
+	if err == nil || !strings.Contains(err.Error(), "more than the 16 KiB") || strings.Contains(err.Error(), "A1b2C3d4") {
+		t.Fatalf("err = %v, want the token refused by its size, unquoted", err)
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("%d requests sent with the token, want none", n)
+	}
+	if kept := len(h.client.sent.all()); kept != 0 {
+		t.Errorf("the client keeps %d secrets, want none", kept)
 	}
 }
 

@@ -129,6 +129,16 @@ func rowRequest(method, path string, row map[string]any, columns []string) (*req
 	}, nil
 }
 
+// maxForcedRefreshes bounds the fresh tokens a client fetches after a 401 in its lifetime: a
+// token is revoked once in a long while, while a server refusing every token would otherwise
+// have one fetched for each request, each kept in sentSecrets. Beyond it, a 401 is returned as
+// it is.
+const maxForcedRefreshes = 16
+
+// maxBearerTokenBytes bounds an access token: Microsoft Entra ID tokens are a few kilobytes,
+// and web servers refuse request headers much beyond 16 KiB.
+const maxBearerTokenBytes = 16 << 10
+
 // landedCheckTimeout bounds the read that looks for a row whose create had an unknown outcome.
 const landedCheckTimeout = 20 * time.Second
 
@@ -202,7 +212,13 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dataverse: getting an access token: %w", err)
 		}
-		c.sent.add([]string{token}) // a later answer, a next link say, may echo it
+		if len(token) > maxBearerTokenBytes {
+			// No server takes a header that long; holding it, and checking every answer for
+			// it, would only cost memory and time.
+			return nil, fmt.Errorf("dataverse: the access token the sign-in gave is %s, more than the %s any Web API request header can carry; not sending it",
+				untrusted.FormatBytes(int64(len(token))), untrusted.FormatBytes(maxBearerTokenBytes))
+		}
+		c.sent.addToken(token) // a later answer, a next link say, may echo it
 		forceRefresh = false
 
 		resp, retryAfter, outcome, err := c.attempt(ctx, r, target, logPath, token, attempt)
@@ -237,7 +253,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			return nil, doubtful(r, landedMaybe, err)
 		}
 		if outcome == outcomeRefreshToken {
-			if refreshed {
+			if refreshed || c.forcedRefreshes.Add(1) > maxForcedRefreshes {
 				return nil, doubtful(r, landedMaybe, err)
 			}
 			refreshed = true
