@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -28,6 +29,7 @@ import (
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator/dvuser"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/registry"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
 )
 
 func main() {
@@ -304,7 +306,13 @@ type receiver struct {
 	failing bool
 	seen    []delivery
 	shown   int
+	// refused counts posts without the key: any local process can post to the receiver, so
+	// they are neither kept nor shown.
+	refused int
 }
+
+// maxKeptDeliveries bounds what the receiver keeps; the demo fires a handful.
+const maxKeptDeliveries = 100
 
 type delivery struct {
 	status  int
@@ -330,14 +338,18 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	_ = json.Unmarshal(body, &ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if subtle.ConstantTimeCompare([]byte(req.Header.Get("x-api-key")), []byte(r.apiKey)) != 1 {
+		r.refused++
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
 	status := http.StatusOK
-	switch {
-	case req.Header.Get("x-api-key") != r.apiKey:
-		status = http.StatusUnauthorized
-	case r.failing:
+	if r.failing {
 		status = http.StatusInternalServerError
 	}
-	r.seen = append(r.seen, delivery{status: status, headers: req.Header.Clone(), body: ctx})
+	if len(r.seen) < maxKeptDeliveries {
+		r.seen = append(r.seen, delivery{status: status, headers: req.Header.Clone(), body: ctx})
+	}
 	w.WriteHeader(status)
 }
 
@@ -354,12 +366,16 @@ func (r *receiver) show() []delivery {
 	if r.shown == len(r.seen) {
 		detail("(the receiver got nothing)")
 	}
+	if r.refused > 0 {
+		detail("(the receiver refused %d post(s) without its key; they are not shown)", r.refused)
+		r.refused = 0
+	}
 	fresh := r.seen[r.shown:]
 	for _, d := range fresh {
 		owning, _ := d.body["OwningExtension"].(map[string]any)
 		// Dataverse sends the step's id; OwningExtension.Name is null in real deliveries.
-		detail("receiver got POST: %s of %s (%s, %s) from step %v -> answered %d",
-			d.body["MessageName"], d.body["PrimaryEntityName"], stageName(d.body["Stage"]), modeName(d.body["Mode"]), owning["Id"], d.status)
+		detail("receiver got POST: %s of %s (%s, %s) from step %s -> answered %d",
+			plain(d.body["MessageName"]), plain(d.body["PrimaryEntityName"]), stageName(d.body["Stage"]), modeName(d.body["Mode"]), plain(owning["Id"]), d.status)
 		for _, list := range []string{"PreEntityImages", "PostEntityImages"} {
 			for _, img := range images(d.body, list) {
 				origin := ""
@@ -368,30 +384,34 @@ func (r *receiver) show() []delivery {
 					// asynchronous step posts.
 					origin = " (added by Dataverse to every asynchronous step's post)"
 				}
-				detail("  %s %q arrived%s: %s", strings.TrimSuffix(list, "EntityImages")+"-image", img.alias, origin, strings.Join(img.columns, ", "))
+				detail("  %s %q arrived%s: %s", strings.TrimSuffix(list, "EntityImages")+"-image", img.alias, origin, plain(strings.Join(img.columns, ", ")))
 			}
 		}
 		var names []string
 		for k := range d.headers {
 			if strings.HasPrefix(strings.ToLower(k), "x-ms-") {
-				names = append(names, fmt.Sprintf("%s: %s", strings.ToLower(k), d.headers.Get(k)))
+				names = append(names, fmt.Sprintf("%s: %s", plain(strings.ToLower(k)), plain(d.headers.Get(k))))
 			}
 		}
 		sort.Strings(names)
 		for _, n := range names {
 			detail("  %s", n)
 		}
-		detail("  x-api-key: (present, %d characters, matches: %v)", len(d.headers.Get("x-api-key")), d.headers.Get("x-api-key") == r.apiKey)
+		detail("  x-api-key: (present, %d characters, matches)", len(d.headers.Get("x-api-key")))
 	}
 	r.shown = len(r.seen)
 	return fresh
 }
 
+// plain is a value of a delivery made fit to print: what the emulator posts is shown as it is,
+// but the text comes over the network.
+func plain(v any) string { return untrusted.PlainText(fmt.Sprint(v)) }
+
 // stageName and modeName turn the execution context's numbers into the names the provider uses.
 func stageName(v any) string {
 	n, ok := v.(float64)
 	if !ok {
-		return fmt.Sprintf("stage %v", v)
+		return "stage " + plain(v)
 	}
 	return dataverse.StepStage(int(n)).String()
 }
@@ -399,7 +419,7 @@ func stageName(v any) string {
 func modeName(v any) string {
 	n, ok := v.(float64)
 	if !ok {
-		return fmt.Sprintf("mode %v", v)
+		return "mode " + plain(v)
 	}
 	return dataverse.StepMode(int(n)).String()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,5 +77,62 @@ func TestStageAndModeNames(t *testing.T) {
 	}
 	if got := modeName(float64(0)); got != "Synchronous" {
 		t.Errorf("mode 0 = %q", got)
+	}
+}
+
+// Any local process can post to the demo's receiver: a post without its key is answered 401 and
+// neither kept nor shown, and what a post with the key carries is printed without the controls
+// that could rewrite the terminal.
+func TestReceiverShowsOnlyKeyedPostsAsPlainText(t *testing.T) {
+	ctx := context.Background()
+	rcv, err := startReceiver(ctx, "the-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rcv.srv.Close() })
+	post := func(key, body string) int {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, rcv.url+"/dataverse", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key != "" {
+			req.Header.Set("x-api-key", key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	forged := `{"MessageName":"\u001b]0;owned\u0007Create","PrimaryEntityName":"x\n==> Done","OwningExtension":{"Id":"\u001b[31mred"},` +
+		`"PostEntityImages":[{"key":"created","value":{"Attributes":[{"key":"k","value":"\u001b[8mhidden"}]}}]}`
+	if got := post("", forged); got != http.StatusUnauthorized {
+		t.Fatalf("a post without the key was answered %d, want 401", got)
+	}
+	if got := post("the-key", forged); got != http.StatusOK {
+		t.Fatalf("a post with the key was answered %d, want 200", got)
+	}
+
+	printed, err := os.CreateTemp(t.TempDir(), "receiver-output-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = printed
+	got := rcv.show()
+	os.Stdout = stdout
+	text, err := os.ReadFile(printed.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Errorf("%d deliveries shown, want only the one with the key", len(got))
+	}
+	if strings.ContainsAny(string(text), "\x1b\x07") || strings.Contains(string(text), "\n==> Done") {
+		t.Errorf("the receiver printed a sender's controls or a forged line:\n%q", text)
+	}
+	if !strings.Contains(string(text), "refused 1 post(s) without its key") || !strings.Contains(string(text), "of x ==> Done") {
+		t.Errorf("the receiver did not say what it refused, or lost the text:\n%s", text)
 	}
 }
