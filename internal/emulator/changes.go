@@ -221,6 +221,16 @@ func checkValue(t *table, c *column, v any) (any, *apiError) {
 				i, c.name, t.logical, joinInts(c.choices))
 		}
 		return i, nil
+	case kindDouble:
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, mismatch("Edm.Double")
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return nil, mismatch("Edm.Double")
+		}
+		return f, nil
 	case kindGUID:
 		s, _ := v.(string)
 		id, ok := parseGUID(s)

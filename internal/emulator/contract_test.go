@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -231,13 +232,9 @@ func TestContractMetadata(t *testing.T) {
 		// Source: entity-metadata-real.md [ST]/[K]: plugintypeid is writable and a real sample
 		// binds it on a webhook step; the CSDL has no _plugintypeid_value, only the navigation.
 		id := newGUID()
-		c.do("POST", "sdkmessageprocessingsteps", map[string]any{
-			"sdkmessageprocessingstepid": id, "name": "bound", "mode": 1, "stage": 40, "rank": 1,
-			"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + hook + ")",
-			"sdkmessageid@odata.bind":                 "/sdkmessages(" + SDKMessageID("Update") + ")",
-			"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + SDKMessageFilterID("Update", "account") + ")",
-			"plugintypeid@odata.bind":                 "/plugintypes(" + WebhookPluginTypeID + ")",
-		}).mustStatus(t, http.StatusNoContent)
+		c.do("POST", "sdkmessageprocessingsteps", updateOfAccountStepBody(id, "bound", hook, map[string]any{
+			"plugintypeid@odata.bind": "/plugintypes(" + WebhookPluginTypeID + ")",
+		})).mustStatus(t, http.StatusNoContent)
 		if r := c.do("GET", "sdkmessageprocessingsteps("+id+")?$select=_plugintypeid_value", nil); r.status != http.StatusBadRequest || r.errorCode() != "0x0" {
 			t.Errorf("$select=_plugintypeid_value: %d %s", r.status, r.raw)
 		}
@@ -258,11 +255,52 @@ func TestContractMetadata(t *testing.T) {
 		c.do("GET", "serviceendpoints("+hook+")/serviceendpoint_sdkmessageprocessingstep?$select=name", nil).mustStatus(t, http.StatusOK)
 		c.do("GET", "sdkmessageprocessingsteps("+step+")/sdkmessageprocessingstepid_sdkmessageprocessingstepimage?$select=name", nil).mustStatus(t, http.StatusOK)
 	})
+	t.Run("the other writable columns", func(t *testing.T) {
+		// Source: entity-metadata-real.md: the writable columns of each table (the Plug-in
+		// Registration Tool passes path and solutionnamespace as null); a write naming them is
+		// taken, not refused as naming a property the table lacks.
+		id := newGUID()
+		c.do("POST", "serviceendpoints", map[string]any{
+			"serviceendpointid": id, "name": "prt-shaped", "url": "https://r.example/prt", "contract": 8, "authtype": 4, "authvalue": "k",
+			"connectionmode": 1, "path": nil, "solutionnamespace": nil, "namespaceformat": nil, "messagecharset": 0, "schematype": nil,
+			"saskeyname": nil, "saskey": nil, "sastoken": nil, "usekeyvaultconfiguration": false, "introducedversion": "1.0",
+			"runtimeintegrationproperties": nil,
+		}).mustStatus(t, http.StatusNoContent)
+		step := newGUID()
+		c.do("POST", "sdkmessageprocessingsteps", updateOfAccountStepBody(step, "prt-shaped", id, map[string]any{
+			"category": nil, "canbebypassed": false, "canusereadonlyconnection": false, "enablepluginprofiler": false,
+			"eventexpander": nil, "introducedversion": "1.0", "runtimeintegrationproperties": nil,
+		})).mustStatus(t, http.StatusNoContent)
+		c.do("POST", "sdkmessageprocessingstepimages", map[string]any{
+			"name": "pre", "entityalias": "pre", "imagetype": 0, "messagepropertyname": "Target", "relatedattributename": nil,
+			"introducedversion": "1.0", "sdkmessageprocessingstepid@odata.bind": "/sdkmessageprocessingsteps(" + step + ")",
+		}).mustStatus(t, http.StatusNoContent)
+		// The SAS secrets are write-only, as authvalue is.
+		r := c.do("GET", "serviceendpoints("+id+")", nil).mustStatus(t, http.StatusOK)
+		for _, key := range []string{"saskey", "sastoken", "authvalue"} {
+			if _, ok := r.body[key]; ok {
+				t.Errorf("a read returns %s", key)
+			}
+		}
+	})
 	t.Run("filtering attributes", func(t *testing.T) {
 		// Source: dataverse-web-api.md §2 (the Plug-in Registration Tool 9.2+ offers them for
 		// Update, Create, CreateMultiple and UpdateMultiple).
 		c.createStep(stepSpec{name: "filtered create", endpoint: hook, message: "Create", table: "account", mode: 1, stage: 40, rank: 1, filteringAttributes: "name"})
 	})
+}
+
+// updateOfAccountStepBody is the body of an asynchronous Update of account step of webhook
+// hook, with the columns of extra.
+func updateOfAccountStepBody(id, name, hook string, extra map[string]any) map[string]any {
+	body := map[string]any{
+		"sdkmessageprocessingstepid": id, "name": name, "mode": 1, "stage": 40, "rank": 1,
+		"eventhandler_serviceendpoint@odata.bind": "/serviceendpoints(" + hook + ")",
+		"sdkmessageid@odata.bind":                 "/sdkmessages(" + SDKMessageID("Update") + ")",
+		"sdkmessagefilterid@odata.bind":           "/sdkmessagefilters(" + SDKMessageFilterID("Update", "account") + ")",
+	}
+	maps.Copy(body, extra)
+	return body
 }
 
 // A delivery as the platform's webhook sender makes it.

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -370,6 +371,38 @@ func TestAsynchronousFailureRecordsSystemJob(t *testing.T) {
 	// The context's OperationId is the job.
 	if rc.received()[0].body["OperationId"] != job["asyncoperationid"] {
 		t.Errorf("OperationId %v, job %v", rc.received()[0].body["OperationId"], job["asyncoperationid"])
+	}
+
+	// A read of the whole row has every column of the live row (asyncoperation-row-live.jsonc),
+	// those the service fills filled, and no etag.
+	whole := c.do("GET", "asyncoperations("+jobID+")", nil).mustStatus(t, http.StatusOK).body
+	for _, key := range []string{"statecode", "asyncoperationid", "timezoneruleversionnumber", "createdon", "completedon", "depth",
+		"messagename", "_ownerid_value", "name", "correlationid", "parentpluginexecutionid", "iswaitingforevent",
+		"correlationupdatedtime", "hostid", "retainjobhistory", "_modifiedby_value", "statuscode", "operationtype", "modifiedon",
+		"sequence", "_modifiedonbehalfby_value", "retrycount", "executiontimespan", "_createdonbehalfby_value", "_createdby_value",
+		"startedon", "_owningbusinessunit_value", "dependencytoken", "_owninguser_value", "subtype", "expanderstarttime",
+		"datablobid_name", "postponeuntil", "datablobid", "workload", "primaryentitytype", "data", "recurrencestarttime",
+		"_regardingobjectid_value", "_workflowactivationid_value", "_owningextensionid_value", "requestid",
+		"utcconversiontimezonecode", "callerorigin", "rootexecutioncontext", "recurrencepattern", "friendlymessage", "errorcode",
+		"workflowstagename", "breadcrumbid", "message", "_owningteam_value"} {
+		if _, ok := whole[key]; !ok {
+			t.Errorf("the job's row has no %s", key)
+		}
+	}
+	if _, ok := whole["@odata.etag"]; ok {
+		t.Error("the job's row carries an etag")
+	}
+	for key, want := range map[string]any{"timezoneruleversionnumber": int64(0), "iswaitingforevent": false, "retainjobhistory": false,
+		"parentpluginexecutionid": "00000000-0000-0000-0000-000000000000", "_owninguser_value": job["_ownerid_value"]} {
+		if got := whole[key]; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("job %s = %v, want %v", key, got, want)
+		}
+	}
+	if span, err := strconv.ParseFloat(fmt.Sprint(whole["executiontimespan"]), 64); err != nil || span < 0 {
+		t.Errorf("executiontimespan = %v, want the seconds the run took", whole["executiontimespan"])
+	}
+	if seq, err := strconv.Atoi(fmt.Sprint(whole["sequence"])); err != nil || seq < 1 || !strings.Contains(fmt.Sprint(whole["hostid"]), ".MSCRMAsyncService.") {
+		t.Errorf("sequence %v, hostid %v; want a number and the service's name", whole["sequence"], whole["hostid"])
 	}
 }
 

@@ -75,6 +75,7 @@ type Emulator struct {
 	admitted atomic.Pointer[func(context.Context)]
 
 	delivery    *http.Client
+	jobSequence atomic.Int64 // the asyncoperation sequence column's last value
 	bgCtx       context.Context
 	bgCancel    context.CancelFunc
 	asyncMu     sync.Mutex // guards asyncClosed and async.Add against Close's Wait

@@ -24,6 +24,7 @@ var attributeTypes = map[kind]string{
 	kindChoice:   "#Microsoft.Dynamics.CRM.PicklistAttributeMetadata",
 	kindDateTime: "#Microsoft.Dynamics.CRM.DateTimeAttributeMetadata",
 	kindLookup:   "#Microsoft.Dynamics.CRM.LookupAttributeMetadata",
+	kindDouble:   "#Microsoft.Dynamics.CRM.DoubleAttributeMetadata",
 }
 
 // serveAttributes answers the metadata request for a table's columns, with each column's

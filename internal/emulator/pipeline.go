@@ -203,6 +203,17 @@ func (p *eventPlan) queueAsync() {
 			lookupKey("modifiedby"):        p.op.user,
 			"createdon":                    now,
 			"modifiedon":                   now,
+			// The other columns a live row filled (asyncoperation-row-live.jsonc); the rest of
+			// its columns are null there, as here.
+			lookupKey("owninguser"):         p.op.user,
+			lookupKey("owningbusinessunit"): businessUnitID,
+			"timezoneruleversionnumber":     int64(0),
+			"parentpluginexecutionid":       "00000000-0000-0000-0000-000000000000",
+			"iswaitingforevent":             false,
+			"retainjobhistory":              false,
+			"correlationupdatedtime":        now,
+			"expanderstarttime":             now,
+			"sequence":                      e.jobSequence.Add(1),
 		}
 		rec := &record{cols: cols, targets: map[string]string{"regardingobjectid": p.op.t.set}}
 		if p.op.kind == opDelete {
@@ -226,12 +237,17 @@ func (e *Emulator) runAsync(jobID string, run *stepRun) {
 	}
 	defer func() { <-e.asyncSem }()
 
-	e.updateJob(jobID, map[string]any{"statecode": int64(2), "statuscode": int64(20), "startedon": formatTime(e.now())})
+	started := e.now()
+	e.updateJob(jobID, map[string]any{"statecode": int64(2), "statuscode": int64(20), "startedon": formatTime(started),
+		"hostid": asyncHostID})
 	res := e.deliver(e.bgCtx, run)
 	if e.bgCtx.Err() != nil {
 		return // closing: the job stays in progress, as it would on a stopped server
 	}
-	done := map[string]any{"statecode": int64(3), "completedon": formatTime(e.now())}
+	completed := e.now()
+	done := map[string]any{"statecode": int64(3), "completedon": formatTime(completed),
+		// In seconds, as the live row's 118.337 for a job of about two minutes.
+		"executiontimespan": completed.Sub(started).Seconds()}
 	if res.err == nil {
 		if run.step.asyncAutoDelete {
 			e.store.mu.Lock()
@@ -249,6 +265,10 @@ func (e *Emulator) runAsync(jobID string, run *stepRun) {
 	}
 	e.updateJob(jobID, done)
 }
+
+// asyncHostID names the asynchronous service that ran a job, in the live row's form
+// (<machine>.MSCRMAsyncService.<id>).
+const asyncHostID = "EMULATOR.MSCRMAsyncService.3f2a9c61-4b7e-4d08-9a15-6c0e2b8d7f34"
 
 func (e *Emulator) updateJob(id string, cols map[string]any) {
 	e.store.mu.Lock()

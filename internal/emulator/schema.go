@@ -18,6 +18,7 @@ const (
 	kindChoice
 	kindDateTime
 	kindLookup
+	kindDouble
 	kindOpen // a column of an open table nobody declared: any JSON scalar
 )
 
@@ -103,6 +104,9 @@ func newTable(logical, set, key string) *table {
 	t.add(&column{name: "versionnumber", kind: kindBigInt, readOnly: true})
 	t.lookup("createdby", false, readOnlyCol, "systemusers", "createdby")
 	t.lookup("modifiedby", false, readOnlyCol, "systemusers", "modifiedby")
+	// Set when a user acts for another (delegation); the emulator's callers never do, so null.
+	t.lookup("createdonbehalfby", false, readOnlyCol, "systemusers", "createdonbehalfby")
+	t.lookup("modifiedonbehalfby", false, readOnlyCol, "systemusers", "modifiedonbehalfby")
 	return t
 }
 
@@ -143,8 +147,12 @@ func (t *table) choice(name string, values []int, opts ...colOpt) *table {
 	return t.add(&column{name: name, kind: kindChoice, choices: values}, opts...)
 }
 
-func (t *table) datetime(name string, opts ...colOpt) *table {
-	return t.add(&column{name: name, kind: kindDateTime}, opts...)
+func (t *table) datetime(name string) *table {
+	return t.add(&column{name: name, kind: kindDateTime})
+}
+
+func (t *table) double(name string, opts ...colOpt) *table {
+	return t.add(&column{name: name, kind: kindDouble}, opts...)
 }
 
 func (t *table) guid(name string, opts ...colOpt) *table {
@@ -300,6 +308,22 @@ func newSchema() map[string]*table {
 		choice("connectionmode", []int{1, 2}, defaultVal(int64(1))).
 		str("namespaceaddress", 255).
 		str("path", 160).
+		// The other columns entity-metadata-real.md lists as writable: the Plug-in Registration
+		// Tool sends some of them, null for a webhook. IsCustomizable, a managed property (a
+		// complex value), and KeyVaultReferenceId, a lookup to a table the emulator lacks, are
+		// not emulated.
+		str("solutionnamespace", 160).
+		choice("namespaceformat", []int{1, 2}).
+		choice("messagecharset", []int{0, 1}).
+		choice("schematype", []int{1, 2}).
+		str("saskeyname", 256).
+		add(&column{name: "saskey", kind: kindString, maxLen: 256, writeOnly: true}).
+		add(&column{name: "sastoken", kind: kindString, maxLen: 256, writeOnly: true}).
+		boolean("issaskeyset", readOnlyCol).
+		boolean("issastokenset", readOnlyCol).
+		boolean("usekeyvaultconfiguration").
+		str("introducedversion", 48).
+		memo("runtimeintegrationproperties", 512).
 		lookup("organizationid", false, readOnlyCol, "organizations", "organizationid").
 		collection("serviceendpoint_sdkmessageprocessingstep", "sdkmessageprocessingsteps", "eventhandler")
 
@@ -330,6 +354,15 @@ func newSchema() map[string]*table {
 		// only through $expand: the real CSDL has no _plugintypeid_value.
 		lookup("plugintypeid", true, noValueCol, "plugintypes", "plugintypeid").
 		lookup("organizationid", false, readOnlyCol, "organizations", "organizationid").
+		// The other plain columns entity-metadata-real.md lists as writable; IsCustomizable and
+		// IsHidden are managed properties and not emulated.
+		str("category", 100).
+		boolean("canbebypassed").
+		boolean("canusereadonlyconnection").
+		boolean("enablepluginprofiler").
+		str("eventexpander", 4000).
+		str("introducedversion", 48).
+		memo("runtimeintegrationproperties", 512).
 		collection("sdkmessageprocessingstepid_sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", "sdkmessageprocessingstepid")
 
 	declare("sdkmessageprocessingstepimage", "sdkmessageprocessingstepimages", "sdkmessageprocessingstepimageid").
@@ -341,6 +374,8 @@ func newSchema() map[string]*table {
 		memo("attributes", 100000).
 		str("messagepropertyname", 256, requiredCol).
 		str("description", 256).
+		str("relatedattributename", 256).
+		str("introducedversion", 48).
 		integer("customizationlevel", readOnlyCol).
 		lookup("sdkmessageprocessingstepid", true, requiredCol, "sdkmessageprocessingsteps", "sdkmessageprocessingstepid")
 
@@ -388,6 +423,8 @@ func newSchema() map[string]*table {
 		lookup("businessunitid", false, nil, "businessunits", "businessunitid")
 
 	declare("businessunit", "businessunits", "businessunitid").catalog().str("name", 160)
+	declare("team", "teams", "teamid").catalog().str("name", 160)
+	declare("workflow", "workflows", "workflowid").catalog().str("name", 100)
 	declare("organization", "organizations", "organizationid").catalog().str("name", 160)
 
 	declare("solution", "solutions", "solutionid").
@@ -434,17 +471,48 @@ func newSchema() map[string]*table {
 			"accounts", "regardingobjectid_account",
 			"contacts", "regardingobjectid_contact",
 			"leads", "regardingobjectid_lead").
-		lookup("ownerid", false, readOnlyCol, "systemusers", "ownerid")
+		lookup("ownerid", false, readOnlyCol, "systemusers", "ownerid").
+		// The rest of the live row's columns, as the service fills them (pipeline.go).
+		integer("timezoneruleversionnumber").
+		integer("utcconversiontimezonecode").
+		guid("parentpluginexecutionid").
+		boolean("iswaitingforevent").
+		boolean("retainjobhistory").
+		datetime("correlationupdatedtime").
+		datetime("expanderstarttime").
+		datetime("recurrencestarttime").
+		str("recurrencepattern", 256).
+		add(&column{name: "sequence", kind: kindBigInt}).
+		str("hostid", 512).
+		double("executiontimespan").
+		integer("subtype").
+		str("dependencytoken", 256).
+		str("workflowstagename", 256).
+		guid("breadcrumbid").
+		str("callerorigin", 256).
+		str("workload", 256).
+		memo("rootexecutioncontext", 1073741823).
+		guid("datablobid").
+		str("datablobid_name", 256).
+		lookup("owninguser", false, readOnlyCol, "systemusers", "owninguser").
+		lookup("owningteam", false, readOnlyCol, "teams", "owningteam").
+		lookup("owningbusinessunit", false, readOnlyCol, "businessunits", "owningbusinessunit").
+		lookup("workflowactivationid", false, nil, "workflows", "workflowactivationid")
 
 	declare("account", "accounts", "accountid").
 		businessTable("name", []int{0, 1}, []int{1, 2}).
 		str("name", 160).
 		str("telephone1", 50).
 		str("accountnumber", 20).
-		str("emailaddress1", 100)
+		str("emailaddress1", 100).
+		str("websiteurl", 200).
+		str("address1_line1", 250).
+		str("address1_city", 80).
+		str("address1_postalcode", 20)
 
 	declare("contact", "contacts", "contactid").
 		businessTable("fullname", []int{0, 1}, []int{1, 2}).
+		str("fullname", 160).
 		str("firstname", 50).
 		str("lastname", 50).
 		str("emailaddress1", 100).
@@ -452,6 +520,7 @@ func newSchema() map[string]*table {
 
 	declare("lead", "leads", "leadid").
 		businessTable("fullname", []int{0, 1, 2}, []int{1, 2, 3, 4, 5, 6, 7}).
+		str("fullname", 160).
 		str("subject", 300).
 		str("firstname", 50).
 		str("lastname", 50).
