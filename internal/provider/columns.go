@@ -57,7 +57,7 @@ func checkColumns(ctx context.Context, client *dataverse.Client, table string, l
 			if _, found := slices.BinarySearch(known, strings.ToLower(col)); found {
 				continue
 			}
-			detail := fmt.Sprintf("Table %q has no column %q (a column logical name, in lower case).", table, col)
+			detail := fmt.Sprintf("Table %q has no column %q (a column's logical name, such as telephone1, not its display name).", table, col)
 			if c := validators.Closest(col, known); c != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", c)
 			}
