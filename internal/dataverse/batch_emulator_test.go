@@ -47,7 +47,7 @@ func TestAgainstEmulator_disabledStepIsCreatedDisabledInOneRequest(t *testing.T)
 					t.Errorf("requests for the create: %d (by set %v), want one $batch", got.Total-before, got.ByEntitySet)
 				}
 			}
-			if n := len(e.Rows("sdkmessageprocessingsteps")); n != 1 {
+			if n := len(e.AddedRows("sdkmessageprocessingsteps")); n != 1 {
 				t.Errorf("%d steps, want 1", n)
 			}
 		})

@@ -37,6 +37,9 @@ var (
 	WebhookPluginTypeID = stableGUID("plugintype", "Microsoft.Crm.ServiceBus.ServiceBusPlugin")
 	// SamplePluginTypeID is a plug-in type a step can bind with eventhandler_plugintype@odata.bind.
 	SamplePluginTypeID = stableGUID("plugintype", "Contoso.Plugins.AccountAudit")
+	// SeededPluginStepID is the step of that plug-in type a fresh environment holds: a real one
+	// holds many steps of Microsoft's own plug-ins, and tools meet them among the webhook steps.
+	SeededPluginStepID = stableGUID("sdkmessageprocessingstep", "Contoso.Plugins.AccountAudit: Update of account")
 )
 
 // SDKMessageID is the id the emulator gives the sdkmessage with this name.
@@ -218,6 +221,27 @@ func (e *Emulator) seed(clientID string) {
 			e.store.put(set, id, &record{cols: cols})
 		}
 	}
+	// Its event handler is a plug-in type, which the lookup must say.
+	now := formatTime(e.now())
+	e.store.put("sdkmessageprocessingsteps", SeededPluginStepID, &record{cols: map[string]any{
+		"sdkmessageprocessingstepid": SeededPluginStepID,
+		"name":                       "Contoso.Plugins.AccountAudit: Update of account",
+		"description":                nil,
+		"mode":                       int64(modeSynchronous), "stage": int64(stagePostOperation), "rank": int64(1),
+		"statecode": int64(0), "statuscode": int64(1), "asyncautodelete": false,
+		"filteringattributes": nil, "supporteddeployment": int64(0), "invocationsource": int64(0),
+		"configuration": nil, "customizationlevel": int64(1), "ismanaged": true, "solutionid": nil,
+		lookupKey("eventhandler"):        SamplePluginTypeID,
+		lookupKey("sdkmessageid"):        SDKMessageID("Update"),
+		lookupKey("sdkmessagefilterid"):  SDKMessageFilterID("Update", "account"),
+		lookupKey("impersonatinguserid"): nil,
+		lookupKey("organizationid"):      organizationID,
+		lookupKey("createdby"):           systemUserID,
+		lookupKey("modifiedby"):          systemUserID,
+		"createdon":                      now,
+		"modifiedon":                     now,
+		"versionnumber":                  e.store.nextVersion(),
+	}, targets: map[string]string{"eventhandler": "plugintypes"}})
 }
 
 // ensureApplicationUser adds clientID's application user unless it exists,

@@ -29,6 +29,19 @@ func (e *Emulator) Rows(entitySet string) []map[string]any {
 	return out
 }
 
+// AddedRows is Rows without the rows the environment came with (made by SYSTEM, as the
+// plug-in step every environment holds): what clients, tests among them, added.
+func (e *Emulator) AddedRows(entitySet string) []map[string]any {
+	rows := e.Rows(entitySet)
+	out := rows[:0]
+	for _, r := range rows {
+		if r[lookupKey("createdby")] != systemUserID {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Row returns a copy of one row.
 func (e *Emulator) Row(entitySet, id string) (map[string]any, bool) {
 	id, _ = parseGUID(id)

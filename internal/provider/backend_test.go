@@ -193,26 +193,9 @@ func (b *emulatorTarget) recordingEndpoint(t *testing.T, base string) string {
 	return rcv.URL + "/" + base
 }
 
-// pluginStep registers a step of the emulator's sample plug-in type, as the Plug-in Registration
-// Tool would.
-func (b *emulatorTarget) pluginStep(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	id, err := b.user(t).Create(ctx, "sdkmessageprocessingsteps", map[string]any{
-		"name":                               "Contoso.Plugins.AccountAudit: Update of account",
-		"mode":                               0,
-		"stage":                              40,
-		"rank":                               1,
-		"eventhandler_plugintype@odata.bind": "/plugintypes(" + emulator.SamplePluginTypeID + ")",
-		"sdkmessageid@odata.bind":            "/sdkmessages(" + emulator.SDKMessageID("Update") + ")",
-		"sdkmessagefilterid@odata.bind":      "/sdkmessagefilters(" + emulator.SDKMessageFilterID("Update", "account") + ")",
-	})
-	if err != nil {
-		t.Fatalf("registering a plug-in step: %v", err)
-	}
-	return id
-}
+// pluginStep is the step of a plug-in type that the emulator holds, as every real environment
+// holds steps of Microsoft's own plug-ins.
+func (b *emulatorTarget) pluginStep(*testing.T) string { return emulator.SeededPluginStepID }
 
 func (b *emulatorTarget) client() *dataverse.Client {
 	if b.dv == nil {
@@ -720,11 +703,11 @@ provider "dataverse" {
 }
 
 // checkNoRowsLeft is a CheckDestroy that fails when the emulator still holds any webhook,
-// step or image.
+// step or image that it did not come with.
 func checkNoRowsLeft(e *emulator.Emulator) func(*terraform.State) error {
 	return func(*terraform.State) error {
 		for _, set := range []string{"serviceendpoints", "sdkmessageprocessingsteps", "sdkmessageprocessingstepimages"} {
-			if rows := e.Rows(set); len(rows) > 0 {
+			if rows := e.AddedRows(set); len(rows) > 0 {
 				return fmt.Errorf("%d %s rows left after destroy", len(rows), set)
 			}
 		}

@@ -58,7 +58,7 @@ func writeFleet(t *testing.T, ws *tfcli.Workspace, e *emulator.Emulator, f fleet
 
 func emulatorIDs(e *emulator.Emulator, set, key string) []string {
 	var ids []string
-	for _, row := range e.Rows(set) {
+	for _, row := range e.AddedRows(set) {
 		ids = append(ids, strings.ToLower(fmt.Sprint(row[key])))
 	}
 	slices.Sort(ids)

@@ -215,7 +215,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	destroyed = true
-	if n := len(emu.Rows("serviceendpoints")) + len(emu.Rows("sdkmessageprocessingsteps")); n != 0 {
+	if n := len(emu.AddedRows("serviceendpoints")) + len(emu.AddedRows("sdkmessageprocessingsteps")); n != 0 {
 		return fmt.Errorf("%d registrations left after destroy", n)
 	}
 	st := emu.Stats()
