@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
@@ -93,8 +92,8 @@ type Client struct {
 	// answer may echo them too (a read-back after a create, a step create after its webhook's,
 	// a next link).
 	sent sentSecrets
-	// forcedRefreshes counts the fresh tokens fetched after a 401 (maxForcedRefreshes).
-	forcedRefreshes atomic.Int32
+	// refreshes counts the refused tokens a fresh one was fetched for (maxForcedRefreshes).
+	refreshes refreshCount
 
 	maxAttempts    int
 	requestTimeout time.Duration
@@ -217,6 +216,10 @@ type sentSecrets struct {
 // which a server may still echo.
 const keptTokens = 32
 
+// keptTokenBytes bounds the bytes of the tokens sentSecrets keeps: Entra ID tokens of a few
+// kilobytes keep all keptTokens; tokens near maxBearerTokenBytes keep fewer.
+const keptTokenBytes = 128 << 10
+
 func (s *sentSecrets) add(secrets []string) {
 	if len(secrets) == 0 {
 		return
@@ -241,9 +244,48 @@ func (s *sentSecrets) addToken(token string) {
 		return
 	}
 	s.tokens = append(s.tokens, token)
-	if len(s.tokens) > keptTokens {
-		s.tokens = slices.Delete(s.tokens, 0, len(s.tokens)-keptTokens)
+	// The oldest go first, past keptTokens or keptTokenBytes, the newest always staying: each
+	// byte kept costs every later echo check.
+	size := 0
+	for i := len(s.tokens) - 1; i >= 0; i-- {
+		if size += len(s.tokens[i]); i < len(s.tokens)-1 && (size > keptTokenBytes || len(s.tokens)-i > keptTokens) {
+			s.tokens = slices.Delete(s.tokens, 0, i+1)
+			break
+		}
 	}
+}
+
+// newest reports whether token is the last one recorded.
+func (s *sentSecrets) newest(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.tokens) > 0 && s.tokens[len(s.tokens)-1] == token
+}
+
+// refreshCount is the record of the tokens refused with a 401 that a fresh one was fetched for.
+type refreshCount struct {
+	mu          sync.Mutex
+	n           int
+	lastRefused string
+}
+
+// afterRefusal says how a request whose token was refused gets another: force is false when
+// another request already fetched one for the same refusal (the cache then holds it), ok is false
+// once maxForcedRefreshes refusals had a fresh token fetched. Requests that meet one revocation
+// together count once.
+func (c *Client) afterRefusal(refused string) (force, ok bool) {
+	r := &c.refreshes
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if refused == r.lastRefused {
+		return c.sent.newest(refused), true
+	}
+	if r.n >= maxForcedRefreshes {
+		return false, false
+	}
+	r.n++
+	r.lastRefused = refused
+	return true, true
 }
 
 func (s *sentSecrets) all() []string {

@@ -355,6 +355,71 @@ func TestTokensRefreshedWithoutEndAreNotAllKept(t *testing.T) {
 	}
 }
 
+// A revoked token meets its 401 on every request in flight at once: they fetch a fresh token
+// once between them, so revocations in a long run do not use up the bound on refreshes.
+func TestRequestsMeetingOneRevocationCountOnce(t *testing.T) {
+	t.Parallel()
+	var validFrom atomic.Int64 // tokens of an older generation are revoked
+	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		gen, _ := strconv.ParseInt(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer tok-"), 10, 64)
+		if gen < validFrom.Load() {
+			writeError(w, http.StatusUnauthorized, "0x80040220", "revoked")
+			return
+		}
+		writeJSON(w, http.StatusOK, webhookRow(webhookID, "orders"))
+	})
+	var gen atomic.Int64
+	h.tokens.tokenF = func(force bool) string {
+		if force {
+			return "tok-" + strconv.FormatInt(gen.Add(1), 10)
+		}
+		return "tok-" + strconv.FormatInt(gen.Load(), 10)
+	}
+	const revocations, inFlight = 10, 10
+	for range revocations {
+		validFrom.Store(gen.Load() + 1)
+		var wg sync.WaitGroup
+		errs := make(chan error, inFlight)
+		for range inFlight {
+			wg.Go(func() {
+				if _, err := h.client.GetWebhook(context.Background(), webhookID); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("a request after a revocation failed: %v", err)
+		}
+	}
+	if n := h.client.refreshes.n; n != revocations {
+		t.Errorf("%d refusals counted for %d revocations", n, revocations)
+	}
+}
+
+// Tokens near the size bound are kept fewer, so that the record, which every echo check reads,
+// stays within keptTokenBytes; the newest is always kept.
+func TestKeptTokensAreBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	var s sentSecrets
+	for i := range 40 {
+		s.addToken(fmt.Sprintf("%03d", i) + strings.Repeat("x", 15<<10))
+	}
+	kept := s.all()
+	size := 0
+	for _, tok := range kept {
+		size += len(tok)
+	}
+	if size > keptTokenBytes || len(kept) == 0 || !strings.HasPrefix(kept[len(kept)-1], "039") {
+		t.Errorf("%d tokens of %d bytes kept, newest %.3s; want at most %d bytes, the newest last", len(kept), size, kept[len(kept)-1], keptTokenBytes)
+	}
+	s.addToken(strings.Repeat("y", 200<<10)) // larger than the bound alone: still kept, alone
+	if kept := s.all(); len(kept) != 1 || kept[0][0] != 'y' {
+		t.Errorf("after a token over the bound, %d tokens kept, want it alone", len(kept))
+	}
+}
+
 // A sign-in that answers with an access token longer than any request header can carry is
 // refused before anything is sent, without quoting it.
 func TestAnOversizedAccessTokenIsNotSent(t *testing.T) {

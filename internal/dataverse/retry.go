@@ -129,10 +129,10 @@ func rowRequest(method, path string, row map[string]any, columns []string) (*req
 	}, nil
 }
 
-// maxForcedRefreshes bounds the fresh tokens a client fetches after a 401 in its lifetime: a
+// maxForcedRefreshes bounds the refused tokens a client fetches a fresh one for in its life: a
 // token is revoked once in a long while, while a server refusing every token would otherwise
-// have one fetched for each request, each kept in sentSecrets. Beyond it, a 401 is returned as
-// it is.
+// have one fetched for each request, each kept in sentSecrets. Beyond it, a 401 is returned
+// with the bound named.
 const maxForcedRefreshes = 16
 
 // maxBearerTokenBytes bounds an access token: Microsoft Entra ID tokens are a few kilobytes,
@@ -253,11 +253,15 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			return nil, doubtful(r, landedMaybe, err)
 		}
 		if outcome == outcomeRefreshToken {
-			if refreshed || c.forcedRefreshes.Add(1) > maxForcedRefreshes {
+			if refreshed {
 				return nil, doubtful(r, landedMaybe, err)
 			}
+			force, ok := c.afterRefusal(token)
+			if !ok {
+				return nil, doubtful(r, landedMaybe, fmt.Errorf("%w (no fresh token fetched: %d refused tokens had one already, the most one run fetches)", err, maxForcedRefreshes))
+			}
 			refreshed = true
-			forceRefresh = true
+			forceRefresh = force
 		}
 		if attempt >= c.maxAttempts {
 			return nil, doubtful(r, landedMaybe, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt))
