@@ -711,6 +711,9 @@ func checkNoRowsLeft(e *emulator.Emulator) func(*terraform.State) error {
 				return fmt.Errorf("%d %s rows left after destroy", len(rows), set)
 			}
 		}
+		if row, ok := e.Row("sdkmessageprocessingsteps", emulator.SeededPluginStepID); !ok || row["modifiedon"] != row["createdon"] {
+			return errors.New("the environment's own plug-in step was deleted or changed")
+		}
 		return nil
 	}
 }
