@@ -262,32 +262,6 @@ func (s *sentSecrets) newest(token string) bool {
 	return len(s.tokens) > 0 && s.tokens[len(s.tokens)-1] == token
 }
 
-// refreshCount is the record of the tokens refused with a 401 that a fresh one was fetched for.
-type refreshCount struct {
-	mu          sync.Mutex
-	n           int
-	lastRefused string
-}
-
-// afterRefusal says how a request whose token was refused gets another: force is false when
-// another request already fetched one for the same refusal (the cache then holds it), ok is false
-// once maxForcedRefreshes refusals had a fresh token fetched. Requests that meet one revocation
-// together count once.
-func (c *Client) afterRefusal(refused string) (force, ok bool) {
-	r := &c.refreshes
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if refused == r.lastRefused {
-		return c.sent.newest(refused), true
-	}
-	if r.n >= maxForcedRefreshes {
-		return false, false
-	}
-	r.n++
-	r.lastRefused = refused
-	return true, true
-}
-
 func (s *sentSecrets) all() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
@@ -134,6 +135,32 @@ func rowRequest(method, path string, row map[string]any, columns []string) (*req
 // have one fetched for each request, each kept in sentSecrets. Beyond it, a 401 is returned
 // with the bound named.
 const maxForcedRefreshes = 16
+
+// refreshCount is the record of the tokens refused with a 401 that a fresh one was fetched for.
+type refreshCount struct {
+	mu          sync.Mutex
+	n           int
+	lastRefused string
+}
+
+// afterRefusal says how a request whose token was refused gets another: force is false when
+// another request already fetched one for the same refusal (the cache then holds it), ok is false
+// once maxForcedRefreshes refusals had a fresh token fetched. Requests that meet one revocation
+// together count once.
+func (c *Client) afterRefusal(refused string) (force, ok bool) {
+	r := &c.refreshes
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if refused == r.lastRefused {
+		return c.sent.newest(refused), true
+	}
+	if r.n >= maxForcedRefreshes {
+		return false, false
+	}
+	r.n++
+	r.lastRefused = refused
+	return true, true
+}
 
 // maxBearerTokenBytes bounds an access token: Microsoft Entra ID tokens are a few kilobytes,
 // and web servers refuse request headers much beyond 16 KiB.
