@@ -333,16 +333,19 @@ func startReceiver(ctx context.Context, apiKey string) (*receiver, error) {
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	// The key first: a post without it is not read at all.
+	if subtle.ConstantTimeCompare([]byte(req.Header.Get("x-api-key")), []byte(r.apiKey)) != 1 {
+		r.mu.Lock()
+		r.refused++
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
 	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	var ctx map[string]any
 	_ = json.Unmarshal(body, &ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if subtle.ConstantTimeCompare([]byte(req.Header.Get("x-api-key")), []byte(r.apiKey)) != 1 {
-		r.refused++
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
 	status := http.StatusOK
 	if r.failing {
 		status = http.StatusInternalServerError

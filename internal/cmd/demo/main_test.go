@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -83,6 +86,35 @@ func TestStageAndModeNames(t *testing.T) {
 // Any local process can post to the demo's receiver: a post without its key is answered 401 and
 // neither kept nor shown, and what a post with the key carries is printed without the controls
 // that could rewrite the terminal.
+// A post without the key is refused before its body is read: any local process can post to the
+// receiver, and one that sends a long body slowly must not hold a handler.
+func TestReceiverRefusesAPostWithoutTheKeyBeforeItsBody(t *testing.T) {
+	rcv, err := startReceiver(context.Background(), "the-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rcv.srv.Close() })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(rcv.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A megabyte announced, a few bytes sent, and nothing more.
+	if _, err := io.WriteString(conn, "POST /dataverse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Content-Length: 1048576\r\n\r\n{\"MessageName\":"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("a post without the key and with an unfinished body got no answer: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("answered %d, want 401", resp.StatusCode)
+	}
+}
+
 func TestReceiverShowsOnlyKeyedPostsAsPlainText(t *testing.T) {
 	ctx := context.Background()
 	rcv, err := startReceiver(ctx, "the-key")
