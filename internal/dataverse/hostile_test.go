@@ -629,6 +629,15 @@ func TestRowsWithIDsThatAreNotGUIDsAreRefused(t *testing.T) {
 		{"a listed webhook's key", "serviceendpointid", func() any {
 			return map[string]any{"value": []any{webhookRow(planted, "orders")}}
 		}, func(c *Client) error { _, err := c.ListWebhooks(context.Background(), WebhookFilter{}); return err }},
+		{"a listed webhook's empty key", "serviceendpointid", func() any {
+			return map[string]any{"value": []any{webhookRow("", "orders")}}
+		}, func(c *Client) error { _, err := c.ListWebhooks(context.Background(), WebhookFilter{}); return err }},
+		{"a listed job's empty key", "asyncoperationid", func() any {
+			return map[string]any{"value": []any{map[string]any{"asyncoperationid": "", "_owningextensionid_value": stepID, "statuscode": 31}}}
+		}, func(c *Client) error {
+			_, err := c.ListFailedJobs(context.Background(), FailedJobsQuery{StepIDs: []string{stepID}, Top: 5})
+			return err
+		}},
 		{"a step's webhook lookup", "_eventhandler_value", func() any {
 			row := stepRowJSON(stepID, "s", true)
 			row["_eventhandler_value"] = planted
@@ -835,7 +844,8 @@ func TestAPageOfMoreRowsThanAnyReadNeedsIsRefused(t *testing.T) {
 func TestAReadInChunksSharesOneBound(t *testing.T) {
 	t.Parallel()
 	const chunks = 7 // 7 × 40,000 rows: each chunk's page within the bounds, all of them not
-	page := []byte(`{"value":[` + strings.Repeat(`{},`, 40_000-1) + `{}]}`)
+	const row = `{"sdkmessageprocessingstepimageid":"00000000-0000-0000-0000-000000000001"}`
+	page := []byte(`{"value":[` + strings.Repeat(row+`,`, 40_000-1) + row + `]}`)
 	h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(page)

@@ -174,9 +174,9 @@ func TestListMessageNamesAndTables(t *testing.T) {
 			}})
 		default:
 			writeJSON(w, http.StatusOK, map[string]any{"value": []any{
-				map[string]any{"primaryobjecttypecode": "contact"},
-				map[string]any{"primaryobjecttypecode": "none"},
-				map[string]any{"primaryobjecttypecode": "account"},
+				map[string]any{"sdkmessagefilterid": fakeID(8, 1), "primaryobjecttypecode": "contact"},
+				map[string]any{"sdkmessagefilterid": fakeID(8, 2), "primaryobjecttypecode": "none"},
+				map[string]any{"sdkmessagefilterid": fakeID(8, 3), "primaryobjecttypecode": "account"},
 			}})
 		}
 	})

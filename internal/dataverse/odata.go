@@ -288,20 +288,22 @@ func decodeRow(r *request, resp *response, out any) error {
 	if err := json.Unmarshal(resp.body, out); err != nil {
 		return fmt.Errorf("dataverse: decoding the answer to %s: %w", r.describe(), decodeFailure(err))
 	}
-	if err := checkRows(r.describe(), out); err != nil {
-		return err
-	}
+	// The key is checked first: a row answered for another, or without a key, is better told
+	// as such than as a row whose key is not a GUID.
 	if set, id, ok := strings.Cut(strings.TrimSuffix(r.path, ")"), "("); ok && r.absURL == "" {
-		return checkAnsweredKey(r, set, id, resp.body)
-	}
-	if r.create && r.rowID != "" {
+		if err := checkAnsweredKey(r, set, id, resp.body); err != nil {
+			return err
+		}
+	} else if r.create && r.rowID != "" {
 		set := r.path
 		if r.rowSet != "" {
 			set = r.rowSet
 		}
-		return checkAnsweredKey(r, set, r.rowID, resp.body)
+		if err := checkAnsweredKey(r, set, r.rowID, resp.body); err != nil {
+			return err
+		}
 	}
-	return nil
+	return checkRows(r.describe(), out)
 }
 
 // decodeFailure says why an answer could not be decoded without quoting it: Go's JSON and time

@@ -10,7 +10,7 @@ import (
 )
 
 // checkRows refuses a decoded row, or a struct it expands, whose id columns hold anything but
-// a GUID or nothing (a null lookup). Id columns are the string fields whose JSON name ends in
+// a GUID or, for a lookup, nothing (null). Id columns are the string fields whose JSON name ends in
 // "id" (a key, such as serviceendpointid) or is a lookup's _<name>_value. Ids from rows go into
 // URLs, errors and the import commands the provider suggests, so a hostile server must not be
 // able to put text of its choosing there. The error names the column, never the value.
@@ -52,6 +52,11 @@ func vetRow(v reflect.Value) string {
 				s := field.String()
 				switch {
 				case s == "":
+					// Only a lookup may be null: a row's own key (its ID field) never is, and an
+					// empty one would go into state as the id of the row.
+					if f.Name == "ID" && isIDColumn(name) {
+						return name
+					}
 				case isIDColumn(name):
 					if !IsGUID(s) {
 						return name

@@ -258,7 +258,9 @@ func TestHostileServer_tableNamesInARefusalArePlainText(t *testing.T) {
 		case strings.HasSuffix(r.URL.Path, "/sdkmessages"):
 			_, _ = io.WriteString(w, `{"value":[{"sdkmessageid":"11111111-0000-4000-8000-000000000001","name":"Create"}]}`)
 		case strings.HasSuffix(r.URL.Path, "/sdkmessagefilters") && strings.Contains(r.URL.Query().Get("$filter"), "iscustomprocessingstepallowed"):
-			_, _ = io.WriteString(w, `{"value":[{"primaryobjecttypecode":"account"},{"primaryobjecttypecode":"acc\u001b[31mRED\u001b]0;TITLE\u0007"},{"primaryobjecttypecode":"x\n\nError: forged line\u202etxt"}]}`)
+			_, _ = io.WriteString(w, `{"value":[{"sdkmessagefilterid":"22222222-0000-4000-8000-000000000001","primaryobjecttypecode":"account"},`+
+				`{"sdkmessagefilterid":"22222222-0000-4000-8000-000000000002","primaryobjecttypecode":"acc\u001b[31mRED\u001b]0;TITLE\u0007"},`+
+				`{"sdkmessagefilterid":"22222222-0000-4000-8000-000000000003","primaryobjecttypecode":"x\n\nError: forged line\u202etxt"}]}`)
 		default:
 			_, _ = io.WriteString(w, `{"value":[]}`)
 		}
