@@ -549,6 +549,27 @@ func TestAzureCLI(t *testing.T) {
 		}
 	})
 
+	// az's output is held in memory: a CLI printing without end is stopped at a bound, not read
+	// to the end of its minute.
+	for stream, redirect := range map[string]string{"stdout": "", "stderr": " >&2"} {
+		t.Run("endless "+stream, func(t *testing.T) {
+			t.Parallel()
+			command, _ := fakeAz(t, "yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"+redirect)
+			cfg := auth.Config{EnvironmentURL: "https://contoso.crm.dynamics.com", UseCLI: true, CLICommand: command}
+			start := time.Now()
+			_, err := newSource(t, cfg, auth.MethodAzureCLI).Token(context.Background(), false)
+			if err == nil || !strings.Contains(err.Error(), "printed more than") || !strings.Contains(err.Error(), stream) {
+				t.Fatalf("error %v, want one saying az printed too much on %s", err, stream)
+			}
+			if took := time.Since(start); took > 30*time.Second {
+				t.Errorf("took %s: az was not stopped at the bound", took)
+			}
+			if n := len(err.Error()); n > 10_000 {
+				t.Errorf("the error is %d bytes", n)
+			}
+		})
+	}
+
 	t.Run("output that is not a token", func(t *testing.T) {
 		t.Parallel()
 		command, _ := fakeAz(t, `echo 'Please run az login'`)

@@ -15,6 +15,36 @@ import (
 // cliTimeout bounds one run of az, which may refresh its own tokens.
 const cliTimeout = time.Minute
 
+// az prints a token answer of a few KiB, and an error of a few lines; what it prints is held in
+// memory, so a CLI that prints without end is stopped at these bounds.
+const (
+	maxCLIStdout = 1 << 20
+	maxCLIStderr = 64 << 10
+)
+
+// boundedOutput keeps up to limit bytes a command writes; past it, it keeps nothing more, calls
+// stop (which kills the command) and fails the write, which ends exec's copy.
+type boundedOutput struct {
+	name  string
+	limit int
+	stop  func()
+	buf   bytes.Buffer
+	over  bool
+}
+
+func (b *boundedOutput) Write(p []byte) (int, error) {
+	if b.buf.Len()+len(p) > b.limit {
+		b.over = true
+		b.stop()
+		return 0, errors.New("output bound reached")
+	}
+	return b.buf.Write(p)
+}
+
+func (b *boundedOutput) String() string { return b.buf.String() }
+
+func (b *boundedOutput) Bytes() []byte { return b.buf.Bytes() }
+
 // newCLIFetcher gets tokens from the Azure CLI's signed-in account with
 // `az account get-access-token`. The CLI keeps its own token cache, which a
 // forced refresh cannot bypass; a token it serves is one it considers valid.
@@ -30,12 +60,20 @@ func newCLIFetcher(cfg Config, resource string) fetchFunc {
 	return func(ctx context.Context, _ bool) (string, time.Time, error) {
 		ctx, cancel := context.WithTimeout(ctx, cliTimeout)
 		defer cancel()
-		var stdout, stderr bytes.Buffer
+		stdout := &boundedOutput{name: "stdout", limit: maxCLIStdout, stop: cancel}
+		stderr := &boundedOutput{name: "stderr", limit: maxCLIStderr, stop: cancel}
 		cmd := exec.CommandContext(ctx, command, args...)
-		cmd.Stdout = &stdout
-		cmd.Stderr = &stderr
+		cmd.Stdout = stdout
+		cmd.Stderr = stderr
 		cmd.WaitDelay = 5 * time.Second
-		if err := cmd.Run(); err != nil {
+		err := cmd.Run()
+		for _, out := range []*boundedOutput{stdout, stderr} {
+			if out.over {
+				return "", time.Time{}, newRedactedError(fmt.Sprintf("Azure CLI authentication failed: `az account get-access-token --resource %s` printed more than %d KiB on %s; it was stopped",
+					resource, out.limit>>10, out.name), err)
+			}
+		}
+		if err != nil {
 			if errors.Is(err, exec.ErrNotFound) {
 				return "", time.Time{}, fmt.Errorf("the Azure CLI is needed for Azure CLI authentication, but %q was not found on PATH: install it and run az login", command)
 			}
