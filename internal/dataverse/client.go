@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/untrusted"
@@ -99,6 +100,7 @@ type Client struct {
 	requestTimeout time.Duration
 	pageSize       int
 	slots          chan struct{} // semaphore of requests in flight
+	readBytesHeld  atomic.Int64  // answer bytes of the reads in progress (maxBytesInReads)
 
 	sleep       func(ctx context.Context, d time.Duration) error
 	now         func() time.Time

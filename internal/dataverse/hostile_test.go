@@ -839,6 +839,58 @@ func TestAPageOfMoreRowsThanAnyReadNeedsIsRefused(t *testing.T) {
 	}
 }
 
+// Reads at once share one bound on what they hold: Terraform reads many data sources at a time,
+// and ten endless reads, each within its own bound, held gigabytes together.
+func TestReadsInProgressShareOneBound(t *testing.T) {
+	t.Parallel()
+	const reads = 10
+	big := strings.Repeat("x", 4<<20)
+	var peak atomic.Int64 // the most the reads held together, as seen at each request
+	var endless atomic.Bool
+	endless.Store(true)
+	var h *harness
+	h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		page := map[string]any{"value": []any{}}
+		if endless.Load() {
+			row := webhookRow(fakeID(1, n), "w")
+			row["description"] = big
+			page = map[string]any{"value": []any{row}, "@odata.nextLink": fmt.Sprintf("%s%sserviceendpoints?page=%d", h.srv.URL, APIPath, n)}
+		}
+		b, _ := json.Marshal(page)
+		peak.Store(max(peak.Load(), h.client.readBytesHeld.Load())) // racy max, close enough: pages are 4 MiB
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	})
+	var wg sync.WaitGroup
+	errs := make([]error, reads)
+	for i := range reads {
+		wg.Go(func() { _, errs[i] = h.client.ListWebhooks(context.Background(), WebhookFilter{}) })
+	}
+	wg.Wait()
+	together := 0
+	for i, err := range errs {
+		if err == nil {
+			t.Fatalf("read %d of endless pages succeeded", i)
+		}
+		if strings.Contains(err.Error(), "reads in progress add up to more than 256 MiB") {
+			together++
+		}
+	}
+	if together == 0 {
+		t.Errorf("no read was stopped by the bound on reads together: %v", errs[0])
+	}
+	if got, bound := peak.Load(), int64(maxBytesInReads+reads*len(big)*2); got > bound {
+		t.Errorf("the reads held %s of answers together, want at most %s", untrusted.FormatBytes(got), untrusted.FormatBytes(bound))
+	}
+	if held := h.client.readBytesHeld.Load(); held != 0 {
+		t.Errorf("%d bytes still counted as held after every read ended", held)
+	}
+	endless.Store(false)
+	if _, err := h.client.ListWebhooks(context.Background(), WebhookFilter{}); err != nil {
+		t.Errorf("a read after the others ended: %v", err)
+	}
+}
+
 // A read split into chunks of step ids has the bounds of one read: each chunk's answer within
 // them cannot add up to more rows than any read needs.
 func TestAReadInChunksSharesOneBound(t *testing.T) {

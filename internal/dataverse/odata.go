@@ -183,16 +183,45 @@ const (
 	// maxBytesPerRead bounds the answer bytes of all pages together, and so the memory the
 	// rows decoded from them hold.
 	maxBytesPerRead = 256 << 20
+	// maxBytesInReads bounds the answer bytes of all the reads of a client in progress at once:
+	// Terraform reads many data sources and resources at a time, and each read's own bound
+	// alone would let them hold gigabytes together.
+	maxBytesInReads = 256 << 20
 )
 
 // readBudget is what one read may take from the server: the bytes and rows of its pages, counted
-// across the queries of a read split into chunks (getRowsByIDs), which run at once.
-type readBudget struct{ bytes, rows atomic.Int64 }
+// across the queries of a read split into chunks (getRowsByIDs), which run at once. Its bytes
+// are also counted in the client's readBytesHeld until the read ends (release).
+type readBudget struct {
+	bytes, rows atomic.Int64
+	held        *atomic.Int64 // the client's bytes held by reads in progress
+}
+
+// newReadBudget returns the budget of one read and the function that ends it.
+func (c *Client) newReadBudget() (budget *readBudget, release func()) {
+	budget = &readBudget{held: &c.readBytesHeld}
+	return budget, func() { c.readBytesHeld.Add(-budget.bytes.Load()) }
+}
+
+// take counts a page of n bytes; it fails when the read, or the reads in progress together,
+// would hold more than their bound.
+func (b *readBudget) take(what string, n int) error {
+	b.held.Add(int64(n))
+	if b.bytes.Add(int64(n)) > maxBytesPerRead {
+		return fmt.Errorf("dataverse: %s: the pages add up to more than %s; stopping, since no read of this provider needs that much", what, untrusted.FormatBytes(maxBytesPerRead))
+	}
+	if b.held.Load() > maxBytesInReads {
+		return fmt.Errorf("dataverse: %s: the answers of the reads in progress add up to more than %s; stopping, since no run of this provider needs that much at once", what, untrusted.FormatBytes(maxBytesInReads))
+	}
+	return nil
+}
 
 // getCollection reads every page of a collection, following @odata.nextLink unchanged until it
 // is absent. limit > 0 stops after that many rows.
 func getCollection[T any](ctx context.Context, c *Client, r *request, limit int) ([]T, error) {
-	return getCollectionWithin[T](ctx, c, r, limit, &readBudget{})
+	budget, release := c.newReadBudget()
+	defer release()
+	return getCollectionWithin[T](ctx, c, r, limit, budget)
 }
 
 // getCollectionWithin is getCollection taking its pages from budget, which other queries of the
@@ -211,8 +240,8 @@ func getCollectionWithin[T any](ctx context.Context, c *Client, r *request, limi
 		if err != nil {
 			return nil, err
 		}
-		if budget.bytes.Add(int64(len(resp.body))) > maxBytesPerRead {
-			return nil, fmt.Errorf("dataverse: %s: the pages add up to more than %s; stopping, since no read of this provider needs that much", what, untrusted.FormatBytes(maxBytesPerRead))
+		if err := budget.take(what, len(resp.body)); err != nil {
+			return nil, err
 		}
 		p, err := decodePage[T](resp.body, max(0, min(maxRowsPerPage, maxRowsPerRead-int(budget.rows.Load()))))
 		if err == nil && budget.rows.Add(int64(len(p.Value))) > maxRowsPerRead {

@@ -283,7 +283,8 @@ func getRowsByIDs[R any](ctx context.Context, c *Client, ids []string, limit int
 	results := make([][]R, len(chunks))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(stepChunkConcurrency)
-	budget := &readBudget{} // the read's bounds are the read's, however many chunks it takes
+	budget, release := c.newReadBudget() // the read's bounds are the read's, however many chunks it takes
+	defer release()
 	for i, chunk := range chunks {
 		g.Go(func() error {
 			rows, err := getCollectionWithin[R](gctx, c, chunkRequest(chunk), limit, budget)
