@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -524,6 +525,33 @@ func TestContractBody(t *testing.T) {
 	}
 	if got := attributes(path(updated.body, "PostEntityImages", 0, "value"))["fullname"]; got != "Jim Glynn" {
 		t.Errorf("fullname after the update = %v", got)
+	}
+	// Update's Target in Microsoft's sample: the request's column and the key, the full name
+	// composed from it, the modified columns (modifiedonbehalfby null), no formatted values; its
+	// main operation's Target only the request's column and the key.
+	keysIn := func(ent any) []string {
+		var out []string
+		for _, kv := range path(ent, "Attributes").([]any) {
+			out = append(out, path(kv, "key").(string))
+		}
+		return out
+	}
+	target := path(updated.body, "InputParameters", 0, "value")
+	if got, want := keysIn(target), []string{"firstname", "contactid", "fullname", "modifiedon", "modifiedby", "modifiedonbehalfby"}; !slices.Equal(got, want) {
+		t.Errorf("update Target attributes %v, want %v", got, want)
+	}
+	if got := attributes(target); got["fullname"] != "Jim Glynn" || got["modifiedonbehalfby"] != nil || got["modifiedby"] == nil {
+		t.Errorf("update Target values %v", got)
+	}
+	if got := path(target, "FormattedValues").([]any); len(got) != 0 {
+		t.Errorf("update Target FormattedValues %v, want none", got)
+	}
+	parentTarget := path(updated.body, "ParentContext", "InputParameters", 0, "value")
+	if got, want := keysIn(parentTarget), []string{"firstname", "contactid"}; !slices.Equal(got, want) {
+		t.Errorf("update ParentContext Target attributes %v, want %v", got, want)
+	}
+	if got := path(parentTarget, "FormattedValues").([]any); len(got) != 0 {
+		t.Errorf("update ParentContext Target FormattedValues %v, want none", got)
 	}
 }
 

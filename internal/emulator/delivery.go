@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -125,11 +126,24 @@ type executionContext struct {
 // operation shares ChangedEntityTypes: in Microsoft's sample, 13 other tables and then the
 // step's own, each with "Update"; why those others is not known, and the emulator lists its own
 // table only.
-func mainOperationContext(c *executionContext, kind opKind) *executionContext {
+func mainOperationContext(c *executionContext, op writeOp) *executionContext {
+	kind := op.kind
 	parent := *c
 	parent.Stage = stageMainOperation
 	parent.IsInTransaction = false
 	parent.InputParameters = append([]keyValue{}, c.InputParameters...)
+	if kind == opUpdate {
+		// The main operation's Target is the request's: its columns and the key, without
+		// what the platform added for the step (the sample's stage-30 Target).
+		for i, kv := range parent.InputParameters {
+			if target, ok := kv.Value.(entity); ok && kv.Key == "Target" {
+				target.Attributes = slices.DeleteFunc(slices.Clone(target.Attributes), func(a keyValue) bool {
+					return a.Key != op.t.key && !slices.Contains(op.changes.touched, a.Key)
+				})
+				parent.InputParameters[i].Value = target
+			}
+		}
+	}
 	if kind == opCreate || kind == opUpdate {
 		parent.InputParameters = append(parent.InputParameters, keyValue{"SuppressDuplicateDetection", false})
 	}
@@ -202,9 +216,7 @@ func (e *Emulator) buildContext(op writeOp, kind opKind, run *stepRun, before, a
 			c.OutputParameters = append(c.OutputParameters, keyValue{"id", op.id})
 		}
 	case opUpdate:
-		names := append([]string{}, op.changes.touched...)
-		names = append(names, t.key, "modifiedon", "modifiedby")
-		c.InputParameters = append(c.InputParameters, keyValue{"Target", e.xrmEntity(t, after, names, true)})
+		c.InputParameters = append(c.InputParameters, keyValue{"Target", e.updateTarget(t, op.changes.touched, after)})
 	case opDelete:
 		c.InputParameters = append(c.InputParameters, keyValue{"Target", newEntityReference(t.logical, op.id)})
 	}
@@ -298,8 +310,37 @@ func (e *Emulator) xrmEntity(t *table, r *record, names []string, typed bool) en
 	return ent
 }
 
-// xrmEntityExact serializes exactly the named columns (logical names).
+// updateTarget is an Update step's Target, as in Microsoft's sample
+// (webhook-body-msdocs-update-async.json.md): the columns the request set, the
+// key, the full name the platform composed when a name part changed, and the
+// modified columns it set, in that order, with no formatted values.
+func (e *Emulator) updateTarget(t *table, touched []string, after *record) entity {
+	names := append(append([]string{}, touched...), t.key)
+	if t.primaryName == "fullname" && !slices.Contains(touched, "fullname") &&
+		(slices.Contains(touched, "firstname") || slices.Contains(touched, "lastname")) {
+		names = append(names, "fullname")
+	}
+	names = append(names, "modifiedon", "modifiedby", "modifiedonbehalfby")
+	ent := e.xrmEntityInOrder(t, after, names)
+	for i, kv := range ent.Attributes {
+		if kv.Key == "fullname" && kv.Value == nil {
+			ent.Attributes[i].Value = primaryNameOf(t, after)
+		}
+	}
+	ent.FormattedValues = []keyValue{}
+	ent.Type = entityType
+	return ent
+}
+
+// xrmEntityExact serializes exactly the named columns (logical names), sorted.
 func (e *Emulator) xrmEntityExact(t *table, r *record, names []string) entity {
+	sorted := slices.Clone(names)
+	sort.Strings(sorted)
+	return e.xrmEntityInOrder(t, r, sorted)
+}
+
+// xrmEntityInOrder serializes exactly the named columns, in the order named.
+func (e *Emulator) xrmEntityInOrder(t *table, r *record, names []string) entity {
 	seen := map[string]bool{}
 	var sorted []string
 	for _, n := range names {
@@ -308,7 +349,6 @@ func (e *Emulator) xrmEntityExact(t *table, r *record, names []string) entity {
 			sorted = append(sorted, n)
 		}
 	}
-	sort.Strings(sorted)
 	ent := entity{
 		Attributes:      []keyValue{},
 		FormattedValues: []keyValue{},

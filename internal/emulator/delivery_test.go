@@ -455,10 +455,10 @@ func TestFilteringAttributes(t *testing.T) {
 			t.Fatalf("PATCH %v fired %v, want %v", tc.body, fired, tc.fires)
 		}
 	}
-	// The Update target carries what was updated, the key and modifiedon/modifiedby.
+	// The Update target carries what was updated, the key and modifiedon/modifiedby/modifiedonbehalfby.
 	last := rc.received()[len(rc.received())-1]
 	attrs := attributes(path(last.body, "InputParameters", 0, "value"))
-	if len(attrs) != 4 || attrs["telephone1"] != "555" || attrs["accountid"] != id || attrs["modifiedon"] == nil || attrs["modifiedby"] == nil {
+	if v, ok := attrs["modifiedonbehalfby"]; len(attrs) != 5 || !ok || v != nil || attrs["telephone1"] != "555" || attrs["accountid"] != id || attrs["modifiedon"] == nil || attrs["modifiedby"] == nil {
 		t.Fatalf("Update target attributes = %v", attrs)
 	}
 }

@@ -176,7 +176,7 @@ func (p *eventPlan) queueAsync() {
 			// Both real asynchronous Create bodies' contexts carry it.
 			run.ctx.SharedVariables = []keyValue{{"DefaultsAddedFlag", true}}
 		}
-		run.ctx.ParentContext = mainOperationContext(run.ctx, p.op.kind)
+		run.ctx.ParentContext = mainOperationContext(run.ctx, p.op)
 		now := formatTime(e.now())
 		cols := map[string]any{
 			"asyncoperationid": jobID,
