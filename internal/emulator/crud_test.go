@@ -453,6 +453,30 @@ func TestLookupsReadAsValue(t *testing.T) {
 		r.body["_eventhandler_value@Microsoft.Dynamics.CRM.associatednavigationproperty"] != "eventhandler_serviceendpoint" {
 		t.Fatalf("annotations = %v", r.body)
 	}
+	// Only the annotations asked for come back, and the preference is echoed as asked.
+	const lookupTable = "_eventhandler_value@Microsoft.Dynamics.CRM.lookuplogicalname"
+	const navigation = "_eventhandler_value@Microsoft.Dynamics.CRM.associatednavigationproperty"
+	for _, tc := range []struct {
+		prefer          string
+		table, property bool
+	}{
+		{`odata.include-annotations="OData.Community.Display.V1.FormattedValue"`, false, false},
+		{`odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname"`, true, false},
+		{`odata.include-annotations="Microsoft.Dynamics.CRM.*"`, true, true},
+		{`odata.include-annotations="*,-Microsoft.Dynamics.CRM.associatednavigationproperty"`, true, false},
+		{`return=representation,odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.associatednavigationproperty"`, false, true},
+	} {
+		r := c.do("GET", "sdkmessageprocessingsteps("+id+")?$select=_eventhandler_value", nil, "Prefer", tc.prefer).mustStatus(t, http.StatusOK)
+		_, table := r.body[lookupTable]
+		_, property := r.body[navigation]
+		if table != tc.table || property != tc.property {
+			t.Errorf("Prefer %s: lookup table annotation %v, navigation property annotation %v; want %v, %v", tc.prefer, table, property, tc.table, tc.property)
+		}
+		_, asked, _ := strings.Cut(tc.prefer, "odata.include-annotations=")
+		if got := r.header.Get("Preference-Applied"); got != "odata.include-annotations="+asked {
+			t.Errorf("Prefer %s: Preference-Applied %q", tc.prefer, got)
+		}
+	}
 }
 
 func TestStepImages(t *testing.T) {

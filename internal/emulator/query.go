@@ -164,8 +164,14 @@ func (e *Emulator) related(t *table, r *record, n *nav) *record {
 	return e.store.get(n.target, id)
 }
 
+// The annotations of a lookup's value the emulator returns when asked for them.
+const (
+	annotationLookupTable = "Microsoft.Dynamics.CRM.lookuplogicalname"
+	annotationNavigation  = "Microsoft.Dynamics.CRM.associatednavigationproperty"
+)
+
 // project renders a row as the Web API returns it; callers hold the store lock.
-func (e *Emulator) project(t *table, r *record, sel []string, expand []odata.ExpandItem, annotate bool) map[string]any {
+func (e *Emulator) project(t *table, r *record, sel []string, expand []odata.ExpandItem, annotate annotationFilter) map[string]any {
 	out := map[string]any{}
 	names := sel
 	if len(names) == 0 {
@@ -185,13 +191,15 @@ func (e *Emulator) project(t *table, r *record, sel []string, expand []odata.Exp
 		}
 		v := r.cols[name]
 		out[name] = v
-		if annotate && c.kind == kindLookup && v != nil {
+		if c.kind == kindLookup && v != nil {
 			set := e.store.lookupTarget(t, r, c.name)
 			if target := e.schema[set]; target != nil {
-				out[name+"@Microsoft.Dynamics.CRM.lookuplogicalname"] = target.logical
+				if annotate.includes(annotationLookupTable) {
+					out[name+"@"+annotationLookupTable] = target.logical
+				}
 				for _, nn := range c.navs {
-					if t.navs[nn].target == set {
-						out[name+"@Microsoft.Dynamics.CRM.associatednavigationproperty"] = nn
+					if t.navs[nn].target == set && annotate.includes(annotationNavigation) {
+						out[name+"@"+annotationNavigation] = nn
 					}
 				}
 			}
@@ -388,8 +396,8 @@ func (e *Emulator) preferenceApplied(c *call, representation, pageSize bool) {
 	if pageSize {
 		applied = append(applied, fmt.Sprintf("odata.maxpagesize=%d", min(c.prefer.maxPageSize, maxPageSize)))
 	}
-	if c.prefer.annotations {
-		applied = append(applied, `odata.include-annotations="*"`)
+	if c.prefer.annotations != nil {
+		applied = append(applied, `odata.include-annotations="`+strings.Join(c.prefer.annotations, ",")+`"`)
 	}
 	if len(applied) > 0 {
 		c.w.Header().Set("Preference-Applied", strings.Join(applied, ","))

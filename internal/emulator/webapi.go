@@ -41,14 +41,61 @@ type call struct {
 // preferences are the parts of the Prefer header the Web API honors.
 type preferences struct {
 	representation bool
-	maxPageSize    int // 0: not given
-	annotations    bool
+	maxPageSize    int              // 0: not given
+	annotations    annotationFilter // odata.include-annotations; nil: none
+}
+
+// annotationFilter is the value of odata.include-annotations: annotation terms
+// ("Microsoft.Dynamics.CRM.lookuplogicalname"), namespaces ("Microsoft.Dynamics.CRM.*"), "*",
+// and exclusions of either ("-OData.Community.Display.V1.FormattedValue"). The Web API
+// returns only the annotations it names, and echoes it in Preference-Applied.
+type annotationFilter []string
+
+// includes reports whether the filter asks for the annotation term.
+func (f annotationFilter) includes(term string) bool {
+	matches := func(pattern string) bool {
+		if pattern == "*" || pattern == term {
+			return true
+		}
+		ns, ok := strings.CutSuffix(pattern, "*")
+		return ok && strings.HasSuffix(ns, ".") && strings.HasPrefix(term, ns)
+	}
+	in := false
+	for _, pattern := range f {
+		if excluded, ok := strings.CutPrefix(pattern, "-"); ok {
+			if matches(excluded) {
+				return false
+			}
+		} else if matches(pattern) {
+			in = true
+		}
+	}
+	return in
+}
+
+// splitPreferences splits a Prefer header line at the commas outside quoted values: the value
+// of odata.include-annotations is a quoted, comma-separated list.
+func splitPreferences(line string) []string {
+	var parts []string
+	quoted, start := false, 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				parts = append(parts, line[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, line[start:])
 }
 
 func parsePrefer(h http.Header) preferences {
 	var p preferences
 	for _, line := range h.Values("Prefer") {
-		for _, part := range strings.Split(line, ",") {
+		for _, part := range splitPreferences(line) {
 			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
 			switch strings.ToLower(strings.TrimSpace(name)) {
 			case "return":
@@ -58,7 +105,12 @@ func parsePrefer(h http.Header) preferences {
 					p.maxPageSize = n
 				}
 			case "odata.include-annotations":
-				p.annotations = strings.Trim(strings.TrimSpace(value), `"`) != ""
+				p.annotations = nil
+				for _, pattern := range strings.Split(strings.Trim(strings.TrimSpace(value), `"`), ",") {
+					if pattern = strings.TrimSpace(pattern); pattern != "" {
+						p.annotations = append(p.annotations, pattern)
+					}
+				}
 			}
 		}
 	}
