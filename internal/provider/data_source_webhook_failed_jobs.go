@@ -98,7 +98,7 @@ func (d *failedJobsDataSource) Schema(ctx context.Context, _ datasource.SchemaRe
 			},
 			"top": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: fmt.Sprintf("Most jobs to return, newest first. Defaults to %d; at most %d.", failedJobsDefaultTop, failedJobsMaxTop),
+				MarkdownDescription: fmt.Sprintf("Most jobs to return, newest first. Defaults to %d; at most %d. When more jobs match, the read warns that the list is cut short.", failedJobsDefaultTop, failedJobsMaxTop),
 				Validators:          []validator.Int64{int64validator.Between(1, failedJobsMaxTop)},
 			},
 			"jobs": schema.ListNestedAttribute{
@@ -188,11 +188,20 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 
 	var jobs []dataverse.SystemJob
 	if len(q.StepIDs) > 0 {
+		// One job more than asked for tells whether top cut the list short.
+		top := q.Top
+		q.Top++
 		var err error
 		jobs, err = client.ListFailedJobs(ctx, q)
 		if err != nil {
 			resp.Diagnostics.AddError("Could not list failed system jobs", apiErrorDetail("Listing failed system jobs", err))
 			return
+		}
+		if len(jobs) > top {
+			jobs = jobs[:top]
+			resp.Diagnostics.AddAttributeWarning(path.Root("top"), "More failed jobs than top",
+				fmt.Sprintf("More than %d failed jobs match, and jobs holds the newest %d: a count of jobs is a lower bound. "+
+					"Set top to a larger value (at most %d) to list more, or since to a later time to look at fewer.", top, top, failedJobsMaxTop))
 		}
 	}
 	if scope.deletedStep && len(jobs) == 0 {

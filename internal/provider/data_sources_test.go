@@ -7,11 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -310,6 +313,7 @@ data "dataverse_webhook_failed_jobs" "quiet_step" {
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.past", "jobs.#", "3"),
 					resource.TestCheckResourceAttr("data.dataverse_webhook_failed_jobs.quiet_step", "jobs.#", "0"),
 					newestFirst("data.dataverse_webhook_failed_jobs.by_step", 3),
+					topCutShortWarns(t, b, "data.dataverse_webhook_failed_jobs.by_webhook_top2", 3),
 				),
 			},
 			{
@@ -323,6 +327,36 @@ data "dataverse_webhook_failed_jobs" "quiet_step" {
 			},
 		},
 	})
+}
+
+// topCutShortWarns reads the failed jobs of the webhook of the data source at address, which
+// has failed jobs, as Terraform does: with a top below that, the read warns on top that the list
+// is cut short; with top at that, it does not.
+func topCutShortWarns(t *testing.T, b backend, address string, failed int64) resource.TestCheckFunc {
+	return func(st *terraform.State) error {
+		s := protocolProvider(t, b)
+		webhook := str(attrOf(st, address, "webhook_id"))
+		for top, warns := range map[int64]bool{failed - 1: true, failed: false} {
+			config := map[string]tftypes.Value{"webhook_id": webhook, "top": tftypes.NewValue(tftypes.Number, top)}
+			jobs, diags := readDataSourceThrough(t, s, "dataverse_webhook_failed_jobs", config)
+			var warnings []string
+			for _, d := range diags {
+				if d.Severity == tfprotov6.DiagnosticSeverityError {
+					return fmt.Errorf("top = %d: %s: %s", top, d.Summary, d.Detail)
+				}
+				warnings = append(warnings, d.Summary)
+			}
+			var list []tftypes.Value
+			if err := jobs["jobs"].As(&list); err != nil || int64(len(list)) != top {
+				return fmt.Errorf("top = %d: %d jobs (%w)", top, len(list), err)
+			}
+			cutShort := slices.Contains(warnings, "More failed jobs than top")
+			if cutShort != warns {
+				return fmt.Errorf("top = %d with %d failed jobs: warnings %q, want the cut-short warning: %v", top, failed, warnings, warns)
+			}
+		}
+		return nil
+	}
 }
 
 var guidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

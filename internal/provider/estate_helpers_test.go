@@ -227,6 +227,33 @@ func protocolProvider(t *testing.T, b backend) tfprotov6.ProviderServer {
 	return s
 }
 
+// readDataSourceThrough sends what Terraform sends to read a data source with the given config,
+// and returns its attributes and the diagnostics, of validation or of the read.
+func readDataSourceThrough(t *testing.T, s tfprotov6.ProviderServer, typ string, config map[string]tftypes.Value) (map[string]tftypes.Value, []*tfprotov6.Diagnostic) {
+	t.Helper()
+	ctx := context.Background()
+	schema := providerSchemas(t, s).DataSourceSchemas[typ]
+	if schema == nil {
+		t.Fatalf("no data source %s", typ)
+	}
+	cfg := dynamicValue(t, objectOf(schema.Block, config))
+	v, err := s.ValidateDataResourceConfig(ctx, &tfprotov6.ValidateDataResourceConfigRequest{TypeName: typ, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Diagnostics) > 0 {
+		return nil, v.Diagnostics
+	}
+	r, err := s.ReadDataSource(ctx, &tfprotov6.ReadDataSourceRequest{TypeName: typ, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.State == nil {
+		return nil, r.Diagnostics
+	}
+	return decodeObject(t, r.State, schema.ValueType()), r.Diagnostics
+}
+
 // providerSchemas asks the provider server for its schemas, failing the test on an error.
 func providerSchemas(t *testing.T, s tfprotov6.ProviderServer) *tfprotov6.GetProviderSchemaResponse {
 	t.Helper()
