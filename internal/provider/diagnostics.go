@@ -37,6 +37,10 @@ func apiErrorDetail(action string, err error) string {
 	if certificateNotTrusted(err) {
 		return fmt.Sprintf("%s failed: %v\n\n%s", action, err, untrustedCertificateFix("the environment (environment_url)"))
 	}
+	if unreachable(err.Error()) {
+		return fmt.Sprintf("%s failed: %v\n\nThis machine could not reach the environment (environment_url): check its network, firewall and proxy "+
+			"(HTTPS_PROXY, NO_PROXY). Once it can, run the same command again: Terraform reads what landed and plans what is left.", action, err)
+	}
 	return fmt.Sprintf("%s failed: %v", action, err)
 }
 

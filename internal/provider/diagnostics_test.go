@@ -121,3 +121,16 @@ func TestAPIErrorDetailOfAnUntrustedCertificate(t *testing.T) {
 		t.Errorf("apiErrorDetail of a reset connection = %q, want no certificate hint", got)
 	}
 }
+
+// A Web API request that reached no server says so, and that running the command again is how
+// to finish; a failure of another kind does not.
+func TestAPIErrorDetailOfAnUnreachableEnvironment(t *testing.T) {
+	t.Parallel()
+	err := errors.New("dataverse: PATCH /api/data/v9.2/serviceendpoints(6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10): dial tcp 127.0.0.1:18443: connect: connection refused (gave up after 10 attempts)")
+	if got := apiErrorDetail("Updating the webhook", err); !strings.Contains(got, "could not reach the environment (environment_url)") || !strings.Contains(got, "run the same command again") {
+		t.Errorf("apiErrorDetail = %q, want it to say the environment was not reached and how to finish", got)
+	}
+	if got := apiErrorDetail("Updating the webhook", errors.New("connection reset")); strings.Contains(got, "could not reach") {
+		t.Errorf("apiErrorDetail of a reset connection = %q, want no unreachable hint", got)
+	}
+}

@@ -54,6 +54,19 @@ func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Metho
 			fmt.Sprintf("Signing in with %s failed: %s\n\n%s", method, text, untrustedCertificateFix("the sign-in endpoint")))
 		return
 	}
+	if method != auth.MethodAzureCLI && unreachable(text) {
+		// No credential is at fault: the request never reached a service that could judge it.
+		pointedAt, fix := auth.AuthorityHost, "This machine could not reach the Entra ID sign-in endpoint, so no credential was checked. "+
+			"Check its network, firewall and proxy (HTTPS_PROXY, NO_PROXY), and the provider setting authority_host (or its environment variable)."
+		if method == auth.MethodManagedIdentity {
+			pointedAt, fix = auth.UseMSI, "This machine could not reach the managed identity endpoint, which only Azure hosts with a managed identity serve "+
+				"(virtual machines and scale sets, App Service and Functions, Container Apps, self-hosted agents on them). "+
+				"Sign in another way here, or run where a managed identity is assigned."
+		}
+		diags.AddAttributeError(path.Root(attributeOf(pointedAt)), "Could not sign in to Microsoft Entra ID",
+			fmt.Sprintf("Signing in with %s failed: %s\n\n%s", method, text, fix))
+		return
+	}
 	code := entraErrorCode.FindString(text)
 	pointedAt, ok := settingByEntraCode[code]
 	if !ok {
@@ -79,6 +92,17 @@ func untrustedCertificateFix(endpoint string) string {
 	return "The TLS certificate of " + endpoint + " is not trusted on this machine. An emulator, or a proxy that " +
 		"inspects TLS, needs its CA trusted: on Linux, point SSL_CERT_FILE at a PEM file holding it (the emulator's " +
 		"--env-file writes that variable); on macOS and Windows, add the CA to the system's certificate store."
+}
+
+// unreachable reports a failure to connect at all: a name that does not resolve, a refused or
+// unroutable connection. MSAL's errors carry it as text only.
+func unreachable(text string) bool {
+	for _, sign := range []string{"dial tcp", "dial udp", "no such host", "connection refused", "network is unreachable", "no route to host"} {
+		if strings.Contains(text, sign) {
+			return true
+		}
+	}
+	return false
 }
 
 // certificateNotTrusted reports a TLS failure to verify the server's certificate; MSAL's errors

@@ -177,6 +177,32 @@ type failingTokens string
 
 func (f failingTokens) Token(context.Context, bool) (string, error) { return "", errors.New(string(f)) }
 
+// A sign-in endpoint this machine cannot reach is reported as that, on the setting that names the
+// endpoint, not as a credential to check.
+func TestSignInFailureOfAnUnreachableEndpoint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		method     auth.Method
+		credential auth.Setting
+		text, want string
+	}{
+		{auth.MethodClientSecret, auth.ClientSecret, `Post "https://127.0.0.1:18443/t/oauth2/v2.0/token": dial tcp 127.0.0.1:18443: connect: connection refused (gave up after 4 attempts)`, "authority_host"},
+		{auth.MethodClientCertificate, auth.ClientCertificatePath, `Post "https://login.microsoftonline.com/t/oauth2/v2.0/token": dial tcp: lookup login.microsoftonline.com: no such host`, "authority_host"},
+		{auth.MethodManagedIdentity, auth.UseMSI, `Get "http://169.254.169.254/metadata/identity/oauth2/token": dial tcp 169.254.169.254:80: connect: network is unreachable`, "use_msi"},
+	} {
+		var diags diag.Diagnostics
+		checkSignIn(t.Context(), failingTokens(tc.text), tc.method, tc.credential, &diags)
+		if diags.ErrorsCount() != 1 {
+			t.Fatalf("%d errors, want one: %v", diags.ErrorsCount(), diags)
+		}
+		d := diags.Errors()[0]
+		pd, ok := d.(diag.DiagnosticWithPath)
+		if !ok || pd.Path().String() != tc.want || !strings.Contains(d.Detail(), "could not reach") || strings.Contains(d.Detail(), "Check the provider setting") {
+			t.Errorf("%s: %s: %s (on %v); want it on %s, saying the endpoint could not be reached and not pointing at the credential", tc.method, d.Summary(), d.Detail(), d, tc.want)
+		}
+	}
+}
+
 // A sign-in endpoint whose certificate this machine does not trust is reported as that, with
 // the way to trust its CA, not as a credential to check.
 func TestSignInFailureOfAnUntrustedCertificate(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -145,6 +146,36 @@ resource "dataverse_webhook_step" "s%d" {
 			t.Errorf("%d Web API requests after a failed sign-in, want none", n)
 		}
 	}
+}
+
+// A sign-in endpoint that cannot be reached is reported as that, on authority_host, and not as
+// a client secret to check: nothing judged the secret.
+func TestAccProvider_signInEndpointUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "https://" + ln.Addr().String()
+	_ = ln.Close()
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6Providers(),
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "dataverse" {
+  environment_url = %[1]q
+  authority_host  = %[1]q
+  tenant_id       = "00000000-0000-0000-0000-0000000000a1"
+  client_id       = "00000000-0000-0000-0000-0000000000c1"
+  client_secret   = "not-checked"
+}
+
+data "dataverse_webhooks" "all" {}
+`, closed),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Could not sign in to Microsoft Entra ID.*in provider "dataverse":\s+\d+:\s+authority_host\s+=.*connection refused.*could not reach the Entra ID\s+sign-in endpoint, so no credential\s+was checked`),
+		}},
+	})
 }
 
 // An import by a misspelled name suggests the nearest webhook name.
