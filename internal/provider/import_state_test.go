@@ -1,10 +1,13 @@
 package provider
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 )
 
 func TestImportTarget(t *testing.T) {
@@ -42,4 +45,52 @@ func FuzzImportTarget(f *testing.F) {
 			t.Fatalf("name %q is not the trimmed input", name)
 		}
 	})
+}
+
+// An import block whose id is a row of another of the provider's resources says which resource
+// to import it into; an id of no row says there is nothing to import. Terraform's own error says
+// only that the object does not exist.
+func TestAccImport_idOfAnotherKindOfRow(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	stepID := seededStep(t, b, "Update", dataverse.StepStagePostOperation, dataverse.StepModeAsynchronous)
+	imageID := registerImage(t, b, dataverse.StepImageCreate{StepID: stepID, Name: "before", EntityAlias: "before",
+		ImageType: dataverse.ImageTypePreImage, MessagePropertyName: "Target"})
+	const unknownID = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
+	cases := []struct{ name, block, id, want string }{
+		{"a step's id as a webhook", `resource "dataverse_webhook" "adopted" {
+  name      = "adopted"
+  url       = "https://fn.example.net/api/adopted"
+  auth_type = "WebhookKey"
+}`, stepID, `Import id of another kind of row.*No webhook has serviceendpointid ` + stepID + `: it is the sdkmessageprocessingstepid of a webhook step\. Import it into a dataverse_webhook_step resource instead`},
+		{"an image's id as a step", `resource "dataverse_webhook_step" "adopted" {
+  webhook_id = "` + unknownID + `"
+  message    = "Update"
+  table      = "account"
+}`, imageID, `Import id of another kind of row.*No webhook step has sdkmessageprocessingstepid ` + imageID + `: it is the sdkmessageprocessingstepimageid of a step image\. Import it into a dataverse_webhook_step_image resource instead`},
+		{"an id of nothing as an image", `resource "dataverse_webhook_step_image" "adopted" {
+  step_id = "` + stepID + `"
+  type    = "PreImage"
+  alias   = "before"
+}`, unknownID, `Nothing to import.*No step image has sdkmessageprocessingstepimageid ` + unknownID + ` in this environment`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			to := strings.Fields(tc.block)[1]
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6Providers(),
+				Steps: []resource.TestStep{{
+					Config: b.providerBlock() + tc.block + fmt.Sprintf(`
+import {
+  to = %s.adopted
+  id = %q
+}
+`, strings.Trim(to, `"`), tc.id),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile("(?s)" + strings.ReplaceAll(tc.want, " ", `\s+`)),
+				}},
+			})
+		})
+	}
 }

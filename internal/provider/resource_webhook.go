@@ -634,6 +634,9 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 				"Terraform keeps it as last read. Set its contract back to 8 (Webhook), or stop managing it with "+
 				"terraform state rm; terraform destroy deletes it.", state.ID.ValueString()))
 		return
+	case errors.Is(err, dataverse.ErrNotFound) && state.Name.IsNull(): // an import
+		importedIDNotFound(ctx, client, "dataverse_webhook", state.ID.ValueString(), &resp.Diagnostics)
+		return
 	case !readFound(ctx, err, "webhook", "Reading webhook", state.ID.ValueString(), resp):
 		return
 	}

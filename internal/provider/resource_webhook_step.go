@@ -919,6 +919,10 @@ func (r *webhookStepResource) Read(ctx context.Context, req resource.ReadRequest
 
 	// A refresh reads every step; the snapshot read serves them all from a few queries.
 	step, err := client.StepFromSnapshot(ctx, state.ID.ValueString())
+	if errors.Is(err, dataverse.ErrNotFound) && state.WebhookID.IsNull() { // an import
+		importedIDNotFound(ctx, client, "dataverse_webhook_step", state.ID.ValueString(), &resp.Diagnostics)
+		return
+	}
 	if !readFound(ctx, err, "webhook step", "Reading step", state.ID.ValueString(), resp) {
 		if errors.Is(err, dataverse.ErrNotFound) && !state.WebhookID.IsNull() {
 			r.data.stepsGoneFrom.Store(strings.ToLower(state.WebhookID.ValueString()), true)

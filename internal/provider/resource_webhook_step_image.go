@@ -566,6 +566,10 @@ func (r *webhookStepImageResource) Read(ctx context.Context, req resource.ReadRe
 	}
 
 	img, err := client.ImageFromSnapshot(ctx, state.ID.ValueString())
+	if errors.Is(err, dataverse.ErrNotFound) && state.StepID.IsNull() { // an import
+		importedIDNotFound(ctx, client, "dataverse_webhook_step_image", state.ID.ValueString(), &resp.Diagnostics)
+		return
+	}
 	if !readFound(ctx, err, "step image", "Reading step image", state.ID.ValueString(), resp) {
 		if errors.Is(err, dataverse.ErrNotFound) && !state.StepID.IsNull() {
 			r.data.imagesGoneFrom.Store(strings.ToLower(state.StepID.ValueString()), true)
