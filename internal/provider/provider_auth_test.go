@@ -179,6 +179,12 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 		"certificate given twice, shown on the attribute": {
 			offlineProvider(contosoURL, `client_certificate = "eA=="`, `client_certificate_path = "/no/such.pem"`),
 			`(?s)not both.*in provider "dataverse":\n\s*\d+:\s+client_certificate_path = "/no/such.pem"`},
+		"url without its scheme": {
+			offlineProvider("contoso.crm.dynamics.com", `client_secret = "s"`),
+			`(?s)environment_url needs its scheme: use\s+"https://contoso\.crm\.dynamics\.com"`},
+		"host and port without a scheme": {
+			offlineProvider("127.0.0.1:18443", `client_secret = "s"`),
+			`(?s)environment_url needs its scheme: use\s+"https://127\.0\.0\.1:18443"`},
 		"url with a path": {
 			offlineProvider(contosoURL+"/api/data/v9.2", `client_secret = "s"`),
 			`(?s)environment_url must not have a path`},

@@ -354,6 +354,12 @@ func normaliseEnvironmentURL(s string) (string, error) {
 	if !errors.As(err, &bad) {
 		return u, err
 	}
+	// A host, with or without a port, given without its scheme: the fix is the same value with it.
+	if trimmed := strings.TrimSpace(s); bad.Problem != dataverse.EnvironmentURLMissing && !strings.Contains(trimmed, "://") {
+		if fixed, err := dataverse.ParseEnvironmentURL("https://" + trimmed); err == nil {
+			return "", fmt.Errorf("environment_url needs its scheme: use %q", fixed)
+		}
+	}
 	switch bad.Problem {
 	case dataverse.EnvironmentURLMissing:
 		return "", fmt.Errorf("environment_url is required: set it in the provider block or with DATAVERSE_URL, e.g. %s", example)
