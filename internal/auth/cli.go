@@ -15,11 +15,12 @@ import (
 // cliTimeout bounds one run of az, which may refresh its own tokens.
 const cliTimeout = time.Minute
 
-// az prints a token answer of a few KiB, and an error of a few lines; what it prints is held in
-// memory, so a CLI that prints without end is stopped at these bounds.
+// az prints a token answer of a few KiB, and an error of a few lines (more under --debug in a
+// cli_command wrapper); what it prints is held in memory, so a CLI that prints without end is
+// stopped at these bounds.
 const (
 	maxCLIStdout = 1 << 20
-	maxCLIStderr = 64 << 10
+	maxCLIStderr = 1 << 20
 )
 
 // boundedOutput keeps up to limit bytes a command writes; past it, it keeps nothing more, calls

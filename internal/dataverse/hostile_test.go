@@ -872,7 +872,7 @@ func TestReadsInProgressShareOneBound(t *testing.T) {
 		if err == nil {
 			t.Fatalf("read %d of endless pages succeeded", i)
 		}
-		if strings.Contains(err.Error(), "reads in progress add up to more than 256 MiB") {
+		if strings.Contains(err.Error(), "reads in progress add up to more than 512 MiB") {
 			together++
 		}
 	}
@@ -888,6 +888,39 @@ func TestReadsInProgressShareOneBound(t *testing.T) {
 	endless.Store(false)
 	if _, err := h.client.ListWebhooks(context.Background(), WebhookFilter{}); err != nil {
 		t.Errorf("a read after the others ended: %v", err)
+	}
+}
+
+// Two reads near their own bound, which each read alone may reach, both pass when they overlap.
+func TestTwoLargeReadsAtOnceBothPass(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 4<<20)
+	const pages = 35 // 140 MiB each, 280 MiB together
+	var h *harness
+	h = newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		row := webhookRow(fakeID(1, n), "w")
+		row["description"] = big
+		answer := map[string]any{"value": []any{row}}
+		if page < pages-1 {
+			answer["@odata.nextLink"] = fmt.Sprintf("%s%sserviceendpoints?page=%d&read=%s", h.srv.URL, APIPath, page+1, r.URL.Query().Get("read"))
+		}
+		b, _ := json.Marshal(answer)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	})
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = getCollection[Webhook](context.Background(), h.client, &request{path: setServiceEndpoints, query: query{}.with("read", strconv.Itoa(i))}, 0)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("read %d of %d pages of 4 MiB beside another: %v", i, pages, err)
+		}
 	}
 }
 

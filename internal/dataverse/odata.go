@@ -185,8 +185,9 @@ const (
 	maxBytesPerRead = 256 << 20
 	// maxBytesInReads bounds the answer bytes of all the reads of a client in progress at once:
 	// Terraform reads many data sources and resources at a time, and each read's own bound
-	// alone would let them hold gigabytes together.
-	maxBytesInReads = 256 << 20
+	// alone would let them hold gigabytes together. Two reads at their own bound fit, so that
+	// whether a read fails does not hang on what else runs beside it.
+	maxBytesInReads = 2 * maxBytesPerRead
 )
 
 // readBudget is what one read may take from the server: the bytes and rows of its pages, counted
