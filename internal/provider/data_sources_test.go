@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/dataverse"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/emulator"
 	"github.com/dataverse-terraform/terraform-provider-dataverse/internal/tfcli"
 )
@@ -675,5 +676,31 @@ func TestBuiltProvider_failedJobsExampleWithAMissingWebhook(t *testing.T) {
 	}
 	if n := strings.Count(out, "Error: "); n != 1 || !strings.Contains(out, "Error: Resource precondition failed") || !strings.Contains(out, "No webhook named "+missing+".") {
 		t.Errorf("the plan does not fail with the precondition's message alone:\n%s", out)
+	}
+}
+
+// One job more than top is asked for, to tell whether top cuts the list short, except at the most
+// top may be: one more would cost a second page, and a full list then says more may match.
+func TestFailedJobsCutToTop(t *testing.T) {
+	t.Parallel()
+	jobs := func(n int) []dataverse.SystemJob { return make([]dataverse.SystemJob, n) }
+	for _, tc := range []struct {
+		top, asked, answered, kept int
+		warns                      string
+	}{
+		{top: 50, asked: 51, answered: 20, kept: 20},
+		{top: 50, asked: 51, answered: 50, kept: 50},
+		{top: 50, asked: 51, answered: 51, kept: 50, warns: "More than 50 failed jobs match"},
+		{top: 4999, asked: 5000, answered: 5000, kept: 4999, warns: "More than 4999 failed jobs match"},
+		{top: 5000, asked: 5000, answered: 4999, kept: 4999},
+		{top: 5000, asked: 5000, answered: 5000, kept: 5000, warns: "more may match"},
+	} {
+		if got := jobsToAskFor(tc.top); got != tc.asked {
+			t.Errorf("top %d: asks for %d jobs, want %d", tc.top, got, tc.asked)
+		}
+		kept, warning := cutToTop(jobs(tc.answered), tc.top)
+		if len(kept) != tc.kept || (tc.warns == "") != (warning == "") || !strings.Contains(warning, tc.warns) {
+			t.Errorf("top %d, %d answered: kept %d, warning %q; want %d kept, a warning saying %q", tc.top, tc.answered, len(kept), warning, tc.kept, tc.warns)
+		}
 	}
 }
