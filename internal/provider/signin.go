@@ -58,7 +58,12 @@ func checkSignIn(ctx context.Context, tokens auth.TokenSource, method auth.Metho
 		// No credential is at fault: the request never reached a service that could judge it.
 		pointedAt, fix := auth.AuthorityHost, "This machine could not reach the Entra ID sign-in endpoint, so no credential was checked. "+
 			"Check its network, firewall and proxy (HTTPS_PROXY, NO_PROXY), and the provider setting authority_host (or its environment variable)."
-		if method == auth.MethodManagedIdentity {
+		switch {
+		case method == auth.MethodOIDC && strings.Contains(text, "ID token request to"):
+			// The pipeline's own token endpoint, asked for the assertion before Entra ID is.
+			pointedAt, fix = auth.OIDCRequestURL, "This machine could not reach the pipeline's ID token endpoint, so no credential was checked. "+
+				"Check oidc_request_url (or its environment variable, which the pipeline sets), and the network and proxy (HTTPS_PROXY, NO_PROXY)."
+		case method == auth.MethodManagedIdentity:
 			pointedAt, fix = auth.UseMSI, "This machine could not reach the managed identity endpoint, which only Azure hosts with a managed identity serve "+
 				"(virtual machines and scale sets, App Service and Functions, Container Apps, self-hosted agents on them). "+
 				"Sign in another way here, or run where a managed identity is assigned."

@@ -189,6 +189,8 @@ func TestSignInFailureOfAnUnreachableEndpoint(t *testing.T) {
 		{auth.MethodClientSecret, auth.ClientSecret, `Post "https://127.0.0.1:18443/t/oauth2/v2.0/token": dial tcp 127.0.0.1:18443: connect: connection refused (gave up after 4 attempts)`, "authority_host"},
 		{auth.MethodClientCertificate, auth.ClientCertificatePath, `Post "https://login.microsoftonline.com/t/oauth2/v2.0/token": dial tcp: lookup login.microsoftonline.com: no such host`, "authority_host"},
 		{auth.MethodManagedIdentity, auth.UseMSI, `Get "http://169.254.169.254/metadata/identity/oauth2/token": dial tcp 169.254.169.254:80: connect: network is unreachable`, "use_msi"},
+		{auth.MethodOIDC, auth.UseOIDC, `OIDC authentication failed: the GitHub Actions ID token request to https://127.0.0.1:1/token failed: Get "https://127.0.0.1:1/token?audience=api%3A%2F%2FAzureADTokenExchange": dial tcp 127.0.0.1:1: connect: connection refused`, "oidc_request_url"},
+		{auth.MethodOIDC, auth.UseOIDC, `OIDC authentication failed: Post "https://login.microsoftonline.com/t/oauth2/v2.0/token": dial tcp: lookup login.microsoftonline.com: no such host`, "authority_host"},
 	} {
 		var diags diag.Diagnostics
 		checkSignIn(t.Context(), failingTokens(tc.text), tc.method, tc.credential, &diags)
