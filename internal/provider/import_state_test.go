@@ -57,26 +57,38 @@ func TestAccImport_idOfAnotherKindOfRow(t *testing.T) {
 	imageID := registerImage(t, b, dataverse.StepImageCreate{StepID: stepID, Name: "before", EntityAlias: "before",
 		ImageType: dataverse.ImageTypePreImage, MessagePropertyName: "Target"})
 	const unknownID = "6f1c0b1e-3a52-4e3b-9d6a-2f0e8f7c1a10"
-	cases := []struct{ name, block, id, want string }{
+	// The id, and the error that names it (%[1]s), of each case; a plug-in step's id is found
+	// in its subtest, which skips when a live environment has none.
+	cases := []struct {
+		name, block string
+		id          func(t *testing.T) string
+		want        string
+	}{
 		{"a step's id as a webhook", `resource "dataverse_webhook" "adopted" {
   name      = "adopted"
   url       = "https://fn.example.net/api/adopted"
   auth_type = "WebhookKey"
-}`, stepID, `Import id of another kind of row.*No webhook has serviceendpointid ` + stepID + `: it is the sdkmessageprocessingstepid of a webhook step\. Import it into a dataverse_webhook_step resource instead`},
+}`, fixed(stepID), `Import id of another kind of row.*No webhook has serviceendpointid %[1]s: it is the sdkmessageprocessingstepid of a webhook step\. Import it into a dataverse_webhook_step resource instead`},
 		{"an image's id as a step", `resource "dataverse_webhook_step" "adopted" {
   webhook_id = "` + unknownID + `"
   message    = "Update"
   table      = "account"
-}`, imageID, `Import id of another kind of row.*No webhook step has sdkmessageprocessingstepid ` + imageID + `: it is the sdkmessageprocessingstepimageid of a step image\. Import it into a dataverse_webhook_step_image resource instead`},
+}`, fixed(imageID), `Import id of another kind of row.*No webhook step has sdkmessageprocessingstepid %[1]s: it is the sdkmessageprocessingstepimageid of a step image\. Import it into a dataverse_webhook_step_image resource instead`},
+		{"a plug-in's step id as a webhook", `resource "dataverse_webhook" "adopted" {
+  name      = "adopted"
+  url       = "https://fn.example.net/api/adopted"
+  auth_type = "WebhookKey"
+}`, b.pluginStep, `Import id of a row this provider does not manage.*No webhook has serviceendpointid %[1]s: it is the sdkmessageprocessingstepid of a row that does not belong to a webhook`},
 		{"an id of nothing as an image", `resource "dataverse_webhook_step_image" "adopted" {
   step_id = "` + stepID + `"
   type    = "PreImage"
   alias   = "before"
-}`, unknownID, `Nothing to import.*No step image has sdkmessageprocessingstepimageid ` + unknownID + ` in this environment`},
+}`, fixed(unknownID), `Nothing to import.*No step image has sdkmessageprocessingstepimageid %[1]s in this environment`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			id := tc.id(t)
 			to := strings.Fields(tc.block)[1]
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6Providers(),
@@ -86,11 +98,14 @@ import {
   to = %s.adopted
   id = %q
 }
-`, strings.Trim(to, `"`), tc.id),
+`, strings.Trim(to, `"`), id),
 					PlanOnly:    true,
-					ExpectError: regexp.MustCompile("(?s)" + strings.ReplaceAll(tc.want, " ", `\s+`)),
+					ExpectError: regexp.MustCompile("(?s)" + strings.ReplaceAll(fmt.Sprintf(tc.want, id), " ", `\s+`)),
 				}},
 			})
 		})
 	}
 }
+
+// fixed is an id known before the subtests run.
+func fixed(id string) func(*testing.T) string { return func(*testing.T) string { return id } }
