@@ -39,7 +39,8 @@ func apiErrorDetail(action string, err error) string {
 	}
 	if unreachable(err.Error()) {
 		return fmt.Sprintf("%s failed: %v\n\nThis machine could not reach the environment (environment_url): check its network, firewall and proxy "+
-			"(HTTPS_PROXY, NO_PROXY). Once it can, run the same command again: Terraform reads what landed and plans what is left.", action, err)
+			"(HTTPS_PROXY, NO_PROXY). Once it can, run the same command again: the next apply finishes one cut short, without duplicates "+
+			"(see the crash-safe applies guide).", action, err)
 	}
 	return fmt.Sprintf("%s failed: %v", action, err)
 }
