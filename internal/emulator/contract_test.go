@@ -537,10 +537,10 @@ func TestContractBody(t *testing.T) {
 		return out
 	}
 	target := path(updated.body, "InputParameters", 0, "value")
-	if got, want := keysIn(target), []string{"firstname", "contactid", "fullname", "modifiedon", "modifiedby", "modifiedonbehalfby"}; !slices.Equal(got, want) {
+	if got, want := keysIn(target), []string{"firstname", "contactid", "fullname", "yomifullname", "modifiedon", "modifiedby", "modifiedonbehalfby"}; !slices.Equal(got, want) {
 		t.Errorf("update Target attributes %v, want %v", got, want)
 	}
-	if got := attributes(target); got["fullname"] != "Jim Glynn" || got["modifiedonbehalfby"] != nil || got["modifiedby"] == nil {
+	if got := attributes(target); got["fullname"] != "Jim Glynn" || got["yomifullname"] != "Jim Glynn" || got["modifiedonbehalfby"] != nil || got["modifiedby"] == nil {
 		t.Errorf("update Target values %v", got)
 	}
 	if got := path(target, "FormattedValues").([]any); len(got) != 0 {

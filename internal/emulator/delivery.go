@@ -312,18 +312,24 @@ func (e *Emulator) xrmEntity(t *table, r *record, names []string, typed bool) en
 
 // updateTarget is an Update step's Target, as in Microsoft's sample
 // (webhook-body-msdocs-update-async.json.md): the columns the request set, the
-// key, the full name the platform composed when a name part changed, and the
-// modified columns it set, in that order, with no formatted values.
+// key, the full name (and its phonetic twin) the platform composed when a name
+// part changed, and the modified columns it set, in that order, with no
+// formatted values.
 func (e *Emulator) updateTarget(t *table, touched []string, after *record) entity {
 	names := append(append([]string{}, touched...), t.key)
-	if t.primaryName == "fullname" && !slices.Contains(touched, "fullname") &&
-		(slices.Contains(touched, "firstname") || slices.Contains(touched, "lastname")) {
+	composed := t.primaryName == "fullname" && !slices.Contains(touched, "fullname") &&
+		(slices.Contains(touched, "firstname") || slices.Contains(touched, "lastname"))
+	if composed {
 		names = append(names, "fullname")
+		if _, ok := t.cols["yomifullname"]; ok {
+			names = append(names, "yomifullname")
+		}
 	}
 	names = append(names, "modifiedon", "modifiedby", "modifiedonbehalfby")
 	ent := e.xrmEntityInOrder(t, after, names)
 	for i, kv := range ent.Attributes {
-		if kv.Key == "fullname" && kv.Value == nil {
+		// In the sample both carry the name composed from its parts (no phonetic parts were set).
+		if composed && (kv.Key == "fullname" || kv.Key == "yomifullname") && kv.Value == nil {
 			ent.Attributes[i].Value = primaryNameOf(t, after)
 		}
 	}

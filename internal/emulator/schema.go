@@ -513,6 +513,7 @@ func newSchema() map[string]*table {
 	declare("contact", "contacts", "contactid").
 		businessTable("fullname", []int{0, 1}, []int{1, 2}).
 		str("fullname", 160).
+		str("yomifullname", 450).
 		str("firstname", 50).
 		str("lastname", 50).
 		str("emailaddress1", 100).
@@ -521,6 +522,7 @@ func newSchema() map[string]*table {
 	declare("lead", "leads", "leadid").
 		businessTable("fullname", []int{0, 1, 2}, []int{1, 2, 3, 4, 5, 6, 7}).
 		str("fullname", 160).
+		str("yomifullname", 450).
 		str("subject", 300).
 		str("firstname", 50).
 		str("lastname", 50).
