@@ -22,7 +22,6 @@ const (
 	codePrivilegeDenied      = "0x80040220"
 	codeNotAMember           = "0x80072560" // caller has no user in the environment
 	codeThrottleCount        = "0x80072322" // documented service protection codes
-	codeThrottleTime         = "0x80072321"
 	codeThrottleConcurrency  = "0x80072326"
 	codeWebhookStatus        = "0x80050201" // webhook answered a non-success status
 	codeWebhookTimeout       = "0x80050202" // webhook did not answer in time
