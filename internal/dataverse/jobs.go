@@ -121,6 +121,36 @@ func (c *Client) ListFailedJobs(ctx context.Context, q FailedJobsQuery) ([]Syste
 	return out, nil
 }
 
+// JobsBeyond says whether more failed jobs match than a list cut to its Top holds.
+type JobsBeyond int
+
+const (
+	NoJobsBeyond    JobsBeyond = iota // the list holds every job that matches
+	JobsBeyondTop                     // more jobs match
+	MaybeJobsBeyond                   // the list is full at a page or more: more may match
+)
+
+// ListFailedJobsUpTo lists at most q.Top (> 0) failed jobs, as ListFailedJobs, and says whether
+// more match. It asks for one job more while that still fits in one page; at a page's size one
+// more would cost a second page, so there a full list says only that more may match.
+func (c *Client) ListFailedJobsUpTo(ctx context.Context, q FailedJobsQuery) ([]SystemJob, JobsBeyond, error) {
+	top := max(q.Top, 1)
+	q.Top = top
+	if top < c.pageSize {
+		q.Top++
+	}
+	jobs, err := c.ListFailedJobs(ctx, q)
+	switch {
+	case err != nil:
+		return nil, NoJobsBeyond, err
+	case len(jobs) > top:
+		return jobs[:top], JobsBeyondTop, nil
+	case top >= c.pageSize && len(jobs) == top:
+		return jobs, MaybeJobsBeyond, nil
+	}
+	return jobs, NoJobsBeyond, nil
+}
+
 // jobRows reads the system job rows of the request jobRequest builds: with no step ids in one
 // paged query, else in one per chunk of steps (getRowsByIDs), given the chunk as a filter of
 // parameter aliases. The rows are put in completedon order, newest first when newestFirst, as

@@ -7,6 +7,7 @@ import (
 	"path"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -124,6 +125,42 @@ func TestListFailedJobsTopStopsPaging(t *testing.T) {
 	}
 	if q := reqs[0].Query; q.Has("$top") || reqs[0].Header.Get("Prefer") != "odata.maxpagesize=2,"+annotationsPrefer {
 		t.Errorf("first page query %v, Prefer %q", q, reqs[0].Header.Get("Prefer"))
+	}
+}
+
+// ListFailedJobsUpTo asks for one job more than top while that fits a page, to tell whether more
+// match; at a page's size it asks for top, and a full list says more may match.
+func TestListFailedJobsUpToTellsWhetherMoreMatch(t *testing.T) {
+	t.Parallel()
+	const pageSize = 5
+	for _, tc := range []struct {
+		top, matching, asked, kept int
+		beyond                     JobsBeyond
+	}{
+		{top: 2, matching: 1, asked: 3, kept: 1, beyond: NoJobsBeyond},
+		{top: 2, matching: 2, asked: 3, kept: 2, beyond: NoJobsBeyond},
+		{top: 2, matching: 3, asked: 3, kept: 2, beyond: JobsBeyondTop},
+		{top: 4, matching: 9, asked: 5, kept: 4, beyond: JobsBeyondTop},
+		{top: 5, matching: 4, asked: 5, kept: 4, beyond: NoJobsBeyond},
+		{top: 5, matching: 9, asked: 5, kept: 5, beyond: MaybeJobsBeyond},
+	} {
+		h := newHarness(t, func(w http.ResponseWriter, r *http.Request, n int, body string) {
+			top, _ := strconv.Atoi(r.URL.Query().Get("$top"))
+			rows := []any{}
+			for i := 1; i <= min(top, tc.matching); i++ {
+				rows = append(rows, jobRowJSON(i))
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"value": rows})
+		}, withPageSize(pageSize))
+		jobs, beyond, err := h.client.ListFailedJobsUpTo(context.Background(), FailedJobsQuery{Top: tc.top})
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked := h.requests()[0].Query.Get("$top")
+		if len(jobs) != tc.kept || beyond != tc.beyond || asked != strconv.Itoa(tc.asked) {
+			t.Errorf("top %d of %d matching: asked $top=%s, kept %d, beyond %v; want $top=%d, %d, %v",
+				tc.top, tc.matching, asked, len(jobs), beyond, tc.asked, tc.kept, tc.beyond)
+		}
 	}
 }
 

@@ -188,16 +188,14 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 
 	var jobs []dataverse.SystemJob
 	if len(q.StepIDs) > 0 {
-		top := q.Top
-		q.Top = jobsToAskFor(top)
+		var beyond dataverse.JobsBeyond
 		var err error
-		jobs, err = client.ListFailedJobs(ctx, q)
+		jobs, beyond, err = client.ListFailedJobsUpTo(ctx, q)
 		if err != nil {
 			resp.Diagnostics.AddError("Could not list failed system jobs", apiErrorDetail("Listing failed system jobs", err))
 			return
 		}
-		var cutShort string
-		if jobs, cutShort = cutToTop(jobs, top); cutShort != "" {
+		if cutShort := cutShortWarning(beyond, q.Top); cutShort != "" {
 			resp.Diagnostics.AddAttributeWarning(path.Root("top"), "More failed jobs than top", cutShort)
 		}
 	}
@@ -248,27 +246,18 @@ func (d *failedJobsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-// jobsToAskFor is how many jobs to ask for to list top: one more tells whether top cuts the list
-// short. At the most top may be, which is a page, one more would cost a second page.
-func jobsToAskFor(top int) int {
-	if top < failedJobsMaxTop {
-		return top + 1
-	}
-	return top
-}
-
-// cutToTop cuts the jobs asked for with jobsToAskFor(top) to top, and says so when more match,
-// or may: a count of the jobs is then a lower bound.
-func cutToTop(jobs []dataverse.SystemJob, top int) ([]dataverse.SystemJob, string) {
-	switch {
-	case len(jobs) > top:
-		return jobs[:top], fmt.Sprintf("More than %d failed jobs match, and jobs holds the newest %d: a count of jobs is a lower bound. "+
+// cutShortWarning says, for a list of top jobs, that more match or may: a count of the jobs is
+// then a lower bound.
+func cutShortWarning(beyond dataverse.JobsBeyond, top int) string {
+	switch beyond {
+	case dataverse.JobsBeyondTop:
+		return fmt.Sprintf("More than %d failed jobs match, and jobs holds the newest %d: a count of jobs is a lower bound. "+
 			"Set top to a larger value (at most %d) to list more, or since to a later time to look at fewer.", top, top, failedJobsMaxTop)
-	case len(jobs) == failedJobsMaxTop:
-		return jobs, fmt.Sprintf("jobs holds the newest %d failed jobs, the most one read lists, and more may match: a count of jobs "+
-			"is a lower bound. Set since to a later time to look at fewer.", failedJobsMaxTop)
+	case dataverse.MaybeJobsBeyond:
+		return fmt.Sprintf("jobs holds the newest %d failed jobs, the most one read lists, and more may match: a count of jobs "+
+			"is a lower bound. Set since to a later time to look at fewer.", top)
 	}
-	return jobs, ""
+	return ""
 }
 
 // warnOfSynchronousScope warns when nothing asked about can record a job: a failed synchronous

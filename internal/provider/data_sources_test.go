@@ -679,28 +679,22 @@ func TestBuiltProvider_failedJobsExampleWithAMissingWebhook(t *testing.T) {
 	}
 }
 
-// One job more than top is asked for, to tell whether top cuts the list short, except at the most
-// top may be: one more would cost a second page, and a full list then says more may match.
-func TestFailedJobsCutToTop(t *testing.T) {
+// A list cut short says more jobs match, with the top to raise; a full list at the most top may
+// be says more may.
+func TestFailedJobsCutShortWarning(t *testing.T) {
 	t.Parallel()
-	jobs := func(n int) []dataverse.SystemJob { return make([]dataverse.SystemJob, n) }
 	for _, tc := range []struct {
-		top, asked, answered, kept int
-		warns                      string
+		beyond dataverse.JobsBeyond
+		top    int
+		warns  string
 	}{
-		{top: 50, asked: 51, answered: 20, kept: 20},
-		{top: 50, asked: 51, answered: 50, kept: 50},
-		{top: 50, asked: 51, answered: 51, kept: 50, warns: "More than 50 failed jobs match"},
-		{top: 4999, asked: 5000, answered: 5000, kept: 4999, warns: "More than 4999 failed jobs match"},
-		{top: 5000, asked: 5000, answered: 4999, kept: 4999},
-		{top: 5000, asked: 5000, answered: 5000, kept: 5000, warns: "more may match"},
+		{dataverse.NoJobsBeyond, 50, ""},
+		{dataverse.JobsBeyondTop, 50, "More than 50 failed jobs match"},
+		{dataverse.JobsBeyondTop, 4999, "More than 4999 failed jobs match"},
+		{dataverse.MaybeJobsBeyond, 5000, "newest 5000 failed jobs, the most one read lists, and more may match"},
 	} {
-		if got := jobsToAskFor(tc.top); got != tc.asked {
-			t.Errorf("top %d: asks for %d jobs, want %d", tc.top, got, tc.asked)
-		}
-		kept, warning := cutToTop(jobs(tc.answered), tc.top)
-		if len(kept) != tc.kept || (tc.warns == "") != (warning == "") || !strings.Contains(warning, tc.warns) {
-			t.Errorf("top %d, %d answered: kept %d, warning %q; want %d kept, a warning saying %q", tc.top, tc.answered, len(kept), warning, tc.kept, tc.warns)
+		if got := cutShortWarning(tc.beyond, tc.top); (tc.warns == "") != (got == "") || !strings.Contains(got, tc.warns) {
+			t.Errorf("%v at top %d: warning %q, want one saying %q", tc.beyond, tc.top, got, tc.warns)
 		}
 	}
 }
