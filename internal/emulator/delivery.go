@@ -348,11 +348,11 @@ func (e *Emulator) xrmEntityExact(t *table, r *record, names []string) entity {
 // xrmEntityInOrder serializes exactly the named columns, in the order named.
 func (e *Emulator) xrmEntityInOrder(t *table, r *record, names []string) entity {
 	seen := map[string]bool{}
-	var sorted []string
+	var unique []string
 	for _, n := range names {
 		if !seen[n] {
 			seen[n] = true
-			sorted = append(sorted, n)
+			unique = append(unique, n)
 		}
 	}
 	ent := entity{
@@ -363,7 +363,7 @@ func (e *Emulator) xrmEntityInOrder(t *table, r *record, names []string) entity 
 		LogicalName:     t.logical,
 		RelatedEntities: []keyValue{},
 	}
-	for _, name := range sorted {
+	for _, name := range unique {
 		ent.Attributes = append(ent.Attributes, keyValue{name, e.xrmValue(t, r, name)})
 		if f, ok := formattedValue(t, r, name); ok {
 			ent.FormattedValues = append(ent.FormattedValues, keyValue{name, f})
